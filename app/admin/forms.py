@@ -1,0 +1,43 @@
+"""Account and organisation forms for admins: shape only."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from app.auth.forms import REQUIRED
+from app.auth.labels import KIND_LABELS, ROLE_LABELS
+
+LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]
+
+
+class UserForm(FlaskForm):
+    """An account's details; the organisation choices are set by the view."""
+
+    full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    email = StringField(
+        _l("Email"),
+        validators=[DataRequired(REQUIRED), Length(max=254),
+                    Email(_l("Enter a valid email address."))],
+        render_kw={"spellcheck": "false", "autocomplete": "off"},
+    )
+    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+    organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    submit = SubmitField(_l("Save"))
+
+
+class OrganisationForm(FlaskForm):
+    """An organisation's details."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    code = StringField(
+        _l("Short code (used in case numbers)"),
+        validators=[DataRequired(REQUIRED), Length(max=12),
+                    Regexp(r"^[A-Za-z0-9]+$", message=_l("Use letters and digits only."))],
+    )
+    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
+    province_code = StringField(_l("Province code"), validators=[Optional(), Length(max=8)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))

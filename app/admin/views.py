@@ -1,0 +1,203 @@
+"""Admin pages: accounts (create, edit, disable, reset) and organisations."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from app.admin import bp, services
+from app.admin.forms import OrganisationForm, UserForm
+from app.auth.access import roles_required
+from app.auth.forms import ActionForm
+from app.auth.models import ROLES, AuthEvent, Organisation, User
+from app.extensions import db
+
+PAGE_SIZE = 50
+
+
+def _org_choices() -> list[tuple[int, str]]:
+    orgs = db.session.execute(
+        select(Organisation).where(Organisation.active).order_by(Organisation.name)
+    ).scalars()
+    return [(o.id, o.name) for o in orgs]
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+def _apply_error(form, exc: services.AdminError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc.message)]
+    else:
+        flash(str(exc.message), "error")
+
+
+@bp.route("/users")
+@roles_required("admin")
+def users():
+    """All accounts, filtered by text, role, organisation and state."""
+    q = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    org_id = request.args.get("org", type=int)
+    state = request.args.get("state", "active")
+    stmt = select(User).join(User.organisation).order_by(User.full_name)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.full_name).like(like),
+                              func.lower(User.email).like(like)))
+    if role in ROLES:
+        stmt = stmt.where(User.role == role)
+    if org_id:
+        stmt = stmt.where(User.organisation_id == org_id)
+    if state in ("active", "disabled"):
+        stmt = stmt.where(User.active == (state == "active"))
+    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/users.html", page=page, q=q, role=role, org_id=org_id,
+                           state=state, orgs=_org_choices())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_user():
+    """Create an account with a temporary password shown once."""
+    form = UserForm()
+    form.organisation_id.choices = _org_choices()
+    if form.validate_on_submit():
+        try:
+            user, temp = services.create_user(
+                by=current_user, email=form.email.data, full_name=form.full_name.data,
+                role=form.role.data, organisation=db.session.get(Organisation,
+                                                                 form.organisation_id.data),
+                language=form.language.data)
+        except services.AdminError as exc:
+            _apply_error(form, exc)
+        else:
+            session["temporary_password"] = {"uid": user.id, "value": temp}
+            return redirect(url_for("admin.temporary_password", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>")
+@roles_required("admin")
+def user_detail(user_id: int):
+    """One account with its recent sign-in events and the actions an admin can take."""
+    user = _user_or_404(user_id)
+    recent = db.session.execute(
+        select(AuthEvent).where(or_(AuthEvent.user_id == user.id, AuthEvent.actor_id == user.id))
+        .order_by(AuthEvent.at.desc()).limit(30)
+    ).scalars().all()
+    return render_template("admin/user_detail.html", user=user, events=recent,
+                           form=ActionForm())
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id: int):
+    """Change an account's name, email, role, organisation or language."""
+    user = _user_or_404(user_id)
+    form = UserForm(obj=user)
+    form.organisation_id.choices = _org_choices()
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                by=current_user, user=user, email=form.email.data, full_name=form.full_name.data,
+                role=form.role.data,
+                organisation=db.session.get(Organisation, form.organisation_id.data),
+                language=form.language.data)
+        except services.AdminError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            flash(_("The account has been saved."), "success")
+            return redirect(url_for("admin.user_detail", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["POST"])
+@roles_required("admin")
+def set_active(user_id: int, action: str):
+    """Disable (ending its sessions at once) or re-enable an account."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.set_user_active(by=current_user, user=user, active=action == "enable")
+        except services.AdminError as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("The account has been disabled.") if action == "disable"
+                  else _("The account has been enabled."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@roles_required("admin")
+def reset_password(user_id: int):
+    """Give the account a temporary password and end its sessions."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        temp = services.reset_password(by=current_user, user=user)
+        session["temporary_password"] = {"uid": user.id, "value": temp}
+        return redirect(url_for("admin.temporary_password", user_id=user.id))
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reset-mfa", methods=["POST"])
+@roles_required("admin")
+def reset_mfa(user_id: int):
+    """Remove a lost authenticator so the user can set up a new one."""
+    user = _user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        services.reset_mfa(by=current_user, user=user)
+        flash(_("One-time codes were reset. The user sets them up again at the next sign-in."),
+              "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/temporary-password")
+@roles_required("admin")
+def temporary_password(user_id: int):
+    """Show a temporary password once; reloading the page does not show it again."""
+    user = _user_or_404(user_id)
+    held = session.pop("temporary_password", None)
+    value = held["value"] if held and held["uid"] == user.id else None
+    return render_template("admin/temporary_password.html", user=user, value=value)
+
+
+@bp.route("/organisations")
+@roles_required("admin")
+def organisations():
+    """All organisations with their number of active accounts."""
+    counts = dict(db.session.execute(
+        select(User.organisation_id, func.count(User.id)).where(User.active)
+        .group_by(User.organisation_id)
+    ).all())
+    orgs = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
+    return render_template("admin/organisations.html", orgs=orgs, counts=counts)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_organisation(org_id: int | None = None):
+    """Add or change an organisation."""
+    org = (db.session.get(Organisation, org_id) or abort(404)) if org_id else None
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        fields = {k: form[k].data for k in ("name", "code", "kind", "province_code", "phone")}
+        try:
+            if org is None:
+                services.create_organisation(by=current_user, **fields)
+            else:
+                services.update_organisation(by=current_user, org=org, active=form.active.data,
+                                             **fields)
+        except services.AdminError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            flash(_("The organisation has been saved."), "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/organisation_form.html", form=form, org=org)

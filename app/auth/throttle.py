@@ -1,0 +1,60 @@
+"""Sign-in throttling after repeated failures, per account and per client address.
+
+Counts live in the limiter's storage (memory by default, Redis when RATELIMIT_STORAGE_URI names
+one), so several workers share them. Accounts are keyed by a keyed hash of the email, so the
+storage never holds an address, and unknown accounts are counted like known ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from limits import parse
+
+from app.extensions import limiter
+
+
+@dataclass(frozen=True)
+class ThrottleState:
+    """Whether sign-in is blocked for this attempt, and until when."""
+
+    blocked: bool
+    retry_at: datetime | None = None
+
+
+def _keys(email: str, ip: str | None) -> list[tuple]:
+    ring = current_app.extensions["diemtua.keyring"]
+    account = ring.keyed_hash(email.strip().lower(), purpose="throttle-account")[:32]
+    return [
+        (parse(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"]), "login-account", account),
+        (parse(current_app.config["LOGIN_FAILURES_PER_IP"]), "login-ip", ip or "unknown"),
+    ]
+
+
+def check(email: str, ip: str | None) -> ThrottleState:
+    """Whether another attempt is allowed now for this account and address."""
+    strategy = limiter.limiter
+    retry = None
+    for item, *key in _keys(email, ip):
+        if not strategy.test(item, *key):
+            reset = strategy.get_window_stats(item, *key).reset_time
+            moment = datetime.fromtimestamp(reset, UTC)
+            retry = max(retry, moment) if retry else moment
+    return ThrottleState(blocked=retry is not None, retry_at=retry)
+
+
+def record_failure(email: str, ip: str | None) -> bool:
+    """Count a failed attempt; True when it has just locked the account or address."""
+    strategy = limiter.limiter
+    for item, *key in _keys(email, ip):
+        strategy.hit(item, *key)
+    return check(email, ip).blocked
+
+
+def clear_account(email: str, ip: str | None) -> None:
+    """Forget the failures of an account after a successful sign-in."""
+    strategy = limiter.limiter
+    item, *key = _keys(email, ip)[0]
+    strategy.clear(item, *key)

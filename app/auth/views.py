@@ -1,0 +1,331 @@
+"""Sign-in, second factor, sign-out, session keep-alive and the user's own account page."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from app import crypto
+from app.auth import bp, mfa, services
+from app.auth.access import HOME_ENDPOINTS
+from app.auth.forms import (
+    ActionForm,
+    ChangePasswordForm,
+    CodeForm,
+    EnrolForm,
+    LanguageForm,
+    LoginForm,
+    PasswordConfirmForm,
+)
+from app.auth.models import User, WebSession
+from app.clock import utcnow
+from app.extensions import db, limiter
+
+ALWAYS_ALLOWED = {"auth.logout", "auth.change_password", "auth.keepalive", "auth.session_status",
+                  "static", "main.healthz", "auth.set_language"}
+
+
+def home_url(user: User) -> str:
+    """The landing page of the user's role."""
+    return url_for(HOME_ENDPOINTS[user.role])
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _pending_user(step: str) -> User | None:
+    """The user halfway through signing in, if the pending step is fresh."""
+    pending = session.get("pending")
+    if not pending or pending.get("step") != step or not services.pending_is_fresh(pending["at"]):
+        return None
+    user = db.session.get(User, pending["uid"])
+    return user if user and user.active else None
+
+
+def _finish_sign_in(user: User):
+    """Start a fresh session for the fully signed-in user and send them on."""
+    target = _safe_next(session.get("next"))
+    language = session.get("lang")
+    session.clear()
+    session.regenerate()
+    login_user(user)
+    if language and not user.language:
+        user.language = language
+    services.complete_sign_in(user=user, ip=request.remote_addr)
+    if user.must_change_password:
+        flash(_("Choose a new password before you continue."), "info")
+        return redirect(url_for("auth.change_password"))
+    return redirect(target or home_url(user))
+
+
+@bp.before_app_request
+def enforce_session_rules():
+    """Record timeouts, and hold users who must change their password on that page."""
+    expired = getattr(session, "expired_reason", None)
+    if expired and session.row.get("user_id"):
+        services.record_expired_session(user_id=session.row["user_id"], reason=expired)
+        if expired == "idle":
+            flash(_("You were signed out after a period without activity. Please sign in again."),
+                  "info")
+        else:
+            flash(_("Your session reached its maximum length. Please sign in again."), "info")
+        session.expired_reason = None
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in ALWAYS_ALLOWED):
+        return redirect(url_for("auth.change_password"))
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("60 per minute", methods=["POST"])
+def login():
+    """Email and password; one answer for every failure, throttled after repeated failures."""
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    if request.method == "GET" and _safe_next(request.args.get("next")):
+        session["next"] = request.args["next"]
+    form = LoginForm()
+    status, error = 200, None
+    if form.validate_on_submit():
+        try:
+            step = services.check_password(
+                email=form.email.data, password=form.password.data, ip=request.remote_addr
+            )
+        except services.AuthError as exc:
+            status = 429 if exc.retry_at else 200
+            message = str(exc.message)
+            if exc.retry_at:
+                message += " " + _("Try again after %(time)s.",
+                                   time=format_datetime(exc.retry_at, "HH:mm dd/MM/yyyy"))
+            error = message
+        else:
+            if step.next_step == "done":
+                return _finish_sign_in(step.user)
+            session["pending"] = {"uid": step.user.id, "at": time.time(), "step": step.next_step}
+            return redirect(url_for("auth.verify" if step.next_step == "verify" else "auth.enrol"))
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    """The one-time code (or a recovery code) after a correct password."""
+    user = _pending_user("verify")
+    if user is None:
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.check_second_factor(user=user, code=form.code.data, ip=request.remote_addr)
+        except services.AuthError as exc:
+            status = 429 if exc.retry_at else 200
+            if exc.retry_at:
+                session.pop("pending", None)
+            form.code.errors.append(str(exc.message))
+        else:
+            return _finish_sign_in(user)
+    return render_template("auth/verify.html", form=form), status
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+def enrol():
+    """Set up one-time codes: during sign-in when the role requires them, or from the account."""
+    user = current_user if current_user.is_authenticated else _pending_user("enrol")
+    if user is None:
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    if user.totp_enabled:
+        return redirect(url_for("auth.account"))
+    secret = session.get("enrol_secret") or mfa.new_totp_secret()
+    session["enrol_secret"] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.confirm_mfa_enrolment(user=user, secret=secret, code=form.code.data)
+        except services.AuthError as exc:
+            form.code.errors.append(str(exc.message))
+        else:
+            session.pop("enrol_secret", None)
+            session["recovery_codes"] = codes
+            if not current_user.is_authenticated:
+                session["pending"] = {"uid": user.id, "at": time.time(), "step": "codes"}
+            return redirect(url_for("auth.recovery_codes"))
+    uri = mfa.provisioning_uri(user, secret)
+    return render_template("auth/enrol.html", form=form, qr=mfa.qr_svg(uri), secret=secret,
+                           required=services.mfa_required(user))
+
+
+@bp.route("/recovery-codes", methods=["GET", "POST"])
+def recovery_codes():
+    """Show new recovery codes once; continuing finishes a sign-in that was waiting on them."""
+    codes = session.get("recovery_codes")
+    pending = _pending_user("codes")
+    if not codes or (pending is None and not current_user.is_authenticated):
+        return redirect(url_for("auth.login"))
+    form = ActionForm()
+    if form.validate_on_submit():
+        session.pop("recovery_codes", None)
+        if pending is not None:
+            return _finish_sign_in(pending)
+        return redirect(url_for("auth.account"))
+    return render_template("auth/recovery_codes.html", codes=codes, form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Sign out: the server-side session is deleted, so the cookie stops working at once."""
+    form = ActionForm()
+    if current_user.is_authenticated and form.validate_on_submit():
+        reason = "idle" if request.form.get("reason") == "idle" else "user"
+        services.sign_out(user=current_user._get_current_object(), reason=reason)
+        logout_user()
+        session.clear()
+        if reason == "idle":
+            flash(_("You were signed out after a period without activity. Please sign in again."),
+                  "info")
+        else:
+            flash(_("You have signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+def _remaining_seconds() -> int:
+    last = session.row.get("last_seen_at") or utcnow()
+    idle = current_app.config["SESSION_IDLE_SECONDS"]
+    return max(0, int(idle - (utcnow() - last).total_seconds()))
+
+
+@bp.route("/keepalive", methods=["POST"])
+@login_required
+def keepalive():
+    """Activity in the page (typing, clicking, 'stay signed in') keeps the session alive."""
+    session.modified = True
+    return jsonify(remaining=current_app.config["SESSION_IDLE_SECONDS"])
+
+
+@bp.route("/session-status")
+def session_status():
+    """How long the session has left, without counting as activity."""
+    g.passive_request = True
+    if not current_user.is_authenticated:
+        return jsonify(remaining=0, signed_in=False)
+    return jsonify(remaining=_remaining_seconds(), signed_in=True)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; other sessions of the account end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(user=current_user._get_current_object(),
+                                     current=form.current.data, new=form.new.data,
+                                     keep_sid=session.sid)
+        except services.AuthError as exc:
+            form.new.errors.append(str(exc.message))
+        else:
+            session.regenerate()
+            flash(_("Your password has been changed. Other sessions were signed out."), "success")
+            return redirect(home_url(current_user))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account")
+@login_required
+def account():
+    """The user's own account: language, one-time codes, recovery codes and open sessions."""
+    rows = db.session.execute(
+        select(WebSession).where(WebSession.user_id == current_user.id)
+        .order_by(WebSession.last_seen_at.desc())
+    ).scalars().all()
+    return render_template(
+        "auth/account.html",
+        language_form=LanguageForm(language=current_user.language),
+        confirm_form=PasswordConfirmForm(),
+        action_form=ActionForm(),
+        sessions=rows,
+        current_session_id=crypto.session_key_id(session.sid) if session.sid else None,
+        recovery_left=mfa.remaining_recovery_codes(current_user),
+        mfa_required=services.mfa_required(current_user),
+    )
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch the interface language: on the account when signed in, else for this session."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            services.set_language(user=current_user._get_current_object(),
+                                  language=form.language.data)
+        else:
+            session["lang"] = form.language.data
+    return redirect(_safe_next(form.next.data) or url_for("auth.login"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    """Sign out of every other browser and device."""
+    if ActionForm().validate_on_submit():
+        count = services.end_other_sessions(user=current_user._get_current_object(),
+                                            keep_sid=session.sid)
+        flash(_("%(n)d other session(s) signed out.", n=count), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/mfa/disable", methods=["POST"])
+@login_required
+def disable_mfa():
+    """Turn off one-time codes where the role allows it."""
+    form = PasswordConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.disable_mfa(user=current_user._get_current_object(),
+                                 password=form.password.data)
+        except services.AuthError as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(_("One-time codes are off."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/mfa/recovery-codes", methods=["POST"])
+@login_required
+def new_recovery_codes():
+    """Replace the recovery codes after a password check, and show the new ones once."""
+    form = PasswordConfirmForm()
+    if form.validate_on_submit():
+        try:
+            codes = services.regenerate_recovery_codes(user=current_user._get_current_object(),
+                                                       password=form.password.data)
+        except services.AuthError as exc:
+            flash(str(exc.message), "error")
+        else:
+            session["recovery_codes"] = codes
+            return redirect(url_for("auth.recovery_codes"))
+    return redirect(url_for("auth.account"))

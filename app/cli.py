@@ -1,0 +1,175 @@
+"""Flask commands: accounts, organisations, demo data and session housekeeping."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from app.admin import services as admin_services
+from app.auth.models import ORG_KINDS, ROLES, Organisation, User
+from app.auth.sessions import purge_expired_sessions
+from app.extensions import db
+
+
+def _user(email: str) -> User:
+    user = db.session.execute(
+        select(User).where(func.lower(User.email) == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"No account with the email {email}.")
+    return user
+
+
+def _fail(exc: admin_services.AdminError) -> click.ClickException:
+    return click.ClickException(str(exc.message))
+
+
+users = click.Group("users", help="Create, disable and reset accounts.")
+orgs = click.Group("orgs", help="Create and list organisations.")
+sessions_cli = click.Group("sessions", help="Session housekeeping.")
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--org", "org_code", required=True, help="The organisation's short code.")
+@click.option("--language", type=click.Choice(["vi", "en"]), default="vi")
+@click.option("--password", is_flag=True, help="Choose the password at a prompt instead of "
+              "getting a temporary one.")
+def create_user(email, full_name, role, org_code, language, password):
+    """Create an account; prints a temporary password unless --password is given."""
+    org = db.session.execute(
+        select(Organisation).where(func.upper(Organisation.code) == org_code.upper())
+    ).scalar_one_or_none()
+    if org is None:
+        raise click.ClickException(f"No organisation with the code {org_code}.")
+    chosen = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password \
+        else None
+    try:
+        user, temp = admin_services.create_user(by=None, email=email, full_name=full_name,
+                                                role=role, organisation=org, language=language,
+                                                password=chosen)
+    except admin_services.AdminError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Created {user.email} ({user.role}).")
+    if temp:
+        click.echo(f"Temporary password (shown once, to be changed at sign-in): {temp}")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable_user(email):
+    """Disable an account and end its sessions at once."""
+    admin_services.set_user_active(by=None, user=_user(email), active=False)
+    click.echo(f"Disabled {email}; its sessions have ended.")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable_user(email):
+    """Re-enable a disabled account."""
+    admin_services.set_user_active(by=None, user=_user(email), active=True)
+    click.echo(f"Enabled {email}.")
+
+
+@users.command("reset-password")
+@click.argument("email")
+def reset_password(email):
+    """Give an account a temporary password (printed once) and end its sessions."""
+    temp = admin_services.reset_password(by=None, user=_user(email))
+    click.echo(f"Temporary password for {email} (shown once, to be changed at sign-in): {temp}")
+
+
+@users.command("list")
+def list_users():
+    """List accounts: email, role, organisation, state."""
+    for user in db.session.execute(select(User).order_by(User.email)).scalars():
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.email:40} {user.role:13} {user.organisation.code:8} {state}")
+
+
+@orgs.command("create")
+@click.option("--name", required=True)
+@click.option("--code", required=True, help="Short code used in case numbers, e.g. HN.")
+@click.option("--kind", type=click.Choice(ORG_KINDS), required=True)
+@click.option("--province", "province_code", default=None)
+def create_org(name, code, kind, province_code):
+    """Add an organisation."""
+    try:
+        org = admin_services.create_organisation(by=None, name=name, code=code, kind=kind,
+                                                 province_code=province_code)
+    except admin_services.AdminError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"Created organisation {org.code}.")
+
+
+@orgs.command("list")
+def list_orgs():
+    """List organisations."""
+    for org in db.session.execute(select(Organisation).order_by(Organisation.code)).scalars():
+        click.echo(f"{org.code:8} {org.kind:20} {org.name}")
+
+
+@sessions_cli.command("purge")
+def purge_sessions():
+    """Delete expired sessions (run from cron; expired sessions never work anyway)."""
+    count = purge_expired_sessions(idle=current_app.config["SESSION_IDLE_SECONDS"],
+                                   absolute=current_app.config["SESSION_MAX_SECONDS"])
+    click.echo(f"Deleted {count} expired session(s).")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
+def seed_demo_command(if_empty):
+    """Load made-up demo organisations and one account per role."""
+    from app import demo
+
+    if not demo.database_is_empty():
+        if if_empty:
+            return
+        raise click.ClickException("The database already has accounts; demo data not loaded.")
+    if current_app.config.get("SESSION_COOKIE_SECURE") and not if_empty:
+        click.echo("Warning: loading demo accounts with a published password.")
+    demo.seed_demo()
+    click.echo("Demo data loaded.")
+
+
+@click.command("demo-logins")
+def demo_logins_command():
+    """Print the demo accounts, their password and one-time-code seeds."""
+    from app import demo
+
+    rows = demo.demo_logins()
+    if not rows:
+        return
+    click.echo("Demo accounts (made-up people; password for all: "
+               f"{rows[0]['password']}):")
+    for row in rows:
+        line = f"  {row['role']:13} {row['email']:28}"
+        if row["secret"]:
+            line += f" one-time-code seed {row['secret']}  (code now: {row['code']})"
+        click.echo(line)
+    click.echo("  Add a seed to an authenticator app, or run 'make demo-code EMAIL=...' "
+               "for the current code.")
+
+
+@click.command("demo-code")
+@click.argument("email")
+def demo_code_command(email):
+    """Print the current one-time code of a demo account (demo accounts only)."""
+    from app import demo
+
+    for row in demo.demo_logins():
+        if row["email"] == email.strip().lower() and row["code"]:
+            click.echo(row["code"])
+            return
+    raise click.ClickException("No demo account with one-time codes has that email.")
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app."""
+    for command in (users, orgs, sessions_cli, seed_demo_command, demo_logins_command,
+                    demo_code_command):
+        app.cli.add_command(command)

@@ -1,0 +1,59 @@
+"""The front door, the deployment health check, and error pages in the user's language."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+
+from app.auth.access import HOME_ENDPOINTS
+from app.crypto import KeyFileError, load_keyring
+from app.extensions import db
+from app.main import bp
+
+ERROR_CODES = (400, 403, 404, 405, 429, 500)
+
+
+@bp.route("/")
+def index():
+    """Send signed-in users to their role's home page, others to sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for(HOME_ENDPOINTS[current_user.role]))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/healthz")
+def healthz():
+    """Whether the database answers and the key file opens, for load balancers and monitoring."""
+    checks = {"database": "ok", "keys": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means unhealthy; the log has the detail
+        current_app.logger.exception("health check: database unreachable")
+        checks["database"] = "error"
+    try:
+        ring = load_keyring(current_app.config["KEY_FILE"])
+        if ring.fingerprint() != current_app.extensions["diemtua.keyring"].fingerprint():
+            checks["keys"] = "changed"
+    except KeyFileError:
+        checks["keys"] = "error"
+    healthy = all(v == "ok" for v in checks.values())
+    return jsonify(status="ok" if healthy else "error", **checks), 200 if healthy else 503
+
+
+def render_error(error):
+    """An error page in the user's language, never with a stack trace."""
+    code = getattr(error, "code", 500) or 500
+    if code not in ERROR_CODES:
+        code = 500
+    if code == 500:
+        db.session.rollback()
+    return render_template(f"errors/{code}.html", csrf_error=isinstance(error, CSRFError)), code
+
+
+def register_error_handlers(app) -> None:
+    """Route every HTTP error to render_error."""
+    for code in ERROR_CODES:
+        app.register_error_handler(code, render_error)
+    app.register_error_handler(CSRFError, render_error)

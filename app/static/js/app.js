@@ -1,0 +1,122 @@
+/* Điểm Tựa page script: session time-out warning, keep-alive on activity, one submit per form.
+   No inline script anywhere (strict Content-Security-Policy); settings come from data attributes. */
+(function () {
+  "use strict";
+  var body = document.body;
+
+  /* ---- one submit per form: a double click or Enter twice sends the form once ---- */
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.submitted === "yes") { event.preventDefault(); return; }
+    form.dataset.submitted = "yes";
+    form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
+      b.setAttribute("aria-disabled", "true");
+      b.classList.add("is-busy");
+    });
+  }, true);
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitted]").forEach(function (form) {
+      delete form.dataset.submitted;
+      form.querySelectorAll(".is-busy").forEach(function (b) {
+        b.classList.remove("is-busy"); b.removeAttribute("aria-disabled");
+      });
+    });
+  });
+
+  /* ---- confirmation for buttons that change something important ---- */
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+  });
+
+  /* ---- language switch submits on change when scripts run ---- */
+  var languageSelect = document.getElementById("footer-language");
+  if (languageSelect) {
+    languageSelect.addEventListener("change", function () { languageSelect.form.requestSubmit(); });
+  }
+
+  if (body.dataset.signedIn !== "yes") { return; }
+
+  /* ---- idle time-out: warn before, count typing as activity, share state across tabs ---- */
+  var idleMs = Number(body.dataset.idleSeconds) * 1000;
+  var warnMs = Math.min(Number(body.dataset.warningSeconds) * 1000, idleMs / 2);
+  var pingEveryMs = Math.min(60000, idleMs / 4);
+  var csrf = document.querySelector("meta[name=csrf-token]").content;
+  var dialog = document.getElementById("session-warning");
+  var countdown = document.getElementById("session-countdown");
+  var stayButton = document.getElementById("stay-signed-in");
+  var logoutForm = document.getElementById("logout-form");
+  var SEEN_KEY = "diemtua.serverSeen";
+  var lastSeen = Date.now();        // when the server last counted this session as active
+  var lastActivity = Date.now();    // when the person last typed or clicked
+  var pinging = false, leaving = false;
+
+  function shareSeen(time) {
+    lastSeen = Math.max(lastSeen, time);
+    try { window.localStorage.setItem(SEEN_KEY, String(lastSeen)); } catch (e) { /* private mode */ }
+  }
+  window.addEventListener("storage", function (event) {
+    if (event.key === SEEN_KEY && event.newValue) { lastSeen = Math.max(lastSeen, Number(event.newValue)); }
+  });
+  shareSeen(Date.now());
+
+  function goToSignIn() {
+    leaving = true;
+    window.location.assign(body.dataset.loginUrl);
+  }
+
+  function ping() {
+    if (pinging || leaving) { return; }
+    pinging = true;
+    var sent = Date.now();
+    fetch(body.dataset.keepaliveUrl, {
+      method: "POST", credentials: "same-origin", redirect: "manual",
+      headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
+    }).then(function (response) {
+      if (response.ok) { shareSeen(sent); hideWarning(); } else { checkAndLeave(); }
+    }).catch(function () { /* offline: try again at the next activity */ })
+      .finally(function () { pinging = false; });
+  }
+
+  function checkAndLeave() {
+    if (leaving) { return; }
+    fetch(body.dataset.statusUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (status) {
+        if (status.signed_in && status.remaining > 1) {
+          shareSeen(Date.now() - (idleMs - status.remaining * 1000));
+        } else if (status.signed_in) {
+          leaving = true;
+          document.getElementById("logout-reason").value = "idle";
+          logoutForm.submit();
+        } else {
+          goToSignIn();
+        }
+      }).catch(function () { /* offline: the server signs the session out on its own */ });
+  }
+
+  function showWarning(remainingMs) {
+    countdown.textContent = String(Math.max(0, Math.ceil(remainingMs / 1000)));
+    if (dialog.hidden) { dialog.hidden = false; stayButton.focus(); }
+  }
+  function hideWarning() { if (!dialog.hidden) { dialog.hidden = true; } }
+
+  function activity(event) {
+    if (event && dialog.contains(event.target)) { return; }
+    lastActivity = Date.now();
+    if (lastActivity - lastSeen > pingEveryMs) { ping(); }
+  }
+  ["keydown", "input", "click", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, activity, { passive: true, capture: true });
+  });
+  stayButton.addEventListener("click", function () { lastActivity = Date.now(); ping(); });
+
+  window.setInterval(function () {
+    if (leaving) { return; }
+    var remaining = idleMs - (Date.now() - lastSeen);
+    if (lastActivity > lastSeen && remaining < warnMs + 5000) { ping(); return; }
+    if (remaining <= 0) { checkAndLeave(); }
+    else if (remaining <= warnMs) { showWarning(remaining); }
+    else { hideWarning(); }
+  }, 1000);
+})();

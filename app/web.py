@@ -1,0 +1,134 @@
+"""What every response shares: security headers, request ids, logging, language and template helpers."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.auth.labels import EVENT_LABELS, KIND_LABELS, ROLE_LABELS
+from app.auth.models import User
+from app.extensions import db, login_manager
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+])
+NAV = {
+    "operator": [("home.operator", _l("Desk"))],
+    "case_manager": [("home.case_manager", _l("Overview"))],
+    "supervisor": [("home.supervisor", _l("Overview"))],
+    "admin": [("admin.users", _l("Accounts")), ("admin.organisations", _l("Organisations"))],
+    "partner": [("home.partner", _l("Overview"))],
+}
+
+
+class RequestIdFilter(logging.Filter):
+    """Put the request id on every log record, so one request's lines can be found together."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    """Log lines carry the time, level, request id and message; nothing about people."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(logging.INFO)
+
+
+def select_locale() -> str:
+    """The account's language, else the one chosen on the sign-in page, else Vietnamese."""
+    if has_request_context():
+        if current_user and current_user.is_authenticated:
+            return current_user.language
+        if session.get("lang") in ("vi", "en"):
+            return session["lang"]
+    return "vi"
+
+
+def select_timezone() -> str:
+    """Times are always shown in Vietnam's time zone."""
+    return "Asia/Ho_Chi_Minh"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The signed-in user of a live server-side session, unless the account was disabled."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def assign_request_id() -> None:
+    """Take the proxy's request id when it looks sane, else make one."""
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def set_security_headers(response):
+    """Strict browser protections on every response; signed-in pages are never cached."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
+    headers["X-Request-ID"] = g.get("request_id", "")
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return response
+
+
+def template_helpers() -> dict:
+    """Navigation for the user's role and the session timings the page script needs."""
+    from flask import current_app
+
+    items = NAV.get(current_user.role, []) if current_user.is_authenticated else []
+    return {
+        "nav_items": items,
+        "role_labels": ROLE_LABELS,
+        "kind_labels": KIND_LABELS,
+        "event_labels": EVENT_LABELS,
+        "idle_seconds": current_app.config["SESSION_IDLE_SECONDS"],
+        "warning_seconds": current_app.config["SESSION_WARNING_SECONDS"],
+        "current_locale": select_locale(),
+    }
+
+
+def init_web(app: Flask) -> None:
+    """Wire the request hooks, filters and login settings into the app."""
+    if app.config.get("TRUST_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    configure_logging(app)
+    app.before_request(assign_request_id)
+    app.after_request(set_security_headers)
+    app.context_processor(template_helpers)
+    app.add_template_filter(lambda v: format_datetime(v, "dd/MM/yyyy HH:mm") if v else "", "dt")
+    app.add_template_filter(lambda v: format_date(v, "dd/MM/yyyy") if v else "", "d")
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # sessions are server-side and revocable
