@@ -2,13 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from app.auth.forms import REQUIRED
 from app.auth.labels import KIND_LABELS, ROLE_LABELS
 
-LANGUAGE_CHOICES = [("vi", "Tiếng Việt"), ("en", "English")]
+LANGUAGE_CHOICES = [SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")]
+
+
+def choices(labels: dict) -> list[SelectChoice]:
+    """Select options from a code-to-label mapping."""
+    return [SelectChoice(code, label) for code, label in labels.items()]
 
 
 class UserForm(FlaskForm):
@@ -21,7 +26,7 @@ class UserForm(FlaskForm):
                     Email(_l("Enter a valid email address."))],
         render_kw={"spellcheck": "false", "autocomplete": "off"},
     )
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS))
     organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Save"))
@@ -36,7 +41,7 @@ class OrganisationForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=12),
                     Regexp(r"^[A-Za-z0-9]+$", message=_l("Use letters and digits only."))],
     )
-    kind = SelectField(_l("Kind"), choices=list(KIND_LABELS.items()))
+    kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS))
     province_code = StringField(_l("Province code"), validators=[Optional(), Length(max=8)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     active = BooleanField(_l("Active"), default=True)

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from wtforms import SelectChoice
 
 from app.admin import bp, services
 from app.admin.forms import OrganisationForm, UserForm
@@ -17,11 +18,14 @@ from app.extensions import db
 PAGE_SIZE = 50
 
 
-def _org_choices() -> list[tuple[int, str]]:
-    orgs = db.session.execute(
+def _organisations() -> list[Organisation]:
+    return db.session.execute(
         select(Organisation).where(Organisation.active).order_by(Organisation.name)
-    ).scalars()
-    return [(o.id, o.name) for o in orgs]
+    ).scalars().all()
+
+
+def _org_choices() -> list[SelectChoice]:
+    return [SelectChoice(o.id, o.name) for o in _organisations()]
 
 
 def _user_or_404(user_id: int) -> User:
