@@ -91,10 +91,21 @@ def app(app_config):
     yield application
 
 
+@pytest.fixture(scope="session")
+def test_side_app(app, app_config):
+    """A second app instance for the test's own database work.
+
+    A request reuses an app context that is already pushed for the same app object, which would
+    share `g` (and so the signed-in user) and the database session between the test and every
+    request it makes. Pushing a context of another instance keeps them apart, as in production.
+    """
+    return create_app("testing", app_config)
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(app) -> Iterator[None]:
+def _clean_database(app, test_side_app) -> Iterator[None]:
     """Each test starts with empty tables and fresh throttling counters."""
-    ctx = app.app_context()
+    ctx = test_side_app.app_context()
     ctx.push()
     yield
     db.session.rollback()
