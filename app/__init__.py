@@ -51,6 +51,7 @@ def load_keys(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions created in app.extensions."""
+    from app.auth import throttle
     from app.auth.sessions import DatabaseSessionInterface
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
     from app.web import select_locale, select_timezone
@@ -59,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    throttle.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
     app.session_interface = DatabaseSessionInterface()

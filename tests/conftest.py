@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.admin import services as admin_services
-from app.auth import mfa
+from app.auth import mfa, throttle
 from app.auth.models import Organisation, User
 from app.crypto import write_new_key_file
 from app.extensions import db, limiter
@@ -89,6 +89,8 @@ def app(app_config):
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
     yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +101,10 @@ def test_side_app(app, app_config):
     share `g` (and so the signed-in user) and the database session between the test and every
     request it makes. Pushing a context of another instance keeps them apart, as in production.
     """
-    return create_app("testing", app_config)
+    side = create_app("testing", app_config)
+    yield side
+    with side.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -115,6 +120,25 @@ def _clean_database(app, test_side_app) -> Iterator[None]:
             conn.execute(table.delete())
     limiter.reset()
     ctx.pop()
+    with app.app_context():
+        throttle.reset()
+
+
+@pytest.fixture
+def make_app(app_config):
+    """Build another app instance (another worker, another config); its engines are closed after."""
+    built = []
+
+    def factory(config_name: str = "testing", **overrides):
+        instance = create_app(config_name, app_config | overrides)
+        instance.test_client_class = Client
+        built.append(instance)
+        return instance
+
+    yield factory
+    for instance in built:
+        with instance.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

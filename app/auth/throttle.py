@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app
+from flask import Flask, current_app
 from limits import parse
-
-from app.extensions import limiter
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,21 @@ class ThrottleState:
 
     blocked: bool
     retry_at: datetime | None = None
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its own failure counter on the configured storage."""
+    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
+    app.extensions["diemtua.throttle"] = MovingWindowRateLimiter(storage)
+
+
+def _strategy() -> MovingWindowRateLimiter:
+    return current_app.extensions["diemtua.throttle"]
+
+
+def reset() -> None:
+    """Forget every count (used by tests and after an incident review)."""
+    _strategy().storage.reset()
 
 
 def _keys(email: str, ip: str | None) -> list[tuple]:
@@ -35,7 +50,7 @@ def _keys(email: str, ip: str | None) -> list[tuple]:
 
 def check(email: str, ip: str | None) -> ThrottleState:
     """Whether another attempt is allowed now for this account and address."""
-    strategy = limiter.limiter
+    strategy = _strategy()
     retry = None
     for item, *key in _keys(email, ip):
         if not strategy.test(item, *key):
@@ -47,7 +62,7 @@ def check(email: str, ip: str | None) -> ThrottleState:
 
 def record_failure(email: str, ip: str | None) -> bool:
     """Count a failed attempt; True when it has just locked the account or address."""
-    strategy = limiter.limiter
+    strategy = _strategy()
     for item, *key in _keys(email, ip):
         strategy.hit(item, *key)
     return check(email, ip).blocked
@@ -55,6 +70,6 @@ def record_failure(email: str, ip: str | None) -> bool:
 
 def clear_account(email: str, ip: str | None) -> None:
     """Forget the failures of an account after a successful sign-in."""
-    strategy = limiter.limiter
+    strategy = _strategy()
     item, *key = _keys(email, ip)[0]
     strategy.clear(item, *key)

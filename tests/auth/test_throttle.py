@@ -5,10 +5,9 @@ import socket
 
 import pytest
 
-from app import create_app
 from app.auth.models import AuthEvent
 from app.extensions import db
-from tests.conftest import PASSWORD, Client
+from tests.conftest import PASSWORD
 
 
 def _fail(client, email, times, password="wrong password here"):
@@ -72,14 +71,12 @@ def _redis_available() -> bool:
 
 @pytest.mark.skipif(not _redis_available() and not os.environ.get("REQUIRE_REDIS"),
                     reason="no Redis on 127.0.0.1:6379 (CI sets REQUIRE_REDIS=1)")
-def test_lock_is_shared_across_workers_through_redis(app_config, make_user):
+def test_lock_is_shared_across_workers_through_redis(make_app, make_user):
     import redis
 
     redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
-    config = app_config | {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
-    worker_a, worker_b = create_app("testing", config), create_app("testing", config)
-    for worker in (worker_a, worker_b):
-        worker.test_client_class = Client
+    storage = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+    worker_a, worker_b = make_app(**storage), make_app(**storage)
     user = make_user("operator")
     try:
         client_a = worker_a.test_client()

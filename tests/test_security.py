@@ -1,0 +1,101 @@
+"""Browser protections on every response, CSRF on every form, and no state change on GET."""
+
+import pytest
+
+from tests.conftest import ROLES
+
+SIGNED_IN_PAGES = {
+    "operator": ["/home/operator", "/auth/account", "/auth/password"],
+    "case_manager": ["/home/case-manager"],
+    "supervisor": ["/home/supervisor"],
+    "admin": ["/admin/users", "/admin/organisations", "/admin/users/new"],
+    "partner": ["/home/partner"],
+}
+
+
+def _assert_headers(response):
+    csp = response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert "http:" not in csp and "https:" not in csp and "*" not in csp
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+                      "default-src 'self'", "script-src 'self'", "style-src 'self'"):
+        assert directive in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Request-ID"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_header_is_on_signed_in_pages(client, login_as, role):
+    login_as(role)
+    for page in SIGNED_IN_PAGES[role]:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        _assert_headers(response)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "Strict-Transport-Security" not in response.headers  # plain HTTP here
+
+
+def test_hsts_when_served_over_https(client):
+    response = client.get("/auth/login", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_sign_in_page_and_errors_carry_the_headers(client):
+    for url, code in (("/auth/login", 200), ("/no-such-page", 404)):
+        response = client.get(url)
+        assert response.status_code == code
+        _assert_headers(response)
+
+
+def test_pages_have_no_inline_script_or_style(client, login_as):
+    login_as("admin")
+    for page in ("/admin/users", "/admin/users/new", "/auth/account", "/auth/enrol"):
+        html = client.get(page).get_data(as_text=True)
+        assert "<script>" not in html and "<style" not in html and " style=" not in html
+        assert "onclick=" not in html and "javascript:" not in html
+
+
+def test_no_external_assets(client, login_as):
+    login_as("operator")
+    html = client.get("/home/operator").get_data(as_text=True)
+    for attribute in ('src="', 'href="', "url("):
+        for prefix in ("http:", "https:", "//"):
+            assert attribute + prefix not in html
+
+
+def test_a_post_without_csrf_token_is_refused(client, make_user):
+    user = make_user("operator")
+    response = client.post("/auth/login", data={"email": user.email, "password": "x" * 12})
+    assert response.status_code == 400
+    assert "<h1>Biểu mẫu đã hết hạn</h1>" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/auth/logout", "/auth/keepalive", "/auth/language",
+                                 "/auth/account/sessions/end-others",
+                                 "/auth/account/mfa/disable", "/admin/users/1/disable",
+                                 "/admin/users/1/reset-password"])
+def test_state_changing_routes_refuse_get(client, login_as, url):
+    login_as("admin")
+    assert client.get(url).status_code == 405
+
+
+def test_every_route_that_changes_state_is_post_only(app):
+    """GET routes are reads: every route that accepts POST is listed as form or action."""
+    for rule in app.url_map.iter_rules():
+        if "POST" in rule.methods and "GET" in rule.methods:
+            # form pages: GET shows the form, POST submits it; both are guarded by CSRF
+            assert rule.endpoint.split(".")[-1] in {
+                "login", "verify", "enrol", "recovery_codes", "change_password",
+                "new_user", "edit_user", "edit_organisation",
+            }, rule
+
+
+def test_cookies_are_hardened_in_production_config(make_app):
+    prod = make_app("production")
+    response = prod.test_client().get("/auth/login", base_url="https://localhost")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-diemtua_session=")
+    for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
+        assert flag in cookie
+    assert "Domain=" not in cookie
