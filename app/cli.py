@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.admin import services as admin_services
@@ -17,7 +18,7 @@ def _user(email: str) -> User:
         select(User).where(func.lower(User.email) == email.strip().lower())
     ).scalar_one_or_none()
     if user is None:
-        raise click.ClickException(f"No account with the email {email}.")
+        raise click.ClickException(_("No account with the email %(email)s.", email=email))
     return user
 
 
@@ -44,7 +45,7 @@ def create_user(email, full_name, role, org_code, language, password):
         select(Organisation).where(func.upper(Organisation.code) == org_code.upper())
     ).scalar_one_or_none()
     if org is None:
-        raise click.ClickException(f"No organisation with the code {org_code}.")
+        raise click.ClickException(_("No organisation with the code %(code)s.", code=org_code))
     chosen = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password \
         else None
     try:
@@ -53,9 +54,10 @@ def create_user(email, full_name, role, org_code, language, password):
                                                 password=chosen)
     except admin_services.AdminError as exc:
         raise _fail(exc) from exc
-    click.echo(f"Created {user.email} ({user.role}).")
+    click.echo(_("Created %(email)s (%(role)s).", email=user.email, role=user.role))
     if temp:
-        click.echo(f"Temporary password (shown once, to be changed at sign-in): {temp}")
+        click.echo(_("Temporary password (shown once, to be changed at sign-in): %(password)s",
+                     password=temp))
 
 
 @users.command("disable")
@@ -63,7 +65,7 @@ def create_user(email, full_name, role, org_code, language, password):
 def disable_user(email):
     """Disable an account and end its sessions at once."""
     admin_services.set_user_active(by=None, user=_user(email), active=False)
-    click.echo(f"Disabled {email}; its sessions have ended.")
+    click.echo(_("Disabled %(email)s; its sessions have ended.", email=email))
 
 
 @users.command("enable")
@@ -71,7 +73,7 @@ def disable_user(email):
 def enable_user(email):
     """Re-enable a disabled account."""
     admin_services.set_user_active(by=None, user=_user(email), active=True)
-    click.echo(f"Enabled {email}.")
+    click.echo(_("Enabled %(email)s.", email=email))
 
 
 @users.command("reset-password")
@@ -79,7 +81,8 @@ def enable_user(email):
 def reset_password(email):
     """Give an account a temporary password (printed once) and end its sessions."""
     temp = admin_services.reset_password(by=None, user=_user(email))
-    click.echo(f"Temporary password for {email} (shown once, to be changed at sign-in): {temp}")
+    click.echo(_("Temporary password for %(email)s (shown once, to be changed at sign-in): "
+                 "%(password)s", email=email, password=temp))
 
 
 @users.command("list")
@@ -102,7 +105,7 @@ def create_org(name, code, kind, province_code):
                                                  province_code=province_code)
     except admin_services.AdminError as exc:
         raise _fail(exc) from exc
-    click.echo(f"Created organisation {org.code}.")
+    click.echo(_("Created organisation %(code)s.", code=org.code))
 
 
 @orgs.command("list")
@@ -117,7 +120,7 @@ def purge_sessions():
     """Delete expired sessions (run from cron; expired sessions never work anyway)."""
     count = purge_expired_sessions(idle=current_app.config["SESSION_IDLE_SECONDS"],
                                    absolute=current_app.config["SESSION_MAX_SECONDS"])
-    click.echo(f"Deleted {count} expired session(s).")
+    click.echo(_("Deleted %(n)d expired session(s).", n=count))
 
 
 @click.command("seed-demo")
@@ -129,11 +132,11 @@ def seed_demo_command(if_empty):
     if not demo.database_is_empty():
         if if_empty:
             return
-        raise click.ClickException("The database already has accounts; demo data not loaded.")
+        raise click.ClickException(_("The database already has accounts; demo data not loaded."))
     if current_app.config.get("SESSION_COOKIE_SECURE") and not if_empty:
-        click.echo("Warning: loading demo accounts with a published password.")
+        click.echo(_("Warning: loading demo accounts with a published password."))
     demo.seed_demo()
-    click.echo("Demo data loaded.")
+    click.echo(_("Demo data loaded."))
 
 
 @click.command("demo-logins")
@@ -144,15 +147,16 @@ def demo_logins_command():
     rows = demo.demo_logins()
     if not rows:
         return
-    click.echo("Demo accounts (made-up people; password for all: "
-               f"{rows[0]['password']}):")
+    click.echo(_("Demo accounts (made-up people; password for all: %(password)s):",
+                 password=rows[0]["password"]))
     for row in rows:
         line = f"  {row['role']:13} {row['email']:28}"
         if row["secret"]:
-            line += f" one-time-code seed {row['secret']}  (code now: {row['code']})"
+            line += " " + _("one-time-code seed %(secret)s (code now: %(code)s)",
+                            secret=row["secret"], code=row["code"])
         click.echo(line)
-    click.echo("  Add a seed to an authenticator app, or run 'make demo-code EMAIL=...' "
-               "for the current code.")
+    click.echo("  " + _("Add a seed to an authenticator app, or run "
+                        "'make demo-code EMAIL=...' for the current code."))
 
 
 @click.command("demo-code")
@@ -165,7 +169,7 @@ def demo_code_command(email):
         if row["email"] == email.strip().lower() and row["code"]:
             click.echo(row["code"])
             return
-    raise click.ClickException("No demo account with one-time codes has that email.")
+    raise click.ClickException(_("No demo account with one-time codes has that email."))
 
 
 def register(app: Flask) -> None:

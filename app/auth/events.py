@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 
 from app.auth.models import AuthEvent, User
 from app.extensions import db
@@ -32,6 +32,10 @@ EVENTS = (
 )
 
 
+# Logged as warnings, so monitoring can alert on them; the log line names ids, never emails.
+WARNING_EVENTS = {"lockout", "login_throttled", "mfa_failure", "mfa_reset", "password_reset"}
+
+
 def record(event: str, *, user: User | None = None, actor: User | None = None,
            detail: str | None = None) -> AuthEvent:
     """Add an event to the current transaction; the caller's use case commits it."""
@@ -47,4 +51,8 @@ def record(event: str, *, user: User | None = None, actor: User | None = None,
         detail=detail,
     )
     db.session.add(entry)
+    level = "warning" if event in WARNING_EVENTS else "info"
+    getattr(current_app.logger, level)(
+        "auth event %s user=%s actor=%s detail=%s", event, entry.user_id or "-",
+        entry.actor_id or "-", detail or "-")
     return entry

@@ -21,10 +21,11 @@ GENERIC_FAILURE = _l("The email or password is incorrect.")
 class AuthError(Exception):
     """A sign-in or account rule refused the request; the message is shown to the user."""
 
-    def __init__(self, message, *, retry_at: datetime | None = None):
+    def __init__(self, message, *, retry_at: datetime | None = None, field: str | None = None):
         super().__init__(str(message))
         self.message = message
         self.retry_at = retry_at
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def record_expired_session(*, user_id: int, reason: str) -> None:
 def change_password(*, user: User, current: str, new: str, keep_sid: str | None) -> None:
     """Change one's own password; every other session of the account ends at once."""
     if not passwords.verify_password(user.password_hash, current):
-        raise AuthError(_l("The current password is incorrect."))
+        raise AuthError(_l("The current password is incorrect."), field="current")
     if current == new:
         raise AuthError(_l("Choose a password different from the current one."))
     try:

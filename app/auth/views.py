@@ -246,7 +246,7 @@ def change_password():
                                      current=form.current.data, new=form.new.data,
                                      keep_sid=session.sid)
         except services.AuthError as exc:
-            form.new.errors.append(str(exc.message))
+            form[exc.field or "new"].errors.append(str(exc.message))
         else:
             session.regenerate()
             flash(_("Your password has been changed. Other sessions were signed out."), "success")
