@@ -103,7 +103,8 @@ def check_database(app: Flask) -> None:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             where = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
-                hide_password=True)
+                hide_password=True
+            )
             raise StartupError(
                 f"The database {where} cannot be reached: check DATABASE_URL "
                 "and that the database server is running."

@@ -37,8 +37,11 @@ sessions_cli = click.Group("sessions", help="Session housekeeping.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--org", "org_code", required=True, help="The organisation's short code.")
 @click.option("--language", type=click.Choice(["vi", "en"]), default="vi")
-@click.option("--password", is_flag=True, help="Choose the password at a prompt instead of "
-              "getting a temporary one.")
+@click.option(
+    "--password",
+    is_flag=True,
+    help="Choose the password at a prompt instead of getting a temporary one.",
+)
 def create_user(email, full_name, role, org_code, language, password):
     """Create an account; prints a temporary password unless --password is given."""
     org = db.session.execute(
@@ -46,18 +49,29 @@ def create_user(email, full_name, role, org_code, language, password):
     ).scalar_one_or_none()
     if org is None:
         raise click.ClickException(_("No organisation with the code %(code)s.", code=org_code))
-    chosen = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password \
-        else None
+    chosen = (
+        click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    )
     try:
-        user, temp = admin_services.create_user(by=None, email=email, full_name=full_name,
-                                                role=role, organisation=org, language=language,
-                                                password=chosen)
+        user, temp = admin_services.create_user(
+            by=None,
+            email=email,
+            full_name=full_name,
+            role=role,
+            organisation=org,
+            language=language,
+            password=chosen,
+        )
     except admin_services.AdminError as exc:
         raise _fail(exc) from exc
     click.echo(_("Created %(email)s (%(role)s).", email=user.email, role=user.role))
     if temp:
-        click.echo(_("Temporary password (shown once, to be changed at sign-in): %(password)s",
-                     password=temp))
+        click.echo(
+            _(
+                "Temporary password (shown once, to be changed at sign-in): %(password)s",
+                password=temp,
+            )
+        )
 
 
 @users.command("disable")
@@ -81,8 +95,13 @@ def enable_user(email):
 def reset_password(email):
     """Give an account a temporary password (printed once) and end its sessions."""
     temp = admin_services.reset_password(by=None, user=_user(email))
-    click.echo(_("Temporary password for %(email)s (shown once, to be changed at sign-in): "
-                 "%(password)s", email=email, password=temp))
+    click.echo(
+        _(
+            "Temporary password for %(email)s (shown once, to be changed at sign-in): %(password)s",
+            email=email,
+            password=temp,
+        )
+    )
 
 
 @users.command("list")
@@ -101,8 +120,9 @@ def list_users():
 def create_org(name, code, kind, province_code):
     """Add an organisation."""
     try:
-        org = admin_services.create_organisation(by=None, name=name, code=code, kind=kind,
-                                                 province_code=province_code)
+        org = admin_services.create_organisation(
+            by=None, name=name, code=code, kind=kind, province_code=province_code
+        )
     except admin_services.AdminError as exc:
         raise _fail(exc) from exc
     click.echo(_("Created organisation %(code)s.", code=org.code))
@@ -118,8 +138,10 @@ def list_orgs():
 @sessions_cli.command("purge")
 def purge_sessions():
     """Delete expired sessions (run from cron; expired sessions never work anyway)."""
-    count = purge_expired_sessions(idle=current_app.config["SESSION_IDLE_SECONDS"],
-                                   absolute=current_app.config["SESSION_MAX_SECONDS"])
+    count = purge_expired_sessions(
+        idle=current_app.config["SESSION_IDLE_SECONDS"],
+        absolute=current_app.config["SESSION_MAX_SECONDS"],
+    )
     click.echo(_("Deleted %(n)d expired session(s).", n=count))
 
 
@@ -147,16 +169,28 @@ def demo_logins_command():
     rows = demo.demo_logins()
     if not rows:
         return
-    click.echo(_("Demo accounts (made-up people; password for all: %(password)s):",
-                 password=rows[0]["password"]))
+    click.echo(
+        _(
+            "Demo accounts (made-up people; password for all: %(password)s):",
+            password=rows[0]["password"],
+        )
+    )
     for row in rows:
         line = f"  {row['role']:13} {row['email']:28}"
         if row["secret"]:
-            line += " " + _("one-time-code seed %(secret)s (code now: %(code)s)",
-                            secret=row["secret"], code=row["code"])
+            line += " " + _(
+                "one-time-code seed %(secret)s (code now: %(code)s)",
+                secret=row["secret"],
+                code=row["code"],
+            )
         click.echo(line)
-    click.echo("  " + _("Add a seed to an authenticator app, or run "
-                        "'make demo-code EMAIL=...' for the current code."))
+    click.echo(
+        "  "
+        + _(
+            "Add a seed to an authenticator app, or run "
+            "'make demo-code EMAIL=...' for the current code."
+        )
+    )
 
 
 @click.command("demo-code")
@@ -174,6 +208,12 @@ def demo_code_command(email):
 
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
-    for command in (users, orgs, sessions_cli, seed_demo_command, demo_logins_command,
-                    demo_code_command):
+    for command in (
+        users,
+        orgs,
+        sessions_cli,
+        seed_demo_command,
+        demo_logins_command,
+        demo_code_command,
+    ):
         app.cli.add_command(command)

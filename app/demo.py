@@ -36,11 +36,18 @@ def seed_demo() -> None:
     orgs = {}
     for name, code, kind, province in ORGANISATIONS:
         orgs[code] = admin_services.create_organisation(
-            by=None, name=name, code=code, kind=kind, province_code=province)
+            by=None, name=name, code=code, kind=kind, province_code=province
+        )
     for email, name, role, org_code in ACCOUNTS:
         user, _ = admin_services.create_user(
-            by=None, email=email, full_name=name, role=role, organisation=orgs[org_code],
-            password=DEMO_PASSWORD, is_demo=True)
+            by=None,
+            email=email,
+            full_name=name,
+            role=role,
+            organisation=orgs[org_code],
+            password=DEMO_PASSWORD,
+            is_demo=True,
+        )
         if role in ("supervisor", "admin"):
             mfa.seal_totp_secret(user, mfa.new_totp_secret())
             user.totp_enabled = True
@@ -49,20 +56,25 @@ def seed_demo() -> None:
 
 def demo_logins() -> list[dict]:
     """The demo accounts with their password and, where set, their one-time-code seed."""
-    users = db.session.execute(
-        select(User).where(User.is_demo).order_by(User.id)).scalars().all()
+    users = db.session.execute(select(User).where(User.is_demo).order_by(User.id)).scalars().all()
     rows = []
     for user in users:
         secret = mfa.open_totp_secret(user) if user.totp_enabled else None
-        rows.append({
-            "email": user.email, "role": user.role, "password": DEMO_PASSWORD,
-            "secret": secret, "uri": mfa.provisioning_uri(user, secret) if secret else None,
-            "code": pyotp.TOTP(secret).now() if secret else None,
-        })
+        rows.append(
+            {
+                "email": user.email,
+                "role": user.role,
+                "password": DEMO_PASSWORD,
+                "secret": secret,
+                "uri": mfa.provisioning_uri(user, secret) if secret else None,
+                "code": pyotp.TOTP(secret).now() if secret else None,
+            }
+        )
     return rows
 
 
 def demo_organisation(code: str) -> Organisation | None:
     """A demo organisation by its code."""
     return db.session.execute(
-        select(Organisation).where(Organisation.code == code)).scalar_one_or_none()
+        select(Organisation).where(Organisation.code == code)
+    ).scalar_one_or_none()

@@ -26,8 +26,9 @@ def _existing_sqlite_database(url: str) -> Path | None:
     return None
 
 
-def setup(instance: Path = INSTANCE_DIR, key_file: str | None = None,
-          database_url: str | None = None) -> list[str]:
+def setup(
+    instance: Path = INSTANCE_DIR, key_file: str | None = None, database_url: str | None = None
+) -> list[str]:
     """Create what is missing and return what was done, one line each."""
     done = []
     instance.mkdir(mode=0o700, exist_ok=True)

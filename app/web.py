@@ -1,4 +1,4 @@
-"""What every response shares: security headers, request ids, logging, language and template helpers."""
+"""What every response shares: security headers, request ids, logging, language, templates."""
 
 from __future__ import annotations
 
@@ -17,18 +17,20 @@ from app.auth.models import User
 from app.extensions import db, login_manager
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-    "object-src 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
 NAV = {
     "operator": [("home.operator", _l("Desk"))],
     "case_manager": [("home.case_manager", _l("Overview"))],
@@ -50,8 +52,9 @@ def configure_logging(app: Flask) -> None:
     """Log lines carry the time, level, request id and message; nothing about people."""
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+    )
     app.logger.handlers[:] = [handler]
     app.logger.setLevel(logging.INFO)
 

@@ -165,14 +165,22 @@ def make_user(make_org):
     """Create an account with a known password; supervisors and admins get one-time codes."""
     counter = iter(range(1, 10_000))
 
-    def factory(role: str = "operator", *, organisation: Organisation | None = None,
-                mfa_on: bool | None = None, **overrides) -> User:
+    def factory(
+        role: str = "operator",
+        *,
+        organisation: Organisation | None = None,
+        mfa_on: bool | None = None,
+        **overrides,
+    ) -> User:
         n = next(counter)
-        fields = {"email": f"{role}{n}@example.org", "full_name": f"Người dùng {n}",
-                  "language": "vi"} | overrides
+        fields = {
+            "email": f"{role}{n}@example.org",
+            "full_name": f"Người dùng {n}",
+            "language": "vi",
+        } | overrides
         user, _ = admin_services.create_user(
-            by=None, role=role, organisation=organisation or make_org(), password=PASSWORD,
-            **fields)
+            by=None, role=role, organisation=organisation or make_org(), password=PASSWORD, **fields
+        )
         if mfa_on if mfa_on is not None else role in ("supervisor", "admin"):
             mfa.seal_totp_secret(user, pyotp.random_base32(32))
             user.totp_enabled = True

@@ -23,7 +23,7 @@ def source_messages() -> Catalog:
     catalog = Catalog()
     method_map = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
-    for filename, lineno, message, comments, context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=keywords
     ):
         catalog.add(message, None, [(filename, lineno)], context=context)
@@ -44,7 +44,8 @@ def test_translations_keep_their_placeholders(locale):
     for message in catalog:
         if message.id and isinstance(message.id, str):
             assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
-                PLACEHOLDER.findall(message.string)), message.id
+                PLACEHOLDER.findall(message.string)
+            ), message.id
 
 
 def test_vietnamese_catalog_is_really_vietnamese():
@@ -68,8 +69,9 @@ def test_a_visitor_can_switch_the_sign_in_page_to_english(client):
 def test_the_account_language_is_used_after_sign_in(client, login_as):
     user = login_as("operator", language="en")
     assert "Emergency numbers" in client.get("/home/operator").get_data(as_text=True)
-    client.submit("/auth/language", {"language": "vi", "next": "/auth/account"},
-                  page="/auth/account")
+    client.submit(
+        "/auth/language", {"language": "vi", "next": "/auth/account"}, page="/auth/account"
+    )
     db.session.expire_all()
     assert db.session.get(User, user.id).language == "vi"
     assert "Số điện thoại khẩn cấp" in client.get("/home/operator").get_data(as_text=True)

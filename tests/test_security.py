@@ -17,8 +17,14 @@ def _assert_headers(response):
     csp = response.headers["Content-Security-Policy"]
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
     assert "http:" not in csp and "https:" not in csp and "*" not in csp
-    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
-                      "default-src 'self'", "script-src 'self'", "style-src 'self'"):
+    for directive in (
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+    ):
         assert directive in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -71,10 +77,18 @@ def test_a_post_without_csrf_token_is_refused(client, make_user):
     assert "<h1>Biểu mẫu đã hết hạn</h1>" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url", ["/auth/logout", "/auth/keepalive", "/auth/language",
-                                 "/auth/account/sessions/end-others",
-                                 "/auth/account/mfa/disable", "/admin/users/1/disable",
-                                 "/admin/users/1/reset-password"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/auth/logout",
+        "/auth/keepalive",
+        "/auth/language",
+        "/auth/account/sessions/end-others",
+        "/auth/account/mfa/disable",
+        "/admin/users/1/disable",
+        "/admin/users/1/reset-password",
+    ],
+)
 def test_state_changing_routes_refuse_get(client, login_as, url):
     login_as("admin")
     assert client.get(url).status_code == 405
@@ -86,8 +100,14 @@ def test_every_route_that_changes_state_is_post_only(app):
         if "POST" in rule.methods and "GET" in rule.methods:
             # form pages: GET shows the form, POST submits it; both are guarded by CSRF
             assert rule.endpoint.split(".")[-1] in {
-                "login", "verify", "enrol", "recovery_codes", "change_password",
-                "new_user", "edit_user", "edit_organisation",
+                "login",
+                "verify",
+                "enrol",
+                "recovery_codes",
+                "change_password",
+                "new_user",
+                "edit_user",
+                "edit_organisation",
             }, rule
 
 

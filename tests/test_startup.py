@@ -47,10 +47,20 @@ def test_missing_secret_key_stops_the_app(app_config):
 
 
 def test_wsgi_prints_one_sentence_and_exits(tmp_path):
-    env = os.environ | {"KEY_FILE": str(tmp_path / "none.json"), "SECRET_KEY": "x" * 32,
-                        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    env = os.environ | {
+        "KEY_FILE": str(tmp_path / "none.json"),
+        "SECRET_KEY": "x" * 32,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("Điểm Tựa cannot start: The key file")
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
@@ -103,9 +113,11 @@ def test_log_lines_carry_a_request_id_and_no_password(client, make_user, app):
     app.logger.addHandler(handler)
     try:
         token = client.csrf_token()
-        client.post("/auth/login", headers={"X-Request-ID": "req-abcdef12"},
-                    data={"csrf_token": token, "email": user.email,
-                          "password": "secret words here"})
+        client.post(
+            "/auth/login",
+            headers={"X-Request-ID": "req-abcdef12"},
+            data={"csrf_token": token, "email": user.email, "password": "secret words here"},
+        )
     finally:
         app.logger.removeHandler(handler)
     assert any("[req-abcdef12]" in line and "login_failure" in line for line in records), records

@@ -22,8 +22,11 @@ class UserForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     email = StringField(
         _l("Email"),
-        validators=[DataRequired(REQUIRED), Length(max=254),
-                    Email(_l("Enter a valid email address."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=254),
+            Email(_l("Enter a valid email address.")),
+        ],
         render_kw={"spellcheck": "false", "autocomplete": "off"},
     )
     role = SelectField(_l("Role"), choices=choices(ROLE_LABELS))
@@ -38,8 +41,11 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     code = StringField(
         _l("Short code (used in case numbers)"),
-        validators=[DataRequired(REQUIRED), Length(max=12),
-                    Regexp(r"^[A-Za-z0-9]+$", message=_l("Use letters and digits only."))],
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=12),
+            Regexp(r"^[A-Za-z0-9]+$", message=_l("Use letters and digits only.")),
+        ],
     )
     kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS))
     province_code = StringField(_l("Province code"), validators=[Optional(), Length(max=8)])

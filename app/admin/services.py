@@ -42,9 +42,17 @@ def _check_choices(role: str, organisation: Organisation | None) -> None:
         raise AdminError(_l("Choose an active organisation."), field="organisation_id")
 
 
-def create_user(*, by: User | None, email: str, full_name: str, role: str,
-                organisation: Organisation | None, language: str = "vi",
-                password: str | None = None, is_demo: bool = False) -> tuple[User, str | None]:
+def create_user(
+    *,
+    by: User | None,
+    email: str,
+    full_name: str,
+    role: str,
+    organisation: Organisation | None,
+    language: str = "vi",
+    password: str | None = None,
+    is_demo: bool = False,
+) -> tuple[User, str | None]:
     """Create an account; without a chosen password a temporary one is returned, shown once."""
     email = email.strip().lower()
     _check_email_free(email)
@@ -57,9 +65,16 @@ def create_user(*, by: User | None, email: str, full_name: str, role: str,
             passwords.check_password_policy(password, user_inputs=(email, full_name))
         except passwords.PasswordPolicyError as exc:
             raise AdminError(exc.args[0], field="password") from exc
-    user = User(email=email, full_name=full_name.strip(), role=role, organisation=organisation,
-                language=language, password_hash=passwords.hash_password(password or temp),
-                must_change_password=temp is not None, is_demo=is_demo)
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        organisation=organisation,
+        language=language,
+        password_hash=passwords.hash_password(password or temp),
+        must_change_password=temp is not None,
+        is_demo=is_demo,
+    )
     db.session.add(user)
     db.session.flush()
     events.record("user_created", user=user, actor=by, detail=role)
@@ -67,8 +82,16 @@ def create_user(*, by: User | None, email: str, full_name: str, role: str,
     return user, temp
 
 
-def update_user(*, by: User, user: User, email: str, full_name: str, role: str,
-                organisation: Organisation | None, language: str) -> User:
+def update_user(
+    *,
+    by: User,
+    user: User,
+    email: str,
+    full_name: str,
+    role: str,
+    organisation: Organisation | None,
+    language: str,
+) -> User:
     """Change an account's details; a change of role or organisation ends its sessions."""
     email = email.strip().lower()
     _check_email_free(email, except_id=user.id)
@@ -80,8 +103,12 @@ def update_user(*, by: User, user: User, email: str, full_name: str, role: str,
     user.organisation, user.language = organisation, language
     if scope_changed:
         revoke_user_sessions(user.id)
-    events.record("user_updated", user=user, actor=by,
-                  detail="role_or_organisation" if scope_changed else None)
+    events.record(
+        "user_updated",
+        user=user,
+        actor=by,
+        detail="role_or_organisation" if scope_changed else None,
+    )
     db.session.commit()
     return user
 
@@ -123,8 +150,10 @@ def reset_mfa(*, by: User, user: User) -> None:
 def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None) -> None:
     if kind not in ORG_KINDS:
         raise AdminError(_l("Unknown kind of organisation."), field="kind")
-    for column, value, field in ((Organisation.name, name, "name"),
-                                 (Organisation.code, code, "code")):
+    for column, value, field in (
+        (Organisation.name, name, "name"),
+        (Organisation.code, code, "code"),
+    ):
         found = db.session.execute(
             select(Organisation.id).where(func.lower(column) == value.lower())
         ).scalar_one_or_none()
@@ -132,14 +161,21 @@ def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None)
             raise AdminError(_l("Another organisation already uses this."), field=field)
 
 
-def create_organisation(*, by: User | None, name: str, code: str, kind: str,
-                        province_code: str | None = None, phone: str | None = None
-                        ) -> Organisation:
+def create_organisation(
+    *,
+    by: User | None,
+    name: str,
+    code: str,
+    kind: str,
+    province_code: str | None = None,
+    phone: str | None = None,
+) -> Organisation:
     """Add an organisation."""
     name, code = name.strip(), code.strip().upper()
     _check_org(name, code, kind)
-    org = Organisation(name=name, code=code, kind=kind, province_code=province_code or None,
-                       phone=phone or None)
+    org = Organisation(
+        name=name, code=code, kind=kind, province_code=province_code or None, phone=phone or None
+    )
     db.session.add(org)
     db.session.flush()
     entry = events.record("organisation_created", actor=by, detail=code)
@@ -148,9 +184,17 @@ def create_organisation(*, by: User | None, name: str, code: str, kind: str,
     return org
 
 
-def update_organisation(*, by: User, org: Organisation, name: str, code: str, kind: str,
-                        province_code: str | None, phone: str | None, active: bool
-                        ) -> Organisation:
+def update_organisation(
+    *,
+    by: User,
+    org: Organisation,
+    name: str,
+    code: str,
+    kind: str,
+    province_code: str | None,
+    phone: str | None,
+    active: bool,
+) -> Organisation:
     """Change an organisation; one with active accounts cannot be deactivated."""
     name, code = name.strip(), code.strip().upper()
     _check_org(name, code, kind, except_id=org.id)

@@ -19,9 +19,13 @@ PAGE_SIZE = 50
 
 
 def _organisations() -> list[Organisation]:
-    return db.session.execute(
-        select(Organisation).where(Organisation.active).order_by(Organisation.name)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(Organisation).where(Organisation.active).order_by(Organisation.name)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _org_choices() -> list[SelectChoice]:
@@ -51,8 +55,9 @@ def users():
     stmt = select(User).join(User.organisation).order_by(User.full_name)
     if q:
         like = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.full_name).like(like),
-                              func.lower(User.email).like(like)))
+        stmt = stmt.where(
+            or_(func.lower(User.full_name).like(like), func.lower(User.email).like(like))
+        )
     if role in ROLES:
         stmt = stmt.where(User.role == role)
     if org_id:
@@ -60,8 +65,15 @@ def users():
     if state in ("active", "disabled"):
         stmt = stmt.where(User.active == (state == "active"))
     page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False)
-    return render_template("admin/users.html", page=page, q=q, role=role, org_id=org_id,
-                           state=state, orgs=_org_choices())
+    return render_template(
+        "admin/users.html",
+        page=page,
+        q=q,
+        role=role,
+        org_id=org_id,
+        state=state,
+        orgs=_org_choices(),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -73,10 +85,13 @@ def new_user():
     if form.validate_on_submit():
         try:
             user, temp = services.create_user(
-                by=current_user, email=form.email.data, full_name=form.full_name.data,
-                role=form.role.data, organisation=db.session.get(Organisation,
-                                                                 form.organisation_id.data),
-                language=form.language.data)
+                by=current_user,
+                email=form.email.data,
+                full_name=form.full_name.data,
+                role=form.role.data,
+                organisation=db.session.get(Organisation, form.organisation_id.data),
+                language=form.language.data,
+            )
         except services.AdminError as exc:
             _apply_error(form, exc)
         else:
@@ -90,12 +105,17 @@ def new_user():
 def user_detail(user_id: int):
     """One account with its recent sign-in events and the actions an admin can take."""
     user = _user_or_404(user_id)
-    recent = db.session.execute(
-        select(AuthEvent).where(or_(AuthEvent.user_id == user.id, AuthEvent.actor_id == user.id))
-        .order_by(AuthEvent.at.desc()).limit(30)
-    ).scalars().all()
-    return render_template("admin/user_detail.html", user=user, events=recent,
-                           form=ActionForm())
+    recent = (
+        db.session.execute(
+            select(AuthEvent)
+            .where(or_(AuthEvent.user_id == user.id, AuthEvent.actor_id == user.id))
+            .order_by(AuthEvent.at.desc())
+            .limit(30)
+        )
+        .scalars()
+        .all()
+    )
+    return render_template("admin/user_detail.html", user=user, events=recent, form=ActionForm())
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -108,10 +128,14 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             services.update_user(
-                by=current_user, user=user, email=form.email.data, full_name=form.full_name.data,
+                by=current_user,
+                user=user,
+                email=form.email.data,
+                full_name=form.full_name.data,
                 role=form.role.data,
                 organisation=db.session.get(Organisation, form.organisation_id.data),
-                language=form.language.data)
+                language=form.language.data,
+            )
         except services.AdminError as exc:
             db.session.rollback()
             _apply_error(form, exc)
@@ -132,8 +156,12 @@ def set_active(user_id: int, action: str):
         except services.AdminError as exc:
             flash(str(exc.message), "error")
         else:
-            flash(_("The account has been disabled.") if action == "disable"
-                  else _("The account has been enabled."), "success")
+            flash(
+                _("The account has been disabled.")
+                if action == "disable"
+                else _("The account has been enabled."),
+                "success",
+            )
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -156,8 +184,10 @@ def reset_mfa(user_id: int):
     user = _user_or_404(user_id)
     if ActionForm().validate_on_submit():
         services.reset_mfa(by=current_user, user=user)
-        flash(_("One-time codes were reset. The user sets them up again at the next sign-in."),
-              "success")
+        flash(
+            _("One-time codes were reset. The user sets them up again at the next sign-in."),
+            "success",
+        )
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -175,10 +205,13 @@ def temporary_password(user_id: int):
 @roles_required("admin")
 def organisations():
     """All organisations with their number of active accounts."""
-    counts = dict(db.session.execute(
-        select(User.organisation_id, func.count(User.id)).where(User.active)
-        .group_by(User.organisation_id)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(User.organisation_id, func.count(User.id))
+            .where(User.active)
+            .group_by(User.organisation_id)
+        ).all()
+    )
     orgs = db.session.execute(select(Organisation).order_by(Organisation.name)).scalars().all()
     return render_template("admin/organisations.html", orgs=orgs, counts=counts)
 
@@ -196,8 +229,9 @@ def edit_organisation(org_id: int | None = None):
             if org is None:
                 services.create_organisation(by=current_user, **fields)
             else:
-                services.update_organisation(by=current_user, org=org, active=form.active.data,
-                                             **fields)
+                services.update_organisation(
+                    by=current_user, org=org, active=form.active.data, **fields
+                )
         except services.AdminError as exc:
             db.session.rollback()
             _apply_error(form, exc)

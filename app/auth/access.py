@@ -43,8 +43,7 @@ def roles_required(*roles: str) -> Callable:
     return decorator
 
 
-def get_visible_or_404(model: type[T], object_id: int,
-                       scope: Callable[[Select], Select]) -> T:
+def get_visible_or_404(model: type[T], object_id: int, scope: Callable[[Select], Select]) -> T:
     """Load one object through a scope that filters what the current user may see."""
     stmt = scope(select(model).where(model.id == object_id))  # type: ignore[attr-defined]
     obj = db.session.execute(stmt).scalar_one_or_none()

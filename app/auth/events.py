@@ -36,8 +36,9 @@ EVENTS = (
 WARNING_EVENTS = {"lockout", "login_throttled", "mfa_failure", "mfa_reset", "password_reset"}
 
 
-def record(event: str, *, user: User | None = None, actor: User | None = None,
-           detail: str | None = None) -> AuthEvent:
+def record(
+    event: str, *, user: User | None = None, actor: User | None = None, detail: str | None = None
+) -> AuthEvent:
     """Add an event to the current transaction; the caller's use case commits it."""
     if event not in EVENTS:
         raise ValueError(f"unknown auth event {event!r}")
@@ -45,7 +46,9 @@ def record(event: str, *, user: User | None = None, actor: User | None = None,
         event=event,
         user_id=user.id if user else None,
         actor_id=actor.id if actor else None,
-        organisation_id=user.organisation_id if user else (actor.organisation_id if actor else None),
+        organisation_id=user.organisation_id
+        if user
+        else (actor.organisation_id if actor else None),
         ip=request.remote_addr if has_request_context() else None,
         request_id=g.get("request_id") if has_request_context() else None,
         detail=detail,
@@ -53,6 +56,10 @@ def record(event: str, *, user: User | None = None, actor: User | None = None,
     db.session.add(entry)
     level = "warning" if event in WARNING_EVENTS else "info"
     getattr(current_app.logger, level)(
-        "auth event %s user=%s actor=%s detail=%s", event, entry.user_id or "-",
-        entry.actor_id or "-", detail or "-")
+        "auth event %s user=%s actor=%s detail=%s",
+        event,
+        entry.user_id or "-",
+        entry.actor_id or "-",
+        detail or "-",
+    )
     return entry

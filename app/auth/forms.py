@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, PasswordField, SelectField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 REQUIRED = _l("This field is required.")
@@ -81,7 +81,9 @@ class PasswordConfirmForm(FlaskForm):
 class LanguageForm(FlaskForm):
     """The interface language."""
 
-    language = SelectField(_l("Language"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")])
+    language = SelectField(
+        _l("Language"), choices=[SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")]
+    )
     next = HiddenField()
     submit = SubmitField(_l("Save language"))
 

@@ -1,4 +1,4 @@
-"""Labels shown for stored codes (roles, kinds of organisation, sign-in events), in both languages."""
+"""Labels for stored codes (roles, kinds of organisation, sign-in events), in both languages."""
 
 from flask_babel import lazy_gettext as _l
 

@@ -56,7 +56,9 @@ def check_password_policy(password: str, *, user_inputs: tuple[str, ...] = ()) -
         raise PasswordPolicyError(_l("Use at most %(n)d characters.", n=MAX_LENGTH))
     lowered = password.lower()
     if lowered in _common_passwords() or lowered.strip("0123456789!.") in _common_passwords():
-        raise PasswordPolicyError(_l("This password is one of the most common ones. Choose another."))
+        raise PasswordPolicyError(
+            _l("This password is one of the most common ones. Choose another.")
+        )
     inputs = [part for value in user_inputs for part in value.lower().replace("@", " ").split()]
     if zxcvbn(password[:100], user_inputs=inputs)["score"] < 3:
         raise PasswordPolicyError(

@@ -48,7 +48,7 @@ def mfa_required(user: User) -> bool:
 
 
 def check_password(*, email: str, password: str, ip: str | None) -> SignInStep:
-    """First step of signing in: throttling, then the password, with one answer for every failure."""
+    """First step of signing in: throttling, then the password; one answer for every failure."""
     state = throttle.check(email, ip)
     user = find_user_by_email(email)
     if state.blocked:

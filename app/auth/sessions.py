@@ -171,7 +171,7 @@ def _user_id(session: ServerSession) -> int | None:
 
 
 def revoke_user_sessions(user_id: int, *, keep_sid: str | None = None) -> int:
-    """Delete every session of a user (but the current one, if named) in the caller's transaction."""
+    """Delete every session of a user (but the current one, if named) in the current transaction."""
     stmt = delete(WebSession).where(WebSession.user_id == user_id)
     if keep_sid:
         stmt = stmt.where(WebSession.id != crypto.session_key_id(keep_sid))

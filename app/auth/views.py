@@ -37,8 +37,15 @@ from app.auth.models import User, WebSession
 from app.clock import utcnow
 from app.extensions import db, limiter
 
-ALWAYS_ALLOWED = {"auth.logout", "auth.change_password", "auth.keepalive", "auth.session_status",
-                  "static", "main.healthz", "auth.set_language"}
+ALWAYS_ALLOWED = {
+    "auth.logout",
+    "auth.change_password",
+    "auth.keepalive",
+    "auth.session_status",
+    "static",
+    "main.healthz",
+    "auth.set_language",
+}
 
 
 def home_url(user: User) -> str:
@@ -88,13 +95,18 @@ def enforce_session_rules():
     if expired and session.row.get("user_id"):
         services.record_expired_session(user_id=session.row["user_id"], reason=expired)
         if expired == "idle":
-            flash(_("You were signed out after a period without activity. Please sign in again."),
-                  "info")
+            flash(
+                _("You were signed out after a period without activity. Please sign in again."),
+                "info",
+            )
         else:
             flash(_("Your session reached its maximum length. Please sign in again."), "info")
         session.expired_reason = None
-    if (current_user.is_authenticated and current_user.must_change_password
-            and request.endpoint not in ALWAYS_ALLOWED):
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in ALWAYS_ALLOWED
+    ):
         return redirect(url_for("auth.change_password"))
     return None
 
@@ -118,8 +130,10 @@ def login():
             status = 429 if exc.retry_at else 200
             message = str(exc.message)
             if exc.retry_at:
-                message += " " + _("Try again after %(time)s.",
-                                   time=format_datetime(exc.retry_at, "HH:mm dd/MM/yyyy"))
+                message += " " + _(
+                    "Try again after %(time)s.",
+                    time=format_datetime(exc.retry_at, "HH:mm dd/MM/yyyy"),
+                )
             error = message
         else:
             if step.next_step == "done":
@@ -175,8 +189,13 @@ def enrol():
                 session["pending"] = {"uid": user.id, "at": time.time(), "step": "codes"}
             return redirect(url_for("auth.recovery_codes"))
     uri = mfa.provisioning_uri(user, secret)
-    return render_template("auth/enrol.html", form=form, qr=mfa.qr_svg(uri), secret=secret,
-                           required=services.mfa_required(user))
+    return render_template(
+        "auth/enrol.html",
+        form=form,
+        qr=mfa.qr_svg(uri),
+        secret=secret,
+        required=services.mfa_required(user),
+    )
 
 
 @bp.route("/recovery-codes", methods=["GET", "POST"])
@@ -205,8 +224,10 @@ def logout():
         logout_user()
         session.clear()
         if reason == "idle":
-            flash(_("You were signed out after a period without activity. Please sign in again."),
-                  "info")
+            flash(
+                _("You were signed out after a period without activity. Please sign in again."),
+                "info",
+            )
         else:
             flash(_("You have signed out."), "success")
     return redirect(url_for("auth.login"))
@@ -242,9 +263,12 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(user=current_user._get_current_object(),
-                                     current=form.current.data, new=form.new.data,
-                                     keep_sid=session.sid)
+            services.change_password(
+                user=current_user._get_current_object(),
+                current=form.current.data,
+                new=form.new.data,
+                keep_sid=session.sid,
+            )
         except services.AuthError as exc:
             form[exc.field or "new"].errors.append(str(exc.message))
         else:
@@ -258,10 +282,15 @@ def change_password():
 @login_required
 def account():
     """The user's own account: language, one-time codes, recovery codes and open sessions."""
-    rows = db.session.execute(
-        select(WebSession).where(WebSession.user_id == current_user.id)
-        .order_by(WebSession.last_seen_at.desc())
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            select(WebSession)
+            .where(WebSession.user_id == current_user.id)
+            .order_by(WebSession.last_seen_at.desc())
+        )
+        .scalars()
+        .all()
+    )
     return render_template(
         "auth/account.html",
         language_form=LanguageForm(language=current_user.language),
@@ -280,8 +309,9 @@ def set_language():
     form = LanguageForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
-            services.set_language(user=current_user._get_current_object(),
-                                  language=form.language.data)
+            services.set_language(
+                user=current_user._get_current_object(), language=form.language.data
+            )
         else:
             session["lang"] = form.language.data
     return redirect(_safe_next(form.next.data) or url_for("auth.login"))
@@ -292,8 +322,9 @@ def set_language():
 def end_other_sessions():
     """Sign out of every other browser and device."""
     if ActionForm().validate_on_submit():
-        count = services.end_other_sessions(user=current_user._get_current_object(),
-                                            keep_sid=session.sid)
+        count = services.end_other_sessions(
+            user=current_user._get_current_object(), keep_sid=session.sid
+        )
         flash(_("%(n)d other session(s) signed out.", n=count), "success")
     return redirect(url_for("auth.account"))
 
@@ -305,8 +336,9 @@ def disable_mfa():
     form = PasswordConfirmForm()
     if form.validate_on_submit():
         try:
-            services.disable_mfa(user=current_user._get_current_object(),
-                                 password=form.password.data)
+            services.disable_mfa(
+                user=current_user._get_current_object(), password=form.password.data
+            )
         except services.AuthError as exc:
             flash(str(exc.message), "error")
         else:
@@ -321,8 +353,9 @@ def new_recovery_codes():
     form = PasswordConfirmForm()
     if form.validate_on_submit():
         try:
-            codes = services.regenerate_recovery_codes(user=current_user._get_current_object(),
-                                                       password=form.password.data)
+            codes = services.regenerate_recovery_codes(
+                user=current_user._get_current_object(), password=form.password.data
+            )
         except services.AuthError as exc:
             flash(str(exc.message), "error")
         else:

@@ -12,16 +12,27 @@ from app.auth.models import AuthEvent, User
 from app.extensions import db
 from app.home import bp
 
-WATCHED_EVENTS = ("login_failure", "lockout", "login_throttled", "mfa_failure", "password_reset",
-                  "mfa_reset", "user_disabled", "login_success", "logout", "session_expired")
+WATCHED_EVENTS = (
+    "login_failure",
+    "lockout",
+    "login_throttled",
+    "mfa_failure",
+    "password_reset",
+    "mfa_reset",
+    "user_disabled",
+    "login_success",
+    "logout",
+    "session_expired",
+)
 
 
 @bp.route("/operator")
 @roles_required("operator")
 def operator():
     """The operator's desk: emergency numbers, the first questions, and legal deadlines."""
-    return render_template("home/operator.html", recovery_left=mfa.remaining_recovery_codes(
-        current_user))
+    return render_template(
+        "home/operator.html", recovery_left=mfa.remaining_recovery_codes(current_user)
+    )
 
 
 @bp.route("/case-manager")
@@ -36,17 +47,27 @@ def case_manager():
 def supervisor():
     """The supervisor's overview: the organisation's accounts and their sign-in activity."""
     event = request.args.get("event", "")
-    staff = db.session.execute(
-        select(User).where(User.organisation_id == current_user.organisation_id)
-        .order_by(User.active.desc(), User.full_name)
-    ).scalars().all()
-    stmt = (select(AuthEvent).where(AuthEvent.organisation_id == current_user.organisation_id)
-            .order_by(AuthEvent.at.desc()).limit(100))
+    staff = (
+        db.session.execute(
+            select(User)
+            .where(User.organisation_id == current_user.organisation_id)
+            .order_by(User.active.desc(), User.full_name)
+        )
+        .scalars()
+        .all()
+    )
+    stmt = (
+        select(AuthEvent)
+        .where(AuthEvent.organisation_id == current_user.organisation_id)
+        .order_by(AuthEvent.at.desc())
+        .limit(100)
+    )
     if event in WATCHED_EVENTS:
         stmt = stmt.where(AuthEvent.event == event)
     recent = db.session.execute(stmt).scalars().all()
-    return render_template("home/supervisor.html", staff=staff, events=recent, event=event,
-                           watched=WATCHED_EVENTS)
+    return render_template(
+        "home/supervisor.html", staff=staff, events=recent, event=event, watched=WATCHED_EVENTS
+    )
 
 
 @bp.route("/partner")

@@ -17,9 +17,16 @@ def _user(email: str) -> User:
 def test_admin_creates_an_account_with_a_one_time_password(app, client, login_as, make_org):
     login_as("admin")
     org = make_org(name="Trung tâm CTXH Thử")
-    response = client.submit("/admin/users/new", {
-        "full_name": "Nguyễn Thị Thử", "email": "new.staff@example.org", "role": "case_manager",
-        "organisation_id": org.id, "language": "vi"})
+    response = client.submit(
+        "/admin/users/new",
+        {
+            "full_name": "Nguyễn Thị Thử",
+            "email": "new.staff@example.org",
+            "role": "case_manager",
+            "organisation_id": org.id,
+            "language": "vi",
+        },
+    )
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
     temp = re.search(r'id="temporary-password">([^<]+)<', page).group(1)
@@ -34,15 +41,29 @@ def test_admin_creates_an_account_with_a_one_time_password(app, client, login_as
 def test_form_errors_mark_the_field_and_keep_the_values(client, login_as, make_user):
     login_as("admin")
     taken = make_user("operator")
-    response = client.submit("/admin/users/new", {
-        "full_name": "Trần Văn Giữ", "email": taken.email, "role": "operator",
-        "organisation_id": taken.organisation_id, "language": "vi"})
+    response = client.submit(
+        "/admin/users/new",
+        {
+            "full_name": "Trần Văn Giữ",
+            "email": taken.email,
+            "role": "operator",
+            "organisation_id": taken.organisation_id,
+            "language": "vi",
+        },
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'id="email-error"' in page and 'value="Trần Văn Giữ"' in page
-    bad = client.submit("/admin/users/new", {
-        "full_name": "Trần Văn Giữ", "email": "not-an-email", "role": "operator",
-        "organisation_id": taken.organisation_id, "language": "vi"})
+    bad = client.submit(
+        "/admin/users/new",
+        {
+            "full_name": "Trần Văn Giữ",
+            "email": "not-an-email",
+            "role": "operator",
+            "organisation_id": taken.organisation_id,
+            "language": "vi",
+        },
+    )
     assert 'id="email-error"' in bad.get_data(as_text=True)
     assert db.session.execute(select(func.count(User.id))).scalar_one() == 2
 
@@ -50,14 +71,20 @@ def test_form_errors_mark_the_field_and_keep_the_values(client, login_as, make_u
 def test_double_submit_creates_one_account(client, login_as, make_org):
     login_as("admin")
     org = make_org()
-    data = {"full_name": "Lê Thị Một Lần", "email": "once@example.org", "role": "operator",
-            "organisation_id": org.id, "language": "vi"}
+    data = {
+        "full_name": "Lê Thị Một Lần",
+        "email": "once@example.org",
+        "role": "operator",
+        "organisation_id": org.id,
+        "language": "vi",
+    }
     token = client.csrf_token("/admin/users/new")
     first = client.post("/admin/users/new", data=data | {"csrf_token": token})
     second = client.post("/admin/users/new", data=data | {"csrf_token": token})
     assert first.status_code == 302 and second.status_code == 200
     count = db.session.execute(
-        select(func.count(User.id)).where(User.email == "once@example.org")).scalar_one()
+        select(func.count(User.id)).where(User.email == "once@example.org")
+    ).scalar_one()
     assert count == 1
 
 
@@ -66,9 +93,16 @@ def test_admin_edits_role_and_the_users_sessions_end(app, client, login_as, make
     staff = make_user("operator")
     theirs = app.test_client()
     sign_in(theirs, staff)
-    response = client.submit(f"/admin/users/{staff.id}/edit", {
-        "full_name": staff.full_name, "email": staff.email, "role": "case_manager",
-        "organisation_id": staff.organisation_id, "language": "en"})
+    response = client.submit(
+        f"/admin/users/{staff.id}/edit",
+        {
+            "full_name": staff.full_name,
+            "email": staff.email,
+            "role": "case_manager",
+            "organisation_id": staff.organisation_id,
+            "language": "en",
+        },
+    )
     assert response.location == f"/admin/users/{staff.id}"
     assert _user(staff.email).role == "case_manager"
     assert theirs.get("/home/operator").status_code == 302
@@ -76,9 +110,16 @@ def test_admin_edits_role_and_the_users_sessions_end(app, client, login_as, make
 
 def test_admin_cannot_change_own_role_or_disable_self(client, login_as):
     me = login_as("admin")
-    client.submit(f"/admin/users/{me.id}/edit", {
-        "full_name": me.full_name, "email": me.email, "role": "operator",
-        "organisation_id": me.organisation_id, "language": "vi"})
+    client.submit(
+        f"/admin/users/{me.id}/edit",
+        {
+            "full_name": me.full_name,
+            "email": me.email,
+            "role": "operator",
+            "organisation_id": me.organisation_id,
+            "language": "vi",
+        },
+    )
     assert _user(me.email).role == "admin"
     client.submit(f"/admin/users/{me.id}/disable", {}, page=f"/admin/users/{me.id}")
     assert _user(me.email).active
@@ -96,8 +137,12 @@ def test_disable_enable_reset_and_mfa_reset_are_recorded(client, login_as, make_
     assert "temporary-password" in reset.location
     client.submit(f"/admin/users/{staff.id}/reset-mfa", {}, page=page)
     assert not _user(staff.email).totp_enabled
-    kinds = {e.event for e in db.session.execute(
-        select(AuthEvent).where(AuthEvent.actor_id == admin.id)).scalars()}
+    kinds = {
+        e.event
+        for e in db.session.execute(
+            select(AuthEvent).where(AuthEvent.actor_id == admin.id)
+        ).scalars()
+    }
     assert {"user_disabled", "user_enabled", "password_reset", "mfa_reset"} <= kinds
 
 
@@ -113,16 +158,26 @@ def test_user_list_filters(client, login_as, make_user):
 
 def test_admin_manages_organisations(client, login_as):
     login_as("admin")
-    response = client.submit("/admin/organisations/new", {
-        "name": "Hội LHPN Thử", "code": "hlhpn", "kind": "womens_union", "province_code": "",
-        "phone": ""})
+    response = client.submit(
+        "/admin/organisations/new",
+        {
+            "name": "Hội LHPN Thử",
+            "code": "hlhpn",
+            "kind": "womens_union",
+            "province_code": "",
+            "phone": "",
+        },
+    )
     assert response.location == "/admin/organisations"
     org = db.session.execute(select(Organisation).where(Organisation.code == "HLHPN")).scalar_one()
-    duplicate = client.submit("/admin/organisations/new", {
-        "name": "Khác", "code": "HLHPN", "kind": "hotline"})
+    duplicate = client.submit(
+        "/admin/organisations/new", {"name": "Khác", "code": "HLHPN", "kind": "hotline"}
+    )
     assert 'id="code-error"' in duplicate.get_data(as_text=True)
-    client.submit(f"/admin/organisations/{org.id}/edit", {
-        "name": "Hội LHPN Thử (mới)", "code": "HLHPN", "kind": "womens_union", "active": "y"})
+    client.submit(
+        f"/admin/organisations/{org.id}/edit",
+        {"name": "Hội LHPN Thử (mới)", "code": "HLHPN", "kind": "womens_union", "active": "y"},
+    )
     db.session.expire_all()
     assert db.session.get(Organisation, org.id).name == "Hội LHPN Thử (mới)"
 
@@ -131,8 +186,10 @@ def test_organisation_with_active_accounts_cannot_be_deactivated(client, login_a
     login_as("admin")
     staff = make_user("operator")
     org = staff.organisation
-    response = client.submit(f"/admin/organisations/{org.id}/edit", {
-        "name": org.name, "code": org.code, "kind": org.kind})
+    response = client.submit(
+        f"/admin/organisations/{org.id}/edit",
+        {"name": org.name, "code": org.code, "kind": org.kind},
+    )
     assert 'id="active-error"' in response.get_data(as_text=True)
 
 
@@ -144,12 +201,36 @@ def test_unknown_account_is_404(client, login_as):
 def test_commands_create_disable_and_reset(app, make_org):
     make_org(code="CLI", name="Tổ chức dòng lệnh")
     runner = app.test_cli_runner()
-    created = runner.invoke(args=["users", "create", "--email", "cli@example.org", "--name",
-                                  "Dòng Lệnh", "--role", "operator", "--org", "cli"])
+    created = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "cli@example.org",
+            "--name",
+            "Dòng Lệnh",
+            "--role",
+            "operator",
+            "--org",
+            "cli",
+        ]
+    )
     assert created.exit_code == 0, created.output
     assert "Mật khẩu tạm thời" in created.output
-    again = runner.invoke(args=["users", "create", "--email", "cli@example.org", "--name", "X",
-                                "--role", "operator", "--org", "CLI"])
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "cli@example.org",
+            "--name",
+            "X",
+            "--role",
+            "operator",
+            "--org",
+            "CLI",
+        ]
+    )
     assert again.exit_code == 1 and "đã được một tài khoản khác sử dụng" in again.output
     reset = runner.invoke(args=["users", "reset-password", "cli@example.org"])
     assert reset.exit_code == 0 and "Mật khẩu tạm thời" in reset.output

@@ -26,8 +26,9 @@ def test_each_role_lands_on_its_own_home_page(client, make_user, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("page", sorted(set(HOMES.values()) | {"/admin/organisations",
-                                                              "/admin/users/new"}))
+@pytest.mark.parametrize(
+    "page", sorted(set(HOMES.values()) | {"/admin/organisations", "/admin/users/new"})
+)
 def test_pages_of_other_roles_answer_403(client, login_as, role, page):
     login_as(role)
     allowed = HOMES[role] == page or (role == "admin" and page.startswith("/admin/"))
@@ -53,8 +54,9 @@ def test_wrong_password_is_generic_and_keeps_the_email(client, make_user):
 def test_unknown_account_gets_the_same_answer_as_a_wrong_password(client, make_user):
     user = make_user("operator")
     wrong = client.submit("/auth/login", {"email": user.email, "password": "wrong password here"})
-    unknown = client.submit("/auth/login", {"email": "nobody@example.org",
-                                            "password": "wrong password here"})
+    unknown = client.submit(
+        "/auth/login", {"email": "nobody@example.org", "password": "wrong password here"}
+    )
     error = 'id="login-error"'
     assert error in wrong.get_data(as_text=True) and error in unknown.get_data(as_text=True)
     text_wrong = wrong.get_data(as_text=True).split(error)[1].split("</p>")[0]
@@ -115,7 +117,13 @@ def test_must_change_password_holds_the_user_on_that_page(client, make_user):
     response = sign_in(client, user)
     assert response.location == "/auth/password"
     assert client.get("/home/operator").location == "/auth/password"
-    done = client.submit("/auth/password", {"current": PASSWORD, "new": "seven purple owls singing",
-                                            "confirm": "seven purple owls singing"})
+    done = client.submit(
+        "/auth/password",
+        {
+            "current": PASSWORD,
+            "new": "seven purple owls singing",
+            "confirm": "seven purple owls singing",
+        },
+    )
     assert done.location == "/home/operator"
     assert client.get("/home/operator").status_code == 200

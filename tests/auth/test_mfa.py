@@ -117,8 +117,9 @@ def test_new_recovery_codes_replace_the_old_ones(client, login_as):
     user = login_as("supervisor")
     old = mfa.new_recovery_codes(db.session.get(User, user.id))
     db.session.commit()
-    response = client.submit("/auth/account/mfa/recovery-codes", {"password": PASSWORD},
-                             page="/auth/account")
+    response = client.submit(
+        "/auth/account/mfa/recovery-codes", {"password": PASSWORD}, page="/auth/account"
+    )
     assert response.location == "/auth/recovery-codes"
     db.session.expire_all()
     assert not mfa.use_recovery_code(db.session.get(User, user.id), old[0])

@@ -78,10 +78,12 @@ def test_session_rows_hold_no_readable_data(client, login_as):
 
 
 def _age_sessions(**delta):
-    db.session.execute(update(WebSession).values(
-        last_seen_at=utcnow() - timedelta(**delta.get("idle", {})),
-        authenticated_at=utcnow() - timedelta(**delta.get("absolute", {})),
-    ))
+    db.session.execute(
+        update(WebSession).values(
+            last_seen_at=utcnow() - timedelta(**delta.get("idle", {})),
+            authenticated_at=utcnow() - timedelta(**delta.get("absolute", {})),
+        )
+    )
     db.session.commit()
 
 

@@ -10,7 +10,7 @@ from app.extensions import db
 from tests.conftest import PASSWORD
 
 
-def _fail(client, email, times, password="wrong password here"):
+def _fail(client, email, times, password="wrong password here"):  # noqa: S107
     responses = []
     for _ in range(times):
         responses.append(client.submit("/auth/login", {"email": email, "password": password}))
@@ -39,8 +39,10 @@ def test_unknown_account_locks_the_same_way(client):
 def test_other_accounts_are_not_locked_by_one(client, make_user):
     victim, other = make_user("operator"), make_user("operator")
     _fail(client, victim.email, 5)
-    assert client.submit("/auth/login", {"email": other.email, "password": PASSWORD}
-                         ).status_code == 302
+    assert (
+        client.submit("/auth/login", {"email": other.email, "password": PASSWORD}).status_code
+        == 302
+    )
 
 
 def test_address_locks_after_many_failures_across_accounts(app, make_user):
@@ -69,8 +71,10 @@ def _redis_available() -> bool:
         return False
 
 
-@pytest.mark.skipif(not _redis_available() and not os.environ.get("REQUIRE_REDIS"),
-                    reason="no Redis on 127.0.0.1:6379 (CI sets REQUIRE_REDIS=1)")
+@pytest.mark.skipif(
+    not _redis_available() and not os.environ.get("REQUIRE_REDIS"),
+    reason="no Redis on 127.0.0.1:6379 (CI sets REQUIRE_REDIS=1)",
+)
 def test_lock_is_shared_across_workers_through_redis(make_app, make_user):
     import redis
 

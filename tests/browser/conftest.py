@@ -11,8 +11,13 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -35,13 +40,16 @@ def browser():
     if path is None:
         if os.environ.get("SKIP_BROWSER_TESTS"):
             pytest.skip("SKIP_BROWSER_TESTS is set and no Chromium was found")
-        pytest.fail("No Chromium found: run 'make test' as root to install Debian's chromium, "
-                    "set CHROMIUM_PATH, or set SKIP_BROWSER_TESTS=1 to skip browser tests.")
+        pytest.fail(
+            "No Chromium found: run 'make test' as root to install Debian's chromium, "
+            "set CHROMIUM_PATH, or set SKIP_BROWSER_TESTS=1 to skip browser tests."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, headless=True,
-                                              args=CHROMIUM_FLAGS)
+        instance = playwright.chromium.launch(
+            executable_path=path, headless=True, args=CHROMIUM_FLAGS
+        )
         yield instance
         instance.close()
 

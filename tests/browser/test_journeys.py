@@ -1,4 +1,4 @@
-"""User journeys in a real browser: sign-in by keyboard, one-time codes, time-outs, double clicks."""
+"""User journeys in a real browser: keyboard sign-in, one-time codes, time-outs, double clicks."""
 
 import re
 import time
@@ -48,7 +48,8 @@ def test_wrong_password_keeps_the_email_and_says_nothing_more(page, live_url, ma
 
 
 def test_admin_signs_in_with_a_code_and_a_double_click_creates_one_account(
-        page, live_url, make_user, make_org):
+    page, live_url, make_user, make_org
+):
     admin = make_user("admin")
     org = make_org(name="Đơn vị nhấp đúp")
     _sign_in_by_keyboard(page, live_url, admin)
@@ -64,7 +65,8 @@ def test_admin_signs_in_with_a_code_and_a_double_click_creates_one_account(
     page.locator("input[type=submit]").dblclick()
     expect(page.locator("#temporary-password")).to_be_visible()
     count = db.session.execute(
-        select(func.count(User.id)).where(User.email == "double@example.org")).scalar_one()
+        select(func.count(User.id)).where(User.email == "double@example.org")
+    ).scalar_one()
     assert count == 1
     assert page.errors == [], page.errors
 
