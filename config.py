@@ -25,6 +25,8 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     LOGIN_FAILURES_PER_ACCOUNT = os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_FAILURES_PER_IP = os.environ.get("LOGIN_FAILURES_PER_IP", "20 per 15 minutes")
+    # A flood guard on the sign-in form itself, whatever the outcome of each attempt.
+    LOGIN_REQUEST_LIMIT = os.environ.get("LOGIN_REQUEST_LIMIT", "60 per minute")
     # Sessions live on the server; the cookie only carries a random id.
     SESSION_IDLE_SECONDS = _int("SESSION_IDLE_MINUTES", 15) * 60
     SESSION_WARNING_SECONDS = _int("SESSION_WARNING_SECONDS", 60)

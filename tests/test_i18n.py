@@ -98,3 +98,14 @@ def test_error_pages_exist_in_both_languages(client, login_as):
     login_as("operator", language="en")
     assert "Page not found" in client.get("/missing").get_data(as_text=True)
     assert "Not allowed" in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_language_chosen_on_the_sign_in_page_is_kept_on_the_account(client, make_user):
+    from tests.conftest import sign_in
+
+    user = make_user("operator", language="vi")
+    client.submit("/auth/language", {"language": "en", "next": "/auth/login"})
+    sign_in(client, user)
+    db.session.expire_all()
+    assert db.session.get(User, user.id).language == "en"
+    assert "Emergency numbers" in client.get("/home/operator").get_data(as_text=True)

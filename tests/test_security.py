@@ -119,3 +119,30 @@ def test_cookies_are_hardened_in_production_config(make_app):
     for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
         assert flag in cookie
     assert "Domain=" not in cookie
+
+
+def test_a_crash_shows_a_calm_page_without_a_stack_trace(make_app):
+    crashing = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    @crashing.get("/_boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    response = crashing.test_client().get("/_boom")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "<h1>Đã xảy ra lỗi</h1>" in page
+    assert "secret internal detail" not in page and "Traceback" not in page
+
+
+def test_flooding_the_sign_in_form_gets_the_429_page(make_app):
+    flooded = make_app(LOGIN_REQUEST_LIMIT="3 per minute")
+    client = flooded.test_client()
+    codes = [
+        client.submit("/auth/login", {"email": "a@example.org", "password": "p" * 12}).status_code
+        for _ in range(4)
+    ]
+    assert codes[-1] == 429
+    assert "Quá nhiều yêu cầu" in client.submit(
+        "/auth/login", {"email": "a@example.org", "password": "p" * 12}
+    ).get_data(as_text=True)

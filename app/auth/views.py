@@ -79,8 +79,8 @@ def _finish_sign_in(user: User):
     session.clear()
     session.regenerate()
     login_user(user)
-    if language and not user.language:
-        user.language = language
+    if language in current_app.config["LANGUAGES"]:
+        user.language = language  # chosen on the sign-in page: keep it on the account
     services.complete_sign_in(user=user, ip=request.remote_addr)
     if user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
@@ -112,7 +112,7 @@ def enforce_session_rules():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("60 per minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_REQUEST_LIMIT"], methods=["POST"])
 def login():
     """Email and password; one answer for every failure, throttled after repeated failures."""
     if current_user.is_authenticated:

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 
 def _sign_in_by_keyboard(page, base, user):
     page.goto(f"{base}/auth/login")
-    page.keyboard.type(user.email)  # the email field has focus on arrival
+    expect(page.locator("#email")).to_be_focused()  # the email field has focus on arrival
+    page.keyboard.type(user.email)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
