@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,23 +57,25 @@ def cpu_model() -> str:
 
 def install_size() -> str:
     """Size of the virtual environment and the number of installed distributions."""
+    from importlib.metadata import distributions
+
     venv = Path(sys.prefix)
-    used = subprocess.run(["du", "-sm", str(venv)], capture_output=True, text=True, check=True)
-    listed = subprocess.run([sys.executable, "-m", "pip", "list", "--format=freeze"],
-                            capture_output=True, text=True, check=True)
-    count = len([line for line in listed.stdout.splitlines() if "==" in line])
     site = Path(sys.modules["flask"].__file__).parent.parent
-    dev = sum(_megabytes(site / name) for name in ("playwright", "ruff"))
-    total = int(used.stdout.split()[0])
-    return (f"{total} MB in {venv.name}/ ({count} distributions); without the test and lint "
-            f"tools (Playwright, ruff): about {total - dev} MB")
+    total = _megabytes(venv)
+    dev = _megabytes(site / "playwright") + _megabytes(venv / "bin" / "ruff")
+    count = len({d.metadata["Name"].lower() for d in distributions()})
+    return (
+        f"{total} MB in {venv.name}/ ({count} distributions); without the test and lint "
+        f"tools (Playwright, ruff): about {total - dev} MB"
+    )
 
 
 def _megabytes(path: Path) -> int:
-    if not path.exists():
-        return 0
-    out = subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True, check=True)
-    return int(out.stdout.split()[0])
+    """Disk use of a file or a folder, in MB."""
+    if path.is_file():
+        return round(path.stat().st_size / 2**20)
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+    return round(size / 2**20)
 
 
 def main() -> None:
@@ -82,32 +83,46 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         keys = Path(tmp) / "keys.json"
         write_new_key_file(keys)
-        app = create_app("development", {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
-            "KEY_FILE": str(keys), "SECRET_KEY": os.urandom(16).hex(),
-            "LOGIN_FAILURES_PER_ACCOUNT": "100000 per minute",
-            "LOGIN_FAILURES_PER_IP": "100000 per minute",
-        })
+        app = create_app(
+            "development",
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
+                "KEY_FILE": str(keys),
+                "SECRET_KEY": os.urandom(16).hex(),
+                "LOGIN_FAILURES_PER_ACCOUNT": "100000 per minute",
+                "LOGIN_FAILURES_PER_IP": "100000 per minute",
+            },
+        )
         app.logger.disabled = True
         with app.app_context():
             upgrade()
-            org = admin_services.create_organisation(by=None, name="Bench", code="B",
-                                                     kind="hotline")
-            admin_services.create_user(by=None, email="bench@example.org", full_name="Bench",
-                                       role="operator", organisation=org, password=PASSWORD)
+            org = admin_services.create_organisation(
+                by=None, name="Bench", code="B", kind="hotline"
+            )
+            admin_services.create_user(
+                by=None,
+                email="bench@example.org",
+                full_name="Bench",
+                role="operator",
+                organisation=org,
+                password=PASSWORD,
+            )
         client = app.test_client()
         page = timed(lambda: client.get("/auth/login"), 500)
         app.config["WTF_CSRF_ENABLED"] = False
 
         def sign_in():
             fresh = app.test_client()
-            response = fresh.post("/auth/login", data={"email": "bench@example.org",
-                                                       "password": PASSWORD})
+            response = fresh.post(
+                "/auth/login", data={"email": "bench@example.org", "password": PASSWORD}
+            )
             assert response.status_code == 302
 
         login = timed(sign_in, 30)
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print(
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
     print("| measure | runs | median ms | p95 ms |")
     print("|---|---|---|---|")
     print(summary("GET /auth/login (server time, SQLite)", page))
