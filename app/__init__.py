@@ -69,11 +69,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach the feature blueprints."""
     from app.admin import bp as admin_bp
+    from app.auditlog import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.cases import bp as cases_bp
     from app.home import bp as home_bp
     from app.main import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, home_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, home_bp, admin_bp, cases_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 
@@ -94,7 +96,10 @@ def register_cli(app: Flask) -> None:
 
 
 def check_database(app: Flask) -> None:
-    """Stop at start with a plain sentence when the database cannot be reached."""
+    """Stop at start with a plain sentence when the database cannot be reached, or when the key
+    file does not belong to it."""
+    from app.crypto import KeyFileError
+    from app.crypto.management import check_fingerprints
     from app.extensions import db
 
     with app.app_context():
@@ -109,3 +114,9 @@ def check_database(app: Flask) -> None:
                 f"The database {where} cannot be reached: check DATABASE_URL "
                 "and that the database server is running."
             ) from exc
+        try:
+            check_fingerprints(app.extensions["diemtua.keyring"])
+        except KeyFileError as exc:
+            raise StartupError(str(exc)) from exc
+        finally:
+            db.session.remove()

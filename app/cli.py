@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app import audit
 from app.admin import services as admin_services
 from app.auth.models import ORG_KINDS, ROLES, Organisation, User
 from app.auth.sessions import purge_expired_sessions
@@ -206,8 +210,45 @@ def demo_code_command(email):
     raise click.ClickException(_("No demo account with one-time codes has that email."))
 
 
+audit_cli = click.Group("audit", help="The access and change log.")
+AUDIT_PROBLEMS = {
+    "missing": _l("an entry is missing or out of order"),
+    "unlinked": _l("it does not follow the previous entry"),
+    "changed": _l("its content was changed"),
+    "tail": _l("entries are missing at the end of the chain"),
+}
+
+
+@audit_cli.command("verify")
+def verify_audit():
+    """Check the whole hash chain; names the first broken entry and exits 1 if there is one."""
+    began = time.perf_counter()
+    total = db.session.execute(select(func.count()).select_from(audit.AuditEntry)).scalar_one()
+    with click.progressbar(length=max(total, 1), label=_("Checking the audit chain")) as bar:
+        result = audit.verify(progress=bar.update)
+    took = time.perf_counter() - began
+    if result.ok:
+        click.echo(
+            _(
+                "The audit chain holds: %(n)d entries checked in %(s).1f s.",
+                n=result.checked,
+                s=took,
+            )
+        )
+        return
+    raise click.ClickException(
+        _(
+            "The audit chain is broken at entry %(id)d: %(problem)s.",
+            id=result.broken_at,
+            problem=AUDIT_PROBLEMS[result.problem],
+        )
+    )
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
+    from app.crypto.cli import keys
+
     for command in (
         users,
         orgs,
@@ -215,5 +256,7 @@ def register(app: Flask) -> None:
         seed_demo_command,
         demo_logins_command,
         demo_code_command,
+        keys,
+        audit_cli,
     ):
         app.cli.add_command(command)

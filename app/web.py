@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.auth.labels import EVENT_LABELS, KIND_LABELS, ROLE_LABELS
+from app.auth.labels import CASE_STATUS_LABELS, EVENT_LABELS, KIND_LABELS, ROLE_LABELS
 from app.auth.models import User
 from app.extensions import db, login_manager
 
@@ -34,8 +34,12 @@ CSP = "; ".join(
 NAV = {
     "operator": [("home.operator", _l("Desk"))],
     "case_manager": [("home.case_manager", _l("Overview"))],
-    "supervisor": [("home.supervisor", _l("Overview"))],
-    "admin": [("admin.users", _l("Accounts")), ("admin.organisations", _l("Organisations"))],
+    "supervisor": [("home.supervisor", _l("Overview")), ("audit.index", _l("Audit log"))],
+    "admin": [
+        ("admin.users", _l("Accounts")),
+        ("admin.organisations", _l("Organisations")),
+        ("audit.index", _l("Audit log")),
+    ],
     "partner": [("home.partner", _l("Overview"))],
 }
 
@@ -115,6 +119,7 @@ def template_helpers() -> dict:
         "role_labels": ROLE_LABELS,
         "kind_labels": KIND_LABELS,
         "event_labels": EVENT_LABELS,
+        "case_status_labels": CASE_STATUS_LABELS,
         "idle_seconds": current_app.config["SESSION_IDLE_SECONDS"],
         "warning_seconds": current_app.config["SESSION_WARNING_SECONDS"],
         "current_locale": select_locale(),

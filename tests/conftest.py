@@ -15,7 +15,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from app import create_app
 from app.admin import services as admin_services
@@ -84,6 +84,10 @@ def app(app_config):
     application = create_app("testing", app_config)
     application.test_client_class = Client
     with application.app_context():
+        with db.engine.begin() as conn:  # start from nothing, even on a reused database
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -91,6 +95,33 @@ def app(app_config):
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+def empty_all_tables() -> None:
+    """Delete every row; the audit log's append-only trigger is lifted for this on PostgreSQL."""
+    with db.engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(
+            text(f"INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, '{'0' * 64}')")
+        )
+        if postgres:
+            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
+
+
+def audit_actions(user: User) -> list[str]:
+    """The audit actions recorded about one account, oldest first."""
+    from app.audit import AuditEntry
+
+    rows = db.session.execute(
+        select(AuditEntry.action)
+        .where(AuditEntry.object_type == "account", AuditEntry.object_id == str(user.id))
+        .order_by(AuditEntry.id)
+    )
+    return list(rows.scalars())
 
 
 @pytest.fixture(scope="session")
@@ -115,9 +146,9 @@ def _clean_database(app, test_side_app) -> Iterator[None]:
     yield
     db.session.rollback()
     db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    empty_all_tables()
+    for instance in (app, test_side_app):
+        instance.extensions.pop("diemtua.fingerprints_recorded", None)
     limiter.reset()
     ctx.pop()
     with app.app_context():

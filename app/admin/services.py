@@ -7,6 +7,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app import audit
 from app.auth import events, passwords
 from app.auth.models import ORG_KINDS, ROLES, Organisation, User
 from app.auth.sessions import revoke_user_sessions
@@ -139,7 +140,7 @@ def reset_password(*, by: User | None, user: User) -> str:
 def reset_mfa(*, by: User, user: User) -> None:
     """Remove a lost authenticator; the user sets up a new one at the next sign-in."""
     user.totp_enabled = False
-    user.totp_secret_sealed = None
+    user.totp_secret = None
     user.totp_last_step = None
     user.recovery_codes = []
     revoke_user_sessions(user.id)
@@ -178,8 +179,14 @@ def create_organisation(
     )
     db.session.add(org)
     db.session.flush()
-    entry = events.record("organisation_created", actor=by, detail=code)
-    entry.organisation_id = org.id
+    audit.record(
+        "organisation_created",
+        user=by,
+        object_type="organisation",
+        object_id=org.id,
+        organisation_id=org.id,
+        detail=code,
+    )
     db.session.commit()
     return org
 
@@ -202,7 +209,13 @@ def update_organisation(
         raise AdminError(_l("Disable the organisation's accounts first."), field="active")
     org.name, org.code, org.kind = name, code, kind
     org.province_code, org.phone, org.active = province_code or None, phone or None, active
-    entry = events.record("organisation_updated", actor=by, detail=code)
-    entry.organisation_id = org.id
+    audit.record(
+        "organisation_updated",
+        user=by,
+        object_type="organisation",
+        object_id=org.id,
+        organisation_id=org.id,
+        detail=code,
+    )
     db.session.commit()
     return org

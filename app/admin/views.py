@@ -8,11 +8,13 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
+from app import audit
 from app.admin import bp, services
 from app.admin.forms import OrganisationForm, UserForm
+from app.audit import AuditEntry
 from app.auth.access import roles_required
 from app.auth.forms import ActionForm
-from app.auth.models import ROLES, AuthEvent, Organisation, User
+from app.auth.models import ROLES, Organisation, User
 from app.extensions import db
 
 PAGE_SIZE = 50
@@ -107,15 +109,26 @@ def user_detail(user_id: int):
     user = _user_or_404(user_id)
     recent = (
         db.session.execute(
-            select(AuthEvent)
-            .where(or_(AuthEvent.user_id == user.id, AuthEvent.actor_id == user.id))
-            .order_by(AuthEvent.at.desc())
+            select(AuditEntry)
+            .where(
+                or_(
+                    AuditEntry.user_id == user.id,
+                    (AuditEntry.object_type == "account") & (AuditEntry.object_id == str(user.id)),
+                )
+            )
+            .order_by(AuditEntry.id.desc())
             .limit(30)
         )
         .scalars()
         .all()
     )
-    return render_template("admin/user_detail.html", user=user, events=recent, form=ActionForm())
+    return render_template(
+        "admin/user_detail.html",
+        user=user,
+        events=recent,
+        form=ActionForm(),
+        people=audit.people(recent),
+    )
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])

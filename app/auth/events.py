@@ -1,65 +1,53 @@
-"""The sign-in event log: who did what to which account, never a password or personal detail."""
+"""Account events (sign-ins, failures, lockouts, code and password changes, admin actions).
+
+They go into the audit log (app.audit) as entries about an account, and into the app log as a
+line naming ids only, never an email, a password or a token.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app
 
-from app.auth.models import AuthEvent, User
-from app.extensions import db
+from app import audit
+from app.auth.models import User
 
-EVENTS = (
-    "login_success",
-    "login_failure",
-    "login_throttled",
-    "lockout",
-    "logout",
-    "session_expired",
-    "mfa_enrolled",
-    "mfa_disabled",
-    "mfa_failure",
-    "mfa_reset",
-    "recovery_code_used",
-    "recovery_codes_regenerated",
-    "password_changed",
-    "password_reset",
-    "sessions_revoked",
+# Done by someone to an account (an admin, or the system when no actor is named).
+ADMIN_EVENTS = {
     "user_created",
     "user_updated",
     "user_disabled",
     "user_enabled",
-    "organisation_created",
-    "organisation_updated",
-)
-
-
-# Logged as warnings, so monitoring can alert on them; the log line names ids, never emails.
+    "password_reset",
+    "mfa_reset",
+}
+# Logged as warnings, so monitoring can alert on them.
 WARNING_EVENTS = {"lockout", "login_throttled", "mfa_failure", "mfa_reset", "password_reset"}
 
 
 def record(
     event: str, *, user: User | None = None, actor: User | None = None, detail: str | None = None
-) -> AuthEvent:
-    """Add an event to the current transaction; the caller's use case commits it."""
-    if event not in EVENTS:
-        raise ValueError(f"unknown auth event {event!r}")
-    entry = AuthEvent(
-        event=event,
-        user_id=user.id if user else None,
-        actor_id=actor.id if actor else None,
-        organisation_id=user.organisation_id
-        if user
-        else (actor.organisation_id if actor else None),
-        ip=request.remote_addr if has_request_context() else None,
-        request_id=g.get("request_id") if has_request_context() else None,
+) -> audit.AuditEntry:
+    """Append an account event to the audit log in the caller's transaction.
+
+    `user` is the account concerned, `actor` who acted (the user themself when not given,
+    except for admin actions, where no actor means the system).
+    The entry belongs to the account's organisation, so its supervisors see it.
+    """
+    acting = actor if actor is not None or event in ADMIN_EVENTS else user
+    entry = audit.record(
+        event,
+        user=acting,
+        object_type="account" if user else None,
+        object_id=user.id if user else None,
+        organisation_id=user.organisation_id if user else None,
         detail=detail,
     )
-    db.session.add(entry)
     level = "warning" if event in WARNING_EVENTS else "info"
     getattr(current_app.logger, level)(
         "auth event %s user=%s actor=%s detail=%s",
         event,
-        entry.user_id or "-",
-        entry.actor_id or "-",
+        user.id if user else "-",
+        acting.id if acting else "-",
         detail or "-",
     )
     return entry

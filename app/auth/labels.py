@@ -43,4 +43,21 @@ EVENT_LABELS = {
     "user_enabled": _l("Account enabled"),
     "organisation_created": _l("Organisation created"),
     "organisation_updated": _l("Organisation changed"),
+    "view": _l("Viewed"),
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "export": _l("Exported"),
+    "erase": _l("Erased"),
+    "denied": _l("Access refused"),
+    "break_glass": _l("Emergency access"),
+    "keys_rotated": _l("Keys rotated"),
+    "keys_reindexed": _l("Blind indexes rebuilt"),
+}
+CASE_STATUS_LABELS = {
+    "open": _l("Open"),
+    "in_support": _l("In support"),
+    "pending_closure": _l("Pending closure"),
+    "closed": _l("Closed"),
+    "reopened": _l("Reopened"),
+    "erased": _l("Erased"),
 }

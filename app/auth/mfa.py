@@ -8,11 +8,11 @@ import time
 
 import pyotp
 import segno
-from flask import current_app
 from markupsafe import Markup
 
 from app.auth.models import RecoveryCode, User
 from app.clock import utcnow
+from app.extensions import db
 
 ISSUER = "Diem Tua"
 STEP_SECONDS = 30
@@ -26,15 +26,13 @@ def new_totp_secret() -> str:
 
 
 def seal_totp_secret(user: User, secret: str) -> None:
-    """Store a seed on the user, sealed and bound to that user."""
-    ring = current_app.extensions["diemtua.keyring"]
-    user.totp_secret_sealed = ring.seal_secret(secret, context=f"user.totp_secret:{user.id}")
+    """Store a seed on the user, sealed under the account's data key."""
+    user.totp_secret = secret
 
 
 def open_totp_secret(user: User) -> str:
     """The user's seed, opened from its sealed form."""
-    ring = current_app.extensions["diemtua.keyring"]
-    return ring.open_secret(user.totp_secret_sealed or "", context=f"user.totp_secret:{user.id}")
+    return user.totp_secret or ""
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -70,9 +68,8 @@ def accept_totp(user: User, secret: str, code: str) -> bool:
     return True
 
 
-def _recovery_hash(code: str) -> str:
-    ring = current_app.extensions["diemtua.keyring"]
-    return ring.keyed_hash(code.replace("-", "").replace(" ", "").lower(), purpose="recovery-code")
+def _canonical(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").lower()
 
 
 def new_recovery_codes(user: User) -> list[str]:
@@ -81,15 +78,17 @@ def new_recovery_codes(user: User) -> list[str]:
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
-    user.recovery_codes = [RecoveryCode(code_hash=_recovery_hash(c)) for c in codes]
+    user.sealing_key()
+    with db.session.no_autoflush:
+        user.recovery_codes = [RecoveryCode(user=user, code=_canonical(c)) for c in codes]
     return codes
 
 
 def use_recovery_code(user: User, code: str) -> bool:
     """Accept an unused recovery code once, marking it used."""
-    wanted = _recovery_hash(code)
+    wanted = _canonical(code)
     for stored in user.recovery_codes:
-        if stored.used_at is None and hmac.compare_digest(stored.code_hash, wanted):
+        if stored.used_at is None and hmac.compare_digest(stored.code, wanted):
             stored.used_at = utcnow()
             return True
     return False

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import UTCDateTime, utcnow
+from app.crypto.datakeys import DataKey, SealedBytes, SealedField, SealedModel
 from app.extensions import db
 
 ROLES = ("operator", "case_manager", "supervisor", "admin", "partner")
@@ -59,8 +61,10 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The one-time-code seed, sealed by app.crypto; never stored in clear.
-    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255))
+    # The account's own data key seals its one-time-code seed and recovery codes.
+    data_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("data_key.id"))
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
+    totp_secret = SealedField()
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     # The last accepted time step: a code is accepted once only.
     totp_last_step: Mapped[int | None] = mapped_column()
@@ -70,6 +74,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
+    data_key: Mapped[DataKey | None] = relationship()
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
@@ -79,22 +84,33 @@ class User(UserMixin, db.Model):
         """Whether the account may be used."""
         return self.active
 
+    def sealing_key(self) -> DataKey:
+        """The account's data key, made on first use (enrolling one-time codes)."""
+        if self.data_key is None:
+            self.data_key = DataKey.create("account")
+        return self.data_key
+
     def has_role(self, *roles: str) -> bool:
         """Whether the user holds one of the given roles."""
         return self.role in roles
 
 
-class RecoveryCode(db.Model):
-    """A single-use code for signing in when the authenticator is lost; stored as a keyed hash."""
+class RecoveryCode(SealedModel, db.Model):
+    """A single-use code for signing in when the authenticator is lost; sealed like the seed."""
 
     __tablename__ = "recovery_code"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))
+    code_sealed: Mapped[bytes] = mapped_column(SealedBytes)
+    code = SealedField()
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+    def sealing_key(self) -> DataKey:
+        """The account's data key."""
+        return self.user.sealing_key()
 
 
 class WebSession(db.Model):
@@ -112,22 +128,3 @@ class WebSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (Index("ix_web_session_user_id", "user_id"),)
-
-
-class AuthEvent(db.Model):
-    """One sign-in, failure, lockout, logout, MFA change or admin action on an account."""
-
-    __tablename__ = "auth_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    event: Mapped[str] = mapped_column(String(40), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
-    ip: Mapped[str | None] = mapped_column(String(45))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    detail: Mapped[str | None] = mapped_column(Text)
-
-    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
-    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

@@ -155,7 +155,7 @@ def disable_mfa(*, user: User, password: str) -> None:
     if not passwords.verify_password(user.password_hash, password):
         raise AuthError(_l("The password is incorrect."))
     user.totp_enabled = False
-    user.totp_secret_sealed = None
+    user.totp_secret = None
     user.totp_last_step = None
     user.recovery_codes = []
     events.record("mfa_disabled", user=user, actor=user)

@@ -6,9 +6,11 @@ from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import audit
+from app.audit import SIGN_IN_ACTIONS, AuditEntry
 from app.auth import mfa
 from app.auth.access import roles_required
-from app.auth.models import AuthEvent, User
+from app.auth.models import User
 from app.extensions import db
 from app.home import bp
 
@@ -57,16 +59,24 @@ def supervisor():
         .all()
     )
     stmt = (
-        select(AuthEvent)
-        .where(AuthEvent.organisation_id == current_user.organisation_id)
-        .order_by(AuthEvent.at.desc())
+        select(AuditEntry)
+        .where(
+            AuditEntry.organisation_id == current_user.organisation_id,
+            AuditEntry.action.in_(SIGN_IN_ACTIONS),
+        )
+        .order_by(AuditEntry.id.desc())
         .limit(100)
     )
     if event in WATCHED_EVENTS:
-        stmt = stmt.where(AuthEvent.event == event)
+        stmt = stmt.where(AuditEntry.action == event)
     recent = db.session.execute(stmt).scalars().all()
     return render_template(
-        "home/supervisor.html", staff=staff, events=recent, event=event, watched=WATCHED_EVENTS
+        "home/supervisor.html",
+        staff=staff,
+        events=recent,
+        event=event,
+        watched=WATCHED_EVENTS,
+        people=audit.people(recent),
     )
 
 

@@ -4,7 +4,8 @@ import re
 
 from sqlalchemy import func, select
 
-from app.auth.models import AuthEvent, Organisation, User
+from app.audit import AuditEntry
+from app.auth.models import Organisation, User
 from app.extensions import db
 from tests.conftest import sign_in
 
@@ -138,9 +139,9 @@ def test_disable_enable_reset_and_mfa_reset_are_recorded(client, login_as, make_
     client.submit(f"/admin/users/{staff.id}/reset-mfa", {}, page=page)
     assert not _user(staff.email).totp_enabled
     kinds = {
-        e.event
+        e.action
         for e in db.session.execute(
-            select(AuthEvent).where(AuthEvent.actor_id == admin.id)
+            select(AuditEntry).where(AuditEntry.user_id == admin.id)
         ).scalars()
     }
     assert {"user_disabled", "user_enabled", "password_reset", "mfa_reset"} <= kinds

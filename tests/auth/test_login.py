@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.auth.models import AuthEvent
+from app.audit import AuditEntry
 from app.extensions import db
 from tests.conftest import PASSWORD, ROLES, sign_in
 
@@ -101,13 +101,14 @@ def test_sign_in_and_failure_are_recorded_without_the_password(client, make_user
     user = make_user("operator")
     client.submit("/auth/login", {"email": user.email, "password": "bad password 1"})
     sign_in(client, user)
-    events = db.session.query(AuthEvent).filter_by(user_id=user.id).all()
-    kinds = [e.event for e in events]
+    events = db.session.query(AuditEntry).filter_by(object_id=str(user.id)).all()
+    kinds = [e.action for e in events]
     assert "login_failure" in kinds and "login_success" in kinds
     for event in events:
         assert "bad password" not in (event.detail or "")
-        if event.event.startswith("login_"):
+        if event.action.startswith("login_"):
             assert event.request_id and event.ip == "127.0.0.1"
+            assert event.user_id == user.id and event.organisation_id == user.organisation_id
 
 
 def test_must_change_password_holds_the_user_on_that_page(client, make_user):

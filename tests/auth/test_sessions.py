@@ -6,10 +6,10 @@ from sqlalchemy import select, update
 
 from app import crypto
 from app.admin import services as admin_services
-from app.auth.models import AuthEvent, User, WebSession
+from app.auth.models import User, WebSession
 from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import PASSWORD, sign_in
+from tests.conftest import PASSWORD, audit_actions, sign_in
 
 COOKIE = "diemtua_session"
 
@@ -94,7 +94,7 @@ def test_idle_timeout_signs_out_with_a_message(client, login_as):
     assert response.location.startswith("/auth/login")
     page = client.get(response.location).get_data(as_text=True)
     assert "không có thao tác" in page
-    assert db.session.query(AuthEvent).filter_by(user_id=user.id, event="session_expired").count()
+    assert "session_expired" in audit_actions(user)
 
 
 def test_activity_within_the_limit_keeps_the_session(client, login_as):

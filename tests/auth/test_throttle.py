@@ -5,9 +5,7 @@ import socket
 
 import pytest
 
-from app.auth.models import AuthEvent
-from app.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, audit_actions
 
 
 def _fail(client, email, times, password="wrong password here"):  # noqa: S107
@@ -26,7 +24,7 @@ def test_account_locks_after_five_failures_and_says_when_to_retry(client, make_u
     assert locked.status_code == 429
     assert "thử lại sau" in page or "Try again after" in page
     assert f'value="{user.email}"' in page
-    kinds = [e.event for e in db.session.query(AuthEvent).filter_by(user_id=user.id)]
+    kinds = audit_actions(user)
     assert kinds.count("login_failure") == 5 and "lockout" in kinds and "login_throttled" in kinds
 
 

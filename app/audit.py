@@ -1,0 +1,252 @@
+"""The access and change log: one append-only, hash-chained table.
+
+Every entry records who (user, role, organisation), what (action, object, case), when (UTC), from
+where (IP, request id) and, optionally, a stated reason; never sensitive content. Each entry's hash
+covers the previous entry's hash and its own fields, so changing, deleting or reordering a row
+breaks the chain from that row on; `flask audit verify` names the first broken entry. Appending
+locks the one-row chain head first, so concurrent writers form a single chain on SQLite and
+PostgreSQL alike. On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE (see migrations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import g, has_request_context, request
+from sqlalchemy import BigInteger, Index, String, Uuid, select, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.clock import UTCDateTime, utcnow
+from app.extensions import db
+
+GENESIS = "0" * 64
+ACTIONS = (
+    "view",
+    "create",
+    "update",
+    "export",
+    "erase",
+    "denied",
+    "break_glass",
+    "login_success",
+    "login_failure",
+    "login_throttled",
+    "lockout",
+    "logout",
+    "session_expired",
+    "mfa_enrolled",
+    "mfa_disabled",
+    "mfa_failure",
+    "mfa_reset",
+    "recovery_code_used",
+    "recovery_codes_regenerated",
+    "password_changed",
+    "password_reset",
+    "sessions_revoked",
+    "user_created",
+    "user_updated",
+    "user_disabled",
+    "user_enabled",
+    "organisation_created",
+    "organisation_updated",
+    "keys_rotated",
+    "keys_reindexed",
+)
+SIGN_IN_ACTIONS = (
+    "login_success",
+    "login_failure",
+    "login_throttled",
+    "lockout",
+    "logout",
+    "session_expired",
+    "mfa_enrolled",
+    "mfa_disabled",
+    "mfa_failure",
+    "mfa_reset",
+    "recovery_code_used",
+    "recovery_codes_regenerated",
+    "password_changed",
+    "password_reset",
+    "sessions_revoked",
+    "user_created",
+    "user_updated",
+    "user_disabled",
+    "user_enabled",
+)
+
+
+class AuditEntry(db.Model):
+    """One entry of the chain; its id is its position in the chain."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column()
+    role: Mapped[str | None] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column()
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str | None] = mapped_column(String(24))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    detail: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_entry_org_at", "organisation_id", "at"),
+        Index("ix_audit_entry_case_id", "case_id"),
+        Index("ix_audit_entry_user_id", "user_id"),
+        Index("ix_audit_entry_object", "object_type", "object_id"),
+    )
+
+
+class AuditHead(db.Model):
+    """The single row holding the chain's last position and hash; locked by each append."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(db.Integer, "sqlite"))
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """SHA-256 over the previous hash and every field, in a fixed order and format."""
+    fields = (
+        entry.id,
+        entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        entry.user_id,
+        entry.role,
+        entry.organisation_id,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.case_id.hex if entry.case_id else None,
+        entry.detail,
+        entry.reason,
+        entry.request_id,
+        entry.ip,
+        entry.prev_hash,
+    )
+    canonical = "\x1f".join("" if v is None else str(v) for v in fields)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    action: str,
+    *,
+    user=None,
+    object_type: str | None = None,
+    object_id: object = None,
+    case_id: uuid.UUID | None = None,
+    organisation_id: int | None = None,
+    detail: str | None = None,
+    reason: str | None = None,
+) -> AuditEntry:
+    """Append an entry in the caller's transaction, which commits it with the change it records.
+
+    `user` is who acted (None for the system or an unknown visitor).
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    db.session.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1"))
+    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    db.session.refresh(head)
+    entry = AuditEntry(
+        id=head.seq,
+        at=utcnow(),
+        user_id=user.id if user else None,
+        role=user.role if user else None,
+        organisation_id=organisation_id
+        if organisation_id is not None
+        else (user.organisation_id if user else None),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        case_id=case_id,
+        detail=(detail or None) and detail[:200],
+        reason=(reason or None) and reason[:200],
+        request_id=g.get("request_id") if has_request_context() else None,
+        ip=request.remote_addr if has_request_context() else None,
+        prev_hash=head.last_hash,
+    )
+    entry.hash = entry_hash(entry)
+    head.last_hash = entry.hash
+    db.session.add(entry)
+    db.session.flush([entry, head])
+    return entry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of a chain check: how many entries, and the first broken one if any."""
+
+    checked: int
+    broken_at: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the whole chain holds."""
+        return self.broken_at is None
+
+
+def _batches(size: int) -> Iterator[list[AuditEntry]]:
+    last = 0
+    while True:
+        rows = (
+            db.session.execute(
+                select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(size)
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+        db.session.expunge_all()
+
+
+def verify(
+    *, batch_size: int = 20_000, progress: Callable[[int], None] | None = None
+) -> VerifyResult:
+    """Check the whole chain in id order; name the first entry that breaks it."""
+    expected_prev, expected_id, checked = GENESIS, 1, 0
+    for rows in _batches(batch_size):
+        for entry in rows:
+            if entry.id != expected_id:
+                return VerifyResult(checked, expected_id, "missing")
+            if entry.prev_hash != expected_prev:
+                return VerifyResult(checked, entry.id, "unlinked")
+            if entry_hash(entry) != entry.hash:
+                return VerifyResult(checked, entry.id, "changed")
+            expected_prev, expected_id, checked = entry.hash, entry.id + 1, checked + 1
+        if progress:
+            progress(len(rows))
+    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    if head.seq != checked or head.last_hash != expected_prev:
+        return VerifyResult(checked, checked + 1, "tail")
+    return VerifyResult(checked)
+
+
+def people(entries: list[AuditEntry]) -> dict[int, str]:
+    """Names of the users who acted in, or are the subject of, a list of entries."""
+    from app.auth.models import User
+
+    ids = {e.user_id for e in entries if e.user_id}
+    ids |= {int(e.object_id) for e in entries if e.object_type == "account" and e.object_id}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
+    return dict(rows.all())

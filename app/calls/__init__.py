@@ -1,0 +1,1 @@
+"""Calls (contacts): every call is logged, most never become a case."""

@@ -1,0 +1,62 @@
+"""Call use cases: log a call, and find earlier calls from a number without decrypting them all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app import audit
+from app.auth.models import User
+from app.calls.models import Call
+from app.crypto import blind
+from app.crypto.datakeys import DataKey
+from app.extensions import db
+
+OWNER = "call"
+
+
+def log_call(
+    *,
+    by: User,
+    caller_phone: str | None = None,
+    caller_name: str | None = None,
+    narrative: str | None = None,
+    channel: str = "phone",
+    caller_type: str = "survivor",
+    reason: str = "violence_report",
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+) -> Call:
+    """Record a call under its own data key, index its number, and audit the creation."""
+    call = Call(
+        organisation_id=by.organisation_id,
+        taken_by_id=by.id,
+        channel=channel,
+        caller_type=caller_type,
+        reason=reason,
+        ended_at=ended_at,
+        data_key=DataKey.create("call"),
+        caller_phone=caller_phone,
+        caller_name=caller_name,
+        narrative=narrative,
+    )
+    if started_at is not None:
+        call.started_at = started_at
+    db.session.add(call)
+    if caller_phone:
+        blind.set_index(owner_type=OWNER, owner_id=call.id, field="phone", values=[caller_phone])
+    audit.record("create", user=by, object_type="call", object_id=call.id)
+    db.session.commit()
+    return call
+
+
+def calls_from_number(phone: str, *, organisation_id: int | None = None) -> list[Call]:
+    """Calls whose number is this one, in any spelling: blind-index candidates, each confirmed
+    by opening its sealed number. Erased calls never match (their digests are gone)."""
+    ids = blind.candidates(field="phone", raw=phone, owner_type=OWNER)
+    if not ids:
+        return []
+    stmt = db.select(Call).where(Call.id.in_(ids)).order_by(Call.started_at.desc())
+    if organisation_id is not None:
+        stmt = stmt.where(Call.organisation_id == organisation_id)
+    found = db.session.execute(stmt).scalars().all()
+    return [c for c in found if blind.same_value("phone", c.caller_phone, phone)]

@@ -1,0 +1,115 @@
+"""Case use cases: open a case (linking its first call), and erase one for good."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import audit
+from app.auth.models import Organisation, User
+from app.calls.models import Call
+from app.cases.models import Case, CaseCounter
+from app.clock import utcnow
+from app.crypto import blind
+from app.crypto.datakeys import DataKey
+from app.extensions import db
+
+OWNER = "case"
+
+
+class CaseError(Exception):
+    """A case rule refused the request; the message is shown to the user."""
+
+
+def next_case_number(organisation: Organisation, year: int) -> str:
+    """ORG-YEAR-000123: the counter row is locked by the UPDATE, so workers never share one."""
+    bump = (
+        update(CaseCounter)
+        .where(CaseCounter.organisation_id == organisation.id, CaseCounter.year == year)
+        .values(last=CaseCounter.last + 1)
+    )
+    if db.session.execute(bump).rowcount == 0:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseCounter(organisation_id=organisation.id, year=year, last=0))
+        except IntegrityError:
+            pass  # another worker created it first
+        db.session.execute(bump)
+    last = db.session.execute(
+        select(CaseCounter.last).where(
+            CaseCounter.organisation_id == organisation.id, CaseCounter.year == year
+        )
+    ).scalar_one()
+    return f"{organisation.code}-{year}-{last:06d}"
+
+
+def link_call(call: Call, case: Case) -> None:
+    """Move a call under its case: its values are resealed with the case's key, its own key
+    destroyed, and its number indexed for the case too."""
+    own_key = call.data_key
+    call.reseal(lambda: setattr(call, "case", case))
+    if own_key is not None:
+        own_key.destroy()
+        call.data_key = None
+
+
+def open_case(
+    *,
+    by: User,
+    call: Call | None = None,
+    survivor_name: str | None = None,
+    survivor_phone: str | None = None,
+    survivor_address: str | None = None,
+    safe_contact: str | None = None,
+    summary: str | None = None,
+    survivor_sex: str = "unknown",
+    survivor_age_band: str = "unknown",
+    province_code: str | None = None,
+    commune_code: str | None = None,
+) -> Case:
+    """Open a case with its own data key, optionally from a call, and audit it."""
+    now = utcnow()
+    case = Case(
+        number=next_case_number(by.organisation, now.year),
+        organisation_id=by.organisation_id,
+        opened_by_id=by.id,
+        opened_at=now,
+        data_key=DataKey.create("case"),
+        survivor_sex=survivor_sex,
+        survivor_age_band=survivor_age_band,
+        province_code=province_code,
+        commune_code=commune_code,
+        survivor_name=survivor_name,
+        survivor_phone=survivor_phone,
+        survivor_address=survivor_address,
+        safe_contact=safe_contact,
+        summary=summary,
+    )
+    db.session.add(case)
+    if survivor_phone:
+        blind.set_index(owner_type=OWNER, owner_id=case.id, field="phone", values=[survivor_phone])
+    if call is not None:
+        link_call(call, case)
+    audit.record("create", user=by, object_type="case", object_id=case.id, case_id=case.id)
+    db.session.commit()
+    return case
+
+
+def erase_case(*, case: Case, by: User, reason: str) -> None:
+    """Erase a case by destroying its data key and blind-index digests.
+
+    Its sealed values (and those of its calls) can then never be opened again, by anyone, from
+    the database or any backup taken afterwards; the statistical codes and the audit trail stay.
+    """
+    if case.erased_at is not None:
+        raise CaseError("This case has already been erased.")
+    blind.remove_index(owner_type=OWNER, owner_id=case.id)
+    for call in case.calls:
+        blind.remove_index(owner_type="call", owner_id=call.id)
+    case.data_key.destroy()
+    case.erased_at = utcnow()
+    case.status = "erased"
+    audit.record(
+        "erase", user=by, object_type="case", object_id=case.id, case_id=case.id, reason=reason
+    )
+    db.session.commit()

@@ -1,0 +1,223 @@
+"""Data keys and sealed model fields.
+
+Every case (and every call without a case, every account with a one-time-code seed) owns a random
+AES-256 data key, stored wrapped by the active KEK. A model declares its sensitive attributes with
+`SealedField`; reading one opens it, assigning one seals it, and only the sealed bytes (in a
+`SealedBytes` column named `<field>_sealed`) reach the database. Each value is bound by its
+associated data to its table, column, row id and data key, so a value copied elsewhere will not
+open. A destroyed data key (erasure) makes every value under it unreadable for good.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app
+from sqlalchemy import LargeBinary, String, Uuid, select
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+from uuid6 import uuid7
+
+from app.clock import UTCDateTime, utcnow
+from app.crypto.keyring import (
+    NONCE_BYTES,
+    SEALED_MAGIC,
+    Keyring,
+    load_keyring,
+    open_bytes,
+    seal_bytes,
+)
+from app.extensions import db
+
+MIN_SEALED_LENGTH = 1 + NONCE_BYTES + 16
+
+
+class KeyDestroyedError(RuntimeError):
+    """The record's data key was destroyed: the record was erased and cannot be read."""
+
+
+def new_id() -> uuid.UUID:
+    """A time-ordered random id (UUIDv7), known before the row is written."""
+    return uuid7()
+
+
+def keyring() -> Keyring:
+    """The keys of the running app."""
+    return current_app.extensions["diemtua.keyring"]
+
+
+def _keyring_knowing(kek_id: str) -> Keyring:
+    """The app's keys, read again from the file when a rotation elsewhere added a KEK."""
+    ring = keyring()
+    if kek_id not in ring.keks:
+        ring = load_keyring(current_app.config["KEY_FILE"])
+        current_app.extensions["diemtua.keyring"] = ring
+    return ring
+
+
+class KekRecord(db.Model):
+    """The fingerprint of each KEK ever used with this database (never the key itself)."""
+
+    __tablename__ = "kek_record"
+
+    kek_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def record_fingerprints(ring: Keyring) -> None:
+    """Remember every KEK of the file, in the caller's transaction."""
+    known = set(db.session.execute(select(KekRecord.kek_id)).scalars())
+    for kid, fingerprint in ring.fingerprints().items():
+        if kid not in known:
+            db.session.add(KekRecord(kek_id=kid, fingerprint=fingerprint))
+    current_app.extensions["diemtua.fingerprints_recorded"] = ring.active_kek_id
+
+
+class SealedBytes(TypeDecorator):
+    """A column that accepts only sealed values, so nothing can be stored in clear by mistake."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Refuse anything that is not the output of the sealing code."""
+        if value is None:
+            return None
+        if (
+            not isinstance(value, bytes | bytearray)
+            or value[:1] != SEALED_MAGIC
+            or len(value) < MIN_SEALED_LENGTH
+        ):
+            raise TypeError("refusing to store an unsealed value in a sealed column")
+        return bytes(value)
+
+
+class DataKey(db.Model):
+    """A random AES-256 key for one case, call or account, stored wrapped by a KEK."""
+
+    __tablename__ = "data_key"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    purpose: Mapped[str] = mapped_column(String(16))
+    kek_id: Mapped[str | None] = mapped_column(String(8), index=True)
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def create(cls, purpose: str) -> DataKey:
+        """A fresh data key, wrapped under the active KEK, added to the session."""
+        ring = keyring()
+        if current_app.extensions.get("diemtua.fingerprints_recorded") != ring.active_kek_id:
+            record_fingerprints(ring)
+        key = cls(id=new_id(), purpose=purpose)
+        raw = os.urandom(32)
+        key.kek_id, key.wrapped = ring.wrap(raw, data_key_id=key.id.int)
+        key._aead = AESGCM(raw)
+        db.session.add(key)
+        return key
+
+    def aead(self) -> AESGCM:
+        """The unwrapped cipher, cached on this object for the rest of the session."""
+        cached = self.__dict__.get("_aead")
+        if cached is not None and self.destroyed_at is None:
+            return cached
+        if self.destroyed_at is not None or self.wrapped is None:
+            raise KeyDestroyedError(f"data key {self.id} was destroyed; the record was erased")
+        ring = _keyring_knowing(self.kek_id)
+        self._aead = AESGCM(ring.unwrap(self.kek_id, self.wrapped, data_key_id=self.id.int))
+        return self._aead
+
+    def rewrap(self, ring: Keyring) -> None:
+        """Wrap the same key under the ring's active KEK (rotation); no value is re-encrypted."""
+        raw = ring.unwrap(self.kek_id, self.wrapped, data_key_id=self.id.int)
+        self.kek_id, self.wrapped = ring.wrap(raw, data_key_id=self.id.int)
+
+    def destroy(self) -> None:
+        """Forget the key for good: everything sealed under it can no longer be opened."""
+        self.wrapped = None
+        self.kek_id = None
+        self.destroyed_at = utcnow()
+        self.__dict__.pop("_aead", None)
+
+
+def _aad(obj, name: str, key: DataKey) -> bytes:
+    return f"diemtua/v1|{obj.__tablename__}|{name}|{obj.id}|{key.id}".encode()
+
+
+class SealedField:
+    """A model attribute whose value is sealed under the row's data key.
+
+    The model needs an `id` known before the value is set (SealedModel gives one), a
+    `<name>_sealed` SealedBytes column, and a `sealing_key()` method returning its DataKey.
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+        self.storage = f"{name}_sealed"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        blob = getattr(obj, self.storage)
+        if blob is None:
+            return None
+        cache = obj.__dict__.setdefault("_opened", {})
+        hit = cache.get(self.name)
+        if hit is not None and hit[0] is blob:
+            return hit[1]
+        key = obj.sealing_key()
+        value = open_bytes(key.aead(), blob, _aad(obj, self.name, key)).decode()
+        cache[self.name] = (blob, value)
+        return value
+
+    def __set__(self, obj, value) -> None:
+        if value is None or value == "":
+            setattr(obj, self.storage, None)
+            return
+        if not isinstance(value, str):
+            raise TypeError(f"{self.name} takes text")
+        key = obj.sealing_key()
+        blob = seal_bytes(key.aead(), value.encode(), _aad(obj, self.name, key))
+        setattr(obj, self.storage, blob)
+        obj.__dict__.setdefault("_opened", {})[self.name] = (blob, value)
+
+
+def sealed_fields(cls) -> list[str]:
+    """The names of a model's sealed fields."""
+    return [name for name in dir(cls) if isinstance(getattr(cls, name, None), SealedField)]
+
+
+class SealedModel:
+    """Mixin for models with sealed fields: the id is set first, sealed values last."""
+
+    def __init__(self, **kwargs):
+        sealed = {
+            k: kwargs.pop(k)
+            for k in list(kwargs)
+            if isinstance(getattr(type(self), k, None), SealedField)
+        }
+        kwargs.setdefault("id", new_id())
+        super().__init__(**kwargs)
+        for name, value in sealed.items():
+            setattr(self, name, value)
+
+    def sealing_key(self) -> DataKey:
+        """The data key this row's values are sealed under."""
+        raise NotImplementedError
+
+    def reseal(self, relink) -> None:
+        """Read every sealed value, call `relink` (which changes the row's data key), seal again.
+
+        Used when a call joins a case: its values move under the case's key.
+        """
+        values = {name: getattr(self, name) for name in sealed_fields(type(self))}
+        relink()
+        self.__dict__.pop("_opened", None)
+        for name, value in values.items():
+            setattr(self, name, value)

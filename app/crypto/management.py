@@ -1,0 +1,193 @@
+"""Key management: fingerprints checked at start, status, KEK rotation, blind-index rebuild.
+
+Rotation and rebuild work in batches, each committed, so they are safe to interrupt and re-run:
+a re-run finds what is left (data keys under an older KEK, digests under an older index key) and
+finishes it before anything new is started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import func, inspect, select
+
+from app.clock import utcnow
+from app.crypto.blind import BlindIndex, indexed_fields, set_index
+from app.crypto.datakeys import DataKey, KekRecord, record_fingerprints
+from app.crypto.keyring import KeyFileError, Keyring, load_keyring, save_keyring
+from app.extensions import db
+
+BATCH = 1000
+Progress = Callable[[int], None]
+
+
+def check_fingerprints(ring: Keyring) -> None:
+    """Refuse a key file that does not belong to this database (read-only; at start)."""
+    if not inspect(db.engine).has_table("kek_record"):
+        return
+    recorded = dict(db.session.execute(select(KekRecord.kek_id, KekRecord.fingerprint)).all())
+    if not recorded:
+        return
+    theirs = ring.fingerprints()
+    clash = [kid for kid, fp in theirs.items() if kid in recorded and recorded[kid] != fp]
+    if clash or not set(theirs) & set(recorded):
+        raise KeyFileError(
+            f"The key file {ring.source} does not belong to this database: restore the key file "
+            "that was made with it from your key backup."
+        )
+
+
+def reload_keyring() -> Keyring:
+    """Read the key file again (after a rotation by another process) and use it from now on."""
+    ring = load_keyring(current_app.config["KEY_FILE"])
+    current_app.extensions["diemtua.keyring"] = ring
+    return ring
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """What `flask keys status` prints."""
+
+    active_kek: str
+    keks: dict[str, int]
+    fingerprints: dict[str, str]
+    active_index: str
+    index_keys: dict[str, int]
+    destroyed: int
+
+
+def status(ring: Keyring) -> KeyStatus:
+    """Key ids, the active ones, and how many data keys / digests each one serves."""
+    wrapped = dict(
+        db.session.execute(
+            select(DataKey.kek_id, func.count())
+            .where(DataKey.wrapped.is_not(None))
+            .group_by(DataKey.kek_id)
+        ).all()
+    )
+    digests = dict(
+        db.session.execute(
+            select(BlindIndex.index_key_id, func.count()).group_by(BlindIndex.index_key_id)
+        ).all()
+    )
+    destroyed = db.session.execute(
+        select(func.count()).select_from(DataKey).where(DataKey.destroyed_at.is_not(None))
+    ).scalar_one()
+    return KeyStatus(
+        active_kek=ring.active_kek_id,
+        keks={kid: wrapped.get(kid, 0) for kid in sorted({*ring.keks, *wrapped})},
+        fingerprints=ring.fingerprints(),
+        active_index=ring.active_index_id,
+        index_keys={kid: digests.get(kid, 0) for kid in sorted({*ring.index_keys, *digests})},
+        destroyed=destroyed,
+    )
+
+
+def _pending_data_keys(ring: Keyring) -> int:
+    return db.session.execute(
+        select(func.count())
+        .select_from(DataKey)
+        .where(DataKey.wrapped.is_not(None), DataKey.kek_id != ring.active_kek_id)
+    ).scalar_one()
+
+
+def rotate(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
+    """New active KEK (unless a rotation is unfinished), every data key re-wrapped under it in
+    committed batches, then the KEKs nothing uses any more retired from the file."""
+    ring = load_keyring(path)
+    if _pending_data_keys(ring) == 0:
+        ring = ring.with_new_kek()
+        save_keyring(ring, path)
+    current_app.extensions["diemtua.keyring"] = ring
+    record_fingerprints(ring)
+    db.session.commit()
+    advance = start(_pending_data_keys(ring))
+    while True:
+        batch = (
+            db.session.execute(
+                select(DataKey)
+                .where(DataKey.wrapped.is_not(None), DataKey.kek_id != ring.active_kek_id)
+                .limit(BATCH)
+            )
+            .scalars()
+            .all()
+        )
+        if not batch:
+            break
+        for key in batch:
+            key.rewrap(ring)
+        db.session.commit()
+        advance(len(batch))
+    return _retire_keks(ring, path)
+
+
+def _retire_keks(ring: Keyring, path: str) -> tuple[Keyring, set[str]]:
+    used = set(
+        db.session.execute(
+            select(DataKey.kek_id).where(DataKey.wrapped.is_not(None)).distinct()
+        ).scalars()
+    )
+    retired = {kid for kid in ring.keks if kid != ring.active_kek_id and kid not in used}
+    if retired:
+        ring = ring.without_keks(retired)
+        save_keyring(ring, path)
+        current_app.extensions["diemtua.keyring"] = ring
+        for record in db.session.execute(
+            select(KekRecord).where(KekRecord.kek_id.in_(retired))
+        ).scalars():
+            record.retired_at = utcnow()
+        db.session.commit()
+    return ring, retired
+
+
+def _stale_owners(ring: Keyring, owner_type: str, limit: int) -> list:
+    return list(
+        db.session.execute(
+            select(BlindIndex.owner_id)
+            .where(
+                BlindIndex.owner_type == owner_type, BlindIndex.index_key_id != ring.active_index_id
+            )
+            .distinct()
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def reindex(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
+    """New active index key (unless a rebuild is unfinished), every digest rebuilt from the
+    sealed values in committed batches, then the old index keys removed from the file."""
+    ring = load_keyring(path)
+    stale = db.session.execute(
+        select(func.count(func.distinct(BlindIndex.owner_id))).where(
+            BlindIndex.index_key_id != ring.active_index_id
+        )
+    ).scalar_one()
+    if stale == 0:
+        ring = ring.with_new_index_key()
+        save_keyring(ring, path)
+        stale = db.session.execute(
+            select(func.count(func.distinct(BlindIndex.owner_id)))
+        ).scalar_one()
+    current_app.extensions["diemtua.keyring"] = ring
+    advance = start(stale)
+    for owner_type, (model, fields) in indexed_fields().items():
+        while ids := _stale_owners(ring, owner_type, BATCH):
+            for row in db.session.execute(select(model).where(model.id.in_(ids))).scalars():
+                for attribute, field in fields:
+                    value = getattr(row, attribute)
+                    set_index(
+                        owner_type=owner_type,
+                        owner_id=row.id,
+                        field=field,
+                        values=[value] if value else [],
+                    )
+            db.session.commit()
+            advance(len(ids))
+    retired = {kid for kid in ring.index_keys if kid != ring.active_index_id}
+    if retired:
+        ring = ring.without_index_keys(retired)
+        save_keyring(ring, path)
+        current_app.extensions["diemtua.keyring"] = ring
+    return ring, retired

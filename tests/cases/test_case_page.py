@@ -1,0 +1,90 @@
+"""The case page: need-to-know by role, one 'view' entry per look, denied looks recorded."""
+
+import pytest
+
+from app.audit import AuditEntry
+from app.calls import services as calls
+from app.cases import services as cases
+from app.cases.models import Case
+from app.extensions import db
+from tests.conftest import sign_in
+
+NAME = "Phạm Thị Trang Xem"
+
+
+@pytest.fixture
+def scene(make_user, make_org):
+    """A hotline with an operator who opened a case, its case manager, a supervisor, and others."""
+    hotline = make_org(name="Tổng đài Thử", code="TD")
+    people = {
+        "opener": make_user("operator", organisation=hotline),
+        "other_operator": make_user("operator", organisation=hotline),
+        "manager": make_user("case_manager", organisation=hotline),
+        "other_manager": make_user("case_manager", organisation=hotline),
+        "supervisor": make_user("supervisor", organisation=hotline),
+        "outside_supervisor": make_user("supervisor"),
+        "admin": make_user("admin", organisation=hotline),
+        "partner": make_user("partner"),
+    }
+    call = calls.log_call(by=people["opener"], caller_phone="0911222333", narrative="lời kể")
+    case = cases.open_case(by=people["opener"], call=call, survivor_name=NAME)
+    case.assigned_to_id = people["manager"].id
+    db.session.commit()
+    return people, case
+
+
+@pytest.mark.parametrize(
+    "who, status",
+    [
+        ("opener", 200),
+        ("manager", 200),
+        ("supervisor", 200),
+        ("other_operator", 404),
+        ("other_manager", 404),
+        ("outside_supervisor", 404),
+        ("admin", 403),
+        ("partner", 403),
+    ],
+)
+def test_who_may_see_a_case(client, scene, who, status):
+    people, case = scene
+    sign_in(client, people[who])
+    response = client.get(f"/cases/{case.id}")
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert (NAME in page) == (status == 200)
+    if status == 404:
+        denied = (
+            db.session.query(AuditEntry).filter_by(action="denied", user_id=people[who].id).one()
+        )
+        assert denied.object_id == str(case.id)
+
+
+def test_a_view_writes_exactly_one_entry_naming_what_was_shown(client, scene):
+    people, case = scene
+    sign_in(client, people["supervisor"])
+    before = db.session.query(AuditEntry).count()
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    entries = db.session.query(AuditEntry).filter(AuditEntry.id > before).all()
+    assert [e.action for e in entries] == ["view"]
+    assert entries[0].case_id == case.id and entries[0].user_id == people["supervisor"].id
+    assert f"call:{case.calls[0].id}" in entries[0].detail
+    assert NAME not in (entries[0].detail or "")
+
+
+def test_an_erased_case_shows_only_its_codes(client, scene):
+    people, case = scene
+    cases.erase_case(
+        case=db.session.get(Case, case.id), by=people["supervisor"], reason="survivor_request"
+    )
+    sign_in(client, people["supervisor"])
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert case.number in page and NAME not in page and "lời kể" not in page
+
+
+def test_case_numbers_are_readable_and_sequential(make_user, make_org):
+    org = make_org(code="HN")
+    operator = make_user("operator", organisation=org)
+    numbers = [cases.open_case(by=operator).number for _ in range(3)]
+    year = db.session.query(Case).first().opened_at.year
+    assert numbers == [f"HN-{year}-00000{n}" for n in (1, 2, 3)]

@@ -1,0 +1,127 @@
+"""Key management: status, rotation (re-wrap only), index rebuild, and the start-up key check."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app import StartupError, create_app
+from app.calls import services as calls
+from app.calls.models import Call
+from app.cases import services as cases
+from app.cases.models import Case
+from app.crypto import load_keyring, management, write_new_key_file
+from app.crypto.blind import BlindIndex
+from app.crypto.datakeys import DataKey, KekRecord
+from app.extensions import db
+
+NAME = "Trần Thị Khoá Xoay"
+
+
+@pytest.fixture
+def keyed(make_app, app_config, tmp_path):
+    """An app with its own copy of the key file, so rotating it touches no other test."""
+    path = tmp_path / "keys.json"
+    shutil.copy(app_config["KEY_FILE"], path)
+    return make_app(KEY_FILE=str(path)), path
+
+
+def run(app, *args):
+    """Run a flask command in that app (a pushed test context would otherwise be used)."""
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=list(args))
+
+
+def _plant(make_user, count=3):
+    operator = make_user("operator")
+    made = [
+        cases.open_case(by=operator, survivor_name=f"{NAME} {n}", survivor_phone=f"090000000{n}")
+        for n in range(count)
+    ]
+    call = calls.log_call(by=operator, caller_phone="0912345678", narrative="lời kể")
+    return made, call
+
+
+def test_status_counts_data_keys_per_kek(keyed, make_user):
+    app, _ = keyed
+    _plant(make_user)
+    result = run(app, "keys", "status")
+    assert result.exit_code == 0, result.output
+    assert "k1" in result.output and "4 " in result.output
+
+
+def test_rotation_rewraps_every_data_key_and_retires_the_old_kek(keyed, make_user):
+    app, path = keyed
+    made, call = _plant(make_user)
+    sealed_before = {c.id: c.survivor_name_sealed for c in made}
+    result = run(app, "keys", "rotate")
+    assert result.exit_code == 0, result.output
+    ring = load_keyring(path)
+    assert ring.active_kek_id == "k2" and set(ring.keks) == {"k2"}
+    with app.app_context():
+        keys = db.session.execute(select(DataKey).where(DataKey.wrapped.is_not(None))).scalars()
+        assert {k.kek_id for k in keys} == {"k2"}
+        for case in db.session.execute(select(Case)).scalars():
+            assert case.survivor_name.startswith(NAME)
+            assert case.survivor_name_sealed == sealed_before[case.id]  # no field re-encrypted
+        assert db.session.get(Call, call.id).narrative == "lời kể"
+        retired = db.session.get(KekRecord, "k1")
+        assert retired.retired_at is not None
+        assert db.session.get(KekRecord, "k2") is not None
+
+
+def test_an_interrupted_rotation_finishes_on_the_next_run(keyed, make_user, monkeypatch):
+    app, path = keyed
+    _plant(make_user, count=5)
+    monkeypatch.setattr(management, "BATCH", 2)
+    calls_made = {"n": 0}
+    original = DataKey.rewrap
+
+    def failing(self, ring):
+        calls_made["n"] += 1
+        if calls_made["n"] == 3:
+            raise KeyboardInterrupt
+        original(self, ring)
+
+    monkeypatch.setattr(DataKey, "rewrap", failing)
+    run(app, "keys", "rotate")
+    monkeypatch.setattr(DataKey, "rewrap", original)
+    assert set(load_keyring(path).keks) == {"k1", "k2"}  # half done: both kept
+    again = run(app, "keys", "rotate")
+    assert again.exit_code == 0, again.output
+    ring = load_keyring(path)
+    assert ring.active_kek_id == "k2" and set(ring.keks) == {"k2"}  # no third key was made
+
+
+def test_reindex_rebuilds_digests_and_lookups_still_work(keyed, make_user):
+    app, path = keyed
+    _, call = _plant(make_user)
+    result = run(app, "keys", "reindex")
+    assert result.exit_code == 0, result.output
+    ring = load_keyring(path)
+    assert ring.active_index_id == "i2" and set(ring.index_keys) == {"i2"}
+    with app.app_context():
+        ids = {r.index_key_id for r in db.session.execute(select(BlindIndex)).scalars()}
+        assert ids == {"i2"}
+        assert [c.id for c in calls.calls_from_number("+84 912 345 678")] == [call.id]
+
+
+def test_the_app_refuses_a_key_file_from_another_installation(app_config, make_user, tmp_path):
+    _plant(make_user, count=1)  # records the fingerprint of the real key file
+    foreign = tmp_path / "foreign.json"
+    write_new_key_file(foreign)
+    with pytest.raises(StartupError, match="does not belong to this database"):
+        create_app("testing", app_config | {"KEY_FILE": str(foreign)})
+
+
+def test_keys_can_come_from_the_environment(app_config, monkeypatch):
+    monkeypatch.setenv("KEYS_JSON", Path(app_config["KEY_FILE"]).read_text())
+    app = create_app("testing", app_config | {"KEY_FILE": "/nonexistent/keys.json"})
+    assert app.extensions["diemtua.keyring"].active_kek_id
+    with app.app_context():
+        db.engine.dispose()
+    monkeypatch.setenv("KEYS_JSON", json.dumps({"keks": {}}))
+    with pytest.raises(StartupError, match="KEYS_JSON"):
+        create_app("testing", app_config)

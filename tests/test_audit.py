@@ -1,0 +1,138 @@
+"""The audit log: hash chain, tamper detection, append-only on PostgreSQL, browsing, export."""
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app import audit
+from app.audit import AuditEntry
+from app.extensions import db
+from tests.conftest import sign_in
+
+
+def _chain(user, n=6):
+    for i in range(n):
+        audit.record("view", user=user, object_type="case", object_id=f"obj-{i}")
+    db.session.commit()
+
+
+def _tamper(sql: str) -> None:
+    """Change rows behind the app's back, as an attacker with database access would."""
+    with db.engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
+        conn.execute(text(sql))
+        if postgres:
+            conn.execute(text("ALTER TABLE audit_entry ENABLE TRIGGER USER"))
+
+
+def _first_case_entry() -> int:
+    return db.session.execute(
+        text("SELECT min(id) FROM audit_entry WHERE object_id LIKE 'obj-%'")
+    ).scalar_one()
+
+
+def test_a_clean_chain_verifies(app, make_user):
+    _chain(make_user("supervisor"))
+    assert audit.verify().ok
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "attack, problem",
+    [
+        ("UPDATE audit_entry SET action = 'export' WHERE id = {n}", "changed"),
+        (
+            "UPDATE audit_entry SET at = at WHERE id = {n}; UPDATE audit_entry SET ip = '10.0.0.9' "
+            "WHERE id = {n}",
+            "changed",
+        ),
+        ("DELETE FROM audit_entry WHERE id = {n}", "missing"),
+    ],
+)
+def test_changing_or_deleting_a_row_fails_at_that_row(app, make_user, attack, problem):
+    _chain(make_user("supervisor"))
+    n = _first_case_entry() + 2
+    for statement in attack.format(n=n).split("; "):
+        _tamper(statement)
+    db.session.expire_all()
+    result = audit.verify()
+    assert (result.broken_at, result.problem) == (n, problem)
+    cli = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert cli.exit_code == 1 and str(n) in cli.output
+
+
+def test_reordering_two_rows_fails_at_the_first(make_user):
+    _chain(make_user("supervisor"))
+    n = _first_case_entry() + 1
+    _tamper(f"UPDATE audit_entry SET id = -1 WHERE id = {n}")
+    _tamper(f"UPDATE audit_entry SET id = {n} WHERE id = {n + 1}")
+    _tamper(f"UPDATE audit_entry SET id = {n + 1} WHERE id = -1")
+    db.session.expire_all()
+    assert audit.verify().broken_at == n
+
+
+def test_cutting_the_end_of_the_chain_is_seen(make_user):
+    _chain(make_user("supervisor"))
+    last = db.session.execute(text("SELECT max(id) FROM audit_entry")).scalar_one()
+    _tamper(f"DELETE FROM audit_entry WHERE id = {last}")
+    db.session.expire_all()
+    assert audit.verify().problem == "tail"
+
+
+def test_postgresql_refuses_update_delete_and_truncate(make_user):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the append-only trigger is PostgreSQL's")
+    _chain(make_user("supervisor"), n=1)
+    for statement in (
+        "UPDATE audit_entry SET action = 'x'",
+        "DELETE FROM audit_entry",
+        "TRUNCATE audit_entry",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(statement))
+
+
+def test_entries_name_who_where_and_never_content(client, make_user):
+    user = make_user("operator")
+    sign_in(client, user)
+    entry = db.session.query(AuditEntry).filter_by(action="login_success").one()
+    assert (entry.user_id, entry.role, entry.organisation_id) == (
+        user.id,
+        "operator",
+        user.organisation_id,
+    )
+    assert entry.ip == "127.0.0.1" and entry.request_id and entry.at.tzinfo is not None
+    assert len(entry.hash) == 64 and entry.prev_hash != entry.hash
+
+
+def test_supervisors_browse_filter_and_export_their_organisation_only(
+    client, login_as, make_user, make_org
+):
+    supervisor = login_as("supervisor")
+    colleague = make_user("operator", organisation=supervisor.organisation)
+    outsider = make_user("operator")
+    for person in (colleague, outsider):
+        audit.record("view", user=person, object_type="case", object_id="x")
+    db.session.commit()
+    page = client.get("/audit/").get_data(as_text=True)
+    assert colleague.full_name in page and outsider.full_name not in page
+    filtered = client.get(f"/audit/?user={colleague.id}&action=view").get_data(as_text=True)
+    assert filtered.count("<tr>") == 2  # header row and one entry
+    exported = client.get(f"/audit/export.csv?user={colleague.id}")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][0] == "id" and len(rows) == 2 and rows[1][2] == colleague.full_name
+    assert db.session.query(AuditEntry).filter_by(action="export").count() == 1
+
+
+@pytest.mark.parametrize("role", ["operator", "case_manager", "partner"])
+def test_other_roles_cannot_see_the_log(client, login_as, role):
+    login_as(role)
+    assert client.get("/audit/").status_code == 403
+    assert client.get("/audit/export.csv").status_code == 403
