@@ -117,6 +117,7 @@ def check_database(app: Flask) -> None:
         try:
             check_fingerprints(app.extensions["diemtua.keyring"])
         except KeyFileError as exc:
-            raise StartupError(str(exc)) from exc
-        finally:
             db.session.remove()
+            db.engine.dispose()  # the app will not run: close its connections now
+            raise StartupError(str(exc)) from exc
+        db.session.remove()

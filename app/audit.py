@@ -120,26 +120,55 @@ class AuditHead(db.Model):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
-def entry_hash(entry: AuditEntry) -> str:
-    """SHA-256 over the previous hash and every field, in a fixed order and format."""
-    fields = (
-        entry.id,
-        entry.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        entry.user_id,
-        entry.role,
-        entry.organisation_id,
-        entry.action,
-        entry.object_type,
-        entry.object_id,
-        entry.case_id.hex if entry.case_id else None,
-        entry.detail,
-        entry.reason,
-        entry.request_id,
-        entry.ip,
-        entry.prev_hash,
+HASHED = (
+    "id",
+    "at",
+    "user_id",
+    "role",
+    "organisation_id",
+    "action",
+    "object_type",
+    "object_id",
+    "case_id",
+    "detail",
+    "reason",
+    "request_id",
+    "ip",
+    "prev_hash",
+)
+
+
+def chain_hash(values) -> str:
+    """SHA-256 over the fields of HASHED (previous hash last), in a fixed text form."""
+    (
+        entry_id,
+        at,
+        user_id,
+        role,
+        organisation_id,
+        action,
+        object_type,
+        object_id,
+        case_id,
+        detail,
+        reason,
+        request_id,
+        ip,
+        prev_hash,
+    ) = values
+    canonical = (
+        f"{entry_id}\x1f{at.isoformat()}\x1f{'' if user_id is None else user_id}"
+        f"\x1f{role or ''}\x1f{'' if organisation_id is None else organisation_id}"
+        f"\x1f{action}\x1f{object_type or ''}\x1f{object_id or ''}"
+        f"\x1f{case_id.hex if case_id else ''}\x1f{detail or ''}\x1f{reason or ''}"
+        f"\x1f{request_id or ''}\x1f{ip or ''}\x1f{prev_hash}"
     )
-    canonical = "\x1f".join("" if v is None else str(v) for v in fields)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    """The hash an entry must carry."""
+    return chain_hash([getattr(entry, name) for name in HASHED])
 
 
 def record(
@@ -201,21 +230,21 @@ class VerifyResult:
         return self.broken_at is None
 
 
-def _batches(size: int) -> Iterator[list[AuditEntry]]:
+def _batches(size: int) -> Iterator[list[tuple]]:
+    columns = [AuditEntry.__table__.c[name] for name in HASHED] + [AuditEntry.__table__.c.hash]
     last = 0
     while True:
         rows = (
-            db.session.execute(
-                select(AuditEntry).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(size)
+            db.session.connection()
+            .execute(
+                select(*columns).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(size)
             )
-            .scalars()
             .all()
         )
         if not rows:
             return
         yield rows
-        last = rows[-1].id
-        db.session.expunge_all()
+        last = rows[-1][0]
 
 
 def verify(
@@ -224,14 +253,15 @@ def verify(
     """Check the whole chain in id order; name the first entry that breaks it."""
     expected_prev, expected_id, checked = GENESIS, 1, 0
     for rows in _batches(batch_size):
-        for entry in rows:
-            if entry.id != expected_id:
+        for row in rows:
+            entry_id, prev_hash, stored = row[0], row[-2], row[-1]
+            if entry_id != expected_id:
                 return VerifyResult(checked, expected_id, "missing")
-            if entry.prev_hash != expected_prev:
-                return VerifyResult(checked, entry.id, "unlinked")
-            if entry_hash(entry) != entry.hash:
-                return VerifyResult(checked, entry.id, "changed")
-            expected_prev, expected_id, checked = entry.hash, entry.id + 1, checked + 1
+            if prev_hash != expected_prev:
+                return VerifyResult(checked, entry_id, "unlinked")
+            if chain_hash(row[:-1]) != stored:
+                return VerifyResult(checked, entry_id, "changed")
+            expected_prev, expected_id, checked = stored, entry_id + 1, checked + 1
         if progress:
             progress(len(rows))
     head = db.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()

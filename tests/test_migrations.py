@@ -43,8 +43,16 @@ def test_upgrade_downgrade_and_upgrade_again(make_app, empty_database_url):
     with fresh.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
-        assert {"user_account", "organisation", "web_session", "audit_entry", "data_key",
-                "blind_index", "case_record", "call"} <= tables
+        assert {
+            "user_account",
+            "organisation",
+            "web_session",
+            "audit_entry",
+            "data_key",
+            "blind_index",
+            "case_record",
+            "call",
+        } <= tables
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()

@@ -50,7 +50,7 @@ class Call(SealedModel, db.Model):
     narrative = SealedField()
 
     case = relationship("Case", back_populates="calls")
-    data_key: Mapped[DataKey | None] = relationship()
+    data_key: Mapped[DataKey | None] = relationship(lazy="joined")
 
     def sealing_key(self) -> DataKey:
         """The case's key once the call belongs to a case, else the call's own."""

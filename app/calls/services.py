@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.orm import joinedload
+
 from app import audit
 from app.auth.models import User
 from app.calls.models import Call
+from app.cases.models import Case
 from app.crypto import blind
 from app.crypto.datakeys import DataKey
 from app.extensions import db
@@ -55,7 +58,12 @@ def calls_from_number(phone: str, *, organisation_id: int | None = None) -> list
     ids = blind.candidates(field="phone", raw=phone, owner_type=OWNER)
     if not ids:
         return []
-    stmt = db.select(Call).where(Call.id.in_(ids)).order_by(Call.started_at.desc())
+    stmt = (
+        db.select(Call)
+        .where(Call.id.in_(ids))
+        .order_by(Call.started_at.desc())
+        .options(joinedload(Call.data_key), joinedload(Call.case).joinedload(Case.data_key))
+    )
     if organisation_id is not None:
         stmt = stmt.where(Call.organisation_id == organisation_id)
     found = db.session.execute(stmt).scalars().all()

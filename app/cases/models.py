@@ -54,7 +54,7 @@ class Case(SealedModel, db.Model):
     safe_contact = SealedField()
     summary = SealedField()
 
-    data_key: Mapped[DataKey] = relationship()
+    data_key: Mapped[DataKey] = relationship(lazy="joined")
     calls: Mapped[list[Call]] = relationship(back_populates="case", order_by=Call.started_at)
 
     def sealing_key(self) -> DataKey:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from functools import lru_cache
 
 import phonenumbers
 from flask import current_app
@@ -22,6 +23,7 @@ from app.extensions import db
 DEFAULT_REGION = "VN"
 
 
+@lru_cache(maxsize=65_536)
 def normalise_phone(raw: str) -> str | None:
     """E.164 for anything phonenumbers can parse (Vietnam by default), else the digits alone."""
     text = (raw or "").strip()
@@ -72,7 +74,7 @@ class BlindIndex(db.Model):
     owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
     __table_args__ = (
-        Index("ix_blind_index_lookup", "field", "digest"),
+        Index("ix_blind_index_lookup", "field", "digest", "index_key_id"),
         Index("ix_blind_index_owner", "owner_type", "owner_id"),
     )
 
@@ -127,12 +129,10 @@ def candidates(*, field: str, raw: str, owner_type: str) -> list[uuid.UUID]:
     ]
     if not conditions:
         return []
-    stmt = (
-        select(BlindIndex.owner_id)
-        .where(BlindIndex.field == field, BlindIndex.owner_type == owner_type, db.or_(*conditions))
-        .distinct()
+    stmt = select(BlindIndex.owner_id).where(
+        BlindIndex.field == field, BlindIndex.owner_type == owner_type, db.or_(*conditions)
     )
-    return list(db.session.execute(stmt).scalars())
+    return list(dict.fromkeys(db.session.execute(stmt).scalars()))
 
 
 def same_value(field: str, first: str | None, second: str | None) -> bool:

@@ -118,25 +118,21 @@ class DataKey(db.Model):
         key = cls(id=new_id(), purpose=purpose)
         raw = os.urandom(32)
         key.kek_id, key.wrapped = ring.wrap(raw, data_key_id=key.id.int)
-        key._aead = AESGCM(raw)
+        key._aead = ((key.kek_id, key.wrapped), AESGCM(raw))
         db.session.add(key)
         return key
 
     def aead(self) -> AESGCM:
-        """The unwrapped cipher, cached on this object for the rest of the session."""
-        cached = self.__dict__.get("_aead")
-        if cached is not None and self.destroyed_at is None:
-            return cached
+        """The unwrapped cipher, cached on this object while its wrapped form is unchanged."""
         if self.destroyed_at is not None or self.wrapped is None:
             raise KeyDestroyedError(f"data key {self.id} was destroyed; the record was erased")
+        cached = self.__dict__.get("_aead")
+        if cached is not None and cached[0] == (self.kek_id, self.wrapped):
+            return cached[1]
         ring = _keyring_knowing(self.kek_id)
-        self._aead = AESGCM(ring.unwrap(self.kek_id, self.wrapped, data_key_id=self.id.int))
-        return self._aead
-
-    def rewrap(self, ring: Keyring) -> None:
-        """Wrap the same key under the ring's active KEK (rotation); no value is re-encrypted."""
-        raw = ring.unwrap(self.kek_id, self.wrapped, data_key_id=self.id.int)
-        self.kek_id, self.wrapped = ring.wrap(raw, data_key_id=self.id.int)
+        aead = AESGCM(ring.unwrap(self.kek_id, self.wrapped, data_key_id=self.id.int))
+        self._aead = ((self.kek_id, self.wrapped), aead)
+        return aead
 
     def destroy(self) -> None:
         """Forget the key for good: everything sealed under it can no longer be opened."""
@@ -146,8 +142,18 @@ class DataKey(db.Model):
         self.__dict__.pop("_aead", None)
 
 
+def associated_data(table: str, column: str, row_id: object, data_key_id: uuid.UUID) -> bytes:
+    """What binds a sealed value to its place: table, column, row id and data key."""
+    return f"diemtua/v1|{table}|{column}|{row_id}|{data_key_id}".encode()
+
+
 def _aad(obj, name: str, key: DataKey) -> bytes:
-    return f"diemtua/v1|{obj.__tablename__}|{name}|{obj.id}|{key.id}".encode()
+    # The row and key part is the same for every field of a row: format it once per key.
+    cached = obj.__dict__.get("_aad_parts")
+    if cached is None or cached[0] is not key:
+        cached = (key, f"|{obj.id}|{key.id}".encode())
+        obj.__dict__["_aad_parts"] = cached
+    return f"diemtua/v1|{obj.__tablename__}|{name}".encode() + cached[1]
 
 
 class SealedField:

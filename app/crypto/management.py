@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, update
 
 from app.clock import utcnow
 from app.crypto.blind import BlindIndex, indexed_fields, set_index
@@ -19,7 +19,7 @@ from app.crypto.datakeys import DataKey, KekRecord, record_fingerprints
 from app.crypto.keyring import KeyFileError, Keyring, load_keyring, save_keyring
 from app.extensions import db
 
-BATCH = 1000
+BATCH = 5000
 Progress = Callable[[int], None]
 
 
@@ -105,22 +105,24 @@ def rotate(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set
     db.session.commit()
     advance = start(_pending_data_keys(ring))
     while True:
-        batch = (
-            db.session.execute(
-                select(DataKey)
-                .where(DataKey.wrapped.is_not(None), DataKey.kek_id != ring.active_kek_id)
-                .limit(BATCH)
-            )
-            .scalars()
-            .all()
-        )
+        batch = db.session.execute(
+            select(DataKey.id, DataKey.kek_id, DataKey.wrapped)
+            .where(DataKey.wrapped.is_not(None), DataKey.kek_id != ring.active_kek_id)
+            .limit(BATCH)
+        ).all()
         if not batch:
             break
-        for key in batch:
-            key.rewrap(ring)
+        db.session.execute(update(DataKey), [rewrapped(ring, *row) for row in batch])
         db.session.commit()
         advance(len(batch))
     return _retire_keks(ring, path)
+
+
+def rewrapped(ring: Keyring, key_id, kek_id: str, wrapped: bytes) -> dict:
+    """The new column values of one data key wrapped under the ring's active KEK."""
+    raw = ring.unwrap(kek_id, wrapped, data_key_id=key_id.int)
+    new_kek, new_wrapped = ring.wrap(raw, data_key_id=key_id.int)
+    return {"id": key_id, "kek_id": new_kek, "wrapped": new_wrapped}
 
 
 def _retire_keks(ring: Keyring, path: str) -> tuple[Keyring, set[str]]:

@@ -69,7 +69,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blind_index'))
     )
     with op.batch_alter_table('blind_index', schema=None) as batch_op:
-        batch_op.create_index('ix_blind_index_lookup', ['field', 'digest'], unique=False)
+        batch_op.create_index('ix_blind_index_lookup', ['field', 'digest', 'index_key_id'], unique=False)
         batch_op.create_index('ix_blind_index_owner', ['owner_type', 'owner_id'], unique=False)
 
     op.create_table('data_key',

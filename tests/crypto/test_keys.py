@@ -77,17 +77,17 @@ def test_an_interrupted_rotation_finishes_on_the_next_run(keyed, make_user, monk
     _plant(make_user, count=5)
     monkeypatch.setattr(management, "BATCH", 2)
     calls_made = {"n": 0}
-    original = DataKey.rewrap
+    original = management.rewrapped
 
-    def failing(self, ring):
+    def failing(ring, *row):
         calls_made["n"] += 1
         if calls_made["n"] == 3:
             raise KeyboardInterrupt
-        original(self, ring)
+        return original(ring, *row)
 
-    monkeypatch.setattr(DataKey, "rewrap", failing)
+    monkeypatch.setattr(management, "rewrapped", failing)
     run(app, "keys", "rotate")
-    monkeypatch.setattr(DataKey, "rewrap", original)
+    monkeypatch.setattr(management, "rewrapped", original)
     assert set(load_keyring(path).keks) == {"k1", "k2"}  # half done: both kept
     again = run(app, "keys", "rotate")
     assert again.exit_code == 0, again.output
