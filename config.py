@@ -38,7 +38,7 @@ class Config:
     MFA_REQUIRED_ROLES = ("supervisor", "admin")
     PASSWORD_MIN_LENGTH = 12
     # Bits kept of each blind-index digest: fewer bits, more false matches and less revealed.
-    BLIND_INDEX_BITS = _int("BLIND_INDEX_BITS", 32)
+    BLIND_INDEX_BITS = _int("BLIND_INDEX_BITS", 24)
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")

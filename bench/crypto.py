@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import ForeignKey, String, Uuid, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Mapped, mapped_column, relationship  # noqa: E402
@@ -162,7 +163,7 @@ def seal_open(n: int) -> list[str]:
 
 def bulk_calls(total: int, org_id: int, user_id: int) -> list[str]:
     """Insert `total` calls the way log_call stores them (own key, sealed number, digest)."""
-    ring, bits = keyring(), 32
+    ring, bits = keyring(), current_app.config["BLIND_INDEX_BITS"]
     distinct = [f"09{random.randrange(10**8):08d}" for _ in range(max(1, total * 2 // 5))]
     now, batch = datetime.now(UTC), 20_000
     for start in range(0, total, batch):
