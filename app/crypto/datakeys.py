@@ -188,6 +188,8 @@ class SealedField:
             return
         if not isinstance(value, str):
             raise TypeError(f"{self.name} takes text")
+        if obj.id is None:
+            raise RuntimeError(f"{obj.__tablename__}.{self.name}: the row id must be known first")
         key = obj.sealing_key()
         blob = seal_bytes(key.aead(), value.encode(), _aad(obj, self.name, key))
         setattr(obj, self.storage, blob)

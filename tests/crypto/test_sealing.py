@@ -110,3 +110,13 @@ def test_a_call_joining_a_case_moves_under_the_case_key(make_user):
     joined = db.session.get(Call, call.id)
     assert joined.case_id == case.id and joined.narrative == NARRATIVE
     assert db.session.get(DataKey, own_key).destroyed_at is not None
+
+
+def test_sealing_needs_the_row_id_first(make_org):
+    from app.auth.models import User
+
+    user = User(email="new@example.org", full_name="Mới", role="operator",
+                organisation=make_org(), password_hash="x")
+    with pytest.raises(RuntimeError, match="row id must be known"):
+        user.totp_secret = "JBSWY3DPEHPK3PXP"
+    db.session.rollback()
