@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import ForeignKey, String, Uuid, insert, select, text  # noqa: E402
-from sqlalchemy.orm import Mapped, mapped_column, relationship  # noqa: E402
+from sqlalchemy import String, Uuid, func, insert, select, text  # noqa: E402
+from sqlalchemy.orm import Mapped, mapped_column  # noqa: E402
 from sqlalchemy_utils import StringEncryptedType  # noqa: E402
 from sqlalchemy_utils.types.encrypted.encrypted_type import AesGcmEngine  # noqa: E402
 from uuid6 import uuid7  # noqa: E402
@@ -37,7 +37,8 @@ from app.calls.models import Call  # noqa: E402
 from app.crypto import management, write_new_key_file  # noqa: E402
 from app.crypto.blind import BlindIndex, normalise_phone  # noqa: E402
 from app.crypto.datakeys import (  # noqa: E402
-    DataKey,
+    KEY_HOLDERS,
+    KeyHolder,
     SealedBytes,
     SealedField,
     SealedModel,
@@ -63,17 +64,15 @@ VALUES = {
 OTHER_KEY = os.urandom(32).hex()
 
 
-class BenchOurs(SealedModel, db.Model):
+class BenchOurs(KeyHolder, SealedModel, db.Model):
     """Ten sealed fields under a data key of its own (a case)."""
 
     __tablename__ = "bench_ours"
     id: Mapped[object] = mapped_column(Uuid, primary_key=True)
-    data_key_id: Mapped[object] = mapped_column(ForeignKey("data_key.id"))
-    data_key: Mapped[DataKey] = relationship(lazy="joined")
 
-    def sealing_key(self) -> DataKey:
-        """The record's own key."""
-        return self.data_key
+    def sealing_key(self) -> KeyHolder:
+        """The record holds its own key."""
+        return self
 
 
 for _name in FIELDS:
@@ -134,7 +133,7 @@ def seal_open(n: int) -> list[str]:
     for label, make in (
         (
             "Điểm Tựa: per-record data key, bound associated data",
-            lambda: BenchOurs(data_key=DataKey.create("case"), **VALUES),
+            lambda: BenchOurs(**VALUES),
         ),
         (
             "sqlalchemy-utils StringEncryptedType + AesGcmEngine, one app key",
@@ -167,19 +166,10 @@ def bulk_calls(total: int, org_id: int, user_id: int) -> list[str]:
     distinct = [f"09{random.randrange(10**8):08d}" for _ in range(max(1, total * 2 // 5))]
     now, batch = datetime.now(UTC), 20_000
     for start in range(0, total, batch):
-        keys, rows, digests = [], [], []
+        rows, digests = [], []
         for _ in range(min(batch, total - start)):
             phone, raw, key_id, call_id = random.choice(distinct), os.urandom(32), uuid7(), uuid7()
             kek, wrapped = ring.wrap(raw, data_key_id=key_id.int)
-            keys.append(
-                {
-                    "id": key_id,
-                    "purpose": "call",
-                    "kek_id": kek,
-                    "wrapped": wrapped,
-                    "created_at": now,
-                }
-            )
             sealed = seal_bytes(
                 AESGCM(raw),
                 phone.encode(),
@@ -194,7 +184,9 @@ def bulk_calls(total: int, org_id: int, user_id: int) -> list[str]:
                     "channel": "phone",
                     "caller_type": "survivor",
                     "reason": "counselling",
-                    "data_key_id": key_id,
+                    "key_id": key_id,
+                    "key_kek_id": kek,
+                    "key_wrapped": wrapped,
                     "caller_phone_sealed": sealed,
                 }
             )
@@ -207,7 +199,6 @@ def bulk_calls(total: int, org_id: int, user_id: int) -> list[str]:
                     "owner_id": call_id,
                 }
             )
-        db.session.execute(insert(DataKey), keys)
         db.session.execute(insert(Call), rows)
         db.session.execute(insert(BlindIndex), digests)
         db.session.commit()
@@ -242,11 +233,9 @@ def decrypt_and_compare(number: str) -> tuple[float, int]:
     wanted, matches = normalise_phone(number), 0
     ring = keyring()
     start = time.perf_counter()
-    stmt = (
-        select(Call.id, Call.caller_phone_sealed, DataKey.id, DataKey.kek_id, DataKey.wrapped)
-        .join(DataKey, DataKey.id == Call.data_key_id)
-        .execution_options(yield_per=20_000)
-    )
+    stmt = select(
+        Call.id, Call.caller_phone_sealed, Call.key_id, Call.key_kek_id, Call.key_wrapped
+    ).execution_options(yield_per=20_000)
     from app.crypto.keyring import open_bytes
 
     for call_id, sealed, key_id, kek, wrapped in db.session.execute(stmt):
@@ -258,24 +247,23 @@ def decrypt_and_compare(number: str) -> tuple[float, int]:
 
 def rotation(count: int, key_file: str) -> float:
     """Seconds for `flask keys rotate` over `count` case keys (on top of what is stored)."""
-    ring, now = keyring(), datetime.now(UTC)
+    ring = keyring()
     for start in range(0, count, 20_000):
         rows = []
         for _ in range(min(20_000, count - start)):
             key_id = uuid7()
             kek, wrapped = ring.wrap(os.urandom(32), data_key_id=key_id.int)
             rows.append(
-                {
-                    "id": key_id,
-                    "purpose": "case",
-                    "kek_id": kek,
-                    "wrapped": wrapped,
-                    "created_at": now,
-                }
+                {"id": uuid7(), "key_id": key_id, "key_kek_id": kek, "key_wrapped": wrapped}
             )
-        db.session.execute(insert(DataKey), rows)
+        db.session.execute(insert(BenchOurs), rows)
         db.session.commit()
-    total = db.session.execute(text("SELECT count(*) FROM data_key")).scalar_one()
+    total = sum(
+        db.session.execute(
+            select(func.count()).select_from(model).where(model.key_wrapped.is_not(None))
+        ).scalar_one()
+        for model in KEY_HOLDERS
+    )
     start = time.perf_counter()
     management.rotate(key_file, start=lambda n: lambda k: None)
     return (time.perf_counter() - start) * 100_000 / total

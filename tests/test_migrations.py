@@ -48,7 +48,6 @@ def test_upgrade_downgrade_and_upgrade_again(make_app, empty_database_url):
             "organisation",
             "web_session",
             "audit_entry",
-            "data_key",
             "blind_index",
             "case_record",
             "call",

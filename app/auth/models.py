@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import UTCDateTime, utcnow
-from app.crypto.datakeys import DataKey, SealedBytes, SealedField, SealedModel
+from app.crypto.datakeys import KeyHolder, SealedBytes, SealedField, SealedModel
 from app.extensions import db
 
 ROLES = ("operator", "case_manager", "supervisor", "admin", "partner")
@@ -47,7 +47,7 @@ class Organisation(db.Model):
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
 
-class User(UserMixin, db.Model):
+class User(KeyHolder, UserMixin, db.Model):
     """A staff member or partner account; one role, one organisation."""
 
     __tablename__ = "user_account"
@@ -61,8 +61,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=False)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The account's own data key seals its one-time-code seed and recovery codes.
-    data_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("data_key.id"))
+    # The account's own data key (KeyHolder columns) seals its seed and recovery codes.
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     totp_secret = SealedField()
     totp_enabled: Mapped[bool] = mapped_column(default=False)
@@ -74,7 +73,6 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
-    data_key: Mapped[DataKey | None] = relationship()
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
@@ -84,11 +82,9 @@ class User(UserMixin, db.Model):
         """Whether the account may be used."""
         return self.active
 
-    def sealing_key(self) -> DataKey:
-        """The account's data key, made on first use (enrolling one-time codes)."""
-        if self.data_key is None:
-            self.data_key = DataKey.create("account")
-        return self.data_key
+    def sealing_key(self) -> KeyHolder:
+        """The account holds its own data key, made on first use (enrolling one-time codes)."""
+        return self
 
     def has_role(self, *roles: str) -> bool:
         """Whether the user holds one of the given roles."""
@@ -108,7 +104,7 @@ class RecoveryCode(SealedModel, db.Model):
 
     user: Mapped[User] = relationship(back_populates="recovery_codes")
 
-    def sealing_key(self) -> DataKey:
+    def sealing_key(self) -> KeyHolder:
         """The account's data key."""
         return self.user.sealing_key()
 

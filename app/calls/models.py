@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import UTCDateTime, utcnow
 from app.crypto import blind
-from app.crypto.datakeys import DataKey, SealedBytes, SealedField, SealedModel
+from app.crypto.datakeys import KeyHolder, SealedBytes, SealedField, SealedModel
 from app.extensions import db
 
 CHANNELS = ("phone", "zalo", "facebook", "sms", "walk_in", "letter")
@@ -26,7 +26,7 @@ REASONS = (
 )
 
 
-class Call(SealedModel, db.Model):
+class Call(KeyHolder, SealedModel, db.Model):
     """One contact with the hotline; sealed under its case's data key, or its own."""
 
     __tablename__ = "call"
@@ -40,7 +40,6 @@ class Call(SealedModel, db.Model):
     caller_type: Mapped[str] = mapped_column(String(24), default="survivor")
     reason: Mapped[str] = mapped_column(String(24), default="violence_report")
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_record.id"), index=True)
-    data_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("data_key.id"))
     caller_phone_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     caller_name_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     narrative_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
@@ -50,11 +49,10 @@ class Call(SealedModel, db.Model):
     narrative = SealedField()
 
     case = relationship("Case", back_populates="calls")
-    data_key: Mapped[DataKey | None] = relationship(lazy="joined")
 
-    def sealing_key(self) -> DataKey:
-        """The case's key once the call belongs to a case, else the call's own."""
-        return self.case.data_key if self.case is not None else self.data_key
+    def sealing_key(self) -> KeyHolder:
+        """The case once the call belongs to one, else the call itself."""
+        return self.case if self.case is not None else self
 
 
 blind.register("call", Call, "caller_phone", "phone")

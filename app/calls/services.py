@@ -9,9 +9,7 @@ from sqlalchemy.orm import joinedload
 from app import audit
 from app.auth.models import User
 from app.calls.models import Call
-from app.cases.models import Case
 from app.crypto import blind
-from app.crypto.datakeys import DataKey
 from app.extensions import db
 
 OWNER = "call"
@@ -37,7 +35,6 @@ def log_call(
         caller_type=caller_type,
         reason=reason,
         ended_at=ended_at,
-        data_key=DataKey.create("call"),
         caller_phone=caller_phone,
         caller_name=caller_name,
         narrative=narrative,
@@ -62,7 +59,7 @@ def calls_from_number(phone: str, *, organisation_id: int | None = None) -> list
         db.select(Call)
         .where(Call.id.in_(ids))
         .order_by(Call.started_at.desc())
-        .options(joinedload(Call.data_key), joinedload(Call.case).joinedload(Case.data_key))
+        .options(joinedload(Call.case))
     )
     if organisation_id is not None:
         stmt = stmt.where(Call.organisation_id == organisation_id)

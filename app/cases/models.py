@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.calls.models import Call
 from app.clock import UTCDateTime, utcnow
 from app.crypto import blind
-from app.crypto.datakeys import DataKey, SealedBytes, SealedField, SealedModel
+from app.crypto.datakeys import KeyHolder, SealedBytes, SealedField, SealedModel
 from app.extensions import db
 
 STATUSES = ("open", "in_support", "pending_closure", "closed", "reopened", "erased")
@@ -24,7 +24,7 @@ SEXES = ("female", "male", "other", "unknown")
 AGE_BANDS = ("under_16", "16_59", "60_plus", "unknown")
 
 
-class Case(SealedModel, db.Model):
+class Case(KeyHolder, SealedModel, db.Model):
     """One survivor's case; its data key seals the case and every call linked to it."""
 
     __tablename__ = "case_record"
@@ -41,7 +41,6 @@ class Case(SealedModel, db.Model):
     survivor_age_band: Mapped[str] = mapped_column(String(8), default="unknown")
     province_code: Mapped[str | None] = mapped_column(String(8))
     commune_code: Mapped[str | None] = mapped_column(String(8))
-    data_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("data_key.id"))
     survivor_name_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     survivor_phone_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     survivor_address_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
@@ -54,12 +53,11 @@ class Case(SealedModel, db.Model):
     safe_contact = SealedField()
     summary = SealedField()
 
-    data_key: Mapped[DataKey] = relationship(lazy="joined")
     calls: Mapped[list[Call]] = relationship(back_populates="case", order_by=Call.started_at)
 
-    def sealing_key(self) -> DataKey:
-        """The case's own data key."""
-        return self.data_key
+    def sealing_key(self) -> KeyHolder:
+        """The case holds its own data key."""
+        return self
 
 
 class CaseCounter(db.Model):

@@ -11,7 +11,6 @@ from app.calls.models import Call
 from app.cases.models import Case, CaseCounter
 from app.clock import utcnow
 from app.crypto import blind
-from app.crypto.datakeys import DataKey
 from app.extensions import db
 
 OWNER = "case"
@@ -46,11 +45,8 @@ def next_case_number(organisation: Organisation, year: int) -> str:
 def link_call(call: Call, case: Case) -> None:
     """Move a call under its case: its values are resealed with the case's key, its own key
     destroyed, and its number indexed for the case too."""
-    own_key = call.data_key
     call.reseal(lambda: setattr(call, "case", case))
-    if own_key is not None:
-        own_key.destroy()
-        call.data_key = None
+    call.destroy_key()
 
 
 def open_case(
@@ -74,7 +70,6 @@ def open_case(
         organisation_id=by.organisation_id,
         opened_by_id=by.id,
         opened_at=now,
-        data_key=DataKey.create("case"),
         survivor_sex=survivor_sex,
         survivor_age_band=survivor_age_band,
         province_code=province_code,
@@ -106,7 +101,7 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     blind.remove_index(owner_type=OWNER, owner_id=case.id)
     for call in case.calls:
         blind.remove_index(owner_type="call", owner_id=call.id)
-    case.data_key.destroy()
+    case.destroy_key()
     case.erased_at = utcnow()
     case.status = "erased"
     audit.record(

@@ -1,11 +1,12 @@
 """Data keys and sealed model fields.
 
-Every case (and every call without a case, every account with a one-time-code seed) owns a random
-AES-256 data key, stored wrapped by the active KEK. A model declares its sensitive attributes with
-`SealedField`; reading one opens it, assigning one seals it, and only the sealed bytes (in a
-`SealedBytes` column named `<field>_sealed`) reach the database. Each value is bound by its
-associated data to its table, column, row id and data key, so a value copied elsewhere will not
-open. A destroyed data key (erasure) makes every value under it unreadable for good.
+Every case (and every call without a case, every account with a one-time-code seed) holds its own
+random AES-256 data key, stored wrapped by the active KEK in the row's own `key_*` columns
+(`KeyHolder`), so reading a case needs no join and writing one no extra row. A model declares its
+sensitive attributes with `SealedField`; reading one opens it, assigning one seals it, and only the
+sealed bytes (in a `SealedBytes` column named `<field>_sealed`) reach the database. Each value is
+bound by its associated data to its table, column, row id and data key, so a value copied
+elsewhere will not open. A destroyed data key (erasure) makes every value under it unreadable.
 """
 
 from __future__ import annotations
@@ -97,48 +98,56 @@ class SealedBytes(TypeDecorator):
         return bytes(value)
 
 
-class DataKey(db.Model):
-    """A random AES-256 key for one case, call or account, stored wrapped by a KEK."""
+KEY_HOLDERS: list[type] = []
 
-    __tablename__ = "data_key"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    purpose: Mapped[str] = mapped_column(String(16))
-    kek_id: Mapped[str | None] = mapped_column(String(8), index=True)
-    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class KeyHolder:
+    """Mixin for a row that owns a data key, kept wrapped by a KEK in the row's own columns."""
 
-    @classmethod
-    def create(cls, purpose: str) -> DataKey:
-        """A fresh data key, wrapped under the active KEK, added to the session."""
+    key_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    key_kek_id: Mapped[str | None] = mapped_column(String(8))
+    key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__tablename__" in cls.__dict__:
+            KEY_HOLDERS.append(cls)
+
+    def new_key(self) -> None:
+        """Give the row a fresh data key, wrapped under the active KEK."""
         ring = keyring()
         if current_app.extensions.get("diemtua.fingerprints_recorded") != ring.active_kek_id:
             record_fingerprints(ring)
-        key = cls(id=new_id(), purpose=purpose)
         raw = os.urandom(32)
-        key.kek_id, key.wrapped = ring.wrap(raw, data_key_id=key.id.int)
-        key._aead = ((key.kek_id, key.wrapped), AESGCM(raw))
-        db.session.add(key)
-        return key
+        self.key_id = new_id()
+        self.key_kek_id, self.key_wrapped = ring.wrap(raw, data_key_id=self.key_id.int)
+        self.__dict__["_aead"] = ((self.key_kek_id, self.key_wrapped), AESGCM(raw))
 
     def aead(self) -> AESGCM:
-        """The unwrapped cipher, cached on this object while its wrapped form is unchanged."""
-        if self.destroyed_at is not None or self.wrapped is None:
-            raise KeyDestroyedError(f"data key {self.id} was destroyed; the record was erased")
+        """The unwrapped cipher (made on first use), cached while the wrapped key is unchanged."""
+        if self.key_destroyed_at is not None:
+            raise KeyDestroyedError(
+                f"the data key of {self.__tablename__} {self.id} was "
+                "destroyed; the record was erased"
+            )
+        if self.key_wrapped is None:
+            self.new_key()
         cached = self.__dict__.get("_aead")
-        if cached is not None and cached[0] == (self.kek_id, self.wrapped):
+        if cached is not None and cached[0] == (self.key_kek_id, self.key_wrapped):
             return cached[1]
-        ring = _keyring_knowing(self.kek_id)
-        aead = AESGCM(ring.unwrap(self.kek_id, self.wrapped, data_key_id=self.id.int))
-        self._aead = ((self.kek_id, self.wrapped), aead)
-        return aead
+        ring = _keyring_knowing(self.key_kek_id)
+        raw = ring.unwrap(self.key_kek_id, self.key_wrapped, data_key_id=self.key_id.int)
+        self.__dict__["_aead"] = ((self.key_kek_id, self.key_wrapped), AESGCM(raw))
+        return self.__dict__["_aead"][1]
 
-    def destroy(self) -> None:
+    def destroy_key(self) -> None:
         """Forget the key for good: everything sealed under it can no longer be opened."""
-        self.wrapped = None
-        self.kek_id = None
-        self.destroyed_at = utcnow()
+        if self.key_wrapped is None and self.key_destroyed_at is not None:
+            return
+        self.key_kek_id = None
+        self.key_wrapped = None
+        self.key_destroyed_at = utcnow()
         self.__dict__.pop("_aead", None)
 
 
@@ -147,11 +156,11 @@ def associated_data(table: str, column: str, row_id: object, data_key_id: uuid.U
     return f"diemtua/v1|{table}|{column}|{row_id}|{data_key_id}".encode()
 
 
-def _aad(obj, name: str, key: DataKey) -> bytes:
+def _aad(obj, name: str, key: KeyHolder) -> bytes:
     # The row and key part is the same for every field of a row: format it once per key.
     cached = obj.__dict__.get("_aad_parts")
-    if cached is None or cached[0] is not key:
-        cached = (key, f"|{obj.id}|{key.id}".encode())
+    if cached is None or cached[0] != key.key_id:
+        cached = (key.key_id, f"|{obj.id}|{key.key_id}".encode())
         obj.__dict__["_aad_parts"] = cached
     return f"diemtua/v1|{obj.__tablename__}|{name}".encode() + cached[1]
 
@@ -160,7 +169,8 @@ class SealedField:
     """A model attribute whose value is sealed under the row's data key.
 
     The model needs an `id` known before the value is set (SealedModel gives one), a
-    `<name>_sealed` SealedBytes column, and a `sealing_key()` method returning its DataKey.
+    `<name>_sealed` SealedBytes column, and a `sealing_key()` method returning the KeyHolder
+    (itself, or the row it belongs to) whose data key seals it.
     """
 
     def __set_name__(self, owner, name: str) -> None:
@@ -215,8 +225,8 @@ class SealedModel:
         for name, value in sealed.items():
             setattr(self, name, value)
 
-    def sealing_key(self) -> DataKey:
-        """The data key this row's values are sealed under."""
+    def sealing_key(self) -> KeyHolder:
+        """The row holding the data key this row's values are sealed under."""
         raise NotImplementedError
 
     def reseal(self, relink) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, inspect, select, update
 
 from app.clock import utcnow
 from app.crypto.blind import BlindIndex, indexed_fields, set_index
-from app.crypto.datakeys import DataKey, KekRecord, record_fingerprints
+from app.crypto.datakeys import KEY_HOLDERS, KekRecord, record_fingerprints
 from app.crypto.keyring import KeyFileError, Keyring, load_keyring, save_keyring
 from app.extensions import db
 
@@ -58,23 +58,31 @@ class KeyStatus:
     destroyed: int
 
 
-def status(ring: Keyring) -> KeyStatus:
-    """Key ids, the active ones, and how many data keys / digests each one serves."""
-    wrapped = dict(
+def _count_by_kek(model) -> dict[str, int]:
+    return dict(
         db.session.execute(
-            select(DataKey.kek_id, func.count())
-            .where(DataKey.wrapped.is_not(None))
-            .group_by(DataKey.kek_id)
+            select(model.key_kek_id, func.count())
+            .where(model.key_wrapped.is_not(None))
+            .group_by(model.key_kek_id)
         ).all()
     )
+
+
+def status(ring: Keyring) -> KeyStatus:
+    """Key ids, the active ones, and how many data keys / digests each one serves."""
+    wrapped: dict[str, int] = {}
+    destroyed = 0
+    for model in KEY_HOLDERS:
+        for kid, count in _count_by_kek(model).items():
+            wrapped[kid] = wrapped.get(kid, 0) + count
+        destroyed += db.session.execute(
+            select(func.count()).select_from(model).where(model.key_destroyed_at.is_not(None))
+        ).scalar_one()
     digests = dict(
         db.session.execute(
             select(BlindIndex.index_key_id, func.count()).group_by(BlindIndex.index_key_id)
         ).all()
     )
-    destroyed = db.session.execute(
-        select(func.count()).select_from(DataKey).where(DataKey.destroyed_at.is_not(None))
-    ).scalar_one()
     return KeyStatus(
         active_kek=ring.active_kek_id,
         keks={kid: wrapped.get(kid, 0) for kid in sorted({*ring.keks, *wrapped})},
@@ -85,12 +93,17 @@ def status(ring: Keyring) -> KeyStatus:
     )
 
 
+def _stale(model, ring: Keyring):
+    return (model.key_wrapped.is_not(None)) & (model.key_kek_id != ring.active_kek_id)
+
+
 def _pending_data_keys(ring: Keyring) -> int:
-    return db.session.execute(
-        select(func.count())
-        .select_from(DataKey)
-        .where(DataKey.wrapped.is_not(None), DataKey.kek_id != ring.active_kek_id)
-    ).scalar_one()
+    return sum(
+        db.session.execute(
+            select(func.count()).select_from(model).where(_stale(model, ring))
+        ).scalar_one()
+        for model in KEY_HOLDERS
+    )
 
 
 def rotate(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
@@ -104,33 +117,27 @@ def rotate(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set
     record_fingerprints(ring)
     db.session.commit()
     advance = start(_pending_data_keys(ring))
-    while True:
-        batch = db.session.execute(
-            select(DataKey.id, DataKey.kek_id, DataKey.wrapped)
-            .where(DataKey.wrapped.is_not(None), DataKey.kek_id != ring.active_kek_id)
+    for model in KEY_HOLDERS:
+        while batch := db.session.execute(
+            select(model.id, model.key_id, model.key_kek_id, model.key_wrapped)
+            .where(_stale(model, ring))
             .limit(BATCH)
-        ).all()
-        if not batch:
-            break
-        db.session.execute(update(DataKey), [rewrapped(ring, *row) for row in batch])
-        db.session.commit()
-        advance(len(batch))
+        ).all():
+            db.session.execute(update(model), [rewrapped(ring, *row) for row in batch])
+            db.session.commit()
+            advance(len(batch))
     return _retire_keks(ring, path)
 
 
-def rewrapped(ring: Keyring, key_id, kek_id: str, wrapped: bytes) -> dict:
-    """The new column values of one data key wrapped under the ring's active KEK."""
+def rewrapped(ring: Keyring, row_id, key_id, kek_id: str, wrapped: bytes) -> dict:
+    """The new key columns of one row, its data key wrapped under the ring's active KEK."""
     raw = ring.unwrap(kek_id, wrapped, data_key_id=key_id.int)
     new_kek, new_wrapped = ring.wrap(raw, data_key_id=key_id.int)
-    return {"id": key_id, "kek_id": new_kek, "wrapped": new_wrapped}
+    return {"id": row_id, "key_kek_id": new_kek, "key_wrapped": new_wrapped}
 
 
 def _retire_keks(ring: Keyring, path: str) -> tuple[Keyring, set[str]]:
-    used = set(
-        db.session.execute(
-            select(DataKey.kek_id).where(DataKey.wrapped.is_not(None)).distinct()
-        ).scalars()
-    )
+    used = {kid for model in KEY_HOLDERS for kid in _count_by_kek(model)}
     retired = {kid for kid in ring.keks if kid != ring.active_kek_id and kid not in used}
     if retired:
         ring = ring.without_keks(retired)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 03:40:59.100987
+Create Date: 2026-11-22 04:12:58.446031
 
 
 Written by hand after autogenerate: the audit chain's head row, and on PostgreSQL the triggers that
@@ -10,6 +10,7 @@ refuse UPDATE, DELETE and TRUNCATE on the audit log.
 """
 from alembic import op
 import sqlalchemy as sa
+
 
 GENESIS = "0" * 64
 REFUSE_FUNCTION = """
@@ -72,18 +73,6 @@ def upgrade():
         batch_op.create_index('ix_blind_index_lookup', ['field', 'digest', 'index_key_id'], unique=False)
         batch_op.create_index('ix_blind_index_owner', ['owner_type', 'owner_id'], unique=False)
 
-    op.create_table('data_key',
-    sa.Column('id', sa.Uuid(), nullable=False),
-    sa.Column('purpose', sa.String(length=16), nullable=False),
-    sa.Column('kek_id', sa.String(length=8), nullable=True),
-    sa.Column('wrapped', sa.LargeBinary(), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('destroyed_at', sa.DateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_key'))
-    )
-    with op.batch_alter_table('data_key', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_data_key_kek_id'), ['kek_id'], unique=False)
-
     op.create_table('kek_record',
     sa.Column('kek_id', sa.String(length=8), nullable=False),
     sa.Column('fingerprint', sa.String(length=40), nullable=False),
@@ -121,7 +110,6 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
     sa.Column('password_changed_at', sa.DateTime(), nullable=False),
-    sa.Column('data_key_id', sa.Uuid(), nullable=True),
     sa.Column('totp_secret_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('totp_enabled', sa.Boolean(), nullable=False),
     sa.Column('totp_last_step', sa.Integer(), nullable=True),
@@ -129,7 +117,10 @@ def upgrade():
     sa.Column('is_demo', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['data_key_id'], ['data_key.id'], name=op.f('fk_user_account_data_key_id_data_key')),
+    sa.Column('key_id', sa.Uuid(), nullable=True),
+    sa.Column('key_kek_id', sa.String(length=8), nullable=True),
+    sa.Column('key_wrapped', sa.LargeBinary(), nullable=True),
+    sa.Column('key_destroyed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_account_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email'))
@@ -150,14 +141,16 @@ def upgrade():
     sa.Column('survivor_age_band', sa.String(length=8), nullable=False),
     sa.Column('province_code', sa.String(length=8), nullable=True),
     sa.Column('commune_code', sa.String(length=8), nullable=True),
-    sa.Column('data_key_id', sa.Uuid(), nullable=False),
     sa.Column('survivor_name_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('survivor_phone_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('survivor_address_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('safe_contact_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('summary_sealed', sa.LargeBinary(), nullable=True),
+    sa.Column('key_id', sa.Uuid(), nullable=True),
+    sa.Column('key_kek_id', sa.String(length=8), nullable=True),
+    sa.Column('key_wrapped', sa.LargeBinary(), nullable=True),
+    sa.Column('key_destroyed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['assigned_to_id'], ['user_account.id'], name=op.f('fk_case_record_assigned_to_id_user_account')),
-    sa.ForeignKeyConstraint(['data_key_id'], ['data_key.id'], name=op.f('fk_case_record_data_key_id_data_key')),
     sa.ForeignKeyConstraint(['opened_by_id'], ['user_account.id'], name=op.f('fk_case_record_opened_by_id_user_account')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_case_record_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_record')),
@@ -207,12 +200,14 @@ def upgrade():
     sa.Column('caller_type', sa.String(length=24), nullable=False),
     sa.Column('reason', sa.String(length=24), nullable=False),
     sa.Column('case_id', sa.Uuid(), nullable=True),
-    sa.Column('data_key_id', sa.Uuid(), nullable=True),
     sa.Column('caller_phone_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('caller_name_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('narrative_sealed', sa.LargeBinary(), nullable=True),
+    sa.Column('key_id', sa.Uuid(), nullable=True),
+    sa.Column('key_kek_id', sa.String(length=8), nullable=True),
+    sa.Column('key_wrapped', sa.LargeBinary(), nullable=True),
+    sa.Column('key_destroyed_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['case_record.id'], name=op.f('fk_call_case_id_case_record')),
-    sa.ForeignKeyConstraint(['data_key_id'], ['data_key.id'], name=op.f('fk_call_data_key_id_data_key')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_call_organisation_id_organisation')),
     sa.ForeignKeyConstraint(['taken_by_id'], ['user_account.id'], name=op.f('fk_call_taken_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call'))
@@ -268,10 +263,6 @@ def downgrade():
     op.drop_table('case_counter')
     op.drop_table('organisation')
     op.drop_table('kek_record')
-    with op.batch_alter_table('data_key', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_data_key_kek_id'))
-
-    op.drop_table('data_key')
     with op.batch_alter_table('blind_index', schema=None) as batch_op:
         batch_op.drop_index('ix_blind_index_owner')
         batch_op.drop_index('ix_blind_index_lookup')

@@ -14,7 +14,7 @@ from app.cases import services as cases
 from app.cases.models import Case
 from app.crypto import load_keyring, management, write_new_key_file
 from app.crypto.blind import BlindIndex
-from app.crypto.datakeys import DataKey, KekRecord
+from app.crypto.datakeys import KEY_HOLDERS, KekRecord
 from app.extensions import db
 
 NAME = "Trần Thị Khoá Xoay"
@@ -61,8 +61,14 @@ def test_rotation_rewraps_every_data_key_and_retires_the_old_kek(keyed, make_use
     ring = load_keyring(path)
     assert ring.active_kek_id == "k2" and set(ring.keks) == {"k2"}
     with app.app_context():
-        keys = db.session.execute(select(DataKey).where(DataKey.wrapped.is_not(None))).scalars()
-        assert {k.kek_id for k in keys} == {"k2"}
+        keks = {
+            kid
+            for model in KEY_HOLDERS
+            for kid in db.session.execute(
+                select(model.key_kek_id).where(model.key_wrapped.is_not(None))
+            ).scalars()
+        }
+        assert keks == {"k2"}
         for case in db.session.execute(select(Case)).scalars():
             assert case.survivor_name.startswith(NAME)
             assert case.survivor_name_sealed == sealed_before[case.id]  # no field re-encrypted

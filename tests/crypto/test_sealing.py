@@ -8,7 +8,6 @@ from app.calls.models import Call
 from app.cases import services as cases
 from app.cases.models import Case
 from app.crypto import DecryptionError
-from app.crypto.datakeys import DataKey
 from app.extensions import db
 
 NAME = "Nguyễn Thị Hoa Thử Nghiệm"
@@ -63,7 +62,12 @@ def test_a_value_sealed_under_one_case_does_not_open_under_another(make_user):
     operator = make_user("operator")
     first = cases.open_case(by=operator, survivor_name=NAME)
     second = cases.open_case(by=operator, survivor_name="Khác")
-    second.data_key_id = first.data_key_id  # point the row at another case's key
+    # give the second row the first case's wrapped key
+    second.key_id, second.key_kek_id, second.key_wrapped = (
+        first.key_id,
+        first.key_kek_id,
+        first.key_wrapped,
+    )
     db.session.commit()
     db.session.expire_all()
     with pytest.raises(DecryptionError):
@@ -82,8 +86,7 @@ def test_plain_text_cannot_be_written_to_a_sealed_column(make_user):
 def test_a_missing_kek_is_a_clear_error_not_empty_data(make_user, app):
     operator = make_user("operator")
     call = calls.log_call(by=operator, narrative=NARRATIVE)
-    key = db.session.get(DataKey, call.data_key_id)
-    key.kek_id = "k99"
+    call.key_kek_id = "k99"
     db.session.commit()
     db.session.expire_all()
     from app.crypto import KeyFileError
@@ -96,27 +99,32 @@ def test_each_case_has_its_own_data_key(make_user):
     operator = make_user("operator")
     first = cases.open_case(by=operator, survivor_name=NAME)
     second = cases.open_case(by=operator, survivor_name=NAME)
-    assert first.data_key_id != second.data_key_id
-    keys = db.session.execute(select(DataKey).where(DataKey.purpose == "case")).scalars().all()
-    assert len(keys) == 2 and all(k.kek_id == "k1" and k.wrapped for k in keys)
+    assert first.key_id != second.key_id and first.key_wrapped != second.key_wrapped
+    rows = db.session.execute(select(Case)).scalars().all()
+    assert len(rows) == 2 and all(c.key_kek_id == "k1" and c.key_wrapped for c in rows)
 
 
 def test_a_call_joining_a_case_moves_under_the_case_key(make_user):
     operator = make_user("operator")
     call = calls.log_call(by=operator, caller_phone="0912345678", narrative=NARRATIVE)
-    own_key = call.data_key_id
+    assert call.key_wrapped is not None
     case = cases.open_case(by=operator, call=call, survivor_name=NAME)
     db.session.expire_all()
     joined = db.session.get(Call, call.id)
     assert joined.case_id == case.id and joined.narrative == NARRATIVE
-    assert db.session.get(DataKey, own_key).destroyed_at is not None
+    assert joined.key_wrapped is None and joined.key_destroyed_at is not None
 
 
 def test_sealing_needs_the_row_id_first(make_org):
     from app.auth.models import User
 
-    user = User(email="new@example.org", full_name="Mới", role="operator",
-                organisation=make_org(), password_hash="x")
+    user = User(
+        email="new@example.org",
+        full_name="Mới",
+        role="operator",
+        organisation=make_org(),
+        password_hash="x",
+    )
     with pytest.raises(RuntimeError, match="row id must be known"):
         user.totp_secret = "JBSWY3DPEHPK3PXP"
     db.session.rollback()
