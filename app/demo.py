@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.admin import services as admin_services
 from app.auth import mfa
-from app.auth.models import Organisation, User
+from app.auth.models import User
 from app.extensions import db
 
 DEMO_PASSWORD = "diemtua-demo-2026"  # noqa: S105 - published on purpose, demo only
@@ -71,10 +71,3 @@ def demo_logins() -> list[dict]:
             }
         )
     return rows
-
-
-def demo_organisation(code: str) -> Organisation | None:
-    """A demo organisation by its code."""
-    return db.session.execute(
-        select(Organisation).where(Organisation.code == code)
-    ).scalar_one_or_none()

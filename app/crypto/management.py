@@ -39,13 +39,6 @@ def check_fingerprints(ring: Keyring) -> None:
         )
 
 
-def reload_keyring() -> Keyring:
-    """Read the key file again (after a rotation by another process) and use it from now on."""
-    ring = load_keyring(current_app.config["KEY_FILE"])
-    current_app.extensions["diemtua.keyring"] = ring
-    return ring
-
-
 @dataclass(frozen=True)
 class KeyStatus:
     """What `flask keys status` prints."""

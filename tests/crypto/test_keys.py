@@ -131,3 +131,29 @@ def test_keys_can_come_from_the_environment(app_config, monkeypatch):
     monkeypatch.setenv("KEYS_JSON", json.dumps({"keks": {}}))
     with pytest.raises(StartupError, match="KEYS_JSON"):
         create_app("testing", app_config)
+
+
+def test_an_interrupted_rebuild_finishes_on_the_next_run(keyed, make_user, monkeypatch):
+    from app.crypto import blind
+
+    app, path = keyed
+    _, call = _plant(make_user, count=5)
+    monkeypatch.setattr(management, "BATCH", 2)
+    original, seen = blind.set_index, {"n": 0}
+
+    def failing(**kwargs):
+        seen["n"] += 1
+        if seen["n"] == 4:
+            raise KeyboardInterrupt
+        return original(**kwargs)
+
+    monkeypatch.setattr(management, "set_index", failing)
+    run(app, "keys", "reindex")
+    monkeypatch.setattr(management, "set_index", original)
+    assert set(load_keyring(path).index_keys) == {"i1", "i2"}  # half done: both kept
+    assert run(app, "keys", "reindex").exit_code == 0
+    ring = load_keyring(path)
+    assert ring.active_index_id == "i2" and set(ring.index_keys) == {"i2"}
+    with app.app_context():
+        assert [c.id for c in calls.calls_from_number("0912 345 678")] == [call.id]
+        assert {r.index_key_id for r in db.session.execute(select(BlindIndex)).scalars()} == {"i2"}
