@@ -19,7 +19,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'diemtua.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: error messages never carry the values of a statement (emails, hashes).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     KEY_FILE = os.environ.get("KEY_FILE", str(INSTANCE_DIR / "keys.json"))
     # Sign-in throttling: failures allowed per window, per account and per client address.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

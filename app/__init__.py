@@ -44,7 +44,10 @@ def load_keys(app: Flask) -> None:
             "or set the SECRET_KEY environment variable."
         )
     try:
-        app.extensions["diemtua.keyring"] = load_keyring(app.config["KEY_FILE"])
+        ring = load_keyring(app.config["KEY_FILE"])
+        app.extensions["diemtua.keyring"] = ring
+        if ring.source != "KEYS_JSON":
+            app.extensions["diemtua.keyring_stamp"] = os.stat(ring.source).st_mtime_ns
     except KeyFileError as exc:
         raise StartupError(str(exc)) from exc
 

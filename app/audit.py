@@ -2,7 +2,8 @@
 
 Every entry records who (user, role, organisation), what (action, object, case), when (UTC), from
 where (IP, request id) and, optionally, a stated reason; never sensitive content. Each entry's hash
-covers the previous entry's hash and its own fields, so changing, deleting or reordering a row
+(an HMAC under the key file's audit key, so it cannot be recomputed without the keys) covers the
+previous entry's hash and its own fields, so changing, deleting or reordering a row
 breaks the chain from that row on; `flask audit verify` names the first broken entry. Appending
 locks the one-row chain head first, so concurrent writers form a single chain on SQLite and
 PostgreSQL alike. On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE (see migrations).
@@ -10,7 +11,6 @@ PostgreSQL alike. On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE (s
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, Index, String, Uuid, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import UTCDateTime, utcnow
+from app.crypto.datakeys import keyring
 from app.extensions import db
 
 GENESIS = "0" * 64
@@ -54,6 +55,7 @@ ACTIONS = (
     "organisation_created",
     "organisation_updated",
     "keys_rotated",
+    "keys_retired",
     "keys_reindexed",
 )
 SIGN_IN_ACTIONS = (
@@ -138,32 +140,20 @@ HASHED = (
 )
 
 
+def canonical(values) -> bytes:
+    """The fields of HASHED in a form where no two entries coincide: each value is written
+    with its length (None as '-'), so text can never slide from one field into another."""
+    (entry_id, at, user_id, role, organisation_id, action, object_type, object_id, case_id,
+     detail, reason, request_id, ip, prev_hash) = values  # fmt: skip
+    texts = (entry_id, at.isoformat(), user_id, role, organisation_id, action, object_type,
+             object_id, case_id.hex if case_id else None, detail, reason, request_id, ip,
+             prev_hash)  # fmt: skip
+    return "|".join("-" if t is None else f"{len(str(t))}:{t}" for t in texts).encode()
+
+
 def chain_hash(values) -> str:
-    """SHA-256 over the fields of HASHED (previous hash last), in a fixed text form."""
-    (
-        entry_id,
-        at,
-        user_id,
-        role,
-        organisation_id,
-        action,
-        object_type,
-        object_id,
-        case_id,
-        detail,
-        reason,
-        request_id,
-        ip,
-        prev_hash,
-    ) = values
-    canonical = (
-        f"{entry_id}\x1f{at.isoformat()}\x1f{'' if user_id is None else user_id}"
-        f"\x1f{role or ''}\x1f{'' if organisation_id is None else organisation_id}"
-        f"\x1f{action}\x1f{object_type or ''}\x1f{object_id or ''}"
-        f"\x1f{case_id.hex if case_id else ''}\x1f{detail or ''}\x1f{reason or ''}"
-        f"\x1f{request_id or ''}\x1f{ip or ''}\x1f{prev_hash}"
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The keyed hash (HMAC under the audit key) an entry with these fields must carry."""
+    return keyring().audit_mac(canonical(values))
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -223,6 +213,7 @@ class VerifyResult:
     checked: int
     broken_at: int | None = None
     problem: str | None = None
+    head_hash: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -230,17 +221,13 @@ class VerifyResult:
         return self.broken_at is None
 
 
-def _batches(size: int) -> Iterator[list[tuple]]:
+def _batches(size: int, *, up_to: int) -> Iterator[list[tuple]]:
     columns = [AuditEntry.__table__.c[name] for name in HASHED] + [AuditEntry.__table__.c.hash]
     last = 0
     while True:
-        rows = (
-            db.session.connection()
-            .execute(
-                select(*columns).where(AuditEntry.id > last).order_by(AuditEntry.id).limit(size)
-            )
-            .all()
-        )
+        stmt = (select(*columns).where(AuditEntry.id > last, AuditEntry.id <= up_to)
+                .order_by(AuditEntry.id).limit(size))  # fmt: skip
+        rows = db.session.connection().execute(stmt).all()
         if not rows:
             return
         yield rows
@@ -250,9 +237,13 @@ def _batches(size: int) -> Iterator[list[tuple]]:
 def verify(
     *, batch_size: int = 20_000, progress: Callable[[int], None] | None = None
 ) -> VerifyResult:
-    """Check the whole chain in id order; name the first entry that breaks it."""
+    """Check the chain up to the head read at the start (entries added meanwhile are left for
+    the next run), in id order; name the first entry that breaks it."""
+    head = db.session.execute(
+        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).one()
     expected_prev, expected_id, checked = GENESIS, 1, 0
-    for rows in _batches(batch_size):
+    for rows in _batches(batch_size, up_to=head.seq):
         for row in rows:
             entry_id, prev_hash, stored = row[0], row[-2], row[-1]
             if entry_id != expected_id:
@@ -264,10 +255,9 @@ def verify(
             expected_prev, expected_id, checked = stored, entry_id + 1, checked + 1
         if progress:
             progress(len(rows))
-    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    if head.seq != checked or head.last_hash != expected_prev:
+    if checked != head.seq or expected_prev != head.last_hash:
         return VerifyResult(checked, checked + 1, "tail")
-    return VerifyResult(checked)
+    return VerifyResult(checked, head_hash=head.last_hash)
 
 
 def people(entries: list[AuditEntry]) -> dict[int, str]:

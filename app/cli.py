@@ -235,6 +235,14 @@ def verify_audit():
                 s=took,
             )
         )
+        click.echo(
+            _(
+                "Last entry %(n)d, hash %(hash)s: keep this line outside the database to "
+                "detect a cut chain later.",
+                n=result.checked,
+                hash=result.head_hash,
+            )
+        )
         return
     raise click.ClickException(
         _(

@@ -129,7 +129,7 @@ def template_helpers() -> dict:
 def init_web(app: Flask) -> None:
     """Wire the request hooks, filters and login settings into the app."""
     if app.config.get("TRUST_PROXY"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     configure_logging(app)
     app.before_request(assign_request_id)
     app.after_request(set_security_headers)

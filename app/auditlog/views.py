@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Response, render_template, request
 from flask_babel import format_datetime
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 
 from app import audit
 from app.audit import ACTIONS, AuditEntry
@@ -54,7 +54,7 @@ def _query(filters: dict) -> Select:
                 Case.number == filters["case"], Case.organisation_id == current_user.organisation_id
             )
         ).scalar_one_or_none()
-        stmt = stmt.where(AuditEntry.case_id == case_id)
+        stmt = stmt.where(AuditEntry.case_id == case_id if case_id else false())
     if filters["action"]:
         stmt = stmt.where(AuditEntry.action == filters["action"])
     if filters["start"]:

@@ -51,6 +51,7 @@ EVENT_LABELS = {
     "denied": _l("Access refused"),
     "break_glass": _l("Emergency access"),
     "keys_rotated": _l("Keys rotated"),
+    "keys_retired": _l("Old keys retired"),
     "keys_reindexed": _l("Blind indexes rebuilt"),
 }
 CASE_STATUS_LABELS = {

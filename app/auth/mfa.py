@@ -9,6 +9,7 @@ import time
 import pyotp
 import segno
 from markupsafe import Markup
+from sqlalchemy import or_, update
 
 from app.auth.models import RecoveryCode, User
 from app.clock import utcnow
@@ -64,7 +65,16 @@ def accept_totp(user: User, secret: str, code: str) -> bool:
     step = matching_step(secret, code)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
-    user.totp_last_step = step
+    # Conditional on the stored step, so two workers given the same code accept it once.
+    claimed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return False
+    db.session.expire(user, ["totp_last_step"])
     return True
 
 
@@ -89,8 +99,14 @@ def use_recovery_code(user: User, code: str) -> bool:
     wanted = _canonical(code)
     for stored in user.recovery_codes:
         if stored.used_at is None and hmac.compare_digest(stored.code, wanted):
-            stored.used_at = utcnow()
-            return True
+            claimed = db.session.execute(
+                update(RecoveryCode)
+                .where(RecoveryCode.id == stored.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=utcnow())
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            db.session.expire(stored, ["used_at"])
+            return claimed == 1
     return False
 
 

@@ -110,7 +110,9 @@ class DatabaseSessionInterface(SessionInterface):
         now = utcnow()
         user_id = _user_id(session)
         if session.new or session.regenerate_requested:
-            self._delete(session.sid)
+            if not session.new and not self._delete(session.sid):
+                response.delete_cookie(name, domain=domain, path=path)
+                return  # revoked meanwhile (sign-out elsewhere, reset): never revive it
             session.sid = secrets.token_urlsafe(32)
             self._insert(session, user_id, now)
         elif session.modified or now - session.row["last_seen_at"] > TOUCH_INTERVAL:
@@ -159,10 +161,12 @@ class DatabaseSessionInterface(SessionInterface):
             result = conn.execute(update(_table).where(_table.c.id == key).values(**values))
         return result.rowcount == 1
 
-    def _delete(self, sid: str | None) -> None:
-        if sid:
-            with _engine().begin() as conn:
-                conn.execute(delete(_table).where(_table.c.id == crypto.session_key_id(sid)))
+    def _delete(self, sid: str | None) -> bool:
+        if not sid:
+            return False
+        with _engine().begin() as conn:
+            result = conn.execute(delete(_table).where(_table.c.id == crypto.session_key_id(sid)))
+        return result.rowcount == 1
 
 
 def _user_id(session: ServerSession) -> int | None:

@@ -57,6 +57,8 @@ def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths are followed after sign-in."""
     if not target:
         return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # browsers read a backslash as a slash, so a path could leave the site
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
@@ -69,7 +71,9 @@ def _pending_user(step: str) -> User | None:
     if not pending or pending.get("step") != step or not services.pending_is_fresh(pending["at"]):
         return None
     user = db.session.get(User, pending["uid"])
-    return user if user and user.active else None
+    if user is None or not user.active or user.password_changed_at.timestamp() > pending["at"]:
+        return None  # a password reset or change since the password step cancels it
+    return user
 
 
 def _finish_sign_in(user: User):
@@ -112,7 +116,7 @@ def enforce_session_rules():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_REQUEST_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_REQUEST_LIMIT"])
 def login():
     """Email and password; one answer for every failure, throttled after repeated failures."""
     if current_user.is_authenticated:

@@ -49,7 +49,7 @@ def log_call(
     return call
 
 
-def calls_from_number(phone: str, *, organisation_id: int | None = None) -> list[Call]:
+def calls_from_number(phone: str, *, organisation_id: int) -> list[Call]:
     """Calls whose number is this one, in any spelling: blind-index candidates, each confirmed
     by opening its sealed number. Erased calls never match (their digests are gone)."""
     ids = blind.candidates(field="phone", raw=phone, owner_type=OWNER)
@@ -61,7 +61,6 @@ def calls_from_number(phone: str, *, organisation_id: int | None = None) -> list
         .order_by(Call.started_at.desc())
         .options(joinedload(Call.case))
     )
-    if organisation_id is not None:
-        stmt = stmt.where(Call.organisation_id == organisation_id)
+    stmt = stmt.where(Call.organisation_id == organisation_id)
     found = db.session.execute(stmt).scalars().all()
     return [c for c in found if blind.same_value("phone", c.caller_phone, phone)]

@@ -9,12 +9,15 @@ from app.cases.models import Case
 
 
 def case_scope(user: User):
-    """A filter for case queries: operators see the cases they opened, case managers the cases
-    assigned to them, supervisors their organisation's; admins and partners no case content."""
+    """A filter for case queries: operators see the cases they opened in their organisation,
+    case managers the cases assigned to them (possibly from a partner hotline), supervisors their
+    organisation's; admins and partners no case content."""
 
     def scope(stmt: Select) -> Select:
         if user.role == "operator":
-            return stmt.where(Case.opened_by_id == user.id)
+            return stmt.where(
+                Case.opened_by_id == user.id, Case.organisation_id == user.organisation_id
+            )
         if user.role == "case_manager":
             return stmt.where(Case.assigned_to_id == user.id)
         if user.role == "supervisor":

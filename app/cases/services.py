@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -84,8 +85,17 @@ def open_case(
     if survivor_phone:
         blind.set_index(owner_type=OWNER, owner_id=case.id, field="phone", values=[survivor_phone])
     if call is not None:
+        if call.organisation_id != by.organisation_id or call.case_id is not None:
+            raise CaseError(_l("This call cannot be linked to a new case."))
         link_call(call, case)
-    audit.record("create", user=by, object_type="case", object_id=case.id, case_id=case.id)
+    audit.record(
+        "create",
+        user=by,
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        organisation_id=case.organisation_id,
+    )
     db.session.commit()
     return case
 
@@ -96,8 +106,10 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     Its sealed values (and those of its calls) can then never be opened again, by anyone, from
     the database or any backup taken afterwards; the statistical codes and the audit trail stay.
     """
+    if by.role != "supervisor" or by.organisation_id != case.organisation_id:
+        raise CaseError(_l("Only a supervisor of the case's organisation may erase it."))
     if case.erased_at is not None:
-        raise CaseError("This case has already been erased.")
+        raise CaseError(_l("This case has already been erased."))
     blind.remove_index(owner_type=OWNER, owner_id=case.id)
     for call in case.calls:
         blind.remove_index(owner_type="call", owner_id=call.id)
@@ -105,6 +117,12 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     case.erased_at = utcnow()
     case.status = "erased"
     audit.record(
-        "erase", user=by, object_type="case", object_id=case.id, case_id=case.id, reason=reason
+        "erase",
+        user=by,
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        organisation_id=case.organisation_id,
+        reason=reason,
     )
     db.session.commit()

@@ -23,7 +23,18 @@ def load_case(case_id: uuid.UUID) -> Case:
     stmt = case_scope(current_user)(select(Case).where(Case.id == case_id))
     case = db.session.execute(stmt).scalar_one_or_none()
     if case is None:
-        audit.record("denied", user=current_user, object_type="case", object_id=case_id)
+        # Filed under the case's organisation (when it exists), whose supervisors must see it.
+        owner = db.session.execute(
+            select(Case.organisation_id).where(Case.id == case_id)
+        ).scalar_one_or_none()
+        audit.record(
+            "denied",
+            user=current_user,
+            object_type="case",
+            object_id=case_id,
+            case_id=case_id if owner is not None else None,
+            organisation_id=owner,
+        )
         db.session.commit()
         abort(404)
     return case
@@ -42,6 +53,7 @@ def show(case_id: uuid.UUID):
         object_type="case",
         object_id=case.id,
         case_id=case.id,
+        organisation_id=case.organisation_id,
         detail=shown or None,
     )
     db.session.commit()

@@ -80,7 +80,8 @@ class BlindIndex(db.Model):
 
 
 def _bits() -> int:
-    return int(current_app.config["BLIND_INDEX_BITS"])
+    """The configured digest length, in whole bytes (8 to 256 bits)."""
+    return min(256, max(8, int(current_app.config["BLIND_INDEX_BITS"]) // 8 * 8))
 
 
 def digest_for(field: str, raw: str, *, index_id: str | None = None) -> bytes | None:

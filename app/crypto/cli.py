@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app import audit
-from app.crypto import management
+from app.crypto import KeyFileError, management
 from app.extensions import db
 
 keys = click.Group("keys", help="Key status, KEK rotation and blind-index rebuild.")
@@ -47,7 +47,10 @@ def status_command():
 def _run(operation, label: str, action: str):
     start, holder = _bar_starter(label)
     began = time.perf_counter()
-    ring, retired = operation(current_app.config["KEY_FILE"], start=start)
+    try:
+        ring, retired = operation(current_app.config["KEY_FILE"], start=start)
+    except KeyFileError as exc:
+        raise click.ClickException(str(exc)) from exc
     if "bar" in holder:
         holder["bar"].__exit__(None, None, None)
     audit.record(action, detail=",".join(sorted(retired)) or None)
@@ -68,6 +71,12 @@ def _run(operation, label: str, action: str):
 def rotate_command():
     """Make a new active KEK and re-wrap every data key under it (no field is re-encrypted)."""
     _run(management.rotate, _("Re-wrapping data keys"), "keys_rotated")
+
+
+@keys.command("retire")
+def retire_command():
+    """After a rotation and a restart of every worker: remove the KEKs no data key uses."""
+    _run(management.retire, _("Re-wrapping data keys"), "keys_retired")
 
 
 @keys.command("reindex")

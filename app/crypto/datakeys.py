@@ -12,6 +12,7 @@ elsewhere will not open. A destroyed data key (erasure) makes every value under 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from datetime import datetime
 
@@ -46,15 +47,32 @@ def new_id() -> uuid.UUID:
 
 
 def keyring() -> Keyring:
-    """The keys of the running app."""
-    return current_app.extensions["diemtua.keyring"]
+    """The keys of the running app, read again (checked at most once a second) when the key
+    file has changed, so every worker follows a rotation or an index rebuild done elsewhere."""
+    extensions = current_app.extensions
+    ring = extensions["diemtua.keyring"]
+    if ring.source == "KEYS_JSON":
+        return ring
+    now = time.monotonic()
+    if now - extensions.get("diemtua.keyring_checked", 0.0) < 1.0:
+        return ring
+    extensions["diemtua.keyring_checked"] = now
+    try:
+        stamp = os.stat(ring.source).st_mtime_ns
+    except OSError:
+        return ring  # /healthz reports a missing key file; the keys in memory still work
+    if stamp != extensions.setdefault("diemtua.keyring_stamp", stamp):
+        ring = load_keyring(ring.source)
+        extensions["diemtua.keyring"] = ring
+        extensions["diemtua.keyring_stamp"] = stamp
+    return ring
 
 
 def _keyring_knowing(kek_id: str) -> Keyring:
-    """The app's keys, read again from the file when a rotation elsewhere added a KEK."""
+    """The app's keys, read again from the file at once when a data key needs an unknown KEK."""
     ring = keyring()
-    if kek_id not in ring.keks:
-        ring = load_keyring(current_app.config["KEY_FILE"])
+    if kek_id not in ring.keks and ring.source != "KEYS_JSON":
+        ring = load_keyring(ring.source)
         current_app.extensions["diemtua.keyring"] = ring
     return ring
 

@@ -3,7 +3,8 @@
 The key file (JSON, mode 0600, never committed; or the KEYS_JSON environment variable) holds:
 - key-encryption keys (KEK) with short ids; one is active, older ones stay to unwrap until
   `flask keys rotate` has re-wrapped every data key, then they are retired;
-- blind-index keys with short ids; one is active (`flask keys reindex` makes a new one).
+- blind-index keys with short ids; one is active (`flask keys reindex` makes a new one);
+- the audit key, which keys the audit log's hash chain and never changes.
 Data keys (one per case, call or account) are random AES-256 keys stored wrapped by a KEK.
 """
 
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-KEY_FILE_VERSION = 2
+KEY_FILE_VERSION = 3
 NONCE_BYTES = 12
 SEALED_MAGIC = b"\x01"  # format version of a sealed value: 1 byte, then nonce, then ciphertext+tag
 
@@ -76,6 +77,7 @@ class Keyring:
     active_kek_id: str
     index_keys: dict[str, bytes]
     active_index_id: str
+    audit_key: bytes
     source: str = field(default="", compare=False)
 
     def fingerprint(self) -> str:
@@ -110,6 +112,10 @@ class Keyring:
         key = derive(self.index_keys[kid], f"diemtua/blind-index/{field_name}")
         digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
         return digest[: max(1, bits // 8)]
+
+    def audit_mac(self, canonical: bytes) -> str:
+        """HMAC-SHA256 (hex) of an audit entry's canonical form under the audit key."""
+        return hmac.new(self.audit_key, canonical, hashlib.sha256).hexdigest()
 
     def keyed_hash(self, value: str, *, purpose: str) -> str:
         """HMAC-SHA256 (hex) under a per-purpose key, for lookups that must not reveal the value."""
@@ -151,6 +157,7 @@ class Keyring:
                 "active_kek": self.active_kek_id,
                 "index_keys": {k: b64(v) for k, v in self.index_keys.items()},
                 "active_index": self.active_index_id,
+                "audit": b64(self.audit_key),
             },
             indent=2,
         )
@@ -173,27 +180,31 @@ def new_keyring() -> Keyring:
         active_kek_id="k1",
         index_keys={"i1": secrets.token_bytes(32)},
         active_index_id="i1",
+        audit_key=secrets.token_bytes(32),
     )
 
 
 def parse_keyring(text: str, *, source: str) -> Keyring:
-    """Read key file text (version 1 or 2), checking every key."""
+    """Read key file text, checking every key."""
     data = json.loads(text)
+    if data.get("version") != KEY_FILE_VERSION:
+        raise ValueError("unknown key file version")
     keks = {kid: unb64(k) for kid, k in data["keks"].items()}
-    if data.get("version", 1) == 1:
-        index_keys, active_index = {"i1": unb64(data["index"])}, "i1"
-    else:
-        index_keys = {kid: unb64(k) for kid, k in data["index_keys"].items()}
-        active_index = data["active_index"]
+    index_keys = {kid: unb64(k) for kid, k in data["index_keys"].items()}
     ring = Keyring(
         keks=keks,
         active_kek_id=data["active_kek"],
         index_keys=index_keys,
-        active_index_id=active_index,
+        active_index_id=data["active_index"],
+        audit_key=unb64(data["audit"]),
         source=source,
     )
-    lengths = [len(k) for k in (*keks.values(), *index_keys.values())]
-    if ring.active_kek_id not in keks or active_index not in index_keys or set(lengths) != {32}:
+    lengths = [len(k) for k in (*keks.values(), *index_keys.values(), ring.audit_key)]
+    if (
+        ring.active_kek_id not in keks
+        or ring.active_index_id not in index_keys
+        or set(lengths) != {32}
+    ):
         raise ValueError("bad key length or active key id")
     return ring
 

@@ -7,11 +7,12 @@ finishes it before anything new is started.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 
 from app.clock import utcnow
 from app.crypto.blind import BlindIndex, indexed_fields, set_index
@@ -27,15 +28,24 @@ def check_fingerprints(ring: Keyring) -> None:
     """Refuse a key file that does not belong to this database (read-only; at start)."""
     if not inspect(db.engine).has_table("kek_record"):
         return
-    recorded = dict(db.session.execute(select(KekRecord.kek_id, KekRecord.fingerprint)).all())
-    if not recorded:
+    rows = db.session.execute(
+        select(KekRecord.kek_id, KekRecord.fingerprint, KekRecord.retired_at)
+    ).all()
+    if not rows:
         return
+    recorded = {kid: fp for kid, fp, _ in rows}
     theirs = ring.fingerprints()
     clash = [kid for kid, fp in theirs.items() if kid in recorded and recorded[kid] != fp]
     if clash or not set(theirs) & set(recorded):
         raise KeyFileError(
             f"The key file {ring.source} does not belong to this database: restore the key file "
             "that was made with it from your key backup."
+        )
+    missing = sorted(kid for kid, _, retired in rows if retired is None and kid not in theirs)
+    if missing:
+        raise KeyFileError(
+            f"The key file {ring.source} lacks the key(s) {', '.join(missing)} that records "
+            "still need: restore the newest key file from your key backup."
         )
 
 
@@ -99,9 +109,40 @@ def _pending_data_keys(ring: Keyring) -> int:
     )
 
 
+def _refuse_environment_keys() -> None:
+    if os.environ.get("KEYS_JSON"):
+        raise KeyFileError(
+            "The keys come from KEYS_JSON: rotate with the key file itself, then put its new "
+            "content in KEYS_JSON on every worker."
+        )
+
+
+def _rewrap_all(ring: Keyring, advance: Progress) -> None:
+    """Re-wrap, in committed batches, every data key not under the active KEK. Each update
+    applies only if the wrapped key is still the one read, so an erasure (or any other change)
+    committed meanwhile is never undone."""
+    for model in KEY_HOLDERS:
+        table = model.__table__
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.key_wrapped == bindparam("b_old"))
+            .values(key_kek_id=bindparam("b_kek"), key_wrapped=bindparam("b_new"))
+        )
+        while batch := db.session.execute(
+            select(table.c.id, table.c.key_id, table.c.key_kek_id, table.c.key_wrapped)
+            .where(_stale(model, ring))
+            .limit(BATCH)
+        ).all():
+            db.session.connection().execute(stmt, [rewrapped(ring, *row) for row in batch])
+            db.session.commit()
+            advance(len(batch))
+
+
 def rotate(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
-    """New active KEK (unless a rotation is unfinished), every data key re-wrapped under it in
-    committed batches, then the KEKs nothing uses any more retired from the file."""
+    """New active KEK (unless a rotation is unfinished) and every data key re-wrapped under it
+    in committed batches. Old KEKs stay in the file: workers still running may have wrapped new
+    keys with them; `retire` removes them once the workers have been restarted."""
+    _refuse_environment_keys()
     ring = load_keyring(path)
     if _pending_data_keys(ring) == 0:
         ring = ring.with_new_kek()
@@ -109,24 +150,25 @@ def rotate(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set
     current_app.extensions["diemtua.keyring"] = ring
     record_fingerprints(ring)
     db.session.commit()
-    advance = start(_pending_data_keys(ring))
-    for model in KEY_HOLDERS:
-        while batch := db.session.execute(
-            select(model.id, model.key_id, model.key_kek_id, model.key_wrapped)
-            .where(_stale(model, ring))
-            .limit(BATCH)
-        ).all():
-            db.session.execute(update(model), [rewrapped(ring, *row) for row in batch])
-            db.session.commit()
-            advance(len(batch))
+    _rewrap_all(ring, start(_pending_data_keys(ring)))
+    return ring, set()
+
+
+def retire(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
+    """After a rotation and a restart of every worker: re-wrap the stragglers, then remove from
+    the file every KEK that no data key uses any more."""
+    _refuse_environment_keys()
+    ring = load_keyring(path)
+    current_app.extensions["diemtua.keyring"] = ring
+    _rewrap_all(ring, start(_pending_data_keys(ring)))
     return _retire_keks(ring, path)
 
 
 def rewrapped(ring: Keyring, row_id, key_id, kek_id: str, wrapped: bytes) -> dict:
-    """The new key columns of one row, its data key wrapped under the ring's active KEK."""
+    """The update of one row: its data key wrapped under the ring's active KEK."""
     raw = ring.unwrap(kek_id, wrapped, data_key_id=key_id.int)
     new_kek, new_wrapped = ring.wrap(raw, data_key_id=key_id.int)
-    return {"id": row_id, "key_kek_id": new_kek, "key_wrapped": new_wrapped}
+    return {"b_id": row_id, "b_old": wrapped, "b_kek": new_kek, "b_new": new_wrapped}
 
 
 def _retire_keks(ring: Keyring, path: str) -> tuple[Keyring, set[str]]:
@@ -160,6 +202,7 @@ def _stale_owners(ring: Keyring, owner_type: str, limit: int) -> list:
 def reindex(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
     """New active index key (unless a rebuild is unfinished), every digest rebuilt from the
     sealed values in committed batches, then the old index keys removed from the file."""
+    _refuse_environment_keys()
     ring = load_keyring(path)
     stale = db.session.execute(
         select(func.count(func.distinct(BlindIndex.owner_id))).where(

@@ -17,7 +17,7 @@ def test_every_spelling_finds_the_call(make_user, spelling):
     operator = make_user("operator")
     call = calls.log_call(by=operator, caller_phone="0912345678")
     calls.log_call(by=operator, caller_phone="0987654321")
-    found = calls.calls_from_number(spelling)
+    found = calls.calls_from_number(spelling, organisation_id=operator.organisation_id)
     assert [c.id for c in found] == [call.id]
 
 
@@ -46,7 +46,7 @@ def test_false_matches_are_confirmed_away(make_user):
         shared = next(owners for owners in by_digest.values() if len(owners) > 1)
         number = logged[shared[0]]
         raw_candidates = blind.candidates(field="phone", raw=number, owner_type="call")
-        found = calls.calls_from_number(number)
+        found = calls.calls_from_number(number, organisation_id=operator.organisation_id)
     finally:
         app.config["BLIND_INDEX_BITS"] = original
     assert len(raw_candidates) >= 2

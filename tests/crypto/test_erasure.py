@@ -26,7 +26,7 @@ def test_an_erased_case_cannot_be_opened_and_its_number_no_longer_matches(make_u
         survivor_age_band="16_59",
         province_code="01",
     )
-    assert calls.calls_from_number("0903111222")
+    assert calls.calls_from_number("0903111222", organisation_id=supervisor.organisation_id)
     cases.erase_case(case=case, by=supervisor, reason="survivor_request")
     db.session.expire_all()
     erased = db.session.get(Case, case.id)
@@ -36,7 +36,7 @@ def test_an_erased_case_cannot_be_opened_and_its_number_no_longer_matches(make_u
         _ = db.session.get(Call, call.id).narrative
     assert erased.key_wrapped is None and erased.key_kek_id is None
     assert erased.key_destroyed_at is not None
-    assert calls.calls_from_number("0903111222") == []
+    assert calls.calls_from_number("0903111222", organisation_id=supervisor.organisation_id) == []
     assert db.session.query(BlindIndex).count() == 0
     assert (erased.status, erased.survivor_sex, erased.survivor_age_band, erased.province_code) == (
         "erased",

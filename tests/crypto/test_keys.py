@@ -59,6 +59,9 @@ def test_rotation_rewraps_every_data_key_and_retires_the_old_kek(keyed, make_use
     result = run(app, "keys", "rotate")
     assert result.exit_code == 0, result.output
     ring = load_keyring(path)
+    assert ring.active_kek_id == "k2" and set(ring.keks) == {"k1", "k2"}  # kept until retire
+    assert run(app, "keys", "retire").exit_code == 0
+    ring = load_keyring(path)
     assert ring.active_kek_id == "k2" and set(ring.keks) == {"k2"}
     with app.app_context():
         keks = {
@@ -98,7 +101,7 @@ def test_an_interrupted_rotation_finishes_on_the_next_run(keyed, make_user, monk
     again = run(app, "keys", "rotate")
     assert again.exit_code == 0, again.output
     ring = load_keyring(path)
-    assert ring.active_kek_id == "k2" and set(ring.keks) == {"k2"}  # no third key was made
+    assert ring.active_kek_id == "k2" and set(ring.keks) == {"k1", "k2"}  # no third key made
 
 
 def test_reindex_rebuilds_digests_and_lookups_still_work(keyed, make_user):
@@ -111,7 +114,12 @@ def test_reindex_rebuilds_digests_and_lookups_still_work(keyed, make_user):
     with app.app_context():
         ids = {r.index_key_id for r in db.session.execute(select(BlindIndex)).scalars()}
         assert ids == {"i2"}
-        assert [c.id for c in calls.calls_from_number("+84 912 345 678")] == [call.id]
+        assert [
+            c.id
+            for c in calls.calls_from_number(
+                "+84 912 345 678", organisation_id=call.organisation_id
+            )
+        ] == [call.id]
 
 
 def test_the_app_refuses_a_key_file_from_another_installation(app_config, make_user, tmp_path):
@@ -155,5 +163,51 @@ def test_an_interrupted_rebuild_finishes_on_the_next_run(keyed, make_user, monke
     ring = load_keyring(path)
     assert ring.active_index_id == "i2" and set(ring.index_keys) == {"i2"}
     with app.app_context():
-        assert [c.id for c in calls.calls_from_number("0912 345 678")] == [call.id]
+        assert [
+            c.id
+            for c in calls.calls_from_number("0912 345 678", organisation_id=call.organisation_id)
+        ] == [call.id]
         assert {r.index_key_id for r in db.session.execute(select(BlindIndex)).scalars()} == {"i2"}
+
+
+def test_rotation_never_brings_back_an_erased_key(keyed, make_user, monkeypatch):
+    app, path = keyed
+    supervisor = make_user("supervisor")
+    case = cases.open_case(by=supervisor, survivor_name=NAME)
+    original = management.rewrapped
+
+    def erase_meanwhile(ring, *row):
+        update = original(ring, *row)
+        if row[0] == case.id:  # the case is erased between the read and the write
+            with app.app_context():
+                cases.erase_case(
+                    case=db.session.get(Case, case.id),
+                    by=db.session.get(type(supervisor), supervisor.id),
+                    reason="survivor_request",
+                )
+        return update
+
+    monkeypatch.setattr(management, "rewrapped", erase_meanwhile)
+    assert run(app, "keys", "rotate").exit_code == 0
+    with app.app_context():
+        erased = db.session.get(Case, case.id)
+        assert erased.key_wrapped is None and erased.key_destroyed_at is not None
+
+
+def test_the_app_refuses_a_key_file_missing_a_key_still_in_use(keyed, make_user, app_config):
+    app, path = keyed
+    _plant(make_user, count=1)
+    assert run(app, "keys", "rotate").exit_code == 0  # k1 and k2 in the file, k1 not retired
+    ring = load_keyring(path)
+    stripped = path.parent / "stripped.json"
+    stripped.write_text(ring.without_keks({"k1"}).to_json())
+    with pytest.raises(StartupError, match="lacks the key"):
+        create_app("testing", app_config | {"KEY_FILE": str(stripped)})
+
+
+def test_rotation_refuses_keys_from_the_environment(keyed, monkeypatch):
+    app, path = keyed
+    monkeypatch.setenv("KEYS_JSON", path.read_text())
+    result = run(app, "keys", "rotate")
+    assert result.exit_code != 0
+    assert set(load_keyring(path).keks) == {"k1"}
