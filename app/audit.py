@@ -145,15 +145,17 @@ def canonical(values) -> bytes:
     with its length (None as '-'), so text can never slide from one field into another."""
     (entry_id, at, user_id, role, organisation_id, action, object_type, object_id, case_id,
      detail, reason, request_id, ip, prev_hash) = values  # fmt: skip
-    texts = (entry_id, at.isoformat(), user_id, role, organisation_id, action, object_type,
-             object_id, case_id.hex if case_id else None, detail, reason, request_id, ip,
-             prev_hash)  # fmt: skip
-    return "|".join("-" if t is None else f"{len(str(t))}:{t}" for t in texts).encode()
+    texts = (
+        str(entry_id), at.isoformat(), None if user_id is None else str(user_id), role,
+        None if organisation_id is None else str(organisation_id), action, object_type,
+        object_id, case_id.hex if case_id else None, detail, reason, request_id, ip, prev_hash,
+    )  # fmt: skip
+    return "|".join(["-" if t is None else f"{len(t)}:{t}" for t in texts]).encode()
 
 
-def chain_hash(values) -> str:
+def chain_hash(values, mac=None) -> str:
     """The keyed hash (HMAC under the audit key) an entry with these fields must carry."""
-    return keyring().audit_mac(canonical(values))
+    return (mac or keyring().audit_mac)(canonical(values))
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -243,6 +245,7 @@ def verify(
         select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
     ).one()
     expected_prev, expected_id, checked = GENESIS, 1, 0
+    mac = keyring().audit_mac
     for rows in _batches(batch_size, up_to=head.seq):
         for row in rows:
             entry_id, prev_hash, stored = row[0], row[-2], row[-1]
@@ -250,7 +253,7 @@ def verify(
                 return VerifyResult(checked, expected_id, "missing")
             if prev_hash != expected_prev:
                 return VerifyResult(checked, entry_id, "unlinked")
-            if chain_hash(row[:-1]) != stored:
+            if chain_hash(row[:-1], mac) != stored:
                 return VerifyResult(checked, entry_id, "changed")
             expected_prev, expected_id, checked = stored, entry_id + 1, checked + 1
         if progress:

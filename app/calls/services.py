@@ -55,12 +55,9 @@ def calls_from_number(phone: str, *, organisation_id: int) -> list[Call]:
     ids = blind.candidates(field="phone", raw=phone, owner_type=OWNER)
     if not ids:
         return []
-    stmt = (
-        db.select(Call)
-        .where(Call.id.in_(ids))
-        .order_by(Call.started_at.desc())
-        .options(joinedload(Call.case))
-    )
-    stmt = stmt.where(Call.organisation_id == organisation_id)
-    found = db.session.execute(stmt).scalars().all()
+    # Only the primary key narrows the query: a filter on the organisation could lead the
+    # planner to walk that (unselective) index instead; the few candidates are checked here.
+    stmt = db.select(Call).where(Call.id.in_(ids)).options(joinedload(Call.case))
+    found = [c for c in db.session.execute(stmt).scalars() if c.organisation_id == organisation_id]
+    found.sort(key=lambda c: c.started_at, reverse=True)
     return [c for c in found if blind.same_value("phone", c.caller_phone, phone)]

@@ -18,6 +18,7 @@ import os
 import secrets
 import tempfile
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -115,7 +116,13 @@ class Keyring:
 
     def audit_mac(self, canonical: bytes) -> str:
         """HMAC-SHA256 (hex) of an audit entry's canonical form under the audit key."""
-        return hmac.new(self.audit_key, canonical, hashlib.sha256).hexdigest()
+        mac = self._audit_hmac.copy()  # the keyed state is prepared once
+        mac.update(canonical)
+        return mac.hexdigest()
+
+    @cached_property
+    def _audit_hmac(self) -> hmac.HMAC:
+        return hmac.new(self.audit_key, digestmod=hashlib.sha256)
 
     def keyed_hash(self, value: str, *, purpose: str) -> str:
         """HMAC-SHA256 (hex) under a per-purpose key, for lookups that must not reveal the value."""
