@@ -31,12 +31,12 @@ upgrade: setup ## apply database migrations
 	@set -o pipefail; $(BIN)/flask db upgrade 2>&1 | { grep -v -e 'Context impl' -e 'Will assume' || true; }
 
 seed: upgrade ## load made-up demo data into an empty database
-	@$(BIN)/flask seed-demo --if-empty
+	@LOG_LEVEL=WARNING $(BIN)/flask seed-demo --if-empty
 
 run: seed ## set up everything and serve on http://127.0.0.1:$(PORT)
 	@echo
 	@echo "Điểm Tựa is starting at http://127.0.0.1:$(PORT)"
-	@$(BIN)/flask demo-logins
+	@LOG_LEVEL=WARNING $(BIN)/flask demo-logins
 	@echo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 

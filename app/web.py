@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import uuid
 
@@ -60,7 +61,7 @@ def configure_logging(app: Flask) -> None:
         logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
     )
     app.logger.handlers[:] = [handler]
-    app.logger.setLevel(logging.INFO)
+    app.logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 
 
 def select_locale() -> str:
