@@ -25,60 +25,17 @@ from app.crypto.datakeys import keyring
 from app.extensions import db
 
 GENESIS = "0" * 64
-ACTIONS = (
-    "view",
-    "create",
-    "update",
-    "export",
-    "erase",
-    "denied",
-    "break_glass",
-    "login_success",
-    "login_failure",
-    "login_throttled",
-    "lockout",
-    "logout",
-    "session_expired",
-    "mfa_enrolled",
-    "mfa_disabled",
-    "mfa_failure",
-    "mfa_reset",
-    "recovery_code_used",
-    "recovery_codes_regenerated",
-    "password_changed",
-    "password_reset",
-    "sessions_revoked",
-    "user_created",
-    "user_updated",
-    "user_disabled",
-    "user_enabled",
-    "organisation_created",
-    "organisation_updated",
-    "keys_rotated",
-    "keys_retired",
-    "keys_reindexed",
-)
 SIGN_IN_ACTIONS = (
-    "login_success",
-    "login_failure",
-    "login_throttled",
-    "lockout",
-    "logout",
-    "session_expired",
-    "mfa_enrolled",
-    "mfa_disabled",
-    "mfa_failure",
-    "mfa_reset",
-    "recovery_code_used",
-    "recovery_codes_regenerated",
-    "password_changed",
-    "password_reset",
-    "sessions_revoked",
-    "user_created",
-    "user_updated",
-    "user_disabled",
-    "user_enabled",
-)
+    "login_success", "login_failure", "login_throttled", "lockout", "logout", "session_expired",
+    "mfa_enrolled", "mfa_disabled", "mfa_failure", "mfa_reset", "recovery_code_used",
+    "recovery_codes_regenerated", "password_changed", "password_reset", "sessions_revoked",
+    "user_created", "user_updated", "user_disabled", "user_enabled",
+)  # fmt: skip
+ACTIONS = (
+    "view", "create", "update", "export", "erase", "denied", "break_glass", *SIGN_IN_ACTIONS,
+    "organisation_created", "organisation_updated", "keys_rotated", "keys_retired",
+    "keys_reindexed",
+)  # fmt: skip
 
 
 class AuditEntry(db.Model):
