@@ -44,8 +44,8 @@ def next_case_number(organisation: Organisation, year: int) -> str:
 
 
 def link_call(call: Call, case: Case) -> None:
-    """Move a call under its case: its values are resealed with the case's key, its own key
-    destroyed, and its number indexed for the case too."""
+    """Move a call under its case: its values are resealed with the case's key and its own key
+    destroyed. Its number stays findable through the call's own blind-index digest."""
     call.reseal(lambda: setattr(call, "case", case))
     call.destroy_key()
 
