@@ -34,7 +34,8 @@ SIGN_IN_ACTIONS = (
 ACTIONS = (
     "view", "create", "update", "export", "erase", "denied", "break_glass", *SIGN_IN_ACTIONS,
     "organisation_created", "organisation_updated", "keys_rotated", "keys_retired",
-    "keys_reindexed",
+    "keys_reindexed", "assign", "status", "search", "import", "line_created", "line_revoked",
+    "screen_pop",
 )  # fmt: skip
 
 
@@ -137,9 +138,7 @@ def record(
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    db.session.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1"))
-    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    db.session.refresh(head)
+    head = _locked_head()
     entry = AuditEntry(
         id=head.seq,
         at=utcnow(),
@@ -161,8 +160,28 @@ def record(
     entry.hash = entry_hash(entry)
     head.last_hash = entry.hash
     db.session.add(entry)
-    db.session.flush([entry, head])
-    return entry
+    db.session.flush([entry, head])  # written at once, so a savepoint rolled back later cannot
+    return entry  # leave the head behind the entries
+
+
+def _locked_head() -> AuditHead:
+    """The chain head, with the next position taken. The first entry of a transaction locks the
+    head row (UPDATE); later entries of the same transaction already hold that lock, so they
+    move the head on in memory and the commit writes it once (an import or an intake adds
+    several entries per transaction). Each entry is flushed with the head, so the head in memory
+    is always what the database holds."""
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get("diemtua.audit_head")
+    if held is not None and held[0] is transaction and transaction is not None:
+        head = held[1]
+        head.seq += 1
+        return head
+    db.session.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1"))
+    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    db.session.refresh(head)
+    session.info["diemtua.audit_head"] = (session.get_transaction(), head)
+    return head
 
 
 @dataclass(frozen=True)

@@ -5,25 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy import ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import UTCDateTime, utcnow
 from app.crypto import blind
 from app.crypto.datakeys import KeyHolder, SealedBytes, SealedField, SealedModel
 from app.extensions import db
-
-CHANNELS = ("phone", "zalo", "facebook", "sms", "walk_in", "letter")
-CALLER_TYPES = ("survivor", "relative", "neighbour", "teacher", "authority", "child_self", "other")
-REASONS = (
-    "violence_report",
-    "counselling",
-    "information",
-    "silent",
-    "prank",
-    "wrong_number",
-    "follow_up",
-)
 
 
 class Call(KeyHolder, SealedModel, db.Model):
@@ -40,6 +28,13 @@ class Call(KeyHolder, SealedModel, db.Model):
     caller_type: Mapped[str] = mapped_column(String(24), default="survivor")
     reason: Mapped[str] = mapped_column(String(24), default="violence_report")
     case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+    # Space-separated codes (app.classifications): what was asked first, what was done, flags.
+    danger: Mapped[str] = mapped_column(String(120), default="")
+    outcomes: Mapped[str] = mapped_column(String(160), default="")
+    flags: Mapped[str] = mapped_column(String(120), default="")
+    # The intake form's one-time key: a second submit of the same form finds this call.
+    intake_key: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("phone_line.id"))
     caller_phone_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     caller_name_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     narrative_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
@@ -49,6 +44,10 @@ class Call(KeyHolder, SealedModel, db.Model):
     narrative = SealedField()
 
     case = relationship("Case", back_populates="calls")
+    taken_by = relationship("User", foreign_keys=[taken_by_id])
+    emergency_actions: Mapped[list[EmergencyAction]] = relationship(
+        back_populates="call", order_by="EmergencyAction.taken_at"
+    )
 
     def sealing_key(self) -> KeyHolder:
         """The case once the call belongs to one, else the call itself."""
@@ -56,3 +55,38 @@ class Call(KeyHolder, SealedModel, db.Model):
 
 
 blind.register("call", Call, "caller_phone", "phone")
+
+
+class EmergencyAction(db.Model):
+    """An emergency step taken in a call (113, 115, 111, the commune chair...), with its time."""
+
+    __tablename__ = "emergency_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("call.id"), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+    action: Mapped[str] = mapped_column(String(24))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+    call: Mapped[Call] = relationship(back_populates="emergency_actions")
+
+
+class IntakeDraft(KeyHolder, SealedModel, db.Model):
+    """What an operator has typed into an intake so far, sealed under its own key, so a session
+    that expires or a browser that crashes mid-call loses nothing."""
+
+    __tablename__ = "intake_draft"
+    __table_args__ = (UniqueConstraint("user_id", "intake_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    intake_key: Mapped[uuid.UUID] = mapped_column(Uuid)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
+
+    payload = SealedField()
+
+    def sealing_key(self) -> KeyHolder:
+        """A draft holds its own data key."""
+        return self

@@ -92,15 +92,24 @@ def digest_for(field: str, raw: str, *, index_id: str | None = None) -> bytes | 
     return keyring().index_digest(field, value, bits=_bits(), index_id=index_id)
 
 
-def set_index(*, owner_type: str, owner_id: uuid.UUID, field: str, values: Iterable[str]) -> None:
-    """Replace a row's digests for one field, in the caller's transaction."""
-    db.session.execute(
-        delete(BlindIndex).where(
-            BlindIndex.owner_type == owner_type,
-            BlindIndex.owner_id == owner_id,
-            BlindIndex.field == field,
+def set_index(
+    *,
+    owner_type: str,
+    owner_id: uuid.UUID,
+    field: str,
+    values: Iterable[str],
+    new_owner: bool = False,
+) -> None:
+    """Replace a row's digests for one field, in the caller's transaction. `new_owner` says the
+    row is being created now, so it has no digests to delete (saving a statement and a flush)."""
+    if not new_owner:
+        db.session.execute(
+            delete(BlindIndex).where(
+                BlindIndex.owner_type == owner_type,
+                BlindIndex.owner_id == owner_id,
+                BlindIndex.field == field,
+            )
         )
-    )
     ring = keyring()
     for raw in dict.fromkeys(values):
         digest = digest_for(field, raw)

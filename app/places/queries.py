@@ -1,0 +1,123 @@
+"""Reads of the place list: provinces, their communes, names for codes, typed names to codes.
+
+The list is reference data that does not change while the app runs, so names and the typed-name
+index are read once per process into memory (`load_places` forgets them when it changes the table).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.places import names
+from app.places.models import Place
+
+PROVINCES = ""  # the scope key of the province list in the typed-name index
+
+
+@dataclass
+class Directory:
+    """Every unit's name, kind and province, and the keys typed names are looked up by."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str | None] = field(default_factory=dict)
+    keys: dict[tuple[str, bool, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add_key(self, scope: str, text: str, code: str) -> None:
+        """Let `text` find `code` within a scope (a province's code, or PROVINCES)."""
+        for accents in (True, False):
+            self.keys[scope, accents, names.match_key(text, accents=accents)].add(code)
+
+
+_directory: Directory | None = None
+_lock = threading.Lock()
+
+
+def directory() -> Directory:
+    """The in-memory copy of the list, read on first use (not kept while the table is empty)."""
+    global _directory
+    with _lock:
+        if _directory is None:
+            built = _build_directory()
+            if built.names:
+                _directory = built
+            return built
+        return _directory
+
+
+def forget_cached() -> None:
+    """Drop the in-memory copy, so the next read sees the table as it is now."""
+    global _directory
+    with _lock:
+        _directory = None
+
+
+def _build_directory() -> Directory:
+    found = Directory()
+    rows = db.session.execute(select(Place.code, Place.name, Place.kind, Place.province_code))
+    for code, name, kind, province_code in rows:
+        found.names[code], found.kinds[code], found.parents[code] = name, kind, province_code
+        scope = province_code or PROVINCES
+        found.add_key(scope, name, code)
+        found.add_key(scope, names.proper_name(name), code)
+    for name, code in (names.FORMER_PROVINCES | names.SHORT_NAMES).items():
+        if code in found.names:
+            found.add_key(PROVINCES, name, code)
+    return found
+
+
+def provinces() -> list[Place]:
+    """The 34 provinces and centrally run cities, in Vietnamese alphabet order."""
+    rows = db.session.execute(select(Place).where(Place.province_code.is_(None))).scalars()
+    return sorted(rows, key=lambda place: names.sort_key(place.name))
+
+
+def communes_of(province_code: str) -> list[Place]:
+    """The communes, wards and special zones of a province, in alphabet order of their names."""
+    rows = db.session.execute(select(Place).where(Place.province_code == province_code)).scalars()
+    return sorted(rows, key=lambda place: names.sort_key(place.name))
+
+
+def place_name(code: str | None) -> str | None:
+    """The official name of a unit ("Phường Ba Đình"), or None for an unknown or empty code."""
+    return directory().names.get(code) if code else None
+
+
+def is_province(code: str | None) -> bool:
+    """Whether the code is one of the 34 provinces and cities."""
+    known = directory()
+    return bool(code) and code in known.names and known.parents[code] is None
+
+
+def is_commune_of(commune_code: str | None, province_code: str | None) -> bool:
+    """Whether the commune-level unit lies in that province."""
+    parent = directory().parents.get(commune_code) if commune_code else None
+    return parent is not None and parent == province_code
+
+
+def find_place(text: str | None, province_code: str | None = None) -> str | None:
+    """The code of a typed name: a province (or a former province's name) when no province is
+    given, else a commune of that province. Case, accents, punctuation and prefixes ("TP",
+    "Tỉnh", "P.", "Xã"...) do not matter; None when nothing, or more than one unit, matches."""
+    if not text or not text.strip():
+        return None
+    known = directory()
+    scope = province_code or PROVINCES
+    for accents in (True, False):
+        matches: dict[str, set[str | None]] = defaultdict(set)
+        for key, kind in names.readings(text, accents=accents):
+            for code in known.keys.get((scope, accents, key), ()):
+                matches[code].add(kind)
+        if len(matches) > 1:  # a prefix typed may settle it: "Phường X" rather than "Xã X"
+            named = {c for c, kinds in matches.items() if known.kinds.get(c) in kinds}
+            matches = {c: matches[c] for c in named} if len(named) == 1 else matches
+        if len(matches) == 1:
+            return next(iter(matches))
+        if matches:
+            return None
+    return None
