@@ -74,11 +74,26 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auditlog import bp as audit_bp
     from app.auth import bp as auth_bp
+    from app.calls import bp as calls_bp
+    from app.calls import views as _calls_views  # noqa: F401  (routes register on import)
     from app.cases import bp as cases_bp
+    from app.cases import queue_views, search, views  # noqa: F401  (routes register on import)
     from app.home import bp as home_bp
     from app.main import bp as main_bp
+    from app.places import bp as places_bp
+    from app.telephony import bp as telephony_bp
 
-    for blueprint in (main_bp, auth_bp, home_bp, admin_bp, cases_bp, audit_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        home_bp,
+        admin_bp,
+        calls_bp,
+        cases_bp,
+        places_bp,
+        telephony_bp,
+        audit_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

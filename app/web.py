@@ -7,10 +7,11 @@ import os
 import re
 import uuid
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, flash, g, has_request_context, jsonify, redirect, request, session
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_login.utils import login_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.auth.labels import CASE_STATUS_LABELS, EVENT_LABELS, KIND_LABELS, ROLE_LABELS
@@ -33,12 +34,22 @@ CSP = "; ".join(
     ]
 )
 NAV = {
-    "operator": [("home.operator", _l("Desk"))],
-    "case_manager": [("home.case_manager", _l("Overview"))],
-    "supervisor": [("home.supervisor", _l("Overview")), ("audit.index", _l("Audit log"))],
+    "operator": [
+        ("home.operator", _l("Desk")),
+        ("calls.new", _l("New call")),
+        ("cases.search", _l("Search")),
+    ],
+    "case_manager": [("home.case_manager", _l("Overview")), ("cases.search", _l("Search"))],
+    "supervisor": [
+        ("home.supervisor", _l("Overview")),
+        ("calls.new", _l("New call")),
+        ("cases.search", _l("Search")),
+        ("audit.index", _l("Audit log")),
+    ],
     "admin": [
         ("admin.users", _l("Accounts")),
         ("admin.organisations", _l("Organisations")),
+        ("telephony.lines", _l("Phone lines")),
         ("audit.index", _l("Audit log")),
     ],
     "partner": [("home.partner", _l("Overview"))],
@@ -86,6 +97,17 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Pages go to the sign-in page; a page script's request gets a plain 401, with no flash
+    message and so no new anonymous session cookie that could replace a sign-in made in
+    another tab."""
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="signed_out"), 401
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, request.url))
+
+
 def assign_request_id() -> None:
     """Take the proxy's request id when it looks sane, else make one."""
     incoming = request.headers.get("X-Request-ID", "")
@@ -93,7 +115,8 @@ def assign_request_id() -> None:
 
 
 def set_security_headers(response):
-    """Strict browser protections on every response; signed-in pages are never cached."""
+    """Strict browser protections on every response; pages are never cached, except reference
+    data marked with cache_privately."""
     headers = response.headers
     headers["Content-Security-Policy"] = CSP
     headers["X-Content-Type-Options"] = "nosniff"
@@ -102,11 +125,21 @@ def set_security_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
     headers["X-Request-ID"] = g.get("request_id", "")
-    if request.endpoint != "static":
+    keep_for = getattr(response, "private_max_age", None)  # set by cache_privately
+    if keep_for:
+        headers["Cache-Control"] = f"private, max-age={keep_for}"
+    elif request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return response
+
+
+def cache_privately(response, *, seconds: int):
+    """Let the user's browser keep a response for a while (reference data only, never anything
+    about people); every other response stays no-store."""
+    response.private_max_age = seconds
     return response
 
 

@@ -53,6 +53,13 @@ EVENT_LABELS = {
     "keys_rotated": _l("Keys rotated"),
     "keys_retired": _l("Old keys retired"),
     "keys_reindexed": _l("Blind indexes rebuilt"),
+    "assign": _l("Assigned"),
+    "status": _l("Status changed"),
+    "search": _l("Searched"),
+    "import": _l("Imported"),
+    "line_created": _l("Phone line token created"),
+    "line_revoked": _l("Phone line token revoked"),
+    "screen_pop": _l("Incoming call announced"),
 }
 CASE_STATUS_LABELS = {
     "open": _l("Open"),

@@ -53,6 +53,15 @@ def home_url(user: User) -> str:
     return url_for(HOME_ENDPOINTS[user.role])
 
 
+def unsaved_intakes_url(user: User) -> str | None:
+    """After signing in, intakes left unsaved (a session ended mid-call) are offered first."""
+    from app.calls.drafts import open_drafts
+
+    if user.role in ("operator", "supervisor") and open_drafts(user):
+        return url_for("calls.draft_list")
+    return None
+
+
 def _safe_next(target: str | None) -> str | None:
     """Only same-site relative paths are followed after sign-in."""
     if not target:
@@ -89,7 +98,7 @@ def _finish_sign_in(user: User):
     if user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("auth.change_password"))
-    return redirect(target or home_url(user))
+    return redirect(target or unsaved_intakes_url(user) or home_url(user))
 
 
 @bp.before_app_request

@@ -60,7 +60,14 @@
   });
   shareSeen(Date.now());
 
-  function goToSignIn() {
+  function goToSignIn(idle) {
+    // Idle: the screen must not go on showing anything, whatever the page. Otherwise (the
+    // session was ended elsewhere while the person works) a page that must not lose what is
+    // typed (the intake) handles it itself.
+    if (!idle && body.dataset.keepOnSignOut === "yes") {
+      document.dispatchEvent(new CustomEvent("diemtua:signed-out"));
+      return;
+    }
     leaving = true;
     window.location.assign(body.dataset.loginUrl);
   }
@@ -78,7 +85,7 @@
       .finally(function () { pinging = false; });
   }
 
-  function checkAndLeave() {
+  function checkAndLeave(idle) {
     if (leaving) { return; }
     fetch(body.dataset.statusUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
@@ -90,7 +97,7 @@
           document.getElementById("logout-reason").value = "idle";
           logoutForm.submit();
         } else {
-          goToSignIn();
+          goToSignIn(idle);
         }
       }).catch(function () { /* offline: the server signs the session out on its own */ });
   }
@@ -115,7 +122,7 @@
     if (leaving) { return; }
     var remaining = idleMs - (Date.now() - lastSeen);
     if (lastActivity > lastSeen && remaining < warnMs + 5000) { ping(); return; }
-    if (remaining <= 0) { checkAndLeave(); }
+    if (remaining <= 0) { checkAndLeave(true); }
     else if (remaining <= warnMs) { showWarning(remaining); }
     else { hideWarning(); }
   }, 1000);

@@ -1,0 +1,81 @@
+"""Intake drafts: what an operator has typed so far, sealed server-side every few seconds, so an
+expired session, a dropped network or a crashed browser loses nothing of a call.
+
+A draft belongs to one user and one intake form (its `intake_key`); the payload is the form's
+fields as a JSON object of strings (lists for multi-choice fields), sealed under the draft's own
+data key. Saving the intake deletes the draft in the same transaction; discarding destroys it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.calls.models import IntakeDraft
+from app.clock import utcnow
+from app.extensions import db
+
+MAX_PAYLOAD = 200_000  # characters of JSON; a whole intake is a few kB
+MAX_DRAFTS_PER_USER = 20
+
+
+class DraftError(Exception):
+    """A draft could not be kept (too large, or not this user's)."""
+
+
+def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraft:
+    """Create or replace the user's draft of this intake form."""
+    payload = json.dumps(fields, ensure_ascii=False)
+    if len(payload) > MAX_PAYLOAD:
+        raise DraftError("draft too large")
+    draft = _find(user, intake_key)
+    if draft is None:
+        draft = IntakeDraft(user_id=user.id, intake_key=intake_key)
+        db.session.add(draft)
+        _trim(user)
+    draft.payload = payload
+    draft.updated_at = utcnow()
+    db.session.commit()
+    return draft
+
+
+def load_draft(*, user: User, intake_key: uuid.UUID) -> dict | None:
+    """The fields of the user's draft of this intake form, or None."""
+    draft = _find(user, intake_key)
+    if draft is None or draft.payload is None:
+        return None
+    return json.loads(draft.payload)
+
+
+def open_drafts(user: User) -> list[IntakeDraft]:
+    """The user's unsaved intakes, newest first (offered back after signing in)."""
+    stmt = (
+        select(IntakeDraft)
+        .where(IntakeDraft.user_id == user.id)
+        .order_by(IntakeDraft.updated_at.desc())
+    )
+    return list(db.session.execute(stmt).scalars())
+
+
+def discard_draft(*, user: User, intake_key: uuid.UUID) -> None:
+    """Throw a draft away: its key is destroyed with the row."""
+    draft = _find(user, intake_key)
+    if draft is not None:
+        db.session.delete(draft)
+        db.session.commit()
+
+
+def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:
+    stmt = select(IntakeDraft).where(
+        IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def _trim(user: User) -> None:
+    """Keep at most MAX_DRAFTS_PER_USER drafts: the oldest go first."""
+    for old in open_drafts(user)[MAX_DRAFTS_PER_USER - 1 :]:
+        db.session.delete(old)

@@ -1,0 +1,342 @@
+"""The intake form: shape only (lengths, choices, date formats). What the answers mean, and which
+records they create, is decided in app/calls/intake.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    Field,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+
+from app import classifications as c
+from app.auth.forms import REQUIRED
+from app.calls.intake import Intake, Survivor
+from app.cases import risk
+from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+DATE_FORMAT = "%d/%m/%Y"
+TIME_FORMAT = "%d/%m/%Y %H:%M"
+BAD_DATE = _l("Write the date as dd/mm/yyyy, for example 05/03/2026.")
+BAD_TIME = _l("Write the time as dd/mm/yyyy hh:mm, for example 05/03/2026 14:30.")
+
+
+def choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
+    """Select options from a code-to-label mapping, with an optional empty first option."""
+    first = [SelectChoice("", blank)] if blank is not None else []
+    return first + [SelectChoice(code, label) for code, label in labels.items()]
+
+
+def local_text(moment: datetime | None) -> str:
+    """A UTC time as the form shows it: dd/mm/yyyy hh:mm in Vietnam's time."""
+    return moment.astimezone(LOCAL).strftime(TIME_FORMAT) if moment else ""
+
+
+class LocalDateTimeField(Field):
+    """A time typed as dd/mm/yyyy hh:mm in Vietnam's time, given back in UTC."""
+
+    widget = StringField.widget
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return local_text(self.data)
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            naive = datetime.strptime(" ".join(text.split()), TIME_FORMAT)
+        except ValueError:
+            self.data = None
+            raise ValueError(BAD_TIME) from None
+        self.data = naive.replace(tzinfo=LOCAL).astimezone(UTC)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes for a multi-choice code list."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def date_field(label) -> DateField:
+    """An optional dd/mm/yyyy date."""
+    return DateField(
+        label,
+        format=DATE_FORMAT,
+        widget=TextInput(),  # typed as dd/mm/yyyy: the browser's date picker shows its own order
+        validators=[Optional()],
+        render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"},
+    )
+
+
+def text(label, max_length=200, **kw) -> StringField:
+    """An optional short text."""
+    return StringField(label, validators=[Optional(), Length(max=max_length)], **kw)
+
+
+def long_text(label, rows=3) -> TextAreaField:
+    """An optional free text; sealed when stored."""
+    return TextAreaField(
+        label, validators=[Optional(), Length(max=20000)], render_kw={"rows": rows}
+    )
+
+
+class IntakeForm(FlaskForm):
+    """One call, and what it tells about a case; sections show as the answers need them."""
+
+    intake_key = HiddenField()
+    case_id = HiddenField()
+    line_id = HiddenField()
+    # The call
+    started_at = LocalDateTimeField(_l("Call started"), validators=[DataRequired(REQUIRED)])
+    ended_at = LocalDateTimeField(_l("Call ended"), validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=choices(c.CHANNELS), default="phone")
+    caller_type = SelectField(
+        _l("Who is calling"), choices=choices(c.CALLER_TYPES), default="survivor"
+    )
+    caller_phone = text(
+        _l("Caller's number"), 40, render_kw={"inputmode": "tel", "autocomplete": "off"}
+    )
+    caller_name = text(_l("Caller's name or alias"), 200, render_kw={"autocomplete": "off"})
+    reason = RadioField(
+        _l("Reason for the call"), choices=choices(c.REASONS), validators=[DataRequired(REQUIRED)]
+    )
+    outcomes = MultiCheckboxField(_l("What was done"), choices=choices(c.CALL_OUTCOMES))
+    flags = MultiCheckboxField(_l("Flags on this number"), choices=choices(c.CALLER_FLAGS))
+    narrative = long_text(_l("What the caller said"), rows=4)
+    # Danger first
+    danger = MultiCheckboxField(_l("Danger right now"), choices=choices(c.DANGER_QUESTIONS))
+    emergency = MultiCheckboxField(
+        _l("Emergency actions taken"), choices=choices(c.EMERGENCY_ACTIONS)
+    )
+    # The case: a new one, or an existing case this call is about
+    case_number = text(_l("Existing case number"), 32, render_kw={"autocomplete": "off"})
+    survivor_name = text(_l("Survivor's name or alias"), 200, render_kw={"autocomplete": "off"})
+    survivor_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
+    survivor_birth_date = date_field(_l("Date of birth"))
+    survivor_age = IntegerField(
+        _l("Age in years"),
+        validators=[Optional(), NumberRange(0, 120, _l("Give an age between 0 and 120."))],
+        widget=TextInput(),
+        render_kw={"inputmode": "numeric"},
+    )
+    survivor_age_band = SelectField(
+        _l("Age group, if the age is not known"), choices=choices(c.AGE_BANDS), default="unknown"
+    )
+    disability = SelectField(
+        _l("Disability"), choices=choices(c.DISABILITIES, blank=""), default=""
+    )
+    ethnicity = SelectField(_l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default="")
+    survivor_phone = text(_l("Survivor's number"), 40, render_kw={"inputmode": "tel"})
+    survivor_address = text(_l("Address or place"), 300)
+    province_code = SelectField(_l("Province or city"), choices=[], default="")
+    commune_code = SelectField(_l("Commune or ward"), choices=[], default="", validate_choice=False)
+    safe_contact = long_text(_l("Safe contact: how and when we may get in touch"), rows=2)
+    summary = long_text(_l("Case summary"), rows=3)
+    services_wanted = MultiCheckboxField(
+        _l("Services the survivor wants"), choices=choices(c.SERVICES)
+    )
+    # The incident
+    incident_date = date_field(_l("When it happened"))
+    place_type = SelectField(_l("Where"), choices=choices(c.PLACE_TYPES), default="unknown")
+    acts = MultiCheckboxField(
+        _l("Acts of violence (Law 13/2022, art. 3)"), choices=choices(c.ACT_LABELS)
+    )
+    gbv_type = SelectField(_l("GBVIMS type"), choices=choices(c.GBV_TYPES, blank=""), default="")
+    gbv_context = SelectField(_l("Context"), choices=choices(c.GBV_CONTEXTS, blank=""), default="")
+    chi_category = SelectField(
+        _l("Child helpline category"), choices=choices(c.CHI_CATEGORIES, blank=""), default=""
+    )
+    incident_description = long_text(_l("What happened"), rows=3)
+    # The perpetrator
+    perpetrator_relationship = SelectField(
+        _l("Relationship to the survivor"), choices=choices(c.RELATIONSHIPS, blank=""), default=""
+    )
+    perpetrator_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
+    perpetrator_age_band = SelectField(
+        _l("Age group"), choices=choices(c.PERPETRATOR_AGE_BANDS), default="unknown"
+    )
+    perpetrator_alcohol = SelectField(
+        _l("Alcohol or drugs"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    perpetrator_weapon = SelectField(
+        _l("Access to weapons"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    perpetrator_earlier = SelectField(
+        _l("Violent before"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    perpetrator_name = text(_l("Name or description"), 200, render_kw={"autocomplete": "off"})
+    # Risk
+    risk_answers = MultiCheckboxField(_l("Risk checklist"), choices=choices(risk.QUESTIONS))
+    risk_raised_to = SelectField(
+        _l("Raise the level on professional judgement"),
+        choices=choices(c.RISK_LEVELS, blank=_l("No, keep the checklist's level")),
+        default="",
+    )
+    risk_reason = text(_l("Why the level is raised"), 500)
+    # Consent and counselling
+    consent_services = MultiCheckboxField(
+        _l("Agrees to be referred for"), choices=choices(c.SERVICES)
+    )
+    consent_refused = MultiCheckboxField(_l("Refuses referral for"), choices=choices(c.SERVICES))
+    consent_share = RadioField(
+        _l("Agrees that their details are shared with the service"),
+        choices=choices(c.YES_NO_UNKNOWN),
+        default="unknown",
+    )
+    consent_given_by = SelectField(
+        _l("Consent given by"), choices=choices(c.CONSENT_GIVERS), default="survivor"
+    )
+    child_assent = SelectField(
+        _l("The child agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    guardian_consent = SelectField(
+        _l("A guardian agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    counselling = long_text(_l("Counselling given in this call"), rows=2)
+    follow_up_at = LocalDateTimeField(_l("Call back at"), validators=[Optional()])
+    submit = SubmitField(_l("Save the call"))
+
+    def validate_ended_at(self, field) -> None:
+        """A call cannot end before it started."""
+        if field.data and self.started_at.data and field.data < self.started_at.data:
+            raise ValidationError(_l("The call cannot end before it started."))
+
+    def validate_risk_reason(self, field) -> None:
+        """A raised level needs its reason."""
+        if self.risk_raised_to.data and not (field.data or "").strip():
+            raise ValidationError(_l("Say why you rate the risk higher than the checklist does."))
+
+    def validate_survivor_birth_date(self, field) -> None:
+        """A date of birth cannot be in the future."""
+        if field.data and field.data > datetime.now(LOCAL).date():
+            raise ValidationError(_l("The date of birth cannot be in the future."))
+
+
+def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
+    """Each emergency action ticked, with the time typed beside it (now if none or unreadable)."""
+    now = datetime.now(UTC)
+    found = []
+    for code in form.emergency.data or []:
+        typed = " ".join((formdata.get(f"emergency_time_{code}") or "").split())
+        try:
+            at = datetime.strptime(typed, TIME_FORMAT).replace(tzinfo=LOCAL).astimezone(UTC)
+        except ValueError:
+            at = now
+        found.append((code, at))
+    return found
+
+
+def to_intake(form: IntakeForm, formdata) -> Intake:
+    """The validated form as an Intake for the service (blank optional values become None)."""
+    f = form
+    case_id = _uuid(f.case_id.data)
+    consents = [
+        ConsentData(
+            service=code,
+            granted=granted,
+            share_data=granted and f.consent_share.data == "yes",
+            given_by=f.consent_given_by.data,
+            child_assent=_known(f.child_assent.data),
+            guardian_consent=_known(f.guardian_consent.data),
+        )
+        for codes_, granted in ((f.consent_services.data, True), (f.consent_refused.data, False))
+        for code in codes_ or []
+    ]
+    incident = None
+    if f.acts.data or f.incident_date.data or f.incident_description.data or f.gbv_type.data:
+        incident = IncidentData(
+            occurred_on=f.incident_date.data,
+            place_type=f.place_type.data,
+            acts=list(f.acts.data or []),
+            gbv_type=f.gbv_type.data or None,
+            gbv_context=f.gbv_context.data or None,
+            chi_category=f.chi_category.data or None,
+            description=f.incident_description.data,
+        )
+    perpetrator = None
+    if f.perpetrator_relationship.data or f.perpetrator_name.data:
+        perpetrator = PerpetratorData(
+            relationship=f.perpetrator_relationship.data or "unknown",
+            sex=f.perpetrator_sex.data,
+            age_band=f.perpetrator_age_band.data,
+            alcohol_or_drugs=f.perpetrator_alcohol.data,
+            weapon_access=f.perpetrator_weapon.data,
+            earlier_violence=f.perpetrator_earlier.data,
+            name=f.perpetrator_name.data,
+        )
+    assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
+    return Intake(
+        reason=f.reason.data,
+        intake_key=_uuid(f.intake_key.data),
+        channel=f.channel.data,
+        caller_type=f.caller_type.data,
+        started_at=f.started_at.data,
+        ended_at=f.ended_at.data,
+        caller_phone=f.caller_phone.data,
+        caller_name=f.caller_name.data,
+        narrative=f.narrative.data,
+        outcomes=list(f.outcomes.data or []),
+        flags=list(f.flags.data or []),
+        danger=list(f.danger.data or []),
+        emergency=emergency_times(f, formdata),
+        line_id=int(f.line_id.data) if (f.line_id.data or "").isdigit() else None,
+        case_id=case_id,
+        case_number=(f.case_number.data or "").strip() or None,
+        survivor=Survivor(
+            name=f.survivor_name.data,
+            sex=f.survivor_sex.data,
+            birth_date=f.survivor_birth_date.data,
+            age=f.survivor_age.data,
+            age_band=f.survivor_age_band.data,
+            disability=f.disability.data or None,
+            ethnicity=f.ethnicity.data or None,
+            phone=f.survivor_phone.data,
+            address=f.survivor_address.data,
+            province_code=f.province_code.data or None,
+            commune_code=f.commune_code.data or None,
+            safe_contact=f.safe_contact.data,
+        ),
+        summary=f.summary.data,
+        services_wanted=list(f.services_wanted.data or []),
+        incident=incident,
+        perpetrator=perpetrator,
+        risk_answers=list(f.risk_answers.data or []) if assessed else None,
+        risk_raised_to=f.risk_raised_to.data or None,
+        risk_reason=f.risk_reason.data,
+        consents=consents,
+        counselling=f.counselling.data,
+        follow_up_at=f.follow_up_at.data,
+    )
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _known(value: str | None) -> str | None:
+    return value if value in ("yes", "no") else None

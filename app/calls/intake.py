@@ -1,0 +1,269 @@
+"""Saving an intake: the call and, for a violence report, the case with everything said in the
+call, in one transaction, once per intake form however often it is submitted.
+
+The form (calls/forms.py), the importer (cases/importer.py) and the tests all build an `Intake`
+and call `save_intake`, so every path writes the same encrypted records and audit entries.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app import audit
+from app.auth.models import User
+from app.calls.models import Call, EmergencyAction, IntakeDraft
+from app.cases import risk
+from app.cases.casework import (
+    ConsentData,
+    IncidentData,
+    PerpetratorData,
+    build_assessment,
+    build_consents,
+    build_incident,
+    build_note,
+    build_perpetrator,
+    plan_child_path,
+)
+from app.cases.models import Case
+from app.cases.queries import linkable_cases
+from app.cases.services import audit_case, open_task, start_case
+from app.clock import utcnow
+from app.crypto import blind
+from app.extensions import db
+
+SERIOUS_DANGER = ("danger_now", "injured", "weapon_or_threat")
+
+
+class IntakeError(Exception):
+    """An intake rule refused the save; the message is shown to the operator."""
+
+
+@dataclass
+class Survivor:
+    """Who the case is about, as told in the call."""
+
+    name: str | None = None
+    sex: str = "unknown"
+    birth_date: date | None = None
+    age: int | None = None
+    age_band: str = "unknown"
+    disability: str | None = None
+    ethnicity: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    province_code: str | None = None
+    commune_code: str | None = None
+    safe_contact: str | None = None
+
+
+@dataclass
+class Intake:
+    """Everything one intake form (or one imported row) says about a call."""
+
+    reason: str
+    intake_key: uuid.UUID | None = None
+    channel: str = "phone"
+    caller_type: str = "survivor"
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    caller_phone: str | None = None
+    caller_name: str | None = None
+    narrative: str | None = None
+    outcomes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    danger: list[str] = field(default_factory=list)
+    emergency: list[tuple[str, datetime]] = field(default_factory=list)
+    line_id: int | None = None
+    # The case: an existing one to add this call to, or a new one for a violence report.
+    case_id: uuid.UUID | None = None
+    case_number: str | None = None
+    open_case: bool = False
+    survivor: Survivor | None = None
+    summary: str | None = None
+    services_wanted: list[str] = field(default_factory=list)
+    incident: IncidentData | None = None
+    perpetrator: PerpetratorData | None = None
+    risk_answers: list[str] | None = None
+    risk_raised_to: str | None = None
+    risk_reason: str | None = None
+    consents: list[ConsentData] = field(default_factory=list)
+    counselling: str | None = None
+    follow_up_at: datetime | None = None
+
+
+@dataclass
+class Saved:
+    """What a save produced; `created` is False when the same form had been saved before."""
+
+    call: Call
+    case: Case | None
+    created: bool
+
+
+def save_intake(*, data: Intake, by: User, commit: bool = True) -> Saved:
+    """Save the call (and the case) in one transaction; a repeated submit returns the first.
+
+    With commit=False the caller owns the transaction (the importer commits rows in batches):
+    nothing is committed or rolled back here, and a duplicate key raises IntegrityError.
+    """
+    if data.intake_key is not None:
+        earlier = find_saved(data.intake_key, by)
+        if earlier is not None:
+            return earlier
+    if not commit:
+        return _write(data, by)
+    try:
+        saved = _write(data, by)
+        db.session.commit()
+    except IntegrityError:
+        # Two submits of one form raced; the other one won and holds the records.
+        db.session.rollback()
+        earlier = find_saved(data.intake_key, by) if data.intake_key else None
+        if earlier is None:
+            raise
+        return earlier
+    return saved
+
+
+def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:
+    """The call an earlier submit of this form created, if any (only its own author's)."""
+    call = db.session.execute(
+        select(Call).where(Call.intake_key == intake_key)
+    ).scalar_one_or_none()
+    if call is None or call.taken_by_id != by.id:
+        return None
+    return Saved(call=call, case=call.case, created=False)
+
+
+def _write(data: Intake, by: User) -> Saved:
+    case, new_case = _case_for(data, by)
+    call = Call(
+        organisation_id=by.organisation_id,
+        taken_by_id=by.id,
+        channel=data.channel,
+        caller_type=data.caller_type,
+        reason=data.reason,
+        ended_at=data.ended_at,
+        danger=" ".join(data.danger),
+        outcomes=" ".join(data.outcomes),
+        flags=" ".join(data.flags),
+        intake_key=data.intake_key,
+        line_id=data.line_id,
+        case=case,
+        caller_phone=data.caller_phone,
+        caller_name=data.caller_name,
+        narrative=data.narrative,
+    )
+    if data.started_at is not None:
+        call.started_at = data.started_at
+    db.session.add(call)
+    if data.caller_phone:
+        blind.set_index(
+            owner_type="call",
+            owner_id=call.id,
+            field="phone",
+            values=[data.caller_phone],
+            new_owner=True,
+        )
+    for action, at in data.emergency:
+        db.session.add(
+            EmergencyAction(
+                call=call,
+                case_id=case.id if case else None,
+                action=action,
+                taken_at=at,
+                by_id=by.id,
+            )
+        )
+    audit.record(
+        "create", user=by, object_type="call", object_id=call.id, case_id=case.id if case else None
+    )
+    if case is not None:
+        _record_case_parts(case, call, data, by, new_case=new_case)
+    if data.intake_key is not None:
+        db.session.execute(
+            delete(IntakeDraft).where(
+                IntakeDraft.user_id == by.id, IntakeDraft.intake_key == data.intake_key
+            )
+        )
+    db.session.flush()  # a duplicate intake key fails here, inside the try
+    return Saved(call=call, case=case, created=True)
+
+
+def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
+    """The existing case this call joins (if the user may see it), a new one, or none; and
+    whether it is new."""
+    if data.case_id is not None or data.case_number:
+        wanted = (
+            Case.id == data.case_id
+            if data.case_id is not None
+            else Case.number == "".join(data.case_number.split()).upper()
+        )
+        stmt = linkable_cases(by)(select(Case).where(wanted))
+        case = db.session.execute(stmt).scalar_one_or_none()
+        if case is None:
+            raise IntakeError(_l("That case cannot be found."))
+        if case.is_closed:
+            raise IntakeError(
+                _l("That case is closed. Open a new case, or ask a supervisor to reopen it.")
+            )
+        return case, False
+    if not (data.open_case or data.reason == "violence_report"):
+        return None, False
+    s = data.survivor or Survivor()
+    case = start_case(
+        by=by,
+        survivor_name=s.name,
+        survivor_sex=s.sex,
+        survivor_birth_date=s.birth_date,
+        survivor_age=s.age,
+        survivor_age_band=s.age_band,
+        disability=s.disability,
+        ethnicity=s.ethnicity,
+        survivor_phone=s.phone,
+        survivor_address=s.address,
+        province_code=s.province_code,
+        commune_code=s.commune_code,
+        safe_contact=s.safe_contact,
+        summary=data.summary,
+        services_wanted=data.services_wanted,
+    )
+    return case, True
+
+
+def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_case: bool) -> None:
+    """The incident, perpetrator, risk, consent, counselling and tasks told in this call."""
+    parts = [f"call:{call.id}"]
+    if data.incident is not None:
+        parts.append(f"incident:{build_incident(case, data.incident, by=by).id}")
+    if data.perpetrator is not None:
+        parts.append(f"perpetrator:{build_perpetrator(case, data.perpetrator, by=by).id}")
+    level = None
+    if data.risk_answers is not None:
+        assessment = build_assessment(
+            case, data.risk_answers, by=by, raised_to=data.risk_raised_to, reason=data.risk_reason
+        )
+        level = assessment.level
+        parts.append(f"risk:{assessment.id}")
+    if data.consents:
+        parts.extend(f"consent:{c.id}" for c in build_consents(case, data.consents, by=by))
+    if data.counselling:
+        parts.append(f"note:{build_note(case, data.counselling, by=by, kind='counselling').id}")
+    if data.follow_up_at is not None:
+        open_task(case, kind="follow_up_call", due=data.follow_up_at, by=by)
+    if "child_involved" in data.danger and case.survivor_age_band == "unknown":
+        case.is_child = True  # a child is involved and no age says otherwise: protect first
+    if case.is_child:
+        serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
+        plan_child_path(case, by=by, serious=serious)
+    if level in ("high", "severe") and "high_risk" not in data.flags:
+        call.flags = " ".join([*data.flags, "high_risk"])
+    if not new_case:
+        case.updated_at = utcnow()
+    audit_case("create" if new_case else "update", case, by, detail=" ".join(parts))

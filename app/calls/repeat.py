@@ -1,0 +1,75 @@
+"""The repeat-caller panel: what the hotline already knows about a number, found through the
+blind index without decrypting every call, shown to the operator as soon as the number is known."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app import audit
+from app.auth.models import User
+from app.calls.services import calls_from_number
+from app.cases.models import Case
+from app.cases.queries import case_scope
+from app.classifications import codes
+from app.extensions import db
+
+
+@dataclass
+class KnownCase:
+    """A case linked to earlier calls from the number, as the panel shows it."""
+
+    case: Case
+    visible: bool  # whether this user may open the case page
+    calls: int = 0
+
+
+@dataclass
+class Panel:
+    """Everything the panel shows about a number."""
+
+    calls: int = 0
+    last_call_at: datetime | None = None
+    first_call_at: datetime | None = None
+    reasons: Counter = field(default_factory=Counter)
+    flags: list[str] = field(default_factory=list)
+    cases: list[KnownCase] = field(default_factory=list)
+
+
+def repeat_caller_panel(*, phone: str, by: User) -> Panel:
+    """Earlier calls from this number in the user's organisation, their cases, flags and the
+    cases' safe-contact instructions; showing those instructions is audited as a case view."""
+    calls = calls_from_number(phone, organisation_id=by.organisation_id)
+    panel = Panel(calls=len(calls))
+    if not calls:
+        return panel
+    panel.last_call_at, panel.first_call_at = calls[0].started_at, calls[-1].started_at
+    panel.reasons = Counter(c.reason for c in calls)
+    flags = Counter(f for c in calls for f in codes(c.flags))
+    by_case: dict = {}
+    for call in calls:
+        if call.case is not None and call.case.erased_at is None:
+            by_case.setdefault(call.case.id, KnownCase(case=call.case, visible=False)).calls += 1
+    if by_case:
+        stmt = case_scope(by)(select(Case.id).where(Case.id.in_(list(by_case))))
+        visible = set(db.session.execute(stmt).scalars())
+        for known in by_case.values():
+            known.visible = known.case.id in visible
+            if known.case.risk_level in ("high", "severe"):
+                flags["high_risk"] += 1
+            audit.record(
+                "view",
+                user=by,
+                object_type="case",
+                object_id=known.case.id,
+                case_id=known.case.id,
+                organisation_id=known.case.organisation_id,
+                detail="repeat-caller panel",
+            )
+        db.session.commit()
+    panel.flags = [f for f, _n in flags.most_common()]
+    panel.cases = sorted(by_case.values(), key=lambda k: k.case.opened_at, reverse=True)
+    return panel

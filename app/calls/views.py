@@ -1,0 +1,261 @@
+"""The intake page and what it talks to while a call goes on: drafts, the repeat-caller panel."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
+
+from app import audit
+from app.auth.access import roles_required
+from app.calls import bp, drafts
+from app.calls.forms import IntakeForm, local_text, to_intake
+from app.calls.intake import IntakeError, save_intake
+from app.calls.models import Call
+from app.calls.repeat import repeat_caller_panel
+from app.cases.models import Case
+from app.cases.queries import case_scope
+from app.cases.services import CaseError
+from app.classifications import RISK_LEVELS, SHORT_REASONS
+from app.clock import utcnow
+from app.extensions import db
+from app.places.models import Place
+
+INTAKE_ROLES = ("operator", "supervisor")
+CALL_ROLES = ("operator", "case_manager", "supervisor")
+
+
+def _place_choices(form: IntakeForm) -> None:
+    """Provinces always; communes of the chosen province (the page script refills them)."""
+    provinces = db.session.execute(
+        select(Place.code, Place.name).where(Place.province_code.is_(None)).order_by(Place.code)
+    ).all()
+    blank = SelectChoice("", "")
+    form.province_code.choices = [blank] + [SelectChoice(code, name) for code, name in provinces]
+    communes = []
+    if form.province_code.data:
+        communes = db.session.execute(
+            select(Place.code, Place.name)
+            .where(Place.province_code == form.province_code.data)
+            .order_by(Place.name)
+        ).all()
+    form.commune_code.choices = [blank] + [SelectChoice(code, name) for code, name in communes]
+
+
+def _linked_case(case_id: str | None) -> Case | None:
+    """The case a call is being added to, if the user may see it."""
+    try:
+        wanted = uuid.UUID(case_id) if case_id else None
+    except ValueError:
+        return None
+    if wanted is None:
+        return None
+    stmt = case_scope(current_user)(select(Case).where(Case.id == wanted))
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def _new_form() -> IntakeForm:
+    """A fresh intake, a restored draft (?draft=key), or a new call on a case (?case=id)."""
+    key = request.args.get("draft", "")
+    fields = None
+    try:
+        fields = drafts.load_draft(user=current_user, intake_key=uuid.UUID(key)) if key else None
+    except ValueError:
+        fields = None
+    if fields is not None:
+        form = IntakeForm(formdata=MultiDict(_as_pairs(fields)))
+        form.intake_key.data = key
+        return form
+    form = IntakeForm(formdata=None)
+    form.intake_key.data = str(uuid.uuid4())
+    form.started_at.data = utcnow().replace(second=0, microsecond=0)
+    case = _linked_case(request.args.get("case"))
+    if case is not None:
+        form.case_id.data = str(case.id)
+        form.case_number.data = case.number
+        form.reason.data = "follow_up"
+    return form
+
+
+def _as_pairs(fields: dict) -> list[tuple[str, str]]:
+    """A draft's JSON fields as form pairs (lists become repeated keys)."""
+    pairs = []
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((str(name), str(item)))
+    return pairs
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*INTAKE_ROLES)
+def new():
+    """The intake: log any call; a violence report opens or updates a case."""
+    if request.method == "GET":
+        form = _new_form()
+    else:
+        form = IntakeForm()
+    _place_choices(form)
+    if request.method == "POST" and form.validate():
+        try:
+            saved = save_intake(data=to_intake(form, request.form), by=current_user)
+        except (IntakeError, CaseError) as error:
+            flash(str(error), "error")
+        else:
+            return _after_save(saved)
+    return render_template(
+        "calls/new.html",
+        form=form,
+        linked=_linked_case(form.case_id.data),
+        short_reasons=SHORT_REASONS,
+        risk_levels_json=json.dumps(
+            {k: str(v) for k, v in RISK_LEVELS.items()}, ensure_ascii=False
+        ),
+        emergency_times={
+            code: request.form.get(f"emergency_time_{code}", "")
+            for code in form.emergency.data or []
+        },
+    )
+
+
+def _after_save(saved):
+    """Where the operator goes next: the case, or a fresh intake for the next call."""
+    if saved.created:
+        message = (
+            _("Call saved to case %(number)s.", number=saved.case.number)
+            if saved.case
+            else _("Call logged at %(time)s.", time=local_text(saved.call.started_at))
+        )
+    else:
+        message = _("This call had already been saved; nothing was saved twice.")
+    flash(message, "success")
+    if saved.case is not None:
+        return redirect(url_for("cases.show", case_id=saved.case.id))
+    return redirect(url_for("calls.new"))
+
+
+@bp.route("/drafts", methods=["POST"])
+def save_draft():
+    """Autosave: the intake form's fields, sealed server-side (JSON in, JSON out)."""
+    if not current_user.is_authenticated:
+        return jsonify(error="signed_out"), 401
+    if not current_user.has_role(*INTAKE_ROLES):
+        abort(403)
+    # JSON from the autosave timer; a form post from navigator.sendBeacon as the page closes.
+    body = request.get_json(silent=True) if request.is_json else _beacon_body()
+    body = body or {}
+    try:
+        key = uuid.UUID(str(body.get("intake_key", "")))
+    except ValueError:
+        return jsonify(error="bad_key"), 400
+    fields = body.get("fields")
+    if not isinstance(fields, dict):
+        return jsonify(error="bad_fields"), 400
+    fields.pop("csrf_token", None)
+    try:
+        drafts.save_draft(user=current_user, intake_key=key, fields=fields)
+    except drafts.DraftError:
+        return jsonify(error="too_large"), 413
+    return jsonify(saved_at=local_text(utcnow()))
+
+
+def _beacon_body() -> dict | None:
+    """The form-encoded body a closing page sends: intake_key, and fields as a JSON string."""
+    try:
+        return {
+            "intake_key": request.form.get("intake_key", ""),
+            "fields": json.loads(request.form.get("fields", "")),
+        }
+    except ValueError:
+        return None
+
+
+@bp.route("/token")
+def fresh_token():
+    """A CSRF token for the current session, so an intake page left open while its session
+    ended can go on saving once the person has signed in again in another tab."""
+    g.passive_request = True  # asking does not count as activity
+    if not current_user.is_authenticated:
+        return jsonify(error="signed_out"), 401
+    return jsonify(csrf=generate_csrf())
+
+
+@bp.route("/drafts")
+@roles_required(*INTAKE_ROLES)
+def draft_list():
+    """Unsaved intakes, offered back after a session ended or a browser closed mid-call."""
+    rows = drafts.open_drafts(current_user)
+    return render_template("calls/drafts.html", drafts=rows)
+
+
+@bp.route("/drafts/<uuid:intake_key>/discard", methods=["POST"])
+@roles_required(*INTAKE_ROLES)
+def discard_draft(intake_key: uuid.UUID):
+    """Throw an unsaved intake away."""
+    drafts.discard_draft(user=current_user, intake_key=intake_key)
+    flash(_("The unsaved intake was discarded."), "success")
+    return redirect(url_for("calls.draft_list"))
+
+
+@bp.route("/lookup", methods=["POST"])
+def lookup():
+    """The repeat-caller panel for a number sent in the body (never in a URL)."""
+    if not current_user.is_authenticated:
+        return jsonify(error="signed_out"), 401
+    if not current_user.has_role(*INTAKE_ROLES):
+        abort(403)
+    phone = (request.form.get("phone") or "").strip()
+    if len(phone) < 6 or len(phone) > 40:
+        return render_template("calls/_panel.html", panel=None)
+    panel = repeat_caller_panel(phone=phone, by=current_user)
+    return render_template("calls/_panel.html", panel=panel)
+
+
+def load_call(call_id: uuid.UUID) -> Call:
+    """A call the user may see: one they took, one of a case they may see, or any of their
+    organisation for a supervisor; otherwise audited and 404."""
+    call = db.session.get(Call, call_id)
+    allowed = False
+    if call is not None:
+        if current_user.role == "supervisor":
+            allowed = call.organisation_id == current_user.organisation_id
+        elif call.taken_by_id == current_user.id:
+            allowed = True
+        elif call.case_id is not None:
+            stmt = case_scope(current_user)(select(Case.id).where(Case.id == call.case_id))
+            allowed = db.session.execute(stmt).first() is not None
+    if not allowed:
+        audit.record(
+            "denied",
+            user=current_user,
+            object_type="call",
+            object_id=call_id,
+            case_id=call.case_id if call else None,
+            organisation_id=call.organisation_id if call else None,
+        )
+        db.session.commit()
+        abort(404)
+    return call
+
+
+@bp.route("/<uuid:call_id>")
+@roles_required(*CALL_ROLES)
+def show(call_id: uuid.UUID):
+    """One call: what was said and done; each look is audited."""
+    call = load_call(call_id)
+    audit.record(
+        "view",
+        user=current_user,
+        object_type="call",
+        object_id=call.id,
+        case_id=call.case_id,
+        organisation_id=call.organisation_id,
+    )
+    db.session.commit()
+    return render_template("calls/show.html", call=call)

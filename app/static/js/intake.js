@@ -1,0 +1,297 @@
+/* Điểm Tựa intake page: keyboard first, sections that follow the answers, the repeat-caller panel,
+   and a sealed server-side draft every few seconds so nothing typed during a call is lost.
+   Without this script the page still works: every section shows and the form posts as usual. */
+(function () {
+  "use strict";
+  var form = document.getElementById("intake-form");
+  if (!form) { return; }
+  var csrf = document.querySelector("meta[name=csrf-token]").content;
+  var shortReasons = (form.dataset.shortReasons || "").split(" ");
+  var keyInput = form.querySelector("[name=intake_key]");
+  var statusLine = document.getElementById("draft-status");
+  var endedNotice = document.getElementById("session-ended");
+  var dirty = false, saving = false, sessionEnded = false, lastSaved = "";
+
+  document.body.dataset.keepOnSignOut = "yes";
+  document.addEventListener("diemtua:signed-out", function () { endSession(); dirty = true; });
+
+  function $(name) { return form.querySelector("[name=" + name + "]"); }
+  function checkedValue(name) {
+    var el = form.querySelector("[name=" + name + "]:checked");
+    return el ? el.value : "";
+  }
+  function nowText() {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Ho_Chi_Minh", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    }).formatToParts(new Date()).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.day + "/" + parts.month + "/" + parts.year + " " + parts.hour + ":" + parts.minute;
+  }
+
+  /* ---- sections that open as the answers need them ---- */
+  function showSections() {
+    var reason = checkedValue("reason");
+    form.querySelectorAll("[data-show-for]").forEach(function (el) {
+      el.hidden = el.dataset.showFor.split(" ").indexOf(reason) < 0;
+    });
+    form.querySelectorAll("[data-hide-for-short]").forEach(function (el) {
+      el.hidden = shortReasons.indexOf(reason) >= 0;
+    });
+  }
+
+  /* ---- a child under 16 puts the case on the child-protection path ---- */
+  function ageFromBirth(text) {
+    var m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec((text || "").trim());
+    if (!m) { return null; }
+    var born = new Date(Number(m[3]), Number(m[2]) - 1, Number(m[1]));
+    var now = new Date();
+    var age = now.getFullYear() - born.getFullYear();
+    if (now.getMonth() < born.getMonth() || (now.getMonth() === born.getMonth() && now.getDate() < born.getDate())) { age -= 1; }
+    return age;
+  }
+  function isChild() {
+    var ageText = ($("survivor_age") || {}).value || "";
+    var age = ageText.trim() === "" ? ageFromBirth(($("survivor_birth_date") || {}).value) : Number(ageText);
+    if (age !== null && !isNaN(age)) { return age < 16; }
+    if (($("survivor_age_band") || {}).value === "under_16") { return true; }
+    return ($("caller_type") || {}).value === "child_self";
+  }
+  function showChild() {
+    var child = isChild();
+    document.getElementById("child-banner").hidden = !child;
+    form.querySelectorAll("[data-child-only]").forEach(function (el) { el.hidden = !child; });
+  }
+
+  /* ---- the risk checklist, scored as app/cases/risk.py does (the server decides) ---- */
+  var RED_FLAGS = ["strangulation", "threats_to_kill", "weapon_used"];
+  var riskLine = document.getElementById("risk-result");
+  var LEVEL_TEXT = riskLine ? JSON.parse(riskLine.dataset.levels || "{}") : {};
+  function showRisk() {
+    if (!riskLine) { return; }
+    var yes = Array.prototype.map.call(form.querySelectorAll("[name=risk_answers]:checked"), function (el) { return el.value; });
+    var red = RED_FLAGS.filter(function (f) { return yes.indexOf(f) >= 0; }).length;
+    var level = (red >= 2 || yes.length >= 10) ? "severe" : (red === 1 || yes.length >= 6) ? "high" : yes.length >= 3 ? "medium" : "low";
+    if (yes.length) { document.getElementById("risk_checked").checked = true; }
+    riskLine.textContent = (riskLine.dataset.prefix || "") + " " + (LEVEL_TEXT[level] || level) +
+      " (" + yes.length + " · " + red + ")";
+    riskLine.dataset.level = level;
+  }
+
+  /* ---- keyboard: Enter moves on, Ctrl+Enter saves, 1-7 pick the reason ---- */
+  form.addEventListener("keydown", function (event) {
+    var t = event.target;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    if (event.key === "Enter" && t.tagName === "INPUT" && t.type !== "submit" && t.type !== "button") {
+      event.preventDefault();  // Enter never submits by accident: it moves to the next field
+      var fields = Array.prototype.filter.call(form.elements, function (el) {
+        return !el.disabled && el.type !== "hidden" && el.offsetParent !== null && el.tabIndex >= 0;
+      });
+      var next = fields[fields.indexOf(t) + 1];
+      if (next) { next.focus(); }
+      return;
+    }
+    if (t.name === "reason" && /^[1-9]$/.test(event.key)) {
+      var options = form.querySelectorAll("[name=reason]");
+      var pick = options[Number(event.key) - 1];
+      if (pick) {
+        event.preventDefault();
+        pick.checked = true;
+        pick.focus();
+        pick.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    }
+  });
+
+  /* ---- times: "End now", and the time of each emergency action when ticked ---- */
+  document.getElementById("end-call").addEventListener("click", function () {
+    $("ended_at").value = nowText();
+    markDirty();
+  });
+  form.querySelectorAll("[name=emergency]").forEach(function (box) {
+    box.addEventListener("change", function () {
+      var time = document.getElementById("emergency_time_" + box.value);
+      if (box.checked && time && !time.value) { time.value = nowText(); }
+    });
+  });
+
+  /* ---- communes of the chosen province ---- */
+  var province = $("province_code"), commune = $("commune_code");
+  if (province && commune && form.dataset.communesUrl) {
+    province.addEventListener("change", function () {
+      commune.innerHTML = "<option value=\"\"></option>";
+      if (!province.value) { return; }
+      fetch(form.dataset.communesUrl.replace("CODE", encodeURIComponent(province.value)), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (rows) {
+          rows.forEach(function (row) {
+            var option = document.createElement("option");
+            option.value = row.code; option.textContent = row.name;
+            commune.appendChild(option);
+          });
+        }).catch(function () { /* offline: the commune can be chosen after saving */ });
+    });
+  }
+
+  /* ---- repeat callers: the panel fills as soon as the number is known ---- */
+  var phone = $("caller_phone"), panel = document.getElementById("repeat-panel");
+  var lookedUp = "", lookupTimer = null;
+  function lookup() {
+    var value = phone.value.trim();
+    if (value.replace(/\D/g, "").length < 8 || value === lookedUp) { return; }
+    lookedUp = value;
+    var body = new FormData();
+    body.append("phone", value);
+    fetch(form.dataset.lookupUrl, {
+      method: "POST", credentials: "same-origin", body: body, headers: { "X-CSRFToken": csrf }
+    }).then(function (r) {
+      if (r.status === 401) { endSession(); return null; }
+      return r.ok ? r.text() : null;
+    }).then(function (html) {
+      if (html !== null && phone.value.trim() === value) { panel.innerHTML = html; }
+    }).catch(function () { lookedUp = ""; });
+  }
+  if (phone) {
+    phone.addEventListener("input", function () { clearTimeout(lookupTimer); lookupTimer = setTimeout(lookup, 400); });
+    phone.addEventListener("blur", lookup);
+    if (phone.value) { lookup(); }
+  }
+  panel.addEventListener("click", function (event) {
+    var button = event.target.closest(".use-case");
+    if (!button) { return; }
+    $("case_number").value = button.dataset.caseNumber;
+    if (!checkedValue("reason")) {
+      var followUp = form.querySelector("[name=reason][value=follow_up]");
+      if (followUp) { followUp.checked = true; }
+    }
+    showSections();
+    markDirty();
+    $("case_number").focus();
+  });
+
+  /* ---- drafts: sealed on the server every few seconds while the call goes on ---- */
+  function fields() {
+    var out = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name === "csrf_token") { return; }
+      if (Object.prototype.hasOwnProperty.call(out, name)) {
+        if (!Array.isArray(out[name])) { out[name] = [out[name]]; }
+        out[name].push(value);
+      } else {
+        out[name] = value;
+      }
+    });
+    form.querySelectorAll("select[multiple], [type=checkbox]").forEach(function (el) {
+      if (!Object.prototype.hasOwnProperty.call(out, el.name)) { out[el.name] = []; }
+    });
+    return out;
+  }
+  function markDirty() { dirty = true; }
+  function endSession() {
+    sessionEnded = true;
+    endedNotice.hidden = false;
+  }
+  function resumeSession() {
+    if (!sessionEnded) { return; }
+    sessionEnded = false;
+    endedNotice.hidden = true;
+  }
+  /* After signing in again (in another tab) this page's CSRF token is stale: fetch the new one. */
+  function refreshToken() {
+    return fetch(form.dataset.tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        if (r.status === 401) { endSession(); }
+        return r.ok ? r.json() : null;
+      })
+      .then(function (answer) {
+        if (!answer) { return false; }
+        csrf = answer.csrf;
+        document.querySelector("meta[name=csrf-token]").content = csrf;
+        form.querySelector("[name=csrf_token]").value = csrf;
+        return true;
+      }).catch(function () { return false; });
+  }
+  function saveDraft() {
+    if (!dirty || saving) { return; }
+    var snapshot = JSON.stringify({ intake_key: keyInput.value, fields: fields() });
+    if (snapshot === lastSaved) { dirty = false; return; }
+    saving = true; dirty = false;
+    fetch(form.dataset.draftUrl, {
+      method: "POST", credentials: "same-origin", redirect: "manual", body: snapshot,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" }
+    }).then(function (r) {
+      if (r.status === 401 || r.type === "opaqueredirect") { endSession(); dirty = true; return null; }
+      if (r.status === 400) { dirty = true; return refreshToken().then(function () { return null; }); }
+      if (!r.ok) { dirty = true; statusLine.textContent = statusLine.dataset.failed || ""; return null; }
+      return r.json();
+    }).then(function (answer) {
+      if (answer) {
+        lastSaved = snapshot;
+        resumeSession();
+        statusLine.textContent = (statusLine.dataset.saved || "") + " " + answer.saved_at;
+      }
+    }).catch(function () {
+      dirty = true;
+      statusLine.textContent = statusLine.dataset.offline || "";
+    }).finally(function () { saving = false; });
+  }
+  form.addEventListener("input", markDirty);
+  form.addEventListener("change", function (event) {
+    markDirty();
+    if (event.target.name === "reason") { showSections(); }
+    showChild();
+    showRisk();
+  });
+  form.addEventListener("input", function () { showChild(); });
+  window.setInterval(saveDraft, 4000);
+  window.addEventListener("pagehide", function () {
+    if (!dirty || sessionEnded || submitting || !navigator.sendBeacon) { return; }
+    var data = new FormData();
+    data.append("csrf_token", csrf);
+    data.append("intake_key", keyInput.value);
+    data.append("fields", JSON.stringify(fields()));
+    navigator.sendBeacon(form.dataset.draftUrl, data);
+  });
+
+  /* ---- saving the call: never while signed out (the page keeps it); once only ----
+     The session is checked first: a post with an ended session would be turned away to the
+     sign-in page and what was typed since the last draft would be lost. */
+  var submitting = false;
+  function submitFailed(message) {
+    submitting = false;
+    delete form.dataset.submitted;
+    form.querySelectorAll(".is-busy").forEach(function (b) { b.classList.remove("is-busy"); b.removeAttribute("aria-disabled"); });
+    if (message) { statusLine.textContent = message; }
+  }
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (submitting) { return; }
+    submitting = true;
+    if (!$("ended_at").value) { $("ended_at").value = nowText(); }
+    fetch(form.dataset.tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        if (r.status === 401) {
+          endSession();
+          dirty = true;
+          submitFailed("");
+          endedNotice.focus();
+          return;
+        }
+        // form.submit is the "submit" button here (a field of that name): call the method itself.
+        return refreshToken().then(function () { HTMLFormElement.prototype.submit.call(form); });
+      }).catch(function () { submitFailed(statusLine.dataset.offline || ""); });
+  });
+
+  showSections();
+  showChild();
+  showRisk();
+  var errors = document.getElementById("form-errors");
+  if (errors) { errors.focus(); }
+  else if (phone && (!document.activeElement || document.activeElement === document.body)) {
+    phone.focus();  // autofocus can land late on a slow PC: the first keys go to the number
+  }
+})();
