@@ -255,7 +255,10 @@ def verify_audit():
 
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
+    from app.cases.cli import cases_cli
     from app.crypto.cli import keys
+    from app.places.cli import places
+    from app.telephony.cli import telephony
 
     for command in (
         users,
@@ -266,5 +269,8 @@ def register(app: Flask) -> None:
         demo_code_command,
         keys,
         audit_cli,
+        cases_cli,
+        places,
+        telephony,
     ):
         app.cli.add_command(command)

@@ -4,4 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-from app.cases import views  # noqa: E402,F401  (routes register on import)
+# The route modules (views, queue_views, search) are imported by create_app, not here: they use
+# the calls package, which itself builds on cases, so importing them here would make the two
+# packages import each other.

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row, Select, and_, exists, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
-from app.cases.models import Case
+from app.calls.models import Call
+from app.cases.models import ACTIVE_STATUSES, Case, CaseEvent, Task
+from app.extensions import db
+from app.places.models import Place
 
 
 def case_scope(user: User):
-    """A filter for case queries: operators see the cases they opened in their organisation,
-    case managers the cases assigned to them (possibly from a partner hotline), supervisors their
-    organisation's; admins and partners no case content."""
+    """A filter for case queries: operators see the cases they opened or took a call for in their
+    organisation, case managers the cases assigned to them (possibly from a partner hotline),
+    supervisors their organisation's; admins and partners no case content."""
 
     def scope(stmt: Select) -> Select:
         if user.role == "operator":
+            # An alias, so the subquery correlates with the outer case only, even when the outer
+            # query also selects calls.
+            taken = aliased(Call)
+            took_a_call = exists(
+                select(taken.id).where(taken.case_id == Case.id, taken.taken_by_id == user.id)
+            )
             return stmt.where(
-                Case.opened_by_id == user.id, Case.organisation_id == user.organisation_id
+                Case.organisation_id == user.organisation_id,
+                or_(Case.opened_by_id == user.id, took_a_call),
             )
         if user.role == "case_manager":
             return stmt.where(Case.assigned_to_id == user.id)
@@ -25,3 +40,246 @@ def case_scope(user: User):
         return stmt.where(false())
 
     return scope
+
+
+def linkable_cases(user: User):
+    """The cases a user may add a call to: those they may see, and for operators on the phone
+    any active case of their organisation (a repeat caller's case was often opened by a
+    colleague). Adding a call writes to the case without showing its content."""
+
+    def scope(stmt: Select) -> Select:
+        if user.role == "operator":
+            return stmt.where(Case.organisation_id == user.organisation_id)
+        return case_scope(user)(stmt)
+
+    return scope
+
+
+# ---- Work queues and case lists ---------------------------------------------------------------
+# Every list row holds codes, dates, counts and staff names only: never a sealed column, so a list
+# decrypts nothing, stays fast, and is not a read of case content. One statement per list, with
+# the open-task figures as correlated subqueries on the task table's case index (no N+1).
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+QUEUE_LIMIT = 50
+
+
+@dataclass
+class Queue:
+    """The first rows of a work list, and how many there are in all."""
+
+    rows: list[Row]
+    total: int
+
+    @property
+    def more(self) -> bool:
+        """Whether the list goes on beyond the rows shown."""
+        return self.total > len(self.rows)
+
+
+def end_of_local_day(now: datetime) -> datetime:
+    """Midnight ending the current day in Vietnam, in UTC ("due today" ends there)."""
+    tomorrow = now.astimezone(LOCAL).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(), LOCAL).astimezone(UTC)
+
+
+def _open_tasks(column, *conditions):
+    """An aggregate over the open tasks of the case of the enclosing row."""
+    return (
+        select(column)
+        .where(Task.case_id == Case.id, Task.done_at.is_(None), *conditions)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+def case_rows(now: datetime) -> Select:
+    """Case list columns: number, status, dates, codes, place and assignee names, and the earliest
+    open task with the number of overdue and due-today tasks. Nothing sealed."""
+    assignee, province, commune = aliased(User), aliased(Place), aliased(Place)
+    return (
+        select(
+            Case.id,
+            Case.number,
+            Case.status,
+            Case.opened_at,
+            Case.updated_at,
+            Case.risk_level,
+            Case.is_child,
+            Case.province_code,
+            Case.commune_code,
+            Case.assigned_to_id,
+            assignee.full_name.label("assignee_name"),
+            province.name.label("province_name"),
+            commune.name.label("commune_name"),
+            _open_tasks(func.min(Task.due_at)).label("next_due"),
+            _open_tasks(func.count(Task.id), Task.due_at < now).label("overdue"),
+            _open_tasks(
+                func.count(Task.id), Task.due_at >= now, Task.due_at < end_of_local_day(now)
+            ).label("due_today"),
+        )
+        .select_from(Case)
+        .outerjoin(assignee, assignee.id == Case.assigned_to_id)
+        .outerjoin(province, province.code == Case.province_code)
+        .outerjoin(commune, commune.code == Case.commune_code)
+    )
+
+
+def task_rows() -> Select:
+    """Open tasks of active cases with their case's number and child flag and the assignee."""
+    assignee = aliased(User)
+    return (
+        select(
+            Task.id,
+            Task.kind,
+            Task.due_at,
+            Task.assigned_to_id,
+            assignee.full_name.label("assignee_name"),
+            Case.id.label("case_id"),
+            Case.number.label("case_number"),
+            Case.is_child,
+            Case.risk_level,
+            Case.status.label("case_status"),
+            Case.assigned_to_id.label("case_assigned_to_id"),
+        )
+        .select_from(Task)
+        .join(Case, Case.id == Task.case_id)
+        .outerjoin(assignee, assignee.id == Task.assigned_to_id)
+        .where(Task.done_at.is_(None), Case.status.in_(ACTIVE_STATUSES))
+    )
+
+
+def _queue(user: User, rows: Select, count: Select, limit: int) -> Queue:
+    """The first `limit` rows within the user's scope; counted in full only when there are more."""
+    scope = case_scope(user)
+    found = db.session.execute(scope(rows).limit(limit)).all()
+    if len(found) < limit:
+        return Queue(found, len(found))
+    return Queue(found, db.session.execute(scope(count)).scalar_one())
+
+
+def _case_queue(user, conditions, order, *, now, limit=QUEUE_LIMIT) -> Queue:
+    rows = case_rows(now).where(*conditions).order_by(*order)
+    return _queue(user, rows, select(func.count(Case.id)).where(*conditions), limit)
+
+
+def _task_queue(user, conditions, *, limit=QUEUE_LIMIT) -> Queue:
+    rows = task_rows().where(*conditions).order_by(Task.due_at, Task.id)
+    count = (
+        select(func.count(Task.id))
+        .select_from(Task)
+        .join(Case, Case.id == Task.case_id)
+        .where(Task.done_at.is_(None), Case.status.in_(ACTIVE_STATUSES), *conditions)
+    )
+    return _queue(user, rows, count, limit)
+
+
+def cases_opened_recently(user: User, *, now: datetime, days: int = 14) -> Queue:
+    """The operator's cases opened in the last `days` days, newest first."""
+    conditions = [Case.opened_by_id == user.id, Case.opened_at >= now - timedelta(days=days)]
+    return _case_queue(user, conditions, [Case.opened_at.desc()], now=now)
+
+
+def my_cases(user: User, *, now: datetime) -> Queue:
+    """Active cases assigned to the user, the one with the earliest open task first."""
+    next_due = _open_tasks(func.min(Task.due_at))
+    conditions = [Case.assigned_to_id == user.id, Case.status.in_(ACTIVE_STATUSES)]
+    order = [next_due.asc().nulls_last(), Case.opened_at]
+    return _case_queue(user, conditions, order, now=now)
+
+
+def unassigned_cases(user: User, *, now: datetime) -> Queue:
+    """Active cases of the organisation no one works yet, oldest first."""
+    conditions = [
+        Case.organisation_id == user.organisation_id,
+        Case.assigned_to_id.is_(None),
+        Case.status.in_(ACTIVE_STATUSES),
+    ]
+    return _case_queue(user, conditions, [Case.opened_at], now=now)
+
+
+def pending_closure(user: User, *, now: datetime) -> Queue:
+    """Cases of the organisation waiting for a supervisor to approve their closure, with when and
+    by whom closure was asked; the longest waiting first."""
+    asked = (
+        select(CaseEvent.at, CaseEvent.by_id)
+        .where(
+            CaseEvent.case_id == Case.id,
+            CaseEvent.kind == "status",
+            CaseEvent.to_value == "pending_closure",
+        )
+        .order_by(CaseEvent.at.desc())
+        .limit(1)
+        .correlate(Case)
+    )
+    asked_at = asked.with_only_columns(CaseEvent.at).scalar_subquery()
+    asker = aliased(User)
+    asked_by = asked.with_only_columns(CaseEvent.by_id).scalar_subquery()
+    rows = (
+        case_rows(now)
+        .add_columns(asked_at.label("asked_at"), asker.full_name.label("asked_by_name"))
+        .outerjoin(asker, asker.id == asked_by)
+        .where(Case.organisation_id == user.organisation_id, Case.status == "pending_closure")
+        .order_by(asked_at.asc().nulls_first(), Case.opened_at)
+    )
+    count = select(func.count(Case.id)).where(
+        Case.organisation_id == user.organisation_id, Case.status == "pending_closure"
+    )
+    return _queue(user, rows, count, QUEUE_LIMIT)
+
+
+def overdue_tasks(user: User, *, now: datetime) -> Queue:
+    """Open tasks of the organisation's active cases past their due time, most overdue first."""
+    return _task_queue(user, [Task.organisation_id == user.organisation_id, Task.due_at < now])
+
+
+def child_deadlines(user: User) -> Queue:
+    """Child cases of the organisation with an open 12-hour task, the nearest deadline first."""
+    conditions = [
+        Task.organisation_id == user.organisation_id,
+        Task.kind == "child_12h",
+        Case.is_child.is_(True),
+    ]
+    return _task_queue(user, conditions)
+
+
+def due_tasks(user: User) -> Queue:
+    """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
+    unassigned tasks of the cases they opened."""
+    mine = Task.assigned_to_id == user.id
+    if user.role == "operator":
+        mine = or_(mine, and_(Task.assigned_to_id.is_(None), Case.opened_by_id == user.id))
+    return _task_queue(user, [mine])
+
+
+def workload(user: User, *, now: datetime) -> list[Row]:
+    """The organisation's active case managers with their active cases and overdue tasks, the
+    least loaded first: whom to assign to."""
+    active_cases = (
+        select(func.count(Case.id))
+        .where(Case.assigned_to_id == User.id, Case.status.in_(ACTIVE_STATUSES))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    late = (
+        select(func.count(Task.id))
+        .join(Case, Case.id == Task.case_id)
+        .where(
+            Task.assigned_to_id == User.id,
+            Task.done_at.is_(None),
+            Task.due_at < now,
+            Case.status.in_(ACTIVE_STATUSES),
+        )
+        .correlate(User)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(User.id, User.full_name, active_cases.label("cases"), late.label("overdue"))
+        .where(
+            User.organisation_id == user.organisation_id,
+            User.role == "case_manager",
+            User.active.is_(True),
+        )
+        .order_by(active_cases, User.full_name)
+    )
+    return list(db.session.execute(stmt).all())

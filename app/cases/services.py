@@ -1,6 +1,10 @@
-"""Case use cases: open a case (linking its first call), and erase one for good."""
+"""Case use cases: open, edit (with optimistic locking), move through its statuses, assign,
+and erase for good. Notes, incidents, perpetrators, risk and tasks are in casework.py."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -9,16 +13,53 @@ from sqlalchemy.exc import IntegrityError
 from app import audit
 from app.auth.models import Organisation, User
 from app.calls.models import Call
-from app.cases.models import Case, CaseCounter
+from app.cases.models import Case, CaseCounter, CaseEvent, Task
+from app.classifications import age_band
 from app.clock import utcnow
 from app.crypto import blind
 from app.extensions import db
 
 OWNER = "case"
+# The survivor details a person may edit on the case page (codes and sealed values alike).
+EDITABLE = (
+    "survivor_name",
+    "survivor_phone",
+    "survivor_address",
+    "survivor_birth_date",
+    "survivor_age",
+    "survivor_sex",
+    "disability",
+    "ethnicity",
+    "province_code",
+    "commune_code",
+    "safe_contact",
+    "summary",
+    "services_wanted",
+)
+# status -> {new status: roles allowed to make the move}
+TRANSITIONS = {
+    "open": {"in_support": ("case_manager", "supervisor"), "pending_closure": ("case_manager",)},
+    "in_support": {"pending_closure": ("case_manager", "supervisor")},
+    "reopened": {
+        "in_support": ("case_manager", "supervisor"),
+        "pending_closure": ("case_manager", "supervisor"),
+    },
+    "pending_closure": {"closed": ("supervisor",), "in_support": ("supervisor",)},
+    "closed": {"reopened": ("supervisor", "case_manager")},
+}
+NEEDS_REASON = {("pending_closure", "in_support"), ("closed", "reopened")}
 
 
 class CaseError(Exception):
     """A case rule refused the request; the message is shown to the user."""
+
+
+@dataclass
+class EditConflict(Exception):
+    """Someone saved the case after this editor loaded it: both versions go to the user."""
+
+    theirs: dict = field(default_factory=dict)
+    version: int = 0
 
 
 def next_case_number(organisation: Organisation, year: int) -> str:
@@ -50,40 +91,73 @@ def link_call(call: Call, case: Case) -> None:
     call.destroy_key()
 
 
-def open_case(
-    *,
-    by: User,
-    call: Call | None = None,
-    survivor_name: str | None = None,
-    survivor_phone: str | None = None,
-    survivor_address: str | None = None,
-    safe_contact: str | None = None,
-    summary: str | None = None,
-    survivor_sex: str = "unknown",
-    survivor_age_band: str = "unknown",
-    province_code: str | None = None,
-    commune_code: str | None = None,
-) -> Case:
-    """Open a case with its own data key, optionally from a call, and audit it."""
+def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:
+    """Under 16 (Law on Children 2016), from the age given or the date of birth."""
+    if age is not None:
+        return age < 16
+    if birth_date is not None:
+        today = today or utcnow().date()
+        years = (
+            today.year
+            - birth_date.year
+            - ((today.month, today.day) < (birth_date.month, birth_date.day))
+        )
+        return years < 16
+    return False
+
+
+def survivor_age(age: int | None, birth_date: date | None) -> int | None:
+    """The age in years: as given, else from the date of birth."""
+    if age is not None or birth_date is None:
+        return age
+    today = utcnow().date()
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
+
+
+def start_case(*, by: User, **survivor) -> Case:
+    """A new case in the session (not committed): number, key, derived child flag and band.
+
+    `survivor` takes the EDITABLE names; survivor_birth_date may be a date, survivor_age an int.
+    """
     now = utcnow()
+    birth = survivor.pop("survivor_birth_date", None)
+    age = survivor.pop("survivor_age", None)
+    years = survivor_age(age, birth)
+    services = survivor.pop("services_wanted", None) or []
+    band = age_band(years) if years is not None else survivor.pop("survivor_age_band", "unknown")
+    survivor.pop("survivor_age_band", None)
     case = Case(
         number=next_case_number(by.organisation, now.year),
         organisation_id=by.organisation_id,
         opened_by_id=by.id,
         opened_at=now,
-        survivor_sex=survivor_sex,
-        survivor_age_band=survivor_age_band,
-        province_code=province_code,
-        commune_code=commune_code,
-        survivor_name=survivor_name,
-        survivor_phone=survivor_phone,
-        survivor_address=survivor_address,
-        safe_contact=safe_contact,
-        summary=summary,
+        updated_at=now,
+        survivor_age_band=band,
+        is_child=band == "under_16",
+        services_wanted=" ".join(services),
+        survivor_birth_date=birth.isoformat() if birth else None,
+        survivor_age=str(age) if age is not None else None,
+        **survivor,
     )
     db.session.add(case)
-    if survivor_phone:
-        blind.set_index(owner_type=OWNER, owner_id=case.id, field="phone", values=[survivor_phone])
+    if case.survivor_phone:
+        blind.set_index(
+            owner_type=OWNER,
+            owner_id=case.id,
+            field="phone",
+            values=[case.survivor_phone],
+            new_owner=True,
+        )
+    return case
+
+
+def open_case(*, by: User, call: Call | None = None, **survivor) -> Case:
+    """Open a case with its own data key, optionally from a call, and audit it."""
+    case = start_case(by=by, **survivor)
     if call is not None:
         if call.organisation_id != by.organisation_id or call.case_id is not None:
             raise CaseError(_l("This call cannot be linked to a new case."))
@@ -100,11 +174,145 @@ def open_case(
     return case
 
 
+def snapshot(case: Case) -> dict:
+    """The editable values of a case as they are now (opened), for a conflict screen."""
+    return {name: getattr(case, name) for name in EDITABLE}
+
+
+def record_event(
+    case: Case, *, by: User | None, kind: str, old=None, new=None, reason=None
+) -> None:
+    """Put a change on the case's timeline and mark the case as changed."""
+    db.session.add(
+        CaseEvent(
+            case=case,
+            by_id=by.id if by else None,
+            kind=kind,
+            from_value=old,
+            to_value=new,
+            reason=reason,
+        )
+    )
+    case.updated_at = utcnow()
+
+
+def refuse_if_closed(case: Case) -> None:
+    """Closed and erased cases are read-only."""
+    if case.is_closed:
+        raise CaseError(
+            _l("This case is closed and cannot be changed. A supervisor can reopen it.")
+        )
+
+
+def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -> list[str]:
+    """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
+
+    Returns the names of the fields that changed (empty when nothing did).
+    """
+    refuse_if_closed(case)
+    if case.version != expected_version:
+        raise EditConflict(theirs=snapshot(case), version=case.version)
+    changed = [
+        n for n in EDITABLE if n in changes and (changes[n] or None) != (getattr(case, n) or None)
+    ]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(case, name, changes[name] or None)
+    if "survivor_age" in changed or "survivor_birth_date" in changed:
+        age = int(case.survivor_age) if case.survivor_age else None
+        birth = date.fromisoformat(case.survivor_birth_date) if case.survivor_birth_date else None
+        years = survivor_age(age, birth)
+        if years is not None:
+            case.survivor_age_band = age_band(years)
+            case.is_child = years < 16
+    if "survivor_phone" in changed:
+        blind.remove_index(owner_type=OWNER, owner_id=case.id)
+        if case.survivor_phone:
+            blind.set_index(
+                owner_type=OWNER, owner_id=case.id, field="phone", values=[case.survivor_phone]
+            )
+    record_event(case, by=by, kind="edit", new=" ".join(changed)[:40])
+    audit_case("update", case, by, detail=" ".join(changed))
+    db.session.commit()
+    return changed
+
+
+def audit_case(
+    action: str, case: Case, by: User, *, detail: str | None = None, reason=None
+) -> None:
+    """One audit entry about the case, filed under the case's organisation."""
+    audit.record(
+        action,
+        user=by,
+        object_type="case",
+        object_id=case.id,
+        case_id=case.id,
+        organisation_id=case.organisation_id,
+        detail=detail,
+        reason=reason,
+    )
+
+
+def change_status(*, case: Case, to: str, by: User, reason: str | None = None) -> None:
+    """Move a case along open -> in support -> pending closure -> closed (-> reopened)."""
+    allowed = TRANSITIONS.get(case.status, {}).get(to)
+    if allowed is None or by.role not in allowed:
+        raise CaseError(_l("This status change is not allowed."))
+    if (case.status, to) in NEEDS_REASON and not (reason or "").strip():
+        raise CaseError(_l("Give a reason for this change."))
+    if to == "closed":
+        asked = _closure_requester(case)
+        if asked is not None and asked == by.id:
+            raise CaseError(
+                _l("A closure must be approved by someone other than who asked for it.")
+            )
+    old = case.status
+    case.status = to
+    case.closed_at = utcnow() if to == "closed" else None
+    record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
+    audit_case("status", case, by, detail=f"{old}>{to}")
+    db.session.commit()
+
+
+def _closure_requester(case: Case) -> int | None:
+    """Who last moved the case to pending closure."""
+    for event in reversed(case.events):
+        if event.kind == "status" and event.to_value == "pending_closure":
+            return event.by_id
+    return None
+
+
+def assign_case(*, case: Case, to: User, by: User) -> None:
+    """A supervisor gives the case (and its open tasks) to a case manager of the organisation."""
+    if by.role != "supervisor" or by.organisation_id != case.organisation_id:
+        raise CaseError(_l("Only a supervisor of the case's organisation may assign it."))
+    if (
+        to.role not in ("case_manager", "supervisor")
+        or not to.active
+        or to.organisation_id != case.organisation_id
+    ):
+        raise CaseError(_l("Choose an active case manager of this organisation."))
+    refuse_if_closed(case)
+    old = case.assigned_to_id
+    if old == to.id:
+        return
+    case.assigned_to_id = to.id
+    for task in case.tasks:
+        if task.done_at is None and task.assigned_to_id in (None, old):
+            task.assigned_to_id = to.id
+    if case.status == "open":
+        case.status = "in_support"
+    record_event(case, by=by, kind="assign", old=str(old) if old else None, new=str(to.id))
+    audit_case("assign", case, by, detail=f"user:{to.id}")
+    db.session.commit()
+
+
 def erase_case(*, case: Case, by: User, reason: str) -> None:
     """Erase a case by destroying its data key and blind-index digests.
 
-    Its sealed values (and those of its calls) can then never be opened again, by anyone, from
-    the database or any backup taken afterwards; the statistical codes and the audit trail stay.
+    Its sealed values (and those of its calls and parts) can then never be opened again, by
+    anyone, from the database or any backup taken afterwards; the codes and the audit trail stay.
     """
     if by.role != "supervisor" or by.organisation_id != case.organisation_id:
         raise CaseError(_l("Only a supervisor of the case's organisation may erase it."))
@@ -116,13 +324,25 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     case.destroy_key()
     case.erased_at = utcnow()
     case.status = "erased"
-    audit.record(
-        "erase",
-        user=by,
-        object_type="case",
-        object_id=case.id,
-        case_id=case.id,
-        organisation_id=case.organisation_id,
-        reason=reason,
-    )
+    for task in case.tasks:
+        if task.done_at is None:
+            task.done_at = case.erased_at
+    audit_case("erase", case, by, reason=reason)
     db.session.commit()
+
+
+def open_task(
+    case: Case, *, kind: str, due, by: User | None = None, note: str | None = None
+) -> Task:
+    """Add a task to the case (not committed), for its case manager, or unassigned."""
+    task = Task(
+        case=case,
+        organisation_id=case.organisation_id,
+        kind=kind,
+        due_at=due,
+        created_by_id=by.id if by else None,
+        assigned_to_id=case.assigned_to_id,
+        note=note,
+    )
+    db.session.add(task)
+    return task

@@ -1,19 +1,39 @@
-"""The case page: what the user may see of a case, each look written to the audit log."""
+"""The case page and the work done on it: timeline, notes, incidents, perpetrators, risk,
+consent, tasks, edits with optimistic locking, and status changes. Every look and every change
+is written to the audit log; a case the user may not see is answered 404 and audited."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 
-from flask import abort, render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from app import audit
 from app.auth.access import roles_required
-from app.cases import bp
+from app.auth.models import User
+from app.cases import bp, casework, services
+from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+from app.cases.forms import (
+    CaseEditForm,
+    ConsentForm,
+    IncidentForm,
+    NoteForm,
+    PerpetratorForm,
+    RiskForm,
+    StatusForm,
+    TaskForm,
+)
 from app.cases.models import Case
 from app.cases.queries import case_scope
+from app.cases.services import TRANSITIONS, CaseError, EditConflict
+from app.cases.timeline import shown_parts, timeline
 from app.extensions import db
+from app.places.models import Place
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
 
@@ -40,13 +60,29 @@ def load_case(case_id: uuid.UUID) -> Case:
     return case
 
 
+def _moves(case: Case) -> list[str]:
+    """The statuses this user may move the case to now."""
+    return [
+        to for to, roles in TRANSITIONS.get(case.status, {}).items() if current_user.role in roles
+    ]
+
+
+def _people(case: Case) -> dict[int, User]:
+    """Staff named on the page (authors, assessors), by id, in one query."""
+    ids = {case.opened_by_id, case.assigned_to_id}
+    ids |= {c.taken_by_id for c in case.calls} | {n.author_id for n in case.notes}
+    ids |= {e.by_id for e in case.events} | {r.assessed_by_id for r in case.assessments}
+    ids.discard(None)
+    rows = db.session.execute(select(User).where(User.id.in_(ids))).scalars() if ids else []
+    return {u.id: u for u in rows}
+
+
 @bp.route("/<uuid:case_id>")
 @roles_required(*CASE_ROLES)
 def show(case_id: uuid.UUID):
-    """One case with its calls; writes one 'view' entry naming every object shown."""
+    """One case with its timeline; writes one 'view' entry saying what was shown."""
     case = load_case(case_id)
-    calls = [] if case.erased_at else list(case.calls)
-    shown = " ".join(f"call:{c.id}" for c in calls)
+    entries = [] if case.erased_at else timeline(case)
     audit.record(
         "view",
         user=current_user,
@@ -54,7 +90,292 @@ def show(case_id: uuid.UUID):
         object_id=case.id,
         case_id=case.id,
         organisation_id=case.organisation_id,
-        detail=shown or None,
+        detail=shown_parts(entries) or None,
     )
     db.session.commit()
-    return render_template("cases/show.html", case=case, calls=calls)
+    return render_template(
+        "cases/show.html",
+        case=case,
+        entries=entries,
+        people=_people(case),
+        moves=_moves(case),
+        note_form=NoteForm(formdata=None),
+        task_form=TaskForm(formdata=None),
+        place=_place_names(case),
+    )
+
+
+def _place_names(case: Case) -> dict[str, str]:
+    codes = [c for c in (case.province_code, case.commune_code) if c]
+    if not codes:
+        return {}
+    rows = db.session.execute(select(Place.code, Place.name).where(Place.code.in_(codes)))
+    return dict(rows.all())
+
+
+def _done(case: Case, message: str):
+    flash(message, "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _refused(case: Case, error: Exception):
+    flash(str(error), "error")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/<uuid:case_id>/notes", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def add_note(case_id: uuid.UUID):
+    """Write a note on the case."""
+    case = load_case(case_id)
+    form = NoteForm()
+    if not form.validate():
+        flash(_("Write the note before adding it."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    try:
+        casework.add_note(case=case, by=current_user, body=form.body.data, kind=form.kind.data)
+    except CaseError as error:
+        return _refused(case, error)
+    return _done(case, _("Note added."))
+
+
+@bp.route("/<uuid:case_id>/tasks", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def add_task(case_id: uuid.UUID):
+    """Plan a task on the case."""
+    case = load_case(case_id)
+    form = TaskForm()
+    if not form.validate():
+        flash(_("Give the task a due time as dd/mm/yyyy hh:mm."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    try:
+        casework.add_task(
+            case=case,
+            by=current_user,
+            kind=form.kind.data,
+            due=form.due_at.data,
+            note=form.note.data,
+        )
+    except CaseError as error:
+        return _refused(case, error)
+    return _done(case, _("Task added."))
+
+
+@bp.route("/<uuid:case_id>/status", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def change_status(case_id: uuid.UUID):
+    """Move the case to another status (a reason is asked where one is needed)."""
+    case = load_case(case_id)
+    form = StatusForm()
+    if request.method == "GET":
+        form.to.data = request.args.get("to", "")
+    if request.method == "POST" and form.validate():
+        try:
+            services.change_status(
+                case=case, to=form.to.data, by=current_user, reason=form.reason.data
+            )
+        except CaseError as error:
+            flash(str(error), "error")
+        else:
+            return _done(case, _("Status changed."))
+    if form.to.data not in _moves(case):
+        abort(404)
+    needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
+    return render_template("cases/status.html", case=case, form=form, needs_reason=needs_reason)
+
+
+def _edit_choices(form: CaseEditForm) -> None:
+    provinces = db.session.execute(
+        select(Place.code, Place.name).where(Place.province_code.is_(None)).order_by(Place.code)
+    ).all()
+    blank = SelectChoice("", "")
+    form.province_code.choices = [blank] + [SelectChoice(c, n) for c, n in provinces]
+    communes = []
+    if form.province_code.data:
+        communes = db.session.execute(
+            select(Place.code, Place.name)
+            .where(Place.province_code == form.province_code.data)
+            .order_by(Place.name)
+        ).all()
+    form.commune_code.choices = [blank] + [SelectChoice(c, n) for c, n in communes]
+
+
+def _edit_values(case: Case) -> dict:
+    """The case's editable values as the edit form shows them."""
+    values = services.snapshot(case)
+    if values.get("survivor_birth_date"):
+        values["survivor_birth_date"] = date.fromisoformat(values["survivor_birth_date"]).strftime(
+            "%d/%m/%Y"
+        )
+    values["survivor_age"] = int(values["survivor_age"]) if values.get("survivor_age") else None
+    values["services_wanted"] = (values.get("services_wanted") or "").split()
+    return values
+
+
+def _changes(form: CaseEditForm) -> dict | None:
+    """The submitted values as the service stores them; None when the date is unreadable."""
+    changes = {name: form[name].data for name in services.EDITABLE if name in form}
+    typed = (form.survivor_birth_date.data or "").strip()
+    if typed:
+        try:
+            changes["survivor_birth_date"] = datetime.strptime(typed, "%d/%m/%Y").date().isoformat()
+        except ValueError:
+            form.survivor_birth_date.errors = [
+                _("Write the date as dd/mm/yyyy, for example 05/03/2026.")
+            ]
+            return None
+    age = form.survivor_age.data
+    changes["survivor_age"] = str(age) if age is not None else None
+    changes["services_wanted"] = " ".join(form.services_wanted.data or [])
+    return changes
+
+
+@bp.route("/<uuid:case_id>/edit", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def edit(case_id: uuid.UUID):
+    """Edit the survivor's details; a save made from an older version shows both versions."""
+    case = load_case(case_id)
+    if case.is_closed:
+        return _refused(case, CaseError(_("This case is closed and cannot be changed.")))
+    if request.method == "GET":
+        form = CaseEditForm(data={**_edit_values(case), "version": case.version})
+    else:
+        form = CaseEditForm()
+    _edit_choices(form)
+    if request.method == "POST" and form.validate():
+        changes = _changes(form)
+        if changes is not None:
+            try:
+                changed = services.update_case(
+                    case=case,
+                    by=current_user,
+                    expected_version=int(form.version.data),
+                    changes=changes,
+                )
+            except EditConflict as conflict:
+                return _conflict(case, form, changes, conflict)
+            except (CaseError, ValueError) as error:
+                flash(str(error), "error")
+            else:
+                return _done(case, _("Changes saved.") if changed else _("Nothing was changed."))
+    return render_template("cases/edit.html", case=case, form=form)
+
+
+def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict):
+    """Someone saved first: show their version and this editor's, field by field."""
+    db.session.rollback()
+    theirs = conflict.theirs
+    rows = [
+        (name, form[name].label.text, theirs.get(name), mine.get(name))
+        for name in services.EDITABLE
+        if (theirs.get(name) or None) != (mine.get(name) or None)
+    ]
+    form.version.data = str(conflict.version)
+    return (
+        render_template("cases/conflict.html", case=case, form=form, rows=rows),
+        409,
+    )
+
+
+@bp.route("/<uuid:case_id>/incidents/new", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def add_incident(case_id: uuid.UUID):
+    """Record another incident."""
+    case = load_case(case_id)
+    form = IncidentForm()
+    if form.validate_on_submit():
+        data = IncidentData(
+            occurred_on=form.incident_date.data,
+            place_type=form.place_type.data,
+            acts=list(form.acts.data or []),
+            gbv_type=form.gbv_type.data or None,
+            gbv_context=form.gbv_context.data or None,
+            chi_category=form.chi_category.data or None,
+            description=form.incident_description.data,
+        )
+        try:
+            casework.add_incident(case=case, by=current_user, data=data)
+        except CaseError as error:
+            return _refused(case, error)
+        return _done(case, _("Incident added."))
+    return render_template("cases/part_form.html", case=case, form=form, title=_("New incident"))
+
+
+@bp.route("/<uuid:case_id>/perpetrators/new", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def add_perpetrator(case_id: uuid.UUID):
+    """Record another person who used violence."""
+    case = load_case(case_id)
+    form = PerpetratorForm()
+    if form.validate_on_submit():
+        data = PerpetratorData(
+            relationship=form.perpetrator_relationship.data,
+            sex=form.perpetrator_sex.data,
+            age_band=form.perpetrator_age_band.data,
+            alcohol_or_drugs=form.perpetrator_alcohol.data,
+            weapon_access=form.perpetrator_weapon.data,
+            earlier_violence=form.perpetrator_earlier.data,
+            name=form.perpetrator_name.data,
+            notes=form.perpetrator_notes.data,
+        )
+        try:
+            casework.add_perpetrator(case=case, by=current_user, data=data)
+        except CaseError as error:
+            return _refused(case, error)
+        return _done(case, _("Person added."))
+    return render_template(
+        "cases/part_form.html", case=case, form=form, title=_("Person who used violence")
+    )
+
+
+@bp.route("/<uuid:case_id>/risk", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def reassess(case_id: uuid.UUID):
+    """Go through the risk checklist again."""
+    case = load_case(case_id)
+    form = RiskForm()
+    if form.validate_on_submit():
+        try:
+            casework.reassess_risk(
+                case=case,
+                by=current_user,
+                answers=list(form.risk_answers.data or []),
+                raised_to=form.risk_raised_to.data or None,
+                reason=form.risk_reason.data,
+            )
+        except CaseError as error:
+            flash(str(error), "error")
+        else:
+            return _done(case, _("Risk assessment saved."))
+    return render_template("cases/part_form.html", case=case, form=form, title=_("Risk assessment"))
+
+
+@bp.route("/<uuid:case_id>/consent", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def consent(case_id: uuid.UUID):
+    """Record consent given or refused later in the case."""
+    case = load_case(case_id)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        rows = [
+            ConsentData(
+                service=code,
+                granted=granted,
+                share_data=granted and form.consent_share.data == "yes",
+                given_by=form.consent_given_by.data,
+            )
+            for codes, granted in (
+                (form.consent_services.data, True),
+                (form.consent_refused.data, False),
+            )
+            for code in codes or []
+        ]
+        if not rows:
+            flash(_("Tick at least one service."), "error")
+        else:
+            try:
+                casework.record_consent(case=case, by=current_user, consents=rows)
+            except CaseError as error:
+                return _refused(case, error)
+            return _done(case, _("Consent recorded."))
+    return render_template("cases/part_form.html", case=case, form=form, title=_("Consent"))

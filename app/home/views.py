@@ -1,16 +1,23 @@
-"""Role home pages: the operator's desk, the case manager's and supervisor's overviews, partners."""
+"""Role home pages: each role's work queues first, then its reference cards; partners' page.
+
+Queue rows hold codes, dates and staff names only (app.cases.queries), so a home page decrypts
+nothing and is not a read of case content; a bounded number of statements fills each page."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from app import audit
 from app.audit import SIGN_IN_ACTIONS, AuditEntry
 from app.auth import mfa
 from app.auth.access import roles_required
 from app.auth.models import User
+from app.calls.queries import recent_calls
+from app.cases import queries
+from app.clock import utcnow
 from app.extensions import db
 from app.home import bp
 
@@ -28,26 +35,60 @@ WATCHED_EVENTS = (
 )
 
 
+def intake_url() -> str:
+    """The new-call form's address (the intake may be deployed apart from this page)."""
+    try:
+        return url_for("calls.new")
+    except BuildError:
+        return "/calls/new"
+
+
 @bp.route("/operator")
 @roles_required("operator")
 def operator():
-    """The operator's desk: emergency numbers, the first questions, and legal deadlines."""
+    """The operator's desk: tasks due, recent calls and cases, then emergency numbers and
+    deadlines."""
+    now = utcnow()
+    calls, calls_total = recent_calls(current_user, now=now)
     return render_template(
-        "home/operator.html", recovery_left=mfa.remaining_recovery_codes(current_user)
+        "home/operator.html",
+        now=now,
+        intake_url=intake_url(),
+        tasks=queries.due_tasks(current_user),
+        calls=calls,
+        calls_total=calls_total,
+        cases=queries.cases_opened_recently(current_user, now=now),
+        recovery_left=mfa.remaining_recovery_codes(current_user),
     )
 
 
 @bp.route("/case-manager")
 @roles_required("case_manager")
 def case_manager():
-    """The case manager's overview: basic support services and deadlines."""
-    return render_template("home/case_manager.html")
+    """The case manager's overview: their cases and tasks, then support services and deadlines."""
+    now = utcnow()
+    return render_template(
+        "home/case_manager.html",
+        now=now,
+        cases=queries.my_cases(current_user, now=now),
+        tasks=queries.due_tasks(current_user),
+    )
 
 
 @bp.route("/supervisor")
 @roles_required("supervisor")
 def supervisor():
-    """The supervisor's overview: the organisation's accounts and their sign-in activity."""
+    """The supervisor's overview: child deadlines, overdue tasks, unassigned cases, closures
+    to approve and workload first; then the organisation's accounts and sign-in activity."""
+    now = utcnow()
+    queues = {
+        "child": queries.child_deadlines(current_user),
+        "overdue": queries.overdue_tasks(current_user, now=now),
+        "unassigned": queries.unassigned_cases(current_user, now=now),
+        "closing": queries.pending_closure(current_user, now=now),
+        "tasks": queries.due_tasks(current_user),
+        "managers": queries.workload(current_user, now=now),
+    }
     event = request.args.get("event", "")
     staff = (
         db.session.execute(
@@ -72,6 +113,8 @@ def supervisor():
     recent = db.session.execute(stmt).scalars().all()
     return render_template(
         "home/supervisor.html",
+        now=now,
+        **queues,
         staff=staff,
         events=recent,
         event=event,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -49,6 +50,19 @@ def render_error(error):
         code = 500
     if code == 500:
         db.session.rollback()
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        # A page script's request: answer in kind. Rendering the HTML page would also issue a
+        # new anonymous session cookie, which could replace a sign-in made in another tab.
+        return jsonify(error="csrf" if isinstance(error, CSRFError) else code), code
+    if isinstance(error, CSRFError) and request.endpoint == "auth.logout":
+        # The session ended on the server just before the page's sign-out arrived: there is
+        # nothing left to sign out of, so go on to the sign-in page as a sign-out would.
+        if request.form.get("reason") == "idle":
+            flash(
+                _("You were signed out after a period without activity. Please sign in again."),
+                "info",
+            )
+        return redirect(url_for("auth.login"))
     return render_template(f"errors/{code}.html", csrf_error=isinstance(error, CSRFError)), code
 
 

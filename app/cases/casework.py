@@ -1,0 +1,251 @@
+"""Work on an open case: notes, incidents, perpetrators, risk assessments, consent and tasks.
+
+The `build_*` functions add a part to the session without committing, so the intake can save a
+whole call in one transaction; the public services around them commit and audit once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from app.auth.models import User
+from app.cases import risk
+from app.cases.models import Case, CaseNote, Consent, Incident, Perpetrator, RiskAssessment, Task
+from app.cases.services import CaseError, audit_case, open_task, record_event, refuse_if_closed
+from app.classifications import ACTS, forms_of
+from app.clock import utcnow
+from app.extensions import db
+
+# How soon a safety re-assessment is due after a rating at this level.
+SAFETY_REVIEW_AFTER = {"severe": timedelta(hours=24), "high": timedelta(hours=72)}
+CHILD_SERIOUS_WINDOW = timedelta(hours=12)  # Decree 56/2017: intervene within 12 hours
+
+
+@dataclass
+class IncidentData:
+    """An incident as typed: codes, date and a free-text description (sealed)."""
+
+    occurred_on: date | None = None
+    place_type: str = "unknown"
+    acts: list[str] = field(default_factory=list)
+    gbv_type: str | None = None
+    gbv_context: str | None = None
+    chi_category: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class PerpetratorData:
+    """A perpetrator as typed: codes, and a name or description (sealed)."""
+
+    relationship: str = "unknown"
+    sex: str = "unknown"
+    age_band: str = "unknown"
+    alcohol_or_drugs: str = "unknown"
+    weapon_access: str = "unknown"
+    earlier_violence: str = "unknown"
+    name: str | None = None
+    notes: str | None = None
+
+
+@dataclass
+class ConsentData:
+    """Consent for one service type, to one recipient or any provider of it."""
+
+    service: str
+    granted: bool
+    share_data: bool = False
+    recipient_id: int | None = None
+    given_by: str = "survivor"
+    child_assent: str | None = None
+    guardian_consent: str | None = None
+
+
+def build_incident(case: Case, data: IncidentData, *, by: User) -> Incident:
+    """Add an incident; its statistical forms follow from its acts."""
+    acts = [a for a in data.acts if a in ACTS]
+    incident = Incident(
+        case=case,
+        recorded_by_id=by.id,
+        occurred_on=data.occurred_on,
+        place_type=data.place_type,
+        acts=" ".join(acts),
+        forms=" ".join(forms_of(acts)),
+        gbv_type=data.gbv_type,
+        gbv_context=data.gbv_context,
+        chi_category=data.chi_category if case.is_child else None,
+        description=data.description,
+    )
+    db.session.add(incident)
+    return incident
+
+
+def build_perpetrator(case: Case, data: PerpetratorData, *, by: User) -> Perpetrator:
+    """Add a perpetrator."""
+    perpetrator = Perpetrator(
+        case=case,
+        recorded_by_id=by.id,
+        relationship_code=data.relationship,
+        sex=data.sex,
+        age_band=data.age_band,
+        alcohol_or_drugs=data.alcohol_or_drugs,
+        weapon_access=data.weapon_access,
+        earlier_violence=data.earlier_violence,
+        name=data.name,
+        notes=data.notes,
+    )
+    db.session.add(perpetrator)
+    return perpetrator
+
+
+def build_assessment(
+    case: Case,
+    answers: list[str],
+    *,
+    by: User,
+    raised_to: str | None = None,
+    reason: str | None = None,
+) -> RiskAssessment:
+    """Score the checklist, set the case's risk level, and plan a safety re-assessment."""
+    result = risk.score(answers)
+    level = risk.final_level(result.level, raised_to)
+    if level != result.level and not (reason or "").strip():
+        raise CaseError(_l("Say why you rate the risk higher than the checklist does."))
+    assessment = RiskAssessment(
+        case=case,
+        assessed_by_id=by.id,
+        answers=" ".join(a for a in answers if a in risk.QUESTIONS),
+        points=result.points,
+        computed_level=result.level,
+        level=level,
+        reason=reason if level != result.level else None,
+    )
+    db.session.add(assessment)
+    old = case.risk_level
+    case.risk_level = level
+    if old != level:
+        record_event(case, by=by, kind="risk", old=old, new=level)
+    if level in SAFETY_REVIEW_AFTER:
+        open_task(case, kind="safety_review", due=utcnow() + SAFETY_REVIEW_AFTER[level], by=by)
+    return assessment
+
+
+def build_consents(case: Case, consents: list[ConsentData], *, by: User) -> list[Consent]:
+    """Record consent given or refused, per service type and recipient."""
+    rows = []
+    for data in consents:
+        if case.is_child and data.given_by == "survivor":
+            data.given_by = "child_and_guardian"
+        row = Consent(case=case, recorded_by_id=by.id, **data.__dict__)
+        db.session.add(row)
+        rows.append(row)
+    return rows
+
+
+def build_note(case: Case, body: str, *, by: User, kind: str = "note") -> CaseNote:
+    """Add a note (sealed) to the case."""
+    note = CaseNote(case=case, author_id=by.id, kind=kind, body=body)
+    db.session.add(note)
+    case.updated_at = utcnow()
+    return note
+
+
+def plan_child_path(
+    case: Case, *, by: User, serious: bool, now: datetime | None = None
+) -> list[Task]:
+    """A child case: notify the commune at once; act within 12 hours when the risk is serious."""
+    now = now or utcnow()
+    kinds = {t.kind for t in case.tasks if t.done_at is None}
+    tasks = []
+    if "notify_commune" not in kinds:
+        tasks.append(open_task(case, kind="notify_commune", due=now, by=by))
+    if serious and "child_12h" not in kinds:
+        tasks.append(open_task(case, kind="child_12h", due=now + CHILD_SERIOUS_WINDOW, by=by))
+    return tasks
+
+
+def add_note(*, case: Case, by: User, body: str, kind: str = "note") -> CaseNote:
+    """Write a note on the case."""
+    refuse_if_closed(case)
+    note = build_note(case, body, by=by, kind=kind)
+    audit_case("update", case, by, detail=f"note:{note.id}")
+    db.session.commit()
+    return note
+
+
+def add_incident(*, case: Case, by: User, data: IncidentData) -> Incident:
+    """Record another incident on the case."""
+    refuse_if_closed(case)
+    incident = build_incident(case, data, by=by)
+    case.updated_at = utcnow()
+    audit_case("update", case, by, detail=f"incident:{incident.id}")
+    db.session.commit()
+    return incident
+
+
+def add_perpetrator(*, case: Case, by: User, data: PerpetratorData) -> Perpetrator:
+    """Record another perpetrator on the case."""
+    refuse_if_closed(case)
+    perpetrator = build_perpetrator(case, data, by=by)
+    case.updated_at = utcnow()
+    audit_case("update", case, by, detail=f"perpetrator:{perpetrator.id}")
+    db.session.commit()
+    return perpetrator
+
+
+def reassess_risk(
+    *,
+    case: Case,
+    by: User,
+    answers: list[str],
+    raised_to: str | None = None,
+    reason: str | None = None,
+) -> RiskAssessment:
+    """Assess the risk again; earlier safety re-assessment tasks are done by this one."""
+    refuse_if_closed(case)
+    now = utcnow()
+    for task in case.tasks:
+        if task.kind == "safety_review" and task.done_at is None:
+            task.done_at, task.done_by_id = now, by.id
+    assessment = build_assessment(case, answers, by=by, raised_to=raised_to, reason=reason)
+    if case.is_child and risk.at_least_high(assessment.level):
+        plan_child_path(case, by=by, serious=True)
+    case.updated_at = now
+    audit_case("update", case, by, detail=f"risk:{assessment.id}")
+    db.session.commit()
+    return assessment
+
+
+def record_consent(*, case: Case, by: User, consents: list[ConsentData]) -> list[Consent]:
+    """Record consent on the case page (a later conversation, a withdrawal...)."""
+    refuse_if_closed(case)
+    rows = build_consents(case, consents, by=by)
+    case.updated_at = utcnow()
+    audit_case("update", case, by, detail=" ".join(f"consent:{r.id}" for r in rows))
+    db.session.commit()
+    return rows
+
+
+def complete_task(*, task: Task, by: User, note: str | None = None) -> None:
+    """Mark a task done, with an optional note."""
+    if task.done_at is not None:
+        return
+    task.done_at, task.done_by_id = utcnow(), by.id
+    if note:
+        task.note = note
+    audit_case("update", task.case, by, detail=f"task:{task.id} done")
+    db.session.commit()
+
+
+def add_task(*, case: Case, by: User, kind: str, due: datetime, note: str | None = None) -> Task:
+    """Plan a task on the case (a follow-up call, say)."""
+    refuse_if_closed(case)
+    task = open_task(case, kind=kind, due=due, by=by, note=note)
+    if task.assigned_to_id is None and by.role == "case_manager":
+        task.assigned_to_id = by.id
+    audit_case("update", case, by, detail=f"task:{task.id}")
+    db.session.commit()
+    return task

@@ -1,0 +1,131 @@
+"""`flask cases import FILE --as EMAIL`: bring an old register in (see docs/import.md).
+
+Every row is checked first and every problem listed in plain words; a dry run stops there and
+writes nothing. Otherwise the valid, new rows are saved in batches, rows with errors skipped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+
+import click
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.auth.models import User
+from app.cases.importer import (
+    ImportRefused,
+    RegisterError,
+    Report,
+    check_may_import,
+    digest_of,
+    import_rows,
+    read_rows,
+)
+from app.extensions import db
+
+cases_cli = click.Group("cases", help="Case records: bringing old registers in.")
+
+
+@cases_cli.command("import")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--as",
+    "email",
+    required=True,
+    metavar="EMAIL",
+    help="The active operator or supervisor who opens the cases, in their organisation.",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Language of the messages.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Read only the first N rows.")
+@click.option(
+    "--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True,
+    help="Rows saved per transaction.",
+)  # fmt: skip
+def import_command(path, email, dry_run, lang, limit, batch_size):
+    """Import a register (XLSX, CSV or JSON lines), one row per call or case."""
+    with force_locale(lang):
+        user = db.session.execute(
+            select(User).where(func.lower(User.email) == email.strip().lower())
+        ).scalar_one_or_none()
+        if user is None:
+            raise click.ClickException(_("No account with the email %(email)s.", email=email))
+        try:
+            check_may_import(user)
+            failed = _run(path, user, dry_run=dry_run, limit=limit, batch_size=batch_size)
+        except (ImportRefused, RegisterError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _run(path: str, user: User, *, dry_run: bool, limit: int | None, batch_size: int) -> bool:
+    """Check, then (unless a dry run) save; True when some rows were left out by errors."""
+    began = time.perf_counter()
+    rows = lambda: itertools.islice(read_rows(path), limit)  # noqa: E731  (read twice)
+    err = sys.stderr  # the bar on stderr; messages and the summary on stdout
+    with click.progressbar(rows(), label=_("Checking the rows"), file=err, show_pos=True) as bar:
+        checked = import_rows(bar, by=user, dry_run=True, batch_size=batch_size)
+    _print_problems(checked.errors, _("Errors (these rows are not imported):"))
+    _print_problems(checked.warnings, _("Warnings (these rows are imported as said):"))
+    if dry_run:
+        click.echo(_("Dry run: nothing was written."))
+        _print_summary(checked, _("to be written: %(n)d", n=checked.written))
+        return bool(checked.errors)
+    digest = digest_of(path)
+    with click.progressbar(
+        length=max(checked.read, 1), label=_("Saving"), file=err, show_pos=True
+    ) as bar:
+        done = import_rows(
+            rows(), by=user, batch_size=batch_size, progress=bar.update, file_digest=digest
+        )
+    _print_problems(done.failed, _("Rows the database refused (not imported):"))
+    took = time.perf_counter() - began
+    _print_summary(done, _("written: %(n)d", n=done.written))
+    click.echo(
+        _(
+            "Time: %(s).1f s (%(rate)d rows a second).",
+            s=took,
+            rate=done.read / took if took else 0,
+        )
+    )
+    return bool(done.errors or done.failed)
+
+
+def _print_problems(problems: list, title: str) -> None:
+    if not problems:
+        return
+    click.echo(title)
+    for problem in problems:
+        if problem.row:
+            click.echo(
+                "  " + _("Row %(row)d, %(problem)s", row=problem.row, problem=problem.message)
+            )
+        else:
+            click.echo(f"  {problem.message}")
+
+
+def _print_summary(report: Report, written: str) -> None:
+    click.echo(
+        "; ".join(
+            [
+                _("Rows read: %(n)d", n=report.read),
+                written,
+                _("closed as in the register: %(n)d", n=report.closed),
+                _("skipped because of errors: %(n)d", n=report.skipped),
+                _("already imported: %(n)d", n=report.duplicates),
+                _("warnings: %(n)d", n=len(report.warnings)),
+            ]
+        )
+        + "."
+    )

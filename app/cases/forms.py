@@ -1,0 +1,154 @@
+"""Case page forms: shape only. The rules (who may, what changes, conflicts) are in services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms.widgets import TextInput
+
+from app import classifications as c
+from app.auth.forms import REQUIRED
+from app.calls.forms import (
+    LocalDateTimeField,
+    MultiCheckboxField,
+    choices,
+    date_field,
+    long_text,
+    text,
+)
+from app.cases import risk
+
+
+class NoteForm(FlaskForm):
+    """A note, a counselling session or a contact attempt."""
+
+    kind = SelectField(_l("Kind"), choices=choices(c.NOTE_KINDS), default="note")
+    body = long_text(_l("Note"), rows=4)
+    submit = SubmitField(_l("Add the note"))
+
+    def validate_body(self, field) -> None:
+        """An empty note says nothing."""
+        if not (field.data or "").strip():
+            raise ValidationError(REQUIRED)
+
+
+class CaseEditForm(FlaskForm):
+    """The survivor's details; `version` is the case version the editor started from."""
+
+    version = HiddenField(validators=[InputRequired()])
+    survivor_name = text(_l("Survivor's name or alias"), 200, render_kw={"autocomplete": "off"})
+    survivor_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
+    survivor_birth_date = text(
+        _l("Date of birth"), 10, render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}
+    )
+    survivor_age = IntegerField(
+        _l("Age in years"),
+        validators=[Optional(), NumberRange(0, 120, _l("Give an age between 0 and 120."))],
+        widget=TextInput(),
+        render_kw={"inputmode": "numeric"},
+    )
+    disability = SelectField(
+        _l("Disability"), choices=choices(c.DISABILITIES, blank=""), default=""
+    )
+    ethnicity = SelectField(_l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default="")
+    survivor_phone = text(_l("Survivor's number"), 40, render_kw={"inputmode": "tel"})
+    survivor_address = text(_l("Address or place"), 300)
+    province_code = SelectField(_l("Province or city"), choices=[], default="")
+    commune_code = SelectField(_l("Commune or ward"), choices=[], default="", validate_choice=False)
+    safe_contact = long_text(_l("Safe contact: how and when we may get in touch"), rows=2)
+    summary = long_text(_l("Case summary"), rows=4)
+    services_wanted = MultiCheckboxField(
+        _l("Services the survivor wants"), choices=choices(c.SERVICES)
+    )
+    submit = SubmitField(_l("Save the changes"))
+
+
+class StatusForm(FlaskForm):
+    """A move to another status, with a reason where one is needed."""
+
+    to = HiddenField(validators=[DataRequired(REQUIRED)])
+    reason = text(_l("Reason"), 500)
+    submit = SubmitField(_l("Confirm"))
+
+
+class IncidentForm(FlaskForm):
+    """Another incident on the case."""
+
+    incident_date = date_field(_l("When it happened"))
+    place_type = SelectField(_l("Where"), choices=choices(c.PLACE_TYPES), default="unknown")
+    acts = MultiCheckboxField(
+        _l("Acts of violence (Law 13/2022, art. 3)"), choices=choices(c.ACT_LABELS)
+    )
+    gbv_type = SelectField(_l("GBVIMS type"), choices=choices(c.GBV_TYPES, blank=""), default="")
+    gbv_context = SelectField(_l("Context"), choices=choices(c.GBV_CONTEXTS, blank=""), default="")
+    chi_category = SelectField(
+        _l("Child helpline category"), choices=choices(c.CHI_CATEGORIES, blank=""), default=""
+    )
+    incident_description = long_text(_l("What happened"), rows=3)
+    submit = SubmitField(_l("Add the incident"))
+
+
+class PerpetratorForm(FlaskForm):
+    """Another person who used violence."""
+
+    perpetrator_relationship = SelectField(
+        _l("Relationship to the survivor"), choices=choices(c.RELATIONSHIPS), default="unknown"
+    )
+    perpetrator_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
+    perpetrator_age_band = SelectField(
+        _l("Age group"), choices=choices(c.PERPETRATOR_AGE_BANDS), default="unknown"
+    )
+    perpetrator_alcohol = SelectField(
+        _l("Alcohol or drugs"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    perpetrator_weapon = SelectField(
+        _l("Access to weapons"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    perpetrator_earlier = SelectField(
+        _l("Violent before"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    perpetrator_name = text(_l("Name or description"), 200, render_kw={"autocomplete": "off"})
+    perpetrator_notes = long_text(_l("Notes"), rows=2)
+    submit = SubmitField(_l("Add the person"))
+
+
+class RiskForm(FlaskForm):
+    """The risk checklist again."""
+
+    risk_answers = MultiCheckboxField(_l("Risk checklist"), choices=choices(risk.QUESTIONS))
+    risk_raised_to = SelectField(
+        _l("Raise the level on professional judgement"),
+        choices=choices(c.RISK_LEVELS, blank=_l("No, keep the checklist's level")),
+        default="",
+    )
+    risk_reason = text(_l("Why the level is raised"), 500)
+    submit = SubmitField(_l("Save the assessment"))
+
+
+class TaskForm(FlaskForm):
+    """A task with a due time."""
+
+    kind = SelectField(_l("Task"), choices=choices(c.TASK_KINDS), default="follow_up_call")
+    due_at = LocalDateTimeField(_l("Due"), validators=[DataRequired(REQUIRED)])
+    note = text(_l("Note"), 500)
+    submit = SubmitField(_l("Add the task"))
+
+
+class ConsentForm(FlaskForm):
+    """Consent given or refused later in the case."""
+
+    consent_services = MultiCheckboxField(
+        _l("Agrees to be referred for"), choices=choices(c.SERVICES)
+    )
+    consent_refused = MultiCheckboxField(_l("Refuses referral for"), choices=choices(c.SERVICES))
+    consent_share = SelectField(
+        _l("Agrees that their details are shared with the service"),
+        choices=choices(c.YES_NO_UNKNOWN),
+        default="unknown",
+    )
+    consent_given_by = SelectField(
+        _l("Consent given by"), choices=choices(c.CONSENT_GIVERS), default="survivor"
+    )
+    submit = SubmitField(_l("Record the consent"))

@@ -1,0 +1,277 @@
+"""Bringing an old register in: check every row of a CSV, XLSX or JSON-lines file in plain
+words, then save each valid, new row through the intake service, so an imported call and case
+are sealed, indexed and audited exactly as one typed into the intake form. See docs/import.md.
+
+The format itself (columns, values, reading files, checking a row) is in app/cases/register/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from app import audit
+from app.auth.labels import CASE_STATUS_LABELS
+from app.auth.models import User
+from app.calls.intake import IntakeError, save_intake
+from app.calls.models import Call
+from app.cases.register.files import RegisterError, read_rows, unknown_columns
+from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight, validate_row
+from app.cases.services import CaseError, audit_case, record_event
+from app.clock import utcnow
+from app.crypto.datakeys import keyring
+from app.extensions import db
+
+__all__ = [
+    "ImportRefused",
+    "RegisterError",
+    "check_may_import",
+    "import_rows",
+    "read_rows",
+    "validate_row",
+]
+
+IMPORT_ROLES = ("operator", "supervisor")
+
+
+class ImportRefused(Exception):
+    """The account may not import; the message says why."""
+
+
+@dataclass
+class Problem:
+    """One thing wrong (or worth knowing) about a row; row 0 is the file as a whole."""
+
+    row: int
+    message: object
+
+
+@dataclass
+class Report:
+    """What a run found and did (in a dry run, `written` counts the rows that would be)."""
+
+    read: int = 0
+    written: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    closed: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    failed: list[Problem] = field(default_factory=list)  # valid rows the database refused
+
+    def detail(self) -> str:
+        """The counts, for the run's audit entry."""
+        return (
+            f"read={self.read} written={self.written} skipped={self.skipped} "
+            f"duplicates={self.duplicates} warnings={len(self.warnings)} closed={self.closed}"
+        )
+
+
+def check_may_import(by: User) -> None:
+    """Refuse, and audit the refusal, unless the account is an active operator or supervisor
+    of an active organisation: imported cases are opened by them, in their organisation."""
+    if by.active and by.role in IMPORT_ROLES and by.organisation.active:
+        return
+    audit.record("denied", user=by, object_type="register", detail="import")
+    db.session.commit()
+    raise ImportRefused(
+        _l(
+            "Only an active operator or supervisor account can import cases; %(email)s cannot.",
+            email=by.email,
+        )
+    )
+
+
+def row_key(intake: ImportedIntake, organisation_id: int) -> uuid.UUID:
+    """The row's intake key: a keyed hash of the organisation and the old id (or the whole row),
+    so importing the same register again finds the calls it made the first time."""
+    digest = keyring().keyed_hash(
+        f"{organisation_id}|{intake.key_basis}", purpose="register-import"
+    )
+    return uuid.UUID(digest[:32])
+
+
+def import_rows(
+    rows: Iterable[tuple[int, dict]],
+    *,
+    by: User,
+    dry_run: bool = False,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+    file_digest: str | None = None,
+) -> Report:
+    """Check every row; unless a dry run, save the valid, new ones in batches (one commit each)
+    and write one "import" audit entry for the run. A dry run writes nothing at all."""
+    run = _Run(by=by, dry_run=dry_run, batch_size=batch_size)
+    try:
+        for number, row in rows:
+            run.take(number, row)
+            if progress:
+                progress(1)
+        run.save_pending()
+    except BaseException:
+        if not dry_run:  # the batches committed so far stay, and the run says so
+            db.session.rollback()
+            with contextlib.suppress(SQLAlchemyError):
+                run.audit(file_digest, interrupted=True)
+        raise
+    if not dry_run:
+        run.audit(file_digest)
+    return run.report
+
+
+@dataclass
+class _Run:
+    by: User
+    dry_run: bool
+    batch_size: int
+    report: Report = field(default_factory=Report)
+    pending: list[ImportedIntake] = field(default_factory=list)
+    first_row: dict[uuid.UUID, int] = field(default_factory=dict)
+    headings_seen: set[str] = field(default_factory=set)
+
+    def take(self, number: int, row: dict) -> None:
+        report = self.report
+        report.read += 1
+        for heading in unknown_columns(h for h in row if h not in self.headings_seen):
+            report.warnings.append(Problem(0, _unknown_column(heading)))
+        self.headings_seen.update(row)
+        intake, errors, notes = validate_row(row)
+        if intake is None:  # its warnings would only distract: the row is not imported
+            report.errors += [Problem(number, m) for m in errors]
+            report.skipped += 1
+            return
+        report.warnings += [Problem(number, m) for m in notes]
+        intake.row = number
+        intake.intake_key = row_key(intake, self.by.organisation_id)
+        earlier = self.first_row.setdefault(intake.intake_key, number)
+        if earlier != number:
+            report.duplicates += 1
+            report.warnings.append(Problem(number, _same_as(intake, earlier)))
+            return
+        self.pending.append(intake)
+        if len(self.pending) >= self.batch_size:
+            self.save_pending()
+
+    def save_pending(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        stored = set(
+            db.session.execute(
+                select(Call.intake_key).where(Call.intake_key.in_([i.intake_key for i in batch]))
+            ).scalars()
+        )
+        new = [i for i in batch if i.intake_key not in stored]
+        self.report.duplicates += len(batch) - len(new)
+        if self.dry_run:
+            self.report.written += len(new)
+            self.report.closed += sum(1 for i in new if i.status == "closed")
+        elif new:
+            self._write(new)
+
+    def _write(self, batch: list[ImportedIntake]) -> None:
+        """Save a batch in one transaction; if the database refuses it, save its rows one by
+        one so a single bad row costs only itself."""
+        try:
+            outcomes = [save_row(i, by=self.by) for i in batch]
+            db.session.commit()
+        except (SQLAlchemyError, IntakeError, CaseError) as exc:
+            db.session.rollback()
+            if len(batch) > 1:
+                for intake in batch:
+                    self._write([intake])
+                return
+            if isinstance(exc, IntegrityError) and _stored(batch[0].intake_key):
+                self.report.duplicates += 1  # another run saved it meanwhile
+            else:
+                self.report.skipped += 1
+                self.report.failed.append(Problem(batch[0].row, _refused(exc)))
+            return
+        self.report.written += outcomes.count("created") + outcomes.count("closed")
+        self.report.closed += outcomes.count("closed")
+        self.report.duplicates += outcomes.count("duplicate")
+
+    def audit(self, file_digest: str | None, *, interrupted: bool = False) -> None:
+        detail = self.report.detail()
+        detail += f" file={file_digest[:16]}" if file_digest else ""
+        detail += " interrupted" if interrupted else ""
+        audit.record("import", user=self.by, object_type="register", detail=detail)
+        db.session.commit()
+
+
+def _stored(key: uuid.UUID) -> bool:
+    return db.session.execute(select(Call.id).where(Call.intake_key == key)).first() is not None
+
+
+def save_row(intake: ImportedIntake, *, by: User) -> str:
+    """Save one valid row in the caller's transaction: "created", "closed" or "duplicate"."""
+    saved = save_intake(data=intake, by=by, commit=False)
+    if not saved.created:
+        return "duplicate"
+    case = saved.case
+    if case is None:
+        return "created"
+    case.opened_at = saved.call.started_at  # opened when the register says, not today
+    if intake.status != "open":
+        _set_status(case, intake, by)
+    return "closed" if intake.status == "closed" else "created"
+
+
+def _set_status(case, intake: ImportedIntake, by: User) -> None:
+    """The status the register shows, written as what it is: an import, not a decision taken
+    here (see docs/import.md); a closed case's tasks are done with it."""
+    old, now = case.status, utcnow()
+    case.status = intake.status
+    if intake.status == "closed":
+        closed_on = intake.closed_on or case.opened_at.astimezone(LOCAL).date()
+        case.closed_at = local_midnight(closed_on)
+        for task in case.tasks:
+            if task.done_at is None:
+                task.done_at, task.done_by_id = now, by.id
+    reason = _l(
+        "Imported from the old register, where the case was: %(status)s.",
+        status=CASE_STATUS_LABELS[intake.status],
+    )
+    record_event(case, by=by, kind="status", old=old, new=intake.status, reason=str(reason))
+    audit_case("status", case, by, detail=f"{old}>{intake.status} import")
+
+
+def _unknown_column(heading: str):
+    return _l(
+        "The column '%(column)s' is not one we know; its values were not imported "
+        "(see docs/import.md for the column names).",
+        column=heading,
+    )
+
+
+def _same_as(intake: ImportedIntake, earlier: int):
+    if intake.external_id:
+        return _l("same old id as row %(row)d: it is imported once.", row=earlier)
+    return _l("the same as row %(row)d in every column: it is imported once.", row=earlier)
+
+
+def _refused(exc: Exception):
+    if isinstance(exc, IntakeError | CaseError):
+        return _l("this row could not be saved: %(why)s", why=exc.args[0] if exc.args else "")
+    return _l(
+        "the database refused this row (%(kind)s); nothing of it was saved.",
+        kind=type(exc).__name__,
+    )
+
+
+def digest_of(path: str | Path) -> str:
+    """SHA-256 of the file, to tie the audit entry to the file without naming it."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,130 @@
+"""Acting from the work queues: mark a task done, assign a case; and how lists show times."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import audit
+from app.auth.access import HOME_ENDPOINTS, roles_required
+from app.auth.models import User
+from app.cases import bp
+from app.cases.casework import complete_task
+from app.cases.models import Case, Task
+from app.cases.queries import case_scope
+from app.cases.services import CaseError, assign_case
+from app.classifications import ALL_LISTS
+from app.clock import utcnow
+from app.extensions import db
+
+CASE_ROLES = ("operator", "case_manager", "supervisor")
+
+
+def _deny(object_type: str, object_id: uuid.UUID, owner: tuple | None):
+    """Record a refused attempt at a task or case (under its organisation, if it exists); 404."""
+    case_id, organisation_id = owner if owner is not None else (None, None)
+    audit.record(
+        "denied",
+        user=current_user,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        organisation_id=organisation_id,
+    )
+    db.session.commit()
+    abort(404)
+
+
+def _back() -> str:
+    """Back to the page the form was on: the user's home page."""
+    return url_for(HOME_ENDPOINTS[current_user.role])
+
+
+@bp.route("/tasks/<uuid:task_id>/done", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def task_done(task_id: uuid.UUID):
+    """Mark a task done, by someone who may see its case; anyone else gets 404, audited."""
+    stmt = case_scope(current_user)(
+        select(Task).join(Case, Case.id == Task.case_id).where(Task.id == task_id)
+    )
+    task = db.session.execute(stmt).scalar_one_or_none()
+    if task is None:
+        owner = db.session.execute(
+            select(Task.case_id, Task.organisation_id).where(Task.id == task_id)
+        ).one_or_none()
+        _deny("task", task_id, tuple(owner) if owner else None)
+    complete_task(task=task, by=current_user)
+    flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
+    return redirect(_back())
+
+
+@bp.route("/<uuid:case_id>/assign", methods=["POST"])
+@roles_required("supervisor")
+def assign(case_id: uuid.UUID):
+    """Give a case of the organisation to one of its case managers (or hand it to another)."""
+    case = db.session.execute(
+        case_scope(current_user)(select(Case).where(Case.id == case_id))
+    ).scalar_one_or_none()
+    if case is None:
+        owner = db.session.execute(
+            select(Case.id, Case.organisation_id).where(Case.id == case_id)
+        ).one_or_none()
+        _deny("case", case_id, tuple(owner) if owner else None)
+    to = db.session.get(User, request.form.get("assignee", type=int) or 0)
+    if to is None:
+        flash(_("Choose an active case manager of this organisation."), "error")
+        return redirect(_back())
+    try:
+        assign_case(case=case, to=to, by=current_user)
+    except CaseError as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(_back())
+    flash(
+        _("Case %(number)s is now assigned to %(name)s.", number=case.number, name=to.full_name),
+        "success",
+    )
+    return redirect(_back())
+
+
+@bp.app_template_filter("due_in")
+def due_in(due_at: datetime | None, now: datetime | None = None) -> str:
+    """How far a due time is: "in 3 h", "2 h overdue", "in 4 days", "due now"."""
+    if due_at is None:
+        return ""
+    seconds = (due_at - (now or utcnow())).total_seconds()
+    minutes = int(abs(seconds) // 60)
+    if minutes < 1:
+        return _("due now")
+    late = seconds < 0
+    if minutes < 60:
+        return _("%(n)d min overdue", n=minutes) if late else _("in %(n)d min", n=minutes)
+    hours = minutes // 60
+    if hours < 48:
+        return _("%(n)d h overdue", n=hours) if late else _("in %(n)d h", n=hours)
+    days = hours // 24
+    return _("%(n)d days overdue", n=days) if late else _("in %(n)d days", n=days)
+
+
+@bp.app_template_filter("call_length")
+def call_length(started_at: datetime | None, ended_at: datetime | None) -> str:
+    """A call's length as m:ss (h:mm:ss past an hour); empty while the end is not recorded."""
+    if started_at is None or ended_at is None or ended_at < started_at:
+        return ""
+    total = int((ended_at - started_at).total_seconds())
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+@bp.app_template_filter("code_label")
+def code_label(code: str | None, list_name: str) -> str:
+    """The label of a stored code in the user's language (app.classifications lists)."""
+    if not code:
+        return ""
+    return str(ALL_LISTS[list_name].get(code, code))

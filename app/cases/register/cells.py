@@ -1,0 +1,209 @@
+"""The cells of one row, read into values; each problem is named in plain words with its column
+and value, as a lazy string shown in the importing person's language."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, time
+
+from flask_babel import lazy_gettext as _l
+
+from app.cases.register.columns import COLUMNS, column_of
+from app.cases.register.values import (
+    cell_text,
+    is_nothing,
+    read_age,
+    read_clock,
+    read_date,
+    split_list,
+)
+from app.cases.register.vocabularies import FORM_WORDS, VOCABULARIES, Vocabulary
+from app.places.names import words
+
+TEXT_LIMIT = 20_000
+MAX_AGE = 120
+
+
+class Choices:
+    """ "A, B, C or D": the labels of a list, in the language in force when shown."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.labels = list(vocabulary.labels.values())
+
+    def __str__(self) -> str:
+        shown = [str(label) for label in self.labels]
+        return str(_l("%(items)s or %(last)s", items=", ".join(shown[:-1]), last=shown[-1]))
+
+
+class Cells:
+    """The row's cells by column name, read into values; the problems found on the way."""
+
+    def __init__(self, row: dict):
+        self.cells: dict[str, tuple[str, object]] = {}
+        self.texts: dict[str, str] = {}
+        for heading, value in row.items():
+            name = column_of(heading)
+            if name and name not in self.cells:
+                text = cell_text(value)
+                if text:
+                    self.cells[name], self.texts[name] = (heading, value), text
+        self.errors: list = []
+        self.warnings: list = []
+
+    def has(self, *names: str) -> bool:
+        """Whether any of these columns holds something."""
+        return any(name in self.cells for name in names)
+
+    def heading(self, name: str) -> str:
+        """The column as the file names it, else by both its standard names."""
+        return self.cells[name][0] if name in self.cells else f"{name} / {COLUMNS[name][0]}"
+
+    def raw(self, name: str):
+        """The cell as read, or None."""
+        return self.cells[name][1] if name in self.cells else None
+
+    def show(self, name: str) -> str:
+        """The cell as text, cut short for a message."""
+        text = self.texts.get(name, "")
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    def problem(self, message) -> None:
+        """An error: the row is not imported."""
+        self.errors.append(message)
+
+    def note(self, message) -> None:
+        """A warning: the row is imported, and this says what was done."""
+        self.warnings.append(message)
+
+    def text(self, name: str) -> str | None:
+        """Free text (sealed when stored)."""
+        if name not in self.cells:
+            return None
+        text = self.texts[name]
+        if len(text) > TEXT_LIMIT:
+            self.problem(
+                _l(
+                    "column '%(column)s' holds more than %(n)d characters; shorten it.",
+                    column=self.heading(name),
+                    n=TEXT_LIMIT,
+                )
+            )
+            return None
+        return text
+
+    def phone(self, name: str) -> str | None:
+        """A phone number as written; "không có", "-" and the like mean none."""
+        if name not in self.cells or is_nothing(self.texts[name]):
+            return None
+        text = self.text(name) or ""
+        if sum(ch.isdigit() for ch in text) < 3 or any(ch.isalpha() for ch in text):
+            self.problem(
+                _l(
+                    "column '%(column)s': '%(value)s' is not a phone number.",
+                    column=self.heading(name),
+                    value=self.show(name),
+                )
+            )
+            return None
+        return text
+
+    def code(self, name: str) -> str | None:
+        """The code a cell names (by code, label or common word), or None with an error."""
+        if name not in self.cells:
+            return None
+        vocabulary = VOCABULARIES[name]
+        found = vocabulary.match(self.texts[name])
+        if found is None:
+            self._unknown(name, self.show(name), vocabulary)
+        return found
+
+    def codes(self, name: str) -> list[str]:
+        """The codes of a list cell ("a; b", "đánh đập, chửi bới"), each checked."""
+        vocabulary, found = VOCABULARIES[name], []
+        for item in split_list(self.raw(name)) if name in self.cells else []:
+            code = vocabulary.match(item)
+            if code is None and name == "acts" and words(item, accents=False) in FORM_WORDS:
+                self.problem(
+                    _l(
+                        "column '%(column)s': '%(value)s' is a form of violence, not an act; "
+                        "name the acts (see docs/import.md).",
+                        column=self.heading(name),
+                        value=item,
+                    )
+                )
+            elif code is None:
+                self._unknown(name, item, vocabulary)
+            elif code not in found:
+                found.append(code)
+        return found
+
+    def _unknown(self, name: str, value: str, vocabulary: Vocabulary) -> None:
+        hint = (
+            _l("use %(choices)s", choices=Choices(vocabulary))
+            if vocabulary.suggest
+            else _l("see the list in docs/import.md")
+        )
+        self.problem(
+            _l(
+                "column '%(column)s': '%(value)s' is not %(what)s we know; %(hint)s",
+                column=self.heading(name),
+                value=value,
+                what=vocabulary.what,
+                hint=hint,
+            )
+        )
+
+    def day(self, name: str) -> tuple[date, time | None] | None:
+        """A date (and a time if given); None with an error when it is not one."""
+        if name not in self.cells or is_nothing(self.texts[name]):
+            return None
+        found = read_date(self.raw(name))
+        if found is None:
+            self.problem(
+                _l(
+                    "column '%(column)s': '%(value)s' is not a date; "
+                    "write it as dd/mm/yyyy, such as 15/03/2024.",
+                    column=self.heading(name),
+                    value=self.show(name),
+                )
+            )
+        return found
+
+    def clock(self, name: str) -> time | None:
+        """A time of day, or None with an error when it is not one."""
+        if name not in self.cells:
+            return None
+        found = read_clock(self.raw(name))
+        if found is None:
+            self.problem(
+                _l(
+                    "column '%(column)s': '%(value)s' is not a time of day; write it as 14:30.",
+                    column=self.heading(name),
+                    value=self.show(name),
+                )
+            )
+        return found
+
+    def age(self, name: str) -> int | None:
+        """Whole years, 0 to 120."""
+        if name not in self.cells or is_nothing(self.texts[name]):
+            return None
+        years = read_age(self.raw(name))
+        if years is None or years > MAX_AGE:
+            self.problem(
+                _l(
+                    "column '%(column)s': '%(value)s' is not an age in years; "
+                    "write a whole number such as 35.",
+                    column=self.heading(name),
+                    value=self.show(name),
+                )
+            )
+            return None
+        return years
+
+    def key_basis(self, external_id: str | None) -> str:
+        """What makes the row itself: its old id, else every cell (see importer.row_key)."""
+        if external_id:
+            return "id|" + " ".join(external_id.split()).casefold()
+        cells = {name: cell_text(value) for name, (_, value) in sorted(self.cells.items())}
+        return "row|" + json.dumps(cells, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,132 @@
+"""Reading a register file (XLSX, CSV or JSON lines) into rows of {heading: value}, numbered as
+the file shows them, so every message points at the row a person sees in Excel."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from app.cases.register.columns import column_of
+
+HEADER_SEARCH_ROWS = 10  # a register may have a title above its headings
+
+
+class RegisterError(Exception):
+    """The file cannot be read as a register at all; the message says why."""
+
+
+def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """(row number as the file shows it, {heading: value}) for every row that holds something."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _table(_xlsx_cells(path))
+    if suffix in (".csv", ".tsv", ".txt"):
+        return _table(_csv_cells(path))
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return _json_lines(path)
+    if suffix == ".xls":
+        raise RegisterError(
+            _l("Old .xls files cannot be read: open the file and save it as .xlsx (Excel).")
+        )
+    raise RegisterError(_l("Give a .xlsx, .csv or .jsonl (JSON lines) file."))
+
+
+def _xlsx_cells(path: Path) -> Iterator[tuple]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # unsupported Excel extensions
+            book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise RegisterError(_l("The file cannot be opened as an Excel workbook.")) from exc
+    try:
+        yield from book.worksheets[0].iter_rows(values_only=True)
+    finally:
+        book.close()
+
+
+def _csv_cells(path: Path) -> Iterator[list]:
+    with path.open("rb") as raw:
+        head = raw.read(1 << 20)
+    encoding = "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError:
+        encoding = "cp1258"  # Excel's "CSV" on Vietnamese Windows
+    first_line = head.decode(encoding, errors="ignore").split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)  # the headings show the separator
+    with path.open(encoding=encoding, newline="") as handle:
+        try:
+            yield from csv.reader(handle, delimiter=delimiter)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RegisterError(_l("The CSV file cannot be read: save it as CSV UTF-8.")) from exc
+
+
+def _table(rows: Iterable) -> Iterator[tuple[int, dict]]:
+    """Find the heading row (the first with two known headings), then yield the rows below."""
+    headings: list[str] | None = None
+    for number, cells in enumerate(rows, start=1):
+        texts = ["" if v is None else " ".join(str(v).split()) for v in cells]
+        if headings is None:
+            if sum(1 for t in texts if t and column_of(t)) >= 2:
+                headings = texts
+                _refuse_repeated(headings)
+            elif number >= HEADER_SEARCH_ROWS:
+                break
+            continue
+        row = {h: v for h, v in zip(headings, cells, strict=False) if h and v not in (None, "")}
+        if any(isinstance(v, str) and v.strip() or not isinstance(v, str) for v in row.values()):
+            yield number, row
+    if headings is None:
+        raise RegisterError(
+            _l(
+                "No row of headings was found in the first %(n)d rows: the file needs a row "
+                "with column names such as 'ngày tiếp nhận' and 'giới tính' (see docs/import.md).",
+                n=HEADER_SEARCH_ROWS,
+            )
+        )
+
+
+def _refuse_repeated(headings: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for heading in headings:
+        name = column_of(heading) if heading else None
+        if name and name in seen:
+            raise RegisterError(
+                _l(
+                    "The columns '%(first)s' and '%(second)s' hold the same thing; keep one.",
+                    first=seen[name],
+                    second=heading,
+                )
+            )
+        if name:
+            seen[name] = heading
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError:
+                row = None
+            if not isinstance(row, dict):
+                raise RegisterError(_l("Line %(n)d is not a JSON object.", n=number))
+            _refuse_repeated([str(k) for k in row])
+            yield number, {str(k): v for k, v in row.items() if v not in (None, "", [])}
+
+
+def unknown_columns(headings: Iterable[str]) -> list[str]:
+    """Headings that name no column of the format (their values are not imported)."""
+    return [h for h in headings if not column_of(h)]

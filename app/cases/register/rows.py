@@ -1,0 +1,300 @@
+"""One row of an old register, checked and turned into an intake: errors keep the row out,
+warnings say what was done with something that did not fit (see docs/import.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from app.calls.intake import Intake, Survivor
+from app.cases import risk
+from app.cases.casework import IncidentData, PerpetratorData
+from app.cases.register.cells import MAX_AGE, Cells
+from app.cases.register.values import read_age
+from app.classifications import RISK_LEVELS
+from app.clock import utcnow
+from app.places import queries as places
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
+# Columns only a case has: a row filling any of them opens one, whatever its reason.
+CASE_COLUMNS = (
+    "acts", "incident_date", "place_type", "gbv_type", "gbv_context", "description",
+    "perpetrator_relationship", "perpetrator_sex", "perpetrator_age", "perpetrator_name",
+    "alcohol_or_drugs", "weapon_access", "earlier_violence", "risk", "risk_factors",
+    "services", "counselling", "status", "closed_on", "safe_contact",
+)  # fmt: skip
+SURVIVOR_COLUMNS = (
+    "sex", "age", "age_band", "birth_date", "ethnicity", "disability", "province", "commune",
+    "address",
+)  # fmt: skip
+INCIDENT_COLUMNS = CASE_COLUMNS[:6]
+PERPETRATOR_COLUMNS = CASE_COLUMNS[6:13]
+PERPETRATOR_BANDS = ((11, "0_11"), (17, "12_17"), (25, "18_25"), (40, "26_40"), (60, "41_60"))
+
+
+@dataclass
+class ImportedIntake(Intake):
+    """An intake read from a register row, with what the intake form has no field for."""
+
+    row: int = 0
+    external_id: str | None = None
+    status: str = "open"
+    closed_on: date | None = None
+    key_basis: str = field(default="", repr=False)
+
+
+def local_midnight(day: date, at: time | None = None) -> datetime:
+    """A day (and time of day) in Vietnam, as the UTC instant it was."""
+    return datetime.combine(day, at or time(0), tzinfo=LOCAL).astimezone(ZoneInfo("UTC"))
+
+
+def perpetrator_band(age: int) -> str:
+    """The GBVIMS perpetrator age band of an age in years."""
+    return next((band for limit, band in PERPETRATOR_BANDS if age <= limit), "61_plus")
+
+
+def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
+    """Check one row: (the intake, or None when an error keeps it out; errors; warnings)."""
+    cells = Cells(row)
+    today = utcnow().astimezone(LOCAL).date()
+    when = cells.day("date")
+    if when is None and not cells.has("date"):
+        cells.problem(
+            _l(
+                "column '%(column)s' is empty: every call needs its date.",
+                column=cells.heading("date"),
+            )
+        )
+    elif when and not EARLIEST <= when[0] <= today:
+        cells.problem(
+            _l(
+                "column '%(column)s': %(value)s is in the future or before 1990.",
+                column=cells.heading("date"),
+                value=cells.show("date"),
+            )
+        )
+    day = when[0] if when else today
+    intake = ImportedIntake(
+        reason=cells.code("reason") or "violence_report",
+        channel=cells.code("channel") or "phone",
+        caller_type=cells.code("caller_type") or "survivor",
+        started_at=local_midnight(day, cells.clock("time") or (when[1] if when else None)),
+        caller_name=cells.text("caller_name"),
+        caller_phone=cells.phone("caller_phone"),
+        external_id=cells.text("external_id"),
+    )
+    intake.open_case = intake.reason == "violence_report" or cells.has(*CASE_COLUMNS)
+    if intake.open_case:
+        _case(cells, intake, day, today)
+    else:
+        _call_only(cells, intake)
+    intake.key_basis = cells.key_basis(intake.external_id)
+    return (None if cells.errors else intake), cells.errors, cells.warnings
+
+
+def _call_only(cells: Cells, intake: ImportedIntake) -> None:
+    """A call that opens no case: who called and what was said; survivor details are not kept."""
+    intake.caller_name = intake.caller_name or cells.text("survivor_name")
+    intake.caller_phone = intake.caller_phone or cells.phone("phone")
+    intake.narrative = _with_old_id(intake.external_id, cells.text("summary"))
+    dropped = [cells.heading(name) for name in SURVIVOR_COLUMNS if cells.has(name)]
+    if dropped:
+        cells.note(
+            _l(
+                "the reason for this call opens no case, so the columns %(columns)s "
+                "were not imported.",
+                columns=", ".join(f"'{h}'" for h in dropped),
+            )
+        )
+
+
+def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
+    """The survivor, what happened, who did it, the risk and where the case stands."""
+    birth = cells.day("birth_date")
+    if birth and not day.replace(year=day.year - MAX_AGE, day=min(day.day, 28)) <= birth[0] <= day:
+        cells.problem(
+            _l(
+                "column '%(column)s': %(value)s is after the date of the call, "
+                "or more than 120 years before it.",
+                column=cells.heading("birth_date"),
+                value=cells.show("birth_date"),
+            )
+        )
+    province, commune, leftovers = _places(cells)
+    phone = cells.phone("phone")
+    intake.survivor = Survivor(
+        name=cells.text("survivor_name"),
+        sex=cells.code("sex") or "unknown",
+        birth_date=birth[0] if birth else None,
+        age=cells.age("age"),
+        age_band=cells.code("age_band") or "unknown",
+        disability=cells.code("disability"),
+        ethnicity=cells.code("ethnicity"),
+        phone=phone,
+        address=", ".join(t for t in (cells.text("address"), *leftovers) if t) or None,
+        province_code=province,
+        commune_code=commune,
+        safe_contact=cells.text("safe_contact"),
+    )
+    if intake.caller_type in ("survivor", "child_self"):
+        intake.caller_phone = intake.caller_phone or phone  # a later call finds the case
+    intake.summary = _with_old_id(intake.external_id, cells.text("summary"))
+    intake.services_wanted = cells.codes("services")
+    intake.counselling = cells.text("counselling")
+    if cells.has(*INCIDENT_COLUMNS):
+        intake.incident = _incident(cells, day)
+    if cells.has(*PERPETRATOR_COLUMNS):
+        intake.perpetrator = _perpetrator(cells)
+    _risk(cells, intake)
+    _status(cells, intake, day, today)
+
+
+def _with_old_id(external_id: str | None, text: str | None) -> str | None:
+    """The old register's id kept (sealed) at the head of the summary or narrative."""
+    if not external_id:
+        return text
+    preface = str(_l("Old register id: %(id)s", id=external_id))
+    return f"{preface}\n{text}" if text else preface
+
+
+def _incident(cells: Cells, day: date) -> IncidentData:
+    occurred = cells.day("incident_date")
+    if occurred and occurred[0] > day:
+        cells.problem(
+            _l(
+                "column '%(column)s': %(value)s is after the date of the call.",
+                column=cells.heading("incident_date"),
+                value=cells.show("incident_date"),
+            )
+        )
+    return IncidentData(
+        occurred_on=occurred[0] if occurred else None,
+        place_type=cells.code("place_type") or "unknown",
+        acts=cells.codes("acts"),
+        gbv_type=cells.code("gbv_type"),
+        gbv_context=cells.code("gbv_context"),
+        description=cells.text("description"),
+    )
+
+
+def _perpetrator(cells: Cells) -> PerpetratorData:
+    age = read_age(cells.raw("perpetrator_age")) if cells.has("perpetrator_age") else None
+    band = perpetrator_band(age) if age is not None else cells.code("perpetrator_age")
+    return PerpetratorData(
+        relationship=cells.code("perpetrator_relationship") or "unknown",
+        sex=cells.code("perpetrator_sex") or "unknown",
+        age_band=band or "unknown",
+        alcohol_or_drugs=cells.code("alcohol_or_drugs") or "unknown",
+        weapon_access=cells.code("weapon_access") or "unknown",
+        earlier_violence=cells.code("earlier_violence") or "unknown",
+        name=cells.text("perpetrator_name"),
+    )
+
+
+def _risk(cells: Cells, intake: ImportedIntake) -> None:
+    """The register's level stands as a raised level with its reason; checklist answers given
+    are scored as always, and no level is lowered below their score."""
+    level, answers = cells.code("risk"), cells.codes("risk_factors")
+    if not (level or answers):
+        return
+    computed = risk.score(answers).level
+    final = risk.final_level(computed, level)
+    intake.risk_answers = answers
+    if level and final != level:
+        cells.note(
+            _l(
+                "column '%(column)s': the register says %(given)s, but its risk signs score "
+                "%(computed)s, which is kept (a level is never lowered).",
+                column=cells.heading("risk"),
+                given=cells.show("risk"),
+                computed=RISK_LEVELS[final],
+            )
+        )
+    if final != computed:
+        intake.risk_raised_to = final
+        intake.risk_reason = str(_l("Risk level as recorded in the old register."))
+
+
+def _status(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
+    status = cells.code("status")
+    closed = cells.day("closed_on")
+    if closed and not day <= closed[0] <= today:
+        cells.problem(
+            _l(
+                "column '%(column)s': %(value)s is before the date of the call or in the future.",
+                column=cells.heading("closed_on"),
+                value=cells.show("closed_on"),
+            )
+        )
+    if closed and status not in (None, "closed"):
+        cells.problem(
+            _l(
+                "column '%(column)s': a closing date is given, "
+                "but the status says the case is not closed.",
+                column=cells.heading("closed_on"),
+            )
+        )
+    intake.status = status or ("closed" if closed else "open")
+    intake.closed_on = closed[0] if closed else None
+    if intake.status == "closed" and not closed:
+        cells.note(_l("the case is closed but has no closing date: the date of the call is used."))
+
+
+def _places(cells: Cells) -> tuple[str | None, str | None, list[str]]:
+    """Province and commune codes from names or codes; what cannot be matched goes into the
+    sealed address (district and commune names changed on 1 July 2025)."""
+    leftovers: list[str] = []
+    province_text, commune_text = cells.text("province"), cells.text("commune")
+    province = _province_code(province_text) if province_text else None
+    commune = _commune_code(commune_text, province) if commune_text else None
+    if commune_text and commune is None:
+        leftovers.append(commune_text)
+        where = places.place_name(province) if province else None
+        cells.note(
+            _l(
+                "column '%(column)s': '%(value)s' is not a commune or ward of %(province)s "
+                "since 1 July 2025; the province is kept and the text was put in the address.",
+                column=cells.heading("commune"),
+                value=commune_text,
+                province=where,
+            )
+            if where
+            else _l(
+                "column '%(column)s': '%(value)s' cannot be matched without a province; "
+                "it was put in the address.",
+                column=cells.heading("commune"),
+                value=commune_text,
+            )
+        )
+    if province_text and province is None:
+        leftovers.append(province_text)
+        cells.note(
+            _l(
+                "column '%(column)s': '%(value)s' is not a province or city we know; "
+                "it was put in the address.",
+                column=cells.heading("province"),
+                value=province_text,
+            )
+        )
+    if commune and province is None:
+        province = places.directory().parents.get(commune)
+    return province, commune, leftovers
+
+
+def _province_code(text: str) -> str | None:
+    if text.isdigit():
+        code = f"{int(text):02d}"
+        return code if places.is_province(code) else None
+    return places.find_place(text)
+
+
+def _commune_code(text: str, province: str | None) -> str | None:
+    if text.isdigit():
+        code = f"{int(text):05d}"
+        parent = places.directory().parents.get(code)
+        return code if parent and province in (None, parent) else None
+    return places.find_place(text, province) if province else None

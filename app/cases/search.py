@@ -1,0 +1,265 @@
+"""Finding cases: by number, codes and dates (GET), or by phone number through the blind index
+(POST, so the number never reaches an address bar, a history or a server log). Always within
+what the user may see; lists show codes and dates only. Free text is not searchable: see
+docs/search.md."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import Row, false, func, select
+from sqlalchemy.orm import contains_eager
+from wtforms import SelectChoice
+
+from app import audit
+from app.auth.access import roles_required
+from app.auth.models import User
+from app.calls.models import Call
+from app.cases import bp
+from app.cases.models import ACTIVE_STATUSES, Case
+from app.cases.queries import LOCAL, case_rows, case_scope
+from app.cases.search_form import PhoneSearchForm, SearchForm, parse_day
+from app.clock import utcnow
+from app.crypto import blind
+from app.extensions import db
+from app.places.models import Place
+
+CASE_ROLES = ("operator", "case_manager", "supervisor")
+PAGE_SIZE = 50
+CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
+
+
+@dataclass
+class CaseFilters:
+    """What a search narrows by; empty values do not narrow. `case_ids` are phone matches."""
+
+    number: str = ""
+    status: str = ""  # a status code, or "active" for any active one
+    assignee: str = ""  # a user id, or "none" for no one yet
+    opened_from: date | None = None
+    opened_to: date | None = None
+    province: str = ""
+    commune: str = ""
+    risk: str = ""
+    child: str = ""  # "yes" or "no"
+    case_ids: set[uuid.UUID] | None = None
+
+
+@dataclass
+class Page:
+    """One page of a search's results."""
+
+    rows: list[Row]
+    total: int
+    number: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_prev(self) -> bool:
+        """Whether there is a page before this one."""
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        """Whether there is a page after this one."""
+        return self.number < self.pages
+
+
+def normalise_case_number(text: str | None) -> str:
+    """A case number as stored, from any casing and spacing: "hn 2026 123", "HN-2026-000123" and
+    "HN2026000123" all give "HN-2026-000123"."""
+    parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
+    if len(parts) == 1 and (whole := CASE_NUMBER.match(parts[0])):
+        parts = [whole["org"], whole["year"], whole["seq"]]
+    if len(parts) == 3 and parts[2].isdigit():
+        parts[2] = parts[2].zfill(6)
+    return "-".join(parts)
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a day in Vietnam, in UTC."""
+    return datetime.combine(day, time(), LOCAL).astimezone(UTC)
+
+
+def search_conditions(f: CaseFilters) -> list:
+    """The WHERE conditions of a search (the user's scope is added apart)."""
+    found = []
+    if f.number:
+        found.append(Case.number == normalise_case_number(f.number))
+    if f.status == "active":
+        found.append(Case.status.in_(ACTIVE_STATUSES))
+    elif f.status:
+        found.append(Case.status == f.status)
+    if f.assignee == "none":
+        found.append(Case.assigned_to_id.is_(None))
+    elif f.assignee:
+        found.append(Case.assigned_to_id == int(f.assignee) if f.assignee.isdigit() else false())
+    if f.opened_from:
+        found.append(Case.opened_at >= local_midnight(f.opened_from))
+    if f.opened_to:
+        found.append(Case.opened_at < local_midnight(f.opened_to + timedelta(days=1)))
+    for column, value in (
+        (Case.province_code, f.province),
+        (Case.commune_code, f.commune),
+        (Case.risk_level, f.risk),
+    ):
+        if value:
+            found.append(column == value)
+    if f.child in ("yes", "no"):
+        found.append(Case.is_child.is_(f.child == "yes"))
+    if f.case_ids is not None:
+        found.append(Case.id.in_(f.case_ids) if f.case_ids else false())
+    return found
+
+
+def search_cases(user: User, filters: CaseFilters, *, page: int, now: datetime) -> Page:
+    """One page of the cases the user may see that match, newest first (codes only)."""
+    scope, conditions = case_scope(user), search_conditions(filters)
+    total = db.session.execute(scope(select(func.count(Case.id)).where(*conditions))).scalar_one()
+    number = min(max(page, 1), max(1, -(-total // PAGE_SIZE)))
+    stmt = (
+        scope(case_rows(now).where(*conditions))
+        .order_by(Case.opened_at.desc(), Case.id)
+        .limit(PAGE_SIZE)
+        .offset((number - 1) * PAGE_SIZE)
+    )
+    return Page(list(db.session.execute(stmt).all()), total, number)
+
+
+def cases_with_phone(user: User, raw: str) -> set[uuid.UUID]:
+    """The cases the user may see whose survivor's number, or the number of a call on them, is
+    this one in any spelling: blind-index candidates narrowed to the user's scope first, then
+    each confirmed by opening its sealed number (so only a few values are ever decrypted)."""
+    found: set[uuid.UUID] = set()
+    scope = case_scope(user)
+    case_ids = blind.candidates(field="phone", raw=raw, owner_type="case")
+    if case_ids:
+        stmt = scope(select(Case).where(Case.id.in_(case_ids), Case.erased_at.is_(None)))
+        for case in db.session.execute(stmt).scalars():
+            if blind.same_value("phone", case.survivor_phone, raw):
+                found.add(case.id)
+    call_ids = blind.candidates(field="phone", raw=raw, owner_type="call")
+    if call_ids:
+        stmt = scope(
+            select(Call)
+            .join(Case, Case.id == Call.case_id)
+            .where(Call.id.in_(call_ids), Case.erased_at.is_(None))
+            .options(contains_eager(Call.case))
+        )
+        for call in db.session.execute(stmt).unique().scalars():
+            if call.case_id not in found and blind.same_value("phone", call.caller_phone, raw):
+                found.add(call.case_id)
+    return found
+
+
+def search_by_phone(*, by: User, phone: str) -> set[uuid.UUID]:
+    """Look a number up and audit the search, without the number: how many cases matched."""
+    found = cases_with_phone(by, phone)
+    audit.record("search", user=by, object_type="case", detail=f"phone matched={len(found)}")
+    db.session.commit()
+    return found
+
+
+def set_choices(form: SearchForm, user: User) -> None:
+    """Whom the user may search by assignee, the provinces, and the chosen province's communes.
+
+    A case manager sees only their own cases; others choose among the organisation's staff."""
+    assignees = [SelectChoice("", _("Anyone"))]
+    if user.role == "case_manager":
+        assignees.append(SelectChoice(str(user.id), user.full_name))
+    else:
+        staff = db.session.execute(
+            select(User.id, User.full_name)
+            .where(
+                User.organisation_id == user.organisation_id,
+                User.role.in_(("case_manager", "supervisor")),
+            )
+            .order_by(User.full_name)
+        ).all()
+        assignees.append(SelectChoice("none", _("No one yet")))
+        assignees += [SelectChoice(str(uid), name) for uid, name in staff]
+    form.assignee.choices = assignees
+    provinces = db.session.execute(
+        select(Place.code, Place.name).where(Place.province_code.is_(None)).order_by(Place.name)
+    ).all()
+    form.province.choices = [SelectChoice("", _("Any province"))] + [
+        SelectChoice(code, name) for code, name in provinces
+    ]
+    communes = []
+    if form.province.data:
+        communes = db.session.execute(
+            select(Place.code, Place.name)
+            .where(Place.province_code == form.province.data)
+            .order_by(Place.name)
+        ).all()
+    blank = _("Any commune") if form.province.data else _("Choose a province first")
+    form.commune.choices = [SelectChoice("", blank)] + [
+        SelectChoice(code, name) for code, name in communes
+    ]
+
+
+def filters_of(form: SearchForm) -> CaseFilters:
+    """The form's values as search filters (unknown codes match nothing, never everything)."""
+    return CaseFilters(
+        number=(form.number.data or "").strip(),
+        status=form.status.data or "",
+        assignee=form.assignee.data or "",
+        opened_from=parse_day(form.opened_from.data),
+        opened_to=parse_day(form.opened_to.data),
+        province=form.province.data or "",
+        commune=form.commune.data or "",
+        risk=form.risk.data or "",
+        child=form.child.data or "",
+    )
+
+
+@bp.route("/search")
+@roles_required(*CASE_ROLES)
+def search():
+    """Search the cases the user may see; a single exact case-number hit opens the case."""
+    form, now = SearchForm(request.args), utcnow()
+    set_choices(form, current_user)
+    results = None
+    if any(request.args.get(name) for name in form.data if name != "submit") and form.validate():
+        filters = filters_of(form)
+        page = request.args.get("page", 1, type=int)
+        results = search_cases(current_user, filters, page=page, now=now)
+        if filters.number and results.total == 1:
+            return redirect(url_for("cases.show", case_id=results.rows[0].id))
+    return _render(form, PhoneSearchForm(formdata=None), results, now=now)
+
+
+@bp.route("/search/phone", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def search_phone():
+    """Search by phone number, sent in the body so it never reaches an address; audited."""
+    form, phone_form, now = SearchForm(formdata=None), PhoneSearchForm(), utcnow()
+    set_choices(form, current_user)
+    results = None
+    if phone_form.validate_on_submit():
+        found = search_by_phone(by=current_user, phone=phone_form.phone.data)
+        page = request.form.get("page", 1, type=int)
+        results = search_cases(current_user, CaseFilters(case_ids=found), page=page, now=now)
+    return _render(form, phone_form, results, now=now, by_phone=True)
+
+
+def _render(form, phone_form, results, *, now, by_phone=False):
+    return render_template(
+        "cases/search.html",
+        form=form,
+        phone_form=phone_form,
+        results=results,
+        by_phone=by_phone,
+        now=now,
+    )

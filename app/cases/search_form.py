@@ -1,0 +1,99 @@
+"""The case search forms, shape only: codes and dates by GET, a phone number by POST."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, StringField, SubmitField, TelField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app.auth.labels import CASE_STATUS_LABELS
+from app.classifications import RISK_LEVELS
+
+DATE_FORMAT = "%d/%m/%Y"
+DATE_HINT = "dd/mm/yyyy"
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day typed as dd/mm/yyyy (d/m/yyyy too), or None."""
+    try:
+        return datetime.strptime((text or "").strip(), DATE_FORMAT).date()
+    except ValueError:
+        return None
+
+
+def a_day(form, field) -> None:
+    """Refuse text that is not a dd/mm/yyyy date."""
+    if field.data and field.data.strip() and parse_day(field.data) is None:
+        raise ValidationError(_l("Enter a date as dd/mm/yyyy, for example 25/11/2025."))
+
+
+def options(blank: str, labels: dict) -> list[SelectChoice]:
+    """A select's options: a blank "any" first, then the codes with their labels."""
+    return [SelectChoice("", blank)] + [SelectChoice(code, label) for code, label in labels.items()]
+
+
+class SearchForm(FlaskForm):
+    """Filters sent as query parameters; assignee and place choices are set by the view.
+
+    Unknown choices are ignored rather than refused (a stale link still searches)."""
+
+    class Meta:
+        csrf = False  # a GET form: a token would end up in the address bar
+
+    number = StringField(
+        _l("Case number"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"spellcheck": "false", "autocomplete": "off"},
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice("", _l("Any status")), SelectChoice("active", _l("Any active"))]
+        + [SelectChoice(code, label) for code, label in CASE_STATUS_LABELS.items()],
+        validate_choice=False,
+    )
+    assignee = SelectField(_l("Assigned to"), choices=[], validate_choice=False)
+    opened_from = StringField(
+        _l("Opened from"),
+        validators=[Optional(), a_day],
+        render_kw={"placeholder": DATE_HINT, "inputmode": "numeric", "autocomplete": "off"},
+    )
+    opened_to = StringField(
+        _l("Opened until"),
+        validators=[Optional(), a_day],
+        render_kw={"placeholder": DATE_HINT, "inputmode": "numeric", "autocomplete": "off"},
+    )
+    province = SelectField(_l("Province or city"), choices=[], validate_choice=False)
+    commune = SelectField(_l("Commune or ward"), choices=[], validate_choice=False)
+    risk = SelectField(
+        _l("Risk level"), choices=options(_l("Any risk level"), RISK_LEVELS), validate_choice=False
+    )
+    child = SelectField(
+        _l("Child or adult"),
+        choices=[
+            SelectChoice("", _l("Children and adults")),
+            SelectChoice("yes", _l("Child cases only")),
+            SelectChoice("no", _l("Adult cases only")),
+        ],
+        validate_choice=False,
+    )
+    submit = SubmitField(_l("Search"))
+
+    def validate_opened_to(self, field) -> None:
+        """The period must not end before it starts."""
+        start, end = parse_day(self.opened_from.data), parse_day(field.data)
+        if start and end and end < start:
+            raise ValidationError(_l("The end of the period is before its start."))
+
+
+class PhoneSearchForm(FlaskForm):
+    """A phone number, in any spelling; sent by POST so it never reaches an address or a log."""
+
+    phone = TelField(
+        _l("Phone number"),
+        validators=[DataRequired(_l("Enter a phone number.")), Length(max=40)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    submit_phone = SubmitField(_l("Search by phone"))
