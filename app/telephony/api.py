@@ -1,0 +1,119 @@
+"""The phone system's door: POST /api/v1/calls/incoming announces a call and gets a one-time link.
+
+Authenticated by a line's bearer token, not by a session, so it is exempt from CSRF. Answers are
+JSON, errors included; none ever repeats the caller's number, and nothing here logs it.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import csrf, db, limiter
+from app.main.views import ERROR_CODES, render_error
+from app.telephony import bp, pops, services
+from app.telephony.forms import PayloadError, read_announcement
+
+API_ENDPOINT = "telephony.incoming"
+MAX_BODY = 8 * 1024  # a few fields; anything bigger is not an announcement
+REALM = 'Bearer realm="diemtua"'
+
+
+def _bearer() -> str | None:
+    scheme, _sep, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def _line_key() -> str:
+    """Count requests per token (so per line), or per address when none is sent."""
+    token = _bearer()
+    return "line:" + services.hash_token(token)[:32] if token else get_remote_address()
+
+
+def _line_limit() -> str:
+    return current_app.config.get("SCREEN_POP_LIMIT", "120 per minute")
+
+
+def _address_limit() -> str:
+    return current_app.config.get("SCREEN_POP_ADDRESS_LIMIT", "600 per minute")
+
+
+def _error(status: int, code: str, message, **headers):
+    response = jsonify(error=code, message=str(message))
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+@bp.route("/api/v1/calls/incoming", methods=["POST"])
+@csrf.exempt
+@limiter.limit(_line_limit, key_func=_line_key, scope="screen-pop-line")
+@limiter.limit(_address_limit, scope="screen-pop-address")
+def incoming():
+    """Announce an incoming call on the token's line; answers 201 with the link for the agent."""
+    supplied = _bearer()
+    line = services.authenticate_line(supplied)
+    if line is None:
+        current_app.logger.warning("screen pop refused: %s bearer token",
+                                   "unknown" if supplied else "no")  # fmt: skip
+        challenge = REALM + (', error="invalid_token"' if supplied else "")
+        return _error(401, "unauthorized", _("A valid line token is required."),
+                      **{"WWW-Authenticate": challenge})  # fmt: skip
+    values = _body()
+    if values is None:
+        return _error(400, "bad_request", _("Send a JSON object or a form-encoded body."))
+    try:
+        announcement = read_announcement(values)
+    except PayloadError as exc:
+        return _error(422, exc.code, exc.message)
+    pop, token = pops.announce_call(
+        line=line, caller=announcement.caller, started_at=announcement.started_at
+    )
+    return jsonify(url=_pop_url(token), expires_at=pop.expires_at.isoformat()), 201
+
+
+def _body():
+    """The fields sent, from JSON or a form body (Asterisk's CURL()); None when unreadable."""
+    if (request.content_length or 0) > MAX_BODY:
+        abort(413)
+    request.max_content_length = MAX_BODY  # also caps a chunked body
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else None
+    return request.form
+
+
+def _pop_url(token: str) -> str:
+    """The link for the agent, on SCREEN_POP_BASE_URL when the phone system reaches the app by
+    another address than the agents do."""
+    base = current_app.config.get("SCREEN_POP_BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for("telephony.pop", token=token)
+    return url_for("telephony.pop", token=token, _external=True)
+
+
+API_ERROR_CODES = (400, 401, 403, 404, 405, 413, 429, 500)
+
+
+def api_errors(error: HTTPException):
+    """JSON errors for the API (rate limit, oversized body...); the usual pages elsewhere."""
+    if request.endpoint != API_ENDPOINT:
+        return render_error(error) if error.code in ERROR_CODES else error
+    code = error.code or 500
+    if code >= 500:
+        db.session.rollback()
+    if code == 429:
+        return _error(429, "rate_limited", _("Too many calls announced; try again in a minute."),
+                      **{"Retry-After": "60"})  # fmt: skip
+    if code == 413:
+        return _error(413, "too_large", _("Send a JSON object or a form-encoded body."))
+    return _error(code, f"http_{code}", _("The request could not be handled."))
+
+
+# Registered per code: the app's own handlers for these codes would otherwise come first.
+for _code in API_ERROR_CODES:
+    bp.register_error_handler(_code, api_errors)

@@ -1,0 +1,118 @@
+"""Shapes only: the admin's line form, and the body a phone system sends to announce a call."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from app.auth.forms import REQUIRED
+from app.clock import utcnow
+
+
+class LineForm(FlaskForm):
+    """A new phone line: its name as the admins and operators know it."""
+
+    name = StringField(
+        _l("Name of the line"),
+        validators=[DataRequired(REQUIRED), Length(max=80)],
+        render_kw={"autocomplete": "off"},
+    )
+    submit = SubmitField(_l("Create the line and its token"))
+
+
+# What PBXs send when the caller's number is withheld or unknown (Asterisk: "anonymous" or empty).
+WITHHELD = frozenset(
+    {"", "anonymous", "withheld", "private", "restricted", "unknown", "unavailable"}
+)
+NUMBER_SHAPE = re.compile(r"^\+?[0-9][0-9 ().\-]{1,30}$")
+CLOCK_SKEW = timedelta(minutes=5)
+OLDEST_CALL = timedelta(hours=24)
+
+
+class PayloadError(Exception):
+    """The announcement is not usable; `code` is stable for machines, `message` for people.
+    Neither ever repeats the values sent."""
+
+    def __init__(self, code: str, message):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """An incoming call as the phone system describes it; caller None when withheld."""
+
+    caller: str | None
+    started_at: datetime | None
+
+
+def read_announcement(values: Mapping) -> Announcement:
+    """Check the fields of a JSON object or form body: caller, optional line and started_at."""
+    _check_line_label(values.get("line"))
+    return Announcement(
+        caller=_caller(values.get("caller")),
+        started_at=_started_at(values.get("started_at")),
+    )
+
+
+def _caller(raw: object) -> str | None:
+    if raw is None:
+        raise PayloadError(
+            "caller_missing", _l("Send the caller's number, or 'anonymous' when it is withheld.")
+        )
+    if not isinstance(raw, str):
+        raise PayloadError("caller_invalid", _l("The caller's number must be text."))
+    caller = " ".join(raw.split())
+    if caller.lower() in WITHHELD:
+        return None
+    if NUMBER_SHAPE.match(caller) is None:
+        raise PayloadError("caller_invalid", _l("The caller's number is not a phone number."))
+    try:
+        parsed = phonenumbers.parse(caller, "VN")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise PayloadError("caller_invalid", _l("The caller's number is not a phone number."))
+    return caller
+
+
+def _started_at(raw: object) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise PayloadError("started_at_invalid", _l("started_at must be an ISO 8601 time."))
+    try:
+        when = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise PayloadError(
+            "started_at_invalid", _l("started_at must be an ISO 8601 time.")
+        ) from None
+    if when.tzinfo is None:
+        raise PayloadError(
+            "started_at_invalid",
+            _l("started_at needs a UTC offset, e.g. 2026-03-01T09:30:00+07:00."),
+        )
+    now = utcnow()
+    if when > now + CLOCK_SKEW or when < now - OLDEST_CALL:
+        raise PayloadError(
+            "started_at_invalid",
+            _l("started_at must be within the last 24 hours; check the phone system's clock."),
+        )
+    return when
+
+
+def _check_line_label(raw: object) -> None:
+    """The PBX's own label for the trunk or queue: accepted for dialplans that send it, checked
+    for shape, never stored (the token already says which line this is, and free text from
+    outside could carry anything)."""
+    if raw is not None and (not isinstance(raw, str) or len(raw) > 80):
+        raise PayloadError("line_invalid", _l("line must be text of at most 80 characters."))

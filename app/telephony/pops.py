@@ -1,0 +1,165 @@
+"""Screen pops: a line announces an incoming call, the operator who answers claims it once.
+
+The caller's number is sealed under the pop's own data key. The link handed to the phone system
+carries a one-time token (kept as its SHA-256) and nothing else. Claiming copies the number into
+the operator's sealed intake draft and destroys the pop's key, so from then on the number exists
+only in that draft (and, once saved, in the call record).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app import audit
+from app.auth.models import User
+from app.calls.drafts import save_draft
+from app.clock import utcnow
+from app.extensions import db
+from app.telephony.models import PhoneLine, ScreenPop
+from app.telephony.services import hash_token
+
+POP_LIFETIME = timedelta(minutes=10)
+KEEP_EXPIRED = timedelta(days=1)
+CLAIM_ROLES = ("operator", "supervisor")
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_TOKEN_LENGTH = 64
+
+
+class PopUnavailable(Exception):
+    """The link cannot be used: 'unknown' (or not this user's to open), 'expired', 'claimed'
+    (by someone else) or 'yours' (already opened by this user)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def announce_call(
+    *, line: PhoneLine, caller: str | None, started_at: datetime | None = None
+) -> tuple[ScreenPop, str]:
+    """Record an incoming call on a line; returns the pop and its one-time token (the link)."""
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    pop = ScreenPop(
+        line_id=line.id,
+        organisation_id=line.organisation_id,
+        token_hash=hash_token(token),
+        started_at=started_at or now,
+        created_at=now,
+        expires_at=now + POP_LIFETIME,
+        caller_phone=caller,
+    )
+    db.session.add(pop)
+    line.last_used_at = now
+    audit.record(
+        "screen_pop",
+        object_type="screen_pop",
+        object_id=pop.id,
+        organisation_id=line.organisation_id,
+        detail=f"line {line.id}" + ("" if caller else "; number withheld"),
+    )
+    db.session.commit()
+    return pop, token
+
+
+def claim_pop(*, token: str, user: User) -> uuid.UUID:
+    """Open an announced call for this user: a sealed intake draft holding the number is made,
+    the pop's key destroyed; returns the draft's intake key. Works once, for one user."""
+    pop = _find(token)
+    if pop is None or pop.organisation_id != user.organisation_id or user.role not in CLAIM_ROLES:
+        _deny(user, pop)
+        raise PopUnavailable("unknown")
+    if pop.claimed_at is not None:
+        raise PopUnavailable("yours" if pop.claimed_by_id == user.id else "claimed")
+    now = utcnow()
+    if pop.expires_at <= now:
+        raise PopUnavailable("expired")
+    if not _mark_claimed(pop, user, now):
+        db.session.rollback()
+        raise PopUnavailable("claimed")
+    fields = {
+        "started_at": pop.started_at.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M"),
+        "channel": "phone",
+        "line_id": str(pop.line_id),
+    }
+    if pop.caller_phone:
+        fields["caller_phone"] = pop.caller_phone
+    pop.destroy_key()
+    pop.caller_phone_sealed = None
+    audit.record(
+        "screen_pop",
+        user=user,
+        object_type="screen_pop",
+        object_id=pop.id,
+        organisation_id=pop.organisation_id,
+        detail="claimed",
+    )
+    intake_key = uuid.uuid4()
+    save_draft(user=user, intake_key=intake_key, fields=fields)  # commits the whole claim
+    return intake_key
+
+
+def _find(token: str) -> ScreenPop | None:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    stmt = select(ScreenPop).where(ScreenPop.token_hash == hash_token(token))
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def _mark_claimed(pop: ScreenPop, user: User, now: datetime) -> bool:
+    """Claim the row only if nobody has, in one conditional UPDATE: of two operators opening
+    the link at the same moment, the database lets exactly one through."""
+    result = db.session.execute(
+        update(ScreenPop)
+        .where(
+            ScreenPop.id == pop.id,
+            ScreenPop.claimed_at.is_(None),
+            ScreenPop.expires_at > now,
+        )
+        .values(claimed_at=now, claimed_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    set_committed_value(pop, "claimed_at", now)  # what the row now says, without a 2nd write
+    set_committed_value(pop, "claimed_by_id", user.id)
+    return True
+
+
+def _deny(user: User, pop: ScreenPop | None) -> None:
+    """Audit an attempt at a link that is not this user's (filed under the pop's organisation,
+    whose supervisors must see it), or at one that does not exist."""
+    audit.record(
+        "denied",
+        user=user,
+        object_type="screen_pop",
+        object_id=pop.id if pop else None,
+        organisation_id=pop.organisation_id if pop else None,
+        detail=None if pop else "unknown link",
+    )
+    db.session.commit()
+
+
+def purge_pops(*, now: datetime | None = None) -> tuple[int, int]:
+    """Housekeeping: forget the number of every expired, unclaimed pop at once, and delete
+    pops expired more than a day ago. Returns (numbers forgotten, pops deleted)."""
+    now = now or utcnow()
+    forgotten = db.session.execute(
+        update(ScreenPop)
+        .where(ScreenPop.expires_at <= now, ScreenPop.key_destroyed_at.is_(None))
+        .values(key_kek_id=None, key_wrapped=None, key_destroyed_at=now, caller_phone_sealed=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    deleted = db.session.execute(
+        delete(ScreenPop)
+        .where(ScreenPop.expires_at < now - KEEP_EXPIRED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return forgotten, deleted
