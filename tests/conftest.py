@@ -23,10 +23,12 @@ from app.auth import mfa, throttle
 from app.auth.models import Organisation, User
 from app.crypto import write_new_key_file
 from app.extensions import db, limiter
+from app.places.services import load_places
 
 PASSWORD = "a calm river at dawn"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 ROLES = ("operator", "case_manager", "supervisor", "admin", "partner")
+KEPT_TABLES = {"place"}  # reference data loaded once per session
 
 
 class Client(FlaskClient):
@@ -92,19 +94,23 @@ def app(app_config):
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         upgrade()
+        load_places()  # reference data, kept for the whole session (see empty_all_tables)
+        empty_all_tables()  # the load's audit entry: every test starts with an empty chain
     yield application
     with application.app_context():
         db.engine.dispose()
 
 
 def empty_all_tables() -> None:
-    """Delete every row; the audit log's append-only trigger is lifted for this on PostgreSQL."""
+    """Delete every row but the place list; the audit log's append-only trigger is lifted for
+    this on PostgreSQL."""
     with db.engine.begin() as conn:
         postgres = conn.dialect.name == "postgresql"
         if postgres:
             conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER USER"))
         for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+            if table.name not in KEPT_TABLES:
+                conn.execute(table.delete())
         conn.execute(
             text(f"INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, '{'0' * 64}')")
         )

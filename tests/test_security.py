@@ -99,15 +99,23 @@ def test_every_route_that_changes_state_is_post_only(app):
     for rule in app.url_map.iter_rules():
         if "POST" in rule.methods and "GET" in rule.methods:
             # form pages: GET shows the form, POST submits it; both are guarded by CSRF
-            assert rule.endpoint.split(".")[-1] in {
-                "login",
-                "verify",
-                "enrol",
-                "recovery_codes",
-                "change_password",
-                "new_user",
-                "edit_user",
-                "edit_organisation",
+            assert rule.endpoint in {
+                "auth.login",
+                "auth.verify",
+                "auth.enrol",
+                "auth.recovery_codes",
+                "auth.change_password",
+                "admin.new_user",
+                "admin.edit_user",
+                "admin.edit_organisation",
+                "calls.new",
+                "cases.change_status",
+                "cases.edit",
+                "cases.add_incident",
+                "cases.add_perpetrator",
+                "cases.reassess",
+                "cases.consent",
+                "telephony.new_line",
             }, rule
 
 

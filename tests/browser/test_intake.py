@@ -1,0 +1,207 @@
+"""The intake in a real browser: keyboard alone, a silent call in a few keys, the repeat-caller
+panel, a double click, and a session that ends mid-call without losing what was typed."""
+
+import re
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from app.auth.sessions import revoke_user_sessions
+from app.calls.intake import Intake, Survivor, save_intake
+from app.calls.models import Call
+from app.cases.models import Case, Incident, Perpetrator
+from app.extensions import db
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base, user):
+    page.goto(f"{base}/auth/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/(home|calls)/"))
+
+
+def tab_to(page, selector: str, limit: int = 150) -> int:
+    """Press Tab until the element has focus; returns how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return presses
+    raise AssertionError(f"{selector} never got focus by Tab")
+
+
+def open_intake(page, base: str) -> None:
+    """Open the intake page and wait until the number field has the keyboard."""
+    page.goto(f"{base}/calls/new")
+    expect(page.locator("#caller_phone")).to_be_focused()
+
+
+def count(model) -> int:
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_a_violence_call_by_keyboard_alone_opens_an_encrypted_case(
+    page, live_url, make_user, make_org
+):
+    operator = make_user("operator", organisation=make_org(code="HN"))
+    sign_in(page, live_url, operator)
+    open_intake(page, live_url)
+    page.keyboard.type("0987 654 321")
+    tab_to(page, "#reason-0")
+    page.keyboard.press("1")  # violence report: the case sections open
+    expect(page.locator("#survivor_name")).to_be_visible()
+    tab_to(page, "#danger-0")
+    page.keyboard.press("Space")  # in danger now
+    tab_to(page, "#emergency-0")
+    page.keyboard.press("Space")  # police called: the time fills itself
+    expect(page.locator("#emergency_time_police_113")).to_have_value(
+        re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d$")
+    )
+    tab_to(page, "#survivor_name")
+    page.keyboard.type("Võ Thị Bàn Phím")
+    page.keyboard.press("Enter")  # Enter moves on, it never submits
+    expect(page.locator("#survivor_sex")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # unknown -> female is first: go to the top
+    page.keyboard.press("Home")
+    tab_to(page, "#survivor_age")
+    page.keyboard.type("31")
+    tab_to(page, "#safe_contact")
+    page.keyboard.type("Chỉ gọi giờ hành chính")
+    tab_to(page, "#acts-0")
+    page.keyboard.press("Space")  # beating
+    tab_to(page, "#perpetrator_relationship")
+    page.keyboard.press("ArrowDown")  # intimate partner
+    tab_to(page, "#risk_answers-1")
+    page.keyboard.press("Space")  # threats to kill: a red flag
+    expect(page.locator("#risk-result")).to_have_attribute("data-level", "high")
+    assert count(Call) == 0  # nothing saved by any Enter so far
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"/cases/[0-9a-f-]{36}$"))
+    case = db.session.execute(select(Case)).scalar_one()
+    assert re.fullmatch(r"HN-\d{4}-000001", case.number)
+    expect(page.locator("h1")).to_contain_text(case.number)
+    assert case.survivor_name == "Võ Thị Bàn Phím" and case.risk_level == "high"
+    assert case.survivor_sex == "female"
+    assert "Võ Thị".encode() not in case.survivor_name_sealed
+    assert (count(Incident), count(Perpetrator)) == (1, 1)
+    call = case.calls[0]
+    assert call.danger == "danger_now" and call.emergency_actions[0].action == "police_113"
+    assert page.errors == [], page.errors
+
+
+def test_a_silent_call_takes_a_few_keys(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    presses = tab_to(page, "#reason-0")
+    page.keyboard.press("5")  # silent
+    expect(page.locator("#sec-danger")).to_be_hidden()
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".flash-success")).to_be_visible()
+    assert presses <= 2  # phone -> name -> reason
+    call = db.session.execute(select(Call)).scalar_one()
+    assert (call.reason, call.case_id) == ("silent", None)
+    assert call.ended_at is not None  # filled at save when nobody pressed "End now"
+
+
+def test_a_repeat_caller_is_recognised_from_another_spelling(page, live_url, make_user, make_org):
+    org = make_org(code="HN")
+    colleague = make_user("operator", organisation=org)
+    earlier = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_phone="0912345678",
+            flags=["perpetrator_calling"],
+            survivor=Survivor(safe_contact="Không bao giờ để lại lời nhắn"),
+        ),
+        by=colleague,
+    ).case
+    sign_in(page, live_url, make_user("operator", organisation=org))
+    open_intake(page, live_url)
+    page.keyboard.type("+84 91-234-5678")
+    panel = page.locator("#repeat-panel")
+    expect(panel.locator("[data-panel-calls]")).to_have_attribute("data-panel-calls", "1")
+    expect(panel).to_contain_text(earlier.number)
+    expect(panel).to_contain_text("Không bao giờ để lại lời nhắn")
+    panel.locator(".use-case").click()
+    expect(page.locator("#case_number")).to_have_value(earlier.number)
+    expect(page.locator("#reason-3")).to_be_checked()  # follow-up
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/cases/"))
+    assert count(Case) == 1 and len(db.session.get(Case, earlier.id).calls) == 2
+
+
+def test_a_double_click_saves_one_call(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-2")  # information
+    page.dblclick("#submit")
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.wait_for_timeout(500)  # a second request, had one been sent, would land by now
+    assert count(Call) == 1
+
+
+def test_a_session_ended_on_the_server_mid_call_loses_nothing(page, live_url, make_user):
+    user = make_user("operator")
+    sign_in(page, live_url, user)
+    open_intake(page, live_url)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Phan Thị Nháp")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    revoke_user_sessions(user.id)  # the session ends on the server (time-out, another device...)
+    db.session.commit()
+    page.fill("#caller_name", "Chị Hai")  # typed after the end: kept on the page
+    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
+    page.click("#submit")  # posting now would lose it: the page refuses and explains
+    expect(page.locator("#session-ended")).to_be_visible()
+    assert count(Call) == 0
+    db.session.rollback()  # end the test's read: SQLite would keep the server from writing
+    with page.expect_popup() as opened:
+        page.click("#session-ended-link")
+    tab = opened.value
+    tab.fill("#email", user.email)
+    tab.fill("#password", PASSWORD)
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(lambda url: urlsplit(url).path == "/calls/drafts")  # signed in again
+    tab.close()
+    expect(page.locator("#session-ended")).to_be_hidden(timeout=15000)  # saving again
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/cases/"))
+    call = db.session.execute(select(Call)).scalar_one()
+    assert call.caller_name == "Chị Hai" and call.case.survivor_name == "Phan Thị Nháp"
+
+
+def test_an_idle_time_out_mid_call_offers_the_draft_back_whole(page, serve, make_app, make_user):
+    base = serve(make_app(SESSION_IDLE_SECONDS=10, SESSION_WARNING_SECONDS=3))
+    user = make_user("operator")
+    sign_in(page, base, user)
+    open_intake(page, base)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Phan Thị Nháp")
+    page.fill("#narrative", "Cuộc gọi dài, bị ngắt giữa chừng")
+    page.check("#acts-2")
+    page.fill("#incident_date", "20/11/2026")
+    key = page.locator("[name=intake_key]").input_value()
+    expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # signed out when idle
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: urlsplit(url).path == "/calls/drafts")  # offered first
+    page.click(f"a[href$='draft={key}']")
+    expect(page.locator("#survivor_name")).to_have_value("Phan Thị Nháp")
+    expect(page.locator("#narrative")).to_have_value("Cuộc gọi dài, bị ngắt giữa chừng")
+    expect(page.locator("#caller_phone")).to_have_value("0903 111 222")
+    expect(page.locator("#incident_date")).to_have_value("20/11/2026")
+    expect(page.locator("#acts-2")).to_be_checked()
+    expect(page.locator("#reason-0")).to_be_checked()
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/cases/"))
+    assert count(Call) == 1 and count(Case) == 1

@@ -1,0 +1,95 @@
+"""Work queues and search in a real browser: a supervisor assigns a case from the queue, the case
+manager marks its task done, an operator finds a case by phone without the number in the URL."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from app.calls.intake import Intake, Survivor, save_intake
+from app.cases.models import Case
+from app.clock import utcnow
+from app.extensions import db
+from tests.conftest import PASSWORD, current_code
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base, user):
+    page.goto(f"{base}/auth/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    if user.totp_enabled:
+        page.wait_for_url(f"{base}/auth/verify")
+        page.fill("#code", current_code(user))
+        page.keyboard.press("Enter")
+
+
+@pytest.fixture
+def hotline(make_org, make_user):
+    org = make_org(code="BQ")
+    people = {
+        role: make_user(role, organisation=org, language="en")
+        for role in ("operator", "case_manager", "supervisor")
+    }
+    child = save_intake(
+        data=Intake(
+            reason="violence_report",
+            survivor=Survivor(age=9, phone="0933 222 111"),
+            danger=["danger_now"],
+            follow_up_at=utcnow() - timedelta(hours=3),
+        ),
+        by=people["operator"],
+    ).case
+    return people, child
+
+
+def test_assign_from_the_queue_then_mark_the_task_done(page, browser, live_url, hotline):
+    people, child = hotline
+    sign_in(page, live_url, people["supervisor"])
+    expect(page).to_have_url(f"{live_url}/home/supervisor")
+    row = page.locator("#unassigned-cases tr", has_text=child.number)
+    expect(row.locator(".child-tag")).to_have_text("Child")
+    expect(page.locator("#overdue-tasks tr", has_text="Follow-up call")).to_contain_text(
+        "3 h overdue"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.screenshot(path="test-artifacts/supervisor-queues.png", full_page=True)
+    row.locator("select").select_option(str(people["case_manager"].id))
+    row.get_by_role("button", name="Assign").click()
+    expect(page.locator(".flash-success")).to_contain_text(f"Case {child.number} is now assigned")
+    expect(page.locator("#unassigned-cases")).not_to_contain_text(child.number)
+    assert page.errors == [], page.errors
+
+    manager = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    sign_in(manager, live_url, people["case_manager"])
+    expect(manager.locator("#my-cases")).to_contain_text(child.number)
+    manager.screenshot(path="test-artifacts/case-manager-queues.png", full_page=True)
+    task = manager.locator("#due-tasks tr", has_text="Follow-up call")
+    task.get_by_role("button", name="Mark done").click()
+    expect(manager.locator(".flash-success")).to_contain_text("Task marked done")
+    expect(manager.locator("#due-tasks")).not_to_contain_text("Follow-up call")
+    db.session.expire_all()
+    case = db.session.get(Case, child.id)
+    assert case.assigned_to_id == people["case_manager"].id
+    assert [t.done_at is not None for t in case.tasks if t.kind == "follow_up_call"] == [True]
+
+
+def test_an_operator_finds_a_case_by_phone_and_the_number_stays_out_of_the_url(
+    page, live_url, hotline
+):
+    people, child = hotline
+    sign_in(page, live_url, people["operator"])
+    expect(page.locator("#recent-cases")).to_contain_text(child.number)
+    page.screenshot(path="test-artifacts/operator-queues.png", full_page=True)
+    page.get_by_role("link", name="Search").first.click()
+    page.fill("#phone", "+84 933 222 111")
+    page.get_by_role("button", name="Search by phone").click()
+    expect(page.locator("#search-results")).to_contain_text(child.number)
+    assert page.url == f"{live_url}/cases/search/phone"  # the number is in no address
+    page.screenshot(path="test-artifacts/search-by-phone.png", full_page=True)
+    page.fill("#number", child.number.lower().replace("-", " "))
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page).to_have_url(f"{live_url}/cases/{child.id}")
+    assert page.errors == [], page.errors

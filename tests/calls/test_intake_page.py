@@ -1,0 +1,218 @@
+"""The intake page: a call logged through the form, errors that keep what was typed, drafts,
+double submits, and the repeat-caller panel."""
+
+import json
+import re
+import uuid
+
+from sqlalchemy import func, select
+
+from app.audit import AuditEntry
+from app.calls.drafts import load_draft, open_drafts
+from app.calls.intake import Intake, Survivor, save_intake
+from app.calls.models import Call, IntakeDraft
+from app.cases.models import Case, Task
+from app.extensions import db
+from tests.conftest import sign_in
+
+KEY = re.compile(r'name="intake_key" type="hidden" value="([0-9a-f-]{36})"')
+
+
+def count(model) -> int:
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def fresh_key(client) -> str:
+    page = client.get("/calls/new").get_data(as_text=True)
+    return KEY.search(page).group(1)
+
+
+def form(client, **fields) -> dict:
+    data = {
+        "intake_key": fresh_key(client),
+        "started_at": "22/11/2026 09:30",
+        "channel": "phone",
+        "caller_type": "survivor",
+        "survivor_sex": "unknown",
+        "survivor_age_band": "unknown",
+        "place_type": "unknown",
+        "perpetrator_sex": "unknown",
+        "perpetrator_age_band": "unknown",
+        "perpetrator_alcohol": "unknown",
+        "perpetrator_weapon": "unknown",
+        "perpetrator_earlier": "unknown",
+        "consent_share": "unknown",
+        "consent_given_by": "survivor",
+        "child_assent": "unknown",
+        "guardian_consent": "unknown",
+    }
+    data.update(fields)
+    return data
+
+
+def test_the_page_is_in_vietnamese_with_the_reason_shortcuts(client, login_as):
+    login_as("operator")
+    page = client.get("/calls/new").get_data(as_text=True)
+    assert "Lý do cuộc gọi" in page or "Reason for the call" not in page
+    assert page.count("<kbd>") == 7
+    assert "autofocus" in page
+
+
+def test_a_silent_call_is_logged_in_a_few_fields(client, login_as):
+    login_as("operator")
+    data = form(client, reason="silent", outcomes="no_action")
+    response = client.submit("/calls/new", data, page="/calls/new")
+    assert response.status_code == 302 and response.location.endswith("/calls/new")
+    call = db.session.execute(select(Call)).scalar_one()
+    assert (call.reason, call.case_id, call.outcomes) == ("silent", None, "no_action")
+    assert call.ended_at is None and call.started_at.hour == 2  # 09:30 in Hanoi is 02:30 UTC
+    assert count(Case) == 0
+
+
+def test_a_violence_report_opens_a_case_and_goes_to_it(client, login_as, make_org):
+    login_as("operator", organisation=make_org(code="HN"))
+    data = form(
+        client,
+        reason="violence_report",
+        caller_phone="0912 345 678",
+        survivor_name="Trần Thị Mai",
+        survivor_age="29",
+        acts=["a_beating", "h_disclosure"],
+        perpetrator_relationship="intimate_partner",
+        risk_answers=["threats_to_kill", "weapon_used"],
+        emergency=["police_113"],
+        emergency_time_police_113="22/11/2026 09:34",
+        safe_contact="Chỉ gọi 9-11h",
+    )
+    response = client.submit("/calls/new", data, page="/calls/new")
+    case = db.session.execute(select(Case)).scalar_one()
+    assert response.location.endswith(f"/cases/{case.id}")
+    assert case.number.startswith("HN-") and case.risk_level == "severe"
+    assert case.safe_contact == "Chỉ gọi 9-11h"
+    action = case.calls[0].emergency_actions[0]
+    assert (action.action, action.taken_at.hour, action.taken_at.minute) == ("police_113", 2, 34)
+
+
+def test_errors_keep_every_value_typed(client, login_as):
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        started_at="hôm qua",
+        survivor_name="Lê Thị Hoa",
+        survivor_birth_date="31/02/2010",
+        narrative="Một câu chuyện dài",
+        acts=["b_insults"],
+    )
+    response = client.submit("/calls/new", data, page="/calls/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "dd/mm/yyyy hh:mm" in page or "dd/mm/yyyy" in page
+    for typed in ("hôm qua", "Lê Thị Hoa", "31/02/2010", "Một câu chuyện dài"):
+        assert typed in page
+    assert re.search(r'value="b_insults"[^>]*checked|checked[^>]*value="b_insults"', page)
+    assert data["intake_key"] in page
+    assert count(Call) == 0
+
+
+def test_a_double_submit_gives_one_record(client, login_as):
+    login_as("operator")
+    data = form(client, reason="violence_report", survivor_name="Hai Lần")
+    first = client.submit("/calls/new", data, page="/calls/new")
+    second = client.submit("/calls/new", data, page="/calls/new")
+    assert first.location == second.location
+    assert (count(Call), count(Case)) == (1, 1)
+    follow = client.get(second.location).get_data(as_text=True)
+    assert "đã được lưu" in follow or "already been saved" in follow
+
+
+def test_drafts_are_sealed_and_offered_back_after_signing_in(client, login_as, app):
+    user = login_as("operator")
+    key = fresh_key(client)
+    token = client.csrf_token("/calls/new")
+    fields = {
+        "intake_key": key,
+        "reason": "violence_report",
+        "survivor_name": "Bản Nháp Kín",
+        "acts": ["a_beating", "i_forced_sex"],
+        "started_at": "22/11/2026 10:00",
+    }
+    response = client.post(
+        "/calls/drafts",
+        data=json.dumps({"intake_key": key, "fields": fields}),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    raw = db.session.execute(select(IntakeDraft.payload_sealed)).scalar_one()
+    assert "Bản Nháp".encode() not in raw
+    assert load_draft(user=user, intake_key=uuid.UUID(key))["acts"] == ["a_beating", "i_forced_sex"]
+    client.post("/auth/logout", data={"csrf_token": token})
+    signed_in = sign_in(client, user)
+    assert signed_in.location.endswith("/calls/drafts")
+    restored = client.get(f"/calls/new?draft={key}").get_data(as_text=True)
+    assert "Bản Nháp Kín" in restored and key in restored
+    assert re.search(r'checked[^>]*value="i_forced_sex"|value="i_forced_sex"[^>]*checked', restored)
+
+
+def test_saving_the_intake_removes_its_draft(client, login_as):
+    user = login_as("operator")
+    data = form(client, reason="information")
+    client.post(
+        "/calls/drafts",
+        data=json.dumps({"intake_key": data["intake_key"], "fields": {"reason": "information"}}),
+        content_type="application/json",
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    assert len(open_drafts(user)) == 1
+    client.submit("/calls/new", data, page="/calls/new")
+    assert open_drafts(user) == []
+
+
+def test_autosave_when_signed_out_answers_401_not_a_redirect(client):
+    response = client.post("/calls/drafts", json={"intake_key": str(uuid.uuid4()), "fields": {}})
+    assert response.status_code in (400, 401)  # CSRF or sign-in: never a silent success
+
+
+def test_the_repeat_caller_panel_finds_a_differently_spelled_number(
+    client, login_as, make_user, make_org
+):
+    org = make_org(code="HN")
+    login_as("operator", organisation=org)
+    colleague = make_user("operator", organisation=org)
+    colleague_case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_phone="0912345678",
+            flags=["abusive"],
+            risk_answers=["strangulation"],
+            survivor=Survivor(name="Ẩn Danh", safe_contact="Không để lại lời nhắn"),
+        ),
+        by=colleague,
+    ).case
+    response = client.submit("/calls/lookup", {"phone": "+84 91 234 5678"}, page="/calls/new")
+    panel = response.get_data(as_text=True)
+    assert 'data-panel-calls="1"' in panel
+    assert colleague_case.number in panel and "Không để lại lời nhắn" in panel
+    views = (
+        db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "view", AuditEntry.object_type == "case")
+        )
+        .scalars()
+        .all()
+    )
+    assert [v.detail for v in views] == ["repeat-caller panel"]
+    assert "0912345678" not in (views[0].detail or "")
+
+
+def test_a_child_case_from_the_form_gets_its_tasks(client, login_as):
+    login_as("operator")
+    data = form(client, reason="violence_report", survivor_age="10", danger=["injured"])
+    client.submit("/calls/new", data, page="/calls/new")
+    case = db.session.execute(select(Case)).scalar_one()
+    assert case.is_child
+    assert {t.kind for t in db.session.execute(select(Task)).scalars()} == {
+        "notify_commune",
+        "child_12h",
+    }

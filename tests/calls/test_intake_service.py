@@ -1,0 +1,178 @@
+"""save_intake: one transaction per call, the case and its parts, child path, idempotence."""
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit import AuditEntry
+from app.calls.intake import Intake, IntakeError, Survivor, save_intake
+from app.calls.models import Call, EmergencyAction
+from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+from app.cases.models import Case, Consent, Incident, Perpetrator, RiskAssessment, Task
+from app.extensions import db
+
+
+def count(model) -> int:
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def violence_report(**overrides) -> Intake:
+    data = Intake(
+        reason="violence_report",
+        intake_key=uuid.uuid4(),
+        caller_phone="0912 345 678",
+        narrative="Chồng đánh tôi tối qua",
+        danger=["injured"],
+        emergency=[("police_113", datetime(2026, 11, 22, 7, 5, tzinfo=UTC))],
+        survivor=Survivor(name="Nguyễn Thị Lan", sex="female", age=34, phone="0912345678"),
+        incident=IncidentData(acts=["a_beating", "b_insults", "m_property"], place_type="home"),
+        perpetrator=PerpetratorData(relationship="intimate_partner", sex="male", age_band="26_40"),
+        risk_answers=["escalating", "substance"],
+        consents=[ConsentData(service="health", granted=True, share_data=True)],
+        services_wanted=["health", "legal"],
+        counselling="Đã tư vấn kế hoạch an toàn",
+    )
+    for name, value in overrides.items():
+        setattr(data, name, value)
+    return data
+
+
+def test_a_violence_report_creates_the_call_the_case_and_its_parts(make_user, make_org):
+    operator = make_user("operator", organisation=make_org(code="HN"))
+    saved = save_intake(data=violence_report(), by=operator)
+    assert saved.created
+    case = saved.case
+    year = datetime.now(UTC).year
+    assert case.number == f"HN-{year}-000001"
+    assert saved.call.case_id == case.id
+    assert case.survivor_age_band == "16_59" and not case.is_child
+    assert case.risk_level == "low"
+    assert case.services_wanted == "health legal"
+    incident = db.session.execute(select(Incident)).scalar_one()
+    assert incident.forms == "physical psychological economic"
+    perpetrator = db.session.execute(select(Perpetrator)).scalar_one()
+    assert perpetrator.relationship_code == "intimate_partner"
+    assert db.session.execute(select(Consent)).scalar_one().share_data
+    action = db.session.execute(select(EmergencyAction)).scalar_one()
+    assert action.action == "police_113" and action.case_id == case.id
+    assert action.taken_at == datetime(2026, 11, 22, 7, 5, tzinfo=UTC)
+    assert [n.body for n in case.notes] == ["Đã tư vấn kế hoạch an toàn"]
+    entries = (
+        db.session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.object_type.in_(("call", "case")))
+            .order_by(AuditEntry.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert [(e.action, e.object_type) for e in entries] == [("create", "call"), ("create", "case")]
+    assert f"incident:{incident.id}" in entries[1].detail
+
+
+def test_a_silent_call_creates_no_case(make_user):
+    operator = make_user("operator")
+    saved = save_intake(
+        data=Intake(reason="silent", intake_key=uuid.uuid4(), outcomes=["no_action"]), by=operator
+    )
+    assert saved.case is None and count(Case) == 0
+    assert saved.call.reason == "silent" and saved.call.outcomes == "no_action"
+
+
+def test_the_same_form_saved_twice_gives_one_record(make_user):
+    operator = make_user("operator")
+    data = violence_report()
+    first = save_intake(data=data, by=operator)
+    again = save_intake(data=violence_report(intake_key=data.intake_key), by=operator)
+    assert not again.created and again.call.id == first.call.id
+    assert (count(Call), count(Case), count(Incident)) == (1, 1, 1)
+
+
+def test_a_child_at_serious_risk_gets_the_12_hour_task(make_user):
+    operator = make_user("operator")
+    data = violence_report(
+        survivor=Survivor(name="Bé Na", birth_date=date.today() - timedelta(days=365 * 9)),
+        danger=["danger_now"],
+    )
+    case = save_intake(data=data, by=operator).case
+    assert case.is_child and case.survivor_age_band == "under_16"
+    tasks = {t.kind: t for t in db.session.execute(select(Task)).scalars()}
+    assert set(tasks) == {"notify_commune", "child_12h"}
+    window = tasks["child_12h"].due_at - case.opened_at
+    assert timedelta(hours=11, minutes=59) < window <= timedelta(hours=12, minutes=1)
+
+
+def test_a_child_without_serious_risk_gets_only_the_commune_task(make_user):
+    case = save_intake(
+        data=violence_report(survivor=Survivor(age=12), danger=[], risk_answers=[]),
+        by=make_user("operator"),
+    ).case
+    assert case.is_child
+    assert [t.kind for t in db.session.execute(select(Task)).scalars()] == ["notify_commune"]
+
+
+def test_a_high_risk_rating_plans_a_safety_review_and_flags_the_call(make_user):
+    saved = save_intake(
+        data=violence_report(risk_answers=["strangulation", "escalating"]),
+        by=make_user("operator"),
+    )
+    assert saved.case.risk_level == "high"
+    assert "high_risk" in saved.call.flags.split()
+    review = db.session.execute(select(Task)).scalar_one()
+    assert review.kind == "safety_review"
+    assessment = db.session.execute(select(RiskAssessment)).scalar_one()
+    assert (assessment.points, assessment.computed_level) == (2, "high")
+
+
+def test_raising_the_level_needs_a_reason(make_user):
+    from app.cases.services import CaseError
+
+    operator = make_user("operator")
+    with pytest.raises(CaseError):
+        save_intake(data=violence_report(risk_raised_to="severe"), by=operator)
+    db.session.rollback()
+    assert count(Case) == 0
+    case = save_intake(
+        data=violence_report(risk_raised_to="severe", risk_reason="Đã dọa giết qua điện thoại"),
+        by=operator,
+    ).case
+    assert case.risk_level == "severe"
+
+
+def test_a_follow_up_call_joins_an_existing_case_by_its_number(make_user, make_org):
+    org = make_org(code="HN")
+    first = save_intake(data=violence_report(), by=make_user("operator", organisation=org))
+    colleague = make_user("operator", organisation=org)
+    saved = save_intake(
+        data=Intake(
+            reason="follow_up",
+            intake_key=uuid.uuid4(),
+            case_number=" " + first.case.number.lower(),
+            incident=IncidentData(acts=["e_isolation"]),
+        ),
+        by=colleague,
+    )
+    assert saved.case.id == first.case.id and count(Case) == 1
+    assert len(saved.case.incidents) == 2
+    last = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
+    assert (last.action, last.object_type) == ("update", "case")
+
+
+def test_a_call_cannot_join_another_organisations_case(make_user):
+    first = save_intake(data=violence_report(), by=make_user("operator"))
+    outsider = make_user("operator")
+    with pytest.raises(IntakeError):
+        save_intake(data=Intake(reason="follow_up", case_number=first.case.number), by=outsider)
+
+
+def test_sealed_values_are_not_in_clear_in_the_rows(make_user):
+    saved = save_intake(data=violence_report(), by=make_user("operator"))
+    raw = db.session.execute(
+        select(Case.survivor_name_sealed, Case.survivor_phone_sealed).where(
+            Case.id == saved.case.id
+        )
+    ).one()
+    for blob in raw:
+        assert "Nguyễn".encode() not in blob and b"0912345678" not in blob

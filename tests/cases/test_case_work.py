@@ -1,0 +1,218 @@
+"""Work on the case page: notes, parts, risk, tasks, edits with conflicts, and statuses."""
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from app.audit import AuditEntry
+from app.calls.intake import Intake, Survivor, save_intake
+from app.cases.models import Case, CaseEvent, CaseNote, Incident, Perpetrator, Task
+from app.extensions import db
+from tests.conftest import sign_in
+
+
+@pytest.fixture
+def case_of(make_user, make_org):
+    """A case opened by an operator of a hotline, assigned to its case manager."""
+    org = make_org(code="HN")
+    people = {
+        "operator": make_user("operator", organisation=org),
+        "manager": make_user("case_manager", organisation=org),
+        "supervisor": make_user("supervisor", organisation=org),
+        "supervisor2": make_user("supervisor", organisation=org),
+    }
+    case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            survivor=Survivor(name="Đỗ Thị Hạnh", safe_contact="Chỉ nhắn Zalo"),
+        ),
+        by=people["operator"],
+    ).case
+    case.assigned_to_id = people["manager"].id
+    db.session.commit()
+    return case, people
+
+
+def test_the_page_shows_the_timeline_and_safe_contact(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Chỉ nhắn Zalo" in page and "Đỗ Thị Hạnh" in page
+    assert 'class="timeline-call"' in page
+
+
+def test_a_note_is_sealed_on_the_timeline_and_audited(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    response = client.submit(
+        f"{url}/notes", {"kind": "note", "body": "Đã gọi lại, an toàn"}, page=url
+    )
+    assert response.status_code == 302
+    note = db.session.execute(select(CaseNote)).scalar_one()
+    assert note.body == "Đã gọi lại, an toàn"
+    assert "an toàn".encode() not in note.body_sealed
+    assert "Đã gọi lại" in client.get(url).get_data(as_text=True)
+    entry = db.session.execute(
+        select(AuditEntry).where(AuditEntry.detail == f"note:{note.id}")
+    ).scalar_one()
+    assert (entry.action, entry.user_id) == ("update", people["manager"].id)
+
+
+def test_incident_perpetrator_and_reassessment_are_added(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    client.submit(
+        f"{url}/incidents/new",
+        {"acts": ["i_forced_sex"], "place_type": "home", "incident_date": "01/11/2026"},
+        page=f"{url}/incidents/new",
+    )
+    client.submit(
+        f"{url}/perpetrators/new",
+        {
+            "perpetrator_relationship": "former_partner",
+            "perpetrator_sex": "male",
+            "perpetrator_age_band": "26_40",
+            "perpetrator_alcohol": "yes",
+            "perpetrator_weapon": "no",
+            "perpetrator_earlier": "yes",
+        },
+        page=f"{url}/perpetrators/new",
+    )
+    client.submit(
+        f"{url}/risk",
+        {"risk_answers": ["strangulation", "threats_to_kill"]},
+        page=f"{url}/risk",
+    )
+    incident = db.session.execute(select(Incident)).scalar_one()
+    assert incident.forms == "sexual" and incident.occurred_on.day == 1
+    assert (
+        db.session.execute(select(Perpetrator)).scalar_one().relationship_code == "former_partner"
+    )
+    db.session.refresh(case)
+    assert case.risk_level == "severe"
+    assert [t.kind for t in db.session.execute(select(Task)).scalars()] == ["safety_review"]
+
+
+def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_of):
+    case, people = case_of
+    first = app.test_client()
+    sign_in(first, people["manager"])
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/edit"
+    first_page = first.get(url).get_data(as_text=True)
+    second_page = client.get(url).get_data(as_text=True)
+    version = str(case.version)
+    assert f'name="version" type="hidden" value="{version}"' in first_page
+    base = {
+        "version": version,
+        "survivor_name": "Đỗ Thị Hạnh",
+        "survivor_sex": "female",
+        "safe_contact": "Chỉ nhắn Zalo",
+    }
+    saved = first.submit(url, {**base, "safe_contact": "Gọi sau 20h"}, page=url)
+    assert saved.status_code == 302
+    clash = client.submit(url, {**base, "survivor_name": "Hạnh (bí danh)"}, page=url)
+    page = clash.get_data(as_text=True)
+    assert clash.status_code == 409
+    assert "Gọi sau 20h" in page and "Hạnh (bí danh)" in page
+    db.session.refresh(case)
+    assert case.survivor_name == "Đỗ Thị Hạnh" and case.safe_contact == "Gọi sau 20h"
+    assert second_page  # the second editor's form was loaded before the first save
+    # Keeping theirs is a link; saving mine over theirs posts again with the new version.
+    mine = client.submit(
+        url,
+        {
+            **base,
+            "version": str(case.version),
+            "survivor_name": "Hạnh (bí danh)",
+            "safe_contact": "Gọi sau 20h",
+        },
+        page=url,
+    )
+    assert mine.status_code == 302
+    db.session.refresh(case)
+    assert (case.survivor_name, case.safe_contact) == ("Hạnh (bí danh)", "Gọi sau 20h")
+
+
+def test_closure_needs_another_persons_approval_and_makes_the_case_read_only(client, app, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    client.submit(f"{url}/status", {"to": "in_support"}, page=f"{url}/status?to=in_support")
+    client.submit(
+        f"{url}/status", {"to": "pending_closure"}, page=f"{url}/status?to=pending_closure"
+    )
+    db.session.refresh(case)
+    assert case.status == "pending_closure"
+    # The case manager cannot approve their own closure.
+    refused = client.get(f"{url}/status?to=closed")
+    assert refused.status_code == 404
+    boss = app.test_client()
+    sign_in(boss, people["supervisor"])
+    boss.submit(f"{url}/status", {"to": "closed"}, page=f"{url}/status?to=closed")
+    db.session.refresh(case)
+    assert case.status == "closed" and case.closed_at is not None
+    blocked = client.submit(f"{url}/notes", {"kind": "note", "body": "muộn"}, page=url)
+    assert blocked.status_code == 302
+    assert db.session.execute(select(CaseNote)).first() is None
+    # Reopening needs a reason.
+    boss.submit(f"{url}/status", {"to": "reopened", "reason": ""}, page=f"{url}/status?to=reopened")
+    db.session.refresh(case)
+    assert case.status == "closed"
+    boss.submit(
+        f"{url}/status",
+        {"to": "reopened", "reason": "Bạo lực tái diễn"},
+        page=f"{url}/status?to=reopened",
+    )
+    db.session.refresh(case)
+    assert case.status == "reopened"
+    events = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "status")).scalars().all()
+    assert [e.to_value for e in events][-1] == "reopened"
+    assert events[-1].reason == "Bạo lực tái diễn"
+
+
+def test_a_supervisor_cannot_approve_a_closure_they_asked_for(app, client, case_of):
+    case, people = case_of
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}"
+    client.submit(f"{url}/status", {"to": "in_support"}, page=f"{url}/status?to=in_support")
+    client.submit(
+        f"{url}/status", {"to": "pending_closure"}, page=f"{url}/status?to=pending_closure"
+    )
+    client.submit(f"{url}/status", {"to": "closed"}, page=f"{url}/status?to=closed")
+    db.session.refresh(case)
+    assert case.status == "pending_closure"
+    other = app.test_client()
+    sign_in(other, people["supervisor2"])
+    other.submit(f"{url}/status", {"to": "closed"}, page=f"{url}/status?to=closed")
+    db.session.refresh(case)
+    assert case.status == "closed"
+
+
+def test_a_task_can_be_added_with_a_local_due_time(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    client.submit(
+        f"{url}/tasks",
+        {"kind": "follow_up_call", "due_at": "25/11/2026 08:00", "note": "Hỏi thăm"},
+        page=url,
+    )
+    task = db.session.execute(select(Task)).scalar_one()
+    assert (task.due_at.day, task.due_at.hour) == (25, 1)  # 08:00 in Hanoi is 01:00 UTC
+    assert task.assigned_to_id == people["manager"].id and task.note == "Hỏi thăm"
+
+
+def test_erased_cases_show_no_content(client, case_of):
+    from app.cases.services import erase_case
+
+    case, people = case_of
+    erase_case(case=case, by=people["supervisor"], reason="survivor_request")
+    sign_in(client, people["supervisor"])
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Đỗ Thị Hạnh" not in page and "Chỉ nhắn Zalo" not in page
+    assert db.session.get(Case, case.id).status == "erased"

@@ -1,0 +1,334 @@
+"""Bringing old registers in: `flask cases import` on the sample files of docs/samples/."""
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app import audit
+from app.audit import AuditEntry
+from app.calls.models import Call
+from app.cases import importer
+from app.cases.importer import read_rows, validate_row
+from app.cases.models import Case, CaseEvent, Task
+from app.cases.register.columns import column_of
+from app.cases.register.values import read_date
+from app.extensions import db
+from tests.crypto.test_raw_database import _raw_bytes
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+XLSX = SAMPLES / "register-sample.xlsx"
+CSV = SAMPLES / "register-sample.csv"
+BAD = SAMPLES / "register-with-errors.xlsx"
+SEALED_COLUMNS = ("external_id", "survivor_name", "phone", "address", "safe_contact", "summary")
+
+
+@pytest.fixture
+def operator(make_user):
+    """An operator of a hotline: the account the registers are imported as."""
+    return make_user("operator")
+
+
+def run(app, *args):
+    """`flask cases import ...` through the CLI runner, in the app's own context."""
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=["cases", "import", *map(str, args)])
+
+
+def count(model) -> int:
+    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def snapshot() -> dict:
+    """Every row of every table, to show that nothing at all changed."""
+    db.session.expire_all()
+    return {
+        table.name: sorted(map(repr, db.session.execute(table.select()).all()))
+        for table in db.metadata.sorted_tables
+    }
+
+
+def sample_intakes(path: Path) -> list:
+    return [validate_row(row)[0] for _, row in read_rows(path)]
+
+
+def test_the_sample_register_imports(app, operator):
+    result = run(app, XLSX, "--as", operator.email, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Rows read: 15; written: 15; closed as in the register: 4" in result.output
+    assert count(Call) == 15 and count(Case) == 11  # four calls opened no case
+    first = db.session.execute(select(Case).order_by(Case.number)).scalars().first()
+    assert first.survivor_name == "Nguyễn Thị Mẫu Một" and first.survivor_sex == "female"
+    assert (first.province_code, first.commune_code) == ("01", "00004")  # Hà Nội, Ba Đình
+    assert first.summary.split("\n")[0].endswith(": HN-2023-001")  # the old id, first
+    assert first.opened_at == datetime(2023, 3, 15, 1, 40, tzinfo=UTC)  # 08:40 in Hà Nội
+    assert first.calls[0].started_at == first.opened_at
+    assert first.calls[0].caller_phone == "0900 000 001"  # the survivor called: indexed too
+    assert first.incidents[0].acts == "a_beating b_insults"
+    assert first.perpetrators[0].relationship_code == "intimate_partner"
+    assert (first.risk_level, first.assessments[0].computed_level) == ("high", "low")
+    assert first.assessments[0].reason == "Risk level as recorded in the old register."
+    assert first.services_wanted == "counselling legal"
+    actions = db.session.execute(select(AuditEntry.action, AuditEntry.object_type)).all()
+    assert actions.count(("create", "case")) == 11 and actions.count(("create", "call")) == 15
+    assert actions.count(("import", "register")) == 1
+    assert audit.verify().ok  # batches keep the audit chain whole
+
+
+def test_a_closed_case_is_closed_as_an_import_with_its_event(app, operator):
+    run(app, XLSX, "--as", operator.email)
+    closed = db.session.execute(select(Case).where(Case.status == "closed")).scalars().all()
+    assert len(closed) == 4
+    case = next(c for c in closed if c.summary.split("\n")[0].endswith(": HN-2023-001"))
+    assert case.closed_at == datetime(2023, 4, 29, 17, tzinfo=UTC)  # 30/04/2023 in Hà Nội
+    event = next(e for e in case.events if e.kind == "status")
+    assert (event.from_value, event.to_value, event.by_id) == ("open", "closed", operator.id)
+    with force_locale("vi"):  # the default language of the command, stored as said
+        said = str(_l("Imported from the old register, where the case was: %(status)s.",
+                      status=_l("Closed")))  # fmt: skip
+    assert event.reason == said
+    assert all(task.done_at is not None for task in case.tasks)  # no stale work left open
+    assert case.tasks, "a high risk case plans a safety review; closed with the case"
+    status = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "status", AuditEntry.case_id == case.id)
+    ).scalar_one()
+    assert status.detail == "open>closed import"
+    in_support = db.session.execute(select(func.count()).where(Case.status == "in_support"))
+    assert in_support.scalar_one() == 2
+    no_date = next(c for c in closed if "HN-2023-006" in c.summary)
+    assert no_date.closed_at == no_date.opened_at  # no closing date: the call's date
+
+
+def test_an_old_district_keeps_the_province_and_goes_into_the_sealed_address(app, operator):
+    result = run(app, XLSX, "--as", operator.email, "--lang", "en")
+    assert "Row 6, column 'xã/phường': 'Quận Cầu Giấy cũ' is not a commune" in result.output
+    case = next(c for c in db.session.execute(select(Case)).scalars() if "HN-2023-003" in c.summary)
+    assert (case.province_code, case.commune_code) == ("01", None)
+    assert case.survivor_address == "Quận Cầu Giấy cũ"
+    assert case.is_child and case.status == "in_support"
+
+
+def test_no_planted_value_is_in_clear_in_the_raw_database(app, operator, tmp_path):
+    planted = set()
+    for _, row in read_rows(XLSX):
+        for heading, value in row.items():
+            if column_of(heading) in SEALED_COLUMNS:
+                planted.add(str(value))
+    # and pieces of them: no plaintext fragment or index of any kind
+    planted |= {"Xã Không Có Thật", "+84900000001", "900000001", "Mẫu Mười", "hư cấu"}
+    assert len(planted) > 40
+    assert run(app, XLSX, "--as", operator.email).exit_code == 0
+    raw = _raw_bytes(tmp_path)
+    for value in planted:
+        for encoding in ("utf-8", "utf-16-le"):
+            assert value.encode(encoding) not in raw, f"{value!r} found in clear ({encoding})"
+    assert "Tổ chức thử".encode() in raw  # the search does see what is stored in clear
+
+
+def test_a_dry_run_names_every_bad_row_and_writes_nothing(app, operator):
+    before = snapshot()
+    result = run(app, BAD, "--as", operator.email, "--dry-run", "--lang", "en")
+    assert result.exit_code == 1
+    out = result.output
+    assert "Row 6, column 'giới tính': 'nam nữ' is not a sex we know; use Female, Male" in out
+    assert "Row 11, column 'ngày tiếp nhận': '31/02/2024' is not a date" in out
+    assert "Row 16, column 'hành vi bạo lực': 'thể chất' is a form of violence" in out
+    assert out.count("  Row ") == 5  # 3 errors, and 2 warnings about good rows
+    assert "Dry run: nothing was written." in out
+    assert "to be written: 12" in out and "skipped because of errors: 3" in out
+    assert snapshot() == before  # not a row changed, the audit log and its head included
+
+
+def test_the_import_skips_bad_rows_and_writes_the_good_ones(app, operator):
+    result = run(app, BAD, "--as", operator.email, "--lang", "en")
+    assert result.exit_code == 1  # some rows were left out
+    assert "Row 11, column 'ngày tiếp nhận'" in result.output
+    assert count(Call) == 12
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalar_one()
+    assert entry.detail.startswith("read=15 written=12 skipped=3 duplicates=0 warnings=2")
+    assert entry.user_id == operator.id and entry.object_type == "register"
+
+
+def test_importing_again_creates_no_duplicates(app, operator):
+    assert run(app, XLSX, "--as", operator.email).exit_code == 0
+    before = (count(Call), count(Case), count(Task), count(CaseEvent))
+    again = run(app, XLSX, "--as", operator.email, "--lang", "en")
+    assert again.exit_code == 0
+    assert "written: 0" in again.output and "already imported: 15" in again.output
+    same_rows_as_csv = run(app, CSV, "--as", operator.email, "--lang", "en")
+    assert "already imported: 15" in same_rows_as_csv.output
+    assert (count(Call), count(Case), count(Task), count(CaseEvent)) == before
+    imports = db.session.execute(select(func.count()).where(AuditEntry.action == "import"))
+    assert imports.scalar_one() == 3  # one entry per run, even a run that wrote nothing
+
+
+def test_another_operator_of_the_organisation_finds_the_rows_imported(app, operator, make_user):
+    colleague = make_user("supervisor", organisation=operator.organisation)
+    run(app, XLSX, "--as", operator.email)
+    result = run(app, XLSX, "--as", colleague.email, "--lang", "en")
+    assert result.exit_code == 0 and "already imported: 15" in result.output
+    other_hotline = make_user("operator")
+    assert "written: 15" in run(app, XLSX, "--as", other_hotline.email, "--lang", "en").output
+
+
+def test_csv_and_json_lines_read_the_same_as_excel(app, tmp_path):
+    jsonl = tmp_path / "register.jsonl"
+    with jsonl.open("w", encoding="utf-8") as handle:
+        for _, row in read_rows(CSV):
+            if "age" in row:
+                row["age"] = int(row["age"])  # JSON numbers and lists are read too
+            if "acts" in row:
+                row["acts"] = [a.strip() for a in row["acts"].replace(",", ";").split(";")]
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with app.app_context():
+        excel, csv, lines = (sample_intakes(p) for p in (XLSX, CSV, jsonl))
+    assert len(excel) == 15 and all(excel)
+    assert excel == csv == lines  # the same intakes, down to the basis of their keys
+
+
+@pytest.mark.parametrize(
+    "typed, code",
+    [("Nữ", "female"), ("nu", "female"), ("NỮ", "female"), ("F", "female"), ("female", "female"),
+     ("Female", "female"), ("Nam", "male"), ("male", "male"), ("m", "male"),
+     ("Khác", "other"), ("Other", "other"), ("Không rõ", "unknown"), ("unknown", "unknown")],
+)  # fmt: skip
+def test_sex_by_code_or_label_in_either_language(app, typed, code):
+    with app.app_context():
+        intake, errors, _ = validate_row({"ngày tiếp nhận": "01/02/2024", "giới tính": typed})
+    assert errors == [] and intake.survivor.sex == code
+
+
+def test_vietnamese_and_english_labels_give_the_same_codes(app):
+    vietnamese = {
+        "ngày tiếp nhận": "01/02/2024", "kênh tiếp nhận": "Điện thoại", "người gọi": "Người thân",
+        "giới tính": "Nữ", "quan hệ với người gây bạo lực": "chồng", "mức độ nguy cơ": "rất cao",
+        "dịch vụ": "tư vấn tâm lý; pháp lý", "hành vi bạo lực": "đánh đập, xúc phạm",
+        "trạng thái": "đang hỗ trợ", "tỉnh/thành phố": "TP. Hồ Chí Minh", "xã/phường": "P. Sài Gòn",
+    }  # fmt: skip
+    english = {
+        "date": "2024-02-01", "channel": "phone", "caller_type": "A relative", "sex": "female",
+        "perpetrator_relationship": "Intimate partner", "risk": "Severe",
+        "services": "Psychological counselling, Legal aid", "acts": "a_beating; b_insults",
+        "status": "In support", "province": "79", "commune": "26740",
+    }  # fmt: skip
+    with app.app_context():
+        (vi, vi_errors, _), (en, en_errors, _) = validate_row(vietnamese), validate_row(english)
+    assert vi_errors == en_errors == []
+    assert (vi.survivor.sex, vi.perpetrator.relationship, vi.risk_raised_to) == (
+        "female",
+        "intimate_partner",
+        "severe",
+    )
+    assert (vi.services_wanted, vi.incident.acts, vi.status) == (
+        ["counselling", "legal"],
+        ["a_beating", "b_insults"],
+        "in_support",
+    )
+    assert (vi.survivor.province_code, vi.survivor.commune_code) == ("79", "26740")
+    for name in ("channel", "caller_type", "survivor", "perpetrator", "incident", "status"):
+        assert getattr(vi, name) == getattr(en, name), name
+    assert vi.started_at == en.started_at
+
+
+def test_a_bad_value_is_named_with_its_column_and_what_to_use(app):
+    with app.app_context(), force_locale("en"):
+        intake, errors, _ = validate_row(
+            {"ngày tiếp nhận": "01/02/2024", "giới tính": "nam nữ", "tuổi": "ba mươi"}
+        )
+        shown = [str(e) for e in errors]
+    assert intake is None
+    assert shown == [
+        "column 'giới tính': 'nam nữ' is not a sex we know; use Female, Male, Other or Unknown",
+        "column 'tuổi': 'ba mươi' is not an age in years; write a whole number such as 35.",
+    ]
+
+
+def test_a_row_without_its_date_is_refused(app):
+    with app.app_context(), force_locale("en"):
+        intake, errors, _ = validate_row({"họ tên": "Người Mẫu", "giới tính": "Nữ"})
+        assert intake is None
+        assert [str(e) for e in errors] == [
+            "column 'date / ngày tiếp nhận' is empty: every call needs its date."
+        ]
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [("15/03/2024", date(2024, 3, 15)), ("5-3-2024", date(2024, 3, 5)),
+     ("15.03.2024 14:30", date(2024, 3, 15)), ("2024-03-15", date(2024, 3, 15)),
+     ("15/03/24", date(2024, 3, 15)), (datetime(2024, 3, 15, 9), date(2024, 3, 15)),
+     ("31/02/2024", None), ("03/15/2024", None), ("mười lăm", None)],
+)  # fmt: skip
+def test_dates_are_read_day_first(cell, expected):
+    found = read_date(cell)
+    assert (found[0] if found else None) == expected
+
+
+@pytest.mark.parametrize("role", ["case_manager", "admin", "partner", "disabled operator"])
+def test_an_account_that_may_not_import_is_refused(app, make_user, role):
+    user = make_user(role.split()[-1])
+    if role.startswith("disabled"):
+        user.active = False
+        db.session.commit()
+    result = run(app, XLSX, "--as", user.email, "--lang", "en")
+    assert result.exit_code == 1
+    assert "Only an active operator or supervisor account can import cases" in result.output
+    assert count(Call) == 0 and count(Case) == 0
+    denied = db.session.execute(select(AuditEntry).where(AuditEntry.action == "denied"))
+    assert denied.scalar_one().user_id == user.id
+
+
+def test_an_unknown_account_is_named(app):
+    result = run(app, XLSX, "--as", "nobody@example.org", "--lang", "en")
+    assert result.exit_code == 1 and "No account with the email nobody@example.org" in result.output
+
+
+def test_limit_reads_only_the_first_rows(app, operator):
+    result = run(app, XLSX, "--as", operator.email, "--limit", "5", "--lang", "en")
+    assert "Rows read: 5; written: 5" in result.output and count(Call) == 5
+
+
+def test_a_row_the_database_refuses_costs_only_itself(app, operator, monkeypatch):
+    real = importer.save_intake
+
+    def refuse_one(*, data, by, commit):
+        if data.external_id == "HN-2023-007":
+            raise importer.IntakeError("refused on purpose")
+        return real(data=data, by=by, commit=commit)
+
+    monkeypatch.setattr(importer, "save_intake", refuse_one)
+    result = run(app, XLSX, "--as", operator.email, "--lang", "en")
+    assert result.exit_code == 1
+    assert "Row 10, this row could not be saved: refused on purpose" in result.output
+    assert count(Call) == 14  # the rest of its batch was saved
+
+
+def test_a_file_that_is_no_register_is_refused_in_plain_words(app, operator, tmp_path):
+    text = tmp_path / "notes.csv"
+    text.write_text("một dòng chữ\nkhông có cột nào\n", encoding="utf-8")
+    result = run(app, text, "--as", operator.email, "--lang", "en")
+    assert result.exit_code == 1 and "No row of headings was found" in result.output
+    old = tmp_path / "register.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    result = run(app, old, "--as", operator.email, "--lang", "en")
+    assert "save it as .xlsx" in result.output
+
+
+def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator, monkeypatch):
+    real = importer.save_intake
+
+    def interrupt(*, data, by, commit):
+        if data.external_id == "HN-2023-008":
+            raise KeyboardInterrupt
+        return real(data=data, by=by, commit=commit)
+
+    monkeypatch.setattr(importer, "save_intake", interrupt)
+    result = run(app, XLSX, "--as", operator.email, "--batch-size", "5")
+    assert result.exit_code != 0
+    assert count(Call) == 5  # the first batch was committed, the second rolled back
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalar_one()
+    assert entry.detail.startswith("read=10 written=5 ") and entry.detail.endswith(" interrupted")

@@ -1,0 +1,366 @@
+"""Work queues: each role's lists hold the right rows and nothing out of scope; tasks are marked
+done and cases assigned from the queues, by the right people only, with their audit entries."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.audit import AuditEntry
+from app.calls.intake import Intake, Survivor, save_intake
+from app.cases import queries
+from app.cases import services as cases
+from app.cases.casework import complete_task
+from app.cases.models import Case, Task
+from app.cases.queue_views import due_in
+from app.clock import utcnow
+from app.extensions import db
+from tests.conftest import sign_in
+
+
+def row_of(html: str, text: str) -> str:
+    """The table row of a page holding `text` (a case number), or ''."""
+    for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S):
+        if text in row:
+            return row
+    return ""
+
+
+def table(html: str, table_id: str) -> str:
+    """The markup of one table of a page."""
+    match = re.search(rf'<table id="{table_id}".*?</table>', html, flags=re.S)
+    assert match, f"no table {table_id}"
+    return match.group(0)
+
+
+@pytest.fixture
+def world(make_org, make_user):
+    """Two hotlines; in the first two operators, two case managers and a supervisor. Cases:
+    `adult` (op1, cm1, an overdue follow-up), `child` (op1, unassigned, 12-hour path), `closing`
+    (op2, cm2, pending closure), `other` (second hotline, a child, unassigned)."""
+    org_a, org_b = make_org(code="HA"), make_org(code="HB")
+
+    def person(role, org, **kw):
+        return make_user(role, organisation=org, language="en", **kw)
+
+    p = {
+        "op1": person("operator", org_a),
+        "op2": person("operator", org_a),
+        "cm1": person("case_manager", org_a, full_name="Lê Quản Lý Một"),
+        "cm2": person("case_manager", org_a, full_name="Trần Quản Lý Hai"),
+        "sup": person("supervisor", org_a),
+        "admin": person("admin", org_a),
+        "op_b": person("operator", org_b),
+        "cm_b": person("case_manager", org_b),
+        "sup_b": person("supervisor", org_b),
+    }
+    now = utcnow()
+
+    def intake(by, **kw):
+        return save_intake(data=Intake(reason="violence_report", **kw), by=by)
+
+    adult = intake(
+        p["op1"],
+        survivor=Survivor(name="Nguyễn Thị Người Lớn", age=34),
+        follow_up_at=now - timedelta(hours=2, minutes=5),
+    ).case
+    child = intake(p["op1"], survivor=Survivor(name="Bé Thử", age=9), danger=["danger_now"]).case
+    closing = intake(p["op2"], survivor=Survivor(name="Người Đóng Ca", age=40)).case
+    other = intake(p["op_b"], survivor=Survivor(name="Bé Khác", age=8), danger=["injured"]).case
+    info = save_intake(data=Intake(reason="information", started_at=now), by=p["op1"]).call
+    cases.assign_case(case=adult, to=p["cm1"], by=p["sup"])
+    cases.assign_case(case=closing, to=p["cm2"], by=p["sup"])
+    cases.change_status(case=closing, to="pending_closure", by=p["cm2"])
+    c = {"adult": adult, "child": child, "closing": closing, "other": other}
+    return p, c, info
+
+
+def page(client, user, url):
+    """A page as `user` sees it, through a browser of their own."""
+    browser = client.application.test_client()
+    sign_in(browser, user)
+    response = browser.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_operator_desk_lists_own_calls_cases_and_tasks(client, world):
+    p, c, info = world
+    html = page(client, p["op1"], "/home/operator")
+    recent = table(html, "recent-cases")
+    assert c["adult"].number in recent and c["child"].number in recent
+    assert c["closing"].number not in html and c["other"].number not in html
+    calls = table(html, "recent-calls")
+    assert "Information request" in calls and "Violence report" in calls
+    assert calls.count("<tr") == 1 + 3  # header, two violence reports, the information call
+    tasks = table(html, "due-tasks")
+    # The child case is unassigned: its tasks are the opener's to see; the adult's follow-up
+    # belongs to its case manager now.
+    assert "Notify the commune" in tasks
+    assert c["child"].number in tasks and c["adult"].number not in tasks
+    assert "Nguyễn Thị Người Lớn" not in html and "Bé Thử" not in html  # nothing sealed
+
+
+def test_another_operator_sees_only_their_own(client, world):
+    p, c, _ = world
+    html = page(client, p["op2"], "/home/operator")
+    assert c["closing"].number in table(html, "recent-cases")
+    for key in ("adult", "child", "other"):
+        assert c[key].number not in html
+
+
+def test_case_manager_sees_their_cases_with_overdue_counts(client, world):
+    p, c, _ = world
+    html = page(client, p["cm1"], "/home/case-manager")
+    mine = row_of(table(html, "my-cases"), c["adult"].number)
+    assert mine and "1 overdue" in mine and "2 h overdue" in mine
+    assert 'class="is-overdue' in mine
+    tasks = table(html, "due-tasks")
+    assert "Follow-up call" in tasks and c["adult"].number in tasks
+    for key in ("child", "closing", "other"):
+        assert c[key].number not in html
+    other = page(client, p["cm2"], "/home/case-manager")
+    assert c["closing"].number in other and c["adult"].number not in other
+
+
+def test_supervisor_queues(client, world):
+    p, c, _ = world
+    html = page(client, p["sup"], "/home/supervisor")
+    child_row = row_of(table(html, "child-deadlines"), c["child"].number)
+    assert child_row and "Child" in child_row and re.search(r"in 1[01] h", child_row)
+    overdue = table(html, "overdue-tasks")
+    assert c["adult"].number in overdue and c["child"].number in overdue  # follow-up, notify
+    assert "2 h overdue" in row_of(overdue, c["adult"].number)
+    unassigned = table(html, "unassigned-cases")
+    assert c["child"].number in unassigned and c["adult"].number not in unassigned
+    assert "Child" in row_of(unassigned, c["child"].number)
+    closing = table(html, "pending-closure")
+    assert c["closing"].number in closing and "Trần Quản Lý Hai" in closing
+    workload = table(html, "workload")
+    assert "Lê Quản Lý Một" in workload and "Trần Quản Lý Hai" in workload
+    assert c["other"].number not in html
+    # Reference content stays, after the queues.
+    assert html.index('id="child-deadlines"') < html.index('id="auth-events"')
+    assert "Legal deadlines" in html
+    other = page(client, p["sup_b"], "/home/supervisor")
+    assert c["other"].number in table(other, "child-deadlines")
+    for key in ("adult", "child", "closing"):
+        assert c[key].number not in other
+
+
+def test_the_queries_leave_closed_and_done_work_out(world):
+    p, c, _ = world
+    now = utcnow()
+    notify = next(t for t in c["child"].tasks if t.kind == "notify_commune")
+    complete_task(task=notify, by=p["sup"])
+    overdue = queries.overdue_tasks(p["sup"], now=now)
+    assert {r.kind for r in overdue.rows} == {"follow_up_call"}
+    cases.change_status(case=c["closing"], to="closed", by=p["sup"])
+    assert queries.pending_closure(p["sup"], now=now).total == 0
+    assert [r.number for r in queries.my_cases(p["cm2"], now=now).rows] == []
+
+
+def test_a_queue_shows_its_first_rows_and_counts_the_rest(world):
+    p, c, _ = world
+    queue = queries._task_queue(
+        p["sup"], [Task.organisation_id == p["sup"].organisation_id], limit=2
+    )
+    assert len(queue.rows) == 2 and queue.total == 3 and queue.more
+
+
+@pytest.mark.parametrize(
+    "minutes, text",
+    [
+        (0.2, "due now"),
+        (30, "in 30 min"),
+        (-45, "45 min overdue"),
+        (3 * 60 + 10, "in 3 h"),
+        (-(2 * 60 + 59), "2 h overdue"),
+        (3 * 24 * 60, "in 3 days"),
+        (-5 * 24 * 60, "5 days overdue"),
+    ],
+)
+def test_due_times_read_plainly(app, minutes, text):
+    now = utcnow()
+    with app.test_request_context(), force_locale("en"):
+        assert due_in(now + timedelta(minutes=minutes), now) == text
+
+
+# ---- marking a task done from a queue ---------------------------------------------------------
+
+
+def _task(case, kind):
+    return db.session.execute(
+        select(Task).where(Task.case_id == case.id, Task.kind == kind)
+    ).scalar_one()
+
+
+def test_a_task_is_marked_done_by_who_may_see_its_case(client, world):
+    p, c, _ = world
+    for who, case_key, kind in (
+        ("cm1", "adult", "follow_up_call"),  # its case manager
+        ("sup", "child", "child_12h"),  # the organisation's supervisor
+        ("op1", "child", "notify_commune"),  # the operator who opened the case
+    ):
+        task = _task(c[case_key], kind)
+        browser = client.application.test_client()
+        sign_in(browser, p[who])
+        response = browser.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
+        assert response.status_code == 302, who
+        db.session.expire_all()
+        done = db.session.get(Task, task.id)
+        assert done.done_at is not None and done.done_by_id == p[who].id
+        entry = (
+            db.session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.action == "update")
+                .order_by(AuditEntry.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert entry.detail == f"task:{task.id} done" and entry.user_id == p[who].id
+        assert entry.case_id == c[case_key].id
+        html = browser.get(response.location).get_data(as_text=True)
+        assert "Task marked done on case" in html and task.id.hex not in html.replace("-", "")
+
+
+def test_others_cannot_mark_a_task_done(client, world):
+    p, c, _ = world
+    task = _task(c["adult"], "follow_up_call")
+    for who in ("op2", "cm2", "sup_b", "cm_b"):
+        browser = client.application.test_client()
+        sign_in(browser, p[who])
+        response = browser.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
+        assert response.status_code == 404, who
+        denied = db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == p[who].id)
+        ).scalar_one()
+        assert denied.object_type == "task" and denied.object_id == str(task.id)
+        assert denied.case_id == c["adult"].id
+        assert denied.organisation_id == c["adult"].organisation_id
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).done_at is None
+
+
+def test_admins_cannot_reach_tasks_and_gets_are_refused(client, world):
+    p, c, _ = world
+    task = _task(c["adult"], "follow_up_call")
+    sign_in(client, p["admin"])
+    assert client.submit(f"/cases/tasks/{task.id}/done", page="/auth/account").status_code == 403
+    browser = client.application.test_client()
+    sign_in(browser, p["cm1"])
+    assert browser.get(f"/cases/tasks/{task.id}/done").status_code == 405
+
+
+def test_an_unknown_task_is_a_denied_404(client, world):
+    p, _, _ = world
+    sign_in(client, p["cm1"])
+    missing = "00000000-0000-7000-8000-000000000000"
+    assert client.submit(f"/cases/tasks/{missing}/done", page="/auth/account").status_code == 404
+    denied = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied")
+    ).scalar_one()
+    assert denied.object_id == missing and denied.case_id is None
+
+
+# ---- assigning from a queue ------------------------------------------------------------------
+
+
+def test_a_supervisor_assigns_an_unassigned_case(client, world):
+    p, c, _ = world
+    sign_in(client, p["sup"])
+    response = client.submit(
+        f"/cases/{c['child'].id}/assign", {"assignee": p["cm2"].id}, page="/home/supervisor"
+    )
+    assert response.status_code == 302 and response.location == "/home/supervisor"
+    db.session.expire_all()
+    case = db.session.get(Case, c["child"].id)
+    assert case.assigned_to_id == p["cm2"].id
+    assert {t.assigned_to_id for t in case.tasks} == {p["cm2"].id}  # its open tasks follow
+    entry = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "assign", AuditEntry.case_id == case.id)
+    ).scalar_one()
+    assert entry.user_id == p["sup"].id and entry.detail == f"user:{p['cm2'].id}"
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    assert f"Case {case.number} is now assigned to Trần Quản Lý Hai." in html
+    assert case.number not in table(html, "unassigned-cases")
+
+
+def test_a_supervisor_reassigns_a_case(client, world):
+    p, c, _ = world
+    sign_in(client, p["sup"])
+    client.submit(f"/cases/{c['adult'].id}/assign", {"assignee": p["cm2"].id}, page="/auth/account")
+    db.session.expire_all()
+    assert db.session.get(Case, c["adult"].id).assigned_to_id == p["cm2"].id
+    html = page(client, p["cm2"], "/home/case-manager")
+    assert c["adult"].number in table(html, "my-cases")
+
+
+def test_an_assignment_to_the_wrong_person_is_refused_in_the_users_language(
+    client, world, make_user
+):
+    p, c, _ = world
+    p["sup"].language = "vi"
+    gone = make_user("case_manager", organisation=p["sup"].organisation)
+    gone.active = False
+    db.session.commit()
+    with force_locale("vi"):
+        expected = str(_l("Choose an active case manager of this organisation."))
+    sign_in(client, p["sup"])
+    for assignee in (p["cm_b"].id, gone.id, p["op1"].id, "", "x", 999_999):
+        response = client.submit(
+            f"/cases/{c['child'].id}/assign", {"assignee": assignee}, page="/auth/account"
+        )
+        assert response.status_code == 302
+        html = client.get(response.location).get_data(as_text=True)
+        assert "flash-error" in html and expected.replace("'", "&#39;") in html, assignee
+        db.session.expire_all()
+        assert db.session.get(Case, c["child"].id).assigned_to_id is None
+
+
+def test_a_closed_case_cannot_be_assigned(client, world):
+    p, c, _ = world
+    cases.change_status(case=c["closing"], to="closed", by=p["sup"])
+    sign_in(client, p["sup"])
+    client.submit(
+        f"/cases/{c['closing'].id}/assign", {"assignee": p["cm1"].id}, page="/auth/account"
+    )
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    assert "This case is closed and cannot be changed" in html
+    db.session.expire_all()
+    assert db.session.get(Case, c["closing"].id).assigned_to_id == p["cm2"].id
+
+
+def test_another_organisations_supervisor_gets_a_denied_404(client, world):
+    p, c, _ = world
+    sign_in(client, p["sup_b"])
+    response = client.submit(
+        f"/cases/{c['child'].id}/assign", {"assignee": p["cm_b"].id}, page="/home/supervisor"
+    )
+    assert response.status_code == 404
+    denied = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == p["sup_b"].id)
+    ).scalar_one()
+    assert denied.object_type == "case" and denied.case_id == c["child"].id
+    assert denied.organisation_id == c["child"].organisation_id
+    db.session.expire_all()
+    assert db.session.get(Case, c["child"].id).assigned_to_id is None
+
+
+def test_only_supervisors_assign(client, world):
+    p, c, _ = world
+    for who in ("cm1", "op1", "admin"):
+        browser = client.application.test_client()
+        sign_in(browser, p[who])
+        response = browser.submit(
+            f"/cases/{c['child'].id}/assign", {"assignee": p["cm1"].id}, page="/auth/account"
+        )
+        assert response.status_code == 403, who
+    db.session.expire_all()
+    assert db.session.get(Case, c["child"].id).assigned_to_id is None

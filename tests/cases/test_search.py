@@ -1,0 +1,304 @@
+"""Case search: each filter narrows, a case number opens its case, a phone number is found in any
+spelling by POST only and audited without the number, and nothing outside the user's scope is
+ever returned."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+from vietnam_provinces import Province, Ward
+
+from app.audit import AuditEntry
+from app.calls.intake import Intake, Survivor, save_intake
+from app.cases import services as cases
+from app.cases.search import normalise_case_number
+from app.clock import utcnow
+from app.extensions import db
+from app.places.models import Place
+from tests.conftest import sign_in
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+PHONE = "0977 123 456"
+
+
+def ensure_places(*codes: str) -> None:
+    """Official units by code in the place table (the session may have loaded them already)."""
+    wanted = set(codes)
+    for province in Province.iter_all():
+        code = f"{int(province.code):02d}"
+        if code in wanted and db.session.get(Place, code) is None:
+            db.session.add(
+                Place(code=code, name=province.name, kind="tinh", codename=province.codename)
+            )
+    for ward in Ward.iter_all():
+        code = f"{int(ward.code):05d}"
+        if code in wanted and db.session.get(Place, code) is None:
+            parent = f"{int(ward.province_code):02d}"
+            db.session.add(
+                Place(
+                    code=code,
+                    name=ward.name,
+                    kind="phuong",
+                    province_code=parent,
+                    codename=ward.codename,
+                )
+            )
+    db.session.commit()
+
+
+@pytest.fixture
+def scene(make_org, make_user):
+    """Hotline SA: operators op1 and op2, case managers cm1 and cm2, a supervisor; hotline SB
+    with its own operator and supervisor. Cases:
+    - adult: op1, survivor's phone 0977 123 456, Hà Nội / Ba Đình, high risk
+    - child: op1, aged 10, Hồ Chí Minh City, assigned to cm1 (so in support)
+    - by_call: op2, no survivor phone, the call came from +84 987 654 321
+    - old: op1, opened 40 days ago
+    - elsewhere: hotline SB, the same survivor phone as `adult` in another spelling
+    """
+    ensure_places("01", "79", "00004", "00070")
+    org_a, org_b = make_org(code="SA"), make_org(code="SB")
+    p = {
+        name: make_user(role, organisation=org, language="en")
+        for name, role, org in (
+            ("op1", "operator", org_a),
+            ("op2", "operator", org_a),
+            ("cm1", "case_manager", org_a),
+            ("cm2", "case_manager", org_a),
+            ("sup", "supervisor", org_a),
+            ("op_b", "operator", org_b),
+            ("sup_b", "supervisor", org_b),
+        )
+    }
+
+    def intake(by, **kw):
+        return save_intake(data=Intake(reason="violence_report", **kw), by=by).case
+
+    c = {
+        "adult": intake(
+            p["op1"],
+            survivor=Survivor(
+                name="Hoàng Thị Tìm", age=30, phone=PHONE, province_code="01", commune_code="00004"
+            ),
+            risk_answers=["threats_to_kill"],
+        ),
+        "child": intake(p["op1"], survivor=Survivor(age=10, province_code="79")),
+        "by_call": intake(p["op2"], caller_phone="+84 987 654 321", survivor=Survivor(age=50)),
+        "old": intake(p["op1"], survivor=Survivor(age=70)),
+        "elsewhere": intake(p["op_b"], survivor=Survivor(age=31, phone="0977123456")),
+    }
+    cases.assign_case(case=c["child"], to=p["cm1"], by=p["sup"])
+    c["old"].opened_at = utcnow() - timedelta(days=40)
+    db.session.commit()
+    return p, c
+
+
+def results(html: str) -> str:
+    """The results table of a search page ('' when there is none)."""
+    match = re.search(r'<table id="search-results".*?</table>', html, flags=re.S)
+    return match.group(0) if match else ""
+
+
+def found(client, query: str) -> set[str]:
+    """The case numbers a GET search lists."""
+    response = client.get(f"/cases/search?{query}")
+    assert response.status_code == 200, response.location
+    return set(
+        re.findall(r'class="case-number">([^<]+)<', results(response.get_data(as_text=True)))
+    )
+
+
+def numbers(c, *keys) -> set[str]:
+    return {c[k].number for k in keys}
+
+
+def day(delta_days: int) -> str:
+    return (utcnow() + timedelta(days=delta_days)).astimezone(LOCAL).strftime("%d/%m/%Y")
+
+
+def test_each_filter_narrows_the_results(client, scene):
+    p, c = scene
+    sign_in(client, p["sup"])
+    everything = numbers(c, "adult", "child", "by_call", "old")
+    assert found(client, "status=active") == everything
+    assert found(client, "status=in_support") == numbers(c, "child")
+    assert found(client, "status=open") == everything - numbers(c, "child")
+    assert found(client, f"assignee={p['cm1'].id}") == numbers(c, "child")
+    assert found(client, "assignee=none") == everything - numbers(c, "child")
+    assert found(client, f"opened_from={day(-10)}") == everything - numbers(c, "old")
+    assert found(client, f"opened_to={day(-30)}") == numbers(c, "old")
+    assert found(client, f"opened_from={day(-41)}&opened_to={day(-39)}") == numbers(c, "old")
+    assert found(client, "province=01") == numbers(c, "adult")
+    assert found(client, "province=01&commune=00004") == numbers(c, "adult")
+    assert found(client, "province=01&commune=00070") == set()
+    assert found(client, "province=79") == numbers(c, "child")
+    assert found(client, "risk=high") == numbers(c, "adult")
+    assert found(client, "risk=low") == set()
+    assert found(client, "child=yes") == numbers(c, "child")
+    assert found(client, "child=no") == everything - numbers(c, "child")
+    assert found(client, "status=active&child=no&risk=high&province=01") == numbers(c, "adult")
+
+
+def test_results_show_codes_places_and_the_child_tag_never_names(client, scene):
+    p, c = scene
+    sign_in(client, p["sup"])
+    html = client.get("/cases/search?status=active").get_data(as_text=True)
+    table = results(html)
+    child_row = next(r for r in re.findall(r"<tr\b.*?</tr>", table, re.S) if c["child"].number in r)
+    assert "Child" in child_row and "Thành phố Hồ Chí Minh" in child_row
+    adult_row = next(r for r in re.findall(r"<tr\b.*?</tr>", table, re.S) if c["adult"].number in r)
+    assert "Child" not in adult_row and "Phường Ba Đình" in adult_row and "High" in adult_row
+    assert "Hoàng Thị Tìm" not in html
+    assert "977123456" not in html and "0977 123" not in html and "+84977" not in html
+
+
+def test_the_province_choice_lists_its_communes(client, scene):
+    p, _ = scene
+    sign_in(client, p["sup"])
+    html = client.get("/cases/search?province=01").get_data(as_text=True)
+    commune_select = html.split('id="commune"')[1].split("</select>")[0]
+    assert "Phường Ba Đình" in commune_select and "Phường Vũng Tàu" not in commune_select
+
+
+def test_a_case_number_opens_the_case(client, scene):
+    p, c = scene
+    number = c["adult"].number  # SA-2026-000001
+    org, year, seq = number.split("-")
+    sign_in(client, p["op1"])
+    for typed in (
+        number,
+        number.lower(),
+        f"  {org.lower()} {year} {seq}  ",
+        f"{org}-{year}-{int(seq)}",
+        f"{org}{year}{seq}",
+    ):
+        response = client.get("/cases/search", query_string={"number": typed})
+        assert response.status_code == 302, typed
+        assert response.location == f"/cases/{c['adult'].id}"
+
+
+def test_a_case_number_outside_ones_scope_finds_nothing(client, scene):
+    p, c = scene
+    sign_in(client, p["op2"])
+    response = client.get("/cases/search", query_string={"number": c["adult"].number})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert c["adult"].number not in results(html) and "No case you may see matches." in html
+
+
+def test_case_numbers_are_normalised():
+    assert normalise_case_number(" hn - 2026 - 123 ") == "HN-2026-000123"
+    assert normalise_case_number("T12026000001") == "T1-2026-000001"
+    assert normalise_case_number("HN-2026-000123") == "HN-2026-000123"
+
+
+def test_scopes_hold_in_every_search(client, scene):
+    p, c = scene
+    sign_in(client, p["op1"])
+    assert found(client, "status=active") == numbers(c, "adult", "child", "old")
+    browser = client.application.test_client()
+    sign_in(browser, p["cm1"])
+    assert found(browser, "status=active") == numbers(c, "child")
+    assert found(browser, "assignee=none") == set()
+    other = client.application.test_client()
+    sign_in(other, p["sup_b"])
+    assert found(other, "status=active") == numbers(c, "elsewhere")
+    assert found(other, "child=no&risk=high") == set()
+
+
+def search_audit() -> list[tuple]:
+    """The raw audit rows of searches, every column."""
+    return list(db.session.execute(text("SELECT * FROM audit_entry WHERE action = 'search'")))
+
+
+def test_a_phone_number_in_another_spelling_finds_the_case(client, scene):
+    p, c = scene
+    sign_in(client, p["sup"])
+    spellings = ("+84977123456", "0977.123.456", "84 977 123 456")
+    for spelling in spellings:
+        response = client.submit("/cases/search/phone", {"phone": spelling}, page="/cases/search")
+        assert response.status_code == 200  # shown at once: no redirect carries the number
+        html = response.get_data(as_text=True)
+        listed = set(re.findall(r'class="case-number">([^<]+)<', results(html)))
+        assert listed == numbers(c, "adult"), spelling
+        assert c["elsewhere"].number not in html  # the same number at another hotline
+        for url in re.findall(r'(?:href|action)="([^"]*)"', html):
+            assert "977" not in url and "123456" not in url, url
+    entries = db.session.execute(select(AuditEntry).where(AuditEntry.action == "search")).scalars()
+    assert [(e.detail, e.user_id) for e in entries] == [("phone matched=1", p["sup"].id)] * 3
+    rows = search_audit()
+    assert len(rows) == len(spellings)
+    for row in rows:
+        for column in row:
+            assert "977123456" not in str(column) and "977 123" not in str(column)
+            assert "977.123" not in str(column)
+
+
+def test_a_phone_number_finds_cases_through_their_calls(client, scene):
+    p, c = scene
+    sign_in(client, p["sup"])
+    html = client.submit("/cases/search/phone", {"phone": "0987654321"}, page="/cases/search")
+    assert set(
+        re.findall(r'class="case-number">([^<]+)<', results(html.get_data(as_text=True)))
+    ) == numbers(c, "by_call")
+
+
+def test_a_phone_search_outside_ones_scope_finds_nothing_and_is_audited(client, scene):
+    p, c = scene
+    sign_in(client, p["op2"])
+    html = client.submit("/cases/search/phone", {"phone": PHONE}, page="/cases/search")
+    assert c["adult"].number not in html.get_data(as_text=True)
+    assert "No case you may see matches." in html.get_data(as_text=True)
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "search")).scalar_one()
+    assert entry.detail == "phone matched=0" and entry.user_id == p["op2"].id
+
+
+def test_a_phone_number_in_the_address_is_ignored(client, scene):
+    p, c = scene
+    sign_in(client, p["sup"])
+    html = client.get("/cases/search?phone=0977123456").get_data(as_text=True)
+    assert results(html) == "" and search_audit() == []
+
+
+def test_a_phone_search_needs_a_number_and_a_token(client, scene):
+    p, _ = scene
+    sign_in(client, p["sup"])
+    html = client.submit("/cases/search/phone", {"phone": ""}, page="/cases/search")
+    assert "Enter a phone number." in html.get_data(as_text=True) and search_audit() == []
+    assert client.post("/cases/search/phone", data={"phone": PHONE}).status_code == 400
+    assert client.get("/cases/search/phone").status_code == 405
+    assert search_audit() == []
+
+
+def test_a_wrong_date_is_explained(client, scene):
+    p, _ = scene
+    sign_in(client, p["sup"])
+    html = client.get("/cases/search?opened_from=31/02/2026").get_data(as_text=True)
+    assert "Enter a date as dd/mm/yyyy" in html and results(html) == ""
+    html = client.get(f"/cases/search?opened_from={day(0)}&opened_to={day(-5)}").get_data(
+        as_text=True
+    )
+    assert "The end of the period is before its start." in html and results(html) == ""
+
+
+def test_results_come_fifty_to_a_page(client, make_org, make_user):
+    org = make_org(code="PG")
+    operator = make_user("operator", organisation=org, language="en")
+    opened = [cases.open_case(by=operator) for _ in range(53)]
+    sign_in(client, operator)
+    first = found(client, "status=open")
+    second = found(client, "status=open&page=2")
+    assert len(first) == 50 and len(second) == 3 and not first & second
+    assert first | second == {case.number for case in opened}
+    html = client.get("/cases/search?status=open").get_data(as_text=True)
+    assert "Page 1 of 2" in html and "page=2" in html and "status=open" in html
+
+
+@pytest.mark.parametrize("role", ["admin", "partner"])
+def test_admins_and_partners_cannot_search(client, login_as, role):
+    login_as(role)
+    assert client.get("/cases/search?status=open").status_code == 403

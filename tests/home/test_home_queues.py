@@ -1,0 +1,153 @@
+"""Home pages: the queues come first, the reference content stays, search is in the navigation,
+and each page runs a bounded number of statements that never touch a sealed column."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from app.calls import services as calls
+from app.cases import services as cases
+from app.cases.services import open_task
+from app.clock import utcnow
+from app.extensions import db
+from tests.conftest import sign_in
+
+SEALED_CASE_CONTENT = re.compile(
+    r"survivor_\w+_sealed|summary_sealed|narrative_sealed|caller_\w+_sealed|note_sealed"
+)
+
+
+@pytest.fixture
+def desk(make_org, make_user):
+    """One hotline with an operator, a case manager and a supervisor, and one case each way."""
+    org = make_org(code="QH")
+    people = {
+        role: make_user(role, organisation=org, language="en")
+        for role in ("operator", "case_manager", "supervisor")
+    }
+    return org, people
+
+
+def fill(people, *, n_cases: int, n_calls: int) -> None:
+    """Cases (a third of them children) with three tasks each, half assigned; and calls."""
+    operator, manager = people["operator"], people["case_manager"]
+    now = utcnow()
+    opened = [cases.open_case(by=operator, survivor_phone=f"09{i:08d}") for i in range(n_cases)]
+    for i, case in enumerate(opened):
+        case.is_child = i % 3 == 0
+        if i % 2:
+            case.assigned_to_id = manager.id
+        open_task(case, kind="follow_up_call", due=now - timedelta(hours=i % 30))
+        open_task(case, kind="safety_review", due=now + timedelta(hours=i % 40))
+        open_task(
+            case, kind="child_12h" if case.is_child else "other", due=now + timedelta(hours=3)
+        )
+    db.session.commit()
+    for i in range(n_calls):
+        calls.log_call(by=operator, reason="information", started_at=now - timedelta(minutes=i))
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements the app runs meanwhile."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "web_session" not in statement:  # the session's own upkeep comes and goes
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+PAGES = {
+    "operator": "/home/operator",
+    "case_manager": "/home/case-manager",
+    "supervisor": "/home/supervisor",
+}
+
+
+def measure(app, browsers) -> dict[str, list[str]]:
+    found = {}
+    for role, url in PAGES.items():
+        with statements(app) as seen:
+            response = browsers[role].get(url)
+        assert response.status_code == 200
+        found[role] = list(seen)
+    with statements(app) as seen:
+        response = browsers["supervisor"].get("/cases/search?status=active&child=yes")
+    assert response.status_code == 200
+    found["search"] = list(seen)
+    return found
+
+
+def test_each_page_runs_a_bounded_number_of_statements(app, desk):
+    _, people = desk
+    browsers = {}
+    for role, person in people.items():
+        browsers[role] = app.test_client()
+        sign_in(browsers[role], person)
+    fill(people, n_cases=300, n_calls=250)  # with their tasks: over 1,400 rows
+    first = measure(app, browsers)
+    fill(people, n_cases=40, n_calls=20)
+    second = measure(app, browsers)
+    for page, seen in first.items():
+        assert len(seen) == len(second[page]), page
+        assert len(seen) <= 25, (page, len(seen))
+        for statement in seen:
+            assert not SEALED_CASE_CONTENT.search(statement), (page, statement[:300])
+    html = browsers["supervisor"].get("/home/supervisor").get_data(as_text=True)
+    assert "Showing 50 of" in html  # the lists are cut, and say so
+
+
+def test_queues_come_before_the_reference_content(client, desk):
+    _, people = desk
+    sign_in(client, people["operator"])
+    html = client.get("/home/operator").get_data(as_text=True)
+    assert html.index('id="due-tasks"') < html.index("Emergency numbers")
+    assert html.index('id="recent-calls"') < html.index("Ask first")
+    assert 'href="/calls/new"' in html and "Legal deadlines" in html
+
+
+def test_case_manager_page_keeps_the_services_list(app, desk):
+    _, people = desk
+    browser = app.test_client()
+    sign_in(browser, people["case_manager"])
+    html = browser.get("/home/case-manager").get_data(as_text=True)
+    assert html.index('id="my-cases"') < html.index("Basic support services")
+    assert "No active case is assigned to you." in html
+
+
+def test_supervisor_page_keeps_staff_and_sign_in_activity(app, desk):
+    _, people = desk
+    browser = app.test_client()
+    sign_in(browser, people["supervisor"])
+    html = browser.get("/home/supervisor").get_data(as_text=True)
+    assert html.index('id="unassigned-cases"') < html.index('id="auth-events"')
+    assert people["case_manager"].full_name in html and "Sign-in activity" in html
+    assert "Signed in" in html  # the supervisor's own sign-in, from the audit log
+
+
+@pytest.mark.parametrize("role", ["operator", "case_manager", "supervisor"])
+def test_search_is_in_the_navigation(client, login_as, role):
+    login_as(role)
+    html = client.get("/auth/account").get_data(as_text=True)
+    nav = html.split('<nav class="main-nav"')[1].split("</nav>")[0]
+    assert 'href="/cases/search"' in nav
+
+
+@pytest.mark.parametrize("role", ["admin", "partner"])
+def test_search_is_not_offered_to_admins_or_partners(client, login_as, role):
+    login_as(role)
+    assert 'href="/cases/search"' not in client.get("/auth/account").get_data(as_text=True)
+    assert client.get("/cases/search").status_code == 403

@@ -1,0 +1,263 @@
+"""POST /api/v1/calls/incoming: line tokens, what a phone system may send, and what comes back."""
+
+import hashlib
+import logging
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+
+from app.audit import AuditEntry
+from app.clock import utcnow
+from app.extensions import db
+from app.telephony import services
+from app.telephony.models import PhoneLine, ScreenPop
+from tests.telephony.conftest import DIGITS, NUMBER
+
+URL = "/api/v1/calls/incoming"
+POP_URL = re.compile(r"^http://localhost/calls/pop/([A-Za-z0-9_-]{43})$")
+
+
+def _pops() -> list[ScreenPop]:
+    db.session.expire_all()
+    return list(db.session.execute(select(ScreenPop)).scalars())
+
+
+def test_a_call_is_announced_and_answered_with_a_one_time_link(make_line, announce):
+    line, token = make_line()
+    response = announce(token)
+    assert response.status_code == 201
+    assert "Set-Cookie" not in response.headers  # no session row per call
+    body = response.get_json()
+    match = POP_URL.match(body["url"])
+    assert match, body
+    (pop,) = _pops()
+    assert pop.token_hash == hashlib.sha256(match.group(1).encode()).hexdigest()
+    assert pop.caller_phone == NUMBER and pop.line_id == line.id
+    assert pop.organisation_id == line.organisation_id and pop.claimed_at is None
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert expires == pop.expires_at
+    assert timedelta(minutes=9) < expires - utcnow() <= timedelta(minutes=10)
+    assert abs(pop.started_at - utcnow()) < timedelta(minutes=1)
+    assert db.session.get(PhoneLine, line.id).last_used_at is not None
+
+
+def test_the_number_is_in_no_response_url_audit_entry_or_log_line(make_line, announce, caplog):
+    caplog.set_level(logging.DEBUG)
+    line, token = make_line()
+    good = announce(token)
+    bad = announce(token, {"caller": "+84 912 345 678 ext"})
+    assert good.status_code == 201 and bad.status_code == 422
+    for response in (good, bad):
+        flat = re.sub(r"\D", "", response.get_data(as_text=True))
+        assert DIGITS not in flat
+        assert DIGITS not in re.sub(r"\D", "", str(response.headers))
+    assert DIGITS not in re.sub(r"\D", "", good.get_json()["url"])
+    entries = db.session.execute(select(AuditEntry)).scalars().all()
+    (pop_entry,) = [e for e in entries if e.action == "screen_pop"]
+    assert pop_entry.organisation_id == line.organisation_id and pop_entry.user_id is None
+    assert pop_entry.object_id == str(_pops()[0].id)
+    for entry in entries:
+        row = " ".join(str(v) for v in vars(entry).values())
+        assert DIGITS not in re.sub(r"\D", "", row)
+    assert caplog.records, "the request should have logged something to check"
+    assert DIGITS not in re.sub(r"\D", "", caplog.text)
+    raw = db.session.execute(text("SELECT * FROM screen_pop")).one()
+    assert NUMBER.encode() not in b"".join(v for v in raw if isinstance(v, bytes))
+
+
+def test_a_missing_token_is_refused_with_a_challenge(announce):
+    response = announce(None)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="diemtua"'
+    assert response.get_json()["error"] == "unauthorized"
+    assert _pops() == []
+
+
+@pytest.mark.parametrize("header", ["Bearer dt_not-a-real-token", "Basic ZHQ6eA==", "Bearer "])
+def test_a_wrong_token_is_refused(make_line, client, header):
+    _line, token = make_line()
+    response = client.post(URL, json={"caller": NUMBER}, headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="diemtua"')
+    assert _pops() == []
+
+
+def test_a_wrong_token_is_told_it_is_invalid(make_line, announce):
+    make_line()
+    response = announce("dt_" + "x" * 43)
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="diemtua", error="invalid_token"'
+
+
+def test_a_revoked_line_is_refused(make_line, make_user, announce):
+    line, token = make_line()
+    assert announce(token).status_code == 201
+    admin = make_user("admin", organisation=line.organisation)
+    services.revoke_line(by=admin, line=line)
+    assert announce(token).status_code == 401
+    assert len(_pops()) == 1
+
+
+def test_a_rotated_token_replaces_the_old_one_at_once(make_line, make_user, announce):
+    line, old = make_line()
+    admin = make_user("admin", organisation=line.organisation)
+    new = services.rotate_token(by=admin, line=line)
+    assert new != old and new.startswith("dt_")
+    assert announce(old).status_code == 401
+    assert announce(new).status_code == 201
+
+
+def test_a_line_of_a_closed_organisation_is_refused(make_line, announce):
+    line, token = make_line()
+    line.organisation.active = False
+    db.session.commit()
+    assert announce(token).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "caller", ["+84 912 345 678", "0912345678", "0243.2233.111", "0377 672 444", "+1 202 555 0143"]
+)
+def test_real_numbers_are_accepted_as_received(make_line, announce, caller):
+    _line, token = make_line()
+    assert announce(token, {"caller": caller}).status_code == 201
+    assert _pops()[0].caller_phone == caller
+
+
+@pytest.mark.parametrize(
+    "caller",
+    ["abc", "12345", "0912", "+84 912 345 678 999", "1-800-FLOWERS", "' OR 1=1 --", "9" * 300],
+)
+def test_garbage_is_refused_with_422(make_line, announce, caller):
+    _line, token = make_line()
+    response = announce(token, {"caller": caller})
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "caller_invalid"
+    assert _pops() == []
+
+
+@pytest.mark.parametrize("body", [{}, {"line": "Hàng chờ 1"}])
+def test_a_missing_caller_is_refused(make_line, announce, body):
+    _line, token = make_line()
+    response = announce(token, body)
+    assert response.status_code == 422 and response.get_json()["error"] == "caller_missing"
+
+
+def test_a_number_sent_as_a_json_number_is_refused(make_line, announce):
+    _line, token = make_line()
+    response = announce(token, {"caller": 912345678})
+    assert response.status_code == 422 and response.get_json()["error"] == "caller_invalid"
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "Anonymous", "withheld", "", "  "])
+def test_withheld_numbers_are_stored_as_no_number(make_line, announce, caller):
+    _line, token = make_line()
+    assert announce(token, {"caller": caller}).status_code == 201
+    (pop,) = _pops()
+    assert pop.caller_phone is None and pop.caller_phone_sealed is None
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "screen_pop")).one()
+    assert entry[0].detail.endswith("number withheld")
+
+
+def test_the_time_the_call_started_is_taken_with_its_offset(make_line, announce):
+    _line, token = make_line()
+    began = (utcnow() - timedelta(minutes=3)).replace(microsecond=0)
+    # As Asterisk's STRFTIME(${EPOCH},Asia/Ho_Chi_Minh,%Y-%m-%dT%H:%M:%S%z) writes it.
+    sent = began.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m-%dT%H:%M:%S%z")
+    assert sent.endswith("+0700")
+    response = announce(token, {"caller": NUMBER, "started_at": sent})
+    assert response.status_code == 201
+    assert _pops()[0].started_at == began
+
+
+@pytest.mark.parametrize(
+    ("started_at", "why"),
+    [
+        ("2026-03-01T09:30:00", "no offset"),
+        ("yesterday", "not a time"),
+        ((utcnow() - timedelta(days=3)).isoformat(), "too old"),
+        ((utcnow() + timedelta(hours=1)).isoformat(), "in the future"),
+    ],
+)
+def test_a_bad_start_time_is_refused(make_line, announce, started_at, why):
+    _line, token = make_line()
+    response = announce(token, {"caller": NUMBER, "started_at": started_at})
+    assert response.status_code == 422, why
+    assert response.get_json()["error"] == "started_at_invalid"
+
+
+def test_a_too_long_line_label_is_refused(make_line, announce):
+    _line, token = make_line()
+    response = announce(token, {"caller": NUMBER, "line": "x" * 81})
+    assert response.status_code == 422 and response.get_json()["error"] == "line_invalid"
+    assert announce(token, {"caller": NUMBER, "line": "Hàng chờ 1"}).status_code == 201
+
+
+def test_a_form_encoded_body_works_as_asterisk_sends_it(make_line, client):
+    _line, token = make_line()
+    response = client.post(
+        URL,
+        data={"caller": "0912345678", "line": "trunk-1"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert _pops()[0].caller_phone == "0912345678"
+
+
+@pytest.mark.parametrize("payload", ["[1, 2]", '"0912345678"', "{not json"])
+def test_a_body_that_is_not_an_object_is_refused(make_line, client, payload):
+    _line, token = make_line()
+    response = client.post(
+        URL,
+        data=payload,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
+
+
+def test_an_oversized_body_is_refused_as_json(make_line, client):
+    _line, token = make_line()
+    response = client.post(
+        URL,
+        json={"caller": NUMBER, "padding": "x" * 20_000},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 413 and response.get_json()["error"] == "too_large"
+    assert _pops() == []
+
+
+def test_the_api_is_rate_limited_per_line_in_json(app, make_line, make_org, announce, monkeypatch):
+    monkeypatch.setitem(app.config, "SCREEN_POP_LIMIT", "2 per minute")
+    _line, token = make_line()
+    _other, other_token = make_line()
+    assert [announce(token).status_code for _ in range(2)] == [201, 201]
+    refused = announce(token)
+    assert refused.status_code == 429 and refused.get_json()["error"] == "rate_limited"
+    assert refused.headers["Retry-After"] == "60" and "Set-Cookie" not in refused.headers
+    assert announce(other_token).status_code == 201
+
+
+def test_only_the_api_is_exempt_from_csrf(make_line, login_as, client):
+    line, _token = make_line()
+    admin = login_as("admin", organisation=line.organisation)
+    assert admin.organisation_id == line.organisation_id
+    response = client.post(f"/admin/lines/{line.id}/revoke")
+    assert response.status_code in (302, 400)
+    assert db.session.get(PhoneLine, line.id).revoked_at is None
+
+
+def test_the_link_uses_the_configured_public_address(app, make_line, announce, monkeypatch):
+    monkeypatch.setitem(app.config, "SCREEN_POP_BASE_URL", "https://diemtua.example.vn/")
+    _line, token = make_line()
+    url = announce(token).get_json()["url"]
+    assert re.match(r"^https://diemtua\.example\.vn/calls/pop/[A-Za-z0-9_-]{43}$", url)
+
+
+def test_tokens_are_kept_only_as_their_hash(make_line):
+    line, token = make_line()
+    raw = db.session.execute(text("SELECT * FROM phone_line")).one()
+    assert token not in " ".join(str(v) for v in raw)
+    assert line.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert line.token_hint == token[-4:]

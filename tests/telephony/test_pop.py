@@ -1,0 +1,239 @@
+"""GET /calls/pop/<token>: the operator who answers opens the call once, into a sealed draft."""
+
+import threading
+import uuid
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, select, update
+
+from app.audit import AuditEntry
+from app.auth.models import User
+from app.calls.drafts import load_draft
+from app.calls.models import IntakeDraft
+from app.clock import utcnow
+from app.crypto.datakeys import KeyDestroyedError
+from app.extensions import db
+from app.telephony import pops
+from app.telephony.models import ScreenPop
+from tests.conftest import sign_in
+from tests.telephony.conftest import NUMBER
+
+
+@pytest.fixture
+def pop_link(make_line, announce):
+    """Announce a call on a new line; returns (line, the link's path)."""
+
+    def factory(body: dict | None = None, line_and_token=None):
+        line, token = line_and_token or make_line()
+        response = announce(token, body)
+        assert response.status_code == 201
+        return line, urlsplit(response.get_json()["url"]).path
+
+    return factory
+
+
+def _pop() -> ScreenPop:
+    db.session.expire_all()
+    return db.session.execute(select(ScreenPop)).scalar_one()
+
+
+def _draft_key(response) -> uuid.UUID:
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    target = urlsplit(response.location)
+    assert target.path == "/calls/new"
+    return uuid.UUID(parse_qs(target.query)["draft"][0])
+
+
+def _vi(msgid: str) -> str:
+    """A message as a Vietnamese user sees it (the catalog's translation)."""
+    with current_app.test_request_context(), force_locale("vi"):
+        return gettext(msgid)
+
+
+def _actions(action: str) -> list[AuditEntry]:
+    stmt = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+    return list(db.session.execute(stmt).scalars())
+
+
+@pytest.mark.parametrize("role", ["operator", "supervisor"])
+def test_the_operator_gets_a_draft_holding_the_number(pop_link, login_as, client, role):
+    line, path = pop_link()
+    user = login_as(role, organisation=line.organisation)
+    key = _draft_key(client.get(path))
+    pop = _pop()
+    started = pop.started_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
+    assert load_draft(user=user, intake_key=key) == {
+        "caller_phone": NUMBER,
+        "started_at": started,
+        "channel": "phone",
+        "line_id": str(line.id),
+    }
+    assert pop.claimed_by_id == user.id and pop.claimed_at is not None
+    # The number now lives only in the operator's draft: the pop's key is gone.
+    assert pop.key_destroyed_at is not None and pop.key_wrapped is None
+    assert pop.caller_phone_sealed is None
+    with pytest.raises(KeyDestroyedError):
+        pop.aead()
+    claimed = _actions("screen_pop")[-1]
+    assert (claimed.user_id, claimed.detail, claimed.object_id) == (user.id, "claimed", str(pop.id))
+    assert claimed.organisation_id == line.organisation_id
+
+
+def test_the_intake_page_opens_filled_in(pop_link, login_as, client):
+    line, path = pop_link()
+    login_as("operator", organisation=line.organisation)
+    page = client.get(client.get(path).location)
+    assert page.status_code == 200
+    assert NUMBER in page.get_data(as_text=True)
+
+
+def test_a_withheld_number_gives_a_draft_without_one(pop_link, login_as, client):
+    line, path = pop_link({"caller": "anonymous"})
+    user = login_as("operator", organisation=line.organisation)
+    fields = load_draft(user=user, intake_key=_draft_key(client.get(path)))
+    assert "caller_phone" not in fields and fields["channel"] == "phone"
+
+
+def test_a_link_opens_once(app, pop_link, login_as, client, make_user):
+    line, path = pop_link()
+    first = login_as("operator", organisation=line.organisation)
+    _draft_key(client.get(path))
+    again = client.get(path)
+    assert again.status_code == 409
+    assert 'data-reason="yours"' in again.get_data(as_text=True)
+    colleague = make_user("operator", organisation=line.organisation)
+    other = app.test_client()
+    sign_in(other, colleague)
+    late = other.get(path)
+    assert late.status_code == 409 and 'data-reason="claimed"' in late.get_data(as_text=True)
+    assert _vi("Another operator has already opened this call") in late.get_data(as_text=True)
+    drafts = db.session.execute(select(IntakeDraft.user_id)).scalars().all()
+    assert drafts == [first.id]
+
+
+def test_two_operators_at_the_same_moment_get_exactly_one_claim(
+    make_app, pop_link, make_user, monkeypatch
+):
+    line, path = pop_link()
+    token = path.rsplit("/", 1)[1]
+    ids = [make_user("operator", organisation=line.organisation).id for _ in range(2)]
+    worker = make_app()
+    both_checked = threading.Barrier(2, timeout=30)
+    original = pops._mark_claimed
+
+    def after_both_checked(pop, user, now):
+        both_checked.wait()  # both have found the pop unclaimed before either claims it
+        return original(pop, user, now)
+
+    monkeypatch.setattr(pops, "_mark_claimed", after_both_checked)
+    outcomes: list[object] = []
+
+    def claim(user_id: int):
+        with worker.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                outcomes.append(pops.claim_pop(token=token, user=user))
+            except pops.PopUnavailable as exc:
+                outcomes.append(exc.reason)
+            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                outcomes.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=claim, args=(uid,)) for uid in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    keys = [o for o in outcomes if isinstance(o, uuid.UUID)]
+    assert len(keys) == 1 and [o for o in outcomes if o not in keys] == ["claimed"], outcomes
+    assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 1
+    assert _pop().claimed_by_id in ids
+
+
+def test_an_expired_link_shows_a_clear_page(pop_link, login_as, client):
+    line, path = pop_link()
+    db.session.execute(update(ScreenPop).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    login_as("operator", organisation=line.organisation, language="en")
+    response = client.get(path)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 410 and "This call link has expired" in page
+    assert _pop().claimed_at is None
+    assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 0
+
+
+def test_an_unknown_link_shows_a_clear_page_in_the_users_language(login_as, client):
+    login_as("operator")
+    response = client.get("/calls/pop/" + "A" * 43)
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert '<html lang="vi">' in page and _vi("This call link cannot be opened") in page
+    (denied,) = _actions("denied")
+    assert denied.detail == "unknown link" and denied.object_type == "screen_pop"
+
+
+@pytest.mark.parametrize(
+    ("role", "same_org"),
+    [
+        ("operator", False),
+        ("supervisor", False),
+        ("case_manager", True),
+        ("admin", True),
+        ("partner", True),
+        ("partner", False),
+    ],
+)
+def test_other_organisations_and_roles_are_refused_and_audited(
+    pop_link, login_as, client, role, same_org
+):
+    line, path = pop_link()
+    user = login_as(role, **({"organisation": line.organisation} if same_org else {}))
+    response = client.get(path)
+    assert response.status_code == 404
+    assert 'data-reason="unknown"' in response.get_data(as_text=True)
+    pop = _pop()
+    assert pop.claimed_at is None and pop.caller_phone == NUMBER
+    (denied,) = _actions("denied")
+    assert (denied.user_id, denied.object_id) == (user.id, str(pop.id))
+    assert denied.organisation_id == line.organisation_id  # seen by the line's supervisors
+    assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 0
+
+
+def test_an_anonymous_visitor_signs_in_and_comes_back_to_the_link(pop_link, client, make_user):
+    line, path = pop_link()
+    response = client.get(path)
+    assert response.status_code == 302
+    assert urlsplit(response.location).path == "/auth/login"
+    client.get(response.location)  # the sign-in page remembers where to go next
+    user = make_user("operator", organisation=line.organisation)
+    signed_in = sign_in(client, user)
+    assert signed_in.location == path
+    key = _draft_key(client.get(signed_in.location))
+    assert load_draft(user=user, intake_key=key)["caller_phone"] == NUMBER
+
+
+def test_purge_forgets_expired_numbers_and_deletes_old_pops(app, pop_link, make_line):
+    line_and_token = make_line()
+    for _ in range(3):
+        pop_link(line_and_token=line_and_token)
+    db.session.expire_all()
+    fresh, expired, old = db.session.execute(select(ScreenPop).order_by(ScreenPop.id)).scalars()
+    now = utcnow()
+    expired.expires_at = now - timedelta(minutes=1)
+    old.expires_at = now - timedelta(days=2)
+    db.session.commit()
+    expired_id, old_id, fresh_id = expired.id, old.id, fresh.id
+    result = app.test_cli_runner().invoke(args=["telephony", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "2" in result.output and "1" in result.output
+    db.session.expire_all()
+    assert db.session.get(ScreenPop, old_id) is None
+    gone = db.session.get(ScreenPop, expired_id)
+    assert gone.key_destroyed_at is not None and gone.caller_phone_sealed is None
+    assert db.session.get(ScreenPop, fresh_id).caller_phone == NUMBER

@@ -1,0 +1,199 @@
+"""Role by route: every call and case route, for every kind of user, answers only what that user
+may see, and a refused attempt changes nothing. A new route under /calls or /cases must be added
+to EXPECTED, or this test fails."""
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit import AuditEntry
+from app.calls.drafts import open_drafts, save_draft
+from app.calls.intake import Intake, Survivor, save_intake
+from app.cases.models import Case
+from app.extensions import db
+from tests.conftest import sign_in
+
+NAME = "Hồ Thị Ma Trận"
+WHO = (
+    "owner",  # the operator who took the call and opened the case
+    "other_operator",  # same hotline, no part in the case
+    "outside_operator",
+    "manager",  # the case manager it is assigned to
+    "other_manager",
+    "supervisor",
+    "outside_supervisor",
+    "admin",
+    "partner",
+)
+SEE_CASE = {"owner": 200, "manager": 200, "supervisor": 200, "admin": 403, "partner": 403}
+INTAKE = {"owner": 200, "other_operator": 200, "outside_operator": 200, "supervisor": 200}
+INTAKE.update(outside_supervisor=200, manager=403, other_manager=403, admin=403, partner=403)
+CASE_ROLES_ONLY = {w: 200 for w in WHO} | {"admin": 403, "partner": 403}
+SIGNED_IN = {w: 200 for w in WHO}
+
+# endpoint -> (method, expected status per person; 404 when absent from the map)
+EXPECTED = {
+    "cases.show": ("GET", SEE_CASE),
+    "cases.edit": ("GET", SEE_CASE),
+    "cases.add_incident": ("GET", SEE_CASE),
+    "cases.add_perpetrator": ("GET", SEE_CASE),
+    "cases.reassess": ("GET", SEE_CASE),
+    "cases.consent": ("GET", SEE_CASE),
+    # Only case managers and supervisors may move an open case on: the owner sees no such move.
+    "cases.change_status": ("GET", SEE_CASE | {"owner": 404}),
+    "cases.add_note": ("POST", SEE_CASE),
+    "cases.add_task": ("POST", SEE_CASE),
+    "cases.task_done": ("POST", SEE_CASE),
+    "cases.assign": (
+        "POST",
+        {w: 403 for w in WHO} | {"supervisor": 200, "outside_supervisor": 404},
+    ),
+    "cases.search": ("GET", CASE_ROLES_ONLY),
+    "cases.search_phone": ("POST", CASE_ROLES_ONLY),
+    "calls.show": ("GET", SEE_CASE),
+    "calls.new": ("GET", INTAKE),
+    "calls.draft_list": ("GET", INTAKE),
+    "calls.discard_draft": ("POST", INTAKE),
+    "calls.lookup": ("POST", INTAKE),
+    "calls.save_draft": ("POST", INTAKE),
+    "calls.fresh_token": ("GET", SIGNED_IN),
+}
+
+
+@pytest.fixture
+def world(make_user, make_org):
+    """One case in a hotline, with everyone around it."""
+    hotline, elsewhere = make_org(code="HN"), make_org(code="SG")
+    people = {
+        "owner": make_user("operator", organisation=hotline),
+        "other_operator": make_user("operator", organisation=hotline),
+        "outside_operator": make_user("operator", organisation=elsewhere),
+        "manager": make_user("case_manager", organisation=hotline),
+        "other_manager": make_user("case_manager", organisation=hotline),
+        "supervisor": make_user("supervisor", organisation=hotline),
+        "outside_supervisor": make_user("supervisor", organisation=elsewhere),
+        "admin": make_user("admin", organisation=hotline),
+        "partner": make_user("partner"),
+    }
+    saved = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_phone="0911000222",
+            narrative=NAME,
+            survivor=Survivor(name=NAME, age=9, safe_contact=NAME),
+        ),
+        by=people["owner"],
+    )
+    case = saved.case
+    case.assigned_to_id = people["manager"].id
+    db.session.commit()
+    draft_key = uuid.uuid4()
+    save_draft(user=people["owner"], intake_key=draft_key, fields={"survivor_name": NAME})
+    return people, case, saved.call, draft_key
+
+
+def route_for(app, endpoint: str, case, call, draft_key) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {
+        "case_id": case.id,
+        "call_id": call.id,
+        "task_id": case.tasks[0].id,
+        "intake_key": draft_key,
+    }
+    path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
+    return path + ("?to=in_support" if endpoint == "cases.change_status" else "")
+
+
+def post_data(endpoint: str, people) -> dict:
+    return {
+        "cases.add_note": {"kind": "note", "body": "ghi chú"},
+        "cases.add_task": {"kind": "other", "due_at": "30/11/2026 09:00"},
+        "cases.assign": {"assignee": str(people["other_manager"].id)},
+        "calls.lookup": {"phone": "0911000222"},
+        "cases.search_phone": {"phone": "0911000222"},
+    }.get(endpoint, {})
+
+
+def test_every_call_and_case_route_is_in_the_matrix(app):
+    endpoints = {
+        r.endpoint
+        for r in app.url_map.iter_rules()
+        if r.endpoint.split(".")[0] in ("calls", "cases")
+    }
+    assert endpoints == set(EXPECTED), endpoints ^ set(EXPECTED)
+
+
+def row_counts() -> dict:
+    counts = {}
+    for table in db.metadata.sorted_tables:
+        if table.name not in ("audit_entry", "audit_head", "web_session", "intake_draft"):
+            counts[table.name] = db.session.execute(
+                select(func.count()).select_from(table)
+            ).scalar_one()
+    return counts
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_role_by_route(app, world, endpoint):
+    """Each person in turn, in a fresh browser session, against one route."""
+    people, case, call, draft_key = world
+    method, expected = EXPECTED[endpoint]
+    url = route_for(app, endpoint, case, call, draft_key)
+    # The owner goes last: some allowed requests (discarding the draft) change what follows.
+    for who in sorted(WHO, key=lambda w: w == "owner"):
+        check(app, endpoint, who, people, case, url, method, expected.get(who, 404), draft_key)
+
+
+def check(app, endpoint, who, people, case, url, method, status, draft_key) -> None:
+    client = app.test_client()
+    user = people[who]
+    sign_in(client, user)
+    db.session.expire_all()  # earlier people's allowed changes were made by the server
+    before = row_counts()
+    version = db.session.get(Case, case.id).version
+    denied_before = denied_count(user)
+    if method == "GET":
+        response = client.get(url, headers={"Accept": "text/html"})
+    elif endpoint == "calls.save_draft":
+        response = client.post(
+            url,
+            json={"intake_key": str(uuid.uuid4()), "fields": {"a": "b"}},
+            headers={"X-CSRFToken": client.csrf_token("/auth/account")},
+        )
+    else:
+        response = client.submit(url, post_data(endpoint, people), page="/auth/account")
+    got = response.status_code
+    if status == 200:
+        assert got in (200, 302), (endpoint, who, got)
+    else:
+        assert got == status, (endpoint, who, got)
+        assert NAME not in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert row_counts() == before, f"{endpoint}: a refused request by {who} changed something"
+        assert db.session.get(Case, case.id).version == version
+    if got == 404 and endpoint != "cases.change_status":
+        assert denied_count(user) > denied_before, f"{endpoint}: refusal of {who} not audited"
+    if endpoint == "calls.discard_draft":
+        # Nobody but its author can discard a draft, whatever the answer says.
+        kept = [d.intake_key for d in open_drafts(people["owner"])]
+        assert (draft_key in kept) == (who != "owner"), who
+
+
+def denied_count(user) -> int:
+    return db.session.execute(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "denied", AuditEntry.user_id == user.id)
+    ).scalar_one()
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_signed_out_visitors_see_nothing(app, client, world, endpoint):
+    people, case, call, draft_key = world
+    method, _expected = EXPECTED[endpoint]
+    url = route_for(app, endpoint, case, call, draft_key)
+    response = client.get(url) if method == "GET" else client.post(url, data={})
+    assert response.status_code in (302, 400, 401)
+    assert NAME not in response.get_data(as_text=True)
