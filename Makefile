@@ -30,7 +30,8 @@ setup: $(STAMP) $(MO) ## create .venv, compile catalogs, create instance/ keys (
 upgrade: setup ## apply database migrations
 	@set -o pipefail; $(BIN)/flask db upgrade 2>&1 | { grep -v -e 'Context impl' -e 'Will assume' || true; }
 
-seed: upgrade ## load made-up demo data into an empty database
+seed: upgrade ## load the official place list, then made-up demo data into an empty database
+	@LOG_LEVEL=WARNING $(BIN)/flask places load --quiet
 	@LOG_LEVEL=WARNING $(BIN)/flask seed-demo --if-empty
 
 run: seed ## set up everything and serve on http://127.0.0.1:$(PORT)
