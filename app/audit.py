@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import BigInteger, Index, String, Uuid, select, text
+from sqlalchemy import BigInteger, Index, String, Uuid, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import UTCDateTime, utcnow
@@ -177,9 +177,14 @@ def _locked_head() -> AuditHead:
         head = held[1]
         head.seq += 1
         return head
-    db.session.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1"))
-    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    db.session.refresh(head)
+    # One statement takes the position, locks the row and reads the head back.
+    head = db.session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    ).scalar_one()
     session.info["diemtua.audit_head"] = (session.get_transaction(), head)
     return head
 
