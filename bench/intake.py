@@ -11,9 +11,9 @@ the same database and sizes (it holds the key file and, for SQLite, the database
 again does not refill. Filler rows are written in bulk with placeholder sealed values and random
 blind-index digests, never through the sealing code; every measured request runs the real code,
 signed in as an operator through the Flask test client (server time, no network). CSRF checks
-are off in the bench app. SQLite runs as the app ships it, without planner statistics, unless
---analyze runs ANALYZE first (kept in a --keep database). Prints one table; figures go to
-docs/performance.md.
+are off in the bench app. The measured app is started after the fill, as a server would be, so
+on SQLite it gathers planner statistics for the filled tables at start (see app/sqlite.py).
+Prints one table; figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -654,17 +654,21 @@ def statements_per_request(engine, client, url: str, data: dict) -> int:
 
 
 def profile(client, commune: str, runs: int, top: int) -> None:
-    """cProfile over a few saves: where the server's time goes."""
-    profiler = cProfile.Profile()
-    for n in range(runs):
-        form = intake_form(n, commune)
-        profiler.enable()
-        client.post("/calls/new", data=form)
-        profiler.disable()
-        forget_flashes(client)
-    stats = pstats.Stats(profiler).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(top)
-    stats.sort_stats("tottime").print_stats(top)
+    """cProfile over a few saves, then a few panel lookups: where the server's time goes."""
+    for label, request in (
+        ("save", lambda n: client.post("/calls/new", data=intake_form(n, commune))),
+        ("lookup", lambda n: client.post("/calls/lookup", data={"phone": REPEAT_NUMBER})),
+    ):
+        profiler = cProfile.Profile()
+        for n in range(runs):
+            profiler.enable()
+            request(n)
+            profiler.disable()
+            forget_flashes(client)
+        print(f"== profile of {runs} requests: {label}")
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.sort_stats("tottime").print_stats(top)
 
 
 def percentile(samples: list[float], p: int) -> float:
@@ -692,20 +696,22 @@ def cpu_model() -> str:
     return platform.machine()
 
 
-def planner_statistics(analyze: bool) -> str:
-    """Gather SQLite's planner statistics when asked; say what statistics the database has."""
+def planner_statistics() -> str:
+    """Say what planner statistics the database has."""
     with db.engine.connect() as conn:
         if conn.dialect.name != "sqlite":
             return "statistics from VACUUM ANALYZE after the fill"
-        if analyze:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-        found = conn.exec_driver_sql(
-            "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
-        ).scalar()
-    if found:
-        return "planner statistics from ANALYZE"
-    return "no planner statistics (ANALYZE never run, as the app ships)"
+        tables = (
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            ).scalar()
+            and conn.exec_driver_sql("SELECT count(DISTINCT tbl) FROM sqlite_stat1").scalar()
+        )
+    if tables:
+        return (
+            f"planner statistics for {tables} tables, gathered by the app at start (app/sqlite.py)"
+        )
+    return "no planner statistics"
 
 
 def report(setting: str, args, filled: float | None, samples: dict, statements: dict) -> None:
@@ -740,9 +746,6 @@ def main() -> None:
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--keep", type=Path, help="folder keeping the filled database between runs")
     parser.add_argument(
-        "--analyze", action="store_true", help="SQLite: gather planner statistics first"
-    )
-    parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="print the top N of a save's profile"
     )
     args = parser.parse_args()
@@ -752,12 +755,14 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         url = args.database or f"sqlite:///{folder / 'intake.sqlite3'}"
-        app = build_app(url, folder)
-        with app.app_context():
+        filler = build_app(url, folder)
+        with filler.app_context():
             filled = prepare(args, url, folder)
-            app.logger.disabled = True  # the migrations' logging set-up turns it back on
+            db.engine.dispose()
+        app = build_app(url, folder)  # a server started on the filled database
+        with app.app_context():
             engine = db.engine
-            setting = f"{engine.dialect.name}, {planner_statistics(args.analyze)}"
+            setting = f"{engine.dialect.name}, {planner_statistics()}"
             commune = db.session.execute(
                 select(Place.code).where(Place.province_code == "01").order_by(Place.code)
             ).scalar()
