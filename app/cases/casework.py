@@ -233,6 +233,7 @@ def complete_task(*, task: Task, by: User, note: str | None = None) -> None:
     """Mark a task done, with an optional note."""
     if task.done_at is not None:
         return
+    refuse_if_closed(task.case)
     task.done_at, task.done_by_id = utcnow(), by.id
     if note:
         task.note = note

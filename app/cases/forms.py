@@ -151,4 +151,19 @@ class ConsentForm(FlaskForm):
     consent_given_by = SelectField(
         _l("Consent given by"), choices=choices(c.CONSENT_GIVERS), default="survivor"
     )
+    consent_recipient = SelectField(
+        _l("To whom"),
+        choices=[],  # filled by the view: the active organisations the case could go to
+        default="",
+        description=_l(
+            "Leave 'any provider' when the survivor agrees to any service of that type; "
+            "choose an organisation when the consent is for that one only."
+        ),
+    )
     submit = SubmitField(_l("Record the consent"))
+
+    def offer_recipients(self, organisations) -> None:
+        """The recipients to choose from: any provider, or one of these organisations."""
+        self.consent_recipient.choices = [("", str(_l("Any provider of the service")))] + [
+            (str(o.id), o.name) for o in organisations
+        ]

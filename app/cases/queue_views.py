@@ -40,8 +40,10 @@ def _deny(object_type: str, object_id: uuid.UUID, owner: tuple | None):
     abort(404)
 
 
-def _back() -> str:
-    """Back to the page the form was on: the user's home page."""
+def _back(case: Case | None = None) -> str:
+    """Back to the page the form was on: the case page when it says so, else the home page."""
+    if case is not None and request.form.get("back") == "case":
+        return url_for("cases.show", case_id=case.id)
     return url_for(HOME_ENDPOINTS[current_user.role])
 
 
@@ -58,9 +60,13 @@ def task_done(task_id: uuid.UUID):
             select(Task.case_id, Task.organisation_id).where(Task.id == task_id)
         ).one_or_none()
         _deny("task", task_id, tuple(owner) if owner else None)
-    complete_task(task=task, by=current_user)
+    try:
+        complete_task(task=task, by=current_user)
+    except CaseError as error:
+        flash(str(error), "error")
+        return redirect(_back(task.case))
     flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
-    return redirect(_back())
+    return redirect(_back(task.case))
 
 
 @bp.route("/<uuid:case_id>/assign", methods=["POST"])

@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 
 from app import audit
 from app.auth.access import roles_required
-from app.auth.models import User
+from app.auth.models import Organisation, User
 from app.cases import bp, casework, services
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.forms import (
@@ -350,19 +350,34 @@ def reassess(case_id: uuid.UUID):
     return render_template("cases/part_form.html", case=case, form=form, title=_("Risk assessment"))
 
 
+def consent_recipients(case: Case) -> list[Organisation]:
+    """The active organisations, other than the case's own, that a referral could go to; their
+    names only (an organisation's name is not about a person)."""
+    return list(
+        db.session.execute(
+            select(Organisation)
+            .where(Organisation.active.is_(True), Organisation.id != case.organisation_id)
+            .order_by(Organisation.name)
+        ).scalars()
+    )
+
+
 @bp.route("/<uuid:case_id>/consent", methods=["GET", "POST"])
 @roles_required(*CASE_ROLES)
 def consent(case_id: uuid.UUID):
     """Record consent given or refused later in the case."""
     case = load_case(case_id)
     form = ConsentForm()
+    form.offer_recipients(consent_recipients(case))
     if form.validate_on_submit():
+        recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
         rows = [
             ConsentData(
                 service=code,
                 granted=granted,
                 share_data=granted and form.consent_share.data == "yes",
                 given_by=form.consent_given_by.data,
+                recipient_id=recipient,
             )
             for codes, granted in (
                 (form.consent_services.data, True),

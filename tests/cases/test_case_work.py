@@ -1,5 +1,6 @@
 """Work on the case page: notes, parts, risk, tasks, edits with conflicts, and statuses."""
 
+import re
 import uuid
 
 import pytest
@@ -8,6 +9,8 @@ from sqlalchemy import select
 from app.audit import AuditEntry
 from app.calls.intake import Intake, Survivor, save_intake
 from app.cases.models import Case, CaseEvent, CaseNote, Incident, Perpetrator, Task
+from app.cases.services import open_task
+from app.clock import utcnow
 from app.extensions import db
 from tests.conftest import sign_in
 
@@ -216,3 +219,77 @@ def test_erased_cases_show_no_content(client, case_of):
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Đỗ Thị Hạnh" not in page and "Chỉ nhắn Zalo" not in page
     assert db.session.get(Case, case.id).status == "erased"
+
+
+def test_consent_is_recorded_per_service_and_recipient(client, case_of, make_org):
+    case, people = case_of
+    shelter = make_org(name="Nhà tạm lánh Bình Minh", kind="shelter")
+    make_org(name="Trung tâm đã ngừng", kind="ngo").active = False
+    db.session.commit()
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/consent"
+    form = client.get(url).get_data(as_text=True)
+    assert "Nhà tạm lánh Bình Minh" in form and "Trung tâm đã ngừng" not in form
+    assert f'value="{case.organisation_id}"' not in form  # not the case's own hotline
+    response = client.submit(
+        url,
+        {
+            "consent_services": ["shelter"],
+            "consent_refused": ["police"],
+            "consent_share": "yes",
+            "consent_given_by": "survivor",
+            "consent_recipient": str(shelter.id),
+        },
+        page=url,
+    )
+    assert response.status_code == 302
+    rows = {c.service: c for c in db.session.get(Case, case.id).consents}
+    assert (rows["shelter"].granted, rows["shelter"].recipient_id) == (True, shelter.id)
+    assert rows["shelter"].share_data is True
+    assert (rows["police"].granted, rows["police"].share_data) == (False, False)
+    assert "Nhà tạm lánh Bình Minh" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_consent_to_an_unknown_recipient_is_refused_and_the_form_kept(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/consent"
+    response = client.submit(
+        url, {"consent_services": ["legal"], "consent_recipient": "99999"}, page=url
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    kept = re.search(
+        r'<input[^>]*\bchecked\b[^>]*value="legal"|<input[^>]*value="legal"[^>]*\bchecked\b', page
+    )
+    assert kept, re.findall(r"<input[^>]*legal[^>]*>", page)
+    assert 'id="consent_recipient-error"' in page
+    assert not db.session.get(Case, case.id).consents
+
+
+def test_a_task_is_marked_done_from_the_case_page_and_comes_back_to_it(client, case_of):
+    case, people = case_of
+    task = open_task(case, kind="follow_up_call", due=utcnow(), by=people["manager"])
+    db.session.commit()
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f"/cases/tasks/{task.id}/done" in page and 'name="back" value="case"' in page
+    response = client.submit(f"/cases/tasks/{task.id}/done", {"back": "case"}, page=url)
+    assert response.status_code == 302 and response.location.endswith(url)
+    db.session.refresh(task)
+    assert task.done_at is not None and task.done_by_id == people["manager"].id
+
+
+def test_a_closed_case_keeps_its_tasks_as_they_were(client, case_of):
+    case, people = case_of
+    task = open_task(case, kind="follow_up_call", due=utcnow(), by=people["manager"])
+    case.status = "closed"
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}"
+    assert f"/cases/tasks/{task.id}/done" not in client.get(url).get_data(as_text=True)
+    response = client.submit(f"/cases/tasks/{task.id}/done", {"back": "case"}, page=url)
+    assert response.status_code == 302 and response.location.endswith(url)
+    db.session.refresh(task)
+    assert task.done_at is None
