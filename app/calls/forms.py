@@ -30,6 +30,7 @@ from app.auth.forms import REQUIRED
 from app.calls.intake import Intake, Survivor
 from app.cases import risk
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+from app.places.queries import commune_choices, province_choices
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 DATE_FORMAT = "%d/%m/%Y"
@@ -340,3 +341,13 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 def _known(value: str | None) -> str | None:
     return value if value in ("yes", "no") else None
+
+
+def fill_place_choices(form) -> None:
+    """A form's province and commune choices: every province, and the communes of the province
+    chosen (the page script refills them when it changes). From memory, not the database."""
+    blank = SelectChoice("", "")
+    form.province_code.choices = [blank] + [SelectChoice(c, n) for c, n in province_choices()]
+    form.commune_code.choices = [blank] + [
+        SelectChoice(c, n) for c, n in commune_choices(form.province_code.data)
+    ]

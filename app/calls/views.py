@@ -11,12 +11,11 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import SelectChoice
 
 from app import audit
 from app.auth.access import roles_required
 from app.calls import bp, drafts
-from app.calls.forms import IntakeForm, local_text, to_intake
+from app.calls.forms import IntakeForm, fill_place_choices, local_text, to_intake
 from app.calls.intake import IntakeError, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
@@ -26,27 +25,9 @@ from app.cases.services import CaseError
 from app.classifications import RISK_LEVELS, SHORT_REASONS
 from app.clock import utcnow
 from app.extensions import db
-from app.places.models import Place
 
 INTAKE_ROLES = ("operator", "supervisor")
 CALL_ROLES = ("operator", "case_manager", "supervisor")
-
-
-def _place_choices(form: IntakeForm) -> None:
-    """Provinces always; communes of the chosen province (the page script refills them)."""
-    provinces = db.session.execute(
-        select(Place.code, Place.name).where(Place.province_code.is_(None)).order_by(Place.code)
-    ).all()
-    blank = SelectChoice("", "")
-    form.province_code.choices = [blank] + [SelectChoice(code, name) for code, name in provinces]
-    communes = []
-    if form.province_code.data:
-        communes = db.session.execute(
-            select(Place.code, Place.name)
-            .where(Place.province_code == form.province_code.data)
-            .order_by(Place.name)
-        ).all()
-    form.commune_code.choices = [blank] + [SelectChoice(code, name) for code, name in communes]
 
 
 def _linked_case(case_id: str | None) -> Case | None:
@@ -101,7 +82,7 @@ def new():
         form = _new_form()
     else:
         form = IntakeForm()
-    _place_choices(form)
+    fill_place_choices(form)
     if request.method == "POST" and form.validate():
         try:
             saved = save_intake(data=to_intake(form, request.form), by=current_user)

@@ -11,11 +11,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from app import audit
 from app.auth.access import roles_required
 from app.auth.models import Organisation, User
+from app.calls.forms import fill_place_choices
 from app.cases import bp, casework, services
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.forms import (
@@ -184,22 +184,6 @@ def change_status(case_id: uuid.UUID):
     return render_template("cases/status.html", case=case, form=form, needs_reason=needs_reason)
 
 
-def _edit_choices(form: CaseEditForm) -> None:
-    provinces = db.session.execute(
-        select(Place.code, Place.name).where(Place.province_code.is_(None)).order_by(Place.code)
-    ).all()
-    blank = SelectChoice("", "")
-    form.province_code.choices = [blank] + [SelectChoice(c, n) for c, n in provinces]
-    communes = []
-    if form.province_code.data:
-        communes = db.session.execute(
-            select(Place.code, Place.name)
-            .where(Place.province_code == form.province_code.data)
-            .order_by(Place.name)
-        ).all()
-    form.commune_code.choices = [blank] + [SelectChoice(c, n) for c, n in communes]
-
-
 def _edit_values(case: Case) -> dict:
     """The case's editable values as the edit form shows them."""
     values = services.snapshot(case)
@@ -241,7 +225,7 @@ def edit(case_id: uuid.UUID):
         form = CaseEditForm(data={**_edit_values(case), "version": case.version})
     else:
         form = CaseEditForm()
-    _edit_choices(form)
+    fill_place_choices(form)
     if request.method == "POST" and form.validate():
         changes = _changes(form)
         if changes is not None:

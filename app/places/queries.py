@@ -27,6 +27,7 @@ class Directory:
     kinds: dict[str, str] = field(default_factory=dict)
     parents: dict[str, str | None] = field(default_factory=dict)
     keys: dict[tuple[str, bool, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    children: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
 
     def add_key(self, scope: str, text: str, code: str) -> None:
         """Let `text` find `code` within a scope (a province's code, or PROVINCES)."""
@@ -68,7 +69,24 @@ def _build_directory() -> Directory:
     for name, code in (names.FORMER_PROVINCES | names.SHORT_NAMES).items():
         if code in found.names:
             found.add_key(PROVINCES, name, code)
+    for code, parent in sorted(found.parents.items()):
+        found.children[parent or PROVINCES].append((code, found.names[code]))
+    for scope, units in found.children.items():
+        if scope != PROVINCES:  # provinces stay in the order of their official codes
+            units.sort(key=lambda unit: names.sort_key(unit[1]))
     return found
+
+
+def province_choices() -> list[tuple[str, str]]:
+    """(code, name) of the provinces in official code order, from memory: forms ask every time."""
+    return directory().children.get(PROVINCES, [])
+
+
+def commune_choices(province_code: str | None) -> list[tuple[str, str]]:
+    """(code, name) of a province's communes in alphabet order, from memory."""
+    if not province_code or province_code == PROVINCES:
+        return []
+    return directory().children.get(province_code, [])
 
 
 def provinces() -> list[Place]:
