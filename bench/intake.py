@@ -1,11 +1,12 @@
 """Intake figures: the server time to save a violence intake through the real page, next to a bare
 endpoint on the same stack, and the repeat-caller panel, with many cases and calls stored.
 
-Run with `make bench` (SQLite in a temporary directory, 100,000 cases and 300,000 calls), or at
-full size and on PostgreSQL:
-    .venv/bin/python bench/intake.py --cases 1000000 --calls 3000000 --keep /tmp/intake-sqlite
+`make bench` runs it on SQLite in a temporary directory with 1,000,000 cases and 3,000,000 calls
+(the fill takes about 15 minutes on 2 cores and 4 GB of disk); smaller, kept, or on PostgreSQL:
+    .venv/bin/python bench/intake.py --cases 100000 --calls 300000
+    .venv/bin/python bench/intake.py --keep /tmp/intake-sqlite
     .venv/bin/python bench/intake.py --database postgresql+psycopg://user@host/emptydb \
-        --cases 1000000 --calls 3000000 --keep /tmp/intake-pg
+        --keep /tmp/intake-pg
 The database is emptied and filled first, unless --keep names a folder from an earlier run with
 the same database and sizes (it holds the key file and, for SQLite, the database), so measuring
 again does not refill. Filler rows are written in bulk with placeholder sealed values and random
@@ -740,8 +741,8 @@ def main() -> None:
     """Fill (or reuse) a database, sign in, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", help="SQLAlchemy URL of a database the bench may empty")
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--calls", type=int, default=300_000)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--calls", type=int, default=3_000_000)
     parser.add_argument("--saves", type=int, default=300)
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--keep", type=Path, help="folder keeping the filled database between runs")
