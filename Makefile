@@ -66,7 +66,7 @@ migrate: setup ## create a migration from model changes: make migrate m="what ch
 	$(BIN)/flask db migrate -m "$(m)"
 
 i18n: $(STAMP) ## extract strings and update both catalogs (English filled from the source)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project "Diem Tua" -o app/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --project "Diem Tua" -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 	$(BIN)/python -m app.i18n fill-en
 

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.auth.labels import CASE_STATUS_LABELS, EVENT_LABELS, KIND_LABELS, ROLE_LABELS
 from app.auth.models import User
 from app.extensions import db, login_manager
+from app.form_messages import use_our_catalog
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 CSP = "; ".join(
@@ -166,6 +167,7 @@ def init_web(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     configure_logging(app)
     app.before_request(assign_request_id)
+    app.before_request(use_our_catalog)
     app.after_request(set_security_headers)
     app.context_processor(template_helpers)
     app.add_template_filter(lambda v: format_datetime(v, "dd/MM/yyyy HH:mm") if v else "", "dt")

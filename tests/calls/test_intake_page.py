@@ -115,6 +115,24 @@ def test_errors_keep_every_value_typed(client, login_as):
     assert count(Call) == 0
 
 
+def test_a_mistyped_age_and_date_are_explained_in_vietnamese(client, login_as):
+    """WTForms' own messages come from our catalogs: it ships no Vietnamese of its own."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_age="ba mươi",
+        survivor_birth_date="31/02/2010",
+        survivor_sex="nonsense",
+    )
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Hãy nhập một số nguyên (chỉ gồm chữ số)." in page
+    assert "Ngày không hợp lệ. Hãy nhập theo dạng dd/mm/yyyy." in page
+    assert "Lựa chọn không hợp lệ. Vui lòng chọn lại trong danh sách." in page
+    assert "Not a valid" not in page and "ba mươi" in page
+    assert count(Call) == 0
+
+
 def test_a_double_submit_gives_one_record(client, login_as):
     login_as("operator")
     data = form(client, reason="violence_report", survivor_name="Hai Lần")
