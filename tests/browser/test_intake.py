@@ -56,6 +56,8 @@ def test_a_violence_call_by_keyboard_alone_opens_an_encrypted_case(
     tab_to(page, "#reason-0")
     page.keyboard.press("1")  # violence report: the case sections open
     expect(page.locator("#survivor_name")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1366, "the intake scrolls sideways on a 1366x768 office screen"
     tab_to(page, "#danger-0")
     page.keyboard.press("Space")  # in danger now
     tab_to(page, "#emergency-0")
