@@ -1,6 +1,11 @@
-"""Made-up demo data: organisations and one account per role. No real person appears here."""
+"""Made-up demo data: organisations, one account per role, and a few calls and cases so the desk,
+the queues, the case page and the repeat-caller panel have something to show. No real person
+appears here: every name carries "Demo" and the numbers are unassigned 0912 000 xxx numbers."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
 
 import pyotp
 from sqlalchemy import func, select
@@ -8,6 +13,10 @@ from sqlalchemy import func, select
 from app.admin import services as admin_services
 from app.auth import mfa
 from app.auth.models import User
+from app.calls.intake import Intake, Survivor, save_intake
+from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+from app.cases.services import assign_case
+from app.clock import utcnow
 from app.extensions import db
 
 DEMO_PASSWORD = "diemtua-demo-2026"  # noqa: S105 - published on purpose, demo only
@@ -19,7 +28,7 @@ ORGANISATIONS = [
 ]
 ACCOUNTS = [
     ("operator@example.org", "Trần Thị Demo Một", "operator", "HN"),
-    ("case_manager@example.org", "Lê Văn Demo Hai", "case_manager", "CTXH"),
+    ("case_manager@example.org", "Lê Văn Demo Hai", "case_manager", "HN"),
     ("supervisor@example.org", "Phạm Thị Demo Ba", "supervisor", "HN"),
     ("admin@example.org", "Hoàng Văn Demo Bốn", "admin", "HN"),
     ("partner@example.org", "Vũ Thị Demo Năm", "partner", "BVDK"),
@@ -52,6 +61,114 @@ def seed_demo() -> None:
             mfa.seal_totp_secret(user, mfa.new_totp_secret())
             user.totp_enabled = True
     db.session.commit()
+    seed_demo_calls()
+
+
+DEMO_NUMBER = "0912 000 111"
+
+
+def seed_demo_calls() -> None:
+    """A few made-up calls through the real intake service (sealed, indexed and audited like any
+    other): a violence report assigned to the case manager and a repeat call on it, a child
+    case waiting for a supervisor, a silent call and an information request."""
+    users = {u.role: u for u in db.session.execute(select(User).where(User.is_demo)).scalars()}
+    operator, manager, supervisor = users["operator"], users["case_manager"], users["supervisor"]
+    now = utcnow()
+    first = save_intake(
+        by=operator,
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_type="survivor",
+            started_at=now - timedelta(days=3, hours=2),
+            ended_at=now - timedelta(days=3, hours=1, minutes=35),
+            caller_phone=DEMO_NUMBER,
+            caller_name="Chị Demo Lan",
+            narrative="Chồng thường xuyên đánh đập khi say rượu, lần gần nhất tối qua.",
+            outcomes=["counselled", "case_opened", "call_back"],
+            danger=["injured"],
+            survivor=Survivor(
+                name="Nguyễn Thị Demo Lan",
+                sex="female",
+                age=34,
+                province_code="01",
+                safe_contact="Chỉ gọi giờ hành chính. Nếu đàn ông nghe máy, nói là gọi nhầm số.",
+            ),
+            summary="Bạo lực thể chất và tinh thần từ chồng, leo thang trong ba tháng qua.",
+            services_wanted=["counselling", "legal", "health"],
+            incident=IncidentData(
+                occurred_on=(now - timedelta(days=4)).date(),
+                place_type="home",
+                acts=["a_beating", "b_insults"],
+                gbv_type="physical_assault",
+                gbv_context="intimate_partner",
+                description="Bị đánh vào tay và mặt, có vết bầm.",
+            ),
+            perpetrator=PerpetratorData(
+                relationship="intimate_partner",
+                sex="male",
+                alcohol_or_drugs="yes",
+                weapon_access="no",
+                earlier_violence="yes",
+            ),
+            risk_answers=["escalating", "threats_to_kill", "substance", "controlling"],
+            consents=[
+                ConsentData(service="counselling", granted=True, share_data=True),
+                ConsentData(service="legal", granted=True),
+                ConsentData(service="police", granted=False),
+            ],
+            counselling="Tư vấn an toàn: kế hoạch rời nhà khi nguy hiểm, số 113.",
+            follow_up_at=now + timedelta(hours=20),
+        ),
+    ).case
+    first.opened_at = first.calls[0].started_at  # opened when the call came in, days ago
+    db.session.commit()
+    assign_case(case=first, to=manager, by=supervisor)
+    save_intake(
+        by=operator,
+        data=Intake(
+            reason="follow_up",
+            intake_key=uuid.uuid4(),
+            started_at=now - timedelta(days=1, hours=5),
+            ended_at=now - timedelta(days=1, hours=4, minutes=50),
+            caller_phone="+84 912 000 111",
+            narrative="Gọi lại: đã đến trạm y tế, muốn được tư vấn pháp lý.",
+            outcomes=["counselled", "referred"],
+            case_id=first.id,
+        ),
+    )
+    save_intake(
+        by=operator,
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_type="neighbour",
+            started_at=now - timedelta(minutes=25),
+            ended_at=now - timedelta(minutes=10),
+            caller_phone="0912 000 222",
+            narrative="Hàng xóm nghe thấy cháu bé bị đánh và la hét nhiều đêm liền.",
+            outcomes=["case_opened"],
+            danger=["child_involved"],
+            survivor=Survivor(name="Cháu Demo Bình", sex="male", birth_date=date(2014, 5, 1)),
+            incident=IncidentData(place_type="home", acts=["a_beating"], chi_category="physical"),
+            perpetrator=PerpetratorData(relationship="parent_caregiver", sex="male"),
+        ),
+    )
+    for minutes, reason, outcomes in (
+        (90, "silent", ["no_action"]),
+        (60, "information", ["informed"]),
+    ):
+        save_intake(
+            by=operator,
+            data=Intake(
+                reason=reason,
+                intake_key=uuid.uuid4(),
+                caller_type="anonymous",
+                started_at=now - timedelta(minutes=minutes),
+                ended_at=now - timedelta(minutes=minutes - 2),
+                outcomes=outcomes,
+            ),
+        )
 
 
 def demo_logins() -> list[dict]:

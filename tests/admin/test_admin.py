@@ -253,3 +253,25 @@ def test_seed_demo_creates_one_account_per_role_once(app):
     assert "supervisor@example.org" in logins and "khoá mã một lần" in logins
     code = runner.invoke(args=["demo-code", "admin@example.org"]).output.strip()
     assert re.fullmatch(r"\d{6}", code)
+
+
+def test_the_demo_has_calls_and_cases_to_show(app):
+    """The demo desk is not empty: a case for the case manager with a repeat call on it, a
+    child case waiting for a supervisor, two calls without a case; all sealed as usual."""
+    from app.audit import verify
+    from app.calls.models import Call
+    from app.calls.services import calls_from_number
+    from app.cases.models import Case
+
+    assert app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"]).exit_code == 0
+    cases = db.session.execute(select(Case).order_by(Case.opened_at)).scalars().all()
+    manager = _user("case_manager@example.org")
+    adult, child = cases
+    assert adult.assigned_to_id == manager.id and adult.risk_level == "high"
+    assert len(adult.calls) == 2 and b"Demo Lan" not in adult.survivor_name_sealed
+    assert child.is_child and child.assigned_to_id is None
+    assert {t.kind for t in child.tasks} >= {"notify_commune"}
+    assert db.session.execute(select(func.count(Call.id))).scalar_one() == 5
+    operator = _user("operator@example.org")
+    assert len(calls_from_number("+84912000111", organisation_id=operator.organisation_id)) == 2
+    assert verify().ok
