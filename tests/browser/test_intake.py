@@ -1,6 +1,7 @@
 """The intake in a real browser: keyboard alone, a silent call in a few keys, the repeat-caller
 panel, a double click, and a session that ends mid-call without losing what was typed."""
 
+import json
 import re
 import uuid
 from urllib.parse import urlsplit
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.auth.sessions import revoke_user_sessions
 from app.calls.intake import Intake, Survivor, save_intake
-from app.calls.models import Call
+from app.calls.models import Call, IntakeDraft
 from app.cases.models import Case, Incident, Perpetrator
 from app.extensions import db
 from tests.conftest import PASSWORD
@@ -178,6 +179,31 @@ def test_a_session_ended_on_the_server_mid_call_loses_nothing(page, live_url, ma
     page.wait_for_url(re.compile(r"/cases/"))
     call = db.session.execute(select(Call)).scalar_one()
     assert call.caller_name == "Chị Hai" and call.case.survivor_name == "Phan Thị Nháp"
+
+
+def test_a_network_drop_mid_call_loses_nothing(page, live_url, make_user):
+    user = make_user("operator")
+    sign_in(page, live_url, user)
+    open_intake(page, live_url)
+    page.keyboard.type("0903 444 555")
+    page.check("#reason-0")
+    page.context.set_offline(True)  # the office network goes down mid-call
+    page.fill("#survivor_name", "Đinh Thị Mất Mạng")
+    status = page.locator("#draft-status")
+    expect(status).to_contain_text("Mất kết nối", timeout=10000)
+    page.click("#submit")  # saving now cannot work: the page keeps everything and says so
+    expect(status).to_contain_text("Mất kết nối")
+    expect(page.locator("#survivor_name")).to_have_value("Đinh Thị Mất Mạng")
+    assert count(Call) == 0
+    db.session.rollback()  # end the test's read: SQLite would keep the server from writing
+    page.context.set_offline(False)
+    expect(status).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)  # draft saved
+    draft = db.session.execute(select(IntakeDraft)).scalar_one()
+    assert "Đinh Thị Mất Mạng" in json.dumps(draft.payload, ensure_ascii=False)
+    db.session.rollback()
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/cases/"))
+    assert db.session.execute(select(Case)).scalar_one().survivor_name == "Đinh Thị Mất Mạng"
 
 
 def test_an_idle_time_out_mid_call_offers_the_draft_back_whole(page, serve, make_app, make_user):
