@@ -137,7 +137,7 @@ def seed_demo_calls() -> None:
             case_id=first.id,
         ),
     )
-    save_intake(
+    child = save_intake(
         by=operator,
         data=Intake(
             reason="violence_report",
@@ -153,7 +153,9 @@ def seed_demo_calls() -> None:
             incident=IncidentData(place_type="home", acts=["a_beating"], chi_category="physical"),
             perpetrator=PerpetratorData(relationship="parent_caregiver", sex="male"),
         ),
-    )
+    ).case
+    child.opened_at = child.calls[0].started_at
+    db.session.commit()
     for minutes, reason, outcomes in (
         (90, "silent", ["no_action"]),
         (60, "information", ["informed"]),
