@@ -23,6 +23,7 @@ from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
 from app.calls.intake import IntakeError, save_intake
 from app.calls.models import Call
+from app.cases import bulk as bulk_writer
 from app.cases.register.files import RegisterError, read_rows, unknown_columns
 from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight, validate_row
 from app.cases.services import CaseError, audit_case, record_event
@@ -107,10 +108,14 @@ def import_rows(
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
     file_digest: str | None = None,
+    bulk: bool = True,
 ) -> Report:
     """Check every row; unless a dry run, save the valid, new ones in batches (one commit each)
-    and write one "import" audit entry for the run. A dry run writes nothing at all."""
-    run = _Run(by=by, dry_run=dry_run, batch_size=batch_size)
+    and write one "import" audit entry for the run. A dry run writes nothing at all.
+
+    `bulk` writes each batch with the batch writer (app/cases/bulk.py: one multi-row insert per
+    table); bulk=False saves row by row through save_intake. Both write the same records."""
+    run = _Run(by=by, dry_run=dry_run, batch_size=batch_size, bulk=bulk)
     try:
         for number, row in rows:
             run.take(number, row)
@@ -133,6 +138,7 @@ class _Run:
     by: User
     dry_run: bool
     batch_size: int
+    bulk: bool = True
     report: Report = field(default_factory=Report)
     pending: list[ImportedIntake] = field(default_factory=list)
     first_row: dict[uuid.UUID, int] = field(default_factory=dict)
@@ -182,7 +188,10 @@ class _Run:
         """Save a batch in one transaction; if the database refuses it, save its rows one by
         one so a single bad row costs only itself."""
         try:
-            outcomes = [save_row(i, by=self.by) for i in batch]
+            if self.bulk and all(bulk_writer.can_write(i) for i in batch):
+                outcomes = bulk_writer.write_batch(batch, by=self.by)
+            else:
+                outcomes = [save_row(i, by=self.by) for i in batch]
             db.session.commit()
         except (SQLAlchemyError, IntakeError, CaseError) as exc:
             db.session.rollback()

@@ -293,14 +293,14 @@ def test_limit_reads_only_the_first_rows(app, operator):
 
 
 def test_a_row_the_database_refuses_costs_only_itself(app, operator, monkeypatch):
-    real = importer.save_intake
+    real = importer.bulk_writer.write_batch
 
-    def refuse_one(*, data, by, commit):
-        if data.external_id == "HN-2023-007":
+    def refuse_one(batch, *, by):
+        if any(data.external_id == "HN-2023-007" for data in batch):
             raise importer.IntakeError("refused on purpose")
-        return real(data=data, by=by, commit=commit)
+        return real(batch, by=by)
 
-    monkeypatch.setattr(importer, "save_intake", refuse_one)
+    monkeypatch.setattr(importer.bulk_writer, "write_batch", refuse_one)
     result = run(app, XLSX, "--as", operator.email, "--lang", "en")
     assert result.exit_code == 1
     assert "Row 10, this row could not be saved: refused on purpose" in result.output
@@ -319,14 +319,14 @@ def test_a_file_that_is_no_register_is_refused_in_plain_words(app, operator, tmp
 
 
 def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator, monkeypatch):
-    real = importer.save_intake
+    real = importer.bulk_writer.write_batch
 
-    def interrupt(*, data, by, commit):
-        if data.external_id == "HN-2023-008":
+    def interrupt(batch, *, by):
+        if any(data.external_id == "HN-2023-008" for data in batch):
             raise KeyboardInterrupt
-        return real(data=data, by=by, commit=commit)
+        return real(batch, by=by)
 
-    monkeypatch.setattr(importer, "save_intake", interrupt)
+    monkeypatch.setattr(importer.bulk_writer, "write_batch", interrupt)
     result = run(app, XLSX, "--as", operator.email, "--batch-size", "5")
     assert result.exit_code != 0
     assert count(Call) == 5  # the first batch was committed, the second rolled back

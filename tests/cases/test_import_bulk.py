@@ -1,0 +1,276 @@
+"""The batch writer (app/cases/bulk.py) writes what saving row by row through save_intake
+writes: one register imported both ways, into two organisations, compared table by table."""
+
+import re
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app import audit
+from app.calls.intake import Survivor
+from app.calls.models import Call
+from app.calls.services import calls_from_number
+from app.cases import bulk, importer
+from app.cases.casework import ConsentData, IncidentData
+from app.cases.importer import read_rows
+from app.cases.models import Case
+from app.cases.register.rows import ImportedIntake
+from app.clock import utcnow
+from app.crypto.datakeys import SealedField
+from app.extensions import db
+from tests.cases.test_import import XLSX
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from make_import_samples import generated_rows, write_csv  # noqa: E402
+
+# Keys, raw sealed bytes and hashes differ between any two writes; what they hold is compared.
+IGNORED = {"key_id", "key_kek_id", "key_wrapped", "hash", "prev_hash"}
+# A case's version counts the UPDATEs of its row: row by row, the unit of work inserts a case and
+# updates it one to three times as it flushes (depending on where the row falls in its batch);
+# the batch writer inserts it once. Either way a later edit starts from the version it reads.
+WRITE_COUNTERS = {("case_record", "version")}
+NOT_PER_IMPORT = {"kek_record", "audit_head"}  # once per database; the chain is verified instead
+WRITE_TIME_OFFSETS = (timedelta(0), timedelta(hours=12), timedelta(hours=24), timedelta(hours=72))
+CUT_UUID = re.compile(r":[0-9a-f-]{1,35}$")
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@pytest.fixture
+def register(tmp_path) -> list[dict]:
+    """The sample register's rows and 300 generated ones (children, every risk level and
+    status, calls that open no case), as one CSV."""
+    path = tmp_path / "register.csv"
+    write_csv(path, generated_rows(300, seed=7))
+    rows = [row for _, row in read_rows(XLSX)] + [row for _, row in read_rows(path)]
+    return rows
+
+
+def rows_of(rows):
+    return enumerate(rows, start=2)
+
+
+def mappers() -> dict:
+    return {m.local_table.name: m for m in db.Model.registry.mappers}
+
+
+def everything() -> dict[str, dict]:
+    """Every row of every table, by table and primary key, as stored."""
+    db.session.expire_all()
+    found = {}
+    for table in db.metadata.sorted_tables:
+        keys = [c.name for c in table.primary_key.columns]
+        found[table.name] = {
+            tuple(row._mapping[k] for k in keys): row for row in db.session.execute(table.select())
+        }
+    return found
+
+
+class Written:
+    """What one import added or changed, with the sealed values opened, ready to compare."""
+
+    def __init__(self, before: dict, after: dict, user, window: tuple[datetime, datetime]):
+        self.user, self.window = user, window
+        self.rows = {
+            name: [row for key, row in rows.items() if before[name].get(key) != row]
+            for name, rows in after.items()
+            if name not in NOT_PER_IMPORT
+        }
+        self.labels: dict[uuid.UUID, str] = {}
+        self.opened = 0
+        cases = sorted(self.rows["case_record"], key=lambda r: r.number)
+        for row in cases:
+            self.labels[row.id] = "case " + row.number.split("-", 1)[1]
+        # Then every other row with an id is known by its content (its case by its label).
+        for name, rows in self.rows.items():
+            if name in ("case_record", "audit_entry"):
+                continue
+            for row in rows:
+                if isinstance(getattr(row, "id", None), uuid.UUID):
+                    self.labels[row.id] = f"{name} {self.values(name, row, keep_id=False)}"
+
+    def values(self, name: str, row, *, keep_id: bool = True) -> tuple:
+        table = db.metadata.tables[name]
+        mapper = mappers().get(name)
+        obj = None
+        out = []
+        for column in table.columns:
+            value = row._mapping[column.name]
+            numbered = column.primary_key and isinstance(value, int)  # the database's count
+            if column.name in IGNORED or (column.primary_key and not keep_id) or numbered:
+                continue
+            if column.name.endswith("_sealed"):
+                field = column.name[: -len("_sealed")]
+                if value is not None and isinstance(getattr(mapper.class_, field), SealedField):
+                    obj = obj or db.session.get(mapper.class_, row.id)
+                    value = getattr(obj, field)  # opens, or raises
+                    self.opened += 1
+                out.append((field, value))
+                continue
+            if (name, column.name) in WRITE_COUNTERS:
+                assert isinstance(value, int) and value >= 1
+                value = "counted"
+            out.append((column.name, self.plain(column, value)))
+        return tuple(out)
+
+    def plain(self, column, value):
+        targets = {fk.column.table.name for fk in column.foreign_keys}
+        if value is None:
+            return None
+        if "user_account" in targets or column.name == "user_id":
+            return "the importer" if value == self.user.id else value
+        if "organisation" in targets or column.name == "organisation_id":
+            return "its organisation" if value == self.user.organisation_id else value
+        if isinstance(value, uuid.UUID):
+            if column.name == "intake_key":
+                return "a key"
+            return self.labels.get(value, "unknown id") if column.primary_key else self.label(value)
+        if isinstance(value, datetime):
+            start, end = self.window
+            for offset in WRITE_TIME_OFFSETS:
+                if start <= value - offset <= end:
+                    return f"the time of the write + {offset}"
+            return value
+        if isinstance(value, str):
+            if column.name == "number":
+                return value.split("-", 1)[1]
+            value = UUID_TEXT.sub(lambda m: self.label(uuid.UUID(m.group())), value)
+            return CUT_UUID.sub(":(an id cut at 200 characters)", value)
+        return value
+
+    def label(self, value: uuid.UUID) -> str:
+        return self.labels.get(value, "unknown id")
+
+    def tables(self) -> dict[str, list]:
+        """Every table's new rows, normalised, in a stable order (the audit log in its own)."""
+        out = {}
+        for name, rows in self.rows.items():
+            if name == "audit_entry":
+                rows = sorted(rows, key=lambda r: r.id)
+                out[name] = [self.values(name, r, keep_id=False) for r in rows]
+            else:
+                out[name] = sorted(map(repr, (self.values(name, r) for r in rows)))
+        return out
+
+
+def assert_same(old: Written, new: Written) -> None:
+    """Every table's rows alike, row by row and field by field."""
+    old_tables, new_tables = old.tables(), new.tables()
+    assert old_tables.keys() == new_tables.keys()
+    for name in old_tables:
+        assert len(new_tables[name]) == len(old_tables[name]), name
+        for was, now in zip(old_tables[name], new_tables[name], strict=True):
+            assert now == was, name
+
+
+def import_as(user, rows, *, bulk_write: bool, batch_size: int = 40):
+    before = everything()
+    start = utcnow()
+    report = importer.import_rows(rows_of(rows), by=user, bulk=bulk_write, batch_size=batch_size)
+    end = utcnow()
+    return report, Written(before, everything(), user, (start, end))
+
+
+def test_the_batch_writer_writes_what_saving_row_by_row_writes(app, make_user, register):
+    one_by_one, batched = make_user("operator"), make_user("operator")
+    first, old = import_as(one_by_one, register, bulk_write=False)
+    second, new = import_as(batched, register, bulk_write=True)
+    assert (first.read, first.written, first.skipped) == (315, 315, 0)
+    assert (second.read, second.written, second.closed) == (first.read, 315, first.closed)
+    assert second.warnings == first.warnings and not second.failed
+    assert_same(old, new)
+    # Not trivially equal: the interesting tables were filled, and every sealed value opened.
+    counts = {name: len(rows) for name, rows in new.rows.items()}
+    assert counts["call"] == 315 and counts["case_record"] > 250
+    assert min(counts[n] for n in ("incident", "perpetrator", "risk_assessment", "task")) > 100
+    assert counts["case_event"] > 100 and counts["blind_index"] > 500
+    assert counts["audit_entry"] == counts["call"] + counts["case_record"] + 1 + sum(
+        1 for r in new.rows["case_event"] if r.kind == "status"
+    )
+    assert new.opened == old.opened > 2000
+    assert audit.verify().ok
+
+
+def test_bulk_imported_cases_are_numbered_found_and_not_imported_twice(app, make_user, register):
+    user = make_user("operator")
+    report = importer.import_rows(rows_of(register), by=user, batch_size=64)
+    assert report.written == 315
+    numbers = db.session.execute(select(Case.number).order_by(Case.number)).scalars().all()
+    code = user.organisation.code
+    year = utcnow().year
+    assert numbers == [f"{code}-{year}-{n:06d}" for n in range(1, len(numbers) + 1)]
+    for phone in ("0900000113", "+84 900 000 250", "090-000-0299"):  # generated rows
+        found = calls_from_number(phone, organisation_id=user.organisation_id)
+        assert len(found) == 1, phone
+        assert found[0].taken_by_id == user.id
+    found = calls_from_number("+84900000008", organisation_id=user.organisation_id)
+    assert any(c.case and "HN-2023-008" in c.case.summary for c in found)  # the sample's row
+    assert not calls_from_number("0900000113", organisation_id=user.organisation_id + 1)
+    again = importer.import_rows(rows_of(register), by=user, batch_size=64)
+    assert (again.written, again.duplicates, again.read) == (0, 315, 315)
+    assert db.session.execute(select(func.count()).select_from(Call)).scalar_one() == 315
+    assert audit.verify().ok
+
+
+def test_a_row_the_database_refuses_in_a_batch_costs_only_itself(app, make_user, monkeypatch):
+    user = make_user("operator")
+    real = importer.validate_row
+
+    def channel_missing(row):  # a NOT NULL column left empty: the database refuses the insert
+        intake, errors, notes = real(row)
+        if intake is not None and intake.external_id == "HN-2023-007":
+            intake.channel = None
+        return intake, errors, notes
+
+    monkeypatch.setattr(importer, "validate_row", channel_missing)
+    report = importer.import_rows(read_rows(XLSX), by=user, batch_size=5)
+    assert (report.written, report.skipped) == (14, 1)
+    assert [p.row for p in report.failed] == [10]
+    assert "IntegrityError" in str(report.failed[0].message)
+    assert db.session.execute(select(func.count()).select_from(Call)).scalar_one() == 14
+    assert audit.verify().ok  # the refused batch left no entry and no gap in the chain
+
+
+def test_intake_parts_the_register_has_no_column_for_are_written_alike(app, make_user):
+    """Consent, counselling, a follow-up, emergency steps, danger signs and flags: what the
+    intake form says and a register does not, written the same way by both paths."""
+
+    def intakes():
+        return [
+            ImportedIntake(
+                reason="violence_report",
+                intake_key=uuid.uuid4(),
+                started_at=datetime(2024, 5, n + 1, 3, tzinfo=UTC),
+                caller_phone=f"090000{n:04d}",
+                danger=["child_involved", "injured"] if n % 2 else ["danger_now"],
+                flags=["repeat"],
+                outcomes=["referred"],
+                emergency=[("called_113", datetime(2024, 5, n + 1, 3, 5, tzinfo=UTC))],
+                survivor=Survivor(name=f"Người Mẫu {n}", age_band="unknown"),
+                incident=IncidentData(acts=["a_beating"], description="chuyện hư cấu"),
+                risk_answers=["strangulation", "threats_to_kill"] if n % 3 else ["escalating"],
+                consents=[ConsentData(service="counselling", granted=True, share_data=True)],
+                counselling=f"Tư vấn lần {n}",
+                follow_up_at=datetime(2024, 6, 1, tzinfo=UTC),
+                status=("open", "closed", "in_support")[n % 3],
+            )
+            for n in range(6)
+        ]
+
+    results = []
+    for user, write in (
+        (make_user("operator"), lambda batch, by: [importer.save_row(i, by=by) for i in batch]),
+        (make_user("operator"), lambda batch, by: bulk.write_batch(batch, by=by)),
+    ):
+        before, start = everything(), utcnow()
+        outcomes = write(intakes(), user)
+        db.session.commit()
+        results.append((outcomes, Written(before, everything(), user, (start, utcnow()))))
+    (old_outcomes, old), (new_outcomes, new) = results
+    assert new_outcomes == old_outcomes == ["created", "closed", "created"] * 2
+    assert_same(old, new)
+    assert {len(new.rows[n]) for n in ("consent", "case_note", "emergency_action")} == {6}
+    assert audit.verify().ok
