@@ -22,10 +22,15 @@ from app.cases.importer import (
     Report,
     check_may_import,
     digest_of,
+    import_checked,
     import_rows,
     read_rows,
 )
 from app.extensions import db
+
+# Up to this many rows, the rows checked first are kept in memory and saved from there (a few
+# hundred MB at most); a longer file is read and checked again while it is saved.
+KEEP_CHECKED_ROWS = 100_000
 
 cases_cli = click.Group("cases", help="Case records: bringing old registers in.")
 
@@ -72,10 +77,12 @@ def import_command(path, email, dry_run, lang, limit, batch_size):
 def _run(path: str, user: User, *, dry_run: bool, limit: int | None, batch_size: int) -> bool:
     """Check, then (unless a dry run) save; True when some rows were left out by errors."""
     began = time.perf_counter()
-    rows = lambda: itertools.islice(read_rows(path), limit)  # noqa: E731  (read twice)
+    rows = lambda: itertools.islice(read_rows(path), limit)  # noqa: E731  (may read twice)
     err = sys.stderr  # the bar on stderr; messages and the summary on stdout
     with click.progressbar(rows(), label=_("Checking the rows"), file=err, show_pos=True) as bar:
-        checked = import_rows(bar, by=user, dry_run=True, batch_size=batch_size)
+        checked = import_rows(
+            bar, by=user, dry_run=True, batch_size=batch_size, keep=KEEP_CHECKED_ROWS
+        )
     _print_problems(checked.errors, _("Errors (these rows are not imported):"))
     _print_problems(checked.warnings, _("Warnings (these rows are imported as said):"))
     if dry_run:
@@ -86,9 +93,18 @@ def _run(path: str, user: User, *, dry_run: bool, limit: int | None, batch_size:
     with click.progressbar(
         length=max(checked.read, 1), label=_("Saving"), file=err, show_pos=True
     ) as bar:
-        done = import_rows(
-            rows(), by=user, batch_size=batch_size, progress=bar.update, file_digest=digest
-        )
+        if checked.checked is not None:  # saved from memory, as a second reading would
+            done = import_checked(
+                checked.checked,
+                by=user,
+                batch_size=batch_size,
+                progress=bar.update,
+                file_digest=digest,
+            )
+        else:
+            done = import_rows(
+                rows(), by=user, batch_size=batch_size, progress=bar.update, file_digest=digest
+            )
     _print_problems(done.failed, _("Rows the database refused (not imported):"))
     took = time.perf_counter() - began
     _print_summary(done, _("written: %(n)d", n=done.written))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ __all__ = [
     "ImportRefused",
     "RegisterError",
     "check_may_import",
+    "import_checked",
     "import_rows",
     "read_rows",
     "validate_row",
@@ -67,6 +68,9 @@ class Report:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     failed: list[Problem] = field(default_factory=list)  # valid rows the database refused
+    # A dry run asked to keep them: each row as checked, for import_checked (None when the
+    # file had more rows than it was asked to keep).
+    checked: list[Checked] | None = field(default=None, repr=False)
 
     def detail(self) -> str:
         """The counts, for the run's audit entry."""
@@ -74,6 +78,18 @@ class Report:
             f"read={self.read} written={self.written} skipped={self.skipped} "
             f"duplicates={self.duplicates} warnings={len(self.warnings)} closed={self.closed}"
         )
+
+
+@dataclass
+class Checked:
+    """One row as the check found it: the intake (None when an error keeps it out), its
+    errors and warnings, and the warnings about unknown columns it was the first to have."""
+
+    number: int
+    intake: ImportedIntake | None
+    errors: list
+    notes: list
+    unknown: list[str]
 
 
 def check_may_import(by: User) -> None:
@@ -109,16 +125,42 @@ def import_rows(
     progress: Callable[[int], None] | None = None,
     file_digest: str | None = None,
     bulk: bool = True,
+    keep: int = 0,
 ) -> Report:
     """Check every row; unless a dry run, save the valid, new ones in batches (one commit each)
     and write one "import" audit entry for the run. A dry run writes nothing at all.
 
     `bulk` writes each batch with the batch writer (app/cases/bulk.py: one multi-row insert per
-    table); bulk=False saves row by row through save_intake. Both write the same records."""
-    run = _Run(by=by, dry_run=dry_run, batch_size=batch_size, bulk=bulk)
+    table); bulk=False saves row by row through save_intake. Both write the same records.
+    A dry run with `keep` keeps up to that many checked rows in the report, so that
+    import_checked can save them without reading and checking the file again."""
+    run = _Run(by=by, dry_run=dry_run, batch_size=batch_size, bulk=bulk, keep=keep)
+    if dry_run and keep:
+        run.report.checked = []
+    checked = (run.check(number, row) for number, row in rows)
+    return _drive(run, checked, progress=progress, file_digest=file_digest)
+
+
+def import_checked(
+    checked: list[Checked],
+    *,
+    by: User,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+    file_digest: str | None = None,
+    bulk: bool = True,
+) -> Report:
+    """Save the rows a dry run of import_rows kept, as import_rows would after reading and
+    checking the same file again: the same report, batches, audit entries and records."""
+    run = _Run(by=by, dry_run=False, batch_size=batch_size, bulk=bulk)
+    return _drive(run, iter(checked), progress=progress, file_digest=file_digest)
+
+
+def _drive(run: _Run, checked: Iterator[Checked], *, progress, file_digest) -> Report:
+    dry_run = run.dry_run
     try:
-        for number, row in rows:
-            run.take(number, row)
+        for row in checked:
+            run.take(row)
             if progress:
                 progress(1)
         run.save_pending()
@@ -139,25 +181,37 @@ class _Run:
     dry_run: bool
     batch_size: int
     bulk: bool = True
+    keep: int = 0
     report: Report = field(default_factory=Report)
     pending: list[ImportedIntake] = field(default_factory=list)
     first_row: dict[uuid.UUID, int] = field(default_factory=dict)
     headings_seen: set[str] = field(default_factory=set)
 
-    def take(self, number: int, row: dict) -> None:
-        report = self.report
-        report.read += 1
-        for heading in unknown_columns(h for h in row if h not in self.headings_seen):
-            report.warnings.append(Problem(0, _unknown_column(heading)))
+    def check(self, number: int, row: dict) -> Checked:
+        """Read one row: its intake (with its number and key), errors and warnings."""
+        unknown = list(unknown_columns(h for h in row if h not in self.headings_seen))
         self.headings_seen.update(row)
         intake, errors, notes = validate_row(row)
+        if intake is not None:
+            intake.row = number
+            intake.intake_key = row_key(intake, self.by.organisation_id)
+        return Checked(number, intake, errors, notes, unknown)
+
+    def take(self, checked: Checked) -> None:
+        report, number, intake = self.report, checked.number, checked.intake
+        report.read += 1
+        if report.checked is not None:
+            if len(report.checked) < self.keep:
+                report.checked.append(checked)
+            else:
+                report.checked = None  # too many to keep: the file is read again
+        for heading in checked.unknown:
+            report.warnings.append(Problem(0, _unknown_column(heading)))
         if intake is None:  # its warnings would only distract: the row is not imported
-            report.errors += [Problem(number, m) for m in errors]
+            report.errors += [Problem(number, m) for m in checked.errors]
             report.skipped += 1
             return
-        report.warnings += [Problem(number, m) for m in notes]
-        intake.row = number
-        intake.intake_key = row_key(intake, self.by.organisation_id)
+        report.warnings += [Problem(number, m) for m in checked.notes]
         earlier = self.first_row.setdefault(intake.intake_key, number)
         if earlier != number:
             report.duplicates += 1

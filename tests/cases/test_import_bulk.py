@@ -274,3 +274,21 @@ def test_intake_parts_the_register_has_no_column_for_are_written_alike(app, make
     assert_same(old, new)
     assert {len(new.rows[n]) for n in ("consent", "case_note", "emergency_action")} == {6}
     assert audit.verify().ok
+
+
+def test_rows_kept_by_the_check_are_saved_as_reading_the_file_again_would(app, make_user, register):
+    """`flask cases import` saves from the rows its check kept, unless there are too many."""
+    assert (
+        importer.import_rows(rows_of(register), by=make_user(), dry_run=True, keep=314).checked
+        is None
+    )
+    reread_by, kept_by = make_user("operator"), make_user("operator")
+    reread, old = import_as(reread_by, register, bulk_write=True)
+    checked = importer.import_rows(rows_of(register), by=kept_by, dry_run=True, keep=315)
+    assert len(checked.checked) == 315
+    before, start = everything(), utcnow()
+    saved = importer.import_checked(checked.checked, by=kept_by, batch_size=40)
+    new = Written(before, everything(), kept_by, (start, utcnow()))
+    assert saved.detail() == reread.detail()
+    assert (saved.errors, saved.warnings, saved.failed) == (reread.errors, reread.warnings, [])
+    assert_same(old, new)
