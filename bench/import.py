@@ -1,9 +1,13 @@
-"""Register import figures: N made-up rows (default 20,000) written to a temporary XLSX, checked
-and imported into a fresh database the way `flask cases import` does, in rows per second.
+"""Register import figures: N made-up rows (default 20,000) written to a temporary XLSX (or CSV),
+checked and imported into a fresh database the way `flask cases import` does, in rows per second.
 
     .venv/bin/python bench/import.py                      # SQLite in a temporary directory
     .venv/bin/python bench/import.py --rows 2000 --profile
+    .venv/bin/python bench/import.py --format csv --row-by-row
     .venv/bin/python bench/import.py --database postgresql+psycopg://user@host/emptydb
+
+Each save goes into its own organisation: one pass that reads, checks and saves (import_rows),
+then the rows kept by the check saved from memory (import_checked), as the command does.
 
 The PostgreSQL database is emptied first. Prints one table; figures go to docs/performance.md.
 """
@@ -11,6 +15,7 @@ The PostgreSQL database is emptied first. Prints one table; figures go to docs/p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -24,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from flask_migrate import upgrade  # noqa: E402
-from make_import_samples import generated_rows, write_xlsx  # noqa: E402
+from make_import_samples import generated_rows, write_csv, write_xlsx  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.admin import services as admin_services  # noqa: E402
 from app.calls.models import Call  # noqa: E402
-from app.cases.importer import import_rows, read_rows  # noqa: E402
+from app.cases.importer import import_checked, import_rows, read_rows  # noqa: E402
 from app.crypto import write_new_key_file  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.places.services import load_places  # noqa: E402
@@ -60,14 +65,14 @@ def fresh_app(url: str, tmp: str):
     return app
 
 
-def operator():
-    """The account the cases are imported by."""
+def operator(n: int = 1):
+    """An account the cases are imported by, in an organisation of its own."""
     org = admin_services.create_organisation(
-        by=None, name="Tổng đài Mẫu", code="BM", kind="hotline"
+        by=None, name=f"Tổng đài Mẫu {n}", code=f"BM{n}", kind="hotline"
     )
     user, _ = admin_services.create_user(
         by=None,
-        email="nhap@example.org",
+        email=f"nhap{n}@example.org",
         full_name="Người nhập mẫu",
         role="operator",
         organisation=org,
@@ -83,45 +88,76 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--database", help="SQLAlchemy URL of an empty database to use")
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--profile", action="store_true", help="cProfile the import; top 30")
+    parser.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    parser.add_argument(
+        "--row-by-row",
+        action="store_true",
+        help="save through save_intake (import_rows bulk=False)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the saving of the kept rows; top 30"
+    )
     args = parser.parse_args()
+    bulk = not args.row_by_row
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{tmp}/import.sqlite3"
         app = fresh_app(url, tmp)
-        path = Path(tmp) / "register.xlsx"
-        write_xlsx(path, generated_rows(args.rows), title=None)
+        path = Path(tmp) / f"register.{args.format}"
+        rows = generated_rows(args.rows)
+        write_xlsx(path, rows, title=None) if args.format == "xlsx" else write_csv(path, rows)
         with app.app_context():
-            user = operator()
-            started, cpu = time.perf_counter(), time.process_time()
-            checked = import_rows(read_rows(path), by=user, dry_run=True)
-            check_s, check_cpu = time.perf_counter() - started, time.process_time() - cpu
+            first, second = operator(1), operator(2)
+            timed = Timer()
+            with timed("read and check every row (dry run)"):
+                checked = import_rows(read_rows(path), by=second, dry_run=True, keep=args.rows)
+            with timed("read, check and save in one pass"):
+                done = import_rows(read_rows(path), by=first, batch_size=args.batch_size, bulk=bulk)
             profile = cProfile.Profile() if args.profile else None
-            if profile:
-                profile.enable()
-            started, cpu = time.perf_counter(), time.process_time()
-            done = import_rows(read_rows(path), by=user, batch_size=args.batch_size)
-            write_s, write_cpu = time.perf_counter() - started, time.process_time() - cpu
-            if profile:
-                profile.disable()
+            with timed("save the rows the check kept"):
+                if profile:
+                    profile.enable()
+                kept = import_checked(
+                    checked.checked, by=second, batch_size=args.batch_size, bulk=bulk
+                )
+                if profile:
+                    profile.disable()
             calls = db.session.execute(select(func.count()).select_from(Call)).scalar_one()
             dialect = db.engine.dialect.name
             db.engine.dispose()
-    print(f"Register import, {args.rows:,} rows, {dialect}, batches of {args.batch_size}")
-    print(f"{'step':44} {'seconds':>9} {'rows/s':>9} {'CPU s':>9} {'rows/CPU s':>11}")
-    for label, seconds, cpu_s in (
-        ("read and check every row (dry run)", check_s, check_cpu),
-        ("read, check and save (the import)", write_s, write_cpu),
-        ("both passes, as `flask cases import` runs", check_s + write_s, check_cpu + write_cpu),
-    ):
-        rate, cpu_rate = args.rows / seconds, args.rows / cpu_s
-        print(f"{label:44} {seconds:9.1f} {rate:9.0f} {cpu_s:9.1f} {cpu_rate:11.0f}")
+    how = "row by row (save_intake)" if args.row_by_row else "batch writer"
     print(
-        f"written {done.written:,}, closed {done.closed:,}, skipped {done.skipped:,}, "
-        f"warnings {len(done.warnings):,}; calls in the database {calls:,} "
-        f"(checked: {checked.written:,} to write)"
+        f"Register import, {args.rows:,} rows, {args.format.upper()}, {dialect}, "
+        f"batches of {args.batch_size}, {how}"
+    )
+    print(f"{'step':48} {'seconds':>9} {'rows/s':>9} {'CPU s':>9} {'rows/CPU s':>11}")
+    check, one_pass, save = timed.figures
+    as_run = (
+        "check, then save the kept rows (the command)",
+        check[1] + save[1],
+        check[2] + save[2],
+    )
+    for label, seconds, cpu_s in (*timed.figures, as_run):
+        rate, cpu_rate = args.rows / seconds, args.rows / cpu_s
+        print(f"{label:48} {seconds:9.1f} {rate:9.0f} {cpu_s:9.1f} {cpu_rate:11.0f}")
+    print(
+        f"written {done.written:,} and {kept.written:,}, closed {done.closed:,}, skipped "
+        f"{done.skipped:,}, warnings {len(done.warnings):,}; calls in the database {calls:,}"
     )
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+
+
+class Timer:
+    """Wall clock and CPU seconds of each timed step."""
+
+    def __init__(self):
+        self.figures: list[tuple[str, float, float]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, label: str):
+        started, cpu = time.perf_counter(), time.process_time()
+        yield
+        self.figures.append((label, time.perf_counter() - started, time.process_time() - cpu))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from functools import cache
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, delete, insert, inspect
 from sqlalchemy.orm import RelationshipDirection
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
@@ -43,7 +44,7 @@ from app.classifications import ACTS, age_band, forms_of
 from app.clock import utcnow
 from app.crypto import blind
 from app.crypto.blind import BlindIndex
-from app.crypto.datakeys import keyring
+from app.crypto.datakeys import SealedField, keyring
 from app.extensions import db
 
 # Parents before children, so foreign keys hold at every insert (PostgreSQL checks each one).
@@ -140,7 +141,11 @@ class _Batch:
     def add(self, data: ImportedIntake, numbered: tuple[datetime, str] | None) -> str:
         by = self.by
         case = self._start_case(data, *numbered) if numbered else None
-        call = Call(
+        call = _new(
+            Call,
+            "case",
+            case,
+            case_id=case.id if case else None,
             organisation_id=by.organisation_id,
             taken_by_id=by.id,
             channel=data.channel,
@@ -152,7 +157,6 @@ class _Batch:
             flags=" ".join(data.flags),
             intake_key=data.intake_key,
             line_id=data.line_id,
-            case=case,
             caller_phone=data.caller_phone,
             caller_name=data.caller_name,
             narrative=data.narrative,
@@ -163,8 +167,11 @@ class _Batch:
             self._index("call", call.id, data.caller_phone)
         for action, at in data.emergency:
             self.objects[EmergencyAction].append(
-                EmergencyAction(
-                    call=call,
+                _new(
+                    EmergencyAction,
+                    "call",
+                    call,
+                    call_id=call.id,
                     case_id=case.id if case else None,
                     action=action,
                     taken_at=at,
@@ -227,8 +234,11 @@ class _Batch:
         if data.incident is not None:
             d = data.incident
             acts = [a for a in d.acts if a in ACTS]
-            incident = Incident(
-                case=case,
+            incident = _new(
+                Incident,
+                "case",
+                case,
+                case_id=case.id,
                 recorded_by_id=by.id,
                 occurred_on=d.occurred_on,
                 place_type=d.place_type,
@@ -243,8 +253,11 @@ class _Batch:
             parts.append(f"incident:{incident.id}")
         if data.perpetrator is not None:
             d = data.perpetrator
-            perpetrator = Perpetrator(
-                case=case,
+            perpetrator = _new(
+                Perpetrator,
+                "case",
+                case,
+                case_id=case.id,
                 recorded_by_id=by.id,
                 relationship_code=d.relationship,
                 sex=d.sex,
@@ -263,11 +276,21 @@ class _Batch:
         for consent in data.consents:
             if case.is_child and consent.given_by == "survivor":
                 consent.given_by = "child_and_guardian"
-            row = Consent(case=case, recorded_by_id=by.id, **consent.__dict__)
+            row = _new(
+                Consent, "case", case, case_id=case.id, recorded_by_id=by.id, **consent.__dict__
+            )
             self.objects[Consent].append(row)
             parts.append(f"consent:{row.id}")
         if data.counselling:
-            note = CaseNote(case=case, author_id=by.id, kind="counselling", body=data.counselling)
+            note = _new(
+                CaseNote,
+                "case",
+                case,
+                case_id=case.id,
+                author_id=by.id,
+                kind="counselling",
+                body=data.counselling,
+            )
             self.objects[CaseNote].append(note)
             case.updated_at = utcnow()
             parts.append(f"note:{note.id}")
@@ -301,8 +324,11 @@ class _Batch:
         level = risk.final_level(result.level, data.risk_raised_to)
         if level != result.level and not (reason or "").strip():
             raise CaseError(_l("Say why you rate the risk higher than the checklist does."))
-        assessment = RiskAssessment(
-            case=case,
+        assessment = _new(
+            RiskAssessment,
+            "case",
+            case,
+            case_id=case.id,
             assessed_by_id=self.by.id,
             answers=" ".join(a for a in answers if a in risk.QUESTIONS),
             points=result.points,
@@ -322,8 +348,11 @@ class _Batch:
 
     def _task(self, case: Case, kind: str, due: datetime) -> Task:
         """services.open_task."""
-        task = Task(
-            case=case,
+        task = _new(
+            Task,
+            "case",
+            case,
+            case_id=case.id,
             organisation_id=case.organisation_id,
             kind=kind,
             due_at=due,
@@ -338,8 +367,11 @@ class _Batch:
     def _event(self, case: Case, kind: str, old, new, reason=None) -> None:
         """services.record_event."""
         self.objects[CaseEvent].append(
-            CaseEvent(
-                case=case,
+            _new(
+                CaseEvent,
+                "case",
+                case,
+                case_id=case.id,
                 by_id=self.by.id,
                 kind=kind,
                 from_value=old,
@@ -377,6 +409,19 @@ def _status_reason(status: str) -> str:
             status=CASE_STATUS_LABELS[status],
         )
     )
+
+
+def _new(model: type, link: str, parent, **values):
+    """`model(**values)` linked to its parent (the case, or the call) the way the unit of work
+    would link it, but without the backref event that adds it to the parent's collection
+    (nothing here reads those); sealed values are set last, as SealedModel.__init__ does, once
+    the parent whose key seals them is known."""
+    sealed = {k: values.pop(k) for k in list(values) if isinstance(getattr(model, k), SealedField)}
+    obj = model(**values)
+    set_committed_value(obj, link, parent)
+    for name, value in sealed.items():
+        setattr(obj, name, value)
+    return obj
 
 
 _MISSING = object()
