@@ -3,10 +3,11 @@ for a row, built with the same model constructors and sealed the same way, but i
 multi-row statement per table for a whole batch instead of through the ORM's unit of work.
 
 Per batch: the case numbers are taken in one block (one UPDATE of the counter, which locks its
-row), the audit entries are chained in memory under one lock of the chain head
-(`audit.record_many`), and the blind-index digests (computed by `app.crypto.blind`) are inserted
-together. tests/cases/test_import_bulk.py imports one register through both paths and compares
-every table, field by field, after opening the sealed values: keep the two in step.
+row until the batch commits; taken once the batch is built, so the lock is short), the audit
+entries are chained in memory under one lock of the chain head (`audit.record_many`), and the
+blind-index digests (computed by `app.crypto.blind`) are inserted together.
+tests/cases/test_import_bulk.py imports one register through both paths and compares every
+table, field by field, after opening the sealed values: keep the two in step.
 """
 
 from __future__ import annotations
@@ -74,27 +75,22 @@ def write_batch(intakes: list[ImportedIntake], *, by: User) -> list[str]:
     says. The caller has checked that no row's intake key is stored yet (a key stored
     meanwhile makes the insert fail, and the caller saves the rows one by one)."""
     batch = _Batch(by)
-    numbers = _case_numbers(intakes, by)
-    outcomes = [
-        batch.add(intake, numbers.pop(0) if _opens_case(intake) else None) for intake in intakes
-    ]
+    outcomes = [batch.add(intake) for intake in intakes]
+    # Numbered last, so that the counter's row is locked only while the batch is inserted.
+    _number(batch.opened, by)
     batch.write([i.intake_key for i in intakes if i.intake_key is not None])
     return outcomes
 
 
-def _opens_case(intake: Intake) -> bool:
-    return intake.open_case or intake.reason == "violence_report"
-
-
-def _case_numbers(intakes: list[Intake], by: User) -> list[tuple[datetime, str]]:
-    """When each new case is opened and its number, in row order, reserved in one block per
-    year (start_case numbers a case by the year it is opened in, in UTC)."""
-    nows = [utcnow() for i in intakes if _opens_case(i)]
-    by_year: dict[int, list[str]] = {}
-    for year in dict.fromkeys(now.year for now in nows):
-        count = sum(1 for now in nows if now.year == year)
-        by_year[year] = reserve_case_numbers(by.organisation, year, count)
-    return [(now, by_year[now.year].pop(0)) for now in nows]
+def _number(opened: list[tuple[Case, int]], by: User) -> None:
+    """Number the new cases in row order from one block per year (start_case numbers a case by
+    the year, in UTC, it is opened in)."""
+    for year in dict.fromkeys(year for _, year in opened):
+        cases = [case for case, opened_in in opened if opened_in == year]
+        for case, number in zip(
+            cases, reserve_case_numbers(by.organisation, year, len(cases)), strict=True
+        ):
+            case.number = number
 
 
 class _Batch:
@@ -105,6 +101,7 @@ class _Batch:
         self.by = by
         self.objects: dict[type, list] = defaultdict(list)
         self.entries: list[dict] = []
+        self.opened: list[tuple[Case, int]] = []  # new cases, and the year they are opened in
         self.index_id = keyring().active_index_id
 
     def write(self, intake_keys: list[uuid.UUID]) -> None:
@@ -138,9 +135,10 @@ class _Batch:
             )
 
     # save_intake's _write, then importer.save_row
-    def add(self, data: ImportedIntake, numbered: tuple[datetime, str] | None) -> str:
+    def add(self, data: ImportedIntake) -> str:
         by = self.by
-        case = self._start_case(data, *numbered) if numbered else None
+        opens_case = data.open_case or data.reason == "violence_report"
+        case = self._start_case(data) if opens_case else None
         call = _new(
             Call,
             "case",
@@ -189,14 +187,14 @@ class _Batch:
             self._set_status(case, data)
         return "closed" if data.status == "closed" else "created"
 
-    def _start_case(self, data: Intake, now: datetime, number: str) -> Case:
-        """services.start_case, with the number taken from the batch's block."""
+    def _start_case(self, data: Intake) -> Case:
+        """services.start_case; the number is given from the batch's block (_number)."""
+        now = utcnow()
         s = data.survivor or Survivor()
         birth, age = s.birth_date, s.age
         years = survivor_age(age, birth)
         band = age_band(years) if years is not None else s.age_band
         case = Case(
-            number=number,
             organisation_id=self.by.organisation_id,
             opened_by_id=self.by.id,
             opened_at=now,
@@ -223,6 +221,7 @@ class _Batch:
         case.version = 1
         case.__dict__["_tasks"] = []
         self.objects[Case].append(case)
+        self.opened.append((case, now.year))
         if case.survivor_phone:
             self._index("case", case.id, case.survivor_phone)
         return case
