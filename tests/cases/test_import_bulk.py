@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import audit
-from app.calls.intake import Survivor
+from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import Call
 from app.calls.services import calls_from_number
 from app.cases import bulk, importer
@@ -292,3 +292,17 @@ def test_rows_kept_by_the_check_are_saved_as_reading_the_file_again_would(app, m
     assert saved.detail() == reread.detail()
     assert (saved.errors, saved.warnings, saved.failed) == (reread.errors, reread.warnings, [])
     assert_same(old, new)
+
+
+def test_numbers_taken_in_blocks_and_one_at_a_time_follow_each_other(app, make_user, tmp_path):
+    user = make_user("operator")
+    importer.import_rows(read_rows(XLSX), by=user, batch_size=4)  # 11 cases, in 4 blocks
+    typed = save_intake(data=Intake(reason="violence_report"), by=user)  # the intake form's way
+    path = tmp_path / "more.csv"
+    write_csv(path, generated_rows(30, seed=3))
+    importer.import_rows(read_rows(path), by=user, batch_size=7)
+    prefix = f"{user.organisation.code}-{utcnow().year}-"
+    numbers = db.session.execute(select(Case.number).order_by(Case.opened_at)).scalars().all()
+    assert typed.case.number == prefix + "000012"
+    assert sorted(numbers) == [f"{prefix}{n:06d}" for n in range(1, len(numbers) + 1)]
+    assert len(numbers) > 30
