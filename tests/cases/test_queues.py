@@ -124,7 +124,7 @@ def test_case_manager_sees_their_cases_with_overdue_counts(client, world):
     assert "Follow-up call" in tasks and c["adult"].number in tasks
     call_back = row_of(tasks, c["adult"].number)
     assert "Read the safe-contact instructions before calling" in call_back
-    assert f'/cases/{c["adult"].id}#safe-h' in call_back
+    assert f"/cases/{c['adult'].id}#safe-h" in call_back
     for key in ("child", "closing", "other"):
         assert c[key].number not in html
     other = page(client, p["cm2"], "/home/case-manager")
