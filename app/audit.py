@@ -205,14 +205,14 @@ def record_many(items: list[dict]) -> list[dict]:
     request_id = g.get("request_id") if in_request else None
     ip = request.remote_addr if in_request else None
     mac = keyring().audit_mac
-    prev, rows = head.last_hash, []
+    prev, rows, now = head.last_hash, [], utcnow()  # timed after the lock, as `record` is
     for position, item in enumerate(items, start=head.seq - len(items) + 1):
         user, object_id = item.get("user"), item.get("object_id")
         detail, reason = item.get("detail"), item.get("reason")
         organisation_id = item.get("organisation_id")
         row = {
             "id": position,
-            "at": item.get("at") or utcnow(),
+            "at": now,
             "user_id": user.id if user else None,
             "role": user.role if user else None,
             "organisation_id": organisation_id

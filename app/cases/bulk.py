@@ -118,11 +118,11 @@ class _Batch:
             )
 
     def _audit(self, action: str, **fields) -> None:
-        self.entries.append({"action": action, "user": self.by, "at": utcnow(), **fields})
+        self.entries.append({"action": action, "user": self.by, **fields})  # timed when chained
 
     def _index(self, owner_type: str, owner_id: uuid.UUID, value: str) -> None:
         """What blind.set_index(new_owner=True) adds for one phone number."""
-        digest = blind.digest_for("phone", value)
+        digest = blind.digest_for("phone", value, index_id=self.index_id)  # the key named below
         if digest is not None:
             self.objects[BlindIndex].append(
                 BlindIndex(

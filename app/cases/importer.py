@@ -134,6 +134,8 @@ def import_rows(
     table); bulk=False saves row by row through save_intake. Both write the same records.
     A dry run with `keep` keeps up to that many checked rows in the report, so that
     import_checked can save them without reading and checking the file again."""
+    if keep and not dry_run:
+        raise ValueError("keep= is for a dry run, whose rows import_checked saves")
     run = _Run(by=by, dry_run=dry_run, batch_size=batch_size, bulk=bulk, keep=keep)
     if dry_run and keep:
         run.report.checked = []

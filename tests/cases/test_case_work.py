@@ -173,7 +173,13 @@ def test_closure_needs_another_persons_approval_and_makes_the_case_read_only(cli
     )
     db.session.refresh(case)
     assert case.status == "reopened"
-    events = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "status")).scalars().all()
+    events = (
+        db.session.execute(
+            select(CaseEvent).where(CaseEvent.kind == "status").order_by(CaseEvent.at)
+        )
+        .scalars()
+        .all()
+    )
     assert [e.to_value for e in events][-1] == "reopened"
     assert events[-1].reason == "Bạo lực tái diễn"
 
