@@ -249,44 +249,68 @@ def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
     return found
 
 
+def consent_rows(form, **extra) -> list[ConsentData]:
+    """One consent per service ticked as agreed or refused (the intake and the case's consent
+    form share these fields); `extra` goes into each (who else agreed, the recipient)."""
+    return [
+        ConsentData(
+            service=code,
+            granted=granted,
+            share_data=granted and form.consent_share.data == "yes",
+            given_by=form.consent_given_by.data,
+            **extra,
+        )
+        for codes_, granted in (
+            (form.consent_services.data, True),
+            (form.consent_refused.data, False),
+        )
+        for code in codes_ or []
+    ]
+
+
+def incident_data(form) -> IncidentData:
+    """The incident fields (shared by the intake and the case's incident form)."""
+    return IncidentData(
+        occurred_on=form.incident_date.data,
+        place_type=form.place_type.data,
+        acts=list(form.acts.data or []),
+        gbv_type=form.gbv_type.data or None,
+        gbv_context=form.gbv_context.data or None,
+        chi_category=form.chi_category.data or None,
+        description=form.incident_description.data,
+    )
+
+
+def perpetrator_data(form) -> PerpetratorData:
+    """The perpetrator fields (shared by the intake and the case's perpetrator form)."""
+    notes = getattr(form, "perpetrator_notes", None)
+    return PerpetratorData(
+        relationship=form.perpetrator_relationship.data or "unknown",
+        sex=form.perpetrator_sex.data,
+        age_band=form.perpetrator_age_band.data,
+        alcohol_or_drugs=form.perpetrator_alcohol.data,
+        weapon_access=form.perpetrator_weapon.data,
+        earlier_violence=form.perpetrator_earlier.data,
+        name=form.perpetrator_name.data,
+        notes=notes.data if notes is not None else None,
+    )
+
+
 def to_intake(form: IntakeForm, formdata) -> Intake:
     """The validated form as an Intake for the service (blank optional values become None)."""
     f = form
     case_id = _uuid(f.case_id.data)
-    consents = [
-        ConsentData(
-            service=code,
-            granted=granted,
-            share_data=granted and f.consent_share.data == "yes",
-            given_by=f.consent_given_by.data,
-            child_assent=_known(f.child_assent.data),
-            guardian_consent=_known(f.guardian_consent.data),
-        )
-        for codes_, granted in ((f.consent_services.data, True), (f.consent_refused.data, False))
-        for code in codes_ or []
-    ]
+    consents = consent_rows(
+        f,
+        child_assent=_known(f.child_assent.data),
+        guardian_consent=_known(f.guardian_consent.data),
+    )
     incident = None
     if f.acts.data or f.incident_date.data or f.incident_description.data or f.gbv_type.data:
-        incident = IncidentData(
-            occurred_on=f.incident_date.data,
-            place_type=f.place_type.data,
-            acts=list(f.acts.data or []),
-            gbv_type=f.gbv_type.data or None,
-            gbv_context=f.gbv_context.data or None,
-            chi_category=f.chi_category.data or None,
-            description=f.incident_description.data,
-        )
+        incident = incident_data(f)
     perpetrator = None
     if f.perpetrator_relationship.data or f.perpetrator_name.data:
-        perpetrator = PerpetratorData(
-            relationship=f.perpetrator_relationship.data or "unknown",
-            sex=f.perpetrator_sex.data,
-            age_band=f.perpetrator_age_band.data,
-            alcohol_or_drugs=f.perpetrator_alcohol.data,
-            weapon_access=f.perpetrator_weapon.data,
-            earlier_violence=f.perpetrator_earlier.data,
-            name=f.perpetrator_name.data,
-        )
+        perpetrator = perpetrator_data(f)
     assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
     return Intake(
         reason=f.reason.data,

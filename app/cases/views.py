@@ -15,9 +15,8 @@ from sqlalchemy import select
 from app import audit
 from app.auth.access import roles_required
 from app.auth.models import Organisation, User
-from app.calls.forms import fill_place_choices
+from app.calls.forms import consent_rows, fill_place_choices, incident_data, perpetrator_data
 from app.cases import bp, casework, services
-from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.forms import (
     CaseEditForm,
     ConsentForm,
@@ -268,15 +267,7 @@ def add_incident(case_id: uuid.UUID):
     case = load_case(case_id)
     form = IncidentForm()
     if form.validate_on_submit():
-        data = IncidentData(
-            occurred_on=form.incident_date.data,
-            place_type=form.place_type.data,
-            acts=list(form.acts.data or []),
-            gbv_type=form.gbv_type.data or None,
-            gbv_context=form.gbv_context.data or None,
-            chi_category=form.chi_category.data or None,
-            description=form.incident_description.data,
-        )
+        data = incident_data(form)
         try:
             casework.add_incident(case=case, by=current_user, data=data)
         except CaseError as error:
@@ -292,16 +283,7 @@ def add_perpetrator(case_id: uuid.UUID):
     case = load_case(case_id)
     form = PerpetratorForm()
     if form.validate_on_submit():
-        data = PerpetratorData(
-            relationship=form.perpetrator_relationship.data,
-            sex=form.perpetrator_sex.data,
-            age_band=form.perpetrator_age_band.data,
-            alcohol_or_drugs=form.perpetrator_alcohol.data,
-            weapon_access=form.perpetrator_weapon.data,
-            earlier_violence=form.perpetrator_earlier.data,
-            name=form.perpetrator_name.data,
-            notes=form.perpetrator_notes.data,
-        )
+        data = perpetrator_data(form)
         try:
             casework.add_perpetrator(case=case, by=current_user, data=data)
         except CaseError as error:
@@ -355,20 +337,7 @@ def consent(case_id: uuid.UUID):
     form.offer_recipients(consent_recipients(case))
     if form.validate_on_submit():
         recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
-        rows = [
-            ConsentData(
-                service=code,
-                granted=granted,
-                share_data=granted and form.consent_share.data == "yes",
-                given_by=form.consent_given_by.data,
-                recipient_id=recipient,
-            )
-            for codes, granted in (
-                (form.consent_services.data, True),
-                (form.consent_refused.data, False),
-            )
-            for code in codes or []
-        ]
+        rows = consent_rows(form, recipient_id=recipient)
         if not rows:
             flash(_("Tick at least one service."), "error")
         else:
