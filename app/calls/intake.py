@@ -8,6 +8,7 @@ and call `save_intake`, so every path writes the same encrypted records and audi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -99,27 +100,64 @@ class Intake:
 
 @dataclass
 class Saved:
-    """What a save produced; `created` is False when the same form had been saved before."""
+    """What a save produced; `created` is False when the same form had been saved before.
+    The call and case are loaded when asked for (the form's save needs only the ids)."""
 
-    call: Call
-    case: Case | None
+    call_id: uuid.UUID
+    case_id: uuid.UUID | None
     created: bool
+    case_number: str | None = None
+    started_at: datetime | None = None
+
+    @property
+    def call(self) -> Call:
+        return db.session.get(Call, self.call_id)
+
+    @property
+    def case(self) -> Case | None:
+        return db.session.get(Case, self.case_id) if self.case_id is not None else None
+
+    @classmethod
+    def of(cls, call: Call, case: Case | None, *, created: bool) -> Saved:
+        return cls(
+            call_id=call.id,
+            case_id=case.id if case is not None else None,
+            created=created,
+            case_number=case.number if case is not None else None,
+            started_at=call.started_at,
+        )
 
 
-def save_intake(*, data: Intake, by: User, commit: bool = True) -> Saved:
+def save_intake(
+    *,
+    data: Intake,
+    by: User,
+    commit: bool = True,
+    then: Callable[[Saved], None] | None = None,
+    unit_of_work: bool = False,
+) -> Saved:
     """Save the call (and the case) in one transaction; a repeated submit returns the first.
 
-    With commit=False the caller owns the transaction (the importer commits rows in batches):
-    nothing is committed or rolled back here, and a duplicate key raises IntegrityError.
+    A new call, with a new case or none, is written by the batch writer (app/cases/bulk.py) as
+    plain rows; a call added to an existing case goes through the unit of work (_write_orm),
+    and so does every call with unit_of_work=True (the importer's row-by-row mode, the reference
+    that tests/cases/test_import_bulk.py compares the batch writer with).
+    `then`, if given, is called with what was saved before the commit, in the same
+    transaction (the intake page records its message in the session row there, so a save
+    commits once). With commit=False the caller owns the transaction (the importer commits
+    rows in batches): nothing is committed or rolled back here, and a duplicate key raises
+    IntegrityError.
     """
     if data.intake_key is not None:
         earlier = find_saved(data.intake_key, by)
         if earlier is not None:
             return earlier
     if not commit:
-        return _write(data, by)
+        return _write(data, by, unit_of_work)
     try:
-        saved = _write(data, by)
+        saved = _write(data, by, unit_of_work)
+        if then is not None:
+            then(saved)
         db.session.commit()
     except IntegrityError:
         # Two submits of one form raced; the other one won and holds the records.
@@ -138,10 +176,27 @@ def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:
     ).scalar_one_or_none()
     if call is None or call.taken_by_id != by.id:
         return None
-    return Saved(call=call, case=call.case, created=False)
+    return Saved.of(call, call.case, created=False)
 
 
-def _write(data: Intake, by: User) -> Saved:
+def _write(data: Intake, by: User, unit_of_work: bool) -> Saved:
+    from app.cases import bulk  # the batch writer builds on this module's Intake
+
+    if not unit_of_work and bulk.can_write(data):
+        written = bulk.write_batch([data], by=by)[0]
+        return Saved(
+            call_id=written.call_id,
+            case_id=written.case_id,
+            created=True,
+            case_number=written.case_number,
+            started_at=written.started_at,
+        )
+    return _write_orm(data, by)
+
+
+def _write_orm(data: Intake, by: User) -> Saved:
+    """The call and its case's parts through the unit of work: for a call added to an
+    existing case, and the reference the batch writer is compared with."""
     case, new_case = _case_for(data, by)
     call = Call(
         organisation_id=by.organisation_id,
@@ -193,7 +248,7 @@ def _write(data: Intake, by: User) -> Saved:
             )
         )
     db.session.flush()  # a duplicate intake key fails here, inside the try
-    return Saved(call=call, case=case, created=True)
+    return Saved.of(call, case, created=True)
 
 
 def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:

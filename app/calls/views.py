@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app import audit
+from app.auth import sessions
 from app.auth.access import roles_required
 from app.calls import bp, drafts
 from app.calls.forms import IntakeForm, fill_place_choices, local_text, to_intake
@@ -85,7 +86,7 @@ def new():
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
         try:
-            saved = save_intake(data=to_intake(form, request.form), by=current_user)
+            saved = save_intake(data=to_intake(form, request.form), by=current_user, then=_announce)
         except (IntakeError, CaseError) as error:
             flash(str(error), "error")
         else:
@@ -105,19 +106,29 @@ def new():
     )
 
 
+def _saved_message(saved) -> str:
+    if not saved.created:
+        return _("This call had already been saved; nothing was saved twice.")
+    if saved.case_id is not None:
+        return _("Call saved to case %(number)s.", number=saved.case_number)
+    return _("Call logged at %(time)s.", time=local_text(saved.started_at))
+
+
+def _announce(saved) -> None:
+    """The "saved" message, written to the session row in the save's own transaction (one
+    commit for the records and the message)."""
+    flash(_saved_message(saved), "success")
+    sessions.write_in_transaction()
+
+
 def _after_save(saved):
     """Where the operator goes next: the case, or a fresh intake for the next call."""
-    if saved.created:
-        message = (
-            _("Call saved to case %(number)s.", number=saved.case.number)
-            if saved.case
-            else _("Call logged at %(time)s.", time=local_text(saved.call.started_at))
-        )
-    else:
-        message = _("This call had already been saved; nothing was saved twice.")
-    flash(message, "success")
-    if saved.case is not None:
-        return redirect(url_for("cases.show", case_id=saved.case.id))
+    if not saved.created:
+        # A message left by a submit that lost the race to this form's first submit.
+        session.pop("_flashes", None)
+        flash(_saved_message(saved), "success")
+    if saved.case_id is not None:
+        return redirect(url_for("cases.show", case_id=saved.case_id))
     return redirect(url_for("calls.new"))
 
 

@@ -1,13 +1,20 @@
-"""The register import's batch writer: the records `save_intake` and `importer.save_row` write
-for a row, built with the same model constructors and sealed the same way, but inserted with one
-multi-row statement per table for a whole batch instead of through the ORM's unit of work.
+"""The batch writer: the records `save_intake` writes for a new call (and the case it opens),
+written as plain rows, one multi-row statement per table for a whole batch, instead of model
+objects through the ORM's unit of work. The intake form saves a new call through it (a batch of
+one), and the register import (importer.save_row's records) saves its rows in batches of 500.
 
-Per batch: the case numbers are taken in one block (one UPDATE of the counter, which locks its
-row until the batch commits; taken once the batch is built, so the lock is short), the audit
-entries are chained in memory under one lock of the chain head (`audit.record_many`), and the
-blind-index digests (computed by `app.crypto.blind`) are inserted together.
-tests/cases/test_import_bulk.py imports one register through both paths and compares every
-table, field by field, after opening the sealed values: keep the two in step.
+Rows are dictionaries of column values: defaults are the columns' own, sealed values are sealed
+here with the row's data key (`RowKey.seal`, bound to table, column, row id and key exactly as a
+SealedField binds them) and the SealedBytes columns still refuse anything unsealed. Per batch:
+the case numbers are taken in one block (one UPDATE of the counter, which locks its row until the
+batch commits; taken once the batch is built, so the lock is short), the audit entries are
+chained in memory under one lock of the chain head (`audit.record_many`), and the blind-index
+digests (computed by `app.crypto.blind`) are inserted together.
+
+A call added to an existing case goes through the unit of work (`intake._write_orm`), as does
+the rest of the case page's casework. tests/cases/test_import_bulk.py writes the same intakes
+and register rows both ways and compares every table, field by field, after opening the sealed
+values: keep the two in step.
 """
 
 from __future__ import annotations
@@ -19,8 +26,6 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, delete, insert, inspect
-from sqlalchemy.orm import RelationshipDirection
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
@@ -45,7 +50,7 @@ from app.classifications import ACTS, age_band, forms_of
 from app.clock import utcnow
 from app.crypto import blind
 from app.crypto.blind import BlindIndex
-from app.crypto.datakeys import SealedField, keyring
+from app.crypto.datakeys import RowKey, keyring, new_id, sealed_fields
 from app.extensions import db
 
 # Parents before children, so foreign keys hold at every insert (PostgreSQL checks each one).
@@ -65,24 +70,40 @@ ORDER = (
 
 
 def can_write(intake: Intake) -> bool:
-    """Whether the batch writer takes this intake: a new call, and a new case or none (adding a
-    call to an existing case, which the import never does, is left to save_intake)."""
-    return intake.case_id is None and not intake.case_number and intake.started_at is not None
+    """Whether the batch writer takes this intake: a new call, and a new case or none (a call
+    added to an existing case is left to save_intake's unit of work)."""
+    return intake.case_id is None and not intake.case_number
 
 
-def write_batch(intakes: list[ImportedIntake], *, by: User) -> list[str]:
-    """Write the rows in the caller's transaction; per row "created" or "closed", as save_row
-    says. The caller has checked that no row's intake key is stored yet (a key stored
-    meanwhile makes the insert fail, and the caller saves the rows one by one)."""
+def write_batch(intakes: list[Intake], *, by: User) -> list[Written]:
+    """Write the intakes in the caller's transaction and say what each wrote. The caller has
+    checked that no intake key is stored yet (a key stored meanwhile makes the insert fail:
+    the caller rolls back, and the importer then saves the rows one by one)."""
     batch = _Batch(by)
-    outcomes = [batch.add(intake) for intake in intakes]
+    written = [batch.add(intake) for intake in intakes]
     # Numbered last, so that the counter's row is locked only while the batch is inserted.
     _number(batch.opened, by)
     batch.write([i.intake_key for i in intakes if i.intake_key is not None])
-    return outcomes
+    return written
 
 
-def _number(opened: list[tuple[Case, int]], by: User) -> None:
+class Written:
+    """What the batch writer wrote for one intake: the call's and the case's ids, the case
+    number, when the call started, and (for an imported row) "created" or "closed"."""
+
+    __slots__ = ("call_id", "case_id", "started_at", "outcome", "_case")
+
+    def __init__(self, call: dict, case: dict | None, outcome: str):
+        self.call_id, self.started_at, self.outcome = call["id"], call["started_at"], outcome
+        self.case_id = case["id"] if case is not None else None
+        self._case = case
+
+    @property
+    def case_number(self) -> str | None:
+        return self._case["number"] if self._case is not None else None
+
+
+def _number(opened: list[tuple[dict, int]], by: User) -> None:
     """Number the new cases in row order from one block per year (start_case numbers a case by
     the year, in UTC, it is opened in)."""
     for year in dict.fromkeys(year for _, year in opened):
@@ -90,25 +111,26 @@ def _number(opened: list[tuple[Case, int]], by: User) -> None:
         for case, number in zip(
             cases, reserve_case_numbers(by.organisation, year, len(cases)), strict=True
         ):
-            case.number = number
+            case["number"] = number
 
 
 class _Batch:
-    """The objects of a batch, per model, and its audit entries, in the order save_intake
-    would record them."""
+    """The rows of a batch, per model, and its audit entries, in the order save_intake would
+    record them."""
 
     def __init__(self, by: User):
         self.by = by
-        self.objects: dict[type, list] = defaultdict(list)
+        self.rows: dict[type, list[dict]] = defaultdict(list)
         self.entries: list[dict] = []
-        self.opened: list[tuple[Case, int]] = []  # new cases, and the year they are opened in
+        self.opened: list[tuple[dict, int]] = []  # new cases, and the year they are opened in
         self.index_id = keyring().active_index_id
+        self.tasks: dict[uuid.UUID, list[dict]] = {}  # per case
 
     def write(self, intake_keys: list[uuid.UUID]) -> None:
         for model in ORDER:
-            objects = self.objects.get(model)
-            if objects:
-                db.session.execute(insert(model.__table__), [_row(o) for o in objects])
+            rows = self.rows.get(model)
+            if rows:
+                db.session.execute(insert(model.__table__), [_columns_of(model, r) for r in rows])
         audit.record_many(self.entries)
         if intake_keys:  # an intake form's draft is deleted when it is saved (none, for a file)
             db.session.execute(
@@ -117,6 +139,13 @@ class _Batch:
                 )
             )
 
+    def _add(self, model: type, key: RowKey | None = None, **values) -> dict:
+        """A row of `model` with its sealed values sealed under `key`; the id is new unless
+        given (ids the database numbers are left to it)."""
+        row = _row(model, values, key)
+        self.rows[model].append(row)
+        return row
+
     def _audit(self, action: str, **fields) -> None:
         self.entries.append({"action": action, "user": self.by, **fields})  # timed when chained
 
@@ -124,28 +153,29 @@ class _Batch:
         """What blind.set_index(new_owner=True) adds for one phone number."""
         digest = blind.digest_for("phone", value, index_id=self.index_id)  # the key named below
         if digest is not None:
-            self.objects[BlindIndex].append(
-                BlindIndex(
-                    field="phone",
-                    index_key_id=self.index_id,
-                    digest=digest,
-                    owner_type=owner_type,
-                    owner_id=owner_id,
-                )
+            self.rows[BlindIndex].append(
+                {
+                    "field": "phone",
+                    "index_key_id": self.index_id,
+                    "digest": digest,
+                    "owner_type": owner_type,
+                    "owner_id": owner_id,
+                }
             )
 
-    # save_intake's _write, then importer.save_row
-    def add(self, data: ImportedIntake) -> str:
+    # save_intake's _write_orm, then importer.save_row
+    def add(self, data: Intake) -> Written:
         by = self.by
         opens_case = data.open_case or data.reason == "violence_report"
-        case = self._start_case(data) if opens_case else None
-        call = _new(
+        case, key = self._start_case(data) if opens_case else (None, RowKey())
+        case_id = case["id"] if case is not None else None
+        call = self._add(
             Call,
-            "case",
-            case,
-            case_id=case.id if case else None,
+            key,
+            case_id=case_id,
             organisation_id=by.organisation_id,
             taken_by_id=by.id,
+            started_at=data.started_at or utcnow(),
             channel=data.channel,
             caller_type=data.caller_type,
             reason=data.reason,
@@ -159,46 +189,51 @@ class _Batch:
             caller_name=data.caller_name,
             narrative=data.narrative,
         )
-        call.started_at = data.started_at
-        self.objects[Call].append(call)
         if data.caller_phone:
-            self._index("call", call.id, data.caller_phone)
+            self._index("call", call["id"], data.caller_phone)
         for action, at in data.emergency:
-            self.objects[EmergencyAction].append(
-                _new(
-                    EmergencyAction,
-                    "call",
-                    call,
-                    call_id=call.id,
-                    case_id=case.id if case else None,
-                    action=action,
-                    taken_at=at,
-                    by_id=by.id,
-                )
+            self._add(
+                EmergencyAction,
+                call_id=call["id"],
+                case_id=case_id,
+                action=action,
+                taken_at=at,
+                by_id=by.id,
             )
-        self._audit(
-            "create", object_type="call", object_id=call.id, case_id=case.id if case else None
-        )
+        self._audit("create", object_type="call", object_id=call["id"], case_id=case_id)
         if case is None:
-            return "created"
-        self._case_parts(case, call, data)
-        case.opened_at = call.started_at  # save_row: opened when the register says
-        if data.status != "open":
-            self._set_status(case, data)
-        return "closed" if data.status == "closed" else "created"
+            _hold(call, key)  # a call without a case holds its own data key
+            return Written(call, None, "created")
+        self._case_parts(case, key, call, data)
+        outcome = "created"
+        if isinstance(data, ImportedIntake):
+            case["opened_at"] = call["started_at"]  # save_row: opened when the register says
+            if data.status != "open":
+                self._set_status(case, key, data)
+            if data.status == "closed":
+                outcome = "closed"
+        _hold(case, key)
+        return Written(call, case, outcome)
 
-    def _start_case(self, data: Intake) -> Case:
+    def _start_case(self, data: Intake) -> tuple[dict, RowKey]:
         """services.start_case; the number is given from the batch's block (_number)."""
         now = utcnow()
         s = data.survivor or Survivor()
         birth, age = s.birth_date, s.age
         years = survivor_age(age, birth)
         band = age_band(years) if years is not None else s.age_band
-        case = Case(
+        key = RowKey()
+        case = self._add(
+            Case,
+            key,
+            status="open",
             organisation_id=self.by.organisation_id,
             opened_by_id=self.by.id,
             opened_at=now,
             updated_at=now,
+            # Written once: version 1. (Through the unit of work, a case is inserted and then
+            # updated as its parts are flushed; the version counts those UPDATEs.)
+            version=1,
             survivor_age_band=band,
             is_child=band == "under_16",
             services_wanted=" ".join(data.services_wanted or []),
@@ -215,29 +250,23 @@ class _Batch:
             safe_contact=s.safe_contact,
             summary=data.summary,
         )
-        # Written once: version 1. (Row by row, the unit of work inserts the case and then
-        # updates it one to three times as it flushes, depending on where the row falls in its
-        # batch; the version counts those UPDATEs and nothing else.)
-        case.version = 1
-        case.__dict__["_tasks"] = []
-        self.objects[Case].append(case)
+        self.tasks[case["id"]] = []
         self.opened.append((case, now.year))
-        if case.survivor_phone:
-            self._index("case", case.id, case.survivor_phone)
-        return case
+        if s.phone:
+            self._index("case", case["id"], s.phone)
+        return case, key
 
-    def _case_parts(self, case: Case, call: Call, data: Intake) -> None:
+    def _case_parts(self, case: dict, key: RowKey, call: dict, data: Intake) -> None:
         """intake._record_case_parts, with the casework build_* functions it calls."""
-        by = self.by
-        parts = [f"call:{call.id}"]
+        by, case_id = self.by, case["id"]
+        parts = [f"call:{call['id']}"]
         if data.incident is not None:
             d = data.incident
             acts = [a for a in d.acts if a in ACTS]
-            incident = _new(
+            incident = self._add(
                 Incident,
-                "case",
-                case,
-                case_id=case.id,
+                key,
+                case_id=case_id,
                 recorded_by_id=by.id,
                 occurred_on=d.occurred_on,
                 place_type=d.place_type,
@@ -245,18 +274,16 @@ class _Batch:
                 forms=" ".join(forms_of(acts)),
                 gbv_type=d.gbv_type,
                 gbv_context=d.gbv_context,
-                chi_category=d.chi_category if case.is_child else None,
+                chi_category=d.chi_category if case["is_child"] else None,
                 description=d.description,
             )
-            self.objects[Incident].append(incident)
-            parts.append(f"incident:{incident.id}")
+            parts.append(f"incident:{incident['id']}")
         if data.perpetrator is not None:
             d = data.perpetrator
-            perpetrator = _new(
+            perpetrator = self._add(
                 Perpetrator,
-                "case",
-                case,
-                case_id=case.id,
+                key,
+                case_id=case_id,
                 recorded_by_id=by.id,
                 relationship_code=d.relationship,
                 sex=d.sex,
@@ -267,67 +294,67 @@ class _Batch:
                 name=d.name,
                 notes=d.notes,
             )
-            self.objects[Perpetrator].append(perpetrator)
-            parts.append(f"perpetrator:{perpetrator.id}")
+            parts.append(f"perpetrator:{perpetrator['id']}")
         level = None
         if data.risk_answers is not None:
-            level = self._assessment(case, data, parts)
+            level = self._assessment(case, key, data, parts)
         for consent in data.consents:
-            if case.is_child and consent.given_by == "survivor":
-                consent.given_by = "child_and_guardian"
-            row = _new(
-                Consent, "case", case, case_id=case.id, recorded_by_id=by.id, **consent.__dict__
+            given_by = consent.given_by
+            if case["is_child"] and given_by == "survivor":
+                given_by = "child_and_guardian"
+            row = self._add(
+                Consent,
+                key,
+                case_id=case_id,
+                recorded_by_id=by.id,
+                **{**consent.__dict__, "given_by": given_by},
             )
-            self.objects[Consent].append(row)
-            parts.append(f"consent:{row.id}")
+            parts.append(f"consent:{row['id']}")
         if data.counselling:
-            note = _new(
+            note = self._add(
                 CaseNote,
-                "case",
-                case,
-                case_id=case.id,
+                key,
+                case_id=case_id,
                 author_id=by.id,
                 kind="counselling",
                 body=data.counselling,
             )
-            self.objects[CaseNote].append(note)
-            case.updated_at = utcnow()
-            parts.append(f"note:{note.id}")
+            case["updated_at"] = utcnow()
+            parts.append(f"note:{note['id']}")
         if data.follow_up_at is not None:
             self._task(case, "follow_up_call", data.follow_up_at)
-        if "child_involved" in data.danger and case.survivor_age_band == "unknown":
-            case.is_child = True
-        if case.is_child:  # casework.plan_child_path
+        if "child_involved" in data.danger and case["survivor_age_band"] == "unknown":
+            case["is_child"] = True
+        if case["is_child"]:  # casework.plan_child_path
             serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
             now = utcnow()
-            kinds = {t.kind for t in case.__dict__["_tasks"] if t.done_at is None}
+            kinds = {t["kind"] for t in self.tasks[case_id] if t["done_at"] is None}
             if "notify_commune" not in kinds:
                 self._task(case, "notify_commune", now)
             if serious and "child_12h" not in kinds:
                 self._task(case, "child_12h", now + CHILD_SERIOUS_WINDOW)
         if level in ("high", "severe") and "high_risk" not in data.flags:
-            call.flags = " ".join([*data.flags, "high_risk"])
+            call["flags"] = " ".join([*data.flags, "high_risk"])
         self._audit(
             "create",
             object_type="case",
-            object_id=case.id,
-            case_id=case.id,
-            organisation_id=case.organisation_id,
+            object_id=case_id,
+            case_id=case_id,
+            organisation_id=case["organisation_id"],
             detail=" ".join(parts),
         )
 
-    def _assessment(self, case: Case, data: Intake, parts: list[str]) -> str:
+    def _assessment(self, case: dict, key: RowKey, data: Intake, parts: list[str]) -> str:
         """casework.build_assessment."""
         answers, reason = data.risk_answers, data.risk_reason
         result = risk.score(answers)
         level = risk.final_level(result.level, data.risk_raised_to)
         if level != result.level and not (reason or "").strip():
             raise CaseError(_l("Say why you rate the risk higher than the checklist does."))
-        assessment = _new(
+        assessment = self._add(
             RiskAssessment,
-            "case",
-            case,
-            case_id=case.id,
+            key,
+            case_id=case["id"],
             assessed_by_id=self.by.id,
             answers=" ".join(a for a in answers if a in risk.QUESTIONS),
             points=result.points,
@@ -335,70 +362,71 @@ class _Batch:
             level=level,
             reason=reason if level != result.level else None,
         )
-        self.objects[RiskAssessment].append(assessment)
-        old = case.risk_level
-        case.risk_level = level
+        old = case["risk_level"]
+        case["risk_level"] = level
         if old != level:
-            self._event(case, "risk", old, level)
+            self._event(case, key, "risk", old, level)
         if level in SAFETY_REVIEW_AFTER:
             self._task(case, "safety_review", utcnow() + SAFETY_REVIEW_AFTER[level])
-        parts.append(f"risk:{assessment.id}")
+        parts.append(f"risk:{assessment['id']}")
         return level
 
-    def _task(self, case: Case, kind: str, due: datetime) -> Task:
+    def _task(self, case: dict, kind: str, due: datetime) -> dict:
         """services.open_task."""
-        task = _new(
+        task = self._add(
             Task,
-            "case",
-            case,
-            case_id=case.id,
-            organisation_id=case.organisation_id,
+            case_id=case["id"],
+            organisation_id=case["organisation_id"],
             kind=kind,
             due_at=due,
             created_by_id=self.by.id,
-            assigned_to_id=case.assigned_to_id,
-            note=None,
+            assigned_to_id=case["assigned_to_id"],
+            done_at=None,
+            done_by_id=None,
         )
-        self.objects[Task].append(task)
-        case.__dict__["_tasks"].append(task)
+        self.tasks[case["id"]].append(task)
         return task
 
-    def _event(self, case: Case, kind: str, old, new, reason=None) -> None:
+    def _event(self, case: dict, key: RowKey, kind: str, old, new, reason=None) -> None:
         """services.record_event."""
-        self.objects[CaseEvent].append(
-            _new(
-                CaseEvent,
-                "case",
-                case,
-                case_id=case.id,
-                by_id=self.by.id,
-                kind=kind,
-                from_value=old,
-                to_value=new,
-                reason=reason,
-            )
+        self._add(
+            CaseEvent,
+            key,
+            case_id=case["id"],
+            by_id=self.by.id,
+            kind=kind,
+            from_value=old,
+            to_value=new,
+            reason=reason,
         )
-        case.updated_at = utcnow()
+        case["updated_at"] = utcnow()
 
-    def _set_status(self, case: Case, data: ImportedIntake) -> None:
+    def _set_status(self, case: dict, key: RowKey, data: ImportedIntake) -> None:
         """importer._set_status."""
-        old, now = case.status or "open", utcnow()
-        case.status = data.status
+        old, now = case["status"], utcnow()
+        case["status"] = data.status
         if data.status == "closed":
-            closed_on = data.closed_on or case.opened_at.astimezone(LOCAL).date()
-            case.closed_at = local_midnight(closed_on)
-            for task in case.__dict__["_tasks"]:
-                if task.done_at is None:
-                    task.done_at, task.done_by_id = now, self.by.id
-        self._event(case, "status", old, data.status, _status_reason(data.status))
+            closed_on = data.closed_on or case["opened_at"].astimezone(LOCAL).date()
+            case["closed_at"] = local_midnight(closed_on)
+            for task in self.tasks[case["id"]]:
+                if task["done_at"] is None:
+                    task["done_at"], task["done_by_id"] = now, self.by.id
+        self._event(case, key, "status", old, data.status, _status_reason(data.status))
         self._audit(
             "status",
             object_type="case",
-            object_id=case.id,
-            case_id=case.id,
-            organisation_id=case.organisation_id,
+            object_id=case["id"],
+            case_id=case["id"],
+            organisation_id=case["organisation_id"],
             detail=f"{old}>{data.status} import",
         )
+
+
+def _hold(row: dict, key: RowKey) -> None:
+    """Store the data key in the row that holds it, once something was sealed under it (as a
+    model object gets its key on the first value sealed)."""
+    if key.used:
+        row.update(key.columns())
 
 
 def _status_reason(status: str) -> str:
@@ -410,65 +438,66 @@ def _status_reason(status: str) -> str:
     )
 
 
-def _new(model: type, link: str, parent, **values):
-    """`model(**values)` linked to its parent (the case, or the call) the way the unit of work
-    would link it, but without the backref event that adds it to the parent's collection
-    (nothing here reads those); sealed values are set last, as SealedModel.__init__ does, once
-    the parent whose key seals them is known."""
-    sealed = {k: values.pop(k) for k in list(values) if isinstance(getattr(model, k), SealedField)}
-    obj = model(**values)
-    set_committed_value(obj, link, parent)
-    for name, value in sealed.items():
-        setattr(obj, name, value)
-    return obj
+class _Layout:
+    """What building a row of one model needs: its table name, its columns (column key,
+    attribute name, default: a value, or a callable), its sealed fields, whether it takes a
+    UUID id, and every name a row may set."""
 
-
-_MISSING = object()
+    def __init__(self, model: type):
+        mapper = inspect(model)
+        self.table = model.__tablename__
+        self.columns: list[tuple[str, str, object, bool]] = []
+        self.new_id = False
+        for attr in mapper.column_attrs:
+            column = attr.columns[0]
+            if column.primary_key and isinstance(column.type, Integer):
+                continue  # the database numbers it
+            if column.primary_key:
+                self.new_id = True
+            default = column.default
+            if default is None:
+                self.columns.append((column.key, attr.key, None, False))
+            elif default.is_callable:
+                self.columns.append((column.key, attr.key, default.arg, True))
+            else:
+                self.columns.append((column.key, attr.key, default.arg, False))
+        self.sealed = tuple(sealed_fields(model))
+        self.names = frozenset(a for _, a, _, _ in self.columns) | frozenset(self.sealed)
 
 
 @cache
-def _columns(model: type) -> tuple[list, list]:
-    """(column key, attribute name, column) for every column an insert gives (an integer id
-    the database numbers is left out), and (foreign key, relationship, referenced attribute)
-    for the many-to-one relationships the constructors set."""
-    mapper = inspect(model)
-    columns = []
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        if column.primary_key and isinstance(column.type, Integer):
-            continue
-        columns.append((column.key, attr.key, column))
-    links = []
-    for rel in mapper.relationships:
-        if rel.direction is RelationshipDirection.MANYTOONE:
-            for local, remote in rel.local_remote_pairs:
-                fk = mapper.get_property_by_column(local).key
-                target = rel.mapper.get_property_by_column(remote).key
-                links.append((local.key, fk, rel.key, target))
-    return columns, links
+def _layout(model: type) -> _Layout:
+    return _Layout(model)
 
 
-def _row(obj) -> dict:
-    """The values the unit of work would insert for a new object: what was set, foreign keys
-    from the objects it was linked to, and the column defaults for the rest."""
-    columns, links = _columns(type(obj))
-    state = obj.__dict__
-    values = {}
-    for key, fk, rel, target in links:
-        parent = state.get(rel)
-        if parent is not None and state.get(fk) is None:
-            values[key] = parent.__dict__[target]
-    for key, attr, column in columns:
-        if key in values:
+def _row(model: type, values: dict, key: RowKey | None) -> dict:
+    """A new row of `model` by attribute name: the values given, sealed ones sealed under
+    `key`, a new id, and the columns' defaults for the rest (as the unit of work would insert
+    a new object)."""
+    layout = _layout(model)
+    unknown = values.keys() - layout.names
+    if unknown:
+        raise TypeError(f"{model.__name__} has no {', '.join(sorted(unknown))}")
+    row = {}
+    if layout.new_id:
+        row["id"] = values.pop("id", None) or new_id()
+    for name in layout.sealed:
+        value = values.pop(name, None)
+        if value is not None and value != "":
+            if key is None:
+                raise TypeError(f"{model.__name__}.{name} needs a data key to seal it")
+            row[f"{name}_sealed"] = key.seal(layout.table, name, row["id"], value)
+    for _, attr, default, call in layout.columns:
+        if attr in row:
             continue
-        value = state.get(attr, _MISSING)
-        if value is _MISSING:
-            default = column.default
-            if default is None:
-                value = None
-            elif default.is_callable:
-                value = default.arg(None)
-            else:
-                value = default.arg
-        values[key] = value
-    return values
+        if attr in values:
+            row[attr] = values[attr]
+        else:
+            row[attr] = default(None) if call else default
+    return row
+
+
+def _columns_of(model: type, row: dict) -> dict:
+    """A row by attribute name, as the insert takes it: by column key (they differ where a
+    column is named apart from its attribute, e.g. perpetrator.relationship)."""
+    return {key: row[attr] for key, attr, _, _ in _layout(model).columns}

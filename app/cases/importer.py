@@ -245,7 +245,8 @@ class _Run:
         one so a single bad row costs only itself."""
         try:
             if self.bulk and all(bulk_writer.can_write(i) for i in batch):
-                outcomes = bulk_writer.write_batch(batch, by=self.by)
+                written = bulk_writer.write_batch(batch, by=self.by)
+                outcomes = [w.outcome for w in written]
             else:
                 outcomes = [save_row(i, by=self.by) for i in batch]
             db.session.commit()
@@ -278,8 +279,9 @@ def _stored(key: uuid.UUID) -> bool:
 
 
 def save_row(intake: ImportedIntake, *, by: User) -> str:
-    """Save one valid row in the caller's transaction: "created", "closed" or "duplicate"."""
-    saved = save_intake(data=intake, by=by, commit=False)
+    """Save one valid row in the caller's transaction, through the unit of work (the
+    row-by-row mode, bulk=False): "created", "closed" or "duplicate"."""
+    saved = save_intake(data=intake, by=by, commit=False, unit_of_work=True)
     if not saved.created:
         return "duplicate"
     case = saved.case

@@ -119,6 +119,44 @@ class SealedBytes(TypeDecorator):
 KEY_HOLDERS: list[type] = []
 
 
+class RowKey:
+    """A fresh data key: what a KeyHolder row stores of it (`columns`) and the cipher that seals
+    under it. KeyHolder.new_key makes one for a model object; the batch writer
+    (app/cases/bulk.py), which writes rows without model objects, seals with `seal`, which
+    binds each value exactly as SealedField does."""
+
+    __slots__ = ("id", "kek_id", "wrapped", "aead", "used")
+
+    def __init__(self):
+        ring = keyring()
+        if current_app.extensions.get("diemtua.fingerprints_recorded") != ring.active_kek_id:
+            record_fingerprints(ring)
+        raw = os.urandom(32)
+        self.id = new_id()
+        self.kek_id, self.wrapped = ring.wrap(raw, data_key_id=self.id.int)
+        self.aead = AESGCM(raw)
+        self.used = False  # a row gets its key when a first value is sealed, as with new_key
+
+    def columns(self) -> dict:
+        """The key columns of the row that holds this key."""
+        return {
+            "key_id": self.id,
+            "key_kek_id": self.kek_id,
+            "key_wrapped": self.wrapped,
+            "key_destroyed_at": None,
+        }
+
+    def seal(self, table: str, name: str, row_id: object, value: str | None) -> bytes | None:
+        """`value` sealed for field `name` of row `row_id` of `table`, as assigning it to the
+        SealedField would store it (None and "" are stored as None)."""
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"{name} takes text")
+        self.used = True
+        return seal_bytes(self.aead, value.encode(), associated_data(table, name, row_id, self.id))
+
+
 class KeyHolder:
     """Mixin for a row that owns a data key, kept wrapped by a KEK in the row's own columns."""
 
@@ -134,13 +172,9 @@ class KeyHolder:
 
     def new_key(self) -> None:
         """Give the row a fresh data key, wrapped under the active KEK."""
-        ring = keyring()
-        if current_app.extensions.get("diemtua.fingerprints_recorded") != ring.active_kek_id:
-            record_fingerprints(ring)
-        raw = os.urandom(32)
-        self.key_id = new_id()
-        self.key_kek_id, self.key_wrapped = ring.wrap(raw, data_key_id=self.key_id.int)
-        self.__dict__["_aead"] = ((self.key_kek_id, self.key_wrapped), AESGCM(raw))
+        key = RowKey()
+        self.key_id, self.key_kek_id, self.key_wrapped = key.id, key.kek_id, key.wrapped
+        self.__dict__["_aead"] = ((self.key_kek_id, self.key_wrapped), key.aead)
 
     def aead(self) -> AESGCM:
         """The unwrapped cipher (made on first use), cached while the wrapped key is unchanged."""

@@ -272,7 +272,10 @@ def test_intake_parts_the_register_has_no_column_for_are_written_alike(app, make
     results = []
     for user, write in (
         (make_user("operator"), lambda batch, by: [importer.save_row(i, by=by) for i in batch]),
-        (make_user("operator"), lambda batch, by: bulk.write_batch(batch, by=by)),
+        (
+            make_user("operator"),
+            lambda batch, by: [w.outcome for w in bulk.write_batch(batch, by=by)],
+        ),
     ):
         before, start = everything(), utcnow()
         outcomes = write(intakes(), user)
@@ -282,6 +285,70 @@ def test_intake_parts_the_register_has_no_column_for_are_written_alike(app, make
     assert new_outcomes == old_outcomes == ["created", "closed", "created"] * 2
     assert_same(old, new)
     assert {len(new.rows[n]) for n in ("consent", "case_note", "emergency_action")} == {6}
+    assert audit.verify().ok
+
+
+def test_the_intake_form_saves_what_the_unit_of_work_would(app, make_user):
+    """save_intake writes a new call through the batch writer (a batch of one) and a new case
+    with it: the same records, field by field, as through the unit of work; for calls that
+    open no case, a child's case with its 12-hour check, a high-risk case, every part told."""
+
+    now = datetime(2025, 3, 8, 2, 30, tzinfo=UTC)  # the same for both writes
+
+    def intakes():
+        out = [
+            Intake(reason="silent", intake_key=uuid.uuid4(), caller_phone="0912 345 678"),
+            Intake(reason="information", intake_key=uuid.uuid4(), channel="zalo"),
+        ]
+        for n in range(4):
+            out.append(
+                Intake(
+                    reason="violence_report",
+                    intake_key=uuid.uuid4(),
+                    started_at=now - timedelta(minutes=15),
+                    ended_at=now,
+                    caller_phone=f"+84 91 000 {n:04d}",
+                    caller_name="Chị Mẫu",
+                    narrative=f"Lời kể hư cấu {n}",
+                    danger=["danger_now", "child_involved"] if n == 1 else ["injured"],
+                    outcomes=["counselled", "case_opened"],
+                    emergency=[("police_113", now - timedelta(minutes=5))],
+                    survivor=Survivor(
+                        name=f"Người Mẫu {n}",
+                        sex="female",
+                        age=13 if n == 2 else None,
+                        phone=f"0987 000 {n:03d}",
+                        safe_contact="Chỉ gọi buổi sáng",
+                        province_code="01",
+                    ),
+                    summary="Tóm tắt hư cấu",
+                    services_wanted=["health", "legal"],
+                    incident=IncidentData(acts=["a_beating", "b_insults"], description="mô tả"),
+                    risk_answers=["threats_to_kill", "strangulation", "weapon"] if n else [],
+                    consents=[
+                        ConsentData(service="health", granted=True, share_data=True),
+                        ConsentData(service="shelter", granted=False),
+                    ],
+                    counselling="Kế hoạch an toàn" if n != 3 else None,
+                    follow_up_at=now + timedelta(days=2),
+                )
+            )
+        return out
+
+    results = []
+    for user, unit_of_work in ((make_user("operator"), True), (make_user("operator"), False)):
+        before, start = everything(), utcnow()
+        saved = [save_intake(data=i, by=user, unit_of_work=unit_of_work) for i in intakes()]
+        results.append((saved, Written(before, everything(), user, (start, utcnow()))))
+    (old_saved, old), (new_saved, new) = results
+    assert [s.case_number is None for s in new_saved] == [True, True, False, False, False, False]
+    assert [s.case.number for s in new_saved[2:]] == [s.case_number for s in new_saved[2:]]
+    assert [s.call.reason for s in new_saved] == [s.call.reason for s in old_saved]
+    assert_same(old, new)
+    counts = {name: len(rows) for name, rows in new.rows.items()}
+    assert counts["call"] == 6 and counts["case_record"] == 4 and counts["consent"] == 8
+    assert counts["blind_index"] == 9 and counts["emergency_action"] == 4
+    assert {r.kind for r in new.rows["task"]} >= {"child_12h", "notify_commune", "follow_up_call"}
     assert audit.verify().ok
 
 
