@@ -318,6 +318,50 @@ def test_a_file_that_is_no_register_is_refused_in_plain_words(app, operator, tmp
     assert "save it as .xlsx" in result.output
 
 
+def test_excel_cells_are_read_as_typed_and_rows_numbered_as_excel_shows_them(app, tmp_path):
+    """The workbook is read with calamine: a title row and empty rows and columns before the
+    table keep Excel's row numbers; numbers, dates, times and empty cells come as they were
+    typed; a file that is no workbook is refused in plain words."""
+    from datetime import time
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet["C1"] = "Sổ tiếp nhận 2024"
+    headings = ["ngày tiếp nhận", "giờ tiếp nhận", "lý do gọi", "tuổi", "số điện thoại", "họ tên"]
+    for column, heading in enumerate(headings, start=3):
+        sheet.cell(row=4, column=column, value=heading)
+    rows = [
+        [datetime(2024, 3, 5), time(14, 30), "Báo bạo lực", 16, 912345678, "Người Mẫu"],
+        [date(2024, 3, 6), "09:15", "Tư vấn", 30.5, "0912 000 111", None],
+        [None, None, None, None, None, None],  # an empty row is skipped, and still counted
+        ["07/03/2024", None, "Im lặng", None, None, None],
+    ]
+    for number, values in enumerate(rows, start=5):
+        for column, value in enumerate(values, start=3):
+            sheet.cell(row=number, column=column, value=value)
+    path = tmp_path / "so.xlsx"
+    book.save(path)
+    read = list(read_rows(path))
+    assert [number for number, _ in read] == [5, 6, 8]
+    first, second, last = (row for _, row in read)
+    assert first == dict(
+        zip(headings, [datetime(2024, 3, 5), time(14, 30), "Báo bạo lực", 16, 912345678,
+                       "Người Mẫu"], strict=True)
+    )  # fmt: skip
+    assert type(first["tuổi"]) is int and type(first["số điện thoại"]) is int
+    assert second["ngày tiếp nhận"] == datetime(2024, 3, 6) and second["tuổi"] == 30.5
+    assert "họ tên" not in second
+    assert last["ngày tiếp nhận"] == "07/03/2024" and last["lý do gọi"] == "Im lặng"
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(importer.RegisterError) as refused, force_locale("en"):
+        list(read_rows(broken))
+    with force_locale("en"):
+        assert str(refused.value) == "The file cannot be opened as an Excel workbook."
+
+
 def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator, monkeypatch):
     real = importer.bulk_writer.write_batch
 

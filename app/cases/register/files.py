@@ -6,8 +6,8 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import warnings
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -38,20 +38,34 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
     raise RegisterError(_l("Give a .xlsx, .csv or .jsonl (JSON lines) file."))
 
 
-def _xlsx_cells(path: Path) -> Iterator[tuple]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+def _xlsx_cells(path: Path) -> Iterator[list]:
+    """The first sheet's rows from A1, read with calamine (a Rust reader, about ten times
+    faster than openpyxl), each cell as openpyxl would give it: None for an empty cell, a
+    whole number as an int, a date as a datetime at midnight."""
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # unsupported Excel extensions
-            book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        book = CalamineWorkbook.from_path(str(path))
+        sheet = book.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=False)  # from A1, so row numbers are Excel's
+    except (CalamineError, OSError, ValueError, IndexError) as exc:
         raise RegisterError(_l("The file cannot be opened as an Excel workbook.")) from exc
     try:
-        yield from book.worksheets[0].iter_rows(values_only=True)
+        for cells in rows:
+            yield [_cell(value) for value in cells]
     finally:
         book.close()
+
+
+def _cell(value):
+    if value == "":
+        return None
+    kind = type(value)
+    if kind is float and value.is_integer():
+        return int(value)
+    if kind is date:
+        return datetime(value.year, value.month, value.day)
+    return value
 
 
 def _csv_cells(path: Path) -> Iterator[list]:
