@@ -125,6 +125,7 @@ class _Batch:
         self.opened: list[tuple[dict, int]] = []  # new cases, and the year they are opened in
         self.index_id = keyring().active_index_id
         self.tasks: dict[uuid.UUID, list[dict]] = {}  # per case
+        self.reasons: dict[str, str] = {}  # an imported status's event reason, per status
 
     def write(self, intake_keys: list[uuid.UUID]) -> None:
         for model in ORDER:
@@ -411,7 +412,10 @@ class _Batch:
             for task in self.tasks[case["id"]]:
                 if task["done_at"] is None:
                     task["done_at"], task["done_by_id"] = now, self.by.id
-        self._event(case, key, "status", old, data.status, _status_reason(data.status))
+        reason = self.reasons.get(data.status)
+        if reason is None:  # translated once a batch, not once a row
+            reason = self.reasons[data.status] = _status_reason(data.status)
+        self._event(case, key, "status", old, data.status, reason)
         self._audit(
             "status",
             object_type="case",
