@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import BigInteger, Index, String, Uuid, insert, select, update
+from sqlalchemy import BigInteger, Index, String, Uuid, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.bulk_insert import insert_rows
 from app.clock import UTCDateTime, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
@@ -230,7 +231,7 @@ def record_many(items: list[dict]) -> list[dict]:
         }
         row["hash"] = prev = chain_hash([row[name] for name in HASHED], mac)
         rows.append(row)
-    db.session.execute(insert(AuditEntry.__table__), rows)
+    insert_rows(AuditEntry.__table__, rows)
     head.last_hash = prev
     db.session.flush([head])
     return rows

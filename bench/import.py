@@ -145,6 +145,7 @@ def main() -> None:
     )
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(30)
 
 
 class Timer:

@@ -25,11 +25,12 @@ from datetime import datetime
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, delete, insert, inspect
+from sqlalchemy import Integer, delete, inspect
 
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
+from app.bulk_insert import insert_rows
 from app.calls.intake import SERIOUS_DANGER, Intake, Survivor
 from app.calls.models import Call, EmergencyAction, IntakeDraft
 from app.cases import risk
@@ -67,6 +68,9 @@ ORDER = (
     Task,
     BlindIndex,
 )
+
+# Every table a batch writes.
+TABLES = [model.__table__ for model in ORDER] + [audit.AuditEntry.__table__]
 
 
 def can_write(intake: Intake) -> bool:
@@ -131,7 +135,7 @@ class _Batch:
         for model in ORDER:
             rows = self.rows.get(model)
             if rows:
-                db.session.execute(insert(model.__table__), [_columns_of(model, r) for r in rows])
+                insert_rows(model.__table__, [_columns_of(model, r) for r in rows])
         audit.record_many(self.entries)
         if intake_keys:  # an intake form's draft is deleted when it is saved (none, for a file)
             db.session.execute(

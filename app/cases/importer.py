@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
+from app.bulk_insert import analyse, estimated_rows
 from app.calls.intake import IntakeError, save_intake
 from app.calls.models import Call
 from app.cases import bulk as bulk_writer
@@ -177,6 +178,9 @@ def _drive(run: _Run, checked: Iterator[Checked], *, progress, file_digest) -> R
     return run.report
 
 
+ANALYSE_FROM = 1000  # rows written by a run into tables that held none, before a first ANALYZE
+
+
 @dataclass
 class _Run:
     by: User
@@ -188,6 +192,8 @@ class _Run:
     pending: list[ImportedIntake] = field(default_factory=list)
     first_row: dict[uuid.UUID, int] = field(default_factory=dict)
     headings_seen: set[str] = field(default_factory=set)
+    table_rows: int | None = None  # calls stored before the run (PostgreSQL's estimate)
+    analysed_at: int = 0  # calls stored when the tables were last analysed
 
     def check(self, number: int, row: dict) -> Checked:
         """Read one row: its intake (with its number and key), errors and warnings."""
@@ -240,6 +246,16 @@ class _Run:
         elif new:
             self._write(new)
 
+    def _keep_statistics(self) -> None:
+        """On PostgreSQL, analyse the tables each time the import has doubled their size
+        (from ANALYSE_FROM rows), so no plan made while they were small outlives it."""
+        if self.table_rows is None:
+            self.table_rows = estimated_rows(Call.__table__)
+            self.analysed_at = max(self.table_rows, ANALYSE_FROM // 2)
+        if self.table_rows + self.report.written >= 2 * self.analysed_at:
+            analyse(bulk_writer.TABLES)
+            self.analysed_at = self.table_rows + self.report.written
+
     def _write(self, batch: list[ImportedIntake]) -> None:
         """Save a batch in one transaction; if the database refuses it, save its rows one by
         one so a single bad row costs only itself."""
@@ -265,6 +281,7 @@ class _Run:
         self.report.written += outcomes.count("created") + outcomes.count("closed")
         self.report.closed += outcomes.count("closed")
         self.report.duplicates += outcomes.count("duplicate")
+        self._keep_statistics()
 
     def audit(self, file_digest: str | None, *, interrupted: bool = False) -> None:
         detail = self.report.detail()
