@@ -471,6 +471,7 @@ class _Layout:
                 self.columns.append((column.key, attr.key, default.arg, False))
         self.sealed = tuple(sealed_fields(model))
         self.names = frozenset(a for _, a, _, _ in self.columns) | frozenset(self.sealed)
+        self.renamed = any(key != attr for key, attr, _, _ in self.columns)
 
 
 @cache
@@ -508,4 +509,7 @@ def _row(model: type, values: dict, key: RowKey | None) -> dict:
 def _columns_of(model: type, row: dict) -> dict:
     """A row by attribute name, as the insert takes it: by column key (they differ where a
     column is named apart from its attribute, e.g. perpetrator.relationship)."""
-    return {key: row[attr] for key, attr, _, _ in _layout(model).columns}
+    layout = _layout(model)
+    if not layout.renamed:
+        return row  # a row holds every column, by the name the insert takes
+    return {key: row[attr] for key, attr, _, _ in layout.columns}

@@ -8,6 +8,7 @@ The format itself (columns, values, reading files, checking a row) is in app/cas
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -161,6 +162,10 @@ def import_checked(
 
 def _drive(run: _Run, checked: Iterator[Checked], *, progress, file_digest) -> Report:
     dry_run = run.dry_run
+    # Everything alive now (the app, and the rows a dry run kept) is set aside from the garbage
+    # collector for the run: its full collections would otherwise walk those objects again and
+    # again (a fifth of the time of saving 20,000 kept rows).
+    gc.freeze()
     try:
         for row in checked:
             run.take(row)
@@ -173,6 +178,8 @@ def _drive(run: _Run, checked: Iterator[Checked], *, progress, file_digest) -> R
             with contextlib.suppress(SQLAlchemyError):
                 run.audit(file_digest, interrupted=True)
         raise
+    finally:
+        gc.unfreeze()
     if not dry_run:
         run.audit(file_digest)
     return run.report
