@@ -171,13 +171,11 @@ def _locked_head(count: int = 1) -> AuditHead:
     move the head on in memory and the commit writes it once (an import or an intake adds
     several entries per transaction). Each entry is flushed with the head, so the head in memory
     is always what the database holds."""
-    session = db.session()
-    transaction = session.get_transaction()
-    held = session.info.get("diemtua.audit_head")
-    if held is not None and held[0] is transaction and transaction is not None:
-        head = held[1]
+    head = _held_head()
+    if head is not None:
         head.seq += count
         return head
+    session = db.session()
     # One statement takes the position, locks the row and reads the head back.
     head = db.session.execute(
         update(AuditHead)
@@ -188,6 +186,19 @@ def _locked_head(count: int = 1) -> AuditHead:
     ).scalar_one()
     session.info["diemtua.audit_head"] = (session.get_transaction(), head)
     return head
+
+
+def _held_head() -> AuditHead | None:
+    """The head `_locked_head` locked in the current transaction, if it did."""
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get("diemtua.audit_head")
+    if held is not None and transaction is not None and held[0] is transaction:
+        return held[1]
+    return None
+
+
+_HEAD = AuditHead.__table__
 
 
 def record_many(items: list[dict]) -> list[dict]:
@@ -201,13 +212,22 @@ def record_many(items: list[dict]) -> list[dict]:
     for item in items:
         if item["action"] not in ACTIONS:
             raise ValueError(f"unknown audit action {item['action']!r}")
-    head = _locked_head(len(items))
+    count = len(items)
+    held = _held_head()
+    if held is not None:  # `record` locked the head earlier in this transaction
+        held.seq += count
+        last, prev = held.seq, held.last_hash
+    else:  # one Core statement takes the positions, locks the row and reads it back
+        last, prev = db.session.execute(
+            update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + count)
+            .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+        ).one()  # fmt: skip
     in_request = has_request_context()
     request_id = g.get("request_id") if in_request else None
     ip = request.remote_addr if in_request else None
     mac = keyring().audit_mac
-    prev, rows, now = head.last_hash, [], utcnow()  # timed after the lock, as `record` is
-    for position, item in enumerate(items, start=head.seq - len(items) + 1):
+    rows, now = [], utcnow()  # timed after the lock, as `record` is
+    for position, item in enumerate(items, start=last - count + 1):
         user, object_id = item.get("user"), item.get("object_id")
         detail, reason = item.get("detail"), item.get("reason")
         organisation_id = item.get("organisation_id")
@@ -232,8 +252,11 @@ def record_many(items: list[dict]) -> list[dict]:
         row["hash"] = prev = chain_hash([row[name] for name in HASHED], mac)
         rows.append(row)
     insert_rows(AuditEntry.__table__, rows)
-    head.last_hash = prev
-    db.session.flush([head])
+    if held is not None:
+        held.last_hash = prev
+        db.session.flush([held])
+    else:
+        db.session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev))
     return rows
 
 

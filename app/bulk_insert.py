@@ -26,7 +26,7 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
     if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
         _copy(connection, table, rows)
     else:
-        db.session.execute(insert(table), rows)
+        connection.execute(insert(table), rows)
 
 
 @cache

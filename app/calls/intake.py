@@ -171,11 +171,12 @@ def save_intake(
 
 def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:
     """The call an earlier submit of this form created, if any (only its own author's)."""
-    call = db.session.execute(
-        select(Call).where(Call.intake_key == intake_key)
-    ).scalar_one_or_none()
-    if call is None or call.taken_by_id != by.id:
+    found = db.session.execute(
+        select(Call.id, Call.taken_by_id).where(Call.intake_key == intake_key)
+    ).first()
+    if found is None or found.taken_by_id != by.id:
         return None
+    call = db.session.get(Call, found.id)
     return Saved.of(call, call.case, created=False)
 
 

@@ -138,9 +138,10 @@ class _Batch:
                 insert_rows(model.__table__, [_columns_of(model, r) for r in rows])
         audit.record_many(self.entries)
         if intake_keys:  # an intake form's draft is deleted when it is saved (none, for a file)
-            db.session.execute(
-                delete(IntakeDraft).where(
-                    IntakeDraft.user_id == self.by.id, IntakeDraft.intake_key.in_(intake_keys)
+            drafts = IntakeDraft.__table__
+            db.session.connection().execute(
+                delete(drafts).where(
+                    drafts.c.user_id == self.by.id, drafts.c.intake_key.in_(intake_keys)
                 )
             )
 

@@ -89,20 +89,21 @@ def reserve_case_numbers(organisation: Organisation, year: int, count: int) -> l
     next_case_number does), for a batch of cases opened together; the same format."""
     if count <= 0:
         return []
+    counter = CaseCounter.__table__
     bump = (
-        update(CaseCounter)
-        .where(CaseCounter.organisation_id == organisation.id, CaseCounter.year == year)
-        .values(last=CaseCounter.last + count)
-        .returning(CaseCounter.last)
+        update(counter)
+        .where(counter.c.organisation_id == organisation.id, counter.c.year == year)
+        .values(last=counter.c.last + count)
+        .returning(counter.c.last)
     )
-    last = db.session.execute(bump).scalar_one_or_none()
+    last = db.session.connection().execute(bump).scalar_one_or_none()
     if last is None:
         try:
             with db.session.begin_nested():
                 db.session.add(CaseCounter(organisation_id=organisation.id, year=year, last=0))
         except IntegrityError:
             pass  # another worker created it first
-        last = db.session.execute(bump).scalar_one()
+        last = db.session.connection().execute(bump).scalar_one()
     return [f"{organisation.code}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
