@@ -234,3 +234,39 @@ def test_a_child_case_from_the_form_gets_its_tasks(client, login_as):
         "notify_commune",
         "child_12h",
     }
+
+
+def test_a_save_and_its_message_are_committed_together(app, client, login_as, make_org):
+    """The records and the session row holding the "saved" message go in one commit: no
+    second write of the session after it, and the message shows on the case page."""
+    from sqlalchemy import event
+
+    login_as("operator", organisation=make_org(code="HN"))
+    data = form(client, reason="violence_report", survivor_name="Lê Thị Hoa", acts=["a_beating"])
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args):
+        words = sql.replace('"', "").split()
+        target = words[1] if words[0].upper() == "UPDATE" else words[2] if len(words) > 2 else ""
+        seen.append(f"{words[0].upper()} {target}")
+
+    def commit(_conn):
+        seen.append("COMMIT")
+
+    with app.app_context():  # the engine the requests use (the test has its own app)
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        response = client.submit("/calls/new", data, page="/calls/new")
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert response.status_code == 302 and "/cases/" in response.location
+    writes = [i for i, s in enumerate(seen) if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    commits_after_first_write = [s for s in seen[writes[0] :] if s == "COMMIT"]
+    assert commits_after_first_write == ["COMMIT"], seen
+    assert "UPDATE web_session" in seen[: seen.index("COMMIT", writes[0])]
+    page = client.get(response.location).get_data(as_text=True)
+    assert re.search(r"HN-\d{4}-\d{6}", page) and "Lê Thị Hoa" in page
+    assert "alert" in page or "flash" in page
