@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from sqlalchemy import Table, insert, text
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from app.extensions import db
 
@@ -40,15 +41,26 @@ def _copy_plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list]
 
 
 def _copy(connection, table: Table, rows: list[dict]) -> None:
+    """COPY through psycopg itself, its errors raised as SQLAlchemy's (a refused row as an
+    IntegrityError, a value a bind processor refuses as a StatementError), as an INSERT
+    through SQLAlchemy would raise them, so callers catch the same things either way."""
+    dialect = connection.dialect
     keys = tuple(rows[0])
-    sql, processors = _copy_plan(table, keys, connection.dialect)
+    sql, processors = _copy_plan(table, keys, dialect)
     plan = list(zip(keys, processors, strict=True))
     driver = connection.connection.driver_connection  # psycopg's connection
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(
-                [row[key] if process is None else process(row[key]) for key, process in plan]
-            )
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                try:
+                    values = [row[k] if process is None else process(row[k]) for k, process in plan]
+                except (TypeError, ValueError) as exc:
+                    raise StatementError(str(exc), sql, None, exc) from exc
+                copy.write_row(values)
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
 
 
 def estimated_rows(table: Table) -> int:

@@ -5,7 +5,8 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.bulk_insert import COPY_FROM, analyse, insert_rows
 from app.cases import importer
@@ -61,7 +62,7 @@ def test_a_clear_value_in_a_sealed_column_is_refused_either_way(app, make_user, 
     rows[-1]["body_sealed"] = "ghi chú không mã hoá".encode()
     table = CaseNote.__table__
     full = [{c.key: r.get(c.key) for c in table.columns} for r in rows]
-    with pytest.raises(Exception) as refused:  # noqa: PT011 (wrapped differently per database)
+    with pytest.raises(StatementError) as refused:  # as SQLAlchemy raises it, COPY or not
         insert_rows(table, full)
     db.session.rollback()
     assert "refusing to store an unsealed value" in str(refused.value)
@@ -96,3 +97,64 @@ def test_analyse_is_harmless_on_sqlite_and_runs_on_postgresql(app):
     db.session.commit()
     analyse([BlindIndex.__table__])
     assert db.session.execute(select(BlindIndex.id)).all()
+
+
+def generated(n: int, seed: int = 5) -> list[dict]:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from make_import_samples import generated_rows
+
+    return generated_rows(n, seed=seed)
+
+
+def test_a_refused_row_in_a_large_batch_costs_only_itself(app, make_user, monkeypatch):
+    """A batch large enough for COPY on PostgreSQL: the database refuses one row (a NOT NULL
+    column left empty), the batch is rolled back and its rows saved one by one."""
+    from app.calls.models import Call
+
+    real = importer.validate_row
+
+    def channel_missing(row):
+        intake, errors, notes = real(row)
+        if intake is not None and intake.external_id == "B-17":
+            intake.channel = None
+        return intake, errors, notes
+
+    monkeypatch.setattr(importer, "validate_row", channel_missing)
+    report = importer.import_rows(
+        rows_of(generated(COPY_FROM * 3)), by=make_user("operator"), batch_size=COPY_FROM * 3
+    )
+    assert (report.written, report.skipped) == (COPY_FROM * 3 - 1, 1)
+    assert "IntegrityError" in str(report.failed[0].message)
+    stored = db.session.execute(select(func.count()).select_from(Call)).scalar_one()
+    assert stored == COPY_FROM * 3 - 1
+
+
+def test_rows_stored_meanwhile_by_another_run_are_counted_once(app, make_user, monkeypatch):
+    """A second run whose check of stored keys raced with the first: its batch is refused as
+    a whole (an IntegrityError, COPY or not), then each row is found already imported."""
+    user = make_user("operator")
+    rows = generated(COPY_FROM * 2)
+    first = importer.import_rows(rows_of(rows), by=user, batch_size=100)
+    assert first.written == COPY_FROM * 2
+    real_execute = db.session.execute
+
+    def no_key_found(statement, *args, **kwargs):  # as if the first run had not committed yet
+        result = real_execute(statement, *args, **kwargs)
+        if "intake_key IN" in str(statement):
+            return real_execute(select(text("NULL")).where(text("1 = 0")))
+        return result
+
+    monkeypatch.setattr(db.session, "execute", no_key_found)
+    second = importer.import_rows(rows_of(rows), by=user, batch_size=100)
+    assert (second.written, second.duplicates, second.failed) == (0, COPY_FROM * 2, [])
+
+
+def test_copy_reports_a_refused_row_as_sqlalchemy_does(app, make_user):
+    rows = index_rows(COPY_FROM * 2)
+    rows[5]["owner_type"] = None  # NOT NULL
+    with pytest.raises(IntegrityError):
+        insert_rows(BlindIndex.__table__, rows)
+    db.session.rollback()

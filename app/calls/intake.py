@@ -142,9 +142,12 @@ def save_intake(
     plain rows; a call added to an existing case goes through the unit of work (_write_orm),
     and so does every call with unit_of_work=True (the importer's row-by-row mode, the reference
     that tests/cases/test_import_bulk.py compares the batch writer with).
-    `then`, if given, is called with what was saved before the commit, in the same
-    transaction (the intake page records its message in the session row there, so a save
-    commits once). With commit=False the caller owns the transaction (the importer commits
+    `then`, if given, is called with what is being saved, in the same transaction, once the
+    call's id and case number are known and before the audit chain's head is locked (the intake
+    page records its message in the session row there, so a save commits once; a save then
+    takes its locks in the order case counter, session row, audit head, and revoking a user's
+    sessions takes the session rows before the head, so the two never wait on each other in a
+    cycle). With commit=False the caller owns the transaction (the importer commits
     rows in batches): nothing is committed or rolled back here, and a duplicate key raises
     IntegrityError.
     """
@@ -153,11 +156,9 @@ def save_intake(
         if earlier is not None:
             return earlier
     if not commit:
-        return _write(data, by, unit_of_work)
+        return _write(data, by, unit_of_work, then)
     try:
-        saved = _write(data, by, unit_of_work)
-        if then is not None:
-            then(saved)
+        saved = _write(data, by, unit_of_work, then)
         db.session.commit()
     except IntegrityError:
         # Two submits of one form raced; the other one won and holds the records.
@@ -180,22 +181,26 @@ def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:
     return Saved.of(call, call.case, created=False)
 
 
-def _write(data: Intake, by: User, unit_of_work: bool) -> Saved:
+def _write(data: Intake, by: User, unit_of_work: bool, then) -> Saved:
     from app.cases import bulk  # the batch writer builds on this module's Intake
 
     if not unit_of_work and bulk.can_write(data):
-        written = bulk.write_batch([data], by=by)[0]
-        return Saved(
-            call_id=written.call_id,
-            case_id=written.case_id,
-            created=True,
-            case_number=written.case_number,
-            started_at=written.started_at,
-        )
-    return _write_orm(data, by)
+        announce = None if then is None else (lambda written: then(_saved(written[0])))
+        return _saved(bulk.write_batch([data], by=by, then=announce)[0])
+    return _write_orm(data, by, then)
 
 
-def _write_orm(data: Intake, by: User) -> Saved:
+def _saved(written) -> Saved:
+    return Saved(
+        call_id=written.call_id,
+        case_id=written.case_id,
+        created=True,
+        case_number=written.case_number,
+        started_at=written.started_at,
+    )
+
+
+def _write_orm(data: Intake, by: User, then=None) -> Saved:
     """The call and its case's parts through the unit of work: for a call added to an
     existing case, and the reference the batch writer is compared with."""
     case, new_case = _case_for(data, by)
@@ -216,9 +221,10 @@ def _write_orm(data: Intake, by: User) -> Saved:
         caller_name=data.caller_name,
         narrative=data.narrative,
     )
-    if data.started_at is not None:
-        call.started_at = data.started_at
+    call.started_at = data.started_at or utcnow()
     db.session.add(call)
+    if then is not None:  # before the audit head is locked (see save_intake)
+        then(Saved.of(call, case, created=True))
     if data.caller_phone:
         blind.set_index(
             owner_type="call",

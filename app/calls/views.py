@@ -117,15 +117,19 @@ def _saved_message(saved) -> str:
 def _announce(saved) -> None:
     """The "saved" message, written to the session row in the save's own transaction (one
     commit for the records and the message)."""
-    flash(_saved_message(saved), "success")
+    g.saved_message = message = _saved_message(saved)
+    flash(message, "success")
     sessions.write_in_transaction()
 
 
 def _after_save(saved):
     """Where the operator goes next: the case, or a fresh intake for the next call."""
     if not saved.created:
-        # A message left by a submit that lost the race to this form's first submit.
-        session.pop("_flashes", None)
+        # This submit lost a race to the form's first submit and was rolled back: take back
+        # the message it had announced (any other message stays).
+        announced = g.pop("saved_message", None)
+        if announced is not None and "_flashes" in session:
+            session["_flashes"] = [f for f in session["_flashes"] if f[1] != announced]
         flash(_saved_message(saved), "success")
     if saved.case_id is not None:
         return redirect(url_for("cases.show", case_id=saved.case_id))

@@ -236,13 +236,11 @@ def test_a_child_case_from_the_form_gets_its_tasks(client, login_as):
     }
 
 
-def test_a_save_and_its_message_are_committed_together(app, client, login_as, make_org):
-    """The records and the session row holding the "saved" message go in one commit: no
-    second write of the session after it, and the message shows on the case page."""
+def statements_of(app, request) -> tuple[object, list[str]]:
+    """The response to request(), and the statements ("INSERT table", "UPDATE table", ...) and
+    commits ("COMMIT") the app sent for it, in order."""
     from sqlalchemy import event
 
-    login_as("operator", organisation=make_org(code="HN"))
-    data = form(client, reason="violence_report", survivor_name="Lê Thị Hoa", acts=["a_beating"])
     seen: list[str] = []
 
     def statement(_conn, _cursor, sql, *_args):
@@ -258,15 +256,44 @@ def test_a_save_and_its_message_are_committed_together(app, client, login_as, ma
     event.listen(engine, "before_cursor_execute", statement)
     event.listen(engine, "commit", commit)
     try:
-        response = client.submit("/calls/new", data, page="/calls/new")
+        response = request()
     finally:
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
-    assert response.status_code == 302 and "/cases/" in response.location
+    return response, seen
+
+
+def assert_one_commit_session_before_audit_head(seen: list[str]) -> None:
+    """The records and the session row go in one commit, and the session row is written
+    before the audit chain's head is locked: the order in which revoking a user's sessions
+    takes them too (session rows, then the head), so the two never deadlock."""
     writes = [i for i, s in enumerate(seen) if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
     commits_after_first_write = [s for s in seen[writes[0] :] if s == "COMMIT"]
     assert commits_after_first_write == ["COMMIT"], seen
-    assert "UPDATE web_session" in seen[: seen.index("COMMIT", writes[0])]
+    in_commit = seen[: seen.index("COMMIT", writes[0])]
+    assert in_commit.index("UPDATE web_session") < in_commit.index("UPDATE audit_head"), seen
+
+
+def test_a_save_and_its_message_are_committed_together(app, client, login_as, make_org):
+    """The records and the session row holding the "saved" message go in one commit: no
+    second write of the session after it, and the message shows on the case page."""
+    login_as("operator", organisation=make_org(code="HN"))
+    data = form(client, reason="violence_report", survivor_name="Lê Thị Hoa", acts=["a_beating"])
+    response, seen = statements_of(
+        app, lambda: client.submit("/calls/new", data, page="/calls/new")
+    )
+    assert response.status_code == 302 and "/cases/" in response.location
+    assert_one_commit_session_before_audit_head(seen)
     page = client.get(response.location).get_data(as_text=True)
-    assert re.search(r"HN-\d{4}-\d{6}", page) and "Lê Thị Hoa" in page
-    assert "alert" in page or "flash" in page
+    number = re.search(r"HN-\d{4}-\d{6}", page).group()
+    assert "Lê Thị Hoa" in page
+    assert re.search(rf'<p class="flash flash-success"[^>]*>[^<]*{number}[^<]*</p>', page)
+    # A call added to that case goes through the unit of work: the same order, one commit.
+    case_id = response.location.rsplit("/", 1)[1]
+    more = form(client, reason="follow_up", case_id=case_id, case_number=number)
+    response, seen = statements_of(
+        app, lambda: client.submit("/calls/new", more, page="/calls/new")
+    )
+    assert response.status_code == 302 and response.location.endswith(case_id)
+    assert_one_commit_session_before_audit_head(seen)
+    assert db.session.execute(select(func.count()).select_from(Call)).scalar_one() == 2
