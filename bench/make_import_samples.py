@@ -6,6 +6,11 @@ size for bench/import.py.
 register-sample.xlsx has Vietnamese headings under a title row, as many hotlines keep them;
 register-sample.csv holds the same rows with the English column names; register-with-errors.xlsx
 is the same register with three mistakes (rows 6, 11 and 16) for the dry-run demonstration.
+register-sample.xls (Excel 97-2003) and register-sample.ods (LibreOffice Calc) hold the XLSX's
+rows as those programs save them; the app reads them with calamine, but writing them needs two
+libraries the app does not use, so they are rebuilt only where they are installed:
+    .venv/bin/pip install --target /tmp/legacy xlwt==1.3.0 odfpy==1.4.1
+    PYTHONPATH=/tmp/legacy .venv/bin/python bench/make_import_samples.py
 """
 
 # ruff: noqa: E501  (the sample register below is a table: one row a line reads best)
@@ -86,6 +91,54 @@ def write_xlsx(path: Path, rows: list[dict], *, title: str | None = TITLE) -> No
     for row in rows:
         sheet.append([_cell(row.get(name)) for name in HEADINGS])
     book.save(path)
+
+
+def write_xls(path: Path, rows: list[dict], *, title: str | None = TITLE) -> None:
+    """The XLSX register as Excel 97-2003 saves it (xlwt), dates as date cells."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("So tiep nhan")
+    as_date = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    lines = ([[title], []] if title else []) + [list(HEADINGS.values())]
+    lines += [[row.get(name) for name in HEADINGS] for row in rows]
+    for r, values in enumerate(lines):
+        for c, value in enumerate(values):
+            if isinstance(value, date):
+                sheet.write(r, c, _cell(value), as_date)
+            elif value not in (None, ""):
+                sheet.write(r, c, value)
+    book.save(str(path))
+
+
+def write_ods(path: Path, rows: list[dict], *, title: str | None = TITLE) -> None:
+    """The XLSX register as LibreOffice Calc saves it (odfpy), dates as date cells."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Sổ tiếp nhận")
+    lines = ([[title], []] if title else []) + [list(HEADINGS.values())]
+    lines += [[row.get(name) for name in HEADINGS] for row in rows]
+    for values in lines:
+        line = TableRow()
+        for value in values:
+            if isinstance(value, date):
+                cell = TableCell(valuetype="date", datevalue=value.isoformat())
+                cell.addElement(P(text=value.strftime("%d/%m/%Y")))
+            elif isinstance(value, int):
+                cell = TableCell(valuetype="float", value=value)
+                cell.addElement(P(text=str(value)))
+            elif value not in (None, ""):
+                cell = TableCell(valuetype="string")
+                cell.addElement(P(text=str(value)))
+            else:
+                cell = TableCell()
+            line.addElement(cell)
+        table.addElement(line)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(path))
 
 
 def _cell(value):
@@ -185,11 +238,22 @@ def main() -> None:
     """Rebuild the files of docs/samples/, touching only those whose content changed (so
     `make bench`, which runs every script here, leaves the committed files alone)."""
     SAMPLES.mkdir(parents=True, exist_ok=True)
-    for name, write, rows in (
+    samples = [
         ("register-sample.xlsx", write_xlsx, SAMPLE_ROWS),
         ("register-sample.csv", write_csv, SAMPLE_ROWS),
         ("register-with-errors.xlsx", write_xlsx, rows_with_mistakes()),
+    ]
+    for name, write, library in (
+        ("register-sample.xls", write_xls, "xlwt"),
+        ("register-sample.ods", write_ods, "odf"),
     ):
+        try:
+            __import__(library)
+        except ImportError:
+            print(f"{SAMPLES / name} (kept: {library} is not installed, see the docstring)")
+            continue
+        samples.append((name, write, SAMPLE_ROWS))
+    for name, write, rows in samples:
         target = SAMPLES / name
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp) / name
@@ -205,6 +269,10 @@ def _content(path: Path) -> list:
     """What a sample holds, whatever the timestamps inside an .xlsx."""
     if path.suffix == ".csv":
         return path.read_bytes().splitlines()
+    if path.suffix in (".xls", ".ods"):
+        from python_calamine import CalamineWorkbook
+
+        return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     book = load_workbook(path, read_only=True)
     try:
         return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]

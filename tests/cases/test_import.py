@@ -23,6 +23,8 @@ from tests.crypto.test_raw_database import _raw_bytes
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
 XLSX = SAMPLES / "register-sample.xlsx"
 CSV = SAMPLES / "register-sample.csv"
+XLS = SAMPLES / "register-sample.xls"  # Excel 97-2003
+ODS = SAMPLES / "register-sample.ods"  # LibreOffice Calc
 BAD = SAMPLES / "register-with-errors.xlsx"
 SEALED_COLUMNS = ("external_id", "survivor_name", "phone", "address", "safe_contact", "summary")
 
@@ -186,8 +188,17 @@ def test_csv_and_json_lines_read_the_same_as_excel(app, tmp_path):
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     with app.app_context():
         excel, csv, lines = (sample_intakes(p) for p in (XLSX, CSV, jsonl))
+        old_excel, calc = sample_intakes(XLS), sample_intakes(ODS)
     assert len(excel) == 15 and all(excel)
     assert excel == csv == lines  # the same intakes, down to the basis of their keys
+    assert old_excel == calc == excel  # Excel 97-2003 and LibreOffice Calc too
+
+
+def test_an_excel_97_register_imports_like_the_xlsx(app, operator):
+    result = run(app, XLS, "--as", operator.email, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Rows read: 15; written: 15; closed as in the register: 4" in result.output
+    assert count(Call) == 15 and count(Case) == 11
 
 
 @pytest.mark.parametrize(
@@ -312,10 +323,15 @@ def test_a_file_that_is_no_register_is_refused_in_plain_words(app, operator, tmp
     text.write_text("một dòng chữ\nkhông có cột nào\n", encoding="utf-8")
     result = run(app, text, "--as", operator.email, "--lang", "en")
     assert result.exit_code == 1 and "No row of headings was found" in result.output
-    old = tmp_path / "register.xls"
-    old.write_bytes(b"\xd0\xcf\x11\xe0")
-    result = run(app, old, "--as", operator.email, "--lang", "en")
-    assert "save it as .xlsx" in result.output
+    broken = tmp_path / "register.xls"
+    broken.write_bytes(b"\xd0\xcf\x11\xe0")
+    result = run(app, broken, "--as", operator.email, "--lang", "en")
+    assert result.exit_code == 1
+    assert "The file cannot be opened as an Excel workbook." in result.output
+    other = tmp_path / "register.pdf"
+    other.write_bytes(b"%PDF-1.4")
+    result = run(app, other, "--as", operator.email, "--lang", "en")
+    assert "Give a .xlsx, .xls, .ods, .csv or .jsonl (JSON lines) file." in result.output
 
 
 def test_excel_cells_are_read_as_typed_and_rows_numbered_as_excel_shows_them(app, tmp_path):

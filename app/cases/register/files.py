@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from app.cases.register.columns import column_of
 
 HEADER_SEARCH_ROWS = 10  # a register may have a title above its headings
+# Excel (2007 and later, with or without macros; 97-2003) and LibreOffice Calc.
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 class RegisterError(Exception):
@@ -25,23 +27,20 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
     """(row number as the file shows it, {heading: value}) for every row that holds something."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _table(_xlsx_cells(path))
+    if suffix in SPREADSHEETS:
+        return _table(_sheet_cells(path))
     if suffix in (".csv", ".tsv", ".txt"):
         return _table(_csv_cells(path))
     if suffix in (".jsonl", ".ndjson", ".json"):
         return _json_lines(path)
-    if suffix == ".xls":
-        raise RegisterError(
-            _l("Old .xls files cannot be read: open the file and save it as .xlsx (Excel).")
-        )
-    raise RegisterError(_l("Give a .xlsx, .csv or .jsonl (JSON lines) file."))
+    raise RegisterError(_l("Give a .xlsx, .xls, .ods, .csv or .jsonl (JSON lines) file."))
 
 
-def _xlsx_cells(path: Path) -> Iterator[list]:
-    """The first sheet's rows from A1, read with calamine (a Rust reader, about ten times
-    faster than openpyxl), each cell as openpyxl would give it: None for an empty cell, a
-    whole number as an int, a date as a datetime at midnight."""
+def _sheet_cells(path: Path) -> Iterator[list]:
+    """The first sheet's rows from A1, read with calamine (a Rust reader of Excel's .xlsx and
+    97-2003 .xls and of LibreOffice's .ods, about ten times faster than openpyxl), each cell as
+    openpyxl gives an .xlsx cell: None for an empty cell, a whole number as an int, a date as a
+    datetime at midnight."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
