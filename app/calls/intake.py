@@ -167,6 +167,12 @@ def save_intake(
         if earlier is None:
             raise
         return earlier
+    except BaseException:
+        # A rule refused the save (or anything else failed) part-way: nothing of it stays, and
+        # no row it wrote (the session row `then` updated) stays locked for the rest of the
+        # request.
+        db.session.rollback()
+        raise
     return saved
 
 

@@ -88,6 +88,7 @@ def new():
         try:
             saved = save_intake(data=to_intake(form, request.form), by=current_user, then=_announce)
         except (IntakeError, CaseError) as error:
+            _take_back_announcement()  # the save was rolled back
             flash(str(error), "error")
         else:
             return _after_save(saved)
@@ -122,14 +123,18 @@ def _announce(saved) -> None:
     sessions.write_in_transaction()
 
 
+def _take_back_announcement() -> None:
+    """Remove the "saved" message of a save that was rolled back after announcing it (any
+    other message stays); the session is then written at the end of the request."""
+    announced = g.pop("saved_message", None)
+    if announced is not None and "_flashes" in session:
+        session["_flashes"] = [f for f in session["_flashes"] if f[1] != announced]
+
+
 def _after_save(saved):
     """Where the operator goes next: the case, or a fresh intake for the next call."""
     if not saved.created:
-        # This submit lost a race to the form's first submit and was rolled back: take back
-        # the message it had announced (any other message stays).
-        announced = g.pop("saved_message", None)
-        if announced is not None and "_flashes" in session:
-            session["_flashes"] = [f for f in session["_flashes"] if f[1] != announced]
+        _take_back_announcement()  # this submit lost a race to the form's first submit
         flash(_saved_message(saved), "success")
     if saved.case_id is not None:
         return redirect(url_for("cases.show", case_id=saved.case_id))

@@ -297,3 +297,34 @@ def test_a_save_and_its_message_are_committed_together(app, client, login_as, ma
     assert response.status_code == 302 and response.location.endswith(case_id)
     assert_one_commit_session_before_audit_head(seen)
     assert db.session.execute(select(func.count()).select_from(Call)).scalar_one() == 2
+
+
+def test_a_save_refused_after_announcing_itself_leaves_nothing(
+    app, client, login_as, make_org, monkeypatch
+):
+    """A rule that refuses the save after the message was written to the session row (a call
+    added to an existing case checks its parts after that): the whole save is rolled back,
+    the refusal is shown with the form as typed, and no "saved" message is left behind; the
+    session row is not left locked (the request ends at once)."""
+    from app.calls import intake
+    from app.cases.services import CaseError
+
+    login_as("operator", organisation=make_org(code="HN"), language="en")
+    first = form(client, reason="violence_report", survivor_name="Đỗ Thị Lan")
+    case_page = client.submit("/calls/new", first, page="/calls/new").location
+    client.get(case_page)  # shows and drops the first save's message
+    case_id = case_page.rsplit("/", 1)[1]
+
+    def refuse(*_args, **_kwargs):
+        raise CaseError("Refused on purpose after the message was written.")
+
+    monkeypatch.setattr(intake, "_record_case_parts", refuse)
+    more = form(client, reason="follow_up", case_id=case_id, caller_name="Người gọi thử")
+    response = client.submit("/calls/new", more, page="/calls/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Refused on purpose" in page
+    assert 'value="Người gọi thử"' in page  # kept as typed
+    assert "Call saved to case" not in page
+    assert count(Call) == 1
+    later = client.get("/calls/new").get_data(as_text=True)
+    assert "Call saved to case" not in later and "Refused on purpose" not in later
