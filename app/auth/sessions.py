@@ -12,8 +12,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from flask import Flask, Request, Response, current_app, g, request
-from flask import session as flask_session
+from flask import Flask, Request, Response, g, request
 from flask.sessions import SessionInterface, SessionMixin, TaggedJSONSerializer
 from sqlalchemy import delete, func, insert, select, update
 from werkzeug.datastructures import CallbackDict
@@ -168,32 +167,6 @@ class DatabaseSessionInterface(SessionInterface):
         with _engine().begin() as conn:
             result = conn.execute(delete(_table).where(_table.c.id == crypto.session_key_id(sid)))
         return result.rowcount == 1
-
-
-def write_in_transaction() -> None:
-    """Write this request's changed session into the caller's database transaction, so that
-    work which commits and changes the session (a saved intake and its message) commits once.
-    A new or regenerated session, or a row gone meanwhile (revoked), is left to the end of the
-    request, where save_session handles it; so is any change made after this call."""
-    session = flask_session._get_current_object()
-    if (
-        not isinstance(session, ServerSession)
-        or session.new
-        or session.regenerate_requested
-        or not session.modified
-    ):
-        return
-    now = utcnow()
-    user_id = _user_id(session)
-    interface = current_app.session_interface
-    values = {"user_id": user_id, "data": interface._seal(session), "last_seen_at": now}
-    if user_id and not session.row.get("user_id"):
-        values["authenticated_at"] = now
-    key = crypto.session_key_id(session.sid)
-    result = db.session.execute(update(_table).where(_table.c.id == key).values(**values))
-    if result.rowcount == 1:
-        session.modified = False
-        session.row.update(values)
 
 
 def _user_id(session: ServerSession) -> int | None:

@@ -8,7 +8,6 @@ and call `save_intake`, so every path writes the same encrypted records and audi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -133,7 +132,6 @@ def save_intake(
     data: Intake,
     by: User,
     commit: bool = True,
-    then: Callable[[Saved], None] | None = None,
     unit_of_work: bool = False,
 ) -> Saved:
     """Save the call (and the case) in one transaction; a repeated submit returns the first.
@@ -142,12 +140,7 @@ def save_intake(
     plain rows; a call added to an existing case goes through the unit of work (_write_orm),
     and so does every call with unit_of_work=True (the importer's row-by-row mode, the reference
     that tests/cases/test_import_bulk.py compares the batch writer with).
-    `then`, if given, is called with what is being saved, in the same transaction, once the
-    call's id and case number are known and before the audit chain's head is locked (the intake
-    page records its message in the session row there, so a save commits once; a save then
-    takes its locks in the order case counter, session row, audit head, and revoking a user's
-    sessions takes the session rows before the head, so the two never wait on each other in a
-    cycle). With commit=False the caller owns the transaction (the importer commits
+    With commit=False the caller owns the transaction (the importer commits
     rows in batches): nothing is committed or rolled back here, and a duplicate key raises
     IntegrityError.
     """
@@ -156,9 +149,9 @@ def save_intake(
         if earlier is not None:
             return earlier
     if not commit:
-        return _write(data, by, unit_of_work, then)
+        return _write(data, by, unit_of_work)
     try:
-        saved = _write(data, by, unit_of_work, then)
+        saved = _write(data, by, unit_of_work)
         db.session.commit()
     except IntegrityError:
         # Two submits of one form raced; the other one won and holds the records.
@@ -169,8 +162,7 @@ def save_intake(
         return earlier
     except BaseException:
         # A rule refused the save (or anything else failed) part-way: nothing of it stays, and
-        # no row it wrote (the session row `then` updated) stays locked for the rest of the
-        # request.
+        # no row it locked stays locked while the page with the error is made.
         db.session.rollback()
         raise
     return saved
@@ -187,13 +179,12 @@ def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:
     return Saved.of(call, call.case, created=False)
 
 
-def _write(data: Intake, by: User, unit_of_work: bool, then) -> Saved:
+def _write(data: Intake, by: User, unit_of_work: bool) -> Saved:
     from app.cases import bulk  # the batch writer builds on this module's Intake
 
     if not unit_of_work and bulk.can_write(data):
-        announce = None if then is None else (lambda written: then(_saved(written[0])))
-        return _saved(bulk.write_batch([data], by=by, then=announce)[0])
-    return _write_orm(data, by, then)
+        return _saved(bulk.write_batch([data], by=by)[0])
+    return _write_orm(data, by)
 
 
 def _saved(written) -> Saved:
@@ -206,7 +197,7 @@ def _saved(written) -> Saved:
     )
 
 
-def _write_orm(data: Intake, by: User, then=None) -> Saved:
+def _write_orm(data: Intake, by: User) -> Saved:
     """The call and its case's parts through the unit of work: for a call added to an
     existing case, and the reference the batch writer is compared with."""
     case, new_case = _case_for(data, by)
@@ -229,8 +220,6 @@ def _write_orm(data: Intake, by: User, then=None) -> Saved:
     )
     call.started_at = data.started_at or utcnow()
     db.session.add(call)
-    if then is not None:  # before the audit head is locked (see save_intake)
-        then(Saved.of(call, case, created=True))
     if data.caller_phone:
         blind.set_index(
             owner_type="call",
@@ -273,7 +262,11 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
             if data.case_id is not None
             else Case.number == "".join(data.case_number.split()).upper()
         )
+        # Its row is locked first (FOR NO KEY UPDATE on PostgreSQL), as every edit of a case
+        # locks it before the audit chain's head: taking the head first would deadlock with
+        # a note or status change made on the same case at the same moment.
         stmt = linkable_cases(by)(select(Case).where(wanted))
+        stmt = stmt.with_for_update(key_share=True, of=Case)
         case = db.session.execute(stmt).scalar_one_or_none()
         if case is None:
             raise IntakeError(_l("That case cannot be found."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -13,7 +13,6 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app import audit
-from app.auth import sessions
 from app.auth.access import roles_required
 from app.calls import bp, drafts
 from app.calls.forms import IntakeForm, fill_place_choices, local_text, to_intake
@@ -86,9 +85,8 @@ def new():
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
         try:
-            saved = save_intake(data=to_intake(form, request.form), by=current_user, then=_announce)
+            saved = save_intake(data=to_intake(form, request.form), by=current_user)
         except (IntakeError, CaseError) as error:
-            _take_back_announcement()  # the save was rolled back
             flash(str(error), "error")
         else:
             return _after_save(saved)
@@ -115,27 +113,12 @@ def _saved_message(saved) -> str:
     return _("Call logged at %(time)s.", time=local_text(saved.started_at))
 
 
-def _announce(saved) -> None:
-    """The "saved" message, written to the session row in the save's own transaction (one
-    commit for the records and the message)."""
-    g.saved_message = message = _saved_message(saved)
-    flash(message, "success")
-    sessions.write_in_transaction()
-
-
-def _take_back_announcement() -> None:
-    """Remove the "saved" message of a save that was rolled back after announcing it (any
-    other message stays); the session is then written at the end of the request."""
-    announced = g.pop("saved_message", None)
-    if announced is not None and "_flashes" in session:
-        session["_flashes"] = [f for f in session["_flashes"] if f[1] != announced]
-
-
 def _after_save(saved):
     """Where the operator goes next: the case, or a fresh intake for the next call."""
-    if not saved.created:
-        _take_back_announcement()  # this submit lost a race to the form's first submit
-        flash(_saved_message(saved), "success")
+    # Shown by the next page; the session row holding it is written after the save's commit,
+    # in a transaction of its own, so a save never holds a session row (revoking a user's
+    # sessions locks those rows before others).
+    flash(_saved_message(saved), "success")
     if saved.case_id is not None:
         return redirect(url_for("cases.show", case_id=saved.case_id))
     return redirect(url_for("calls.new"))

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 
@@ -80,20 +79,14 @@ def can_write(intake: Intake) -> bool:
     return intake.case_id is None and not intake.case_number
 
 
-def write_batch(
-    intakes: list[Intake], *, by: User, then: Callable[[list[Written]], None] | None = None
-) -> list[Written]:
+def write_batch(intakes: list[Intake], *, by: User) -> list[Written]:
     """Write the intakes in the caller's transaction and say what each wrote. The caller has
     checked that no intake key is stored yet (a key stored meanwhile makes the insert fail:
-    the caller rolls back, and the importer then saves the rows one by one). `then` is called
-    with what will be written once the cases are numbered, before any row is inserted and
-    before the audit chain's head is locked (save_intake says why)."""
+    the caller rolls back, and the importer then saves the rows one by one)."""
     batch = _Batch(by)
     written = [batch.add(intake) for intake in intakes]
     # Numbered last, so that the counter's row is locked only while the batch is inserted.
     _number(batch.opened, by)
-    if then is not None:
-        then(written)
     batch.write([i.intake_key for i in intakes if i.intake_key is not None])
     return written
 

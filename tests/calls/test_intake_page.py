@@ -236,17 +236,17 @@ def test_a_child_case_from_the_form_gets_its_tasks(client, login_as):
     }
 
 
-def statements_of(app, request) -> tuple[object, list[str]]:
-    """The response to request(), and the statements ("INSERT table", "UPDATE table", ...) and
-    commits ("COMMIT") the app sent for it, in order."""
+def statements_of(app, request, *, sql: bool = False) -> tuple[object, list[str]]:
+    """The response to request(), and the statements ("INSERT table", "UPDATE table", ...;
+    with sql=True the whole statement) and commits ("COMMIT") the app sent for it, in order."""
     from sqlalchemy import event
 
     seen: list[str] = []
 
-    def statement(_conn, _cursor, sql, *_args):
-        words = sql.replace('"', "").split()
+    def statement(_conn, _cursor, text, *_args):
+        words = text.replace('"', "").split()
         target = words[1] if words[0].upper() == "UPDATE" else words[2] if len(words) > 2 else ""
-        seen.append(f"{words[0].upper()} {target}")
+        seen.append(" ".join(words) if sql else f"{words[0].upper()} {target}")
 
     def commit(_conn):
         seen.append("COMMIT")
@@ -263,49 +263,49 @@ def statements_of(app, request) -> tuple[object, list[str]]:
     return response, seen
 
 
-def assert_one_commit_session_before_audit_head(seen: list[str]) -> None:
-    """The records and the session row go in one commit, and the session row is written
-    before the audit chain's head is locked: the order in which revoking a user's sessions
-    takes them too (session rows, then the head), so the two never deadlock."""
+def assert_committed_whole_then_the_message(seen: list[str]) -> None:
+    """The records go in one commit; the session row holding the message is written after it,
+    in a transaction of its own (a save never holds a session row: revoking a user's sessions
+    locks those rows first, then others)."""
     writes = [i for i, s in enumerate(seen) if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
-    commits_after_first_write = [s for s in seen[writes[0] :] if s == "COMMIT"]
-    assert commits_after_first_write == ["COMMIT"], seen
-    in_commit = seen[: seen.index("COMMIT", writes[0])]
-    assert in_commit.index("UPDATE web_session") < in_commit.index("UPDATE audit_head"), seen
+    commit = seen.index("COMMIT", writes[0])
+    assert "INSERT call" in seen[:commit] and "UPDATE audit_head" in seen[:commit], seen
+    assert "UPDATE web_session" not in seen[:commit], seen
+    assert "UPDATE web_session" in seen[commit:], seen
 
 
-def test_a_save_and_its_message_are_committed_together(app, client, login_as, make_org):
-    """The records and the session row holding the "saved" message go in one commit: no
-    second write of the session after it, and the message shows on the case page."""
+def test_a_save_is_committed_whole_before_its_message(app, client, login_as, make_org):
+    """The records in one commit, then the "saved" message, shown on the case page; a call
+    added to the case locks the case row before the audit head, as every edit of a case
+    does (so the two cannot deadlock on PostgreSQL)."""
     login_as("operator", organisation=make_org(code="HN"))
     data = form(client, reason="violence_report", survivor_name="Lê Thị Hoa", acts=["a_beating"])
     response, seen = statements_of(
         app, lambda: client.submit("/calls/new", data, page="/calls/new")
     )
     assert response.status_code == 302 and "/cases/" in response.location
-    assert_one_commit_session_before_audit_head(seen)
+    assert_committed_whole_then_the_message(seen)
     page = client.get(response.location).get_data(as_text=True)
     number = re.search(r"HN-\d{4}-\d{6}", page).group()
     assert "Lê Thị Hoa" in page
     assert re.search(rf'<p class="flash flash-success"[^>]*>[^<]*{number}[^<]*</p>', page)
-    # A call added to that case goes through the unit of work: the same order, one commit.
     case_id = response.location.rsplit("/", 1)[1]
     more = form(client, reason="follow_up", case_id=case_id, case_number=number)
     response, seen = statements_of(
-        app, lambda: client.submit("/calls/new", more, page="/calls/new")
+        app, lambda: client.submit("/calls/new", more, page="/calls/new"), sql=True
     )
     assert response.status_code == 302 and response.location.endswith(case_id)
-    assert_one_commit_session_before_audit_head(seen)
     assert db.session.execute(select(func.count()).select_from(Call)).scalar_one() == 2
+    if db.engine.dialect.name == "postgresql":
+        locked = next(i for i, s in enumerate(seen) if "FOR NO KEY UPDATE OF case_record" in s)
+        head = next(i for i, s in enumerate(seen) if s.startswith("UPDATE audit_head"))
+        assert locked < head, seen
 
 
-def test_a_save_refused_after_announcing_itself_leaves_nothing(
-    app, client, login_as, make_org, monkeypatch
-):
-    """A rule that refuses the save after the message was written to the session row (a call
-    added to an existing case checks its parts after that): the whole save is rolled back,
-    the refusal is shown with the form as typed, and no "saved" message is left behind; the
-    session row is not left locked (the request ends at once)."""
+def test_a_save_refused_part_way_leaves_nothing(app, client, login_as, make_org, monkeypatch):
+    """A rule that refuses the save after the call and its audit entry were written (a call
+    added to an existing case checks its parts after that): the whole save is rolled back at
+    once, the refusal is shown with the form as typed, and no "saved" message appears."""
     from app.calls import intake
     from app.cases.services import CaseError
 
@@ -316,7 +316,7 @@ def test_a_save_refused_after_announcing_itself_leaves_nothing(
     case_id = case_page.rsplit("/", 1)[1]
 
     def refuse(*_args, **_kwargs):
-        raise CaseError("Refused on purpose after the message was written.")
+        raise CaseError("Refused on purpose, part-way.")
 
     monkeypatch.setattr(intake, "_record_case_parts", refuse)
     more = form(client, reason="follow_up", case_id=case_id, caller_name="Người gọi thử")
