@@ -43,7 +43,9 @@ def _copy_plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list]
 def _copy(connection, table: Table, rows: list[dict]) -> None:
     """COPY through psycopg itself, its errors raised as SQLAlchemy's (a refused row as an
     IntegrityError, a value a bind processor refuses as a StatementError), as an INSERT
-    through SQLAlchemy would raise them, so callers catch the same things either way."""
+    through SQLAlchemy would raise them, so callers catch the same things either way. Unlike a
+    refused INSERT's value, any error here leaves PostgreSQL's transaction aborted: the caller
+    rolls back (save_intake and the importer do)."""
     dialect = connection.dialect
     keys = tuple(rows[0])
     sql, processors = _copy_plan(table, keys, dialect)
