@@ -79,7 +79,8 @@ def estimated_rows(table: Table) -> int:
 
 
 def analyse(tables: list[Table]) -> None:
-    """Refresh PostgreSQL's statistics of tables that grew in bulk, in a transaction of its own.
+    """Refresh PostgreSQL's statistics of tables that grew in bulk, in the caller's transaction
+    (which commits it, so the new statistics and plans reach every connection).
 
     A plan made while a table was nearly empty (psycopg prepares a statement run five times,
     and the server may then keep one generic plan) goes on reading the whole table as it grows:
@@ -94,4 +95,3 @@ def analyse(tables: list[Table]) -> None:
     preparer = connection.dialect.identifier_preparer
     names = ", ".join(preparer.format_table(table) for table in tables)
     connection.execute(text(f"ANALYZE {names}"))
-    db.session.commit()

@@ -261,6 +261,7 @@ class _Run:
             self.analysed_at = max(self.table_rows, ANALYSE_FROM // 2)
         if self.table_rows + self.report.written >= 2 * self.analysed_at:
             analyse(bulk_writer.TABLES)
+            db.session.commit()
             self.analysed_at = self.table_rows + self.report.written
 
     def _write(self, batch: list[ImportedIntake]) -> None:

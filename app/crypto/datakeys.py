@@ -119,6 +119,16 @@ class SealedBytes(TypeDecorator):
 KEY_HOLDERS: list[type] = []
 
 
+def _to_seal(name: str, value) -> bool:
+    """Whether a value given for a sealed field is sealed (text) or stored as None (None or
+    ""); anything else is refused. SealedField and RowKey.seal both ask here."""
+    if value is None or value == "":
+        return False
+    if not isinstance(value, str):
+        raise TypeError(f"{name} takes text")
+    return True
+
+
 class RowKey:
     """A fresh data key: what a KeyHolder row stores of it (`columns`) and the cipher that seals
     under it. KeyHolder.new_key makes one for a model object; the batch writer
@@ -149,10 +159,8 @@ class RowKey:
     def seal(self, table: str, name: str, row_id: object, value: str | None) -> bytes | None:
         """`value` sealed for field `name` of row `row_id` of `table`, as assigning it to the
         SealedField would store it (None and "" are stored as None)."""
-        if value is None or value == "":
+        if not _to_seal(name, value):
             return None
-        if not isinstance(value, str):
-            raise TypeError(f"{name} takes text")
         self.used = True
         return seal_bytes(self.aead, value.encode(), associated_data(table, name, row_id, self.id))
 
@@ -245,11 +253,9 @@ class SealedField:
         return value
 
     def __set__(self, obj, value) -> None:
-        if value is None or value == "":
+        if not _to_seal(self.name, value):
             setattr(obj, self.storage, None)
             return
-        if not isinstance(value, str):
-            raise TypeError(f"{self.name} takes text")
         if obj.id is None:
             raise RuntimeError(f"{obj.__tablename__}.{self.name}: the row id must be known first")
         key = obj.sealing_key()
