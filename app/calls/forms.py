@@ -299,7 +299,7 @@ def perpetrator_data(form) -> PerpetratorData:
 def to_intake(form: IntakeForm, formdata) -> Intake:
     """The validated form as an Intake for the service (blank optional values become None)."""
     f = form
-    case_id = _uuid(f.case_id.data)
+    case_id = as_uuid(f.case_id.data)
     consents = consent_rows(
         f,
         child_assent=_known(f.child_assent.data),
@@ -314,7 +314,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
     assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
     return Intake(
         reason=f.reason.data,
-        intake_key=_uuid(f.intake_key.data),
+        intake_key=as_uuid(f.intake_key.data),
         channel=f.channel.data,
         caller_type=f.caller_type.data,
         started_at=f.started_at.data,
@@ -356,7 +356,8 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
     )
 
 
-def _uuid(value: str | None) -> uuid.UUID | None:
+def as_uuid(value: str | None) -> uuid.UUID | None:
+    """A UUID from text, or None when blank or not one."""
     try:
         return uuid.UUID(value) if value else None
     except ValueError:

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app import audit
 from app.auth.access import roles_required
 from app.calls import bp, drafts
-from app.calls.forms import IntakeForm, fill_place_choices, local_text, to_intake
+from app.calls.forms import IntakeForm, as_uuid, fill_place_choices, local_text, to_intake
 from app.calls.intake import IntakeError, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
@@ -93,6 +93,7 @@ def new():
     return render_template(
         "calls/new.html",
         form=form,
+        notice=saved_notice() if request.method == "GET" else None,
         linked=_linked_case(form.case_id.data),
         short_reasons=SHORT_REASONS,
         risk_levels_json=json.dumps(
@@ -105,23 +106,37 @@ def new():
     )
 
 
-def _saved_message(saved) -> str:
-    if not saved.created:
-        return _("This call had already been saved; nothing was saved twice.")
-    if saved.case_id is not None:
-        return _("Call saved to case %(number)s.", number=saved.case_number)
-    return _("Call logged at %(time)s.", time=local_text(saved.started_at))
-
-
 def _after_save(saved):
-    """Where the operator goes next: the case, or a fresh intake for the next call."""
-    # Shown by the next page; the session row holding it is written after the save's commit,
-    # in a transaction of its own, so a save never holds a session row (revoking a user's
-    # sessions locks those rows before others).
-    flash(_saved_message(saved), "success")
+    """Where the operator goes next: the case, or a fresh intake for the next call. That page
+    says what was saved (saved_notice), told by the call's id in its address: the save is the
+    request's only write, with no session row written after its commit."""
+    marks = {"saved": str(saved.call_id)}
+    if not saved.created:
+        marks["again"] = "1"
     if saved.case_id is not None:
-        return redirect(url_for("cases.show", case_id=saved.case_id))
-    return redirect(url_for("calls.new"))
+        return redirect(url_for("cases.show", case_id=saved.case_id, **marks))
+    return redirect(url_for("calls.new", **marks))
+
+
+def saved_notice(case: Case | None = None) -> str | None:
+    """The "saved" message of the page a save went to (?saved=<call id>, and again=1 for a form
+    saved before): said only for a call this user took and, on a case page, only for a call of
+    that case, so a made-up address tells nothing."""
+    call_id = as_uuid(request.args.get("saved"))
+    if call_id is None:
+        return None
+    call = db.session.execute(
+        select(Call.taken_by_id, Call.case_id, Call.started_at).where(Call.id == call_id)
+    ).first()
+    if call is None or call.taken_by_id != current_user.id:
+        return None
+    if call.case_id != (case.id if case is not None else call.case_id):
+        return None
+    if request.args.get("again"):
+        return _("This call had already been saved; nothing was saved twice.")
+    if case is not None:
+        return _("Call saved to case %(number)s.", number=case.number)
+    return _("Call logged at %(time)s.", time=local_text(call.started_at))
 
 
 @bp.route("/drafts", methods=["POST"])

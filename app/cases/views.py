@@ -16,6 +16,7 @@ from app import audit
 from app.auth.access import roles_required
 from app.auth.models import Organisation, User
 from app.calls.forms import consent_rows, fill_place_choices, incident_data, perpetrator_data
+from app.calls.views import saved_notice
 from app.cases import bp, casework, services
 from app.cases.forms import (
     CaseEditForm,
@@ -101,6 +102,7 @@ def show(case_id: uuid.UUID):
         note_form=NoteForm(formdata=None),
         task_form=TaskForm(formdata=None),
         place=_place_names(case),
+        notice=saved_notice(case),
     )
 
 

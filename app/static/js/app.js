@@ -23,6 +23,17 @@
     });
   });
 
+  /* ---- a "saved" message is said once: its marks leave the address bar, so a reload or a
+     copied address does not say it again ---- */
+  if (window.history.replaceState && /[?&]saved=/.test(window.location.search)) {
+    var marks = new URLSearchParams(window.location.search);
+    marks.delete("saved");
+    marks.delete("again");
+    var rest = marks.toString();
+    window.history.replaceState(window.history.state, "",
+      window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
+  }
+
   /* ---- confirmation for buttons that change something important ---- */
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
