@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import BigInteger, Index, String, Uuid, select, update
+from sqlalchemy import BigInteger, Index, String, Table, Uuid, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.bulk_insert import insert_rows
+from app.bulk_insert import Statement, write_together
 from app.clock import UTCDateTime, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
@@ -199,14 +199,21 @@ def _held_head() -> AuditHead | None:
 
 
 _HEAD = AuditHead.__table__
+_HEAD_UPDATE = "UPDATE audit_head SET last_hash = {} WHERE id = 1"
 
 
-def record_many(items: list[dict]) -> list[dict]:
+def record_many(
+    items: list[dict],
+    *,
+    along: list[tuple[Table, list[dict]]] = (),
+    then: list[Statement] = (),
+) -> list[dict]:
     """Append several entries at once in the caller's transaction (a batch of an import): the
     head is locked and moved on by len(items) in one statement, the entries are chained in
-    memory with the same canonical hash as `record`, inserted with one multi-row statement, and
-    the head written once. Each item takes `record`'s keyword arguments, `action` included.
-    Returns the rows written, in chain order."""
+    memory with the same canonical hash as `record`, and written, with the head's new hash, in
+    one go (bulk_insert.write_together) together with the rows `along` (the records the entries
+    are about, written first) and the statements `then`. Each item takes `record`'s keyword
+    arguments, `action` included. Returns the entries written, in chain order."""
     if not items:
         return []
     for item in items:
@@ -251,13 +258,19 @@ def record_many(items: list[dict]) -> list[dict]:
         }
         row["hash"] = prev = chain_hash([row[name] for name in HASHED], mac)
         rows.append(row)
-    insert_rows(AuditEntry.__table__, rows)
+    parts = [*along, (AuditEntry.__table__, rows)]
     if held is not None:
+        write_together(parts, then)
         held.last_hash = prev
         db.session.flush([held])
     else:
-        db.session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=prev))
+        write_together(parts, [*then, _head_moved_to(prev)])
     return rows
+
+
+def _head_moved_to(last_hash: str) -> Statement:
+    """The head's UPDATE giving it the chain's new last hash."""
+    return Statement(_HEAD_UPDATE, ((_HEAD.c.last_hash, last_hash),))
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,32 @@
-"""Many rows into one table at once, in the session's transaction: with COPY on PostgreSQL, so
-the server loads them as one stream instead of executing an INSERT a row, and with one prepared
-INSERT executed for every row (executemany) elsewhere. Either way each value goes through the
-bind processing SQLAlchemy gives its column (a SealedBytes column still refuses clear text, a
-UTCDateTime still refuses a naive time), so both write the same values. Used by the batch
+"""Many rows at once, in the session's transaction.
+
+`insert_rows` writes one table's rows: with COPY on PostgreSQL, so the server loads them as one
+stream instead of executing an INSERT a row, and with one prepared INSERT executed for every row
+(executemany) elsewhere. `write_together` writes the rows of several tables and a few more
+statements (the audit head's new hash, a draft deleted) in as few trips to the database as it
+allows: on PostgreSQL, when no table has many rows, one statement whose parts are data-modifying
+WITH queries (one round trip for a whole intake, where an INSERT a table took a dozen); else
+table by table as `insert_rows` does, then the statements. Either way each value goes through
+the bind processing SQLAlchemy gives its column (a SealedBytes column still refuses clear text,
+a UTCDateTime still refuses a naive time), so every path writes the same values, and every
+statement goes through SQLAlchemy's connection (its events, its errors). Used by the batch
 writer (app/cases/bulk.py) and the audit log's record_many.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Column, Table, insert, text
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from app.extensions import db
 
 # From this many rows, PostgreSQL is given them with COPY (below it, INSERTs cost no more).
 COPY_FROM = 20
+# At most this many values in one statement written by write_together (PostgreSQL takes 65,535).
+MOST_VALUES = 20_000
 
 
 def insert_rows(table: Table, rows: list[dict]) -> None:
@@ -24,10 +34,113 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
     if not rows:
         return
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+    dialect = connection.dialect
+    if dialect.name == "postgresql" and len(rows) >= COPY_FROM:
         _copy(connection, table, rows)
-    else:
+        return
+    keys = tuple(rows[0])
+    plan = _plan(table, keys, dialect)
+    if plan is None:  # a column left out has a default made in Python: SQLAlchemy's INSERT
         connection.execute(insert(table), rows)
+        return
+    sql, processors = plan
+    sql += _placeholders(len(keys), _mark(dialect))
+    values = [tuple(_processed(row, keys, processors, sql)) for row in rows]
+    connection.exec_driver_sql(sql, values if len(values) > 1 else values[0])
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A statement for write_together: SQL with `{}` where each value goes, and the values with
+    the column each is bound as (whose bind processing it gets)."""
+
+    sql: str
+    values: tuple[tuple[Column, object], ...]
+
+
+def write_together(parts: list[tuple[Table, list[dict]]], then: list[Statement] = ()) -> None:
+    """Insert each table's rows (parents before children; in a table every row with the same
+    keys), then run the statements, in the session's transaction."""
+    parts = [(table, rows) for table, rows in parts if rows]
+    connection = db.session.connection()
+    dialect = connection.dialect
+    plans = None
+    if dialect.name == "postgresql" and all(len(rows) < COPY_FROM for _, rows in parts):
+        plans = [(_plan(table, tuple(rows[0]), dialect), rows) for table, rows in parts]
+        if (
+            any(plan is None for plan, _ in plans)
+            or sum(len(plan[1]) * len(rows) for plan, rows in plans) >= MOST_VALUES
+        ):
+            plans = None
+    if plans is None:
+        for table, rows in parts:
+            insert_rows(table, rows)
+        for statement in then:
+            connection.exec_driver_sql(*_statement(statement, dialect))
+        return
+    pieces, values = [], []
+    for (sql, processors), rows in plans:
+        keys = tuple(rows[0])
+        for row in rows:
+            values.extend(_processed(row, keys, processors, sql))
+        pieces.append(sql + ", ".join([_placeholders(len(keys), "%s")] * len(rows)))
+    for statement in then:
+        sql, more = _statement(statement, dialect)
+        pieces.append(sql)
+        values.extend(more)
+    # Each part runs once and to its end, though nothing reads it; foreign keys are checked
+    # when the whole statement ends, so parents and children may go in together.
+    parts_sql = ", ".join(f"w{n} AS ({piece})" for n, piece in enumerate(pieces))
+    connection.exec_driver_sql(f"WITH {parts_sql} SELECT 1", tuple(values))
+
+
+@cache
+def _plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list] | None:
+    """The start of an INSERT of these columns (up to VALUES) and each column's bind
+    processor; None when a column left out has a default made in Python (which only
+    SQLAlchemy's own INSERT applies)."""
+    left_out = [c for c in table.columns if c.key not in keys]
+    if any(c.default is not None and not c.default.is_sequence for c in left_out):
+        return None
+    preparer = dialect.identifier_preparer
+    columns = [table.c[key] for key in keys]
+    names = ", ".join(preparer.format_column(column) for column in columns)
+    processors = [_processor(column, dialect) for column in columns]
+    # Quoted names of our own tables and columns; every value is bound.
+    return f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ", processors  # noqa: S608
+
+
+@lru_cache(maxsize=256)
+def _placeholders(count: int, mark: str) -> str:
+    return "(" + ", ".join([mark] * count) + ")"
+
+
+def _mark(dialect) -> str:
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+def _processor(column: Column, dialect):
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _processed(row: dict, keys: tuple[str, ...], processors: list, sql: str) -> list:
+    """A row's values as the driver takes them (bind processing applied)."""
+    try:
+        return [
+            row[key] if process is None else process(row[key])
+            for key, process in zip(keys, processors, strict=True)
+        ]
+    except (TypeError, ValueError) as exc:
+        raise StatementError(str(exc), sql, None, exc) from exc
+
+
+def _statement(statement: Statement, dialect) -> tuple[str, tuple]:
+    """A Statement's SQL in the driver's own placeholders, and its processed values."""
+    values = []
+    for column, value in statement.values:
+        process = _processor(column, dialect)
+        values.append(value if process is None else process(value))
+    return statement.sql.format(*[_mark(dialect)] * len(values)), tuple(values)
 
 
 @cache
@@ -36,7 +149,7 @@ def _copy_plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list]
     preparer = dialect.identifier_preparer
     columns = [table.c[key] for key in keys]
     names = ", ".join(preparer.format_column(column) for column in columns)
-    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    processors = [_processor(column, dialect) for column in columns]
     return f"COPY {preparer.format_table(table)} ({names}) FROM STDIN", processors
 
 

@@ -25,12 +25,12 @@ from datetime import datetime
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, delete, inspect
+from sqlalchemy import Integer, inspect
 
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
-from app.bulk_insert import insert_rows
+from app.bulk_insert import Statement
 from app.calls.intake import SERIOUS_DANGER, Intake, Survivor
 from app.calls.models import Call, EmergencyAction, IntakeDraft
 from app.cases import risk
@@ -52,7 +52,6 @@ from app.clock import utcnow
 from app.crypto import blind
 from app.crypto.blind import BlindIndex
 from app.crypto.datakeys import RowKey, keyring, new_id, sealed_fields
-from app.extensions import db
 
 # Parents before children, so foreign keys hold at every insert (PostgreSQL checks each one).
 ORDER = (
@@ -132,18 +131,15 @@ class _Batch:
         self.reasons: dict[str, str] = {}  # an imported status's event reason, per status
 
     def write(self, intake_keys: list[uuid.UUID]) -> None:
-        for model in ORDER:
-            rows = self.rows.get(model)
-            if rows:
-                insert_rows(model.__table__, [_columns_of(model, r) for r in rows])
-        audit.record_many(self.entries)
-        if intake_keys:  # an intake form's draft is deleted when it is saved (none, for a file)
-            drafts = IntakeDraft.__table__
-            db.session.connection().execute(
-                delete(drafts).where(
-                    drafts.c.user_id == self.by.id, drafts.c.intake_key.in_(intake_keys)
-                )
-            )
+        """The rows, table by table, with their audit entries, and the saved forms' drafts
+        deleted (none, for a file): on PostgreSQL, one statement for a batch of one."""
+        tables = [
+            (model.__table__, [_columns_of(model, r) for r in self.rows[model]])
+            for model in ORDER
+            if self.rows.get(model)
+        ]
+        then = [_drafts_deleted(self.by, intake_keys)] if intake_keys else []
+        audit.record_many(self.entries, along=tables, then=then)
 
     def _add(self, model: type, key: RowKey | None = None, **values) -> dict:
         """A row of `model` with its sealed values sealed under `key`; the id is new unless
@@ -429,6 +425,16 @@ class _Batch:
             organisation_id=case["organisation_id"],
             detail=f"{old}>{data.status} import",
         )
+
+
+def _drafts_deleted(by: User, intake_keys: list[uuid.UUID]) -> Statement:
+    """The DELETE of the user's drafts of the forms saved."""
+    drafts = IntakeDraft.__table__
+    marks = ", ".join(["{}"] * len(intake_keys))
+    return Statement(
+        f"DELETE FROM intake_draft WHERE user_id = {{}} AND intake_key IN ({marks})",  # noqa: S608
+        ((drafts.c.user_id, by.id), *((drafts.c.intake_key, key) for key in intake_keys)),
+    )
 
 
 def _hold(row: dict, key: RowKey) -> None:

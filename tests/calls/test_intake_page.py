@@ -245,8 +245,16 @@ def statements_of(app, request, *, sql: bool = False) -> tuple[object, list[str]
 
     def statement(_conn, _cursor, text, *_args):
         words = text.replace('"', "").split()
-        target = words[1] if words[0].upper() == "UPDATE" else words[2] if len(words) > 2 else ""
-        seen.append(" ".join(words) if sql else f"{words[0].upper()} {target}")
+        if sql:
+            seen.append(" ".join(words))
+        elif words[0].upper() == "WITH":  # writes made together (bulk_insert.write_together)
+            for verb, target in re.findall(r"AS \((INSERT INTO|UPDATE|DELETE FROM) (\w+)", text):
+                seen.append(f"{verb.split()[0]} {target}")
+        else:
+            target = (
+                words[1] if words[0].upper() == "UPDATE" else words[2] if len(words) > 2 else ""
+            )
+            seen.append(f"{words[0].upper()} {target}")
 
     def commit(_conn):
         seen.append("COMMIT")
