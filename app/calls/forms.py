@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -30,7 +31,7 @@ from app.auth.forms import REQUIRED
 from app.calls.intake import Intake, Survivor
 from app.cases import risk
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.places.queries import commune_choices, province_choices
+from app.places.queries import PROVINCES, commune_choices, directory, province_choices
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 DATE_FORMAT = "%d/%m/%Y"
@@ -73,8 +74,55 @@ class LocalDateTimeField(Field):
         self.data = naive.replace(tzinfo=LOCAL).astimezone(UTC)
 
 
+def _codes(field) -> set:
+    """The codes a choice field offers."""
+    if field.choices is None:
+        raise TypeError(f"{field.name}: choices cannot be None")  # a programming mistake
+    return {field.coerce(c.value if isinstance(c, SelectChoice) else c[0]) for c in field.choices}
+
+
+class CodeSelectField(SelectField):
+    """A select whose answer is checked against the set of its codes, where WTForms makes an
+    option object for every choice on every check (a tenth of the intake's save); the same
+    rule and messages."""
+
+    def pre_validate(self, form):
+        if self.process_errors or not self.validate_choice:
+            return
+        if self.data not in _codes(self):
+            raise ValidationError(
+                self.invalid_choice_message or self.gettext("Not a valid choice.")
+            )
+
+
+class CodeRadioField(RadioField):
+    """Radio buttons checked as CodeSelectField checks a select."""
+
+    pre_validate = CodeSelectField.pre_validate
+
+
 class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes for a multi-choice code list."""
+    """A list of checkboxes for a multi-choice code list, each answer checked against the set
+    of its codes (as WTForms' SelectMultipleField checks them, with the same messages)."""
+
+    def pre_validate(self, form):
+        if self.process_errors or not self.validate_choice or not self.data:
+            return
+        codes = _codes(self)
+        unacceptable = [str(data) for data in set(self.data) if data not in codes]
+        if not unacceptable:
+            return
+        if callable(self.invalid_choice_message):
+            message = self.invalid_choice_message(len(unacceptable))
+        elif self.invalid_choice_message is not None:
+            message = self.invalid_choice_message
+        else:
+            message = self.ngettext(
+                "'%(value)s' is not a valid choice for this field.",
+                "'%(value)s' are not valid choices for this field.",
+                len(unacceptable),
+            )
+        raise ValidationError(message % {"value": "', '".join(unacceptable)})
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -103,8 +151,45 @@ def long_text(label, rows=3) -> TextAreaField:
     )
 
 
+class QuickBind(FlaskForm.Meta):
+    """Binds a form's declared fields by copying one bound the same way before (per field and
+    language), instead of building every field afresh: most of the cost of making a 56-field
+    form, each request. A copy is what binding would give: the same attributes, the new form
+    as its form, and its own render_kw and choices list (the parts a request might change);
+    its flags, label and validators are shared, as no request changes them (WTForms sets them
+    when a field is built, and only reads them after). Fields added per form (Flask-WTF's CSRF
+    token) are bound as usual."""
+
+    _prototypes: dict = {}
+
+    def bind_field(self, form, unbound_field, options):
+        name = options.get("name")
+        if getattr(type(form), name, None) is not unbound_field:  # not declared on the class
+            return super().bind_field(form, unbound_field, options)
+        language = form.__dict__.get("_bound_in")
+        if language is None:
+            language = form.__dict__["_bound_in"] = str(get_locale())
+        key = (type(form), name, options.get("prefix"), language)
+        prototype = self._prototypes.get(key)
+        if prototype is None:
+            prototype = super().bind_field(form, unbound_field, options)
+            self._prototypes[key] = prototype
+        field = object.__new__(type(prototype))  # Field.__new__ would give an UnboundField
+        field.__dict__.update(prototype.__dict__)
+        field._form, field.meta = form, form.meta
+        if options.get("translations") is not None:
+            field._translations = options["translations"]
+        if prototype.render_kw is not None:
+            field.render_kw = dict(prototype.render_kw)
+        if prototype.__dict__.get("_choices") is not None:
+            field._choices = list(prototype._choices)
+        return field
+
+
 class IntakeForm(FlaskForm):
     """One call, and what it tells about a case; sections show as the answers need them."""
+
+    Meta = QuickBind
 
     intake_key = HiddenField()
     case_id = HiddenField()
@@ -112,15 +197,15 @@ class IntakeForm(FlaskForm):
     # The call
     started_at = LocalDateTimeField(_l("Call started"), validators=[DataRequired(REQUIRED)])
     ended_at = LocalDateTimeField(_l("Call ended"), validators=[Optional()])
-    channel = SelectField(_l("Channel"), choices=choices(c.CHANNELS), default="phone")
-    caller_type = SelectField(
+    channel = CodeSelectField(_l("Channel"), choices=choices(c.CHANNELS), default="phone")
+    caller_type = CodeSelectField(
         _l("Who is calling"), choices=choices(c.CALLER_TYPES), default="survivor"
     )
     caller_phone = text(
         _l("Caller's number"), 40, render_kw={"inputmode": "tel", "autocomplete": "off"}
     )
     caller_name = text(_l("Caller's name or alias"), 200, render_kw={"autocomplete": "off"})
-    reason = RadioField(
+    reason = CodeRadioField(
         _l("Reason for the call"), choices=choices(c.REASONS), validators=[DataRequired(REQUIRED)]
     )
     outcomes = MultiCheckboxField(_l("What was done"), choices=choices(c.CALL_OUTCOMES))
@@ -134,7 +219,7 @@ class IntakeForm(FlaskForm):
     # The case: a new one, or an existing case this call is about
     case_number = text(_l("Existing case number"), 32, render_kw={"autocomplete": "off"})
     survivor_name = text(_l("Survivor's name or alias"), 200, render_kw={"autocomplete": "off"})
-    survivor_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
+    survivor_sex = CodeSelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
     survivor_birth_date = date_field(_l("Date of birth"))
     survivor_age = IntegerField(
         _l("Age in years"),
@@ -142,17 +227,21 @@ class IntakeForm(FlaskForm):
         widget=TextInput(),
         render_kw={"inputmode": "numeric"},
     )
-    survivor_age_band = SelectField(
+    survivor_age_band = CodeSelectField(
         _l("Age group, if the age is not known"), choices=choices(c.AGE_BANDS), default="unknown"
     )
-    disability = SelectField(
+    disability = CodeSelectField(
         _l("Disability"), choices=choices(c.DISABILITIES, blank=""), default=""
     )
-    ethnicity = SelectField(_l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default="")
+    ethnicity = CodeSelectField(
+        _l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default=""
+    )
     survivor_phone = text(_l("Survivor's number"), 40, render_kw={"inputmode": "tel"})
     survivor_address = text(_l("Address or place"), 300)
-    province_code = SelectField(_l("Province or city"), choices=[], default="")
-    commune_code = SelectField(_l("Commune or ward"), choices=[], default="", validate_choice=False)
+    province_code = CodeSelectField(_l("Province or city"), choices=[], default="")
+    commune_code = CodeSelectField(
+        _l("Commune or ward"), choices=[], default="", validate_choice=False
+    )
     safe_contact = long_text(_l("Safe contact: how and when we may get in touch"), rows=2)
     summary = long_text(_l("Case summary"), rows=3)
     services_wanted = MultiCheckboxField(
@@ -160,37 +249,41 @@ class IntakeForm(FlaskForm):
     )
     # The incident
     incident_date = date_field(_l("When it happened"))
-    place_type = SelectField(_l("Where"), choices=choices(c.PLACE_TYPES), default="unknown")
+    place_type = CodeSelectField(_l("Where"), choices=choices(c.PLACE_TYPES), default="unknown")
     acts = MultiCheckboxField(
         _l("Acts of violence (Law 13/2022, art. 3)"), choices=choices(c.ACT_LABELS)
     )
-    gbv_type = SelectField(_l("GBVIMS type"), choices=choices(c.GBV_TYPES, blank=""), default="")
-    gbv_context = SelectField(_l("Context"), choices=choices(c.GBV_CONTEXTS, blank=""), default="")
-    chi_category = SelectField(
+    gbv_type = CodeSelectField(
+        _l("GBVIMS type"), choices=choices(c.GBV_TYPES, blank=""), default=""
+    )
+    gbv_context = CodeSelectField(
+        _l("Context"), choices=choices(c.GBV_CONTEXTS, blank=""), default=""
+    )
+    chi_category = CodeSelectField(
         _l("Child helpline category"), choices=choices(c.CHI_CATEGORIES, blank=""), default=""
     )
     incident_description = long_text(_l("What happened"), rows=3)
     # The perpetrator
-    perpetrator_relationship = SelectField(
+    perpetrator_relationship = CodeSelectField(
         _l("Relationship to the survivor"), choices=choices(c.RELATIONSHIPS, blank=""), default=""
     )
-    perpetrator_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
-    perpetrator_age_band = SelectField(
+    perpetrator_sex = CodeSelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
+    perpetrator_age_band = CodeSelectField(
         _l("Age group"), choices=choices(c.PERPETRATOR_AGE_BANDS), default="unknown"
     )
-    perpetrator_alcohol = SelectField(
+    perpetrator_alcohol = CodeSelectField(
         _l("Alcohol or drugs"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
     )
-    perpetrator_weapon = SelectField(
+    perpetrator_weapon = CodeSelectField(
         _l("Access to weapons"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
     )
-    perpetrator_earlier = SelectField(
+    perpetrator_earlier = CodeSelectField(
         _l("Violent before"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
     )
     perpetrator_name = text(_l("Name or description"), 200, render_kw={"autocomplete": "off"})
     # Risk
     risk_answers = MultiCheckboxField(_l("Risk checklist"), choices=choices(risk.QUESTIONS))
-    risk_raised_to = SelectField(
+    risk_raised_to = CodeSelectField(
         _l("Raise the level on professional judgement"),
         choices=choices(c.RISK_LEVELS, blank=_l("No, keep the checklist's level")),
         default="",
@@ -201,18 +294,18 @@ class IntakeForm(FlaskForm):
         _l("Agrees to be referred for"), choices=choices(c.SERVICES)
     )
     consent_refused = MultiCheckboxField(_l("Refuses referral for"), choices=choices(c.SERVICES))
-    consent_share = RadioField(
+    consent_share = CodeRadioField(
         _l("Agrees that their details are shared with the service"),
         choices=choices(c.YES_NO_UNKNOWN),
         default="unknown",
     )
-    consent_given_by = SelectField(
+    consent_given_by = CodeSelectField(
         _l("Consent given by"), choices=choices(c.CONSENT_GIVERS), default="survivor"
     )
-    child_assent = SelectField(
+    child_assent = CodeSelectField(
         _l("The child agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
     )
-    guardian_consent = SelectField(
+    guardian_consent = CodeSelectField(
         _l("A guardian agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
     )
     counselling = long_text(_l("Counselling given in this call"), rows=2)
@@ -371,8 +464,19 @@ def _known(value: str | None) -> str | None:
 def fill_place_choices(form) -> None:
     """A form's province and commune choices: every province, and the communes of the province
     chosen (the page script refills them when it changes). From memory, not the database."""
-    blank = SelectChoice("", "")
-    form.province_code.choices = [blank] + [SelectChoice(c, n) for c, n in province_choices()]
-    form.commune_code.choices = [blank] + [
-        SelectChoice(c, n) for c, n in commune_choices(form.province_code.data)
-    ]
+    form.province_code.choices = place_options(PROVINCES)
+    form.commune_code.choices = place_options(form.province_code.data)
+
+
+def place_options(scope: str | None) -> list[SelectChoice]:
+    """The options of a place select, a blank one first: the provinces (scope PROVINCES) or a
+    province's communes; made once per list and kept beside it (the lists do not change while
+    the app runs, and no form changes an option list it is given)."""
+    found = directory()
+    scope = scope or ""
+    options = found.options.get(scope)
+    if options is None:
+        units = province_choices() if scope == PROVINCES else commune_choices(scope)
+        options = [SelectChoice("", "")] + [SelectChoice(code, name) for code, name in units]
+        found.options[scope] = options
+    return options
