@@ -65,7 +65,7 @@ from app.calls.models import Call  # noqa: E402
 from app.cases.models import Case, CaseCounter  # noqa: E402
 from app.crypto import write_new_key_file  # noqa: E402
 from app.crypto.blind import BlindIndex, digest_for  # noqa: E402
-from app.crypto.datakeys import MIN_SEALED_LENGTH, keyring  # noqa: E402
+from app.crypto.datakeys import MIN_SEALED_LENGTH, keyring, new_id  # noqa: E402
 from app.crypto.keyring import NONCE_BYTES, SEALED_MAGIC  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.places.models import Place  # noqa: E402
@@ -360,7 +360,7 @@ class Filler:
             "danger": "",
             "outcomes": "",
             "flags": "high_risk" if random.random() < 0.05 else "",
-            "intake_key": uuid.uuid4() if random.random() < 0.85 else None,
+            "intake_key": time_ordered_id() if random.random() < 0.85 else None,
             "line_id": None,
         }
 
@@ -532,7 +532,7 @@ def intake_form(n: int, commune: str) -> dict:
     now = datetime.now(LOCAL)
     child = n % 5 == 4
     form = {
-        "intake_key": str(uuid.uuid4()),
+        "intake_key": str(new_id()),  # as the intake page makes it
         "started_at": (now - timedelta(minutes=14)).strftime(FORM_TIME),
         "ended_at": now.strftime(FORM_TIME),
         "channel": "phone",

@@ -141,15 +141,18 @@ def save_intake(
     and so does every call with unit_of_work=True (the importer's row-by-row mode, the reference
     that tests/cases/test_import_bulk.py compares the batch writer with).
     With commit=False the caller owns the transaction (the importer commits
-    rows in batches): nothing is committed or rolled back here, and a duplicate key raises
-    IntegrityError.
+    rows in batches): nothing is committed or rolled back here, a form saved before is looked up
+    first, and a duplicate key raises IntegrityError.
     """
-    if data.intake_key is not None:
-        earlier = find_saved(data.intake_key, by)
-        if earlier is not None:
-            return earlier
     if not commit:
+        if data.intake_key is not None:
+            earlier = find_saved(data.intake_key, by)
+            if earlier is not None:
+                return earlier
         return _write(data, by, unit_of_work)
+    # A form saved before is found by its key's unique index: the write fails, is rolled back
+    # whole (case number included) and the first save is returned. Not looked up first: that
+    # would cost every save a query for what only a repeated submit needs.
     try:
         saved = _write(data, by, unit_of_work)
         db.session.commit()

@@ -20,6 +20,7 @@ from app import audit
 from app.auth.models import User
 from app.calls.drafts import save_draft
 from app.clock import utcnow
+from app.crypto.datakeys import new_id
 from app.extensions import db
 from app.telephony.models import PhoneLine, ScreenPop
 from app.telephony.services import hash_token
@@ -100,7 +101,7 @@ def claim_pop(*, token: str, user: User) -> uuid.UUID:
         organisation_id=pop.organisation_id,
         detail="claimed",
     )
-    intake_key = uuid.uuid4()
+    intake_key = new_id()  # time-ordered, as the intake page makes them
     save_draft(user=user, intake_key=intake_key, fields=fields)  # commits the whole claim
     return intake_key
 

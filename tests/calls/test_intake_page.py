@@ -11,7 +11,7 @@ from app.audit import AuditEntry
 from app.calls.drafts import load_draft, open_drafts
 from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import Call, IntakeDraft
-from app.cases.models import Case, Task
+from app.cases.models import Case, CaseCounter, Task
 from app.extensions import db
 from tests.conftest import sign_in
 
@@ -140,6 +140,11 @@ def test_a_double_submit_gives_one_record(client, login_as):
     second = client.submit("/calls/new", data, page="/calls/new")
     assert second.location == first.location + "&again=1"
     assert (count(Call), count(Case)) == (1, 1)
+    # The second submit's write was refused by the key's unique index and rolled back whole:
+    # no case number spent, no audit entry, the draft gone with the first save.
+    assert db.session.execute(select(CaseCounter.last)).scalar_one() == 1
+    created = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "create")
+    assert db.session.execute(created).scalar_one() == 2  # the call and the case, once
     follow = client.get(second.location).get_data(as_text=True)
     assert "đã được lưu" in follow or "already been saved" in follow
 
