@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from sqlalchemy import BigInteger, Index, String, Table, Uuid, select, update
+from sqlalchemy import BigInteger, Index, Row, String, Table, Uuid, select, text, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.bulk_insert import Statement, write_together
@@ -202,26 +202,53 @@ _HEAD = AuditHead.__table__
 _HEAD_UPDATE = "UPDATE audit_head SET last_hash = {} WHERE id = 1"
 
 
+def head_held() -> bool:
+    """Whether this transaction has locked the head through `record` already."""
+    return _held_head() is not None
+
+
+def take_places_after(first_sql: str, params: dict, count: int) -> tuple[Row, tuple[int, str]]:
+    """PostgreSQL only: run `first_sql` (a data-modifying statement with RETURNING and named
+    parameters, e.g. taking case numbers), then lock the head and move it on by `count`, in
+    one statement: one round trip where two went. The head's UPDATE waits on the first part's
+    rows, so the locks are taken in the order every writer takes them (its own rows, then the
+    head). Returns the first part's row and the places for record_many(taken=...)."""
+    statement = text(
+        f"WITH first AS ({first_sql}), "  # noqa: S608 - SQL of our own; every value bound
+        "head AS (UPDATE audit_head SET seq = seq + :audit_count "
+        "WHERE id = 1 AND EXISTS (SELECT FROM first) RETURNING seq, last_hash) "
+        "SELECT first.*, head.seq AS audit_seq, head.last_hash AS audit_last_hash "
+        "FROM first, head"
+    )
+    row = db.session.connection().execute(statement, {**params, "audit_count": count}).one()
+    return row, (row.audit_seq, row.audit_last_hash)
+
+
 def record_many(
     items: list[dict],
     *,
     along: list[tuple[Table, list[dict]]] = (),
     then: list[Statement] = (),
+    taken: tuple[int, str] | None = None,
 ) -> list[dict]:
     """Append several entries at once in the caller's transaction (a batch of an import): the
     head is locked and moved on by len(items) in one statement, the entries are chained in
     memory with the same canonical hash as `record`, and written, with the head's new hash, in
     one go (bulk_insert.write_together) together with the rows `along` (the records the entries
     are about, written first) and the statements `then`. Each item takes `record`'s keyword
-    arguments, `action` included. Returns the entries written, in chain order."""
+    arguments, `action` included. `taken`: the places take_places_after took for these
+    entries (the head is then locked already). Returns the entries written, in chain order."""
     if not items:
+        write_together(list(along), then)
         return []
     for item in items:
         if item["action"] not in ACTIONS:
             raise ValueError(f"unknown audit action {item['action']!r}")
     count = len(items)
-    held = _held_head()
-    if held is not None:  # `record` locked the head earlier in this transaction
+    held = _held_head() if taken is None else None
+    if taken is not None:
+        last, prev = taken
+    elif held is not None:  # `record` locked the head earlier in this transaction
         held.seq += count
         last, prev = held.seq, held.last_hash
     else:  # one Core statement takes the positions, locks the row and reads it back

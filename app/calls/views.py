@@ -88,7 +88,10 @@ def new():
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
         try:
-            saved = save_intake(data=to_intake(form, request.form), by=current_user)
+            saved = save_intake(
+                data=to_intake(form, request.form),
+                by=current_user._get_current_object(),  # the account, not the request's proxy
+            )
         except (IntakeError, CaseError) as error:
             flash(str(error), "error")
         else:

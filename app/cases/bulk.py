@@ -46,12 +46,19 @@ from app.cases.models import (
     Task,
 )
 from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight
-from app.cases.services import CaseError, reserve_case_numbers, survivor_age
+from app.cases.services import (
+    COUNTER_TAKEN,
+    CaseError,
+    case_numbers,
+    reserve_case_numbers,
+    survivor_age,
+)
 from app.classifications import ACTS, age_band, forms_of
 from app.clock import utcnow
 from app.crypto import blind
 from app.crypto.blind import BlindIndex
 from app.crypto.datakeys import RowKey, keyring, new_id, sealed_fields
+from app.extensions import db
 
 # Parents before children, so foreign keys hold at every insert (PostgreSQL checks each one).
 ORDER = (
@@ -85,8 +92,8 @@ def write_batch(intakes: list[Intake], *, by: User) -> list[Written]:
     batch = _Batch(by)
     written = [batch.add(intake) for intake in intakes]
     # Numbered last, so that the counter's row is locked only while the batch is inserted.
-    _number(batch.opened, by)
-    batch.write([i.intake_key for i in intakes if i.intake_key is not None])
+    taken = _number(batch.opened, by, len(batch.entries))
+    batch.write([i.intake_key for i in intakes if i.intake_key is not None], taken)
     return written
 
 
@@ -106,15 +113,31 @@ class Written:
         return self._case["number"] if self._case is not None else None
 
 
-def _number(opened: list[tuple[dict, int]], by: User) -> None:
+def _number(opened: list[tuple[dict, int]], by: User, entries: int) -> tuple[int, str] | None:
     """Number the new cases in row order from one block per year (start_case numbers a case by
-    the year, in UTC, it is opened in)."""
-    for year in dict.fromkeys(year for _, year in opened):
+    the year, in UTC, it is opened in). On PostgreSQL, for one year's cases, the audit entries'
+    places are taken in the same statement (audit.take_places_after) and returned."""
+    years = list(dict.fromkeys(year for _, year in opened))
+    if (
+        len(years) == 1
+        and entries
+        and db.session.connection().dialect.name == "postgresql"
+        and not audit.head_held()
+    ):
+        cases = [case for case, _ in opened]
+        params = {"organisation_id": by.organisation_id, "year": years[0], "count": len(cases)}
+        row, taken = audit.take_places_after(COUNTER_TAKEN, params, entries)
+        numbers = case_numbers(by.organisation, years[0], row.last, len(cases))
+        for case, number in zip(cases, numbers, strict=True):
+            case["number"] = number
+        return taken
+    for year in years:
         cases = [case for case, opened_in in opened if opened_in == year]
         for case, number in zip(
             cases, reserve_case_numbers(by.organisation, year, len(cases)), strict=True
         ):
             case["number"] = number
+    return None
 
 
 class _Batch:
@@ -130,7 +153,7 @@ class _Batch:
         self.tasks: dict[uuid.UUID, list[dict]] = {}  # per case
         self.reasons: dict[str, str] = {}  # an imported status's event reason, per status
 
-    def write(self, intake_keys: list[uuid.UUID]) -> None:
+    def write(self, intake_keys: list[uuid.UUID], taken: tuple[int, str] | None) -> None:
         """The rows, table by table, with their audit entries, and the saved forms' drafts
         deleted (none, for a file): on PostgreSQL, one statement for a batch of one."""
         tables = [
@@ -139,7 +162,7 @@ class _Batch:
             if self.rows.get(model)
         ]
         then = [_drafts_deleted(self.by, intake_keys)] if intake_keys else []
-        audit.record_many(self.entries, along=tables, then=then)
+        audit.record_many(self.entries, along=tables, then=then, taken=taken)
 
     def _add(self, model: type, key: RowKey | None = None, **values) -> dict:
         """A row of `model` with its sealed values sealed under `key`; the id is new unless

@@ -104,7 +104,22 @@ def reserve_case_numbers(organisation: Organisation, year: int, count: int) -> l
         except IntegrityError:
             pass  # another worker created it first
         last = db.session.connection().execute(bump).scalar_one()
+    return case_numbers(organisation, year, last, count)
+
+
+def case_numbers(organisation: Organisation, year: int, last: int, count: int) -> list[str]:
+    """The `count` numbers up to the counter's `last`."""
     return [f"{organisation.code}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+# reserve_case_numbers as one statement that also makes the year's counter row (PostgreSQL's
+# INSERT ... ON CONFLICT, which locks the row as the UPDATE does), for a WITH part.
+COUNTER_TAKEN = (
+    "INSERT INTO case_counter (organisation_id, year, last) "
+    "VALUES (:organisation_id, :year, :count) "
+    "ON CONFLICT (organisation_id, year) DO UPDATE SET last = case_counter.last + excluded.last "
+    "RETURNING last"
+)
 
 
 def link_call(call: Call, case: Case) -> None:

@@ -110,7 +110,10 @@ class Keyring:
     ) -> bytes:
         """HMAC-SHA256 of a normalised value under the field's own key, cut to `bits` bits."""
         kid = index_id or self.active_index_id
-        key = derive(self.index_keys[kid], f"diemtua/blind-index/{field_name}")
+        key = self._field_keys.get((kid, field_name))
+        if key is None:  # derived once per key and field
+            key = derive(self.index_keys[kid], f"diemtua/blind-index/{field_name}")
+            self._field_keys[kid, field_name] = key
         digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
         return digest[: max(1, bits // 8)]
 
@@ -119,6 +122,10 @@ class Keyring:
         mac = self._audit_hmac.copy()  # the keyed state is prepared once
         mac.update(canonical)
         return mac.hexdigest()
+
+    @cached_property
+    def _field_keys(self) -> dict[tuple[str, str], bytes]:
+        return {}
 
     @cached_property
     def _audit_hmac(self) -> hmac.HMAC:
