@@ -41,7 +41,9 @@ class Panel:
 
 def repeat_caller_panel(*, phone: str, by: User) -> Panel:
     """Earlier calls from this number in the user's organisation, their cases, flags and the
-    cases' safe-contact instructions; showing those instructions is audited as a case view."""
+    cases' safe-contact instructions; showing those instructions is audited as a case view,
+    in the caller's transaction: the caller commits once the panel is shown (lookup renders
+    it first, so the cases are not read again after the commit)."""
     calls = calls_from_number(phone, organisation_id=by.organisation_id)
     panel = Panel(calls=len(calls))
     if not calls:
@@ -56,20 +58,23 @@ def repeat_caller_panel(*, phone: str, by: User) -> Panel:
     if by_case:
         stmt = case_scope(by)(select(Case.id).where(Case.id.in_(list(by_case))))
         visible = set(db.session.execute(stmt).scalars())
+        views = []
         for known in by_case.values():
             known.visible = known.case.id in visible
             if known.case.risk_level in ("high", "severe"):
                 flags["high_risk"] += 1
-            audit.record(
-                "view",
-                user=by,
-                object_type="case",
-                object_id=known.case.id,
-                case_id=known.case.id,
-                organisation_id=known.case.organisation_id,
-                detail="repeat-caller panel",
+            views.append(
+                {
+                    "action": "view",
+                    "user": by,
+                    "object_type": "case",
+                    "object_id": known.case.id,
+                    "case_id": known.case.id,
+                    "organisation_id": known.case.organisation_id,
+                    "detail": "repeat-caller panel",
+                }
             )
-        db.session.commit()
+        audit.record_many(views)  # committed by the caller once the panel is made
     panel.flags = [f for f, _n in flags.most_common()]
     panel.cases = sorted(by_case.values(), key=lambda k: k.case.opened_at, reverse=True)
     return panel

@@ -218,8 +218,10 @@ def lookup():
     phone = (request.form.get("phone") or "").strip()
     if len(phone) < 6 or len(phone) > 40:
         return render_template("calls/_panel.html", panel=None)
-    panel = repeat_caller_panel(phone=phone, by=current_user)
-    return render_template("calls/_panel.html", panel=panel)
+    panel = repeat_caller_panel(phone=phone, by=current_user._get_current_object())
+    html = render_template("calls/_panel.html", panel=panel)
+    db.session.commit()  # the views it records; nothing is shown unless they are kept
+    return html
 
 
 def load_call(call_id: uuid.UUID) -> Call:
