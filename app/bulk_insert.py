@@ -41,9 +41,9 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
         _copy(connection, table, rows)
         return
     keys = tuple(rows[0])
-    plan = _plan(table, keys, dialect)
-    if plan is None:  # a column left out has a default made in Python: SQLAlchemy's INSERT
-        connection.execute(insert(table), rows)
+    plan = _plan(table, keys, dialect) if len(rows) < COPY_FROM else None
+    if plan is None:  # many rows (SQLAlchemy's executemany binds them faster), or a column
+        connection.execute(insert(table), rows)  # left out has a default made in Python
         return
     sql, processors = plan
     sql += _placeholders(len(keys), _mark(dialect))
