@@ -29,7 +29,6 @@ from sqlalchemy.engine import Engine
 OPTIMIZE_EVERY = 1000
 ANALYSIS_LIMIT = 1000  # rows sampled per index: enough for the planner, fast at any size
 BIG = 1000
-CACHE_KIB = 32 * 1024  # pages kept in memory per connection (SQLite's own default is 2 MiB)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,6 @@ def write_ahead(dbapi_connection) -> None:
     except sqlite3.Error as exc:  # busy: another connection is switching it; it stays set
         log.debug("journal_mode=WAL skipped: %s", exc)
     dbapi_connection.execute("PRAGMA synchronous=FULL")
-    dbapi_connection.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
 
 
 def analyze_tables_without_statistics(dbapi_connection) -> list[str]:
