@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.bulk_insert import Statement, write_together
+from app.bulk_insert import Statement, write_together, writes_together
 from app.clock import UTCDateTime, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
@@ -261,6 +261,16 @@ def record_many(
             raise ValueError(f"unknown audit action {item['action']!r}")
     count = len(items)
     held = _held_head() if taken is None else None
+    dialect = db.session.connection().dialect
+    if (
+        held is None
+        and along
+        and not writes_together(dialect, [len(r) for _, r in along] + [count])
+    ):
+        # Written in several statements (SQLite, or an import's batch): the records go in
+        # first, so the head, which every audited action waits for, is locked only after them.
+        write_together(list(along))
+        along = []
     if taken is not None:
         last, prev = taken
     elif held is not None:  # `record` locked the head earlier in this transaction

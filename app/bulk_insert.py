@@ -60,14 +60,21 @@ class Statement:
     values: tuple[tuple[Column, object], ...]
 
 
+def writes_together(dialect, counts: list[int]) -> bool:
+    """Whether write_together sends tables of these row counts as one statement."""
+    return dialect.name == "postgresql" and all(count < COPY_FROM for count in counts)
+
+
 def write_together(parts: list[tuple[Table, list[dict]]], then: list[Statement] = ()) -> None:
     """Insert each table's rows (parents before children; in a table every row with the same
     keys), then run the statements, in the session's transaction."""
     parts = [(table, rows) for table, rows in parts if rows]
+    if not parts and not then:
+        return
     connection = db.session.connection()
     dialect = connection.dialect
     plans = None
-    if dialect.name == "postgresql" and all(len(rows) < COPY_FROM for _, rows in parts):
+    if writes_together(dialect, [len(rows) for _, rows in parts]):
         plans = [(_plan(table, tuple(rows[0]), dialect), rows) for table, rows in parts]
         if (
             any(plan is None for plan, _ in plans)

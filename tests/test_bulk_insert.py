@@ -158,3 +158,65 @@ def test_copy_reports_a_refused_row_as_sqlalchemy_does(app, make_user):
     with pytest.raises(IntegrityError):
         insert_rows(BlindIndex.__table__, rows)
     db.session.rollback()
+
+
+def driver_cursor_factory():
+    connection = db.session.connection()
+    return getattr(connection.connection.driver_connection, "cursor_factory", None)
+
+
+def test_rows_and_statements_written_together_as_given(app, make_user):
+    """Two tables and a statement in one go (one statement on PostgreSQL), after an entry
+    `record` made in the same transaction: rows stored, the statement run, the chain whole."""
+    from app import audit
+    from app.bulk_insert import Statement, write_together
+    from app.calls.models import IntakeDraft
+
+    user = make_user("operator")
+    usual = driver_cursor_factory()
+    audit.record("view", user=user, object_type="case", object_id="before")
+    drafts = IntakeDraft.__table__
+    gone = Statement("DELETE FROM intake_draft WHERE user_id = {}", ((drafts.c.user_id, user.id),))
+    rows = index_rows(3)
+    entries = [{"action": "view", "user": user, "object_type": "case", "object_id": "x"}] * 2
+    audit.record_many(entries, along=[(BlindIndex.__table__, rows)], then=[gone])
+    write_together([], [])  # nothing to write: nothing sent
+    db.session.commit()
+    stored = db.session.execute(select(BlindIndex.owner_id)).scalars().all()
+    assert sorted(stored) == sorted(r["owner_id"] for r in rows)
+    assert audit.verify().ok and audit.verify().checked >= 3
+    assert driver_cursor_factory() is usual
+
+
+@pytest.mark.parametrize("fault", ["clear value", "duplicate key"])
+def test_a_refused_write_together_raises_as_sqlalchemy_and_leaves_the_driver_as_it_was(
+    app, make_user, fault
+):
+    """A value a column refuses (StatementError) or a key stored twice (IntegrityError), raised
+    as SQLAlchemy raises them; after the rollback the connection is as it was and works."""
+    from app.bulk_insert import write_together
+    from app.cases.models import CaseNote
+    from app.cases.services import open_case
+
+    user = make_user("operator")
+    case = open_case(by=user, survivor_name="Người Mẫu")
+    usual = driver_cursor_factory()
+    key, row_id = RowKey(), uuid.uuid4()
+    note = {
+        "id": row_id,
+        "case_id": case.id,
+        "author_id": user.id,
+        "written_at": datetime.now(UTC),
+        "kind": "note",
+        "body_sealed": key.seal("case_note", "body", row_id, "ghi chú"),
+    }
+    if fault == "clear value":
+        notes, expected = [{**note, "body_sealed": b"ghi ch\xc3\xba"}], StatementError
+    else:
+        notes, expected = [note, note], IntegrityError
+    with pytest.raises(expected):
+        write_together([(BlindIndex.__table__, index_rows(1)), (CaseNote.__table__, notes)])
+    db.session.rollback()
+    assert driver_cursor_factory() is usual
+    assert db.session.execute(select(func.count()).select_from(BlindIndex)).scalar_one() == 0
+    assert db.session.execute(select(func.count()).select_from(CaseNote)).scalar_one() == 0

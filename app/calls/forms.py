@@ -31,7 +31,7 @@ from app.auth.forms import REQUIRED
 from app.calls.intake import Intake, Survivor
 from app.cases import risk
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.places.queries import PROVINCES, commune_choices, directory, province_choices
+from app.places.queries import commune_choices, directory, province_choices
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 DATE_FORMAT = "%d/%m/%Y"
@@ -464,19 +464,26 @@ def _known(value: str | None) -> str | None:
 def fill_place_choices(form) -> None:
     """A form's province and commune choices: every province, and the communes of the province
     chosen (the page script refills them when it changes). From memory, not the database."""
-    form.province_code.choices = place_options(PROVINCES)
-    form.commune_code.choices = place_options(form.province_code.data)
+    form.province_code.choices = _place_options(("provinces",), province_choices)
+    code = form.province_code.data
+    if code and code in province_codes():
+        form.commune_code.choices = _place_options(("communes", code), commune_choices, code)
+    else:  # no province, or text that names none: only the blank option
+        form.commune_code.choices = [SelectChoice("", "")]
 
 
-def place_options(scope: str | None) -> list[SelectChoice]:
-    """The options of a place select, a blank one first: the provinces (scope PROVINCES) or a
-    province's communes; made once per list and kept beside it (the lists do not change while
-    the app runs, and no form changes an option list it is given)."""
-    found = directory()
-    scope = scope or ""
-    options = found.options.get(scope)
+def province_codes() -> set[str]:
+    """The provinces' codes."""
+    return {code for code, _name in province_choices()}
+
+
+def _place_options(key: tuple, units, *args) -> list[SelectChoice]:
+    """A place select's options, a blank one first, made once per list and kept beside the
+    list in memory (it does not change while the app runs, and no form changes a list it is
+    given); only lists of known places are kept, so what a request sends cannot grow it."""
+    kept = directory().options
+    options = kept.get(key)
     if options is None:
-        units = province_choices() if scope == PROVINCES else commune_choices(scope)
-        options = [SelectChoice("", "")] + [SelectChoice(code, name) for code, name in units]
-        found.options[scope] = options
+        options = [SelectChoice("", "")] + [SelectChoice(c, n) for c, n in units(*args)]
+        kept[key] = options
     return options

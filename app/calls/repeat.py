@@ -42,8 +42,7 @@ class Panel:
 def repeat_caller_panel(*, phone: str, by: User) -> Panel:
     """Earlier calls from this number in the user's organisation, their cases, flags and the
     cases' safe-contact instructions; showing those instructions is audited as a case view,
-    in the caller's transaction: the caller commits once the panel is shown (lookup renders
-    it first, so the cases are not read again after the commit)."""
+    in the caller's transaction: the caller commits it before showing the panel."""
     calls = calls_from_number(phone, organisation_id=by.organisation_id)
     panel = Panel(calls=len(calls))
     if not calls:
@@ -74,7 +73,7 @@ def repeat_caller_panel(*, phone: str, by: User) -> Panel:
                     "detail": "repeat-caller panel",
                 }
             )
-        audit.record_many(views)  # committed by the caller once the panel is made
+        audit.record_many(views)  # committed by the caller before the panel is shown
     panel.flags = [f for f, _n in flags.most_common()]
     panel.cases = sorted(by_case.values(), key=lambda k: k.case.opened_at, reverse=True)
     return panel

@@ -219,9 +219,15 @@ def lookup():
     if len(phone) < 6 or len(phone) > 40:
         return render_template("calls/_panel.html", panel=None)
     panel = repeat_caller_panel(phone=phone, by=current_user._get_current_object())
-    html = render_template("calls/_panel.html", panel=panel)
-    db.session.commit()  # the views it records; nothing is shown unless they are kept
-    return html
+    # The views it records are committed before anything is shown, and the cases read for it
+    # stay as read (not expired, so not read again to draw the panel a moment later).
+    session = db.session()
+    usual, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = usual
+    return render_template("calls/_panel.html", panel=panel)
 
 
 def load_call(call_id: uuid.UUID) -> Call:

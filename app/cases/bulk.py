@@ -30,7 +30,7 @@ from sqlalchemy import Integer, inspect
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
-from app.bulk_insert import Statement
+from app.bulk_insert import Statement, writes_together
 from app.calls.intake import SERIOUS_DANGER, Intake, Survivor
 from app.calls.models import Call, EmergencyAction, IntakeDraft
 from app.cases import risk
@@ -92,7 +92,8 @@ def write_batch(intakes: list[Intake], *, by: User) -> list[Written]:
     batch = _Batch(by)
     written = [batch.add(intake) for intake in intakes]
     # Numbered last, so that the counter's row is locked only while the batch is inserted.
-    taken = _number(batch.opened, by, len(batch.entries))
+    counts = [len(rows) for rows in batch.rows.values()] + [len(batch.entries)]
+    taken = _number(batch.opened, by, len(batch.entries), counts)
     batch.write([i.intake_key for i in intakes if i.intake_key is not None], taken)
     return written
 
@@ -113,15 +114,19 @@ class Written:
         return self._case["number"] if self._case is not None else None
 
 
-def _number(opened: list[tuple[dict, int]], by: User, entries: int) -> tuple[int, str] | None:
+def _number(
+    opened: list[tuple[dict, int]], by: User, entries: int, counts: list[int]
+) -> tuple[int, str] | None:
     """Number the new cases in row order from one block per year (start_case numbers a case by
-    the year, in UTC, it is opened in). On PostgreSQL, for one year's cases, the audit entries'
-    places are taken in the same statement (audit.take_places_after) and returned."""
+    the year, in UTC, it is opened in). When the batch is written as one statement (an
+    intake on PostgreSQL: `counts`, the rows per table, say so) and its cases are of one year,
+    the audit entries' places are taken in the same statement (audit.take_places_after) and
+    returned; a larger batch locks the audit head only once its rows are in (record_many)."""
     years = list(dict.fromkeys(year for _, year in opened))
     if (
         len(years) == 1
         and entries
-        and db.session.connection().dialect.name == "postgresql"
+        and writes_together(db.session.connection().dialect, counts)
         and not audit.head_held()
     ):
         cases = [case for case, _ in opened]

@@ -28,8 +28,8 @@ class Directory:
     parents: dict[str, str | None] = field(default_factory=dict)
     keys: dict[tuple[str, bool, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     children: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
-    # Option lists made from `children` by forms (app.calls.forms.place_options), per scope.
-    options: dict[str, list] = field(default_factory=dict)
+    # Option lists made from `children` by forms (app.calls.forms._place_options).
+    options: dict[tuple, list] = field(default_factory=dict)
 
     def add_key(self, scope: str, text: str, code: str) -> None:
         """Let `text` find `code` within a scope (a province's code, or PROVINCES)."""

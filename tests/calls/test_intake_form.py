@@ -128,3 +128,23 @@ def test_a_field_added_per_form_is_bound_as_usual(app):
         one, two = IntakeForm(), IntakeForm()
         assert one.csrf_token is not two.csrf_token and one.csrf_token._form is one
     assert not [key for key in QuickBind._prototypes if key[1] == "csrf_token"]
+
+
+def test_the_commune_list_follows_the_province(app, places):
+    """No province: only the blank commune; a known one: its communes; text naming no province:
+    only the blank one, and nothing kept for it."""
+    from app.places.queries import directory
+
+    with app.test_request_context("/calls/new", method="POST"):
+        for province, expected in (("", 1), ("99", 1), ("ba mươi", 1)):
+            form = IntakeForm(formdata=as_formdata({**GOOD, "province_code": province}))
+            fill_place_choices(form)
+            assert len(form.commune_code.choices) == expected, province
+            assert len(form.province_code.choices) == 35  # blank and the 34 provinces
+        form = IntakeForm(formdata=as_formdata(GOOD))  # Hà Nội
+        fill_place_choices(form)
+        communes = [c.value for c in form.commune_code.choices[1:]]
+        assert communes and all(directory().parents[code] == "01" for code in communes)
+        kept = directory().options
+        assert ("communes", "01") in kept and ("provinces",) in kept
+        assert not [key for key in kept if key[-1] in ("", "99", "ba mươi")]
