@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import g, has_request_context, request
 from sqlalchemy import (
@@ -30,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from app.bulk_insert import Statement, write_together, writes_together
 from app.clock import UTCDateTime, utcnow
@@ -228,15 +230,21 @@ def take_places_after(first_sql: str, params: dict, count: int) -> tuple[Row, tu
     one statement: one round trip where two went. The head's UPDATE waits on the first part's
     rows, so the locks are taken in the order every writer takes them (its own rows, then the
     head). Returns the first part's row and the places for record_many(taken=...)."""
-    statement = text(
+    row = db.session.connection().execute(_after(first_sql), {**params, "audit_count": count})
+    row = row.one()
+    return row, (row.audit_seq, row.audit_last_hash)
+
+
+@lru_cache(maxsize=16)
+def _after(first_sql: str) -> TextClause:
+    """take_places_after's statement, built once per first part."""
+    return text(
         f"WITH first AS ({first_sql}), "  # noqa: S608 - SQL of our own; every value bound
         "head AS (UPDATE audit_head SET seq = seq + :audit_count "
         "WHERE id = 1 AND EXISTS (SELECT FROM first) RETURNING seq, last_hash) "
         "SELECT first.*, head.seq AS audit_seq, head.last_hash AS audit_last_hash "
         "FROM first, head"
     )
-    row = db.session.connection().execute(statement, {**params, "audit_count": count}).one()
-    return row, (row.audit_seq, row.audit_last_hash)
 
 
 def record_many(
