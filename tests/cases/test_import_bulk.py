@@ -387,3 +387,38 @@ def test_numbers_taken_in_blocks_and_one_at_a_time_follow_each_other(app, make_u
 def test_kept_rows_are_only_for_a_dry_run(make_user):
     with pytest.raises(ValueError, match="dry run"):
         importer.import_rows([], by=make_user("operator"), keep=10)
+
+
+def test_an_import_batch_locks_the_audit_head_only_once_its_rows_are_in(
+    app, make_user, register, monkeypatch
+):
+    """The audit head, which every audited action waits for, is moved after a batch's records
+    are written (on PostgreSQL they go by COPY), not before them and held through them."""
+    from sqlalchemy import event
+
+    from app import bulk_insert
+
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, text, *_args):
+        found = re.match(r'\s*(?:INSERT INTO|UPDATE)\s+"?(\w+)', text)
+        if found:
+            seen.append(found.group(1))
+
+    real_copy = bulk_insert._copy
+
+    def copy(connection, table, rows):  # COPY goes through psycopg itself, unseen by events
+        seen.append(table.name)
+        return real_copy(connection, table, rows)
+
+    monkeypatch.setattr(bulk_insert, "_copy", copy)
+    user, engine = make_user("operator"), db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        report = importer.import_rows(rows_of(register[:60]), by=user, batch_size=60)
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert report.written == 60
+    head = seen.index("audit_head")
+    written = [i for i, name in enumerate(seen) if name in ("call", "case_record", "task")]
+    assert written and max(written) < head, seen
