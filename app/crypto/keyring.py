@@ -133,7 +133,11 @@ class Keyring:
 
     def keyed_hash(self, value: str, *, purpose: str) -> str:
         """HMAC-SHA256 (hex) under a per-purpose key, for lookups that must not reveal the value."""
-        key = derive(self.index_keys[self.active_index_id], f"diemtua/index/{purpose}")
+        kid = self.active_index_id
+        key = self._field_keys.get((kid, f"index/{purpose}"))
+        if key is None:  # derived once per key and purpose
+            key = derive(self.index_keys[kid], f"diemtua/index/{purpose}")
+            self._field_keys[kid, f"index/{purpose}"] = key
         return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
     def with_new_kek(self) -> Keyring:

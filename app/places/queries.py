@@ -17,6 +17,7 @@ from app.places import names
 from app.places.models import Place
 
 PROVINCES = ""  # the scope key of the province list in the typed-name index
+FOUND_KEPT = 20_000  # typed names remembered with what they found
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Directory:
     children: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     # Option lists made from `children` by forms (app.calls.forms._place_options).
     options: dict[tuple, list] = field(default_factory=dict)
+    # What find_place gave for a typed name in a scope (up to FOUND_KEPT of them).
+    found: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
     def add_key(self, scope: str, text: str, code: str) -> None:
         """Let `text` find `code` within a scope (a province's code, or PROVINCES)."""
@@ -128,6 +131,16 @@ def find_place(text: str | None, province_code: str | None = None) -> str | None
         return None
     known = directory()
     scope = province_code or PROVINCES
+    if (text, scope) in known.found:  # a register names the same places row after row
+        return known.found[text, scope]
+    code = _find(known, text, scope)
+    if len(known.found) < FOUND_KEPT:
+        known.found[text, scope] = code
+    return code
+
+
+def _find(known: Directory, text: str, scope: str) -> str | None:
+    """find_place's search of the typed-name index."""
     for accents in (True, False):
         matches: dict[str, set[str | None]] = defaultdict(set)
         for key, kind in names.readings(text, accents=accents):
