@@ -141,12 +141,17 @@ def _plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list] | No
     left_out = [c for c in table.columns if c.key not in keys]
     if any(c.default is not None and not c.default.is_sequence for c in left_out):
         return None
+    target, processors = _columns(table, keys, dialect)
+    return f"INSERT INTO {target} VALUES ", processors  # noqa: S608 - our names; values bound
+
+
+def _columns(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list]:
+    """`table (column, ...)` quoted for the dialect, and each column's bind processor."""
     preparer = dialect.identifier_preparer
     columns = [table.c[key] for key in keys]
     names = ", ".join(preparer.format_column(column) for column in columns)
     processors = [_processor(column, dialect) for column in columns]
-    # Quoted names of our own tables and columns; every value is bound.
-    return f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ", processors  # noqa: S608
+    return f"{preparer.format_table(table)} ({names})", processors
 
 
 @lru_cache(maxsize=256)
@@ -191,11 +196,8 @@ def _values(statement: Statement, dialect) -> tuple:
 @cache
 def _copy_plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list]:
     """The COPY statement for these columns, and each column's bind processor."""
-    preparer = dialect.identifier_preparer
-    columns = [table.c[key] for key in keys]
-    names = ", ".join(preparer.format_column(column) for column in columns)
-    processors = [_processor(column, dialect) for column in columns]
-    return f"COPY {preparer.format_table(table)} ({names}) FROM STDIN", processors
+    target, processors = _columns(table, keys, dialect)
+    return f"COPY {target} FROM STDIN", processors
 
 
 def _copy(connection, table: Table, rows: list[dict]) -> None:
@@ -207,16 +209,11 @@ def _copy(connection, table: Table, rows: list[dict]) -> None:
     dialect = connection.dialect
     keys = tuple(rows[0])
     sql, processors = _copy_plan(table, keys, dialect)
-    plan = list(zip(keys, processors, strict=True))
     driver = connection.connection.driver_connection  # psycopg's connection
     try:
         with driver.cursor() as cursor, cursor.copy(sql) as copy:
             for row in rows:
-                try:
-                    values = [row[k] if process is None else process(row[k]) for k, process in plan]
-                except (TypeError, ValueError) as exc:
-                    raise StatementError(str(exc), sql, None, exc) from exc
-                copy.write_row(values)
+                copy.write_row(_processed(row, keys, processors, sql))
     except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(
             sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect

@@ -31,7 +31,7 @@ from app.auth.forms import REQUIRED
 from app.calls.intake import Intake, Survivor
 from app.cases import risk
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.places.queries import commune_choices, directory, province_choices
+from app.places.queries import commune_choices, directory, is_province, province_choices
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 DATE_FORMAT = "%d/%m/%Y"
@@ -105,6 +105,9 @@ class MultiCheckboxField(SelectMultipleField):
     """A list of checkboxes for a multi-choice code list, each answer checked against the set
     of its codes (as WTForms' SelectMultipleField checks them, with the same messages)."""
 
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
     def pre_validate(self, form):
         if self.process_errors or not self.validate_choice or not self.data:
             return
@@ -123,9 +126,6 @@ class MultiCheckboxField(SelectMultipleField):
                 len(unacceptable),
             )
         raise ValidationError(message % {"value": "', '".join(unacceptable)})
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def date_field(label) -> DateField:
@@ -466,15 +466,10 @@ def fill_place_choices(form) -> None:
     chosen (the page script refills them when it changes). From memory, not the database."""
     form.province_code.choices = _place_options(("provinces",), province_choices)
     code = form.province_code.data
-    if code and code in province_codes():
+    if is_province(code):
         form.commune_code.choices = _place_options(("communes", code), commune_choices, code)
     else:  # no province, or text that names none: only the blank option
         form.commune_code.choices = [SelectChoice("", "")]
-
-
-def province_codes() -> set[str]:
-    """The provinces' codes."""
-    return {code for code, _name in province_choices()}
 
 
 def _place_options(key: tuple, units, *args) -> list[SelectChoice]:

@@ -136,7 +136,7 @@ def saved_notice(case: Case | None = None) -> str | None:
     ).first()
     if call is None or call.taken_by_id != current_user.id:
         return None
-    if call.case_id != (case.id if case is not None else call.case_id):
+    if case is not None and call.case_id != case.id:
         return None
     if request.args.get("again"):
         return _("This call had already been saved; nothing was saved twice.")

@@ -110,10 +110,7 @@ class Keyring:
     ) -> bytes:
         """HMAC-SHA256 of a normalised value under the field's own key, cut to `bits` bits."""
         kid = index_id or self.active_index_id
-        key = self._field_keys.get((kid, field_name))
-        if key is None:  # derived once per key and field
-            key = derive(self.index_keys[kid], f"diemtua/blind-index/{field_name}")
-            self._field_keys[kid, field_name] = key
+        key = self._subkey(kid, f"diemtua/blind-index/{field_name}")
         digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
         return digest[: max(1, bits // 8)]
 
@@ -123,8 +120,15 @@ class Keyring:
         mac.update(canonical)
         return mac.hexdigest()
 
+    def _subkey(self, kid: str, info: str) -> bytes:
+        """derive(index key `kid`, info), derived once and kept."""
+        key = self._subkeys.get((kid, info))
+        if key is None:
+            key = self._subkeys[kid, info] = derive(self.index_keys[kid], info)
+        return key
+
     @cached_property
-    def _field_keys(self) -> dict[tuple[str, str], bytes]:
+    def _subkeys(self) -> dict[tuple[str, str], bytes]:
         return {}
 
     @cached_property
@@ -133,11 +137,7 @@ class Keyring:
 
     def keyed_hash(self, value: str, *, purpose: str) -> str:
         """HMAC-SHA256 (hex) under a per-purpose key, for lookups that must not reveal the value."""
-        kid = self.active_index_id
-        key = self._field_keys.get((kid, f"index/{purpose}"))
-        if key is None:  # derived once per key and purpose
-            key = derive(self.index_keys[kid], f"diemtua/index/{purpose}")
-            self._field_keys[kid, f"index/{purpose}"] = key
+        key = self._subkey(self.active_index_id, f"diemtua/index/{purpose}")
         return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
     def with_new_kek(self) -> Keyring:
