@@ -95,6 +95,13 @@ def main() -> None:
         help="save through save_intake (import_rows bulk=False)",
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="processes saving the kept rows, as `flask cases import --processes` (2)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="cProfile the saving of the kept rows; top 30"
     )
     args = parser.parse_args()
@@ -117,7 +124,11 @@ def main() -> None:
                 if profile:
                     profile.enable()
                 kept = import_checked(
-                    checked.checked, by=second, batch_size=args.batch_size, bulk=bulk
+                    checked.checked,
+                    by=second,
+                    batch_size=args.batch_size,
+                    bulk=bulk,
+                    processes=args.processes,
                 )
                 if profile:
                     profile.disable()

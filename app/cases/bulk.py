@@ -89,13 +89,16 @@ def write_batch(intakes: list[Intake], *, by: User) -> list[Written]:
     """Write the intakes in the caller's transaction and say what each wrote. The caller has
     checked that no intake key is stored yet (a key stored meanwhile makes the insert fail:
     the caller rolls back, and the importer then saves the rows one by one)."""
-    batch = _Batch(by)
-    written = [batch.add(intake) for intake in intakes]
-    # Numbered last, so that the counter's row is locked only while the batch is inserted.
-    counts = [len(rows) for rows in batch.rows.values()] + [len(batch.entries)]
-    taken = _number(batch.opened, by, len(batch.entries), counts)
-    batch.write([i.intake_key for i in intakes if i.intake_key is not None], taken)
-    return written
+    return prepare_batch(intakes, by=by).write()
+
+
+def prepare_batch(intakes: list[Intake], *, by: User) -> Batch:
+    """The batch's rows built and sealed, nothing written yet (write() does that): the import
+    builds one batch while another process writes the one before (app/turns.py)."""
+    batch = Batch(by)
+    batch.written = [batch.add(intake) for intake in intakes]
+    batch.intake_keys = [i.intake_key for i in intakes if i.intake_key is not None]
+    return batch
 
 
 class Written:
@@ -145,12 +148,14 @@ def _number(
     return None
 
 
-class _Batch:
+class Batch:
     """The rows of a batch, per model, and its audit entries, in the order save_intake would
     record them."""
 
     def __init__(self, by: User):
         self.by = by
+        self.written: list[Written] = []
+        self.intake_keys: list[uuid.UUID] = []
         self.rows: dict[type, list[dict]] = defaultdict(list)
         self.entries: list[dict] = []
         self.opened: list[tuple[dict, int]] = []  # new cases, and the year they are opened in
@@ -158,16 +163,22 @@ class _Batch:
         self.tasks: dict[uuid.UUID, list[dict]] = {}  # per case
         self.reasons: dict[str, str] = {}  # an imported status's event reason, per status
 
-    def write(self, intake_keys: list[uuid.UUID], taken: tuple[int, str] | None) -> None:
-        """The rows, table by table, with their audit entries, and the saved forms' drafts
-        deleted (none, for a file): on PostgreSQL, one statement for a batch of one."""
+    def write(self) -> list[Written]:
+        """Number the cases, then write the rows, table by table, with their audit entries,
+        and delete the saved forms' drafts (none, for a file), in the caller's transaction:
+        on PostgreSQL, one statement for a batch of one. Numbered last, so that the counter's
+        row is locked only while the batch is inserted."""
+        counts = [len(rows) for rows in self.rows.values()] + [len(self.entries)]
+        taken = _number(self.opened, self.by, len(self.entries), counts)
         tables = [
             (model.__table__, [_columns_of(model, r) for r in self.rows[model]])
             for model in ORDER
             if self.rows.get(model)
         ]
-        then = [_drafts_deleted(self.by, intake_keys)] if intake_keys else []
+        keys = self.intake_keys
+        then = [_drafts_deleted(self.by, keys)] if keys else []
         audit.record_many(self.entries, along=tables, then=then, taken=taken)
+        return self.written
 
     def _add(self, model: type, key: RowKey | None = None, **values) -> dict:
         """A row of `model` with its sealed values sealed under `key`; the id is new unless

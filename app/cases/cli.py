@@ -59,7 +59,11 @@ cases_cli = click.Group("cases", help="Case records: bringing old registers in."
     "--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True,
     help="Rows saved per transaction.",
 )  # fmt: skip
-def import_command(path, email, dry_run, lang, limit, batch_size):
+@click.option(
+    "--processes", type=click.IntRange(1, 2), default=2, show_default=True,
+    help="Save with two processes taking turns (Linux, two CPUs or more); 1 for one.",
+)  # fmt: skip
+def import_command(path, email, dry_run, lang, limit, batch_size, processes):
     """Import a register (XLSX, CSV or JSON lines), one row per call or case."""
     with force_locale(lang):
         user = db.session.execute(
@@ -69,14 +73,23 @@ def import_command(path, email, dry_run, lang, limit, batch_size):
             raise click.ClickException(_("No account with the email %(email)s.", email=email))
         try:
             check_may_import(user)
-            failed = _run(path, user, dry_run=dry_run, limit=limit, batch_size=batch_size)
+            failed = _run(
+                path,
+                user,
+                dry_run=dry_run,
+                limit=limit,
+                batch_size=batch_size,
+                processes=processes,
+            )
         except (ImportRefused, RegisterError) as exc:
             raise click.ClickException(str(exc)) from exc
     if failed:
         click.get_current_context().exit(1)
 
 
-def _run(path: str, user: User, *, dry_run: bool, limit: int | None, batch_size: int) -> bool:
+def _run(
+    path: str, user: User, *, dry_run: bool, limit: int | None, batch_size: int, processes: int
+) -> bool:
     """Check, then (unless a dry run) save; True when some rows were left out by errors."""
     began = time.perf_counter()
     rows = lambda: itertools.islice(read_rows(path), limit)  # noqa: E731  (may read twice)
@@ -102,6 +115,7 @@ def _run(path: str, user: User, *, dry_run: bool, limit: int | None, batch_size:
                 batch_size=batch_size,
                 progress=bar.update,
                 file_digest=digest,
+                processes=processes,
             )
         else:
             done = import_rows(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app import audit
+from app import audit, turns
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
 from app.bulk_insert import analyse, estimated_rows
@@ -30,7 +31,7 @@ from app.cases.register.files import RegisterError, read_rows, unknown_columns
 from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight, validate_row
 from app.cases.services import CaseError, audit_case, record_event
 from app.clock import utcnow
-from app.crypto.datakeys import keyring
+from app.crypto.datakeys import keep_fingerprints, keyring
 from app.extensions import db
 
 __all__ = [
@@ -44,6 +45,9 @@ __all__ = [
 ]
 
 IMPORT_ROLES = ("operator", "supervisor")
+# import_checked takes two processes from this many batches (a smaller file gains little, and
+# a fork costs a few milliseconds).
+TWO_PROCESSES_FROM = 4
 
 
 class ImportRefused(Exception):
@@ -153,10 +157,18 @@ def import_checked(
     progress: Callable[[int], None] | None = None,
     file_digest: str | None = None,
     bulk: bool = True,
+    processes: int = 1,
 ) -> Report:
     """Save the rows a dry run of import_rows kept, as import_rows would after reading and
-    checking the same file again: the same report, batches, audit entries and records."""
+    checking the same file again: the same report, batches, audit entries and records.
+
+    With processes=2 (where app/turns.py may fork) and at least TWO_PROCESSES_FROM batches,
+    this process and a child take the batches in turn: each builds and seals its next batch
+    while the other writes, and the batches are written one at a time in the file's order."""
     run = _Run(by=by, dry_run=False, batch_size=batch_size, bulk=bulk)
+    valid = sum(1 for row in checked if row.intake is not None)
+    if processes > 1 and bulk and valid >= TWO_PROCESSES_FROM * batch_size and turns.available():
+        return _save_in_turns(run, checked, progress=progress, file_digest=file_digest)
     return _drive(run, iter(checked), progress=progress, file_digest=file_digest)
 
 
@@ -185,6 +197,86 @@ def _drive(run: _Run, checked: Iterator[Checked], *, progress, file_digest) -> R
     return run.report
 
 
+def _save_in_turns(run: _Run, checked: list[Checked], *, progress, file_digest) -> Report:
+    """import_checked in two processes (app/turns.py): the batches planned here as the run
+    would make them, then each written by one process or the other, in order. Each written
+    batch's counts come back to this process, which writes the run's audit entry."""
+    report, by_id = run.report, run.by.id
+    accounts: dict[int, User] = {}
+
+    def account() -> User:  # this process's own copy, in its own session
+        pid = os.getpid()
+        if pid not in accounts:
+            accounts[pid] = db.session.get(User, by_id)
+        return accounts[pid]
+
+    gc.freeze()  # as in _drive; the child then shares these pages with this process
+    try:
+        run.planning = True
+        for row in checked:
+            run.take(row)
+        run.save_pending()
+        run.planning = False
+        batches = run.batches
+        if progress:
+            progress(report.read - sum(len(batch) for batch in batches))
+        analyse_after = _statistics_plan(batches)
+        keep_fingerprints()  # before the fork: both processes' keys are on record
+        db.session.commit()
+
+        def prepare(j: int) -> bulk_writer.Batch | None:
+            try:
+                return bulk_writer.prepare_batch(batches[j], by=account())
+            except (IntakeError, CaseError):
+                return None  # written row by row, each refusal reported
+
+        def write(j: int, prepared: bulk_writer.Batch | None) -> tuple:
+            job = _Run(by=account(), dry_run=False, batch_size=run.batch_size, planned=True)
+            job.save_batch(batches[j], prepared)
+            if j in analyse_after:
+                analyse(bulk_writer.TABLES)
+                db.session.commit()
+            done = job.report
+            failed = [(p.row, str(p.message)) for p in done.failed]
+            return done.written, done.closed, done.duplicates, done.skipped, failed
+
+        def done(j: int, outcome: tuple) -> None:
+            written, closed, duplicates, skipped, failed = outcome
+            report.written += written
+            report.closed += closed
+            report.duplicates += duplicates
+            report.skipped += skipped
+            report.failed += [Problem(row, message) for row, message in failed]
+            if progress:
+                progress(len(batches[j]))
+
+        turns.in_turns(range(len(batches)), prepare, write, done)
+    except BaseException:
+        db.session.rollback()
+        run.by = account()
+        with contextlib.suppress(SQLAlchemyError):
+            run.audit(file_digest, interrupted=True)
+        raise
+    finally:
+        gc.unfreeze()
+        report.failed.sort(key=lambda problem: problem.row)
+    run.by = account()
+    run.audit(file_digest)
+    return report
+
+
+def _statistics_plan(batches: list[list[ImportedIntake]]) -> set[int]:
+    """After which batches _keep_statistics would analyse the tables (PostgreSQL)."""
+    table_rows = estimated_rows(Call.__table__)
+    analysed_at, total, after = max(table_rows, ANALYSE_FROM // 2), table_rows, set()
+    for j, batch in enumerate(batches):
+        total += len(batch)
+        if total >= 2 * analysed_at:
+            after.add(j)
+            analysed_at = total
+    return after
+
+
 ANALYSE_FROM = 1000  # rows written by a run into tables that held none, before a first ANALYZE
 
 
@@ -201,6 +293,9 @@ class _Run:
     headings_seen: set[str] = field(default_factory=set)
     table_rows: int | None = None  # calls stored before the run (PostgreSQL's estimate)
     analysed_at: int = 0  # calls stored when the tables were last analysed
+    planning: bool = False  # batches are only listed (in `batches`), for _save_in_turns
+    planned: bool = False  # one planned batch written: statistics are kept by the plan
+    batches: list[list[ImportedIntake]] = field(default_factory=list)
 
     def check(self, number: int, row: dict) -> Checked:
         """Read one row: its intake (with its number and key), errors and warnings."""
@@ -238,8 +333,15 @@ class _Run:
 
     def save_pending(self) -> None:
         batch, self.pending = self.pending, []
-        if not batch:
-            return
+        if batch and self.planning:
+            self.batches.append(batch)
+        elif batch:
+            self.save_batch(batch)
+
+    def save_batch(
+        self, batch: list[ImportedIntake], prepared: bulk_writer.Batch | None = None
+    ) -> None:
+        """Leave out the rows already stored; write (or, in a dry run, count) the others."""
         stored = set(
             db.session.execute(
                 select(Call.intake_key).where(Call.intake_key.in_([i.intake_key for i in batch]))
@@ -251,11 +353,13 @@ class _Run:
             self.report.written += len(new)
             self.report.closed += sum(1 for i in new if i.status == "closed")
         elif new:
-            self._write(new)
+            self._write(new, prepared if len(new) == len(batch) else None)
 
     def _keep_statistics(self) -> None:
         """On PostgreSQL, analyse the tables each time the import has doubled their size
         (from ANALYSE_FROM rows), so no plan made while they were small outlives it."""
+        if self.planned:
+            return
         if self.table_rows is None:
             self.table_rows = estimated_rows(Call.__table__)
             self.analysed_at = max(self.table_rows, ANALYSE_FROM // 2)
@@ -264,11 +368,15 @@ class _Run:
             db.session.commit()
             self.analysed_at = self.table_rows + self.report.written
 
-    def _write(self, batch: list[ImportedIntake]) -> None:
-        """Save a batch in one transaction; if the database refuses it, save its rows one by
-        one so a single bad row costs only itself."""
+    def _write(
+        self, batch: list[ImportedIntake], prepared: bulk_writer.Batch | None = None
+    ) -> None:
+        """Save a batch in one transaction (its rows already built, when `prepared`); if the
+        database refuses it, save its rows one by one so a single bad row costs only itself."""
         try:
-            if self.bulk and all(bulk_writer.can_write(i) for i in batch):
+            if prepared is not None:
+                outcomes = [w.outcome for w in prepared.write()]
+            elif self.bulk and all(bulk_writer.can_write(i) for i in batch):
                 written = bulk_writer.write_batch(batch, by=self.by)
                 outcomes = [w.outcome for w in written]
             else:

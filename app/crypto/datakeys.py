@@ -97,6 +97,16 @@ def record_fingerprints(ring: Keyring) -> None:
     current_app.extensions["diemtua.fingerprints_recorded"] = ring.active_kek_id
 
 
+def keep_fingerprints() -> Keyring:
+    """The keyring, its KEKs remembered (in the caller's transaction) if not yet done by this
+    app: done before a first data key is made, so a database never holds a key wrapped under
+    a KEK it has no record of."""
+    ring = keyring()
+    if current_app.extensions.get("diemtua.fingerprints_recorded") != ring.active_kek_id:
+        record_fingerprints(ring)
+    return ring
+
+
 class SealedBytes(TypeDecorator):
     """A column that accepts only sealed values, so nothing can be stored in clear by mistake."""
 
@@ -138,9 +148,7 @@ class RowKey:
     __slots__ = ("id", "kek_id", "wrapped", "aead", "used")
 
     def __init__(self):
-        ring = keyring()
-        if current_app.extensions.get("diemtua.fingerprints_recorded") != ring.active_kek_id:
-            record_fingerprints(ring)
+        ring = keep_fingerprints()
         raw = os.urandom(32)
         self.id = new_id()
         self.kek_id, self.wrapped = ring.wrap(raw, data_key_id=self.id.int)
