@@ -152,6 +152,15 @@ def test_rows_stored_meanwhile_by_another_run_are_counted_once(app, make_user, m
     assert (second.written, second.duplicates, second.failed) == (0, COPY_FROM * 2, [])
 
 
+def test_a_value_of_another_type_in_a_batch_is_refused_before_anything_is_written(app):
+    rows = index_rows(COPY_FROM * 2)
+    rows[7]["owner_id"] = str(rows[7]["owner_id"])  # text where the column takes a UUID
+    with pytest.raises(StatementError):  # SQLite's bind processing; PostgreSQL's binary COPY
+        insert_rows(BlindIndex.__table__, rows)
+    db.session.rollback()
+    assert db.session.execute(select(func.count()).select_from(BlindIndex)).scalar_one() == 0
+
+
 def test_copy_reports_a_refused_row_as_sqlalchemy_does(app, make_user):
     rows = index_rows(COPY_FROM * 2)
     rows[5]["owner_type"] = None  # NOT NULL
