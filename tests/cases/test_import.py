@@ -14,7 +14,7 @@ from app.audit import AuditEntry
 from app.calls.models import Call
 from app.cases import importer
 from app.cases.importer import read_rows, validate_row
-from app.cases.models import Case, CaseEvent, Task
+from app.cases.models import Case, CaseEvent, RiskAssessment, Task
 from app.cases.register.columns import column_of
 from app.cases.register.values import read_date
 from app.extensions import db
@@ -103,6 +103,25 @@ def test_a_closed_case_is_closed_as_an_import_with_its_event(app, operator):
     assert in_support.scalar_one() == 2
     no_date = next(c for c in closed if "HN-2023-006" in c.summary)
     assert no_date.closed_at == no_date.opened_at  # no closing date: the call's date
+
+
+@pytest.mark.parametrize(
+    ("lang", "preface", "reason"),
+    [
+        ("vi", "Mã trong sổ cũ: HN-202", "Mức độ nguy cơ theo sổ cũ."),
+        ("en", "Old register id: HN-202", "Risk level as recorded in the old register."),
+    ],
+)
+def test_the_words_an_import_writes_are_in_the_language_of_the_run(
+    app, operator, lang, preface, reason
+):
+    """Translated once per language for the whole run (rows.translated), in each language."""
+    run(app, XLSX, "--as", operator.email, "--lang", lang)
+    summaries = [case.summary for case in db.session.execute(select(Case)).scalars()]
+    assert len(summaries) == 11 and not [s for s in summaries if not s.startswith(preface)]
+    assessments = db.session.execute(select(RiskAssessment)).scalars()
+    reasons = {assessment.reason for assessment in assessments if assessment.reason}
+    assert reasons and all(r.startswith(reason) for r in reasons)
 
 
 def test_an_old_district_keeps_the_province_and_goes_into_the_sealed_address(app, operator):

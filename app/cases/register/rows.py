@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from app.calls.intake import Intake, Survivor
 from app.cases import risk
@@ -34,6 +36,20 @@ SURVIVOR_COLUMNS = (
 INCIDENT_COLUMNS = CASE_COLUMNS[:6]
 PERPETRATOR_COLUMNS = CASE_COLUMNS[6:13]
 PERPETRATOR_BANDS = ((11, "0_11"), (17, "12_17"), (25, "18_25"), (40, "26_40"), (60, "41_60"))
+# Words the import writes into every row it reads (sealed with the row), translated once per
+# language instead of once a row (Flask-Babel finds the catalogue again on every call).
+OLD_ID = _l("Old register id: %(id)s")
+RISK_AS_RECORDED = _l("Risk level as recorded in the old register.")
+_TRANSLATED: dict[tuple[str, str], str] = {}
+
+
+def translated(message: LazyString) -> str:
+    """The message in the current language (the same text str(message) gives)."""
+    key = (str(get_locale()), message._args[0])
+    text = _TRANSLATED.get(key)
+    if text is None:
+        text = _TRANSLATED[key] = str(message)
+    return text
 
 
 @dataclass
@@ -157,7 +173,7 @@ def _with_old_id(external_id: str | None, text: str | None) -> str | None:
     """The old register's id kept (sealed) at the head of the summary or narrative."""
     if not external_id:
         return text
-    preface = str(_l("Old register id: %(id)s", id=external_id))
+    preface = translated(OLD_ID) % {"id": external_id}
     return f"{preface}\n{text}" if text else preface
 
 
@@ -216,7 +232,7 @@ def _risk(cells: Cells, intake: ImportedIntake) -> None:
         )
     if final != computed:
         intake.risk_raised_to = final
-        intake.risk_reason = str(_l("Risk level as recorded in the old register."))
+        intake.risk_reason = translated(RISK_AS_RECORDED)
 
 
 def _status(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
