@@ -31,6 +31,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from typing import NoReturn
 
 from app.extensions import db
 
@@ -86,19 +87,20 @@ def in_turns(
         for j in range(0, len(jobs), 2):
             prepared = prepare(jobs[j])
             while not turns[0].acquire(timeout=WAIT):
-                heard.listen()
-                if stop.is_set():
+                heard.check()
+                if stop.is_set():  # the child failed: it says why
                     heard.raise_failure()
             try:
                 result = _write_in_turn(write, jobs[j], prepared, stop, turns[1])
             except _Stopped:
                 heard.raise_failure()
             done(j, result)
-            heard.listen()
+            heard.check()
         heard.until_end()
+        heard.check()
     except BaseException:
         stop.set()
-        heard.until_end(timeout=STOP_WAIT, quiet=True)  # what the child wrote, for the caller
+        heard.until_end(timeout=STOP_WAIT)  # what the child wrote, for the caller
         raise
     finally:
         child.join(timeout=STOP_WAIT)
@@ -109,8 +111,8 @@ def in_turns(
 
 
 class _Inbox:
-    """The child's messages: ("done", j, result) for a job written, then ("end",) or
-    ("failed", traceback)."""
+    """The child's messages: ("done", j, result) for each job written, then its last word,
+    ("end",) or ("failed", traceback)."""
 
     def __init__(self, connection, child, done):
         self.connection, self.child, self.done = connection, child, done
@@ -118,7 +120,7 @@ class _Inbox:
         self.failure: str | None = None
 
     def listen(self, timeout: float = 0) -> None:
-        """Hand over every result that has arrived; raise if the child failed or died."""
+        """Hand over every result that has arrived (waiting up to `timeout` for the first)."""
         while not self.ended and self.connection.poll(timeout):
             try:
                 message = self.connection.recv()
@@ -130,32 +132,34 @@ class _Inbox:
                 self.ended = True
                 self.failure = message[1] if message[0] == "failed" else None
             timeout = 0
+
+    def check(self) -> None:
+        """Hand over what has arrived; raise if the child failed, or is gone without a word."""
+        self.listen()
         if self.failure is not None:
             self.raise_failure()
-        if not self.ended and not self.child.is_alive() and not self.connection.poll(0):
-            raise TurnsFailed(
-                f"the import's second process stopped (exit code {self.child.exitcode})"
-            )
+        if not self.ended and not self.child.is_alive():
+            self.listen()  # its last words may have come as it went
+            if self.failure is not None or not self.ended:
+                self.raise_failure()
 
-    def raise_failure(self) -> None:
-        self.listen_once_more()
-        raise TurnsFailed(self.failure or "the import's second process stopped")
+    def raise_failure(self) -> NoReturn:
+        """The child stopped both: wait for its last word, then raise it."""
+        self.until_end(timeout=STOP_WAIT)
+        if self.failure is not None:
+            raise TurnsFailed(f"the import's second process failed:\n{self.failure}")
+        code = self.child.exitcode
+        raise TurnsFailed(f"the import's second process stopped (exit code {code})")
 
-    def listen_once_more(self) -> None:
-        with suppress(TurnsFailed):
-            if self.failure is None:
-                self.listen(timeout=WAIT)
-
-    def until_end(self, timeout: float | None = None, quiet: bool = False) -> None:
-        """Wait for the child's last word (all of its results handed over)."""
+    def until_end(self, timeout: float | None = None) -> None:
+        """Wait for the child's last word (every result of it handed over), until it is gone
+        or for `timeout` seconds at most."""
         waited = 0.0
         while not self.ended:
-            try:
-                self.listen(timeout=WAIT)
-            except TurnsFailed:
-                if quiet:
-                    return
-                raise
+            self.listen(timeout=WAIT)
+            if not self.ended and not self.child.is_alive():
+                self.listen()
+                return
             waited += WAIT
             if timeout is not None and waited >= timeout:
                 return
