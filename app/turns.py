@@ -64,58 +64,111 @@ def in_turns(
     process writes; `write` commits what it writes and returns a result that can be pickled.
     `done(j, result)` is called in this process for every job written, the child's as they
     arrive (not strictly in job order)."""
-    context = multiprocessing.get_context("fork")
-    turns = (context.Semaphore(1), context.Semaphore(0))
-    stop = context.Event()
-    inbox, outbox = context.Pipe(duplex=False)
-    session = db.session()
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("in_turns: commit the session's changes first")
-    session.commit()  # ends a read the session began; its objects stay, to be read again
-    db.engine.dispose()  # no connection crosses the fork
-    parent = os.getpid()
-    child = context.Process(
-        target=_child,
-        args=(jobs, prepare, write, turns, stop, outbox, parent),
-        name="import-turns",
-        daemon=True,
-    )
-    child.start()
-    outbox.close()
-    heard = _Inbox(inbox, child, done)
-    try:
-        for j in range(0, len(jobs), 2):
+
+    def child(pair: Pair) -> None:
+        pair.take_turns(jobs, prepare, write)
+
+    with Pair(child) as pair:
+        pair.take_turns(jobs, prepare, write, done)
+
+
+class Pair:
+    """This process (side 0) and a child forked from it (side 1), which runs `child(pair)` and
+    then exits. They can tell each other things once each way (`tell`, `hear`: the child its
+    findings, the parent what to do next), then take turns over one list of jobs. Used as a
+    context manager: leaving it waits for the child's last word (or, on an error here, stops
+    the child first) and reaps it."""
+
+    def __init__(self, child: Callable[[Pair], None]):
+        context = multiprocessing.get_context("fork")
+        self.turns = (context.Semaphore(1), context.Semaphore(0))
+        self.stop = context.Event()
+        self.connection, theirs = context.Pipe()
+        session = db.session()
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("turns.Pair: commit the session's changes first")
+        session.commit()  # ends a read the session began; its objects stay, to be read again
+        db.engine.dispose()  # no connection crosses the fork
+        self.side, self.parent = 0, os.getpid()
+        self.child = context.Process(
+            target=_child, args=(self, theirs, child), name="import-turns", daemon=True
+        )
+        self.child.start()
+        theirs.close()
+        self.inbox = _Inbox(self.connection, self.child)
+
+    def __enter__(self) -> Pair:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        try:
+            if kind is None:
+                self.inbox.until_end()
+                self.inbox.check()
+            else:
+                self.stop.set()
+                self.inbox.until_end(timeout=STOP_WAIT)  # what the child wrote, for the caller
+        finally:
+            self.child.join(timeout=STOP_WAIT)
+            if self.child.is_alive():
+                self.child.kill()
+                self.child.join()
+            self.connection.close()
+
+    def tell(self, what) -> None:
+        """Send `what` (picklable) to the other process."""
+        self.connection.send(("said", what))
+
+    def hear(self):
+        """Wait for what the other process tells."""
+        if self.side == 0:
+            return self.inbox.heard()
+        while not self.connection.poll(WAIT):
+            self._stopped_yet()
+        kind, what = self.connection.recv()
+        return what
+
+    def take_turns(self, jobs: Sequence, prepare, write, done=None) -> None:
+        """This side's jobs (j % 2 == side), each prepared while the other side writes and
+        written in its turn; the child's results go to the parent's `done`."""
+        mine, theirs = self.turns[self.side], self.turns[1 - self.side]
+        if self.side == 0:
+            self.inbox.done = done
+        for j in range(self.side, len(jobs), 2):
+            self._stopped_yet()
             prepared = prepare(jobs[j])
-            while not turns[0].acquire(timeout=WAIT):
-                heard.check()
-                if stop.is_set():  # the child failed: it says why
-                    heard.raise_failure()
+            while not mine.acquire(timeout=WAIT):
+                self._stopped_yet()
             try:
-                result = _write_in_turn(write, jobs[j], prepared, stop, turns[1])
+                result = _write_in_turn(write, jobs[j], prepared, self.stop, theirs)
             except _Stopped:
-                heard.raise_failure()
-            done(j, result)
-            heard.check()
-        heard.until_end()
-        heard.check()
-    except BaseException:
-        stop.set()
-        heard.until_end(timeout=STOP_WAIT)  # what the child wrote, for the caller
-        raise
-    finally:
-        child.join(timeout=STOP_WAIT)
-        if child.is_alive():
-            child.kill()
-            child.join()
-        inbox.close()
+                if self.side == 0:
+                    self.inbox.raise_failure()
+                raise
+            if self.side == 1:
+                self.connection.send(("done", j, result))
+            else:
+                done(j, result)
+
+    def _stopped_yet(self) -> None:
+        """While waiting: the parent hands over the child's results and raises if it failed;
+        the child stops when told to, or when the parent is gone."""
+        if self.side == 0:
+            self.inbox.check()
+            if self.stop.is_set():  # the child failed: it says why
+                self.inbox.raise_failure()
+        elif self.stop.is_set() or os.getppid() != self.parent:
+            raise _Stopped
 
 
 class _Inbox:
-    """The child's messages: ("done", j, result) for each job written, then its last word,
-    ("end",) or ("failed", traceback)."""
+    """The child's messages, as the parent reads them: ("said", what), ("done", j, result) for
+    each job written, then its last word, ("end",) or ("failed", traceback)."""
 
-    def __init__(self, connection, child, done):
-        self.connection, self.child, self.done = connection, child, done
+    def __init__(self, connection, child):
+        self.connection, self.child = connection, child
+        self.done: Callable[[int, object], None] | None = None
+        self.said: list = []
         self.ended = False
         self.failure: str | None = None
 
@@ -128,10 +181,22 @@ class _Inbox:
                 break
             if message[0] == "done":
                 self.done(message[1], message[2])
+            elif message[0] == "said":
+                self.said.append(message[1])
             else:
                 self.ended = True
                 self.failure = message[1] if message[0] == "failed" else None
             timeout = 0
+
+    def heard(self):
+        """Wait for what the child tells."""
+        while not self.said:
+            self.listen(timeout=WAIT)
+            if not self.said:
+                self.check()
+                if self.ended:
+                    raise TurnsFailed("the import's second process ended without a word")
+        return self.said.pop(0)
 
     def check(self) -> None:
         """Hand over what has arrived; raise if the child failed, or is gone without a word."""
@@ -165,38 +230,31 @@ class _Inbox:
                 return
 
 
-def _child(jobs, prepare, write, turns, stop, outbox, parent: int) -> None:
-    """The child's side: the odd jobs, then its last word; it never returns (os._exit, so
-    nothing inherited from the parent is torn down twice)."""
+def _child(pair: Pair, connection, main: Callable[[Pair], None]) -> None:
+    """The child's side: `main`, then its last word; it never returns (os._exit, so nothing
+    inherited from the parent is torn down twice)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    pair.side, pair.connection = 1, connection
     code = 0
     try:
-        for j in range(1, len(jobs), 2):
-            if stop.is_set():
-                break
-            prepared = prepare(jobs[j])
-            while not turns[1].acquire(timeout=WAIT):
-                if stop.is_set() or os.getppid() != parent:
-                    raise _Stopped
-            result = _write_in_turn(write, jobs[j], prepared, stop, turns[0])
-            outbox.send(("done", j, result))
-        outbox.send(("end",))
+        main(pair)
+        connection.send(("end",))
     except _Stopped:
         with suppress(Exception):
-            outbox.send(("end",))
+            connection.send(("end",))
     except BaseException:
         code = 1
-        stop.set()
+        pair.stop.set()
         with suppress(Exception):
             db.session.rollback()
         with suppress(Exception):
-            outbox.send(("failed", traceback.format_exc()))
+            connection.send(("failed", traceback.format_exc()))
     finally:
         with suppress(Exception):
             db.session.close()
             db.engine.dispose()
         with suppress(Exception):
-            outbox.close()
+            connection.close()
         os._exit(code)
 
 
@@ -215,4 +273,4 @@ def _write_in_turn(write, job, prepared, stop, next_turn):
 
 
 class _Stopped(Exception):
-    """The parent stopped (or is gone): the child writes nothing more."""
+    """The other process stopped (or is gone): nothing more is written here."""

@@ -6,8 +6,10 @@ checked and imported into a fresh database the way `flask cases import` does, in
     .venv/bin/python bench/import.py --format csv --row-by-row
     .venv/bin/python bench/import.py --database postgresql+psycopg://user@host/emptydb
 
-Each save goes into its own organisation: one pass that reads, checks and saves (import_rows),
-then the rows kept by the check saved from memory (import_checked), as the command does.
+Each save goes into its own organisation: one pass that reads, checks and saves (import_rows);
+the rows kept by the check saved from memory (import_checked), as the command does with
+`--processes 1`; and, where two processes may run (Linux, two CPUs), the command's own way: two
+processes each check half the file and save their rows in turn (app/cases/import_turns.py).
 
 The PostgreSQL database is emptied first. Prints one table; figures go to docs/performance.md.
 """
@@ -32,9 +34,10 @@ from flask_migrate import upgrade  # noqa: E402
 from make_import_samples import generated_rows, write_csv, write_xlsx  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, turns  # noqa: E402
 from app.admin import services as admin_services  # noqa: E402
 from app.calls.models import Call  # noqa: E402
+from app.cases.import_turns import ImportInTurns  # noqa: E402
 from app.cases.importer import import_checked, import_rows, read_rows  # noqa: E402
 from app.crypto import write_new_key_file  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -95,13 +98,6 @@ def main() -> None:
         help="save through save_intake (import_rows bulk=False)",
     )
     parser.add_argument(
-        "--processes",
-        type=int,
-        choices=(1, 2),
-        default=2,
-        help="processes saving the kept rows, as `flask cases import --processes` (2)",
-    )
-    parser.add_argument(
         "--profile", action="store_true", help="cProfile the saving of the kept rows; top 30"
     )
     args = parser.parse_args()
@@ -113,7 +109,7 @@ def main() -> None:
         rows = generated_rows(args.rows)
         write_xlsx(path, rows, title=None) if args.format == "xlsx" else write_csv(path, rows)
         with app.app_context():
-            first, second = operator(1), operator(2)
+            first, second, third = operator(1), operator(2), operator(3)
             timed = Timer()
             with timed("read and check every row (dry run)"):
                 checked = import_rows(read_rows(path), by=second, dry_run=True, keep=args.rows)
@@ -124,14 +120,14 @@ def main() -> None:
                 if profile:
                     profile.enable()
                 kept = import_checked(
-                    checked.checked,
-                    by=second,
-                    batch_size=args.batch_size,
-                    bulk=bulk,
-                    processes=args.processes,
+                    checked.checked, by=second, batch_size=args.batch_size, bulk=bulk
                 )
                 if profile:
                     profile.disable()
+            two = None
+            if not args.row_by_row and turns.available():
+                with timed("two processes: check, then save (the command)"):
+                    two = in_two_processes(path, third, args.batch_size, args.rows)
             calls = db.session.execute(select(func.count()).select_from(Call)).scalar_one()
             dialect = db.engine.dialect.name
             db.engine.dispose()
@@ -141,22 +137,33 @@ def main() -> None:
         f"batches of {args.batch_size}, {how}"
     )
     print(f"{'step':48} {'seconds':>9} {'rows/s':>9} {'CPU s':>9} {'rows/CPU s':>11}")
-    check, one_pass, save = timed.figures
+    check, one_pass, save = timed.figures[:3]
     as_run = (
-        "check, then save the kept rows (the command)",
+        "one process: check, then save the kept rows",
         check[1] + save[1],
         check[2] + save[2],
     )
-    for label, seconds, cpu_s in (*timed.figures, as_run):
+    for label, seconds, cpu_s in (*timed.figures[:3], as_run, *timed.figures[3:]):
         rate, cpu_rate = args.rows / seconds, args.rows / cpu_s
         print(f"{label:48} {seconds:9.1f} {rate:9.0f} {cpu_s:9.1f} {cpu_rate:11.0f}")
     print(
-        f"written {done.written:,} and {kept.written:,}, closed {done.closed:,}, skipped "
-        f"{done.skipped:,}, warnings {len(done.warnings):,}; calls in the database {calls:,}"
+        f"written {done.written:,}, {kept.written:,} and {two.written if two else 0:,}, closed "
+        f"{done.closed:,}, skipped {done.skipped:,}, warnings {len(done.warnings):,}; calls in "
+        f"the database {calls:,} (CPU s: this process only)"
     )
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+
+
+def in_two_processes(path: Path, by, batch_size: int, keep: int):
+    """As `flask cases import` runs: two processes check, then save (app/cases/import_turns.py)."""
+    job = ImportInTurns(lambda: read_rows(path), by=by, batch_size=batch_size, keep=keep)
+    try:
+        job.check(read_rows(path))
+        return job.save()
+    finally:
+        job.close()
 
 
 class Timer:

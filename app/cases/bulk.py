@@ -77,6 +77,11 @@ ORDER = (
 
 # Every table a batch writes.
 TABLES = [model.__table__ for model in ORDER] + [audit.AuditEntry.__table__]
+# The tables a batch's own statements read while they grow: the intake keys already stored
+# (call), and the parents every foreign key of a case's parts and of an emergency action looks
+# up (case_record, call). Their statistics are refreshed as an import grows them (importer.py);
+# the others are only written to, and the database's own autovacuum analyses them later.
+READ_WHILE_WRITING = [Call.__table__, Case.__table__]
 
 
 def can_write(intake: Intake) -> bool:

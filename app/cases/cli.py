@@ -15,7 +15,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app import turns
 from app.auth.models import User
+from app.cases.import_turns import ImportInTurns
 from app.cases.importer import (
     ImportRefused,
     RegisterError,
@@ -95,32 +97,33 @@ def _run(
     rows = lambda: itertools.islice(read_rows(path), limit)  # noqa: E731  (may read twice)
     err = sys.stderr  # the bar on stderr; messages and the summary on stdout
     digest = digest_of(path)  # before reading: the audit entry names the file that was checked
-    with click.progressbar(rows(), label=_("Checking the rows"), file=err, show_pos=True) as bar:
-        checked = import_rows(
-            bar, by=user, dry_run=True, batch_size=batch_size, keep=KEEP_CHECKED_ROWS
-        )
-    _print_problems(checked.errors, _("Errors (these rows are not imported):"))
-    _print_problems(checked.warnings, _("Warnings (these rows are imported as said):"))
-    if dry_run:
-        click.echo(_("Dry run: nothing was written."))
-        _print_summary(checked, _("to be written: %(n)d", n=checked.written))
-        return bool(checked.errors)
-    with click.progressbar(
-        length=max(checked.read, 1), label=_("Saving"), file=err, show_pos=True
-    ) as bar:
-        if checked.checked is not None:  # saved from memory, as a second reading would
-            done = import_checked(
-                checked.checked,
-                by=user,
-                batch_size=batch_size,
-                progress=bar.update,
-                file_digest=digest,
-                processes=processes,
-            )
-        else:
-            done = import_rows(
-                rows(), by=user, batch_size=batch_size, progress=bar.update, file_digest=digest
-            )
+    two = not dry_run and processes > 1 and turns.available()
+    job = (
+        ImportInTurns(rows, by=user, batch_size=batch_size, keep=KEEP_CHECKED_ROWS) if two else None
+    )
+    try:
+        with click.progressbar(
+            rows(), label=_("Checking the rows"), file=err, show_pos=True
+        ) as bar:
+            if job is not None:  # this process and a second one check half the rows each
+                checked = job.check(bar)
+            else:
+                checked = import_rows(
+                    bar, by=user, dry_run=True, batch_size=batch_size, keep=KEEP_CHECKED_ROWS
+                )
+        _print_problems(checked.errors, _("Errors (these rows are not imported):"))
+        _print_problems(checked.warnings, _("Warnings (these rows are imported as said):"))
+        if dry_run:
+            click.echo(_("Dry run: nothing was written."))
+            _print_summary(checked, _("to be written: %(n)d", n=checked.written))
+            return bool(checked.errors)
+        with click.progressbar(
+            length=max(checked.read, 1), label=_("Saving"), file=err, show_pos=True
+        ) as bar:
+            done = _save(job, checked, rows, user, batch_size, bar.update, digest)
+    finally:
+        if job is not None:
+            job.close()
     _print_problems(done.failed, _("Rows the database refused (not imported):"))
     took = time.perf_counter() - began
     _print_summary(done, _("written: %(n)d", n=done.written))
@@ -132,6 +135,26 @@ def _run(
         )
     )
     return bool(done.errors or done.failed)
+
+
+def _save(job, checked: Report, rows, user: User, batch_size: int, progress, digest) -> Report:
+    """Save the checked rows: by the two processes that checked them, else from the rows kept
+    by the check, else reading and checking the file again (more rows than were kept)."""
+    if job is not None and job.kept:
+        return job.save(progress=progress, file_digest=digest)
+    if job is not None:
+        job.close()
+    if checked.checked is not None:
+        return import_checked(
+            checked.checked,
+            by=user,
+            batch_size=batch_size,
+            progress=progress,
+            file_digest=digest,
+        )
+    return import_rows(
+        rows(), by=user, batch_size=batch_size, progress=progress, file_digest=digest
+    )
 
 
 def _print_problems(problems: list, title: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from app import audit, turns
+from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
 from app.bulk_insert import analyse, estimated_rows
@@ -31,7 +30,7 @@ from app.cases.register.files import RegisterError, read_rows, unknown_columns
 from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight, validate_row
 from app.cases.services import CaseError, audit_case, record_event
 from app.clock import utcnow
-from app.crypto.datakeys import keep_fingerprints, keyring
+from app.crypto.datakeys import keyring
 from app.extensions import db
 
 __all__ = [
@@ -45,9 +44,6 @@ __all__ = [
 ]
 
 IMPORT_ROLES = ("operator", "supervisor")
-# import_checked takes two processes from this many batches (a smaller file gains little, and
-# a fork costs a few milliseconds).
-TWO_PROCESSES_FROM = 4
 
 
 class ImportRefused(Exception):
@@ -98,6 +94,43 @@ class Checked:
     unknown: list[str]
 
 
+@dataclass
+class Found:
+    """What the report needs of a checked row: its number, intake key (None when an error
+    keeps it out), errors, warnings, the unknown columns it was the first to have, and whether
+    it has an old id (which a duplicate's warning names)."""
+
+    number: int
+    key: uuid.UUID | None
+    errors: list
+    notes: list
+    unknown: list[str]
+    old_id: bool
+
+    @classmethod
+    def of(cls, checked: Checked) -> Found:
+        intake = checked.intake
+        return cls(
+            checked.number,
+            intake.intake_key if intake is not None else None,
+            checked.errors,
+            checked.notes,
+            checked.unknown,
+            bool(intake is not None and intake.external_id),
+        )
+
+    def sent(self) -> Found:
+        """This row's findings with the messages in words, to go to another process."""
+        return Found(
+            self.number,
+            self.key,
+            [str(m) for m in self.errors],
+            [str(m) for m in self.notes],
+            self.unknown,
+            self.old_id,
+        )
+
+
 def check_may_import(by: User) -> None:
     """Refuse, and audit the refusal, unless the account is an active operator or supervisor
     of an active organisation: imported cases are opened by them, in their organisation."""
@@ -142,7 +175,7 @@ def import_rows(
     import_checked can save them without reading and checking the file again."""
     if keep and not dry_run:
         raise ValueError("keep= is for a dry run, whose rows import_checked saves")
-    run = _Run(by=by, dry_run=dry_run, batch_size=batch_size, bulk=bulk, keep=keep)
+    run = Run(by=by, dry_run=dry_run, batch_size=batch_size, bulk=bulk, keep=keep)
     if dry_run and keep:
         run.report.checked = []
     checked = (run.check(number, row) for number, row in rows)
@@ -157,22 +190,14 @@ def import_checked(
     progress: Callable[[int], None] | None = None,
     file_digest: str | None = None,
     bulk: bool = True,
-    processes: int = 1,
 ) -> Report:
     """Save the rows a dry run of import_rows kept, as import_rows would after reading and
-    checking the same file again: the same report, batches, audit entries and records.
-
-    With processes=2 (where app/turns.py may fork) and at least TWO_PROCESSES_FROM batches,
-    this process and a child take the batches in turn: each builds and seals its next batch
-    while the other writes, and the batches are written one at a time in the file's order."""
-    run = _Run(by=by, dry_run=False, batch_size=batch_size, bulk=bulk)
-    valid = sum(1 for row in checked if row.intake is not None)
-    if processes > 1 and bulk and valid >= TWO_PROCESSES_FROM * batch_size and turns.available():
-        return _save_in_turns(run, checked, progress=progress, file_digest=file_digest)
+    checking the same file again: the same report, batches, audit entries and records."""
+    run = Run(by=by, dry_run=False, batch_size=batch_size, bulk=bulk)
     return _drive(run, iter(checked), progress=progress, file_digest=file_digest)
 
 
-def _drive(run: _Run, checked: Iterator[Checked], *, progress, file_digest) -> Report:
+def _drive(run: Run, checked: Iterator[Checked], *, progress, file_digest) -> Report:
     dry_run = run.dry_run
     # Everything alive now (the app, and the rows a dry run kept) is set aside from the garbage
     # collector for the run: its full collections would otherwise walk those objects again and
@@ -197,80 +222,13 @@ def _drive(run: _Run, checked: Iterator[Checked], *, progress, file_digest) -> R
     return run.report
 
 
-def _save_in_turns(run: _Run, checked: list[Checked], *, progress, file_digest) -> Report:
-    """import_checked in two processes (app/turns.py): the batches planned here as the run
-    would make them, then each written by one process or the other, in order. Each written
-    batch's counts come back to this process, which writes the run's audit entry."""
-    report, by_id = run.report, run.by.id
-    accounts: dict[int, User] = {}
-
-    def account() -> User:  # this process's own copy, in its own session
-        pid = os.getpid()
-        if pid not in accounts:
-            accounts[pid] = db.session.get(User, by_id)
-        return accounts[pid]
-
-    gc.freeze()  # as in _drive; the child then shares these pages with this process
-    try:
-        run.planning = True
-        for row in checked:
-            run.take(row)
-        run.save_pending()
-        run.planning = False
-        batches = run.batches
-        if progress:
-            progress(report.read - sum(len(batch) for batch in batches))
-        analyse_after = _statistics_plan(batches)
-        keep_fingerprints()  # before the fork: both processes' keys are on record
-        db.session.commit()
-
-        def prepare(j: int) -> bulk_writer.Batch | None:
-            try:
-                return bulk_writer.prepare_batch(batches[j], by=account())
-            except (IntakeError, CaseError):
-                return None  # written row by row, each refusal reported
-
-        def write(j: int, prepared: bulk_writer.Batch | None) -> tuple:
-            job = _Run(by=account(), dry_run=False, batch_size=run.batch_size, planned=True)
-            job.save_batch(batches[j], prepared)
-            if j in analyse_after:
-                analyse(bulk_writer.TABLES)
-                db.session.commit()
-            done = job.report
-            failed = [(p.row, str(p.message)) for p in done.failed]
-            return done.written, done.closed, done.duplicates, done.skipped, failed
-
-        def done(j: int, outcome: tuple) -> None:
-            written, closed, duplicates, skipped, failed = outcome
-            report.written += written
-            report.closed += closed
-            report.duplicates += duplicates
-            report.skipped += skipped
-            report.failed += [Problem(row, message) for row, message in failed]
-            if progress:
-                progress(len(batches[j]))
-
-        turns.in_turns(range(len(batches)), prepare, write, done)
-    except BaseException:
-        db.session.rollback()
-        run.by = account()
-        with contextlib.suppress(SQLAlchemyError):
-            run.audit(file_digest, interrupted=True)
-        raise
-    finally:
-        gc.unfreeze()
-        report.failed.sort(key=lambda problem: problem.row)
-    run.by = account()
-    run.audit(file_digest)
-    return report
-
-
-def _statistics_plan(batches: list[list[ImportedIntake]]) -> set[int]:
-    """After which batches _keep_statistics would analyse the tables (PostgreSQL)."""
+def statistics_plan(sizes: list[int]) -> set[int]:
+    """After which of batches of these sizes _keep_statistics would analyse the tables
+    (PostgreSQL), for batches written by two processes (app/cases/import_turns.py)."""
     table_rows = estimated_rows(Call.__table__)
     analysed_at, total, after = max(table_rows, ANALYSE_FROM // 2), table_rows, set()
-    for j, batch in enumerate(batches):
-        total += len(batch)
+    for j, size in enumerate(sizes):
+        total += size
         if total >= 2 * analysed_at:
             after.add(j)
             analysed_at = total
@@ -281,7 +239,7 @@ ANALYSE_FROM = 1000  # rows written by a run into tables that held none, before 
 
 
 @dataclass
-class _Run:
+class Run:
     by: User
     dry_run: bool
     batch_size: int
@@ -291,11 +249,10 @@ class _Run:
     pending: list[ImportedIntake] = field(default_factory=list)
     first_row: dict[uuid.UUID, int] = field(default_factory=dict)
     headings_seen: set[str] = field(default_factory=set)
+    unknown_told: set[str] = field(default_factory=set)
     table_rows: int | None = None  # calls stored before the run (PostgreSQL's estimate)
     analysed_at: int = 0  # calls stored when the tables were last analysed
-    planning: bool = False  # batches are only listed (in `batches`), for _save_in_turns
-    planned: bool = False  # one planned batch written: statistics are kept by the plan
-    batches: list[list[ImportedIntake]] = field(default_factory=list)
+    planned: bool = False  # one batch of a plan: statistics are kept by the plan
 
     def check(self, number: int, row: dict) -> Checked:
         """Read one row: its intake (with its number and key), errors and warnings."""
@@ -308,34 +265,41 @@ class _Run:
         return Checked(number, intake, errors, notes, unknown)
 
     def take(self, checked: Checked) -> None:
-        report, number, intake = self.report, checked.number, checked.intake
-        report.read += 1
+        report, intake = self.report, checked.intake
         if report.checked is not None:
             if len(report.checked) < self.keep:
                 report.checked.append(checked)
             else:
                 report.checked = None  # too many to keep: the file is read again
-        for heading in checked.unknown:
-            report.warnings.append(Problem(0, _unknown_column(heading)))
-        if intake is None:  # its warnings would only distract: the row is not imported
-            report.errors += [Problem(number, m) for m in checked.errors]
+        if self.tally(Found.of(checked)):
+            self.pending.append(intake)
+            if len(self.pending) >= self.batch_size:
+                self.save_pending()
+
+    def tally(self, found: Found) -> bool:
+        """Count a checked row in the report: True when it is to be saved (no error, and the
+        first row of the file with its intake key)."""
+        report, number = self.report, found.number
+        report.read += 1
+        for heading in found.unknown:
+            if heading not in self.unknown_told:
+                self.unknown_told.add(heading)
+                report.warnings.append(Problem(0, _unknown_column(heading)))
+        if found.key is None:  # its warnings would only distract: the row is not imported
+            report.errors += [Problem(number, m) for m in found.errors]
             report.skipped += 1
-            return
-        report.warnings += [Problem(number, m) for m in checked.notes]
-        earlier = self.first_row.setdefault(intake.intake_key, number)
+            return False
+        report.warnings += [Problem(number, m) for m in found.notes]
+        earlier = self.first_row.setdefault(found.key, number)
         if earlier != number:
             report.duplicates += 1
-            report.warnings.append(Problem(number, _same_as(intake, earlier)))
-            return
-        self.pending.append(intake)
-        if len(self.pending) >= self.batch_size:
-            self.save_pending()
+            report.warnings.append(Problem(number, _same_as(found.old_id, earlier)))
+            return False
+        return True
 
     def save_pending(self) -> None:
         batch, self.pending = self.pending, []
-        if batch and self.planning:
-            self.batches.append(batch)
-        elif batch:
+        if batch:
             self.save_batch(batch)
 
     def save_batch(
@@ -356,15 +320,17 @@ class _Run:
             self._write(new, prepared if len(new) == len(batch) else None)
 
     def _keep_statistics(self) -> None:
-        """On PostgreSQL, analyse the tables each time the import has doubled their size
-        (from ANALYSE_FROM rows), so no plan made while they were small outlives it."""
+        """On PostgreSQL, analyse the tables the import reads as it writes (the intake keys
+        stored, the foreign keys' parents: bulk.READ_WHILE_WRITING) each time it has doubled
+        their size (from ANALYSE_FROM rows), so no plan made while they were small outlives
+        it."""
         if self.planned:
             return
         if self.table_rows is None:
             self.table_rows = estimated_rows(Call.__table__)
             self.analysed_at = max(self.table_rows, ANALYSE_FROM // 2)
         if self.table_rows + self.report.written >= 2 * self.analysed_at:
-            analyse(bulk_writer.TABLES)
+            analyse(bulk_writer.READ_WHILE_WRITING)
             db.session.commit()
             self.analysed_at = self.table_rows + self.report.written
 
@@ -453,8 +419,8 @@ def _unknown_column(heading: str):
     )
 
 
-def _same_as(intake: ImportedIntake, earlier: int):
-    if intake.external_id:
+def _same_as(old_id: bool, earlier: int):
+    if old_id:
         return _l("same old id as row %(row)d: it is imported once.", row=earlier)
     return _l("the same as row %(row)d in every column: it is imported once.", row=earlier)
 

@@ -331,7 +331,8 @@ def test_a_row_the_database_refuses_costs_only_itself(app, operator, monkeypatch
         return real(batch, by=by)
 
     monkeypatch.setattr(importer.bulk_writer, "write_batch", refuse_one)
-    result = run(app, XLSX, "--as", operator.email, "--lang", "en")
+    # One process (two: tests/cases/test_import_turns.py)
+    result = run(app, XLSX, "--as", operator.email, "--lang", "en", "--processes", "1")
     assert result.exit_code == 1
     assert "Row 10, this row could not be saved: refused on purpose" in result.output
     assert count(Call) == 14  # the rest of its batch was saved
@@ -406,7 +407,7 @@ def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator
         return real(batch, by=by)
 
     monkeypatch.setattr(importer.bulk_writer, "write_batch", interrupt)
-    result = run(app, XLSX, "--as", operator.email, "--batch-size", "5")
+    result = run(app, XLSX, "--as", operator.email, "--batch-size", "5", "--processes", "1")
     assert result.exit_code != 0
     assert count(Call) == 5  # the first batch was committed, the second rolled back
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalar_one()

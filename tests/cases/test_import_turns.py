@@ -1,6 +1,7 @@
-"""The register import's rows saved by two processes taking turns (app/turns.py): the same
-records, numbers and audit chain as one process writes, refusals reported from either process,
-and a failure in either one stopping both with every saved batch counted."""
+"""A register imported by two processes (app/cases/import_turns.py, app/turns.py): each checks
+half the file's blocks and saves them in turn. The same report, records, numbers and audit chain
+as one process; refusals reported from either process; a failure in either one stops both, with
+every saved block counted."""
 
 import contextlib
 import os
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 from app import audit, turns
 from app.audit import AuditEntry
 from app.calls.models import Call
-from app.cases import bulk, importer
+from app.cases import bulk, cli, importer
+from app.cases.import_turns import ImportInTurns
 from app.cases.models import Case
 from app.clock import utcnow
 from app.extensions import db
@@ -35,13 +37,24 @@ pytestmark = pytest.mark.skipif(
     reason="two processes take turns only on Linux with two CPUs",
 )
 
-BATCH = 40  # the 315 rows of the register fixture: 8 batches, 4 in each process
+BATCH = 40  # the 315 rows of the register fixture: 8 blocks, 4 checked and saved by each
 
 
-def checked_rows(user, rows):
-    report = importer.import_rows(rows_of(rows), by=user, dry_run=True, keep=len(rows))
-    assert report.checked is not None
-    return report.checked
+def in_two(user, rows, *, batch_size=BATCH, keep=None, save=True):
+    """Check (and save) `rows` as `flask cases import` does with two processes."""
+    job = ImportInTurns(
+        lambda: rows_of(rows), by=user, batch_size=batch_size, keep=keep or len(rows)
+    )
+    try:
+        checked = job.check(rows_of(rows))
+        saved = job.save() if save else None
+    finally:
+        job.close()
+    return job, checked, saved
+
+
+def problems(report) -> list[tuple[int, str]]:
+    return [(p.row, str(p.message)) for p in report.errors + report.warnings]
 
 
 def calls_of(user) -> int:
@@ -83,40 +96,65 @@ def test_the_import_can_take_two_processes_here(app):
 def test_two_processes_write_what_one_writes(app, make_user, register):  # noqa: F811
     one, two = make_user("operator"), make_user("operator")
     single, old = import_as(one, register, bulk_write=True, batch_size=BATCH)
-    checked = checked_rows(two, register)
     before, start = everything(), utcnow()
-    saved = importer.import_checked(checked, by=two, batch_size=BATCH, processes=2)
+    _, checked, saved = in_two(two, register)
     new = Written(before, everything(), two, (start, utcnow()))
     assert saved.detail() == single.detail()
-    assert (saved.errors, saved.warnings, saved.failed) == (single.errors, single.warnings, [])
+    assert problems(saved) == problems(single) and not saved.failed
     assert_same(old, new)  # the same rows, and the same case numbers for the same rows
     assert audit.verify().ok
 
 
-def test_the_batches_are_written_in_two_processes_in_turn(app, make_user, register, tmp_path):  # noqa: F811
+def test_the_check_in_two_reports_what_one_process_does(app, make_user, register):  # noqa: F811
+    """Errors, warnings, unknown columns and rows found twice, wherever they fall."""
+    rows = [dict(row) for row in register]
+    rows[20]["sex"] = "nam nữ"  # an error in block 0 (this process)
+    rows[45]["date"] = "31/02/2024"  # an error in block 1 (the child)
+    rows[50]["mystery"] = "?"  # an unknown column, first in block 1, again in block 2
+    rows[90]["mystery"] = "?"
+    rows[100] = dict(rows[60])  # block 2 repeats a row of block 1
+    rows[130] = dict(rows[25])  # block 3 repeats a row of block 0
+    one, two = make_user("operator"), make_user("operator")
+    single = importer.import_rows(rows_of(rows), by=one, dry_run=True)
+    job, checked, _ = in_two(two, rows, save=False)
+    assert (checked.read, checked.skipped, checked.duplicates) == (315, 2, 2)
+    assert (single.read, single.skipped, single.duplicates) == (315, 2, 2)
+    assert problems(checked) == problems(single)
+    assert len(job.to_save) == single.written == 311
+    assert calls_of(two) == 0 and import_entry_count(two) == 0  # closed: nothing written
+
+
+def import_entry_count(user) -> int:
+    found = select(func.count()).where(AuditEntry.action == "import", AuditEntry.user_id == user.id)
+    return db.session.execute(found).scalar_one()
+
+
+def test_the_blocks_are_saved_in_two_processes_in_turn(app, make_user, register, tmp_path):  # noqa: F811
     user = make_user("operator")
-    checked = checked_rows(user, register)
     log = tmp_path / "writers.txt"
     real = bulk.Batch.write
 
     def noting_the_writer(self):
         with log.open("a") as out:  # a file: the child's writes are seen here too
-            out.write(f"{os.getpid()} {self.written[0].call_id}\n")
+            out.write(f"{os.getpid()}\n")
         return real(self)
 
     bulk.Batch.write = noting_the_writer
     try:
-        saved = importer.import_checked(checked, by=user, batch_size=BATCH, processes=2)
+        _, _, saved = in_two(user, register)
     finally:
         bulk.Batch.write = real
-    writers = [line.split()[0] for line in log.read_text().splitlines()]
+    writers = log.read_text().split()
     assert len(writers) == 8
-    assert writers[0::2] == [str(os.getpid())] * 4  # this process: batches 0, 2, 4, 6
+    assert writers[0::2] == [str(os.getpid())] * 4  # this process: blocks 0, 2, 4, 6
     assert len(set(writers[1::2])) == 1 and writers[1] != writers[0]  # the child: 1, 3, 5, 7
     assert saved.written == calls_of(user) == 315
-    case_numbers = db.session.execute(select(Case.number).order_by(Case.number)).scalars().all()
+    numbers = db.session.execute(
+        select(Case.number).join(Call, Call.case_id == Case.id).order_by(Call.intake_key)
+    )
     prefix = f"{user.organisation.code}-{utcnow().year}-"
-    assert case_numbers == [f"{prefix}{n:06d}" for n in range(1, len(case_numbers) + 1)]
+    ordered = sorted(numbers.scalars())
+    assert ordered == [f"{prefix}{n:06d}" for n in range(1, len(ordered) + 1)]
 
 
 def test_rows_refused_in_either_process_cost_only_themselves(
@@ -127,7 +165,7 @@ def test_rows_refused_in_either_process_cost_only_themselves(
 ):
     user = make_user("operator")
     real = importer.validate_row
-    # A row in a batch of each process (rows 52 and 132 of the file: batches 1 and 3) is given
+    # A row in a block of each process (rows 52 and 132 of the file: blocks 1 and 3) is given
     # no channel, a NOT NULL column: the database refuses it.
     refused = {register[50]["external_id"]: 52, register[130]["external_id"]: 132}
 
@@ -138,8 +176,7 @@ def test_rows_refused_in_either_process_cost_only_themselves(
         return intake, errors, notes
 
     monkeypatch.setattr(importer, "validate_row", channel_missing)
-    checked = checked_rows(user, register)
-    saved = importer.import_checked(checked, by=user, batch_size=BATCH, processes=2)
+    _, _, saved = in_two(user, register)
     assert [p.row for p in saved.failed] == sorted(refused.values())
     assert all("IntegrityError" in str(p.message) for p in saved.failed)
     assert (saved.written, saved.skipped) == (313, 2)
@@ -150,14 +187,14 @@ def test_rows_refused_in_either_process_cost_only_themselves(
 @pytest.mark.parametrize(
     ("in_child", "at", "error", "raised", "committed"),
     [
-        # The child's second batch (batch 3) fails: batches 0, 1 and 2 stay, nothing after.
+        # The child's second block (block 3) fails: blocks 0, 1 and 2 stay, nothing after.
         (True, 2, RuntimeError("the disk is full"), turns.TurnsFailed, 3),
-        # Ctrl-C here in this process's third batch (batch 4): 0 to 3 stay (0 and 2 written
+        # Ctrl-C here in this process's third block (block 4): 0 to 3 stay (0 and 2 written
         # here, 1 and 3 by the child), and the child, stopped, writes nothing more.
         (False, 3, KeyboardInterrupt(), KeyboardInterrupt, 4),
     ],
 )
-def test_a_failure_in_either_process_stops_both_and_every_saved_batch_is_counted(
+def test_a_failure_in_either_process_stops_both_and_every_saved_block_is_counted(
     app,
     make_user,
     register,  # noqa: F811
@@ -168,29 +205,34 @@ def test_a_failure_in_either_process_stops_both_and_every_saved_batch_is_counted
     committed,
 ):
     user = make_user("operator")
-    checked = checked_rows(user, register)
     with failing_write(at, error, in_child=in_child):
-        with pytest.raises(raised):
-            importer.import_checked(checked, by=user, batch_size=BATCH, processes=2)
+        with pytest.raises(raised) as stopped:
+            in_two(user, register)
+    if in_child:
+        assert "the disk is full" in str(stopped.value)  # the child's own error
     assert calls_of(user) == committed * BATCH
     detail = import_entry(user)
-    assert f"written={committed * BATCH} " in detail and detail.endswith(" interrupted")
+    assert detail.startswith(f"read=315 written={committed * BATCH} ")
+    assert detail.endswith(" interrupted")
     assert audit.verify().ok
 
 
-def test_a_small_file_is_saved_by_one_process(app, make_user, register, monkeypatch):  # noqa: F811
+def test_a_file_longer_than_kept_is_saved_by_one_process_reading_it_again(
+    app, make_user, tmp_path, monkeypatch
+):
     user = make_user("operator")
-    checked = checked_rows(user, register)
+    path = tmp_path / "register.csv"
+    write_csv(path, generated_rows(240, seed=5))
+    monkeypatch.setattr(cli, "KEEP_CHECKED_ROWS", 100)
+    result = run(app, path, "--as", user.email, "--batch-size", "50", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Rows read: 240; written: 240" in result.output
+    assert calls_of(user) == 240 and audit.verify().ok
+    with pytest.raises(ValueError, match="kept"):
+        in_two(user, [row for _, row in importer.read_rows(path)], keep=100)
 
-    def no_fork(*args, **kwargs):
-        raise AssertionError("two processes for fewer than four batches")
 
-    monkeypatch.setattr(turns, "in_turns", no_fork)
-    saved = importer.import_checked(checked, by=user, batch_size=100, processes=2)
-    assert saved.written == calls_of(user) == 315
-
-
-def test_the_command_saves_a_register_in_two_processes(app, make_user, tmp_path):
+def test_the_command_imports_a_register_in_two_processes(app, make_user, tmp_path):
     user = make_user("operator")
     path = tmp_path / "register.csv"
     write_csv(path, generated_rows(240, seed=11))
@@ -200,5 +242,6 @@ def test_the_command_saves_a_register_in_two_processes(app, make_user, tmp_path)
     assert calls_of(user) == 240
     assert import_entry(user).startswith("read=240 written=240 ")
     assert audit.verify().ok
-    again = run(app, path, "--as", user.email, "--batch-size", "50", "--processes", "1")
+    again = run(app, path, "--as", user.email, "--processes", "1", "--lang", "en")
     assert again.exit_code == 0 and calls_of(user) == 240  # nothing twice
+    assert "Rows read: 240; written: 0" in again.output
