@@ -40,8 +40,12 @@ STOP_WAIT = 60  # seconds the parent waits for a stopped child to say what it wr
 
 
 class TurnsFailed(RuntimeError):
-    """The child process stopped with an error (its traceback is the message), or stopped
-    without a word."""
+    """The child process stopped with an error, or without a word: the message says so in one
+    line (with the child's error), `details` holds the child's traceback."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
 
 
 def available() -> bool:
@@ -101,23 +105,49 @@ class Pair:
         return self
 
     def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            self.stop_child()
+            return
         try:
-            if kind is None:
-                self.inbox.until_end()
-                self.inbox.check()
-            else:
-                self.stop.set()
-                self.inbox.until_end(timeout=STOP_WAIT)  # what the child wrote, for the caller
+            self.inbox.until_end()
+            self.inbox.check()
         finally:
-            self.child.join(timeout=STOP_WAIT)
-            if self.child.is_alive():
-                self.child.kill()
-                self.child.join()
-            self.connection.close()
+            self._reap()
+
+    def stop_child(self) -> None:
+        """Stop the child wherever it is (a write it is in finishes first), take what it says
+        it wrote (waiting STOP_WAIT seconds at most), and reap it."""
+        self.stop.set()
+        try:
+            self.inbox.until_end(timeout=STOP_WAIT)
+        finally:
+            self._reap()
+
+    def _reap(self) -> None:
+        self.child.join(timeout=STOP_WAIT)
+        if self.child.is_alive():
+            self.child.kill()
+            self.child.join()
+        self.connection.close()
 
     def tell(self, what) -> None:
-        """Send `what` (picklable) to the other process."""
-        self.connection.send(("said", what))
+        """Send `what` (picklable) to the other process; TurnsFailed when the child is gone."""
+        if self.side == 0:
+            self.inbox.check()  # raises if the child failed or is gone
+            if self.inbox.ended:
+                raise TurnsFailed("the import's second process has ended")
+        try:
+            self.connection.send(("said", what))
+        except OSError as exc:  # the other end closed meanwhile
+            if self.side == 1:
+                raise _Stopped from exc
+            self.inbox.raise_failure()
+
+    def stopped_yet(self) -> None:
+        """For long work of the child outside turns: stop (raise) when the parent says so or
+        is gone."""
+        if self.side == 1:
+            self._stopped_yet()
 
     def hear(self):
         """Wait for what the other process tells."""
@@ -145,10 +175,20 @@ class Pair:
                 if self.side == 0:
                     self.inbox.raise_failure()
                 raise
-            if self.side == 1:
-                self.connection.send(("done", j, result))
-            else:
-                done(j, result)
+            except BaseException as error:
+                # A job that failed after committing part of its work says what it committed
+                # (`partial_result`): counted as any result before the failure goes on.
+                partial = getattr(error, "partial_result", None)
+                if partial is not None:
+                    self._hand_over(j, partial, done)
+                raise
+            self._hand_over(j, result, done)
+
+    def _hand_over(self, j: int, result, done) -> None:
+        if self.side == 1:
+            self.connection.send(("done", j, result))
+        else:
+            done(j, result)
 
     def _stopped_yet(self) -> None:
         """While waiting: the parent hands over the child's results and raises if it failed;
@@ -212,7 +252,8 @@ class _Inbox:
         """The child stopped both: wait for its last word, then raise it."""
         self.until_end(timeout=STOP_WAIT)
         if self.failure is not None:
-            raise TurnsFailed(f"the import's second process failed:\n{self.failure}")
+            last = self.failure.strip().splitlines()[-1] if self.failure.strip() else ""
+            raise TurnsFailed(f"the import's second process failed: {last}", self.failure)
         code = self.child.exitcode
         raise TurnsFailed(f"the import's second process stopped (exit code {code})")
 

@@ -161,6 +161,37 @@ def test_a_value_of_another_type_in_a_batch_is_refused_before_anything_is_writte
     assert db.session.execute(select(func.count()).select_from(BlindIndex)).scalar_one() == 0
 
 
+@pytest.mark.parametrize("points", [2**31, 2**32 + 5, 2**63])
+def test_an_integer_too_large_for_its_column_is_refused_not_wrapped(app, make_user, points):
+    """Binary COPY would store 2**32 + 5 as 5 in a 4-byte column: refused first."""
+    from app.cases.models import RiskAssessment
+    from app.cases.services import open_case
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps any integer as it is given")
+    user = make_user("operator")
+    case = open_case(by=user, survivor_name="Người Mẫu")
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "case_id": case.id,
+            "assessed_at": datetime.now(UTC),
+            "assessed_by_id": user.id,
+            "answers": "",
+            "points": n,
+            "computed_level": "low",
+            "level": "low",
+            "reason_sealed": None,
+        }
+        for n in range(COPY_FROM * 2)
+    ]
+    rows[-1]["points"] = points
+    with pytest.raises(StatementError, match="out of range|int"):
+        insert_rows(RiskAssessment.__table__, rows)
+    db.session.rollback()
+    assert db.session.execute(select(func.count()).select_from(RiskAssessment)).scalar_one() == 0
+
+
 def test_copy_reports_a_refused_row_as_sqlalchemy_does(app, make_user):
     rows = index_rows(COPY_FROM * 2)
     rows[5]["owner_type"] = None  # NOT NULL

@@ -88,10 +88,10 @@ class ImportInTurns:
         self.saved = True
         gc.freeze()  # as for one process (importer._drive)
         try:
-            self.pair.tell((self.to_save, self.sizes, self.analyse_after))
-            if progress:
-                progress(report.read - len(self.to_save))  # rows left out: done with
-            with self.pair:
+            with self.pair:  # leaving it on an error stops the child
+                self.pair.tell((self.to_save, self.sizes, self.analyse_after))
+                if progress:
+                    progress(report.read - len(self.to_save))  # rows left out: done with
                 self.pair.take_turns(
                     range(len(self.sizes)), self._prepare, self._write, self._done(progress)
                 )
@@ -109,14 +109,17 @@ class ImportInTurns:
         return report
 
     def close(self) -> None:
-        """Write nothing: the child is told so, and reaped (whatever became of it: nothing it
-        did is kept)."""
-        if not self.saved:
-            self.saved = True
-            with contextlib.suppress(turns.TurnsFailed), self.pair:
-                self.pair.tell(None)
+        """Write nothing (unless save() ran): the child is stopped, wherever it is, and
+        reaped. Never raises, so an error on its way (a file that cannot be read, Ctrl-C) is
+        the one the caller sees."""
+        if self.saved:
+            return
+        self.saved = True
+        with contextlib.suppress(Exception):
+            self.pair.stop_child()
 
     def _child(self, pair: turns.Pair) -> None:
+        self.pair = pair  # forked while the parent was still making it
         found = self._check(self.read(), side=1)
         pair.tell((found, self.kept))
         plan = pair.hear()
@@ -132,6 +135,8 @@ class ImportInTurns:
         for index, (number, row) in enumerate(rows):
             count += 1
             block = index // self.batch_size
+            if index % self.batch_size == 0:
+                self.pair.stopped_yet()  # the child stops checking when the parent stops
             if block % 2 != side:
                 continue
             checked = self.run.check(number, row)
@@ -171,11 +176,13 @@ class ImportInTurns:
         """Write the block in this process's turn: the counts and refusals, in words."""
         intakes, batch = prepared
         job = Run(by=self._account(), dry_run=False, batch_size=self.batch_size, planned=True)
-        if intakes:
-            job.save_batch(intakes, batch)
-        done = job.report
-        failed = [(problem.row, str(problem.message)) for problem in done.failed]
-        return done.written, done.closed, done.duplicates, done.skipped, failed
+        try:
+            if intakes:
+                job.save_batch(intakes, batch)
+        except BaseException as error:  # rows saved one by one before it stay: counted
+            error.partial_result = _outcome(job.report)
+            raise
+        return _outcome(job.report)
 
     def _done(self, progress) -> Callable[[int, tuple], None]:
         report = self.run.report
@@ -191,3 +198,9 @@ class ImportInTurns:
                 progress(self.sizes[block])
 
         return done
+
+
+def _outcome(done: Report) -> tuple:
+    """What a block's save did, to count in the run's report (the refusals in words)."""
+    failed = [(problem.row, str(problem.message)) for problem in done.failed]
+    return done.written, done.closed, done.duplicates, done.skipped, failed

@@ -4,6 +4,7 @@ as one process; refusals reported from either process; a failure in either one s
 every saved block counted."""
 
 import contextlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -245,3 +246,92 @@ def test_the_command_imports_a_register_in_two_processes(app, make_user, tmp_pat
     again = run(app, path, "--as", user.email, "--processes", "1", "--lang", "en")
     assert again.exit_code == 0 and calls_of(user) == 240  # nothing twice
     assert "Rows read: 240; written: 0" in again.output
+
+
+def test_a_file_error_found_while_checking_is_said_and_nothing_is_written(app, make_user, tmp_path):
+    user = make_user("operator")
+    lines = [json.dumps(row, default=str) for row in generated_rows(300, seed=2)]
+    for broken in (4, 151):  # in a block of this process, then of the child (blocks of 50)
+        path = tmp_path / f"register-{broken}.jsonl"
+        path.write_text(
+            "\n".join("[1, 2]" if n == broken else line for n, line in enumerate(lines, 1)),
+            encoding="utf-8",
+        )
+        result = run(app, path, "--as", user.email, "--batch-size", "50", "--lang", "en")
+        assert result.exit_code == 1
+        assert f"Line {broken} is not a JSON object." in result.output
+        assert calls_of(user) == 0
+
+
+@pytest.mark.parametrize(
+    ("in_child", "block_row", "committed"),
+    [
+        # This process, block 0: the refused row is its 21st, after the 18 saved.
+        (False, 20, 18),
+        # The child, block 1 (after block 0's 40 rows here): the refused row is its 11th, so
+        # 10 rows, the refusal, and 7 more: 17.
+        (True, 50, 40 + 17),
+    ],
+)
+def test_rows_saved_one_by_one_before_a_failure_are_counted(
+    app,
+    make_user,
+    register,  # noqa: F811
+    monkeypatch,
+    in_child,
+    block_row,
+    committed,
+):
+    """A block the database refuses is saved row by row; stopped in the middle of that, the
+    rows already saved are in the summary and the audit entry."""
+    user = make_user("operator")
+    real = importer.validate_row
+    refused = register[block_row]["external_id"]
+
+    def channel_missing(row):
+        intake, errors, notes = real(row)
+        if intake is not None and intake.external_id == refused:
+            intake.channel = None
+        return intake, errors, notes
+
+    monkeypatch.setattr(importer, "validate_row", channel_missing)
+    # That process's writes: the refused block, then its rows one by one; the 20th write
+    # stops it.
+    with failing_write(20, KeyboardInterrupt(), in_child=in_child):
+        with pytest.raises(KeyboardInterrupt if not in_child else turns.TurnsFailed):
+            in_two(user, register)
+    assert calls_of(user) == committed
+    assert f" written={committed} " in f" {import_entry(user)}"
+
+
+def test_the_child_stops_checking_when_this_process_stops(app, make_user, tmp_path, monkeypatch):
+    user = make_user("operator")
+    path = tmp_path / "register.csv"
+    write_csv(path, generated_rows(4000, seed=4))
+    seen = tmp_path / "checked-by-the-child.txt"
+    parent, real = os.getpid(), importer.validate_row
+
+    def noting(row):
+        if os.getpid() != parent:
+            with seen.open("a") as out:
+                out.write("x")
+        return real(row)
+
+    monkeypatch.setattr(importer, "validate_row", noting)
+
+    def ctrl_c_after_ten_rows():
+        for n, row in enumerate(importer.read_rows(path)):
+            if n == 10:
+                raise KeyboardInterrupt
+            yield row
+
+    job = ImportInTurns(lambda: importer.read_rows(path), by=user, batch_size=100, keep=4000)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            job.check(ctrl_c_after_ten_rows())
+        finally:
+            job.close()
+    assert not job.pair.child.is_alive()
+    checked = len(seen.read_text()) if seen.exists() else 0
+    assert checked < 1000  # of its 2,000 rows: it stopped at a block's end
+    assert calls_of(user) == 0
