@@ -51,8 +51,8 @@ class TurnsFailed(RuntimeError):
 def available() -> bool:
     """Whether in_turns may run here: Linux, two CPUs or more, a database another process
     can open."""
-    if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:
-        return False
+    if not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
+        return False  # the CPUs this process may run on, not the machine's
     url = db.engine.url
     return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 

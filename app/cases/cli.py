@@ -11,7 +11,6 @@ import sys
 import time
 
 import click
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -86,9 +85,9 @@ def import_command(path, email, dry_run, lang, limit, batch_size, processes):
             )
         except (ImportRefused, RegisterError) as exc:
             raise click.ClickException(str(exc)) from exc
-        except turns.TurnsFailed as exc:  # the second process's error, in one line; in full:
-            current_app.logger.error("import: %s", exc.details or exc)  # the log
-            raise click.ClickException(str(exc)) from exc
+        except turns.TurnsFailed as exc:  # the second process's error: its traceback on the
+            click.echo(exc.details, err=True)  # terminal, as one process's own would be (not
+            raise click.ClickException(str(exc)) from exc  # the log: it may quote a value)
     if failed:
         click.get_current_context().exit(1)
 

@@ -126,6 +126,7 @@ class ImportInTurns:
         if plan is None:
             return
         self.to_save, self.sizes, self.analyse_after = plan
+        gc.freeze()  # the rows kept here, set aside from the collector (as in the parent)
         pair.take_turns(range(len(self.sizes)), self._prepare, self._write)
 
     def _check(self, rows: Iterable[tuple[int, dict]], *, side: int) -> list[Found]:
@@ -163,7 +164,7 @@ class ImportInTurns:
         if block - 2 in self.analyse_after:
             analyse(bulk_writer.READ_WHILE_WRITING)
             db.session.commit()
-        rows = self.mine.get(block, [])
+        rows = self.mine.pop(block, [])  # kept only as long as needed
         intakes = [c.intake for c in rows if c.number in self.to_save]
         if not intakes:
             return intakes, None
