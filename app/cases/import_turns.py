@@ -30,7 +30,15 @@ from app.auth.models import User
 from app.bulk_insert import analyse
 from app.calls.intake import IntakeError
 from app.cases import bulk as bulk_writer
-from app.cases.importer import Checked, Found, Problem, Report, Run, statistics_plan
+from app.cases.importer import (
+    Checked,
+    Found,
+    Interrupts,
+    Problem,
+    Report,
+    Run,
+    statistics_plan,
+)
 from app.cases.services import CaseError
 from app.crypto.datakeys import keep_fingerprints
 from app.extensions import db
@@ -57,6 +65,7 @@ class ImportInTurns:
         self.accounts: dict[int, User] = {}
         self.saved = False
         self.kept = True  # every row of the file kept as checked, ready to save
+        self.interrupts: Interrupts | None = None  # Ctrl-C while saving (this process)
         keep_fingerprints()  # before the fork: both processes' data keys are on record
         db.session.commit()
         self.pair = turns.Pair(self._child)
@@ -88,7 +97,7 @@ class ImportInTurns:
         self.saved = True
         gc.freeze()  # as for one process (importer._drive)
         try:
-            with self.pair:  # leaving it on an error stops the child
+            with self.pair, Interrupts() as self.interrupts:  # an error stops the child
                 self.pair.tell((self.to_save, self.sizes, self.analyse_after))
                 if progress:
                     progress(report.read - len(self.to_save))  # rows left out: done with
@@ -161,6 +170,8 @@ class ImportInTurns:
         process's block before it grew the tables enough, their statistics are refreshed
         (PostgreSQL: importer.Run._keep_statistics), here too outside the turn: ANALYZE lets
         the other process insert meanwhile."""
+        if self.interrupts is not None:
+            self.interrupts.check()  # Ctrl-C here: between this process's blocks
         if block - 2 in self.analyse_after:
             analyse(bulk_writer.READ_WHILE_WRITING)
             db.session.commit()

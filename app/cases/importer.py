@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import signal
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -204,11 +206,14 @@ def _drive(run: Run, checked: Iterator[Checked], *, progress, file_digest) -> Re
     # again (a fifth of the time of saving 20,000 kept rows).
     gc.freeze()
     try:
-        for row in checked:
-            run.take(row)
-            if progress:
-                progress(1)
-        run.save_pending()
+        with Interrupts() if not dry_run else contextlib.nullcontext() as interrupts:
+            for row in checked:
+                run.take(row)
+                if progress:
+                    progress(1)
+                if interrupts is not None:
+                    interrupts.check()  # between rows: never inside a database call
+            run.save_pending()
     except BaseException:
         if not dry_run:  # the batches committed so far stay, and the run says so
             db.session.rollback()
@@ -220,6 +225,36 @@ def _drive(run: Run, checked: Iterator[Checked], *, progress, file_digest) -> Re
     if not dry_run:
         run.audit(file_digest)
     return run.report
+
+
+class Interrupts:
+    """While an import saves: a first Ctrl-C lets the batch being written finish and stops
+    the run at the next check() (a KeyboardInterrupt raised there, outside any database call:
+    one raised inside SQLite's executemany could leave a connection holding the write lock, so
+    that the run's `interrupted` audit entry could not be written); a second one stops at once.
+    Only in the main thread, where Python delivers signals."""
+
+    def __init__(self):
+        self.asked = False
+        self.previous = None
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._ask)
+        return self
+
+    def _ask(self, signum, frame) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def check(self) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def statistics_plan(sizes: list[int]) -> set[int]:

@@ -6,6 +6,7 @@ every saved block counted."""
 import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -335,3 +336,43 @@ def test_the_child_stops_checking_when_this_process_stops(app, make_user, tmp_pa
     checked = len(seen.read_text()) if seen.exists() else 0
     assert checked < 1000  # of its 2,000 rows: it stopped at a block's end
     assert calls_of(user) == 0
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_ctrl_c_while_saving_lets_the_block_being_written_finish(
+    app,
+    make_user,
+    register,  # noqa: F811
+    processes,
+):
+    """Ctrl-C arriving in the middle of a block's write (here: of this process's second
+    block) stops the import only once that block is committed, outside any database call."""
+    user = make_user("operator")
+    real, parent, seen = bulk.Batch.write, os.getpid(), {"n": 0}
+
+    def ctrl_c_inside_the_second_write(self):
+        if os.getpid() == parent:
+            seen["n"] += 1
+            if seen["n"] == 2:
+                os.kill(parent, signal.SIGINT)  # delivered at once: inside this write
+        return real(self)
+
+    bulk.Batch.write = ctrl_c_inside_the_second_write
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            if processes == 2:
+                in_two(user, register)
+            else:
+                checked = importer.import_rows(
+                    rows_of(register), by=user, dry_run=True, keep=len(register)
+                )
+                importer.import_checked(checked.checked, by=user, batch_size=BATCH)
+    finally:
+        bulk.Batch.write = real
+    # With one process batches 0 and 1; with two, blocks 0 to 2 (block 2 the one Ctrl-C came
+    # in), and block 3 too if the child had begun it as this process was stopping.
+    saved = calls_of(user)
+    assert saved in ((3 * BATCH, 4 * BATCH) if processes == 2 else (2 * BATCH,))
+    assert f" written={saved} " in f" {import_entry(user)}"
+    assert import_entry(user).endswith(" interrupted")
+    assert audit.verify().ok
