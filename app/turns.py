@@ -1,9 +1,10 @@
 """Two processes taking turns: each job is prepared side by side with the other process's work,
 and written one at a time, in job order.
 
-The register import (app/cases/importer.py) spends about as long building and sealing a batch's
-rows as writing them. With `in_turns` this process and a forked child take the batches in turn
-(job 0 here, job 1 in the child, job 2 here...): each prepares its next batch while the other
+The register import (app/cases/import_turns.py) spends about as long building and sealing a
+batch's rows as writing them. With a `Pair`, this process and a forked child first tell each
+other what they found (each checked half the file), then take the batches in turn (job 0 here,
+job 1 in the child, job 2 here...): each prepares its next batch while the other
 writes, and a process writes only once the one before it has committed, so the batches reach the
 database in the order of the file (case numbers follow the rows, the audit chain reads in order)
 and never two at once (SQLite has one writer; the case-number counter and the audit head would
@@ -49,31 +50,12 @@ class TurnsFailed(RuntimeError):
 
 
 def available() -> bool:
-    """Whether in_turns may run here: Linux, two CPUs or more, a database another process
+    """Whether a Pair may run here: Linux, two CPUs or more, a database another process
     can open."""
     if not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
         return False  # the CPUs this process may run on, not the machine's
     url = db.engine.url
     return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
-
-
-def in_turns(
-    jobs: Sequence,
-    prepare: Callable[[object], object],
-    write: Callable[[object, object], object],
-    done: Callable[[int, object], None],
-) -> None:
-    """For each job j, `write(job, prepare(job))`, job j in this process when j is even and in a
-    forked child when odd; the writes in job order, one at a time. `prepare` runs while the other
-    process writes; `write` commits what it writes and returns a result that can be pickled.
-    `done(j, result)` is called in this process for every job written, the child's as they
-    arrive (not strictly in job order)."""
-
-    def child(pair: Pair) -> None:
-        pair.take_turns(jobs, prepare, write)
-
-    with Pair(child) as pair:
-        pair.take_turns(jobs, prepare, write, done)
 
 
 class Pair:

@@ -40,12 +40,12 @@ PERPETRATOR_BANDS = ((11, "0_11"), (17, "12_17"), (25, "18_25"), (40, "26_40"), 
 # language instead of once a row (Flask-Babel finds the catalogue again on every call).
 OLD_ID = _l("Old register id: %(id)s")
 RISK_AS_RECORDED = _l("Risk level as recorded in the old register.")
-_TRANSLATED: dict[tuple[str, str], str] = {}
+_TRANSLATED: dict[tuple[str, int], str] = {}
 
 
 def translated(message: LazyString) -> str:
     """The message in the current language (the same text str(message) gives)."""
-    key = (str(get_locale()), message._args[0])
+    key = (str(get_locale()), id(message))  # one of this module's messages
     text = _TRANSLATED.get(key)
     if text is None:
         text = _TRANSLATED[key] = str(message)
