@@ -44,6 +44,12 @@ class IntakeError(Exception):
     """An intake rule refused the save; the message is shown to the operator."""
 
 
+class IntakeKeyTaken(IntakeError):
+    """The form's key belongs to a call another account saved: the page was one that account
+    left open (a shared computer), submitted after someone else signed in. Nothing is saved;
+    the page is given a new key, so a different call can then be saved as one."""
+
+
 @dataclass
 class Survivor:
     """Who the case is about, as told in the call."""
@@ -159,10 +165,20 @@ def save_intake(
     except IntegrityError:
         # Two submits of one form raced; the other one won and holds the records.
         db.session.rollback()
-        earlier = find_saved(data.intake_key, by) if data.intake_key else None
-        if earlier is None:
+        if data.intake_key is None:
             raise
-        return earlier
+        found = _saved_with_key(data.intake_key)
+        if found is None:
+            raise
+        if found.taken_by_id != by.id:
+            raise IntakeKeyTaken(
+                _l(
+                    "Another account had already saved this form: the page was left open when "
+                    "that account's session ended. Nothing was saved now. If this is a different "
+                    "call, check the fields and press Save again to save it as a new call."
+                )
+            ) from None
+        return _earlier(found.id)
     except BaseException:
         # A rule refused the save (or anything else failed) part-way: nothing of it stays, and
         # no row it locked stays locked while the page with the error is made.
@@ -173,12 +189,21 @@ def save_intake(
 
 def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:
     """The call an earlier submit of this form created, if any (only its own author's)."""
-    found = db.session.execute(
-        select(Call.id, Call.taken_by_id).where(Call.intake_key == intake_key)
-    ).first()
+    found = _saved_with_key(intake_key)
     if found is None or found.taken_by_id != by.id:
         return None
-    call = db.session.get(Call, found.id)
+    return _earlier(found.id)
+
+
+def _saved_with_key(intake_key: uuid.UUID):
+    """The id and author of the call saved with this form key, if any."""
+    return db.session.execute(
+        select(Call.id, Call.taken_by_id).where(Call.intake_key == intake_key)
+    ).first()
+
+
+def _earlier(call_id: uuid.UUID) -> Saved:
+    call = db.session.get(Call, call_id)
     return Saved.of(call, call.case, created=False)
 
 

@@ -16,7 +16,7 @@ from app import audit
 from app.auth.access import roles_required
 from app.calls import bp, drafts
 from app.calls.forms import IntakeForm, as_uuid, fill_place_choices, local_text, to_intake
-from app.calls.intake import IntakeError, save_intake
+from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
 from app.cases.models import Case
@@ -92,6 +92,9 @@ def new():
                 data=to_intake(form, request.form),
                 by=current_user._get_current_object(),  # the account, not the request's proxy
             )
+        except IntakeKeyTaken as error:
+            flash(str(error), "error")
+            _give_new_key(form)
         except (IntakeError, CaseError) as error:
             flash(str(error), "error")
         else:
@@ -110,6 +113,26 @@ def new():
             for code in form.emergency.data or []
         },
     )
+
+
+def _give_new_key(form: IntakeForm) -> None:
+    """The page gets a new form key, and what it holds is kept as this user's draft under that
+    key at once (the page saves a draft only once something is typed again); this user's
+    draft under the old key, another account's saved call, goes."""
+    old, key = as_uuid(form.intake_key.data), new_id()
+    form.intake_key.data = str(key)
+    fields = {
+        name: values[0] if len(values) == 1 else values
+        for name, values in request.form.lists()
+        if name != "csrf_token"
+    }
+    fields["intake_key"] = str(key)
+    try:
+        drafts.save_draft(user=current_user, intake_key=key, fields=fields)
+    except drafts.DraftError:
+        pass  # too large to keep as a draft: the page still holds every value
+    if old is not None:
+        drafts.discard_draft(user=current_user, intake_key=old)
 
 
 def _after_save(saved):

@@ -149,6 +149,57 @@ def test_a_double_submit_gives_one_record(client, login_as):
     assert "đã được lưu" in follow or "already been saved" in follow
 
 
+def test_a_page_another_account_saved_is_refused_kept_and_given_a_new_key(
+    app, client, login_as, make_org, make_user
+):
+    """A shared computer: an intake page one operator saved and left open is submitted again
+    after a colleague signs in. Nothing is saved and nothing of the first call is shown; the
+    page keeps every value, gets a new form key (kept as the colleague's draft at once), and
+    a second Save then saves a new call."""
+    org = make_org(code="HN")
+    login_as("operator", organisation=org, language="en")
+    data = form(client, reason="violence_report", survivor_name="Trên Máy Chung")
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    colleague_user = make_user("operator", organisation=org, language="en")
+    colleague = app.test_client()
+    sign_in(colleague, colleague_user)
+    drafts_before = count(IntakeDraft)
+    autosaved = colleague.post(  # the colleague's page saved a draft under the old key
+        "/calls/drafts",
+        json={"intake_key": data["intake_key"], "fields": {"survivor_name": "Trên Máy Chung"}},
+        headers={"X-CSRFToken": colleague.csrf_token("/calls/new")},
+    )
+    assert autosaved.status_code == 200
+    page = colleague.submit("/calls/new", data, page="/calls/new")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Another account had already saved this form" in text
+    assert "Trên Máy Chung" in text  # the colleague's page keeps what it holds
+    new_key = KEY.search(text).group(1)
+    assert new_key != data["intake_key"]
+    assert (count(Call), count(Case)) == (1, 1)
+    kept = load_draft(user=colleague_user, intake_key=uuid.UUID(new_key))
+    assert kept["survivor_name"] == "Trên Máy Chung" and kept["intake_key"] == new_key
+    old = load_draft(user=colleague_user, intake_key=uuid.UUID(data["intake_key"]))
+    assert old is None and count(IntakeDraft) == drafts_before + 1  # moved, not copied
+    again = colleague.submit("/calls/new", {**data, "intake_key": new_key}, page="/calls/new")
+    assert again.status_code == 302 and "again=1" not in again.location
+    assert (count(Call), count(Case)) == (2, 2)
+    assert count(IntakeDraft) == drafts_before  # the new key's draft went with its save
+
+
+def test_vietnamese_for_a_page_another_account_saved(app, client, login_as, make_org, make_user):
+    org = make_org(code="HN")
+    login_as("operator", organisation=org)
+    data = form(client, reason="silent")
+    client.submit("/calls/new", data, page="/calls/new")
+    colleague = app.test_client()
+    sign_in(colleague, make_user("operator", organisation=org, language="vi"))
+    text = colleague.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Một tài khoản khác đã lưu biểu mẫu này" in text
+    assert count(Call) == 1
+
+
 def test_drafts_are_sealed_and_offered_back_after_signing_in(client, login_as, app):
     user = login_as("operator")
     key = fresh_key(client)

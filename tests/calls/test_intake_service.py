@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit import AuditEntry
-from app.calls.intake import Intake, IntakeError, Survivor, save_intake
+from app.calls.intake import Intake, IntakeError, IntakeKeyTaken, Survivor, save_intake
 from app.calls.models import Call, EmergencyAction
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.models import Case, Consent, Incident, Perpetrator, RiskAssessment, Task
@@ -88,6 +88,20 @@ def test_the_same_form_saved_twice_gives_one_record(make_user):
     again = save_intake(data=violence_report(intake_key=data.intake_key), by=operator)
     assert not again.created and again.call.id == first.call.id
     assert (count(Call), count(Case), count(Incident)) == (1, 1, 1)
+
+
+def test_a_form_another_account_saved_is_refused_whole(make_user):
+    """The same form key under another account: nothing saved, no case number spent, and
+    nothing of the first call handed back."""
+    first_operator = make_user("operator")
+    data = violence_report()
+    save_intake(data=data, by=first_operator)
+    second = make_user("operator", organisation=first_operator.organisation)
+    entries = count(AuditEntry)
+    with pytest.raises(IntakeKeyTaken):
+        save_intake(data=violence_report(intake_key=data.intake_key), by=second)
+    assert (count(Call), count(Case), count(AuditEntry)) == (1, 1, entries)
+    assert save_intake(data=violence_report(), by=second).created  # a new key saves
 
 
 def test_a_child_at_serious_risk_gets_the_12_hour_task(make_user):
