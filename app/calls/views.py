@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app import audit
 from app.auth.access import roles_required
 from app.calls import bp, drafts
-from app.calls.forms import IntakeForm, as_uuid, fill_place_choices, local_text, to_intake
+from app.calls.forms import IntakeForm, as_uuid, fill_place_choices, to_intake
 from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
@@ -26,6 +26,7 @@ from app.classifications import RISK_LEVELS, SHORT_REASONS
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
+from app.form_fields import local_text
 
 INTAKE_ROLES = ("operator", "supervisor")
 CALL_ROLES = ("operator", "case_manager", "supervisor")

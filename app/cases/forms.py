@@ -10,7 +10,8 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.forms import (
+from app.cases import risk
+from app.form_fields import (
     LocalDateTimeField,
     MultiCheckboxField,
     choices,
@@ -18,7 +19,6 @@ from app.calls.forms import (
     long_text,
     text,
 )
-from app.cases import risk
 
 
 class NoteForm(FlaskForm):

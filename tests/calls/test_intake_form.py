@@ -7,7 +7,8 @@ from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectField, SelectMultipleField
 
-from app.calls.forms import IntakeForm, QuickBind, fill_place_choices
+from app.calls.forms import IntakeForm, fill_place_choices
+from app.form_fields import QuickBind
 from app.places.services import load_places
 
 

@@ -1,0 +1,176 @@
+"""Form fields the intake and the case pages share: times and dates typed the way Vietnam
+writes them (dd/mm/yyyy, hh:mm in Asia/Ho_Chi_Minh, given back in UTC), code lists whose answers
+are checked against a set of codes, and the quick binding of a large form's fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    Field,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+DATE_FORMAT = "%d/%m/%Y"
+TIME_FORMAT = "%d/%m/%Y %H:%M"
+BAD_DATE = _l("Write the date as dd/mm/yyyy, for example 05/03/2026.")
+BAD_TIME = _l("Write the time as dd/mm/yyyy hh:mm, for example 05/03/2026 14:30.")
+
+
+def choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
+    """Select options from a code-to-label mapping, with an optional empty first option."""
+    first = [SelectChoice("", blank)] if blank is not None else []
+    return first + [SelectChoice(code, label) for code, label in labels.items()]
+
+
+def local_text(moment: datetime | None) -> str:
+    """A UTC time as the form shows it: dd/mm/yyyy hh:mm in Vietnam's time."""
+    return moment.astimezone(LOCAL).strftime(TIME_FORMAT) if moment else ""
+
+
+class LocalDateTimeField(Field):
+    """A time typed as dd/mm/yyyy hh:mm in Vietnam's time, given back in UTC."""
+
+    widget = StringField.widget
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return local_text(self.data)
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            naive = datetime.strptime(" ".join(text.split()), TIME_FORMAT)
+        except ValueError:
+            self.data = None
+            raise ValueError(BAD_TIME) from None
+        self.data = naive.replace(tzinfo=LOCAL).astimezone(UTC)
+
+
+def _codes(field) -> set:
+    """The codes a choice field offers."""
+    if field.choices is None:
+        raise TypeError(f"{field.name}: choices cannot be None")  # a programming mistake
+    return {field.coerce(c.value if isinstance(c, SelectChoice) else c[0]) for c in field.choices}
+
+
+class CodeSelectField(SelectField):
+    """A select whose answer is checked against the set of its codes, where WTForms makes an
+    option object for every choice on every check (a tenth of the intake's save); the same
+    rule and messages."""
+
+    def pre_validate(self, form):
+        if self.process_errors or not self.validate_choice:
+            return
+        if self.data not in _codes(self):
+            raise ValidationError(
+                self.invalid_choice_message or self.gettext("Not a valid choice.")
+            )
+
+
+class CodeRadioField(RadioField):
+    """Radio buttons checked as CodeSelectField checks a select."""
+
+    pre_validate = CodeSelectField.pre_validate
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes for a multi-choice code list, each answer checked against the set
+    of its codes (as WTForms' SelectMultipleField checks them, with the same messages)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        if self.process_errors or not self.validate_choice or not self.data:
+            return
+        codes = _codes(self)
+        unacceptable = [str(data) for data in set(self.data) if data not in codes]
+        if not unacceptable:
+            return
+        if callable(self.invalid_choice_message):
+            message = self.invalid_choice_message(len(unacceptable))
+        elif self.invalid_choice_message is not None:
+            message = self.invalid_choice_message
+        else:
+            message = self.ngettext(
+                "'%(value)s' is not a valid choice for this field.",
+                "'%(value)s' are not valid choices for this field.",
+                len(unacceptable),
+            )
+        raise ValidationError(message % {"value": "', '".join(unacceptable)})
+
+
+def date_field(label) -> DateField:
+    """An optional dd/mm/yyyy date."""
+    return DateField(
+        label,
+        format=DATE_FORMAT,
+        widget=TextInput(),  # typed as dd/mm/yyyy: the browser's date picker shows its own order
+        validators=[Optional()],
+        render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"},
+    )
+
+
+def text(label, max_length=200, **kw) -> StringField:
+    """An optional short text."""
+    return StringField(label, validators=[Optional(), Length(max=max_length)], **kw)
+
+
+def long_text(label, rows=3) -> TextAreaField:
+    """An optional free text; sealed when stored."""
+    return TextAreaField(
+        label, validators=[Optional(), Length(max=20000)], render_kw={"rows": rows}
+    )
+
+
+class QuickBind(FlaskForm.Meta):
+    """Binds a form's declared fields by copying one bound the same way before (per field and
+    language), instead of building every field afresh: most of the cost of making a 56-field
+    form, each request. A copy is what binding would give: the same attributes, the new form
+    as its form, and its own render_kw and choices list (the parts a request might change);
+    its flags, label and validators are shared, as no request changes them (WTForms sets them
+    when a field is built, and only reads them after). Fields added per form (Flask-WTF's CSRF
+    token) are bound as usual."""
+
+    _prototypes: dict = {}
+
+    def bind_field(self, form, unbound_field, options):
+        name = options.get("name")
+        if getattr(type(form), name, None) is not unbound_field:  # not declared on the class
+            return super().bind_field(form, unbound_field, options)
+        language = form.__dict__.get("_bound_in")
+        if language is None:
+            language = form.__dict__["_bound_in"] = str(get_locale())
+        key = (type(form), name, options.get("prefix"), language)
+        prototype = self._prototypes.get(key)
+        if prototype is None:
+            prototype = super().bind_field(form, unbound_field, options)
+            self._prototypes[key] = prototype
+        field = object.__new__(type(prototype))  # Field.__new__ would give an UnboundField
+        field.__dict__.update(prototype.__dict__)
+        field._form, field.meta = form, form.meta
+        if options.get("translations") is not None:
+            field._translations = options["translations"]
+        if prototype.render_kw is not None:
+            field.render_kw = dict(prototype.render_kw)
+        if prototype.__dict__.get("_choices") is not None:
+            field._choices = list(prototype._choices)
+        return field
