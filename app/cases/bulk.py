@@ -3,9 +3,10 @@ written as plain rows, one multi-row statement per table for a whole batch, inst
 objects through the ORM's unit of work. The intake form saves a new call through it (a batch of
 one), and the register import (importer.save_row's records) saves its rows in batches of 500.
 
-Rows are dictionaries of column values: defaults are the columns' own, sealed values are sealed
-here with the row's data key (`RowKey.seal`, bound to table, column, row id and key exactly as a
-SealedField binds them) and the SealedBytes columns still refuse anything unsealed. Per batch:
+Rows are dictionaries of column values (app/model_rows.py): defaults are the columns' own,
+sealed values are sealed with the row's data key (`RowKey.seal`, bound to table, column, row id
+and key exactly as a SealedField binds them) and the SealedBytes columns still refuse anything
+unsealed. Per batch:
 the case numbers are taken in one block (one UPDATE of the counter, which locks its row until the
 batch commits; taken once the batch is built, so the lock is short), the audit entries are
 chained in memory under one lock of the chain head (`audit.record_many`), and the blind-index
@@ -22,10 +23,8 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, inspect
 
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
@@ -57,8 +56,9 @@ from app.classifications import ACTS, age_band, forms_of
 from app.clock import utcnow
 from app.crypto import blind
 from app.crypto.blind import BlindIndex
-from app.crypto.datakeys import RowKey, keyring, new_id, sealed_fields
+from app.crypto.datakeys import RowKey, keyring
 from app.extensions import db
+from app.model_rows import columns_of, new_row
 
 # Parents before children, so foreign keys hold at every insert (PostgreSQL checks each one).
 ORDER = (
@@ -176,7 +176,7 @@ class Batch:
         counts = [len(rows) for rows in self.rows.values()] + [len(self.entries)]
         taken = _number(self.opened, self.by, len(self.entries), counts)
         tables = [
-            (model.__table__, [_columns_of(model, r) for r in self.rows[model]])
+            (model.__table__, [columns_of(model, r) for r in self.rows[model]])
             for model in ORDER
             if self.rows.get(model)
         ]
@@ -188,7 +188,7 @@ class Batch:
     def _add(self, model: type, key: RowKey | None = None, **values) -> dict:
         """A row of `model` with its sealed values sealed under `key`; the id is new unless
         given (ids the database numbers are left to it)."""
-        row = _row(model, values, key)
+        row = new_row(model, values, key)
         self.rows[model].append(row)
         return row
 
@@ -495,72 +495,3 @@ def _status_reason(status: str) -> str:
             status=CASE_STATUS_LABELS[status],
         )
     )
-
-
-class _Layout:
-    """What building a row of one model needs: its table name, its columns (column key,
-    attribute name, default: a value, or a callable), its sealed fields, whether it takes a
-    UUID id, and every name a row may set."""
-
-    def __init__(self, model: type):
-        mapper = inspect(model)
-        self.table = model.__tablename__
-        self.columns: list[tuple[str, str, object, bool]] = []
-        self.new_id = False
-        for attr in mapper.column_attrs:
-            column = attr.columns[0]
-            if column.primary_key and isinstance(column.type, Integer):
-                continue  # the database numbers it
-            if column.primary_key:
-                self.new_id = True
-            default = column.default
-            if default is None:
-                self.columns.append((column.key, attr.key, None, False))
-            elif default.is_callable:
-                self.columns.append((column.key, attr.key, default.arg, True))
-            else:
-                self.columns.append((column.key, attr.key, default.arg, False))
-        self.sealed = tuple(sealed_fields(model))
-        self.names = frozenset(a for _, a, _, _ in self.columns) | frozenset(self.sealed)
-        self.renamed = any(key != attr for key, attr, _, _ in self.columns)
-
-
-@cache
-def _layout(model: type) -> _Layout:
-    return _Layout(model)
-
-
-def _row(model: type, values: dict, key: RowKey | None) -> dict:
-    """A new row of `model` by attribute name: the values given, sealed ones sealed under
-    `key`, a new id, and the columns' defaults for the rest (as the unit of work would insert
-    a new object)."""
-    layout = _layout(model)
-    unknown = values.keys() - layout.names
-    if unknown:
-        raise TypeError(f"{model.__name__} has no {', '.join(sorted(unknown))}")
-    row = {}
-    if layout.new_id:
-        row["id"] = values.pop("id", None) or new_id()
-    for name in layout.sealed:
-        value = values.pop(name, None)
-        if value is not None and value != "":
-            if key is None:
-                raise TypeError(f"{model.__name__}.{name} needs a data key to seal it")
-            row[f"{name}_sealed"] = key.seal(layout.table, name, row["id"], value)
-    for _, attr, default, call in layout.columns:
-        if attr in row:
-            continue
-        if attr in values:
-            row[attr] = values[attr]
-        else:
-            row[attr] = default(None) if call else default
-    return row
-
-
-def _columns_of(model: type, row: dict) -> dict:
-    """A row by attribute name, as the insert takes it: by column key (they differ where a
-    column is named apart from its attribute, e.g. perpetrator.relationship)."""
-    layout = _layout(model)
-    if not layout.renamed:
-        return row  # a row holds every column, by the name the insert takes
-    return {key: row[attr] for key, attr, _, _ in layout.columns}
