@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.bulk_insert import COPY_FROM, analyse, insert_rows
-from app.cases import importer
+from app.cases import import_run, importer
 from app.crypto.blind import BlindIndex
 from app.crypto.datakeys import RowKey
 from app.extensions import db
@@ -79,9 +79,9 @@ def test_a_large_import_refreshes_postgresql_statistics_as_it_grows(app, make_us
     from make_import_samples import generated_rows
 
     analysed = []
-    monkeypatch.setattr(importer, "ANALYSE_FROM", 50)
-    real = importer.analyse
-    monkeypatch.setattr(importer, "analyse", lambda tables: (analysed.append(1), real(tables)))
+    monkeypatch.setattr(import_run, "ANALYSE_FROM", 50)
+    real = import_run.analyse
+    monkeypatch.setattr(import_run, "analyse", lambda tables: (analysed.append(1), real(tables)))
     rows = generated_rows(300, seed=3)
     report = importer.import_rows(rows_of(rows), by=make_user("operator"), batch_size=25)
     assert report.written == 300
@@ -114,7 +114,7 @@ def test_a_refused_row_in_a_large_batch_costs_only_itself(app, make_user, monkey
     column left empty), the batch is rolled back and its rows saved one by one."""
     from app.calls.models import Call
 
-    real = importer.validate_row
+    real = import_run.validate_row
 
     def channel_missing(row):
         intake, errors, notes = real(row)
@@ -122,7 +122,7 @@ def test_a_refused_row_in_a_large_batch_costs_only_itself(app, make_user, monkey
             intake.channel = None
         return intake, errors, notes
 
-    monkeypatch.setattr(importer, "validate_row", channel_missing)
+    monkeypatch.setattr(import_run, "validate_row", channel_missing)
     report = importer.import_rows(
         rows_of(generated(COPY_FROM * 3)), by=make_user("operator"), batch_size=COPY_FROM * 3
     )

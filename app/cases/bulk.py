@@ -1,7 +1,7 @@
 """The batch writer: the records `save_intake` writes for a new call (and the case it opens),
 written as plain rows, one multi-row statement per table for a whole batch, instead of model
 objects through the ORM's unit of work. The intake form saves a new call through it (a batch of
-one), and the register import (importer.save_row's records) saves its rows in batches of 500.
+one), and the register import (import_run.save_row's records) saves its rows in batches of 500.
 
 Rows are dictionaries of column values (app/model_rows.py): defaults are the columns' own,
 sealed values are sealed with the row's data key (`RowKey.seal`, bound to table, column, row id
@@ -79,7 +79,7 @@ ORDER = (
 TABLES = [model.__table__ for model in ORDER] + [audit.AuditEntry.__table__]
 # The tables a batch's own statements read while they grow: the intake keys already stored
 # (call), and the parents every foreign key of a case's parts and of an emergency action looks
-# up (case_record, call). Their statistics are refreshed as an import grows them (importer.py);
+# up (case_record, call). Their statistics are refreshed as an import grows them (import_run.py);
 # the others are only written to, and the database's own autovacuum analyses them later.
 READ_WHILE_WRITING = [Call.__table__, Case.__table__]
 
@@ -209,7 +209,7 @@ class Batch:
                 }
             )
 
-    # save_intake's _write_orm, then importer.save_row
+    # save_intake's _write_orm, then import_run.save_row
     def add(self, data: Intake) -> Written:
         by = self.by
         opens_case = data.open_case or data.reason == "violence_report"
@@ -448,7 +448,7 @@ class Batch:
         case["updated_at"] = utcnow()
 
     def _set_status(self, case: dict, key: RowKey, data: ImportedIntake) -> None:
-        """importer._set_status."""
+        """import_run._set_status."""
         old, now = case["status"], utcnow()
         case["status"] = data.status
         if data.status == "closed":

@@ -30,15 +30,8 @@ from app.auth.models import User
 from app.bulk_insert import analyse
 from app.calls.intake import IntakeError
 from app.cases import bulk as bulk_writer
-from app.cases.importer import (
-    Checked,
-    Found,
-    Interrupts,
-    Problem,
-    Report,
-    Run,
-    statistics_plan,
-)
+from app.cases.import_run import Checked, Found, Problem, Report, Run, statistics_plan
+from app.cases.importer import Interrupts
 from app.cases.services import CaseError
 from app.crypto.datakeys import keep_fingerprints
 from app.extensions import db
@@ -168,7 +161,7 @@ class ImportInTurns:
     def _prepare(self, block: int) -> tuple[list, bulk_writer.Batch | None]:
         """The block's rows to save, built and sealed (outside the turn). First, when this
         process's block before it grew the tables enough, their statistics are refreshed
-        (PostgreSQL: importer.Run._keep_statistics), here too outside the turn: ANALYZE lets
+        (PostgreSQL: import_run.Run._keep_statistics), here too outside the turn: ANALYZE lets
         the other process insert meanwhile."""
         if self.interrupts is not None:
             self.interrupts.check()  # Ctrl-C here: between this process's blocks

@@ -12,32 +12,23 @@ import gc
 import hashlib
 import signal
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import audit
-from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
-from app.bulk_insert import analyse, estimated_rows
-from app.calls.intake import IntakeError, save_intake
-from app.calls.models import Call
-from app.cases import bulk as bulk_writer
-from app.cases.register.files import RegisterError, read_rows, unknown_columns
-from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight, validate_row
-from app.cases.services import CaseError, audit_case, record_event
-from app.clock import utcnow
-from app.crypto.datakeys import keyring
+from app.cases.import_run import Checked, Report, Run
+from app.cases.register.files import RegisterError, read_rows
+from app.cases.register.rows import validate_row
 from app.extensions import db
 
 __all__ = [
     "ImportRefused",
     "RegisterError",
+    "Report",
     "check_may_import",
     "import_checked",
     "import_rows",
@@ -50,87 +41,6 @@ IMPORT_ROLES = ("operator", "supervisor")
 
 class ImportRefused(Exception):
     """The account may not import; the message says why."""
-
-
-@dataclass
-class Problem:
-    """One thing wrong (or worth knowing) about a row; row 0 is the file as a whole."""
-
-    row: int
-    message: object
-
-
-@dataclass
-class Report:
-    """What a run found and did (in a dry run, `written` counts the rows that would be)."""
-
-    read: int = 0
-    written: int = 0
-    skipped: int = 0
-    duplicates: int = 0
-    closed: int = 0
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    failed: list[Problem] = field(default_factory=list)  # valid rows the database refused
-    # A dry run asked to keep them: each row as checked, for import_checked (None when the
-    # file had more rows than it was asked to keep).
-    checked: list[Checked] | None = field(default=None, repr=False)
-
-    def detail(self) -> str:
-        """The counts, for the run's audit entry."""
-        return (
-            f"read={self.read} written={self.written} skipped={self.skipped} "
-            f"duplicates={self.duplicates} warnings={len(self.warnings)} closed={self.closed}"
-        )
-
-
-@dataclass
-class Checked:
-    """One row as the check found it: the intake (None when an error keeps it out), its
-    errors and warnings, and the warnings about unknown columns it was the first to have."""
-
-    number: int
-    intake: ImportedIntake | None
-    errors: list
-    notes: list
-    unknown: list[str]
-
-
-@dataclass
-class Found:
-    """What the report needs of a checked row: its number, intake key (None when an error
-    keeps it out), errors, warnings, the unknown columns it was the first to have, and whether
-    it has an old id (which a duplicate's warning names)."""
-
-    number: int
-    key: uuid.UUID | None
-    errors: list
-    notes: list
-    unknown: list[str]
-    old_id: bool
-
-    @classmethod
-    def of(cls, checked: Checked) -> Found:
-        intake = checked.intake
-        return cls(
-            checked.number,
-            intake.intake_key if intake is not None else None,
-            checked.errors,
-            checked.notes,
-            checked.unknown,
-            bool(intake is not None and intake.external_id),
-        )
-
-    def sent(self) -> Found:
-        """This row's findings with the messages in words, to go to another process."""
-        return Found(
-            self.number,
-            self.key,
-            [str(m) for m in self.errors],
-            [str(m) for m in self.notes],
-            self.unknown,
-            self.old_id,
-        )
 
 
 def check_may_import(by: User) -> None:
@@ -146,15 +56,6 @@ def check_may_import(by: User) -> None:
             email=by.email,
         )
     )
-
-
-def row_key(intake: ImportedIntake, organisation_id: int) -> uuid.UUID:
-    """The row's intake key: a keyed hash of the organisation and the old id (or the whole row),
-    so importing the same register again finds the calls it made the first time."""
-    digest = keyring().keyed_hash(
-        f"{organisation_id}|{intake.key_basis}", purpose="register-import"
-    )
-    return uuid.UUID(digest[:32])
 
 
 def import_rows(
@@ -255,218 +156,6 @@ class Interrupts:
     def __exit__(self, *exc) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
-
-
-def statistics_plan(sizes: list[int]) -> set[int]:
-    """After which of batches of these sizes _keep_statistics would analyse the tables
-    (PostgreSQL), for batches written by two processes (app/cases/import_turns.py)."""
-    table_rows = estimated_rows(Call.__table__)
-    analysed_at, total, after = max(table_rows, ANALYSE_FROM // 2), table_rows, set()
-    for j, size in enumerate(sizes):
-        total += size
-        if total >= 2 * analysed_at:
-            after.add(j)
-            analysed_at = total
-    return after
-
-
-ANALYSE_FROM = 1000  # rows written by a run into tables that held none, before a first ANALYZE
-
-
-@dataclass
-class Run:
-    by: User
-    dry_run: bool
-    batch_size: int
-    bulk: bool = True
-    keep: int = 0
-    report: Report = field(default_factory=Report)
-    pending: list[ImportedIntake] = field(default_factory=list)
-    first_row: dict[uuid.UUID, int] = field(default_factory=dict)
-    headings_seen: set[str] = field(default_factory=set)
-    unknown_told: set[str] = field(default_factory=set)
-    table_rows: int | None = None  # calls stored before the run (PostgreSQL's estimate)
-    analysed_at: int = 0  # calls stored when the tables were last analysed
-    planned: bool = False  # one batch of a plan: statistics are kept by the plan
-
-    def check(self, number: int, row: dict) -> Checked:
-        """Read one row: its intake (with its number and key), errors and warnings."""
-        unknown = list(unknown_columns(h for h in row if h not in self.headings_seen))
-        self.headings_seen.update(row)
-        intake, errors, notes = validate_row(row)
-        if intake is not None:
-            intake.row = number
-            intake.intake_key = row_key(intake, self.by.organisation_id)
-        return Checked(number, intake, errors, notes, unknown)
-
-    def take(self, checked: Checked) -> None:
-        report, intake = self.report, checked.intake
-        if report.checked is not None:
-            if len(report.checked) < self.keep:
-                report.checked.append(checked)
-            else:
-                report.checked = None  # too many to keep: the file is read again
-        if self.tally(Found.of(checked)):
-            self.pending.append(intake)
-            if len(self.pending) >= self.batch_size:
-                self.save_pending()
-
-    def tally(self, found: Found) -> bool:
-        """Count a checked row in the report: True when it is to be saved (no error, and the
-        first row of the file with its intake key)."""
-        report, number = self.report, found.number
-        report.read += 1
-        for heading in found.unknown:
-            if heading not in self.unknown_told:
-                self.unknown_told.add(heading)
-                report.warnings.append(Problem(0, _unknown_column(heading)))
-        if found.key is None:  # its warnings would only distract: the row is not imported
-            report.errors += [Problem(number, m) for m in found.errors]
-            report.skipped += 1
-            return False
-        report.warnings += [Problem(number, m) for m in found.notes]
-        earlier = self.first_row.setdefault(found.key, number)
-        if earlier != number:
-            report.duplicates += 1
-            report.warnings.append(Problem(number, _same_as(found.old_id, earlier)))
-            return False
-        return True
-
-    def save_pending(self) -> None:
-        batch, self.pending = self.pending, []
-        if batch:
-            self.save_batch(batch)
-
-    def save_batch(
-        self, batch: list[ImportedIntake], prepared: bulk_writer.Batch | None = None
-    ) -> None:
-        """Leave out the rows already stored; write (or, in a dry run, count) the others."""
-        stored = set(
-            db.session.execute(
-                select(Call.intake_key).where(Call.intake_key.in_([i.intake_key for i in batch]))
-            ).scalars()
-        )
-        new = [i for i in batch if i.intake_key not in stored]
-        self.report.duplicates += len(batch) - len(new)
-        if self.dry_run:
-            self.report.written += len(new)
-            self.report.closed += sum(1 for i in new if i.status == "closed")
-        elif new:
-            self._write(new, prepared if len(new) == len(batch) else None)
-
-    def _keep_statistics(self) -> None:
-        """On PostgreSQL, analyse the tables the import reads as it writes (the intake keys
-        stored, the foreign keys' parents: bulk.READ_WHILE_WRITING) each time it has doubled
-        their size (from ANALYSE_FROM rows), so no plan made while they were small outlives
-        it."""
-        if self.planned:
-            return
-        if self.table_rows is None:
-            self.table_rows = estimated_rows(Call.__table__)
-            self.analysed_at = max(self.table_rows, ANALYSE_FROM // 2)
-        if self.table_rows + self.report.written >= 2 * self.analysed_at:
-            analyse(bulk_writer.READ_WHILE_WRITING)
-            db.session.commit()
-            self.analysed_at = self.table_rows + self.report.written
-
-    def _write(
-        self, batch: list[ImportedIntake], prepared: bulk_writer.Batch | None = None
-    ) -> None:
-        """Save a batch in one transaction (its rows already built, when `prepared`); if the
-        database refuses it, save its rows one by one so a single bad row costs only itself."""
-        try:
-            if prepared is not None:
-                outcomes = [w.outcome for w in prepared.write()]
-            elif self.bulk and all(bulk_writer.can_write(i) for i in batch):
-                written = bulk_writer.write_batch(batch, by=self.by)
-                outcomes = [w.outcome for w in written]
-            else:
-                outcomes = [save_row(i, by=self.by) for i in batch]
-            db.session.commit()
-        except (SQLAlchemyError, IntakeError, CaseError) as exc:
-            db.session.rollback()
-            if len(batch) > 1:
-                for intake in batch:
-                    self._write([intake])
-                return
-            if isinstance(exc, IntegrityError) and _stored(batch[0].intake_key):
-                self.report.duplicates += 1  # another run saved it meanwhile
-            else:
-                self.report.skipped += 1
-                self.report.failed.append(Problem(batch[0].row, _refused(exc)))
-            return
-        self.report.written += outcomes.count("created") + outcomes.count("closed")
-        self.report.closed += outcomes.count("closed")
-        self.report.duplicates += outcomes.count("duplicate")
-        self._keep_statistics()
-
-    def audit(self, file_digest: str | None, *, interrupted: bool = False) -> None:
-        detail = self.report.detail()
-        detail += f" file={file_digest[:16]}" if file_digest else ""
-        detail += " interrupted" if interrupted else ""
-        audit.record("import", user=self.by, object_type="register", detail=detail)
-        db.session.commit()
-
-
-def _stored(key: uuid.UUID) -> bool:
-    return db.session.execute(select(Call.id).where(Call.intake_key == key)).first() is not None
-
-
-def save_row(intake: ImportedIntake, *, by: User) -> str:
-    """Save one valid row in the caller's transaction, through the unit of work (the
-    row-by-row mode, bulk=False): "created", "closed" or "duplicate"."""
-    saved = save_intake(data=intake, by=by, commit=False, unit_of_work=True)
-    if not saved.created:
-        return "duplicate"
-    case = saved.case
-    if case is None:
-        return "created"
-    case.opened_at = saved.call.started_at  # opened when the register says, not today
-    if intake.status != "open":
-        _set_status(case, intake, by)
-    return "closed" if intake.status == "closed" else "created"
-
-
-def _set_status(case, intake: ImportedIntake, by: User) -> None:
-    """The status the register shows, written as what it is: an import, not a decision taken
-    here (see docs/import.md); a closed case's tasks are done with it."""
-    old, now = case.status, utcnow()
-    case.status = intake.status
-    if intake.status == "closed":
-        closed_on = intake.closed_on or case.opened_at.astimezone(LOCAL).date()
-        case.closed_at = local_midnight(closed_on)
-        for task in case.tasks:
-            if task.done_at is None:
-                task.done_at, task.done_by_id = now, by.id
-    reason = _l(
-        "Imported from the old register, where the case was: %(status)s.",
-        status=CASE_STATUS_LABELS[intake.status],
-    )
-    record_event(case, by=by, kind="status", old=old, new=intake.status, reason=str(reason))
-    audit_case("status", case, by, detail=f"{old}>{intake.status} import")
-
-
-def _unknown_column(heading: str):
-    return _l(
-        "The column '%(column)s' is not one we know; its values were not imported "
-        "(see docs/import.md for the column names).",
-        column=heading,
-    )
-
-
-def _same_as(old_id: bool, earlier: int):
-    if old_id:
-        return _l("same old id as row %(row)d: it is imported once.", row=earlier)
-    return _l("the same as row %(row)d in every column: it is imported once.", row=earlier)
-
-
-def _refused(exc: Exception):
-    if isinstance(exc, IntakeError | CaseError):
-        return _l("this row could not be saved: %(why)s", why=exc.args[0] if exc.args else "")
-    return _l(
-        "the database refused this row (%(kind)s); nothing of it was saved.",
-        kind=type(exc).__name__,
-    )
 
 
 def digest_of(path: str | Path) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.audit import AuditEntry
 from app.calls.models import Call
-from app.cases import importer
+from app.cases import import_run, importer
 from app.cases.importer import read_rows, validate_row
 from app.cases.models import Case, CaseEvent, RiskAssessment, Task
 from app.cases.register.columns import column_of
@@ -323,14 +323,14 @@ def test_limit_reads_only_the_first_rows(app, operator):
 
 
 def test_a_row_the_database_refuses_costs_only_itself(app, operator, monkeypatch):
-    real = importer.bulk_writer.write_batch
+    real = import_run.bulk_writer.write_batch
 
     def refuse_one(batch, *, by):
         if any(data.external_id == "HN-2023-007" for data in batch):
-            raise importer.IntakeError("refused on purpose")
+            raise import_run.IntakeError("refused on purpose")
         return real(batch, by=by)
 
-    monkeypatch.setattr(importer.bulk_writer, "write_batch", refuse_one)
+    monkeypatch.setattr(import_run.bulk_writer, "write_batch", refuse_one)
     # One process (two: tests/cases/test_import_turns.py)
     result = run(app, XLSX, "--as", operator.email, "--lang", "en", "--processes", "1")
     assert result.exit_code == 1
@@ -399,14 +399,14 @@ def test_excel_cells_are_read_as_typed_and_rows_numbered_as_excel_shows_them(app
 
 
 def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator, monkeypatch):
-    real = importer.bulk_writer.write_batch
+    real = import_run.bulk_writer.write_batch
 
     def interrupt(batch, *, by):
         if any(data.external_id == "HN-2023-008" for data in batch):
             raise KeyboardInterrupt
         return real(batch, by=by)
 
-    monkeypatch.setattr(importer.bulk_writer, "write_batch", interrupt)
+    monkeypatch.setattr(import_run.bulk_writer, "write_batch", interrupt)
     result = run(app, XLSX, "--as", operator.email, "--batch-size", "5", "--processes", "1")
     assert result.exit_code != 0
     assert count(Call) == 5  # the first batch was committed, the second rolled back

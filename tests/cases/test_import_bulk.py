@@ -14,7 +14,7 @@ from app import audit
 from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import Call
 from app.calls.services import calls_from_number
-from app.cases import bulk, importer
+from app.cases import bulk, import_run, importer
 from app.cases.casework import ConsentData, IncidentData
 from app.cases.importer import read_rows
 from app.cases.models import Case
@@ -226,7 +226,7 @@ def test_bulk_imported_cases_are_numbered_found_and_not_imported_twice(app, make
 
 def test_a_row_the_database_refuses_in_a_batch_costs_only_itself(app, make_user, monkeypatch):
     user = make_user("operator")
-    real = importer.validate_row
+    real = import_run.validate_row
 
     def channel_missing(row):  # a NOT NULL column left empty: the database refuses the insert
         intake, errors, notes = real(row)
@@ -234,7 +234,7 @@ def test_a_row_the_database_refuses_in_a_batch_costs_only_itself(app, make_user,
             intake.channel = None
         return intake, errors, notes
 
-    monkeypatch.setattr(importer, "validate_row", channel_missing)
+    monkeypatch.setattr(import_run, "validate_row", channel_missing)
     report = importer.import_rows(read_rows(XLSX), by=user, batch_size=5)
     assert (report.written, report.skipped) == (14, 1)
     assert [p.row for p in report.failed] == [10]
@@ -271,7 +271,7 @@ def test_intake_parts_the_register_has_no_column_for_are_written_alike(app, make
 
     results = []
     for user, write in (
-        (make_user("operator"), lambda batch, by: [importer.save_row(i, by=by) for i in batch]),
+        (make_user("operator"), lambda batch, by: [import_run.save_row(i, by=by) for i in batch]),
         (
             make_user("operator"),
             lambda batch, by: [w.outcome for w in bulk.write_batch(batch, by=by)],

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app import audit, turns
 from app.audit import AuditEntry
 from app.calls.models import Call
-from app.cases import bulk, cli, importer
+from app.cases import bulk, cli, import_run, importer
 from app.cases.import_turns import ImportInTurns
 from app.cases.models import Case
 from app.clock import utcnow
@@ -166,7 +166,7 @@ def test_rows_refused_in_either_process_cost_only_themselves(
     monkeypatch,
 ):
     user = make_user("operator")
-    real = importer.validate_row
+    real = import_run.validate_row
     # A row in a block of each process (rows 52 and 132 of the file: blocks 1 and 3) is given
     # no channel, a NOT NULL column: the database refuses it.
     refused = {register[50]["external_id"]: 52, register[130]["external_id"]: 132}
@@ -177,7 +177,7 @@ def test_rows_refused_in_either_process_cost_only_themselves(
             intake.channel = None
         return intake, errors, notes
 
-    monkeypatch.setattr(importer, "validate_row", channel_missing)
+    monkeypatch.setattr(import_run, "validate_row", channel_missing)
     _, _, saved = in_two(user, register)
     assert [p.row for p in saved.failed] == sorted(refused.values())
     assert all("IntegrityError" in str(p.message) for p in saved.failed)
@@ -286,7 +286,7 @@ def test_rows_saved_one_by_one_before_a_failure_are_counted(
     """A block the database refuses is saved row by row; stopped in the middle of that, the
     rows already saved are in the summary and the audit entry."""
     user = make_user("operator")
-    real = importer.validate_row
+    real = import_run.validate_row
     refused = register[block_row]["external_id"]
 
     def channel_missing(row):
@@ -295,7 +295,7 @@ def test_rows_saved_one_by_one_before_a_failure_are_counted(
             intake.channel = None
         return intake, errors, notes
 
-    monkeypatch.setattr(importer, "validate_row", channel_missing)
+    monkeypatch.setattr(import_run, "validate_row", channel_missing)
     # That process's writes: the refused block, then its rows one by one; the 20th write
     # stops it.
     with failing_write(20, KeyboardInterrupt(), in_child=in_child):
@@ -310,7 +310,7 @@ def test_the_child_stops_checking_when_this_process_stops(app, make_user, tmp_pa
     path = tmp_path / "register.csv"
     write_csv(path, generated_rows(4000, seed=4))
     seen = tmp_path / "checked-by-the-child.txt"
-    parent, real = os.getpid(), importer.validate_row
+    parent, real = os.getpid(), import_run.validate_row
 
     def noting(row):
         if os.getpid() != parent:
@@ -318,7 +318,7 @@ def test_the_child_stops_checking_when_this_process_stops(app, make_user, tmp_pa
                 out.write("x")
         return real(row)
 
-    monkeypatch.setattr(importer, "validate_row", noting)
+    monkeypatch.setattr(import_run, "validate_row", noting)
 
     def ctrl_c_after_ten_rows():
         for n, row in enumerate(importer.read_rows(path)):
