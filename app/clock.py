@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+# Where times are shown and typed: Vietnam's one time zone (config.BABEL_DEFAULT_TIMEZONE for
+# the Babel filters).
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,6 @@ are checked against a set of codes, and the quick binding of a large form's fiel
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,8 @@ from wtforms import (
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+from app.clock import LOCAL
+
 DATE_FORMAT = "%d/%m/%Y"
 TIME_FORMAT = "%d/%m/%Y %H:%M"
 BAD_DATE = _l("Write the date as dd/mm/yyyy, for example 05/03/2026.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Response, render_template, request
 from flask_babel import format_datetime
@@ -18,9 +17,9 @@ from app.auditlog import bp
 from app.auth.access import roles_required
 from app.auth.models import User
 from app.cases.models import Case
+from app.clock import LOCAL
 from app.extensions import db
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000
 

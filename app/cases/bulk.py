@@ -44,7 +44,7 @@ from app.cases.models import (
     RiskAssessment,
     Task,
 )
-from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight
+from app.cases.register.rows import ImportedIntake, local_midnight
 from app.cases.services import (
     COUNTER_TAKEN,
     CaseError,
@@ -53,7 +53,7 @@ from app.cases.services import (
     survivor_age,
 )
 from app.classifications import ACTS, age_band, forms_of
-from app.clock import utcnow
+from app.clock import LOCAL, utcnow
 from app.crypto import blind
 from app.crypto.blind import BlindIndex
 from app.crypto.datakeys import RowKey, keyring

@@ -20,9 +20,9 @@ from app.calls.intake import IntakeError, save_intake
 from app.calls.models import Call
 from app.cases import bulk as bulk_writer
 from app.cases.register.files import unknown_columns
-from app.cases.register.rows import LOCAL, ImportedIntake, local_midnight, validate_row
+from app.cases.register.rows import ImportedIntake, local_midnight, validate_row
 from app.cases.services import CaseError, audit_case, record_event
-from app.clock import utcnow
+from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
@@ -12,6 +11,7 @@ from sqlalchemy.orm import aliased
 from app.auth.models import User
 from app.calls.models import Call
 from app.cases.models import ACTIVE_STATUSES, Case, CaseEvent, Task
+from app.clock import LOCAL
 from app.extensions import db
 from app.places.models import Place
 
@@ -60,7 +60,6 @@ def linkable_cases(user: User):
 # decrypts nothing, stays fast, and is not a read of case content. One statement per list, with
 # the open-task figures as correlated subqueries on the task table's case index (no N+1).
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 QUEUE_LIMIT = 50
 
 

@@ -23,9 +23,9 @@ from app.auth.models import User
 from app.calls.models import Call
 from app.cases import bp
 from app.cases.models import ACTIVE_STATUSES, Case
-from app.cases.queries import LOCAL, case_rows, case_scope
+from app.cases.queries import case_rows, case_scope
 from app.cases.search_form import PhoneSearchForm, SearchForm, parse_day
-from app.clock import utcnow
+from app.clock import LOCAL, utcnow
 from app.crypto import blind
 from app.extensions import db
 from app.places.models import Place

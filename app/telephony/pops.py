@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import audit
 from app.auth.models import User
 from app.calls.drafts import save_draft
-from app.clock import utcnow
+from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
 from app.telephony.models import PhoneLine, ScreenPop
@@ -28,7 +27,6 @@ from app.telephony.services import hash_token
 POP_LIFETIME = timedelta(minutes=10)
 KEEP_EXPIRED = timedelta(days=1)
 CLAIM_ROLES = ("operator", "supervisor")
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 MAX_TOKEN_LENGTH = 64
 
 

@@ -17,10 +17,9 @@ from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import MAX_AGE, Cells
 from app.cases.register.values import read_age
 from app.classifications import RISK_LEVELS
-from app.clock import utcnow
+from app.clock import LOCAL, utcnow
 from app.places import queries as places
 
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
 # Columns only a case has: a row filling any of them opens one, whatever its reason.
 CASE_COLUMNS = (
