@@ -1,7 +1,7 @@
 """Saving an intake: the call and, for a violence report, the case with everything said in the
 call, in one transaction, once per intake form however often it is submitted.
 
-The form (calls/forms.py), the importer (cases/importer.py) and the tests all build an `Intake`
+The form (calls/forms.py), the importer (cases/import_run.py) and the tests all build an `Intake`
 and call `save_intake`, so every path writes the same encrypted records and audit entries.
 """
 
@@ -46,8 +46,7 @@ class IntakeError(Exception):
 
 class IntakeKeyTaken(IntakeError):
     """The form's key belongs to a call another account saved: the page was one that account
-    left open (a shared computer), submitted after someone else signed in. Nothing is saved;
-    the page is given a new key, so a different call can then be saved as one."""
+    left open (a shared computer), submitted after someone else signed in. Nothing is saved."""
 
 
 @dataclass
@@ -173,9 +172,9 @@ def save_intake(
         if found.taken_by_id != by.id:
             raise IntakeKeyTaken(
                 _l(
-                    "Another account had already saved this form: the page was left open when "
-                    "that account's session ended. Nothing was saved now. If this is a different "
-                    "call, check the fields and press Save again to save it as a new call."
+                    "Another account had already saved that form: the page was left open after "
+                    "that account's session ended. Nothing was saved again, and the page was "
+                    "cleared, as it held that account's call. Take the next call here."
                 )
             ) from None
         return _earlier(found.id)

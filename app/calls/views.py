@@ -94,8 +94,11 @@ def new():
                 by=current_user._get_current_object(),  # the account, not the request's proxy
             )
         except IntakeKeyTaken as error:
+            # What the page holds is that account's call: it is neither shown again nor kept
+            # under this account (need-to-know), not even the draft this page autosaved.
+            drafts.discard_draft(user=current_user, intake_key=as_uuid(form.intake_key.data))
             flash(str(error), "error")
-            _give_new_key(form)
+            return redirect(url_for("calls.new"))
         except (IntakeError, CaseError) as error:
             flash(str(error), "error")
         else:
@@ -114,26 +117,6 @@ def new():
             for code in form.emergency.data or []
         },
     )
-
-
-def _give_new_key(form: IntakeForm) -> None:
-    """The page gets a new form key, and what it holds is kept as this user's draft under that
-    key at once (the page saves a draft only once something is typed again); this user's
-    draft under the old key, another account's saved call, goes."""
-    old, key = as_uuid(form.intake_key.data), new_id()
-    form.intake_key.data = str(key)
-    fields = {
-        name: values[0] if len(values) == 1 else values
-        for name, values in request.form.lists()
-        if name != "csrf_token"
-    }
-    fields["intake_key"] = str(key)
-    try:
-        drafts.save_draft(user=current_user, intake_key=key, fields=fields)
-    except drafts.DraftError:
-        pass  # too large to keep as a draft: the page still holds every value
-    if old is not None:
-        drafts.discard_draft(user=current_user, intake_key=old)
 
 
 def _after_save(saved):

@@ -141,9 +141,9 @@ def _to_seal(name: str, value) -> bool:
 
 class RowKey:
     """A fresh data key: what a KeyHolder row stores of it (`columns`) and the cipher that seals
-    under it. KeyHolder.new_key makes one for a model object; the batch writer
-    (app/cases/bulk.py), which writes rows without model objects, seals with `seal`, which
-    binds each value exactly as SealedField does."""
+    under it. KeyHolder.new_key makes one for a model object; the batch writer's rows
+    (app/model_rows.py), built without model objects, are sealed with `seal`, which binds
+    each value exactly as SealedField does."""
 
     __slots__ = ("id", "kek_id", "wrapped", "aead", "used")
 

@@ -10,7 +10,7 @@ from app.audit import AuditEntry
 from app.calls.intake import Intake, IntakeError, IntakeKeyTaken, Survivor, save_intake
 from app.calls.models import Call, EmergencyAction
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.cases.models import Case, Consent, Incident, Perpetrator, RiskAssessment, Task
+from app.cases.models import Case, CaseCounter, Consent, Incident, Perpetrator, RiskAssessment, Task
 from app.extensions import db
 
 
@@ -101,6 +101,7 @@ def test_a_form_another_account_saved_is_refused_whole(make_user):
     with pytest.raises(IntakeKeyTaken):
         save_intake(data=violence_report(intake_key=data.intake_key), by=second)
     assert (count(Call), count(Case), count(AuditEntry)) == (1, 1, entries)
+    assert db.session.execute(select(CaseCounter.last)).scalar_one() == 1  # no number spent
     assert save_intake(data=violence_report(), by=second).created  # a new key saves
 
 

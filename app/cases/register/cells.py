@@ -202,7 +202,7 @@ class Cells:
         return years
 
     def key_basis(self, external_id: str | None) -> str:
-        """What makes the row itself: its old id, else every cell (see importer.row_key)."""
+        """What makes the row itself: its old id, else every cell (see import_run.row_key)."""
         if external_id:
             return "id|" + " ".join(external_id.split()).casefold()
         cells = {name: cell_text(value) for name, (_, value) in sorted(self.cells.items())}
