@@ -17,9 +17,10 @@ import uuid
 from datetime import datetime
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app
-from sqlalchemy import LargeBinary, String, Uuid, select
-from sqlalchemy.orm import Mapped, mapped_column
+from flask import current_app, has_app_context
+from sqlalchemy import LargeBinary, String, Uuid, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 from uuid6 import uuid7
 
@@ -88,13 +89,28 @@ class KekRecord(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+RECORDED = "diemtua.fingerprints_recorded"  # app.extensions: the active KEK known recorded
+PENDING = "diemtua.fingerprints_pending"  # session.info: recorded in this open transaction
+
+
 def record_fingerprints(ring: Keyring) -> None:
-    """Remember every KEK of the file, in the caller's transaction."""
+    """Remember every KEK of the file, in the caller's transaction. Several workers of a new
+    installation may do so at the same moment: a record another transaction wrote first is
+    left as it is (INSERT … ON CONFLICT DO NOTHING), where a plain insert failed the save."""
     known = set(db.session.execute(select(KekRecord.kek_id)).scalars())
-    for kid, fingerprint in ring.fingerprints().items():
-        if kid not in known:
-            db.session.add(KekRecord(kek_id=kid, fingerprint=fingerprint))
-    current_app.extensions["diemtua.fingerprints_recorded"] = ring.active_kek_id
+    missing = [
+        {"kek_id": kid, "fingerprint": fingerprint, "added_at": utcnow()}
+        for kid, fingerprint in ring.fingerprints().items()
+        if kid not in known
+    ]
+    if missing:
+        dialect = db.session.connection().dialect.name
+        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+        db.session.execute(
+            insert(KekRecord).values(missing).on_conflict_do_nothing(index_elements=["kek_id"])
+        )
+    # Known to be on record once this transaction commits; a rollback takes the rows back.
+    db.session().info[PENDING] = ring.active_kek_id
 
 
 def keep_fingerprints() -> Keyring:
@@ -102,9 +118,24 @@ def keep_fingerprints() -> Keyring:
     app: done before a first data key is made, so a database never holds a key wrapped under
     a KEK it has no record of."""
     ring = keyring()
-    if current_app.extensions.get("diemtua.fingerprints_recorded") != ring.active_kek_id:
+    active = ring.active_kek_id
+    if current_app.extensions.get(RECORDED) != active and db.session().info.get(PENDING) != active:
         record_fingerprints(ring)
     return ring
+
+
+@event.listens_for(Session, "after_commit")
+def _recorded(session) -> None:
+    """The KEKs recorded in the transaction just committed are on record for good."""
+    active = session.info.pop(PENDING, None)
+    if active is not None and has_app_context():
+        current_app.extensions[RECORDED] = active
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _not_recorded(session, previous_transaction) -> None:
+    """Rolled back: what the transaction recorded is gone, and is recorded again next time."""
+    session.info.pop(PENDING, None)
 
 
 class SealedBytes(TypeDecorator):

@@ -5,16 +5,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import event, insert, select
 
 from app import StartupError, create_app
 from app.calls import services as calls
 from app.calls.models import Call
 from app.cases import services as cases
 from app.cases.models import Case
+from app.clock import utcnow
 from app.crypto import load_keyring, management, write_new_key_file
 from app.crypto.blind import BlindIndex
-from app.crypto.datakeys import KEY_HOLDERS, KekRecord
+from app.crypto.datakeys import KEY_HOLDERS, RECORDED, KekRecord, keep_fingerprints, keyring
 from app.extensions import db
 
 NAME = "Trần Thị Khoá Xoay"
@@ -211,3 +213,47 @@ def test_rotation_refuses_keys_from_the_environment(keyed, monkeypatch):
     result = run(app, "keys", "rotate")
     assert result.exit_code != 0
     assert set(load_keyring(path).keks) == {"k1"}
+
+
+def _kek_records() -> int:
+    return len(db.session.execute(select(KekRecord.kek_id)).all())
+
+
+def test_a_kek_another_worker_records_meanwhile_is_left_as_it_is():
+    """Workers of a new installation record the KEK at the same moment: the one that finds it
+    recorded after it looked leaves the record as it is (a plain insert failed its save)."""
+    ring = keyring()
+    rows = [
+        {"kek_id": kid, "fingerprint": fingerprint, "added_at": utcnow()}
+        for kid, fingerprint in ring.fingerprints().items()
+    ]
+    other = []
+
+    def meanwhile(conn, cursor, statement, *args):
+        if statement.startswith("SELECT kek_record.kek_id") and not other:
+            other.append(1)
+            with db.engine.begin() as elsewhere:  # the other worker, committed
+                elsewhere.execute(insert(KekRecord.__table__), rows)
+
+    event.listen(db.engine, "after_cursor_execute", meanwhile)
+    try:
+        keep_fingerprints()
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", meanwhile)
+    assert other and _kek_records() == len(rows)
+    assert current_app.extensions[RECORDED] == ring.active_kek_id
+
+
+def test_a_kek_record_rolled_back_is_made_again_by_the_next_save():
+    """Known recorded only once committed: a save rolled back takes its record with it, and
+    the next one records the KEK again (no data key wrapped under an unrecorded KEK)."""
+    ring = keyring()
+    keep_fingerprints()
+    keep_fingerprints()  # the same transaction: not looked up twice
+    db.session.rollback()
+    assert _kek_records() == 0 and RECORDED not in current_app.extensions
+    keep_fingerprints()
+    db.session.commit()
+    assert _kek_records() == len(ring.fingerprints())
+    assert current_app.extensions[RECORDED] == ring.active_kek_id
