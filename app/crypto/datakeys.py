@@ -90,27 +90,27 @@ class KekRecord(db.Model):
 
 
 RECORDED = "diemtua.fingerprints_recorded"  # app.extensions: the active KEK known recorded
-PENDING = "diemtua.fingerprints_pending"  # session.info: recorded in this open transaction
+PENDING = "diemtua.fingerprints_pending"  # session.info: recorded by this open transaction
+UNWRITTEN = "diemtua.fingerprints_unwritten"  # session.info: its records, written at commit
 
 
 def record_fingerprints(ring: Keyring) -> None:
-    """Remember every KEK of the file, in the caller's transaction. Several workers of a new
-    installation may do so at the same moment: a record another transaction wrote first is
-    left as it is (INSERT … ON CONFLICT DO NOTHING), where a plain insert failed the save."""
+    """Remember every KEK of the file, in the caller's transaction: the records are written as
+    it commits (_write_records), after every lock it takes, so the transaction never waits
+    for another's record while holding a lock that one needs (recorded when the first data
+    key was made, a save that took the case counter first and one that took it after could
+    deadlock on PostgreSQL). Several workers of a new installation may record the same KEK at
+    once: a record another transaction wrote first is left as it is."""
     known = set(db.session.execute(select(KekRecord.kek_id)).scalars())
     missing = [
-        {"kek_id": kid, "fingerprint": fingerprint, "added_at": utcnow()}
+        {"kek_id": kid, "fingerprint": fingerprint}
         for kid, fingerprint in ring.fingerprints().items()
         if kid not in known
     ]
+    info = db.session().info
     if missing:
-        dialect = db.session.connection().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-        db.session.execute(
-            insert(KekRecord).values(missing).on_conflict_do_nothing(index_elements=["kek_id"])
-        )
-    # Known to be on record once this transaction commits; a rollback takes the rows back.
-    db.session().info[PENDING] = ring.active_kek_id
+        info[UNWRITTEN] = missing
+    info[PENDING] = ring.active_kek_id  # known recorded once this transaction commits
 
 
 def keep_fingerprints() -> Keyring:
@@ -124,6 +124,24 @@ def keep_fingerprints() -> Keyring:
     return ring
 
 
+@event.listens_for(Session, "before_commit")
+def _write_records(session) -> None:
+    """The KEK records of the committing transaction, written last (INSERT … ON CONFLICT DO
+    NOTHING)."""
+    rows = session.info.pop(UNWRITTEN, None)
+    if not rows:
+        return
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.connection().dialect.name
+    ]
+    now = utcnow()
+    session.execute(
+        insert(KekRecord)
+        .values([{**row, "added_at": now} for row in rows])
+        .on_conflict_do_nothing(index_elements=["kek_id"])
+    )
+
+
 @event.listens_for(Session, "after_commit")
 def _recorded(session) -> None:
     """The KEKs recorded in the transaction just committed are on record for good."""
@@ -134,8 +152,12 @@ def _recorded(session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _not_recorded(session, previous_transaction) -> None:
-    """Rolled back: what the transaction recorded is gone, and is recorded again next time."""
+    """Rolled back: what the transaction recorded is gone, and is recorded again next time
+    (a savepoint rolled back inside it leaves the transaction's records to be written)."""
+    if previous_transaction.parent is not None:
+        return
     session.info.pop(PENDING, None)
+    session.info.pop(UNWRITTEN, None)
 
 
 class SealedBytes(TypeDecorator):
