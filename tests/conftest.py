@@ -22,6 +22,7 @@ from app.admin import services as admin_services
 from app.auth import mfa, throttle
 from app.auth.models import Organisation, User
 from app.crypto import write_new_key_file
+from app.crypto.datakeys import RECORDED
 from app.extensions import db, limiter
 from app.places.services import load_places
 
@@ -154,7 +155,7 @@ def _clean_database(app, test_side_app) -> Iterator[None]:
     db.session.remove()
     empty_all_tables()
     for instance in (app, test_side_app):
-        instance.extensions.pop("diemtua.fingerprints_recorded", None)
+        instance.extensions.pop(RECORDED, None)
     limiter.reset()
     ctx.pop()
     with app.app_context():
