@@ -171,11 +171,7 @@ def save_intake(
             raise
         if found.taken_by_id != by.id:
             raise IntakeKeyTaken(
-                _l(
-                    "Another account had already saved that form: the page was left open after "
-                    "that account's session ended. Nothing was saved again, and the page was "
-                    "cleared, as it held that account's call. Take the next call here."
-                )
+                _l("Another account had already saved that form; nothing was saved again.")
             ) from None
         return _earlier(found.id)
     except BaseException:

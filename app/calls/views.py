@@ -93,11 +93,18 @@ def new():
                 data=to_intake(form, request.form),
                 by=current_user._get_current_object(),  # the account, not the request's proxy
             )
-        except IntakeKeyTaken as error:
+        except IntakeKeyTaken:
             # What the page holds is that account's call: it is neither shown again nor kept
             # under this account (need-to-know), not even the draft this page autosaved.
             drafts.discard_draft(user=current_user, intake_key=as_uuid(form.intake_key.data))
-            flash(str(error), "error")
+            flash(
+                _(
+                    "Another account had already saved that form: the page was left open after "
+                    "that account's session ended. Nothing was saved again, and the page was "
+                    "cleared, as it held that account's call. Take the next call here."
+                ),
+                "error",
+            )
             return redirect(url_for("calls.new"))
         except (IntakeError, CaseError) as error:
             flash(str(error), "error")
