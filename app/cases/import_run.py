@@ -117,20 +117,37 @@ def row_key(intake: ImportedIntake, organisation_id: int) -> uuid.UUID:
     return uuid.UUID(digest[:32])
 
 
-def statistics_plan(sizes: list[int]) -> set[int]:
-    """After which of batches of these sizes _keep_statistics would analyse the tables
-    (PostgreSQL), for batches written by two processes (app/cases/import_turns.py)."""
-    table_rows = estimated_rows(Call.__table__)
-    analysed_at, total, after = max(table_rows, ANALYSE_FROM // 2), table_rows, set()
-    for j, size in enumerate(sizes):
-        total += size
-        if total >= 2 * analysed_at:
-            after.add(j)
-            analysed_at = total
-    return after
-
-
 ANALYSE_FROM = 1000  # rows written by a run into tables that held none, before a first ANALYZE
+
+
+class Doubling:
+    """When an import analyses the tables it reads as it writes: each time the calls stored
+    have doubled since they were last analysed, counting from ANALYSE_FROM rows (PostgreSQL's
+    plans made while the tables were small then never outlive them)."""
+
+    def __init__(self, table_rows: int):
+        self.table_rows = table_rows  # calls stored before the run (PostgreSQL's estimate)
+        self.analysed_at = max(table_rows, ANALYSE_FROM // 2)  # calls at the last analysis
+
+    def due(self, written: int) -> bool:
+        """Whether to analyse now, `written` rows into the run (and if so, counted as done)."""
+        total = self.table_rows + written
+        if total < 2 * self.analysed_at:
+            return False
+        self.analysed_at = total
+        return True
+
+
+def statistics_plan(sizes: list[int]) -> set[int]:
+    """After which of batches of these sizes the tables are analysed (PostgreSQL), for batches
+    written by two processes (app/cases/import_turns.py); Run._keep_statistics follows the
+    same Doubling as it goes."""
+    doubling, written, after = Doubling(estimated_rows(Call.__table__)), 0, set()
+    for j, size in enumerate(sizes):
+        written += size
+        if doubling.due(written):
+            after.add(j)
+    return after
 
 
 @dataclass
@@ -145,8 +162,7 @@ class Run:
     first_row: dict[uuid.UUID, int] = field(default_factory=dict)
     headings_seen: set[str] = field(default_factory=set)
     unknown_told: set[str] = field(default_factory=set)
-    table_rows: int | None = None  # calls stored before the run (PostgreSQL's estimate)
-    analysed_at: int = 0  # calls stored when the tables were last analysed
+    doubling: Doubling | None = None  # when to analyse the tables next (PostgreSQL)
     planned: bool = False  # one batch of a plan: statistics are kept by the plan
 
     def check(self, number: int, row: dict) -> Checked:
@@ -221,13 +237,11 @@ class Run:
         it."""
         if self.planned:
             return
-        if self.table_rows is None:
-            self.table_rows = estimated_rows(Call.__table__)
-            self.analysed_at = max(self.table_rows, ANALYSE_FROM // 2)
-        if self.table_rows + self.report.written >= 2 * self.analysed_at:
+        if self.doubling is None:
+            self.doubling = Doubling(estimated_rows(Call.__table__))
+        if self.doubling.due(self.report.written):
             analyse(bulk_writer.READ_WHILE_WRITING)
             db.session.commit()
-            self.analysed_at = self.table_rows + self.report.written
 
     def _write(
         self, batch: list[ImportedIntake], prepared: bulk_writer.Batch | None = None
