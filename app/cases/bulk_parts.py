@@ -1,0 +1,221 @@
+"""The parts of a case the batch writer (app/cases/bulk.py) adds as plain rows: incident,
+perpetrator, risk assessment, consents, counselling note, tasks, events and an imported status,
+each built as the casework functions (app/cases/casework.py, services.py) build the model
+objects the unit of work saves. Kept in step with them by tests/cases/test_import_bulk.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+
+from app.auth.labels import CASE_STATUS_LABELS
+from app.auth.models import User
+from app.calls.intake import SERIOUS_DANGER, Intake
+from app.cases import risk
+from app.cases.casework import CHILD_SERIOUS_WINDOW, SAFETY_REVIEW_AFTER
+from app.cases.models import (
+    CaseEvent,
+    CaseNote,
+    Consent,
+    Incident,
+    Perpetrator,
+    RiskAssessment,
+    Task,
+)
+from app.cases.register.rows import ImportedIntake, local_midnight
+from app.cases.services import CaseError
+from app.classifications import ACTS, forms_of
+from app.clock import LOCAL, utcnow
+from app.crypto.datakeys import RowKey
+
+
+class CaseParts:
+    """Batch's rows of a case's parts (Batch supplies _add, _audit and its state)."""
+
+    by: User
+    tasks: dict[uuid.UUID, list[dict]]  # per case
+    reasons: dict[str, str]  # an imported status's event reason, per status
+
+    _add: Callable[..., dict]  # Batch._add(model, key, **values): a new row of model
+    _audit: Callable[..., None]  # Batch._audit(action, **fields): an audit entry to chain
+
+    def _case_parts(self, case: dict, key: RowKey, call: dict, data: Intake) -> None:
+        """intake._record_case_parts, with the casework build_* functions it calls."""
+        by, case_id = self.by, case["id"]
+        parts = [f"call:{call['id']}"]
+        if data.incident is not None:
+            d = data.incident
+            acts = [a for a in d.acts if a in ACTS]
+            incident = self._add(
+                Incident,
+                key,
+                case_id=case_id,
+                recorded_by_id=by.id,
+                occurred_on=d.occurred_on,
+                place_type=d.place_type,
+                acts=" ".join(acts),
+                forms=" ".join(forms_of(acts)),
+                gbv_type=d.gbv_type,
+                gbv_context=d.gbv_context,
+                chi_category=d.chi_category if case["is_child"] else None,
+                description=d.description,
+            )
+            parts.append(f"incident:{incident['id']}")
+        if data.perpetrator is not None:
+            d = data.perpetrator
+            perpetrator = self._add(
+                Perpetrator,
+                key,
+                case_id=case_id,
+                recorded_by_id=by.id,
+                relationship_code=d.relationship,
+                sex=d.sex,
+                age_band=d.age_band,
+                alcohol_or_drugs=d.alcohol_or_drugs,
+                weapon_access=d.weapon_access,
+                earlier_violence=d.earlier_violence,
+                name=d.name,
+                notes=d.notes,
+            )
+            parts.append(f"perpetrator:{perpetrator['id']}")
+        level = None
+        if data.risk_answers is not None:
+            level = self._assessment(case, key, data, parts)
+        for consent in data.consents:
+            given_by = consent.given_by
+            if case["is_child"] and given_by == "survivor":
+                given_by = "child_and_guardian"
+            row = self._add(
+                Consent,
+                key,
+                case_id=case_id,
+                recorded_by_id=by.id,
+                **{**consent.__dict__, "given_by": given_by},
+            )
+            parts.append(f"consent:{row['id']}")
+        if data.counselling:
+            note = self._add(
+                CaseNote,
+                key,
+                case_id=case_id,
+                author_id=by.id,
+                kind="counselling",
+                body=data.counselling,
+            )
+            case["updated_at"] = utcnow()
+            parts.append(f"note:{note['id']}")
+        if data.follow_up_at is not None:
+            self._task(case, "follow_up_call", data.follow_up_at)
+        if "child_involved" in data.danger and case["survivor_age_band"] == "unknown":
+            case["is_child"] = True
+        if case["is_child"]:  # casework.plan_child_path
+            serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
+            now = utcnow()
+            kinds = {t["kind"] for t in self.tasks[case_id] if t["done_at"] is None}
+            if "notify_commune" not in kinds:
+                self._task(case, "notify_commune", now)
+            if serious and "child_12h" not in kinds:
+                self._task(case, "child_12h", now + CHILD_SERIOUS_WINDOW)
+        if level in ("high", "severe") and "high_risk" not in data.flags:
+            call["flags"] = " ".join([*data.flags, "high_risk"])
+        self._audit(
+            "create",
+            object_type="case",
+            object_id=case_id,
+            case_id=case_id,
+            organisation_id=case["organisation_id"],
+            detail=" ".join(parts),
+        )
+
+    def _assessment(self, case: dict, key: RowKey, data: Intake, parts: list[str]) -> str:
+        """casework.build_assessment."""
+        answers, reason = data.risk_answers, data.risk_reason
+        result = risk.score(answers)
+        level = risk.final_level(result.level, data.risk_raised_to)
+        if level != result.level and not (reason or "").strip():
+            raise CaseError(_l("Say why you rate the risk higher than the checklist does."))
+        assessment = self._add(
+            RiskAssessment,
+            key,
+            case_id=case["id"],
+            assessed_by_id=self.by.id,
+            answers=" ".join(a for a in answers if a in risk.QUESTIONS),
+            points=result.points,
+            computed_level=result.level,
+            level=level,
+            reason=reason if level != result.level else None,
+        )
+        old = case["risk_level"]
+        case["risk_level"] = level
+        if old != level:
+            self._event(case, key, "risk", old, level)
+        if level in SAFETY_REVIEW_AFTER:
+            self._task(case, "safety_review", utcnow() + SAFETY_REVIEW_AFTER[level])
+        parts.append(f"risk:{assessment['id']}")
+        return level
+
+    def _task(self, case: dict, kind: str, due: datetime) -> dict:
+        """services.open_task."""
+        task = self._add(
+            Task,
+            case_id=case["id"],
+            organisation_id=case["organisation_id"],
+            kind=kind,
+            due_at=due,
+            created_by_id=self.by.id,
+            assigned_to_id=case["assigned_to_id"],
+            done_at=None,
+            done_by_id=None,
+        )
+        self.tasks[case["id"]].append(task)
+        return task
+
+    def _event(self, case: dict, key: RowKey, kind: str, old, new, reason=None) -> None:
+        """services.record_event."""
+        self._add(
+            CaseEvent,
+            key,
+            case_id=case["id"],
+            by_id=self.by.id,
+            kind=kind,
+            from_value=old,
+            to_value=new,
+            reason=reason,
+        )
+        case["updated_at"] = utcnow()
+
+    def _set_status(self, case: dict, key: RowKey, data: ImportedIntake) -> None:
+        """import_run._set_status."""
+        old, now = case["status"], utcnow()
+        case["status"] = data.status
+        if data.status == "closed":
+            closed_on = data.closed_on or case["opened_at"].astimezone(LOCAL).date()
+            case["closed_at"] = local_midnight(closed_on)
+            for task in self.tasks[case["id"]]:
+                if task["done_at"] is None:
+                    task["done_at"], task["done_by_id"] = now, self.by.id
+        reason = self.reasons.get(data.status)
+        if reason is None:  # translated once a batch, not once a row
+            reason = self.reasons[data.status] = _status_reason(data.status)
+        self._event(case, key, "status", old, data.status, reason)
+        self._audit(
+            "status",
+            object_type="case",
+            object_id=case["id"],
+            case_id=case["id"],
+            organisation_id=case["organisation_id"],
+            detail=f"{old}>{data.status} import",
+        )
+
+
+def _status_reason(status: str) -> str:
+    return str(
+        _l(
+            "Imported from the old register, where the case was: %(status)s.",
+            status=CASE_STATUS_LABELS[status],
+        )
+    )
