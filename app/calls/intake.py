@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app import audit
 from app.auth.models import User
 from app.calls.models import Call, EmergencyAction, IntakeDraft
+from app.calls.services import calls_from_number
 from app.cases import risk
 from app.cases.casework import (
     ConsentData,
@@ -31,7 +32,7 @@ from app.cases.casework import (
     plan_child_path,
 )
 from app.cases.models import Case
-from app.cases.queries import linkable_cases
+from app.cases.queries import case_scope, linkable_cases
 from app.cases.services import audit_case, open_task, start_case
 from app.clock import utcnow
 from app.crypto import blind
@@ -47,6 +48,16 @@ class IntakeError(Exception):
 class IntakeKeyTaken(IntakeError):
     """The form's key belongs to a call another account saved: the page was one that account
     left open (a shared computer), submitted after someone else signed in. Nothing is saved."""
+
+
+class LinkRefused(IntakeError):
+    """The case the call was to join is not one this user may add a call to (or there is no
+    such case). Nothing is saved; the refusal is audited once the save is rolled back."""
+
+    def __init__(self, message, case: Case | None):
+        super().__init__(message)
+        self.case_id = case.id if case is not None else None
+        self.organisation_id = case.organisation_id if case is not None else None
 
 
 @dataclass
@@ -174,6 +185,19 @@ def save_intake(
                 _l("Another account had already saved that form; nothing was saved again.")
             ) from None
         return _earlier(found.id)
+    except LinkRefused as refused:  # nothing of the save stays; the attempt is audited
+        db.session.rollback()
+        audit.record(
+            "denied",
+            user=by,
+            object_type="case",
+            object_id=refused.case_id,
+            case_id=refused.case_id,
+            organisation_id=refused.organisation_id,
+            detail="call added to a case",
+        )
+        db.session.commit()
+        raise
     except BaseException:
         # A rule refused the save (or anything else failed) part-way: nothing of it stays, and
         # no row it locked stays locked while the page with the error is made.
@@ -291,8 +315,15 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
         stmt = linkable_cases(by)(select(Case).where(wanted))
         stmt = stmt.with_for_update(key_share=True, of=Case)
         case = db.session.execute(stmt).scalar_one_or_none()
-        if case is None:
-            raise IntakeError(_l("That case cannot be found."))
+        if case is None or not _may_join(case, data, by):
+            raise LinkRefused(
+                _l(
+                    "That case cannot be found among the cases you may add a call to: those "
+                    "you opened or took a call for, and those the repeat-caller panel shows "
+                    "for this caller's number."
+                ),
+                case,
+            )
         if case.is_closed:
             raise IntakeError(
                 _l("That case is closed. Open a new case, or ask a supervisor to reopen it.")
@@ -319,6 +350,22 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
         services_wanted=data.services_wanted,
     )
     return case, True
+
+
+def _may_join(case: Case, data: Intake, by: User) -> bool:
+    """Whether this user may add the call to this case of their organisation (linkable_cases):
+    one they may see, or, for an operator, a case of this caller's number (the repeat-caller
+    panel shows it). Joining makes the case theirs to see (case_scope), so a case number typed
+    alone is not enough: numbers run in sequence, and trying them would open every case."""
+    visible = case_scope(by)(select(Case.id).where(Case.id == case.id))
+    if db.session.execute(visible).first() is not None:
+        return True
+    if not data.caller_phone:
+        return False
+    return any(
+        call.case_id == case.id
+        for call in calls_from_number(data.caller_phone, organisation_id=by.organisation_id)
+    )
 
 
 def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_case: bool) -> None:

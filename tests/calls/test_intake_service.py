@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit import AuditEntry
-from app.calls.intake import Intake, IntakeError, IntakeKeyTaken, Survivor, save_intake
+from app.calls.intake import (
+    Intake,
+    IntakeError,
+    IntakeKeyTaken,
+    LinkRefused,
+    Survivor,
+    save_intake,
+)
 from app.calls.models import Call, EmergencyAction
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.models import Case, CaseCounter, Consent, Incident, Perpetrator, RiskAssessment, Task
@@ -164,6 +171,7 @@ def test_a_follow_up_call_joins_an_existing_case_by_its_number(make_user, make_o
         data=Intake(
             reason="follow_up",
             intake_key=uuid.uuid4(),
+            caller_phone="+84 912 345 678",  # the case's caller, spelled another way
             case_number=" " + first.case.number.lower(),
             incident=IncidentData(acts=["e_isolation"]),
         ),
@@ -173,6 +181,44 @@ def test_a_follow_up_call_joins_an_existing_case_by_its_number(make_user, make_o
     assert len(saved.case.incidents) == 2
     last = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
     assert (last.action, last.object_type) == ("update", "case")
+
+
+def test_a_case_number_alone_does_not_let_an_operator_join_a_colleagues_case(make_user, make_org):
+    """Joining would open the case to them, and numbers run in sequence: without the case's
+    caller on the line (or the case already theirs to see), the link is refused and audited."""
+    org = make_org(code="HN")
+    first = save_intake(data=violence_report(), by=make_user("operator", organisation=org))
+    colleague = make_user("operator", organisation=org)
+    entries = count(AuditEntry)
+    for phone in (None, "0987 654 321"):
+        with pytest.raises(LinkRefused, match="repeat-caller panel"):
+            save_intake(
+                data=Intake(
+                    reason="follow_up",
+                    intake_key=uuid.uuid4(),
+                    caller_phone=phone,
+                    case_number=first.case_number,
+                ),
+                by=colleague,
+            )
+    assert (count(Call), count(Case)) == (1, 1)  # nothing of either save stays
+    denied = db.session.execute(select(AuditEntry).where(AuditEntry.id > entries)).scalars().all()
+    assert [(e.action, e.case_id, e.user_id) for e in denied] == [
+        ("denied", first.case_id, colleague.id)
+    ] * 2
+    # The one who opened it, and a supervisor, may still add calls by number alone.
+    supervisor = make_user("supervisor", organisation=org)
+    number = first.case_number
+    joined = save_intake(data=Intake(reason="follow_up", case_number=number), by=supervisor)
+    assert joined.case_id == first.case_id
+
+
+def test_an_unknown_case_number_is_refused_and_audited(make_user):
+    operator = make_user("operator")
+    with pytest.raises(LinkRefused):
+        save_intake(data=Intake(reason="follow_up", case_number="HN-2026-999999"), by=operator)
+    last = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
+    assert (last.action, last.object_type, last.object_id) == ("denied", "case", None)
 
 
 def test_a_call_cannot_join_another_organisations_case(make_user):
