@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -16,6 +16,11 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def local_today() -> date:
+    """Today's date in Vietnam (until 07:00 there, UTC's date is still yesterday's)."""
+    return utcnow().astimezone(LOCAL).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -22,6 +22,7 @@ from app.auth.forms import REQUIRED
 from app.calls.intake import Intake, Survivor
 from app.cases import risk
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+from app.clock import local_today
 from app.form_fields import (
     LOCAL,
     TIME_FORMAT,
@@ -176,7 +177,7 @@ class IntakeForm(FlaskForm):
 
     def validate_survivor_birth_date(self, field) -> None:
         """A date of birth cannot be in the future."""
-        if field.data and field.data > datetime.now(LOCAL).date():
+        if field.data and field.data > local_today():
             raise ValidationError(_l("The date of birth cannot be in the future."))
 
 

@@ -15,7 +15,7 @@ from app.auth.models import Organisation, User
 from app.calls.models import Call
 from app.cases.models import Case, CaseCounter, CaseEvent, Task
 from app.classifications import age_band
-from app.clock import utcnow
+from app.clock import local_today, utcnow
 from app.crypto import blind
 from app.extensions import db
 
@@ -138,24 +138,20 @@ def link_call(call: Call, case: Case) -> None:
 
 def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:
     """Under 16 (Law on Children 2016), from the age given or the date of birth."""
-    if age is not None:
-        return age < 16
-    if birth_date is not None:
-        today = today or utcnow().date()
-        years = (
-            today.year
-            - birth_date.year
-            - ((today.month, today.day) < (birth_date.month, birth_date.day))
-        )
-        return years < 16
-    return False
+    if age is None and birth_date is not None:
+        age = years_since(birth_date, today or local_today())
+    return age is not None and age < 16
 
 
 def survivor_age(age: int | None, birth_date: date | None) -> int | None:
-    """The age in years: as given, else from the date of birth."""
+    """The age in years: as given, else from the date of birth, on today's date in Vietnam."""
     if age is not None or birth_date is None:
         return age
-    today = utcnow().date()
+    return years_since(birth_date, local_today())
+
+
+def years_since(birth_date: date, today: date) -> int:
+    """Whole years from a date of birth to `today`."""
     return (
         today.year
         - birth_date.year

@@ -17,6 +17,7 @@ from app.calls.intake import (
 )
 from app.calls.models import Call, EmergencyAction
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+from app.cases import services
 from app.cases.models import Case, CaseCounter, Consent, Incident, Perpetrator, RiskAssessment, Task
 from app.extensions import db
 
@@ -237,3 +238,25 @@ def test_sealed_values_are_not_in_clear_in_the_rows(make_user):
     ).one()
     for blob in raw:
         assert "Nguyễn".encode() not in blob and b"0912345678" not in blob
+
+
+def test_an_age_from_the_date_of_birth_counts_on_vietnams_date(make_user, monkeypatch):
+    """At 03:00 in Hanoi on her 16th birthday it is still the day before in UTC: she is 16, not
+    a child, whichever path computes it (the intake, the batch writer)."""
+    import app.clock
+
+    at = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)  # 05/03/2026 03:00 in Vietnam
+    monkeypatch.setattr(app.clock, "utcnow", lambda: at)
+    born = date(2010, 3, 5)
+    assert services.survivor_age(None, born) == 16
+    assert not services.is_child_age(None, born)
+    assert services.is_child_age(None, date(2010, 3, 6))
+    operator = make_user("operator")
+    for birth, child in ((born, False), (date(2010, 3, 6), True)):
+        saved = save_intake(
+            data=violence_report(
+                survivor=Survivor(name="Lan", sex="female", birth_date=birth), danger=[]
+            ),
+            by=operator,
+        )
+        assert saved.case.is_child is child

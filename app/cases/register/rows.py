@@ -17,7 +17,7 @@ from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import MAX_AGE, Cells
 from app.cases.register.values import read_age
 from app.classifications import RISK_LEVELS
-from app.clock import LOCAL, utcnow
+from app.clock import LOCAL, local_today
 from app.places import queries as places
 
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
@@ -75,7 +75,7 @@ def perpetrator_band(age: int) -> str:
 def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
     """Check one row: (the intake, or None when an error keeps it out; errors; warnings)."""
     cells = Cells(row)
-    today = utcnow().astimezone(LOCAL).date()
+    today = local_today()
     when = cells.day("date")
     if when is None and not cells.has("date"):
         cells.problem(
