@@ -192,7 +192,7 @@ def test_a_case_number_alone_does_not_let_an_operator_join_a_colleagues_case(mak
     colleague = make_user("operator", organisation=org)
     entries = count(AuditEntry)
     for phone in (None, "0987 654 321"):
-        with pytest.raises(LinkRefused, match="repeat-caller panel"):
+        with pytest.raises(LinkRefused):
             save_intake(
                 data=Intake(
                     reason="follow_up",
