@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
@@ -35,12 +35,35 @@ def roles_required(*roles: str) -> Callable:
         @login_required
         def wrapped(*args, **kwargs):
             if not current_user.has_role(*roles):
-                abort(403)
+                refuse_role()
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def refuse_role() -> NoReturn:
+    """Answer 403 to a signed-in user whose role the page does not serve, and write the attempt
+    to the audit log: the page (its endpoint) and the object named in its address, if any
+    (a case, a call, a task...). Nothing else the request did is kept."""
+    from app import audit  # the audit log's models import this module's neighbours
+
+    db.session.rollback()
+    object_type = object_id = None
+    for name, value in (request.view_args or {}).items():
+        if name.endswith("_id"):
+            object_type, object_id = name.removesuffix("_id"), value
+            break
+    audit.record(
+        "denied",
+        user=current_user,
+        object_type=object_type,
+        object_id=object_id,
+        detail=f"role: {request.endpoint}",
+    )
+    db.session.commit()
+    abort(403)
 
 
 def get_visible_or_404(model: type[T], object_id: int, scope: Callable[[Select], Select]) -> T:

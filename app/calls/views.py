@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app import audit
-from app.auth.access import roles_required
+from app.auth.access import refuse_role, roles_required
 from app.calls import bp, drafts
 from app.calls.forms import IntakeForm, as_uuid, fill_place_choices, to_intake
 from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
@@ -165,7 +165,7 @@ def save_draft():
     if not current_user.is_authenticated:
         return jsonify(error="signed_out"), 401
     if not current_user.has_role(*INTAKE_ROLES):
-        abort(403)
+        refuse_role()
     # JSON from the autosave timer; a form post from navigator.sendBeacon as the page closes.
     body = request.get_json(silent=True) if request.is_json else _beacon_body()
     body = body or {}
@@ -228,7 +228,7 @@ def lookup():
     if not current_user.is_authenticated:
         return jsonify(error="signed_out"), 401
     if not current_user.has_role(*INTAKE_ROLES):
-        abort(403)
+        refuse_role()
     phone = (request.form.get("phone") or "").strip()
     if len(phone) < 6 or len(phone) > 40:
         return render_template("calls/_panel.html", panel=None)
