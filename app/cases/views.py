@@ -224,6 +224,9 @@ def edit(case_id: uuid.UUID):
         return _refused(case, CaseError(_("This case is closed and cannot be changed.")))
     if request.method == "GET":
         form = CaseEditForm(data={**_edit_values(case), "version": case.version})
+        # The form shows the survivor's details, opened for it: a look at the case.
+        services.audit_case("view", case, current_user, detail="edit form")
+        db.session.commit()
     else:
         form = CaseEditForm()
     fill_place_choices(form)
@@ -249,6 +252,9 @@ def edit(case_id: uuid.UUID):
 def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict):
     """Someone saved first: show their version and this editor's, field by field."""
     db.session.rollback()
+    # The other editor's saved values are shown: a look at the case.
+    services.audit_case("view", case, current_user, detail="edit conflict")
+    db.session.commit()
     theirs = conflict.theirs
     rows = [
         (name, form[name].label.text, theirs.get(name), mine.get(name))

@@ -16,8 +16,8 @@ from app.calls.intake import (
     save_intake,
 )
 from app.calls.models import Call, EmergencyAction
-from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases import services
+from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.models import Case, CaseCounter, Consent, Incident, Perpetrator, RiskAssessment, Task
 from app.extensions import db
 

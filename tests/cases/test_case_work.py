@@ -4,7 +4,7 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.calls.intake import Intake, Survivor, save_intake
@@ -108,6 +108,7 @@ def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_
     url = f"/cases/{case.id}/edit"
     first_page = first.get(url).get_data(as_text=True)
     second_page = client.get(url).get_data(as_text=True)
+    assert views_of(case, "edit form") == 2  # opening the form is a look at the case
     version = str(case.version)
     assert f'name="version" type="hidden" value="{version}"' in first_page
     base = {
@@ -122,6 +123,7 @@ def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_
     page = clash.get_data(as_text=True)
     assert clash.status_code == 409
     assert "Gọi sau 20h" in page and "Hạnh (bí danh)" in page
+    assert views_of(case, "edit conflict") == 1  # so is seeing the other editor's values
     db.session.refresh(case)
     assert case.survivor_name == "Đỗ Thị Hạnh" and case.safe_contact == "Gọi sau 20h"
     assert second_page  # the second editor's form was loaded before the first save
@@ -139,6 +141,17 @@ def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_
     assert mine.status_code == 302
     db.session.refresh(case)
     assert (case.survivor_name, case.safe_contact) == ("Hạnh (bí danh)", "Gọi sau 20h")
+
+
+def views_of(case, detail: str) -> int:
+    """The audited looks at the case with this detail."""
+    return db.session.execute(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.action == "view", AuditEntry.case_id == case.id, AuditEntry.detail == detail
+        )
+    ).scalar_one()
 
 
 def test_closure_needs_another_persons_approval_and_makes_the_case_read_only(client, app, case_of):
