@@ -276,6 +276,14 @@ def load_call(call_id: uuid.UUID) -> Call:
 def show(call_id: uuid.UUID):
     """One call: what was said and done; each look is audited."""
     call = load_call(call_id)
+    # Where the caller's number is shown, so are the case's safe-contact instructions (when
+    # this user may see the case): nobody calls back without them.
+    safe_case = None
+    if call.case_id is not None:
+        stmt = case_scope(current_user)(select(Case).where(Case.id == call.case_id))
+        safe_case = db.session.execute(stmt).scalar_one_or_none()
+        if safe_case is not None and safe_case.erased_at is not None:
+            safe_case = None
     audit.record(
         "view",
         user=current_user,
@@ -283,6 +291,7 @@ def show(call_id: uuid.UUID):
         object_id=call.id,
         case_id=call.case_id,
         organisation_id=call.organisation_id,
+        detail="with the case's safe contact" if safe_case is not None else None,
     )
     db.session.commit()
-    return render_template("calls/show.html", call=call)
+    return render_template("calls/show.html", call=call, safe_case=safe_case)

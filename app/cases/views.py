@@ -16,6 +16,7 @@ from app import audit
 from app.auth.access import roles_required
 from app.auth.models import Organisation, User
 from app.calls.forms import consent_rows, fill_place_choices, incident_data, perpetrator_data
+from app.calls.models import Call
 from app.calls.views import saved_notice
 from app.cases import bp, casework, services
 from app.cases.forms import (
@@ -99,11 +100,23 @@ def show(case_id: uuid.UUID):
         entries=entries,
         people=_people(case),
         moves=_moves(case),
+        flags=_contact_flags(case),
         note_form=NoteForm(formdata=None),
         task_form=TaskForm(formdata=None),
         place=_place_names(case),
         notice=saved_notice(case),
     )
+
+
+def _contact_flags(case: Case) -> list[str]:
+    """The flags to heed before contacting the survivor: those set on the case's calls (the
+    perpetrator may answer, an abusive caller...) and a high or severe risk."""
+    flags: dict[str, None] = {}
+    for marks in db.session.execute(select(Call.flags).where(Call.case_id == case.id)).scalars():
+        flags.update(dict.fromkeys((marks or "").split()))
+    if case.risk_level in ("high", "severe"):
+        flags["high_risk"] = None
+    return list(flags)
 
 
 def _place_names(case: Case) -> dict[str, str]:

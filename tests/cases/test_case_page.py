@@ -88,3 +88,34 @@ def test_case_numbers_are_readable_and_sequential(make_user, make_org):
     numbers = [cases.open_case(by=operator).number for _ in range(3)]
     year = db.session.query(Case).first().opened_at.year
     assert numbers == [f"HN-{year}-00000{n}" for n in (1, 2, 3)]
+
+
+def test_the_safe_contact_card_shows_the_flags_of_the_cases_calls(client, scene):
+    """Before calling back from the case page: the perpetrator may answer, the risk is high."""
+    people, case = scene
+    case.calls[0].flags = "perpetrator_calling"
+    case.risk_level = "high"
+    case.safe_contact = "Chỉ gọi sau 20h"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    card = page[page.index('class="card safe-contact"') :]
+    card = card[: card.index("</section>")]
+    assert "Người gây bạo lực có thể gọi" in card
+    assert "flag-high_risk" in card and "Chỉ gọi sau 20h" in card
+
+
+def test_the_call_page_shows_its_cases_safe_contact_with_the_number(app, scene):
+    people, case = scene
+    case.safe_contact = "Chỉ nhắn Zalo"
+    db.session.commit()
+    call = case.calls[0]
+    for who in ("opener", "supervisor"):
+        browser = app.test_client()
+        sign_in(browser, people[who])
+        before = db.session.query(AuditEntry).count()
+        page = browser.get(f"/calls/{call.id}").get_data(as_text=True)
+        assert "Chỉ nhắn Zalo" in page and "0911222333" in page
+        entry = db.session.query(AuditEntry).filter(AuditEntry.id > before).one()
+        assert (entry.action, entry.case_id) == ("view", case.id)
+        assert entry.detail == "with the case's safe contact"
