@@ -37,6 +37,7 @@ from app.cases.services import audit_case, open_task, start_case
 from app.clock import utcnow
 from app.crypto import blind
 from app.extensions import db
+from app.telephony.models import PhoneLine
 
 SERIOUS_DANGER = ("danger_now", "injured", "weapon_or_threat")
 
@@ -160,6 +161,8 @@ def save_intake(
     rows in batches): nothing is committed or rolled back here, a form saved before is looked up
     first, and a duplicate key raises IntegrityError.
     """
+    if data.line_id is not None and not _own_line(data.line_id, by):
+        data.line_id = None  # a line of another organisation, or none: not the call's
     if not commit:
         if data.intake_key is not None:
             earlier = find_saved(data.intake_key, by)
@@ -204,6 +207,15 @@ def save_intake(
         db.session.rollback()
         raise
     return saved
+
+
+def _own_line(line_id: int, by: User) -> bool:
+    """Whether the phone line a screen pop named (a hidden field of the intake) is one of the
+    user's organisation."""
+    stmt = select(PhoneLine.id).where(
+        PhoneLine.id == line_id, PhoneLine.organisation_id == by.organisation_id
+    )
+    return db.session.execute(stmt).first() is not None
 
 
 def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:

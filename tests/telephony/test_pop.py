@@ -237,3 +237,16 @@ def test_purge_forgets_expired_numbers_and_deletes_old_pops(app, pop_link, make_
     gone = db.session.get(ScreenPop, expired_id)
     assert gone.key_destroyed_at is not None and gone.caller_phone_sealed is None
     assert db.session.get(ScreenPop, fresh_id).caller_phone == NUMBER
+
+
+def test_a_call_keeps_only_a_line_of_the_operators_own_organisation(make_line, make_user):
+    """The line comes back in a hidden field of the intake: another organisation's line, or
+    one that does not exist, is not recorded as the call's (nor a 500 for a missing one)."""
+    from app.calls.intake import Intake, save_intake
+
+    own, _token = make_line(name="Tổng đài của mình")
+    other, _token = make_line(name="Tổng đài khác")
+    operator = make_user("operator", organisation=own.organisation)
+    for line_id, kept in ((own.id, own.id), (other.id, None), (987654, None)):
+        saved = save_intake(data=Intake(reason="silent", line_id=line_id), by=operator)
+        assert saved.call.line_id == kept
