@@ -82,7 +82,12 @@ def _people(case: Case) -> dict[int, User]:
 @roles_required(*CASE_ROLES)
 def show(case_id: uuid.UUID):
     """One case with its timeline; writes one 'view' entry saying what was shown."""
-    case = load_case(case_id)
+    return _case_page(load_case(case_id))
+
+
+def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200):
+    """The case page, audited as a look at what it shows; a note or task form that was refused
+    is shown again with everything typed and its errors."""
     entries = [] if case.erased_at else timeline(case)
     audit.record(
         "view",
@@ -94,18 +99,19 @@ def show(case_id: uuid.UUID):
         detail=shown_parts(entries) or None,
     )
     db.session.commit()
-    return render_template(
+    page = render_template(
         "cases/show.html",
         case=case,
         entries=entries,
         people=_people(case),
         moves=_moves(case),
         flags=_contact_flags(case),
-        note_form=NoteForm(formdata=None),
-        task_form=TaskForm(formdata=None),
+        note_form=note_form or NoteForm(formdata=None),
+        task_form=task_form or TaskForm(formdata=None),
         place=_place_names(case),
-        notice=saved_notice(case),
+        notice=saved_notice(case) if status == 200 else None,
     )
+    return page, status
 
 
 def _contact_flags(case: Case) -> list[str]:
@@ -144,8 +150,8 @@ def add_note(case_id: uuid.UUID):
     case = load_case(case_id)
     form = NoteForm()
     if not form.validate():
-        flash(_("Write the note before adding it."), "error")
-        return redirect(url_for("cases.show", case_id=case.id))
+        flash(_("Please check the fields marked below; everything you typed is kept."), "error")
+        return _case_page(case, note_form=form, status=422)
     try:
         casework.add_note(case=case, by=current_user, body=form.body.data, kind=form.kind.data)
     except CaseError as error:
@@ -160,8 +166,8 @@ def add_task(case_id: uuid.UUID):
     case = load_case(case_id)
     form = TaskForm()
     if not form.validate():
-        flash(_("Give the task a due time as dd/mm/yyyy hh:mm."), "error")
-        return redirect(url_for("cases.show", case_id=case.id))
+        flash(_("Please check the fields marked below; everything you typed is kept."), "error")
+        return _case_page(case, task_form=form, status=422)
     try:
         casework.add_task(
             case=case,

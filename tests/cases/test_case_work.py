@@ -229,6 +229,34 @@ def test_a_task_can_be_added_with_a_local_due_time(client, case_of):
     assert task.assigned_to_id == people["manager"].id and task.note == "Hỏi thăm"
 
 
+def test_a_refused_task_or_note_comes_back_with_everything_typed(client, case_of):
+    """A due time without its hour, a note too long: the case page again (422), the form
+    filled in as it was sent, the field marked, nothing saved."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    refused = client.submit(
+        f"{url}/tasks",
+        {"kind": "safety_review", "due_at": "25/11/2026", "note": "Hỏi về nơi ở an toàn"},
+        page=url,
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'value="25/11/2026"' in page and 'value="Hỏi về nơi ở an toàn"' in page
+    assert '<option selected value="safety_review">' in page
+    assert re.search(r"<details open>\s*<summary>", page)  # the task form is open
+    assert 'aria-invalid="true"' in page
+    long_note = "Ghi chép dài " * 2000  # over the 20,000 characters a note may hold
+    refused = client.submit(
+        f"{url}/notes", {"kind": "contact_attempt", "body": long_note}, page=url
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and long_note.strip() in page
+    assert '<option selected value="contact_attempt">' in page
+    assert db.session.execute(select(func.count()).select_from(Task)).scalar_one() == 0
+    assert db.session.execute(select(func.count()).select_from(CaseNote)).scalar_one() == 0
+
+
 def test_erased_cases_show_no_content(client, case_of):
     from app.cases.services import erase_case
 
