@@ -189,6 +189,9 @@ def change_status(case_id: uuid.UUID):
     form = StatusForm()
     if request.method == "GET":
         form.to.data = request.args.get("to", "")
+    if request.method == "POST" and form.to.data == case.status:
+        # Sent twice (a double click, the back button): the first one made the change.
+        return _done(case, _("The case already has that status; nothing was changed."))
     if request.method == "POST" and form.validate():
         try:
             services.change_status(

@@ -154,6 +154,20 @@ def views_of(case, detail: str) -> int:
     ).scalar_one()
 
 
+def test_a_status_change_sent_twice_is_made_once_and_said_plainly(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    form = {"to": "in_support", "csrf_token": client.csrf_token(f"{url}/status?to=in_support")}
+    first = client.post(f"{url}/status", data=form)
+    again = client.post(f"{url}/status", data=form)  # a double click, or the back button
+    assert first.status_code == again.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "Ca đã ở trạng thái đó; không có gì thay đổi." in page
+    events = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "status")).scalars()
+    assert [e.to_value for e in events] == ["in_support"]
+
+
 def test_closure_needs_another_persons_approval_and_makes_the_case_read_only(client, app, case_of):
     case, people = case_of
     sign_in(client, people["manager"])
