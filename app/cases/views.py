@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import audit
+from app import classifications as c
 from app.auth.access import roles_required
 from app.auth.models import Organisation, User
 from app.calls.forms import consent_rows, fill_place_choices, incident_data, perpetrator_data
@@ -278,16 +279,45 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
     services.audit_case("view", case, current_user, detail="edit conflict")
     db.session.commit()
     theirs = conflict.theirs
+    differ = [
+        name for name in services.EDITABLE if (theirs.get(name) or None) != (mine.get(name) or None)
+    ]
+    codes = {v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")} - {None}
+    named = select(Place.code, Place.name).where(Place.code.in_(codes))
+    places = dict(db.session.execute(named).tuples().all())
     rows = [
-        (name, form[name].label.text, theirs.get(name), mine.get(name))
-        for name in services.EDITABLE
-        if (theirs.get(name) or None) != (mine.get(name) or None)
+        (
+            name,
+            form[name].label.text,
+            _as_shown(name, theirs.get(name), places),
+            _as_shown(name, mine.get(name), places),
+        )
+        for name in differ
     ]
     form.version.data = str(conflict.version)
     return (
         render_template("cases/conflict.html", case=case, form=form, rows=rows),
         409,
     )
+
+
+SHOWN_BY_LABEL = {"survivor_sex": c.SEXES, "disability": c.DISABILITIES, "ethnicity": c.ETHNICITIES}
+
+
+def _as_shown(name: str, value: str | None, places: dict[str, str]) -> str | None:
+    """A stored value of the edit form as a person reads it: labels for codes, place names,
+    dd/mm/yyyy for a date."""
+    if not value:
+        return None
+    if name in SHOWN_BY_LABEL:
+        return str(SHOWN_BY_LABEL[name].get(value, value))
+    if name == "services_wanted":
+        return ", ".join(str(c.SERVICES.get(code, code)) for code in value.split())
+    if name in ("province_code", "commune_code"):
+        return places.get(value, value)
+    if name == "survivor_birth_date":
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    return value
 
 
 @bp.route("/<uuid:case_id>/incidents/new", methods=["GET", "POST"])

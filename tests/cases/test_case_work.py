@@ -143,6 +143,28 @@ def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_
     assert (case.survivor_name, case.safe_contact) == ("Hạnh (bí danh)", "Gọi sau 20h")
 
 
+def test_the_conflict_screen_shows_labels_and_dates_not_stored_codes(client, app, case_of):
+    case, people = case_of
+    first = app.test_client()
+    sign_in(first, people["manager"])
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}"
+    version = str(case.version)
+    base = {"version": version, "survivor_name": "Đỗ Thị Hạnh", "safe_contact": "Chỉ nhắn Zalo"}
+    theirs = {"survivor_sex": "male", "survivor_birth_date": "05/03/1990"}
+    mine = {"survivor_sex": "female", "services_wanted": ["legal", "health"]}
+    token = client.csrf_token(f"{url}/edit")  # the second editor's form, loaded first
+    assert first.submit(f"{url}/edit", {**base, **theirs}, page=f"{url}/edit").status_code == 302
+    clash = client.post(f"{url}/edit", data={**base, **mine, "csrf_token": token})
+    assert clash.status_code == 409
+    table = clash.get_data(as_text=True)
+    table = table[table.index('<table class="conflict">') : table.index("</table>")]
+    assert "Nam" in table and "Nữ" in table and "05/03/1990" in table
+    assert "Trợ giúp pháp lý" in table
+    for code in (">male<", ">female<", "1990-03-05", "legal health"):
+        assert code not in table
+
+
 def views_of(case, detail: str) -> int:
     """The audited looks at the case with this detail."""
     return db.session.execute(
