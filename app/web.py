@@ -15,7 +15,13 @@ from flask_login.utils import login_url
 from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.auth.labels import CASE_STATUS_LABELS, EVENT_LABELS, KIND_LABELS, ROLE_LABELS
+from app.auth.labels import (
+    CASE_STATUS_LABELS,
+    EVENT_LABELS,
+    KIND_LABELS,
+    OBJECT_LABELS,
+    ROLE_LABELS,
+)
 from app.auth.models import User
 from app.extensions import db, login_manager
 from app.form_messages import use_our_catalog
@@ -156,6 +162,7 @@ def template_helpers() -> dict:
         "role_labels": ROLE_LABELS,
         "kind_labels": KIND_LABELS,
         "event_labels": EVENT_LABELS,
+        "object_labels": OBJECT_LABELS,
         "case_status_labels": CASE_STATUS_LABELS,
         "idle_seconds": current_app.config["SESSION_IDLE_SECONDS"],
         "warning_seconds": current_app.config["SESSION_WARNING_SECONDS"],

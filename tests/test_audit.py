@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import audit
 from app.audit import AuditEntry
+from app.clock import LOCAL, utcnow
 from app.extensions import db
 from tests.conftest import sign_in
 
@@ -136,3 +137,30 @@ def test_other_roles_cannot_see_the_log(client, login_as, role):
     login_as(role)
     assert client.get("/audit/").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
+
+
+def test_the_log_reads_in_vietnamese_and_keeps_its_period_across_pages(
+    client, login_as, make_user, monkeypatch
+):
+    """Object types as words, the period typed dd/mm/yyyy (kept as typed, said when
+    unreadable), and the next page of a period still that period."""
+    from app.auditlog import views
+
+    supervisor = login_as("supervisor")
+    colleague = make_user("operator", organisation=supervisor.organisation)
+    for _ in range(3):
+        audit.record("view", user=colleague, object_type="case", object_id="x")
+    audit.record("denied", user=colleague, object_type="phone_line", object_id="7")
+    db.session.commit()
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    today = utcnow().astimezone(LOCAL).strftime("%d/%m/%Y")
+    page = client.get(f"/audit/?from={today}&to={today}").get_data(as_text=True)
+    assert f'value="{today}"' in page and 'type="date"' not in page
+    assert "<td>Ca</td>" in page and ">case<" not in page
+    assert f"page=2&amp;user=&amp;case=&amp;action=&amp;from={today}&amp;to={today}" in page
+    later = "01/01/2099"
+    empty = client.get(f"/audit/?from={later}").get_data(as_text=True)
+    assert "Không có mục nào phù hợp." in empty
+    bad = client.get("/audit/?from=31/02/2026").get_data(as_text=True)
+    assert 'value="31/02/2026"' in bad and 'aria-invalid="true"' in bad
+    assert "Đường dây điện thoại" in client.get("/audit/?action=denied").get_data(as_text=True)

@@ -24,21 +24,29 @@ PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def _day(value: str) -> date | None:
+    """A day typed dd/mm/yyyy (or yyyy-mm-dd, as older links give it); None if unreadable."""
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    return None
 
 
 def _filters() -> dict:
-    """The filters of the request, checked: user, case number, action, period (local days)."""
+    """The filters of the request, checked: user, case number, action, period (local days,
+    typed dd/mm/yyyy; one that cannot be read is not applied, and said so)."""
+    typed = {name: request.args.get(name, "").strip() for name in ("from", "to")}
+    days = {name: _day(text) if text else None for name, text in typed.items()}
     return {
         "user": request.args.get("user", type=int),
         "case": request.args.get("case", "").strip().upper(),
         "action": request.args.get("action", "") if request.args.get("action") in ACTIONS else "",
-        "start": _day(request.args.get("from")),
-        "end": _day(request.args.get("to")),
+        "start": days["from"],
+        "end": days["to"],
+        "typed": typed,
+        "bad_dates": any(text and days[name] is None for name, text in typed.items()),
     }
 
 
@@ -91,6 +99,7 @@ def index():
         actions=ACTIONS,
         people=audit.people(page.items),
         case_numbers=_case_numbers(page.items),
+        period=filters["typed"],
     )
 
 

@@ -27,6 +27,17 @@ HOME_ENDPOINTS = {
 }
 
 
+# The objects pages name in their address, as the audit log names them (labels.OBJECT_LABELS).
+ADDRESSED = {
+    "case_id": "case",
+    "call_id": "call",
+    "task_id": "task",
+    "line_id": "phone_line",
+    "user_id": "account",
+    "org_id": "organisation",
+}
+
+
 def roles_required(*roles: str) -> Callable:
     """Allow a view to signed-in users holding one of the roles; others get 403."""
 
@@ -52,8 +63,8 @@ def refuse_role() -> NoReturn:
     db.session.rollback()
     object_type = object_id = None
     for name, value in (request.view_args or {}).items():
-        if name.endswith("_id"):
-            object_type, object_id = name.removesuffix("_id"), value
+        if name in ADDRESSED:
+            object_type, object_id = ADDRESSED[name], value
             break
     audit.record(
         "denied",

@@ -21,6 +21,19 @@ KIND_LABELS = {
     "ngo": _l("Non-governmental organisation"),
     "other": _l("Other"),
 }
+# What an audit entry is about (AuditEntry.object_type), as the audit log shows it.
+OBJECT_LABELS = {
+    "account": _l("Account"),
+    "audit_log": _l("Audit log"),
+    "call": _l("Call"),
+    "case": _l("Case"),
+    "organisation": _l("Organisation"),
+    "phone_line": _l("Phone line"),
+    "place": _l("Place list"),
+    "register": _l("Old register"),
+    "screen_pop": _l("Screen pop"),
+    "task": _l("Task"),
+}
 EVENT_LABELS = {
     "login_success": _l("Signed in"),
     "login_failure": _l("Failed sign-in"),
