@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, SubmitField
@@ -21,7 +23,20 @@ from app.form_fields import (
 )
 
 
-class NoteForm(FlaskForm):
+class OnceForm(FlaskForm):
+    """A case-page form that adds something: the page gives it a key of its own (kept when the
+    form comes back with errors), and views.saved_once records the key with the change, so the
+    same form sent twice adds nothing the second time."""
+
+    form_key = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.form_key.data:
+            self.form_key.data = str(uuid.uuid4())
+
+
+class NoteForm(OnceForm):
     """A note, a counselling session or a contact attempt."""
 
     kind = SelectField(_l("Kind"), choices=choices(c.NOTE_KINDS), default="note")
@@ -73,7 +88,7 @@ class StatusForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(OnceForm):
     """Another incident on the case."""
 
     incident_date = date_field(_l("When it happened"))
@@ -90,7 +105,7 @@ class IncidentForm(FlaskForm):
     submit = SubmitField(_l("Add the incident"))
 
 
-class PerpetratorForm(FlaskForm):
+class PerpetratorForm(OnceForm):
     """Another person who used violence."""
 
     perpetrator_relationship = SelectField(
@@ -114,7 +129,7 @@ class PerpetratorForm(FlaskForm):
     submit = SubmitField(_l("Add the person"))
 
 
-class RiskForm(FlaskForm):
+class RiskForm(OnceForm):
     """The risk checklist again."""
 
     risk_answers = MultiCheckboxField(_l("Risk checklist"), choices=choices(risk.QUESTIONS))
@@ -127,7 +142,7 @@ class RiskForm(FlaskForm):
     submit = SubmitField(_l("Save the assessment"))
 
 
-class TaskForm(FlaskForm):
+class TaskForm(OnceForm):
     """A task with a due time."""
 
     kind = SelectField(_l("Task"), choices=choices(c.TASK_KINDS), default="follow_up_call")
@@ -136,7 +151,7 @@ class TaskForm(FlaskForm):
     submit = SubmitField(_l("Add the task"))
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(OnceForm):
     """Consent given or refused later in the case."""
 
     consent_services = MultiCheckboxField(

@@ -5,18 +5,26 @@ is written to the audit log; a case the user may not see is answered 404 and aud
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app import classifications as c
 from app.auth.access import roles_required
 from app.auth.models import Organisation, User
-from app.calls.forms import consent_rows, fill_place_choices, incident_data, perpetrator_data
+from app.calls.forms import (
+    as_uuid,
+    consent_rows,
+    fill_place_choices,
+    incident_data,
+    perpetrator_data,
+)
 from app.calls.models import Call
 from app.calls.views import saved_notice
 from app.cases import bp, casework, services
@@ -30,7 +38,7 @@ from app.cases.forms import (
     StatusForm,
     TaskForm,
 )
-from app.cases.models import Case
+from app.cases.models import Case, FormSubmission
 from app.cases.queries import case_scope
 from app.cases.services import TRANSITIONS, CaseError, EditConflict
 from app.cases.timeline import shown_parts, timeline
@@ -139,6 +147,32 @@ def _done(case: Case, message: str):
     return redirect(url_for("cases.show", case_id=case.id))
 
 
+def saved_once(form, case: Case, write: Callable[[], object]) -> bool:
+    """Run `write` (a casework function, which commits) with the form's key recorded in the
+    same transaction; False, with nothing written, when that form had been saved before (a
+    double click, a retry after a timeout, the back button)."""
+    key = as_uuid(form.form_key.data)
+    if key is not None:
+        db.session.add(FormSubmission(key=key, user_id=current_user.id, case_id=case.id))
+    try:
+        write()
+    except IntegrityError:
+        db.session.rollback()
+        if key is None or db.session.get(FormSubmission, key) is None:
+            raise
+        return False
+    except BaseException:
+        # Refused (a closed case, a rule): nothing of it stays, the key stays free for the
+        # corrected form, and no row it locked stays locked while the page is made.
+        db.session.rollback()
+        raise
+    return True
+
+
+def _already_saved(case: Case):
+    return _done(case, _("This form had already been saved; nothing was saved twice."))
+
+
 def _refused(case: Case, error: Exception):
     flash(str(error), "error")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -154,7 +188,14 @@ def add_note(case_id: uuid.UUID):
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
         return _case_page(case, note_form=form, status=422)
     try:
-        casework.add_note(case=case, by=current_user, body=form.body.data, kind=form.kind.data)
+        if not saved_once(
+            form,
+            case,
+            lambda: casework.add_note(
+                case=case, by=current_user, body=form.body.data, kind=form.kind.data
+            ),
+        ):
+            return _already_saved(case)
     except CaseError as error:
         return _refused(case, error)
     return _done(case, _("Note added."))
@@ -170,13 +211,18 @@ def add_task(case_id: uuid.UUID):
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
         return _case_page(case, task_form=form, status=422)
     try:
-        casework.add_task(
-            case=case,
-            by=current_user,
-            kind=form.kind.data,
-            due=form.due_at.data,
-            note=form.note.data,
-        )
+        if not saved_once(
+            form,
+            case,
+            lambda: casework.add_task(
+                case=case,
+                by=current_user,
+                kind=form.kind.data,
+                due=form.due_at.data,
+                note=form.note.data,
+            ),
+        ):
+            return _already_saved(case)
     except CaseError as error:
         return _refused(case, error)
     return _done(case, _("Task added."))
@@ -329,7 +375,10 @@ def add_incident(case_id: uuid.UUID):
     if form.validate_on_submit():
         data = incident_data(form)
         try:
-            casework.add_incident(case=case, by=current_user, data=data)
+            if not saved_once(
+                form, case, lambda: casework.add_incident(case=case, by=current_user, data=data)
+            ):
+                return _already_saved(case)
         except CaseError as error:
             return _refused(case, error)
         return _done(case, _("Incident added."))
@@ -345,7 +394,10 @@ def add_perpetrator(case_id: uuid.UUID):
     if form.validate_on_submit():
         data = perpetrator_data(form)
         try:
-            casework.add_perpetrator(case=case, by=current_user, data=data)
+            if not saved_once(
+                form, case, lambda: casework.add_perpetrator(case=case, by=current_user, data=data)
+            ):
+                return _already_saved(case)
         except CaseError as error:
             return _refused(case, error)
         return _done(case, _("Person added."))
@@ -362,13 +414,18 @@ def reassess(case_id: uuid.UUID):
     form = RiskForm()
     if form.validate_on_submit():
         try:
-            casework.reassess_risk(
-                case=case,
-                by=current_user,
-                answers=list(form.risk_answers.data or []),
-                raised_to=form.risk_raised_to.data or None,
-                reason=form.risk_reason.data,
-            )
+            if not saved_once(
+                form,
+                case,
+                lambda: casework.reassess_risk(
+                    case=case,
+                    by=current_user,
+                    answers=list(form.risk_answers.data or []),
+                    raised_to=form.risk_raised_to.data or None,
+                    reason=form.risk_reason.data,
+                ),
+            ):
+                return _already_saved(case)
         except CaseError as error:
             flash(str(error), "error")
         else:
@@ -402,7 +459,12 @@ def consent(case_id: uuid.UUID):
             flash(_("Tick at least one service."), "error")
         else:
             try:
-                casework.record_consent(case=case, by=current_user, consents=rows)
+                if not saved_once(
+                    form,
+                    case,
+                    lambda: casework.record_consent(case=case, by=current_user, consents=rows),
+                ):
+                    return _already_saved(case)
             except CaseError as error:
                 return _refused(case, error)
             return _done(case, _("Consent recorded."))

@@ -8,7 +8,16 @@ from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.calls.intake import Intake, Survivor, save_intake
-from app.cases.models import Case, CaseEvent, CaseNote, Incident, Perpetrator, Task
+from app.cases.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    Consent,
+    Incident,
+    Perpetrator,
+    RiskAssessment,
+    Task,
+)
 from app.cases.services import open_task
 from app.clock import utcnow
 from app.extensions import db
@@ -376,3 +385,69 @@ def test_a_closed_case_keeps_its_tasks_as_they_were(client, case_of):
     assert response.status_code == 302 and response.location.endswith(url)
     db.session.refresh(task)
     assert task.done_at is None
+
+
+FORM_KEY = re.compile(r'name="form_key"[^>]*value="([0-9a-f-]{36})"')
+CASE_PAGE_FORMS = [
+    # (path of the form's page, where it posts, what it sends, the model it adds)
+    ("", "/notes", {"kind": "note", "body": "Đã gọi lại"}, CaseNote),
+    ("", "/tasks", {"kind": "follow_up_call", "due_at": "25/11/2026 08:00"}, Task),
+    ("/incidents/new", "/incidents/new", {"acts": ["a_beating"], "place_type": "home"}, Incident),
+    (
+        "/perpetrators/new",
+        "/perpetrators/new",
+        {"perpetrator_relationship": "former_partner", "perpetrator_sex": "male"},
+        Perpetrator,
+    ),
+    ("/risk", "/risk", {"risk_answers": ["strangulation"]}, RiskAssessment),
+    ("/consent", "/consent", {"consent_services": ["shelter"]}, Consent),
+]
+
+
+@pytest.mark.parametrize("page, target, data, model", CASE_PAGE_FORMS, ids=lambda v: str(v))
+def test_a_case_page_form_sent_twice_adds_once(client, case_of, page, target, data, model):
+    """A double click, a retry after a timeout, the back button: the same form (same key)
+    adds its record once, and the second answer says so."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    html = client.get(url + page).get_data(as_text=True)
+    keys = FORM_KEY.findall(html)
+    key = keys[0] if target != "/notes" else keys[-1]  # the case page holds two forms
+    form = {**data, "form_key": key, "csrf_token": client.csrf_token(url + page)}
+    before = db.session.execute(select(func.count()).select_from(model)).scalar_one()
+    first = client.post(url + target, data=form)
+    again = client.post(url + target, data=form)
+    assert first.status_code == again.status_code == 302
+    after = db.session.execute(select(func.count()).select_from(model)).scalar_one()
+    assert after == before + 1  # one task, note, incident...; one consent for one service
+    shown = client.get(url).get_data(as_text=True)
+    assert "Biểu mẫu này đã được lưu trước đó; không có gì được lưu hai lần." in shown
+    fresh = FORM_KEY.findall(client.get(url + page).get_data(as_text=True))
+    assert key not in fresh  # the next form is a new one
+
+
+def test_a_refused_form_keeps_its_key_free_for_the_corrected_one(client, case_of):
+    """Raising the level without a reason is refused; the same form, corrected, then saves."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/risk"
+    key = FORM_KEY.search(client.get(url).get_data(as_text=True)).group(1)
+    token = client.csrf_token(url)
+    refused = client.post(
+        url,
+        data={"risk_answers": [], "risk_raised_to": "high", "form_key": key, "csrf_token": token},
+    )
+    assert refused.status_code == 200 and key in refused.get_data(as_text=True)
+    saved = client.post(
+        url,
+        data={
+            "risk_answers": [],
+            "risk_raised_to": "high",
+            "risk_reason": "Đe doạ qua điện thoại",
+            "form_key": key,
+            "csrf_token": token,
+        },
+    )
+    assert saved.status_code == 302
+    assert db.session.execute(select(func.count()).select_from(RiskAssessment)).scalar_one() == 1
