@@ -163,4 +163,11 @@ def test_the_log_reads_in_vietnamese_and_keeps_its_period_across_pages(
     assert "Không có mục nào phù hợp." in empty
     bad = client.get("/audit/?from=31/02/2026").get_data(as_text=True)
     assert 'value="31/02/2026"' in bad and 'aria-invalid="true"' in bad
+    assert "/audit/export.csv" not in bad  # no export of a period that could not be read
+    exported = client.get("/audit/export.csv?from=31/02/2026")
+    assert exported.status_code == 302 and "export.csv" not in exported.location
+    assert db.session.query(AuditEntry).filter_by(action="export").count() == 0
+    for edge in ("01/01/0001", "31/12/9999"):  # off the calendar once made local: unreadable
+        page = client.get(f"/audit/?from={edge}&to={edge}")
+        assert page.status_code == 200 and 'aria-invalid="true"' in page.get_data(as_text=True)
     assert "Đường dây điện thoại" in client.get("/audit/?action=denied").get_data(as_text=True)

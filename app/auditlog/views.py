@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from flask import Response, render_template, request
+from flask import Response, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_login import current_user
 from sqlalchemy import Select, false, select
@@ -17,6 +17,7 @@ from app.auditlog import bp
 from app.auth.access import roles_required
 from app.auth.models import User
 from app.cases.models import Case
+from app.cases.search_form import parse_day
 from app.clock import LOCAL
 from app.extensions import db
 
@@ -24,21 +25,12 @@ PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000
 
 
-def _day(value: str) -> date | None:
-    """A day typed dd/mm/yyyy (or yyyy-mm-dd, as older links give it); None if unreadable."""
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _filters() -> dict:
     """The filters of the request, checked: user, case number, action, period (local days,
     typed dd/mm/yyyy; one that cannot be read is not applied, and said so)."""
     typed = {name: request.args.get(name, "").strip() for name in ("from", "to")}
-    days = {name: _day(text) if text else None for name, text in typed.items()}
+    # yyyy-mm-dd too, as links made before the period was typed dd/mm/yyyy give it
+    days = {name: parse_day(text, "%Y-%m-%d") if text else None for name, text in typed.items()}
     return {
         "user": request.args.get("user", type=int),
         "case": request.args.get("case", "").strip().upper(),
@@ -108,6 +100,8 @@ def index():
 def export():
     """The filtered log as CSV (no content about people is in the log); the export is logged."""
     filters = _filters()
+    if filters["bad_dates"]:  # never the whole log for a period that could not be read
+        return redirect(url_for("audit.index", **request.args))
     entries = db.session.execute(_query(filters).limit(EXPORT_LIMIT)).scalars().all()
     people, numbers = audit.people(entries), _case_numbers(entries)
     out = io.StringIO()

@@ -3,6 +3,7 @@ records they create, is decided in app/calls/intake.py."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -37,6 +38,9 @@ from app.form_fields import (
     text,
 )
 from app.places.queries import commune_choices, directory, is_province, province_choices
+
+# A phone line's id as the screen pop put it in the page (ASCII digits, an integer column's size).
+LINE_ID = re.compile(r"[0-9]{1,9}")
 
 
 class IntakeForm(FlaskForm):
@@ -272,7 +276,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
         flags=list(f.flags.data or []),
         danger=list(f.danger.data or []),
         emergency=emergency_times(f, formdata),
-        line_id=int(f.line_id.data) if (f.line_id.data or "").isdigit() else None,
+        line_id=int(f.line_id.data) if LINE_ID.fullmatch(f.line_id.data or "") else None,
         case_id=case_id,
         case_number=(f.case_number.data or "").strip() or None,
         survivor=Survivor(

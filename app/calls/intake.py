@@ -184,12 +184,17 @@ def save_intake(
         if found is None:
             raise
         if found.taken_by_id != by.id:
-            raise IntakeKeyTaken(
-                _l("Another account had already saved that form; nothing was saved again.")
-            ) from None
+            raise _key_taken() from None
         return _earlier(found.id)
     except LinkRefused as refused:  # nothing of the save stays; the attempt is audited
         db.session.rollback()
+        # A form saved before is that save, not a new attempt: on a shared computer, a page
+        # one account saved and left open, sent again by the next person, must be cleared.
+        earlier = _saved_with_key(data.intake_key) if data.intake_key is not None else None
+        if earlier is not None:
+            if earlier.taken_by_id != by.id:
+                raise _key_taken() from None
+            return _earlier(earlier.id)
         audit.record(
             "denied",
             user=by,
@@ -207,6 +212,12 @@ def save_intake(
         db.session.rollback()
         raise
     return saved
+
+
+def _key_taken() -> IntakeKeyTaken:
+    return IntakeKeyTaken(
+        _l("Another account had already saved that form; nothing was saved again.")
+    )
 
 
 def _own_line(line_id: int, by: User) -> bool:

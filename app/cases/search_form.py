@@ -16,12 +16,20 @@ DATE_FORMAT = "%d/%m/%Y"
 DATE_HINT = "dd/mm/yyyy"
 
 
-def parse_day(text: str | None) -> date | None:
-    """A day typed as dd/mm/yyyy (d/m/yyyy too), or None."""
-    try:
-        return datetime.strptime((text or "").strip(), DATE_FORMAT).date()
-    except ValueError:
-        return None
+# Days a search or the audit log may be filtered by; outside them, the day's local midnight in
+# UTC (or the day after) would fall off the calendar.
+YEARS = range(1900, 2101)
+
+
+def parse_day(text: str | None, *also: str) -> date | None:
+    """A day typed as dd/mm/yyyy (d/m/yyyy too; or in the formats `also` names), or None."""
+    for pattern in (DATE_FORMAT, *also):
+        try:
+            day = datetime.strptime((text or "").strip(), pattern).date()
+        except ValueError:
+            continue
+        return day if day.year in YEARS else None
+    return None
 
 
 def a_day(form, field) -> None:

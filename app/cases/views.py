@@ -40,6 +40,7 @@ from app.cases.forms import (
 )
 from app.cases.models import Case, FormSubmission
 from app.cases.queries import case_scope
+from app.cases.queue_views import code_label
 from app.cases.services import TRANSITIONS, CaseError, EditConflict
 from app.cases.timeline import shown_parts, timeline
 from app.extensions import db
@@ -117,7 +118,7 @@ def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200)
         flags=_contact_flags(case),
         note_form=note_form or NoteForm(formdata=None),
         task_form=task_form or TaskForm(formdata=None),
-        place=_place_names(case),
+        place=_place_names([case.province_code, case.commune_code]),
         notice=saved_notice(case) if status == 200 else None,
     )
     return page, status
@@ -128,18 +129,19 @@ def _contact_flags(case: Case) -> list[str]:
     perpetrator may answer, an abusive caller...) and a high or severe risk."""
     flags: dict[str, None] = {}
     for marks in db.session.execute(select(Call.flags).where(Call.case_id == case.id)).scalars():
-        flags.update(dict.fromkeys((marks or "").split()))
+        flags.update(dict.fromkeys(c.codes(marks)))
     if case.risk_level in ("high", "severe"):
         flags["high_risk"] = None
     return list(flags)
 
 
-def _place_names(case: Case) -> dict[str, str]:
-    codes = [c for c in (case.province_code, case.commune_code) if c]
+def _place_names(codes) -> dict[str, str]:
+    """The names of these place codes (empty ones left out)."""
+    codes = {code for code in codes if code}
     if not codes:
         return {}
     rows = db.session.execute(select(Place.code, Place.name).where(Place.code.in_(codes)))
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 def _done(case: Case, message: str):
@@ -249,6 +251,10 @@ def change_status(case_id: uuid.UUID):
         else:
             return _done(case, _("Status changed."))
     if form.to.data not in _moves(case):
+        # A move this person may not make on this case (or no such status): refused, audited.
+        db.session.rollback()
+        services.audit_case("denied", case, current_user, detail="status change")
+        db.session.commit()
         abort(404)
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
     return render_template("cases/status.html", case=case, form=form, needs_reason=needs_reason)
@@ -328,9 +334,9 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
     differ = [
         name for name in services.EDITABLE if (theirs.get(name) or None) != (mine.get(name) or None)
     ]
-    codes = {v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")} - {None}
-    named = select(Place.code, Place.name).where(Place.code.in_(codes))
-    places = dict(db.session.execute(named).tuples().all())
+    places = _place_names(
+        v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")
+    )
     rows = [
         (
             name,
@@ -347,7 +353,7 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
     )
 
 
-SHOWN_BY_LABEL = {"survivor_sex": c.SEXES, "disability": c.DISABILITIES, "ethnicity": c.ETHNICITIES}
+SHOWN_BY_LABEL = {"survivor_sex": "sex", "disability": "disability", "ethnicity": "ethnicity"}
 
 
 def _as_shown(name: str, value: str | None, places: dict[str, str]) -> str | None:
@@ -356,9 +362,9 @@ def _as_shown(name: str, value: str | None, places: dict[str, str]) -> str | Non
     if not value:
         return None
     if name in SHOWN_BY_LABEL:
-        return str(SHOWN_BY_LABEL[name].get(value, value))
+        return code_label(value, SHOWN_BY_LABEL[name])
     if name == "services_wanted":
-        return ", ".join(str(c.SERVICES.get(code, code)) for code in value.split())
+        return ", ".join(code_label(code, "service") for code in c.codes(value))
     if name in ("province_code", "commune_code"):
         return places.get(value, value)
     if name == "survivor_birth_date":

@@ -208,10 +208,32 @@ def test_a_case_number_alone_does_not_let_an_operator_join_a_colleagues_case(mak
         ("denied", first.case_id, colleague.id)
     ] * 2
     # The one who opened it, and a supervisor, may still add calls by number alone.
-    supervisor = make_user("supervisor", organisation=org)
     number = first.case_number
-    joined = save_intake(data=Intake(reason="follow_up", case_number=number), by=supervisor)
-    assert joined.case_id == first.case_id
+    opener = db.session.get(Call, first.call_id).taken_by
+    supervisor = make_user("supervisor", organisation=org)
+    for who in (opener, supervisor):
+        joined = save_intake(data=Intake(reason="follow_up", case_number=number), by=who)
+        assert joined.case_id == first.case_id
+
+
+def test_a_saved_follow_up_sent_again_by_the_next_account_is_the_shared_computer_case(
+    make_user, make_org
+):
+    """A follow-up one operator saved (no number: a withheld one) and left open, sent again by
+    a colleague who may not join that case: the form's key answers first (IntakeKeyTaken, so
+    the page is cleared), not the link rule."""
+    org = make_org(code="HN")
+    opener = make_user("operator", organisation=org)
+    case = save_intake(data=violence_report(), by=opener)
+    follow_up = Intake(reason="follow_up", intake_key=uuid.uuid4(), case_number=case.case_number)
+    save_intake(data=follow_up, by=opener)
+    colleague = make_user("operator", organisation=org)
+    entries = count(AuditEntry)
+    with pytest.raises(IntakeKeyTaken):
+        save_intake(data=follow_up, by=colleague)
+    assert count(AuditEntry) == entries and count(Call) == 2
+    again = save_intake(data=follow_up, by=opener)  # and its author gets the first save back
+    assert not again.created
 
 
 def test_an_unknown_case_number_is_refused_and_audited(make_user):

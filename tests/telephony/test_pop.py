@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from app.audit import AuditEntry
 from app.auth.models import User
 from app.calls.drafts import load_draft
-from app.calls.models import IntakeDraft
+from app.calls.models import Call, IntakeDraft
 from app.clock import utcnow
 from app.crypto.datakeys import KeyDestroyedError
 from app.extensions import db
@@ -250,3 +250,16 @@ def test_a_call_keeps_only_a_line_of_the_operators_own_organisation(make_line, m
     for line_id, kept in ((own.id, own.id), (other.id, None), (987654, None)):
         saved = save_intake(data=Intake(reason="silent", line_id=line_id), by=operator)
         assert saved.call.line_id == kept
+
+
+def test_a_line_id_that_is_no_number_is_dropped_from_the_page(login_as, client):
+    """Not ASCII digits of an integer's size (a page altered by hand): the call is saved
+    without a line, never a 500."""
+    from tests.calls.test_intake_page import form
+
+    login_as("operator")
+    for typed in ("99999999999999999999", "²", "-1", "1e3"):
+        data = form(client, reason="silent", outcomes="no_action", line_id=typed)
+        response = client.submit("/calls/new", data, page="/calls/new")
+        assert response.status_code == 302, typed
+    assert db.session.execute(select(Call.line_id)).scalars().all() == [None] * 4
