@@ -199,7 +199,9 @@ def add_note(case_id: uuid.UUID):
         ):
             return _already_saved(case)
     except CaseError as error:
-        return _refused(case, error)
+        # Closed while it was being written: the page again, the note's text kept to copy.
+        flash(str(error), "error")
+        return _case_page(load_case(case_id), note_form=form, status=409)
     return _done(case, _("Note added."))
 
 

@@ -217,8 +217,9 @@ def test_closure_needs_another_persons_approval_and_makes_the_case_read_only(cli
     boss.submit(f"{url}/status", {"to": "closed"}, page=f"{url}/status?to=closed")
     db.session.refresh(case)
     assert case.status == "closed" and case.closed_at is not None
-    blocked = client.submit(f"{url}/notes", {"kind": "note", "body": "muộn"}, page=url)
-    assert blocked.status_code == 302
+    blocked = client.submit(f"{url}/notes", {"kind": "note", "body": "Ghi chú viết muộn"}, page=url)
+    assert blocked.status_code == 409  # the page again, the text kept to copy
+    assert re.search(r"<textarea readonly[^>]*>Ghi chú viết muộn</textarea>", blocked.text)
     assert db.session.execute(select(CaseNote)).first() is None
     # Reopening needs a reason.
     boss.submit(f"{url}/status", {"to": "reopened", "reason": ""}, page=f"{url}/status?to=reopened")
