@@ -80,7 +80,12 @@ def register_blueprints(app: Flask) -> None:
     from app.calls import bp as calls_bp
     from app.calls import views as _calls_views  # noqa: F401  (routes register on import)
     from app.cases import bp as cases_bp
-    from app.cases import queue_views, search, views  # noqa: F401  (routes register on import)
+    from app.cases import (  # noqa: F401  (routes register on import)
+        edit_views,
+        queue_views,
+        search,
+        views,
+    )
     from app.home import bp as home_bp
     from app.main import bp as main_bp
     from app.places import bp as places_bp

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,7 +20,6 @@ from app.auth.models import Organisation, User
 from app.calls.forms import (
     as_uuid,
     consent_rows,
-    fill_place_choices,
     incident_data,
     perpetrator_data,
 )
@@ -29,7 +27,6 @@ from app.calls.models import Call
 from app.calls.views import saved_notice
 from app.cases import bp, casework, services
 from app.cases.forms import (
-    CaseEditForm,
     ConsentForm,
     IncidentForm,
     NoteForm,
@@ -40,8 +37,7 @@ from app.cases.forms import (
 )
 from app.cases.models import Case, FormSubmission
 from app.cases.queries import case_scope
-from app.cases.queue_views import code_label
-from app.cases.services import TRANSITIONS, CaseError, EditConflict
+from app.cases.services import TRANSITIONS, CaseError
 from app.cases.timeline import shown_parts, timeline
 from app.extensions import db
 from app.places.models import Place
@@ -118,7 +114,7 @@ def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200)
         flags=_contact_flags(case),
         note_form=note_form or NoteForm(formdata=None),
         task_form=task_form or TaskForm(formdata=None),
-        place=_place_names([case.province_code, case.commune_code]),
+        place=place_names([case.province_code, case.commune_code]),
         notice=saved_notice(case) if status == 200 else None,
     )
     return page, status
@@ -135,7 +131,7 @@ def _contact_flags(case: Case) -> list[str]:
     return list(flags)
 
 
-def _place_names(codes) -> dict[str, str]:
+def place_names(codes) -> dict[str, str]:
     """The names of these place codes (empty ones left out)."""
     codes = {code for code in codes if code}
     if not codes:
@@ -144,7 +140,7 @@ def _place_names(codes) -> dict[str, str]:
     return dict(rows.tuples().all())
 
 
-def _done(case: Case, message: str):
+def back_to_case(case: Case, message: str):
     flash(message, "success")
     return redirect(url_for("cases.show", case_id=case.id))
 
@@ -172,10 +168,10 @@ def saved_once(form, case: Case, write: Callable[[], object]) -> bool:
 
 
 def _already_saved(case: Case):
-    return _done(case, _("This form had already been saved; nothing was saved twice."))
+    return back_to_case(case, _("This form had already been saved; nothing was saved twice."))
 
 
-def _refused(case: Case, error: Exception):
+def refused_back_to_case(case: Case, error: Exception):
     flash(str(error), "error")
     return redirect(url_for("cases.show", case_id=case.id))
 
@@ -202,7 +198,7 @@ def add_note(case_id: uuid.UUID):
         # Closed while it was being written: the page again, the note's text kept to copy.
         flash(str(error), "error")
         return _case_page(load_case(case_id), note_form=form, status=409)
-    return _done(case, _("Note added."))
+    return back_to_case(case, _("Note added."))
 
 
 @bp.route("/<uuid:case_id>/tasks", methods=["POST"])
@@ -228,8 +224,8 @@ def add_task(case_id: uuid.UUID):
         ):
             return _already_saved(case)
     except CaseError as error:
-        return _refused(case, error)
-    return _done(case, _("Task added."))
+        return refused_back_to_case(case, error)
+    return back_to_case(case, _("Task added."))
 
 
 @bp.route("/<uuid:case_id>/status", methods=["GET", "POST"])
@@ -242,7 +238,7 @@ def change_status(case_id: uuid.UUID):
         form.to.data = request.args.get("to", "")
     if request.method == "POST" and form.to.data == case.status:
         # Sent twice (a double click, the back button): the first one made the change.
-        return _done(case, _("The case already has that status; nothing was changed."))
+        return back_to_case(case, _("The case already has that status; nothing was changed."))
     if request.method == "POST" and form.validate():
         try:
             services.change_status(
@@ -251,7 +247,7 @@ def change_status(case_id: uuid.UUID):
         except CaseError as error:
             flash(str(error), "error")
         else:
-            return _done(case, _("Status changed."))
+            return back_to_case(case, _("Status changed."))
     if form.to.data not in _moves(case):
         # A move this person may not make on this case (or no such status): refused, audited.
         db.session.rollback()
@@ -260,118 +256,6 @@ def change_status(case_id: uuid.UUID):
         abort(404)
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
     return render_template("cases/status.html", case=case, form=form, needs_reason=needs_reason)
-
-
-def _edit_values(case: Case) -> dict:
-    """The case's editable values as the edit form shows them."""
-    values = services.snapshot(case)
-    if values.get("survivor_birth_date"):
-        values["survivor_birth_date"] = date.fromisoformat(values["survivor_birth_date"]).strftime(
-            "%d/%m/%Y"
-        )
-    values["survivor_age"] = int(values["survivor_age"]) if values.get("survivor_age") else None
-    values["services_wanted"] = (values.get("services_wanted") or "").split()
-    return values
-
-
-def _changes(form: CaseEditForm) -> dict | None:
-    """The submitted values as the service stores them; None when the date is unreadable."""
-    changes = {name: form[name].data for name in services.EDITABLE if name in form}
-    typed = (form.survivor_birth_date.data or "").strip()
-    if typed:
-        try:
-            changes["survivor_birth_date"] = datetime.strptime(typed, "%d/%m/%Y").date().isoformat()
-        except ValueError:
-            form.survivor_birth_date.errors = [
-                _("Write the date as dd/mm/yyyy, for example 05/03/2026.")
-            ]
-            return None
-    age = form.survivor_age.data
-    changes["survivor_age"] = str(age) if age is not None else None
-    changes["services_wanted"] = " ".join(form.services_wanted.data or [])
-    return changes
-
-
-@bp.route("/<uuid:case_id>/edit", methods=["GET", "POST"])
-@roles_required(*CASE_ROLES)
-def edit(case_id: uuid.UUID):
-    """Edit the survivor's details; a save made from an older version shows both versions."""
-    case = load_case(case_id)
-    if case.is_closed:
-        return _refused(case, CaseError(_("This case is closed and cannot be changed.")))
-    if request.method == "GET":
-        form = CaseEditForm(data={**_edit_values(case), "version": case.version})
-        # The form shows the survivor's details, opened for it: a look at the case.
-        services.audit_case("view", case, current_user, detail="edit form")
-        db.session.commit()
-    else:
-        form = CaseEditForm()
-    fill_place_choices(form)
-    if request.method == "POST" and form.validate():
-        changes = _changes(form)
-        if changes is not None:
-            try:
-                changed = services.update_case(
-                    case=case,
-                    by=current_user,
-                    expected_version=int(form.version.data),
-                    changes=changes,
-                )
-            except EditConflict as conflict:
-                return _conflict(case, form, changes, conflict)
-            except (CaseError, ValueError) as error:
-                flash(str(error), "error")
-            else:
-                return _done(case, _("Changes saved.") if changed else _("Nothing was changed."))
-    return render_template("cases/edit.html", case=case, form=form)
-
-
-def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict):
-    """Someone saved first: show their version and this editor's, field by field."""
-    db.session.rollback()
-    # The other editor's saved values are shown: a look at the case.
-    services.audit_case("view", case, current_user, detail="edit conflict")
-    db.session.commit()
-    theirs = conflict.theirs
-    differ = [
-        name for name in services.EDITABLE if (theirs.get(name) or None) != (mine.get(name) or None)
-    ]
-    places = _place_names(
-        v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")
-    )
-    rows = [
-        (
-            name,
-            form[name].label.text,
-            _as_shown(name, theirs.get(name), places),
-            _as_shown(name, mine.get(name), places),
-        )
-        for name in differ
-    ]
-    form.version.data = str(conflict.version)
-    return (
-        render_template("cases/conflict.html", case=case, form=form, rows=rows),
-        409,
-    )
-
-
-SHOWN_BY_LABEL = {"survivor_sex": "sex", "disability": "disability", "ethnicity": "ethnicity"}
-
-
-def _as_shown(name: str, value: str | None, places: dict[str, str]) -> str | None:
-    """A stored value of the edit form as a person reads it: labels for codes, place names,
-    dd/mm/yyyy for a date."""
-    if not value:
-        return None
-    if name in SHOWN_BY_LABEL:
-        return code_label(value, SHOWN_BY_LABEL[name])
-    if name == "services_wanted":
-        return ", ".join(code_label(code, "service") for code in c.codes(value))
-    if name in ("province_code", "commune_code"):
-        return places.get(value, value)
-    if name == "survivor_birth_date":
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
-    return value
 
 
 @bp.route("/<uuid:case_id>/incidents/new", methods=["GET", "POST"])
@@ -388,8 +272,8 @@ def add_incident(case_id: uuid.UUID):
             ):
                 return _already_saved(case)
         except CaseError as error:
-            return _refused(case, error)
-        return _done(case, _("Incident added."))
+            return refused_back_to_case(case, error)
+        return back_to_case(case, _("Incident added."))
     return render_template("cases/part_form.html", case=case, form=form, title=_("New incident"))
 
 
@@ -407,8 +291,8 @@ def add_perpetrator(case_id: uuid.UUID):
             ):
                 return _already_saved(case)
         except CaseError as error:
-            return _refused(case, error)
-        return _done(case, _("Person added."))
+            return refused_back_to_case(case, error)
+        return back_to_case(case, _("Person added."))
     return render_template(
         "cases/part_form.html", case=case, form=form, title=_("Person who used violence")
     )
@@ -437,7 +321,7 @@ def reassess(case_id: uuid.UUID):
         except CaseError as error:
             flash(str(error), "error")
         else:
-            return _done(case, _("Risk assessment saved."))
+            return back_to_case(case, _("Risk assessment saved."))
     return render_template("cases/part_form.html", case=case, form=form, title=_("Risk assessment"))
 
 
@@ -474,6 +358,6 @@ def consent(case_id: uuid.UUID):
                 ):
                     return _already_saved(case)
             except CaseError as error:
-                return _refused(case, error)
-            return _done(case, _("Consent recorded."))
+                return refused_back_to_case(case, error)
+            return back_to_case(case, _("Consent recorded."))
     return render_template("cases/part_form.html", case=case, form=form, title=_("Consent"))

@@ -1,0 +1,138 @@
+"""Editing the survivor's details, with optimistic locking: a save made from an older version
+shows both versions side by side (the conflict screen) instead of overwriting."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from flask import flash, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import classifications as c
+from app.auth.access import roles_required
+from app.calls.forms import fill_place_choices
+from app.cases import bp, services
+from app.cases.forms import CaseEditForm
+from app.cases.models import Case
+from app.cases.queue_views import code_label
+from app.cases.services import CaseError, EditConflict
+from app.cases.views import CASE_ROLES, back_to_case, load_case, place_names, refused_back_to_case
+from app.extensions import db
+
+
+def _edit_values(case: Case) -> dict:
+    """The case's editable values as the edit form shows them."""
+    values = services.snapshot(case)
+    if values.get("survivor_birth_date"):
+        values["survivor_birth_date"] = date.fromisoformat(values["survivor_birth_date"]).strftime(
+            "%d/%m/%Y"
+        )
+    values["survivor_age"] = int(values["survivor_age"]) if values.get("survivor_age") else None
+    values["services_wanted"] = (values.get("services_wanted") or "").split()
+    return values
+
+
+def _changes(form: CaseEditForm) -> dict | None:
+    """The submitted values as the service stores them; None when the date is unreadable."""
+    changes = {name: form[name].data for name in services.EDITABLE if name in form}
+    typed = (form.survivor_birth_date.data or "").strip()
+    if typed:
+        try:
+            changes["survivor_birth_date"] = datetime.strptime(typed, "%d/%m/%Y").date().isoformat()
+        except ValueError:
+            form.survivor_birth_date.errors = [
+                _("Write the date as dd/mm/yyyy, for example 05/03/2026.")
+            ]
+            return None
+    age = form.survivor_age.data
+    changes["survivor_age"] = str(age) if age is not None else None
+    changes["services_wanted"] = " ".join(form.services_wanted.data or [])
+    return changes
+
+
+@bp.route("/<uuid:case_id>/edit", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def edit(case_id: uuid.UUID):
+    """Edit the survivor's details; a save made from an older version shows both versions."""
+    case = load_case(case_id)
+    if case.is_closed:
+        return refused_back_to_case(
+            case, CaseError(_("This case is closed and cannot be changed."))
+        )
+    if request.method == "GET":
+        form = CaseEditForm(data={**_edit_values(case), "version": case.version})
+        # The form shows the survivor's details, opened for it: a look at the case.
+        services.audit_case("view", case, current_user, detail="edit form")
+        db.session.commit()
+    else:
+        form = CaseEditForm()
+    fill_place_choices(form)
+    if request.method == "POST" and form.validate():
+        changes = _changes(form)
+        if changes is not None:
+            try:
+                changed = services.update_case(
+                    case=case,
+                    by=current_user,
+                    expected_version=int(form.version.data),
+                    changes=changes,
+                )
+            except EditConflict as conflict:
+                return _conflict(case, form, changes, conflict)
+            except (CaseError, ValueError) as error:
+                flash(str(error), "error")
+            else:
+                return back_to_case(
+                    case, _("Changes saved.") if changed else _("Nothing was changed.")
+                )
+    return render_template("cases/edit.html", case=case, form=form)
+
+
+def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict):
+    """Someone saved first: show their version and this editor's, field by field."""
+    db.session.rollback()
+    # The other editor's saved values are shown: a look at the case.
+    services.audit_case("view", case, current_user, detail="edit conflict")
+    db.session.commit()
+    theirs = conflict.theirs
+    differ = [
+        name for name in services.EDITABLE if (theirs.get(name) or None) != (mine.get(name) or None)
+    ]
+    places = place_names(
+        v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")
+    )
+    rows = [
+        (
+            name,
+            form[name].label.text,
+            _as_shown(name, theirs.get(name), places),
+            _as_shown(name, mine.get(name), places),
+        )
+        for name in differ
+    ]
+    form.version.data = str(conflict.version)
+    return (
+        render_template("cases/conflict.html", case=case, form=form, rows=rows),
+        409,
+    )
+
+
+SHOWN_BY_LABEL = {"survivor_sex": "sex", "disability": "disability", "ethnicity": "ethnicity"}
+
+
+def _as_shown(name: str, value: str | None, places: dict[str, str]) -> str | None:
+    """A stored value of the edit form as a person reads it: labels for codes, place names,
+    dd/mm/yyyy for a date."""
+    if not value:
+        return None
+    if name in SHOWN_BY_LABEL:
+        return code_label(value, SHOWN_BY_LABEL[name])
+    if name == "services_wanted":
+        return ", ".join(code_label(code, "service") for code in c.codes(value))
+    if name in ("province_code", "commune_code"):
+        return places.get(value, value)
+    if name == "survivor_birth_date":
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    return value
