@@ -178,23 +178,17 @@ def save_intake(
     except IntegrityError:
         # Two submits of one form raced; the other one won and holds the records.
         db.session.rollback()
-        if data.intake_key is None:
+        earlier = _saved_before(data.intake_key, by)
+        if earlier is None:
             raise
-        found = _saved_with_key(data.intake_key)
-        if found is None:
-            raise
-        if found.taken_by_id != by.id:
-            raise _key_taken() from None
-        return _earlier(found.id)
+        return earlier
     except LinkRefused as refused:  # nothing of the save stays; the attempt is audited
         db.session.rollback()
         # A form saved before is that save, not a new attempt: on a shared computer, a page
         # one account saved and left open, sent again by the next person, must be cleared.
-        earlier = _saved_with_key(data.intake_key) if data.intake_key is not None else None
+        earlier = _saved_before(data.intake_key, by)
         if earlier is not None:
-            if earlier.taken_by_id != by.id:
-                raise _key_taken() from None
-            return _earlier(earlier.id)
+            return earlier
         audit.record(
             "denied",
             user=by,
@@ -214,10 +208,17 @@ def save_intake(
     return saved
 
 
-def _key_taken() -> IntakeKeyTaken:
-    return IntakeKeyTaken(
-        _l("Another account had already saved that form; nothing was saved again.")
-    )
+def _saved_before(intake_key: uuid.UUID | None, by: User) -> Saved | None:
+    """What an earlier submit of this form saved, if any; IntakeKeyTaken when another account
+    saved it (nothing of that call is handed back)."""
+    found = _saved_with_key(intake_key) if intake_key is not None else None
+    if found is None:
+        return None
+    if found.taken_by_id != by.id:
+        raise IntakeKeyTaken(
+            _l("Another account had already saved that form; nothing was saved again.")
+        ) from None
+    return _earlier(found.id)
 
 
 def _own_line(line_id: int, by: User) -> bool:

@@ -167,8 +167,12 @@ def saved_once(form, case: Case, write: Callable[[], object]) -> bool:
     return True
 
 
-def _already_saved(case: Case):
-    return back_to_case(case, _("This form had already been saved; nothing was saved twice."))
+def added_once(form, case: Case, write: Callable[[], object], said: str):
+    """Save a case-page form once (saved_once) and go back to the case saying what happened;
+    a CaseError from `write` is left to the view, which knows what to show again."""
+    if not saved_once(form, case, write):
+        said = _("This form had already been saved; nothing was saved twice.")
+    return back_to_case(case, said)
 
 
 def refused_back_to_case(case: Case, error: Exception):
@@ -186,19 +190,18 @@ def add_note(case_id: uuid.UUID):
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
         return _case_page(case, note_form=form, status=422)
     try:
-        if not saved_once(
+        return added_once(
             form,
             case,
             lambda: casework.add_note(
                 case=case, by=current_user, body=form.body.data, kind=form.kind.data
             ),
-        ):
-            return _already_saved(case)
+            _("Note added."),
+        )
     except CaseError as error:
         # Closed while it was being written: the page again, the note's text kept to copy.
         flash(str(error), "error")
         return _case_page(load_case(case_id), note_form=form, status=409)
-    return back_to_case(case, _("Note added."))
 
 
 @bp.route("/<uuid:case_id>/tasks", methods=["POST"])
@@ -211,7 +214,7 @@ def add_task(case_id: uuid.UUID):
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
         return _case_page(case, task_form=form, status=422)
     try:
-        if not saved_once(
+        return added_once(
             form,
             case,
             lambda: casework.add_task(
@@ -221,11 +224,10 @@ def add_task(case_id: uuid.UUID):
                 due=form.due_at.data,
                 note=form.note.data,
             ),
-        ):
-            return _already_saved(case)
+            _("Task added."),
+        )
     except CaseError as error:
         return refused_back_to_case(case, error)
-    return back_to_case(case, _("Task added."))
 
 
 @bp.route("/<uuid:case_id>/status", methods=["GET", "POST"])
@@ -267,13 +269,14 @@ def add_incident(case_id: uuid.UUID):
     if form.validate_on_submit():
         data = incident_data(form)
         try:
-            if not saved_once(
-                form, case, lambda: casework.add_incident(case=case, by=current_user, data=data)
-            ):
-                return _already_saved(case)
+            return added_once(
+                form,
+                case,
+                lambda: casework.add_incident(case=case, by=current_user, data=data),
+                _("Incident added."),
+            )
         except CaseError as error:
             return refused_back_to_case(case, error)
-        return back_to_case(case, _("Incident added."))
     return render_template("cases/part_form.html", case=case, form=form, title=_("New incident"))
 
 
@@ -286,13 +289,14 @@ def add_perpetrator(case_id: uuid.UUID):
     if form.validate_on_submit():
         data = perpetrator_data(form)
         try:
-            if not saved_once(
-                form, case, lambda: casework.add_perpetrator(case=case, by=current_user, data=data)
-            ):
-                return _already_saved(case)
+            return added_once(
+                form,
+                case,
+                lambda: casework.add_perpetrator(case=case, by=current_user, data=data),
+                _("Person added."),
+            )
         except CaseError as error:
             return refused_back_to_case(case, error)
-        return back_to_case(case, _("Person added."))
     return render_template(
         "cases/part_form.html", case=case, form=form, title=_("Person who used violence")
     )
@@ -306,7 +310,7 @@ def reassess(case_id: uuid.UUID):
     form = RiskForm()
     if form.validate_on_submit():
         try:
-            if not saved_once(
+            return added_once(
                 form,
                 case,
                 lambda: casework.reassess_risk(
@@ -316,12 +320,10 @@ def reassess(case_id: uuid.UUID):
                     raised_to=form.risk_raised_to.data or None,
                     reason=form.risk_reason.data,
                 ),
-            ):
-                return _already_saved(case)
+                _("Risk assessment saved."),
+            )
         except CaseError as error:
             flash(str(error), "error")
-        else:
-            return back_to_case(case, _("Risk assessment saved."))
     return render_template("cases/part_form.html", case=case, form=form, title=_("Risk assessment"))
 
 
@@ -351,13 +353,12 @@ def consent(case_id: uuid.UUID):
             flash(_("Tick at least one service."), "error")
         else:
             try:
-                if not saved_once(
+                return added_once(
                     form,
                     case,
                     lambda: casework.record_consent(case=case, by=current_user, consents=rows),
-                ):
-                    return _already_saved(case)
+                    _("Consent recorded."),
+                )
             except CaseError as error:
                 return refused_back_to_case(case, error)
-            return back_to_case(case, _("Consent recorded."))
     return render_template("cases/part_form.html", case=case, form=form, title=_("Consent"))
