@@ -57,12 +57,13 @@ def register_extensions(app: Flask) -> None:
     from app.auth import throttle
     from app.auth.sessions import DatabaseSessionInterface
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from app.sqlite import keep_statistics
+    from app.sqlite import keep_statistics, unicode_lower
     from app.web import select_locale, select_timezone
 
     db.init_app(app)
     with app.app_context():
         keep_statistics(db.engine)
+        unicode_lower(db.engine)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -33,6 +33,22 @@ BIG = 1000
 log = logging.getLogger(__name__)
 
 
+def unicode_lower(engine: Engine) -> None:
+    """Give SQLite connections a lower() that knows every letter: SQLite's own changes only
+    A to Z, so "ĐỖ VĂN ÁNH" would not match "đỗ văn ánh" in a search or a uniqueness check
+    (PostgreSQL's lower() follows the database's locale)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def add_lower(dbapi_connection, _record) -> None:
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def keep_statistics(engine: Engine) -> None:
     """Have the engine's SQLite connections write ahead to a log and maintain the planner's
     statistics."""

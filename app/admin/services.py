@@ -6,6 +6,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.auth import events, passwords
@@ -34,6 +35,32 @@ def _check_email_free(email: str, *, except_id: int | None = None) -> None:
     found = db.session.execute(stmt).scalar_one_or_none()
     if found is not None and found != except_id:
         raise AdminError(_l("Another account already uses this email."), field="email")
+
+
+def _held_work(user: User) -> tuple[int, int]:
+    """The active cases assigned to the account, and its open tasks."""
+    from app.cases.models import ACTIVE_STATUSES, Case, Task
+
+    cases = db.session.execute(
+        select(func.count(Case.id)).where(
+            Case.assigned_to_id == user.id, Case.status.in_(ACTIVE_STATUSES)
+        )
+    ).scalar_one()
+    tasks = db.session.execute(
+        select(func.count(Task.id)).where(Task.assigned_to_id == user.id, Task.done_at.is_(None))
+    ).scalar_one()
+    return cases, tasks
+
+
+def _commit_unique(recheck) -> None:
+    """Commit; when a unique index refuses it (another admin saved the same email, name or code
+    a moment earlier), roll back and say which field, as the check before the write would."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        recheck()  # raises the field's AdminError when the value is now taken
+        raise
 
 
 def _check_choices(role: str, organisation: Organisation | None) -> None:
@@ -77,9 +104,14 @@ def create_user(
         is_demo=is_demo,
     )
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same email created a moment ago, by a double click or another
+        db.session.rollback()
+        _check_email_free(email)
+        raise
     events.record("user_created", user=user, actor=by, detail=role)
-    db.session.commit()
+    _commit_unique(lambda: _check_email_free(email))
     return user, temp
 
 
@@ -99,7 +131,27 @@ def update_user(
     _check_choices(role, organisation)
     if user.id == by.id and role != user.role:
         raise AdminError(_l("You cannot change your own role."), field="role")
-    scope_changed = role != user.role or organisation.id != user.organisation_id
+    moved = organisation.id != user.organisation_id
+    if user.id == by.id and moved:
+        raise AdminError(
+            _l("You cannot move your own account to another organisation."),
+            field="organisation_id",
+        )
+    if moved or (user.role == "case_manager" and role != "case_manager"):
+        # Assigned work would stay with someone who no longer sees it where it is (or sees it
+        # from another organisation): it is handed over first.
+        cases, tasks = _held_work(user)
+        if cases or tasks:
+            raise AdminError(
+                _l(
+                    "This account still holds %(cases)d active cases and %(tasks)d open tasks. "
+                    "Ask a supervisor of its organisation to reassign them first.",
+                    cases=cases,
+                    tasks=tasks,
+                ),
+                field="organisation_id" if moved else "role",
+            )
+    scope_changed = role != user.role or moved
     user.email, user.full_name, user.role = email, full_name.strip(), role
     user.organisation, user.language = organisation, language
     if scope_changed:
@@ -110,7 +162,7 @@ def update_user(
         actor=by,
         detail="role_or_organisation" if scope_changed else None,
     )
-    db.session.commit()
+    _commit_unique(lambda: _check_email_free(email, except_id=user.id))
     return user
 
 
@@ -118,6 +170,13 @@ def set_user_active(*, by: User | None, user: User, active: bool) -> None:
     """Disable or re-enable an account; disabling ends its sessions at once."""
     if by is not None and user.id == by.id and not active:
         raise AdminError(_l("You cannot disable your own account."))
+    if active and not user.organisation.active:
+        raise AdminError(
+            _l(
+                "The account's organisation is inactive: make it active again first, or move "
+                "the account to another organisation."
+            )
+        )
     user.active = active
     if not active:
         revoke_user_sessions(user.id)
@@ -127,6 +186,7 @@ def set_user_active(*, by: User | None, user: User, active: bool) -> None:
 
 def reset_password(*, by: User | None, user: User) -> str:
     """Give the account a temporary password, shown once; its sessions end at once."""
+    _not_oneself(by, user)
     temp = temporary_password()
     user.password_hash = passwords.hash_password(temp)
     user.must_change_password = True
@@ -139,6 +199,7 @@ def reset_password(*, by: User | None, user: User) -> str:
 
 def reset_mfa(*, by: User, user: User) -> None:
     """Remove a lost authenticator; the user sets up a new one at the next sign-in."""
+    _not_oneself(by, user)
     user.totp_enabled = False
     user.totp_secret = None
     user.totp_last_step = None
@@ -146,6 +207,28 @@ def reset_mfa(*, by: User, user: User) -> None:
     revoke_user_sessions(user.id)
     events.record("mfa_reset", user=user, actor=by)
     db.session.commit()
+
+
+def _not_oneself(by: User | None, user: User) -> None:
+    """A reset ends the account's sessions: done to oneself, it would sign the admin out
+    before the new password is shown. One's own password and codes are changed on one's own
+    account page, which asks for the current password."""
+    if by is not None and by.id == user.id:
+        raise AdminError(
+            _l("Change your own password and one-time codes on your account page, not here.")
+        )
+
+
+def _numbers_issued(org: Organisation) -> bool:
+    """Whether case numbers carry the organisation's code already (a counter row, or a case)."""
+    from app.cases.models import Case, CaseCounter
+
+    counter = select(CaseCounter.organisation_id).where(CaseCounter.organisation_id == org.id)
+    case = select(Case.id).where(Case.organisation_id == org.id)
+    return (
+        db.session.execute(counter.limit(1)).first() is not None
+        or db.session.execute(case.limit(1)).first() is not None
+    )
 
 
 def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None) -> None:
@@ -178,7 +261,12 @@ def create_organisation(
         name=name, code=code, kind=kind, province_code=province_code or None, phone=phone or None
     )
     db.session.add(org)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same name or code created a moment ago
+        db.session.rollback()
+        _check_org(name, code, kind)
+        raise
     audit.record(
         "organisation_created",
         user=by,
@@ -187,7 +275,7 @@ def create_organisation(
         organisation_id=org.id,
         detail=code,
     )
-    db.session.commit()
+    _commit_unique(lambda: _check_org(name, code, kind))
     return org
 
 
@@ -207,6 +295,16 @@ def update_organisation(
     _check_org(name, code, kind, except_id=org.id)
     if not active and any(u.active for u in org.users):
         raise AdminError(_l("Disable the organisation's accounts first."), field="active")
+    if code != org.code and _numbers_issued(org):
+        # Numbers run per organisation but are unique across the installation: a code given up
+        # could be taken by another organisation, whose numbers would then collide.
+        raise AdminError(
+            _l(
+                "Case numbers already carry this code (%(code)s-…), so it can no longer change.",
+                code=org.code,
+            ),
+            field="code",
+        )
     org.name, org.code, org.kind = name, code, kind
     org.province_code, org.phone, org.active = province_code or None, phone or None, active
     audit.record(
@@ -217,5 +315,5 @@ def update_organisation(
         organisation_id=org.id,
         detail=code,
     )
-    db.session.commit()
+    _commit_unique(lambda: _check_org(name, code, kind, except_id=org.id))
     return org

@@ -56,9 +56,12 @@ def users():
     state = request.args.get("state", "active")
     stmt = select(User).join(User.organisation).order_by(User.full_name)
     if q:
-        like = f"%{q.lower()}%"
+        text = q.lower()  # matched anywhere; % and _ typed are plain characters
         stmt = stmt.where(
-            or_(func.lower(User.full_name).like(like), func.lower(User.email).like(like))
+            or_(
+                func.lower(User.full_name).contains(text, autoescape=True),
+                func.lower(User.email).contains(text, autoescape=True),
+            )
         )
     if role in ROLES:
         stmt = stmt.where(User.role == role)
@@ -184,9 +187,13 @@ def reset_password(user_id: int):
     """Give the account a temporary password and end its sessions."""
     user = _user_or_404(user_id)
     if ActionForm().validate_on_submit():
-        temp = services.reset_password(by=current_user, user=user)
-        session["temporary_password"] = {"uid": user.id, "value": temp}
-        return redirect(url_for("admin.temporary_password", user_id=user.id))
+        try:
+            temp = services.reset_password(by=current_user, user=user)
+        except services.AdminError as exc:
+            flash(str(exc.message), "error")
+        else:
+            session["temporary_password"] = {"uid": user.id, "value": temp}
+            return redirect(url_for("admin.temporary_password", user_id=user.id))
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -196,11 +203,15 @@ def reset_mfa(user_id: int):
     """Remove a lost authenticator so the user can set up a new one."""
     user = _user_or_404(user_id)
     if ActionForm().validate_on_submit():
-        services.reset_mfa(by=current_user, user=user)
-        flash(
-            _("One-time codes were reset. The user sets them up again at the next sign-in."),
-            "success",
-        )
+        try:
+            services.reset_mfa(by=current_user, user=user)
+        except services.AdminError as exc:
+            flash(str(exc.message), "error")
+        else:
+            flash(
+                _("One-time codes were reset. The user sets them up again at the next sign-in."),
+                "success",
+            )
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 REQUIRED = _l("This field is required.")
 
@@ -42,6 +42,12 @@ class EnrolForm(FlaskForm):
         _l("Six-digit code from the app"),
         validators=[DataRequired(REQUIRED), Length(min=6, max=8)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+    # Asked when set up from the account page (signed in), not during a sign-in just checked.
+    password = PasswordField(
+        _l("Your password"),
+        validators=[Optional()],
+        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Turn on one-time codes"))
 

@@ -116,10 +116,38 @@ def record_expired_session(*, user_id: int, reason: str) -> None:
         db.session.commit()
 
 
-def change_password(*, user: User, current: str, new: str, keep_sid: str | None) -> None:
+def confirm_password(
+    *, user: User, password: str, ip: str | None, message=None, field: str | None = None
+) -> None:
+    """A signed-in user's password, asked again before a sensitive change. Throttled and
+    audited as a sign-in is (the same counters: a screen left signed in does not allow endless
+    guesses, and each wrong try is in the account's events)."""
+    state = throttle.check(user.email, ip)
+    if state.blocked:
+        events.record("login_throttled", user=user, detail="password_check")
+        db.session.commit()
+        raise AuthError(_l("Too many failed attempts."), retry_at=state.retry_at, field=field)
+    if passwords.verify_password(user.password_hash, password):
+        return
+    locked = throttle.record_failure(user.email, ip)
+    events.record("login_failure", user=user, detail="password_check")
+    if locked:
+        events.record("lockout", user=user)
+    db.session.commit()
+    raise AuthError(message or _l("The password is incorrect."), field=field)
+
+
+def change_password(
+    *, user: User, current: str, new: str, keep_sid: str | None, ip: str | None = None
+) -> None:
     """Change one's own password; every other session of the account ends at once."""
-    if not passwords.verify_password(user.password_hash, current):
-        raise AuthError(_l("The current password is incorrect."), field="current")
+    confirm_password(
+        user=user,
+        password=current,
+        ip=ip,
+        message=_l("The current password is incorrect."),
+        field="current",
+    )
     if current == new:
         raise AuthError(_l("Choose a password different from the current one."))
     try:
@@ -134,8 +162,14 @@ def change_password(*, user: User, current: str, new: str, keep_sid: str | None)
     db.session.commit()
 
 
-def confirm_mfa_enrolment(*, user: User, secret: str, code: str) -> list[str]:
-    """Turn on one-time codes once the user proves the app works; returns new recovery codes."""
+def confirm_mfa_enrolment(
+    *, user: User, secret: str, code: str, password: str | None = None, ip: str | None = None
+) -> list[str]:
+    """Turn on one-time codes once the user proves the app works; returns new recovery codes.
+    From the account page (`password` given) the password is checked first: whoever finds a
+    screen left signed in must not tie the account to their own phone."""
+    if password is not None:
+        confirm_password(user=user, password=password, ip=ip, field="password")
     step = mfa.matching_step(secret, code)
     if step is None:
         raise AuthError(_l("That code does not match. Check the time on your phone and try again."))
@@ -148,12 +182,11 @@ def confirm_mfa_enrolment(*, user: User, secret: str, code: str) -> list[str]:
     return codes
 
 
-def disable_mfa(*, user: User, password: str) -> None:
+def disable_mfa(*, user: User, password: str, ip: str | None = None) -> None:
     """Turn off one-time codes, for roles where they are optional, after a password check."""
     if mfa_required(user):
         raise AuthError(_l("Your role requires one-time codes; they cannot be turned off."))
-    if not passwords.verify_password(user.password_hash, password):
-        raise AuthError(_l("The password is incorrect."))
+    confirm_password(user=user, password=password, ip=ip)
     user.totp_enabled = False
     user.totp_secret = None
     user.totp_last_step = None
@@ -162,10 +195,9 @@ def disable_mfa(*, user: User, password: str) -> None:
     db.session.commit()
 
 
-def regenerate_recovery_codes(*, user: User, password: str) -> list[str]:
+def regenerate_recovery_codes(*, user: User, password: str, ip: str | None = None) -> list[str]:
     """Replace the recovery codes after a password check; the old ones stop working."""
-    if not passwords.verify_password(user.password_hash, password):
-        raise AuthError(_l("The password is incorrect."))
+    confirm_password(user=user, password=password, ip=ip)
     codes = mfa.new_recovery_codes(user)
     events.record("recovery_codes_regenerated", user=user, actor=user)
     db.session.commit()

@@ -25,6 +25,7 @@ from app import crypto
 from app.auth import bp, mfa, services
 from app.auth.access import HOME_ENDPOINTS
 from app.auth.forms import (
+    REQUIRED,
     ActionForm,
     ChangePasswordForm,
     CodeForm,
@@ -124,6 +125,16 @@ def enforce_session_rules():
     return None
 
 
+def failure_text(exc: services.AuthError) -> str:
+    """The message of a refused check, with when to try again after too many failures."""
+    message = str(exc.message)
+    if exc.retry_at:
+        message += " " + _(
+            "Try again after %(time)s.", time=format_datetime(exc.retry_at, "HH:mm dd/MM/yyyy")
+        )
+    return message
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_REQUEST_LIMIT"])
 def login():
@@ -141,14 +152,10 @@ def login():
             )
         except services.AuthError as exc:
             status = 429 if exc.retry_at else 200
-            message = str(exc.message)
-            if exc.retry_at:
-                message += " " + _(
-                    "Try again after %(time)s.",
-                    time=format_datetime(exc.retry_at, "HH:mm dd/MM/yyyy"),
-                )
-            error = message
+            error = failure_text(exc)
         else:
+            # A set-up left half done by someone else on this browser is not offered on.
+            session.pop("enrol_secret", None)
             if step.next_step == "done":
                 return _finish_sign_in(step.user)
             session["pending"] = {"uid": step.user.id, "at": time.time(), "step": step.next_step}
@@ -187,14 +194,28 @@ def enrol():
         return redirect(url_for("auth.login"))
     if user.totp_enabled:
         return redirect(url_for("auth.account"))
-    secret = session.get("enrol_secret") or mfa.new_totp_secret()
-    session["enrol_secret"] = secret
+    # The secret being set up belongs to this account only: a set-up another person left half
+    # done on this browser is never shown to the next one.
+    held = session.get("enrol_secret")
+    secret = held["secret"] if isinstance(held, dict) and held.get("uid") == user.id else None
+    if secret is None:
+        secret = mfa.new_totp_secret()
+        session["enrol_secret"] = {"uid": user.id, "secret": secret}
+    signed_in = current_user.is_authenticated
     form = EnrolForm()
     if form.validate_on_submit():
         try:
-            codes = services.confirm_mfa_enrolment(user=user, secret=secret, code=form.code.data)
+            if signed_in and not form.password.data:
+                raise services.AuthError(REQUIRED, field="password")
+            codes = services.confirm_mfa_enrolment(
+                user=user,
+                secret=secret,
+                code=form.code.data,
+                password=form.password.data if signed_in else None,
+                ip=request.remote_addr,
+            )
         except services.AuthError as exc:
-            form.code.errors.append(str(exc.message))
+            form[exc.field or "code"].errors.append(failure_text(exc))
         else:
             session.pop("enrol_secret", None)
             session["recovery_codes"] = codes
@@ -208,6 +229,7 @@ def enrol():
         qr=mfa.qr_svg(uri),
         secret=secret,
         required=services.mfa_required(user),
+        ask_password=signed_in,
     )
 
 
@@ -281,9 +303,10 @@ def change_password():
                 current=form.current.data,
                 new=form.new.data,
                 keep_sid=session.sid,
+                ip=request.remote_addr,
             )
         except services.AuthError as exc:
-            form[exc.field or "new"].errors.append(str(exc.message))
+            form[exc.field or "new"].errors.append(failure_text(exc))
         else:
             session.regenerate()
             flash(_("Your password has been changed. Other sessions were signed out."), "success")
@@ -350,10 +373,12 @@ def disable_mfa():
     if form.validate_on_submit():
         try:
             services.disable_mfa(
-                user=current_user._get_current_object(), password=form.password.data
+                user=current_user._get_current_object(),
+                password=form.password.data,
+                ip=request.remote_addr,
             )
         except services.AuthError as exc:
-            flash(str(exc.message), "error")
+            flash(failure_text(exc), "error")
         else:
             flash(_("One-time codes are off."), "success")
     return redirect(url_for("auth.account"))
@@ -367,10 +392,12 @@ def new_recovery_codes():
     if form.validate_on_submit():
         try:
             codes = services.regenerate_recovery_codes(
-                user=current_user._get_current_object(), password=form.password.data
+                user=current_user._get_current_object(),
+                password=form.password.data,
+                ip=request.remote_addr,
             )
         except services.AuthError as exc:
-            flash(str(exc.message), "error")
+            flash(failure_text(exc), "error")
         else:
             session["recovery_codes"] = codes
             return redirect(url_for("auth.recovery_codes"))

@@ -85,7 +85,15 @@ def test_optional_for_operators_who_may_turn_it_on(client, login_as):
     user = login_as("operator")
     page = client.get("/auth/enrol").get_data(as_text=True)
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    client.submit("/auth/enrol", {"code": pyotp.TOTP(secret).now()})
+    # From the account page the password is asked too: a screen left signed in is not enough.
+    refused = client.submit("/auth/enrol", {"code": pyotp.TOTP(secret).now()})
+    assert refused.status_code == 200 and "Trường này là bắt buộc" in refused.get_data(as_text=True)
+    wrong = client.submit("/auth/enrol", {"code": pyotp.TOTP(secret).now(), "password": "nope"})
+    assert "Mật khẩu không đúng" in wrong.get_data(as_text=True)
+    assert audit_actions(user)[-1] == "login_failure"
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).totp_enabled
+    client.submit("/auth/enrol", {"code": pyotp.TOTP(secret).now(), "password": PASSWORD})
     client.submit("/auth/recovery-codes", {}, page="/auth/recovery-codes")
     db.session.expire_all()
     assert db.session.get(User, user.id).totp_enabled
@@ -134,3 +142,33 @@ def test_seed_is_sealed_and_bound_to_its_user(make_user):
     second.totp_secret_sealed = first.totp_secret_sealed  # moved to another row
     with pytest.raises(DecryptionError):
         mfa.open_totp_secret(second)
+
+
+def test_a_set_up_left_half_done_is_not_offered_to_the_next_person(client, make_user):
+    """Supervisor A scans the QR code and walks away; B signs in on the same browser and is
+    given a new secret, not A's (whose phone would then make B's codes)."""
+    first, second = make_user("supervisor", mfa_on=False), make_user("supervisor", mfa_on=False)
+    _password_step(client, first)
+    page = client.get("/auth/enrol").get_data(as_text=True)
+    left = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    _password_step(client, second)
+    page = client.get("/auth/enrol").get_data(as_text=True)
+    assert re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1) != left
+
+
+def test_password_checks_when_signed_in_are_throttled_and_audited(app, client, login_as):
+    """Guessing the password from a screen left signed in counts against the same limit as
+    signing in, and every wrong try is an event of the account."""
+    user = login_as("operator")
+    for _ in range(5):
+        wrong = client.submit(
+            "/auth/password", {"current": "guess", "new": "x" * 14, "confirm": "x" * 14}
+        )
+        assert "Mật khẩu hiện tại không đúng" in wrong.get_data(as_text=True)
+    blocked = client.submit(
+        "/auth/password", {"current": PASSWORD, "new": "x" * 14, "confirm": "x" * 14}
+    )
+    assert "Bạn đã nhập sai quá nhiều lần. Vui lòng thử lại sau" in blocked.get_data(as_text=True)
+    actions = audit_actions(user)
+    assert actions.count("login_failure") == 5 and "lockout" in actions
+    assert actions[-1] == "login_throttled"

@@ -1,0 +1,145 @@
+"""Admin changes that would break something elsewhere are refused, with a message saying why:
+a short code already in case numbers, a move leaving assigned work behind, a reset of one's own
+account, an account brought back in an inactive organisation; and two admins racing to create
+the same account get the form's message, not an error page."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.admin import services as admin_services
+from app.auth.models import Organisation, User
+from app.cases.services import assign_case, open_case
+from app.extensions import db
+
+
+def _edit(client, user: User, **changes):
+    fields = {
+        "full_name": user.full_name,
+        "email": user.email,
+        "role": user.role,
+        "organisation_id": user.organisation_id,
+        "language": user.language,
+    }
+    return client.submit(f"/admin/users/{user.id}/edit", fields | changes)
+
+
+def _fresh(model, key):
+    db.session.expire_all()
+    return db.session.get(model, key)
+
+
+def test_a_code_in_case_numbers_cannot_change(client, login_as, make_org, make_user):
+    """Numbers are unique across the installation: a code given up could be taken by another
+    organisation, whose new numbers would then collide with the old ones for ever."""
+    login_as("admin")
+    org = make_org(code="HNX")
+    open_case(by=make_user("operator", organisation=org), survivor_name="Người Mẫu")
+    form = {"name": org.name, "code": "HNY", "kind": org.kind, "active": "y"}
+    refused = client.submit(f"/admin/organisations/{org.id}/edit", form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "không thể đổi" in page and 'value="HNY"' in page
+    assert _fresh(Organisation, org.id).code == "HNX"
+    fresh = make_org(code="NEW")  # no case yet: its code may still change
+    form = {"name": fresh.name, "code": "NEW2", "kind": fresh.kind, "active": "y"}
+    assert client.submit(f"/admin/organisations/{fresh.id}/edit", form).status_code == 302
+    assert _fresh(Organisation, fresh.id).code == "NEW2"
+
+
+def test_a_case_manager_holding_cases_is_not_moved_or_demoted(
+    client, login_as, make_org, make_user
+):
+    """Moved to another organisation, a case manager would keep seeing the cases still
+    assigned to them; made an operator, their cases would sit with nobody who sees them."""
+    login_as("admin")
+    org = make_org()
+    manager = make_user("case_manager", organisation=org)
+    supervisor = make_user("supervisor", organisation=org)
+    case = open_case(by=make_user("operator", organisation=org), survivor_name="Người Mẫu")
+    assign_case(case=case, to=manager, by=supervisor)
+    db.session.commit()
+    elsewhere = make_org()
+    moved = _edit(client, manager, organisation_id=elsewhere.id)
+    assert moved.status_code == 200
+    assert "1 hồ sơ đang mở" in moved.get_data(as_text=True)
+    demoted = _edit(client, manager, role="operator")
+    assert "1 hồ sơ đang mở" in demoted.get_data(as_text=True)
+    after = _fresh(User, manager.id)
+    assert after.organisation_id == org.id and after.role == "case_manager"
+    assign_case(case=db.session.get(type(case), case.id), to=supervisor, by=supervisor)
+    db.session.commit()
+    assert _edit(client, after, organisation_id=elsewhere.id).status_code == 302
+    assert _fresh(User, manager.id).organisation_id == elsewhere.id
+
+
+def test_an_admin_does_not_reset_or_move_their_own_account(client, login_as, make_org):
+    """A reset ends the account's sessions: on oneself it signed the admin out before the new
+    password was shown, leaving nobody able to sign in with it."""
+    me = login_as("admin")
+    page = client.get(f"/admin/users/{me.id}").get_data(as_text=True)
+    assert "reset-password" not in page and "/auth/account" in page
+    before = _fresh(User, me.id).password_hash
+    refused = client.submit(
+        f"/admin/users/{me.id}/reset-password", {}, page=f"/admin/users/{me.id}"
+    )
+    assert refused.location == f"/admin/users/{me.id}"
+    assert "trang tài khoản" in client.get(refused.location).get_data(as_text=True)
+    assert _fresh(User, me.id).password_hash == before
+    client.submit(f"/admin/users/{me.id}/reset-mfa", {}, page=f"/admin/users/{me.id}")
+    assert _fresh(User, me.id).totp_enabled
+    moved = _edit(client, me, organisation_id=make_org().id)
+    assert moved.status_code == 200 and _fresh(User, me.id).organisation_id == me.organisation_id
+    assert client.get("/admin/users").status_code == 200  # still signed in
+
+
+def test_an_account_of_an_inactive_organisation_stays_disabled(client, login_as, make_org):
+    login_as("admin")
+    org = make_org()
+    staff, _ = admin_services.create_user(
+        by=None, email="staff@example.org", full_name="Cũ", role="operator", organisation=org
+    )
+    admin_services.set_user_active(by=None, user=staff, active=False)
+    org.active = False
+    db.session.commit()
+    page = f"/admin/users/{staff.id}"
+    answer = client.submit(f"/admin/users/{staff.id}/enable", {}, page=page)
+    assert "không hoạt động" in client.get(answer.location).get_data(as_text=True)
+    assert not _fresh(User, staff.id).active
+
+
+def test_account_search_knows_vietnamese_capitals_and_plain_wildcards(client, login_as, make_user):
+    """SQLite's own lower() changes A to Z only: "ĐỖ" would not find "Đỗ"."""
+    login_as("admin")
+    make_user("operator", full_name="Đỗ Văn Ánh")
+    make_user("operator", full_name="Lê Thị Hoa")
+    for typed in ("đỗ", "ĐỖ VĂN", "ánh"):
+        page = client.get("/admin/users", query_string={"q": typed}).get_data(as_text=True)
+        assert "Đỗ Văn Ánh" in page and "Lê Thị Hoa" not in page, typed
+    page = client.get("/admin/users", query_string={"q": "%"}).get_data(as_text=True)
+    assert "Đỗ Văn Ánh" not in page and "Lê Thị Hoa" not in page  # % is a character here
+
+
+def test_an_email_taken_between_the_check_and_the_write_is_the_forms_message(
+    app, make_org, monkeypatch
+):
+    """Two admins (or a retried request) create the same email at once: both pass the check,
+    the unique index refuses the second, and it gets the field's message, not a 500."""
+    org = make_org()
+    admin_services.create_user(
+        by=None, email="twice@example.org", full_name="Một", role="operator", organisation=org
+    )
+    check = admin_services._check_email_free
+    calls = []
+
+    def late(email, **kw):  # the first check ran before the other admin's commit
+        calls.append(email)
+        if len(calls) > 1:
+            check(email, **kw)
+
+    monkeypatch.setattr(admin_services, "_check_email_free", late)
+    with pytest.raises(admin_services.AdminError) as refused:
+        admin_services.create_user(
+            by=None, email="twice@example.org", full_name="Hai", role="operator", organisation=org
+        )
+    assert refused.value.field == "email"
+    count = select(func.count(User.id)).where(User.email == "twice@example.org")
+    assert db.session.execute(count).scalar_one() == 1
