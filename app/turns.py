@@ -34,6 +34,8 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import NoReturn
 
+from flask_babel import lazy_gettext as _l
+
 from app.extensions import db
 
 WAIT = 0.1  # seconds between looks at the other process while waiting for a turn
@@ -235,9 +237,14 @@ class _Inbox:
         self.until_end(timeout=STOP_WAIT)
         if self.failure is not None:
             last = self.failure.strip().splitlines()[-1] if self.failure.strip() else ""
-            raise TurnsFailed(f"the import's second process failed: {last}", self.failure)
+            raise TurnsFailed(
+                str(_l("the import's second process failed: %(error)s", error=last)),
+                self.failure,
+            )
         code = self.child.exitcode
-        raise TurnsFailed(f"the import's second process stopped (exit code {code})")
+        raise TurnsFailed(
+            str(_l("the import's second process stopped (exit code %(code)s)", code=code))
+        )
 
     def until_end(self, timeout: float | None = None) -> None:
         """Wait for the child's last word (every result of it handed over), until it is gone

@@ -32,6 +32,7 @@ from app.places.models import Place
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
 PAGE_SIZE = 50
+ACCOUNT_ID = re.compile(r"[0-9]{1,9}")
 CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
 
 
@@ -104,7 +105,10 @@ def search_conditions(f: CaseFilters) -> list:
     if f.assignee == "none":
         found.append(Case.assigned_to_id.is_(None))
     elif f.assignee:
-        found.append(Case.assigned_to_id == int(f.assignee) if f.assignee.isdigit() else false())
+        # An account id as the list gives it; anything else (a crafted value: "²" is a digit to
+        # Python, a 20-digit number no integer column holds) matches nothing.
+        is_id = ACCOUNT_ID.fullmatch(f.assignee) is not None
+        found.append(Case.assigned_to_id == int(f.assignee) if is_id else false())
     if f.opened_from:
         found.append(Case.opened_at >= local_midnight(f.opened_from))
     if f.opened_to:
@@ -255,6 +259,12 @@ def search_phone():
 
 
 def _render(form, phone_form, results, *, now, by_phone=False):
+    # The pages of a search keep its own fields only (not whatever else the address held).
+    asked = {
+        name: request.args[name]
+        for name in form.data
+        if name != "submit" and request.args.get(name)
+    }
     return render_template(
         "cases/search.html",
         form=form,
@@ -262,4 +272,5 @@ def _render(form, phone_form, results, *, now, by_phone=False):
         results=results,
         by_phone=by_phone,
         now=now,
+        asked=asked,
     )

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from app import audit
 from app.extensions import csrf, db, limiter
 from app.main.views import ERROR_CODES, render_error
 from app.telephony import bp, pops, services
@@ -58,8 +59,12 @@ def incoming():
     supplied = _bearer()
     line = services.authenticate_line(supplied)
     if line is None:
-        current_app.logger.warning("screen pop refused: %s bearer token",
-                                   "unknown" if supplied else "no")  # fmt: skip
+        told = "unknown" if supplied else "no"
+        current_app.logger.warning("screen pop refused: %s bearer token", told)
+        # In the audit log too (never the token): repeated guessing shows there, with the
+        # address, for the admins; the address limit above bounds how fast it can grow.
+        audit.record("denied", object_type="phone_line", detail=f"{told} bearer token")
+        db.session.commit()
         challenge = REALM + (', error="invalid_token"' if supplied else "")
         return _error(401, "unauthorized", _("A valid line token is required."),
                       **{"WWW-Authenticate": challenge})  # fmt: skip

@@ -286,6 +286,37 @@ def test_a_row_without_its_date_is_refused(app):
         ]
 
 
+@pytest.mark.parametrize("said", ["-", "không rõ", "n/a"])
+def test_a_date_cell_saying_there_is_none_is_refused_not_dated_today(app, said):
+    with app.app_context(), force_locale("en"):
+        intake, errors, _ = validate_row({"ngày tiếp nhận": said, "họ tên": "Người Mẫu"})
+        assert intake is None
+        assert [str(e) for e in errors] == [
+            "column 'ngày tiếp nhận' is empty: every call needs its date."
+        ]
+
+
+def test_an_age_from_the_birth_date_is_the_age_at_the_call(app):
+    """A 2019 call about a girl born in 2006 is a child's case, whenever it is imported."""
+    with app.app_context():
+        intake, errors, _ = validate_row(
+            {"ngày tiếp nhận": "10/06/2019", "ngày sinh": "01/01/2006", "họ tên": "Người Mẫu"}
+        )
+        assert errors == []
+        assert intake.survivor.age == 13
+        born_in_june = validate_row({"ngày tiếp nhận": "10/06/2019", "ngày sinh": "11/06/2003"})
+        assert born_in_june[0].survivor.age == 15
+
+
+def test_a_child_at_the_call_is_a_child_case_when_imported_years_later(app, operator, tmp_path):
+    path = tmp_path / "cu.csv"
+    path.write_text("ngày tiếp nhận,họ tên,ngày sinh\n10/06/2019,Người Mẫu,01/01/2006\n")
+    assert run(app, path, "--as", operator.email).exit_code == 0
+    with app.app_context():
+        case = db.session.execute(select(Case)).scalar_one()
+        assert case.is_child and case.survivor_age_band == "under_16"
+
+
 @pytest.mark.parametrize(
     "cell, expected",
     [("15/03/2024", date(2024, 3, 15)), ("5-3-2024", date(2024, 3, 5)),

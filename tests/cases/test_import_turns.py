@@ -212,6 +212,7 @@ def test_a_failure_in_either_process_stops_both_and_every_saved_block_is_counted
             in_two(user, register)
     if in_child:
         assert "the disk is full" in str(stopped.value)  # the child's own error
+        assert str(stopped.value).startswith("tiến trình thứ hai của lần nhập đã gặp lỗi")
     assert calls_of(user) == committed * BATCH
     detail = import_entry(user)
     assert detail.startswith(f"read=315 written={committed * BATCH} ")

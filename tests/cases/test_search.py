@@ -279,6 +279,9 @@ def test_a_wrong_date_is_explained(client, scene):
     sign_in(client, p["sup"])
     html = client.get("/cases/search?opened_from=31/02/2026").get_data(as_text=True)
     assert "Enter a date as dd/mm/yyyy" in html and results(html) == ""
+    assert "Check the fields marked below." in html
+    html = client.get("/cases/search?number=" + "9" * 41).get_data(as_text=True)
+    assert "Check the fields marked below." in html and "Check the dates" not in html
     html = client.get(f"/cases/search?opened_from={day(0)}&opened_to={day(-5)}").get_data(
         as_text=True
     )
@@ -296,6 +299,22 @@ def test_results_come_fifty_to_a_page(client, make_org, make_user):
     assert first | second == {case.number for case in opened}
     html = client.get("/cases/search?status=open").get_data(as_text=True)
     assert "Page 1 of 2" in html and "page=2" in html and "status=open" in html
+    # The page links carry the search's own fields only: other names in the address (some
+    # that url_for itself takes) are neither copied nor a reason to fail.
+    odd = client.get("/cases/search?status=open&endpoint=x&_external=1&_anchor=y&z=1")
+    html = odd.get_data(as_text=True)
+    assert odd.status_code == 200 and "Page 1 of 2" in html
+    assert 'href="/cases/search?status=open&amp;page=2"' in html
+
+
+@pytest.mark.parametrize("typed", ["²", "99999999999999999999", "-1"])
+def test_an_assignee_that_is_no_account_id_matches_nothing(client, make_org, make_user, typed):
+    operator = make_user("operator", organisation=make_org(), language="en")
+    cases.open_case(by=operator)
+    sign_in(client, operator)
+    response = client.get("/cases/search", query_string={"assignee": typed, "status": "open"})
+    assert response.status_code == 200
+    assert 'class="case-number"' not in results(response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("role", ["admin", "partner"])

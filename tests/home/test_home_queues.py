@@ -151,3 +151,20 @@ def test_search_is_not_offered_to_admins_or_partners(client, login_as, role):
     login_as(role)
     assert 'href="/cases/search"' not in client.get("/auth/account").get_data(as_text=True)
     assert client.get("/cases/search").status_code == 403
+
+
+def test_the_operators_long_list_of_cases_leads_to_a_search_that_lists_them(
+    client, make_org, make_user
+):
+    """ "See them all in search" opens the search for the cases opened since the list's first
+    day, not an empty search form."""
+    operator = make_user("operator", organisation=make_org(), language="en")
+    opened = {cases.open_case(by=operator).number for _ in range(51)}
+    db.session.commit()
+    sign_in(client, operator)
+    page = client.get("/home/operator").get_data(as_text=True)
+    link = re.search(r'href="(/cases/search\?[^"]+)">See them all in search', page)
+    assert link and "opened_from=" in link.group(1)
+    shown = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    listed = set(re.findall(r'class="case-number">([^<]+)<', shown))
+    assert len(listed) == 50 and listed < opened and "Page 1 of 2" in shown  # 50 a page

@@ -91,6 +91,28 @@ def test_a_wrong_token_is_told_it_is_invalid(make_line, announce):
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="diemtua", error="invalid_token"'
 
 
+def test_refused_tokens_are_in_the_audit_log_without_the_token(make_line, announce):
+    """Someone guessing line tokens shows in the audit log, with their address."""
+    make_line()
+    guess = "dt_" + "y" * 43
+    announce(guess)
+    announce(None)
+    db.session.expire_all()
+    refused = (
+        db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "denied").order_by(AuditEntry.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert [(e.object_type, e.detail) for e in refused] == [
+        ("phone_line", "unknown bearer token"),
+        ("phone_line", "no bearer token"),
+    ]
+    assert all(e.ip for e in refused)
+    assert guess not in " ".join(str(v) for e in refused for v in vars(e).values())
+
+
 def test_a_revoked_line_is_refused(make_line, make_user, announce):
     line, token = make_line()
     assert announce(token).status_code == 201

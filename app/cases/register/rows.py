@@ -15,7 +15,8 @@ from app.calls.intake import Intake, Survivor
 from app.cases import risk
 from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import MAX_AGE, Cells
-from app.cases.register.values import read_age
+from app.cases.register.values import is_nothing, read_age
+from app.cases.services import years_since
 from app.classifications import RISK_LEVELS
 from app.clock import LOCAL, local_today
 from app.places import queries as places
@@ -77,7 +78,9 @@ def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
     cells = Cells(row)
     today = local_today()
     when = cells.day("date")
-    if when is None and not cells.has("date"):
+    # A cell saying there is no date ("-", "không rõ") is an empty cell: the call is refused,
+    # not dated today.
+    if when is None and (not cells.has("date") or is_nothing(cells.texts["date"])):
         cells.problem(
             _l(
                 "column '%(column)s' is empty: every call needs its date.",
@@ -155,6 +158,9 @@ def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
         commune_code=commune,
         safe_contact=cells.text("safe_contact"),
     )
+    if intake.survivor.age is None and birth and birth[0] <= day:
+        # The age at the time of the call, not of the import (the child flag and the band).
+        intake.survivor.age = years_since(birth[0], day)
     if intake.caller_type in ("survivor", "child_self"):
         intake.caller_phone = intake.caller_phone or phone  # a later call finds the case
     intake.summary = _with_old_id(intake.external_id, cells.text("summary"))
