@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from app.auth.forms import REQUIRED
@@ -32,6 +39,7 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=choices(ROLE_LABELS))
     organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    seen = HiddenField()  # what the account held when the form was opened (edit conflicts)
     submit = SubmitField(_l("Save"))
 
 
@@ -51,4 +59,5 @@ class OrganisationForm(FlaskForm):
     province_code = StringField(_l("Province code"), validators=[Optional(), Length(max=8)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     active = BooleanField(_l("Active"), default=True)
+    seen = HiddenField()  # as UserForm.seen
     submit = SubmitField(_l("Save"))

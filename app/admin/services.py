@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 
 from flask_babel import lazy_gettext as _l
@@ -23,6 +25,43 @@ class AdminError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
+
+
+class EditConflict(AdminError):
+    """Another admin saved the record after this form was opened: nothing is saved, and the
+    admin sees what is stored now next to what they typed."""
+
+    def __init__(self, message, *, saved: dict, seen: str):
+        super().__init__(message)
+        self.saved, self.seen = saved, seen
+
+
+USER_FIELDS = ("full_name", "email", "role", "organisation_id", "language")
+ORG_FIELDS = ("name", "code", "kind", "province_code", "phone", "active")
+
+
+def edited_state(record, fields: tuple[str, ...]) -> str:
+    """A fingerprint of the fields an edit form changes, as stored: the form carries the one it
+    was opened with, and a save made meanwhile by someone else changes it. (Not a version
+    column: a sign-in, which changes the account too, must not count as an edit.)"""
+    values = json.dumps([getattr(record, name) for name in fields], default=str)
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
+
+
+def _check_unchanged(record, fields: tuple[str, ...], seen: str | None, message) -> None:
+    """Lock the record's row (PostgreSQL; SQLite has one writer at a time) and refuse the edit
+    when it no longer holds what the form was opened with."""
+    if seen is None:
+        return
+    model = type(record)
+    db.session.execute(
+        select(model).where(model.id == record.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()  # fmt: skip
+    now = edited_state(record, fields)
+    if now != seen:
+        saved = {name: getattr(record, name) for name in fields}
+        raise EditConflict(message, saved=saved, seen=now)
 
 
 def temporary_password() -> str:
@@ -124,8 +163,16 @@ def update_user(
     role: str,
     organisation: Organisation | None,
     language: str,
+    seen: str | None = None,
 ) -> User:
-    """Change an account's details; a change of role or organisation ends its sessions."""
+    """Change an account's details; a change of role or organisation ends its sessions.
+    `seen`: the edited_state the form was opened with (an edit made meanwhile is refused)."""
+    _check_unchanged(
+        user,
+        USER_FIELDS,
+        seen,
+        _l("Another administrator changed this account while you were editing it."),
+    )
     email = email.strip().lower()
     _check_email_free(email, except_id=user.id)
     _check_choices(role, organisation)
@@ -289,8 +336,16 @@ def update_organisation(
     province_code: str | None,
     phone: str | None,
     active: bool,
+    seen: str | None = None,
 ) -> Organisation:
-    """Change an organisation; one with active accounts cannot be deactivated."""
+    """Change an organisation; one with active accounts cannot be deactivated. `seen`: as for
+    update_user."""
+    _check_unchanged(
+        org,
+        ORG_FIELDS,
+        seen,
+        _l("Another administrator changed this organisation while you were editing it."),
+    )
     name, code = name.strip(), code.strip().upper()
     _check_org(name, code, kind, except_id=org.id)
     if not active and any(u.active for u in org.users):

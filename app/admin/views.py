@@ -14,6 +14,7 @@ from app.admin.forms import OrganisationForm, UserForm
 from app.audit import AuditEntry
 from app.auth.access import roles_required
 from app.auth.forms import ActionForm
+from app.auth.labels import KIND_LABELS, ROLE_LABELS
 from app.auth.models import ROLES, Organisation, User
 from app.extensions import db
 
@@ -141,6 +142,9 @@ def edit_user(user_id: int):
     user = _user_or_404(user_id)
     form = UserForm(obj=user)
     form.organisation_id.choices = _org_choices()
+    if request.method == "GET":
+        form.seen.data = services.edited_state(user, services.USER_FIELDS)
+    conflict = None
     if form.validate_on_submit():
         try:
             services.update_user(
@@ -151,14 +155,48 @@ def edit_user(user_id: int):
                 role=form.role.data,
                 organisation=db.session.get(Organisation, form.organisation_id.data),
                 language=form.language.data,
+                seen=form.seen.data or None,
             )
+        except services.EditConflict as exc:
+            db.session.rollback()
+            conflict = _conflict(form, exc, _saved_account(exc.saved))
         except services.AdminError as exc:
             db.session.rollback()
             _apply_error(form, exc)
         else:
             flash(_("The account has been saved."), "success")
             return redirect(url_for("admin.user_detail", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user)
+    page = render_template("admin/user_form.html", form=form, user=user, conflict=conflict)
+    return page, 409 if conflict else 200
+
+
+def _conflict(form, exc: services.EditConflict, saved: list[tuple[str, str]]) -> dict:
+    """What an edit conflict shows: the other admin's saved values, above the form that keeps
+    what this admin typed; saving again (knowingly) replaces them."""
+    form.seen.data = exc.seen
+    return {"message": str(exc.message), "saved": saved}
+
+
+def _saved_account(saved: dict) -> list[tuple[str, str]]:
+    org = db.session.get(Organisation, saved["organisation_id"])
+    return [
+        (_("Full name"), saved["full_name"]),
+        (_("Email"), saved["email"]),
+        (_("Role"), str(ROLE_LABELS.get(saved["role"], saved["role"]))),
+        (_("Organisation"), org.name if org else ""),
+        (_("Language"), "Tiếng Việt" if saved["language"] == "vi" else "English"),
+    ]
+
+
+def _saved_organisation(saved: dict) -> list[tuple[str, str]]:
+    return [
+        (_("Name"), saved["name"]),
+        (_("Short code (used in case numbers)"), saved["code"]),
+        (_("Kind"), str(KIND_LABELS.get(saved["kind"], saved["kind"]))),
+        (_("Province code"), saved["province_code"] or ""),
+        (_("Phone"), saved["phone"] or ""),
+        (_("Active"), _("Yes") if saved["active"] else _("No")),
+    ]
 
 
 @bp.route("/users/<int:user_id>/<any(disable, enable):action>", methods=["POST"])
@@ -247,6 +285,9 @@ def edit_organisation(org_id: int | None = None):
     """Add or change an organisation."""
     org = (db.session.get(Organisation, org_id) or abort(404)) if org_id else None
     form = OrganisationForm(obj=org)
+    if request.method == "GET" and org is not None:
+        form.seen.data = services.edited_state(org, services.ORG_FIELDS)
+    conflict = None
     if form.validate_on_submit():
         fields = {k: form[k].data for k in ("name", "code", "kind", "province_code", "phone")}
         try:
@@ -254,12 +295,20 @@ def edit_organisation(org_id: int | None = None):
                 services.create_organisation(by=current_user, **fields)
             else:
                 services.update_organisation(
-                    by=current_user, org=org, active=form.active.data, **fields
+                    by=current_user,
+                    org=org,
+                    active=form.active.data,
+                    seen=form.seen.data or None,
+                    **fields,
                 )
+        except services.EditConflict as exc:
+            db.session.rollback()
+            conflict = _conflict(form, exc, _saved_organisation(exc.saved))
         except services.AdminError as exc:
             db.session.rollback()
             _apply_error(form, exc)
         else:
             flash(_("The organisation has been saved."), "success")
             return redirect(url_for("admin.organisations"))
-    return render_template("admin/organisation_form.html", form=form, org=org)
+    page = render_template("admin/organisation_form.html", form=form, org=org, conflict=conflict)
+    return page, 409 if conflict else 200

@@ -3,6 +3,8 @@ a short code already in case numbers, a move leaving assigned work behind, a res
 account, an account brought back in an inactive organisation; and two admins racing to create
 the same account get the form's message, not an error page."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -10,6 +12,7 @@ from app.admin import services as admin_services
 from app.auth.models import Organisation, User
 from app.cases.services import assign_case, open_case
 from app.extensions import db
+from tests.conftest import sign_in
 
 
 def _edit(client, user: User, **changes):
@@ -143,3 +146,61 @@ def test_an_email_taken_between_the_check_and_the_write_is_the_forms_message(
     assert refused.value.field == "email"
     count = select(func.count(User.id)).where(User.email == "twice@example.org")
     assert db.session.execute(count).scalar_one() == 1
+
+
+def _seen(page: str) -> str:
+    return re.search(r'name="seen" type="hidden" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_two_admins_editing_an_account_at_once(app, client, login_as, make_user):
+    """The second save sees the first admin's values next to its own, instead of silently
+    putting the old role back; saving again is then a choice made knowingly."""
+    login_as("admin")
+    staff = make_user("operator")
+    other = app.test_client()
+    sign_in(other, make_user("admin"))
+    mine = _seen(client.get(f"/admin/users/{staff.id}/edit").get_data(as_text=True))
+    assert _edit(other, staff, role="case_manager").status_code == 302
+    fields = {
+        "full_name": "Tên Mới Của Tôi",
+        "email": staff.email,
+        "role": "operator",
+        "organisation_id": staff.organisation_id,
+        "language": "vi",
+        "seen": mine,
+    }
+    clash = client.submit(f"/admin/users/{staff.id}/edit", fields)
+    page = clash.get_data(as_text=True)
+    assert clash.status_code == 409
+    assert "Một quản trị viên khác đã thay đổi tài khoản này" in page
+    assert "Cán bộ quản lý ca" in page  # the other admin's role, as saved
+    assert 'value="Tên Mới Của Tôi"' in page  # what this admin typed is kept
+    assert _fresh(User, staff.id).role == "case_manager"
+    again = client.submit(f"/admin/users/{staff.id}/edit", fields | {"seen": _seen(page)})
+    assert again.status_code == 302
+    assert _fresh(User, staff.id).full_name == "Tên Mới Của Tôi"
+
+
+def test_a_sign_in_meanwhile_is_no_conflict(app, client, login_as, make_user):
+    login_as("admin")
+    staff = make_user("operator")
+    seen = _seen(client.get(f"/admin/users/{staff.id}/edit").get_data(as_text=True))
+    sign_in(app.test_client(), staff)  # changes the account's last sign-in, not what is edited
+    saved = _edit(client, staff, full_name="Đã Sửa", seen=seen)
+    assert saved.status_code == 302 and _fresh(User, staff.id).full_name == "Đã Sửa"
+
+
+def test_two_admins_editing_an_organisation_at_once(app, client, login_as, make_user, make_org):
+    login_as("admin")
+    org = make_org(code="QQ")
+    other = app.test_client()
+    sign_in(other, make_user("admin"))
+    mine = _seen(client.get(f"/admin/organisations/{org.id}/edit").get_data(as_text=True))
+    form = {"name": org.name, "code": "QQ", "kind": org.kind, "active": "y"}
+    assert other.submit(f"/admin/organisations/{org.id}/edit", form | {"phone": "024 111"})
+    clash = client.submit(
+        f"/admin/organisations/{org.id}/edit", form | {"phone": "024 999", "seen": mine}
+    )
+    page = clash.get_data(as_text=True)
+    assert clash.status_code == 409 and "024 111" in page and 'value="024 999"' in page
+    assert _fresh(Organisation, org.id).phone == "024 111"
