@@ -47,14 +47,18 @@ def _apply_error(form, exc: services.AdminError) -> None:
         flash(str(exc.message), "error")
 
 
-@bp.route("/users")
+@bp.route("/users", methods=["GET", "POST"])
 @roles_required("admin")
 def users():
-    """All accounts, filtered by text, role, organisation and state."""
-    q = request.args.get("q", "").strip()
-    role = request.args.get("role", "")
-    org_id = request.args.get("org", type=int)
-    state = request.args.get("state", "active")
+    """All accounts, filtered by text, role, organisation and state. The filters are sent in
+    the body (POST), so a name or email searched for never lands in an address, a proxy's log
+    or the browser's history; a plain GET lists with the default filters."""
+    asked = request.form if request.method == "POST" else request.args
+    q = request.form.get("q", "").strip()[:200]
+    role = asked.get("role", "")
+    org_id = asked.get("org", type=int)
+    state = asked.get("state", "active")
+    number = asked.get("page", 1, type=int)
     stmt = select(User).join(User.organisation).order_by(User.full_name)
     if q:
         text = q.lower()  # matched anywhere; % and _ typed are plain characters
@@ -70,7 +74,7 @@ def users():
         stmt = stmt.where(User.organisation_id == org_id)
     if state in ("active", "disabled"):
         stmt = stmt.where(User.active == (state == "active"))
-    page = db.paginate(stmt, per_page=PAGE_SIZE, error_out=False)
+    page = db.paginate(stmt, page=number, per_page=PAGE_SIZE, error_out=False)
     return render_template(
         "admin/users.html",
         page=page,

@@ -151,8 +151,11 @@ def test_user_list_filters(client, login_as, make_user):
     login_as("admin")
     make_user("operator", full_name="Đỗ Thị Lọc")
     make_user("partner", full_name="Bệnh viện Người Dùng")
-    page = client.get("/admin/users?q=lọc").get_data(as_text=True)
+    page = client.submit("/admin/users", {"q": "lọc"}).get_data(as_text=True)
     assert "Đỗ Thị Lọc" in page and "Bệnh viện Người Dùng" not in page
+    # What was searched for travels in the body only: never in an address of the page.
+    assert not re.search(r'(href|action)="[^"]*l%E1%BB%8Dc', page, flags=re.I)
+    assert "Bệnh viện Người Dùng" in client.get("/admin/users?q=lọc").get_data(as_text=True)
     page = client.get("/admin/users?role=partner").get_data(as_text=True)
     assert "Bệnh viện Người Dùng" in page and "Đỗ Thị Lọc" not in page
 

@@ -115,9 +115,9 @@ def test_account_search_knows_vietnamese_capitals_and_plain_wildcards(client, lo
     make_user("operator", full_name="Đỗ Văn Ánh")
     make_user("operator", full_name="Lê Thị Hoa")
     for typed in ("đỗ", "ĐỖ VĂN", "ánh"):
-        page = client.get("/admin/users", query_string={"q": typed}).get_data(as_text=True)
+        page = client.submit("/admin/users", {"q": typed}).get_data(as_text=True)
         assert "Đỗ Văn Ánh" in page and "Lê Thị Hoa" not in page, typed
-    page = client.get("/admin/users", query_string={"q": "%"}).get_data(as_text=True)
+    page = client.submit("/admin/users", {"q": "%"}).get_data(as_text=True)
     assert "Đỗ Văn Ánh" not in page and "Lê Thị Hoa" not in page  # % is a character here
 
 
@@ -204,3 +204,17 @@ def test_two_admins_editing_an_organisation_at_once(app, client, login_as, make_
     page = clash.get_data(as_text=True)
     assert clash.status_code == 409 and "024 111" in page and 'value="024 999"' in page
     assert _fresh(Organisation, org.id).phone == "024 111"
+
+
+def test_the_account_list_pages_keep_the_search(client, login_as, make_org, make_user):
+    login_as("admin")
+    org = make_org()
+    for n in range(55):
+        make_user("operator", organisation=org, full_name=f"Trần Thị {n:02d}")
+    make_user("operator", organisation=org, full_name="Nguyễn Văn Khác")
+    first = client.submit("/admin/users", {"q": "trần"}).get_data(as_text=True)
+    assert "Trang 1/2" in first and '<input type="hidden" name="q" value="trần">' in first
+    second = client.submit("/admin/users", {"q": "trần", "page": "2", "state": "active"})
+    page = second.get_data(as_text=True)
+    names = re.findall(r">(Trần Thị \d\d)<", page)
+    assert len(names) == 5 and "Nguyễn Văn Khác" not in page
