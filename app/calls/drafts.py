@@ -14,7 +14,7 @@ import uuid
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.calls.models import IntakeDraft
+from app.calls.models import Call, IntakeDraft
 from app.clock import utcnow
 from app.extensions import db
 
@@ -26,11 +26,18 @@ class DraftError(Exception):
     """A draft could not be kept (too large, or not this user's)."""
 
 
+class FormSaved(DraftError):
+    """The form was saved already: a draft sent late (the autosave timer racing the submit)
+    would bring back a draft of a call that is stored."""
+
+
 def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraft:
     """Create or replace the user's draft of this intake form."""
     payload = json.dumps(fields, ensure_ascii=False)
     if len(payload) > MAX_PAYLOAD:
         raise DraftError("draft too large")
+    if db.session.execute(select(Call.id).where(Call.intake_key == intake_key)).first():
+        raise FormSaved("form saved already")
     draft = _find(user, intake_key)
     if draft is None:
         draft = IntakeDraft(user_id=user.id, intake_key=intake_key)

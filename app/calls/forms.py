@@ -49,6 +49,9 @@ class IntakeForm(FlaskForm):
     Meta = QuickBind
 
     intake_key = HiddenField()
+    # The account the page was opened under: a page left open after that session ended is
+    # never saved (nor its draft kept) under the next account signed in on the browser.
+    owner = HiddenField()
     case_id = HiddenField()
     line_id = HiddenField()
     # The call

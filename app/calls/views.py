@@ -55,8 +55,10 @@ def _new_form() -> IntakeForm:
     if fields is not None:
         form = IntakeForm(formdata=MultiDict(_as_pairs(fields)))
         form.intake_key.data = key
+        form.owner.data = str(current_user.id)  # the user's own draft
         return form
     form = IntakeForm(formdata=None)
+    form.owner.data = str(current_user.id)
     # Time-ordered, as record ids are: a new key lands at the end of the call table's index
     # of keys, which stays in memory, where a random one would land on any of its pages.
     form.intake_key.data = str(new_id())
@@ -87,6 +89,18 @@ def new():
     else:
         form = IntakeForm()
     fill_place_choices(form)
+    if request.method == "POST" and not _own_page(form.owner.data):
+        # Another account's page, left open when its session ended: not saved under this
+        # one. That person's call is in their own unsaved intakes (the autosaved draft).
+        flash(
+            _(
+                "That page was opened under another account, whose session had ended. Nothing "
+                "was saved under yours, and the page was cleared: that person finds the call "
+                "among their unsaved intakes when they sign in again."
+            ),
+            "error",
+        )
+        return redirect(url_for("calls.new"))
     if request.method == "POST" and form.validate():
         try:
             saved = save_intake(
@@ -124,6 +138,12 @@ def new():
             for code in form.emergency.data or []
         },
     )
+
+
+def _own_page(owner: str | None) -> bool:
+    """Whether an intake page (or its draft) was opened under the signed-in account. A page
+    without the mark (made before it existed) is taken as the user's own."""
+    return not owner or owner == str(current_user.id)
 
 
 def _after_save(saved):
@@ -177,8 +197,12 @@ def save_draft():
     if not isinstance(fields, dict):
         return jsonify(error="bad_fields"), 400
     fields.pop("csrf_token", None)
+    if not _own_page(str(fields.get("owner") or "")):
+        return jsonify(error="other_account"), 409
     try:
         drafts.save_draft(user=current_user, intake_key=key, fields=fields)
+    except drafts.FormSaved:
+        return jsonify(error="already_saved"), 409
     except drafts.DraftError:
         return jsonify(error="too_large"), 413
     return jsonify(saved_at=local_text(utcnow()))
@@ -202,7 +226,7 @@ def fresh_token():
     g.passive_request = True  # asking does not count as activity
     if not current_user.is_authenticated:
         return jsonify(error="signed_out"), 401
-    return jsonify(csrf=generate_csrf())
+    return jsonify(csrf=generate_csrf(), user=str(current_user.id))
 
 
 @bp.route("/drafts")

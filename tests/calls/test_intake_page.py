@@ -168,7 +168,7 @@ def test_a_page_another_account_saved_is_refused_and_cleared(
         json={"intake_key": data["intake_key"], "fields": {"survivor_name": "Trên Máy Chung"}},
         headers={"X-CSRFToken": colleague.csrf_token("/calls/new")},
     )
-    assert autosaved.status_code == 200
+    assert autosaved.status_code == 409  # a draft of a form saved already is not kept
     refused = colleague.submit("/calls/new", data, page="/calls/new")
     assert refused.status_code == 302 and refused.location == "/calls/new"
     page = colleague.get(refused.location).get_data(as_text=True)
@@ -413,3 +413,66 @@ def test_a_save_refused_part_way_leaves_nothing(app, client, login_as, make_org,
     assert count(Call) == 1
     later = client.get("/calls/new").get_data(as_text=True)
     assert "Call saved to case" not in later and "Refused on purpose" not in later
+
+
+OWNER = re.compile(r'name="owner" type="hidden" value="(\d+)"')
+
+
+def test_a_page_left_open_is_not_saved_under_the_next_account(client, login_as, make_user):
+    """Operator A's session ends with an intake open; B signs in on the same browser. A's
+    form is neither saved as B's call nor kept as B's draft: A finds it among A's drafts."""
+    first = login_as("operator")
+    page = client.get("/calls/new").get_data(as_text=True)
+    assert OWNER.search(page).group(1) == str(first.id) and 'autocomplete="off"' in page
+    data = form(client, reason="violence_report", survivor_name="Người Của A")
+    data["owner"] = str(first.id)
+    token = client.csrf_token("/calls/new")
+    saved = client.post(
+        "/calls/drafts",
+        json={"intake_key": data["intake_key"], "fields": data},
+        headers={"X-CSRFToken": token},
+    )
+    assert saved.status_code == 200
+    client.post("/auth/logout", data={"csrf_token": token})
+    second = make_user("operator", organisation=first.organisation)
+    sign_in(client, second)
+    assert client.get("/calls/token").get_json()["user"] == str(second.id)
+    fresh = client.csrf_token("/calls/new")
+    refused = client.post(
+        "/calls/drafts",
+        json={"intake_key": data["intake_key"], "fields": data},
+        headers={"X-CSRFToken": fresh},
+    )
+    assert refused.status_code == 409 and refused.get_json()["error"] == "other_account"
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    assert answer.location == "/calls/new"
+    assert "opened under another account" not in client.get(answer.location).get_data(
+        as_text=True
+    )  # the notice is said in Vietnamese
+    assert count(Call) == 0
+    assert open_drafts(second) == [] and len(open_drafts(first)) == 1
+
+
+def test_the_other_account_notice_is_in_vietnamese(client, login_as, make_user):
+    first = login_as("operator")
+    data = form(client, reason="information") | {"owner": str(first.id)}
+    client.post("/auth/logout", data={"csrf_token": client.csrf_token("/calls/new")})
+    sign_in(client, make_user("operator", organisation=first.organisation))
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    shown = client.get(answer.location).get_data(as_text=True)
+    assert "Trang đó được mở dưới một tài khoản khác" in shown
+
+
+def test_a_draft_sent_after_the_save_is_not_kept(client, login_as):
+    """The autosave timer can fire while the form is being saved: a draft arriving after
+    the save would be offered back as unsaved."""
+    user = login_as("operator")
+    data = form(client, reason="information")
+    client.submit("/calls/new", data, page="/calls/new")
+    late = client.post(
+        "/calls/drafts",
+        json={"intake_key": data["intake_key"], "fields": {"reason": "information"}},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    assert late.status_code == 409 and late.get_json()["error"] == "already_saved"
+    assert open_drafts(user) == []

@@ -10,6 +10,7 @@
   var keyInput = form.querySelector("[name=intake_key]");
   var statusLine = document.getElementById("draft-status");
   var endedNotice = document.getElementById("session-ended");
+  var otherAccount = document.getElementById("other-account");
   var dirty = false, saving = false, sessionEnded = false, lastSaved = "";
 
   document.body.dataset.keepOnSignOut = "yes";
@@ -139,7 +140,7 @@
 
   /* ---- repeat callers: the panel fills as soon as the number is known ---- */
   var phone = $("caller_phone"), panel = document.getElementById("repeat-panel");
-  var lookedUp = "", lookupTimer = null;
+  var lookedUp = "", lookupTimer = null, retried = false;
   function lookup() {
     var value = phone.value.trim();
     if (value.replace(/\D/g, "").length < 8 || value === lookedUp) { return; }
@@ -149,8 +150,14 @@
     fetch(form.dataset.lookupUrl, {
       method: "POST", credentials: "same-origin", body: body, headers: { "X-CSRFToken": csrf }
     }).then(function (r) {
-      if (r.status === 401) { endSession(); return null; }
-      return r.ok ? r.text() : null;
+      if (r.ok) { retried = false; return r.text(); }
+      lookedUp = "";  // not looked up: tried again on the next keystroke, blur or draft save
+      if (r.status === 401) { endSession(); }
+      if (r.status === 400 && !retried) {  // a stale token: once more with the new one
+        retried = true;
+        refreshToken().then(function (ours) { if (ours) { lookup(); } });
+      }
+      return null;
     }).then(function (html) {
       if (html !== null && phone.value.trim() === value) { panel.innerHTML = html; }
     }).catch(function () { lookedUp = ""; });
@@ -199,6 +206,8 @@
     if (!sessionEnded) { return; }
     sessionEnded = false;
     endedNotice.hidden = true;
+    otherAccount.hidden = true;
+    if (phone) { lookup(); }  // the panel, if the number was typed while signed out
   }
   /* After signing in again (in another tab) this page's CSRF token is stale: fetch the new one. */
   function refreshToken() {
@@ -209,6 +218,13 @@
       })
       .then(function (answer) {
         if (!answer) { return false; }
+        if (form.dataset.owner && answer.user !== form.dataset.owner) {
+          // Someone else signed in on this browser: this page is not theirs to save.
+          endSession();
+          otherAccount.hidden = false;
+          endedNotice.hidden = true;
+          return false;
+        }
         csrf = answer.csrf;
         document.querySelector("meta[name=csrf-token]").content = csrf;
         form.querySelector("[name=csrf_token]").value = csrf;
@@ -226,6 +242,7 @@
     }).then(function (r) {
       if (r.status === 401 || r.type === "opaqueredirect") { endSession(); dirty = true; return null; }
       if (r.status === 400) { dirty = true; return refreshToken().then(function () { return null; }); }
+      if (r.status === 409) { dirty = true; return refreshToken().then(function () { return null; }); }
       if (!r.ok) { dirty = true; statusLine.textContent = statusLine.dataset.failed || ""; return null; }
       return r.json();
     }).then(function (answer) {
@@ -282,7 +299,10 @@
           return;
         }
         // form.submit is the "submit" button here (a field of that name): call the method itself.
-        return refreshToken().then(function () { HTMLFormElement.prototype.submit.call(form); });
+        return refreshToken().then(function (ours) {
+          if (!ours) { submitFailed(""); return; }  // another account, or no answer: kept here
+          HTMLFormElement.prototype.submit.call(form);
+        });
       }).catch(function () { submitFailed(statusLine.dataset.offline || ""); });
   });
 
