@@ -171,3 +171,27 @@ def test_the_log_reads_in_vietnamese_and_keeps_its_period_across_pages(
         page = client.get(f"/audit/?from={edge}&to={edge}")
         assert page.status_code == 200 and 'aria-invalid="true"' in page.get_data(as_text=True)
     assert "Đường dây điện thoại" in client.get("/audit/?action=denied").get_data(as_text=True)
+
+
+def test_the_export_writes_formulas_as_text_and_refuses_to_cut_a_period_short(
+    client, login_as, make_user, monkeypatch
+):
+    """A name an admin typed as a formula is text in the spreadsheet; an export larger than
+    one file holds is refused with the reason, never cut off without a word."""
+    from app.auditlog import views
+
+    supervisor = login_as("supervisor")
+    sly = make_user(
+        "operator", organisation=supervisor.organisation, full_name='=HYPERLINK("http://x","y")'
+    )
+    for _ in range(3):
+        audit.record("view", user=sly, object_type="case", object_id="x", detail="-2+3")
+    db.session.commit()
+    exported = client.get(f"/audit/export.csv?user={sly.id}")
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1][2] == "'" + sly.full_name and rows[1][8] == "'-2+3"
+    monkeypatch.setattr(views, "EXPORT_LIMIT", 2)
+    refused = client.get(f"/audit/export.csv?user={sly.id}")
+    assert refused.status_code == 302 and "export.csv" not in refused.location
+    assert "quá nhiều cho một tệp" in client.get(refused.location).get_data(as_text=True)
+    assert db.session.query(AuditEntry).filter_by(action="export").count() == 1

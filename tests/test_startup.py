@@ -3,14 +3,17 @@
 import json
 import logging
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from app import StartupError, create_app
+from app.crypto.keyring import load_keyring, save_keyring
 from app.setup_instance import setup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +78,20 @@ def test_healthz_reports_database_and_keys(client, app, tmp_path):
     finally:
         app.config["KEY_FILE"] = original
     assert response.status_code == 503 and response.get_json()["keys"] == "error"
+
+
+def test_healthz_follows_a_key_rotation_done_elsewhere(make_app, key_file, tmp_path):
+    """`flask keys rotate` writes the file while workers run: a worker that only answers
+    health checks takes the new keys up instead of reporting itself broken for ever."""
+    keys = tmp_path / "keys.json"
+    shutil.copy(key_file, keys)
+    app = make_app(KEY_FILE=str(keys), STARTUP_CHECKS=False)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    save_keyring(load_keyring(keys).with_new_kek(), keys)
+    os.utime(keys, ns=(time.time_ns(), time.time_ns() + 1_000_000))  # a later stamp
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.get_json()["keys"] == "ok"
 
 
 def test_setup_creates_private_files_once(tmp_path):

@@ -6,8 +6,9 @@ import csv
 import io
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, false, select
 
@@ -95,6 +96,12 @@ def index():
     )
 
 
+def as_text(value: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: a value starting like a formula (a name
+    an admin typed as "=HYPERLINK(...)", say) is written with a leading apostrophe."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 @bp.route("/export.csv")
 @roles_required("supervisor", "admin")
 def export():
@@ -102,7 +109,17 @@ def export():
     filters = _filters()
     if filters["bad_dates"]:  # never the whole log for a period that could not be read
         return redirect(url_for("audit.index", **request.args))
-    entries = db.session.execute(_query(filters).limit(EXPORT_LIMIT)).scalars().all()
+    entries = db.session.execute(_query(filters).limit(EXPORT_LIMIT + 1)).scalars().all()
+    if len(entries) > EXPORT_LIMIT:  # never a file that silently leaves the oldest out
+        flash(
+            _(
+                "The filter matches more than %(limit)s entries, too many for one file: choose "
+                "a shorter period, or a user or an action.",
+                limit=f"{EXPORT_LIMIT:,}".replace(",", "."),
+            ),
+            "error",
+        )
+        return redirect(url_for("audit.index", **request.args))
     people, numbers = audit.people(entries), _case_numbers(entries)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -127,14 +144,14 @@ def export():
             [
                 e.id,
                 format_datetime(e.at, "dd/MM/yyyy HH:mm:ss"),
-                people.get(e.user_id, ""),
+                as_text(people.get(e.user_id, "")),
                 e.role or "",
                 e.action,
                 e.object_type or "",
-                e.object_id or "",
+                as_text(e.object_id or ""),
                 numbers.get(e.case_id, ""),
-                e.detail or "",
-                e.reason or "",
+                as_text(e.detail or ""),
+                as_text(e.reason or ""),
                 e.ip or "",
                 e.request_id or "",
             ]
