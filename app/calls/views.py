@@ -44,8 +44,10 @@ def _linked_case(case_id: str | None) -> Case | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def _new_form() -> IntakeForm:
-    """A fresh intake, a restored draft (?draft=key), or a new call on a case (?case=id)."""
+def _new_form() -> tuple[IntakeForm, dict]:
+    """A fresh intake, a restored draft (?draft=key), or a new call on a case (?case=id); and
+    the draft's fields, for the inputs that are not form fields (emergency action times, the
+    checklist's "gone through" tick)."""
     key = request.args.get("draft", "")
     fields = None
     try:
@@ -56,7 +58,7 @@ def _new_form() -> IntakeForm:
         form = IntakeForm(formdata=MultiDict(_as_pairs(fields)))
         form.intake_key.data = key
         form.owner.data = str(current_user.id)  # the user's own draft
-        return form
+        return form, fields
     form = IntakeForm(formdata=None)
     form.owner.data = str(current_user.id)
     # Time-ordered, as record ids are: a new key lands at the end of the call table's index
@@ -68,7 +70,7 @@ def _new_form() -> IntakeForm:
         form.case_id.data = str(case.id)
         form.case_number.data = case.number
         form.reason.data = "follow_up"
-    return form
+    return form, {}
 
 
 def _as_pairs(fields: dict) -> list[tuple[str, str]]:
@@ -85,9 +87,9 @@ def _as_pairs(fields: dict) -> list[tuple[str, str]]:
 def new():
     """The intake: log any call; a violence report opens or updates a case."""
     if request.method == "GET":
-        form = _new_form()
+        form, typed = _new_form()
     else:
-        form = IntakeForm()
+        form, typed = IntakeForm(), request.form
     fill_place_choices(form)
     if request.method == "POST" and not _own_page(form.owner.data):
         # Another account's page, left open when its session ended: not saved under this
@@ -134,10 +136,17 @@ def new():
             {k: str(v) for k, v in RISK_LEVELS.items()}, ensure_ascii=False
         ),
         emergency_times={
-            code: request.form.get(f"emergency_time_{code}", "")
-            for code in form.emergency.data or []
+            code: _one(typed.get(f"emergency_time_{code}")) for code in form.emergency.data or []
         },
+        risk_checked=bool(_one(typed.get("risk_checked"))),
     )
+
+
+def _one(value) -> str:
+    """A single value of a posted form or of a draft (where a repeated name is a list)."""
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value or "")
 
 
 def _own_page(owner: str | None) -> bool:

@@ -476,3 +476,25 @@ def test_a_draft_sent_after_the_save_is_not_kept(client, login_as):
     )
     assert late.status_code == 409 and late.get_json()["error"] == "already_saved"
     assert open_drafts(user) == []
+
+
+def test_a_restored_draft_keeps_the_emergency_times_and_the_checklist_tick(client, login_as):
+    """A police call made at 22:05 and saved from the draft an hour later stays at 22:05."""
+    login_as("operator")
+    key = fresh_key(client)
+    fields = {
+        "intake_key": key,
+        "reason": "violence_report",
+        "emergency": ["police_113"],
+        "emergency_time_police_113": "22/11/2026 22:05",
+        "risk_checked": "y",
+    }
+    client.post(
+        "/calls/drafts",
+        json={"intake_key": key, "fields": fields},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    page = client.get(f"/calls/new?draft={key}").get_data(as_text=True)
+    assert 'name="emergency_time_police_113"' in page
+    assert re.search(r'name="emergency_time_police_113"\s+value="22/11/2026 22:05"', page)
+    assert re.search(r'name="risk_checked" value="y" id="risk_checked"\s+checked', page)
