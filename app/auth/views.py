@@ -254,18 +254,22 @@ def logout():
     """Sign out: the server-side session is deleted, so the cookie stops working at once."""
     form = ActionForm()
     if current_user.is_authenticated and form.validate_on_submit():
-        reason = "idle" if request.form.get("reason") == "idle" else "user"
-        services.sign_out(user=current_user._get_current_object(), reason=reason)
-        logout_user()
-        session.clear()
-        if reason == "idle":
-            flash(
-                _("You were signed out after a period without activity. Please sign in again."),
-                "info",
-            )
-        else:
-            flash(_("You have signed out."), "success")
+        sign_out_now("idle" if request.form.get("reason") == "idle" else "user")
     return redirect(url_for("auth.login"))
+
+
+def sign_out_now(reason: str) -> None:
+    """End the current session (recorded), with the message for the sign-in page."""
+    services.sign_out(user=current_user._get_current_object(), reason=reason)
+    logout_user()
+    session.clear()
+    if reason == "idle":
+        flash(
+            _("You were signed out after a period without activity. Please sign in again."),
+            "info",
+        )
+    else:
+        flash(_("You have signed out."), "success")
 
 
 def _remaining_seconds() -> int:

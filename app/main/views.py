@@ -60,9 +60,19 @@ def render_error(error):
         # new anonymous session cookie, which could replace a sign-in made in another tab.
         return jsonify(error="csrf" if isinstance(error, CSRFError) else code), code
     if isinstance(error, CSRFError) and request.endpoint == "auth.logout":
+        idle = request.form.get("reason") == "idle"
+        if current_user.is_authenticated:
+            # A page of an earlier session (signed in again since, in another tab). Its idle
+            # timer does not end the session in use now; a click on its "Sign out" does.
+            if idle:
+                return redirect(url_for("main.index"))
+            from app.auth.views import sign_out_now
+
+            sign_out_now("user")
+            return redirect(url_for("auth.login"))
         # The session ended on the server just before the page's sign-out arrived: there is
         # nothing left to sign out of, so go on to the sign-in page as a sign-out would.
-        if request.form.get("reason") == "idle":
+        if idle:
             flash(
                 _("You were signed out after a period without activity. Please sign in again."),
                 "info",

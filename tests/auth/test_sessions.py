@@ -136,3 +136,22 @@ def test_user_can_end_other_sessions(app, client, make_user):
     client.submit("/auth/account/sessions/end-others", {}, page="/auth/account")
     assert client.get("/home/operator").status_code == 200
     assert laptop.get("/home/operator").status_code == 302
+
+
+def test_sign_out_from_a_page_of_an_earlier_session(client, login_as):
+    """Signed in again (another tab) after the session ended: the old page's "Sign out" still
+    signs out; its idle timer does not end the session in use now."""
+    user = login_as("operator")
+    stale = client.csrf_token("/home/operator")
+    client.submit("/auth/logout", {}, page="/home/operator")
+    sign_in(client, user)
+    timer = client.post("/auth/logout", data={"csrf_token": stale, "reason": "idle"})
+    assert timer.status_code == 302
+    home = client.get(timer.location, follow_redirects=True)
+    assert "/auth/login" not in home.request.path
+    assert "Bạn đã được đăng xuất vì không có thao tác" not in home.get_data(as_text=True)
+    assert client.get("/home/operator").status_code == 200  # still signed in
+    click = client.post("/auth/logout", data={"csrf_token": stale})
+    assert click.location == "/auth/login"
+    assert client.get("/home/operator").status_code == 302  # signed out
+    assert audit_actions(user).count("logout") == 2
