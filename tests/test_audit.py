@@ -4,7 +4,7 @@ import csv
 import io
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import audit
@@ -195,3 +195,29 @@ def test_the_export_writes_formulas_as_text_and_refuses_to_cut_a_period_short(
     assert refused.status_code == 302 and "export.csv" not in refused.location
     assert "quá nhiều cho một tệp" in client.get(refused.location).get_data(as_text=True)
     assert db.session.query(AuditEntry).filter_by(action="export").count() == 1
+
+
+def test_a_role_refused_at_a_case_is_in_that_cases_organisation_log(
+    app, client, login_as, make_user, make_org
+):
+    """A partner (or an admin) trying a case's address is refused for the role; the attempt
+    is in the log of the case's organisation, with the case and the page asked for."""
+    from app.cases.services import open_case
+
+    org = make_org()
+    case = open_case(by=make_user("operator", organisation=org), survivor_name="Người Mẫu")
+    db.session.commit()
+    login_as("partner")  # of another organisation
+    assert client.get(f"/cases/{case.id}").status_code == 403
+    entry = (
+        db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "denied").order_by(AuditEntry.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert (entry.case_id, entry.organisation_id) == (case.id, org.id)
+    supervisor = app.test_client()
+    sign_in(supervisor, make_user("supervisor", organisation=org))
+    page = supervisor.get("/audit/?action=denied").get_data(as_text=True)
+    assert case.number in page and "role: cases.show" in page

@@ -66,15 +66,36 @@ def refuse_role() -> NoReturn:
         if name in ADDRESSED:
             object_type, object_id = ADDRESSED[name], value
             break
+    case_id, organisation_id = _owner_of(object_type, object_id)
     audit.record(
         "denied",
         user=current_user,
         object_type=object_type,
         object_id=object_id,
+        case_id=case_id,
+        organisation_id=organisation_id,
         detail=f"role: {request.endpoint}",
     )
     db.session.commit()
     abort(403)
+
+
+def _owner_of(object_type: str | None, object_id) -> tuple[object, int | None]:
+    """The case and organisation a refused address points at (a case, or a call or task of
+    one), so the attempt is in the log of the organisation whose record it was, with the case,
+    as a refusal of the object itself is; (None, None) for anything else, or nothing found."""
+    from app.calls.models import Call
+    from app.cases.models import Case, Task
+
+    model = {"case": Case, "call": Call, "task": Task}.get(object_type or "")
+    if model is None:
+        return None, None
+    case_column = model.id if model is Case else model.case_id
+    found = db.session.execute(
+        select(case_column, model.organisation_id).where(model.id == object_id)
+    ).first()
+    db.session.rollback()  # nothing of the refused request stays open
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 def get_visible_or_404(model: type[T], object_id: int, scope: Callable[[Select], Select]) -> T:
