@@ -292,7 +292,9 @@ def session_status():
     g.passive_request = True
     if not current_user.is_authenticated:
         return jsonify(remaining=0, signed_in=False)
-    return jsonify(remaining=_remaining_seconds(), signed_in=True)
+    # Which account: a page of another account's session (signed out, then someone else
+    # signed in on this browser) leaves instead of staying on screen.
+    return jsonify(remaining=_remaining_seconds(), signed_in=True, user=str(current_user.id))
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -127,3 +127,25 @@ def test_typing_counts_as_activity(page, serve, make_app, make_user):
     expect(page.locator("#session-warning")).to_be_hidden()
     page.goto(f"{base}/home/operator")
     expect(page).to_have_url(f"{base}/home/operator")
+
+
+def test_a_tab_of_an_account_that_signed_out_leaves_the_screen(page, live_url, make_user):
+    """Operator A signs out in one tab: A's other tab (a case list) does not stay on screen;
+    and when B signs in on the same browser, A's pages are not kept alive by B's activity."""
+    first, second = make_user("operator"), make_user("operator")
+    _sign_in_by_keyboard(page, live_url, first)
+    expect(page).to_have_url(f"{live_url}/home/operator")
+    other = page.context.new_page()
+    other.goto(f"{live_url}/home/operator")
+    other.locator("#logout-form button").click()
+    expect(other).to_have_url(re.compile(r"/auth/login"))
+    expect(page).to_have_url(re.compile(r"/auth/login"))  # the first tab left by itself
+    # A signs in again in tab 1; B signs in in tab 2 after signing A out there: tab 1 leaves.
+    _sign_in_by_keyboard(page, live_url, first)
+    expect(page).to_have_url(f"{live_url}/home/operator")
+    other.goto(f"{live_url}/home/operator")
+    other.locator("#logout-form button").click()
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    _sign_in_by_keyboard(other, live_url, second)
+    expect(other).to_have_url(f"{live_url}/home/operator")
+    assert page.errors == [], page.errors

@@ -46,7 +46,21 @@
     languageSelect.addEventListener("change", function () { languageSelect.form.requestSubmit(); });
   }
 
-  if (body.dataset.signedIn !== "yes") { return; }
+  /* ---- which account this browser is signed in as, shared across tabs: a page of an account
+     that signed out, or of one another person has signed in after, does not stay on screen ---- */
+  var ACCOUNT_KEY = "diemtua.account";
+  function noteAccount(value) {
+    try { window.localStorage.setItem(ACCOUNT_KEY, value); } catch (e) { /* private mode */ }
+  }
+  if (body.dataset.signedIn !== "yes") { noteAccount(""); return; }
+  var account = body.dataset.account || "";
+  noteAccount(account);
+  window.addEventListener("storage", function (event) {
+    if (event.key !== ACCOUNT_KEY || event.newValue === null || event.newValue === account) { return; }
+    // Signed out in another tab: leave (the intake keeps its page, to be saved once signed in
+    // again). Another account signed in: leave whatever the page, it is not theirs to see.
+    goToSignIn(event.newValue !== "");
+  });
 
   /* ---- idle time-out: warn before, count typing as activity, share state across tabs ---- */
   var idleMs = Number(body.dataset.idleSeconds) * 1000;
@@ -101,7 +115,9 @@
     fetch(body.dataset.statusUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (status) {
-        if (status.signed_in && status.remaining > 1) {
+        if (status.signed_in && status.user !== account) {
+          goToSignIn(true);  // someone else's session now: this page is not theirs
+        } else if (status.signed_in && status.remaining > 1) {
           shareSeen(Date.now() - (idleMs - status.remaining * 1000));
         } else if (status.signed_in) {
           leaving = true;
