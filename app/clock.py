@@ -23,6 +23,11 @@ def local_today() -> date:
     return utcnow().astimezone(LOCAL).date()
 
 
+def local_day(moment: datetime | None) -> date:
+    """The date in Vietnam of a moment (today's for none)."""
+    return moment.astimezone(LOCAL).date() if moment is not None else local_today()
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as naive UTC on every database and read back timezone-aware."""
 

@@ -36,7 +36,8 @@ class EditConflict(AdminError):
         self.saved, self.seen = saved, seen
 
 
-USER_FIELDS = ("full_name", "email", "role", "organisation_id", "language")
+# The language is left out: the user changes it themself (the footer, the sign-in page).
+USER_FIELDS = ("full_name", "email", "role", "organisation_id")
 ORG_FIELDS = ("name", "code", "kind", "province_code", "phone", "active")
 
 
@@ -71,8 +72,7 @@ def temporary_password() -> str:
 
 def _check_email_free(email: str, *, except_id: int | None = None) -> None:
     stmt = select(User.id).where(func.lower(User.email) == email.lower())
-    found = db.session.execute(stmt).scalar_one_or_none()
-    if found is not None and found != except_id:
+    if any(other != except_id for other in db.session.execute(stmt).scalars()):
         raise AdminError(_l("Another account already uses this email."), field="email")
 
 
@@ -287,8 +287,8 @@ def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None)
     ):
         found = db.session.execute(
             select(Organisation.id).where(func.lower(column) == value.lower())
-        ).scalar_one_or_none()
-        if found is not None and found != except_id:
+        ).scalars()
+        if any(other != except_id for other in found):  # names stored before lower() knew
             raise AdminError(_l("Another organisation already uses this."), field=field)
 
 

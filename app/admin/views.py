@@ -188,7 +188,6 @@ def _saved_account(saved: dict) -> list[tuple[str, str]]:
         (_("Email"), saved["email"]),
         (_("Role"), str(ROLE_LABELS.get(saved["role"], saved["role"]))),
         (_("Organisation"), org.name if org else ""),
-        (_("Language"), "Tiếng Việt" if saved["language"] == "vi" else "English"),
     ]
 
 

@@ -10,7 +10,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, or_, select
 
 from app import audit
 from app.audit import ACTIONS, AuditEntry
@@ -44,8 +44,13 @@ def _filters() -> dict:
 
 
 def _query(filters: dict) -> Select:
-    """Entries of the user's organisation, newest first, narrowed by the filters."""
-    stmt = select(AuditEntry).where(AuditEntry.organisation_id == current_user.organisation_id)
+    """Entries of the user's organisation, newest first, narrowed by the filters; admins also
+    see the installation's own entries, which belong to no organisation (a phone-line token
+    refused, a sign-in to an account that does not exist)."""
+    own = AuditEntry.organisation_id == current_user.organisation_id
+    if current_user.role == "admin":
+        own = or_(own, AuditEntry.organisation_id.is_(None))
+    stmt = select(AuditEntry).where(own)
     if filters["user"]:
         stmt = stmt.where(AuditEntry.user_id == filters["user"])
     if filters["case"]:

@@ -34,7 +34,7 @@ from app.cases.casework import (
 from app.cases.models import Case
 from app.cases.queries import case_scope, linkable_cases
 from app.cases.services import audit_case, open_task, start_case
-from app.clock import utcnow
+from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.extensions import db
 from app.telephony.models import PhoneLine
@@ -358,6 +358,7 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
     s = data.survivor or Survivor()
     case = start_case(
         by=by,
+        as_of=local_day(data.started_at),
         survivor_name=s.name,
         survivor_sex=s.sex,
         survivor_birth_date=s.birth_date,

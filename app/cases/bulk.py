@@ -47,7 +47,7 @@ from app.cases.services import (
     survivor_age,
 )
 from app.classifications import age_band
-from app.clock import utcnow
+from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.crypto.blind import BlindIndex
 from app.crypto.datakeys import RowKey, keyring
@@ -260,7 +260,7 @@ class Batch(CaseParts):
         now = utcnow()
         s = data.survivor or Survivor()
         birth, age = s.birth_date, s.age
-        years = survivor_age(age, birth)
+        years = survivor_age(age, birth, local_day(data.started_at))  # as start_case
         band = age_band(years) if years is not None else s.age_band
         key = RowKey()
         case = self._add(

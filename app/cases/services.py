@@ -15,7 +15,7 @@ from app.auth.models import Organisation, User
 from app.calls.models import Call
 from app.cases.models import Case, CaseCounter, CaseEvent, Task
 from app.classifications import age_band
-from app.clock import local_today, utcnow
+from app.clock import local_day, local_today, utcnow
 from app.crypto import blind
 from app.extensions import db
 
@@ -143,11 +143,12 @@ def is_child_age(age: int | None, birth_date: date | None, today: date | None = 
     return age is not None and age < 16
 
 
-def survivor_age(age: int | None, birth_date: date | None) -> int | None:
-    """The age in years: as given, else from the date of birth, on today's date in Vietnam."""
+def survivor_age(age: int | None, birth_date: date | None, on: date | None = None) -> int | None:
+    """The age in years: as given, else from the date of birth, on the date `on` (the call's:
+    an age is the age when the case was told) or today's in Vietnam."""
     if age is not None or birth_date is None:
         return age
-    return years_since(birth_date, local_today())
+    return years_since(birth_date, on or local_today())
 
 
 def years_since(birth_date: date, today: date) -> int:
@@ -159,15 +160,17 @@ def years_since(birth_date: date, today: date) -> int:
     )
 
 
-def start_case(*, by: User, **survivor) -> Case:
+def start_case(*, by: User, as_of: date | None = None, **survivor) -> Case:
     """A new case in the session (not committed): number, key, derived child flag and band.
 
     `survivor` takes the EDITABLE names; survivor_birth_date may be a date, survivor_age an int.
+    `as_of`: the date of the call that tells of the case (an age from a birth date is the age
+    then: an old register's 2019 call about a 13-year-old is a child's case); today by default.
     """
     now = utcnow()
     birth = survivor.pop("survivor_birth_date", None)
     age = survivor.pop("survivor_age", None)
-    years = survivor_age(age, birth)
+    years = survivor_age(age, birth, as_of)
     services = survivor.pop("services_wanted", None) or []
     band = age_band(years) if years is not None else survivor.pop("survivor_age_band", "unknown")
     survivor.pop("survivor_age_band", None)
@@ -263,7 +266,7 @@ def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -
     if "survivor_age" in changed or "survivor_birth_date" in changed:
         age = int(case.survivor_age) if case.survivor_age else None
         birth = date.fromisoformat(case.survivor_birth_date) if case.survivor_birth_date else None
-        years = survivor_age(age, birth)
+        years = survivor_age(age, birth, local_day(case.opened_at))  # as when it was opened
         if years is not None:
             case.survivor_age_band = age_band(years)
             case.is_child = years < 16

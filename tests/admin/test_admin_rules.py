@@ -218,3 +218,33 @@ def test_the_account_list_pages_keep_the_search(client, login_as, make_org, make
     page = second.get_data(as_text=True)
     names = re.findall(r">(Trần Thị \d\d)<", page)
     assert len(names) == 5 and "Nguyễn Văn Khác" not in page
+
+
+def test_the_users_own_language_choice_meanwhile_is_no_conflict(app, client, login_as, make_user):
+    login_as("admin")
+    staff = make_user("operator")
+    seen = _seen(client.get(f"/admin/users/{staff.id}/edit").get_data(as_text=True))
+    theirs = app.test_client()
+    sign_in(theirs, staff)
+    theirs.submit("/auth/language", {"language": "en"}, page="/auth/account")
+    assert _fresh(User, staff.id).language == "en"
+    saved = _edit(client, staff, full_name="Đã Sửa Tên", language="en", seen=seen)
+    assert saved.status_code == 302 and _fresh(User, staff.id).full_name == "Đã Sửa Tên"
+
+
+def test_names_stored_before_unicode_lower_do_not_break_the_check(client, login_as, make_org):
+    """Two organisations whose names differ only in Vietnamese capitals (allowed while SQLite's
+    lower() knew A to Z only) are both still editable; a third such name is refused."""
+    login_as("admin")
+    first = make_org(name="Tổng đài Đà Nẵng")
+    second = Organisation(name="TỔNG ĐÀI ĐÀ NẴNG", code="DN2", kind="hotline")  # from before
+    db.session.add(second)
+    db.session.commit()
+    form = {"name": first.name, "code": first.code, "kind": first.kind, "active": "y"}
+    answer = client.submit(f"/admin/organisations/{first.id}/edit", form)
+    assert answer.status_code == 200  # the field's message, not an error page
+    assert "đã được một đơn vị khác sử dụng" in answer.get_data(as_text=True)
+    new = {"name": "tổng đài đà nẵng", "code": "ZZ9", "kind": "hotline"}
+    refused = client.submit("/admin/organisations/new", new)
+    assert refused.status_code == 200
+    assert "đã được một đơn vị khác sử dụng" in refused.get_data(as_text=True)

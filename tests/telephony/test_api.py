@@ -113,6 +113,22 @@ def test_refused_tokens_are_in_the_audit_log_without_the_token(make_line, announ
     assert guess not in " ".join(str(v) for e in refused for v in vars(e).values())
 
 
+def test_admins_see_the_refused_tokens_in_the_log(make_line, announce, app, make_user):
+    from tests.conftest import sign_in
+
+    line, _token = make_line()
+    announce("dt_" + "z" * 43)
+    admin = app.test_client()
+    sign_in(admin, make_user("admin", organisation=line.organisation))
+    page = admin.get("/audit/?action=denied").get_data(as_text=True)
+    assert "unknown bearer token" in page
+    supervisor = app.test_client()
+    sign_in(supervisor, make_user("supervisor", organisation=line.organisation))
+    assert "unknown bearer token" not in supervisor.get("/audit/?action=denied").get_data(
+        as_text=True
+    )
+
+
 def test_a_revoked_line_is_refused(make_line, make_user, announce):
     line, token = make_line()
     assert announce(token).status_code == 201

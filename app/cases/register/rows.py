@@ -16,7 +16,6 @@ from app.cases import risk
 from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import MAX_AGE, Cells
 from app.cases.register.values import is_nothing, read_age
-from app.cases.services import years_since
 from app.classifications import RISK_LEVELS
 from app.clock import LOCAL, local_today
 from app.places import queries as places
@@ -158,9 +157,6 @@ def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
         commune_code=commune,
         safe_contact=cells.text("safe_contact"),
     )
-    if intake.survivor.age is None and birth and birth[0] <= day:
-        # The age at the time of the call, not of the import (the child flag and the band).
-        intake.survivor.age = years_since(birth[0], day)
     if intake.caller_type in ("survivor", "child_self"):
         intake.caller_phone = intake.caller_phone or phone  # a later call finds the case
     intake.summary = _with_old_id(intake.external_id, cells.text("summary"))

@@ -58,7 +58,12 @@
   window.addEventListener("storage", function (event) {
     if (event.key !== ACCOUNT_KEY || event.newValue === null || event.newValue === account) { return; }
     // Signed out in another tab: leave (the intake keeps its page, to be saved once signed in
-    // again). Another account signed in: leave whatever the page, it is not theirs to see.
+    // again). Another account signed in: leave, but for the intake, which keeps what its owner
+    // typed (to be saved under their account only) and says whose page it is.
+    if (event.newValue !== "" && body.dataset.keepOnSignOut === "yes") {
+      document.dispatchEvent(new CustomEvent("diemtua:other-account"));
+      return;
+    }
     goToSignIn(event.newValue !== "");
   });
 

@@ -11,7 +11,7 @@
   var statusLine = document.getElementById("draft-status");
   var endedNotice = document.getElementById("session-ended");
   var otherAccount = document.getElementById("other-account");
-  var dirty = false, saving = false, sessionEnded = false, lastSaved = "";
+  var dirty = false, saving = false, sessionEnded = false, lastSaved = "", formSaved = false;
 
   document.body.dataset.keepOnSignOut = "yes";
   document.addEventListener("diemtua:signed-out", function () { endSession(); dirty = true; });
@@ -202,6 +202,11 @@
     sessionEnded = true;
     endedNotice.hidden = false;
   }
+  document.addEventListener("diemtua:other-account", function () {
+    endSession();
+    otherAccount.hidden = false;
+    endedNotice.hidden = true;
+  });
   function resumeSession() {
     if (!sessionEnded) { return; }
     sessionEnded = false;
@@ -232,7 +237,7 @@
       }).catch(function () { return false; });
   }
   function saveDraft() {
-    if (!dirty || saving) { return; }
+    if (!dirty || saving || formSaved) { return; }
     var snapshot = JSON.stringify({ intake_key: keyInput.value, fields: fields() });
     if (snapshot === lastSaved) { dirty = false; return; }
     saving = true; dirty = false;
@@ -242,7 +247,17 @@
     }).then(function (r) {
       if (r.status === 401 || r.type === "opaqueredirect") { endSession(); dirty = true; return null; }
       if (r.status === 400) { dirty = true; return refreshToken().then(function () { return null; }); }
-      if (r.status === 409) { dirty = true; return refreshToken().then(function () { return null; }); }
+      if (r.status === 409) {
+        return r.json().catch(function () { return {}; }).then(function (answer) {
+          if (answer.error === "already_saved") {  // saved (in another tab, or just now)
+            formSaved = true;
+            statusLine.textContent = statusLine.dataset.alreadySaved || "";
+            return null;
+          }
+          dirty = true;  // another account's session: refreshToken says so on the page
+          return refreshToken().then(function () { return null; });
+        });
+      }
       if (!r.ok) { dirty = true; statusLine.textContent = statusLine.dataset.failed || ""; return null; }
       return r.json();
     }).then(function (answer) {
