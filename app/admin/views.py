@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
 from app import audit
-from app.admin import bp, services
+from app.admin import bp, rules, services
 from app.admin.forms import OrganisationForm, UserForm
 from app.audit import AuditEntry
 from app.auth.access import roles_required
@@ -39,7 +39,7 @@ def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
 
 
-def _apply_error(form, exc: services.AdminError) -> None:
+def _apply_error(form, exc: rules.AdminError) -> None:
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
         field.errors = [*field.errors, str(exc.message)]
@@ -102,7 +102,7 @@ def new_user():
                 organisation=db.session.get(Organisation, form.organisation_id.data),
                 language=form.language.data,
             )
-        except services.AdminError as exc:
+        except rules.AdminError as exc:
             _apply_error(form, exc)
         else:
             session["temporary_password"] = {"uid": user.id, "value": temp}
@@ -147,7 +147,7 @@ def edit_user(user_id: int):
     form = UserForm(obj=user)
     form.organisation_id.choices = _org_choices()
     if request.method == "GET":
-        form.seen.data = services.edited_state(user, services.USER_FIELDS)
+        form.seen.data = rules.edited_state(user, rules.USER_FIELDS)
     conflict = None
     if form.validate_on_submit():
         try:
@@ -161,10 +161,10 @@ def edit_user(user_id: int):
                 language=form.language.data,
                 seen=form.seen.data or None,
             )
-        except services.EditConflict as exc:
+        except rules.EditConflict as exc:
             db.session.rollback()
             conflict = _conflict(form, exc, _saved_account(exc.saved))
-        except services.AdminError as exc:
+        except rules.AdminError as exc:
             db.session.rollback()
             _apply_error(form, exc)
         else:
@@ -174,7 +174,7 @@ def edit_user(user_id: int):
     return page, 409 if conflict else 200
 
 
-def _conflict(form, exc: services.EditConflict, saved: list[tuple[str, str]]) -> dict:
+def _conflict(form, exc: rules.EditConflict, saved: list[tuple[str, str]]) -> dict:
     """What an edit conflict shows: the other admin's saved values, above the form that keeps
     what this admin typed; saving again (knowingly) replaces them."""
     form.seen.data = exc.seen
@@ -210,7 +210,7 @@ def set_active(user_id: int, action: str):
     if ActionForm().validate_on_submit():
         try:
             services.set_user_active(by=current_user, user=user, active=action == "enable")
-        except services.AdminError as exc:
+        except rules.AdminError as exc:
             flash(str(exc.message), "error")
         else:
             flash(
@@ -230,7 +230,7 @@ def reset_password(user_id: int):
     if ActionForm().validate_on_submit():
         try:
             temp = services.reset_password(by=current_user, user=user)
-        except services.AdminError as exc:
+        except rules.AdminError as exc:
             flash(str(exc.message), "error")
         else:
             session["temporary_password"] = {"uid": user.id, "value": temp}
@@ -246,7 +246,7 @@ def reset_mfa(user_id: int):
     if ActionForm().validate_on_submit():
         try:
             services.reset_mfa(by=current_user, user=user)
-        except services.AdminError as exc:
+        except rules.AdminError as exc:
             flash(str(exc.message), "error")
         else:
             flash(
@@ -289,7 +289,7 @@ def edit_organisation(org_id: int | None = None):
     org = (db.session.get(Organisation, org_id) or abort(404)) if org_id else None
     form = OrganisationForm(obj=org)
     if request.method == "GET" and org is not None:
-        form.seen.data = services.edited_state(org, services.ORG_FIELDS)
+        form.seen.data = rules.edited_state(org, rules.ORG_FIELDS)
     conflict = None
     if form.validate_on_submit():
         fields = {k: form[k].data for k in ("name", "code", "kind", "province_code", "phone")}
@@ -304,10 +304,10 @@ def edit_organisation(org_id: int | None = None):
                     seen=form.seen.data or None,
                     **fields,
                 )
-        except services.EditConflict as exc:
+        except rules.EditConflict as exc:
             db.session.rollback()
             conflict = _conflict(form, exc, _saved_organisation(exc.saved))
-        except services.AdminError as exc:
+        except rules.AdminError as exc:
             db.session.rollback()
             _apply_error(form, exc)
         else:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from app.auth import views  # noqa: E402,F401  (routes register on import)
+from app.auth import account_views, views  # noqa: E402,F401  (routes register on import)

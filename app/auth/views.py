@@ -1,4 +1,4 @@
-"""Sign-in, second factor, sign-out, session keep-alive and the user's own account page."""
+"""Sign-in, second factor, sign-out and session keep-alive (the account page: account_views.py)."""
 
 from __future__ import annotations
 
@@ -19,22 +19,17 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
-from app import crypto
 from app.auth import bp, mfa, services
 from app.auth.access import HOME_ENDPOINTS
 from app.auth.forms import (
     REQUIRED,
     ActionForm,
-    ChangePasswordForm,
     CodeForm,
     EnrolForm,
-    LanguageForm,
     LoginForm,
-    PasswordConfirmForm,
 )
-from app.auth.models import User, WebSession
+from app.auth.models import User
 from app.clock import utcnow
 from app.extensions import db, limiter
 
@@ -63,7 +58,7 @@ def unsaved_intakes_url(user: User) -> str | None:
     return None
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Only same-site relative paths are followed after sign-in."""
     if not target:
         return None
@@ -88,7 +83,7 @@ def _pending_user(step: str) -> User | None:
 
 def _finish_sign_in(user: User):
     """Start a fresh session for the fully signed-in user and send them on."""
-    target = _safe_next(session.get("next"))
+    target = safe_next(session.get("next"))
     language = session.get("lang")
     session.clear()
     session.regenerate()
@@ -141,7 +136,7 @@ def login():
     """Email and password; one answer for every failure, throttled after repeated failures."""
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
-    if request.method == "GET" and _safe_next(request.args.get("next")):
+    if request.method == "GET" and safe_next(request.args.get("next")):
         session["next"] = request.args["next"]
     form = LoginForm()
     status, error = 200, None
@@ -295,116 +290,3 @@ def session_status():
     # Which account: a page of another account's session (signed out, then someone else
     # signed in on this browser) leaves instead of staying on screen.
     return jsonify(remaining=_remaining_seconds(), signed_in=True, user=str(current_user.id))
-
-
-@bp.route("/password", methods=["GET", "POST"])
-@login_required
-def change_password():
-    """Change one's own password; other sessions of the account end."""
-    form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(
-                user=current_user._get_current_object(),
-                current=form.current.data,
-                new=form.new.data,
-                keep_sid=session.sid,
-                ip=request.remote_addr,
-            )
-        except services.AuthError as exc:
-            form[exc.field or "new"].errors.append(failure_text(exc))
-        else:
-            session.regenerate()
-            flash(_("Your password has been changed. Other sessions were signed out."), "success")
-            return redirect(home_url(current_user))
-    return render_template("auth/password.html", form=form)
-
-
-@bp.route("/account")
-@login_required
-def account():
-    """The user's own account: language, one-time codes, recovery codes and open sessions."""
-    rows = (
-        db.session.execute(
-            select(WebSession)
-            .where(WebSession.user_id == current_user.id)
-            .order_by(WebSession.last_seen_at.desc())
-        )
-        .scalars()
-        .all()
-    )
-    return render_template(
-        "auth/account.html",
-        language_form=LanguageForm(language=current_user.language),
-        confirm_form=PasswordConfirmForm(),
-        action_form=ActionForm(),
-        sessions=rows,
-        current_session_id=crypto.session_key_id(session.sid) if session.sid else None,
-        recovery_left=mfa.remaining_recovery_codes(current_user),
-        mfa_required=services.mfa_required(current_user),
-    )
-
-
-@bp.route("/language", methods=["POST"])
-def set_language():
-    """Switch the interface language: on the account when signed in, else for this session."""
-    form = LanguageForm()
-    if form.validate_on_submit():
-        if current_user.is_authenticated:
-            services.set_language(
-                user=current_user._get_current_object(), language=form.language.data
-            )
-        else:
-            session["lang"] = form.language.data
-    return redirect(_safe_next(form.next.data) or url_for("auth.login"))
-
-
-@bp.route("/account/sessions/end-others", methods=["POST"])
-@login_required
-def end_other_sessions():
-    """Sign out of every other browser and device."""
-    if ActionForm().validate_on_submit():
-        count = services.end_other_sessions(
-            user=current_user._get_current_object(), keep_sid=session.sid
-        )
-        flash(_("%(n)d other session(s) signed out.", n=count), "success")
-    return redirect(url_for("auth.account"))
-
-
-@bp.route("/account/mfa/disable", methods=["POST"])
-@login_required
-def disable_mfa():
-    """Turn off one-time codes where the role allows it."""
-    form = PasswordConfirmForm()
-    if form.validate_on_submit():
-        try:
-            services.disable_mfa(
-                user=current_user._get_current_object(),
-                password=form.password.data,
-                ip=request.remote_addr,
-            )
-        except services.AuthError as exc:
-            flash(failure_text(exc), "error")
-        else:
-            flash(_("One-time codes are off."), "success")
-    return redirect(url_for("auth.account"))
-
-
-@bp.route("/account/mfa/recovery-codes", methods=["POST"])
-@login_required
-def new_recovery_codes():
-    """Replace the recovery codes after a password check, and show the new ones once."""
-    form = PasswordConfirmForm()
-    if form.validate_on_submit():
-        try:
-            codes = services.regenerate_recovery_codes(
-                user=current_user._get_current_object(),
-                password=form.password.data,
-                ip=request.remote_addr,
-            )
-        except services.AuthError as exc:
-            flash(failure_text(exc), "error")
-        else:
-            session["recovery_codes"] = codes
-            return redirect(url_for("auth.recovery_codes"))
-    return redirect(url_for("auth.account"))
