@@ -68,6 +68,12 @@ def record_failure(email: str, ip: str | None) -> bool:
     return check(email, ip).blocked
 
 
+def first_in(limit: str, *key: str) -> bool:
+    """Count one event under `key` and say whether it is within `limit` (e.g. "1 per minute"):
+    for writing repeated refusals to the audit log once a while instead of every time."""
+    return _strategy().hit(parse(limit), "once", *key)
+
+
 def clear_account(email: str, ip: str | None) -> None:
     """Forget the failures of an account after a successful sign-in."""
     strategy = _strategy()

@@ -12,6 +12,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from app import audit
+from app.auth import throttle
 from app.extensions import csrf, db, limiter
 from app.main.views import ERROR_CODES, render_error
 from app.telephony import bp, pops, services
@@ -61,10 +62,11 @@ def incoming():
     if line is None:
         told = "unknown" if supplied else "no"
         current_app.logger.warning("screen pop refused: %s bearer token", told)
-        # In the audit log too (never the token): repeated guessing shows there, with the
-        # address, for the admins; the address limit above bounds how fast it can grow.
-        audit.record("denied", object_type="phone_line", detail=f"{told} bearer token")
-        db.session.commit()
+        # In the audit log too (never the token), once a minute per address: repeated guessing
+        # shows there, with the address, for the admins, without flooding the chain.
+        if throttle.first_in("1 per minute", "screen-pop-refused", request.remote_addr or "-"):
+            audit.record("denied", object_type="phone_line", detail=f"{told} bearer token")
+            db.session.commit()
         challenge = REALM + (', error="invalid_token"' if supplied else "")
         return _error(401, "unauthorized", _("A valid line token is required."),
                       **{"WWW-Authenticate": challenge})  # fmt: skip

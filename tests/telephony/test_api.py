@@ -92,11 +92,13 @@ def test_a_wrong_token_is_told_it_is_invalid(make_line, announce):
 
 
 def test_refused_tokens_are_in_the_audit_log_without_the_token(make_line, announce):
-    """Someone guessing line tokens shows in the audit log, with their address."""
+    """Someone guessing line tokens shows in the audit log, with their address: once a minute
+    from one address, however many guesses (the chain is not flooded)."""
     make_line()
     guess = "dt_" + "y" * 43
-    announce(guess)
-    announce(None)
+    for _ in range(5):
+        assert announce(guess).status_code == 401
+    assert announce(None).status_code == 401
     db.session.expire_all()
     refused = (
         db.session.execute(
@@ -105,10 +107,7 @@ def test_refused_tokens_are_in_the_audit_log_without_the_token(make_line, announ
         .scalars()
         .all()
     )
-    assert [(e.object_type, e.detail) for e in refused] == [
-        ("phone_line", "unknown bearer token"),
-        ("phone_line", "no bearer token"),
-    ]
+    assert [(e.object_type, e.detail) for e in refused] == [("phone_line", "unknown bearer token")]
     assert all(e.ip for e in refused)
     assert guess not in " ".join(str(v) for e in refused for v in vars(e).values())
 
