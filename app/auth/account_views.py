@@ -101,22 +101,32 @@ def end_other_sessions():
     return redirect(url_for("auth.account"))
 
 
-@bp.route("/account/mfa/disable", methods=["POST"])
-@login_required
-def disable_mfa():
-    """Turn off one-time codes where the role allows it."""
+def _with_password(action):
+    """Run `action` (a service taking user, password and ip) once the page's password form is
+    valid; a refusal is flashed. (The result, or None when nothing was done.)"""
     form = PasswordConfirmForm()
-    if form.validate_on_submit():
-        try:
-            services.disable_mfa(
+    if not form.validate_on_submit():
+        return None
+    try:
+        return (
+            action(
                 user=current_user._get_current_object(),
                 password=form.password.data,
                 ip=request.remote_addr,
             )
-        except services.AuthError as exc:
-            flash(failure_text(exc), "error")
-        else:
-            flash(_("One-time codes are off."), "success")
+            or True
+        )
+    except services.AuthError as exc:
+        flash(failure_text(exc), "error")
+        return None
+
+
+@bp.route("/account/mfa/disable", methods=["POST"])
+@login_required
+def disable_mfa():
+    """Turn off one-time codes where the role allows it."""
+    if _with_password(services.disable_mfa):
+        flash(_("One-time codes are off."), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -124,17 +134,8 @@ def disable_mfa():
 @login_required
 def new_recovery_codes():
     """Replace the recovery codes after a password check, and show the new ones once."""
-    form = PasswordConfirmForm()
-    if form.validate_on_submit():
-        try:
-            codes = services.regenerate_recovery_codes(
-                user=current_user._get_current_object(),
-                password=form.password.data,
-                ip=request.remote_addr,
-            )
-        except services.AuthError as exc:
-            flash(failure_text(exc), "error")
-        else:
-            session["recovery_codes"] = codes
-            return redirect(url_for("auth.recovery_codes"))
+    codes = _with_password(services.regenerate_recovery_codes)
+    if codes:
+        session["recovery_codes"] = codes
+        return redirect(url_for("auth.recovery_codes"))
     return redirect(url_for("auth.account"))
