@@ -160,7 +160,8 @@ def plan_child_path(
     now = now or utcnow()
     kinds = {t.kind for t in case.tasks if t.done_at is None}
     tasks = []
-    if "notify_commune" not in kinds:
+    # The commune is notified once per case: a later reassessment does not ask again.
+    if not any(t.kind == "notify_commune" for t in case.tasks):
         tasks.append(open_task(case, kind="notify_commune", due=now, by=by))
     if serious and "child_12h" not in kinds:
         tasks.append(open_task(case, kind="child_12h", due=now + CHILD_SERIOUS_WINDOW, by=by))

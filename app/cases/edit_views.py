@@ -19,6 +19,7 @@ from app.cases.models import Case
 from app.cases.queue_views import code_label
 from app.cases.services import CaseError, EditConflict
 from app.cases.views import CASE_ROLES, back_to_case, load_case, place_names, refused_back_to_case
+from app.clock import local_today
 from app.extensions import db
 
 
@@ -40,12 +41,16 @@ def _changes(form: CaseEditForm) -> dict | None:
     typed = (form.survivor_birth_date.data or "").strip()
     if typed:
         try:
-            changes["survivor_birth_date"] = datetime.strptime(typed, "%d/%m/%Y").date().isoformat()
+            born = datetime.strptime(typed, "%d/%m/%Y").date()
         except ValueError:
             form.survivor_birth_date.errors = [
                 _("Write the date as dd/mm/yyyy, for example 05/03/2026.")
             ]
             return None
+        if born > local_today():  # as the intake refuses it (an adult would become a child)
+            form.survivor_birth_date.errors = [_("The date of birth cannot be in the future.")]
+            return None
+        changes["survivor_birth_date"] = born.isoformat()
     age = form.survivor_age.data
     changes["survivor_age"] = str(age) if age is not None else None
     changes["services_wanted"] = " ".join(form.services_wanted.data or [])

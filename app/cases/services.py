@@ -262,14 +262,24 @@ def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -
     if not changed:
         return []
     for name in changed:
-        setattr(case, name, changes[name] or None)
+        # Emptied: NULL, or "" for a column that holds no NULL (the services wanted).
+        column = Case.__table__.c.get(name)  # None for a sealed value (stored as name_sealed)
+        empty = "" if column is not None and not column.nullable else None
+        setattr(case, name, changes[name] or empty)
     if "survivor_age" in changed or "survivor_birth_date" in changed:
         age = int(case.survivor_age) if case.survivor_age else None
         birth = date.fromisoformat(case.survivor_birth_date) if case.survivor_birth_date else None
         years = survivor_age(age, birth, local_day(case.opened_at))  # as when it was opened
         if years is not None:
+            was_child = case.is_child
             case.survivor_age_band = age_band(years)
             case.is_child = years < 16
+            if case.is_child and not was_child:
+                # Now known to be a child: the child-protection path, as at intake.
+                from app.cases import risk
+                from app.cases.casework import plan_child_path
+
+                plan_child_path(case, by=by, serious=risk.at_least_high(case.risk_level))
     if "survivor_phone" in changed:
         blind.remove_index(owner_type=OWNER, owner_id=case.id)
         if case.survivor_phone:

@@ -452,3 +452,54 @@ def test_a_refused_form_keeps_its_key_free_for_the_corrected_one(client, case_of
     )
     assert saved.status_code == 302
     assert db.session.execute(select(func.count()).select_from(RiskAssessment)).scalar_one() == 1
+
+
+def _edit_case(client, case, **fields):
+    url = f"/cases/{case.id}/edit"
+    base = {
+        "version": str(case.version),
+        "survivor_name": "Đỗ Thị Hạnh",
+        "survivor_sex": "female",
+        "safe_contact": "Chỉ nhắn Zalo",
+    }
+    return client.submit(url, {**base, **fields}, page=url)
+
+
+def test_an_edit_that_empties_the_services_wanted_saves(client, case_of):
+    case, people = case_of
+    case.services_wanted = "legal"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    assert _edit_case(client, case).status_code == 302  # no box ticked
+    db.session.refresh(case)
+    assert case.services_wanted == ""
+
+
+def test_an_age_under_16_typed_later_starts_the_child_path_once(client, case_of):
+    case, people = case_of
+    case.risk_level = "severe"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    assert _edit_case(client, case, survivor_age="12").status_code == 302
+    db.session.refresh(case)
+    kinds = sorted(t.kind for t in case.tasks)
+    assert case.is_child and kinds.count("notify_commune") == 1 and "child_12h" in kinds
+    for task in case.tasks:  # the commune was told, the child seen to
+        task.done_at = utcnow()
+    db.session.commit()
+    from app.cases.casework import plan_child_path
+
+    plan_child_path(case, by=people["manager"], serious=True)  # a later high reassessment
+    db.session.commit()
+    assert [t.kind for t in case.tasks].count("notify_commune") == 1  # not asked again
+
+
+def test_a_birth_date_in_the_future_is_refused_on_the_edit_page(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    answer = _edit_case(client, case, survivor_birth_date="05/03/2062")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Ngày sinh không thể ở tương lai" in page
+    assert 'value="05/03/2062"' in page
+    db.session.refresh(case)
+    assert not case.is_child and case.survivor_birth_date is None
