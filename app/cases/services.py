@@ -9,6 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app.auth.models import Organisation, User
@@ -261,6 +262,20 @@ def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -
     ]
     if not changed:
         return []
+    try:
+        _apply_edit(case, by, changes, changed)
+        db.session.commit()
+    except StaleDataError:
+        # Saved by someone else between our check and our write: the conflict screen, with
+        # their version (reloaded after the rollback), as for a save from an older version.
+        db.session.rollback()
+        raise EditConflict(theirs=snapshot(case), version=case.version) from None
+    return changed
+
+
+def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None:
+    """The changed fields set, with what follows from them (age band and child path, the
+    phone's blind index), an event and the audit entry; not committed."""
     for name in changed:
         # Emptied: NULL, or "" for a column that holds no NULL (the services wanted).
         column = Case.__table__.c.get(name)  # None for a sealed value (stored as name_sealed)
@@ -288,8 +303,6 @@ def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -
             )
     record_event(case, by=by, kind="edit", new=" ".join(changed)[:40])
     audit_case("update", case, by, detail=" ".join(changed))
-    db.session.commit()
-    return changed
 
 
 def audit_case(

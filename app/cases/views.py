@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app import classifications as c
@@ -150,6 +151,16 @@ def saved_once(form, case: Case, write: Callable[[], object]) -> bool:
     same transaction; False, with nothing written, when that form had been saved before (a
     double click, a retry after a timeout, the back button)."""
     key = as_uuid(form.form_key.data)
+    try:
+        return _keyed_write(key, case, write)
+    except StaleDataError:
+        # Someone else wrote to the case at the same instant (its version moved on between our
+        # read and our write): adding a part takes nothing of theirs, so it is written again,
+        # once, on the case as it now is (reloaded after the rollback).
+        return _keyed_write(key, case, write)
+
+
+def _keyed_write(key: uuid.UUID | None, case: Case, write: Callable[[], object]) -> bool:
     if key is not None:
         db.session.add(FormSubmission(key=key, user_id=current_user.id, case_id=case.id))
     try:
@@ -160,8 +171,8 @@ def saved_once(form, case: Case, write: Callable[[], object]) -> bool:
             raise
         return False
     except BaseException:
-        # Refused (a closed case, a rule): nothing of it stays, the key stays free for the
-        # corrected form, and no row it locked stays locked while the page is made.
+        # Refused (a closed case, a rule) or overtaken: nothing of it stays, the key stays free
+        # for the corrected form, and no row it locked stays locked while the page is made.
         db.session.rollback()
         raise
     return True
@@ -248,6 +259,20 @@ def change_status(case_id: uuid.UUID):
             )
         except CaseError as error:
             flash(str(error), "error")
+        except StaleDataError:
+            # Changed by someone else at the same instant (a second click, a colleague).
+            db.session.rollback()
+            if case.status == form.to.data:  # reloaded: theirs was the same change
+                return back_to_case(
+                    case, _("The case already has that status; nothing was changed.")
+                )
+            flash(
+                _(
+                    "Someone else changed this case at the same moment. Its status is shown "
+                    "as it is now: check it, then try again."
+                ),
+                "error",
+            )
         else:
             return back_to_case(case, _("Status changed."))
     if form.to.data not in _moves(case):

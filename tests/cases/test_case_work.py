@@ -503,3 +503,75 @@ def test_a_birth_date_in_the_future_is_refused_on_the_edit_page(client, case_of)
     assert 'value="05/03/2062"' in page
     db.session.refresh(case)
     assert not case.is_child and case.survivor_birth_date is None
+
+
+def _bump_elsewhere(case, **values):
+    """Another request's write to the case, committed on its own connection."""
+    from sqlalchemy import update
+
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(Case.__table__)
+            .where(Case.__table__.c.id == case.id)
+            .values(version=Case.__table__.c.version + 1, **values)
+        )
+
+
+def test_a_note_written_at_the_same_instant_as_another_change_is_kept(client, case_of, monkeypatch):
+    """Two people write to a case at once: the second note is written again on the case as
+    it now is, not lost to an error page."""
+    from app.cases import casework
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    original, calls = casework.add_note, []
+
+    def overtaken(**kw):
+        calls.append(1)
+        if len(calls) == 1:
+            _bump_elsewhere(case)
+        return original(**kw)
+
+    monkeypatch.setattr(casework, "add_note", overtaken)
+    page = f"/cases/{case.id}"
+    answer = client.submit(f"{page}/notes", {"body": "Ghi chú cùng lúc", "kind": "note"}, page=page)
+    assert answer.status_code == 302 and len(calls) == 2
+    notes = db.session.execute(select(func.count(CaseNote.id))).scalar_one()
+    assert notes == 1
+
+
+def test_a_status_change_overtaken_by_the_same_change_says_so(client, case_of, monkeypatch):
+    from app.cases import services
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    original = services.change_status
+
+    def overtaken(**kw):
+        _bump_elsewhere(case, status="in_support")  # a colleague made the same move
+        return original(**kw)
+
+    monkeypatch.setattr(services, "change_status", overtaken)
+    url = f"/cases/{case.id}/status"
+    answer = client.submit(url, {"to": "in_support"}, page=f"{url}?to=in_support")
+    assert answer.status_code == 302
+    shown = client.get(answer.location).get_data(as_text=True)
+    assert "Ca đã ở trạng thái đó; không có gì thay đổi." in shown
+
+
+def test_an_edit_overtaken_between_check_and_write_shows_the_conflict_screen(
+    client, case_of, monkeypatch
+):
+    from app.cases import services
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    original = services.record_event
+
+    def overtaken(*args, **kw):
+        _bump_elsewhere(case)
+        return original(*args, **kw)
+
+    monkeypatch.setattr(services, "record_event", overtaken)
+    answer = _edit_case(client, case, survivor_name="Tên Mới")
+    assert answer.status_code == 409 and 'value="Tên Mới"' in answer.get_data(as_text=True)
