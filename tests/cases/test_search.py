@@ -23,6 +23,7 @@ from tests.conftest import sign_in
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 PHONE = "0977 123 456"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def ensure_places(*codes: str) -> None:
@@ -227,6 +228,7 @@ def test_a_phone_number_in_another_spelling_finds_the_case(client, scene):
         assert listed == numbers(c, "adult"), spelling
         assert c["elsewhere"].number not in html  # the same number at another hotline
         for url in re.findall(r'(?:href|action)="([^"]*)"', html):
+            url = UUID.sub("<id>", url)  # a record id may hold "977" by chance
             assert "977" not in url and "123456" not in url, url
     entries = db.session.execute(select(AuditEntry).where(AuditEntry.action == "search")).scalars()
     assert [(e.detail, e.user_id) for e in entries] == [("phone matched=1", p["sup"].id)] * 3
