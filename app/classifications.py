@@ -230,6 +230,13 @@ NOTE_KINDS = {
     "counselling": _l("Counselling session"),
     "contact_attempt": _l("Contact attempt"),
 }
+# Why a case is erased: a code only (the audit log keeps it; never free text about the person).
+ERASE_REASONS = {
+    "survivor_request": _l("The survivor asked for their data to be deleted (Law 91/2025)"),
+    "guardian_request": _l("A child's parent or guardian asked for the data to be deleted"),
+    "retention_ended": _l("The retention period has ended"),
+    "recorded_in_error": _l("Recorded in error (a test, or the wrong person)"),
+}
 
 ALL_LISTS = {
     "channel": CHANNELS,
@@ -256,6 +263,7 @@ ALL_LISTS = {
     "risk_level": RISK_LEVELS,
     "task_kind": TASK_KINDS,
     "note_kind": NOTE_KINDS,
+    "erase_reason": ERASE_REASONS,
 }
 
 

@@ -49,6 +49,7 @@ EXPECTED = {
         "POST",
         {w: 403 for w in WHO} | {"supervisor": 200, "outside_supervisor": 404},
     ),
+    "cases.erase": ("GET", {w: 403 for w in WHO} | {"supervisor": 200, "outside_supervisor": 404}),
     "cases.search": ("GET", CASE_ROLES_ONLY),
     "cases.search_phone": ("POST", CASE_ROLES_ONLY),
     "calls.show": ("GET", SEE_CASE),

@@ -6,8 +6,15 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import TextInput
 
 from app import classifications as c
@@ -86,6 +93,23 @@ class StatusForm(FlaskForm):
     to = HiddenField(validators=[DataRequired(REQUIRED)])
     reason = text(_l("Reason"), 500)
     submit = SubmitField(_l("Confirm"))
+
+
+class EraseForm(FlaskForm):
+    """Erasing a case for good: a reason from the fixed list, and the case number typed again."""
+
+    reason = SelectField(
+        _l("Why is the case erased?"),
+        choices=choices(c.ERASE_REASONS, blank=_l("Choose a reason")),
+        validators=[DataRequired(REQUIRED)],
+        default="",
+    )
+    confirm = StringField(
+        _l("Type the case number to confirm"),
+        validators=[DataRequired(REQUIRED), Length(max=40)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Erase the case for good"))
 
 
 class IncidentForm(OnceForm):

@@ -15,7 +15,7 @@ from app import audit
 from app.auth.models import Organisation, User
 from app.calls.models import Call
 from app.cases.models import Case, CaseCounter, CaseEvent, Task
-from app.classifications import age_band
+from app.classifications import ERASE_REASONS, age_band
 from app.clock import local_day, local_today, utcnow
 from app.crypto import blind
 from app.extensions import db
@@ -385,6 +385,8 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
         raise CaseError(_l("Only a supervisor of the case's organisation may erase it."))
     if case.erased_at is not None:
         raise CaseError(_l("This case has already been erased."))
+    if reason not in ERASE_REASONS:  # a code only: the audit log never holds free text
+        raise CaseError(_l("Choose the reason for erasing from the list."))
     blind.remove_index(owner_type=OWNER, owner_id=case.id)
     for call in case.calls:
         blind.remove_index(owner_type="call", owner_id=call.id)

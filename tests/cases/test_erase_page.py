@@ -1,0 +1,157 @@
+"""Erasing a case from its page: a supervisor of its organisation only, a reason code from the
+list and the case number typed again; a second send changes nothing; refusals are audited."""
+
+import pytest
+from sqlalchemy import select
+
+from app.audit import AuditEntry
+from app.calls import services as calls
+from app.cases import services as cases
+from app.cases.models import Case, Task
+from app.clock import utcnow
+from app.crypto.datakeys import KeyDestroyedError
+from app.extensions import db
+from tests.conftest import sign_in
+
+NAME = "Đỗ Thị Xoá Trang"
+
+
+@pytest.fixture
+def scene(make_user, make_org):
+    hotline = make_org(name="Tổng đài Xoá", code="XO")
+    people = {
+        "opener": make_user("operator", organisation=hotline),
+        "manager": make_user("case_manager", organisation=hotline),
+        "supervisor": make_user("supervisor", organisation=hotline),
+        "other_supervisor": make_user("supervisor", organisation=hotline),
+        "outside_supervisor": make_user("supervisor"),
+    }
+    call = calls.log_call(by=people["opener"], caller_phone="0911 456 789", narrative="lời kể xoá")
+    case = cases.open_case(by=people["opener"], call=call, survivor_name=NAME)
+    case.assigned_to_id = people["manager"].id
+    cases.open_task(case, kind="follow_up_call", due=utcnow())
+    db.session.commit()
+    return people, case
+
+
+def erase_entries(case) -> list[AuditEntry]:
+    return list(
+        db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "erase", AuditEntry.case_id == case.id)
+        ).scalars()
+    )
+
+
+def fresh(case) -> Case:
+    db.session.expire_all()
+    return db.session.get(Case, case.id)
+
+
+@pytest.mark.parametrize("who", ["supervisor", "manager", "opener"])
+def test_only_a_supervisor_is_offered_the_erase_link(client, scene, who):
+    people, case = scene
+    sign_in(client, people[who])
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    offered = f"/cases/{case.id}/erase" in page
+    assert offered == ("Xoá hồ sơ này vĩnh viễn" in page) == (who == "supervisor")
+
+
+def test_a_supervisor_erases_a_case_with_a_reason_and_the_number_typed(client, scene):
+    people, case = scene
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/erase"
+    form = client.get(url).get_data(as_text=True)
+    assert case.number in form and "không thể hoàn tác" in form
+    assert "1 việc cần làm đang mở sẽ kết thúc" in form
+    # The number in another spelling is the same number.
+    typed = case.number.lower().replace("-", " ").replace(" 0000", " ")
+    response = client.submit(url, {"reason": "survivor_request", "confirm": typed})
+    assert response.status_code == 302 and response.location.endswith(f"/cases/{case.id}")
+    erased = fresh(case)
+    assert erased.status == "erased" and erased.erased_at is not None
+    with pytest.raises(KeyDestroyedError):
+        _ = erased.survivor_name
+    assert all(
+        task.done_at is not None for task in db.session.query(Task).filter_by(case_id=case.id)
+    )
+    [entry] = erase_entries(case)
+    assert (entry.user_id, entry.reason) == (people["supervisor"].id, "survivor_request")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Đã xoá hồ sơ" in page and NAME not in page and "lời kể xoá" not in page
+    assert url not in page  # nothing left to erase
+
+
+def test_sent_twice_erases_once(client, scene):
+    people, case = scene
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/erase"
+    data = {"reason": "retention_ended", "confirm": case.number}
+    token = client.csrf_token(url)
+    first = client.post(url, data=data | {"csrf_token": token})
+    second = client.post(url, data=data | {"csrf_token": token})
+    assert first.status_code == second.status_code == 302
+    assert "Hồ sơ này đã được xoá trước đó" in client.get(second.location).get_data(as_text=True)
+    assert len(erase_entries(case)) == 1
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"reason": "survivor_request", "confirm": "XO-2020-000001"}, "confirm", "Đây không phải"),
+        ({"reason": "", "confirm": "NUMBER"}, "reason", "Trường này là bắt buộc"),
+        ({"reason": "because I said so", "confirm": "NUMBER"}, "reason", "Lựa chọn không hợp lệ"),
+        ({"reason": "recorded_in_error", "confirm": ""}, "confirm", "Trường này là bắt buộc"),
+    ],
+)
+def test_a_wrong_form_erases_nothing_and_keeps_what_was_typed(client, scene, data, field, message):
+    people, case = scene
+    sign_in(client, people["supervisor"])
+    data = {k: v.replace("NUMBER", case.number) for k, v in data.items()}
+    response = client.submit(f"/cases/{case.id}/erase", data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in page and f'id="{field}-error"' in page
+    if data["confirm"]:
+        assert f'value="{data["confirm"]}"' in page
+    if data["reason"] == "recorded_in_error":
+        assert '<option selected value="recorded_in_error">' in page
+    kept = fresh(case)
+    assert kept.status == "open" and kept.survivor_name == NAME
+    assert erase_entries(case) == []
+
+
+@pytest.mark.parametrize(
+    "who, status", [("opener", 403), ("manager", 403), ("outside_supervisor", 404)]
+)
+def test_no_one_else_may_erase(client, scene, who, status):
+    people, case = scene
+    sign_in(client, people[who])
+    response = client.submit(
+        f"/cases/{case.id}/erase",
+        {"reason": "survivor_request", "confirm": case.number},
+        page="/auth/account",
+    )
+    assert response.status_code == status
+    assert fresh(case).status == "open" and erase_entries(case) == []
+    denied = db.session.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "denied", AuditEntry.user_id == people[who].id
+        )
+    ).scalar_one()
+    assert denied.case_id == case.id
+
+
+def test_another_supervisor_of_the_hotline_may_erase(client, scene):
+    people, case = scene
+    sign_in(client, people["other_supervisor"])
+    response = client.submit(
+        f"/cases/{case.id}/erase", {"reason": "guardian_request", "confirm": case.number}
+    )
+    assert response.status_code == 302 and fresh(case).status == "erased"
+
+
+def test_the_service_takes_only_a_listed_reason(scene):
+    people, case = scene
+    with pytest.raises(cases.CaseError):
+        cases.erase_case(case=case, by=people["supervisor"], reason=NAME)
+    assert fresh(case).status == "open"
