@@ -53,6 +53,9 @@ ACTIONS = (
 )  # fmt: skip
 
 
+DETAIL_LENGTH = 200  # what an entry's detail keeps (a longer one is cut)
+
+
 class AuditEntry(db.Model):
     """One entry of the chain; its id is its position in the chain."""
 
@@ -69,7 +72,7 @@ class AuditEntry(db.Model):
     object_type: Mapped[str | None] = mapped_column(String(24))
     object_id: Mapped[str | None] = mapped_column(String(40))
     case_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    detail: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(String(DETAIL_LENGTH))
     reason: Mapped[str | None] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(45))
@@ -165,7 +168,7 @@ def record(
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
         case_id=case_id,
-        detail=(detail or None) and detail[:200],
+        detail=(detail or None) and detail[:DETAIL_LENGTH],
         reason=(reason or None) and reason[:200],
         request_id=g.get("request_id") if has_request_context() else None,
         ip=request.remote_addr if has_request_context() else None,
@@ -307,7 +310,7 @@ def record_many(
             "object_type": item.get("object_type"),
             "object_id": str(object_id) if object_id is not None else None,
             "case_id": item.get("case_id"),
-            "detail": (detail or None) and detail[:200],
+            "detail": (detail or None) and detail[:DETAIL_LENGTH],
             "reason": (reason or None) and reason[:200],
             "request_id": request_id,
             "ip": ip,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.audit import DETAIL_LENGTH
 from app.cases.models import Case
 
 
@@ -30,11 +31,19 @@ def timeline(case: Case) -> list[Entry]:
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
-def shown_parts(entries: list[Entry]) -> str:
-    """What a look at the page showed, for its audit entry: counts per kind, then call ids."""
+def shown_parts(entries: list[Entry], limit: int = DETAIL_LENGTH) -> str:
+    """What a look at the page showed, for its audit entry: counts per kind first, then the ids
+    of the calls shown, newest first, as many as the entry holds ("calls_unnamed=N" for the
+    rest), so a long case never loses the counts to the cut."""
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry.kind] = counts.get(entry.kind, 0) + 1
+    text = " ".join(f"{k}={n}" for k, n in sorted(counts.items()))
     calls = [f"call:{e.item.id}" for e in entries if e.kind == "call"]
-    head = " ".join(f"{k}={n}" for k, n in sorted(counts.items()))
-    return " ".join([*calls, head])
+    for named, call in enumerate(calls):
+        rest = len(calls) - named - 1
+        tail = f" calls_unnamed={rest}" if rest else ""
+        if len(text) + 1 + len(call) + len(tail) > limit:
+            return f"{text} calls_unnamed={len(calls) - named}"
+        text += " " + call
+    return text

@@ -1,5 +1,7 @@
 """The case page: need-to-know by role, one 'view' entry per look, denied looks recorded."""
 
+from datetime import timedelta
+
 import pytest
 
 from app.audit import AuditEntry
@@ -119,3 +121,19 @@ def test_the_call_page_shows_its_cases_safe_contact_with_the_number(app, scene):
         entry = db.session.query(AuditEntry).filter(AuditEntry.id > before).one()
         assert (entry.action, entry.case_id) == ("view", case.id)
         assert entry.detail == "with the case's safe contact"
+
+
+def test_a_view_of_a_long_case_keeps_the_counts_and_names_the_newest_calls(client, scene):
+    """Counts come first and the ids stop before the cut, saying how many were not named."""
+    people, case = scene
+    for minutes in range(1, 7):
+        later = case.calls[0].started_at + timedelta(minutes=minutes)
+        calls.log_call(by=people["opener"], started_at=later).case_id = case.id
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    before = db.session.query(AuditEntry).count()
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    [entry] = db.session.query(AuditEntry).filter(AuditEntry.id > before).all()
+    assert entry.detail.startswith("call=7 ") and entry.detail.endswith(" calls_unnamed=3")
+    newest = max(db.session.get(Case, case.id).calls, key=lambda c: c.started_at)
+    assert f"call:{newest.id}" in entry.detail and entry.detail.count("call:") == 4
