@@ -285,7 +285,12 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
         age = int(case.survivor_age) if case.survivor_age else None
         birth = date.fromisoformat(case.survivor_birth_date) if case.survivor_birth_date else None
         years = survivor_age(age, birth, local_day(case.opened_at))  # as when it was opened
-        if years is not None:
+        if years is None:
+            # Both cleared: the age group is no longer known. A case on the child-protection
+            # path stays on it (removing what was known does not show the survivor is 16 or
+            # over); a corrected age of 16 or more takes it off.
+            case.survivor_age_band = "unknown"
+        else:
             was_child = case.is_child
             case.survivor_age_band = age_band(years)
             case.is_child = years < 16

@@ -494,6 +494,27 @@ def test_an_age_under_16_typed_later_starts_the_child_path_once(client, case_of)
     assert [t.kind for t in case.tasks].count("notify_commune") == 1  # not asked again
 
 
+def test_clearing_the_age_makes_the_age_group_unknown_and_keeps_the_child_path(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    assert _edit_case(client, case, survivor_age="40").status_code == 302
+    db.session.refresh(case)
+    assert (case.survivor_age_band, case.is_child) == ("16_59", False)
+    assert _edit_case(client, case).status_code == 302  # age emptied
+    db.session.refresh(case)
+    assert (case.survivor_age, case.survivor_age_band, case.is_child) == (None, "unknown", False)
+    assert _edit_case(client, case, survivor_birth_date="01/01/2020").status_code == 302
+    db.session.refresh(case)
+    assert (case.survivor_age_band, case.is_child) == ("under_16", True)
+    assert _edit_case(client, case).status_code == 302  # birth date emptied
+    db.session.refresh(case)
+    assert (case.survivor_birth_date, case.survivor_age_band) == (None, "unknown")
+    assert case.is_child  # still on the child-protection path
+    assert _edit_case(client, case, survivor_age="30").status_code == 302
+    db.session.refresh(case)
+    assert (case.survivor_age_band, case.is_child) == ("16_59", False)
+
+
 def test_a_birth_date_in_the_future_is_refused_on_the_edit_page(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])
