@@ -147,11 +147,12 @@ def cases_with_phone(user: User, raw: str) -> set[uuid.UUID]:
     each confirmed by opening its sealed number (so only a few values are ever decrypted)."""
     found: set[uuid.UUID] = set()
     scope = case_scope(user)
+    same = blind.matcher("phone", raw)
     case_ids = blind.candidates(field="phone", raw=raw, owner_type="case")
     if case_ids:
         stmt = scope(select(Case).where(Case.id.in_(case_ids), Case.erased_at.is_(None)))
         for case in db.session.execute(stmt).scalars():
-            if blind.same_value("phone", case.survivor_phone, raw):
+            if same(case.survivor_phone):
                 found.add(case.id)
     call_ids = blind.candidates(field="phone", raw=raw, owner_type="call")
     if call_ids:
@@ -162,7 +163,7 @@ def cases_with_phone(user: User, raw: str) -> set[uuid.UUID]:
             .options(contains_eager(Call.case))
         )
         for call in db.session.execute(stmt).unique().scalars():
-            if call.case_id not in found and blind.same_value("phone", call.caller_phone, raw):
+            if call.case_id not in found and same(call.caller_phone):
                 found.add(call.case_id)
     return found
 

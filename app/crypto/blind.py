@@ -9,8 +9,7 @@ value. See docs/security.md for the trade-off between false matches and what the
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
 
 import phonenumbers
 from flask import current_app
@@ -23,9 +22,12 @@ from app.extensions import db
 DEFAULT_REGION = "VN"
 
 
-@lru_cache(maxsize=65_536)
 def normalise_phone(raw: str) -> str | None:
-    """E.164 for anything phonenumbers can parse (Vietnam by default), else the digits alone."""
+    """E.164 for anything phonenumbers can parse (Vietnam by default), else the digits alone.
+
+    Not cached across requests: a process-wide cache would keep every number it saw (searched
+    for, or of a case since erased) in memory for the worker's life; `matcher` memoises within
+    one lookup instead."""
     text = (raw or "").strip()
     if not text:
         return None
@@ -145,10 +147,22 @@ def candidates(*, field: str, raw: str, owner_type: str) -> list[uuid.UUID]:
     return list(dict.fromkeys(db.session.execute(stmt).scalars()))
 
 
-def same_value(field: str, first: str | None, second: str | None) -> bool:
-    """Whether two raw values normalise to the same thing (confirming a candidate)."""
+def matcher(field: str, raw: str | None) -> Callable[[str | None], bool]:
+    """A test of whether a raw value normalises to the same thing as `raw` (confirming
+    blind-index candidates): `raw` is normalised once, each distinct candidate spelling once,
+    and the memo is dropped with the lookup."""
     normalise = NORMALISERS[field]
-    return first is not None and second is not None and normalise(first) == normalise(second)
+    target = normalise(raw) if raw is not None else None
+    seen: dict[str, bool] = {}
+
+    def same(value: str | None) -> bool:
+        if value is None or target is None:
+            return False
+        if value not in seen:
+            seen[value] = normalise(value) == target
+        return seen[value]
+
+    return same
 
 
 def remove_index(*, owner_type: str, owner_id: uuid.UUID) -> int:

@@ -59,3 +59,13 @@ def test_normalisation():
     assert blind.normalise_phone("111") == "digits:111"
     assert blind.normalise_phone("  ") is None
     assert blind.normalise_identity("001-203 004 005") == "001203004005"
+
+
+def test_numbers_are_not_kept_in_a_process_wide_cache():
+    """A worker holds no list of the numbers it has normalised (searched for, or of a case since
+    erased); a lookup's matcher memoises only for its own candidates."""
+    assert not hasattr(blind.normalise_phone, "cache_info")
+    same = blind.matcher("phone", "0912 345 678")
+    assert same("+84 912 345 678") and same("0912.345.678")
+    assert not same("0912 345 679") and not same(None)
+    assert not blind.matcher("phone", "  ")("  ")
