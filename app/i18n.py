@@ -44,7 +44,8 @@ def fill_english() -> int:
     catalog = read_catalog(path, "en")
     filled = 0
     for message in catalog:
-        if message.id and (not message.string or message.fuzzy):
+        empty = not all(message.string) if message.pluralizable else not message.string
+        if message.id and (empty or message.fuzzy):
             message.string = message.id
             message.flags.discard("fuzzy")
             filled += 1

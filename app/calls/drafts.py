@@ -75,6 +75,23 @@ def discard_draft(*, user: User, intake_key: uuid.UUID) -> None:
         db.session.commit()
 
 
+def drop_drafts_on(case_id: uuid.UUID) -> int:
+    """Delete every unsaved intake of a new call on this case, whoever started it (erasure: a
+    draft is sealed under its own key, so it would outlive the case's). The case is named only
+    inside the sealed payload, so each draft is opened; there are few (MAX_DRAFTS_PER_USER a
+    person, deleted when saved). Not committed."""
+    wanted, dropped = str(case_id), 0
+    for draft in db.session.execute(select(IntakeDraft)).scalars():
+        try:
+            fields = json.loads(draft.payload or "{}")
+        except ValueError:
+            continue
+        if isinstance(fields, dict) and fields.get("case_id") == wanted:
+            db.session.delete(draft)
+            dropped += 1
+    return dropped
+
+
 def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:
     stmt = select(IntakeDraft).where(
         IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key

@@ -348,6 +348,8 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
                 ),
                 case,
             )
+        if case.erased_at is not None:
+            raise IntakeError(_l("That case was erased. Open a new case for this call."))
         if case.is_closed:
             raise IntakeError(
                 _l("That case is closed. Open a new case, or ask a supervisor to reopen it.")

@@ -58,7 +58,11 @@ def calls_from_number(phone: str, *, organisation_id: int) -> list[Call]:
     # Only the primary key narrows the query: a filter on the organisation could lead the
     # planner to walk that (unselective) index instead; the few candidates are checked here.
     stmt = db.select(Call).where(Call.id.in_(ids)).options(joinedload(Call.case))
-    found = [c for c in db.session.execute(stmt).scalars() if c.organisation_id == organisation_id]
+    found = [
+        c
+        for c in db.session.execute(stmt).scalars()
+        if c.organisation_id == organisation_id and not (c.case and c.case.erased_at)
+    ]
     found.sort(key=lambda c: c.started_at, reverse=True)
     same = blind.matcher("phone", phone)
     return [c for c in found if same(c.caller_phone)]

@@ -62,10 +62,10 @@ def _changes(form: CaseEditForm) -> dict | None:
 def edit(case_id: uuid.UUID):
     """Edit the survivor's details; a save made from an older version shows both versions."""
     case = load_case(case_id)
-    if case.is_closed:
-        return refused_back_to_case(
-            case, CaseError(_("This case is closed and cannot be changed."))
-        )
+    try:
+        services.refuse_if_closed(case)
+    except CaseError as error:
+        return refused_back_to_case(case, error)
     if request.method == "GET":
         form = CaseEditForm(data={**_edit_values(case), "version": case.version})
         # The form shows the survivor's details, opened for it: a look at the case.

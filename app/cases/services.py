@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app.auth.models import Organisation, User
+from app.calls.drafts import drop_drafts_on
 from app.calls.models import Call
 from app.cases.models import Case, CaseCounter, CaseEvent, Task
 from app.classifications import ERASE_REASONS, age_band
@@ -243,6 +244,8 @@ def record_event(
 
 def refuse_if_closed(case: Case) -> None:
     """Closed and erased cases are read-only."""
+    if case.erased_at is not None:
+        raise CaseError(_l("This case was erased: nothing can be added to it or changed."))
     if case.is_closed:
         raise CaseError(
             _l("This case is closed and cannot be changed. A supervisor can reopen it.")
@@ -269,6 +272,7 @@ def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -
         # Saved by someone else between our check and our write: the conflict screen, with
         # their version (reloaded after the rollback), as for a save from an older version.
         db.session.rollback()
+        refuse_if_closed(case)  # the other write closed or erased it: nothing to compare with
         raise EditConflict(theirs=snapshot(case), version=case.version) from None
     return changed
 
@@ -392,12 +396,16 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
         raise CaseError(_l("This case has already been erased."))
     if reason not in ERASE_REASONS:  # a code only: the audit log never holds free text
         raise CaseError(_l("Choose the reason for erasing from the list."))
+    # The case row first (its version checked, and on PostgreSQL locked), then its digests, in
+    # the order an edit of the phone number takes them, so the two cannot deadlock.
+    case.erased_at = utcnow()
+    case.status = "erased"
+    db.session.flush()
     blind.remove_index(owner_type=OWNER, owner_id=case.id)
     for call in case.calls:
         blind.remove_index(owner_type="call", owner_id=call.id)
     case.destroy_key()
-    case.erased_at = utcnow()
-    case.status = "erased"
+    drop_drafts_on(case.id)
     for task in case.tasks:
         if task.done_at is None:
             task.done_at = case.erased_at

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, func, inspect, select, update
 
 from app.clock import utcnow
 from app.crypto.blind import BlindIndex, indexed_fields, set_index
-from app.crypto.datakeys import KEY_HOLDERS, KekRecord, record_fingerprints
+from app.crypto.datakeys import KEY_HOLDERS, KekRecord, KeyDestroyedError, record_fingerprints
 from app.crypto.keyring import KeyFileError, Keyring, load_keyring, save_keyring
 from app.extensions import db
 
@@ -221,7 +221,10 @@ def reindex(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, se
         while ids := _stale_owners(ring, owner_type, BATCH):
             for row in db.session.execute(select(model).where(model.id.in_(ids))).scalars():
                 for attribute, field in fields:
-                    value = getattr(row, attribute)
+                    try:
+                        value = getattr(row, attribute)
+                    except KeyDestroyedError:  # erased while the rebuild ran: no digest again
+                        value = None
                     set_index(
                         owner_type=owner_type,
                         owner_id=row.id,

@@ -596,3 +596,30 @@ def test_an_edit_overtaken_between_check_and_write_shows_the_conflict_screen(
     monkeypatch.setattr(services, "record_event", overtaken)
     answer = _edit_case(client, case, survivor_name="Tên Mới")
     assert answer.status_code == 409 and 'value="Tên Mới"' in answer.get_data(as_text=True)
+
+
+def test_an_edit_overtaken_by_an_erasure_says_so(client, case_of, monkeypatch):
+    """The other write was the case's erasure: nothing to compare with (its values can no longer
+    be opened), so the editor is told, not shown a 500."""
+    from app.cases import services
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    original = services.record_event
+
+    def erased_meanwhile(*args, **kw):
+        now = utcnow()
+        _bump_elsewhere(
+            case,
+            status="erased",
+            erased_at=now,
+            key_wrapped=None,
+            key_kek_id=None,
+            key_destroyed_at=now,
+        )
+        return original(*args, **kw)
+
+    monkeypatch.setattr(services, "record_event", erased_meanwhile)
+    answer = _edit_case(client, case, survivor_name="Tên Mới")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Ca này đã bị xoá" in page

@@ -1,11 +1,14 @@
 """Erasing a case from its page: a supervisor of its organisation only, a reason code from the
 list and the case number typed again; a second send changes nothing; refusals are audited."""
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
 from app.audit import AuditEntry
 from app.calls import services as calls
+from app.calls.drafts import open_drafts, save_draft
 from app.cases import services as cases
 from app.cases.models import Case, Task
 from app.clock import utcnow
@@ -53,7 +56,7 @@ def test_only_a_supervisor_is_offered_the_erase_link(client, scene, who):
     sign_in(client, people[who])
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     offered = f"/cases/{case.id}/erase" in page
-    assert offered == ("Xoá hồ sơ này vĩnh viễn" in page) == (who == "supervisor")
+    assert offered == ("Xoá ca này vĩnh viễn" in page) == (who == "supervisor")
 
 
 def test_a_supervisor_erases_a_case_with_a_reason_and_the_number_typed(client, scene):
@@ -63,6 +66,10 @@ def test_a_supervisor_erases_a_case_with_a_reason_and_the_number_typed(client, s
     form = client.get(url).get_data(as_text=True)
     assert case.number in form and "không thể hoàn tác" in form
     assert "1 việc cần làm đang mở sẽ kết thúc" in form
+    looked = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "view", AuditEntry.case_id == case.id)
+    ).scalar_one()  # the form names the case: a look, audited
+    assert (looked.user_id, looked.detail) == (people["supervisor"].id, "erase form")
     # The number in another spelling is the same number.
     typed = case.number.lower().replace("-", " ").replace(" 0000", " ")
     response = client.submit(url, {"reason": "survivor_request", "confirm": typed})
@@ -77,7 +84,7 @@ def test_a_supervisor_erases_a_case_with_a_reason_and_the_number_typed(client, s
     [entry] = erase_entries(case)
     assert (entry.user_id, entry.reason) == (people["supervisor"].id, "survivor_request")
     page = client.get(response.location).get_data(as_text=True)
-    assert "Đã xoá hồ sơ" in page and NAME not in page and "lời kể xoá" not in page
+    assert "Đã xoá ca" in page and NAME not in page and "lời kể xoá" not in page
     assert url not in page  # nothing left to erase
 
 
@@ -90,7 +97,7 @@ def test_sent_twice_erases_once(client, scene):
     first = client.post(url, data=data | {"csrf_token": token})
     second = client.post(url, data=data | {"csrf_token": token})
     assert first.status_code == second.status_code == 302
-    assert "Hồ sơ này đã được xoá trước đó" in client.get(second.location).get_data(as_text=True)
+    assert "Ca này đã được xoá trước đó" in client.get(second.location).get_data(as_text=True)
     assert len(erase_entries(case)) == 1
 
 
@@ -155,3 +162,75 @@ def test_the_service_takes_only_a_listed_reason(scene):
     with pytest.raises(cases.CaseError):
         cases.erase_case(case=case, by=people["supervisor"], reason=NAME)
     assert fresh(case).status == "open"
+
+
+def test_after_erasure_nothing_of_the_case_is_found_or_opened(client, scene):
+    """Its call page shows codes only, its number matches no repeat caller or search, an unsaved
+    intake of a new call on it is gone (another is kept), and nothing can be added to it."""
+    people, case = scene
+    call_id = case.calls[0].id
+    on_case, other = uuid.uuid4(), uuid.uuid4()
+    save_draft(
+        user=people["opener"],
+        intake_key=on_case,
+        fields={"case_id": str(case.id), "narrative": "bản nháp về ca"},
+    )
+    save_draft(user=people["opener"], intake_key=other, fields={"narrative": "ca khác"})
+    sign_in(client, people["supervisor"])
+    erased = client.submit(
+        f"/cases/{case.id}/erase", {"reason": "recorded_in_error", "confirm": case.number}
+    )
+    assert erased.status_code == 302
+    call_page = client.get(f"/calls/{call_id}")
+    assert call_page.status_code == 200 and "lời kể xoá" not in call_page.get_data(as_text=True)
+    org = people["supervisor"].organisation_id
+    assert calls.calls_from_number("0911 456 789", organisation_id=org) == []
+    found = client.submit("/cases/search/phone", {"phone": "0911456789"}, page="/cases/search")
+    assert found.status_code == 200 and case.number not in found.get_data(as_text=True)
+    assert [d.intake_key for d in open_drafts(people["opener"])] == [other]
+    note = client.submit(
+        f"/cases/{case.id}/notes", {"kind": "note", "body": "thêm"}, page="/auth/account"
+    )
+    assert note.status_code == 409 and "Ca này đã bị xoá" in note.get_data(as_text=True)
+
+
+def _written_elsewhere(case, **values):
+    """Another request's write to the case, committed on its own connection."""
+    from sqlalchemy import update
+
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(Case.__table__)
+            .where(Case.__table__.c.id == case.id)
+            .values(version=Case.__table__.c.version + 1, **values)
+        )
+
+
+@pytest.mark.parametrize("theirs", ["erasure", "edit"])
+def test_two_writes_at_the_same_instant(client, scene, monkeypatch, theirs):
+    """Another supervisor's erasure (or any write) lands between our read and our write."""
+    people, case = scene
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/erase"
+    token = client.csrf_token(url)
+    from app.cases import erase_views
+
+    real = erase_views.normalise_case_number
+
+    def meanwhile(text):
+        values = {"status": "erased", "erased_at": utcnow()} if theirs == "erasure" else {}
+        _written_elsewhere(case, **values)
+        return real(text)
+
+    monkeypatch.setattr(erase_views, "normalise_case_number", meanwhile)
+    answer = client.post(
+        url, data={"reason": "survivor_request", "confirm": case.number, "csrf_token": token}
+    )
+    assert erase_entries(case) == []  # neither way is a second erasure written
+    if theirs == "erasure":
+        assert answer.status_code == 302
+        assert "Ca này đã được xoá trước đó" in client.get(answer.location).get_data(as_text=True)
+    else:
+        assert answer.status_code == 422
+        assert "Người khác vừa thay đổi ca này cùng lúc" in answer.get_data(as_text=True)
+        assert fresh(case).status == "open" and fresh(case).survivor_name == NAME

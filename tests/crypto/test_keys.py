@@ -268,3 +268,27 @@ def test_a_savepoint_rolled_back_keeps_the_transactions_kek_record():
     db.session.commit()
     assert _kek_records() == len(keyring().fingerprints())
     assert current_app.extensions[RECORDED] == keyring().active_kek_id
+
+
+def test_a_rebuild_meeting_an_erased_case_writes_no_digest_for_it(keyed, make_user):
+    """A digest still there when the rebuild read it (the case erased meanwhile): the rebuild
+    cannot open the number, writes nothing for it and carries on; lookups never see it."""
+    app, _ = keyed
+    supervisor = make_user("supervisor")
+    call = calls.log_call(by=supervisor, caller_phone="0977 000 111", narrative="kể")
+    case = cases.open_case(by=supervisor, call=call, survivor_name=NAME)
+    cases.erase_case(case=case, by=supervisor, reason="survivor_request")
+    db.session.execute(  # the digest the erasure deleted, as the rebuild had read it
+        insert(BlindIndex).values(
+            field="phone",
+            index_key_id="i1",
+            digest=b"\x01" * 16,
+            owner_type="call",
+            owner_id=call.id,
+        )
+    )
+    db.session.commit()
+    result = run(app, "keys", "reindex")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.execute(select(BlindIndex)).scalars().all() == []
