@@ -118,6 +118,11 @@ class MultiCheckboxField(SelectMultipleField):
         raise ValidationError(message % {"value": "', '".join(unacceptable)})
 
 
+# What is typed about people is never kept by the browser's form history (in clear in the
+# profile, and offered to the next person on a shared hotline computer).
+NO_HISTORY = {"autocomplete": "off"}
+
+
 def date_field(label) -> DateField:
     """An optional dd/mm/yyyy date."""
     return DateField(
@@ -125,19 +130,24 @@ def date_field(label) -> DateField:
         format=DATE_FORMAT,
         widget=TextInput(),  # typed as dd/mm/yyyy: the browser's date picker shows its own order
         validators=[Optional()],
-        render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"},
+        render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"} | NO_HISTORY,
     )
 
 
 def text(label, max_length=200, **kw) -> StringField:
-    """An optional short text."""
-    return StringField(label, validators=[Optional(), Length(max=max_length)], **kw)
+    """An optional short text, not kept in the browser's form history."""
+    render_kw = NO_HISTORY | kw.pop("render_kw", {})
+    return StringField(
+        label, validators=[Optional(), Length(max=max_length)], render_kw=render_kw, **kw
+    )
 
 
 def long_text(label, rows=3) -> TextAreaField:
     """An optional free text; sealed when stored."""
     return TextAreaField(
-        label, validators=[Optional(), Length(max=20000)], render_kw={"rows": rows}
+        label,
+        validators=[Optional(), Length(max=20000)],
+        render_kw={"rows": rows} | NO_HISTORY,
     )
 
 

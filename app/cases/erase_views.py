@@ -16,7 +16,7 @@ from app.auth.access import roles_required
 from app.cases import bp, services
 from app.cases.forms import EraseForm
 from app.cases.models import Case
-from app.cases.search import normalise_case_number
+from app.cases.search_form import normalise_case_number
 from app.cases.services import CaseError
 from app.cases.views import back_to_case, load_case
 from app.extensions import db

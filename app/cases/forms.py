@@ -170,7 +170,9 @@ class TaskForm(OnceForm):
     """A task with a due time."""
 
     kind = SelectField(_l("Task"), choices=choices(c.TASK_KINDS), default="follow_up_call")
-    due_at = LocalDateTimeField(_l("Due"), validators=[DataRequired(REQUIRED)])
+    due_at = LocalDateTimeField(
+        _l("Due"), validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "off"}
+    )
     note = text(_l("Note"), 500)
     submit = SubmitField(_l("Add the task"))
 

@@ -24,7 +24,12 @@ from app.calls.models import Call
 from app.cases import bp
 from app.cases.models import ACTIVE_STATUSES, Case
 from app.cases.queries import case_rows, case_scope
-from app.cases.search_form import PhoneSearchForm, SearchForm, parse_day
+from app.cases.search_form import (
+    PhoneSearchForm,
+    SearchForm,
+    normalise_case_number,
+    parse_day,
+)
 from app.clock import LOCAL, utcnow
 from app.crypto import blind
 from app.extensions import db
@@ -33,7 +38,6 @@ from app.places.models import Place
 CASE_ROLES = ("operator", "case_manager", "supervisor")
 PAGE_SIZE = 50
 ACCOUNT_ID = re.compile(r"[0-9]{1,9}")
-CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
 
 
 @dataclass
@@ -75,17 +79,6 @@ class Page:
     def has_next(self) -> bool:
         """Whether there is a page after this one."""
         return self.number < self.pages
-
-
-def normalise_case_number(text: str | None) -> str:
-    """A case number as stored, from any casing and spacing: "hn 2026 123", "HN-2026-000123" and
-    "HN2026000123" all give "HN-2026-000123"."""
-    parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
-    if len(parts) == 1 and (whole := CASE_NUMBER.match(parts[0])):
-        parts = [whole["org"], whole["year"], whole["seq"]]
-    if len(parts) == 3 and parts[2].isdigit():
-        parts[2] = parts[2].zfill(6)
-    return "-".join(parts)
 
 
 def local_midnight(day: date) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -32,6 +33,34 @@ def parse_day(text: str | None, *also: str) -> date | None:
     return None
 
 
+CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
+# A case number as stored: the organisation's code, the year, six digits (HN-2026-000123).
+CASE_NUMBER_SHAPE = re.compile(r"^[A-Z0-9]{1,12}-(19|20)\d\d-\d{6}$")
+NOT_A_CASE_NUMBER = _l(
+    "Write a case number such as HN-2026-000123. To find a case by phone number, use the "
+    "search by phone."
+)
+
+
+def normalise_case_number(text: str | None) -> str:
+    """A case number as stored, from any casing and spacing: "hn 2026 123", "HN-2026-000123" and
+    "HN2026000123" all give "HN-2026-000123"."""
+    parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
+    if len(parts) == 1 and (whole := CASE_NUMBER.match(parts[0])):
+        parts = [whole["org"], whole["year"], whole["seq"]]
+    if len(parts) == 3 and parts[2].isdigit():
+        parts[2] = parts[2].zfill(6)
+    return "-".join(parts)
+
+
+def a_case_number(form, field) -> None:
+    """Refuse what cannot be a case number: a phone number or a name typed in this box would
+    otherwise be searched for, and kept in the address. (app.js says so before it is sent.)"""
+    if field.data and field.data.strip():
+        if not CASE_NUMBER_SHAPE.match(normalise_case_number(field.data)):
+            raise ValidationError(NOT_A_CASE_NUMBER)
+
+
 def a_day(form, field) -> None:
     """Refuse text that is not a dd/mm/yyyy date."""
     if field.data and field.data.strip() and parse_day(field.data) is None:
@@ -53,8 +82,12 @@ class SearchForm(FlaskForm):
 
     number = StringField(
         _l("Case number"),
-        validators=[Optional(), Length(max=40)],
-        render_kw={"spellcheck": "false", "autocomplete": "off"},
+        validators=[Optional(), Length(max=40), a_case_number],
+        render_kw={
+            "spellcheck": "false",
+            "autocomplete": "off",
+            "data-case-number": NOT_A_CASE_NUMBER,
+        },
     )
     status = SelectField(
         _l("Status"),

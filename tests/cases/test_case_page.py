@@ -1,5 +1,6 @@
 """The case page: need-to-know by role, one 'view' entry per look, denied looks recorded."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -137,3 +138,18 @@ def test_a_view_of_a_long_case_keeps_the_counts_and_names_the_newest_calls(clien
     assert entry.detail.startswith("call=7 ") and entry.detail.endswith(" calls_unnamed=3")
     newest = max(db.session.get(Case, case.id).calls, key=lambda c: c.started_at)
     assert f"call:{newest.id}" in entry.detail and entry.detail.count("call:") == 4
+
+
+def test_typed_text_is_kept_out_of_the_browsers_form_history(client, scene):
+    """A shared hotline computer: the browser must not keep (and offer the next person) what
+    was typed about a case, in any field of the case page or the status page."""
+    people, case = scene
+    sign_in(client, people["manager"])
+    pages = [f"/cases/{case.id}", f"/cases/{case.id}/status?to=in_support"]
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        fields = re.findall(r"<(?:input|textarea)\b[^>]*>", html)
+        typed = [f for f in fields if not re.search(r'type="(hidden|submit|checkbox|radio)"', f)]
+        assert typed, url
+        for tag in typed:
+            assert 'autocomplete="off"' in tag, (url, tag)

@@ -126,7 +126,7 @@ def test_the_words_an_import_writes_are_in_the_language_of_the_run(
 
 def test_an_old_district_keeps_the_province_and_goes_into_the_sealed_address(app, operator):
     result = run(app, XLSX, "--as", operator.email, "--lang", "en")
-    assert "Row 6, column 'xã/phường': 'Quận Cầu Giấy cũ' is not a commune" in result.output
+    assert "Row 6, column 'xã/phường': 'xxxx xxx xxxx xx' is not a commune" in result.output
     case = next(c for c in db.session.execute(select(Case)).scalars() if "HN-2023-003" in c.summary)
     assert (case.province_code, case.commune_code) == ("01", None)
     assert case.survivor_address == "Quận Cầu Giấy cũ"
@@ -273,8 +273,24 @@ def test_a_bad_value_is_named_with_its_column_and_what_to_use(app):
     assert intake is None
     assert shown == [
         "column 'giới tính': 'nam nữ' is not a sex we know; use Female, Male, Other or Unknown",
-        "column 'tuổi': 'ba mươi' is not an age in years; write a whole number such as 35.",
+        "column 'tuổi': 'xx xxxx' is not an age in years; write a whole number such as 35.",
     ]
+
+
+def test_a_bad_cell_about_the_person_is_shown_by_its_shape_only(app, operator, tmp_path):
+    """The report is printed (and often kept in a log): a phone, birth date, ethnicity or place
+    cell that is wrong is named by row and column, its value by shape, never in clear."""
+    path = tmp_path / "sai.csv"
+    path.write_text(
+        "ngày tiếp nhận,họ tên,điện thoại,ngày sinh,dân tộc,tỉnh/thành phố,xã/phường,tuổi\n"
+        "01/02/2024,Người Mẫu,0912 345 678 (chị Mai),31/02/1990,Kinh Mường Lạ,"
+        "Tỉnh Mộng Mơ,Thôn Ba Nhà Bà Tư,ba mươi\n"
+    )
+    result = run(app, path, "--as", operator.email, "--dry-run", "--lang", "en")
+    for planted in ("0912", "345 678", "chị Mai", "31/02/1990", "Mường Lạ", "Mộng Mơ", "Bà Tư"):
+        assert planted not in result.output, planted
+    assert "column 'điện thoại': '9999 999 999 (xxx xxx)' is not a phone number" in result.output
+    assert "'99/99/9999' is not a date" in result.output
 
 
 def test_a_row_without_its_date_is_refused(app):

@@ -323,3 +323,24 @@ def test_an_assignee_that_is_no_account_id_matches_nothing(client, make_org, mak
 def test_admins_and_partners_cannot_search(client, login_as, role):
     login_as(role)
     assert client.get("/cases/search?status=open").status_code == 403
+
+
+@pytest.mark.parametrize("typed", ["0977 123 456", "Nguyễn Thị Mai", "84977123456", "HN-26-1"])
+def test_what_is_not_a_case_number_is_refused_with_a_pointer_to_the_phone_search(
+    client, scene, typed
+):
+    """Without scripts the box's text reaches the server: it is not searched for, and the page
+    says where a phone number goes (app.js stops it before it is sent)."""
+    p, _ = scene
+    sign_in(client, p["sup"])
+    response = client.get("/cases/search", query_string={"number": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="search-results"' not in page
+    assert "To find a case by phone number" in page and 'data-case-number="' in page
+
+
+@pytest.mark.parametrize("typed", ["hn 2026 1", "HN2026000001", "hn-2026-000001"])
+def test_a_case_number_in_any_spelling_passes_the_check(typed):
+    from app.cases.search_form import CASE_NUMBER_SHAPE, normalise_case_number
+
+    assert CASE_NUMBER_SHAPE.match(normalise_case_number(typed))

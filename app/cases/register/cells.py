@@ -22,6 +22,28 @@ from app.places.names import words
 
 TEXT_LIMIT = 20_000
 MAX_AGE = 120
+# Columns about the person, sealed when stored: a problem names their cell by row and column
+# and shows its value only by its shape (9 a digit, x a letter), so the report the command
+# prints (often kept in a terminal log, a cron mail or a ticket) holds no personal data.
+PERSONAL = frozenset(
+    {
+        "caller_phone",
+        "phone",
+        "age",
+        "birth_date",
+        "ethnicity",
+        "disability",
+        "province",
+        "commune",
+        "perpetrator_age",
+    }
+)
+
+
+def shape(text: str) -> str:
+    """A value with every digit written 9 and every letter x: "0912 345 678 (chị Mai)" gives
+    "9999 999 999 (xxx xxx)", enough to see what is wrong with it, nothing of who it is."""
+    return "".join("9" if ch.isdigit() else "x" if ch.isalpha() else ch for ch in text)
 
 
 class Choices:
@@ -62,9 +84,12 @@ class Cells:
         """The cell as read, or None."""
         return self.cells[name][1] if name in self.cells else None
 
-    def show(self, name: str) -> str:
-        """The cell as text, cut short for a message."""
-        text = self.texts.get(name, "")
+    def show(self, name: str, text: str | None = None) -> str:
+        """The cell (or a part of it) as a message shows it: cut short, and by its shape only
+        in a column about the person."""
+        text = self.texts.get(name, "") if text is None else text
+        if name in PERSONAL:
+            text = shape(text)
         return text if len(text) <= 60 else text[:57] + "..."
 
     def problem(self, message) -> None:
@@ -128,11 +153,11 @@ class Cells:
                         "column '%(column)s': '%(value)s' is a form of violence, not an act; "
                         "name the acts (see docs/import.md).",
                         column=self.heading(name),
-                        value=item,
+                        value=self.show(name, item),
                     )
                 )
             elif code is None:
-                self._unknown(name, item, vocabulary)
+                self._unknown(name, self.show(name, item), vocabulary)
             elif code not in found:
                 found.append(code)
         return found

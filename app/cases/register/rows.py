@@ -276,7 +276,7 @@ def _places(cells: Cells) -> tuple[str | None, str | None, list[str]]:
                 "column '%(column)s': '%(value)s' is not a commune or ward of %(province)s "
                 "since 1 July 2025; the province is kept and the text was put in the address.",
                 column=cells.heading("commune"),
-                value=commune_text,
+                value=cells.show("commune"),
                 province=where,
             )
             if where
@@ -284,7 +284,7 @@ def _places(cells: Cells) -> tuple[str | None, str | None, list[str]]:
                 "column '%(column)s': '%(value)s' cannot be matched without a province; "
                 "it was put in the address.",
                 column=cells.heading("commune"),
-                value=commune_text,
+                value=cells.show("commune"),
             )
         )
     if province_text and province is None:
@@ -294,7 +294,7 @@ def _places(cells: Cells) -> tuple[str | None, str | None, list[str]]:
                 "column '%(column)s': '%(value)s' is not a province or city we know; "
                 "it was put in the address.",
                 column=cells.heading("province"),
-                value=province_text,
+                value=cells.show("province"),
             )
         )
     if commune and province is None:

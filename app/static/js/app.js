@@ -4,10 +4,46 @@
   "use strict";
   var body = document.body;
 
+  /* ---- a case-number box in a search sent by GET: a phone number or a name typed there by
+     mistake would land in the address (history, server logs), so it is stopped here, with the
+     message the box carries in its data-case-number attribute ---- */
+  function isCaseNumber(value) {
+    var parts = value.toUpperCase().split(/[\s\-\u2013\u2014_.\/]+/).filter(Boolean);
+    var whole = parts.length === 1 && /^([A-Z0-9]+?)(\d{4})(\d{6})$/.exec(parts[0]);
+    if (whole) { parts = [whole[1], whole[2], whole[3]]; }
+    return parts.length === 3 && /^[A-Z0-9]{1,12}$/.test(parts[0]) &&
+      /^(19|20)\d\d$/.test(parts[1]) && /^\d{1,6}$/.test(parts[2]);
+  }
+  function notACaseNumber(form) {
+    var wrong = null;
+    form.querySelectorAll("input[data-case-number]").forEach(function (input) {
+      var bad = input.value.trim() !== "" && !isCaseNumber(input.value.trim());
+      var id = input.id + "-shape-error", shown = document.getElementById(id);
+      if (shown) { shown.remove(); }
+      input.removeAttribute("aria-invalid");
+      if (!bad) { return; }
+      var message = document.createElement("p");
+      message.className = "field-error";
+      message.id = id;
+      message.setAttribute("role", "alert");
+      message.textContent = input.dataset.caseNumber;
+      input.insertAdjacentElement("afterend", message);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", id);
+      if (!wrong) { wrong = input; }
+    });
+    if (wrong) { wrong.focus(); }
+    return wrong !== null;
+  }
+
   /* ---- one submit per form: a double click or Enter twice sends the form once ---- */
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.dataset.submitted === "yes") { event.preventDefault(); return; }
+    if ((form.method || "get").toLowerCase() === "get" && notACaseNumber(form)) {
+      event.preventDefault();
+      return;
+    }
     form.dataset.submitted = "yes";
     form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (b) {
       b.setAttribute("aria-disabled", "true");
