@@ -419,7 +419,9 @@ def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_ca
         case.is_child = True  # a child is involved and no age says otherwise: protect first
     if case.is_child:
         serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
-        plan_child_path(case, by=by, serious=serious)
+        # The 12 hours run from the call's start (a long call, or one written up afterwards,
+        # does not move the deadline later), never from a time still to come.
+        plan_child_path(case, by=by, serious=serious, now=min(call.started_at, utcnow()))
     if level in ("high", "severe") and "high_risk" not in data.flags:
         call.flags = " ".join([*data.flags, "high_risk"])
     if not new_case:

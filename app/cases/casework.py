@@ -109,7 +109,8 @@ def build_assessment(
     raised_to: str | None = None,
     reason: str | None = None,
 ) -> RiskAssessment:
-    """Score the checklist, set the case's risk level, and plan a safety re-assessment."""
+    """Score the checklist, set the case's risk level, and plan a safety re-assessment; an open
+    one from an earlier assessment is done by this one (on the case page or a later call)."""
     result = risk.score(answers)
     level = risk.final_level(result.level, raised_to)
     if level != result.level and not (reason or "").strip():
@@ -124,12 +125,16 @@ def build_assessment(
         reason=reason if level != result.level else None,
     )
     db.session.add(assessment)
+    now = utcnow()
+    for task in case.tasks:  # a new case's list is in memory: no statement
+        if task.kind == "safety_review" and task.done_at is None:
+            task.done_at, task.done_by_id = now, by.id
     old = case.risk_level
     case.risk_level = level
     if old != level:
         record_event(case, by=by, kind="risk", old=old, new=level)
     if level in SAFETY_REVIEW_AFTER:
-        open_task(case, kind="safety_review", due=utcnow() + SAFETY_REVIEW_AFTER[level], by=by)
+        open_task(case, kind="safety_review", due=now + SAFETY_REVIEW_AFTER[level], by=by)
     return assessment
 
 
@@ -208,9 +213,6 @@ def reassess_risk(
     """Assess the risk again; earlier safety re-assessment tasks are done by this one."""
     refuse_if_closed(case)
     now = utcnow()
-    for task in case.tasks:
-        if task.kind == "safety_review" and task.done_at is None:
-            task.done_at, task.done_by_id = now, by.id
     assessment = build_assessment(case, answers, by=by, raised_to=raised_to, reason=reason)
     if case.is_child and risk.at_least_high(assessment.level):
         plan_child_path(case, by=by, serious=True)

@@ -18,8 +18,10 @@ from app.places.models import Place
 
 def case_scope(user: User):
     """A filter for case queries: operators see the cases they opened or took a call for in their
-    organisation, case managers the cases assigned to them (possibly from a partner hotline),
-    supervisors their organisation's; admins and partners no case content."""
+    organisation, case managers the cases of their organisation assigned to them (a case
+    manager moved to another organisation no longer sees the cases left assigned to them; those
+    go back to the supervisors' queue), supervisors their organisation's; admins and partners no
+    case content."""
 
     def scope(stmt: Select) -> Select:
         if user.role == "operator":
@@ -34,7 +36,9 @@ def case_scope(user: User):
                 or_(Case.opened_by_id == user.id, took_a_call),
             )
         if user.role == "case_manager":
-            return stmt.where(Case.assigned_to_id == user.id)
+            return stmt.where(
+                Case.assigned_to_id == user.id, Case.organisation_id == user.organisation_id
+            )
         if user.role == "supervisor":
             return stmt.where(Case.organisation_id == user.organisation_id)
         return stmt.where(false())
@@ -175,23 +179,47 @@ def _task_queue(user, conditions, *, limit=QUEUE_LIMIT) -> Queue:
 
 def cases_opened_recently(user: User, *, now: datetime, days: int = 14) -> Queue:
     """The operator's cases opened in the last `days` days, newest first."""
-    conditions = [Case.opened_by_id == user.id, Case.opened_at >= now - timedelta(days=days)]
+    conditions = [
+        Case.opened_by_id == user.id,
+        Case.opened_at >= now - timedelta(days=days),
+        Case.erased_at.is_(None),
+    ]
     return _case_queue(user, conditions, [Case.opened_at.desc()], now=now)
 
 
 def my_cases(user: User, *, now: datetime) -> Queue:
     """Active cases assigned to the user, the one with the earliest open task first."""
     next_due = _open_tasks(func.min(Task.due_at))
-    conditions = [Case.assigned_to_id == user.id, Case.status.in_(ACTIVE_STATUSES)]
+    conditions = [
+        Case.assigned_to_id == user.id,
+        Case.organisation_id == user.organisation_id,
+        Case.status.in_(ACTIVE_STATUSES),
+    ]
     order = [next_due.asc().nulls_last(), Case.opened_at]
     return _case_queue(user, conditions, order, now=now)
 
 
+def unable_to_work(organisation_id: int):
+    """Accounts that can no longer work this organisation's cases: disabled, moved to another
+    organisation, or no longer a case manager or supervisor (few, whatever the database size)."""
+    return select(User.id).where(
+        or_(
+            User.active.is_(False),
+            User.organisation_id.is_distinct_from(organisation_id),
+            User.role.not_in(("case_manager", "supervisor")),
+        )
+    )
+
+
 def unassigned_cases(user: User, *, now: datetime) -> Queue:
-    """Active cases of the organisation no one works yet, oldest first."""
+    """Active cases of the organisation no one works: never assigned, or assigned to someone who
+    can no longer work them (disabled, moved, another role); oldest first."""
     conditions = [
         Case.organisation_id == user.organisation_id,
-        Case.assigned_to_id.is_(None),
+        or_(
+            Case.assigned_to_id.is_(None),
+            Case.assigned_to_id.in_(unable_to_work(user.organisation_id)),
+        ),
         Case.status.in_(ACTIVE_STATUSES),
     ]
     return _case_queue(user, conditions, [Case.opened_at], now=now)
@@ -244,10 +272,12 @@ def child_deadlines(user: User) -> Queue:
 
 def due_tasks(user: User) -> Queue:
     """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
-    unassigned tasks of the cases they opened."""
+    unassigned tasks of the cases they opened and those they planned themselves (a call-back
+    on a colleague's case)."""
     mine = Task.assigned_to_id == user.id
     if user.role == "operator":
-        mine = or_(mine, and_(Task.assigned_to_id.is_(None), Case.opened_by_id == user.id))
+        unassigned_of_mine = or_(Case.opened_by_id == user.id, Task.created_by_id == user.id)
+        mine = or_(mine, and_(Task.assigned_to_id.is_(None), unassigned_of_mine))
     return _task_queue(user, [mine])
 
 

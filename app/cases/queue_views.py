@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app.auth.access import HOME_ENDPOINTS, roles_required
@@ -85,16 +86,54 @@ def assign(case_id: uuid.UUID):
     if to is None:
         flash(_("Choose an active case manager of this organisation."), "error")
         return redirect(_back())
+    if "expected" in request.form and request.form["expected"] != str(case.assigned_to_id or ""):
+        return _moved_meanwhile(case, to)  # a double click, or a colleague was quicker
     try:
         assign_case(case=case, to=to, by=current_user)
     except CaseError as refused:
         db.session.rollback()
         flash(str(refused), "error")
         return redirect(_back())
+    except StaleDataError:  # written by someone else at the same instant
+        db.session.rollback()
+        return _moved_meanwhile(case, to)
     flash(
         _("Case %(number)s is now assigned to %(name)s.", number=case.number, name=to.full_name),
         "success",
     )
+    return redirect(_back())
+
+
+def _moved_meanwhile(case: Case, to: User):
+    """The case was no longer with whom the page showed: nothing is changed; say where it is."""
+    if case.assigned_to_id == to.id:
+        flash(
+            _(
+                "Case %(number)s is now assigned to %(name)s.",
+                number=case.number,
+                name=to.full_name,
+            ),
+            "success",
+        )
+    elif case.assigned_to_id is None:
+        flash(
+            _(
+                "Case %(number)s changed meanwhile; nothing was changed. Check the list, then "
+                "choose again.",
+                number=case.number,
+            ),
+            "error",
+        )
+    else:
+        flash(
+            _(
+                "Case %(number)s was assigned to %(name)s meanwhile; nothing was changed. "
+                "Choose again if it should go to someone else.",
+                number=case.number,
+                name=db.session.get(User, case.assigned_to_id).full_name,
+            ),
+            "error",
+        )
     return redirect(_back())
 
 

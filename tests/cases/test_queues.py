@@ -367,3 +367,147 @@ def test_only_supervisors_assign(client, world):
         assert response.status_code == 403, who
     db.session.expire_all()
     assert db.session.get(Case, c["child"].id).assigned_to_id is None
+
+
+def test_a_case_manager_moved_to_another_hotline_no_longer_sees_its_cases(client, world):
+    """The case stays assigned to them (a closed one is not checked on a move); they no longer
+    see it, and the old hotline's supervisor finds it among the cases without a case manager."""
+    p, c, _ = world
+    p["cm1"].organisation_id = p["sup_b"].organisation_id
+    db.session.commit()
+    sign_in(client, p["cm1"])
+    assert client.get(f"/cases/{c['adult'].id}").status_code == 404
+    assert c["adult"].number not in client.get("/home/case-manager").get_data(as_text=True)
+    html = page(client, p["sup"], "/home/supervisor")
+    assert c["adult"].number in table(html, "unassigned-cases")
+    assert "can no longer work this case" in row_of(
+        table(html, "unassigned-cases"), c["adult"].number
+    )
+
+
+def test_a_disabled_case_managers_cases_go_back_to_the_supervisor(client, world):
+    p, c, _ = world
+    p["cm1"].active = False
+    db.session.commit()
+    sign_in(client, p["sup"])
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    row = row_of(table(html, "unassigned-cases"), c["adult"].number)
+    assert row and f'name="expected" value="{p["cm1"].id}"' in row
+    response = client.submit(  # assigned again from that row
+        f"/cases/{c['adult'].id}/assign",
+        {"assignee": p["cm2"].id, "expected": str(p["cm1"].id)},
+        page="/home/supervisor",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Case, c["adult"].id).assigned_to_id == p["cm2"].id
+
+
+def test_an_assignment_sent_twice_or_overtaken_changes_nothing_and_says_so(client, world):
+    p, c, _ = world
+    sign_in(client, p["sup"])
+    url, child = f"/cases/{c['child'].id}/assign", c["child"]
+    token = client.csrf_token("/home/supervisor")
+    first = {"assignee": p["cm2"].id, "expected": "", "csrf_token": token}
+    assert client.post(url, data=first).status_code == 302
+    again = client.post(url, data=first)  # the double click
+    assert again.status_code == 302
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    assert f"Case {child.number} is now assigned to Trần Quản Lý Hai." in html
+    stale = {"assignee": p["cm1"].id, "expected": "", "csrf_token": token}  # an older page
+    client.post(url, data=stale)
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    assert "was assigned to Trần Quản Lý Hai meanwhile; nothing was changed" in html
+    db.session.expire_all()
+    assert db.session.get(Case, child.id).assigned_to_id == p["cm2"].id
+    entries = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "assign", AuditEntry.case_id == child.id)
+    ).scalars()
+    assert len(list(entries)) == 1
+
+
+def test_two_supervisors_assigning_at_the_same_instant_get_no_error(client, world, monkeypatch):
+    from sqlalchemy import update
+
+    from app.cases import services
+
+    p, c, _ = world
+    sign_in(client, p["sup"])
+    original = services.refuse_if_closed
+
+    def overtaken(case):  # the other supervisor's write lands between read and write
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(Case.__table__)
+                .where(Case.__table__.c.id == case.id)
+                .values(version=Case.__table__.c.version + 1, assigned_to_id=p["cm1"].id)
+            )
+        return original(case)
+
+    monkeypatch.setattr(services, "refuse_if_closed", overtaken)
+    response = client.submit(
+        f"/cases/{c['child'].id}/assign",
+        {"assignee": p["cm2"].id, "expected": ""},
+        page="/home/supervisor",
+    )
+    assert response.status_code == 302
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    assert "was assigned to Lê Quản Lý Một meanwhile; nothing was changed" in html
+
+
+def test_an_operators_call_back_on_a_colleagues_case_is_in_their_tasks(client, world):
+    p, _, _ = world
+    phone = "0912 000 111"
+    case = save_intake(
+        data=Intake(reason="violence_report", caller_phone=phone, survivor=Survivor(age=30)),
+        by=p["op1"],
+    ).case  # opened by a colleague, no case manager yet
+    save_intake(  # op2 takes the next call from that number and plans a call-back
+        data=Intake(
+            reason="follow_up",
+            case_id=case.id,
+            caller_phone=phone,
+            follow_up_at=utcnow() + timedelta(hours=3),
+        ),
+        by=p["op2"],
+    )
+    mine = queries.due_tasks(p["op2"])
+    assert [(r.kind, r.case_number) for r in mine.rows] == [("follow_up_call", case.number)]
+
+
+def test_a_later_call_with_a_new_assessment_closes_the_open_safety_review(world):
+    p, c, _ = world
+    adult = c["adult"]
+    severe = ["weapon_used", "threats_to_kill", "strangulation", "escalating", "fears_death"]
+    for _ in range(2):
+        save_intake(
+            data=Intake(reason="follow_up", case_id=adult.id, risk_answers=severe),
+            by=p["op1"],
+        )
+    db.session.expire_all()
+    reviews = [t for t in db.session.get(Case, adult.id).tasks if t.kind == "safety_review"]
+    assert len(reviews) == 2 and sum(t.done_at is None for t in reviews) == 1
+
+
+def test_the_twelve_hours_run_from_the_calls_start(world):
+    p, _, _ = world
+    began = utcnow() - timedelta(hours=2)
+    case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            started_at=began,
+            survivor=Survivor(age=7),
+            danger=["danger_now"],
+        ),
+        by=p["op1"],
+    ).case
+    [task] = [t for t in case.tasks if t.kind == "child_12h"]
+    assert abs((task.due_at - (began + timedelta(hours=12))).total_seconds()) < 1
+
+
+def test_an_erased_case_leaves_the_operators_list(world):
+    p, c, _ = world
+    cases.erase_case(case=c["child"], by=p["sup"], reason="recorded_in_error")
+    listed = queries.cases_opened_recently(p["op1"], now=utcnow())
+    assert c["child"].number not in [r.number for r in listed.rows]
+    assert c["adult"].number in [r.number for r in listed.rows]
