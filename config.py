@@ -57,7 +57,12 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_NAME = "__Host-diemtua_session"
     SESSION_COOKIE_SECURE = True
-    SESSION_COOKIE_SAMESITE = "Strict"
+    # Lax, not Strict: under Strict a link opened from another site (the phone system's web
+    # softphone handing over a screen pop, a link in webmail) arrives without the cookie, and
+    # the sign-in page it is sent to sets a new one over it, signing the operator out of every
+    # tab mid-call. Lax still keeps the cookie off cross-site POSTs; every form carries a CSRF
+    # token, and no GET changes anything another site could name (a pop's link is a secret).
+    SESSION_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = "https"
     TRUST_PROXY = True
 

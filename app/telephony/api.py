@@ -80,7 +80,11 @@ def incoming():
     pop, token = pops.announce_call(
         line=line, caller=announcement.caller, started_at=announcement.started_at
     )
-    return jsonify(url=_pop_url(token), expires_at=pop.expires_at.isoformat()), 201
+    answer = {"url": _pop_url(token), "expires_at": pop.expires_at.isoformat()}
+    if announcement.warning:
+        current_app.logger.warning("screen pop on line %s: %s", line.id, announcement.warning)
+        answer["warning"] = announcement.warning
+    return jsonify(answer), 201
 
 
 def _body():

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.auth.models import User
-from app.calls.drafts import save_draft
+from app.calls.drafts import load_draft, open_drafts, save_draft
 from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
@@ -56,6 +56,15 @@ def announce_call(
     )
     db.session.add(pop)
     line.last_used_at = now
+    # No unanswered caller's number outlives its link, cron or no cron: this line's expired
+    # pops are forgotten, and those of more than a day ago deleted (so the line's index stays
+    # short whatever runs or does not run at night).
+    forget_expired(now, line_id=line.id)
+    db.session.execute(
+        delete(ScreenPop)
+        .where(ScreenPop.line_id == line.id, ScreenPop.expires_at < now - KEEP_EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
     audit.record(
         "screen_pop",
         object_type="screen_pop",
@@ -75,18 +84,18 @@ def claim_pop(*, token: str, user: User) -> uuid.UUID:
         _deny(user, pop)
         raise PopUnavailable("unknown")
     if pop.claimed_at is not None:
-        raise PopUnavailable("yours" if pop.claimed_by_id == user.id else "claimed")
+        return _opened_before(pop, user)
     now = utcnow()
     if pop.expires_at <= now:
+        forget_expired(now, line_id=pop.line_id)  # its number forgotten now, not at night
+        db.session.commit()
         raise PopUnavailable("expired")
     if not _mark_claimed(pop, user, now):
+        # Claimed meanwhile: by this user (a double click, whose first request won) or another.
         db.session.rollback()
-        raise PopUnavailable("claimed")
-    fields = {
-        "started_at": pop.started_at.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M"),
-        "channel": "phone",
-        "line_id": str(pop.line_id),
-    }
+        db.session.refresh(pop)
+        return _opened_before(pop, user)
+    fields = _draft_fields(pop)
     if pop.caller_phone:
         fields["caller_phone"] = pop.caller_phone
     pop.destroy_key()
@@ -102,6 +111,42 @@ def claim_pop(*, token: str, user: User) -> uuid.UUID:
     intake_key = new_id()  # time-ordered, as the intake page makes them
     save_draft(user=user, intake_key=intake_key, fields=fields)  # commits the whole claim
     return intake_key
+
+
+def _draft_fields(pop: ScreenPop) -> dict:
+    """The intake fields a pop fills in (the number added by the caller, while it is known)."""
+    return {
+        "started_at": pop.started_at.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M"),
+        "channel": "phone",
+        "line_id": str(pop.line_id),
+    }
+
+
+def _opened_before(pop: ScreenPop, user: User) -> uuid.UUID:
+    """A link opened again: by the operator who claimed it, their intake from it while unsaved
+    (a double click, a reload, the link clicked twice); otherwise unavailable."""
+    if pop.claimed_by_id != user.id:
+        raise PopUnavailable("claimed")
+    wanted = _draft_fields(pop)
+    for draft in open_drafts(user):
+        fields = load_draft(user=user, intake_key=draft.intake_key) or {}
+        if all(fields.get(name) == value for name, value in wanted.items()):
+            return draft.intake_key
+    raise PopUnavailable("yours")  # saved (or discarded) since
+
+
+def forget_expired(now: datetime, *, line_id: int | None = None) -> int:
+    """Destroy the key of every expired, unclaimed pop (of one line, or all): its caller's
+    number can no longer be read (not committed)."""
+    where = [ScreenPop.expires_at <= now, ScreenPop.key_destroyed_at.is_(None)]
+    if line_id is not None:
+        where.append(ScreenPop.line_id == line_id)
+    return db.session.execute(
+        update(ScreenPop)
+        .where(*where)
+        .values(key_kek_id=None, key_wrapped=None, key_destroyed_at=now, caller_phone_sealed=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def _find(token: str) -> ScreenPop | None:
@@ -149,12 +194,7 @@ def purge_pops(*, now: datetime | None = None) -> tuple[int, int]:
     """Housekeeping: forget the number of every expired, unclaimed pop at once, and delete
     pops expired more than a day ago. Returns (numbers forgotten, pops deleted)."""
     now = now or utcnow()
-    forgotten = db.session.execute(
-        update(ScreenPop)
-        .where(ScreenPop.expires_at <= now, ScreenPop.key_destroyed_at.is_(None))
-        .values(key_kek_id=None, key_wrapped=None, key_destroyed_at=now, caller_phone_sealed=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    forgotten = forget_expired(now)
     deleted = db.session.execute(
         delete(ScreenPop)
         .where(ScreenPop.expires_at < now - KEEP_EXPIRED)

@@ -12,13 +12,13 @@ import hmac
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import audit
 from app.auth.models import Organisation, User
 from app.clock import utcnow
 from app.extensions import db
-from app.telephony.models import PhoneLine
+from app.telephony.models import PhoneLine, ScreenPop
 
 TOKEN_PREFIX = "dt_"  # noqa: S105 - not a secret: recognisable in a config file or a secret scanner's report
 HINT_LENGTH = 4
@@ -99,10 +99,24 @@ def rotate_token(*, by: User, line: PhoneLine) -> str:
 
 
 def revoke_line(*, by: User, line: PhoneLine) -> None:
-    """Stop a line for good: its token is refused from now on."""
+    """Stop a line for good: its token is refused from now on, and the links it handed out that
+    nobody has opened yet stop working too (a stolen token's pops), their numbers forgotten."""
     if line.revoked_at is not None:
         return
-    line.revoked_at = utcnow()
+    now = line.revoked_at = utcnow()
+    db.session.execute(
+        update(ScreenPop)
+        .where(ScreenPop.line_id == line.id, ScreenPop.key_destroyed_at.is_(None))
+        .where(ScreenPop.claimed_at.is_(None))
+        .values(
+            expires_at=now,
+            key_kek_id=None,
+            key_wrapped=None,
+            key_destroyed_at=now,
+            caller_phone_sealed=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
     audit.record(
         "line_revoked",
         user=by,
