@@ -343,11 +343,20 @@ def change_status(*, case: Case, to: str, by: User, reason: str | None = None) -
             raise CaseError(
                 _l("A closure must be approved by someone other than who asked for it.")
             )
-    old = case.status
+    old, now = case.status, utcnow()
     case.status = to
-    case.closed_at = utcnow() if to == "closed" else None
+    case.closed_at = now if to == "closed" else None
+    detail = f"{old}>{to}"
+    if to == "closed":
+        # A closed case's open tasks end with it (the approval page lists them): left open they
+        # would wait unseen (queues show active cases only) and all fall due again on reopening.
+        ended = [task for task in case.tasks if task.done_at is None]
+        for task in ended:
+            task.done_at, task.done_by_id = now, by.id
+        if ended:
+            detail += f" tasks_ended={len(ended)}"
     record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
-    audit_case("status", case, by, detail=f"{old}>{to}")
+    audit_case("status", case, by, detail=detail)
     db.session.commit()
 
 

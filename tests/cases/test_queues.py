@@ -511,3 +511,32 @@ def test_an_erased_case_leaves_the_operators_list(world):
     listed = queries.cases_opened_recently(p["op1"], now=utcnow())
     assert c["child"].number not in [r.number for r in listed.rows]
     assert c["adult"].number in [r.number for r in listed.rows]
+
+
+def test_closing_a_case_ends_its_open_tasks_and_says_so_first(client, world):
+    p, c, _ = world
+    adult = c["adult"]  # cm1's, with an overdue follow-up
+    cases.change_status(case=adult, to="pending_closure", by=p["cm1"])
+    sign_in(client, p["sup"])
+    asked = client.get(f"/cases/{adult.id}/status?to=closed").get_data(as_text=True)
+    assert "This case still has 1 open task. Approving the closure ends it:" in asked
+    assert "Follow-up call" in asked
+    response = client.submit(f"/cases/{adult.id}/status", {"to": "closed"}, page="/auth/account")
+    assert response.status_code == 302
+    db.session.expire_all()
+    closed = db.session.get(Case, adult.id)
+    assert closed.status == "closed" and all(t.done_at is not None for t in closed.tasks)
+    entry = (
+        db.session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.action == "status", AuditEntry.case_id == adult.id)
+            .order_by(AuditEntry.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert entry.detail == "pending_closure>closed tasks_ended=1"
+    cases.change_status(case=closed, to="reopened", by=p["sup"], reason="Gọi lại")
+    assert adult.number not in [
+        r.case_number for r in queries.overdue_tasks(p["sup"], now=utcnow()).rows
+    ]
