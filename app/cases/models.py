@@ -31,13 +31,23 @@ class Case(KeyHolder, SealedModel, db.Model):
     """One survivor's case; its data key seals the case and everything recorded under it."""
 
     __tablename__ = "case_record"
-    __table_args__ = (Index("ix_case_org_status_opened", "organisation_id", "status", "opened_at"),)
+    __table_args__ = (
+        # Lists and searches of an organisation by status and date (its first column also serves
+        # every filter on the organisation alone).
+        Index("ix_case_org_status_opened", "organisation_id", "status", "opened_at"),
+        # Whose cases: a case manager's cases and the organisation's unassigned ones
+        # (assigned_to_id IS NULL), walked in order of opening and counted from the index alone
+        # (the status is checked in the index too).
+        Index("ix_case_assigned_queue", "assigned_to_id", "organisation_id", "opened_at", "status"),
+        # An operator's cases of the last days, newest first.
+        Index("ix_case_opened_by_at", "opened_by_id", "opened_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
