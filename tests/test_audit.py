@@ -221,3 +221,17 @@ def test_a_role_refused_at_a_case_is_in_that_cases_organisation_log(
     sign_in(supervisor, make_user("supervisor", organisation=org))
     page = supervisor.get("/audit/?action=denied").get_data(as_text=True)
     assert case.number in page and "role: cases.show" in page
+
+
+def test_the_log_filters_by_a_case_number_in_any_spelling(client, login_as):
+    from app.cases import services as cases
+
+    supervisor = login_as("supervisor")
+    case = cases.open_case(by=supervisor)
+    audit.record("view", user=supervisor, object_type="case", object_id=case.id, case_id=case.id)
+    db.session.commit()
+    loose = case.number.lower().replace("-", " ").replace(" 00000", " ")
+    page = client.get("/audit/", query_string={"case": loose}).get_data(as_text=True)
+    assert page.count("<tr>") > 1 and case.number in page
+    phone = client.get("/audit/", query_string={"case": "0912 345 678"}).get_data(as_text=True)
+    assert phone.count("<tr>") == 2  # the header and "Nothing matches."

@@ -18,7 +18,7 @@ from app.auditlog import bp
 from app.auth.access import roles_required
 from app.auth.models import User
 from app.cases.models import Case
-from app.cases.search_form import parse_day
+from app.cases.search_form import CASE_NUMBER_SHAPE, normalise_case_number, parse_day
 from app.clock import LOCAL
 from app.extensions import db
 
@@ -34,13 +34,21 @@ def _filters() -> dict:
     days = {name: parse_day(text, "%Y-%m-%d") if text else None for name, text in typed.items()}
     return {
         "user": request.args.get("user", type=int),
-        "case": request.args.get("case", "").strip().upper(),
+        # Any spelling of a case number, as the case search takes it ("hn 2026 12").
+        "case": _case_number(request.args.get("case", "")),
         "action": request.args.get("action", "") if request.args.get("action") in ACTIONS else "",
         "start": days["from"],
         "end": days["to"],
         "typed": typed,
         "bad_dates": any(text and days[name] is None for name, text in typed.items()),
     }
+
+
+def _case_number(typed: str) -> str:
+    """The case number as stored, from any spelling; what cannot be one is kept as typed, and
+    matches nothing (the page's script stops it before it is sent)."""
+    number = normalise_case_number(typed)
+    return number if CASE_NUMBER_SHAPE.match(number) else typed.strip().upper()
 
 
 def _query(filters: dict) -> Select:

@@ -75,18 +75,25 @@ def discard_draft(*, user: User, intake_key: uuid.UUID) -> None:
         db.session.commit()
 
 
-def drop_drafts_on(case_id: uuid.UUID) -> int:
+def drop_drafts_on(case_id: uuid.UUID, number: str) -> int:
     """Delete every unsaved intake of a new call on this case, whoever started it (erasure: a
     draft is sealed under its own key, so it would outlive the case's). The case is named only
     inside the sealed payload, so each draft is opened; there are few (MAX_DRAFTS_PER_USER a
-    person, deleted when saved). Not committed."""
+    person, deleted when saved). A draft names it by id (opened from the case page) or by number
+    (the repeat-caller panel's "add to this case", or typed). Not committed."""
+    from app.cases.search_form import normalise_case_number  # cases builds on calls
+
     wanted, dropped = str(case_id), 0
     for draft in db.session.execute(select(IntakeDraft)).scalars():
         try:
             fields = json.loads(draft.payload or "{}")
         except ValueError:
             continue
-        if isinstance(fields, dict) and fields.get("case_id") == wanted:
+        if not isinstance(fields, dict):
+            continue
+        typed = fields.get("case_number")
+        named = normalise_case_number(typed) == number if isinstance(typed, str) else False
+        if fields.get("case_id") == wanted or named:
             db.session.delete(draft)
             dropped += 1
     return dropped

@@ -83,6 +83,12 @@ class Survivor:
 class Intake:
     """Everything one intake form (or one imported row) says about a call."""
 
+    def clock_start(self, started_at: datetime) -> datetime:
+        """When the child-protection clock starts for this call: its start (a long call, or one
+        written up afterwards, does not move the 12 hours later), never a time still to come.
+        An imported register row overrides this: its old call is work from the import on."""
+        return min(started_at, utcnow())
+
     reason: str
     intake_key: uuid.UUID | None = None
     channel: str = "phone"
@@ -421,7 +427,7 @@ def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_ca
         serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
         # The 12 hours run from the call's start (a long call, or one written up afterwards,
         # does not move the deadline later), never from a time still to come.
-        plan_child_path(case, by=by, serious=serious, now=min(call.started_at, utcnow()))
+        plan_child_path(case, by=by, serious=serious, now=data.clock_start(call.started_at))
     if level in ("high", "severe") and "high_risk" not in data.flags:
         call.flags = " ".join([*data.flags, "high_risk"])
     if not new_case:

@@ -114,7 +114,7 @@ class CaseParts:
             case["is_child"] = True
         if case["is_child"]:  # casework.plan_child_path
             serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
-            now = min(call["started_at"], utcnow())  # from the call's start, as the intake
+            now = data.clock_start(call["started_at"])  # as the intake (an import: from now)
             kinds = {t["kind"] for t in self.tasks[case_id] if t["done_at"] is None}
             if "notify_commune" not in kinds:
                 self._task(case, "notify_commune", now)

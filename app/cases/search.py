@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Row, false, func, select
+from sqlalchemy import Row, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 from wtforms import SelectChoice
 
@@ -23,7 +23,7 @@ from app.auth.models import User
 from app.calls.models import Call
 from app.cases import bp
 from app.cases.models import ACTIVE_STATUSES, Case
-from app.cases.queries import case_rows, case_scope
+from app.cases.queries import case_rows, case_scope, unable_to_work
 from app.cases.search_form import (
     PhoneSearchForm,
     SearchForm,
@@ -86,7 +86,7 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), LOCAL).astimezone(UTC)
 
 
-def search_conditions(f: CaseFilters) -> list:
+def search_conditions(f: CaseFilters, user: User) -> list:
     """The WHERE conditions of a search (the user's scope is added apart)."""
     found = []
     if f.number:
@@ -95,8 +95,13 @@ def search_conditions(f: CaseFilters) -> list:
         found.append(Case.status.in_(ACTIVE_STATUSES))
     elif f.status:
         found.append(Case.status == f.status)
-    if f.assignee == "none":
-        found.append(Case.assigned_to_id.is_(None))
+    if f.assignee == "none":  # as the supervisor's unassigned list: stranded cases too
+        found.append(
+            or_(
+                Case.assigned_to_id.is_(None),
+                Case.assigned_to_id.in_(unable_to_work(user.organisation_id)),
+            )
+        )
     elif f.assignee:
         # An account id as the list gives it; anything else (a crafted value: "²" is a digit to
         # Python, a 20-digit number no integer column holds) matches nothing.
@@ -122,7 +127,7 @@ def search_conditions(f: CaseFilters) -> list:
 
 def search_cases(user: User, filters: CaseFilters, *, page: int, now: datetime) -> Page:
     """One page of the cases the user may see that match, newest first (codes only)."""
-    scope, conditions = case_scope(user), search_conditions(filters)
+    scope, conditions = case_scope(user), search_conditions(filters, user)
     total = db.session.execute(scope(select(func.count(Case.id)).where(*conditions))).scalar_one()
     number = min(max(page, 1), max(1, -(-total // PAGE_SIZE)))
     stmt = (

@@ -35,7 +35,7 @@ def parse_day(text: str | None, *also: str) -> date | None:
 
 CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
 # A case number as stored: the organisation's code, the year, six digits (HN-2026-000123).
-CASE_NUMBER_SHAPE = re.compile(r"^[A-Z0-9]{1,12}-(19|20)\d\d-\d{6}$")
+CASE_NUMBER_SHAPE = re.compile(r"^[A-Z0-9]{1,12}-(19|20)\d\d-\d{6,9}$")  # past 999,999
 NOT_A_CASE_NUMBER = _l(
     "Write a case number such as HN-2026-000123. To find a case by phone number, use the "
     "search by phone."

@@ -414,7 +414,7 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     for call in case.calls:
         blind.remove_index(owner_type="call", owner_id=call.id)
     case.destroy_key()
-    drop_drafts_on(case.id)
+    drop_drafts_on(case.id, case.number)
     for task in case.tasks:
         if task.done_at is None:
             task.done_at = case.erased_at

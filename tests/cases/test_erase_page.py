@@ -176,6 +176,12 @@ def test_after_erasure_nothing_of_the_case_is_found_or_opened(client, scene):
         fields={"case_id": str(case.id), "narrative": "bản nháp về ca"},
     )
     save_draft(user=people["opener"], intake_key=other, fields={"narrative": "ca khác"})
+    by_number = uuid.uuid4()  # the repeat-caller panel's "add to this case" names it by number
+    save_draft(
+        user=people["manager"],
+        intake_key=by_number,
+        fields={"case_number": case.number.lower().replace("-", " "), "narrative": "gọi lại"},
+    )
     sign_in(client, people["supervisor"])
     erased = client.submit(
         f"/cases/{case.id}/erase", {"reason": "recorded_in_error", "confirm": case.number}
@@ -188,6 +194,7 @@ def test_after_erasure_nothing_of_the_case_is_found_or_opened(client, scene):
     found = client.submit("/cases/search/phone", {"phone": "0911456789"}, page="/cases/search")
     assert found.status_code == 200 and case.number not in found.get_data(as_text=True)
     assert [d.intake_key for d in open_drafts(people["opener"])] == [other]
+    assert open_drafts(people["manager"]) == []
     note = client.submit(
         f"/cases/{case.id}/notes", {"kind": "note", "body": "thêm"}, page="/auth/account"
     )

@@ -1,7 +1,7 @@
 """Bringing old registers in: `flask cases import` on the sample files of docs/samples/."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from app.cases.importer import read_rows, validate_row
 from app.cases.models import Case, CaseEvent, RiskAssessment, Task
 from app.cases.register.columns import column_of
 from app.cases.register.values import read_date
+from app.clock import utcnow
 from app.extensions import db
 from tests.crypto.test_raw_database import _raw_bytes
 
@@ -320,6 +321,8 @@ def test_a_child_at_the_call_is_a_child_case_when_imported_years_later(app, oper
     with app.app_context():
         case = db.session.execute(select(Case)).scalar_one()
         assert case.is_child and case.survivor_age_band == "under_16"
+        # Its tasks are work from the import on, not five years overdue.
+        assert case.tasks and all(t.due_at >= utcnow() - timedelta(minutes=5) for t in case.tasks)
         assert case.survivor_age is None  # no age was stated: none is stored as if it were
 
 

@@ -393,6 +393,8 @@ def test_a_disabled_case_managers_cases_go_back_to_the_supervisor(client, world)
     html = client.get("/home/supervisor").get_data(as_text=True)
     row = row_of(table(html, "unassigned-cases"), c["adult"].number)
     assert row and f'name="expected" value="{p["cm1"].id}"' in row
+    found = client.get("/cases/search", query_string={"assignee": "none", "status": "active"})
+    assert c["adult"].number in found.get_data(as_text=True)  # "see them all" shows it too
     response = client.submit(  # assigned again from that row
         f"/cases/{c['adult'].id}/assign",
         {"assignee": p["cm2"].id, "expected": str(p["cm1"].id)},

@@ -17,7 +17,7 @@ from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import MAX_AGE, Cells
 from app.cases.register.values import is_nothing, read_age
 from app.classifications import RISK_LEVELS
-from app.clock import LOCAL, local_today
+from app.clock import LOCAL, local_today, utcnow
 from app.places import queries as places
 
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
@@ -60,6 +60,11 @@ class ImportedIntake(Intake):
     status: str = "open"
     closed_on: date | None = None
     key_basis: str = field(default="", repr=False)
+
+    def clock_start(self, started_at: datetime) -> datetime:
+        """An old call's child-protection tasks are work from the import on (docs/import.md),
+        not years overdue."""
+        return utcnow()
 
 
 def local_midnight(day: date, at: time | None = None) -> datetime:

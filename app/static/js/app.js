@@ -12,7 +12,7 @@
     var whole = parts.length === 1 && /^([A-Z0-9]+?)(\d{4})(\d{6})$/.exec(parts[0]);
     if (whole) { parts = [whole[1], whole[2], whole[3]]; }
     return parts.length === 3 && /^[A-Z0-9]{1,12}$/.test(parts[0]) &&
-      /^(19|20)\d\d$/.test(parts[1]) && /^\d{1,6}$/.test(parts[2]);
+      /^(19|20)\d\d$/.test(parts[1]) && /^\d{1,9}$/.test(parts[2]);
   }
   function notACaseNumber(form) {
     var wrong = null;
