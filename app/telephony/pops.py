@@ -8,6 +8,7 @@ only in that draft (and, once saved, in the call record).
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.auth.models import User
-from app.calls.drafts import load_draft, open_drafts, save_draft
+from app.calls.drafts import open_drafts, save_draft
 from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
@@ -129,7 +130,7 @@ def _opened_before(pop: ScreenPop, user: User) -> uuid.UUID:
         raise PopUnavailable("claimed")
     wanted = _draft_fields(pop)
     for draft in open_drafts(user):
-        fields = load_draft(user=user, intake_key=draft.intake_key) or {}
+        fields = json.loads(draft.payload or "{}")  # the draft at hand, not read again
         if all(fields.get(name) == value for name, value in wanted.items()):
             return draft.intake_key
     raise PopUnavailable("yours")  # saved (or discarded) since

@@ -14,6 +14,7 @@ from app.cases.models import Case, Task
 from app.clock import utcnow
 from app.crypto.datakeys import KeyDestroyedError
 from app.extensions import db
+from tests.cases.test_case_work import _bump_elsewhere
 from tests.conftest import sign_in
 
 NAME = "Đỗ Thị Xoá Trang"
@@ -201,18 +202,6 @@ def test_after_erasure_nothing_of_the_case_is_found_or_opened(client, scene):
     assert note.status_code == 409 and "Ca này đã bị xoá" in note.get_data(as_text=True)
 
 
-def _written_elsewhere(case, **values):
-    """Another request's write to the case, committed on its own connection."""
-    from sqlalchemy import update
-
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(Case.__table__)
-            .where(Case.__table__.c.id == case.id)
-            .values(version=Case.__table__.c.version + 1, **values)
-        )
-
-
 @pytest.mark.parametrize("theirs", ["erasure", "edit"])
 def test_two_writes_at_the_same_instant(client, scene, monkeypatch, theirs):
     """Another supervisor's erasure (or any write) lands between our read and our write."""
@@ -226,7 +215,7 @@ def test_two_writes_at_the_same_instant(client, scene, monkeypatch, theirs):
 
     def meanwhile(text):
         values = {"status": "erased", "erased_at": utcnow()} if theirs == "erasure" else {}
-        _written_elsewhere(case, **values)
+        _bump_elsewhere(case, **values)
         return real(text)
 
     monkeypatch.setattr(erase_views, "normalise_case_number", meanwhile)

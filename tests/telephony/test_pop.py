@@ -120,14 +120,11 @@ def test_a_link_opens_once(app, pop_link, login_as, client, make_user):
     assert drafts == [] and first.id  # the only draft was discarded; the colleague got none
 
 
-def test_two_operators_at_the_same_moment_get_exactly_one_claim(
-    make_app, pop_link, make_user, monkeypatch
-):
-    line, path = pop_link()
-    token = path.rsplit("/", 1)[1]
-    ids = [make_user("operator", organisation=line.organisation).id for _ in range(2)]
+def _claim_at_once(make_app, monkeypatch, token: str, user_ids: list[int]) -> list[object]:
+    """Two claims of one link in two threads, both past the "unclaimed?" check before either
+    claims; each outcome is a draft key, a PopUnavailable reason or an unexpected exception."""
     worker = make_app()
-    both_checked = threading.Barrier(2, timeout=30)
+    both_checked = threading.Barrier(len(user_ids), timeout=30)
     original = pops._mark_claimed
 
     def after_both_checked(pop, user, now):
@@ -144,16 +141,26 @@ def test_two_operators_at_the_same_moment_get_exactly_one_claim(
                 outcomes.append(pops.claim_pop(token=token, user=user))
             except pops.PopUnavailable as exc:
                 outcomes.append(exc.reason)
-            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            except BaseException as exc:  # noqa: BLE001 - reported by the caller's assertion
                 outcomes.append(exc)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=claim, args=(uid,)) for uid in ids]
+    threads = [threading.Thread(target=claim, args=(uid,)) for uid in user_ids]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return outcomes
+
+
+def test_two_operators_at_the_same_moment_get_exactly_one_claim(
+    make_app, pop_link, make_user, monkeypatch
+):
+    line, path = pop_link()
+    token = path.rsplit("/", 1)[1]
+    ids = [make_user("operator", organisation=line.organisation).id for _ in range(2)]
+    outcomes = _claim_at_once(make_app, monkeypatch, token, ids)
     keys = [o for o in outcomes if isinstance(o, uuid.UUID)]
     assert len(keys) == 1 and [o for o in outcomes if o not in keys] == ["claimed"], outcomes
     assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 1
@@ -278,34 +285,7 @@ def test_the_same_operator_clicking_twice_at_once_gets_their_one_intake(
     line, path = pop_link()
     token = path.rsplit("/", 1)[1]
     operator_id = make_user("operator", organisation=line.organisation).id
-    worker = make_app()
-    both_checked = threading.Barrier(2, timeout=30)
-    original = pops._mark_claimed
-
-    def after_both_checked(pop, user, now):
-        both_checked.wait()
-        return original(pop, user, now)
-
-    monkeypatch.setattr(pops, "_mark_claimed", after_both_checked)
-    outcomes: list[object] = []
-
-    def claim():
-        with worker.app_context():
-            try:
-                user = db.session.get(User, operator_id)
-                outcomes.append(pops.claim_pop(token=token, user=user))
-            except pops.PopUnavailable as exc:
-                outcomes.append(exc.reason)
-            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-                outcomes.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=claim) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = _claim_at_once(make_app, monkeypatch, token, [operator_id, operator_id])
     assert len(outcomes) == 2 and all(isinstance(o, uuid.UUID) for o in outcomes), outcomes
     assert outcomes[0] == outcomes[1]
     assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 1
