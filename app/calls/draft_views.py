@@ -38,13 +38,16 @@ def save_draft():
     fields.pop("csrf_token", None)
     if not own_page(str(fields.get("owner") or "")):
         return jsonify(error="other_account"), 409
+    linked = (fields.get("case_id"), fields.get("case_number"))
     try:
         drafts.save_draft(user=current_user, intake_key=key, fields=fields)
     except drafts.FormSaved:
         return jsonify(error="already_saved"), 409
     except drafts.DraftError:
         return jsonify(error="too_large"), 413
-    return jsonify(saved_at=local_text(utcnow()))
+    # save_draft drops a link to a case erased meanwhile: the page is told to drop it too.
+    case_erased = linked != (fields.get("case_id"), fields.get("case_number"))
+    return jsonify(saved_at=local_text(utcnow()), case_erased=case_erased)
 
 
 def _beacon_body() -> dict | None:

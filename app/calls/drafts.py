@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.auth.models import User
 from app.calls.models import Call, IntakeDraft
@@ -32,7 +32,9 @@ class FormSaved(DraftError):
 
 
 def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraft:
-    """Create or replace the user's draft of this intake form."""
+    """Create or replace the user's draft of this intake form. A link to a case erased
+    meanwhile is dropped from the fields first (see `forget_erased_case`)."""
+    forget_erased_case(fields)
     payload = json.dumps(fields, ensure_ascii=False)
     if len(payload) > MAX_PAYLOAD:
         raise DraftError("draft too large")
@@ -47,6 +49,39 @@ def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraf
     draft.updated_at = utcnow()
     db.session.commit()
     return draft
+
+
+def forget_erased_case(fields: dict) -> bool:
+    """Drop the intake's link to its case when that case has been erased, and say so.
+
+    Erasure deletes the drafts naming the case (`drop_drafts_on`), but a page left open on it
+    would put the link back with its next autosave. What was typed is the new call's and is
+    kept; only the link goes, so the call is saved on its own if the operator goes on."""
+    from app.cases.models import Case  # cases builds on calls
+    from app.cases.search_form import normalise_case_number
+
+    case_id, typed = fields.get("case_id"), fields.get("case_number")
+    named = []
+    if isinstance(case_id, str) and case_id.strip():
+        try:
+            named.append(Case.id == uuid.UUID(case_id.strip()))
+        except ValueError:
+            pass
+    number = normalise_case_number(typed) if isinstance(typed, str) and typed.strip() else None
+    if number:
+        named.append(Case.number == number)
+    if not named:
+        return False
+    erased = select(Case.id, Case.number).where(Case.erased_at.is_not(None), or_(*named))
+    gone = db.session.execute(erased).all()
+    if not gone:
+        return False
+    for row in gone:
+        if fields.get("case_id") == str(row.id):
+            fields["case_id"] = ""
+        if number == row.number:
+            fields["case_number"] = ""
+    return True
 
 
 def load_draft(*, user: User, intake_key: uuid.UUID) -> dict | None:

@@ -14,6 +14,7 @@ from app.auth.sessions import revoke_user_sessions
 from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import Call, IntakeDraft
 from app.cases.models import Case, Incident, Perpetrator
+from app.cases.services import erase_case
 from app.extensions import db
 from tests.conftest import PASSWORD
 
@@ -143,6 +144,36 @@ def test_a_repeat_caller_is_recognised_from_another_spelling(page, live_url, mak
     page.click("#submit")
     page.wait_for_url(re.compile(r"/cases/"))
     assert count(Case) == 1 and len(db.session.get(Case, earlier.id).calls) == 2
+
+
+def test_a_case_erased_while_its_call_is_typed_is_unlinked_on_the_page(
+    page, live_url, make_user, make_org
+):
+    """The operator adds the call to the caller's case from the panel; a supervisor erases
+    that case meanwhile. The next autosave drops the link on the page and says so; saving then
+    opens the call on its own, with everything typed."""
+    org = make_org(code="HN")
+    supervisor = make_user("supervisor", organisation=org)
+    earlier = save_intake(
+        data=Intake(reason="violence_report", intake_key=uuid.uuid4(), caller_phone="0912000111"),
+        by=make_user("operator", organisation=org),
+    ).case
+    sign_in(page, live_url, make_user("operator", organisation=org))
+    open_intake(page, live_url)
+    page.keyboard.type("0912 000 111")
+    page.locator("#repeat-panel .use-case").click()
+    expect(page.locator("#case_number")).to_have_value(earlier.number)
+    erase_case(case=db.session.get(Case, earlier.id), by=supervisor, reason="recorded_in_error")
+    page.fill("#caller_name", "Cô Ba Gọi Lại")  # the next autosave carries the link
+    expect(page.locator("#case-erased")).to_be_visible(timeout=10000)
+    expect(page.locator("#case-erased")).to_contain_text("vừa bị giám sát viên xoá")
+    expect(page.locator("#case_number")).to_have_value("")
+    expect(page.locator("#caller_name")).to_have_value("Cô Ba Gọi Lại")
+    db.session.rollback()  # end the test's read: SQLite would keep the server from writing
+    page.click("#submit")
+    expect(page.locator(".flash-success")).to_be_visible()
+    new = db.session.execute(select(Call).where(Call.id != earlier.calls[0].id)).scalar_one()
+    assert new.case_id is None and new.caller_name == "Cô Ba Gọi Lại"
 
 
 def test_a_double_click_saves_one_call(page, live_url, make_user):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.audit import AuditEntry
 from app.calls import services as calls
-from app.calls.drafts import open_drafts, save_draft
+from app.calls.drafts import load_draft, open_drafts, save_draft
 from app.cases import services as cases
 from app.cases.models import Case, Task
 from app.clock import utcnow
@@ -200,6 +200,43 @@ def test_after_erasure_nothing_of_the_case_is_found_or_opened(client, scene):
         f"/cases/{case.id}/notes", {"kind": "note", "body": "thêm"}, page="/auth/account"
     )
     assert note.status_code == 409 and "Ca này đã bị xoá" in note.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("link", ["case_id", "case_number"])
+def test_a_page_left_open_on_an_erased_case_does_not_link_it_again(client, scene, link):
+    """An operator's intake of a new call on the case is open while a supervisor erases it: its
+    next autosave keeps what was typed but not the link, and the page is told to drop it."""
+    people, case = scene
+    cases.erase_case(case=case, by=people["supervisor"], reason="recorded_in_error")
+    sign_in(client, people["opener"])
+    key = str(uuid.uuid4())
+    named = str(case.id) if link == "case_id" else case.number.lower().replace("-", " ")
+    typed = {link: named, "narrative": "cuộc gọi mới", "owner": str(people["opener"].id)}
+    answer = client.post(
+        "/calls/drafts",
+        json={"intake_key": key, "fields": typed},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    assert answer.status_code == 200 and answer.json["case_erased"] is True
+    kept = load_draft(user=people["opener"], intake_key=uuid.UUID(key))
+    assert kept[link] == "" and kept["narrative"] == "cuộc gọi mới"
+    page = client.get(f"/calls/new?draft={key}").get_data(as_text=True)
+    assert "vừa bị giám sát viên xoá" in page  # the notice the page shows, in Vietnamese
+
+
+def test_an_autosave_keeps_the_link_to_a_case_not_erased(client, scene):
+    people, case = scene
+    sign_in(client, people["opener"])
+    key = str(uuid.uuid4())
+    typed = {"case_id": str(case.id), "case_number": case.number, "owner": str(people["opener"].id)}
+    answer = client.post(
+        "/calls/drafts",
+        json={"intake_key": key, "fields": typed},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    assert answer.status_code == 200 and answer.json["case_erased"] is False
+    kept = load_draft(user=people["opener"], intake_key=uuid.UUID(key))
+    assert (kept["case_id"], kept["case_number"]) == (str(case.id), case.number)
 
 
 @pytest.mark.parametrize("theirs", ["erasure", "edit"])

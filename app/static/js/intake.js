@@ -9,6 +9,7 @@
   var shortReasons = (form.dataset.shortReasons || "").split(" ");
   var keyInput = form.querySelector("[name=intake_key]");
   var statusLine = document.getElementById("draft-status");
+  var caseErased = document.getElementById("case-erased");
   var endedNotice = document.getElementById("session-ended");
   var otherAccount = document.getElementById("other-account");
   var dirty = false, saving = false, sessionEnded = false, lastSaved = "", formSaved = false;
@@ -264,6 +265,12 @@
       if (answer) {
         lastSaved = snapshot;
         resumeSession();
+        if (answer.case_erased) {  // the case was erased meanwhile: the call is saved on its own
+          $("case_id").value = "";
+          $("case_number").value = "";
+          caseErased.hidden = false;
+          dirty = true;
+        }
         statusLine.textContent = (statusLine.dataset.saved || "") + " " + answer.saved_at;
       }
     }).catch(function () {
