@@ -245,11 +245,14 @@ def complete_task(*, task: Task, by: User, note: str | None = None) -> None:
 
 
 def add_task(*, case: Case, by: User, kind: str, due: datetime, note: str | None = None) -> Task:
-    """Plan a task on the case (a follow-up call, say)."""
+    """Plan a task on the case (a follow-up call, say). The task goes to the case's manager,
+    so the case row is written too: a reassignment at the same instant then fails one of the two
+    on the case's version, and the task never stays with the manager the case just left."""
     refuse_if_closed(case)
     task = open_task(case, kind=kind, due=due, by=by, note=note)
     if task.assigned_to_id is None and by.role == "case_manager":
         task.assigned_to_id = by.id
+    case.updated_at = utcnow()
     audit_case("update", case, by, detail=f"task:{task.id}")
     db.session.commit()
     return task

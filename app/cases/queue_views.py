@@ -88,15 +88,21 @@ def assign(case_id: uuid.UUID):
         return redirect(_back())
     if "expected" in request.form and request.form["expected"] != str(case.assigned_to_id or ""):
         return _moved_meanwhile(case, to)  # a double click, or a colleague was quicker
-    try:
-        assign_case(case=case, to=to, by=current_user)
-    except CaseError as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(_back())
-    except StaleDataError:  # written by someone else at the same instant
-        db.session.rollback()
-        return _moved_meanwhile(case, to)
+    holder = case.assigned_to_id
+    for attempt in (1, 2):
+        try:
+            assign_case(case=case, to=to, by=current_user)
+            break
+        except CaseError as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+            return redirect(_back())
+        except StaleDataError:  # written by someone else at the same instant
+            db.session.rollback()  # the case is read again as it now is
+            if attempt == 2 or case.assigned_to_id != holder:
+                return _moved_meanwhile(case, to)
+            # Still with the same person: the other write was a note or a task, so the case is
+            # assigned again as it now is (a task added meanwhile goes with it).
     flash(
         _("Case %(number)s is now assigned to %(name)s.", number=case.number, name=to.full_name),
         "success",

@@ -561,6 +561,36 @@ def test_a_note_written_at_the_same_instant_as_another_change_is_kept(client, ca
     assert notes == 1
 
 
+def test_a_task_added_as_the_case_is_reassigned_goes_to_the_new_manager(
+    client, case_of, make_user, monkeypatch
+):
+    """The supervisor hands the case to another case manager while a task is being added: the
+    task is written again on the case as it now is, so it is the new manager's, not left with
+    the one who no longer holds the case."""
+    from app.cases import casework
+
+    case, people = case_of
+    newcomer = make_user("case_manager", organisation=people["manager"].organisation)
+    sign_in(client, people["supervisor"])
+    original, calls = casework.refuse_if_closed, []
+
+    def overtaken(case):
+        calls.append(1)
+        if len(calls) == 1:
+            _bump_elsewhere(case, assigned_to_id=newcomer.id)
+        return original(case)
+
+    monkeypatch.setattr(casework, "refuse_if_closed", overtaken)
+    page = f"/cases/{case.id}"
+    answer = client.submit(
+        f"{page}/tasks", {"kind": "follow_up_call", "due_at": "25/11/2026 08:00"}, page=page
+    )
+    assert answer.status_code == 302 and len(calls) == 2
+    db.session.expire_all()
+    task = db.session.execute(select(Task).where(Task.kind == "follow_up_call")).scalar_one()
+    assert task.assigned_to_id == newcomer.id
+
+
 def test_a_status_change_overtaken_by_the_same_change_says_so(client, case_of, monkeypatch):
     from app.cases import services
 

@@ -457,6 +457,57 @@ def test_two_supervisors_assigning_at_the_same_instant_get_no_error(client, worl
     assert "was assigned to Lê Quản Lý Một meanwhile; nothing was changed" in html
 
 
+def test_a_task_added_as_the_case_is_assigned_goes_with_it(client, world, monkeypatch):
+    """A case manager adds a task while the supervisor hands the case on: the assignment is
+    made again on the case as it now is, so the new task follows the case, and no error shows."""
+    from sqlalchemy import insert, update
+
+    from app.cases import services
+    from app.crypto.datakeys import new_id
+
+    p, c, _ = world
+    adult = c["adult"]
+    sign_in(client, p["sup"])
+    original, calls = services.refuse_if_closed, []
+
+    def overtaken(case):  # cm1's task lands between the supervisor's read and write
+        calls.append(1)
+        if len(calls) == 1:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    insert(Task.__table__).values(
+                        id=new_id(),
+                        case_id=case.id,
+                        organisation_id=case.organisation_id,
+                        kind="follow_up_call",
+                        created_at=utcnow(),
+                        created_by_id=p["cm1"].id,
+                        due_at=utcnow() + timedelta(days=1),
+                        assigned_to_id=p["cm1"].id,
+                    )
+                )
+                conn.execute(
+                    update(Case.__table__)
+                    .where(Case.__table__.c.id == case.id)
+                    .values(version=Case.__table__.c.version + 1)
+                )
+        return original(case)
+
+    monkeypatch.setattr(services, "refuse_if_closed", overtaken)
+    response = client.submit(
+        f"/cases/{adult.id}/assign",
+        {"assignee": p["cm2"].id, "expected": str(p["cm1"].id)},
+        page="/home/supervisor",
+    )
+    assert response.status_code == 302 and len(calls) == 2
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    assert f"Case {adult.number} is now assigned to Trần Quản Lý Hai." in html
+    db.session.expire_all()
+    case = db.session.get(Case, adult.id)
+    assert case.assigned_to_id == p["cm2"].id
+    assert {t.assigned_to_id for t in case.tasks if t.done_at is None} == {p["cm2"].id}
+
+
 def test_an_operators_call_back_on_a_colleagues_case_is_in_their_tasks(client, world):
     p, _, _ = world
     phone = "0912 000 111"
