@@ -92,6 +92,11 @@ def load_draft(*, user: User, intake_key: uuid.UUID) -> dict | None:
     return json.loads(draft.payload)
 
 
+def has_draft(*, user: User, intake_key: uuid.UUID) -> bool:
+    """Whether the user has an unsaved intake of this key."""
+    return _find(user, intake_key) is not None
+
+
 def open_drafts(user: User) -> list[IntakeDraft]:
     """The user's unsaved intakes, newest first (offered back after signing in)."""
     stmt = (

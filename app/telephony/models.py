@@ -46,6 +46,8 @@ class ScreenPop(KeyHolder, SealedModel, db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The intake draft the claim made: the link opened again by its operator opens that one.
+    intake_key: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     caller_phone_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
 
     caller_phone = SealedField()

@@ -8,7 +8,6 @@ only in that draft (and, once saved, in the call record).
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.auth.models import User
-from app.calls.drafts import open_drafts, save_draft
+from app.calls.drafts import has_draft, save_draft
 from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
@@ -109,7 +108,7 @@ def claim_pop(*, token: str, user: User) -> uuid.UUID:
         organisation_id=pop.organisation_id,
         detail="claimed",
     )
-    intake_key = new_id()  # time-ordered, as the intake page makes them
+    intake_key = pop.intake_key = new_id()  # time-ordered, as the intake page makes them
     save_draft(user=user, intake_key=intake_key, fields=fields)  # commits the whole claim
     return intake_key
 
@@ -124,15 +123,12 @@ def _draft_fields(pop: ScreenPop) -> dict:
 
 
 def _opened_before(pop: ScreenPop, user: User) -> uuid.UUID:
-    """A link opened again: by the operator who claimed it, their intake from it while unsaved
-    (a double click, a reload, the link clicked twice); otherwise unavailable."""
+    """A link opened again: by the operator who claimed it, the intake the claim made while it
+    is unsaved (a double click, a reload, the link clicked twice); otherwise unavailable."""
     if pop.claimed_by_id != user.id:
         raise PopUnavailable("claimed")
-    wanted = _draft_fields(pop)
-    for draft in open_drafts(user):
-        fields = json.loads(draft.payload or "{}")  # the draft at hand, not read again
-        if all(fields.get(name) == value for name, value in wanted.items()):
-            return draft.intake_key
+    if pop.intake_key is not None and has_draft(user=user, intake_key=pop.intake_key):
+        return pop.intake_key
     raise PopUnavailable("yours")  # saved (or discarded) since
 
 

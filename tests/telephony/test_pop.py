@@ -120,6 +120,27 @@ def test_a_link_opens_once(app, pop_link, login_as, client, make_user):
     assert drafts == [] and first.id  # the only draft was discarded; the colleague got none
 
 
+def test_a_link_opened_again_finds_its_own_intake(pop_link, make_line, login_as, client):
+    """Two calls on one line in the same minute, both answered by one operator: each link,
+    opened again, gives back its own intake, also after the operator changed its time."""
+    line_and_token = make_line()
+    line, first_path = pop_link({"caller": NUMBER}, line_and_token)
+    _, second_path = pop_link({"caller": "0912 777 888"}, line_and_token)
+    user = login_as("operator", organisation=line.organisation)
+    first, second = _draft_key(client.get(first_path)), _draft_key(client.get(second_path))
+    assert first != second
+    fields = load_draft(user=user, intake_key=first)
+    fields["started_at"], fields["channel"] = "01/12/2026 07:00", "zalo"
+    client.post(
+        "/calls/drafts",
+        json={"intake_key": str(first), "fields": fields},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    assert _draft_key(client.get(first_path)) == first
+    assert _draft_key(client.get(second_path)) == second
+    assert load_draft(user=user, intake_key=first)["caller_phone"] == NUMBER
+
+
 def _claim_at_once(make_app, monkeypatch, token: str, user_ids: list[int]) -> list[object]:
     """Two claims of one link in two threads, both past the "unclaimed?" check before either
     claims; each outcome is a draft key, a PopUnavailable reason or an unexpected exception."""
