@@ -6,6 +6,8 @@ JSON, errors included; none ever repeats the caller's number, and nothing here l
 
 from __future__ import annotations
 
+import json
+
 from flask import abort, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
@@ -87,15 +89,28 @@ def incoming():
     return jsonify(answer), 201
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _body():
-    """The fields sent, from JSON or a form body (Asterisk's CURL()); None when unreadable."""
+    """The fields sent, from JSON or a form body (Asterisk's CURL()); None when unreadable.
+
+    A JSON object is read as JSON whatever its label: `curl -d '{...}'` without a Content-Type
+    header labels it form-encoded, which would otherwise read as a body without a caller. A body
+    that is neither is refused as unreadable rather than read as empty."""
     if (request.content_length or 0) > MAX_BODY:
         abort(413)
     request.max_content_length = MAX_BODY  # also caps a chunked body
-    if request.is_json:
-        data = request.get_json(silent=True)
+    raw = request.get_data(cache=True)  # kept: the form is parsed from it below
+    if request.is_json or raw.lstrip()[:1] == b"{":
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
         return data if isinstance(data, dict) else None
-    return request.form
+    if request.mimetype in FORM_TYPES or not raw.strip():
+        return request.form
+    return None
 
 
 def _pop_url(token: str) -> str:

@@ -1,6 +1,7 @@
 """POST /api/v1/calls/incoming: line tokens, what a phone system may send, and what comes back."""
 
 import hashlib
+import json
 import logging
 import re
 from datetime import datetime, timedelta
@@ -263,6 +264,32 @@ def test_a_body_that_is_not_an_object_is_refused(make_line, client, payload):
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
+
+
+@pytest.mark.parametrize("label", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_json_body_without_its_content_type_is_read_as_json(make_line, client, label):
+    """`curl -d '{"caller": ...}'` with no Content-Type header labels the body form-encoded."""
+    _line, token = make_line()
+    response = client.post(
+        URL,
+        data=json.dumps({"caller": "+84 912 345 678", "line": "trunk-1"}),
+        content_type=label,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert _pops()[0].caller_phone == "+84 912 345 678"
+
+
+def test_a_body_of_another_kind_is_refused_as_unreadable(make_line, client):
+    _line, token = make_line()
+    response = client.post(
+        URL,
+        data="caller: 0912345678",
+        content_type="text/plain",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
+    assert _pops() == []
 
 
 def test_an_oversized_body_is_refused_as_json(make_line, client):
