@@ -1,16 +1,19 @@
 """Reads of the place list: provinces, their communes, names for codes, typed names to codes.
 
-The list is reference data that does not change while the app runs, so names and the typed-name
-index are read once per process into memory (`load_places` forgets them when it changes the table).
+The list is reference data that seldom changes, so names and the typed-name index are read once
+per process into memory. `load_places` forgets them in its own process; every other process (the
+running app's workers, when `flask places load` ran beside them) sees the load's audit entry, looked
+for at most once a minute, and reads the list again.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.places import names
@@ -18,6 +21,7 @@ from app.places.models import Place
 
 PROVINCES = ""  # the scope key of the province list in the typed-name index
 FOUND_KEPT = 20_000  # typed names remembered with what they found
+CHECK_EVERY = 60.0  # seconds between two looks for a load made by another process
 
 
 @dataclass
@@ -41,19 +45,38 @@ class Directory:
 
 
 _directory: Directory | None = None
+_loaded_by: int | None = None  # the latest load's audit entry when the copy was read
+_checked_at = 0.0
 _lock = threading.Lock()
 
 
 def directory() -> Directory:
-    """The in-memory copy of the list, read on first use (not kept while the table is empty)."""
-    global _directory
+    """The in-memory copy of the list, read on first use (not kept while the table is empty) and
+    again after a load made by another process (looked for at most every CHECK_EVERY seconds)."""
+    global _directory, _loaded_by, _checked_at
     with _lock:
+        now = time.monotonic()
+        if _directory is not None and now - _checked_at >= CHECK_EVERY:
+            _checked_at = now
+            if _latest_load() != _loaded_by:
+                _directory = None
         if _directory is None:
+            loaded_by = _latest_load()
             built = _build_directory()
             if built.names:
-                _directory = built
+                _directory, _loaded_by, _checked_at = built, loaded_by, now
             return built
         return _directory
+
+
+def _latest_load() -> int | None:
+    """The audit entry of the latest load that changed the list (`load_places` writes one)."""
+    from app.audit import AuditEntry  # the audit log builds on more than the places
+
+    stmt = select(func.max(AuditEntry.id)).where(
+        AuditEntry.object_type == "place", AuditEntry.action == "import"
+    )
+    return db.session.execute(stmt).scalar()
 
 
 def forget_cached() -> None:

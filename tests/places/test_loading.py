@@ -1,11 +1,13 @@
 """The official list loads whole, with its codes and kinds, and loading again changes nothing."""
 
 import re
+import time
 from collections import Counter
 
 import pytest
 from sqlalchemy import delete, func, select
 
+from app import audit
 from app.audit import AuditEntry
 from app.auth.models import Organisation
 from app.extensions import db
@@ -74,6 +76,21 @@ def test_a_changed_or_missing_unit_is_put_right_and_the_load_audited(restore_pla
     entry = db.session.execute(select(AuditEntry)).scalar_one()
     assert (entry.action, entry.object_type) == ("import", "place")
     assert "1 added, 1 updated" in entry.detail
+
+
+def test_a_load_made_by_another_process_is_seen_within_a_minute(restore_places, monkeypatch):
+    """`flask places load` runs beside the app: the app's workers read the list again once they
+    see the load's audit entry, without a restart, and not before they look."""
+    assert queries.place_name("00004") == "Phường Ba Đình"  # the copy in memory
+    # What the command does in its own process: the table changed, a load audited.
+    db.session.get(Place, "00004").name = "Phường Ba Đình Mới"
+    audit.record("import", object_type="place", detail="vietnam-provinces: 0 added, 1 updated")
+    db.session.commit()
+    assert queries.place_name("00004") == "Phường Ba Đình"  # not looked for yet
+    clock = time.monotonic() + queries.CHECK_EVERY + 1
+    monkeypatch.setattr(queries.time, "monotonic", lambda: clock)
+    assert queries.place_name("00004") == "Phường Ba Đình Mới"
+    assert queries.commune_choices("01")[0][0]  # the forms' lists come from the new copy too
 
 
 def test_the_command_reports_the_counts(app):
