@@ -34,7 +34,7 @@ class FormSaved(DraftError):
 def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraft:
     """Create or replace the user's draft of this intake form. A link to a case erased
     meanwhile is dropped from the fields first (see `forget_erased_case`)."""
-    forget_erased_case(fields)
+    forget_erased_case(fields, user=user)
     payload = json.dumps(fields, ensure_ascii=False)
     if len(payload) > MAX_PAYLOAD:
         raise DraftError("draft too large")
@@ -51,12 +51,15 @@ def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraf
     return draft
 
 
-def forget_erased_case(fields: dict) -> bool:
-    """Drop the intake's link to its case when that case has been erased, and say so.
+def forget_erased_case(fields: dict, *, user: User) -> bool:
+    """Drop the intake's link to its case when that case, of the user's organisation, has been
+    erased, and say so.
 
     Erasure deletes the drafts naming the case (`drop_drafts_on`), but a page left open on it
     would put the link back with its next autosave. What was typed is the new call's and is
-    kept; only the link goes, so the call is saved on its own if the operator goes on."""
+    kept; only the link goes, so the call is saved on its own if the operator goes on. Another
+    hotline's case is never looked at: the answer would tell whether it exists (the intake's
+    save refuses such a link anyway)."""
     from app.cases.models import Case  # cases builds on calls
     from app.cases.search_form import normalise_case_number
 
@@ -72,7 +75,9 @@ def forget_erased_case(fields: dict) -> bool:
         named.append(Case.number == number)
     if not named:
         return False
-    erased = select(Case.id, Case.number).where(Case.erased_at.is_not(None), or_(*named))
+    erased = select(Case.id, Case.number).where(
+        Case.erased_at.is_not(None), Case.organisation_id == user.organisation_id, or_(*named)
+    )
     gone = db.session.execute(erased).all()
     if not gone:
         return False

@@ -55,7 +55,7 @@ def directory() -> Directory:
     again after a load made by another process (looked for at most every CHECK_EVERY seconds)."""
     global _directory, _loaded_by, _checked_at
     with _lock:
-        now = time.monotonic()
+        now = _clock()
         if _directory is not None and now - _checked_at >= CHECK_EVERY:
             _checked_at = now
             if _latest_load() != _loaded_by:
@@ -67,6 +67,11 @@ def directory() -> Directory:
                 _directory, _loaded_by, _checked_at = built, loaded_by, now
             return built
         return _directory
+
+
+def _clock() -> float:
+    """Seconds on this process's steady clock (a test moves it on)."""
+    return time.monotonic()
 
 
 def _latest_load() -> int | None:

@@ -2,7 +2,9 @@
 
 A claimed pop remembers the key of the intake draft it made, so the operator who opened the link
 and opens it again (a reload, a double click) gets that intake back, never another call's from
-the same line in the same minute, even after they changed its time or channel.
+the same line in the same minute, even after they changed its time or channel. A link claimed
+before the upgrade (a pop lives 10 minutes) and opened again afterwards shows "You have already
+opened this call" with the way to the operator's unsaved intakes, where its intake is.
 
 Revision ID: 0005
 Revises: 0004

@@ -176,6 +176,24 @@ def test_a_case_erased_while_its_call_is_typed_is_unlinked_on_the_page(
     assert new.case_id is None and new.caller_name == "Cô Ba Gọi Lại"
 
 
+def test_a_call_opened_from_a_case_erased_meanwhile_no_longer_names_it(
+    page, live_url, make_user, make_org
+):
+    org = make_org(code="HN")
+    operator = make_user("operator", organisation=org)
+    case = save_intake(
+        data=Intake(reason="violence_report", intake_key=uuid.uuid4()), by=operator
+    ).case
+    sign_in(page, live_url, operator)
+    page.goto(f"{live_url}/calls/new?case={case.id}")  # "New call on this case"
+    expect(page.locator("#linked-case")).to_contain_text(case.number)
+    erase_case(case=case, by=make_user("supervisor", organisation=org), reason="recorded_in_error")
+    page.fill("#caller_name", "Gọi Tiếp")
+    expect(page.locator("#case-erased")).to_be_visible(timeout=10000)
+    expect(page.locator("#linked-case")).to_be_hidden()
+    assert page.locator("[name=case_id]").input_value() == ""
+
+
 def test_a_double_click_saves_one_call(page, live_url, make_user):
     sign_in(page, live_url, make_user("operator"))
     open_intake(page, live_url)

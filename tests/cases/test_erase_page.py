@@ -221,7 +221,23 @@ def test_a_page_left_open_on_an_erased_case_does_not_link_it_again(client, scene
     kept = load_draft(user=people["opener"], intake_key=uuid.UUID(key))
     assert kept[link] == "" and kept["narrative"] == "cuộc gọi mới"
     page = client.get(f"/calls/new?draft={key}").get_data(as_text=True)
-    assert "vừa bị giám sát viên xoá" in page  # the notice the page shows, in Vietnamese
+    assert named not in page and case.number not in page  # the intake offered back names none
+
+
+def test_an_autosave_says_nothing_of_another_hotlines_erased_case(client, scene, make_user):
+    """Whether a case exists and was erased is not told across hotlines."""
+    people, case = scene
+    cases.erase_case(case=case, by=people["supervisor"], reason="recorded_in_error")
+    outsider = make_user("operator")
+    sign_in(client, outsider)
+    key = str(uuid.uuid4())
+    answer = client.post(
+        "/calls/drafts",
+        json={"intake_key": key, "fields": {"case_number": case.number, "owner": str(outsider.id)}},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    assert answer.status_code == 200 and answer.json["case_erased"] is False
+    assert load_draft(user=outsider, intake_key=uuid.UUID(key))["case_number"] == case.number
 
 
 def test_an_autosave_keeps_the_link_to_a_case_not_erased(client, scene):

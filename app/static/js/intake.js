@@ -10,6 +10,7 @@
   var keyInput = form.querySelector("[name=intake_key]");
   var statusLine = document.getElementById("draft-status");
   var caseErased = document.getElementById("case-erased");
+  var linkedNotice = document.getElementById("linked-case");
   var endedNotice = document.getElementById("session-ended");
   var otherAccount = document.getElementById("other-account");
   var dirty = false, saving = false, sessionEnded = false, lastSaved = "", formSaved = false;
@@ -266,8 +267,12 @@
         lastSaved = snapshot;
         resumeSession();
         if (answer.case_erased) {  // the case was erased meanwhile: the call is saved on its own
-          $("case_id").value = "";
-          $("case_number").value = "";
+          var sent = JSON.parse(snapshot).fields;
+          ["case_id", "case_number"].forEach(function (name) {
+            // Only the link that was sent: one chosen while the save was on its way stays.
+            if ($(name).value === (sent[name] || "")) { $(name).value = ""; }
+          });
+          if (!$("case_id").value && linkedNotice) { linkedNotice.hidden = true; }
           caseErased.hidden = false;
           dirty = true;
         }
