@@ -12,6 +12,7 @@ import json
 import uuid
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
 from app.calls.models import Call, IntakeDraft
@@ -31,7 +32,9 @@ class FormSaved(DraftError):
     would bring back a draft of a call that is stored."""
 
 
-def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraft:
+def save_draft(
+    *, user: User, intake_key: uuid.UUID, fields: dict, again: bool = True
+) -> IntakeDraft:
     """Create or replace the user's draft of this intake form. A link to a case erased
     meanwhile is dropped from the fields first (see `forget_erased_case`)."""
     forget_erased_case(fields, user=user)
@@ -47,7 +50,15 @@ def save_draft(*, user: User, intake_key: uuid.UUID, fields: dict) -> IntakeDraf
         _trim(user)
     draft.payload = payload
     draft.updated_at = utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Deleted between our read and our write (the form saved in another tab, the draft
+        # discarded, its case erased): written once more as things now are.
+        db.session.rollback()
+        if not again:
+            raise
+        return save_draft(user=user, intake_key=intake_key, fields=fields, again=False)
     return draft
 
 

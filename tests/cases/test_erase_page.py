@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.audit import AuditEntry
 from app.calls import services as calls
 from app.calls.drafts import load_draft, open_drafts, save_draft
+from app.calls.models import IntakeDraft
 from app.cases import services as cases
 from app.cases.models import Case, Task
 from app.clock import utcnow
@@ -222,6 +223,41 @@ def test_a_page_left_open_on_an_erased_case_does_not_link_it_again(client, scene
     assert kept[link] == "" and kept["narrative"] == "cuộc gọi mới"
     page = client.get(f"/calls/new?draft={key}").get_data(as_text=True)
     assert named not in page and case.number not in page  # the intake offered back names none
+
+
+def test_an_autosave_overtaken_by_the_erasure_keeps_what_was_typed(client, scene, monkeypatch):
+    """The erasure deletes the draft between the autosave's read and its write: the autosave is
+    written again, without the link, instead of failing."""
+    from app.calls import drafts
+
+    people, case = scene
+    key = uuid.uuid4()
+    typed = {"case_id": str(case.id), "narrative": "đang gõ", "owner": str(people["opener"].id)}
+    save_draft(user=people["opener"], intake_key=key, fields=dict(typed))
+    real, calls = drafts.utcnow, []
+
+    def erased_meanwhile():
+        calls.append(1)
+        if len(calls) == 1:  # another request erases the case, and its drafts with it
+            with db.engine.begin() as conn:
+                conn.execute(
+                    Case.__table__.update()
+                    .where(Case.__table__.c.id == case.id)
+                    .values(status="erased", erased_at=real(), version=Case.version + 1)
+                )
+                conn.execute(IntakeDraft.__table__.delete())
+        return real()
+
+    monkeypatch.setattr(drafts, "utcnow", erased_meanwhile)
+    sign_in(client, people["opener"])
+    answer = client.post(
+        "/calls/drafts",
+        json={"intake_key": str(key), "fields": typed},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+    assert answer.status_code == 200 and answer.json["case_erased"] is True
+    kept = load_draft(user=people["opener"], intake_key=key)
+    assert kept["case_id"] == "" and kept["narrative"] == "đang gõ"
 
 
 def test_an_autosave_says_nothing_of_another_hotlines_erased_case(client, scene, make_user):
