@@ -70,8 +70,8 @@ i18n: $(STAMP) ## extract strings and update both catalogs (English filled from 
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 	$(BIN)/python -m app.i18n fill-en
 
-bench: setup ## run the benchmarks in bench/ and print their figures (bench/make_*.py are helpers)
-	@for script in bench/*.py; do case $$script in bench/make_*) continue;; esac; \
+bench: setup ## run the benchmarks in bench/ and print their figures (bench/make_*.py and bench/_*.py are helpers)
+	@for script in bench/*.py; do case $$script in bench/make_*|bench/_*) continue;; esac; \
 	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean: ## remove the virtualenv and caches (keeps instance/: keys and database)

@@ -15,7 +15,8 @@ signed in as an operator through the Flask test client; each figure is the time 
 the WSGI call to the response (server time: no network, no client-side form encoding). CSRF checks
 are off in the bench app. The measured app is started after the fill, as a server would be, so
 on SQLite it gathers planner statistics for the filled tables at start (see app/sqlite.py).
-Prints one table; figures go to docs/performance.md.
+Prints two tables (the intake, then the work queues of bench/_queues.py); figures go to
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import _queues as queues  # noqa: E402 (bench/, beside this script)
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     Column,
@@ -62,7 +64,7 @@ from app.auth.access import roles_required  # noqa: E402
 from app.auth.models import User  # noqa: E402
 from app.calls.intake import Intake, Survivor, save_intake  # noqa: E402
 from app.calls.models import Call  # noqa: E402
-from app.cases.models import Case, CaseCounter  # noqa: E402
+from app.cases.models import Case, CaseCounter, Task  # noqa: E402
 from app.crypto import write_new_key_file  # noqa: E402
 from app.crypto.blind import BlindIndex, digest_for  # noqa: E402
 from app.crypto.datakeys import MIN_SEALED_LENGTH, keyring, new_id  # noqa: E402
@@ -81,7 +83,10 @@ CHUNK = 20_000
 # measured operator works for the first.
 ORGS = (("HN", "Đường dây Hà Nội", 0.5), ("HCM", "Đường dây TP HCM", 0.25))
 ORGS += (("DN", "Đường dây Đà Nẵng", 0.15), ("CT", "Đường dây Cần Thơ", 0.10))
-OPERATORS_PER_ORG, MANAGERS_PER_ORG = 4, 2
+OPERATORS_PER_ORG, MANAGERS_PER_ORG = 4, 2  # case managers: at least; see managers_for
+# About a tenth of the stored cases is active (the status draws below); a case manager holds some
+# 60 of them, so a hotline of 500,000 cases has some 850 case managers.
+ACTIVE_SHARE, ACTIVE_PER_MANAGER = 0.102, 60
 REPEAT_NUMBER = "0913 579 246"  # the repeat caller of the panel measure: 5 calls in 3 cases
 BARE = Table(
     "bench_bare",
@@ -127,8 +132,15 @@ class Draw:
         return self.codes[bisect.bisect(self.bounds, random.random() * self.bounds[-1])]
 
 
-OLD_STATUS = Draw({"closed": 80, "in_support": 10, "open": 4, "pending_closure": 5, "erased": 1})
-NEW_STATUS = Draw({"open": 40, "in_support": 40, "pending_closure": 10, "closed": 10})
+# A case's status by its age: most close within months.
+NEW_STATUS = Draw({"open": 25, "in_support": 55, "pending_closure": 10, "closed": 10})  # < 60 days
+MONTHS_STATUS = Draw(
+    {"closed": 70, "in_support": 24, "pending_closure": 4, "open": 1, "erased": 1}
+)  # 60 to 180 days
+OLD_STATUS = Draw(
+    {"closed": 96, "in_support": 1.5, "pending_closure": 0.5, "open": 0.5, "erased": 1.5}
+)
+ACTIVE = {"open", "in_support", "pending_closure"}
 AGE_BAND = Draw({"under_16": 20, "16_59": 65, "60_plus": 8, "unknown": 7})
 SEX = Draw({"female": 80, "male": 12, "other": 1, "unknown": 7})
 RISK = Draw({None: 15, "low": 35, "medium": 25, "high": 17, "severe": 8})
@@ -250,14 +262,48 @@ class Filler:
                 self.cases.append((row["id"], org, row["opened_by_id"], opened, digest))
                 if row["survivor_phone_sealed"] is not None:
                     digests.append(self.index_row(digest, "case", row["id"]))
-            yield [(Case.__table__, rows), (BlindIndex.__table__, digests)]
+            tasks = [task for row in rows for task in self.task_rows(row)]
+            yield [(Case.__table__, rows), (BlindIndex.__table__, digests), (Task.__table__, tasks)]
+
+    def task_rows(self, case: dict) -> list[dict]:
+        """An active case's open follow-up (one in ten overdue) and, for a child, the commune
+        still to be notified at times; a closed case's follow-up, done."""
+        status, opened = case["status"], case["opened_at"]
+        base = {
+            "case_id": case["id"],
+            "organisation_id": case["organisation_id"],
+            "created_at": opened,
+            "created_by_id": case["opened_by_id"],
+            "assigned_to_id": case["assigned_to_id"],
+            "done_at": None,
+            "done_by_id": None,
+            "note_sealed": None,
+        }
+        tasks = []
+        if status in ACTIVE and random.random() < 0.8:
+            due = self.now + timedelta(days=random.uniform(-2.5, 22.5))
+            tasks.append(base | {"id": time_ordered_id(), "kind": "follow_up_call", "due_at": due})
+        if status in ACTIVE and case["is_child"] and random.random() < 0.1:
+            tasks.append(
+                base | {"id": time_ordered_id(), "kind": "notify_commune", "due_at": opened}
+            )
+        if status == "closed" and random.random() < 0.3:
+            done = case["closed_at"]
+            tasks.append(
+                base
+                | {"id": time_ordered_id(), "kind": "follow_up_call", "due_at": done}
+                | {"done_at": done, "done_by_id": case["assigned_to_id"] or case["opened_by_id"]}
+            )
+        return tasks
 
     def case_row(self, org: dict, opened: datetime) -> dict:
         """One case's clear columns, with placeholder sealed values and data key."""
         key = (org["id"], opened.year)
         self.counters[key] = self.counters.get(key, 0) + 1
         age_days = (self.now - opened).days
-        status = OLD_STATUS() if age_days > 180 else NEW_STATUS()
+        status = (
+            NEW_STATUS if age_days < 60 else MONTHS_STATUS if age_days < 180 else OLD_STATUS
+        )()
         band = AGE_BAND()
         province = random.choice(self.provinces) if random.random() < 0.9 else None
         communes = self.communes.get(province or "", [])
@@ -431,9 +477,15 @@ def empty_database() -> None:
         conn.execute(text("DROP TABLE IF EXISTS bench_bare"))
 
 
-def people() -> list[dict]:
+def managers_for(cases: int, share: float) -> int:
+    """Case managers of a hotline holding `share` of the stored cases."""
+    return max(MANAGERS_PER_ORG, round(cases * share * ACTIVE_SHARE / ACTIVE_PER_MANAGER))
+
+
+def people(cases: int) -> list[dict]:
     """The organisations through the admin services, the measured operator through them too;
-    the other staff share that account's password hash (one argon2 hash, not twenty-four)."""
+    the other staff (operators, case managers, a supervisor) share that account's password
+    hash (one argon2 hash, not thousands)."""
     orgs, bench = [], None
     for code, name, share in ORGS:
         org = admin_services.create_organisation(by=None, name=name, code=code, kind="hotline")
@@ -446,8 +498,12 @@ def people() -> list[dict]:
                 organisation=org,
                 password=PASSWORD,
             )
-        staff = {"operator": [], "case_manager": []}
-        for role, count in (("operator", OPERATORS_PER_ORG), ("case_manager", MANAGERS_PER_ORG)):
+        staff = {"operator": [], "case_manager": [], "supervisor": []}
+        for role, count in (
+            ("operator", OPERATORS_PER_ORG),
+            ("case_manager", managers_for(cases, share)),
+            ("supervisor", 1),
+        ):
             for i in range(count):
                 if bench.organisation_id == org.id and role == "operator" and i == 0:
                     staff[role].append(bench.id)
@@ -477,6 +533,7 @@ def prepare(args, url: str, folder: Path) -> float | None:
         "database": make_url(url).render_as_string(hide_password=True),
         "cases": args.cases,
         "calls": args.calls,
+        "filler": 2,  # 2: statuses by age, tasks, case managers by workload, a supervisor
     }
     if state_file.exists() and json.loads(state_file.read_text()) == wanted:
         return None
@@ -485,7 +542,7 @@ def prepare(args, url: str, folder: Path) -> float | None:
     upgrade()
     load_places()
     BARE.create(db.engine)
-    orgs = people()
+    orgs = people(args.cases)
     reserved = {digest_for("phone", REPEAT_NUMBER)}
     start = time.perf_counter()
     Filler(orgs, datetime.now(UTC), reserved).fill(args.cases, args.calls)
@@ -754,6 +811,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3_000_000)
     parser.add_argument("--saves", type=int, default=300)
     parser.add_argument("--lookups", type=int, default=300)
+    parser.add_argument("--queue-runs", type=int, default=15, help="times each work list is read")
     parser.add_argument("--keep", type=Path, help="folder keeping the filled database between runs")
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="print the top N of a save's profile"
@@ -792,8 +850,10 @@ def main() -> None:
         }
         if args.profile:
             profile(client, commune, 20, args.profile)
+        queue_rows = queues.measure(app, "bench@example.org", args.queue_runs)
         engine.dispose()
         report(setting, args, filled, samples, statements)
+        queues.report(queue_rows)
 
 
 if __name__ == "__main__":

@@ -265,7 +265,11 @@ class Task(CasePart, db.Model):
     """Something due on a case by a time: the 12-hour child check, a follow-up call..."""
 
     __tablename__ = "task"
-    __table_args__ = (Index("ix_task_open_due", "organisation_id", "done_at", "due_at"),)
+    __table_args__ = (
+        Index("ix_task_open_due", "organisation_id", "done_at", "due_at"),
+        # A person's open tasks in due order (their "tasks due" list walks it and stops at 50).
+        Index("ix_task_assignee_open_due", "assigned_to_id", "done_at", "due_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_record.id"), index=True)
@@ -274,7 +278,7 @@ class Task(CasePart, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     note_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
