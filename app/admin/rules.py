@@ -110,3 +110,15 @@ def numbers_issued(org: Organisation) -> bool:
         db.session.execute(counter.limit(1)).first() is not None
         or db.session.execute(case.limit(1)).first() is not None
     )
+
+
+def drop_drafts_of(user: User) -> int:
+    """Delete the account's unsaved intakes (not committed); how many there were."""
+    from app.calls.models import IntakeDraft
+
+    drafts = db.session.execute(select(IntakeDraft).where(IntakeDraft.user_id == user.id))
+    dropped = 0
+    for draft in drafts.scalars():
+        db.session.delete(draft)  # its data key goes with the row
+        dropped += 1
+    return dropped

@@ -15,6 +15,7 @@ from app.admin.rules import (
     AdminError,
     check_unchanged,
     commit_unique,
+    drop_drafts_of,
     held_work,
     not_oneself,
     numbers_issued,
@@ -138,6 +139,10 @@ def update_user(
     user.organisation, user.language = organisation, language
     if scope_changed:
         revoke_user_sessions(user.id)
+    if moved:
+        # Unsaved intakes of calls taken at the old organisation could only be saved there:
+        # saved after the move they would file that hotline's caller at the new one.
+        drop_drafts_of(user)
     events.record(
         "user_updated",
         user=user,

@@ -211,13 +211,14 @@ def lookup():
 
 
 def load_call(call_id: uuid.UUID) -> Call:
-    """A call the user may see: one they took, one of a case they may see, or any of their
-    organisation for a supervisor; otherwise audited and 404."""
+    """A call of the user's organisation they may see: one they took, one of a case they may
+    see, or any for a supervisor; otherwise audited and 404. (Someone moved to another
+    organisation no longer sees the calls they took at the old one.)"""
     call = db.session.get(Call, call_id)
     allowed = False
-    if call is not None:
+    if call is not None and call.organisation_id == current_user.organisation_id:
         if current_user.role == "supervisor":
-            allowed = call.organisation_id == current_user.organisation_id
+            allowed = True
         elif call.taken_by_id == current_user.id:
             allowed = True
         elif call.case_id is not None:

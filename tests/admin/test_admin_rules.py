@@ -4,12 +4,14 @@ account, an account brought back in an inactive organisation; and two admins rac
 the same account get the form's message, not an error page."""
 
 import re
+import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from app.admin import services as admin_services
 from app.auth.models import Organisation, User
+from app.calls.drafts import open_drafts, save_draft
 from app.cases.services import assign_case, open_case
 from app.extensions import db
 from tests.conftest import sign_in
@@ -72,6 +74,22 @@ def test_a_case_manager_holding_cases_is_not_moved_or_demoted(
     db.session.commit()
     assert _edit(client, after, organisation_id=elsewhere.id).status_code == 302
     assert _fresh(User, manager.id).organisation_id == elsewhere.id
+
+
+def test_an_operator_moved_to_another_organisation_leaves_unsaved_intakes_behind(
+    client, login_as, make_org, make_user
+):
+    """Their unsaved intakes are calls to the old hotline: saved after the move they would be
+    filed at the new one, so the move deletes them (a change of role alone keeps them)."""
+    login_as("admin")
+    operator = make_user("operator", organisation=make_org())
+    save_draft(user=operator, intake_key=uuid.uuid4(), fields={"caller_name": "Chị Cũ"})
+    assert _edit(client, operator, role="supervisor").status_code == 302
+    assert len(open_drafts(operator)) == 1
+    assert (
+        _edit(client, _fresh(User, operator.id), organisation_id=make_org().id).status_code == 302
+    )
+    assert open_drafts(operator) == []
 
 
 def test_an_admin_does_not_reset_or_move_their_own_account(client, login_as, make_org):

@@ -124,6 +124,23 @@ def test_the_call_page_shows_its_cases_safe_contact_with_the_number(app, scene):
         assert entry.detail == "with the case's safe contact"
 
 
+@pytest.mark.parametrize("linked", [True, False])
+def test_calls_taken_at_a_former_organisation_are_not_shown(client, scene, make_org, linked):
+    """An operator moved to another hotline no longer opens the calls they took at the old one
+    (with or without a case); the attempt is refused, 404, and audited under the old hotline."""
+    people, case = scene
+    call = case.calls[0] if linked else calls.log_call(by=people["opener"], narrative="không ca")
+    db.session.commit()
+    sign_in(client, people["opener"])
+    assert client.get(f"/calls/{call.id}").status_code == 200
+    people["opener"].organisation_id = make_org(code="MV").id
+    db.session.commit()
+    response = client.get(f"/calls/{call.id}")
+    assert response.status_code == 404 and "lời kể" not in response.get_data(as_text=True)
+    denied = db.session.query(AuditEntry).filter_by(action="denied").one()
+    assert (denied.object_id, denied.organisation_id) == (str(call.id), call.organisation_id)
+
+
 def test_a_view_of_a_long_case_keeps_the_counts_and_names_the_newest_calls(client, scene):
     """Counts come first and the ids stop before the cut, saying how many were not named."""
     people, case = scene
