@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 from app import audit
 from app.admin import bp, rules, services
 from app.admin.forms import OrganisationForm, UserForm
-from app.audit import AuditEntry
+from app.audit import SIGN_IN_ACTIONS, AuditEntry
 from app.auth.access import roles_required
 from app.auth.forms import ActionForm
 from app.auth.labels import KIND_LABELS, ROLE_LABELS
@@ -113,7 +113,8 @@ def new_user():
 @bp.route("/users/<int:user_id>")
 @roles_required("admin")
 def user_detail(user_id: int):
-    """One account with its recent sign-in events and the actions an admin can take."""
+    """One account with its recent sign-in and account events and the actions an admin can
+    take. Only those: what the person did with cases is not an admin's to see."""
     user = _user_or_404(user_id)
     recent = (
         db.session.execute(
@@ -122,7 +123,8 @@ def user_detail(user_id: int):
                 or_(
                     AuditEntry.user_id == user.id,
                     (AuditEntry.object_type == "account") & (AuditEntry.object_id == str(user.id)),
-                )
+                ),
+                AuditEntry.action.in_(SIGN_IN_ACTIONS),
             )
             .order_by(AuditEntry.id.desc())
             .limit(30)

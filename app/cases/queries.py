@@ -320,7 +320,11 @@ def workload(user: User, *, now: datetime) -> list[Row]:
     least loaded first: whom to assign to."""
     active_cases = (
         select(func.count(Case.id))
-        .where(Case.assigned_to_id == User.id, Case.status.in_(ACTIVE_STATUSES))
+        .where(
+            Case.assigned_to_id == User.id,
+            Case.organisation_id == user.organisation_id,  # none held elsewhere is counted
+            Case.status.in_(ACTIVE_STATUSES),
+        )
         .correlate(User)
         .scalar_subquery()
     )
@@ -331,6 +335,7 @@ def workload(user: User, *, now: datetime) -> list[Row]:
             Task.assigned_to_id == User.id,
             Task.done_at.is_(None),
             Task.due_at < now,
+            Case.organisation_id == user.organisation_id,
             Case.status.in_(ACTIVE_STATUSES),
         )
         .correlate(User)

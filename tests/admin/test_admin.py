@@ -147,6 +147,22 @@ def test_disable_enable_reset_and_mfa_reset_are_recorded(client, login_as, make_
     assert {"user_disabled", "user_enabled", "password_reset", "mfa_reset"} <= kinds
 
 
+def test_an_accounts_page_shows_its_sign_in_events_not_its_case_work(client, login_as, make_user):
+    """An admin sees when a person signed in, not which cases they opened or were refused."""
+    from app import audit
+
+    login_as("admin")
+    staff = make_user("operator")
+    sign_in(client.application.test_client(), staff)  # a sign-in of theirs
+    audit.record("view", user=staff, object_type="case", detail="case page")
+    audit.record("denied", user=staff, object_type="case", detail="role: cases.show")
+    db.session.commit()
+    html = client.get(f"/admin/users/{staff.id}").get_data(as_text=True)
+    events = html[html.index("Hoạt động đăng nhập gần đây") :].split("</table>")[0]
+    assert "<td>Đăng nhập</td>" in events
+    assert "Đã xem" not in events and "Bị từ chối truy cập" not in events
+
+
 def test_user_list_filters(client, login_as, make_user):
     login_as("admin")
     make_user("operator", full_name="Đỗ Thị Lọc")

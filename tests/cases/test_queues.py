@@ -156,6 +156,21 @@ def test_supervisor_queues(client, world):
         assert c[key].number not in other
 
 
+def test_the_workload_counts_only_the_organisations_own_cases(world):
+    """A case of another hotline still assigned to one of ours (left with them when they moved,
+    then reopened there) is not counted, nor shown, on our supervisor's page."""
+    p, c, _ = world
+    adult = c["adult"]
+    adult.assigned_to_id = p["cm_b"].id
+    for task in adult.tasks:
+        task.assigned_to_id = p["cm_b"].id
+    db.session.commit()
+    rows = {row.id: row for row in queries.workload(p["sup_b"], now=utcnow())}
+    assert (rows[p["cm_b"].id].cases, rows[p["cm_b"].id].overdue) == (0, 0)
+    rows = {row.id: row for row in queries.workload(p["sup"], now=utcnow())}
+    assert rows[p["cm1"].id].cases == 0  # no longer theirs
+
+
 def test_the_queries_leave_closed_and_done_work_out(world):
     p, c, _ = world
     now = utcnow()
