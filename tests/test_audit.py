@@ -235,3 +235,8 @@ def test_the_log_filters_by_a_case_number_in_any_spelling(client, login_as):
     assert page.count("<tr>") > 1 and case.number in page
     phone = client.get("/audit/", query_string={"case": "0912 345 678"}).get_data(as_text=True)
     assert phone.count("<tr>") == 2  # the header and "Nothing matches."
+    # Said on the page (the script that stops it may be off), and carried on in no link.
+    assert '<p class="error" id="f-case-error">Hãy ghi số ca, ví dụ HN-2026-000123.' in phone
+    assert "0912" not in phone
+    export = client.get("/audit/export.csv", query_string={"case": "0912 345 678", "user": 0})
+    assert export.status_code == 302 and "0912" not in export.location

@@ -34,8 +34,11 @@ def _filters() -> dict:
     days = {name: parse_day(text, "%Y-%m-%d") if text else None for name, text in typed.items()}
     return {
         "user": request.args.get("user", type=int),
-        # Any spelling of a case number, as the case search takes it ("hn 2026 12").
+        # Any spelling of a case number, as the case search takes it ("hn 2026 12"); anything
+        # else (a phone number or a name typed there) is dropped, not carried on in links.
         "case": _case_number(request.args.get("case", "")),
+        "bad_case": bool(request.args.get("case", "").strip())
+        and not _case_number(request.args.get("case", "")),
         "action": request.args.get("action", "") if request.args.get("action") in ACTIONS else "",
         "start": days["from"],
         "end": days["to"],
@@ -45,10 +48,21 @@ def _filters() -> dict:
 
 
 def _case_number(typed: str) -> str:
-    """The case number as stored, from any spelling; what cannot be one is kept as typed, and
-    matches nothing (the page's script stops it before it is sent)."""
+    """The case number as stored, from any spelling; "" for what cannot be one (the page's
+    script stops it before it is sent; without the script the page says so)."""
     number = normalise_case_number(typed)
-    return number if CASE_NUMBER_SHAPE.match(number) else typed.strip().upper()
+    return number if CASE_NUMBER_SHAPE.match(number) else ""
+
+
+def _link_args(filters: dict) -> dict:
+    """The filters as they go on in links and redirects: only what was read back."""
+    args = {
+        "user": filters["user"] or "",
+        "case": filters["case"],
+        "action": filters["action"],
+        **filters["typed"],
+    }
+    return {name: value for name, value in args.items() if value}
 
 
 def _query(filters: dict) -> Select:
@@ -61,7 +75,9 @@ def _query(filters: dict) -> Select:
     stmt = select(AuditEntry).where(own)
     if filters["user"]:
         stmt = stmt.where(AuditEntry.user_id == filters["user"])
-    if filters["case"]:
+    if filters["bad_case"]:
+        stmt = stmt.where(false())
+    elif filters["case"]:
         case_id = db.session.execute(
             select(Case.id).where(
                 Case.number == filters["case"], Case.organisation_id == current_user.organisation_id
@@ -120,8 +136,8 @@ def as_text(value: str) -> str:
 def export():
     """The filtered log as CSV (no content about people is in the log); the export is logged."""
     filters = _filters()
-    if filters["bad_dates"]:  # never the whole log for a period that could not be read
-        return redirect(url_for("audit.index", **request.args))
+    if filters["bad_dates"] or filters["bad_case"]:  # never the whole log for a bad filter
+        return redirect(url_for("audit.index", **_link_args(filters)))
     entries = db.session.execute(_query(filters).limit(EXPORT_LIMIT + 1)).scalars().all()
     if len(entries) > EXPORT_LIMIT:  # never a file that silently leaves the oldest out
         flash(
@@ -132,7 +148,7 @@ def export():
             ),
             "error",
         )
-        return redirect(url_for("audit.index", **request.args))
+        return redirect(url_for("audit.index", **_link_args(filters)))
     people, numbers = audit.people(entries), _case_numbers(entries)
     out = io.StringIO()
     writer = csv.writer(out)

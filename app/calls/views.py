@@ -44,6 +44,28 @@ def _linked_case(case_id: str | None) -> Case | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
+def _refuse_case_link(wanted: str) -> None:
+    """A new call on a case the user may not see (a stale or altered link): audited, 404."""
+    try:
+        case_id = uuid.UUID(wanted)
+    except ValueError:
+        abort(404)
+    owner = db.session.execute(
+        select(Case.organisation_id).where(Case.id == case_id)
+    ).scalar_one_or_none()
+    audit.record(
+        "denied",
+        user=current_user,
+        object_type="case",
+        object_id=case_id,
+        case_id=case_id if owner is not None else None,
+        organisation_id=owner,
+        detail="new call on the case",
+    )
+    db.session.commit()
+    abort(404)
+
+
 def _new_form() -> tuple[IntakeForm, dict]:
     """A fresh intake, a restored draft (?draft=key), or a new call on a case (?case=id); and
     the draft's fields, for the inputs that are not form fields (emergency action times, the
@@ -65,7 +87,10 @@ def _new_form() -> tuple[IntakeForm, dict]:
     # of keys, which stays in memory, where a random one would land on any of its pages.
     form.intake_key.data = str(new_id())
     form.started_at.data = utcnow().replace(second=0, microsecond=0)
-    case = _linked_case(request.args.get("case"))
+    wanted = request.args.get("case")
+    case = _linked_case(wanted)
+    if wanted and case is None:
+        _refuse_case_link(wanted)
     if case is not None:
         form.case_id.data = str(case.id)
         form.case_number.data = case.number

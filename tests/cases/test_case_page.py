@@ -141,6 +141,22 @@ def test_calls_taken_at_a_former_organisation_are_not_shown(client, scene, make_
     assert (denied.object_id, denied.organisation_id) == (str(call.id), call.organisation_id)
 
 
+@pytest.mark.parametrize("who", ["other_operator", "outside_supervisor"])
+def test_a_new_call_on_a_case_out_of_reach_is_refused_and_audited(client, scene, who):
+    """/calls/new?case=<id> from a stale or altered link: 404, and the attempt is in the log
+    under the case's organisation; the case's own people still get the linked intake."""
+    people, case = scene
+    sign_in(client, people[who])
+    response = client.get(f"/calls/new?case={case.id}")
+    assert response.status_code == 404 and case.number not in response.get_data(as_text=True)
+    denied = db.session.query(AuditEntry).filter_by(action="denied").one()
+    assert (denied.user_id, denied.case_id) == (people[who].id, case.id)
+    assert denied.organisation_id == case.organisation_id
+    opener = client.application.test_client()
+    sign_in(opener, people["opener"])
+    assert case.number in opener.get(f"/calls/new?case={case.id}").get_data(as_text=True)
+
+
 def test_a_view_of_a_long_case_keeps_the_counts_and_names_the_newest_calls(client, scene):
     """Counts come first and the ids stop before the cut, saying how many were not named."""
     people, case = scene
