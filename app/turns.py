@@ -119,7 +119,7 @@ class Pair:
         if self.side == 0:
             self.inbox.check()  # raises if the child failed or is gone
             if self.inbox.ended:
-                raise TurnsFailed("the import's second process has ended")
+                raise TurnsFailed(str(_l("the import's second process has ended")))
         try:
             self.connection.send(("said", what))
         except OSError as exc:  # the other end closed meanwhile
@@ -219,7 +219,7 @@ class _Inbox:
             if not self.said:
                 self.check()
                 if self.ended:
-                    raise TurnsFailed("the import's second process ended without a word")
+                    raise TurnsFailed(str(_l("the import's second process ended without a word")))
         return self.said.pop(0)
 
     def check(self) -> None:

@@ -190,6 +190,9 @@ def test_the_export_writes_formulas_as_text_and_refuses_to_cut_a_period_short(
     exported = client.get(f"/audit/export.csv?user={sly.id}")
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[1][2] == "'" + sly.full_name and rows[1][8] == "'-2+3"
+    # In the reader's language, with the codes again at the end for scripts.
+    assert rows[0][:5] == ["#", "Thời gian", "Người dùng", "Vai trò", "Hành động"]
+    assert (rows[1][4], rows[1][-2]) == ("Đã xem", "view")
     monkeypatch.setattr(views, "EXPORT_LIMIT", 2)
     refused = client.get(f"/audit/export.csv?user={sly.id}")
     assert refused.status_code == 302 and "export.csv" not in refused.location

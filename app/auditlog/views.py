@@ -16,6 +16,7 @@ from app import audit
 from app.audit import ACTIONS, AuditEntry
 from app.auditlog import bp
 from app.auth.access import roles_required
+from app.auth.labels import EVENT_LABELS, OBJECT_LABELS, ROLE_LABELS
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.search_form import CASE_NUMBER_SHAPE, normalise_case_number, parse_day
@@ -152,20 +153,24 @@ def export():
     people, numbers = audit.people(entries), _case_numbers(entries)
     out = io.StringIO()
     writer = csv.writer(out)
+    # Headers and labels in the reader's language; the codes again at the end, for scripts.
     writer.writerow(
         [
-            "id",
-            "time",
-            "user",
+            "#",
+            _("Time"),
+            _("User"),
+            _("Role"),
+            _("Action"),
+            _("Object"),
+            _("Object id"),
+            _("Case"),
+            _("Detail"),
+            _("Reason"),
+            _("IP address"),
+            _("Request id"),
             "role",
             "action",
             "object_type",
-            "object_id",
-            "case",
-            "detail",
-            "reason",
-            "ip",
-            "request_id",
         ]
     )
     for e in entries:
@@ -174,15 +179,18 @@ def export():
                 e.id,
                 format_datetime(e.at, "dd/MM/yyyy HH:mm:ss"),
                 as_text(people.get(e.user_id, "")),
-                e.role or "",
-                e.action,
-                e.object_type or "",
+                str(ROLE_LABELS.get(e.role, e.role or "")),
+                str(EVENT_LABELS.get(e.action, e.action)),
+                str(OBJECT_LABELS.get(e.object_type, e.object_type or "")),
                 as_text(e.object_id or ""),
                 numbers.get(e.case_id, ""),
                 as_text(e.detail or ""),
                 as_text(e.reason or ""),
                 e.ip or "",
                 e.request_id or "",
+                e.role or "",
+                e.action,
+                e.object_type or "",
             ]
         )
     audit.record(

@@ -125,7 +125,7 @@ def failure_text(exc: services.AuthError) -> str:
     message = str(exc.message)
     if exc.retry_at:
         message += " " + _(
-            "Try again after %(time)s.", time=format_datetime(exc.retry_at, "HH:mm dd/MM/yyyy")
+            "Try again after %(time)s.", time=format_datetime(exc.retry_at, "dd/MM/yyyy HH:mm")
         )
     return message
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from flask import flash, render_template, request
+from flask import abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -77,6 +77,8 @@ def edit(case_id: uuid.UUID):
     if request.method == "POST" and form.validate():
         changes = _changes(form)
         if changes is not None:
+            if not form.version.data.isdigit():  # the hidden field altered: not this page's
+                abort(400)
             try:
                 changed = services.update_case(
                     case=case,
@@ -86,7 +88,7 @@ def edit(case_id: uuid.UUID):
                 )
             except EditConflict as conflict:
                 return _conflict(case, form, changes, conflict)
-            except (CaseError, ValueError) as error:
+            except CaseError as error:
                 flash(str(error), "error")
             else:
                 return back_to_case(

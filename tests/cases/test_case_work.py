@@ -526,6 +526,15 @@ def test_a_birth_date_in_the_future_is_refused_on_the_edit_page(client, case_of)
     assert not case.is_child and case.survivor_birth_date is None
 
 
+def test_an_edit_with_an_altered_version_is_a_bad_request_not_a_raw_error(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    answer = _edit_case(client, case, version="1 OR 1=1", survivor_name="Tên Mới")
+    assert answer.status_code == 400 and "invalid literal" not in answer.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.survivor_name == "Đỗ Thị Hạnh"
+
+
 def _bump_elsewhere(case, **values):
     """Another request's write to the case, committed on its own connection."""
     from sqlalchemy import update
