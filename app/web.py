@@ -21,6 +21,7 @@ from app.auth.labels import (
     KIND_LABELS,
     OBJECT_LABELS,
     ROLE_LABELS,
+    detail_text,
 )
 from app.auth.models import User
 from app.extensions import db, login_manager
@@ -181,6 +182,7 @@ def init_web(app: Flask) -> None:
     app.context_processor(template_helpers)
     app.add_template_filter(lambda v: format_datetime(v, "dd/MM/yyyy HH:mm") if v else "", "dt")
     app.add_template_filter(lambda v: format_date(v, "dd/MM/yyyy") if v else "", "d")
+    app.add_template_filter(detail_text, "audit_detail")
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
     login_manager.login_message_category = "info"

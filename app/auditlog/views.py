@@ -16,7 +16,7 @@ from app import audit
 from app.audit import ACTIONS, AuditEntry
 from app.auditlog import bp
 from app.auth.access import roles_required
-from app.auth.labels import EVENT_LABELS, OBJECT_LABELS, ROLE_LABELS
+from app.auth.labels import EVENT_LABELS, OBJECT_LABELS, ROLE_LABELS, detail_text
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.search_form import CASE_NUMBER_SHAPE, normalise_case_number, parse_day
@@ -171,6 +171,7 @@ def export():
             "role",
             "action",
             "object_type",
+            "detail",
         ]
     )
     for e in entries:
@@ -184,13 +185,14 @@ def export():
                 str(OBJECT_LABELS.get(e.object_type, e.object_type or "")),
                 as_text(e.object_id or ""),
                 numbers.get(e.case_id, ""),
-                as_text(e.detail or ""),
+                as_text(detail_text(e.detail)),
                 as_text(e.reason or ""),
                 e.ip or "",
                 e.request_id or "",
                 e.role or "",
                 e.action,
                 e.object_type or "",
+                as_text(e.detail or ""),
             ]
         )
     audit.record(

@@ -1,5 +1,8 @@
 """Labels for stored codes (roles, kinds of organisation, sign-in events), in both languages."""
 
+import re
+
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -82,3 +85,49 @@ CASE_STATUS_LABELS = {
     "reopened": _l("Reopened"),
     "erased": _l("Erased"),
 }
+
+# The fixed words audit entries carry in their detail (kept in English in the log, a stable
+# vocabulary), as the log's pages and exports show them.
+DETAIL_LABELS = {
+    "edit form": _l("edit form"),
+    "edit conflict": _l("edit conflict"),
+    "erase form": _l("erase form"),
+    "status change": _l("status change"),
+    "call added to a case": _l("call added to a case"),
+    "new call on the case": _l("new call on the case"),
+    "with the case's safe contact": _l("with the case's safe contact"),
+    "repeat-caller panel": _l("repeat-caller panel"),
+    "number withheld": _l("number withheld"),
+    "unknown link": _l("unknown link"),
+    "claimed": _l("claimed"),
+    "rotated": _l("rotated"),
+    "unknown bearer token": _l("unknown bearer token"),
+    "no bearer token": _l("no bearer token"),
+    "role_or_organisation": _l("role or organisation changed"),
+    "password_check": _l("password check"),
+    "unknown_account": _l("unknown account"),
+    "disabled": _l("account disabled"),
+    "bad_password": _l("wrong password"),
+    "import": _l("import"),
+}
+_COUNTED = re.compile(r"^(\d+) entries$")
+_LINE = re.compile(r"^line (\d+)$")
+
+
+def detail_text(detail: str | None) -> str:
+    """An entry's detail in the reader's language where it is made of the fixed words above
+    ("line 4; number withheld" reads "đường dây 4; số bị ẩn"); ids, codes and field names
+    stay as stored."""
+    if not detail:
+        return ""
+    parts = []
+    for part in detail.split("; "):
+        if part in DETAIL_LABELS:
+            parts.append(str(DETAIL_LABELS[part]))
+        elif counted := _COUNTED.match(part):
+            parts.append(ngettext("%(num)d entry", "%(num)d entries", int(counted[1])))
+        elif line := _LINE.match(part):
+            parts.append(gettext("line %(id)s", id=line[1]))
+        else:
+            parts.append(part)
+    return "; ".join(parts)
