@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app import audit
@@ -146,7 +147,9 @@ def purge_sessions():
         idle=current_app.config["SESSION_IDLE_SECONDS"],
         absolute=current_app.config["SESSION_MAX_SECONDS"],
     )
-    click.echo(_("Deleted %(n)d expired session(s).", n=count))
+    click.echo(
+        ngettext("Deleted %(num)d expired session.", "Deleted %(num)d expired sessions.", count)
+    )
 
 
 @click.command("seed-demo")

@@ -11,6 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -97,7 +98,12 @@ def end_other_sessions():
         count = services.end_other_sessions(
             user=current_user._get_current_object(), keep_sid=session.sid
         )
-        flash(_("%(n)d other session(s) signed out.", n=count), "success")
+        flash(
+            ngettext(
+                "%(num)d other session signed out.", "%(num)d other sessions signed out.", count
+            ),
+            "success",
+        )
     return redirect(url_for("auth.account"))
 
 

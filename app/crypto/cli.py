@@ -7,6 +7,7 @@ import time
 import click
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app import audit
 from app.crypto import KeyFileError, management
@@ -36,11 +37,13 @@ def status_command():
     for kid, count in report.keks.items():
         mark = "*" if kid == report.active_kek else " "
         fp = report.fingerprints.get(kid, _("not in the key file"))
-        click.echo(f" {mark} {kid:4} {fp:24} " + _("%(n)d data key(s)", n=count))
+        click.echo(
+            f" {mark} {kid:4} {fp:24} " + ngettext("%(num)d data key", "%(num)d data keys", count)
+        )
     click.echo(_("Blind-index keys:"))
     for kid, count in report.index_keys.items():
         mark = "*" if kid == report.active_index else " "
-        click.echo(f" {mark} {kid:4} " + _("%(n)d digest(s)", n=count))
+        click.echo(f" {mark} {kid:4} " + ngettext("%(num)d digest", "%(num)d digests", count))
     click.echo(_("Destroyed data keys (erased records): %(n)d", n=report.destroyed))
 
 
