@@ -28,6 +28,7 @@ from app.auth.models import User
 from app.bulk_insert import Statement, writes_together
 from app.calls.intake import Intake, Survivor
 from app.calls.models import Call, EmergencyAction, IntakeDraft
+from app.cases.ages import survivor_age
 from app.cases.bulk_parts import CaseParts
 from app.cases.models import (
     Case,
@@ -39,13 +40,8 @@ from app.cases.models import (
     RiskAssessment,
     Task,
 )
+from app.cases.numbers import COUNTER_TAKEN, case_numbers, reserve_case_numbers
 from app.cases.register.rows import ImportedIntake
-from app.cases.services import (
-    COUNTER_TAKEN,
-    case_numbers,
-    reserve_case_numbers,
-    survivor_age,
-)
 from app.classifications import age_band
 from app.clock import local_day, utcnow
 from app.crypto import blind

@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
-from app.auth.models import Organisation, User
+from app.auth.models import User
 from app.calls.drafts import drop_drafts_on
 from app.calls.models import Call
-from app.cases.models import Case, CaseCounter, CaseEvent, Task
+from app.cases.ages import survivor_age
+from app.cases.models import Case, CaseEvent, Task
+from app.cases.numbers import next_case_number
 from app.classifications import ERASE_REASONS, age_band
-from app.clock import local_day, local_today, utcnow
+from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.extensions import db
 
@@ -64,102 +64,11 @@ class EditConflict(Exception):
     version: int = 0
 
 
-def next_case_number(organisation: Organisation, year: int) -> str:
-    """ORG-YEAR-000123: the counter row is locked by the UPDATE, so workers never share one."""
-    bump = (
-        update(CaseCounter)
-        .where(CaseCounter.organisation_id == organisation.id, CaseCounter.year == year)
-        .values(last=CaseCounter.last + 1)
-    )
-    if db.session.execute(bump).rowcount == 0:
-        try:
-            with db.session.begin_nested():
-                db.session.add(CaseCounter(organisation_id=organisation.id, year=year, last=0))
-        except IntegrityError:
-            pass  # another worker created it first
-        db.session.execute(bump)
-    last = db.session.execute(
-        select(CaseCounter.last).where(
-            CaseCounter.organisation_id == organisation.id, CaseCounter.year == year
-        )
-    ).scalar_one()
-    return f"{organisation.code}-{year}-{last:06d}"
-
-
-def reserve_case_numbers(organisation: Organisation, year: int, count: int) -> list[str]:
-    """`count` consecutive numbers in one UPDATE of the counter (which locks its row, as
-    next_case_number does), for a batch of cases opened together; the same format."""
-    if count <= 0:
-        return []
-    params = {"for_organisation": organisation.id, "for_year": year, "count": count}
-    last = db.session.connection().execute(_BUMP, params).scalar_one_or_none()
-    if last is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(CaseCounter(organisation_id=organisation.id, year=year, last=0))
-        except IntegrityError:
-            pass  # another worker created it first
-        last = db.session.connection().execute(_BUMP, params).scalar_one()
-    return case_numbers(organisation, year, last, count)
-
-
-_COUNTER = CaseCounter.__table__
-# Built once: a statement made afresh each time costs more to build than to run.
-_BUMP = (
-    update(_COUNTER)
-    .where(
-        _COUNTER.c.organisation_id == bindparam("for_organisation"),
-        _COUNTER.c.year == bindparam("for_year"),
-    )
-    .values(last=_COUNTER.c.last + bindparam("count"))
-    .returning(_COUNTER.c.last)
-)
-
-
-def case_numbers(organisation: Organisation, year: int, last: int, count: int) -> list[str]:
-    """The `count` numbers up to the counter's `last`."""
-    return [f"{organisation.code}-{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
-
-
-# reserve_case_numbers as one statement that also makes the year's counter row (PostgreSQL's
-# INSERT ... ON CONFLICT, which locks the row as the UPDATE does), for a WITH part.
-COUNTER_TAKEN = (
-    "INSERT INTO case_counter (organisation_id, year, last) "
-    "VALUES (:organisation_id, :year, :count) "
-    "ON CONFLICT (organisation_id, year) DO UPDATE SET last = case_counter.last + excluded.last "
-    "RETURNING last"
-)
-
-
 def link_call(call: Call, case: Case) -> None:
     """Move a call under its case: its values are resealed with the case's key and its own key
     destroyed. Its number stays findable through the call's own blind-index digest."""
     call.reseal(lambda: setattr(call, "case", case))
     call.destroy_key()
-
-
-def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:
-    """Under 16 (Law on Children 2016), from the age given or the date of birth."""
-    if age is None and birth_date is not None:
-        age = years_since(birth_date, today or local_today())
-    return age is not None and age < 16
-
-
-def survivor_age(age: int | None, birth_date: date | None, on: date | None = None) -> int | None:
-    """The age in years: as given, else from the date of birth, on the date `on` (the call's:
-    an age is the age when the case was told) or today's in Vietnam."""
-    if age is not None or birth_date is None:
-        return age
-    return years_since(birth_date, on or local_today())
-
-
-def years_since(birth_date: date, today: date) -> int:
-    """Whole years from a date of birth to `today`."""
-    return (
-        today.year
-        - birth_date.year
-        - ((today.month, today.day) < (birth_date.month, birth_date.day))
-    )
 
 
 def start_case(*, by: User, as_of: date | None = None, **survivor) -> Case:

@@ -16,7 +16,7 @@ from app.calls.intake import (
     save_intake,
 )
 from app.calls.models import Call, EmergencyAction
-from app.cases import services
+from app.cases import ages
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.models import Case, CaseCounter, Consent, Incident, Perpetrator, RiskAssessment, Task
 from app.extensions import db
@@ -270,9 +270,9 @@ def test_an_age_from_the_date_of_birth_counts_on_vietnams_date(make_user, monkey
     at = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)  # 05/03/2026 03:00 in Vietnam
     monkeypatch.setattr(app.clock, "utcnow", lambda: at)
     born = date(2010, 3, 5)
-    assert services.survivor_age(None, born) == 16
-    assert not services.is_child_age(None, born)
-    assert services.is_child_age(None, date(2010, 3, 6))
+    assert ages.survivor_age(None, born) == 16
+    assert not ages.is_child_age(None, born)
+    assert ages.is_child_age(None, date(2010, 3, 6))
     operator = make_user("operator")
     for birth, child in ((born, False), (date(2010, 3, 6), True)):
         saved = save_intake(

@@ -261,7 +261,7 @@ def test_a_kek_record_rolled_back_is_made_again_by_the_next_save():
 
 def test_a_savepoint_rolled_back_keeps_the_transactions_kek_record():
     """A case counter made at the same moment elsewhere rolls a savepoint back inside a save
-    (services.next_case_number): the save's KEK record is still written with it."""
+    (numbers.next_case_number): the save's KEK record is still written with it."""
     keep_fingerprints()
     with pytest.raises(RuntimeError), db.session.begin_nested():
         raise RuntimeError("the other worker made the counter first")

@@ -1,0 +1,31 @@
+"""A survivor's age: as told, or from the date of birth on the day of the call."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.clock import local_today
+
+
+def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:
+    """Under 16 (Law on Children 2016), from the age given or the date of birth."""
+    if age is None and birth_date is not None:
+        age = years_since(birth_date, today or local_today())
+    return age is not None and age < 16
+
+
+def survivor_age(age: int | None, birth_date: date | None, on: date | None = None) -> int | None:
+    """The age in years: as given, else from the date of birth, on the date `on` (the call's:
+    an age is the age when the case was told) or today's in Vietnam."""
+    if age is not None or birth_date is None:
+        return age
+    return years_since(birth_date, on or local_today())
+
+
+def years_since(birth_date: date, today: date) -> int:
+    """Whole years from a date of birth to `today`."""
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
