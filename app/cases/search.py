@@ -23,7 +23,7 @@ from app.auth.models import User
 from app.calls.models import Call
 from app.cases import bp
 from app.cases.models import ACTIVE_STATUSES, Case
-from app.cases.queries import case_rows, case_scope, unable_to_work
+from app.cases.queries import case_rows, case_scope, stranded_holders
 from app.cases.search_form import (
     PhoneSearchForm,
     SearchForm,
@@ -99,7 +99,7 @@ def search_conditions(f: CaseFilters, user: User) -> list:
         found.append(
             or_(
                 Case.assigned_to_id.is_(None),
-                Case.assigned_to_id.in_(unable_to_work(user.organisation_id)),
+                Case.assigned_to_id.in_(stranded_holders(user.organisation_id)),
             )
         )
     elif f.assignee:
