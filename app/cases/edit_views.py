@@ -77,8 +77,9 @@ def edit(case_id: uuid.UUID):
     if request.method == "POST" and form.validate():
         changes = _changes(form)
         if changes is not None:
-            if not form.version.data.isdigit():  # the hidden field altered: not this page's
-                abort(400)
+            typed = form.version.data
+            if not (typed.isascii() and typed.isdigit() and len(typed) <= 18):
+                abort(400)  # the hidden field altered: not this page's
             try:
                 changed = services.update_case(
                     case=case,

@@ -226,19 +226,17 @@ def unable_to_work(organisation_id: int):
     )
 
 
-def stranded_holders(organisation_id: int) -> list[int]:
+def stranded_holders(organisation_id: int, statuses=ACTIVE_STATUSES) -> list[int]:
     """The accounts that can no longer work this organisation's cases (unable_to_work) and
-    still hold active ones: usually none. Found account by account (one index probe each, on
-    ix_case_assigned_queue), so the cases are then read through these few accounts; asked as
-    one query, the database walked the organisation's active cases, or all its cases, checking
-    each assignee against the list of every account of every other organisation."""
-    holds = exists(
-        select(Case.id).where(
-            Case.assigned_to_id == User.id,
-            Case.organisation_id == organisation_id,
-            Case.status.in_(ACTIVE_STATUSES),
-        )
-    )
+    still hold some in these statuses (None: any): usually none. Found account by account
+    (one index probe each, on ix_case_assigned_queue), so the cases are then read through
+    these few accounts; asked as one query, the database walked the organisation's active
+    cases, or all its cases, checking each assignee against the list of every account of
+    every other organisation."""
+    held = [Case.assigned_to_id == User.id, Case.organisation_id == organisation_id]
+    if statuses is not None:
+        held.append(Case.status.in_(statuses))
+    holds = exists(select(Case.id).where(*held))
     return list(db.session.execute(unable_to_work(organisation_id).where(holds)).scalars())
 
 

@@ -86,6 +86,13 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), LOCAL).astimezone(UTC)
 
 
+def _statuses(f: CaseFilters) -> tuple | None:
+    """The statuses a search asks for (None: any)."""
+    if f.status == "active":
+        return ACTIVE_STATUSES
+    return (f.status,) if f.status else None
+
+
 def search_conditions(f: CaseFilters, user: User) -> list:
     """The WHERE conditions of a search (the user's scope is added apart)."""
     found = []
@@ -99,7 +106,7 @@ def search_conditions(f: CaseFilters, user: User) -> list:
         found.append(
             or_(
                 Case.assigned_to_id.is_(None),
-                Case.assigned_to_id.in_(stranded_holders(user.organisation_id)),
+                Case.assigned_to_id.in_(stranded_holders(user.organisation_id, _statuses(f))),
             )
         )
     elif f.assignee:

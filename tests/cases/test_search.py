@@ -144,6 +144,19 @@ def test_each_filter_narrows_the_results(client, scene):
     assert found(client, "status=active&child=no&risk=high&province=01") == numbers(c, "adult")
 
 
+def test_no_one_finds_a_closed_case_left_with_a_disabled_case_manager(client, scene):
+    """'Assigned to no one' in any status takes in the cases of accounts that cannot work them,
+    also when those accounts hold no active case any more."""
+    p, c = scene
+    sign_in(client, p["sup"])
+    c["child"].status = "closed"
+    p["cm1"].active = False
+    db.session.commit()
+    assert c["child"].number in found(client, "assignee=none&status=closed")
+    assert c["child"].number in found(client, "assignee=none")
+    assert c["child"].number not in found(client, "assignee=none&status=active")
+
+
 def test_results_show_codes_places_and_the_child_tag_never_names(client, scene):
     p, c = scene
     sign_in(client, p["sup"])
