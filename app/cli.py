@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app import audit
 from app.admin import services as admin_services
+from app.auth.labels import KIND_LABELS, ROLE_LABELS
 from app.auth.models import ORG_KINDS, ROLES, Organisation, User
 from app.auth.sessions import purge_expired_sessions
 from app.extensions import db
@@ -69,7 +70,8 @@ def create_user(email, full_name, role, org_code, language, password):
         )
     except admin_services.AdminError as exc:
         raise _fail(exc) from exc
-    click.echo(_("Created %(email)s (%(role)s).", email=user.email, role=user.role))
+    role = ROLE_LABELS.get(user.role, user.role)
+    click.echo(_("Created %(email)s (%(role)s).", email=user.email, role=role))
     if temp:
         click.echo(
             _(
@@ -113,8 +115,9 @@ def reset_password(email):
 def list_users():
     """List accounts: email, role, organisation, state."""
     for user in db.session.execute(select(User).order_by(User.email)).scalars():
-        state = "active" if user.active else "disabled"
-        click.echo(f"{user.email:40} {user.role:13} {user.organisation.code:8} {state}")
+        state = _("Active") if user.active else _("Disabled")
+        role = str(ROLE_LABELS.get(user.role, user.role))
+        click.echo(f"{user.email:40} {role:24} {user.organisation.code:8} {state}")
 
 
 @orgs.command("create")
@@ -137,7 +140,7 @@ def create_org(name, code, kind, province_code):
 def list_orgs():
     """List organisations."""
     for org in db.session.execute(select(Organisation).order_by(Organisation.code)).scalars():
-        click.echo(f"{org.code:8} {org.kind:20} {org.name}")
+        click.echo(f"{org.code:8} {str(KIND_LABELS.get(org.kind, org.kind)):32} {org.name}")
 
 
 @sessions_cli.command("purge")

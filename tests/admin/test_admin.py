@@ -257,6 +257,11 @@ def test_commands_create_disable_and_reset(app, make_org):
     disabled = runner.invoke(args=["users", "disable", "cli@example.org"])
     assert disabled.exit_code == 0
     assert not _user("cli@example.org").active
+    listed = runner.invoke(args=["users", "list"]).output  # in the installation's language
+    line = next(row for row in listed.splitlines() if row.startswith("cli@example.org"))
+    assert "Tư vấn viên tổng đài" in line
+    assert line.endswith("Đã vô hiệu hoá")
+    assert "Tổ chức dòng lệnh" in runner.invoke(args=["orgs", "list"]).output
     missing = runner.invoke(args=["users", "disable", "nobody@example.org"])
     assert missing.exit_code == 1 and "Không có tài khoản" in missing.output
 
