@@ -80,6 +80,25 @@ def refuse_role() -> NoReturn:
     abort(403)
 
 
+def refuse_object(object_type: str, object_id) -> NoReturn:
+    """An object (a case, or a call or task of one) this user may not see, or that does not
+    exist: the attempt goes to the audit log of the organisation whose record it is, with its
+    case, and the answer is 404, as for anything not there."""
+    from app import audit
+
+    case_id, organisation_id = _owner_of(object_type, object_id)
+    audit.record(
+        "denied",
+        user=current_user,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        organisation_id=organisation_id,
+    )
+    db.session.commit()
+    abort(404)
+
+
 def _owner_of(object_type: str | None, object_id) -> tuple[object, int | None]:
     """The case and organisation a refused address points at (a case, or a call or task of
     one), so the attempt is in the log of the organisation whose record it was, with the case,

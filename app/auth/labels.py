@@ -94,7 +94,6 @@ DETAIL_LABELS = {
     "erase form": _l("erase form"),
     "status change": _l("status change"),
     "call added to a case": _l("call added to a case"),
-    "new call on the case": _l("new call on the case"),
     "with the case's safe contact": _l("with the case's safe contact"),
     "repeat-caller panel": _l("repeat-caller panel"),
     "number withheld": _l("number withheld"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app import audit
-from app.auth.access import refuse_role, roles_required
+from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
 from app.calls.forms import IntakeForm, as_uuid, fill_place_choices, to_intake
 from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
@@ -44,28 +44,6 @@ def _linked_case(case_id: str | None) -> Case | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def _refuse_case_link(wanted: str) -> None:
-    """A new call on a case the user may not see (a stale or altered link): audited, 404."""
-    try:
-        case_id = uuid.UUID(wanted)
-    except ValueError:
-        abort(404)
-    owner = db.session.execute(
-        select(Case.organisation_id).where(Case.id == case_id)
-    ).scalar_one_or_none()
-    audit.record(
-        "denied",
-        user=current_user,
-        object_type="case",
-        object_id=case_id,
-        case_id=case_id if owner is not None else None,
-        organisation_id=owner,
-        detail="new call on the case",
-    )
-    db.session.commit()
-    abort(404)
-
-
 def _new_form() -> tuple[IntakeForm, dict]:
     """A fresh intake, a restored draft (?draft=key), or a new call on a case (?case=id); and
     the draft's fields, for the inputs that are not form fields (emergency action times, the
@@ -89,8 +67,10 @@ def _new_form() -> tuple[IntakeForm, dict]:
     form.started_at.data = utcnow().replace(second=0, microsecond=0)
     wanted = request.args.get("case")
     case = _linked_case(wanted)
-    if wanted and case is None:
-        _refuse_case_link(wanted)
+    if wanted and case is None:  # a stale or altered link: audited, 404
+        if as_uuid(wanted) is None:
+            abort(404)
+        refuse_object("case", as_uuid(wanted))
     if case is not None:
         form.case_id.data = str(case.id)
         form.case_number.data = case.number
@@ -250,16 +230,7 @@ def load_call(call_id: uuid.UUID) -> Call:
             stmt = case_scope(current_user)(select(Case.id).where(Case.id == call.case_id))
             allowed = db.session.execute(stmt).first() is not None
     if not allowed:
-        audit.record(
-            "denied",
-            user=current_user,
-            object_type="call",
-            object_id=call_id,
-            case_id=call.case_id if call else None,
-            organisation_id=call.organisation_id if call else None,
-        )
-        db.session.commit()
-        abort(404)
+        refuse_object("call", call_id)
     return call
 
 

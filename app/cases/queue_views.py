@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit
-from app.auth.access import HOME_ENDPOINTS, roles_required
+from app.auth.access import HOME_ENDPOINTS, refuse_object, roles_required
 from app.auth.models import User
 from app.cases import bp
 from app.cases.casework import complete_task
@@ -24,21 +23,6 @@ from app.clock import utcnow
 from app.extensions import db
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
-
-
-def _deny(object_type: str, object_id: uuid.UUID, owner: tuple | None):
-    """Record a refused attempt at a task or case (under its organisation, if it exists); 404."""
-    case_id, organisation_id = owner if owner is not None else (None, None)
-    audit.record(
-        "denied",
-        user=current_user,
-        object_type=object_type,
-        object_id=object_id,
-        case_id=case_id,
-        organisation_id=organisation_id,
-    )
-    db.session.commit()
-    abort(404)
 
 
 def _back(case: Case | None = None) -> str:
@@ -57,10 +41,7 @@ def task_done(task_id: uuid.UUID):
     )
     task = db.session.execute(stmt).scalar_one_or_none()
     if task is None:
-        owner = db.session.execute(
-            select(Task.case_id, Task.organisation_id).where(Task.id == task_id)
-        ).one_or_none()
-        _deny("task", task_id, tuple(owner) if owner else None)
+        refuse_object("task", task_id)
     try:
         complete_task(task=task, by=current_user)
     except CaseError as error:
@@ -78,10 +59,7 @@ def assign(case_id: uuid.UUID):
         case_scope(current_user)(select(Case).where(Case.id == case_id))
     ).scalar_one_or_none()
     if case is None:
-        owner = db.session.execute(
-            select(Case.id, Case.organisation_id).where(Case.id == case_id)
-        ).one_or_none()
-        _deny("case", case_id, tuple(owner) if owner else None)
+        refuse_object("case", case_id)
     to = db.session.get(User, request.form.get("assignee", type=int) or 0)
     if to is None:
         flash(_("Choose an active case manager of this organisation."), "error")

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app import classifications as c
-from app.auth.access import roles_required
+from app.auth.access import refuse_object, roles_required
 from app.auth.models import Organisation, User
 from app.calls.forms import (
     as_uuid,
@@ -51,20 +51,7 @@ def load_case(case_id: uuid.UUID) -> Case:
     stmt = case_scope(current_user)(select(Case).where(Case.id == case_id))
     case = db.session.execute(stmt).scalar_one_or_none()
     if case is None:
-        # Filed under the case's organisation (when it exists), whose supervisors must see it.
-        owner = db.session.execute(
-            select(Case.organisation_id).where(Case.id == case_id)
-        ).scalar_one_or_none()
-        audit.record(
-            "denied",
-            user=current_user,
-            object_type="case",
-            object_id=case_id,
-            case_id=case_id if owner is not None else None,
-            organisation_id=owner,
-        )
-        db.session.commit()
-        abort(404)
+        refuse_object("case", case_id)
     return case
 
 

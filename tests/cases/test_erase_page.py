@@ -47,6 +47,15 @@ def erase_entries(case) -> list[AuditEntry]:
     )
 
 
+def autosave(client, key, fields):
+    """The intake page's autosave of `fields` under the form's key."""
+    return client.post(
+        "/calls/drafts",
+        json={"intake_key": str(key), "fields": fields},
+        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
+    )
+
+
 def fresh(case) -> Case:
     db.session.expire_all()
     return db.session.get(Case, case.id)
@@ -213,11 +222,7 @@ def test_a_page_left_open_on_an_erased_case_does_not_link_it_again(client, scene
     key = str(uuid.uuid4())
     named = str(case.id) if link == "case_id" else case.number.lower().replace("-", " ")
     typed = {link: named, "narrative": "cuộc gọi mới", "owner": str(people["opener"].id)}
-    answer = client.post(
-        "/calls/drafts",
-        json={"intake_key": key, "fields": typed},
-        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
-    )
+    answer = autosave(client, key, typed)
     assert answer.status_code == 200 and answer.json["case_erased"] is True
     kept = load_draft(user=people["opener"], intake_key=uuid.UUID(key))
     assert kept[link] == "" and kept["narrative"] == "cuộc gọi mới"
@@ -250,11 +255,7 @@ def test_an_autosave_overtaken_by_the_erasure_keeps_what_was_typed(client, scene
 
     monkeypatch.setattr(drafts, "utcnow", erased_meanwhile)
     sign_in(client, people["opener"])
-    answer = client.post(
-        "/calls/drafts",
-        json={"intake_key": str(key), "fields": typed},
-        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
-    )
+    answer = autosave(client, key, typed)
     assert answer.status_code == 200 and answer.json["case_erased"] is True
     kept = load_draft(user=people["opener"], intake_key=key)
     assert kept["case_id"] == "" and kept["narrative"] == "đang gõ"
@@ -267,11 +268,7 @@ def test_an_autosave_says_nothing_of_another_hotlines_erased_case(client, scene,
     outsider = make_user("operator")
     sign_in(client, outsider)
     key = str(uuid.uuid4())
-    answer = client.post(
-        "/calls/drafts",
-        json={"intake_key": key, "fields": {"case_number": case.number, "owner": str(outsider.id)}},
-        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
-    )
+    answer = autosave(client, key, {"case_number": case.number, "owner": str(outsider.id)})
     assert answer.status_code == 200 and answer.json["case_erased"] is False
     assert load_draft(user=outsider, intake_key=uuid.UUID(key))["case_number"] == case.number
 
@@ -281,11 +278,7 @@ def test_an_autosave_keeps_the_link_to_a_case_not_erased(client, scene):
     sign_in(client, people["opener"])
     key = str(uuid.uuid4())
     typed = {"case_id": str(case.id), "case_number": case.number, "owner": str(people["opener"].id)}
-    answer = client.post(
-        "/calls/drafts",
-        json={"intake_key": key, "fields": typed},
-        headers={"X-CSRFToken": client.csrf_token("/calls/new")},
-    )
+    answer = autosave(client, key, typed)
     assert answer.status_code == 200 and answer.json["case_erased"] is False
     kept = load_draft(user=people["opener"], intake_key=uuid.UUID(key))
     assert (kept["case_id"], kept["case_number"]) == (str(case.id), case.number)
