@@ -1,22 +1,22 @@
 """Role and object checks that every blueprint reuses.
 
-`roles_required` guards a view by role; `get_visible_or_404` loads an object only when a scope
-function says this user may see it, answering 404 otherwise so nobody learns what exists.
+`roles_required` guards a view by role (403, audited); `refuse_object` answers a case, call or
+task this user may not see as if it did not exist (404, audited in the log of the organisation
+whose record it is). Which objects a user may see is decided where each is loaded
+(app/cases/views.py `load_case`, app/calls/views.py `load_call`, the queue views).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
 from flask import abort, request
 from flask_login import current_user, login_required
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from app.extensions import db
-
-T = TypeVar("T")
 
 HOME_ENDPOINTS = {
     "operator": "home.operator",
@@ -115,17 +115,3 @@ def _owner_of(object_type: str | None, object_id) -> tuple[object, int | None]:
     ).first()
     db.session.rollback()  # nothing of the refused request stays open
     return (found[0], found[1]) if found is not None else (None, None)
-
-
-def get_visible_or_404(model: type[T], object_id: int, scope: Callable[[Select], Select]) -> T:
-    """Load one object through a scope that filters what the current user may see."""
-    stmt = scope(select(model).where(model.id == object_id))  # type: ignore[attr-defined]
-    obj = db.session.execute(stmt).scalar_one_or_none()
-    if obj is None:
-        abort(404)
-    return obj
-
-
-def same_organisation(obj_org_id: int | None) -> bool:
-    """Whether an object belongs to the current user's organisation."""
-    return obj_org_id is not None and obj_org_id == current_user.organisation_id

@@ -1,42 +1,71 @@
-"""The reusable access helpers: role guard and scoped object loading."""
+"""The reusable access helpers: the role guard and the refusal of an object out of reach, each
+answering as it should and writing the attempt to the audit log of the right organisation."""
+
+import uuid
 
 import pytest
 from flask_login import login_user
+from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
-from app.auth.access import get_visible_or_404, roles_required, same_organisation
-from app.auth.models import User
+from app.audit import AuditEntry
+from app.auth.access import refuse_object, roles_required
+from app.calls.intake import Intake, Survivor, save_intake
+from app.extensions import db
 
 
-def _same_org_scope(user):
-    return lambda stmt: stmt.where(User.organisation_id == user.organisation_id)
+def denials() -> list[AuditEntry]:
+    return list(
+        db.session.execute(
+            select(AuditEntry).where(AuditEntry.action == "denied").order_by(AuditEntry.id)
+        ).scalars()
+    )
 
 
-def test_scoped_loading_hides_objects_outside_the_scope(app, make_user, make_org):
+def test_role_guard_answers_403_and_audits_the_case_in_the_address(app, make_user, make_org):
     home = make_org()
-    supervisor = make_user("supervisor", organisation=home)
-    colleague = make_user("operator", organisation=home)
-    stranger = make_user("operator")
-    with app.test_request_context():
-        scope = _same_org_scope(supervisor)
-        assert get_visible_or_404(User, colleague.id, scope).id == colleague.id
-        with pytest.raises(NotFound):
-            get_visible_or_404(User, stranger.id, scope)
-        with pytest.raises(NotFound):
-            get_visible_or_404(User, 987654, scope)
-
-
-def test_role_guard_and_organisation_check(app, make_user):
-    operator = make_user("operator")
+    operator = make_user("operator", organisation=home)
+    case = save_intake(
+        data=Intake(reason="violence_report", survivor=Survivor(age=30)), by=operator
+    ).case
+    partner = make_user("partner")
 
     @roles_required("supervisor", "admin")
-    def supervisors_only():
+    def supervisors_only(case_id):
         return "seen"
 
-    with app.test_request_context():
-        login_user(operator)
+    with app.test_request_context(f"/cases/{case.id}"):
+        login_user(partner)
         with pytest.raises(Forbidden):
-            supervisors_only()
-        assert same_organisation(operator.organisation_id)
-        assert not same_organisation(None)
-        assert not same_organisation(operator.organisation_id + 1)
+            supervisors_only(case_id=case.id)
+        login_user(operator)
+        assert roles_required("operator")(lambda: "seen")() == "seen"
+    [entry] = denials()
+    assert entry.user_id == partner.id
+    assert (entry.object_type, entry.object_id, entry.case_id) == ("case", str(case.id), case.id)
+    assert entry.organisation_id == home.id  # the log of the hotline whose case it is
+    assert entry.detail.startswith("role: ")
+
+
+def test_refused_object_is_404_audited_under_its_owner(app, make_user, make_org):
+    home, other = make_org(), make_org()
+    operator = make_user("operator", organisation=home)
+    stranger = make_user("supervisor", organisation=other)
+    case = save_intake(
+        data=Intake(reason="violence_report", survivor=Survivor(age=30)), by=operator
+    ).case
+    missing = uuid.uuid4()
+    with app.test_request_context("/"):
+        login_user(stranger)
+        with pytest.raises(NotFound):
+            refuse_object("case", case.id)
+        with pytest.raises(NotFound):
+            refuse_object("case", missing)
+    first, second = denials()
+    assert (first.user_id, first.case_id, first.organisation_id) == (stranger.id, case.id, home.id)
+    # Nothing there: the attempt stays in the log of the person's own hotline.
+    assert (second.object_id, second.case_id, second.organisation_id) == (
+        str(missing),
+        None,
+        other.id,
+    )
