@@ -3,17 +3,16 @@
 Every entry records who (user, role, organisation), what (action, object, case), when (UTC), from
 where (IP, request id) and, optionally, a stated reason; never sensitive content. Each entry's hash
 (an HMAC under the key file's audit key, so it cannot be recomputed without the keys) covers the
-previous entry's hash and its own fields, so changing, deleting or reordering a row
-breaks the chain from that row on; `flask audit verify` names the first broken entry. Appending
-locks the one-row chain head first, so concurrent writers form a single chain on SQLite and
-PostgreSQL alike. On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE (see migrations).
+previous entry's hash and its own fields, so changing, deleting or reordering a row breaks the
+chain from that row on; `flask audit verify` (app/auditlog/verify.py) names the first broken
+entry. Appending locks the one-row chain head first, so concurrent writers form a single chain on
+SQLite and PostgreSQL alike. On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE (see
+migrations).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -26,7 +25,6 @@ from sqlalchemy import (
     Table,
     Uuid,
     bindparam,
-    select,
     text,
     update,
 )
@@ -331,70 +329,3 @@ def record_many(
 def _head_moved_to(last_hash: str) -> Statement:
     """The head's UPDATE giving it the chain's new last hash."""
     return Statement(_HEAD_UPDATE, ((_HEAD.c.last_hash, last_hash),))
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """The outcome of a chain check: how many entries, and the first broken one if any."""
-
-    checked: int
-    broken_at: int | None = None
-    problem: str | None = None
-    head_hash: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the whole chain holds."""
-        return self.broken_at is None
-
-
-def _batches(size: int, *, up_to: int) -> Iterator[list[tuple]]:
-    columns = [AuditEntry.__table__.c[name] for name in HASHED] + [AuditEntry.__table__.c.hash]
-    last = 0
-    while True:
-        stmt = (select(*columns).where(AuditEntry.id > last, AuditEntry.id <= up_to)
-                .order_by(AuditEntry.id).limit(size))  # fmt: skip
-        rows = db.session.connection().execute(stmt).all()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
-
-
-def verify(
-    *, batch_size: int = 20_000, progress: Callable[[int], None] | None = None
-) -> VerifyResult:
-    """Check the chain up to the head read at the start (entries added meanwhile are left for
-    the next run), in id order; name the first entry that breaks it."""
-    head = db.session.execute(
-        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
-    ).one()
-    expected_prev, expected_id, checked = GENESIS, 1, 0
-    mac = keyring().audit_mac
-    for rows in _batches(batch_size, up_to=head.seq):
-        for row in rows:
-            entry_id, prev_hash, stored = row[0], row[-2], row[-1]
-            if entry_id != expected_id:
-                return VerifyResult(checked, expected_id, "missing")
-            if prev_hash != expected_prev:
-                return VerifyResult(checked, entry_id, "unlinked")
-            if chain_hash(row[:-1], mac) != stored:
-                return VerifyResult(checked, entry_id, "changed")
-            expected_prev, expected_id, checked = stored, entry_id + 1, checked + 1
-        if progress:
-            progress(len(rows))
-    if checked != head.seq or expected_prev != head.last_hash:
-        return VerifyResult(checked, checked + 1, "tail")
-    return VerifyResult(checked, head_hash=head.last_hash)
-
-
-def people(entries: list[AuditEntry]) -> dict[int, str]:
-    """Names of the users who acted in, or are the subject of, a list of entries."""
-    from app.auth.models import User
-
-    ids = {e.user_id for e in entries if e.user_id}
-    ids |= {int(e.object_id) for e in entries if e.object_type == "account" and e.object_id}
-    if not ids:
-        return {}
-    rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
-    return dict(rows.all())

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from app.auditlog import verify as chain
 from app.bulk_insert import COPY_FROM, analyse, insert_rows
 from app.cases import import_run, importer
 from app.crypto.blind import BlindIndex
@@ -224,7 +225,7 @@ def test_rows_and_statements_written_together_as_given(app, make_user):
     db.session.commit()
     stored = db.session.execute(select(BlindIndex.owner_id)).scalars().all()
     assert sorted(stored) == sorted(r["owner_id"] for r in rows)
-    assert audit.verify().ok and audit.verify().checked >= 3
+    assert chain.verify().ok and chain.verify().checked >= 3
     assert driver_cursor_factory() is usual
 
 

@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
-from app import audit
 from app.admin import bp, rules, services
 from app.admin.forms import OrganisationForm, UserForm
 from app.audit import SIGN_IN_ACTIONS, AuditEntry
+from app.auditlog.people import people as people_of
 from app.auth.access import roles_required
 from app.auth.forms import ActionForm
 from app.auth.labels import KIND_LABELS, ROLE_LABELS
@@ -137,7 +137,7 @@ def user_detail(user_id: int):
         user=user,
         events=recent,
         form=ActionForm(),
-        people=audit.people(recent),
+        people=people_of(recent),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, false, or_, select
 from app import audit
 from app.audit import ACTIONS, AuditEntry
 from app.auditlog import bp
+from app.auditlog.people import people as people_of
 from app.auth.access import roles_required
 from app.auth.labels import EVENT_LABELS, OBJECT_LABELS, ROLE_LABELS, detail_text
 from app.auth.models import User
@@ -120,7 +121,7 @@ def index():
         filters=filters,
         staff=list(staff),
         actions=ACTIONS,
-        people=audit.people(page.items),
+        people=people_of(page.items),
         case_numbers=_case_numbers(page.items),
         period=filters["typed"],
     )
@@ -150,7 +151,7 @@ def export():
             "error",
         )
         return redirect(url_for("audit.index", **_link_args(filters)))
-    people, numbers = audit.people(entries), _case_numbers(entries)
+    people, numbers = people_of(entries), _case_numbers(entries)
     out = io.StringIO()
     writer = csv.writer(out)
     # Headers and labels in the reader's language; the codes again at the end, for scripts.

@@ -12,8 +12,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from app import audit
 from app.audit import SIGN_IN_ACTIONS, AuditEntry
+from app.auditlog.people import people as people_of
 from app.auth import mfa
 from app.auth.access import roles_required
 from app.auth.models import User
@@ -124,7 +124,7 @@ def supervisor():
         events=recent,
         event=event,
         watched=WATCHED_EVENTS,
-        people=audit.people(recent),
+        people=people_of(recent),
     )
 
 

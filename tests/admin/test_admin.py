@@ -282,7 +282,7 @@ def test_seed_demo_creates_one_account_per_role_once(app):
 def test_the_demo_has_calls_and_cases_to_show(app):
     """The demo desk is not empty: a case for the case manager with a repeat call on it, a
     child case waiting for a supervisor, two calls without a case; all sealed as usual."""
-    from app.audit import verify
+    from app.auditlog.verify import verify
     from app.calls.models import Call
     from app.calls.services import calls_from_number
     from app.cases.models import Case

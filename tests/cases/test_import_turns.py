@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app import audit, turns
+from app import turns
 from app.audit import AuditEntry
+from app.auditlog import verify as chain
 from app.calls.models import Call
 from app.cases import bulk, cli, import_run, importer
 from app.cases.import_turns import ImportInTurns
@@ -104,7 +105,7 @@ def test_two_processes_write_what_one_writes(app, make_user, register):  # noqa:
     assert saved.detail() == single.detail()
     assert problems(saved) == problems(single) and not saved.failed
     assert_same(old, new)  # the same rows, and the same case numbers for the same rows
-    assert audit.verify().ok
+    assert chain.verify().ok
 
 
 def test_the_check_in_two_reports_what_one_process_does(app, make_user, register):  # noqa: F811
@@ -183,7 +184,7 @@ def test_rows_refused_in_either_process_cost_only_themselves(
     assert all("IntegrityError" in str(p.message) for p in saved.failed)
     assert (saved.written, saved.skipped) == (313, 2)
     assert calls_of(user) == 313
-    assert audit.verify().ok
+    assert chain.verify().ok
 
 
 @pytest.mark.parametrize(
@@ -217,7 +218,7 @@ def test_a_failure_in_either_process_stops_both_and_every_saved_block_is_counted
     detail = import_entry(user)
     assert detail.startswith(f"read=315 written={committed * BATCH} ")
     assert detail.endswith(" interrupted")
-    assert audit.verify().ok
+    assert chain.verify().ok
 
 
 def test_a_file_longer_than_kept_is_saved_by_one_process_reading_it_again(
@@ -230,7 +231,7 @@ def test_a_file_longer_than_kept_is_saved_by_one_process_reading_it_again(
     result = run(app, path, "--as", user.email, "--batch-size", "50", "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "Rows read: 240; written: 240" in result.output
-    assert calls_of(user) == 240 and audit.verify().ok
+    assert calls_of(user) == 240 and chain.verify().ok
     with pytest.raises(ValueError, match="kept"):
         in_two(user, [row for _, row in importer.read_rows(path)], keep=100)
 
@@ -244,7 +245,7 @@ def test_the_command_imports_a_register_in_two_processes(app, make_user, tmp_pat
     assert "Rows read: 240; written: 240" in result.output
     assert calls_of(user) == 240
     assert import_entry(user).startswith("read=240 written=240 ")
-    assert audit.verify().ok
+    assert chain.verify().ok
     again = run(app, path, "--as", user.email, "--processes", "1", "--lang", "en")
     assert again.exit_code == 0 and calls_of(user) == 240  # nothing twice
     assert "Rows read: 240; written: 0" in again.output
@@ -376,4 +377,4 @@ def test_ctrl_c_while_saving_lets_the_block_being_written_finish(
     assert saved in ((3 * BATCH, 4 * BATCH) if processes == 2 else (2 * BATCH,))
     assert f" written={saved} " in f" {import_entry(user)}"
     assert import_entry(user).endswith(" interrupted")
-    assert audit.verify().ok
+    assert chain.verify().ok
