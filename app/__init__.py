@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from app.cases import (  # noqa: F401  (routes register on import)
         edit_views,
         erase_views,
+        part_views,
         queue_views,
         search,
         views,

@@ -1,6 +1,7 @@
-"""The case page and the work done on it: timeline, notes, incidents, perpetrators, risk,
-consent, tasks, edits with optimistic locking, and status changes. Every look and every change
-is written to the audit log; a case the user may not see is answered 404 and audited."""
+"""The case page and the work done on it: timeline, notes, tasks and status changes (the parts
+added after the intake are in part_views.py, edits with optimistic locking in edit_views.py).
+Every look and every change is written to the audit log; a case the user may not see is
+answered 404 and audited."""
 
 from __future__ import annotations
 
@@ -17,22 +18,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import audit
 from app import classifications as c
 from app.auth.access import refuse_object, roles_required
-from app.auth.models import Organisation, User
+from app.auth.models import User
 from app.calls.forms import (
     as_uuid,
-    consent_rows,
-    incident_data,
-    perpetrator_data,
 )
 from app.calls.models import Call
 from app.calls.views import saved_notice
 from app.cases import bp, casework, services
 from app.cases.forms import (
-    ConsentForm,
-    IncidentForm,
     NoteForm,
-    PerpetratorForm,
-    RiskForm,
     StatusForm,
     TaskForm,
 )
@@ -270,107 +264,3 @@ def change_status(case_id: uuid.UUID):
         abort(404)
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
     return render_template("cases/status.html", case=case, form=form, needs_reason=needs_reason)
-
-
-@bp.route("/<uuid:case_id>/incidents/new", methods=["GET", "POST"])
-@roles_required(*CASE_ROLES)
-def add_incident(case_id: uuid.UUID):
-    """Record another incident."""
-    case = load_case(case_id)
-    form = IncidentForm()
-    if form.validate_on_submit():
-        data = incident_data(form)
-        try:
-            return added_once(
-                form,
-                case,
-                lambda: casework.add_incident(case=case, by=current_user, data=data),
-                _("Incident added."),
-            )
-        except CaseError as error:
-            return refused_back_to_case(case, error)
-    return render_template("cases/part_form.html", case=case, form=form, title=_("New incident"))
-
-
-@bp.route("/<uuid:case_id>/perpetrators/new", methods=["GET", "POST"])
-@roles_required(*CASE_ROLES)
-def add_perpetrator(case_id: uuid.UUID):
-    """Record another person who used violence."""
-    case = load_case(case_id)
-    form = PerpetratorForm()
-    if form.validate_on_submit():
-        data = perpetrator_data(form)
-        try:
-            return added_once(
-                form,
-                case,
-                lambda: casework.add_perpetrator(case=case, by=current_user, data=data),
-                _("Person added."),
-            )
-        except CaseError as error:
-            return refused_back_to_case(case, error)
-    return render_template(
-        "cases/part_form.html", case=case, form=form, title=_("Person who used violence")
-    )
-
-
-@bp.route("/<uuid:case_id>/risk", methods=["GET", "POST"])
-@roles_required(*CASE_ROLES)
-def reassess(case_id: uuid.UUID):
-    """Go through the risk checklist again."""
-    case = load_case(case_id)
-    form = RiskForm()
-    if form.validate_on_submit():
-        try:
-            return added_once(
-                form,
-                case,
-                lambda: casework.reassess_risk(
-                    case=case,
-                    by=current_user,
-                    answers=list(form.risk_answers.data or []),
-                    raised_to=form.risk_raised_to.data or None,
-                    reason=form.risk_reason.data,
-                ),
-                _("Risk assessment saved."),
-            )
-        except CaseError as error:
-            flash(str(error), "error")
-    return render_template("cases/part_form.html", case=case, form=form, title=_("Risk assessment"))
-
-
-def consent_recipients(case: Case) -> list[Organisation]:
-    """The active organisations, other than the case's own, that a referral could go to; their
-    names only (an organisation's name is not about a person)."""
-    return list(
-        db.session.execute(
-            select(Organisation)
-            .where(Organisation.active.is_(True), Organisation.id != case.organisation_id)
-            .order_by(Organisation.name)
-        ).scalars()
-    )
-
-
-@bp.route("/<uuid:case_id>/consent", methods=["GET", "POST"])
-@roles_required(*CASE_ROLES)
-def consent(case_id: uuid.UUID):
-    """Record consent given or refused later in the case."""
-    case = load_case(case_id)
-    form = ConsentForm()
-    form.offer_recipients(consent_recipients(case))
-    if form.validate_on_submit():
-        recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
-        rows = consent_rows(form, recipient_id=recipient)
-        if not rows:
-            flash(_("Tick at least one service."), "error")
-        else:
-            try:
-                return added_once(
-                    form,
-                    case,
-                    lambda: casework.record_consent(case=case, by=current_user, consents=rows),
-                    _("Consent recorded."),
-                )
-            except CaseError as error:
-                return refused_back_to_case(case, error)
-    return render_template("cases/part_form.html", case=case, form=form, title=_("Consent"))

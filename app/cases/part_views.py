@@ -1,0 +1,126 @@
+"""The parts of a case record added after the intake: another incident, another person who used
+violence, a new risk assessment, consent given or refused later. Each form is saved once however
+often it is sent (views.added_once) and is refused on a closed case."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, render_template
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.access import roles_required
+from app.auth.models import Organisation
+from app.calls.forms import consent_rows, incident_data, perpetrator_data
+from app.cases import bp, casework
+from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
+from app.cases.models import Case
+from app.cases.services import CaseError
+from app.cases.views import CASE_ROLES, added_once, load_case, refused_back_to_case
+from app.extensions import db
+
+
+@bp.route("/<uuid:case_id>/incidents/new", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def add_incident(case_id: uuid.UUID):
+    """Record another incident."""
+    case = load_case(case_id)
+    form = IncidentForm()
+    if form.validate_on_submit():
+        data = incident_data(form)
+        try:
+            return added_once(
+                form,
+                case,
+                lambda: casework.add_incident(case=case, by=current_user, data=data),
+                _("Incident added."),
+            )
+        except CaseError as error:
+            return refused_back_to_case(case, error)
+    return render_template("cases/part_form.html", case=case, form=form, title=_("New incident"))
+
+
+@bp.route("/<uuid:case_id>/perpetrators/new", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def add_perpetrator(case_id: uuid.UUID):
+    """Record another person who used violence."""
+    case = load_case(case_id)
+    form = PerpetratorForm()
+    if form.validate_on_submit():
+        data = perpetrator_data(form)
+        try:
+            return added_once(
+                form,
+                case,
+                lambda: casework.add_perpetrator(case=case, by=current_user, data=data),
+                _("Person added."),
+            )
+        except CaseError as error:
+            return refused_back_to_case(case, error)
+    return render_template(
+        "cases/part_form.html", case=case, form=form, title=_("Person who used violence")
+    )
+
+
+@bp.route("/<uuid:case_id>/risk", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def reassess(case_id: uuid.UUID):
+    """Go through the risk checklist again."""
+    case = load_case(case_id)
+    form = RiskForm()
+    if form.validate_on_submit():
+        try:
+            return added_once(
+                form,
+                case,
+                lambda: casework.reassess_risk(
+                    case=case,
+                    by=current_user,
+                    answers=list(form.risk_answers.data or []),
+                    raised_to=form.risk_raised_to.data or None,
+                    reason=form.risk_reason.data,
+                ),
+                _("Risk assessment saved."),
+            )
+        except CaseError as error:
+            flash(str(error), "error")
+    return render_template("cases/part_form.html", case=case, form=form, title=_("Risk assessment"))
+
+
+def consent_recipients(case: Case) -> list[Organisation]:
+    """The active organisations, other than the case's own, that a referral could go to; their
+    names only (an organisation's name is not about a person)."""
+    return list(
+        db.session.execute(
+            select(Organisation)
+            .where(Organisation.active.is_(True), Organisation.id != case.organisation_id)
+            .order_by(Organisation.name)
+        ).scalars()
+    )
+
+
+@bp.route("/<uuid:case_id>/consent", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def consent(case_id: uuid.UUID):
+    """Record consent given or refused later in the case."""
+    case = load_case(case_id)
+    form = ConsentForm()
+    form.offer_recipients(consent_recipients(case))
+    if form.validate_on_submit():
+        recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
+        rows = consent_rows(form, recipient_id=recipient)
+        if not rows:
+            flash(_("Tick at least one service."), "error")
+        else:
+            try:
+                return added_once(
+                    form,
+                    case,
+                    lambda: casework.record_consent(case=case, by=current_user, consents=rows),
+                    _("Consent recorded."),
+                )
+            except CaseError as error:
+                return refused_back_to_case(case, error)
+    return render_template("cases/part_form.html", case=case, form=form, title=_("Consent"))
