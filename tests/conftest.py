@@ -22,7 +22,7 @@ from app.admin import services as admin_services
 from app.auth import mfa, throttle
 from app.auth.models import Organisation, User
 from app.crypto import write_new_key_file
-from app.crypto.datakeys import RECORDED
+from app.crypto.fingerprints import RECORDED
 from app.extensions import db, limiter
 from app.places.services import load_places
 

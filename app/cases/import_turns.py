@@ -33,7 +33,7 @@ from app.cases import bulk as bulk_writer
 from app.cases.import_run import Checked, Found, Problem, Report, Run, statistics_plan
 from app.cases.importer import Interrupts
 from app.cases.services import CaseError
-from app.crypto.datakeys import keep_fingerprints
+from app.crypto.fingerprints import keep_fingerprints
 from app.extensions import db
 
 

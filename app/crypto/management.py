@@ -16,7 +16,8 @@ from sqlalchemy import bindparam, func, inspect, select, update
 
 from app.clock import utcnow
 from app.crypto.blind import BlindIndex, indexed_fields, set_index
-from app.crypto.datakeys import KEY_HOLDERS, KekRecord, KeyDestroyedError, record_fingerprints
+from app.crypto.datakeys import KEY_HOLDERS, KeyDestroyedError
+from app.crypto.fingerprints import KekRecord, record_fingerprints
 from app.crypto.keyring import KeyFileError, Keyring, load_keyring, save_keyring
 from app.extensions import db
 

@@ -16,7 +16,8 @@ from app.cases.models import Case
 from app.clock import utcnow
 from app.crypto import load_keyring, management, write_new_key_file
 from app.crypto.blind import BlindIndex
-from app.crypto.datakeys import KEY_HOLDERS, RECORDED, KekRecord, keep_fingerprints, keyring
+from app.crypto.datakeys import KEY_HOLDERS, keyring
+from app.crypto.fingerprints import RECORDED, KekRecord, keep_fingerprints
 from app.extensions import db
 
 NAME = "Trần Thị Khoá Xoay"
