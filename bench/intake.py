@@ -64,6 +64,7 @@ from app.auth.access import roles_required  # noqa: E402
 from app.auth.models import User  # noqa: E402
 from app.calls.intake import Intake, Survivor, save_intake  # noqa: E402
 from app.calls.models import Call  # noqa: E402
+from app.cases.casework import CHILD_SERIOUS_WINDOW  # noqa: E402
 from app.cases.models import Case, CaseCounter, Task  # noqa: E402
 from app.crypto import write_new_key_file  # noqa: E402
 from app.crypto.blind import BlindIndex, digest_for  # noqa: E402
@@ -267,7 +268,9 @@ class Filler:
 
     def task_rows(self, case: dict) -> list[dict]:
         """An active case's open follow-up (one in ten overdue) and, for a child, the commune
-        still to be notified at times; a closed case's follow-up, done."""
+        still to be notified at times; a closed case's follow-up, done; a child at high or
+        severe risk, the 12-hour check, done within its 12 hours, but open for a case opened
+        in the last 12 hours and missed (still open) for one active case in fifty."""
         status, opened = case["status"], case["opened_at"]
         base = {
             "case_id": case["id"],
@@ -286,6 +289,15 @@ class Filler:
         if status in ACTIVE and case["is_child"] and random.random() < 0.1:
             tasks.append(
                 base | {"id": time_ordered_id(), "kind": "notify_commune", "due_at": opened}
+            )
+        if case["is_child"] and case["risk_level"] in ("high", "severe") and status != "erased":
+            due = opened + CHILD_SERIOUS_WINDOW
+            missed = status in ACTIVE and random.random() < 0.02
+            done = None if due > self.now or missed else opened + (due - opened) * random.random()
+            tasks.append(
+                base
+                | {"id": time_ordered_id(), "kind": "child_12h", "due_at": due}
+                | {"done_at": done, "done_by_id": None if done is None else case["opened_by_id"]}
             )
         if status == "closed" and random.random() < 0.3:
             done = case["closed_at"]
