@@ -81,6 +81,38 @@ def words(text: str, *, accents: bool) -> str:
     return " ".join(NOT_WORD.sub(" ", text).split())
 
 
+def tones_last(text: str) -> str:
+    """The words with their accents, each word's tone mark moved to its end, so the old and the
+    new placement of a tone ("doạ", "dọa") give one form."""
+    found = []
+    for word in words(text, accents=True).split():
+        chars = unicodedata.normalize("NFD", word)
+        tones = "".join(char for char in chars if char in TONES)
+        found.append(
+            unicodedata.normalize("NFC", "".join(c for c in chars if c not in TONES)) + tones
+        )
+    return " ".join(found)
+
+
+def known_forms(text: str) -> list[tuple[str, str]]:
+    """The forms a known value (a label, a heading) is filed under: as written, with its tone
+    marks placed either way, and without accents."""
+    return [
+        ("accents", words(text, accents=True)),
+        ("tones", tones_last(text)),
+        ("bare", words(text, accents=False)),
+    ]
+
+
+def typed_forms(text: str) -> list[tuple[str, str]]:
+    """The forms a typed value is looked up by, surest first (see known_forms): without accents
+    only when it was typed without any, so "nu" finds "nữ" but "Chú" (uncle) never finds
+    "chủ" (employer), nor "Bồ" (lover) "bố" (father)."""
+    typed, bare = words(text, accents=True), words(text, accents=False)
+    forms = [("accents", typed), ("tones", tones_last(text))]
+    return [*forms, ("bare", bare)] if typed == bare else forms
+
+
 def match_key(text: str, *, accents: bool) -> str:
     """The form two names are compared in; without accents, spaces do not count either."""
     found = words(text, accents=accents)

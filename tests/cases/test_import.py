@@ -452,3 +452,38 @@ def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator
     assert count(Call) == 5  # the first batch was committed, the second rolled back
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalar_one()
     assert entry.detail.startswith("read=10 written=5 ") and entry.detail.endswith(" interrupted")
+
+
+@pytest.mark.parametrize(
+    "column, typed, code",
+    [("quan hệ", "Chú", "family_other"), ("quan hệ", "chủ", "employer"),
+     ("quan hệ", "Bồ", "intimate_partner"), ("quan hệ", "Bố", "parent_caregiver"),
+     ("quan hệ", "Ba", "parent_caregiver"), ("quan hệ", "CHONG", "intimate_partner"),
+     ("dấu hiệu nguy cơ", "đe doạ giết", "threats_to_kill"),
+     ("dấu hiệu nguy cơ", "đe dọa giết", "threats_to_kill"),
+     ("trạng thái", "Đóng", "closed"), ("trạng thái", "dong", "closed")],
+)  # fmt: skip
+def test_accents_typed_are_kept_and_only_a_value_typed_without_any_is_read_without(
+    app, column, typed, code
+):
+    """ "Chú" (uncle) is not "chủ" (employer), nor "Bồ" (lover) "bố" (father): a word typed
+    with accents is matched with them (the tone mark placed either way, "doạ" or "dọa"); one
+    typed without any ("CHONG", "dong") is matched without."""
+    with app.app_context():
+        intake, errors, _ = validate_row({"ngày tiếp nhận": "01/02/2024", column: typed})
+    assert errors == []
+    found = {
+        "quan hệ": lambda: intake.perpetrator.relationship,
+        "dấu hiệu nguy cơ": lambda: intake.risk_answers[0],
+        "trạng thái": lambda: intake.status,
+    }[column]()
+    assert found == code
+
+
+@pytest.mark.parametrize(
+    "column, typed", [("trạng thái", "Mơ"), ("trạng thái", "Đông"), ("quan hệ", "chu")]
+)
+def test_a_word_with_other_accents_or_two_readings_is_refused_not_guessed(app, column, typed):
+    with app.app_context():
+        intake, errors, _ = validate_row({"ngày tiếp nhận": "01/02/2024", column: typed})
+    assert intake is None and len(errors) == 1

@@ -1,11 +1,12 @@
 """The columns of an old register: each with its English name, its Vietnamese heading and other
-spellings people use; headings are compared whatever their case, accents and punctuation."""
+spellings people use; headings are compared whatever their case and punctuation, with their
+accents or typed without any (app.places.names.typed_forms)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from app.places.names import words
+from app.places.names import known_forms, typed_forms
 
 # canonical name: (Vietnamese heading, other spellings accepted)
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -56,15 +57,15 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
 HEADINGS: dict[str, str] = {}
 for _name, (_vi, _others) in COLUMNS.items():
     for _spelling in (_name, _vi, *_others):
-        for _accents in (True, False):
-            HEADINGS.setdefault(words(_spelling, accents=_accents), _name)
+        for _form in known_forms(_spelling):
+            HEADINGS.setdefault(_form, _name)
 
 
 @lru_cache(maxsize=4096)  # every row repeats the same headings
 def column_of(heading: str) -> str | None:
     """The canonical column a heading names ("Giới tính", "sex", "gioi tinh" -> "sex")."""
-    for accents in (True, False):
-        found = HEADINGS.get(words(heading, accents=accents))
+    for form in typed_forms(heading):
+        found = HEADINGS.get(form)
         if found:
             return found
     return None

@@ -1,6 +1,7 @@
 """The values each coded column accepts: codes, the labels of the code lists in either language,
-and the everyday words registers use ("chồng", "Nữ", "đánh đập"). Values are compared first with
-accents and then without; a word that could mean two codes is not guessed."""
+and the everyday words registers use ("chồng", "Nữ", "đánh đập"). Values are compared with their
+accents (a tone mark placed either way), or without only when typed without any
+(app.places.names.typed_forms); a word that could mean two codes is not guessed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app import classifications as c
 from app.auth.labels import CASE_STATUS_LABELS
 from app.cases import risk
-from app.places.names import words
+from app.places.names import known_forms, typed_forms, words
 
 SEEN_LIMIT = 10_000  # values remembered per column
 
@@ -34,8 +35,8 @@ class Vocabulary:
             return self._seen[text]
         keys = self._keys if self._keys is not None else self._build()
         found = None
-        for accents in (True, False):
-            found = keys.get((accents, words(text, accents=accents)))
+        for form in typed_forms(text):
+            found = keys.get(form)
             if found is not None:
                 found = found or None  # "" marks a word two codes share
                 break
@@ -51,9 +52,8 @@ class Vocabulary:
                 spellings += [(str(label), code) for code, label in self.labels.items()]
         spellings += list(self.aliases.items())
         keys: dict = {}
-        for accents in (True, False):
-            for text, code in spellings:
-                key = (accents, words(text, accents=accents))
+        for text, code in spellings:
+            for key in known_forms(text):
                 if key[1] and keys.setdefault(key, code) != code:
                     keys[key] = ""
         self._keys = keys
@@ -166,7 +166,11 @@ VOCABULARIES: dict[str, Vocabulary] = {
         "em trai": "family_other", "ông": "family_other", "bà": "family_other",
         "cháu": "family_other", "bố chồng": "family_other", "mẹ chồng": "family_other",
         "bố vợ": "family_other", "mẹ vợ": "family_other", "họ hàng": "family_other",
-        "son": "family_other", "brother": "family_other", "chủ": "employer",
+        "son": "family_other", "brother": "family_other", "ba": "parent_caregiver",
+        "má": "parent_caregiver", "tía": "parent_caregiver", "chú": "family_other",
+        "cô": "family_other", "dì": "family_other", "cậu": "family_other", "bác": "family_other",
+        "thím": "family_other", "mợ": "family_other", "bồ": "intimate_partner",
+        "bồ cũ": "former_partner", "chủ": "employer",
         "chủ lao động": "employer", "giáo viên": "teacher", "thầy giáo": "teacher",
         "cô giáo": "teacher", "bạn học": "schoolmate", "người ở cùng": "housemate",
         "hàng xóm": "neighbour", "bạn của gia đình": "neighbour", "neighbor": "neighbour",
