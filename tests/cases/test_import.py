@@ -487,3 +487,28 @@ def test_a_word_with_other_accents_or_two_readings_is_refused_not_guessed(app, c
     with app.app_context():
         intake, errors, _ = validate_row({"ngày tiếp nhận": "01/02/2024", column: typed})
     assert intake is None and len(errors) == 1
+
+
+def test_free_text_in_a_coded_or_date_column_is_shown_without_who_it_is_about(
+    app, operator, tmp_path
+):
+    """Registers write notes where a code belongs: the report keeps the list's own words, so the
+    mistake can be seen, and shows any other word or number by its shape only; a commune that
+    is not found is reported without naming the province."""
+    path = tmp_path / "ghi-chu.csv"
+    path.write_text(
+        "ngày tiếp nhận,người gọi,nơi xảy ra,quan hệ,ngày xảy ra,tỉnh/thành phố,xã/phường\n"
+        '15/03/2024 - chị Mai 0912345678,"Chị Nguyễn Thị Lan, hàng xóm 0912345678",'
+        "Nhà riêng số 12 ngõ 5 Yên Sở,chồng (Trần Văn Bình),32/13/2024,,\n"
+        "15/03/2024,,,,,Hải Phòng,Xóm Đồi Lạ\n"
+    )
+    result = run(app, path, "--as", operator.email, "--dry-run", "--lang", "en")
+    for planted in ("0912345678", "Mai", "Nguyễn", "Lan", "Yên Sở", "Trần", "Bình", "Đồi Lạ"):
+        assert planted not in result.output, planted
+    assert "Hải Phòng" not in result.output and "Haiphong" not in result.output
+    assert "'99/99/9999 - xxx xxx 9999999999' is not a date" in result.output
+    assert "'xxx xxxxxx xxx xxx, hàng xóm 9999999999' is not a kind of caller" in result.output
+    assert "'chồng (xxxx xxx xxxx)' is not a relationship we know" in result.output
+    assert "'Nhà xxxxx xx 99 xxx 9 xxx xx' is not a place we know" in result.output
+    assert "'32/13/2024' is not a date" in result.output  # no letters, no long number
+    assert "is not a commune or ward of the province in column 'tỉnh/thành phố'" in result.output

@@ -4,6 +4,7 @@ and value, as a lazy string shown in the importing person's language."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
@@ -38,6 +39,13 @@ PERSONAL = frozenset(
         "perpetrator_age",
     }
 )
+
+
+# Columns of dates and times: a value with no letter, short, and no run of more than four digits
+# (no phone number) is shown as written ("31/02/2024", "25:30").
+WHEN_COLUMNS = frozenset({"date", "time", "incident_date", "closed_on"})
+WORD = re.compile(r"\w+")
+LONG_NUMBER = re.compile(r"\d{5,}")
 
 
 def shape(text: str) -> str:
@@ -85,10 +93,21 @@ class Cells:
         return self.cells[name][1] if name in self.cells else None
 
     def show(self, name: str, text: str | None = None) -> str:
-        """The cell (or a part of it) as a message shows it: cut short, and by its shape only
-        in a column about the person."""
+        """The cell (or a part of it) as a message shows it, cut short, and nothing in it about
+        anyone: in a column about the person, by its shape only; in a coded column, the words
+        of its list as written and any other word (a name, a number) by its shape ("chồng (Trần
+        Văn Bình)" gives "chồng (xxxx xxx xxxx)"); a date or time with no letter and no long
+        number as written; anything else by its shape."""
         text = self.texts.get(name, "") if text is None else text
-        if name in PERSONAL:
+        if name in VOCABULARIES and name not in PERSONAL:
+            vocabulary = VOCABULARIES[name]
+            text = WORD.sub(lambda m: m[0] if vocabulary.knows_word(m[0]) else shape(m[0]), text)
+        elif not (
+            name in WHEN_COLUMNS
+            and len(text) <= 20
+            and not any(ch.isalpha() for ch in text)
+            and not LONG_NUMBER.search(text)
+        ):
             text = shape(text)
         return text if len(text) <= 60 else text[:57] + "..."
 
@@ -153,7 +172,7 @@ class Cells:
                         "column '%(column)s': '%(value)s' is a form of violence, not an act; "
                         "name the acts (see docs/import.md).",
                         column=self.heading(name),
-                        value=self.show(name, item),
+                        value=item,  # one of FORM_WORDS: nothing about anyone
                     )
                 )
             elif code is None:

@@ -275,16 +275,16 @@ def _places(cells: Cells) -> tuple[str | None, str | None, list[str]]:
     commune = _commune_code(commune_text, province) if commune_text else None
     if commune_text and commune is None:
         leftovers.append(commune_text)
-        where = places.place_name(province) if province else None
-        cells.note(
+        cells.note(  # the province is not named: where someone lives is about them
             _l(
-                "column '%(column)s': '%(value)s' is not a commune or ward of %(province)s "
-                "since 1 July 2025; the province is kept and the text was put in the address.",
+                "column '%(column)s': '%(value)s' is not a commune or ward of the province in "
+                "column '%(province)s' since 1 July 2025; the province is kept and the text was "
+                "put in the address.",
                 column=cells.heading("commune"),
                 value=cells.show("commune"),
-                province=where,
+                province=cells.heading("province"),
             )
-            if where
+            if province
             else _l(
                 "column '%(column)s': '%(value)s' cannot be matched without a province; "
                 "it was put in the address.",

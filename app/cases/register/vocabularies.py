@@ -27,6 +27,7 @@ class Vocabulary:
     aliases: dict[str, str] = field(default_factory=dict)
     suggest: bool = True  # list the labels in messages (short lists only)
     _keys: dict | None = field(default=None, repr=False)
+    _words: set | None = field(default=None, repr=False)
     _seen: dict = field(default_factory=dict, repr=False)
 
     def match(self, text: str) -> str | None:
@@ -44,15 +45,29 @@ class Vocabulary:
             self._seen[text] = found
         return found
 
-    def _build(self) -> dict:
+    def knows_word(self, word: str) -> bool:
+        """Whether one word is a word of this list's values (a message may show it: it says
+        nothing about anyone)."""
+        if self._words is None:
+            self._words = {
+                (level, part)
+                for text, _ in self._spellings()
+                for level, form in known_forms(text)
+                for part in form.split()
+            }
+        return any(form in self._words for form in typed_forms(word))
+
+    def _spellings(self) -> list[tuple[str, str]]:
         spellings: list[tuple[str, str]] = [(code, code) for code in self.labels]
         spellings += [(code.replace("_", " "), code) for code in self.labels]
         for locale in ("en", "vi"):
             with force_locale(locale):
                 spellings += [(str(label), code) for code, label in self.labels.items()]
-        spellings += list(self.aliases.items())
+        return spellings + list(self.aliases.items())
+
+    def _build(self) -> dict:
         keys: dict = {}
-        for text, code in spellings:
+        for text, code in self._spellings():
             for key in known_forms(text):
                 if key[1] and keys.setdefault(key, code) != code:
                     keys[key] = ""
