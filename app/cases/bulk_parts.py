@@ -194,7 +194,8 @@ class CaseParts:
         case["status"] = data.status
         if data.status == "closed":
             closed_on = data.closed_on or case["opened_at"].astimezone(LOCAL).date()
-            case["closed_at"] = local_midnight(closed_on)
+            # Closed that day, never before the call that opened it (a day has no time).
+            case["closed_at"] = max(local_midnight(closed_on), case["opened_at"])
             for task in self.tasks[case["id"]]:
                 if task["done_at"] is None:
                     task["done_at"], task["done_by_id"] = now, self.by.id

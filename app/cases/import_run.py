@@ -308,7 +308,8 @@ def _set_status(case, intake: ImportedIntake, by: User) -> None:
     case.status = intake.status
     if intake.status == "closed":
         closed_on = intake.closed_on or case.opened_at.astimezone(LOCAL).date()
-        case.closed_at = local_midnight(closed_on)
+        # Closed that day, never before the call that opened it (a day has no time).
+        case.closed_at = max(local_midnight(closed_on), case.opened_at)
         for task in case.tasks:
             if task.done_at is None:
                 task.done_at, task.done_by_id = now, by.id

@@ -512,3 +512,73 @@ def test_free_text_in_a_coded_or_date_column_is_shown_without_who_it_is_about(
     assert "'Nhà xxxxx xx 99 xxx 9 xxx xx' is not a place we know" in result.output
     assert "'32/13/2024' is not a date" in result.output  # no letters, no long number
     assert "is not a commune or ward of the province in column 'tỉnh/thành phố'" in result.output
+
+
+def test_an_old_id_saying_none_is_no_id_and_ids_numbered_again_each_year_are_new_rows(
+    app, operator, tmp_path
+):
+    path = tmp_path / "so-cu.csv"
+    path.write_text(
+        "mã cũ,ngày tiếp nhận,lý do,tên người gọi\n"
+        "-,01/03/2024,nhầm số,Người Một\n"
+        "-,02/03/2024,nhầm số,Người Hai\n"
+        "không có,03/03/2024,im lặng,\n"
+        "không có,04/03/2024,im lặng,\n"
+        "1,05/03/2024,thông tin,Người Ba\n"
+        "1,05/03/2025,thông tin,Người Bốn\n"
+    )
+    first = run(app, path, "--as", operator.email, "--lang", "en")
+    assert first.exit_code == 0 and "written: 6" in first.output, first.output
+    assert not any("Old register id: -" in (c.narrative or "") for c in calls_all())
+    again = run(app, path, "--as", operator.email, "--lang", "en")
+    assert "written: 0" in again.output and "already imported: 6" in again.output
+
+
+def calls_all() -> list[Call]:
+    db.session.expire_all()
+    return list(db.session.execute(select(Call)).scalars())
+
+
+def test_the_same_row_keyed_alike_whether_excel_cells_or_csv_text(app):
+    from datetime import time
+
+    with app.app_context():
+        excel, _, _ = validate_row(
+            {"ngày tiếp nhận": date(2024, 3, 5), "giờ": time(8, 40), "sđt": 912345678,
+             "lý do": "Im lặng", "tuổi": 35.0}
+        )  # fmt: skip
+        csv, _, _ = validate_row(
+            {"ngày tiếp nhận": "5/3/2024", "giờ": "8:40", "sđt": "0912 345 678",
+             "lý do": "im lặng", "tuổi": "35"}
+        )  # fmt: skip
+    assert excel.key_basis == csv.key_basis
+
+
+def test_a_no_or_a_status_alone_opens_no_case_and_what_is_left_out_is_named(app):
+    with app.app_context(), force_locale("en"):
+        intake, errors, notes = validate_row(
+            {"ngày tiếp nhận": "01/03/2024", "lý do": "Nhầm số", "có vũ khí": "không",
+             "trạng thái": "Hoàn thành", "ngày đóng ca": "-", "tên người gọi": "A",
+             "họ tên": "B", "số điện thoại": "0912 345 678",
+             "số điện thoại người gọi": "0988 111 222"}
+        )  # fmt: skip
+        said = [str(n) for n in notes]
+    assert errors == [] and not intake.open_case
+    assert len(said) == 1
+    for heading in ("có vũ khí", "trạng thái", "ngày đóng ca", "họ tên", "số điện thoại"):
+        assert f"'{heading}'" in said[0], heading
+    with app.app_context():
+        weapon, _, _ = validate_row(
+            {"ngày tiếp nhận": "01/03/2024", "lý do": "Nhầm số", "có vũ khí": "có"}
+        )
+    assert weapon.open_case  # a yes says something of a case
+
+
+def test_a_case_closed_the_day_of_its_call_is_not_closed_before_it_opened(app, operator, tmp_path):
+    path = tmp_path / "dong.csv"
+    path.write_text(
+        "ngày tiếp nhận,giờ,trạng thái,ngày đóng ca\n15/03/2024,14:30,đã đóng,15/03/2024\n"
+    )
+    assert run(app, path, "--as", operator.email).exit_code == 0
+    case = db.session.execute(select(Case)).scalar_one()
+    assert case.closed_at == case.opened_at == datetime(2024, 3, 15, 7, 30, tzinfo=UTC)

@@ -19,6 +19,7 @@ from app.cases.register.values import (
     split_list,
 )
 from app.cases.register.vocabularies import FORM_WORDS, VOCABULARIES, Vocabulary
+from app.crypto.blind import normalise_phone
 from app.places.names import words
 
 TEXT_LIMIT = 20_000
@@ -245,9 +246,36 @@ class Cells:
             return None
         return years
 
-    def key_basis(self, external_id: str | None) -> str:
-        """What makes the row itself: its old id, else every cell (see import_run.row_key)."""
+    def old_id(self) -> str | None:
+        """The row's id in the old register; "-", "không có" and the like mean none."""
+        if "external_id" not in self.cells or is_nothing(self.texts["external_id"]):
+            return None
+        return self.text("external_id")
+
+    def key_basis(self, external_id: str | None, day: date | None) -> str:
+        """What makes the row itself (see import_run.row_key): its old id with the date of the
+        call (registers number their rows again each year), else every cell as read, so the same
+        row found again, in the same file or in the same rows saved as CSV after XLSX (a date
+        cell and "5/3/2024", a number cell 912345678 and "0912 345 678"), has the same basis."""
         if external_id:
-            return "id|" + " ".join(external_id.split()).casefold()
-        cells = {name: cell_text(value) for name, (_, value) in sorted(self.cells.items())}
+            when = day.isoformat() if day else ""
+            return "id|" + " ".join(external_id.split()).casefold() + "|" + when
+        cells = {name: self._as_read(name) for name in sorted(self.cells)}
         return "row|" + json.dumps(cells, ensure_ascii=False, sort_keys=True)
+
+    def _as_read(self, name: str) -> str:
+        """A cell in the form its value is read in, whatever the file wrote it as."""
+        raw, text = self.raw(name), self.texts[name]
+        if is_nothing(text):
+            return ""
+        if name in WHEN_COLUMNS - {"time"} or name == "birth_date":
+            found = read_date(raw)
+            if found is not None:
+                return found[0].isoformat() + (f" {found[1]:%H:%M}" if found[1] else "")
+        elif name == "time":
+            found = read_clock(raw)
+            if found is not None:
+                return f"{found:%H:%M}"
+        elif name in ("phone", "caller_phone"):
+            return normalise_phone(text) or ""
+        return words(text, accents=True)

@@ -16,6 +16,7 @@ from app.cases import risk
 from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import MAX_AGE, Cells
 from app.cases.register.values import is_nothing, read_age
+from app.cases.register.vocabularies import VOCABULARIES
 from app.classifications import RISK_LEVELS
 from app.clock import LOCAL, local_today, utcnow
 from app.places import queries as places
@@ -32,6 +33,9 @@ SURVIVOR_COLUMNS = (
     "sex", "age", "age_band", "birth_date", "ethnicity", "disability", "province", "commune",
     "address",
 )  # fmt: skip
+# A status or closing date alone opens no case: call registers mark every call done.
+OPENING_COLUMNS = tuple(name for name in CASE_COLUMNS if name not in ("status", "closed_on"))
+NO_ANSWER = ("no", "unknown")  # "không", "không rõ": says nothing of a case
 INCIDENT_COLUMNS = CASE_COLUMNS[:6]
 PERPETRATOR_COLUMNS = CASE_COLUMNS[6:13]
 PERPETRATOR_BANDS = ((11, "0_11"), (17, "12_17"), (25, "18_25"), (40, "26_40"), (60, "41_60"))
@@ -107,23 +111,40 @@ def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
         started_at=local_midnight(day, cells.clock("time") or (when[1] if when else None)),
         caller_name=cells.text("caller_name"),
         caller_phone=cells.phone("caller_phone"),
-        external_id=cells.text("external_id"),
+        external_id=cells.old_id(),
     )
-    intake.open_case = intake.reason == "violence_report" or cells.has(*CASE_COLUMNS)
+    intake.open_case = intake.reason == "violence_report" or any(
+        _tells(cells, name) for name in OPENING_COLUMNS
+    )
     if intake.open_case:
         _case(cells, intake, day, today)
     else:
         _call_only(cells, intake)
-    intake.key_basis = cells.key_basis(intake.external_id)
+    intake.key_basis = cells.key_basis(intake.external_id, when[0] if when else None)
     return (None if cells.errors else intake), cells.errors, cells.warnings
+
+
+def _tells(cells: Cells, name: str) -> bool:
+    """Whether a cell says something of a case: not empty, "-", "không" or "không rõ"."""
+    if not cells.has(name) or is_nothing(cells.texts[name]):
+        return False
+    vocabulary = VOCABULARIES.get(name)
+    return vocabulary is None or vocabulary.match(cells.texts[name]) not in NO_ANSWER
 
 
 def _call_only(cells: Cells, intake: ImportedIntake) -> None:
     """A call that opens no case: who called and what was said; survivor details are not kept."""
-    intake.caller_name = intake.caller_name or cells.text("survivor_name")
-    intake.caller_phone = intake.caller_phone or cells.phone("phone")
+    unused = list(SURVIVOR_COLUMNS + CASE_COLUMNS)
+    if intake.caller_name:
+        unused.append("survivor_name")
+    else:
+        intake.caller_name = cells.text("survivor_name")
+    if intake.caller_phone:
+        unused.append("phone")
+    else:
+        intake.caller_phone = cells.phone("phone")
     intake.narrative = _with_old_id(intake.external_id, cells.text("summary"))
-    dropped = [cells.heading(name) for name in SURVIVOR_COLUMNS if cells.has(name)]
+    dropped = [cells.heading(name) for name in unused if cells.has(name)]
     if dropped:
         cells.note(
             _l(
