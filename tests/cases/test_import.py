@@ -582,3 +582,34 @@ def test_a_case_closed_the_day_of_its_call_is_not_closed_before_it_opened(app, o
     assert run(app, path, "--as", operator.email).exit_code == 0
     case = db.session.execute(select(Case)).scalar_one()
     assert case.closed_at == case.opened_at == datetime(2024, 3, 15, 7, 30, tzinfo=UTC)
+
+
+def test_cells_saying_none_seconds_and_impossible_ages_are_read_as_people_write_them(app):
+    with app.app_context():
+        ok, errors, _ = validate_row(
+            {"ngày tiếp nhận": "15/03/2024 14:30:00", "giờ": "-", "tuổi người gây bạo lực": "-"}
+        )
+        assert errors == []
+        assert ok.started_at == datetime(2024, 3, 15, 7, 30, tzinfo=UTC)
+        assert ok.perpetrator.age_band == "unknown"
+        _, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2024", "tuổi người gây bạo lực": 150})
+    assert len(errors) == 1
+
+
+def test_a_title_line_above_the_headings_does_not_hide_the_separator(app, tmp_path):
+    path = tmp_path / "tieu-de.csv"
+    path.write_text(
+        "Sổ tiếp nhận cuộc gọi năm 2024\nngày tiếp nhận;giới tính;tuổi\n01/02/2024;Nữ;30\n"
+    )
+    with app.app_context():
+        [(_, row)] = list(read_rows(path))
+    assert row == {"ngày tiếp nhận": "01/02/2024", "giới tính": "Nữ", "tuổi": "30"}
+
+
+def test_a_json_lines_file_not_in_utf8_is_refused_in_plain_words(app, operator, tmp_path):
+    path = tmp_path / "cu.jsonl"
+    path.write_bytes(b'{"ngay tiep nhan": "01/02/2024", "ho ten": "L\xea Th\xec"}\n')  # Latin-1
+    result = run(app, path, "--as", operator.email, "--lang", "en")
+    assert result.exit_code != 0
+    assert "cannot be read: save it as UTF-8" in result.output
+    assert "Traceback" not in result.output

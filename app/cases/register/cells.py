@@ -215,8 +215,8 @@ class Cells:
         return found
 
     def clock(self, name: str) -> time | None:
-        """A time of day, or None with an error when it is not one."""
-        if name not in self.cells:
+        """A time of day, or None with an error when it is not one ("-", "không rõ": none)."""
+        if name not in self.cells or is_nothing(self.texts[name]):
             return None
         found = read_clock(self.raw(name))
         if found is None:

@@ -75,8 +75,12 @@ def _csv_cells(path: Path) -> Iterator[list]:
         codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
     except UnicodeDecodeError:
         encoding = "cp1258"  # Excel's "CSV" on Vietnamese Windows
-    first_line = head.decode(encoding, errors="ignore").split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)  # the headings show the separator
+    # The separator is the one the first lines use most (a title line above the headings may
+    # hold none).
+    lines = head.decode(encoding, errors="ignore").split("\n", HEADER_SEARCH_ROWS)[
+        :HEADER_SEARCH_ROWS
+    ]
+    delimiter = max(",;\t", key=lambda mark: max(line.count(mark) for line in lines))
     with path.open(encoding=encoding, newline="") as handle:
         try:
             yield from csv.reader(handle, delimiter=delimiter)
@@ -126,6 +130,13 @@ def _refuse_repeated(headings: list[str]) -> None:
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    try:
+        yield from _json_objects(path)
+    except UnicodeDecodeError as exc:
+        raise RegisterError(_l("The JSON lines file cannot be read: save it as UTF-8.")) from exc
+
+
+def _json_objects(path: Path) -> Iterator[tuple[int, dict]]:
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():

@@ -11,7 +11,8 @@ from app.places.names import words
 
 LIST_SEPARATORS = re.compile(r"[;,\n|]+")
 DMY = re.compile(
-    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?:[ T,]+(\d{1,2})(?:[:hH](\d{2})?)?)?$"
+    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"
+    r"(?:[ T,]+(\d{1,2})(?:[:hH](\d{2})?)?(?::\d{2})?)?$"  # a time, seconds left out
 )
 ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?)?$")
 CLOCK = re.compile(r"^(\d{1,2})(?:[:hH](\d{2})?)?(?::\d{2})?$")
