@@ -14,7 +14,7 @@ from typing import NoReturn
 
 from flask import abort, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from app.extensions import db
 
@@ -101,15 +101,19 @@ def refuse_object(object_type: str, object_id) -> NoReturn:
 
 def _owner_of(object_type: str | None, object_id) -> tuple[object, int | None]:
     """The case and organisation a refused address points at (a case, or a call or task of
-    one), so the attempt is in the log of the organisation whose record it was, with the case,
-    as a refusal of the object itself is; (None, None) for anything else, or nothing found."""
+    one; a phone line: its organisation only), so the attempt is in the log of the organisation
+    whose record it was, with the case, as a refusal of the object itself is; (None, None) for
+    anything else, or nothing found."""
     from app.calls.models import Call
     from app.cases.models import Case, Task
+    from app.telephony.models import PhoneLine
 
-    model = {"case": Case, "call": Call, "task": Task}.get(object_type or "")
+    model = {"case": Case, "call": Call, "task": Task, "phone_line": PhoneLine}.get(
+        object_type or ""
+    )
     if model is None:
         return None, None
-    case_column = model.id if model is Case else model.case_id
+    case_column = model.id if model is Case else null() if model is PhoneLine else model.case_id
     found = db.session.execute(
         select(case_column, model.organisation_id).where(model.id == object_id)
     ).first()

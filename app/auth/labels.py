@@ -99,6 +99,8 @@ DETAIL_LABELS = {
     "number withheld": _l("number withheld"),
     "unknown link": _l("unknown link"),
     "claimed": _l("claimed"),
+    "expired link": _l("expired link"),
+    "claimed by another account": _l("claimed by another account"),
     "rotated": _l("rotated"),
     "unknown bearer token": _l("unknown bearer token"),
     "no bearer token": _l("no bearer token"),

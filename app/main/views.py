@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
 
 from app.auth.access import HOME_ENDPOINTS
 from app.crypto import KeyFileError, load_keyring
@@ -50,6 +51,10 @@ def healthz():
 
 def render_error(error):
     """An error page in the user's language, never with a stack trace."""
+    from app.telephony.api import api_errors, is_api_request
+
+    if is_api_request() and isinstance(error, HTTPException):
+        return api_errors(error)  # a routing error on the API's address (a GET): JSON too
     code = getattr(error, "code", 500) or 500
     if code not in ERROR_CODES:
         code = 500

@@ -21,6 +21,7 @@ from app.telephony import bp, pops, services
 from app.telephony.forms import PayloadError, read_announcement
 
 API_ENDPOINT = "telephony.incoming"
+API_PREFIX = "/api/"
 MAX_BODY = 8 * 1024  # a few fields; anything bigger is not an announcement
 REALM = 'Bearer realm="diemtua"'
 
@@ -44,6 +45,12 @@ def _line_limit() -> str:
 
 def _address_limit() -> str:
     return current_app.config.get("SCREEN_POP_ADDRESS_LIMIT", "600 per minute")
+
+
+def is_api_request() -> bool:
+    """Whether the request is the phone system's (the API answers in JSON, even a request
+    routing refuses, such as a GET, which reaches no endpoint)."""
+    return request.endpoint == API_ENDPOINT or request.path.startswith(API_PREFIX)
 
 
 def _error(status: int, code: str, message, **headers):
@@ -105,7 +112,7 @@ def _body():
     if request.is_json or raw.lstrip()[:1] == b"{":
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             return None
         return data if isinstance(data, dict) else None
     if request.mimetype in FORM_TYPES or not raw.strip():
@@ -127,7 +134,7 @@ API_ERROR_CODES = (400, 401, 403, 404, 405, 413, 429, 500)
 
 def api_errors(error: HTTPException):
     """JSON errors for the API (rate limit, oversized body...); the usual pages elsewhere."""
-    if request.endpoint != API_ENDPOINT:
+    if not is_api_request():
         return render_error(error) if error.code in ERROR_CODES else error
     code = error.code or 500
     if code >= 500:

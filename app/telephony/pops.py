@@ -88,12 +88,16 @@ def claim_pop(*, token: str, user: User) -> uuid.UUID:
     now = utcnow()
     if pop.expires_at <= now:
         forget_expired(now, line_id=pop.line_id)  # its number forgotten now, not at night
-        db.session.commit()
+        _deny(user, pop, "expired link")
         raise PopUnavailable("expired")
     if not _mark_claimed(pop, user, now):
-        # Claimed meanwhile: by this user (a double click, whose first request won) or another.
+        # Claimed meanwhile: by this user (a double click, whose first request won) or another;
+        # or its line revoked meanwhile (the number forgotten with it).
         db.session.rollback()
         db.session.refresh(pop)
+        if pop.claimed_at is None:
+            _deny(user, pop, "expired link")
+            raise PopUnavailable("expired")
         return _opened_before(pop, user)
     fields = _draft_fields(pop)
     if pop.caller_phone:
@@ -126,6 +130,7 @@ def _opened_before(pop: ScreenPop, user: User) -> uuid.UUID:
     """A link opened again: by the operator who claimed it, the intake the claim made while it
     is unsaved (a double click, a reload, the link clicked twice); otherwise unavailable."""
     if pop.claimed_by_id != user.id:
+        _deny(user, pop, "claimed by another account")
         raise PopUnavailable("claimed")
     if pop.intake_key is not None and has_draft(user=user, intake_key=pop.intake_key):
         return pop.intake_key
@@ -162,6 +167,7 @@ def _mark_claimed(pop: ScreenPop, user: User, now: datetime) -> bool:
             ScreenPop.id == pop.id,
             ScreenPop.claimed_at.is_(None),
             ScreenPop.expires_at > now,
+            ScreenPop.key_destroyed_at.is_(None),  # not forgotten (its line revoked) meanwhile
         )
         .values(claimed_at=now, claimed_by_id=user.id)
         .execution_options(synchronize_session=False)
@@ -173,16 +179,17 @@ def _mark_claimed(pop: ScreenPop, user: User, now: datetime) -> bool:
     return True
 
 
-def _deny(user: User, pop: ScreenPop | None) -> None:
-    """Audit an attempt at a link that is not this user's (filed under the pop's organisation,
-    whose supervisors must see it), or at one that does not exist."""
+def _deny(user: User, pop: ScreenPop | None, detail: str | None = None) -> None:
+    """Audit an attempt at a link that is not this user's, or no longer opens (expired,
+    claimed by a colleague), filed under the pop's organisation, whose supervisors must see
+    it; or at one that does not exist. Commits (with what the caller did before)."""
     audit.record(
         "denied",
         user=user,
         object_type="screen_pop",
         object_id=pop.id if pop else None,
         organisation_id=pop.organisation_id if pop else None,
-        detail=None if pop else "unknown link",
+        detail=detail if pop else "unknown link",
     )
     db.session.commit()
 

@@ -254,7 +254,7 @@ def test_a_form_encoded_body_works_as_asterisk_sends_it(make_line, client):
     assert _pops()[0].caller_phone == "0912345678"
 
 
-@pytest.mark.parametrize("payload", ["[1, 2]", '"0912345678"', "{not json"])
+@pytest.mark.parametrize("payload", ["[1, 2]", '"0912345678"', "{not json", '{"a":' + "[" * 5000])
 def test_a_body_that_is_not_an_object_is_refused(make_line, client, payload):
     _line, token = make_line()
     response = client.post(
@@ -336,3 +336,9 @@ def test_tokens_are_kept_only_as_their_hash(make_line):
     assert token not in " ".join(str(v) for v in raw)
     assert line.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert line.token_hint == token[-4:]
+
+
+def test_a_get_on_the_api_is_answered_in_json(client):
+    response = client.get(URL)
+    assert response.status_code == 405 and response.get_json()["error"] == "http_405"
+    assert client.get("/admin/lines", headers={"Accept": "text/html"}).status_code in (302, 401)

@@ -126,3 +126,21 @@ def test_only_admins_manage_lines(client, login_as, role):
     login_as(role)
     assert client.get("/admin/lines").status_code == 403
     assert client.get("/admin/lines/new").status_code == 403
+
+
+def test_a_role_refused_on_a_line_is_audited_under_the_lines_organisation(
+    client, login_as, make_line, make_org
+):
+    line, _ = make_line(name="Đường dây khác")
+    supervisor = login_as("supervisor", organisation=make_org())
+    assert (
+        client.submit(f"/admin/lines/{line.id}/revoke", page="/home/supervisor").status_code == 403
+    )
+    (denied,) = _entries("denied")
+    assert (denied.user_id, denied.object_type, denied.object_id) == (
+        supervisor.id,
+        "phone_line",
+        str(line.id),
+    )
+    assert denied.organisation_id == line.organisation_id != supervisor.organisation_id
+    assert denied.case_id is None

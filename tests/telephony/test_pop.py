@@ -186,6 +186,10 @@ def test_two_operators_at_the_same_moment_get_exactly_one_claim(
     assert len(keys) == 1 and [o for o in outcomes if o not in keys] == ["claimed"], outcomes
     assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 1
     assert _pop().claimed_by_id in ids
+    (denied,) = _actions("denied")  # the one who came second: refused, and it is on record
+    assert denied.detail == "claimed by another account" and denied.user_id in ids
+    assert denied.user_id != _pop().claimed_by_id
+    assert denied.organisation_id == line.organisation_id
 
 
 def test_an_expired_link_shows_a_clear_page(pop_link, login_as, client):
@@ -198,6 +202,27 @@ def test_an_expired_link_shows_a_clear_page(pop_link, login_as, client):
     assert response.status_code == 410 and "This call link has expired" in page
     assert _pop().claimed_at is None
     assert _pop().key_destroyed_at is not None and _pop().caller_phone_sealed is None
+    assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 0
+    (denied,) = _actions("denied")
+    assert denied.detail == "expired link" and denied.organisation_id == line.organisation_id
+
+
+def test_a_link_whose_line_was_revoked_meanwhile_opens_nothing(pop_link, make_user, monkeypatch):
+    """The line revoked between the link's lookup and its claim: its number was forgotten with
+    it, and the claim does not go through on what the lookup had read."""
+    line, path = pop_link()
+    token = path.rsplit("/", 1)[1]
+    operator = make_user("operator", organisation=line.organisation)
+    original = pops._mark_claimed
+
+    def revoked_first(pop, user, now):
+        pops.forget_expired(now + timedelta(hours=1), line_id=pop.line_id)  # as a revoke does
+        return original(pop, user, now)
+
+    monkeypatch.setattr(pops, "_mark_claimed", revoked_first)
+    with pytest.raises(pops.PopUnavailable) as refused:
+        pops.claim_pop(token=token, user=operator)
+    assert refused.value.reason == "expired"
     assert db.session.execute(select(func.count()).select_from(IntakeDraft)).scalar_one() == 0
 
 
