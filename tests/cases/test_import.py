@@ -613,3 +613,23 @@ def test_a_json_lines_file_not_in_utf8_is_refused_in_plain_words(app, operator, 
     assert result.exit_code != 0
     assert "cannot be read: save it as UTF-8" in result.output
     assert "Traceback" not in result.output
+
+
+def test_headings_on_two_rows_are_refused_and_a_column_without_one_is_reported(
+    app, operator, tmp_path
+):
+    merged = tmp_path / "hai-dong.csv"
+    merged.write_text(
+        "ngày tiếp nhận,giới tính,người gây bạo lực,,\n"
+        ",,quan hệ,giới tính người gây bạo lực,tuổi người gây bạo lực\n"
+        "01/02/2024,Nữ,chồng,Nam,40\n"
+    )
+    refused = run(app, merged, "--as", operator.email, "--dry-run", "--lang", "en")
+    assert refused.exit_code != 0
+    assert "Rows 1 and 2 both hold column names" in refused.output
+    unnamed = tmp_path / "khong-ten.csv"
+    unnamed.write_text("ngày tiếp nhận,giới tính,\n01/02/2024,Nữ,chồng Trần Văn Bình\n")
+    told = run(app, unnamed, "--as", operator.email, "--dry-run", "--lang", "en")
+    assert told.exit_code == 0, told.output
+    assert "The column '[C, 3]' is not one we know; its values were not imported" in told.output
+    assert "Trần" not in told.output

@@ -4,6 +4,7 @@ the file shows them, so every message points at the row a person sees in Excel."
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 from collections.abc import Iterable, Iterator
@@ -30,7 +31,7 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
     if suffix in SPREADSHEETS:
         return _table(_sheet_cells(path))
     if suffix in (".csv", ".tsv", ".txt"):
-        return _table(_csv_cells(path))
+        return _table(_csv_cells(path))  # _table closes the file, whatever stops it
     if suffix in (".jsonl", ".ndjson", ".json"):
         return _json_lines(path)
     raise RegisterError(_l("Give a .xlsx, .xls, .ods, .csv or .jsonl (JSON lines) file."))
@@ -90,17 +91,33 @@ def _csv_cells(path: Path) -> Iterator[list]:
 
 def _table(rows: Iterable) -> Iterator[tuple[int, dict]]:
     """Find the heading row (the first with two known headings), then yield the rows below."""
+    with contextlib.closing(rows) if hasattr(rows, "close") else contextlib.nullcontext():
+        yield from _rows_below_headings(rows)
+
+
+def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
     headings: list[str] | None = None
+    first_below = True
     for number, cells in enumerate(rows, start=1):
         texts = ["" if v is None else " ".join(str(v).split()) for v in cells]
         if headings is None:
-            if sum(1 for t in texts if t and column_of(t)) >= 2:
-                headings = texts
+            if _known(texts) >= 2:
+                headings = [t or _unnamed(index) for index, t in enumerate(texts)]
                 _refuse_repeated(headings)
             elif number >= HEADER_SEARCH_ROWS:
                 break
             continue
-        row = {h: v for h, v in zip(headings, cells, strict=False) if h and v not in (None, "")}
+        if first_below and _known(texts) >= 2:
+            raise RegisterError(
+                _l(
+                    "Rows %(first)d and %(second)d both hold column names (a heading merged "
+                    "over the names below it?): keep one row of headings, one name a column.",
+                    first=number - 1,
+                    second=number,
+                )
+            )
+        first_below = False
+        row = {h: v for h, v in zip(headings, cells, strict=False) if v not in (None, "")}
         if any(isinstance(v, str) and v.strip() or not isinstance(v, str) for v in row.values()):
             yield number, row
     if headings is None:
@@ -111,6 +128,22 @@ def _table(rows: Iterable) -> Iterator[tuple[int, dict]]:
                 n=HEADER_SEARCH_ROWS,
             )
         )
+
+
+def _known(texts: list[str]) -> int:
+    """How many cells of a row name a column of the format."""
+    return sum(1 for text in texts if text and column_of(text))
+
+
+def _unnamed(index: int) -> str:
+    """A column without a heading, by its letter as Excel shows it and its number ("[G, 7]",
+    which names no column, as "[XA]" would: "xã"): its values are reported as those of an
+    unknown column, not dropped unsaid."""
+    letters, rest = "", index + 1
+    while rest:
+        rest, letter = divmod(rest - 1, 26)
+        letters = chr(ord("A") + letter) + letters
+    return f"[{letters}, {index + 1}]"
 
 
 def _refuse_repeated(headings: list[str]) -> None:
