@@ -53,7 +53,9 @@ class Announcement:
 
     caller: str | None
     started_at: datetime | None
-    warning: str | None = None  # "started_at_ignored": the phone system's clock is off
+    # "started_at_ignored" (the phone system's clock is off), "caller_unrecognised" (a number
+    # outside Vietnam's plan), or both, comma-separated
+    warning: str | None = None
 
 
 def read_announcement(values: Mapping) -> Announcement:
@@ -64,15 +66,21 @@ def read_announcement(values: Mapping) -> Announcement:
     clock drifted still hands its calls over (a refusal would go unseen, as dialplans ignore
     the answer, and the operators would get no links at all)."""
     _check_line_label(values.get("line"))
-    caller = _caller(values.get("caller"))
+    caller, unrecognised = _caller(values.get("caller"))
     started_at = _started_at(values.get("started_at"))
+    warnings = ["caller_unrecognised"] if unrecognised else []
     now = utcnow()
     if started_at is not None and not now - OLDEST_CALL <= started_at <= now + CLOCK_SKEW:
-        return Announcement(caller=caller, started_at=None, warning="started_at_ignored")
-    return Announcement(caller=caller, started_at=started_at)
+        started_at = None
+        warnings.insert(0, "started_at_ignored")
+    return Announcement(caller=caller, started_at=started_at, warning=",".join(warnings) or None)
 
 
-def _caller(raw: object) -> str | None:
+def _caller(raw: object) -> tuple[str | None, bool]:
+    """The number as sent (None when withheld), and whether it is not a number of Vietnam's
+    plan: a number of 7 to 15 digits without a country code (a foreign caller's whose trunk
+    drops the "+", a range newer than the phonenumbers data) is still handed over, as a bad
+    start time is, rather than refused unseen; one with a country code must be valid."""
     if raw is None:
         raise PayloadError(
             "caller_missing", _l("Send the caller's number, or 'anonymous' when it is withheld.")
@@ -81,16 +89,19 @@ def _caller(raw: object) -> str | None:
         raise PayloadError("caller_invalid", _l("The caller's number must be text."))
     caller = " ".join(raw.split())
     if caller.lower() in WITHHELD:
-        return None
+        return None, False
     if NUMBER_SHAPE.match(caller) is None:
         raise PayloadError("caller_invalid", _l("The caller's number is not a phone number."))
     try:
         parsed = phonenumbers.parse(caller, "VN")
     except phonenumbers.NumberParseException:
         parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
-        raise PayloadError("caller_invalid", _l("The caller's number is not a phone number."))
-    return caller
+    if parsed is not None and phonenumbers.is_valid_number(parsed):
+        return caller, False
+    digits = sum(ch.isdigit() for ch in caller)
+    if not caller.startswith(("+", "00")) and 7 <= digits <= 15:
+        return caller, True
+    raise PayloadError("caller_invalid", _l("The caller's number is not a phone number."))
 
 
 def _started_at(raw: object) -> datetime | None:

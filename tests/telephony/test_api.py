@@ -342,3 +342,15 @@ def test_a_get_on_the_api_is_answered_in_json(client):
     response = client.get(URL)
     assert response.status_code == 405 and response.get_json()["error"] == "http_405"
     assert client.get("/admin/lines", headers={"Accept": "text/html"}).status_code in (302, 401)
+
+
+def test_a_number_outside_vietnams_plan_is_handed_over_with_a_warning(make_line, announce):
+    """A foreign caller whose trunk drops the "+", or a range newer than the phonenumbers data:
+    the operator still gets the link, with the number as sent."""
+    _line, token = make_line()
+    response = announce(token, {"caller": "14155552671"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["warning"] == "caller_unrecognised"
+    assert _pops()[0].caller_phone == "14155552671"
+    both = announce(token, {"caller": "14155552671", "started_at": "2001-01-01T00:00:00+07:00"})
+    assert both.get_json()["warning"] == "started_at_ignored,caller_unrecognised"
