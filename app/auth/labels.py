@@ -104,6 +104,7 @@ DETAIL_LABELS = {
     "rotated": _l("rotated"),
     "unknown bearer token": _l("unknown bearer token"),
     "no bearer token": _l("no bearer token"),
+    "stopped line's bearer token": _l("a revoked line's bearer token"),
     "role_or_organisation": _l("role or organisation changed"),
     "password_check": _l("password check"),
     "unknown_account": _l("unknown account"),

@@ -69,12 +69,21 @@ def incoming():
     supplied = _bearer()
     line = services.authenticate_line(supplied)
     if line is None:
-        told = "unknown" if supplied else "no"
+        stopped = services.stopped_line(supplied) if supplied else None
+        told = "stopped line's" if stopped else "unknown" if supplied else "no"
         current_app.logger.warning("screen pop refused: %s bearer token", told)
-        # In the audit log too (never the token), once a minute per address: repeated guessing
-        # shows there, with the address, for the admins, without flooding the chain.
-        if throttle.first_in("1 per minute", "screen-pop-refused", request.remote_addr or "-"):
-            audit.record("denied", object_type="phone_line", detail=f"{told} bearer token")
+        # In the audit log too (never the token), once a minute per address (or per line, for
+        # a revoked line's token: in that organisation's log): repeated guessing, or a PBX
+        # still using a stopped line, shows there for the admins, without flooding the chain.
+        scope = f"line {stopped.id}" if stopped else request.remote_addr or "-"
+        if throttle.first_in("1 per minute", "screen-pop-refused", scope):
+            audit.record(
+                "denied",
+                object_type="phone_line",
+                object_id=stopped.id if stopped else None,
+                organisation_id=stopped.organisation_id if stopped else None,
+                detail=f"{told} bearer token",
+            )
             db.session.commit()
         challenge = REALM + (', error="invalid_token"' if supplied else "")
         return _error(401, "unauthorized", _("A valid line token is required."),

@@ -86,6 +86,7 @@ def rotate_token(*, by: User, line: PhoneLine) -> str:
     if line.revoked_at is not None:
         raise LineError(_l("A revoked line cannot get a new token. Add a new line instead."))
     token = _set_token(line)
+    _end_unopened_pops(line, utcnow())  # made with the old token: perhaps by whoever had it
     audit.record(
         "line_created",
         user=by,
@@ -104,6 +105,19 @@ def revoke_line(*, by: User, line: PhoneLine) -> None:
     if line.revoked_at is not None:
         return
     now = line.revoked_at = utcnow()
+    _end_unopened_pops(line, now)
+    audit.record(
+        "line_revoked",
+        user=by,
+        object_type="phone_line",
+        object_id=line.id,
+        organisation_id=line.organisation_id,
+    )
+    db.session.commit()
+
+
+def _end_unopened_pops(line: PhoneLine, now) -> None:
+    """The line's links nobody has opened yet stop working, their numbers forgotten."""
     db.session.execute(
         update(ScreenPop)
         .where(ScreenPop.line_id == line.id, ScreenPop.key_destroyed_at.is_(None))
@@ -117,14 +131,17 @@ def revoke_line(*, by: User, line: PhoneLine) -> None:
         )
         .execution_options(synchronize_session=False)
     )
-    audit.record(
-        "line_revoked",
-        user=by,
-        object_type="phone_line",
-        object_id=line.id,
-        organisation_id=line.organisation_id,
-    )
-    db.session.commit()
+
+
+def stopped_line(token: str) -> PhoneLine | None:
+    """The line a refused token still names (revoked, or of a closed organisation), so the
+    refusal is audited where that line's admins look; None for a token no line ever had (or
+    a rotated one: its digest is gone)."""
+    if len(token) > 200:
+        return None
+    return db.session.execute(
+        select(PhoneLine).where(PhoneLine.token_hash == hash_token(token))
+    ).scalar_one_or_none()
 
 
 def authenticate_line(token: str | None) -> PhoneLine | None:

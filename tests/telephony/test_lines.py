@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.audit import AuditEntry
 from app.extensions import db
+from app.telephony import pops
 from app.telephony.models import PhoneLine
 
 TOKEN_ON_PAGE = re.compile(r'id="line-token">(dt_[A-Za-z0-9_-]{43})<')
@@ -72,6 +73,19 @@ def test_rotating_shows_a_new_token_and_stops_the_old_one(client, login_as, make
     assert (rotated.user_id, rotated.detail) == (admin.id, "rotated")
 
 
+def test_rotating_ends_the_links_made_with_the_old_token(
+    client, login_as, make_line, make_user, announce
+):
+    admin = login_as("admin")
+    line, old = make_line(organisation=admin.organisation)
+    token = announce(old).get_json()["url"].rsplit("/", 1)[1]
+    client.submit(f"/admin/lines/{line.id}/rotate", page="/admin/lines")
+    operator = make_user("operator", organisation=admin.organisation)
+    with pytest.raises(pops.PopUnavailable) as refused:  # perhaps not the PBX's own
+        pops.claim_pop(token=token, user=operator)
+    assert refused.value.reason == "expired"
+
+
 def test_revoking_stops_the_line(client, login_as, make_line, announce):
     admin = login_as("admin")
     line, token = make_line(organisation=admin.organisation, name="Đường dây cũ")
@@ -79,6 +93,11 @@ def test_revoking_stops_the_line(client, login_as, make_line, announce):
     assert response.location == "/admin/lines"
     assert _line("Đường dây cũ").revoked_at is not None
     assert announce(token).status_code == 401
+    assert announce(token).status_code == 401  # the PBX not told: audited once a minute
+    (refused,) = _entries("denied")  # in the line's organisation's log, where its admins look
+    assert (refused.object_type, refused.object_id) == ("phone_line", str(line.id))
+    assert refused.organisation_id == line.organisation_id
+    assert refused.detail == "stopped line's bearer token"
     (revoked,) = _entries("line_revoked")
     assert (revoked.user_id, revoked.object_id) == (admin.id, str(line.id))
     page = client.get("/admin/lines").get_data(as_text=True)
