@@ -95,9 +95,13 @@ def incoming():
         announcement = read_announcement(values)
     except PayloadError as exc:
         return _error(422, exc.code, exc.message)
-    pop, token = pops.announce_call(
-        line=line, caller=announcement.caller, started_at=announcement.started_at
-    )
+    try:
+        pop, token = pops.announce_call(
+            line=line, caller=announcement.caller, started_at=announcement.started_at
+        )
+    except pops.LineStopped:  # revoked a moment ago: refused as its token now is
+        return _error(401, "unauthorized", _("A valid line token is required."),
+                      **{"WWW-Authenticate": REALM + ', error="invalid_token"'})  # fmt: skip
     answer = {"url": _pop_url(token), "expires_at": pop.expires_at.isoformat()}
     if announcement.warning:
         current_app.logger.warning("screen pop on line %s: %s", line.id, announcement.warning)

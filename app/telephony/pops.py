@@ -30,6 +30,10 @@ CLAIM_ROLES = ("operator", "supervisor")
 MAX_TOKEN_LENGTH = 64
 
 
+class LineStopped(Exception):
+    """The line was revoked while its call was being announced."""
+
+
 class PopUnavailable(Exception):
     """The link cannot be used: 'unknown' (or not this user's to open), 'expired', 'claimed'
     (by someone else) or 'yours' (already opened by this user)."""
@@ -42,8 +46,21 @@ class PopUnavailable(Exception):
 def announce_call(
     *, line: PhoneLine, caller: str | None, started_at: datetime | None = None
 ) -> tuple[ScreenPop, str]:
-    """Record an incoming call on a line; returns the pop and its one-time token (the link)."""
+    """Record an incoming call on a line; returns the pop and its one-time token (the link).
+    LineStopped when the line was revoked since its token was checked (nothing is written)."""
     now = utcnow()
+    # The line is marked used only while it is live, in one conditional UPDATE: a revoke that
+    # committed after the token was checked leaves no pop behind it.
+    used = db.session.execute(
+        update(PhoneLine)
+        .where(PhoneLine.id == line.id, PhoneLine.revoked_at.is_(None))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        db.session.rollback()
+        raise LineStopped(line.id)
+    set_committed_value(line, "last_used_at", now)
     token = secrets.token_urlsafe(32)
     pop = ScreenPop(
         line_id=line.id,
@@ -55,7 +72,6 @@ def announce_call(
         caller_phone=caller,
     )
     db.session.add(pop)
-    line.last_used_at = now
     # No unanswered caller's number outlives its link, cron or no cron: this line's expired
     # pops are forgotten, and those of more than a day ago deleted (so the line's index stays
     # short whatever runs or does not run at night).

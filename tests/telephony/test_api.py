@@ -354,3 +354,20 @@ def test_a_number_outside_vietnams_plan_is_handed_over_with_a_warning(make_line,
     assert _pops()[0].caller_phone == "14155552671"
     both = announce(token, {"caller": "14155552671", "started_at": "2001-01-01T00:00:00+07:00"})
     assert both.get_json()["warning"] == "started_at_ignored,caller_unrecognised"
+
+
+def test_a_line_revoked_while_its_call_is_announced_leaves_no_link(
+    make_line, announce, make_user, monkeypatch
+):
+    line, token = make_line()
+    checked = services.authenticate_line
+
+    def revoked_after_the_check(supplied):
+        found = checked(supplied)
+        services.revoke_line(by=make_user("admin", organisation=found.organisation), line=found)
+        return found
+
+    monkeypatch.setattr(services, "authenticate_line", revoked_after_the_check)
+    response = announce(token)
+    assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+    assert _pops() == []
