@@ -105,12 +105,15 @@ def known_forms(text: str) -> list[tuple[str, str]]:
 
 
 def typed_forms(text: str) -> list[tuple[str, str]]:
-    """The forms a typed value is looked up by, surest first (see known_forms): without accents
-    only when it was typed without any, so "nu" finds "nữ" but "Chú" (uncle) never finds
-    "chủ" (employer), nor "Bồ" (lover) "bố" (father)."""
+    """The forms a typed value is looked up by (see known_forms): with its accents (the tone
+    mark placed either way) when it has any, so "Chú" (uncle) never finds "chủ" (employer),
+    nor "Bồ" (lover) "bố" (father); without accents when it was typed without any, against
+    every known value without its accents, so "nu" finds "nữ" and "ba" finds both "ba"
+    (father) and "bà" (grandmother): a value two codes share, which is not guessed."""
     typed, bare = words(text, accents=True), words(text, accents=False)
-    forms = [("accents", typed), ("tones", tones_last(text))]
-    return [*forms, ("bare", bare)] if typed == bare else forms
+    if typed == bare:
+        return [("bare", bare)]
+    return [("accents", typed), ("tones", tones_last(text))]
 
 
 def match_key(text: str, *, accents: bool) -> str:

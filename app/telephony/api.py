@@ -97,9 +97,12 @@ def incoming():
         return _error(422, exc.code, exc.message)
     try:
         pop, token = pops.announce_call(
-            line=line, caller=announcement.caller, started_at=announcement.started_at
+            line=line,
+            token_hash=services.hash_token(supplied),
+            caller=announcement.caller,
+            started_at=announcement.started_at,
         )
-    except pops.LineStopped:  # revoked a moment ago: refused as its token now is
+    except pops.LineStopped:  # revoked or rotated a moment ago: refused as its token now is
         return _error(401, "unauthorized", _("A valid line token is required."),
                       **{"WWW-Authenticate": REALM + ', error="invalid_token"'})  # fmt: skip
     answer = {"url": _pop_url(token), "expires_at": pop.expires_at.isoformat()}
@@ -157,7 +160,8 @@ def api_errors(error: HTTPException):
                       **{"Retry-After": "60"})  # fmt: skip
     if code == 413:
         return _error(413, "too_large", _("Send a JSON object or a form-encoded body."))
-    return _error(code, f"http_{code}", _("The request could not be handled."))
+    allowed = {k: v for k, v in error.get_headers() if k == "Allow"}  # a 405 names POST
+    return _error(code, f"http_{code}", _("The request could not be handled."), **allowed)
 
 
 # Registered per code: the app's own handlers for these codes would otherwise come first.

@@ -31,7 +31,7 @@ MAX_TOKEN_LENGTH = 64
 
 
 class LineStopped(Exception):
-    """The line was revoked while its call was being announced."""
+    """The line was revoked, or given a new token, while its call was being announced."""
 
 
 class PopUnavailable(Exception):
@@ -44,16 +44,21 @@ class PopUnavailable(Exception):
 
 
 def announce_call(
-    *, line: PhoneLine, caller: str | None, started_at: datetime | None = None
+    *, line: PhoneLine, token_hash: str, caller: str | None, started_at: datetime | None = None
 ) -> tuple[ScreenPop, str]:
-    """Record an incoming call on a line; returns the pop and its one-time token (the link).
-    LineStopped when the line was revoked since its token was checked (nothing is written)."""
+    """Record an incoming call on a line whose token (by its hash) was checked; returns the
+    pop and its one-time token (the link). LineStopped when the line was revoked, or given a
+    new token, since the check (nothing is written)."""
     now = utcnow()
-    # The line is marked used only while it is live, in one conditional UPDATE: a revoke that
-    # committed after the token was checked leaves no pop behind it.
+    # The line is marked used only while it is live and its token the one checked, in one
+    # conditional UPDATE: a revoke or a new token committed after the check leaves no pop.
     used = db.session.execute(
         update(PhoneLine)
-        .where(PhoneLine.id == line.id, PhoneLine.revoked_at.is_(None))
+        .where(
+            PhoneLine.id == line.id,
+            PhoneLine.revoked_at.is_(None),
+            PhoneLine.token_hash == token_hash,
+        )
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -341,6 +341,7 @@ def test_tokens_are_kept_only_as_their_hash(make_line):
 def test_a_get_on_the_api_is_answered_in_json(client):
     response = client.get(URL)
     assert response.status_code == 405 and response.get_json()["error"] == "http_405"
+    assert response.headers["Allow"].split(", ").count("POST") == 1
     assert client.get("/admin/lines", headers={"Accept": "text/html"}).status_code in (302, 401)
 
 
@@ -370,4 +371,21 @@ def test_a_line_revoked_while_its_call_is_announced_leaves_no_link(
     monkeypatch.setattr(services, "authenticate_line", revoked_after_the_check)
     response = announce(token)
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+    assert _pops() == []
+
+
+def test_a_line_given_a_new_token_while_its_call_is_announced_leaves_no_link(
+    make_line, announce, make_user, monkeypatch
+):
+    line, token = make_line()
+    checked = services.authenticate_line
+
+    def rotated_after_the_check(supplied):
+        found = checked(supplied)
+        admin = make_user("admin", organisation=found.organisation)
+        services.rotate_token(by=admin, line=db.session.get(PhoneLine, found.id))
+        return found
+
+    monkeypatch.setattr(services, "authenticate_line", rotated_after_the_check)
+    assert announce(token).status_code == 401
     assert _pops() == []

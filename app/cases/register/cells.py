@@ -42,11 +42,34 @@ PERSONAL = frozenset(
 )
 
 
-# Columns of dates and times: a value with no letter, short, and no run of more than four digits
-# (no phone number) is shown as written ("31/02/2024", "25:30").
+# Columns of dates and times: a value shaped as a date or a time is shown as written
+# ("31/02/2024", "15/13/2024 25:30"), anything else by its shape (a phone number typed there:
+# "0912 345 678", "0912.34.5678" has more digits than a date's 8).
 WHEN_COLUMNS = frozenset({"date", "time", "incident_date", "closed_on"})
-WORD = re.compile(r"\w+")
-LONG_NUMBER = re.compile(r"\d{5,}")
+DATE_SHAPE = re.compile(
+    r"^(\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4})(?:[ T]+\d{1,2}(?:[:hH]\d{0,2}){0,2})?$"
+)
+TIME_SHAPE = re.compile(r"^\d{1,2}(?:[:hH]\d{0,2}){0,2}$")
+# Where a coded column's value splits into parts: each part is shown when it is a value of the
+# column's list, else by its shape ("chồng (Trần Văn Bình)" gives "chồng (xxxx xxx xxxx)").
+PARTS = re.compile(r"(\s*[(),;|/\n]+\s*|\s+-\s+)")
+
+
+def _known_or_shape(part: str, vocabulary: Vocabulary) -> str:
+    """A part of a coded cell as a message shows it: as written when it is a value of the
+    list (or a separator), else word by word, each word that is itself a value of the list as
+    written ("nam nữ", "chị xxxx") and any other by its shape."""
+    if not part or PARTS.fullmatch(part) or vocabulary.match(part):
+        return part
+    return " ".join(w if vocabulary.match(w) else shape(w) for w in part.split(" "))
+
+
+def _dated(text: str) -> bool:
+    """Whether a text is shaped as a date (at most 8 digits, a time after it) or a time."""
+    found = DATE_SHAPE.match(text)
+    if found:
+        return sum(ch.isdigit() for ch in found[1]) <= 8
+    return TIME_SHAPE.match(text) is not None
 
 
 def shape(text: str) -> str:
@@ -95,20 +118,15 @@ class Cells:
 
     def show(self, name: str, text: str | None = None) -> str:
         """The cell (or a part of it) as a message shows it, cut short, and nothing in it about
-        anyone: in a column about the person, by its shape only; in a coded column, the words
-        of its list as written and any other word (a name, a number) by its shape ("chồng (Trần
-        Văn Bình)" gives "chồng (xxxx xxx xxxx)"); a date or time with no letter and no long
-        number as written; anything else by its shape."""
+        anyone: in a column about the person, by its shape only; in a coded column, each part
+        or word that is a value of its list as written and any other (a name, a number) by its
+        shape ("chồng (Trần Văn Bình)" gives "chồng (xxxx xxx xxxx)"); a date or time shaped as
+        one as written; anything else by its shape."""
         text = self.texts.get(name, "") if text is None else text
         if name in VOCABULARIES and name not in PERSONAL:
             vocabulary = VOCABULARIES[name]
-            text = WORD.sub(lambda m: m[0] if vocabulary.knows_word(m[0]) else shape(m[0]), text)
-        elif not (
-            name in WHEN_COLUMNS
-            and len(text) <= 20
-            and not any(ch.isalpha() for ch in text)
-            and not LONG_NUMBER.search(text)
-        ):
+            text = "".join(_known_or_shape(part, vocabulary) for part in PARTS.split(text))
+        elif not (name in WHEN_COLUMNS and _dated(text)):
             text = shape(text)
         return text if len(text) <= 60 else text[:57] + "..."
 

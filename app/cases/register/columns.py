@@ -1,12 +1,11 @@
 """The columns of an old register: each with its English name, its Vietnamese heading and other
-spellings people use; headings are compared whatever their case and punctuation, with their
-accents or typed without any (app.places.names.typed_forms)."""
+spellings people use; headings are compared whatever their case, punctuation and accents."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from app.places.names import known_forms, typed_forms
+from app.places.names import known_forms, typed_forms, words
 
 # canonical name: (Vietnamese heading, other spellings accepted)
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -64,7 +63,9 @@ for _name, (_vi, _others) in COLUMNS.items():
 @lru_cache(maxsize=4096)  # every row repeats the same headings
 def column_of(heading: str) -> str | None:
     """The canonical column a heading names ("Giới tính", "sex", "gioi tinh" -> "sex")."""
-    for form in typed_forms(heading):
+    # A heading typed with some accents only ("Ngay tiếp nhận") is read without them too:
+    # no two headings differ by their accents alone.
+    for form in [*typed_forms(heading), ("bare", words(heading, accents=False))]:
         found = HEADINGS.get(form)
         if found:
             return found

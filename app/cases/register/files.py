@@ -76,17 +76,27 @@ def _csv_cells(path: Path) -> Iterator[list]:
         codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
     except UnicodeDecodeError:
         encoding = "cp1258"  # Excel's "CSV" on Vietnamese Windows
-    # The separator is the one the first lines use most (a title line above the headings may
-    # hold none).
-    lines = head.decode(encoding, errors="ignore").split("\n", HEADER_SEARCH_ROWS)[
-        :HEADER_SEARCH_ROWS
-    ]
-    delimiter = max(",;\t", key=lambda mark: max(line.count(mark) for line in lines))
+    delimiter = _separator(head.decode(encoding, errors="ignore"))
     with path.open(encoding=encoding, newline="") as handle:
         try:
             yield from csv.reader(handle, delimiter=delimiter)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise RegisterError(_l("The CSV file cannot be read: save it as CSV UTF-8.")) from exc
+
+
+def _separator(text: str) -> str:
+    """The separator that splits a row of the first lines into known headings (a title line
+    may come first, and a data line hold more commas than the headings hold semicolons); else
+    the one the first line uses most."""
+    lines = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    for mark in ",;\t":
+        try:
+            rows = list(csv.reader(lines, delimiter=mark))
+        except csv.Error:
+            continue
+        if any(_known(row) >= 2 for row in rows):
+            return mark
+    return max(",;\t", key=lines[0].count)
 
 
 def _table(rows: Iterable) -> Iterator[tuple[int, dict]]:
@@ -117,6 +127,8 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
                 )
             )
         first_below = False
+        if len(cells) > len(headings):  # values past the last heading: named, not cut off
+            headings += [_unnamed(index) for index in range(len(headings), len(cells))]
         row = {h: v for h, v in zip(headings, cells, strict=False) if v not in (None, "")}
         if any(isinstance(v, str) and v.strip() or not isinstance(v, str) for v in row.values()):
             yield number, row

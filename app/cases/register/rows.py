@@ -126,10 +126,13 @@ def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
 
 def _tells(cells: Cells, name: str) -> bool:
     """Whether a cell says something of a case: not empty, "-", "không" or "không rõ"."""
-    if not cells.has(name) or is_nothing(cells.texts[name]):
+    if not cells.has(name):
         return False
-    vocabulary = VOCABULARIES.get(name)
-    return vocabulary is None or vocabulary.match(cells.texts[name]) not in NO_ANSWER
+    text, vocabulary = cells.texts[name], VOCABULARIES.get(name)
+    code = vocabulary.match(text) if vocabulary is not None else None
+    if code is not None:  # read by its list first: "x" ticks yes, "không" says no
+        return code not in NO_ANSWER
+    return not is_nothing(text)
 
 
 def _call_only(cells: Cells, intake: ImportedIntake) -> None:

@@ -27,7 +27,6 @@ class Vocabulary:
     aliases: dict[str, str] = field(default_factory=dict)
     suggest: bool = True  # list the labels in messages (short lists only)
     _keys: dict | None = field(default=None, repr=False)
-    _words: set | None = field(default=None, repr=False)
     _seen: dict = field(default_factory=dict, repr=False)
 
     def match(self, text: str) -> str | None:
@@ -44,18 +43,6 @@ class Vocabulary:
         if len(self._seen) < SEEN_LIMIT:
             self._seen[text] = found
         return found
-
-    def knows_word(self, word: str) -> bool:
-        """Whether one word is a word of this list's values (a message may show it: it says
-        nothing about anyone)."""
-        if self._words is None:
-            self._words = {
-                (level, part)
-                for text, _ in self._spellings()
-                for level, form in known_forms(text)
-                for part in form.split()
-            }
-        return any(form in self._words for form in typed_forms(word))
 
     def _spellings(self) -> list[tuple[str, str]]:
         spellings: list[tuple[str, str]] = [(code, code) for code in self.labels]
@@ -182,7 +169,8 @@ VOCABULARIES: dict[str, Vocabulary] = {
         "cháu": "family_other", "bố chồng": "family_other", "mẹ chồng": "family_other",
         "bố vợ": "family_other", "mẹ vợ": "family_other", "họ hàng": "family_other",
         "son": "family_other", "brother": "family_other", "ba": "parent_caregiver",
-        "má": "parent_caregiver", "tía": "parent_caregiver", "chú": "family_other",
+        "má": "parent_caregiver",
+        "tía": "parent_caregiver", "chú": "family_other",
         "cô": "family_other", "dì": "family_other", "cậu": "family_other", "bác": "family_other",
         "thím": "family_other", "mợ": "family_other", "bồ": "intimate_partner",
         "bồ cũ": "former_partner", "chủ": "employer",
