@@ -37,7 +37,13 @@ from app.form_fields import (
     long_text,
     text,
 )
-from app.places.queries import commune_choices, directory, is_province, province_choices
+from app.places.queries import (
+    commune_choices,
+    directory,
+    is_commune_of,
+    is_province,
+    province_choices,
+)
 
 # A phone line's id as the screen pop put it in the page (ASCII digits, an integer column's size).
 LINE_ID = re.compile(r"[0-9]{1,9}")
@@ -182,6 +188,11 @@ class IntakeForm(FlaskForm):
         if self.risk_raised_to.data and not (field.data or "").strip():
             raise ValidationError(_l("Say why you rate the risk higher than the checklist does."))
 
+    def validate_commune_code(self, field) -> None:
+        """A commune of the province chosen (the page's list is refilled as the province
+        changes; what is sent is checked again here)."""
+        check_commune(field, self.province_code.data)
+
     def validate_survivor_birth_date(self, field) -> None:
         """A date of birth cannot be in the future."""
         if field.data and field.data > local_today():
@@ -319,6 +330,12 @@ def as_uuid(value: str | None) -> uuid.UUID | None:
 
 def _known(value: str | None) -> str | None:
     return value if value in ("yes", "no") else None
+
+
+def check_commune(field, province_code: str | None) -> None:
+    """Refuse a commune (or a code) that is not one of the chosen province's."""
+    if field.data and not is_commune_of(field.data, province_code):
+        raise ValidationError(_l("Choose a commune or ward of the province or city chosen."))
 
 
 def fill_place_choices(form) -> None:

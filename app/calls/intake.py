@@ -229,10 +229,12 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
     """The existing case this call joins (if the user may see it), a new one, or none; and
     whether it is new."""
     if data.case_id is not None or data.case_number:
+        # The number the page shows wins over the case it was opened for (?case=): what the
+        # operator reads is where the call goes.
         wanted = (
-            Case.id == data.case_id
-            if data.case_id is not None
-            else Case.number == "".join(data.case_number.split()).upper()
+            Case.number == "".join(data.case_number.split()).upper()
+            if data.case_number
+            else Case.id == data.case_id
         )
         # Its row is locked first (FOR NO KEY UPDATE on PostgreSQL), as every edit of a case
         # locks it before the audit chain's head: taking the head first would deadlock with

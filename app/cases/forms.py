@@ -86,11 +86,20 @@ class CaseEditForm(FlaskForm):
     )
     submit = SubmitField(_l("Save the changes"))
 
+    def validate_commune_code(self, field) -> None:
+        """A commune of the province chosen, as on the intake."""
+        from app.calls.forms import check_commune  # the intake's form builds on this package
+
+        check_commune(field, self.province_code.data)
+
 
 class StatusForm(FlaskForm):
     """A move to another status, with a reason where one is needed."""
 
     to = HiddenField(validators=[DataRequired(REQUIRED)])
+    # The case's version when the page was made: a case changed since (a task added, a new
+    # assessment) is shown again as it is now before the move is made.
+    version = HiddenField()
     reason = text(_l("Reason"), 500)
     submit = SubmitField(_l("Confirm"))
 

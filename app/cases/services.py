@@ -208,11 +208,15 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
             case.survivor_age_band = age_band(years)
             case.is_child = years < 16
             if case.is_child and not was_child:
-                # Now known to be a child: the child-protection path, as at intake.
+                # Now known to be a child: the child-protection path, as at intake, where a
+                # high risk or a serious danger told in any of its calls makes it urgent.
+                from app.calls.intake import SERIOUS_DANGER
                 from app.cases import risk
                 from app.cases.casework import plan_child_path
 
-                plan_child_path(case, by=by, serious=risk.at_least_high(case.risk_level))
+                told = {d for call in case.calls for d in (call.danger or "").split()}
+                serious = risk.at_least_high(case.risk_level) or bool(told & set(SERIOUS_DANGER))
+                plan_child_path(case, by=by, serious=serious)
     if "survivor_phone" in changed:
         blind.remove_index(owner_type=OWNER, owner_id=case.id)
         if case.survivor_phone:

@@ -61,6 +61,8 @@ def _people(case: Case) -> dict[int, User]:
     ids = {case.opened_by_id, case.assigned_to_id}
     ids |= {c.taken_by_id for c in case.calls} | {n.author_id for n in case.notes}
     ids |= {e.by_id for e in case.events} | {r.assessed_by_id for r in case.assessments}
+    # Each case manager the case was assigned to, not only the one holding it now.
+    ids |= {int(e.to_value) for e in case.events if e.kind == "assign" and e.to_value}
     ids.discard(None)
     rows = db.session.execute(select(User).where(User.id.in_(ids))).scalars() if ids else []
     return {u.id: u for u in rows}
@@ -230,15 +232,31 @@ def change_status(case_id: uuid.UUID):
     form = StatusForm()
     if request.method == "GET":
         form.to.data = request.args.get("to", "")
+        form.version.data = str(case.version)
     if request.method == "POST" and form.to.data == case.status:
         # Sent twice (a double click, the back button): the first one made the change.
         return back_to_case(case, _("The case already has that status; nothing was changed."))
-    if request.method == "POST" and form.validate():
+    moved_on = False  # the case changed under this page: never answered as a refusal
+    stale = form.version.data and form.version.data != str(case.version)
+    if request.method == "POST" and form.validate() and stale:
+        # Changed since the page was made (a task added, a reassessment): what the move would
+        # end is shown again as it is now, the reason kept, and nothing is changed yet.
+        moved_on = True
+        form.version.data = str(case.version)
+        flash(
+            _(
+                "This case changed since the page was opened. It is shown as it is now, with "
+                "its open tasks: check it, then confirm again."
+            ),
+            "error",
+        )
+    elif request.method == "POST" and form.validate():
         try:
             services.change_status(
                 case=case, to=form.to.data, by=current_user, reason=form.reason.data
             )
         except CaseError as error:
+            moved_on = True
             flash(str(error), "error")
         except StaleDataError:
             # Changed by someone else at the same instant (a second click, a colleague).
@@ -247,6 +265,8 @@ def change_status(case_id: uuid.UUID):
                 return back_to_case(
                     case, _("The case already has that status; nothing was changed.")
                 )
+            moved_on = True
+            form.version.data = str(case.version)
             flash(
                 _(
                     "Someone else changed this case at the same moment. Its status is shown "
@@ -256,6 +276,10 @@ def change_status(case_id: uuid.UUID):
             )
         else:
             return back_to_case(case, _("Status changed."))
+    if form.to.data not in _moves(case) and moved_on:
+        # The move is no longer open (a colleague approved or returned the case meanwhile):
+        # the case page shows where it stands, with the message said above.
+        return redirect(url_for("cases.show", case_id=case.id))
     if form.to.data not in _moves(case):
         # A move this person may not make on this case (or no such status): refused, audited.
         db.session.rollback()

@@ -498,3 +498,35 @@ def test_a_restored_draft_keeps_the_emergency_times_and_the_checklist_tick(clien
     assert 'name="emergency_time_police_113"' in page
     assert re.search(r'name="emergency_time_police_113"\s+value="22/11/2026 22:05"', page)
     assert re.search(r'name="risk_checked" value="y" id="risk_checked"\s+checked', page)
+
+
+def test_the_case_number_shown_wins_over_the_case_the_page_was_opened_for(client, login_as):
+    """Opened from case A (?case=A), then case B chosen from the panel or typed: the call goes
+    to B, the case the operator reads on the page, never silently to A."""
+    operator = login_as("operator")
+    first, second = (
+        save_intake(data=Intake(reason="violence_report", survivor=Survivor(age=30)), by=operator)
+        for _ in range(2)
+    )
+    a, b = first.case, second.case
+    data = form(client, reason="follow_up", case_id=str(a.id), case_number=b.number.lower())
+    response = client.submit("/calls/new", data, page="/calls/new")
+    assert response.status_code == 302 and f"/cases/{b.id}?" in response.location
+    db.session.expire_all()
+    assert len(db.session.get(Case, b.id).calls) == 2 and len(db.session.get(Case, a.id).calls) == 1
+
+
+def test_a_commune_of_another_province_is_refused_and_what_was_typed_kept(client, login_as):
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_name="Lê Thị Hoa",
+        province_code="01",  # Hà Nội
+        commune_code="26740",  # a ward of Hồ Chí Minh City
+    )
+    response = client.submit("/calls/new", data, page="/calls/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and count(Call) == 0
+    assert "Lê Thị Hoa" in page
+    assert "xã, phường" in page.lower() or "commune" in page.lower()

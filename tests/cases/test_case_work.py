@@ -2,12 +2,14 @@
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.calls.intake import Intake, Survivor, save_intake
+from app.cases.casework import add_task
 from app.cases.models import (
     Case,
     CaseEvent,
@@ -662,3 +664,74 @@ def test_an_edit_overtaken_by_an_erasure_says_so(client, case_of, monkeypatch):
     answer = _edit_case(client, case, survivor_name="Tên Mới")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Ca này đã bị xoá" in page
+
+
+def test_an_age_under_16_typed_later_after_a_weapon_was_told_gets_the_12_hour_check(
+    client, make_user, make_org
+):
+    """At intake a serious danger told in the call (a weapon, a threat to kill) makes a child's
+    case urgent whatever the risk level; the same when the age is only known later."""
+    org = make_org()
+    operator = make_user("operator", organisation=org)
+    case = save_intake(
+        data=Intake(reason="violence_report", danger=["weapon_or_threat"], survivor=Survivor()),
+        by=operator,
+    ).case
+    assert not case.is_child and case.risk_level in (None, "low")
+    sign_in(client, operator)
+    assert _edit_case(client, case, survivor_age="10").status_code == 302
+    db.session.refresh(case)
+    assert case.is_child and "child_12h" in [t.kind for t in case.tasks]
+
+
+def test_a_closure_approved_from_a_page_older_than_a_new_task_is_shown_again_first(
+    app, client, case_of
+):
+    """The approval page lists the open tasks the closure ends: a task added after it was
+    opened (a 12-hour check, a follow-up) is never ended unseen."""
+    case, people = case_of
+    case.status = "pending_closure"
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/status"
+    page = client.get(f"{url}?to=closed").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    add_task(
+        case=case, by=people["manager"], kind="follow_up_call", due=utcnow() + timedelta(days=1)
+    )
+    response = client.post(
+        url, data={"to": "closed", "version": version, "reason": "", "csrf_token": token}
+    )
+    shown = response.get_data(as_text=True)
+    db.session.refresh(case)
+    assert response.status_code == 200 and case.status == "pending_closure"
+    assert "open task" in shown or "việc" in shown  # the task now listed before confirming
+    again = re.search(r'name="version" type="hidden" value="(\d+)"', shown).group(1)
+    assert again == str(case.version)
+    client.post(url, data={"to": "closed", "version": again, "reason": "", "csrf_token": token})
+    db.session.refresh(case)
+    assert case.status == "closed"
+
+
+def test_a_move_a_colleague_made_first_goes_back_to_the_case_not_a_refusal(app, client, case_of):
+    case, people = case_of
+    case.status = "pending_closure"
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/status"
+    page = client.get(f"{url}?to=in_support").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    other = app.test_client()
+    sign_in(other, people["supervisor2"])
+    other.submit(url, {"to": "closed"}, page=f"{url}?to=closed")
+    response = client.post(
+        url, data={"to": "in_support", "version": version, "reason": "Cần hỗ trợ thêm",
+                   "csrf_token": token},
+    )  # fmt: skip
+    assert response.status_code == 302 and response.location.endswith(f"/cases/{case.id}")
+    denied = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
+    ).all()
+    assert denied == []

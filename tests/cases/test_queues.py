@@ -608,3 +608,12 @@ def test_closing_a_case_ends_its_open_tasks_and_says_so_first(client, world):
     assert adult.number not in [
         r.case_number for r in queries.overdue_tasks(p["sup"], now=utcnow()).rows
     ]
+
+
+def test_the_timeline_names_every_case_manager_the_case_was_assigned_to(client, world):
+    p, c, _ = world
+    sign_in(client, p["sup"])
+    client.submit(f"/cases/{c['adult'].id}/assign", {"assignee": p["cm2"].id}, page="/auth/account")
+    timeline = client.get(f"/cases/{c['adult'].id}").get_data(as_text=True)
+    for manager in ("cm1", "cm2"):  # the first assignment, and the one now
+        assert p[manager].full_name in timeline.split('id="timeline-h"')[-1], manager

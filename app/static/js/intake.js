@@ -119,18 +119,22 @@
     box.addEventListener("change", function () {
       var time = document.getElementById("emergency_time_" + box.value);
       if (box.checked && time && !time.value) { time.value = nowText(); }
+      if (!box.checked && time) { time.value = ""; }  // ticked by mistake: the real time later
     });
   });
 
   /* ---- communes of the chosen province ---- */
   var province = $("province_code"), commune = $("commune_code");
+  var communesAsked = 0;
   if (province && commune && form.dataset.communesUrl) {
     province.addEventListener("change", function () {
       commune.innerHTML = "<option value=\"\"></option>";
+      var asked = ++communesAsked;  // arrowing through provinces: only the last answer counts
       if (!province.value) { return; }
       fetch(form.dataset.communesUrl.replace("CODE", encodeURIComponent(province.value)), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : []; })
         .then(function (rows) {
+          if (asked !== communesAsked) { return; }
           rows.forEach(function (row) {
             var option = document.createElement("option");
             option.value = row.code; option.textContent = row.name;
@@ -142,10 +146,16 @@
 
   /* ---- repeat callers: the panel fills as soon as the number is known ---- */
   var phone = $("caller_phone"), panel = document.getElementById("repeat-panel");
+  var emptyPanel = panel.innerHTML;
   var lookedUp = "", lookupTimer = null, retried = false;
   function lookup() {
     var value = phone.value.trim();
-    if (value.replace(/\D/g, "").length < 8 || value === lookedUp) { return; }
+    if (value.replace(/\D/g, "").length < 8) {
+      // Too short to look up: another number's cases must not stay on show (nor be linked).
+      if (lookedUp) { lookedUp = ""; panel.innerHTML = emptyPanel; }
+      return;
+    }
+    if (value === lookedUp) { return; }
     lookedUp = value;
     var body = new FormData();
     body.append("phone", value);
@@ -173,6 +183,7 @@
     var button = event.target.closest(".use-case");
     if (!button) { return; }
     $("case_number").value = button.dataset.caseNumber;
+    unlink();
     if (!checkedValue("reason")) {
       var followUp = form.querySelector("[name=reason][value=follow_up]");
       if (followUp) { followUp.checked = true; }
@@ -181,6 +192,20 @@
     markDirty();
     $("case_number").focus();
   });
+
+  /* ---- the case the call joins: the number shown is the one used ---- */
+  var caseNumber = $("case_number"), newCase = form.querySelector("[data-new-case]");
+  function unlink() {
+    // A case chosen or typed now replaces the one the page was opened for (?case=).
+    if ($("case_id").value) { $("case_id").value = ""; }
+    if (linkedNotice) { linkedNotice.hidden = true; }
+    showNewCase();
+  }
+  function showNewCase() {
+    // The survivor's details are those of a new case: a call joining a case does not change it.
+    if (newCase) { newCase.hidden = !!(caseNumber.value.trim() || $("case_id").value); }
+  }
+  if (caseNumber) { caseNumber.addEventListener("input", unlink); }
 
   /* ---- drafts: sealed on the server every few seconds while the call goes on ---- */
   function fields() {
@@ -243,8 +268,11 @@
     var snapshot = JSON.stringify({ intake_key: keyInput.value, fields: fields() });
     if (snapshot === lastSaved) { dirty = false; return; }
     saving = true; dirty = false;
+    var stalled = window.AbortController ? new AbortController() : null;
+    var giveUp = stalled ? window.setTimeout(function () { stalled.abort(); }, 10000) : null;
     fetch(form.dataset.draftUrl, {
       method: "POST", credentials: "same-origin", redirect: "manual", body: snapshot,
+      signal: stalled ? stalled.signal : undefined,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" }
     }).then(function (r) {
       if (r.status === 401 || r.type === "opaqueredirect") { endSession(); dirty = true; return null; }
@@ -266,6 +294,7 @@
       if (answer) {
         lastSaved = snapshot;
         resumeSession();
+        keepInAddress();
         if (answer.case_erased) {  // the case was erased meanwhile: the call is saved on its own
           var sent = JSON.parse(snapshot).fields;
           ["case_id", "case_number"].forEach(function (name) {
@@ -273,6 +302,7 @@
             if ($(name).value === (sent[name] || "")) { $(name).value = ""; }
           });
           if (!$("case_id").value && linkedNotice) { linkedNotice.hidden = true; }
+          showNewCase();
           caseErased.hidden = false;
           dirty = true;
         }
@@ -281,7 +311,17 @@
     }).catch(function () {
       dirty = true;
       statusLine.textContent = statusLine.dataset.offline || "";
-    }).finally(function () { saving = false; });
+    }).finally(function () { saving = false; if (giveUp) { window.clearTimeout(giveUp); } });
+  }
+  /* Once a draft is on the server, the address names it: a reload, or the browser reopening
+     the tab after a crash, brings the intake back whole (the key is no secret: only its
+     author's session opens it). */
+  function keepInAddress() {
+    if (!window.history || !history.replaceState) { return; }
+    var wanted = "draft=" + encodeURIComponent(keyInput.value);
+    if (window.location.search !== "?" + wanted) {
+      history.replaceState(history.state, "", window.location.pathname + "?" + wanted);
+    }
   }
   form.addEventListener("input", markDirty);
   form.addEventListener("change", function (event) {
@@ -336,6 +376,7 @@
   showSections();
   showChild();
   showRisk();
+  showNewCase();
   var errors = document.getElementById("form-errors");
   if (errors) { errors.focus(); }
   else if (phone && (!document.activeElement || document.activeElement === document.body)) {
