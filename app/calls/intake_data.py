@@ -55,6 +55,19 @@ class Survivor:
 class Intake:
     """Everything one intake form (or one imported row) says about a call."""
 
+    def case_details(self) -> bool:
+        """Whether the intake tells anything only a case keeps (the survivor, what happened,
+        who did it, the risk, consent, services, counselling, a call-back)."""
+        s = self.survivor or Survivor()
+        told = (
+            s.name, s.birth_date, s.age is not None, s.phone, s.address, s.province_code,
+            s.safe_contact, s.disability, s.ethnicity, s.sex != "unknown",
+            s.age_band != "unknown", self.summary, self.services_wanted, self.incident,
+            self.perpetrator, self.risk_answers, self.consents, self.counselling,
+            self.follow_up_at,
+        )  # fmt: skip
+        return any(told)
+
     def clock_start(self, started_at: datetime) -> datetime:
         """When the child-protection clock starts for this call: its start (a long call, or one
         written up afterwards, does not move the 12 hours later), never a time still to come.

@@ -108,10 +108,22 @@ def new():
             "error",
         )
         return redirect(url_for("calls.new"))
-    if request.method == "POST" and form.validate():
+    valid = request.method == "POST" and form.validate()
+    intake = to_intake(form, request.form) if valid else None
+    if intake is not None and _details_without_a_case(intake):
+        # A reason that opens no case (changed by a stray key, say) would drop what was typed
+        # about the survivor and the case: said, with everything kept, never dropped unsaid.
+        form.reason.errors.append(
+            _(
+                "This reason opens no case, so what was typed about the survivor and the case "
+                "would not be saved. Choose 'Violence report' (or give the case number of a "
+                "follow-up), or clear those details."
+            )
+        )
+    elif intake is not None:
         try:
             saved = save_intake(
-                data=to_intake(form, request.form),
+                data=intake,
                 by=current_user._get_current_object(),  # the account, not the request's proxy
             )
         except IntakeKeyTaken:
@@ -145,6 +157,12 @@ def new():
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
     )
+
+
+def _details_without_a_case(intake) -> bool:
+    """Whether the intake tells about a case but neither opens one nor joins one."""
+    joins = intake.case_id is not None or intake.case_number
+    return not joins and intake.reason != "violence_report" and intake.case_details()
 
 
 def _one(value) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import flash, render_template
+from flask import flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from app.cases import bp, casework
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
 from app.cases.services import CaseError
-from app.cases.views import CASE_ROLES, added_once, load_case, refused_back_to_case
+from app.cases.views import CASE_ROLES, added_once, load_case, looked_at, refused_back_to_case
 from app.extensions import db
 
 
@@ -27,6 +27,8 @@ from app.extensions import db
 def add_incident(case_id: uuid.UUID):
     """Record another incident."""
     case = load_case(case_id)
+    if request.method == "GET":
+        looked_at(case, "incident form")
     form = IncidentForm()
     if form.validate_on_submit():
         data = incident_data(form)
@@ -47,6 +49,8 @@ def add_incident(case_id: uuid.UUID):
 def add_perpetrator(case_id: uuid.UUID):
     """Record another person who used violence."""
     case = load_case(case_id)
+    if request.method == "GET":
+        looked_at(case, "person form")
     form = PerpetratorForm()
     if form.validate_on_submit():
         data = perpetrator_data(form)
@@ -69,6 +73,8 @@ def add_perpetrator(case_id: uuid.UUID):
 def reassess(case_id: uuid.UUID):
     """Go through the risk checklist again."""
     case = load_case(case_id)
+    if request.method == "GET":
+        looked_at(case, "risk form")
     form = RiskForm()
     if form.validate_on_submit():
         try:
@@ -106,6 +112,8 @@ def consent_recipients(case: Case) -> list[Organisation]:
 def consent(case_id: uuid.UUID):
     """Record consent given or refused later in the case."""
     case = load_case(case_id)
+    if request.method == "GET":
+        looked_at(case, "consent form")
     form = ConsentForm()
     form.offer_recipients(consent_recipients(case))
     if form.validate_on_submit():

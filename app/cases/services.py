@@ -40,7 +40,10 @@ EDITABLE = (
 )
 # status -> {new status: roles allowed to make the move}
 TRANSITIONS = {
-    "open": {"in_support": ("case_manager", "supervisor"), "pending_closure": ("case_manager",)},
+    "open": {
+        "in_support": ("case_manager", "supervisor"),
+        "pending_closure": ("case_manager", "supervisor"),
+    },
     "in_support": {"pending_closure": ("case_manager", "supervisor")},
     "reopened": {
         "in_support": ("case_manager", "supervisor"),
@@ -157,7 +160,10 @@ def refuse_if_closed(case: Case) -> None:
         raise CaseError(_l("This case was erased: nothing can be added to it or changed."))
     if case.is_closed:
         raise CaseError(
-            _l("This case is closed and cannot be changed. A supervisor can reopen it.")
+            _l(
+                "This case is closed and cannot be changed. Its case manager or a supervisor "
+                "can reopen it."
+            )
         )
 
 

@@ -169,6 +169,12 @@ def added_once(form, case: Case, write: Callable[[], object], said: str):
     return back_to_case(case, said)
 
 
+def looked_at(case: Case, form: str) -> None:
+    """A form page about the case opened: a look at the case, written to the audit log."""
+    services.audit_case("view", case, current_user, detail=form)
+    db.session.commit()
+
+
 def refused_back_to_case(case: Case, error: Exception):
     flash(str(error), "error")
     return redirect(url_for("cases.show", case_id=case.id))
@@ -233,6 +239,8 @@ def change_status(case_id: uuid.UUID):
     if request.method == "GET":
         form.to.data = request.args.get("to", "")
         form.version.data = str(case.version)
+        if form.to.data in _moves(case):  # the page shows the case's open tasks: a look
+            looked_at(case, "status form")
     if request.method == "POST" and form.to.data == case.status:
         # Sent twice (a double click, the back button): the first one made the change.
         return back_to_case(case, _("The case already has that status; nothing was changed."))

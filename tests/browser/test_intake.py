@@ -287,3 +287,77 @@ def test_an_idle_time_out_mid_call_offers_the_draft_back_whole(page, serve, make
     page.click("#submit")
     page.wait_for_url(re.compile(r"/cases/"))
     assert count(Call) == 1 and count(Case) == 1
+
+
+def test_a_case_chosen_in_the_panel_replaces_the_case_the_page_was_opened_for(
+    page, live_url, make_user, make_org
+):
+    org = make_org(code="HN")
+    operator = make_user("operator", organisation=org)
+    opened_for = save_intake(
+        data=Intake(reason="violence_report", intake_key=uuid.uuid4()), by=operator
+    ).case
+    callers = save_intake(
+        data=Intake(reason="violence_report", intake_key=uuid.uuid4(), caller_phone="0912000222"),
+        by=operator,
+    ).case
+    sign_in(page, live_url, operator)
+    page.goto(f"{live_url}/calls/new?case={opened_for.id}")
+    expect(page.locator("[data-new-case]")).to_be_hidden()  # the case's own details stand
+    page.fill("#caller_phone", "0912 000 222")
+    page.locator("#repeat-panel .use-case").click()
+    expect(page.locator("#linked-case")).to_be_hidden()
+    assert page.locator("[name=case_id]").input_value() == ""
+    expect(page.locator("#case_number")).to_have_value(callers.number)
+    page.fill("#case_number", "")  # none after all: a new case, whose details show
+    expect(page.locator("[data-new-case]")).to_be_visible()
+    page.locator("#repeat-panel .use-case").click()
+    db.session.rollback()
+    page.click("#submit")
+    page.wait_for_url(re.compile(rf"/cases/{callers.id}"))
+    db.session.expire_all()
+    assert len(db.session.get(Case, callers.id).calls) == 2
+    assert len(db.session.get(Case, opened_for.id).calls) == 1
+
+
+def test_the_panel_empties_when_the_number_is_cut_short(page, live_url, make_user, make_org):
+    org = make_org(code="HN")
+    operator = make_user("operator", organisation=org)
+    case = save_intake(
+        data=Intake(reason="violence_report", intake_key=uuid.uuid4(), caller_phone="0912000333"),
+        by=operator,
+    ).case
+    sign_in(page, live_url, operator)
+    open_intake(page, live_url)
+    page.keyboard.type("0912 000 333")
+    expect(page.locator("#repeat-panel")).to_contain_text(case.number)
+    page.fill("#caller_phone", "0912")
+    expect(page.locator("#repeat-panel")).not_to_contain_text(case.number)
+    expect(page.locator("#repeat-panel .use-case")).to_have_count(0)
+
+
+def test_a_reload_mid_call_brings_the_intake_back(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Người Tải Lại")
+    page.fill("#narrative", "Trình duyệt tải lại giữa cuộc gọi")
+    page.wait_for_url(re.compile(r"/calls/new\?draft="), timeout=15000)  # saved: named
+    page.reload()
+    expect(page.locator("#survivor_name")).to_have_value("Người Tải Lại")
+    expect(page.locator("#narrative")).to_have_value("Trình duyệt tải lại giữa cuộc gọi")
+
+
+def test_a_stray_key_on_the_reason_never_hides_what_was_typed(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")  # violence report
+    page.fill("#survivor_name", "Người Không Mất")
+    page.focus("#reason-0")
+    page.keyboard.press("5")  # a slip of the finger: silent
+    expect(page.locator("#reason-4")).to_be_checked()
+    expect(page.locator("#survivor_name")).to_be_visible()
+    page.click("#submit")
+    expect(page.locator("#form-errors")).to_contain_text("không mở ca")
+    expect(page.locator("#survivor_name")).to_have_value("Người Không Mất")
+    assert count(Call) == 0

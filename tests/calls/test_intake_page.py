@@ -530,3 +530,17 @@ def test_a_commune_of_another_province_is_refused_and_what_was_typed_kept(client
     assert response.status_code == 200 and count(Call) == 0
     assert "Lê Thị Hoa" in page
     assert "xã, phường" in page.lower() or "commune" in page.lower()
+
+
+def test_a_reason_that_opens_no_case_never_drops_the_case_details_typed(client, login_as):
+    """A stray key turned a violence report into a silent call: saving says so, with all kept,
+    instead of saving a bare call and dropping what was typed about the survivor."""
+    login_as("operator")
+    data = form(client, reason="silent", survivor_name="Lê Thị Còn", summary="Chồng đánh")
+    response = client.submit("/calls/new", data, page="/calls/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and count(Call) == 0
+    assert "Lê Thị Còn" in page and "Chồng đánh" in page
+    assert "không mở ca" in page  # said in Vietnamese, on the reason
+    silent = form(client, reason="silent", danger=["danger_now"])  # call-level answers: fine
+    assert client.submit("/calls/new", silent, page="/calls/new").status_code == 302

@@ -735,3 +735,24 @@ def test_a_move_a_colleague_made_first_goes_back_to_the_case_not_a_refusal(app, 
         select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
     ).all()
     assert denied == []
+
+
+@pytest.mark.parametrize(
+    "path, detail",
+    [("status?to=in_support", "status form"), ("incidents/new", "incident form"),
+     ("perpetrators/new", "person form"), ("risk", "risk form"), ("consent", "consent form")],
+)  # fmt: skip
+def test_each_form_page_about_a_case_is_a_look_written_to_the_audit_log(
+    client, case_of, path, detail
+):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    assert client.get(f"/cases/{case.id}/{path}").status_code == 200
+    looks = db.session.execute(
+        select(AuditEntry.detail).where(
+            AuditEntry.action == "view",
+            AuditEntry.case_id == case.id,
+            AuditEntry.user_id == people["manager"].id,
+        )
+    ).scalars()
+    assert list(looks) == [detail]

@@ -33,13 +33,22 @@
   }
 
   /* ---- sections that open as the answers need them ---- */
+  function holdsAnswers(el) {
+    // Something typed or ticked here: a section is never hidden over it (a stray key on the
+    // reason would otherwise hide it; the server says what a reason without a case drops).
+    return Array.prototype.some.call(el.querySelectorAll("input, textarea"), function (input) {
+      if (input.type === "radio") { return input.checked && input.value !== "unknown"; }
+      if (input.type === "checkbox") { return input.checked; }
+      return input.type !== "hidden" && input.type !== "button" && input.value.trim() !== "";
+    });
+  }
   function showSections() {
     var reason = checkedValue("reason");
     form.querySelectorAll("[data-show-for]").forEach(function (el) {
-      el.hidden = el.dataset.showFor.split(" ").indexOf(reason) < 0;
+      el.hidden = el.dataset.showFor.split(" ").indexOf(reason) < 0 && !holdsAnswers(el);
     });
     form.querySelectorAll("[data-hide-for-short]").forEach(function (el) {
-      el.hidden = shortReasons.indexOf(reason) >= 0;
+      el.hidden = shortReasons.indexOf(reason) >= 0 && !holdsAnswers(el);
     });
   }
 
