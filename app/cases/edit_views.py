@@ -65,7 +65,14 @@ def edit(case_id: uuid.UUID):
     try:
         services.refuse_if_closed(case)
     except CaseError as error:
-        return refused_back_to_case(case, error)
+        if request.method == "GET":
+            return refused_back_to_case(case, error)
+        # Closed while this was being typed: the form comes back with every change in it, to
+        # copy, and nothing is saved.
+        flash(str(error), "error")
+        form = CaseEditForm()
+        fill_place_choices(form)
+        return render_template("cases/edit.html", case=case, form=form), 409
     if request.method == "GET":
         form = CaseEditForm(data={**_edit_values(case), "version": case.version})
         # The form shows the survivor's details, opened for it: a look at the case.

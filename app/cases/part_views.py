@@ -18,7 +18,7 @@ from app.cases import bp, casework
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
 from app.cases.services import CaseError
-from app.cases.views import CASE_ROLES, added_once, load_case, looked_at, refused_back_to_case
+from app.cases.views import CASE_ROLES, added_once, load_case, looked_at
 from app.extensions import db
 
 
@@ -39,8 +39,8 @@ def add_incident(case_id: uuid.UUID):
                 lambda: casework.add_incident(case=case, by=current_user, data=data),
                 _("Incident added."),
             )
-        except CaseError as error:
-            return refused_back_to_case(case, error)
+        except CaseError as error:  # closed meanwhile: the form stays, with all typed
+            flash(str(error), "error")
     return render_template("cases/part_form.html", case=case, form=form, title=_("New incident"))
 
 
@@ -61,8 +61,8 @@ def add_perpetrator(case_id: uuid.UUID):
                 lambda: casework.add_perpetrator(case=case, by=current_user, data=data),
                 _("Person added."),
             )
-        except CaseError as error:
-            return refused_back_to_case(case, error)
+        except CaseError as error:  # closed meanwhile: the form stays, with all typed
+            flash(str(error), "error")
     return render_template(
         "cases/part_form.html", case=case, form=form, title=_("Person who used violence")
     )
@@ -129,6 +129,6 @@ def consent(case_id: uuid.UUID):
                     lambda: casework.record_consent(case=case, by=current_user, consents=rows),
                     _("Consent recorded."),
                 )
-            except CaseError as error:
-                return refused_back_to_case(case, error)
+            except CaseError as error:  # closed meanwhile: the form stays, with all typed
+                flash(str(error), "error")
     return render_template("cases/part_form.html", case=case, form=form, title=_("Consent"))

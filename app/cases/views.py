@@ -96,12 +96,22 @@ def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200)
         people=_people(case),
         moves=_moves(case),
         flags=_contact_flags(case),
-        note_form=note_form or NoteForm(formdata=None),
-        task_form=task_form or TaskForm(formdata=None),
+        note_form=_ids_prefixed(note_form or NoteForm(formdata=None), "note-"),
+        task_form=_ids_prefixed(task_form or TaskForm(formdata=None), "task-"),
         place=place_names([case.province_code, case.commune_code]),
         notice=saved_notice(case) if status == 200 else None,
     )
     return page, status
+
+
+def _ids_prefixed(form, prefix: str):
+    """Two forms on one page: each field's id (and its label's) made the page's own, so the
+    note's "Kind" label never points at the task's select (the names sent are unchanged)."""
+    for f in form:
+        if not f.id.startswith(prefix):
+            f.id = prefix + f.id
+            f.label.field_id = f.id
+    return form
 
 
 def _contact_flags(case: Case) -> list[str]:

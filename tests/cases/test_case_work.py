@@ -756,3 +756,47 @@ def test_each_form_page_about_a_case_is_a_look_written_to_the_audit_log(
         )
     ).scalars()
     assert list(looks) == [detail]
+
+
+def test_the_case_page_has_no_two_elements_with_one_id(client, case_of):
+    """The note and task forms both have a "kind": each label must point at its own field."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    assert 'for="note-kind"' in page and 'for="task-kind"' in page
+
+
+def test_what_was_typed_stays_on_the_page_when_the_case_is_closed_meanwhile(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    incident_page = f"{url}/incidents/new"
+    token = client.csrf_token(incident_page)
+    edit_page = client.get(f"{url}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', edit_page).group(1)
+    case.status = "closed"  # a supervisor approved the closure meanwhile
+    db.session.commit()
+    incident = client.post(
+        incident_page,
+        data={"csrf_token": token, "form_key": str(uuid.uuid4()), "incident_date": "01/11/2026",
+              "place_type": "home", "incident_description": "Mô tả dài viết muộn"},
+    )  # fmt: skip
+    assert incident.status_code == 200
+    assert "Mô tả dài viết muộn" in incident.get_data(as_text=True)
+    edit = client.post(
+        f"{url}/edit",
+        data={"csrf_token": token, "version": version, "survivor_name": "Tên Sửa Muộn",
+              "survivor_sex": "female", "survivor_age_band": "unknown"},
+    )  # fmt: skip
+    assert edit.status_code == 409 and "Tên Sửa Muộn" in edit.get_data(as_text=True)
+    db.session.expire_all()
+    assert count_of(Incident, case) == 0  # nothing saved on the closed case
+    assert db.session.get(Case, case.id).survivor_name == "Đỗ Thị Hạnh"
+
+
+def count_of(model, case) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(model).where(model.case_id == case.id)
+    ).scalar_one()
