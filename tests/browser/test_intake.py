@@ -361,3 +361,25 @@ def test_a_stray_key_on_the_reason_never_hides_what_was_typed(page, live_url, ma
     expect(page.locator("#form-errors")).to_contain_text("không mở ca")
     expect(page.locator("#survivor_name")).to_have_value("Người Không Mất")
     assert count(Call) == 0
+
+
+def test_a_child_involved_puts_the_page_on_the_child_path_as_saving_does(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    expect(page.locator("#child-banner")).to_be_hidden()
+    page.check("input[name=danger][value=child_involved]")  # no age known: a child first
+    expect(page.locator("#child-banner")).to_be_visible()
+    page.fill("#survivor_age", "30")  # an age saying otherwise
+    expect(page.locator("#child-banner")).to_be_hidden()
+
+
+def test_a_page_opened_before_the_phone_rang_starts_the_call_at_the_first_key(
+    page, live_url, make_user
+):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.evaluate("document.getElementById('started_at').value = '01/01/2020 08:00'")  # idle
+    page.keyboard.type("0987 000 111")
+    expect(page.locator("#started_at")).not_to_have_value("01/01/2020 08:00")
+    expect(page.locator("#started_at")).to_have_value(re.compile(r"^\d\d/\d\d/20\d\d \d\d:\d\d$"))

@@ -56,18 +56,22 @@
   function ageFromBirth(text) {
     var m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec((text || "").trim());
     if (!m) { return null; }
-    var born = new Date(Number(m[3]), Number(m[2]) - 1, Number(m[1]));
-    var now = new Date();
-    var age = now.getFullYear() - born.getFullYear();
-    if (now.getMonth() < born.getMonth() || (now.getMonth() === born.getMonth() && now.getDate() < born.getDate())) { age -= 1; }
+    // Today as in Vietnam (the server's rule), whatever the office PC's own time zone.
+    var today = nowText().split(" ")[0].split("/").map(Number);  // [day, month, year]
+    var age = today[2] - Number(m[3]);
+    if (today[1] < Number(m[2]) || (today[1] === Number(m[2]) && today[0] < Number(m[1]))) { age -= 1; }
     return age;
   }
   function isChild() {
     var ageText = ($("survivor_age") || {}).value || "";
     var age = ageText.trim() === "" ? ageFromBirth(($("survivor_birth_date") || {}).value) : Number(ageText);
     if (age !== null && !isNaN(age)) { return age < 16; }
-    if (($("survivor_age_band") || {}).value === "under_16") { return true; }
-    return ($("caller_type") || {}).value === "child_self";
+    var band = ($("survivor_age_band") || {}).value;
+    if (band === "under_16") { return true; }
+    if (($("caller_type") || {}).value === "child_self") { return true; }
+    // "A child is involved" and no age saying otherwise: the child-protection path, as saved.
+    var involved = form.querySelector("[name=danger][value=child_involved]");
+    return !!(involved && involved.checked && (!band || band === "unknown"));
   }
   function showChild() {
     var child = isChild();
@@ -332,6 +336,15 @@
       history.replaceState(history.state, "", window.location.pathname + "?" + wanted);
     }
   }
+  /* A page opened before the phone rang (after the last save, say) starts the call when the
+     first thing is typed, not when it was opened. */
+  var started = $("started_at"), startUntouched = form.dataset.fresh === "yes";
+  if (started) { started.addEventListener("input", function () { startUntouched = false; }); }
+  form.addEventListener("input", function (event) {
+    if (!startUntouched || !started || event.target === started) { return; }
+    startUntouched = false;
+    started.value = nowText();
+  }, true);
   form.addEventListener("input", markDirty);
   form.addEventListener("change", function (event) {
     markDirty();
