@@ -383,3 +383,24 @@ def test_a_page_opened_before_the_phone_rang_starts_the_call_at_the_first_key(
     page.keyboard.type("0987 000 111")
     expect(page.locator("#started_at")).not_to_have_value("01/01/2020 08:00")
     expect(page.locator("#started_at")).to_have_value(re.compile(r"^\d\d/\d\d/20\d\d \d\d:\d\d$"))
+
+
+def test_an_intake_opened_again_in_a_second_tab_defers_to_the_first(page, live_url, make_user):
+    """The draft offered again (the sign-in page's list, a copied address) while the page that
+    is typing it is still open: the second copy says so and never saves over the first."""
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-2")  # information
+    page.fill("#narrative", "Bản đang gõ")
+    page.wait_for_url(re.compile(r"/calls/new\?draft="), timeout=15000)
+    second = page.context.new_page()
+    second.goto(page.url)
+    expect(second.locator("#open-elsewhere")).to_be_visible()
+    expect(page.locator("#open-elsewhere")).to_be_hidden()
+    second.click("#submit")  # nothing: the first tab keeps the intake
+    page.fill("#narrative", "Bản đang gõ, viết tiếp")
+    page.click("#submit")
+    expect(page.locator(".flash-success")).to_be_visible()
+    db.session.rollback()
+    assert count(Call) == 1
+    assert db.session.execute(select(Call)).scalar_one().narrative == "Bản đang gõ, viết tiếp"

@@ -14,6 +14,7 @@
   var endedNotice = document.getElementById("session-ended");
   var otherAccount = document.getElementById("other-account");
   var dirty = false, saving = false, sessionEnded = false, lastSaved = "", formSaved = false;
+  var elsewhere = false;  // the same intake open in another tab: that one saves, not this one
 
   document.body.dataset.keepOnSignOut = "yes";
   document.addEventListener("diemtua:signed-out", function () { endSession(); dirty = true; });
@@ -276,8 +277,28 @@
         return true;
       }).catch(function () { return false; });
   }
+  /* One intake, one tab: a draft opened again (from the sign-in page's list, say) while the
+     page that was typing it is still open defers to that page, whose copy is the newer. */
+  var tabs = window.BroadcastChannel ? new BroadcastChannel("diemtua-intake") : null;
+  var openedAt = [Date.now(), Math.random()];  // the older page of two keeps the intake
+  function older(a, b) { return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]); }
+  if (tabs) {
+    tabs.onmessage = function (event) {
+      var said = event.data || {};
+      if (said.key !== keyInput.value || formSaved || elsewhere || !said.at) { return; }
+      if (older(said.at, openedAt)) {
+        elsewhere = true;
+        var notice = document.getElementById("open-elsewhere");
+        notice.hidden = false;
+        notice.focus();
+      } else if (said.ask) {
+        tabs.postMessage({ key: keyInput.value, at: openedAt });  // "here, and older"
+      }
+    };
+    tabs.postMessage({ key: keyInput.value, at: openedAt, ask: true });
+  }
   function saveDraft() {
-    if (!dirty || saving || formSaved) { return; }
+    if (!dirty || saving || formSaved || elsewhere) { return; }
     var snapshot = JSON.stringify({ intake_key: keyInput.value, fields: fields() });
     if (snapshot === lastSaved) { dirty = false; return; }
     saving = true; dirty = false;
@@ -355,7 +376,7 @@
   form.addEventListener("input", function () { showChild(); });
   window.setInterval(saveDraft, 4000);
   window.addEventListener("pagehide", function () {
-    if (!dirty || sessionEnded || submitting || !navigator.sendBeacon) { return; }
+    if (!dirty || sessionEnded || submitting || elsewhere || !navigator.sendBeacon) { return; }
     var data = new FormData();
     data.append("csrf_token", csrf);
     data.append("intake_key", keyInput.value);
@@ -375,6 +396,7 @@
   }
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    if (elsewhere) { document.getElementById("open-elsewhere").focus(); return; }
     if (submitting) { return; }
     submitting = true;
     if (!$("ended_at").value) { $("ended_at").value = nowText(); }
