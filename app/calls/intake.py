@@ -255,7 +255,10 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
             raise IntakeError(_l("That case was erased. Open a new case for this call."))
         if case.is_closed:
             raise IntakeError(
-                _l("That case is closed. Open a new case, or ask a supervisor to reopen it.")
+                _l(
+                    "That case is closed. Open a new case, or ask its case manager or a "
+                    "supervisor to reopen it."
+                )
             )
         return case, False
     if not (data.open_case or data.reason == "violence_report"):

@@ -56,6 +56,12 @@ def _moves(case: Case) -> list[str]:
     ]
 
 
+def _role_could(to: str) -> bool:
+    """Whether this user's role may make a move to that status from some status: a move a
+    colleague's change closed off, not one this person could never make (refused, audited)."""
+    return any(current_user.role in moves.get(to, ()) for moves in TRANSITIONS.values())
+
+
 def _people(case: Case) -> dict[int, User]:
     """Staff named on the page (authors, assessors), by id, in one query."""
     ids = {case.opened_by_id, case.assigned_to_id}
@@ -273,8 +279,7 @@ def change_status(case_id: uuid.UUID):
             services.change_status(
                 case=case, to=form.to.data, by=current_user, reason=form.reason.data
             )
-        except CaseError as error:
-            moved_on = True
+        except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
             flash(str(error), "error")
         except StaleDataError:
             # Changed by someone else at the same instant (a second click, a colleague).
@@ -294,7 +299,7 @@ def change_status(case_id: uuid.UUID):
             )
         else:
             return back_to_case(case, _("Status changed."))
-    if form.to.data not in _moves(case) and moved_on:
+    if form.to.data not in _moves(case) and moved_on and _role_could(form.to.data):
         # The move is no longer open (a colleague approved or returned the case meanwhile):
         # the case page shows where it stands, with the message said above.
         return redirect(url_for("cases.show", case_id=case.id))

@@ -397,10 +397,28 @@ def test_an_intake_opened_again_in_a_second_tab_defers_to_the_first(page, live_u
     second.goto(page.url)
     expect(second.locator("#open-elsewhere")).to_be_visible()
     expect(page.locator("#open-elsewhere")).to_be_hidden()
-    second.click("#submit")  # nothing: the first tab keeps the intake
+    assert second.evaluate("document.getElementById('intake-form').inert")  # read-only there
     page.fill("#narrative", "Bản đang gõ, viết tiếp")
     page.click("#submit")
     expect(page.locator(".flash-success")).to_be_visible()
+    # The first tab is done: the second reloads, finds the intake saved, and is free again.
+    expect(second.locator("#open-elsewhere")).to_be_hidden(timeout=10000)
+    assert not second.evaluate("document.getElementById('intake-form').inert")
+    expect(second.locator("#narrative")).to_have_value("")
     db.session.rollback()
     assert count(Call) == 1
     assert db.session.execute(select(Call)).scalar_one().narrative == "Bản đang gõ, viết tiếp"
+
+
+def test_a_choice_made_in_a_list_also_keeps_its_section_open(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    page.select_option("#survivor_sex", "female")  # chosen, nothing typed
+    page.focus("#reason-0")
+    page.keyboard.press("2")  # information
+    expect(page.locator("#survivor_sex")).to_be_visible()
+    page.click("#submit")  # refused over the case details, which stay in sight
+    expect(page.locator("#form-errors")).to_contain_text("không mở ca")
+    expect(page.locator("#survivor_sex")).to_be_visible()
+    expect(page.locator("#survivor_sex")).to_have_value("female")

@@ -529,7 +529,7 @@ def test_a_commune_of_another_province_is_refused_and_what_was_typed_kept(client
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and count(Call) == 0
     assert "Lê Thị Hoa" in page
-    assert "xã, phường" in page.lower() or "commune" in page.lower()
+    assert "Hãy chọn xã, phường thuộc tỉnh/thành phố đã chọn." in page
 
 
 def test_a_reason_that_opens_no_case_never_drops_the_case_details_typed(client, login_as):

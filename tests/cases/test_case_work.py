@@ -800,3 +800,21 @@ def count_of(model, case) -> int:
     return db.session.execute(
         select(func.count()).select_from(model).where(model.case_id == case.id)
     ).scalar_one()
+
+
+def test_a_move_the_role_may_not_make_is_refused_and_audited_even_with_a_stale_page(
+    client, case_of
+):
+    case, people = case_of
+    sign_in(client, people["operator"])
+    url = f"/cases/{case.id}/status"
+    token = client.csrf_token(f"/cases/{case.id}")
+    for version in (str(case.version), "999"):  # its own, or one made up
+        answer = client.post(
+            url, data={"to": "in_support", "version": version, "csrf_token": token}
+        )
+        assert answer.status_code == 404
+    denied = db.session.execute(
+        select(func.count()).where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
+    ).scalar_one()
+    assert denied == 2 and db.session.get(Case, case.id).status == "open"

@@ -34,10 +34,16 @@
   }
 
   /* ---- sections that open as the answers need them ---- */
+  var hasErrors = !!document.getElementById("form-errors");
   function holdsAnswers(el) {
-    // Something typed or ticked here: a section is never hidden over it (a stray key on the
-    // reason would otherwise hide it; the server says what a reason without a case drops).
-    return Array.prototype.some.call(el.querySelectorAll("input, textarea"), function (input) {
+    // Something typed, ticked or chosen here: a section is never hidden over it (a stray key
+    // on the reason would otherwise hide it; the server says what a reason without a case
+    // drops), nor on a page sent back with errors, whose answers must stay in sight.
+    if (hasErrors) { return true; }
+    return Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), function (input) {
+      if (input.tagName === "SELECT") {
+        return Array.prototype.some.call(input.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
       if (input.type === "radio") { return input.checked && input.value !== "unknown"; }
       if (input.type === "checkbox") { return input.checked; }
       return input.type !== "hidden" && input.type !== "button" && input.value.trim() !== "";
@@ -64,6 +70,8 @@
     return age;
   }
   function isChild() {
+    // A call joining a case: the case's own flag counts (the server's), not this page's fields.
+    if ((($("case_number") || {}).value || "").trim() || ($("case_id") || {}).value) { return false; }
     var ageText = ($("survivor_age") || {}).value || "";
     var age = ageText.trim() === "" ? ageFromBirth(($("survivor_birth_date") || {}).value) : Number(ageText);
     if (age !== null && !isNaN(age)) { return age < 16; }
@@ -178,6 +186,7 @@
     }).then(function (r) {
       if (r.ok) { retried = false; return r.text(); }
       lookedUp = "";  // not looked up: tried again on the next keystroke, blur or draft save
+      panel.innerHTML = emptyPanel;  // never another number's cases on show
       if (r.status === 401) { endSession(); }
       if (r.status === 400 && !retried) {  // a stale token: once more with the new one
         retried = true;
@@ -186,7 +195,7 @@
       return null;
     }).then(function (html) {
       if (html !== null && phone.value.trim() === value) { panel.innerHTML = html; }
-    }).catch(function () { lookedUp = ""; });
+    }).catch(function () { lookedUp = ""; panel.innerHTML = emptyPanel; });
   }
   if (phone) {
     phone.addEventListener("input", function () { clearTimeout(lookupTimer); lookupTimer = setTimeout(lookup, 400); });
@@ -285,9 +294,15 @@
   if (tabs) {
     tabs.onmessage = function (event) {
       var said = event.data || {};
-      if (said.key !== keyInput.value || formSaved || elsewhere || !said.at) { return; }
+      if (said.key !== keyInput.value) { return; }
+      if (said.gone && elsewhere) {
+        window.location.reload();  // the other tab is done: the intake as it saved it
+        return;
+      }
+      if (formSaved || elsewhere || !said.at) { return; }
       if (older(said.at, openedAt)) {
         elsewhere = true;
+        form.setAttribute("inert", "");  // read-only: nothing typed here could be kept
         var notice = document.getElementById("open-elsewhere");
         notice.hidden = false;
         notice.focus();
@@ -375,6 +390,10 @@
   });
   form.addEventListener("input", function () { showChild(); });
   window.setInterval(saveDraft, 4000);
+  window.addEventListener("pagehide", function () {
+    // Leaving (a save, a close): a copy of this intake waiting in another tab takes over.
+    if (tabs && !elsewhere) { tabs.postMessage({ key: keyInput.value, gone: true }); }
+  });
   window.addEventListener("pagehide", function () {
     if (!dirty || sessionEnded || submitting || elsewhere || !navigator.sendBeacon) { return; }
     var data = new FormData();
