@@ -68,6 +68,12 @@ class Intake:
         )  # fmt: skip
         return any(told)
 
+    def drops_case_details(self) -> bool:
+        """Whether saving would drop what it tells about a case: it neither opens a case (a
+        violence report) nor joins one (a case number or id), yet tells case details."""
+        joins = self.case_id is not None or self.case_number
+        return not joins and self.reason != "violence_report" and self.case_details()
+
     def clock_start(self, started_at: datetime) -> datetime:
         """When the child-protection clock starts for this call: its start (a long call, or one
         written up afterwards, does not move the 12 hours later), never a time still to come.

@@ -110,7 +110,7 @@ def new():
         return redirect(url_for("calls.new"))
     valid = request.method == "POST" and form.validate()
     intake = to_intake(form, request.form) if valid else None
-    if intake is not None and _details_without_a_case(intake):
+    if intake is not None and intake.drops_case_details():
         # A reason that opens no case (changed by a stray key, say) would drop what was typed
         # about the survivor and the case: said, with everything kept, never dropped unsaid.
         form.reason.errors.append(
@@ -157,12 +157,6 @@ def new():
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
     )
-
-
-def _details_without_a_case(intake) -> bool:
-    """Whether the intake tells about a case but neither opens one nor joins one."""
-    joins = intake.case_id is not None or intake.case_number
-    return not joins and intake.reason != "violence_report" and intake.case_details()
 
 
 def _one(value) -> str:

@@ -228,18 +228,13 @@ def _incident(cells: Cells, day: date) -> IncidentData:
 
 
 def _perpetrator(cells: Cells) -> PerpetratorData:
+    # Years ("35", refused over 120 as the survivor's age is) or an age band's words.
     told = cells.has("perpetrator_age") and not is_nothing(cells.texts["perpetrator_age"])
-    age = read_age(cells.raw("perpetrator_age")) if told else None
-    if age is not None and age > MAX_AGE:
-        cells.problem(
-            _l(
-                "column '%(column)s': '%(value)s' is not an age in years; "
-                "write a whole number such as 35.",
-                column=cells.heading("perpetrator_age"),
-                value=cells.show("perpetrator_age"),
-            )
-        )
-    band = perpetrator_band(age) if age is not None else told and cells.code("perpetrator_age")
+    if told and read_age(cells.raw("perpetrator_age")) is not None:
+        years = cells.age("perpetrator_age")
+        band = perpetrator_band(years) if years is not None else None
+    else:
+        band = told and cells.code("perpetrator_age")
     return PerpetratorData(
         relationship=cells.code("perpetrator_relationship") or "unknown",
         sex=cells.code("perpetrator_sex") or "unknown",
