@@ -9,12 +9,7 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    HiddenField,
-    IntegerField,
-    SelectChoice,
-    SubmitField,
-)
+from wtforms import HiddenField, IntegerField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import TextInput
 
@@ -37,13 +32,7 @@ from app.form_fields import (
     long_text,
     text,
 )
-from app.places.queries import (
-    commune_choices,
-    directory,
-    is_commune_of,
-    is_province,
-    province_choices,
-)
+from app.places.form_choices import check_commune
 
 # A phone line's id as the screen pop put it in the page (ASCII digits, an integer column's size).
 LINE_ID = re.compile(r"[0-9]{1,9}")
@@ -330,32 +319,3 @@ def as_uuid(value: str | None) -> uuid.UUID | None:
 
 def _known(value: str | None) -> str | None:
     return value if value in ("yes", "no") else None
-
-
-def check_commune(field, province_code: str | None) -> None:
-    """Refuse a commune (or a code) that is not one of the chosen province's."""
-    if field.data and not is_commune_of(field.data, province_code):
-        raise ValidationError(_l("Choose a commune or ward of the province or city chosen."))
-
-
-def fill_place_choices(form) -> None:
-    """A form's province and commune choices: every province, and the communes of the province
-    chosen (the page script refills them when it changes). From memory, not the database."""
-    form.province_code.choices = _place_options(("provinces",), province_choices)
-    code = form.province_code.data
-    if is_province(code):
-        form.commune_code.choices = _place_options(("communes", code), commune_choices, code)
-    else:  # no province, or text that names none: only the blank option
-        form.commune_code.choices = [SelectChoice("", "")]
-
-
-def _place_options(key: tuple, units, *args) -> list[SelectChoice]:
-    """A place select's options, a blank one first, made once per list and kept beside the
-    list in memory (it does not change while the app runs, and no form changes a list it is
-    given); only lists of known places are kept, so what a request sends cannot grow it."""
-    kept = directory().options
-    options = kept.get(key)
-    if options is None:
-        options = [SelectChoice("", "")] + [SelectChoice(c, n) for c, n in units(*args)]
-        kept[key] = options
-    return options

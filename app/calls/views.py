@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app import audit
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
-from app.calls.forms import IntakeForm, as_uuid, fill_place_choices, to_intake
+from app.calls.forms import IntakeForm, as_uuid, to_intake
 from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
@@ -27,6 +27,7 @@ from app.clock import utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
 from app.form_fields import local_text
+from app.places.form_choices import fill_place_choices
 
 INTAKE_ROLES = ("operator", "supervisor")
 CALL_ROLES = ("operator", "case_manager", "supervisor")

@@ -4,16 +4,17 @@ shows both versions side by side (the conflict screen) instead of overwriting.""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import abort, flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from app import classifications as c
 from app.auth.access import roles_required
-from app.calls.forms import fill_place_choices
-from app.cases import bp, services
+from app.cases import bp, merge, services
 from app.cases.forms import CaseEditForm
 from app.cases.models import Case
 from app.cases.queue_views import code_label
@@ -21,11 +22,12 @@ from app.cases.services import CaseError, EditConflict
 from app.cases.views import CASE_ROLES, back_to_case, load_case, place_names, refused_back_to_case
 from app.clock import local_today
 from app.extensions import db
+from app.places.form_choices import fill_place_choices
 
 
-def _edit_values(case: Case) -> dict:
-    """The case's editable values as the edit form shows them."""
-    values = services.snapshot(case)
+def _form_values(stored: dict) -> dict:
+    """Editable values as stored, put as the edit form shows them."""
+    values = dict(stored)
     if values.get("survivor_birth_date"):
         values["survivor_birth_date"] = date.fromisoformat(values["survivor_birth_date"]).strftime(
             "%d/%m/%Y"
@@ -33,6 +35,17 @@ def _edit_values(case: Case) -> dict:
     values["survivor_age"] = int(values["survivor_age"]) if values.get("survivor_age") else None
     values["services_wanted"] = (values.get("services_wanted") or "").split()
     return values
+
+
+def _picked(formdata: MultiDict) -> MultiDict:
+    """The form as submitted, with the conflict screen's choices applied: where the editor kept
+    the other person's value (`pick-NAME` = theirs), that value, sent beside the editor's own as
+    `theirs-NAME`, is the one taken."""
+    picked = formdata.copy()
+    for name in services.EDITABLE:
+        if formdata.get(f"pick-{name}") == "theirs":
+            picked.setlist(name, formdata.getlist(f"theirs-{name}"))
+    return picked
 
 
 def _changes(form: CaseEditForm) -> dict | None:
@@ -70,16 +83,23 @@ def edit(case_id: uuid.UUID):
         # Closed while this was being typed: the form comes back with every change in it, to
         # copy, and nothing is saved.
         flash(str(error), "error")
-        form = CaseEditForm()
+        form = CaseEditForm(formdata=_picked(request.form))
         fill_place_choices(form)
         return render_template("cases/edit.html", case=case, form=form), 409
     if request.method == "GET":
-        form = CaseEditForm(data={**_edit_values(case), "version": case.version})
+        stored = services.snapshot(case)
+        form = CaseEditForm(
+            data={
+                **_form_values(stored),
+                "version": case.version,
+                "base": merge.fingerprints(case.id, stored),
+            }
+        )
         # The form shows the survivor's details, opened for it: a look at the case.
         services.audit_case("view", case, current_user, detail="edit form")
         db.session.commit()
     else:
-        form = CaseEditForm()
+        form = CaseEditForm(formdata=_picked(request.form))
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
         changes = _changes(form)
@@ -106,32 +126,57 @@ def edit(case_id: uuid.UUID):
 
 
 def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict):
-    """Someone saved first: show their version and this editor's, field by field."""
+    """Someone saved first: show their version and this editor's, field by field, each marked
+    with who changed it since the editor's start; the value to keep is preselected (theirs where
+    only they changed the field, the editor's otherwise) and can be switched."""
     db.session.rollback()
     # The other editor's saved values are shown: a look at the case.
     services.audit_case("view", case, current_user, detail="edit conflict")
     db.session.commit()
     theirs = conflict.theirs
-    differ = [
-        name for name in services.EDITABLE if (theirs.get(name) or None) != (mine.get(name) or None)
-    ]
+    base = merge.read_base(form.base.data)
     places = place_names(
         v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")
     )
+    theirs_typed = _form_values(theirs)
     rows = [
-        (
-            name,
-            form[name].label.text,
-            _as_shown(name, theirs.get(name), places),
-            _as_shown(name, mine.get(name), places),
+        ConflictRow(
+            name=name,
+            label=form[name].label.text,
+            theirs=_as_shown(name, theirs.get(name), places),
+            mine=_as_shown(name, mine.get(name), places),
+            who=merge.who_changed(case.id, name, base, mine.get(name), theirs.get(name)),
+            theirs_typed=_as_typed(theirs_typed.get(name)),
         )
-        for name in differ
+        for name in services.EDITABLE
+        if merge.differs(name, mine.get(name), theirs.get(name))
     ]
+    # Saved from here, the edit starts from their version.
     form.version.data = str(conflict.version)
+    form.base.data = merge.fingerprints(case.id, theirs)
     return (
         render_template("cases/conflict.html", case=case, form=form, rows=rows),
         409,
     )
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """One field that differs on the conflict screen."""
+
+    name: str
+    label: str
+    theirs: str | None  # as a person reads it
+    mine: str | None
+    who: str  # "theirs", "mine" or "both": who changed it since the editor's start
+    theirs_typed: list[str]  # their value as the form takes it back
+
+
+def _as_typed(value) -> list[str]:
+    """A form value as the strings a browser would send for it (none for no choice made)."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [""] if value is None else [str(value)]
 
 
 SHOWN_BY_LABEL = {"survivor_sex": "sex", "disability": "disability", "ethnicity": "ethnicity"}

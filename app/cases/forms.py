@@ -28,6 +28,7 @@ from app.form_fields import (
     long_text,
     text,
 )
+from app.places.form_choices import check_commune
 
 
 class OnceForm(FlaskForm):
@@ -57,9 +58,11 @@ class NoteForm(OnceForm):
 
 
 class CaseEditForm(FlaskForm):
-    """The survivor's details; `version` is the case version the editor started from."""
+    """The survivor's details; `version` is the case version the editor started from, `base`
+    the fingerprints of its values (so a conflict can tell who changed what)."""
 
     version = HiddenField(validators=[InputRequired()])
+    base = HiddenField()
     survivor_name = text(_l("Survivor's name or alias"), 200, render_kw={"autocomplete": "off"})
     survivor_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
     survivor_birth_date = text(
@@ -88,8 +91,6 @@ class CaseEditForm(FlaskForm):
 
     def validate_commune_code(self, field) -> None:
         """A commune of the province chosen, as on the intake."""
-        from app.calls.forms import check_commune  # the intake's form builds on this package
-
         check_commune(field, self.province_code.data)
 
 

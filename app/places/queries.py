@@ -33,7 +33,7 @@ class Directory:
     parents: dict[str, str | None] = field(default_factory=dict)
     keys: dict[tuple[str, bool, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     children: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
-    # Option lists made from `children` by forms (app.calls.forms._place_options).
+    # Option lists made from `children` by forms (app.places.form_choices._place_options).
     options: dict[tuple, list] = field(default_factory=dict)
     # What find_place gave for a typed name in a scope (up to FOUND_KEPT of them).
     found: dict[tuple[str, str], str | None] = field(default_factory=dict)

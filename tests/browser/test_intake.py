@@ -16,6 +16,7 @@ from app.calls.models import Call, IntakeDraft
 from app.cases.models import Case, Incident, Perpetrator
 from app.cases.services import erase_case
 from app.extensions import db
+from app.places.queries import commune_choices
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -422,3 +423,15 @@ def test_a_choice_made_in_a_list_also_keeps_its_section_open(page, live_url, mak
     expect(page.locator("#form-errors")).to_contain_text("không mở ca")
     expect(page.locator("#survivor_sex")).to_be_visible()
     expect(page.locator("#survivor_sex")).to_have_value("female")
+
+
+def test_the_commune_list_follows_the_province(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    page.select_option("#province_code", "79")
+    code, name = commune_choices("79")[0]
+    expect(page.locator(f"#commune_code option[value='{code}']")).to_have_text(name)
+    page.select_option("#province_code", "01")
+    expect(page.locator(f"#commune_code option[value='{code}']")).to_have_count(0)
+    expect(page.locator("#commune_code option")).to_have_count(len(commune_choices("01")) + 1)

@@ -7,8 +7,9 @@ from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectField, SelectMultipleField
 
-from app.calls.forms import IntakeForm, fill_place_choices
+from app.calls.forms import IntakeForm
 from app.form_fields import QuickBind
+from app.places.form_choices import fill_place_choices
 from app.places.services import load_places
 
 

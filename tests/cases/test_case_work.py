@@ -26,29 +26,6 @@ from app.extensions import db
 from tests.conftest import sign_in
 
 
-@pytest.fixture
-def case_of(make_user, make_org):
-    """A case opened by an operator of a hotline, assigned to its case manager."""
-    org = make_org(code="HN")
-    people = {
-        "operator": make_user("operator", organisation=org),
-        "manager": make_user("case_manager", organisation=org),
-        "supervisor": make_user("supervisor", organisation=org),
-        "supervisor2": make_user("supervisor", organisation=org),
-    }
-    case = save_intake(
-        data=Intake(
-            reason="violence_report",
-            intake_key=uuid.uuid4(),
-            survivor=Survivor(name="Đỗ Thị Hạnh", safe_contact="Chỉ nhắn Zalo"),
-        ),
-        by=people["operator"],
-    ).case
-    case.assigned_to_id = people["manager"].id
-    db.session.commit()
-    return case, people
-
-
 def test_the_page_shows_the_timeline_and_safe_contact(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])

@@ -50,13 +50,14 @@
       b.classList.add("is-busy");
     });
   }, true);
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("form[data-submitted]").forEach(function (form) {
-      delete form.dataset.submitted;
-      form.querySelectorAll(".is-busy").forEach(function (b) {
-        b.classList.remove("is-busy"); b.removeAttribute("aria-disabled");
-      });
+  function release(form) {  // the form may be sent again
+    delete form.dataset.submitted;
+    form.querySelectorAll(".is-busy").forEach(function (b) {
+      b.classList.remove("is-busy"); b.removeAttribute("aria-disabled");
     });
+  }
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitted]").forEach(release);
   });
 
   /* ---- a "saved" message is said once: its marks leave the address bar, so a reload or a
@@ -69,6 +70,30 @@
     window.history.replaceState(window.history.state, "",
       window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
   }
+
+  /* ---- a commune list follows its province (the intake and the case's edit page): the
+     form's data-communes-url, with CODE for the province, answers its communes ---- */
+  document.querySelectorAll("form[data-communes-url]").forEach(function (form) {
+    var province = form.querySelector("select[name=province_code]");
+    var commune = form.querySelector("select[name=commune_code]");
+    if (!province || !commune) { return; }
+    var asked = 0;
+    province.addEventListener("change", function () {
+      commune.innerHTML = "<option value=\"\"></option>";
+      var mine = ++asked;  // arrowing through provinces: only the last answer counts
+      if (!province.value) { return; }
+      fetch(form.dataset.communesUrl.replace("CODE", encodeURIComponent(province.value)), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (rows) {
+          if (mine !== asked) { return; }
+          rows.forEach(function (row) {
+            var option = document.createElement("option");
+            option.value = row.code; option.textContent = row.name;
+            commune.appendChild(option);
+          });
+        }).catch(function () { /* offline: the server says if the commune is not of the province */ });
+    });
+  });
 
   /* ---- confirmation for buttons that change something important ---- */
   document.addEventListener("click", function (event) {
@@ -91,6 +116,59 @@
   if (body.dataset.signedIn !== "yes") { noteAccount(""); return; }
   var account = body.dataset.account || "";
   noteAccount(account);
+
+  /* ---- what is typed on a case page outlives an ended session ----
+     A form marked data-keep-typed (a note, a task, a case part, an edit, a status change)
+     checks the session before it is sent: a post with an ended session would be turned away to
+     the sign-in page and the text lost. Ended: the page stays as it is, with a notice and a
+     link that signs in again in a new tab; the next press of the button then sends the form
+     with the new session's token. When the session ends elsewhere while such a form holds
+     typing (signed out in another tab, ended on the server), the page stays too. The idle
+     time-out still clears the screen: typing counts as activity, so it comes only after a
+     warning to a page nobody has touched. */
+  var tokenUrl = body.dataset.tokenUrl;
+  var NOTICES = ["typed-kept", "typed-offline"];
+  function keepsTyping(form) { return !!form && form.nodeName === "FORM" && form.hasAttribute("data-keep-typed"); }
+  function holdsTyping() { return document.querySelector("form[data-keep-typed][data-typed=yes]") !== null; }
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (keepsTyping(form)) { form.dataset.typed = "yes"; }
+  }, true);
+  function showKept(id, form) {
+    NOTICES.forEach(function (other) {
+      var shown = document.getElementById(other);
+      if (shown && other !== id) { shown.hidden = true; }
+    });
+    var notice = document.getElementById(id);
+    if (!notice) { return; }
+    form = form || document.querySelector("form[data-keep-typed][data-typed=yes]");
+    if (form && notice.nextElementSibling !== form) { form.insertAdjacentElement("beforebegin", notice); }
+    if (notice.hidden) { notice.hidden = false; notice.focus(); }  // once: typing goes on
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !keepsTyping(form) || !tokenUrl) { return; }
+    event.preventDefault();
+    var submitter = event.submitter;
+    fetch(tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) {
+        if (r.status === 401) { release(form); showKept("typed-kept", form); return null; }
+        if (!r.ok) { throw new Error("token " + r.status); }
+        return r.json();
+      }).then(function (answer) {
+        if (!answer) { return; }
+        if (answer.user !== account) { goToSignIn(true); return; }  // another person's session
+        var token = form.querySelector("input[name=csrf_token]");
+        if (token) { token.value = answer.csrf; }
+        if (submitter && submitter.name) {  // the button pressed, as the browser would send it
+          var pressed = document.createElement("input");
+          pressed.type = "hidden"; pressed.name = submitter.name; pressed.value = submitter.value;
+          form.appendChild(pressed);
+        }
+        NOTICES.forEach(function (id) { var n = document.getElementById(id); if (n) { n.hidden = true; } });
+        HTMLFormElement.prototype.submit.call(form);
+      }).catch(function () { release(form); showKept("typed-offline", form); });
+  }, true);
   window.addEventListener("storage", function (event) {
     if (event.key !== ACCOUNT_KEY || event.newValue === null || event.newValue === account) { return; }
     // Signed out in another tab: leave (the intake keeps its page, to be saved once signed in
@@ -129,11 +207,12 @@
   function goToSignIn(idle) {
     // Idle: the screen must not go on showing anything, whatever the page. Otherwise (the
     // session was ended elsewhere while the person works) a page that must not lose what is
-    // typed (the intake) handles it itself.
+    // typed (the intake) handles it itself, and a case page's form holding typing stays.
     if (!idle && body.dataset.keepOnSignOut === "yes") {
       document.dispatchEvent(new CustomEvent("diemtua:signed-out"));
       return;
     }
+    if (!idle && holdsTyping()) { showKept("typed-kept"); return; }
     leaving = true;
     window.location.assign(body.dataset.loginUrl);
   }

@@ -145,27 +145,6 @@
     });
   });
 
-  /* ---- communes of the chosen province ---- */
-  var province = $("province_code"), commune = $("commune_code");
-  var communesAsked = 0;
-  if (province && commune && form.dataset.communesUrl) {
-    province.addEventListener("change", function () {
-      commune.innerHTML = "<option value=\"\"></option>";
-      var asked = ++communesAsked;  // arrowing through provinces: only the last answer counts
-      if (!province.value) { return; }
-      fetch(form.dataset.communesUrl.replace("CODE", encodeURIComponent(province.value)), { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.json() : []; })
-        .then(function (rows) {
-          if (asked !== communesAsked) { return; }
-          rows.forEach(function (row) {
-            var option = document.createElement("option");
-            option.value = row.code; option.textContent = row.name;
-            commune.appendChild(option);
-          });
-        }).catch(function () { /* offline: the commune can be chosen after saving */ });
-    });
-  }
-
   /* ---- repeat callers: the panel fills as soon as the number is known ---- */
   var phone = $("caller_phone"), panel = document.getElementById("repeat-panel");
   var emptyPanel = panel.innerHTML;

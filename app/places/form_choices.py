@@ -1,0 +1,44 @@
+"""The province and commune choices of a form (the intake, the case's edit page), and the rule
+that a commune must be one of the chosen province's. From memory, not the database."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice, ValidationError
+
+from app.places.queries import (
+    commune_choices,
+    directory,
+    is_commune_of,
+    is_province,
+    province_choices,
+)
+
+
+def check_commune(field, province_code: str | None) -> None:
+    """Refuse a commune (or a code) that is not one of the chosen province's."""
+    if field.data and not is_commune_of(field.data, province_code):
+        raise ValidationError(_l("Choose a commune or ward of the province or city chosen."))
+
+
+def fill_place_choices(form) -> None:
+    """A form's province and commune choices: every province, and the communes of the province
+    chosen (the page script refills them when it changes). From memory, not the database."""
+    form.province_code.choices = _place_options(("provinces",), province_choices)
+    code = form.province_code.data
+    if is_province(code):
+        form.commune_code.choices = _place_options(("communes", code), commune_choices, code)
+    else:  # no province, or text that names none: only the blank option
+        form.commune_code.choices = [SelectChoice("", "")]
+
+
+def _place_options(key: tuple, units, *args) -> list[SelectChoice]:
+    """A place select's options, a blank one first, made once per list and kept beside the
+    list in memory (it does not change while the app runs, and no form changes a list it is
+    given); only lists of known places are kept, so what a request sends cannot grow it."""
+    kept = directory().options
+    options = kept.get(key)
+    if options is None:
+        options = [SelectChoice("", "")] + [SelectChoice(c, n) for c, n in units(*args)]
+        kept[key] = options
+    return options

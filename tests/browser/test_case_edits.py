@@ -1,0 +1,136 @@
+"""Working on a case in a real browser: two people edit the survivor's details at once, and the
+second's conflict screen keeps the first's change to a field the second did not touch; a note
+sent after the session ended stays on the page until its author has signed in again; the
+commune list follows the province."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from app.auth.sessions import revoke_user_sessions
+from app.calls.intake import Intake, Survivor, save_intake
+from app.cases.models import Case, CaseNote
+from app.extensions import db
+from app.places.queries import commune_choices
+from tests.browser.test_queues import sign_in as sign_in_only
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base, user):
+    sign_in_only(page, base, user)
+    page.wait_for_url(re.compile(r"/home/"))
+
+
+@pytest.fixture
+def hotline(make_org, make_user):
+    org = make_org(code="BQ")
+    people = {
+        role: make_user(role, organisation=org, language="en")
+        for role in ("operator", "case_manager", "supervisor")
+    }
+    case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            survivor=Survivor(name="Lan", safe_contact="Text only"),
+        ),
+        by=people["operator"],
+    ).case
+    case.assigned_to_id = people["case_manager"].id
+    db.session.commit()
+    return people, case
+
+
+def test_two_editors_keep_each_others_changes_through_the_conflict_screen(
+    page, browser, live_url, hotline
+):
+    people, case = hotline
+    edit = f"{live_url}/cases/{case.id}/edit"
+    sign_in(page, live_url, people["supervisor"])
+    page.goto(edit)
+    page.fill("#survivor_name", "Lan (alias)")
+
+    manager = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    sign_in(manager, live_url, people["case_manager"])
+    manager.goto(edit)
+    manager.fill("#safe_contact", "Call after 8 pm")
+    manager.get_by_role("button", name="Save the changes").click()
+    expect(manager.locator(".flash-success")).to_contain_text("Changes saved")
+
+    page.get_by_role("button", name="Save the changes").click()
+    expect(page.locator("h1")).to_contain_text("Someone else changed this case")
+    contact = page.locator("table.conflict tr", has_text="Safe contact")
+    expect(contact).to_contain_text("Changed by the other person; you left it as it was.")
+    expect(contact.locator("input[value=theirs]")).to_be_checked()
+    name = page.locator("table.conflict tr", has_text="name or alias")
+    expect(name.locator("input[value=mine]")).to_be_checked()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.screenshot(path="test-artifacts/edit-conflict.png", full_page=True)
+    page.get_by_role("button", name="Save the values marked").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("Changes saved")
+    # The conflict screen is answered 409, which the console notes; nothing else went wrong.
+    assert [e for e in page.errors if "409" not in e] == [], page.errors
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert (saved.survivor_name, saved.safe_contact) == ("Lan (alias)", "Call after 8 pm")
+
+
+def test_a_note_sent_after_the_session_ended_stays_on_the_page_until_signed_in_again(
+    page, live_url, hotline
+):
+    people, case = hotline
+    manager = people["case_manager"]
+    sign_in(page, live_url, manager)
+    page.goto(f"{live_url}/cases/{case.id}")
+    page.fill("#note-body", "Called back at 9; she is safe at her sister's.")
+    revoke_user_sessions(manager.id)  # the session ends on the server (another device, an admin)
+    db.session.commit()
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.locator("#typed-kept")).to_be_visible()
+    expect(page.locator("#typed-kept")).to_be_focused()
+    expect(page.locator("#note-body")).to_have_value(
+        "Called back at 9; she is safe at her sister's."
+    )
+    assert page.url == f"{live_url}/cases/{case.id}"  # not sent to the sign-in page
+    assert db.session.execute(select(func.count()).select_from(CaseNote)).scalar_one() == 0
+    db.session.rollback()  # end the test's read: SQLite would keep the server from writing
+    with page.expect_popup() as opened:
+        page.click("#typed-kept-link")
+    tab = opened.value
+    tab.fill("#email", manager.email)
+    tab.fill("#password", PASSWORD)
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(re.compile(r"/home/"))  # signed in again
+    tab.close()
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    expect(page.locator(".timeline")).to_contain_text("she is safe at her sister's")
+    # The session check answered 401 once, which the console notes; nothing else went wrong.
+    assert [e for e in page.errors if "401" not in e] == [], page.errors
+    note = db.session.execute(select(CaseNote)).scalar_one()
+    assert note.body == "Called back at 9; she is safe at her sister's."
+
+
+def test_the_commune_list_follows_the_province_on_the_edit_page(page, live_url, hotline):
+    """As on the intake: choosing another province fills the commune list with its communes, so
+    the edit is not refused for a commune of the old one."""
+    people, case = hotline
+    case.province_code, case.commune_code = "01", "00004"
+    db.session.commit()
+    code, name = commune_choices("79")[0]
+    sign_in(page, live_url, people["case_manager"])
+    page.goto(f"{live_url}/cases/{case.id}/edit")
+    expect(page.locator("#commune_code")).to_have_value("00004")
+    page.select_option("#province_code", "79")
+    expect(page.locator(f"#commune_code option[value='{code}']")).to_have_text(name)
+    expect(page.locator("#commune_code option[value='00004']")).to_have_count(0)
+    page.select_option("#commune_code", code)
+    page.get_by_role("button", name="Save the changes").click()
+    expect(page.locator(".flash-success")).to_contain_text("Changes saved")
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert (saved.province_code, saved.commune_code) == ("79", code)

@@ -1,0 +1,166 @@
+"""Two people editing a case at once: the conflict screen tells who changed what since the
+second editor started, and saving from it keeps the other person's changes to fields the
+second editor did not touch."""
+
+from html.parser import HTMLParser
+
+from werkzeug.datastructures import MultiDict
+
+from app.cases import merge
+from app.extensions import db
+from tests.conftest import sign_in
+
+
+class _Form(HTMLParser):
+    """The values a browser would send for the page's (last) form as it stands."""
+
+    def __init__(self):
+        super().__init__()
+        self.values: MultiDict = MultiDict()
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._option: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.values = MultiDict()
+        elif tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "button"):
+                self.values.add(a["name"], a.get("value", "on" if kind == "checkbox" else ""))
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.values.add(self._textarea, "")
+        elif tag == "select":
+            self._select, self._option = a["name"], None
+        elif tag == "option" and self._select:
+            if self._option is None or "selected" in a:
+                self._option = a.get("value", "")
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values.setlist(self._textarea, [self.values.get(self._textarea) + data])
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select" and self._select:
+            self.values.add(self._select, self._option or "")
+            self._select = None
+
+
+def form_of(html: str) -> MultiDict:
+    parser = _Form()
+    parser.feed(html)
+    return parser.values
+
+
+def _editors(app, client, case_of):
+    """The case manager and a supervisor, each with the edit form open on the same version."""
+    case, people = case_of
+    first = app.test_client()
+    sign_in(first, people["manager"])
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/edit"
+    return (
+        case,
+        url,
+        (first, form_of(first.get(url).get_data(as_text=True))),
+        (
+            client,
+            form_of(client.get(url).get_data(as_text=True)),
+        ),
+    )
+
+
+def _typed(form: MultiDict, **changes) -> MultiDict:
+    typed = form.copy()
+    for name, value in changes.items():
+        typed.setlist(name, value if isinstance(value, list) else [value])
+    return typed
+
+
+def test_changes_to_different_fields_are_both_kept(app, client, case_of):
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    assert first_form["base"] and "Hạnh" not in first_form["base"]
+    assert first.post(url, data=_typed(first_form, safe_contact="Gọi sau 20h")).status_code == 302
+    clash = second.post(url, data=_typed(second_form, survivor_name="Hạnh (bí danh)"))
+    assert clash.status_code == 409
+    page = clash.get_data(as_text=True)
+    assert "Người kia đã sửa; bạn để nguyên." in page  # safe contact: only they changed it
+    assert "Chỉ bạn đã sửa." in page  # the name: only this editor changed it
+    answer = form_of(page)
+    assert answer["pick-safe_contact"] == "theirs" and answer["pick-survivor_name"] == "mine"
+    assert second.post(url, data=answer).status_code == 302  # saved as marked, untouched
+    db.session.refresh(case)
+    assert (case.survivor_name, case.safe_contact) == ("Hạnh (bí danh)", "Gọi sau 20h")
+
+
+def test_a_field_both_changed_is_marked_and_either_value_can_be_kept(app, client, case_of):
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    theirs = {"survivor_name": "Hạnh A", "services_wanted": ["health"]}
+    first.post(url, data=_typed(first_form, **theirs))
+    mine = {"survivor_name": "Hạnh B", "survivor_address": "Xóm 3", "services_wanted": []}
+    page = second.post(url, data=_typed(second_form, **mine)).get_data(as_text=True)
+    assert "Cả hai đã sửa: hãy chọn giữ bản nào." in page
+    answer = form_of(page)
+    assert answer["pick-survivor_name"] == "mine"  # both changed it: this editor's, to switch
+    assert answer["pick-survivor_address"] == "mine"
+    assert answer["pick-services_wanted"] == "theirs"  # the list: only they changed it
+    answer["pick-survivor_name"] = "theirs"
+    assert second.post(url, data=answer).status_code == 302
+    db.session.refresh(case)
+    assert (case.survivor_name, case.survivor_address) == ("Hạnh A", "Xóm 3")
+    assert case.services_wanted == "health"
+
+
+def test_a_third_save_before_the_choice_is_sent_is_compared_from_the_second_version(
+    app, client, case_of
+):
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    first.post(url, data=_typed(first_form, safe_contact="Gọi sau 20h"))
+    answer = form_of(
+        second.post(url, data=_typed(second_form, survivor_name="Hạnh B")).get_data(as_text=True)
+    )
+    third = form_of(first.get(url).get_data(as_text=True))
+    assert first.post(url, data=_typed(third, survivor_address="Xóm 3")).status_code == 302
+    again = second.post(url, data=answer)
+    assert again.status_code == 409
+    answer = form_of(again.get_data(as_text=True))
+    # The safe contact was settled on the first screen; now only the address (theirs, new) and
+    # the name (this editor's) differ.
+    assert "pick-safe_contact" not in answer
+    assert answer["pick-survivor_address"] == "theirs" and answer["pick-survivor_name"] == "mine"
+    assert second.post(url, data=answer).status_code == 302
+    db.session.refresh(case)
+    assert (case.survivor_name, case.safe_contact, case.survivor_address) == (
+        "Hạnh B",
+        "Gọi sau 20h",
+        "Xóm 3",
+    )
+
+
+def test_a_start_not_known_leaves_every_differing_field_to_the_editor(app):
+    """A page from before fingerprints, or an altered one: nothing is assumed about who changed
+    a field, so the editor's values stay marked, as before."""
+    import uuid
+
+    case_id = uuid.uuid4()
+    with app.test_request_context():
+        base = merge.fingerprints(case_id, {"survivor_name": "A"})
+        assert merge.read_base(base) is not None
+        assert merge.read_base(base[:-1] + "g") is None
+        assert merge.read_base("") is None
+        assert merge.who_changed(case_id, "survivor_name", None, "A", "B") == "both"
+        known = merge.read_base(base)
+        assert merge.who_changed(case_id, "survivor_name", known, "A", "B") == "theirs"
+        assert merge.who_changed(case_id, "survivor_name", known, "B", "A") == "mine"
+        # Another case's fingerprint never matches: the start counts as changed by both.
+        other = merge.read_base(merge.fingerprints(uuid.uuid4(), {"survivor_name": "A"}))
+        assert merge.who_changed(case_id, "survivor_name", other, "A", "B") == "both"
+        # A form's round trip is not a change.
+        lines = merge.read_base(merge.fingerprints(case_id, {"summary": "một\nhai"}))
+        assert merge.who_changed(case_id, "summary", lines, "một\r\nhai ", "ba") == "theirs"
