@@ -134,3 +134,19 @@ def test_the_commune_list_follows_the_province_on_the_edit_page(page, live_url, 
     db.session.expire_all()
     saved = db.session.get(Case, case.id)
     assert (saved.province_code, saved.commune_code) == ("79", code)
+
+
+def test_the_idle_warning_says_when_unsent_text_would_go(page, serve, make_app, hotline):
+    """A case page keeps no draft: the warning before the idle time-out says so when something
+    is typed and not yet sent, and only then."""
+    people, case = hotline
+    base = serve(make_app(SESSION_IDLE_SECONDS=8, SESSION_WARNING_SECONDS=5))
+    sign_in(page, base, people["case_manager"])
+    page.goto(f"{base}/cases/{case.id}")
+    warning, typed = page.locator("#session-warning"), page.locator("#session-warning-typed")
+    expect(warning).to_be_visible(timeout=8000)
+    expect(typed).to_be_hidden()
+    page.click("#stay-signed-in")
+    page.fill("#note-body", "Half a note")
+    expect(warning).to_be_visible(timeout=10000)
+    expect(typed).to_have_text("What you have typed on this page and not yet sent will be lost.")

@@ -251,7 +251,12 @@
 
   function showWarning(remainingMs) {
     countdown.textContent = String(Math.max(0, Math.ceil(remainingMs / 1000)));
-    if (dialog.hidden) { dialog.hidden = false; stayButton.focus(); }
+    if (dialog.hidden) {
+      // A case page's unsent text goes with the screen (the intake keeps a draft of its own).
+      document.getElementById("session-warning-typed").hidden = !holdsTyping();
+      dialog.hidden = false;
+      stayButton.focus();
+    }
   }
   function hideWarning() { if (!dialog.hidden) { dialog.hidden = true; } }
 
