@@ -4,7 +4,7 @@ shows both versions side by side (the conflict screen) instead of overwriting.""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import abort, flash, render_template, request
@@ -64,6 +64,8 @@ def _changes(form: CaseEditForm) -> dict | None:
             form.survivor_birth_date.errors = [_("The date of birth cannot be in the future.")]
             return None
         changes["survivor_birth_date"] = born.isoformat()
+    else:  # blank, or spaces only
+        changes["survivor_birth_date"] = None
     age = form.survivor_age.data
     changes["survivor_age"] = str(age) if age is not None else None
     changes["services_wanted"] = " ".join(form.services_wanted.data or [])
@@ -139,18 +141,23 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
         v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")
     )
     theirs_typed = _form_values(theirs)
-    rows = [
-        ConflictRow(
-            name=name,
-            label=form[name].label.text,
-            theirs=_as_shown(name, theirs.get(name), places),
-            mine=_as_shown(name, mine.get(name), places),
-            who=merge.who_changed(case.id, name, base, mine.get(name), theirs.get(name)),
-            theirs_typed=_as_typed(theirs_typed.get(name)),
+    rows = []
+    for name in services.EDITABLE:
+        if not merge.differs(name, mine.get(name), theirs.get(name)):
+            continue
+        who = merge.who_changed(case.id, name, base, mine.get(name), theirs.get(name))
+        rows.append(
+            ConflictRow(
+                name=name,
+                label=form[name].label.text,
+                theirs=_as_shown(name, theirs.get(name), places),
+                mine=_as_shown(name, mine.get(name), places),
+                who=who,
+                keep="theirs" if who == "theirs" else "mine",
+                theirs_typed=_as_typed(theirs_typed.get(name)),
+            )
         )
-        for name in services.EDITABLE
-        if merge.differs(name, mine.get(name), theirs.get(name))
-    ]
+    _pair_places(rows)
     # Saved from here, the edit starts from their version.
     form.version.data = str(conflict.version)
     form.base.data = merge.fingerprints(case.id, theirs)
@@ -158,6 +165,15 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
         render_template("cases/conflict.html", case=case, form=form, rows=rows),
         409,
     )
+
+
+def _pair_places(rows: list) -> None:
+    """A commune is kept from the same side as its province: marked apart, the two could make a
+    pair the edit refuses (their new province with this editor's commune of the old one)."""
+    by_name = {row.name: row for row in rows}
+    province, commune = by_name.get("province_code"), by_name.get("commune_code")
+    if province and commune and commune.keep != province.keep:
+        rows[rows.index(commune)] = replace(commune, keep=province.keep)
 
 
 @dataclass(frozen=True)
@@ -169,6 +185,7 @@ class ConflictRow:
     theirs: str | None  # as a person reads it
     mine: str | None
     who: str  # "theirs", "mine" or "both": who changed it since the editor's start
+    keep: str  # the side marked to be saved: theirs only where only they changed it
     theirs_typed: list[str]  # their value as the form takes it back
 
 

@@ -7,9 +7,9 @@ editor's, unless the editor picks otherwise; a field both changed is shown as su
 editor's eye. Saving from the screen never quietly undoes the other person's work on a field
 this editor did not touch.
 
-The fingerprints are keyed digests (HMAC-SHA-256 under the app's secret key, bound to the case
-and the field), 16 hex digits each: the page holds the values themselves anyway, and a digest of
-another case's or another field's value never matches.
+The fingerprints are keyed digests (HMAC-SHA-256 under a key derived from the app's secret key
+for this use alone, bound to the case and the field), 16 hex digits each: the page holds the
+values themselves anyway, and a digest of another case's or another field's value never matches.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ from app import classifications as c
 from app.cases.services import EDITABLE
 
 DIGITS = 16
+# Shown in one-line boxes, whose values browsers send without line breaks (an imported
+# register's cell may hold some).
+ONE_LINE = {"survivor_name", "survivor_phone", "survivor_address"}
 
 
 def _normal(name: str, value) -> str:
@@ -33,13 +36,16 @@ def _normal(name: str, value) -> str:
         return ""
     if name == "services_wanted":
         return " ".join(sorted(c.codes(value)))
+    if name in ONE_LINE:
+        return str(value).replace("\r", "").replace("\n", "").strip()
     lines = str(value).replace("\r\n", "\n").split("\n")
     return "\n".join(line.rstrip() for line in lines).strip()
 
 
 def _digest(case_id: uuid.UUID, name: str, value) -> str:
-    key = current_app.secret_key
-    key = key.encode() if isinstance(key, str) else key
+    secret = current_app.secret_key
+    secret = secret.encode() if isinstance(secret, str) else secret
+    key = hmac.new(secret, b"case edit: starting values", hashlib.sha256).digest()  # this use's own
     message = f"{case_id}\x1f{name}\x1f{_normal(name, value)}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:DIGITS]
 

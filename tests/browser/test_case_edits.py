@@ -150,3 +150,44 @@ def test_the_idle_warning_says_when_unsent_text_would_go(page, serve, make_app, 
     page.fill("#note-body", "Half a note")
     expect(warning).to_be_visible(timeout=10000)
     expect(typed).to_have_text("What you have typed on this page and not yet sent will be lost.")
+
+
+def test_a_conflict_screen_sent_after_the_session_ended_survives_signing_in_again(
+    page, browser, live_url, hotline
+):
+    """Nothing is typed on the conflict screen (its values are hidden and marked), yet what it
+    holds stays on the page when signing in again in a new tab, and is saved after."""
+    people, case = hotline
+    edit = f"{live_url}/cases/{case.id}/edit"
+    manager = people["case_manager"]
+    sign_in(page, live_url, manager)
+    page.goto(edit)
+    page.fill("#survivor_name", "Lan (alias)")
+    other = browser.new_context().new_page()
+    sign_in(other, live_url, people["supervisor"])
+    other.goto(edit)
+    other.fill("#safe_contact", "Call after 8 pm")
+    other.get_by_role("button", name="Save the changes").click()
+    expect(other.locator(".flash-success")).to_contain_text("Changes saved")
+    page.get_by_role("button", name="Save the changes").click()
+    expect(page.locator("h1")).to_contain_text("Someone else changed this case")
+    revoke_user_sessions(manager.id)
+    db.session.commit()
+    page.get_by_role("button", name="Save the values marked").click()
+    expect(page.locator("#typed-kept")).to_be_focused()
+    db.session.rollback()
+    with page.expect_popup() as opened:
+        page.click("#typed-kept-link")
+    tab = opened.value
+    expect(tab.locator("#email")).to_be_visible()  # the sign-in page says no one is signed in
+    expect(page.locator("h1")).to_contain_text("Someone else changed this case")  # kept
+    tab.fill("#email", manager.email)
+    tab.fill("#password", PASSWORD)
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(re.compile(r"/home/"))
+    tab.close()
+    page.get_by_role("button", name="Save the values marked").click()
+    expect(page.locator(".flash-success")).to_contain_text("Changes saved")
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id)
+    assert (saved.survivor_name, saved.safe_contact) == ("Lan (alias)", "Call after 8 pm")

@@ -42,7 +42,10 @@ class _Form(HTMLParser):
 
     def handle_data(self, data):
         if self._textarea:
-            self.values.setlist(self._textarea, [self.values.get(self._textarea) + data])
+            typed = self.values.get(self._textarea)
+            if not typed:  # a browser drops the line break that opens a textarea's text
+                data = data[2:] if data.startswith("\r\n") else data.removeprefix("\n")
+            self.values.setlist(self._textarea, [typed + data])
 
     def handle_endtag(self, tag):
         if tag == "textarea":
@@ -164,3 +167,46 @@ def test_a_start_not_known_leaves_every_differing_field_to_the_editor(app):
         # A form's round trip is not a change.
         lines = merge.read_base(merge.fingerprints(case_id, {"summary": "một\nhai"}))
         assert merge.who_changed(case_id, "summary", lines, "một\r\nhai ", "ba") == "theirs"
+
+
+def test_a_commune_is_marked_from_the_side_of_its_province(app, client, case_of):
+    """They moved the survivor to another province; this editor changed the commune in the old
+    one: the pair is marked from one side, so saving as marked makes a pair the edit accepts."""
+    from app.places.queries import commune_choices
+
+    case, people = case_of
+    old_one, old_two = (code for code, _ in commune_choices("01")[:2])
+    case.province_code, case.commune_code = "01", old_one
+    db.session.commit()
+    new_one = commune_choices("79")[0][0]
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    first.post(url, data=_typed(first_form, province_code="79", commune_code=new_one))
+    page = second.post(url, data=_typed(second_form, commune_code=old_two)).get_data(as_text=True)
+    assert "Cả hai đã sửa: hãy chọn giữ bản nào." in page  # the commune: both changed it
+    answer = form_of(page)
+    assert answer["pick-province_code"] == "theirs" and answer["pick-commune_code"] == "theirs"
+    assert second.post(url, data=answer).status_code == 302
+    db.session.refresh(case)
+    assert (case.province_code, case.commune_code) == ("79", new_one)
+
+
+def test_a_date_of_birth_of_spaces_only_is_no_date(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/edit"
+    form = form_of(client.get(url).get_data(as_text=True))
+    assert client.post(url, data=_typed(form, survivor_birth_date="   ")).status_code == 302
+    db.session.refresh(case)
+    assert case.survivor_birth_date is None
+
+
+def test_a_line_break_a_one_line_box_cannot_send_back_is_no_change(app):
+    """An imported address may hold a line break; its one-line box sends it back without."""
+    import uuid
+
+    case_id = uuid.uuid4()
+    with app.test_request_context():
+        base = merge.read_base(merge.fingerprints(case_id, {"survivor_address": "Xóm 3\nThôn 2"}))
+        assert (
+            merge.who_changed(case_id, "survivor_address", base, "Xóm 3Thôn 2", "Xóm 4") == "theirs"
+        )

@@ -82,7 +82,8 @@
       commune.innerHTML = "<option value=\"\"></option>";
       var mine = ++asked;  // arrowing through provinces: only the last answer counts
       if (!province.value) { return; }
-      fetch(form.dataset.communesUrl.replace("CODE", encodeURIComponent(province.value)), { credentials: "same-origin" })
+      fetch(form.dataset.communesUrl.replace("CODE", encodeURIComponent(province.value)),
+        { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (r) { return r.ok ? r.json() : []; })
         .then(function (rows) {
           if (mine !== asked) { return; }
@@ -127,6 +128,7 @@
      time-out still clears the screen: typing counts as activity, so it comes only after a
      warning to a page nobody has touched. */
   var tokenUrl = body.dataset.tokenUrl;
+  var kept = false;  // the session ended elsewhere and this page stays for what it holds
   var NOTICES = ["typed-kept", "typed-offline"];
   function keepsTyping(form) { return !!form && form.nodeName === "FORM" && form.hasAttribute("data-keep-typed"); }
   function holdsTyping() { return document.querySelector("form[data-keep-typed][data-typed=yes]") !== null; }
@@ -134,7 +136,7 @@
     var form = event.target.form;
     if (keepsTyping(form)) { form.dataset.typed = "yes"; }
   }, true);
-  function showKept(id, form) {
+  function showKept(id, form, pressed) {
     NOTICES.forEach(function (other) {
       var shown = document.getElementById(other);
       if (shown && other !== id) { shown.hidden = true; }
@@ -143,7 +145,9 @@
     if (!notice) { return; }
     form = form || document.querySelector("form[data-keep-typed][data-typed=yes]");
     if (form && notice.nextElementSibling !== form) { form.insertAdjacentElement("beforebegin", notice); }
-    if (notice.hidden) { notice.hidden = false; notice.focus(); }  // once: typing goes on
+    notice.hidden = false;
+    if (pressed) { notice.focus(); }  // the button was pressed: say why nothing happened
+    // Otherwise the alert role reads it out; the keyboard stays where the person types.
   }
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -152,7 +156,13 @@
     var submitter = event.submitter;
     fetch(tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) {
-        if (r.status === 401) { release(form); showKept("typed-kept", form); return null; }
+        if (r.status === 401) {
+          form.dataset.typed = "yes";  // what it holds is kept from now on, typed or not
+          kept = true;
+          release(form);
+          showKept("typed-kept", form, true);
+          return null;
+        }
         if (!r.ok) { throw new Error("token " + r.status); }
         return r.json();
       }).then(function (answer) {
@@ -166,11 +176,17 @@
           form.appendChild(pressed);
         }
         NOTICES.forEach(function (id) { var n = document.getElementById(id); if (n) { n.hidden = true; } });
+        kept = false;
         HTMLFormElement.prototype.submit.call(form);
-      }).catch(function () { release(form); showKept("typed-offline", form); });
+      }).catch(function () {
+        form.dataset.typed = "yes";
+        release(form);
+        showKept("typed-offline", form, true);
+      });
   }, true);
   window.addEventListener("storage", function (event) {
-    if (event.key !== ACCOUNT_KEY || event.newValue === null || event.newValue === account) { return; }
+    if (event.key !== ACCOUNT_KEY || event.newValue === null) { return; }
+    if (event.newValue === account) { kept = false; return; }  // signed in again in another tab
     // Signed out in another tab: leave (the intake keeps its page, to be saved once signed in
     // again). Another account signed in: leave, but for the intake, which keeps what its owner
     // typed (to be saved under their account only) and says whose page it is.
@@ -212,13 +228,13 @@
       document.dispatchEvent(new CustomEvent("diemtua:signed-out"));
       return;
     }
-    if (!idle && holdsTyping()) { showKept("typed-kept"); return; }
+    if (!idle && holdsTyping()) { kept = true; showKept("typed-kept"); return; }
     leaving = true;
     window.location.assign(body.dataset.loginUrl);
   }
 
   function ping() {
-    if (pinging || leaving) { return; }
+    if (pinging || leaving || kept) { return; }
     pinging = true;
     var sent = Date.now();
     fetch(body.dataset.keepaliveUrl, {
@@ -273,6 +289,10 @@
   window.setInterval(function () {
     if (leaving) { return; }
     var remaining = idleMs - (Date.now() - lastSeen);
+    if (kept) {  // signed out with typing kept: the screen still clears when left alone
+      if (Date.now() - lastActivity > idleMs) { goToSignIn(true); }
+      return;
+    }
     if (lastActivity > lastSeen && remaining < warnMs + 5000) { ping(); return; }
     if (remaining <= 0) { checkAndLeave(true); }
     else if (remaining <= warnMs) { showWarning(remaining); }
