@@ -191,3 +191,22 @@ def test_a_conflict_screen_sent_after_the_session_ended_survives_signing_in_agai
     db.session.expire_all()
     saved = db.session.get(Case, case.id)
     assert (saved.survivor_name, saved.safe_contact) == ("Lan (alias)", "Call after 8 pm")
+
+
+def test_a_case_page_kept_after_its_session_ended_elsewhere_still_clears_when_left(
+    page, serve, make_app, hotline
+):
+    people, case = hotline
+    manager = people["case_manager"]
+    base = serve(make_app(SESSION_IDLE_SECONDS=8, SESSION_WARNING_SECONDS=3))
+    sign_in(page, base, manager)
+    page.goto(f"{base}/cases/{case.id}")
+    page.fill("#note-body", "Half a note")
+    revoke_user_sessions(manager.id)
+    db.session.commit()
+    page.wait_for_timeout(2500)  # past the keep-alive's pace: the next key asks the server
+    page.type("#note-body", " more")
+    expect(page.locator("#typed-kept")).to_be_visible(timeout=10000)
+    expect(page.locator("#note-body")).to_be_focused()  # the notice left the keyboard alone
+    assert page.url == f"{base}/cases/{case.id}"
+    expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # then left alone

@@ -435,3 +435,24 @@ def test_the_commune_list_follows_the_province(page, live_url, make_user):
     page.select_option("#province_code", "01")
     expect(page.locator(f"#commune_code option[value='{code}']")).to_have_count(0)
     expect(page.locator("#commune_code option")).to_have_count(len(commune_choices("01")) + 1)
+
+
+def test_an_intake_kept_after_its_session_ended_elsewhere_still_clears_when_left(
+    page, serve, make_app, make_user
+):
+    """The page stays for what it holds when the session ends elsewhere, but a screen nobody
+    touches for the idle time still goes to the sign-in page (what it saved is a draft)."""
+    base = serve(make_app(SESSION_IDLE_SECONDS=8, SESSION_WARNING_SECONDS=3))
+    user = make_user("operator")
+    sign_in(page, base, user)
+    open_intake(page, base)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Phan Thị Nháp")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    revoke_user_sessions(user.id)
+    db.session.commit()
+    page.fill("#caller_name", "Chị Hai")
+    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
+    assert urlsplit(page.url).path == "/calls/new"  # kept while the person is there
+    expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # then left alone

@@ -128,7 +128,9 @@
      time-out still clears the screen: typing counts as activity, so it comes only after a
      warning to a page nobody has touched. */
   var tokenUrl = body.dataset.tokenUrl;
-  var kept = false;  // the session ended elsewhere and this page stays for what it holds
+  // The session ended elsewhere and this page (the intake, or a case page holding typing) stays
+  // for what it holds: no more keep-alive pings, and the screen still clears when left alone.
+  var kept = false;
   var NOTICES = ["typed-kept", "typed-offline"];
   function keepsTyping(form) { return !!form && form.nodeName === "FORM" && form.hasAttribute("data-keep-typed"); }
   function holdsTyping() { return document.querySelector("form[data-keep-typed][data-typed=yes]") !== null; }
@@ -191,6 +193,7 @@
     // again). Another account signed in: leave, but for the intake, which keeps what its owner
     // typed (to be saved under their account only) and says whose page it is.
     if (event.newValue !== "" && body.dataset.keepOnSignOut === "yes") {
+      kept = true;
       document.dispatchEvent(new CustomEvent("diemtua:other-account"));
       return;
     }
@@ -225,6 +228,7 @@
     // session was ended elsewhere while the person works) a page that must not lose what is
     // typed (the intake) handles it itself, and a case page's form holding typing stays.
     if (!idle && body.dataset.keepOnSignOut === "yes") {
+      kept = true;
       document.dispatchEvent(new CustomEvent("diemtua:signed-out"));
       return;
     }
