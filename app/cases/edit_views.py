@@ -101,6 +101,9 @@ def edit(case_id: uuid.UUID):
         services.audit_case("view", case, current_user, detail="edit form")
         db.session.commit()
     else:
+        said = _unanswered(request.form)
+        if said is not None and request.form.get("version") == str(case.version):
+            return _ask_again(case, said)
         form = CaseEditForm(formdata=_picked(request.form))
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
@@ -127,10 +130,43 @@ def edit(case_id: uuid.UUID):
     return render_template("cases/edit.html", case=case, form=form)
 
 
-def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict):
+def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:
+    """The conflict screen sent back with a row left without a choice (a field both people
+    changed is not chosen for the editor): each row's who and choice as sent, to show the screen
+    again; None when every row has its choice, or the post is not from the screen."""
+    rows = {
+        name: (formdata.get(f"who-{name}", ""), formdata.get(f"pick-{name}", ""))
+        for name in services.EDITABLE
+        if f"theirs-{name}" in formdata
+    }
+    if all(pick in SIDES for _, pick in rows.values()):
+        return None
+    return rows
+
+
+def _ask_again(case: Case, said: dict[str, tuple[str, str]]):
+    """The conflict screen again, as it was (the editor's values, the choices made), asking for
+    the missing ones. Their version is the one it showed: the case has not moved since."""
+    form = CaseEditForm(formdata=request.form)
+    fill_place_choices(form)
+    form.validate()
+    mine = _changes(form) or {}
+    conflict = EditConflict(theirs=services.snapshot(case), version=case.version)
+    return _conflict(case, form, mine, conflict, said=said)
+
+
+def _conflict(
+    case: Case,
+    form: CaseEditForm,
+    mine: dict,
+    conflict: EditConflict,
+    said: dict[str, tuple[str, str]] | None = None,
+):
     """Someone saved first: show their version and this editor's, field by field, each marked
     with who changed it since the editor's start; the value to keep is preselected (theirs where
-    only they changed the field, the editor's otherwise) and can be switched."""
+    only they changed the field, the editor's where only the editor did) and can be switched; a
+    field both changed waits for the editor's choice. `said`: the screen sent back without every
+    choice, its rows' who and choice as they were."""
     db.session.rollback()
     # The other editor's saved values are shown: a look at the case.
     services.audit_case("view", case, current_user, detail="edit conflict")
@@ -145,7 +181,11 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
     for name in services.EDITABLE:
         if not merge.differs(name, mine.get(name), theirs.get(name)):
             continue
-        who = merge.who_changed(case.id, name, base, mine.get(name), theirs.get(name))
+        who, keep = (said or {}).get(name, ("", ""))
+        if who not in WHO:
+            who = merge.who_changed(case.id, name, base, mine.get(name), theirs.get(name))
+        if keep not in SIDES:
+            keep = who if who in SIDES else ""  # both changed it: no choice made for the editor
         rows.append(
             ConflictRow(
                 name=name,
@@ -153,7 +193,7 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
                 theirs=_as_shown(name, theirs.get(name), places),
                 mine=_as_shown(name, mine.get(name), places),
                 who=who,
-                keep="theirs" if who == "theirs" else "mine",
+                keep=keep,
                 theirs_typed=_as_typed(theirs_typed.get(name)),
             )
         )
@@ -162,7 +202,9 @@ def _conflict(case: Case, form: CaseEditForm, mine: dict, conflict: EditConflict
     form.version.data = str(conflict.version)
     form.base.data = merge.fingerprints(case.id, theirs)
     return (
-        render_template("cases/conflict.html", case=case, form=form, rows=rows),
+        render_template(
+            "cases/conflict.html", case=case, form=form, rows=rows, unanswered=said is not None
+        ),
         409,
     )
 
@@ -185,7 +227,7 @@ class ConflictRow:
     theirs: str | None  # as a person reads it
     mine: str | None
     who: str  # "theirs", "mine" or "both": who changed it since the editor's start
-    keep: str  # the side marked to be saved: theirs only where only they changed it
+    keep: str  # the side marked to be saved ("" until the editor chooses)
     theirs_typed: list[str]  # their value as the form takes it back
 
 
@@ -196,6 +238,8 @@ def _as_typed(value) -> list[str]:
     return [""] if value is None else [str(value)]
 
 
+SIDES = ("theirs", "mine")
+WHO = ("theirs", "mine", "both")
 SHOWN_BY_LABEL = {"survivor_sex": "sex", "disability": "disability", "ethnicity": "ethnicity"}
 
 

@@ -64,9 +64,9 @@ def test_two_editors_keep_each_others_changes_through_the_conflict_screen(
     expect(page.locator("h1")).to_contain_text("Someone else changed this case")
     contact = page.locator("table.conflict tr", has_text="Safe contact")
     expect(contact).to_contain_text("Changed by the other person; you left it as it was.")
-    expect(contact.locator("input[value=theirs]")).to_be_checked()
+    expect(contact.locator("input[type=radio][value=theirs]")).to_be_checked()
     name = page.locator("table.conflict tr", has_text="name or alias")
-    expect(name.locator("input[value=mine]")).to_be_checked()
+    expect(name.locator("input[type=radio][value=mine]")).to_be_checked()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     page.screenshot(path="test-artifacts/edit-conflict.png", full_page=True)
     page.get_by_role("button", name="Save the values marked").focus()

@@ -110,10 +110,21 @@ def test_a_field_both_changed_is_marked_and_either_value_can_be_kept(app, client
     page = second.post(url, data=_typed(second_form, **mine)).get_data(as_text=True)
     assert "Cả hai đã sửa: hãy chọn giữ bản nào." in page
     answer = form_of(page)
-    assert answer["pick-survivor_name"] == "mine"  # both changed it: this editor's, to switch
+    assert "pick-survivor_name" not in answer  # both changed it: no choice made for the editor
     assert answer["pick-survivor_address"] == "mine"
     assert answer["pick-services_wanted"] == "theirs"  # the list: only they changed it
+    answer["pick-services_wanted"] = "mine"  # a choice switched, then sent without the missing one
+    again = second.post(url, data=answer)
+    assert again.status_code == 409
+    page = again.get_data(as_text=True)
+    assert "Chưa lưu gì: hãy chọn giữ giá trị nào ở mỗi dòng cả hai cùng sửa." in page
+    assert "Cả hai đã sửa: hãy chọn giữ bản nào." in page  # the rows as they were
+    answer = form_of(page)
+    assert "pick-survivor_name" not in answer and answer["pick-services_wanted"] == "mine"
+    db.session.refresh(case)
+    assert case.survivor_name == "Hạnh A"  # nothing saved meanwhile
     answer["pick-survivor_name"] = "theirs"
+    answer["pick-services_wanted"] = "theirs"
     assert second.post(url, data=answer).status_code == 302
     db.session.refresh(case)
     assert (case.survivor_name, case.survivor_address) == ("Hạnh A", "Xóm 3")
