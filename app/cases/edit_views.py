@@ -103,7 +103,10 @@ def edit(case_id: uuid.UUID):
     else:
         said = _unanswered(request.form)
         if said is not None and request.form.get("version") == str(case.version):
-            return _ask_again(case, said)
+            form = CaseEditForm(formdata=request.form)  # the editor's values, no choice applied
+            fill_place_choices(form)
+            if form.validate() and (mine := _changes(form)) is not None:
+                return _ask_again(case, form, mine, said)
         form = CaseEditForm(formdata=_picked(request.form))
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
@@ -144,13 +147,9 @@ def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:
     return rows
 
 
-def _ask_again(case: Case, said: dict[str, tuple[str, str]]):
+def _ask_again(case: Case, form: CaseEditForm, mine: dict, said: dict[str, tuple[str, str]]):
     """The conflict screen again, as it was (the editor's values, the choices made), asking for
     the missing ones. Their version is the one it showed: the case has not moved since."""
-    form = CaseEditForm(formdata=request.form)
-    fill_place_choices(form)
-    form.validate()
-    mine = _changes(form) or {}
     conflict = EditConflict(theirs=services.snapshot(case), version=case.version)
     return _conflict(case, form, mine, conflict, said=said)
 

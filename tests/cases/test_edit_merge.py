@@ -221,3 +221,18 @@ def test_a_line_break_a_one_line_box_cannot_send_back_is_no_change(app):
         assert (
             merge.who_changed(case_id, "survivor_address", base, "Xóm 3Thôn 2", "Xóm 4") == "theirs"
         )
+
+
+def test_the_screen_is_shown_again_only_for_a_post_of_this_session(app, client, case_of):
+    """A post without this session's token (from another site, say) never shows their values."""
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    first.post(url, data=_typed(first_form, survivor_name="Hạnh A"))
+    answer = form_of(
+        second.post(url, data=_typed(second_form, survivor_name="Hạnh B")).get_data(as_text=True)
+    )
+    assert "pick-survivor_name" not in answer
+    answer.setlist("csrf_token", ["forged"])
+    again = second.post(url, data=answer)
+    assert again.status_code != 409 and "Hạnh A" not in again.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.survivor_name == "Hạnh A"
