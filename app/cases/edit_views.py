@@ -14,11 +14,12 @@ from werkzeug.datastructures import MultiDict
 
 from app import classifications as c
 from app.auth.access import roles_required
-from app.cases import bp, merge, services
+from app.cases import bp, edits, merge, services
+from app.cases.edits import EditConflict
 from app.cases.forms import CaseEditForm
 from app.cases.models import Case
 from app.cases.queue_views import code_label
-from app.cases.services import CaseError, EditConflict
+from app.cases.services import CaseError
 from app.cases.views import CASE_ROLES, back_to_case, load_case, place_names, refused_back_to_case
 from app.clock import local_today
 from app.extensions import db
@@ -89,7 +90,7 @@ def edit(case_id: uuid.UUID):
         fill_place_choices(form)
         return render_template("cases/edit.html", case=case, form=form), 409
     if request.method == "GET":
-        stored = services.snapshot(case)
+        stored = edits.snapshot(case)
         form = CaseEditForm(
             data={
                 **_form_values(stored),
@@ -116,7 +117,7 @@ def edit(case_id: uuid.UUID):
             if not (typed.isascii() and typed.isdigit() and len(typed) <= 18):
                 abort(400)  # the hidden field altered: not this page's
             try:
-                changed = services.update_case(
+                changed = edits.update_case(
                     case=case,
                     by=current_user,
                     expected_version=int(form.version.data),
@@ -150,7 +151,7 @@ def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:
 def _ask_again(case: Case, form: CaseEditForm, mine: dict, said: dict[str, tuple[str, str]]):
     """The conflict screen again, as it was (the editor's values, the choices made), asking for
     the missing ones. Their version is the one it showed: the case has not moved since."""
-    conflict = EditConflict(theirs=services.snapshot(case), version=case.version)
+    conflict = EditConflict(theirs=edits.snapshot(case), version=case.version)
     return _conflict(case, form, mine, conflict, said=said)
 
 

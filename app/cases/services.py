@@ -1,13 +1,12 @@
-"""Case use cases: open, edit (with optimistic locking), move through its statuses, assign,
-and erase for good. Notes, incidents, perpetrators, risk and tasks are in casework.py."""
+"""Case use cases: open, move through its statuses, assign, and erase for good. Edits of the
+survivor's details (with optimistic locking) are in edits.py; notes, incidents, perpetrators,
+risk and tasks in casework.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app.auth.models import User
@@ -17,7 +16,7 @@ from app.cases.ages import survivor_age
 from app.cases.models import Case, CaseEvent, Task
 from app.cases.numbers import next_case_number
 from app.classifications import ERASE_REASONS, age_band
-from app.clock import local_day, utcnow
+from app.clock import utcnow
 from app.crypto import blind
 from app.extensions import db
 
@@ -57,14 +56,6 @@ NEEDS_REASON = {("pending_closure", "in_support"), ("closed", "reopened")}
 
 class CaseError(Exception):
     """A case rule refused the request; the message is shown to the user."""
-
-
-@dataclass
-class EditConflict(Exception):
-    """Someone saved the case after this editor loaded it: both versions go to the user."""
-
-    theirs: dict = field(default_factory=dict)
-    version: int = 0
 
 
 def link_call(call: Call, case: Case) -> None:
@@ -132,11 +123,6 @@ def open_case(*, by: User, call: Call | None = None, **survivor) -> Case:
     return case
 
 
-def snapshot(case: Case) -> dict:
-    """The editable values of a case as they are now (opened), for a conflict screen."""
-    return {name: getattr(case, name) for name in EDITABLE}
-
-
 def record_event(
     case: Case, *, by: User | None, kind: str, old=None, new=None, reason=None
 ) -> None:
@@ -165,72 +151,6 @@ def refuse_if_closed(case: Case) -> None:
                 "can reopen it."
             )
         )
-
-
-def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -> list[str]:
-    """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
-
-    Returns the names of the fields that changed (empty when nothing did).
-    """
-    refuse_if_closed(case)
-    if case.version != expected_version:
-        raise EditConflict(theirs=snapshot(case), version=case.version)
-    changed = [
-        n for n in EDITABLE if n in changes and (changes[n] or None) != (getattr(case, n) or None)
-    ]
-    if not changed:
-        return []
-    try:
-        _apply_edit(case, by, changes, changed)
-        db.session.commit()
-    except StaleDataError:
-        # Saved by someone else between our check and our write: the conflict screen, with
-        # their version (reloaded after the rollback), as for a save from an older version.
-        db.session.rollback()
-        refuse_if_closed(case)  # the other write closed or erased it: nothing to compare with
-        raise EditConflict(theirs=snapshot(case), version=case.version) from None
-    return changed
-
-
-def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None:
-    """The changed fields set, with what follows from them (age band and child path, the
-    phone's blind index), an event and the audit entry; not committed."""
-    for name in changed:
-        # Emptied: NULL, or "" for a column that holds no NULL (the services wanted).
-        column = Case.__table__.c.get(name)  # None for a sealed value (stored as name_sealed)
-        empty = "" if column is not None and not column.nullable else None
-        setattr(case, name, changes[name] or empty)
-    if "survivor_age" in changed or "survivor_birth_date" in changed:
-        age = int(case.survivor_age) if case.survivor_age else None
-        birth = date.fromisoformat(case.survivor_birth_date) if case.survivor_birth_date else None
-        years = survivor_age(age, birth, local_day(case.opened_at))  # as when it was opened
-        if years is None:
-            # Both cleared: the age group is no longer known. A case on the child-protection
-            # path stays on it (removing what was known does not show the survivor is 16 or
-            # over); a corrected age of 16 or more takes it off.
-            case.survivor_age_band = "unknown"
-        else:
-            was_child = case.is_child
-            case.survivor_age_band = age_band(years)
-            case.is_child = years < 16
-            if case.is_child and not was_child:
-                # Now known to be a child: the child-protection path, as at intake, where a
-                # high risk or a serious danger told in any of its calls makes it urgent.
-                from app.calls.intake import SERIOUS_DANGER
-                from app.cases import risk
-                from app.cases.casework import plan_child_path
-
-                told = {d for call in case.calls for d in (call.danger or "").split()}
-                serious = risk.at_least_high(case.risk_level) or bool(told & set(SERIOUS_DANGER))
-                plan_child_path(case, by=by, serious=serious)
-    if "survivor_phone" in changed:
-        blind.remove_index(owner_type=OWNER, owner_id=case.id)
-        if case.survivor_phone:
-            blind.set_index(
-                owner_type=OWNER, owner_id=case.id, field="phone", values=[case.survivor_phone]
-            )
-    record_event(case, by=by, kind="edit", new=" ".join(changed)[:40])
-    audit_case("update", case, by, detail=" ".join(changed))
 
 
 def audit_case(

@@ -1,0 +1,105 @@
+"""Editing the survivor's details of a case with optimistic locking: a save made from an older
+version raises EditConflict with the values as they now are, for the conflict screen
+(edit_views.py, merge.py); a save sets what follows from the change (age group and child path,
+the phone's blind index), puts it on the timeline and audits it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.models import User
+from app.cases import services
+from app.cases.ages import survivor_age
+from app.cases.models import Case
+from app.classifications import age_band
+from app.clock import local_day
+from app.crypto import blind
+from app.extensions import db
+
+
+@dataclass
+class EditConflict(Exception):
+    """Someone saved the case after this editor loaded it: both versions go to the user."""
+
+    theirs: dict = field(default_factory=dict)
+    version: int = 0
+
+
+def snapshot(case: Case) -> dict:
+    """The editable values of a case as they are now (opened), for a conflict screen."""
+    return {name: getattr(case, name) for name in services.EDITABLE}
+
+
+def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -> list[str]:
+    """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
+
+    Returns the names of the fields that changed (empty when nothing did).
+    """
+    services.refuse_if_closed(case)
+    if case.version != expected_version:
+        raise EditConflict(theirs=snapshot(case), version=case.version)
+    changed = [
+        n
+        for n in services.EDITABLE
+        if n in changes and (changes[n] or None) != (getattr(case, n) or None)
+    ]
+    if not changed:
+        return []
+    try:
+        _apply_edit(case, by, changes, changed)
+        db.session.commit()
+    except StaleDataError:
+        # Saved by someone else between our check and our write: the conflict screen, with
+        # their version (reloaded after the rollback), as for a save from an older version.
+        db.session.rollback()
+        # The other write closed or erased it: nothing to compare with.
+        services.refuse_if_closed(case)
+        raise EditConflict(theirs=snapshot(case), version=case.version) from None
+    return changed
+
+
+def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None:
+    """The changed fields set, with what follows from them (age band and child path, the
+    phone's blind index), an event and the audit entry; not committed."""
+    for name in changed:
+        # Emptied: NULL, or "" for a column that holds no NULL (the services wanted).
+        column = Case.__table__.c.get(name)  # None for a sealed value (stored as name_sealed)
+        empty = "" if column is not None and not column.nullable else None
+        setattr(case, name, changes[name] or empty)
+    if "survivor_age" in changed or "survivor_birth_date" in changed:
+        age = int(case.survivor_age) if case.survivor_age else None
+        birth = date.fromisoformat(case.survivor_birth_date) if case.survivor_birth_date else None
+        years = survivor_age(age, birth, local_day(case.opened_at))  # as when it was opened
+        if years is None:
+            # Both cleared: the age group is no longer known. A case on the child-protection
+            # path stays on it (removing what was known does not show the survivor is 16 or
+            # over); a corrected age of 16 or more takes it off.
+            case.survivor_age_band = "unknown"
+        else:
+            was_child = case.is_child
+            case.survivor_age_band = age_band(years)
+            case.is_child = years < 16
+            if case.is_child and not was_child:
+                # Now known to be a child: the child-protection path, as at intake, where a
+                # high risk or a serious danger told in any of its calls makes it urgent.
+                from app.calls.intake import SERIOUS_DANGER
+                from app.cases import risk
+                from app.cases.casework import plan_child_path
+
+                told = {d for call in case.calls for d in (call.danger or "").split()}
+                serious = risk.at_least_high(case.risk_level) or bool(told & set(SERIOUS_DANGER))
+                plan_child_path(case, by=by, serious=serious)
+    if "survivor_phone" in changed:
+        blind.remove_index(owner_type=services.OWNER, owner_id=case.id)
+        if case.survivor_phone:
+            blind.set_index(
+                owner_type=services.OWNER,
+                owner_id=case.id,
+                field="phone",
+                values=[case.survivor_phone],
+            )
+    services.record_event(case, by=by, kind="edit", new=" ".join(changed)[:40])
+    services.audit_case("update", case, by, detail=" ".join(changed))
