@@ -106,8 +106,11 @@ def edit(case_id: uuid.UUID):
         if said is not None and request.form.get("version") == str(case.version):
             form = CaseEditForm(formdata=request.form)  # the editor's values, no choice applied
             fill_place_choices(form)
-            if form.validate() and (mine := _changes(form)) is not None:
-                return _ask_again(case, form, mine, said)
+            if not form.validate() or (mine := _changes(form)) is None:
+                abort(400)  # the screen's own values, checked when it was made: not this page's
+            return _ask_again(case, form, mine, said)
+        # A row left without a choice in a post from an older version: the save below meets the
+        # newer version and the screen comes back, that row still compared as changed by both.
         form = CaseEditForm(formdata=_picked(request.form))
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
@@ -141,7 +144,7 @@ def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:
     rows = {
         name: (formdata.get(f"who-{name}", ""), formdata.get(f"pick-{name}", ""))
         for name in services.EDITABLE
-        if f"theirs-{name}" in formdata
+        if f"who-{name}" in formdata
     }
     if all(pick in SIDES for _, pick in rows.values()):
         return None
@@ -181,9 +184,12 @@ def _conflict(
     for name in services.EDITABLE:
         if not merge.differs(name, mine.get(name), theirs.get(name)):
             continue
-        who, keep = (said or {}).get(name, ("", ""))
-        if who not in WHO:
+        if said is not None:  # the screen again: its rows as they were, the choices made
+            who, keep = said.get(name, ("both", ""))
+            who = who if who in WHO else "both"
+        else:
             who = merge.who_changed(case.id, name, base, mine.get(name), theirs.get(name))
+            keep = ""
         if keep not in SIDES:
             keep = who if who in SIDES else ""  # both changed it: no choice made for the editor
         rows.append(
@@ -197,10 +203,17 @@ def _conflict(
                 theirs_typed=_as_typed(theirs_typed.get(name)),
             )
         )
-    _pair_places(rows)
-    # Saved from here, the edit starts from their version.
+    if said is None:
+        _pair_places(rows)
+    # Saved from here, the edit starts from their version; a field both changed keeps the
+    # editor's start, so it is compared as changed by both until the editor has chosen.
     form.version.data = str(conflict.version)
-    form.base.data = merge.fingerprints(case.id, theirs)
+    start = base or {}
+    form.base.data = merge.fingerprints(
+        case.id,
+        theirs,
+        kept={r.name: start.get(r.name, merge.UNKNOWN) for r in rows if r.who == "both"},
+    )
     return (
         render_template(
             "cases/conflict.html", case=case, form=form, rows=rows, unanswered=said is not None
@@ -210,12 +223,16 @@ def _conflict(
 
 
 def _pair_places(rows: list) -> None:
-    """A commune is kept from the same side as its province: marked apart, the two could make a
-    pair the edit refuses (their new province with this editor's commune of the old one)."""
+    """A commune is marked from the same side as its province: marked apart, the two could make
+    a pair the edit refuses (their new province with this editor's commune of the old one).
+    When either waits for the editor's choice, so does the other."""
     by_name = {row.name: row for row in rows}
     province, commune = by_name.get("province_code"), by_name.get("commune_code")
-    if province and commune and commune.keep != province.keep:
-        rows[rows.index(commune)] = replace(commune, keep=province.keep)
+    if not (province and commune) or commune.keep == province.keep:
+        return
+    keep = province.keep if province.keep and commune.keep else ""
+    rows[rows.index(province)] = replace(province, keep=keep)
+    rows[rows.index(commune)] = replace(commune, keep=keep)
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,18 @@ def _digest(case_id: uuid.UUID, name: str, value) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:DIGITS]
 
 
-def fingerprints(case_id: uuid.UUID, values: dict) -> str:
-    """The form's `base`: one digest a field, in the order of EDITABLE."""
-    return ".".join(_digest(case_id, name, values.get(name)) for name in EDITABLE)
+# Stands for a start not known: no value's digest is this (as good as never), so a field kept at
+# it counts as changed by both.
+UNKNOWN = "0" * DIGITS
+
+
+def fingerprints(case_id: uuid.UUID, values: dict, *, kept: dict[str, str] | None = None) -> str:
+    """The form's `base`: one digest a field, in the order of EDITABLE. `kept`: digests to carry
+    over as they are (a field both people changed keeps the editor's start, so whatever happens
+    next, a third save or a detour through the edit page, it is still compared as changed by
+    both until the editor has chosen)."""
+    kept = kept or {}
+    return ".".join(kept.get(name) or _digest(case_id, name, values.get(name)) for name in EDITABLE)
 
 
 def read_base(typed: str | None) -> dict[str, str] | None:

@@ -209,4 +209,6 @@ def test_a_case_page_kept_after_its_session_ended_elsewhere_still_clears_when_le
     expect(page.locator("#typed-kept")).to_be_visible(timeout=10000)
     expect(page.locator("#note-body")).to_be_focused()  # the notice left the keyboard alone
     assert page.url == f"{base}/cases/{case.id}"
+    expect(page.locator("#session-warning")).to_be_visible(timeout=15000)  # warned first
+    expect(page.locator("#session-warning-typed")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # then left alone

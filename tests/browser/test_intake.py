@@ -455,4 +455,6 @@ def test_an_intake_kept_after_its_session_ended_elsewhere_still_clears_when_left
     page.fill("#caller_name", "Chị Hai")
     expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
     assert urlsplit(page.url).path == "/calls/new"  # kept while the person is there
+    expect(page.locator("#session-warning")).to_be_visible(timeout=15000)  # warned first
+    expect(page.locator("#session-warning-typed")).to_be_visible()  # typed since: not a draft
     expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # then left alone

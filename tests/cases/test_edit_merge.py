@@ -180,9 +180,9 @@ def test_a_start_not_known_leaves_every_differing_field_to_the_editor(app):
         assert merge.who_changed(case_id, "summary", lines, "một\r\nhai ", "ba") == "theirs"
 
 
-def test_a_commune_is_marked_from_the_side_of_its_province(app, client, case_of):
+def test_a_commune_and_its_province_are_chosen_together(app, client, case_of):
     """They moved the survivor to another province; this editor changed the commune in the old
-    one: the pair is marked from one side, so saving as marked makes a pair the edit accepts."""
+    one: the pair is chosen together, so no pair the edit refuses is marked."""
     from app.places.queries import commune_choices
 
     case, people = case_of
@@ -195,7 +195,9 @@ def test_a_commune_is_marked_from_the_side_of_its_province(app, client, case_of)
     page = second.post(url, data=_typed(second_form, commune_code=old_two)).get_data(as_text=True)
     assert "Cả hai đã sửa: hãy chọn giữ bản nào." in page  # the commune: both changed it
     answer = form_of(page)
-    assert answer["pick-province_code"] == "theirs" and answer["pick-commune_code"] == "theirs"
+    # The commune waits for a choice, so the province does too: never one side of each.
+    assert "pick-province_code" not in answer and "pick-commune_code" not in answer
+    answer["pick-province_code"] = answer["pick-commune_code"] = "theirs"
     assert second.post(url, data=answer).status_code == 302
     db.session.refresh(case)
     assert (case.province_code, case.commune_code) == ("79", new_one)
@@ -223,16 +225,43 @@ def test_a_line_break_a_one_line_box_cannot_send_back_is_no_change(app):
         )
 
 
-def test_the_screen_is_shown_again_only_for_a_post_of_this_session(app, client, case_of):
-    """A post without this session's token (from another site, say) never shows their values."""
+def test_services_both_changed_wait_for_a_choice_even_when_they_cleared_them(app, client, case_of):
+    case, people = case_of
+    case.services_wanted = "legal"
+    db.session.commit()
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    first.post(url, data=_typed(first_form, services_wanted=[]))  # they cleared every service
+    page = second.post(url, data=_typed(second_form, services_wanted=["legal", "health"]))
+    answer = form_of(page.get_data(as_text=True))
+    assert answer["who-services_wanted"] == "both" and "pick-services_wanted" not in answer
+    again = second.post(url, data=answer)  # sent as it came, no choice made
+    assert again.status_code == 409
+    assert "Chưa lưu gì" in again.get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.services_wanted == ""
+    answer = form_of(again.get_data(as_text=True))
+    answer["pick-services_wanted"] = "theirs"
+    assert second.post(url, data=answer).status_code == 302
+    db.session.refresh(case)
+    assert case.services_wanted == ""
+
+
+def test_a_row_left_unchosen_stays_unchosen_when_the_case_moved_on_meanwhile(app, client, case_of):
+    """A colleague's note makes a newer version: the screen comes back compared with it, and
+    the field both changed is still theirs and the editor's, not the editor's alone."""
     case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
     first.post(url, data=_typed(first_form, survivor_name="Hạnh A"))
     answer = form_of(
         second.post(url, data=_typed(second_form, survivor_name="Hạnh B")).get_data(as_text=True)
     )
-    assert "pick-survivor_name" not in answer
-    answer.setlist("csrf_token", ["forged"])
+    note = {"kind": "note", "body": "Đã gọi lại"}
+    show = f"/cases/{case.id}"
+    assert first.submit(f"{show}/notes", note, page=show).status_code == 302
     again = second.post(url, data=answer)
-    assert again.status_code != 409 and "Hạnh A" not in again.get_data(as_text=True)
+    assert again.status_code == 409
+    page = again.get_data(as_text=True)
+    assert "Cả hai đã sửa: hãy chọn giữ bản nào." in page
+    answer = form_of(page)
+    assert "pick-survivor_name" not in answer
     db.session.refresh(case)
     assert case.survivor_name == "Hạnh A"

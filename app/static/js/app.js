@@ -186,6 +186,8 @@
         showKept("typed-offline", form, true);
       });
   }, true);
+  // The intake found its session again by itself (its draft saved): this page is live again.
+  document.addEventListener("diemtua:resumed", function () { kept = false; });
   window.addEventListener("storage", function (event) {
     if (event.key !== ACCOUNT_KEY || event.newValue === null) { return; }
     if (event.newValue === account) { kept = false; return; }  // signed in again in another tab
@@ -273,7 +275,9 @@
     countdown.textContent = String(Math.max(0, Math.ceil(remainingMs / 1000)));
     if (dialog.hidden) {
       // A case page's unsent text goes with the screen (the intake keeps a draft of its own).
-      document.getElementById("session-warning-typed").hidden = !holdsTyping();
+      // (The intake saves drafts, but not while signed out: what was typed since then goes too.)
+      var losing = holdsTyping() || (kept && body.dataset.keepOnSignOut === "yes");
+      document.getElementById("session-warning-typed").hidden = !losing;
       dialog.hidden = false;
       stayButton.focus();
     }
@@ -293,8 +297,11 @@
   window.setInterval(function () {
     if (leaving) { return; }
     var remaining = idleMs - (Date.now() - lastSeen);
-    if (kept) {  // signed out with typing kept: the screen still clears when left alone
-      if (Date.now() - lastActivity > idleMs) { goToSignIn(true); }
+    if (kept) {  // signed out, the page kept: it still clears when left alone, warned first
+      var left = idleMs - (Date.now() - lastActivity);
+      if (left <= 0) { goToSignIn(true); }
+      else if (left <= warnMs) { showWarning(left); }
+      else { hideWarning(); }
       return;
     }
     if (lastActivity > lastSeen && remaining < warnMs + 5000) { ping(); return; }

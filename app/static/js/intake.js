@@ -239,6 +239,7 @@
   function resumeSession() {
     if (!sessionEnded) { return; }
     sessionEnded = false;
+    document.dispatchEvent(new CustomEvent("diemtua:resumed"));
     endedNotice.hidden = true;
     otherAccount.hidden = true;
     if (phone) { lookup(); }  // the panel, if the number was typed while signed out
