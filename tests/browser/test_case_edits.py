@@ -212,3 +212,33 @@ def test_a_case_page_kept_after_its_session_ended_elsewhere_still_clears_when_le
     expect(page.locator("#session-warning")).to_be_visible(timeout=15000)  # warned first
     expect(page.locator("#session-warning-typed")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # then left alone
+
+
+def test_a_field_both_changed_is_chosen_by_keyboard(page, browser, live_url, hotline):
+    people, case = hotline
+    edit = f"{live_url}/cases/{case.id}/edit"
+    sign_in(page, live_url, people["supervisor"])
+    page.goto(edit)
+    page.fill("#survivor_name", "Lan B")
+    manager = browser.new_context().new_page()
+    sign_in(manager, live_url, people["case_manager"])
+    manager.goto(edit)
+    manager.fill("#survivor_name", "Lan A")
+    manager.get_by_role("button", name="Save the changes").click()
+    expect(manager.locator(".flash-success")).to_contain_text("Changes saved")
+    page.get_by_role("button", name="Save the changes").click()
+    row = page.locator("table.conflict tr", has_text="name or alias")
+    expect(row).to_contain_text("Changed by both of you: choose which to keep.")
+    expect(row.locator("input[type=radio]:checked")).to_have_count(0)
+    save = page.get_by_role("button", name="Save the values marked")
+    save.focus()
+    page.keyboard.press("Enter")  # no choice made: asked again, nothing saved
+    expect(page.locator("#choose-alert")).to_be_visible()
+    # The keyboard waits on the first row to choose: Space takes theirs.
+    expect(row.locator("input[type=radio][value=theirs]")).to_be_focused()
+    page.keyboard.press("Space")
+    save.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_contain_text("Nothing was changed")
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).survivor_name == "Lan A"
