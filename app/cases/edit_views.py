@@ -4,7 +4,7 @@ shows both versions side by side (the conflict screen) instead of overwriting.""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import abort, flash, render_template, request
@@ -146,7 +146,7 @@ def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:
         for name in services.EDITABLE
         if f"who-{name}" in formdata
     }
-    if all(pick in SIDES for _, pick in rows.values()):
+    if all(pick in merge.SIDES for _, pick in rows.values()):
         return None
     return rows
 
@@ -180,59 +180,27 @@ def _conflict(
         v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")
     )
     theirs_typed = _form_values(theirs)
-    rows = []
-    for name in services.EDITABLE:
-        if not merge.differs(name, mine.get(name), theirs.get(name)):
-            continue
-        if said is not None:  # the screen again: its rows as they were, the choices made
-            who, keep = said.get(name, ("both", ""))
-            who = who if who in WHO else "both"
-        else:
-            who = merge.who_changed(case.id, name, base, mine.get(name), theirs.get(name))
-            keep = ""
-        if keep not in SIDES:
-            keep = who if who in SIDES else ""  # both changed it: no choice made for the editor
-        rows.append(
-            ConflictRow(
-                name=name,
-                label=form[name].label.text,
-                theirs=_as_shown(name, theirs.get(name), places),
-                mine=_as_shown(name, mine.get(name), places),
-                who=who,
-                keep=keep,
-                theirs_typed=_as_typed(theirs_typed.get(name)),
-            )
+    decided = merge.decide(case.id, base, mine, theirs, said)
+    rows = [
+        ConflictRow(
+            name=name,
+            label=form[name].label.text,
+            theirs=_as_shown(name, theirs.get(name), places),
+            mine=_as_shown(name, mine.get(name), places),
+            who=who,
+            keep=keep,
+            theirs_typed=_as_typed(theirs_typed.get(name)),
         )
-    if said is None:
-        _pair_places(rows)
-    # Saved from here, the edit starts from their version; a field both changed keeps the
-    # editor's start, so it is compared as changed by both until the editor has chosen.
+        for name, (who, keep) in decided.items()
+    ]
     form.version.data = str(conflict.version)
-    start = base or {}
-    form.base.data = merge.fingerprints(
-        case.id,
-        theirs,
-        kept={r.name: start.get(r.name, merge.UNKNOWN) for r in rows if r.who == "both"},
-    )
+    form.base.data = merge.next_base(case.id, theirs, base, decided)
     return (
         render_template(
             "cases/conflict.html", case=case, form=form, rows=rows, unanswered=said is not None
         ),
         409,
     )
-
-
-def _pair_places(rows: list) -> None:
-    """A commune is marked from the same side as its province: marked apart, the two could make
-    a pair the edit refuses (their new province with this editor's commune of the old one).
-    When either waits for the editor's choice, so does the other."""
-    by_name = {row.name: row for row in rows}
-    province, commune = by_name.get("province_code"), by_name.get("commune_code")
-    if not (province and commune) or commune.keep == province.keep:
-        return
-    keep = province.keep if province.keep and commune.keep else ""
-    rows[rows.index(province)] = replace(province, keep=keep)
-    rows[rows.index(commune)] = replace(commune, keep=keep)
 
 
 @dataclass(frozen=True)
@@ -255,8 +223,6 @@ def _as_typed(value) -> list[str]:
     return [""] if value is None else [str(value)]
 
 
-SIDES = ("theirs", "mine")
-WHO = ("theirs", "mine", "both")
 SHOWN_BY_LABEL = {"survivor_sex": "sex", "disability": "disability", "ethnicity": "ethnicity"}
 
 

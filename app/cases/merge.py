@@ -92,3 +92,54 @@ def who_changed(case_id: uuid.UUID, name: str, base: dict[str, str] | None, mine
 def differs(name: str, mine, theirs) -> bool:
     """Whether the two values differ as a person would see them."""
     return _normal(name, mine) != _normal(name, theirs)
+
+
+SIDES = ("theirs", "mine")
+WHO = ("theirs", "mine", "both")
+
+
+def decide(
+    case_id: uuid.UUID,
+    base: dict[str, str] | None,
+    mine: dict,
+    theirs: dict,
+    said: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, tuple[str, str]]:
+    """Each field that differs: who changed it, and the side marked to keep ("" while the
+    editor has to choose: a field both changed). `said`: the screen sent back without every
+    choice, its rows' who and choice as they were, which stand."""
+    decided = {}
+    for name in EDITABLE:
+        if not differs(name, mine.get(name), theirs.get(name)):
+            continue
+        if said is not None:
+            who, keep = said.get(name, ("both", ""))
+            who = who if who in WHO else "both"
+        else:
+            who, keep = who_changed(case_id, name, base, mine.get(name), theirs.get(name)), ""
+        if keep not in SIDES:
+            keep = who if who in SIDES else ""
+        decided[name] = (who, keep)
+    if said is None:
+        _pair_places(decided)
+    return decided
+
+
+def _pair_places(decided: dict[str, tuple[str, str]]) -> None:
+    """A commune is marked from the same side as its province: marked apart, the two could make
+    a pair the edit refuses (their new province with this editor's commune of the old one).
+    When either waits for the editor's choice, so does the other."""
+    if "province_code" not in decided or "commune_code" not in decided:
+        return
+    (p_who, p_keep), (c_who, c_keep) = decided["province_code"], decided["commune_code"]
+    keep = p_keep if p_keep and c_keep else ""
+    decided["province_code"], decided["commune_code"] = (p_who, keep), (c_who, keep)
+
+
+def next_base(case_id: uuid.UUID, theirs: dict, base: dict[str, str] | None, decided: dict) -> str:
+    """The `base` of the conflict screen's form: saved from there the edit starts from their
+    version, but a field both changed keeps the editor's start, so it is compared as changed by
+    both until the editor has chosen."""
+    start = base or {}
+    both = {name: start.get(name, UNKNOWN) for name, (who, _) in decided.items() if who == "both"}
+    return fingerprints(case_id, theirs, kept=both)

@@ -25,6 +25,37 @@ def sign_in(page, base, user):
     page.wait_for_url(re.compile(r"/home/"))
 
 
+def clash(page, browser, base, case, editor, other, *, mine: dict, theirs: dict) -> None:
+    """`editor` (on `page`) and `other` open the edit form at once; `other` saves `theirs`
+    first, then `editor` saves `mine` and meets the conflict screen."""
+    edit = f"{base}/cases/{case.id}/edit"
+    sign_in(page, base, editor)
+    page.goto(edit)
+    for field, value in mine.items():
+        page.fill(field, value)
+    second = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    sign_in(second, base, other)
+    second.goto(edit)
+    for field, value in theirs.items():
+        second.fill(field, value)
+    second.get_by_role("button", name="Save the changes").click()
+    expect(second.locator(".flash-success")).to_contain_text("Changes saved")
+    page.get_by_role("button", name="Save the changes").click()
+    expect(page.locator("h1")).to_contain_text("Someone else changed this case")
+
+
+def sign_in_again_in_a_new_tab(page, user) -> None:
+    """Follow the kept page's link, sign in in the tab it opens, close that tab."""
+    with page.expect_popup() as opened:
+        page.click("#typed-kept-link")
+    tab = opened.value
+    tab.fill("#email", user.email)
+    tab.fill("#password", PASSWORD)
+    tab.keyboard.press("Enter")
+    tab.wait_for_url(re.compile(r"/home/"))  # signed in again
+    tab.close()
+
+
 @pytest.fixture
 def hotline(make_org, make_user):
     org = make_org(code="BQ")
@@ -48,20 +79,16 @@ def test_two_editors_keep_each_others_changes_through_the_conflict_screen(
     page, browser, live_url, hotline
 ):
     people, case = hotline
-    edit = f"{live_url}/cases/{case.id}/edit"
-    sign_in(page, live_url, people["supervisor"])
-    page.goto(edit)
-    page.fill("#survivor_name", "Lan (alias)")
-
-    manager = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
-    sign_in(manager, live_url, people["case_manager"])
-    manager.goto(edit)
-    manager.fill("#safe_contact", "Call after 8 pm")
-    manager.get_by_role("button", name="Save the changes").click()
-    expect(manager.locator(".flash-success")).to_contain_text("Changes saved")
-
-    page.get_by_role("button", name="Save the changes").click()
-    expect(page.locator("h1")).to_contain_text("Someone else changed this case")
+    clash(
+        page,
+        browser,
+        live_url,
+        case,
+        people["supervisor"],
+        people["case_manager"],
+        mine={"#survivor_name": "Lan (alias)"},
+        theirs={"#safe_contact": "Call after 8 pm"},
+    )
     contact = page.locator("table.conflict tr", has_text="Safe contact")
     expect(contact).to_contain_text("Changed by the other person; you left it as it was.")
     expect(contact.locator("input[type=radio][value=theirs]")).to_be_checked()
@@ -98,14 +125,7 @@ def test_a_note_sent_after_the_session_ended_stays_on_the_page_until_signed_in_a
     assert page.url == f"{live_url}/cases/{case.id}"  # not sent to the sign-in page
     assert db.session.execute(select(func.count()).select_from(CaseNote)).scalar_one() == 0
     db.session.rollback()  # end the test's read: SQLite would keep the server from writing
-    with page.expect_popup() as opened:
-        page.click("#typed-kept-link")
-    tab = opened.value
-    tab.fill("#email", manager.email)
-    tab.fill("#password", PASSWORD)
-    tab.keyboard.press("Enter")
-    tab.wait_for_url(re.compile(r"/home/"))  # signed in again
-    tab.close()
+    sign_in_again_in_a_new_tab(page, manager)
     page.get_by_role("button", name="Add the note").click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(page.locator(".timeline")).to_contain_text("she is safe at her sister's")
@@ -158,34 +178,24 @@ def test_a_conflict_screen_sent_after_the_session_ended_survives_signing_in_agai
     """Nothing is typed on the conflict screen (its values are hidden and marked), yet what it
     holds stays on the page when signing in again in a new tab, and is saved after."""
     people, case = hotline
-    edit = f"{live_url}/cases/{case.id}/edit"
     manager = people["case_manager"]
-    sign_in(page, live_url, manager)
-    page.goto(edit)
-    page.fill("#survivor_name", "Lan (alias)")
-    other = browser.new_context().new_page()
-    sign_in(other, live_url, people["supervisor"])
-    other.goto(edit)
-    other.fill("#safe_contact", "Call after 8 pm")
-    other.get_by_role("button", name="Save the changes").click()
-    expect(other.locator(".flash-success")).to_contain_text("Changes saved")
-    page.get_by_role("button", name="Save the changes").click()
-    expect(page.locator("h1")).to_contain_text("Someone else changed this case")
+    clash(
+        page,
+        browser,
+        live_url,
+        case,
+        manager,
+        people["supervisor"],
+        mine={"#survivor_name": "Lan (alias)"},
+        theirs={"#safe_contact": "Call after 8 pm"},
+    )
     revoke_user_sessions(manager.id)
     db.session.commit()
     page.get_by_role("button", name="Save the values marked").click()
     expect(page.locator("#typed-kept")).to_be_focused()
     db.session.rollback()
-    with page.expect_popup() as opened:
-        page.click("#typed-kept-link")
-    tab = opened.value
-    expect(tab.locator("#email")).to_be_visible()  # the sign-in page says no one is signed in
+    sign_in_again_in_a_new_tab(page, manager)  # its sign-in page tells this page: signed out
     expect(page.locator("h1")).to_contain_text("Someone else changed this case")  # kept
-    tab.fill("#email", manager.email)
-    tab.fill("#password", PASSWORD)
-    tab.keyboard.press("Enter")
-    tab.wait_for_url(re.compile(r"/home/"))
-    tab.close()
     page.get_by_role("button", name="Save the values marked").click()
     expect(page.locator(".flash-success")).to_contain_text("Changes saved")
     db.session.expire_all()
@@ -216,17 +226,16 @@ def test_a_case_page_kept_after_its_session_ended_elsewhere_still_clears_when_le
 
 def test_a_field_both_changed_is_chosen_by_keyboard(page, browser, live_url, hotline):
     people, case = hotline
-    edit = f"{live_url}/cases/{case.id}/edit"
-    sign_in(page, live_url, people["supervisor"])
-    page.goto(edit)
-    page.fill("#survivor_name", "Lan B")
-    manager = browser.new_context().new_page()
-    sign_in(manager, live_url, people["case_manager"])
-    manager.goto(edit)
-    manager.fill("#survivor_name", "Lan A")
-    manager.get_by_role("button", name="Save the changes").click()
-    expect(manager.locator(".flash-success")).to_contain_text("Changes saved")
-    page.get_by_role("button", name="Save the changes").click()
+    clash(
+        page,
+        browser,
+        live_url,
+        case,
+        people["supervisor"],
+        people["case_manager"],
+        mine={"#survivor_name": "Lan B"},
+        theirs={"#survivor_name": "Lan A"},
+    )
     row = page.locator("table.conflict tr", has_text="name or alias")
     expect(row).to_contain_text("Changed by both of you: choose which to keep.")
     expect(row.locator("input[type=radio]:checked")).to_have_count(0)
