@@ -83,11 +83,13 @@ def register_blueprints(app: Flask) -> None:
     from app.calls import views as _calls_views  # noqa: F401
     from app.cases import bp as cases_bp
     from app.cases import (  # noqa: F401  (routes register on import)
+        draft_views,
         edit_views,
         erase_views,
         part_views,
         queue_views,
         search,
+        status_views,
         views,
     )
     from app.home import bp as home_bp

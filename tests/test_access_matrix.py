@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.audit import AuditEntry
 from app.calls.drafts import open_drafts, save_draft
 from app.calls.intake import Intake, Survivor, save_intake
+from app.cases import drafts as case_drafts
 from app.cases.models import Case
 from app.extensions import db
 from tests.conftest import sign_in
@@ -51,6 +52,9 @@ EXPECTED = {
     ),
     "cases.erase": ("GET", {w: 403 for w in WHO} | {"supervisor": 200, "outside_supervisor": 404}),
     "cases.search": ("GET", CASE_ROLES_ONLY),
+    "cases.keep_draft": ("POST", SEE_CASE),
+    "cases.discard_draft": ("POST", SEE_CASE),
+    "cases.draft_list": ("GET", CASE_ROLES_ONLY),
     "cases.search_phone": ("POST", CASE_ROLES_ONLY),
     "calls.show": ("GET", SEE_CASE),
     "calls.new": ("GET", INTAKE),
@@ -92,6 +96,7 @@ def world(make_user, make_org):
     db.session.commit()
     draft_key = uuid.uuid4()
     save_draft(user=people["owner"], intake_key=draft_key, fields={"survivor_name": NAME})
+    case_drafts.keep(case=case, user=people["owner"], form="note", fields={"body": NAME})
     return people, case, saved.call, draft_key
 
 
@@ -102,6 +107,7 @@ def route_for(app, endpoint: str, case, call, draft_key) -> str:
         "call_id": call.id,
         "task_id": case.tasks[0].id,
         "intake_key": draft_key,
+        "form": "note",
     }
     path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
     return path + ("?to=in_support" if endpoint == "cases.change_status" else "")
@@ -157,6 +163,12 @@ def check(app, endpoint, who, people, case, url, method, status, draft_key) -> N
     denied_before = denied_count(user)
     if method == "GET":
         response = client.get(url, headers={"Accept": "text/html"})
+    elif endpoint == "cases.keep_draft":
+        response = client.post(
+            url,
+            json={"fields": {"body": "ghi chú"}},
+            headers={"X-CSRFToken": client.csrf_token("/auth/account")},
+        )
     elif endpoint == "calls.save_draft":
         response = client.post(
             url,
@@ -180,6 +192,10 @@ def check(app, endpoint, who, people, case, url, method, status, draft_key) -> N
         # Nobody but its author can discard a draft, whatever the answer says.
         kept = [d.intake_key for d in open_drafts(people["owner"])]
         assert (draft_key in kept) == (who != "owner"), who
+    if endpoint == "cases.discard_draft":
+        # Each person discards only their own draft: the owner's stays until the owner's turn.
+        kept = case_drafts.find(case=case, user=people["owner"], form="note")
+        assert (kept is not None) == (who != "owner"), who
 
 
 def denied_count(user) -> int:

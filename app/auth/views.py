@@ -49,12 +49,16 @@ def home_url(user: User) -> str:
     return url_for(HOME_ENDPOINTS[user.role])
 
 
-def unsaved_intakes_url(user: User) -> str | None:
-    """After signing in, intakes left unsaved (a session ended mid-call) are offered first."""
+def unsaved_work_url(user: User) -> str | None:
+    """After signing in, intakes left unsaved (a session ended mid-call) are offered first, then
+    text typed on case pages and not sent."""
     from app.calls.drafts import open_drafts
+    from app.cases import drafts as case_drafts
 
     if user.role in ("operator", "supervisor") and open_drafts(user):
         return url_for("calls.draft_list")
+    if user.role in ("operator", "case_manager", "supervisor") and case_drafts.open_drafts(user):
+        return url_for("cases.draft_list")
     return None
 
 
@@ -94,7 +98,7 @@ def _finish_sign_in(user: User):
     if user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
         return redirect(url_for("auth.change_password"))
-    return redirect(target or unsaved_intakes_url(user) or home_url(user))
+    return redirect(target or unsaved_work_url(user) or home_url(user))
 
 
 @bp.before_app_request

@@ -75,8 +75,11 @@ def fresh_token():
 @roles_required(*INTAKE_ROLES)
 def draft_list():
     """Unsaved intakes, offered back after a session ended or a browser closed mid-call."""
+    from app.cases import drafts as case_drafts  # cases builds on calls
+
     rows = drafts.open_drafts(current_user)
-    return render_template("calls/drafts.html", drafts=rows)
+    on_cases = len(case_drafts.open_drafts(current_user))
+    return render_template("calls/drafts.html", drafts=rows, on_cases=on_cases)
 
 
 @bp.route("/drafts/<uuid:intake_key>/discard", methods=["POST"])

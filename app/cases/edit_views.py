@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import classifications as c
 from app.auth.access import roles_required
-from app.cases import bp, edits, merge, services
+from app.cases import bp, drafts, edits, merge, services
 from app.cases.edits import EditConflict
 from app.cases.forms import CaseEditForm
 from app.cases.models import Case
@@ -89,14 +89,21 @@ def edit(case_id: uuid.UUID):
         form = CaseEditForm(formdata=_picked(request.form))
         fill_place_choices(form)
         return render_template("cases/edit.html", case=case, form=form), 409
+    restored = None
     if request.method == "GET":
         stored = edits.snapshot(case)
-        form = CaseEditForm(
+        # What the editor typed and did not send comes back, with the version and start it was
+        # typed from: if the case changed since, saving it shows the conflict screen.
+        form, restored = drafts.fill(
+            CaseEditForm,
+            case=case,
+            user=current_user,
+            name="edit",
             data={
                 **_form_values(stored),
                 "version": case.version,
                 "base": merge.fingerprints(case.id, stored),
-            }
+            },
         )
         # The form shows the survivor's details, opened for it: a look at the case.
         services.audit_case("view", case, current_user, detail="edit form")
@@ -134,7 +141,7 @@ def edit(case_id: uuid.UUID):
                 return back_to_case(
                     case, _("Changes saved.") if changed else _("Nothing was changed.")
                 )
-    return render_template("cases/edit.html", case=case, form=form)
+    return render_template("cases/edit.html", case=case, form=form, restored=restored)
 
 
 def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:

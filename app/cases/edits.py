@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
-from app.cases import services
+from app.cases import drafts, services
 from app.cases.ages import survivor_age
 from app.cases.models import Case
 from app.classifications import age_band
@@ -36,7 +36,8 @@ def snapshot(case: Case) -> dict:
 def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -> list[str]:
     """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
 
-    Returns the names of the fields that changed (empty when nothing did).
+    Returns the names of the fields that changed (empty when nothing did). The editor's draft
+    of the form goes with the save.
     """
     services.refuse_if_closed(case)
     if case.version != expected_version:
@@ -47,9 +48,12 @@ def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -
         if n in changes and (changes[n] or None) != (getattr(case, n) or None)
     ]
     if not changed:
+        drafts.drop(case=case, user=by, form="edit")  # sent: no longer a draft
+        db.session.commit()
         return []
     try:
         _apply_edit(case, by, changes, changed)
+        drafts.drop(case=case, user=by, form="edit")
         db.session.commit()
     except StaleDataError:
         # Saved by someone else between our check and our write: the conflict screen, with

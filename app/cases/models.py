@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Uuid, text
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.calls.models import Call
@@ -307,6 +307,27 @@ class Task(CasePart, db.Model):
 
 
 blind.register("case", Case, "survivor_phone", "phone")
+
+
+class CaseDraft(CasePart, db.Model):
+    """What someone has typed into a form on a case page and not yet sent (a note, a task, an
+    incident, an edit...), sealed under the case's key every few seconds, so a session that
+    times out, a closed tab or a crash loses nothing; the form offers it back when opened again.
+    One per person, case and form (`form` names it: "note", "edit", "status-closed"...)."""
+
+    __tablename__ = "case_draft"
+    __table_args__ = (UniqueConstraint("user_id", "case_id", "form"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_record.id"), index=True)
+    form: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
+
+    payload = SealedField()
+
+    case: Mapped[Case] = relationship()
 
 
 class FormSubmission(db.Model):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.auth.access import roles_required
 from app.auth.models import Organisation
 from app.calls.forms import consent_rows, incident_data, perpetrator_data
-from app.cases import bp, casework
+from app.cases import bp, casework, drafts
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
 from app.cases.services import CaseError
@@ -29,7 +29,7 @@ def add_incident(case_id: uuid.UUID):
     case = load_case(case_id)
     if request.method == "GET":
         looked_at(case, "incident form")
-    form = IncidentForm()
+    form, restored = _opened(IncidentForm, case, "incident")
     if form.validate_on_submit():
         data = incident_data(form)
         try:
@@ -38,10 +38,11 @@ def add_incident(case_id: uuid.UUID):
                 case,
                 lambda: casework.add_incident(case=case, by=current_user, data=data),
                 _("Incident added."),
+                draft="incident",
             )
         except CaseError as error:  # closed meanwhile: the form stays, with all typed
             flash(str(error), "error")
-    return render_template("cases/part_form.html", case=case, form=form, title=_("New incident"))
+    return _part_page(case, form, _("New incident"), "incident", restored)
 
 
 @bp.route("/<uuid:case_id>/perpetrators/new", methods=["GET", "POST"])
@@ -51,7 +52,7 @@ def add_perpetrator(case_id: uuid.UUID):
     case = load_case(case_id)
     if request.method == "GET":
         looked_at(case, "person form")
-    form = PerpetratorForm()
+    form, restored = _opened(PerpetratorForm, case, "perpetrator")
     if form.validate_on_submit():
         data = perpetrator_data(form)
         try:
@@ -60,12 +61,11 @@ def add_perpetrator(case_id: uuid.UUID):
                 case,
                 lambda: casework.add_perpetrator(case=case, by=current_user, data=data),
                 _("Person added."),
+                draft="perpetrator",
             )
         except CaseError as error:  # closed meanwhile: the form stays, with all typed
             flash(str(error), "error")
-    return render_template(
-        "cases/part_form.html", case=case, form=form, title=_("Person who used violence")
-    )
+    return _part_page(case, form, _("Person who used violence"), "perpetrator", restored)
 
 
 @bp.route("/<uuid:case_id>/risk", methods=["GET", "POST"])
@@ -75,7 +75,7 @@ def reassess(case_id: uuid.UUID):
     case = load_case(case_id)
     if request.method == "GET":
         looked_at(case, "risk form")
-    form = RiskForm()
+    form, restored = _opened(RiskForm, case, "risk")
     if form.validate_on_submit():
         try:
             return added_once(
@@ -89,10 +89,25 @@ def reassess(case_id: uuid.UUID):
                     reason=form.risk_reason.data,
                 ),
                 _("Risk assessment saved."),
+                draft="risk",
             )
         except CaseError as error:
             flash(str(error), "error")
-    return render_template("cases/part_form.html", case=case, form=form, title=_("Risk assessment"))
+    return _part_page(case, form, _("Risk assessment"), "risk", restored)
+
+
+def _part_page(case: Case, form, title: str, draft: str, restored):
+    """The form page of a part, with the notice offering back what was typed, if it was."""
+    return render_template(
+        "cases/part_form.html", case=case, form=form, title=title, draft=draft, restored=restored
+    )
+
+
+def _opened(form_cls, case: Case, name: str):
+    """The form as sent, or, opened, as the person left it unsent (their draft), if they did."""
+    if request.method == "POST":
+        return form_cls(), None
+    return drafts.fill(form_cls, case=case, user=current_user, name=name)
 
 
 def consent_recipients(case: Case) -> list[Organisation]:
@@ -114,7 +129,7 @@ def consent(case_id: uuid.UUID):
     case = load_case(case_id)
     if request.method == "GET":
         looked_at(case, "consent form")
-    form = ConsentForm()
+    form, restored = _opened(ConsentForm, case, "consent")
     form.offer_recipients(consent_recipients(case))
     if form.validate_on_submit():
         recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
@@ -128,7 +143,8 @@ def consent(case_id: uuid.UUID):
                     case,
                     lambda: casework.record_consent(case=case, by=current_user, consents=rows),
                     _("Consent recorded."),
+                    draft="consent",
                 )
             except CaseError as error:  # closed meanwhile: the form stays, with all typed
                 flash(str(error), "error")
-    return render_template("cases/part_form.html", case=case, form=form, title=_("Consent"))
+    return _part_page(case, form, _("Consent"), "consent", restored)

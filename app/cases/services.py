@@ -12,6 +12,7 @@ from app import audit
 from app.auth.models import User
 from app.calls.drafts import drop_drafts_on
 from app.calls.models import Call
+from app.cases import drafts as case_drafts
 from app.cases.ages import survivor_age
 from app.cases.models import Case, CaseEvent, Task
 from app.cases.numbers import next_case_number
@@ -196,6 +197,7 @@ def change_status(*, case: Case, to: str, by: User, reason: str | None = None) -
             detail += f" tasks_ended={len(ended)}"
     record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
     audit_case("status", case, by, detail=detail)
+    case_drafts.drop(case=case, user=by, form=case_drafts.STATUS_PREFIX + to)  # sent: not a draft
     db.session.commit()
 
 
@@ -254,6 +256,7 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
         blind.remove_index(owner_type="call", owner_id=call.id)
     case.destroy_key()
     drop_drafts_on(case.id, case.number)
+    case_drafts.drop_all_on(case.id)
     for task in case.tasks:
         if task.done_at is None:
             task.done_at = case.erased_at

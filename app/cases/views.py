@@ -1,5 +1,6 @@
-"""The case page and the work done on it: timeline, notes, tasks and status changes (the parts
-added after the intake are in part_views.py, edits with optimistic locking in edit_views.py).
+"""The case page and the work done on it: timeline, notes and tasks (the parts added after the
+intake are in part_views.py, edits with optimistic locking in edit_views.py, status changes in
+status_views.py, drafts of its forms in draft_views.py).
 Every look and every change is written to the audit log; a case the user may not see is
 answered 404 and audited."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -24,10 +25,9 @@ from app.calls.forms import (
 )
 from app.calls.models import Call
 from app.calls.views import saved_notice
-from app.cases import bp, casework, services
+from app.cases import bp, casework, drafts, services
 from app.cases.forms import (
     NoteForm,
-    StatusForm,
     TaskForm,
 )
 from app.cases.models import Case, FormSubmission
@@ -49,17 +49,11 @@ def load_case(case_id: uuid.UUID) -> Case:
     return case
 
 
-def _moves(case: Case) -> list[str]:
+def moves_open(case: Case) -> list[str]:
     """The statuses this user may move the case to now."""
     return [
         to for to, roles in TRANSITIONS.get(case.status, {}).items() if current_user.role in roles
     ]
-
-
-def _role_could(to: str) -> bool:
-    """Whether this user's role may make a move to that status from some status: a move a
-    colleague's change closed off, not one this person could never make (refused, audited)."""
-    return any(current_user.role in moves.get(to, ()) for moves in TRANSITIONS.values())
 
 
 def _people(case: Case) -> dict[int, User]:
@@ -95,17 +89,27 @@ def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200)
         detail=shown_parts(entries) or None,
     )
     db.session.commit()
+    restored = {}  # what was typed into the page's forms and not sent, offered back
+    if note_form is None:
+        note_form, restored["note"] = drafts.fill(
+            NoteForm, case=case, user=current_user, name="note", formdata=None
+        )
+    if task_form is None and not case.is_closed:
+        task_form, restored["task"] = drafts.fill(
+            TaskForm, case=case, user=current_user, name="task", formdata=None
+        )
     page = render_template(
         "cases/show.html",
         case=case,
         entries=entries,
         people=_people(case),
-        moves=_moves(case),
+        moves=moves_open(case),
         flags=_contact_flags(case),
-        note_form=_ids_prefixed(note_form or NoteForm(formdata=None), "note-"),
+        note_form=_ids_prefixed(note_form, "note-"),
         task_form=_ids_prefixed(task_form or TaskForm(formdata=None), "task-"),
         place=place_names([case.province_code, case.commune_code]),
         notice=saved_notice(case) if status == 200 else None,
+        restored=restored,
     )
     return page, status
 
@@ -145,29 +149,36 @@ def back_to_case(case: Case, message: str):
     return redirect(url_for("cases.show", case_id=case.id))
 
 
-def saved_once(form, case: Case, write: Callable[[], object]) -> bool:
-    """Run `write` (a casework function, which commits) with the form's key recorded in the
-    same transaction; False, with nothing written, when that form had been saved before (a
-    double click, a retry after a timeout, the back button)."""
+def saved_once(form, case: Case, write: Callable[[], object], draft: str) -> bool:
+    """Run `write` (a casework function, which commits) with the form's key recorded, and the
+    person's draft of the form deleted, in the same transaction; False, with nothing written,
+    when that form had been saved before (a double click, a retry after a timeout, the back
+    button)."""
     key = as_uuid(form.form_key.data)
     try:
-        return _keyed_write(key, case, write)
+        return _keyed_write(key, case, write, draft)
     except StaleDataError:
         # Someone else wrote to the case at the same instant (its version moved on between our
         # read and our write): adding a part takes nothing of theirs, so it is written again,
         # once, on the case as it now is (reloaded after the rollback).
-        return _keyed_write(key, case, write)
+        return _keyed_write(key, case, write, draft)
 
 
-def _keyed_write(key: uuid.UUID | None, case: Case, write: Callable[[], object]) -> bool:
+def _keyed_write(
+    key: uuid.UUID | None, case: Case, write: Callable[[], object], draft: str
+) -> bool:
     if key is not None:
         db.session.add(FormSubmission(key=key, user_id=current_user.id, case_id=case.id))
     try:
+        drafts.drop(case=case, user=current_user, form=draft)
         write()
     except IntegrityError:
         db.session.rollback()
         if key is None or db.session.get(FormSubmission, key) is None:
             raise
+        # Saved before: a draft of it left by a late autosave goes now.
+        drafts.drop(case=case, user=current_user, form=draft)
+        db.session.commit()
         return False
     except BaseException:
         # Refused (a closed case, a rule) or overtaken: nothing of it stays, the key stays free
@@ -177,10 +188,11 @@ def _keyed_write(key: uuid.UUID | None, case: Case, write: Callable[[], object])
     return True
 
 
-def added_once(form, case: Case, write: Callable[[], object], said: str):
-    """Save a case-page form once (saved_once) and go back to the case saying what happened;
-    a CaseError from `write` is left to the view, which knows what to show again."""
-    if not saved_once(form, case, write):
+def added_once(form, case: Case, write: Callable[[], object], said: str, *, draft: str):
+    """Save a case-page form once (saved_once; `draft` names the form's draft, deleted with
+    the save) and go back to the case saying what happened; a CaseError from `write` is left
+    to the view, which knows what to show again."""
+    if not saved_once(form, case, write, draft):
         said = _("This form had already been saved; nothing was saved twice.")
     return back_to_case(case, said)
 
@@ -213,6 +225,7 @@ def add_note(case_id: uuid.UUID):
                 case=case, by=current_user, body=form.body.data, kind=form.kind.data
             ),
             _("Note added."),
+            draft="note",
         )
     except CaseError as error:
         # Closed while it was being written: the page again, the note's text kept to copy.
@@ -241,73 +254,7 @@ def add_task(case_id: uuid.UUID):
                 note=form.note.data,
             ),
             _("Task added."),
+            draft="task",
         )
     except CaseError as error:
         return refused_back_to_case(case, error)
-
-
-@bp.route("/<uuid:case_id>/status", methods=["GET", "POST"])
-@roles_required(*CASE_ROLES)
-def change_status(case_id: uuid.UUID):
-    """Move the case to another status (a reason is asked where one is needed)."""
-    case = load_case(case_id)
-    form = StatusForm()
-    if request.method == "GET":
-        form.to.data = request.args.get("to", "")
-        form.version.data = str(case.version)
-        if form.to.data in _moves(case):  # the page shows the case's open tasks: a look
-            looked_at(case, "status form")
-    if request.method == "POST" and form.to.data == case.status:
-        # Sent twice (a double click, the back button): the first one made the change.
-        return back_to_case(case, _("The case already has that status; nothing was changed."))
-    moved_on = False  # the case changed under this page: never answered as a refusal
-    stale = form.version.data and form.version.data != str(case.version)
-    if request.method == "POST" and form.validate() and stale:
-        # Changed since the page was made (a task added, a reassessment): what the move would
-        # end is shown again as it is now, the reason kept, and nothing is changed yet.
-        moved_on = True
-        form.version.data = str(case.version)
-        flash(
-            _(
-                "This case changed since the page was opened. It is shown as it is now, with "
-                "its open tasks: check it, then confirm again."
-            ),
-            "error",
-        )
-    elif request.method == "POST" and form.validate():
-        try:
-            services.change_status(
-                case=case, to=form.to.data, by=current_user, reason=form.reason.data
-            )
-        except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
-            flash(str(error), "error")
-        except StaleDataError:
-            # Changed by someone else at the same instant (a second click, a colleague).
-            db.session.rollback()
-            if case.status == form.to.data:  # reloaded: theirs was the same change
-                return back_to_case(
-                    case, _("The case already has that status; nothing was changed.")
-                )
-            moved_on = True
-            form.version.data = str(case.version)
-            flash(
-                _(
-                    "Someone else changed this case at the same moment. Its status is shown "
-                    "as it is now: check it, then try again."
-                ),
-                "error",
-            )
-        else:
-            return back_to_case(case, _("Status changed."))
-    if form.to.data not in _moves(case) and moved_on and _role_could(form.to.data):
-        # The move is no longer open (a colleague approved or returned the case meanwhile):
-        # the case page shows where it stands, with the message said above.
-        return redirect(url_for("cases.show", case_id=case.id))
-    if form.to.data not in _moves(case):
-        # A move this person may not make on this case (or no such status): refused, audited.
-        db.session.rollback()
-        services.audit_case("denied", case, current_user, detail="status change")
-        db.session.commit()
-        abort(404)
-    needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
-    return render_template("cases/status.html", case=case, form=form, needs_reason=needs_reason)

@@ -99,3 +99,26 @@ def page(browser):
     tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
     yield tab
     context.close()
+
+
+@pytest.fixture
+def case_hotline(make_org, make_user):
+    """A hotline's case, opened by its operator and assigned to its case manager (English UI)."""
+    from app.calls.intake import Intake, Survivor, save_intake
+    from app.extensions import db
+
+    org = make_org(code="BQ")
+    people = {
+        role: make_user(role, organisation=org, language="en")
+        for role in ("operator", "case_manager", "supervisor")
+    }
+    case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            survivor=Survivor(name="Lan", safe_contact="Text only"),
+        ),
+        by=people["operator"],
+    ).case
+    case.assigned_to_id = people["case_manager"].id
+    db.session.commit()
+    return people, case

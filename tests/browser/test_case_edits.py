@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.auth.sessions import revoke_user_sessions
-from app.calls.intake import Intake, Survivor, save_intake
 from app.cases.models import Case, CaseNote
 from app.extensions import db
 from app.places.queries import commune_choices
@@ -56,29 +55,10 @@ def sign_in_again_in_a_new_tab(page, user) -> None:
     tab.close()
 
 
-@pytest.fixture
-def hotline(make_org, make_user):
-    org = make_org(code="BQ")
-    people = {
-        role: make_user(role, organisation=org, language="en")
-        for role in ("operator", "case_manager", "supervisor")
-    }
-    case = save_intake(
-        data=Intake(
-            reason="violence_report",
-            survivor=Survivor(name="Lan", safe_contact="Text only"),
-        ),
-        by=people["operator"],
-    ).case
-    case.assigned_to_id = people["case_manager"].id
-    db.session.commit()
-    return people, case
-
-
 def test_two_editors_keep_each_others_changes_through_the_conflict_screen(
-    page, browser, live_url, hotline
+    page, browser, live_url, case_hotline
 ):
-    people, case = hotline
+    people, case = case_hotline
     clash(
         page,
         browser,
@@ -107,9 +87,9 @@ def test_two_editors_keep_each_others_changes_through_the_conflict_screen(
 
 
 def test_a_note_sent_after_the_session_ended_stays_on_the_page_until_signed_in_again(
-    page, live_url, hotline
+    page, live_url, case_hotline
 ):
-    people, case = hotline
+    people, case = case_hotline
     manager = people["case_manager"]
     sign_in(page, live_url, manager)
     page.goto(f"{live_url}/cases/{case.id}")
@@ -135,10 +115,10 @@ def test_a_note_sent_after_the_session_ended_stays_on_the_page_until_signed_in_a
     assert note.body == "Called back at 9; she is safe at her sister's."
 
 
-def test_the_commune_list_follows_the_province_on_the_edit_page(page, live_url, hotline):
+def test_the_commune_list_follows_the_province_on_the_edit_page(page, live_url, case_hotline):
     """As on the intake: choosing another province fills the commune list with its communes, so
     the edit is not refused for a commune of the old one."""
-    people, case = hotline
+    people, case = case_hotline
     case.province_code, case.commune_code = "01", "00004"
     db.session.commit()
     code, name = commune_choices("79")[0]
@@ -156,28 +136,12 @@ def test_the_commune_list_follows_the_province_on_the_edit_page(page, live_url, 
     assert (saved.province_code, saved.commune_code) == ("79", code)
 
 
-def test_the_idle_warning_says_when_unsent_text_would_go(page, serve, make_app, hotline):
-    """A case page keeps no draft: the warning before the idle time-out says so when something
-    is typed and not yet sent, and only then."""
-    people, case = hotline
-    base = serve(make_app(SESSION_IDLE_SECONDS=8, SESSION_WARNING_SECONDS=5))
-    sign_in(page, base, people["case_manager"])
-    page.goto(f"{base}/cases/{case.id}")
-    warning, typed = page.locator("#session-warning"), page.locator("#session-warning-typed")
-    expect(warning).to_be_visible(timeout=8000)
-    expect(typed).to_be_hidden()
-    page.click("#stay-signed-in")
-    page.fill("#note-body", "Half a note")
-    expect(warning).to_be_visible(timeout=10000)
-    expect(typed).to_have_text("What you have typed on this page and not yet sent will be lost.")
-
-
 def test_a_conflict_screen_sent_after_the_session_ended_survives_signing_in_again(
-    page, browser, live_url, hotline
+    page, browser, live_url, case_hotline
 ):
     """Nothing is typed on the conflict screen (its values are hidden and marked), yet what it
     holds stays on the page when signing in again in a new tab, and is saved after."""
-    people, case = hotline
+    people, case = case_hotline
     manager = people["case_manager"]
     clash(
         page,
@@ -204,9 +168,9 @@ def test_a_conflict_screen_sent_after_the_session_ended_survives_signing_in_agai
 
 
 def test_a_case_page_kept_after_its_session_ended_elsewhere_still_clears_when_left(
-    page, serve, make_app, hotline
+    page, serve, make_app, case_hotline
 ):
-    people, case = hotline
+    people, case = case_hotline
     manager = people["case_manager"]
     base = serve(make_app(SESSION_IDLE_SECONDS=8, SESSION_WARNING_SECONDS=3))
     sign_in(page, base, manager)
@@ -224,8 +188,8 @@ def test_a_case_page_kept_after_its_session_ended_elsewhere_still_clears_when_le
     expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # then left alone
 
 
-def test_a_field_both_changed_is_chosen_by_keyboard(page, browser, live_url, hotline):
-    people, case = hotline
+def test_a_field_both_changed_is_chosen_by_keyboard(page, browser, live_url, case_hotline):
+    people, case = case_hotline
     clash(
         page,
         browser,

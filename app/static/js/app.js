@@ -156,11 +156,17 @@
     if (event.defaultPrevented || !keepsTyping(form) || !tokenUrl) { return; }
     event.preventDefault();
     var submitter = event.submitter;
-    fetch(tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) {
+    // A draft of it on its way goes first (else it could land after the save and bring the
+    // text back); then no more drafts of it while it is sent.
+    var draft = draftOf(form), before = (draft && draft.pending) || Promise.resolve();
+    if (draft) { draft.done = true; }
+    before.catch(function () { /* the save below says what matters */ }).then(function () {
+      return fetch(tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+    }).then(function (r) {
         if (r.status === 401) {
           form.dataset.typed = "yes";  // what it holds is kept from now on, typed or not
           kept = true;
+          if (draft) { draft.done = false; }
           release(form);
           showKept("typed-kept", form, true);
           return null;
@@ -182,6 +188,7 @@
         HTMLFormElement.prototype.submit.call(form);
       }).catch(function () {
         form.dataset.typed = "yes";
+        if (draft) { draft.done = false; }
         release(form);
         showKept("typed-offline", form, true);
       });
@@ -273,11 +280,13 @@
 
   function showWarning(remainingMs) {
     countdown.textContent = String(Math.max(0, Math.ceil(remainingMs / 1000)));
+    // Typing not yet kept as a draft goes with the screen: a case page's form without drafts,
+    // or typed since its last draft was kept (drafts are not kept while signed out, on a case
+    // page as on the intake). Said as long as it is so: a draft kept meanwhile takes it back.
+    draftForms.forEach(keepDraft);
+    var losing = holdsUnsent() || (kept && body.dataset.keepOnSignOut === "yes");
+    document.getElementById("session-warning-typed").hidden = !losing;
     if (dialog.hidden) {
-      // A case page's unsent text goes with the screen (the intake keeps a draft of its own).
-      // (The intake saves drafts, but not while signed out: what was typed since then goes too.)
-      var losing = holdsTyping() || (kept && body.dataset.keepOnSignOut === "yes");
-      document.getElementById("session-warning-typed").hidden = !losing;
       dialog.hidden = false;
       stayButton.focus();
     }
@@ -309,4 +318,118 @@
     else if (remaining <= warnMs) { showWarning(remaining); }
     else { hideWarning(); }
   }, 1000);
+
+  /* ---- drafts of a case page's forms: what is typed into a form marked data-draft-url is
+     sealed on the server every few seconds, as the intake's is, so a session that times out,
+     a tab closed or a crashed browser loses at most the last few seconds; the form brings it
+     back when opened again. A form that holds typing from the start (brought back, or sent
+     back with errors) is kept whole at the first tick; one put back as it was opened deletes
+     its draft. ---- */
+  var draftForms = [];
+  function formFields(form) {
+    var out = {};
+    new FormData(form).forEach(function (value, name) {
+      if (name === "csrf_token" || typeof value !== "string") { return; }
+      if (Object.prototype.hasOwnProperty.call(out, name)) {
+        if (!Array.isArray(out[name])) { out[name] = [out[name]]; }
+        out[name].push(value);
+      } else {
+        out[name] = value;
+      }
+    });
+    return JSON.stringify(out);
+  }
+  function draftOf(form) {
+    for (var i = 0; i < draftForms.length; i++) { if (draftForms[i].form === form) { return draftForms[i]; } }
+    return null;
+  }
+  function draftBody(draft) {
+    var now = formFields(draft.form);
+    return "{\"fields\":" + (now === draft.start ? "null" : now) + "}";
+  }
+  function holdsUnsent() {
+    return Array.prototype.some.call(document.querySelectorAll("form[data-keep-typed][data-typed=yes]"), function (form) {
+      var draft = draftOf(form);
+      return !draft || kept || draftBody(draft) !== draft.sent;
+    });
+  }
+  function sayDraft(draft, savedAt) {
+    if (!draft.line) { return; }
+    if (savedAt === null) { draft.line.textContent = draft.line.dataset.failed || ""; return; }
+    // "dd/mm/yyyy hh:mm": the time is enough beside the form being typed.
+    draft.line.textContent = savedAt ? (draft.line.dataset.saved || "") + " " + savedAt.split(" ").pop() : "";
+  }
+  function freshToken() {  // signed in again in another tab: this page's token is the old one
+    return fetch(tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (answer) {
+        if (!answer || answer.user !== account) { return; }
+        csrf = answer.csrf;
+        document.querySelector("meta[name=csrf-token]").content = csrf;
+      });
+  }
+  function keepDraft(draft) {
+    if (draft.done || draft.pending || kept || leaving) { return; }
+    var sent = draftBody(draft);
+    if (sent === draft.sent) { return; }
+    draft.pending = fetch(draft.url, {
+      method: "POST", credentials: "same-origin", redirect: "manual", body: sent,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" }
+    }).then(function (r) {
+      if (r.status === 401 || r.type === "opaqueredirect") {  // the session ended on the server
+        kept = true;
+        showKept("typed-kept", draft.form);
+        return null;
+      }
+      if (r.status === 400) { return freshToken(); }
+      if (r.status === 403 || r.status === 404 || r.status === 409) {
+        draft.done = true;  // not this person's any more, closed, or saved already
+        return null;
+      }
+      if (!r.ok) { sayDraft(draft, null); return null; }
+      return r.json().then(function (answer) { draft.sent = sent; sayDraft(draft, answer.saved_at); });
+    }).catch(function () { sayDraft(draft, null); })
+      .finally(function () { draft.pending = null; });
+  }
+  document.querySelectorAll("form[data-draft-url]").forEach(function (form) {
+    var typed = form.dataset.typed === "yes";
+    var draft = {
+      form: form, url: form.dataset.draftUrl, line: form.querySelector(".draft-status"),
+      start: typed ? null : formFields(form),  // as opened: no draft
+      sent: typed ? "" : "{\"fields\":null}", pending: null, done: false
+    };
+    // Brought back: the server holds just that. Sent back with errors: kept at the first tick.
+    if (form.hasAttribute("data-draft-restored")) { draft.sent = draftBody(draft); }
+    draftForms.push(draft);
+  });
+  document.addEventListener("submit", function (event) {
+    // Throwing a draft away: the form it was of keeps no more drafts (nor sends one as the
+    // page goes, which would bring it back).
+    var form = event.target, url = form.dataset && form.dataset.discardsDraft;
+    if (!url || event.defaultPrevented) { return; }
+    var pending = [];
+    draftForms.forEach(function (draft) {
+      if (draft.url !== url) { return; }
+      draft.done = true;
+      if (draft.pending) { pending.push(draft.pending); }
+    });
+    if (pending.length) {  // a draft on its way lands first, then goes with the rest
+      event.preventDefault();
+      Promise.all(pending).then(function () { HTMLFormElement.prototype.submit.call(form); });
+    }
+  });
+  if (draftForms.length) {
+    window.setInterval(function () { draftForms.forEach(keepDraft); }, 4000);
+    window.addEventListener("pagehide", function () {
+      // Leaving (a link, a close, a reload): what was typed since the last tick goes too.
+      if (kept || leaving || !navigator.sendBeacon) { return; }
+      draftForms.forEach(function (draft) {
+        if (draft.done || draftBody(draft) === draft.sent) { return; }
+        var data = new FormData();
+        data.append("csrf_token", csrf);
+        data.append("fields", JSON.stringify(JSON.parse(draftBody(draft)).fields));
+        navigator.sendBeacon(draft.url, data);
+      });
+    });
+  }
 })();

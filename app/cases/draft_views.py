@@ -1,0 +1,103 @@
+"""Case-page drafts over the wire: the autosave of a form on a case page, throwing a draft away,
+and the list of unsent text offered after signing in. Each loads the case through its
+need-to-know scope first, so nobody keeps or sees a draft on a case they may not see."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.access import refuse_role, roles_required
+from app.cases import bp, drafts
+from app.cases.views import CASE_ROLES, load_case
+from app.clock import utcnow
+from app.form_fields import local_text
+
+# Where each form lives, to go back to it (a status change: its page for that move).
+PAGES = {
+    "note": ("cases.show", "add-note"),
+    "task": ("cases.show", "tasks"),
+    "incident": ("cases.add_incident", None),
+    "perpetrator": ("cases.add_perpetrator", None),
+    "risk": ("cases.reassess", None),
+    "consent": ("cases.consent", None),
+    "edit": ("cases.edit", None),
+}
+
+
+def form_url(case_id: uuid.UUID, form: str) -> str:
+    """The page of the form this draft is of."""
+    if form.startswith(drafts.STATUS_PREFIX):
+        return url_for("cases.change_status", case_id=case_id, to=form[len(drafts.STATUS_PREFIX) :])
+    endpoint, anchor = PAGES[form]
+    return url_for(endpoint, case_id=case_id, _anchor=anchor)
+
+
+@bp.route("/<uuid:case_id>/drafts/<form>", methods=["POST"])
+def keep_draft(case_id: uuid.UUID, form: str):
+    """Autosave: a case-page form's fields, sealed server-side (JSON in, JSON out). Fields of
+    null, or holding nothing typed, delete the draft."""
+    if not current_user.is_authenticated:
+        return jsonify(error="signed_out"), 401
+    if not current_user.has_role(*CASE_ROLES):
+        refuse_role()
+    case = load_case(case_id)  # not this person's to see: 404, audited
+    if not drafts.known(form):
+        abort(404)
+    if case.is_closed or case.erased_at is not None:
+        return jsonify(error="closed"), 409
+    # JSON from the autosave timer; a form post from navigator.sendBeacon as the page closes.
+    body = request.get_json(silent=True) if request.is_json else _beacon_body()
+    if not isinstance(body, dict) or "fields" not in body:
+        return jsonify(error="bad_fields"), 400
+    fields = body["fields"]
+    if fields is not None and not isinstance(fields, dict):
+        return jsonify(error="bad_fields"), 400
+    try:
+        kept = drafts.keep(case=case, user=current_user, form=form, fields=fields)
+    except drafts.FormSaved:
+        return jsonify(error="already_saved"), 409
+    except drafts.DraftError:
+        return jsonify(error="bad_fields"), 413
+    return jsonify(saved_at=local_text(utcnow()) if kept is not None else "")
+
+
+def _beacon_body() -> dict | None:
+    """The form-encoded body a closing page sends: the fields as a JSON string."""
+    try:
+        return {"fields": json.loads(request.form.get("fields", ""))}
+    except ValueError:
+        return None
+
+
+@bp.route("/<uuid:case_id>/drafts/<form>/discard", methods=["POST"])
+@roles_required(*CASE_ROLES)
+def discard_draft(case_id: uuid.UUID, form: str):
+    """Throw away what was typed into a form and not sent; back to where it was asked from."""
+    case = load_case(case_id)
+    if not drafts.known(form):
+        abort(404)
+    drafts.keep(case=case, user=current_user, form=form, fields=None)
+    flash(_("What you had typed was discarded."), "success")
+    if request.form.get("back") == "list":
+        return redirect(url_for("cases.draft_list"))
+    if case.is_closed:
+        return redirect(url_for("cases.show", case_id=case.id))
+    return redirect(form_url(case.id, form))
+
+
+@bp.route("/drafts")
+@roles_required(*CASE_ROLES)
+def draft_list():
+    """Text typed on case pages and not sent, offered back after a session ended."""
+    rows = drafts.open_drafts(current_user)
+    return render_template(
+        "cases/drafts.html",
+        drafts=rows,
+        label=drafts.label,
+        form_url=form_url,
+    )

@@ -1,0 +1,107 @@
+"""Moving a case to another status: open -> in support -> pending closure -> closed (approved by
+a supervisor other than the one who asked) -> reopened with a reason. The page shows what the
+move ends (the case's open tasks); a case changed since the page was opened is shown again
+before anything is changed, and a move this person may not make is refused and audited."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.auth.access import roles_required
+from app.cases import bp, drafts, services
+from app.cases.forms import StatusForm
+from app.cases.services import TRANSITIONS, CaseError
+from app.cases.views import CASE_ROLES, back_to_case, load_case, looked_at, moves_open
+from app.extensions import db
+
+
+def _role_could(to: str) -> bool:
+    """Whether this user's role may make a move to that status from some status: a move a
+    colleague's change closed off, not one this person could never make (refused, audited)."""
+    return any(current_user.role in moves.get(to, ()) for moves in TRANSITIONS.values())
+
+
+@bp.route("/<uuid:case_id>/status", methods=["GET", "POST"])
+@roles_required(*CASE_ROLES)
+def change_status(case_id: uuid.UUID):
+    """Move the case to another status (a reason is asked where one is needed)."""
+    case = load_case(case_id)
+    form, restored = StatusForm(), None
+    if request.method == "GET":
+        to = request.args.get("to", "")
+        if to in moves_open(case):
+            # A reason typed and not sent comes back, with the version it was typed on.
+            form, restored = drafts.fill(
+                StatusForm, case=case, user=current_user, name=drafts.STATUS_PREFIX + to
+            )
+        form.to.data = to
+        if restored is None:
+            form.version.data = str(case.version)
+        if form.to.data in moves_open(case):  # the page shows the case's open tasks: a look
+            looked_at(case, "status form")
+    if request.method == "POST" and form.to.data == case.status:
+        # Sent twice (a double click, the back button): the first one made the change.
+        return back_to_case(case, _("The case already has that status; nothing was changed."))
+    moved_on = False  # the case changed under this page: never answered as a refusal
+    stale = form.version.data and form.version.data != str(case.version)
+    if request.method == "POST" and form.validate() and stale:
+        # Changed since the page was made (a task added, a reassessment): what the move would
+        # end is shown again as it is now, the reason kept, and nothing is changed yet.
+        moved_on = True
+        form.version.data = str(case.version)
+        flash(
+            _(
+                "This case changed since the page was opened. It is shown as it is now, with "
+                "its open tasks: check it, then confirm again."
+            ),
+            "error",
+        )
+    elif request.method == "POST" and form.validate():
+        try:
+            services.change_status(
+                case=case, to=form.to.data, by=current_user, reason=form.reason.data
+            )
+        except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
+            flash(str(error), "error")
+        except StaleDataError:
+            # Changed by someone else at the same instant (a second click, a colleague).
+            db.session.rollback()
+            if case.status == form.to.data:  # reloaded: theirs was the same change
+                return back_to_case(
+                    case, _("The case already has that status; nothing was changed.")
+                )
+            moved_on = True
+            form.version.data = str(case.version)
+            flash(
+                _(
+                    "Someone else changed this case at the same moment. Its status is shown "
+                    "as it is now: check it, then try again."
+                ),
+                "error",
+            )
+        else:
+            return back_to_case(case, _("Status changed."))
+    if form.to.data not in moves_open(case) and moved_on and _role_could(form.to.data):
+        # The move is no longer open (a colleague approved or returned the case meanwhile):
+        # the case page shows where it stands, with the message said above.
+        return redirect(url_for("cases.show", case_id=case.id))
+    if form.to.data not in moves_open(case):
+        # A move this person may not make on this case (or no such status): refused, audited.
+        db.session.rollback()
+        services.audit_case("denied", case, current_user, detail="status change")
+        db.session.commit()
+        abort(404)
+    needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
+    return render_template(
+        "cases/status.html",
+        case=case,
+        form=form,
+        needs_reason=needs_reason,
+        draft=drafts.STATUS_PREFIX + form.to.data,
+        restored=restored,
+    )

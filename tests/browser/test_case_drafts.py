@@ -1,0 +1,93 @@
+"""What is typed on a case page survives in a real browser: a note left typing when the session
+times out comes back after signing in again, an edit left by following a link comes back on the
+edit page, and either can be thrown away."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from app.cases.models import Case, CaseDraft, CaseNote
+from app.extensions import db
+from tests.browser.test_case_edits import sign_in
+from tests.browser.test_queues import sign_in as sign_in_only
+
+pytestmark = pytest.mark.browser
+
+NOTE = "Called back at 9; she is safe at her sister's. Next call on Monday."
+
+
+def drafts_stored() -> int:
+    db.session.expire_all()
+    count = db.session.execute(select(func.count()).select_from(CaseDraft)).scalar_one()
+    db.session.rollback()  # end the test's read: SQLite would keep the server from writing
+    return count
+
+
+def test_a_note_left_typing_when_the_session_timed_out_comes_back_after_signing_in(
+    page, serve, make_app, case_hotline
+):
+    people, case = case_hotline
+    manager = people["case_manager"]
+    base = serve(make_app(SESSION_IDLE_SECONDS=10, SESSION_WARNING_SECONDS=4))
+    sign_in(page, base, manager)
+    page.goto(f"{base}/cases/{case.id}")
+    page.fill("#note-body", NOTE)
+    status = page.locator("#add-note .draft-status")
+    expect(status).to_contain_text(re.compile(r"Kept as a draft at \d\d:\d\d"), timeout=8000)
+    # Left alone: warned, with no word of losing anything (it is kept), then signed out.
+    expect(page.locator("#session-warning")).to_be_visible(timeout=10000)
+    expect(page.locator("#session-warning-typed")).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/auth/login"), timeout=15000)
+    assert NOTE not in page.content()
+
+    sign_in_only(page, base, manager)
+    page.wait_for_url(f"{base}/cases/drafts")  # offered first after signing in
+    row = page.locator("tr", has_text=case.number)
+    expect(row).to_contain_text("Note")
+    row.get_by_role("link", name="Continue").click()
+    expect(page.locator("#draft-restored-note")).to_be_visible()
+    expect(page.locator("#note-body")).to_have_value(NOTE)
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.locator(".flash-success")).to_contain_text("Note added")
+    expect(page.locator(".timeline")).to_contain_text("she is safe at her sister's")
+    expect(page.locator("#draft-restored-note")).to_have_count(0)
+    expect(page.locator("#note-body")).to_have_value("")
+    db.session.expire_all()
+    assert db.session.execute(select(CaseNote.id)).scalars().all() != []
+    assert drafts_stored() == 0
+    assert page.errors == [], page.errors
+
+
+def test_an_edit_left_by_a_link_comes_back_and_can_be_thrown_away(page, live_url, case_hotline):
+    """Typed, then away before the next autosave tick: the page sends what it holds as it goes
+    (navigator.sendBeacon), and the edit page brings it back; discarding puts the case's own
+    values back."""
+    people, case = case_hotline
+    sign_in(page, live_url, people["case_manager"])
+    edit = f"{live_url}/cases/{case.id}/edit"
+    page.goto(edit)
+    page.fill("#survivor_name", "Lan (alias)")
+    page.fill("#safe_contact", "Text only, never call")
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(f"{live_url}/cases/{case.id}")
+    for _ in range(20):  # the beacon is sent as the page goes; it lands just after
+        if drafts_stored():
+            break
+        page.wait_for_timeout(100)
+    page.goto(edit)
+    expect(page.locator("#draft-restored-edit")).to_be_visible()
+    expect(page.locator("#survivor_name")).to_have_value("Lan (alias)")
+    expect(page.locator("#safe_contact")).to_have_value("Text only, never call")
+
+    page.on("dialog", lambda dialog: dialog.accept())  # "Discard what you typed here for good?"
+    page.get_by_role("button", name="Discard what I typed").click()
+    expect(page.locator(".flash-success")).to_contain_text("What you had typed was discarded")
+    expect(page.locator("#survivor_name")).to_have_value("Lan")
+    expect(page.locator("#draft-restored-edit")).to_have_count(0)
+    assert drafts_stored() == 0
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).survivor_name == "Lan"
+    db.session.rollback()
+    assert page.errors == [], page.errors
