@@ -96,7 +96,9 @@ def world(make_user, make_org):
     db.session.commit()
     draft_key = uuid.uuid4()
     save_draft(user=people["owner"], intake_key=draft_key, fields={"survivor_name": NAME})
-    case_drafts.keep(case=case, user=people["owner"], form="note", fields={"body": NAME})
+    case_drafts.keep(
+        case=case, user=people["owner"], form="note", page=uuid.uuid4(), fields={"body": NAME}
+    )
     return people, case, saved.call, draft_key
 
 
@@ -166,7 +168,7 @@ def check(app, endpoint, who, people, case, url, method, status, draft_key) -> N
     elif endpoint == "cases.keep_draft":
         response = client.post(
             url,
-            json={"fields": {"body": "ghi chú"}},
+            json={"page": str(uuid.uuid4()), "fields": {"body": "ghi chú"}},
             headers={"X-CSRFToken": client.csrf_token("/auth/account")},
         )
     elif endpoint == "calls.save_draft":
@@ -194,7 +196,7 @@ def check(app, endpoint, who, people, case, url, method, status, draft_key) -> N
         assert (draft_key in kept) == (who != "owner"), who
     if endpoint == "cases.discard_draft":
         # Each person discards only their own draft: the owner's stays until the owner's turn.
-        kept = case_drafts.find(case=case, user=people["owner"], form="note")
+        kept = case_drafts.restore(case=case, user=people["owner"], form="note")
         assert (kept is not None) == (who != "owner"), who
 
 

@@ -113,12 +113,8 @@ def numbers_issued(org: Organisation) -> bool:
 
 
 def drop_drafts_of(user: User) -> int:
-    """Delete the account's unsaved intakes and unsent case-page text (not committed); how many
-    intakes there were."""
+    """Delete the account's unsaved intakes (not committed); how many there were."""
     from app.calls.models import IntakeDraft
-    from app.cases import drafts as case_drafts
-
-    case_drafts.drop_all_of(user)
 
     drafts = db.session.execute(select(IntakeDraft).where(IntakeDraft.user_id == user.id))
     dropped = 0

@@ -23,6 +23,7 @@ from app.admin.rules import (
 from app.auth import events, passwords
 from app.auth.models import ORG_KINDS, ROLES, Organisation, User
 from app.auth.sessions import revoke_user_sessions
+from app.cases import drafts as case_drafts
 from app.clock import utcnow
 from app.extensions import db
 
@@ -139,6 +140,8 @@ def update_user(
     user.organisation, user.language = organisation, language
     if scope_changed:
         revoke_user_sessions(user.id)
+        # Text typed on case pages was typed under the old role's access: it goes with it.
+        case_drafts.drop_all_of(user)
     if moved:
         # Unsaved intakes of calls taken at the old organisation could only be saved there:
         # saved after the move they would file that hotline's caller at the new one.

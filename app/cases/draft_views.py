@@ -29,18 +29,21 @@ PAGES = {
 }
 
 
-def form_url(case_id: uuid.UUID, form: str) -> str:
-    """The page of the form this draft is of."""
-    if form.startswith(drafts.STATUS_PREFIX):
-        return url_for("cases.change_status", case_id=case_id, to=form[len(drafts.STATUS_PREFIX) :])
+def form_url(case_id: uuid.UUID, form: str, page: uuid.UUID | None = None) -> str:
+    """The page of the form this draft is of (`page`: that draft brought back)."""
+    asked = {"draft": str(page)} if page is not None else {}
+    move = drafts.status_move(form)
+    if move is not None:
+        return url_for("cases.change_status", case_id=case_id, to=move[1], **asked)
     endpoint, anchor = PAGES[form]
-    return url_for(endpoint, case_id=case_id, _anchor=anchor)
+    return url_for(endpoint, case_id=case_id, _anchor=anchor, **asked)
 
 
 @bp.route("/<uuid:case_id>/drafts/<form>", methods=["POST"])
 def keep_draft(case_id: uuid.UUID, form: str):
-    """Autosave: a case-page form's fields, sealed server-side (JSON in, JSON out). Fields of
-    null, or holding nothing typed, delete the draft."""
+    """Autosave: a case-page form's fields, sealed server-side (JSON in, JSON out): `page`, the
+    key the page gave the form, and `fields`; fields of null, or holding nothing typed, delete
+    the page's draft."""
     if not current_user.is_authenticated:
         return jsonify(error="signed_out"), 401
     if not current_user.has_role(*CASE_ROLES):
@@ -48,29 +51,29 @@ def keep_draft(case_id: uuid.UUID, form: str):
     case = load_case(case_id)  # not this person's to see: 404, audited
     if not drafts.known(form):
         abort(404)
-    if case.is_closed or case.erased_at is not None:
-        return jsonify(error="closed"), 409
     # JSON from the autosave timer; a form post from navigator.sendBeacon as the page closes.
     body = request.get_json(silent=True) if request.is_json else _beacon_body()
     if not isinstance(body, dict) or "fields" not in body:
         return jsonify(error="bad_fields"), 400
-    fields = body["fields"]
-    if fields is not None and not isinstance(fields, dict):
+    fields, page = body["fields"], drafts.page_asked(str(body.get("page") or ""))
+    if page is None or (fields is not None and not isinstance(fields, dict)):
         return jsonify(error="bad_fields"), 400
     try:
-        kept = drafts.keep(case=case, user=current_user, form=form, fields=fields)
+        kept = drafts.keep(case=case, user=current_user, form=form, page=page, fields=fields)
     except drafts.FormSaved:
         return jsonify(error="already_saved"), 409
+    except drafts.CaseMovedOn:
+        return jsonify(error="closed"), 409
     except drafts.DraftError:
         return jsonify(error="bad_fields"), 413
     return jsonify(saved_at=local_text(utcnow()) if kept is not None else "")
 
 
 def _beacon_body() -> dict | None:
-    """The form-encoded body a closing page sends: the fields as a JSON string."""
+    """The form-encoded body a closing page sends: the page's key, the fields as JSON text."""
     try:
-        return {"fields": json.loads(request.form.get("fields", ""))}
-    except ValueError:
+        return {"page": request.form.get("page"), "fields": json.loads(request.form["fields"])}
+    except (KeyError, ValueError):
         return None
 
 
@@ -81,7 +84,8 @@ def discard_draft(case_id: uuid.UUID, form: str):
     case = load_case(case_id)
     if not drafts.known(form):
         abort(404)
-    drafts.keep(case=case, user=current_user, form=form, fields=None)
+    page = drafts.page_asked(request.form.get("page"))
+    drafts.discard(case=case, user=current_user, form=form, page=page)
     flash(_("What you had typed was discarded."), "success")
     if request.form.get("back") == "list":
         return redirect(url_for("cases.draft_list"))
@@ -100,4 +104,11 @@ def draft_list():
         drafts=rows,
         label=drafts.label,
         form_url=form_url,
+        can_open=_can_open,
     )
+
+
+def _can_open(draft) -> bool:
+    """Whether the draft's form can be opened: a closed case takes none but a move (reopening)
+    and shows a note left unsent to copy."""
+    return not draft.case.is_closed or draft.form == "note" or drafts.status_move(draft.form)

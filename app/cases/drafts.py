@@ -1,14 +1,18 @@
-"""Case-page drafts: what someone types into a form on a case (a note, a task, an incident, an
-edit of the survivor's details...) is sealed on the server every few seconds, so a session that
-times out, a tab closed by mistake or a crashed browser loses at most the last few seconds; the
-form offers it back, whole, when it is opened again.
+"""Case-page drafts: what someone types into a form on a case page (a note, a task, an incident,
+an edit of the survivor's details, a status change's reason...) is sealed on the server every few
+seconds, so a session that times out, a tab closed by mistake or a crashed browser loses at most
+the last few seconds; the form offers it back, whole, when it is opened again.
 
-A draft belongs to one person, one case and one form; its payload is the form's fields as a JSON
-object of strings (lists for multi-choice fields), sealed under the case's data key, so erasing
-the case erases it too (the rows are deleted as well). Saving the form deletes the draft in the
-same transaction as the change; discarding it deletes it. Only someone who may still see the
-case is ever shown it: the pages that offer it back load the case through its need-to-know
-scope first.
+A draft belongs to one person, one case, one form and one page: the key the page gave the form
+(`form_key`), so the same form typed in two tabs keeps two drafts and sending one deletes that
+one only. A draft brought back keeps its key (the same form again: sent from two tabs showing it,
+it is saved once). The payload is the form's fields as a JSON object of
+strings (lists for multi-choice fields), sealed under the case's data key, so erasing the case
+erases it too (the rows are deleted as well). Saving the form deletes its draft in the same
+transaction as the change. A status change's draft names its move from the status the case had
+("status-open-in_support"): it comes back for that move only, and goes when the case moves.
+Only someone who may still see the case is shown it: the pages that offer it back load the case
+through its need-to-know scope first.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import uuid
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,8 +37,7 @@ from app.extensions import db
 MAX_PAYLOAD = 100_000  # characters of JSON; the longest case form is a few kB
 MAX_DRAFTS_PER_USER = 50
 
-# The forms that keep drafts, with what the list of unsaved work calls them. A status change is
-# kept per move ("status-closed"): its reason is for that move only.
+# The forms that keep drafts, with what the list of unsent text calls them.
 FORMS = {
     "note": _l("Note"),
     "task": _l("Task"),
@@ -54,62 +57,110 @@ class DraftError(Exception):
 
 
 class FormSaved(DraftError):
-    """That form was saved already: a draft sent late (the autosave racing the button) would
-    bring back text that is stored."""
+    """That page's form was saved already: a draft sent late would bring back saved text."""
+
+
+class CaseMovedOn(DraftError):
+    """The case is closed or erased, or (a status change) no longer where the move starts."""
+
+
+def status_form(from_status: str, to: str) -> str:
+    """The draft name of a move: "status-open-in_support"."""
+    return f"{STATUS_PREFIX}{from_status}-{to}"
+
+
+def status_move(form: str) -> tuple[str, str] | None:
+    """(from, to) of a status change's draft name, or None for another form."""
+    parts = form.split("-")
+    if len(parts) == 3 and parts[0] + "-" == STATUS_PREFIX:
+        if parts[1] in STATUSES and parts[2] in STATUSES:
+            return parts[1], parts[2]
+    return None
 
 
 def known(form: str) -> bool:
     """Whether `form` names a form that keeps drafts."""
-    if form.startswith(STATUS_PREFIX):
-        return form[len(STATUS_PREFIX) :] in STATUSES
-    return form in FORMS
+    return form in FORMS or status_move(form) is not None
 
 
 def label(form: str) -> str:
-    """What the form is called on the list of unsaved work."""
-    if form.startswith(STATUS_PREFIX):
+    """What the form is called on the list of unsent text."""
+    if status_move(form):
         return str(_l("Status change"))
     return str(FORMS.get(form, form))
 
 
-def keep(*, case: Case, user: User, form: str, fields: dict | None) -> CaseDraft | None:
-    """Create or replace the person's draft of this form on the case; fields that hold nothing
-    typed (or None) delete it. Committed."""
+def keep(
+    *, case: Case, user: User, form: str, page: uuid.UUID, fields: dict | None
+) -> CaseDraft | None:
+    """Create or replace the draft of this page's form; fields that hold nothing typed (or
+    None) delete it. Committed. Raises CaseMovedOn when the case no longer takes it, FormSaved
+    when the page's form was saved already."""
     if not known(form):
         raise DraftError("no such form")
     if fields is not None:
         fields = _clean(fields)
-    key = (fields or {}).get("form_key")
-    if isinstance(key, str) and _submitted(key, case):
+    for attempt in (1, 2):
+        try:
+            _refuse_if_moved_on(case, user, form)  # on PostgreSQL the case's row locked from here
+            draft = _keep(case, user, form, page, fields)
+            _refuse_if_moved_on(case, user, form)  # on SQLite: the write lock now held
+            db.session.commit()
+            return draft
+        except (IntegrityError, StaleDataError):
+            # Written or deleted at the same instant (the same page's beacon and its timer, the
+            # form saved): once more, everything checked again, as things now are.
+            db.session.rollback()
+            if attempt == 2:
+                raise
+        except DraftError:
+            db.session.rollback()
+            raise
+    return None  # not reached
+
+
+def _keep(
+    case: Case, user: User, form: str, page: uuid.UUID, fields: dict | None
+) -> CaseDraft | None:
+    if _submitted(page, case):
         raise FormSaved("form saved already")
-    try:
-        draft = _keep(case, user, form, fields)
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        # Written or deleted by the same person's other tab at the same instant: once more, as
-        # things now are.
-        db.session.rollback()
-        draft = _keep(case, user, form, fields)
-        db.session.commit()
-    return draft
-
-
-def _keep(case: Case, user: User, form: str, fields: dict | None) -> CaseDraft | None:
-    draft = find(case=case, user=user, form=form)
-    if fields is None or not _holds_typing(fields):
+    draft = _find(case, user, form, page)
+    if fields is None or not _holds_typing(form, fields):
         if draft is not None:
             db.session.delete(draft)
+            db.session.flush()
         return None
     fresh = draft is None
     if draft is None:
-        draft = CaseDraft(user_id=user.id, case_id=case.id, form=form)
+        draft = CaseDraft(user_id=user.id, case_id=case.id, form=form, page=page)
         draft.case = case
         db.session.add(draft)
     draft.payload = json.dumps(fields, ensure_ascii=False)
     draft.updated_at = utcnow()
+    db.session.flush()
     if fresh:
         _trim(user)
     return draft
+
+
+def _refuse_if_moved_on(case: Case, user: User, form: str) -> None:
+    """Checked before the draft is written, the case's row locked on PostgreSQL, and again
+    after, SQLite's write lock held: an erasure or a move committed meanwhile is seen, and one
+    that comes after finds the draft and deletes it."""
+    from app.cases.services import TRANSITIONS  # services builds on drafts
+
+    now = db.session.execute(
+        select(Case.status, Case.erased_at).where(Case.id == case.id).with_for_update()
+    ).one()
+    if now.erased_at is not None:
+        raise CaseMovedOn("erased")
+    move = status_move(form)
+    if move is not None:
+        start, to = move
+        if now.status != start or user.role not in TRANSITIONS.get(start, {}).get(to, ()):
+            raise CaseMovedOn("moved on")
+    elif now.status in ("closed", "erased"):
+        raise CaseMovedOn("closed")
 
 
 def _clean(fields: dict) -> dict:
@@ -129,41 +180,73 @@ def _clean(fields: dict) -> dict:
     return out
 
 
-def _holds_typing(fields: dict) -> bool:
-    return any(
-        (value.strip() if isinstance(value, str) else value)
-        for name, value in fields.items()
-        if name not in BOOKKEEPING
-    )
+def _form_class(form: str):
+    """The form class a draft is of (its defaults are not typing), or None (the edit form,
+    whose start is the case's values: its page sends no draft while it is as opened)."""
+    from app.cases import forms  # forms build on the calls package, which builds on cases
+
+    if status_move(form):
+        return forms.StatusForm
+    return {
+        "note": forms.NoteForm,
+        "task": forms.TaskForm,
+        "incident": forms.IncidentForm,
+        "perpetrator": forms.PerpetratorForm,
+        "risk": forms.RiskForm,
+        "consent": forms.ConsentForm,
+    }.get(form)
 
 
-def _submitted(key: str, case: Case) -> bool:
-    try:
-        wanted = uuid.UUID(key)
-    except ValueError:
-        return False
+def _values(value) -> list[str]:
+    if value is None or value is False:
+        return []
+    if value is True:
+        return ["y"]
+    items = value if isinstance(value, list) else [value]
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _holds_typing(form: str, fields: dict) -> bool:
+    """Whether anything in the fields was typed or chosen: not blank, nor a choice the empty
+    form starts with (a note's kind, an incident's place "unknown")."""
+    form_class = _form_class(form)
+    blank = form_class(formdata=None, meta={"csrf": False}) if form_class else None
+    for name, value in fields.items():
+        typed = _values(value)
+        if name in BOOKKEEPING or not typed:
+            continue
+        if blank is not None and name in blank._fields and typed == _values(blank[name].data):
+            continue
+        return True
+    return False
+
+
+def _submitted(page: uuid.UUID, case: Case) -> bool:
     stmt = select(FormSubmission.key).where(
-        FormSubmission.key == wanted, FormSubmission.case_id == case.id
+        FormSubmission.key == page, FormSubmission.case_id == case.id
     )
     return db.session.execute(stmt).first() is not None
 
 
-def find(*, case: Case, user: User, form: str) -> CaseDraft | None:
-    """The person's draft of this form on the case, if any."""
+def _find(case: Case, user: User, form: str, page: uuid.UUID) -> CaseDraft | None:
     stmt = select(CaseDraft).where(
-        CaseDraft.user_id == user.id, CaseDraft.case_id == case.id, CaseDraft.form == form
+        CaseDraft.user_id == user.id,
+        CaseDraft.case_id == case.id,
+        CaseDraft.form == form,
+        CaseDraft.page == page,
     )
     return db.session.execute(stmt).scalar_one_or_none()
 
 
 class Restored:
-    """A draft offered back: its fields (as a form's data) and when they were last typed."""
+    """A draft offered back: its fields (as a form's data), when they were last typed, and how
+    many other drafts of the same form the person has on the case (other tabs)."""
 
-    def __init__(self, draft: CaseDraft):
-        fields = json.loads(draft.payload or "{}")
+    def __init__(self, draft: CaseDraft, fields: dict, others: int):
         self.form = draft.form
         self.updated_at: datetime = draft.updated_at
-        self.fields: dict = fields if isinstance(fields, dict) else {}
+        self.fields = fields
+        self.others = others
 
     def formdata(self) -> MultiDict:
         data = MultiDict()
@@ -173,36 +256,98 @@ class Restored:
         return data
 
 
-def restore(*, case: Case, user: User, form: str) -> Restored | None:
-    """The person's unsent text of this form on the case, to fill the form with, or None."""
-    draft = find(case=case, user=user, form=form)
-    return Restored(draft) if draft is not None and draft.payload is not None else None
+def restore(*, case: Case, user: User, form: str, page: uuid.UUID | None = None) -> Restored | None:
+    """The person's unsent text of this form on the case (the page's draft asked for, else the
+    newest), to fill the form with, or None. The form comes back with the draft's own key: it
+    is the same page's form again (sent twice, from two tabs showing it, it is saved once)."""
+    stmt = select(CaseDraft).where(
+        CaseDraft.user_id == user.id, CaseDraft.case_id == case.id, CaseDraft.form == form
+    )
+    drafts = list(db.session.execute(stmt.order_by(CaseDraft.updated_at.desc())).scalars())
+    chosen = next((d for d in drafts if d.page == page), drafts[0] if drafts else None)
+    if chosen is None or chosen.payload is None:
+        return None
+    fields = json.loads(chosen.payload)
+    if not isinstance(fields, dict):
+        return None
+    fields["form_key"] = str(chosen.page)
+    return Restored(chosen, fields, others=len(drafts) - 1)
 
 
-def drop(*, case: Case, user: User, form: str) -> None:
-    """Delete the person's draft of this form (its form is being saved). Not committed: it goes
-    with the change, or stays if the change is refused. Nothing is written before the change
-    itself is (no flush here: on SQLite that would take the write lock early)."""
+def fill(form_cls, *, case: Case, user: User, name: str, page=None, **kwargs):
+    """A form opened (not sent): filled from the person's draft of it when there is one (the
+    page's asked for, `page`, else the newest). Gives the form and the draft offered back
+    (None when there was none)."""
+    restored = None if case.erased_at else restore(case=case, user=user, form=name, page=page)
+    if restored is None:
+        return form_cls(**kwargs), None
+    return form_cls(**{**kwargs, "formdata": restored.formdata()}), restored
+
+
+def page_asked(value: str | None) -> uuid.UUID | None:
+    """The draft a link asks for (`?draft=`), if it is a key at all."""
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def drop(*, case: Case, user: User, form: str, page: uuid.UUID | None) -> None:
+    """Delete the draft of this page's form (it is being saved). Not committed: it goes with
+    the change, or stays if the change is refused. Nothing is written before the change itself
+    is (no flush here: on SQLite that would take the write lock early)."""
+    if page is None:
+        return
     with db.session.no_autoflush:
-        draft = find(case=case, user=user, form=form)
+        draft = _find(case, user, form, page)
     if draft is not None:
         db.session.delete(draft)
 
 
-def drop_all_on(case_id: uuid.UUID) -> None:
-    """Delete everyone's drafts on the case (erasure). Not committed."""
-    db.session.execute(delete(CaseDraft).where(CaseDraft.case_id == case_id))
+def drop_moved_on(case: Case) -> None:
+    """Delete everyone's status-change drafts that no longer start where the case is (it has
+    moved). Not committed."""
+    ours = select(CaseDraft).where(
+        CaseDraft.case_id == case.id, CaseDraft.form.startswith(STATUS_PREFIX, autoescape=True)
+    )
+    for draft in db.session.execute(ours).scalars():
+        move = status_move(draft.form)
+        if move is None or move[0] != case.status:
+            db.session.delete(draft)
+
+
+def drop_all_on(case_id: uuid.UUID, *, user_id: int | None = None) -> None:
+    """Delete the drafts on the case: everyone's (erasure), or one person's (the case handed
+    to someone else). Not committed."""
+    stmt = delete(CaseDraft).where(CaseDraft.case_id == case_id)
+    if user_id is not None:
+        stmt = stmt.where(CaseDraft.user_id == user_id)
+    db.session.execute(stmt)
+
+
+def discard(*, case: Case, user: User, form: str, page: uuid.UUID | None) -> None:
+    """Throw away the person's draft of this page's form (all their drafts of the form on the
+    case when no page is named). Committed."""
+    stmt = delete(CaseDraft).where(
+        CaseDraft.user_id == user.id, CaseDraft.case_id == case.id, CaseDraft.form == form
+    )
+    if page is not None:
+        stmt = stmt.where(CaseDraft.page == page)
+    db.session.execute(stmt)
+    db.session.commit()
 
 
 def drop_all_of(user: User) -> int:
-    """Delete the person's drafts on every case (the account removed). Not committed."""
+    """Delete the person's drafts on every case (their account moved or its role changed).
+    Not committed."""
     result = db.session.execute(delete(CaseDraft).where(CaseDraft.user_id == user.id))
     return result.rowcount or 0
 
 
 def open_drafts(user: User) -> list[CaseDraft]:
     """The person's unsent case-page text on the cases they may still see, newest first (a case
-    reassigned away, or erased, is not offered; nothing is opened to list them)."""
+    reassigned away or erased is not offered, nor a status change the case has moved past;
+    nothing is opened to list them)."""
     stmt = case_scope(user)(
         select(CaseDraft)
         .join(Case, Case.id == CaseDraft.case_id)
@@ -210,12 +355,23 @@ def open_drafts(user: User) -> list[CaseDraft]:
         .order_by(CaseDraft.updated_at.desc())
         .options(contains_eager(CaseDraft.case))
     )
-    return list(db.session.execute(stmt).scalars())
+    return [d for d in db.session.execute(stmt).scalars() if _current(d)]
+
+
+def _current(draft: CaseDraft) -> bool:
+    """Not a status change the case has moved past."""
+    move = status_move(draft.form)
+    return move is None or move[0] == draft.case.status
 
 
 def _trim(user: User) -> None:
-    """Keep at most MAX_DRAFTS_PER_USER drafts, the one being written included (flushed by
-    the query): the oldest go first."""
+    """Keep at most MAX_DRAFTS_PER_USER drafts, the one being written included: the oldest go
+    first."""
+    total = db.session.execute(
+        select(func.count()).select_from(CaseDraft).where(CaseDraft.user_id == user.id)
+    ).scalar_one()
+    if total <= MAX_DRAFTS_PER_USER:
+        return
     stmt = (
         select(CaseDraft)
         .where(CaseDraft.user_id == user.id)
@@ -224,12 +380,3 @@ def _trim(user: User) -> None:
     )
     for old in db.session.execute(stmt).scalars():
         db.session.delete(old)
-
-
-def fill(form_cls, *, case: Case, user: User, name: str, **kwargs):
-    """A form opened (not sent): filled from the person's draft of it when there is one. Gives
-    the form and the draft offered back (None when there was none)."""
-    restored = None if case.erased_at else restore(case=case, user=user, form=name)
-    if restored is None:
-        return form_cls(**kwargs), None
-    return form_cls(**{**kwargs, "formdata": restored.formdata()}), restored

@@ -99,6 +99,7 @@ def edit(case_id: uuid.UUID):
             case=case,
             user=current_user,
             name="edit",
+            page=drafts.page_asked(request.args.get("draft")),
             data={
                 **_form_values(stored),
                 "version": case.version,
@@ -132,6 +133,7 @@ def edit(case_id: uuid.UUID):
                     by=current_user,
                     expected_version=int(form.version.data),
                     changes=changes,
+                    page=drafts.page_asked(form.form_key.data),
                 )
             except EditConflict as conflict:
                 return _conflict(case, form, changes, conflict)

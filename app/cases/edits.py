@@ -5,6 +5,7 @@ the phone's blind index), puts it on the timeline and audits it."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -33,11 +34,13 @@ def snapshot(case: Case) -> dict:
     return {name: getattr(case, name) for name in services.EDITABLE}
 
 
-def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -> list[str]:
+def update_case(
+    *, case: Case, by: User, expected_version: int, changes: dict, page: uuid.UUID | None = None
+) -> list[str]:
     """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
 
-    Returns the names of the fields that changed (empty when nothing did). The editor's draft
-    of the form goes with the save.
+    Returns the names of the fields that changed (empty when nothing did). The draft of the
+    editor's page (`page`, its form key) goes with the save.
     """
     services.refuse_if_closed(case)
     if case.version != expected_version:
@@ -48,12 +51,12 @@ def update_case(*, case: Case, by: User, expected_version: int, changes: dict) -
         if n in changes and (changes[n] or None) != (getattr(case, n) or None)
     ]
     if not changed:
-        drafts.drop(case=case, user=by, form="edit")  # sent: no longer a draft
+        drafts.drop(case=case, user=by, form="edit", page=page)  # sent: no longer a draft
         db.session.commit()
         return []
     try:
         _apply_edit(case, by, changes, changed)
-        drafts.drop(case=case, user=by, form="edit")
+        drafts.drop(case=case, user=by, form="edit", page=page)
         db.session.commit()
     except StaleDataError:
         # Saved by someone else between our check and our write: the conflict screen, with

@@ -31,10 +31,10 @@ from app.form_fields import (
 from app.places.form_choices import check_commune
 
 
-class OnceForm(FlaskForm):
-    """A case-page form that adds something: the page gives it a key of its own (kept when the
-    form comes back with errors), and views.saved_once records the key with the change, so the
-    same form sent twice adds nothing the second time."""
+class PageForm(FlaskForm):
+    """A case-page form with a key of its own, given by the page (kept when the form comes back
+    with errors): it names the page's draft (app/cases/drafts.py), so two tabs typing the same
+    form keep two drafts, and sending one deletes its own only."""
 
     form_key = HiddenField()
 
@@ -42,6 +42,11 @@ class OnceForm(FlaskForm):
         super().__init__(*args, **kwargs)
         if not self.form_key.data:
             self.form_key.data = str(uuid.uuid4())
+
+
+class OnceForm(PageForm):
+    """A case-page form that adds something: views.saved_once records its key with the change,
+    so the same form sent twice adds nothing the second time."""
 
 
 class NoteForm(OnceForm):
@@ -57,7 +62,7 @@ class NoteForm(OnceForm):
             raise ValidationError(REQUIRED)
 
 
-class CaseEditForm(FlaskForm):
+class CaseEditForm(PageForm):
     """The survivor's details; `version` is the case version the editor started from, `base`
     the fingerprints of its values (so a conflict can tell who changed what)."""
 
@@ -94,7 +99,7 @@ class CaseEditForm(FlaskForm):
         check_commune(field, self.province_code.data)
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PageForm):
     """A move to another status, with a reason where one is needed."""
 
     to = HiddenField(validators=[DataRequired(REQUIRED)])

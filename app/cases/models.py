@@ -313,15 +313,17 @@ class CaseDraft(CasePart, db.Model):
     """What someone has typed into a form on a case page and not yet sent (a note, a task, an
     incident, an edit...), sealed under the case's key every few seconds, so a session that
     times out, a closed tab or a crash loses nothing; the form offers it back when opened again.
-    One per person, case and form (`form` names it: "note", "edit", "status-closed"...)."""
+    One per person, case, form (`form` names it: "note", "edit", "status-open-in_support"...)
+    and page (`page`: the key the page gave the form, so two tabs keep two drafts)."""
 
     __tablename__ = "case_draft"
-    __table_args__ = (UniqueConstraint("user_id", "case_id", "form"),)
+    __table_args__ = (UniqueConstraint("user_id", "case_id", "form", "page"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_record.id"), index=True)
-    form: Mapped[str] = mapped_column(String(32))
+    form: Mapped[str] = mapped_column(String(48))
+    page: Mapped[uuid.UUID] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
 

@@ -107,7 +107,8 @@ def _opened(form_cls, case: Case, name: str):
     """The form as sent, or, opened, as the person left it unsent (their draft), if they did."""
     if request.method == "POST":
         return form_cls(), None
-    return drafts.fill(form_cls, case=case, user=current_user, name=name)
+    asked = drafts.page_asked(request.args.get("draft"))  # from the list of unsent text
+    return drafts.fill(form_cls, case=case, user=current_user, name=name, page=asked)
 
 
 def consent_recipients(case: Case) -> list[Organisation]:

@@ -197,7 +197,7 @@ def change_status(*, case: Case, to: str, by: User, reason: str | None = None) -
             detail += f" tasks_ended={len(ended)}"
     record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
     audit_case("status", case, by, detail=detail)
-    case_drafts.drop(case=case, user=by, form=case_drafts.STATUS_PREFIX + to)  # sent: not a draft
+    case_drafts.drop_moved_on(case)  # this move's reason is sent; others start elsewhere now
     db.session.commit()
 
 
@@ -229,6 +229,13 @@ def assign_case(*, case: Case, to: User, by: User) -> None:
             task.assigned_to_id = to.id
     if case.status == "open":
         case.status = "in_support"
+        case_drafts.drop_moved_on(case)
+    if old is not None:
+        # Handed to someone else: what the one it leaves typed on it goes (they may no longer
+        # see it; a supervisor, who still may, keeps theirs).
+        previous = db.session.get(User, old)
+        if previous is not None and previous.role != "supervisor":
+            case_drafts.drop_all_on(case.id, user_id=old)
     record_event(case, by=by, kind="assign", old=str(old) if old else None, new=str(to.id))
     audit_case("assign", case, by, detail=f"user:{to.id}")
     db.session.commit()

@@ -37,7 +37,11 @@ def change_status(case_id: uuid.UUID):
         if to in moves_open(case):
             # A reason typed and not sent comes back, with the version it was typed on.
             form, restored = drafts.fill(
-                StatusForm, case=case, user=current_user, name=drafts.STATUS_PREFIX + to
+                StatusForm,
+                case=case,
+                user=current_user,
+                name=drafts.status_form(case.status, to),
+                page=drafts.page_asked(request.args.get("draft")),
             )
         form.to.data = to
         if restored is None:
@@ -102,6 +106,6 @@ def change_status(case_id: uuid.UUID):
         case=case,
         form=form,
         needs_reason=needs_reason,
-        draft=drafts.STATUS_PREFIX + form.to.data,
+        draft=drafts.status_form(case.status, form.to.data),
         restored=restored,
     )

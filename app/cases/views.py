@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -75,7 +75,9 @@ def show(case_id: uuid.UUID):
     return _case_page(load_case(case_id))
 
 
-def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200):
+def _case_page(
+    case: Case, *, note_form=None, task_form=None, status: int = 200, posted: str | None = None
+):
     """The case page, audited as a look at what it shows; a note or task form that was refused
     is shown again with everything typed and its errors."""
     entries = [] if case.erased_at else timeline(case)
@@ -90,13 +92,14 @@ def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200)
     )
     db.session.commit()
     restored = {}  # what was typed into the page's forms and not sent, offered back
+    asked = drafts.page_asked(request.args.get("draft"))  # from the list of unsent text
     if note_form is None:
         note_form, restored["note"] = drafts.fill(
-            NoteForm, case=case, user=current_user, name="note", formdata=None
+            NoteForm, case=case, user=current_user, name="note", page=asked, formdata=None
         )
     if task_form is None and not case.is_closed:
         task_form, restored["task"] = drafts.fill(
-            TaskForm, case=case, user=current_user, name="task", formdata=None
+            TaskForm, case=case, user=current_user, name="task", page=asked, formdata=None
         )
     page = render_template(
         "cases/show.html",
@@ -110,6 +113,7 @@ def _case_page(case: Case, *, note_form=None, task_form=None, status: int = 200)
         place=place_names([case.province_code, case.commune_code]),
         notice=saved_notice(case) if status == 200 else None,
         restored=restored,
+        posted=posted,
     )
     return page, status
 
@@ -170,14 +174,14 @@ def _keyed_write(
     if key is not None:
         db.session.add(FormSubmission(key=key, user_id=current_user.id, case_id=case.id))
     try:
-        drafts.drop(case=case, user=current_user, form=draft)
+        drafts.drop(case=case, user=current_user, form=draft, page=key)
         write()
     except IntegrityError:
         db.session.rollback()
         if key is None or db.session.get(FormSubmission, key) is None:
             raise
         # Saved before: a draft of it left by a late autosave goes now.
-        drafts.drop(case=case, user=current_user, form=draft)
+        drafts.drop(case=case, user=current_user, form=draft, page=key)
         db.session.commit()
         return False
     except BaseException:
@@ -216,7 +220,7 @@ def add_note(case_id: uuid.UUID):
     form = NoteForm()
     if not form.validate():
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
-        return _case_page(case, note_form=form, status=422)
+        return _case_page(case, note_form=form, status=422, posted="note")
     try:
         return added_once(
             form,
@@ -230,7 +234,7 @@ def add_note(case_id: uuid.UUID):
     except CaseError as error:
         # Closed while it was being written: the page again, the note's text kept to copy.
         flash(str(error), "error")
-        return _case_page(load_case(case_id), note_form=form, status=409)
+        return _case_page(load_case(case_id), note_form=form, status=409, posted="note")
 
 
 @bp.route("/<uuid:case_id>/tasks", methods=["POST"])
@@ -241,7 +245,7 @@ def add_task(case_id: uuid.UUID):
     form = TaskForm()
     if not form.validate():
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
-        return _case_page(case, task_form=form, status=422)
+        return _case_page(case, task_form=form, status=422, posted="task")
     try:
         return added_once(
             form,

@@ -1,6 +1,6 @@
 """Case-page drafts: what is typed into a form on a case page is sealed on the server as it is
 typed, brought back whole when the form is opened again, deleted when the form is saved or
-discarded, and never shown to anyone else, nor kept past the case's erasure."""
+discarded, and never shown to anyone else, nor kept past the case's erasure or its move."""
 
 import json
 import re
@@ -17,49 +17,73 @@ from tests.crypto.test_raw_database import _raw_bytes
 NOTE = "Chị Hạnh kể đêm qua anh ta lại đánh, em bé trốn sang nhà hàng xóm"
 
 
-def keep(client, case, form: str, fields, page: str | None = None):
-    """The page's autosave: the form's fields as JSON, token in the header."""
-    token = client.csrf_token(page or f"/cases/{case.id}")
+def keep(client, case, form: str, fields, page=None, *, on: str | None = None):
+    """The page's autosave: its form's key and fields as JSON, the token in the header (taken
+    from a page that brings back no draft)."""
+    token = client.csrf_token(on or "/auth/account")
     return client.post(
-        f"/cases/{case.id}/drafts/{form}", json={"fields": fields}, headers={"X-CSRFToken": token}
+        f"/cases/{case.id}/drafts/{form}",
+        json={"page": str(page or uuid.uuid4()), "fields": fields},
+        headers={"X-CSRFToken": token},
     )
 
 
-def stored(case, user, form: str):
-    db.session.expire_all()
-    return drafts.find(case=case, user=user, form=form)
+def stored(case, user, form: str) -> list[CaseDraft]:
+    db.session.rollback()  # a fresh read: the server wrote since
+    stmt = select(CaseDraft).where(
+        CaseDraft.case_id == case.id, CaseDraft.user_id == user.id, CaseDraft.form == form
+    )
+    return list(db.session.execute(stmt).scalars())
+
+
+def count_drafts() -> int:
+    db.session.rollback()
+    return db.session.execute(select(func.count(CaseDraft.id))).scalar_one()
 
 
 def form_key(html: str, field_id: str) -> str:
     return re.search(rf'id="{field_id}" name="form_key" type="hidden" value="([^"]+)"', html)[1]
 
 
-def test_a_note_typed_is_sealed_brought_back_whole_and_gone_once_sent(client, case_of, tmp_path):
+def inputs(html: str) -> dict:
+    return dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', html))
+
+
+def sign_out(client, page: str) -> None:
+    client.post("/auth/logout", data={"csrf_token": client.csrf_token(page)})
+
+
+def test_a_note_typed_is_sealed_brought_back_whole_and_gone_once_sent(client, case_of):
     case, people = case_of
     manager = people["manager"]
     sign_in(client, manager)
-    answer = keep(client, case, "note", {"kind": "counselling", "body": NOTE})
+    typed_on = uuid.uuid4()
+    answer = keep(client, case, "note", {"kind": "counselling", "body": NOTE}, typed_on)
     assert answer.status_code == 200
     assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", answer.json["saved_at"])
-    assert stored(case, manager, "note") is not None
+    assert len(stored(case, manager, "note")) == 1
 
     # The session ends; signed in again, the case page offers the note back as it was typed.
-    client.post("/auth/logout", data={"csrf_token": client.csrf_token(f"/cases/{case.id}")})
+    sign_out(client, f"/cases/{case.id}")
     sign_in(client, manager)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert 'id="draft-restored-note"' in page
     assert NOTE in page
     assert '<option selected value="counselling">' in page
-    assert f'data-draft-url="/cases/{case.id}/drafts/note" data-typed="yes" data-draft-restored' in page
+    attrs = f'data-draft-url="/cases/{case.id}/drafts/note" data-typed="yes" data-draft-restored'
+    assert attrs in page
+    # The same form again: it comes back with the key of the page it was typed on.
+    key = form_key(page, "note-form-key")
+    assert key == str(typed_on)
 
     # Sent: the note is written and the draft is gone, in the same step.
     answer = client.submit(
         f"/cases/{case.id}/notes",
-        {"kind": "counselling", "body": NOTE, "form_key": form_key(page, "note-form-key")},
+        {"kind": "counselling", "body": NOTE, "form_key": key},
         page=f"/cases/{case.id}",
     )
     assert answer.status_code == 302
-    assert stored(case, manager, "note") is None
+    assert stored(case, manager, "note") == []
     assert db.session.execute(select(func.count(CaseNote.id))).scalar_one() == 1
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert 'id="draft-restored-note"' not in page
@@ -72,18 +96,37 @@ def test_a_draft_is_sealed_in_the_database(client, case_of, tmp_path):
     assert NOTE.encode() not in _raw_bytes(tmp_path)
 
 
-def test_a_form_put_back_as_it_was_opened_deletes_its_draft(client, case_of):
+def test_a_form_with_nothing_typed_keeps_no_draft(client, case_of):
+    """What an empty form starts with (a note's kind, a task's kind) is not typing: a page
+    sending only that, or emptied again, holds no draft."""
+    case, people = case_of
+    manager = people["manager"]
+    sign_in(client, manager)
+    key = uuid.uuid4()
+    keep(client, case, "task", {"kind": "follow_up_call", "due_at": "", "note": "gọi lại"}, key)
+    assert len(stored(case, manager, "task")) == 1
+    emptied = {"kind": "follow_up_call", "due_at": " ", "note": "", "form_key": str(key)}
+    assert keep(client, case, "task", emptied, key).json == {"saved_at": ""}
+    assert stored(case, manager, "task") == []
+    assert keep(client, case, "note", {"kind": "note", "body": ""}).json == {"saved_at": ""}
+    assert keep(client, case, "note", {"kind": "counselling", "body": ""}).json["saved_at"]
+    assert keep(client, case, "task", None, key).json == {"saved_at": ""}
+
+
+def test_a_form_refused_marks_only_itself_as_holding_typing(client, case_of):
+    """A task sent back with an error: the note form beside it, untouched, is not marked as
+    holding typing (its page would otherwise keep a draft of nothing)."""
     case, people = case_of
     sign_in(client, people["manager"])
-    keep(client, case, "task", {"kind": "follow_up_call", "due_at": "", "note": "gọi lại"})
-    assert stored(case, people["manager"], "task") is not None
-    # Nothing typed left (the page's own marks only): no draft. (A form put back as it was
-    # opened, a list's first choice included, is sent as null by the page.)
-    keep(client, case, "task", {"due_at": " ", "note": "", "form_key": "x", "version": "3"})
-    assert stored(case, people["manager"], "task") is None
-    keep(client, case, "task", {"note": "gọi lại"})
-    assert keep(client, case, "task", None).json == {"saved_at": ""}
-    assert stored(case, people["manager"], "task") is None
+    answer = client.submit(
+        f"/cases/{case.id}/tasks",
+        {"kind": "other", "due_at": "32/13/2026"},
+        page=f"/cases/{case.id}",
+    )
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert f'data-draft-url="/cases/{case.id}/drafts/task" data-typed="yes"' in html
+    assert f'data-draft-url="/cases/{case.id}/drafts/note">' in html
 
 
 def test_a_draft_arriving_after_its_form_was_saved_is_refused(client, case_of):
@@ -95,9 +138,47 @@ def test_a_draft_arriving_after_its_form_was_saved_is_refused(client, case_of):
     sent = {"kind": "note", "body": NOTE, "form_key": key}
     saved = client.submit(f"/cases/{case.id}/notes", sent, page=f"/cases/{case.id}")
     assert saved.status_code == 302
-    answer = keep(client, case, "note", sent)
+    answer = keep(client, case, "note", sent, key)
     assert answer.status_code == 409 and answer.json["error"] == "already_saved"
-    assert stored(case, people["manager"], "note") is None
+    assert stored(case, people["manager"], "note") == []
+
+
+def test_two_tabs_keep_two_drafts_and_sending_one_leaves_the_other(client, case_of):
+    case, people = case_of
+    manager = people["manager"]
+    sign_in(client, manager)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    keep(
+        client,
+        case,
+        "note",
+        {"kind": "note", "body": "trong tab một", "form_key": str(first)},
+        first,
+    )
+    keep(
+        client,
+        case,
+        "note",
+        {"kind": "note", "body": "trong tab hai", "form_key": str(second)},
+        second,
+    )
+    assert len(stored(case, manager, "note")) == 2
+    sent = {"kind": "note", "body": "trong tab một", "form_key": str(first)}
+    assert client.submit(f"/cases/{case.id}/notes", sent, page="/cases/drafts").status_code == 302
+    left = stored(case, manager, "note")
+    assert [json.loads(d.payload)["body"] for d in left] == ["trong tab hai"]
+
+
+def test_opening_a_form_typed_in_two_tabs_says_so(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    for body in ("một", "hai"):
+        keep(client, case, "note", {"kind": "note", "body": body})
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Bạn còn gõ biểu mẫu này ở 1 thẻ khác" in html
+    assert html.count('href="/cases/drafts"') >= 1
+    listing = client.get("/cases/drafts").get_data(as_text=True)
+    assert listing.count(f'href="/cases/{case.id}?draft=') == 2
 
 
 def test_an_incident_typed_comes_back_and_goes_with_the_save(client, case_of):
@@ -106,71 +187,117 @@ def test_an_incident_typed_comes_back_and_goes_with_the_save(client, case_of):
     url = f"/cases/{case.id}/incidents/new"
     acts = ["a_beating", "b_insults"]
     fields = {"incident_date": "02/12/2026", "place_type": "home", "acts": acts}
-    assert keep(client, case, "incident", fields, page=url).status_code == 200
+    assert keep(client, case, "incident", fields, on=url).status_code == 200
     html = client.get(url).get_data(as_text=True)
     assert 'id="draft-restored-incident"' in html
     assert 'value="02/12/2026"' in html
     assert re.search(r'checked[^>]*value="a_beating"|value="a_beating"[^>]*checked', html)
-    key = form_key(html, "form_key")
-    answer = client.submit(url, {**fields, "form_key": key})
+    answer = client.submit(url, {**fields, "form_key": form_key(html, "form_key")})
     assert answer.status_code == 302, answer.get_data(as_text=True)
-    assert stored(case, people["manager"], "incident") is None
+    assert stored(case, people["manager"], "incident") == []
     assert db.session.execute(select(func.count(Incident.id))).scalar_one() == 1
 
 
-def test_an_edit_typed_from_an_older_version_meets_the_conflict_screen(client, case_of, make_user):
+def test_an_edit_typed_from_an_older_version_meets_the_conflict_screen(client, case_of):
     """The draft keeps the version it was typed on: a colleague's save made meanwhile is not
-    overwritten when the draft is sent, the conflict screen shows both."""
+    overwritten when the draft is sent, the conflict screen shows both; the draft stays until
+    the edit is saved."""
     case, people = case_of
-    sign_in(client, people["manager"])
+    manager = people["manager"]
+    sign_in(client, manager)
     url = f"/cases/{case.id}/edit"
-    html = client.get(url).get_data(as_text=True)
-    fields = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', html))
+    fields = inputs(client.get(url).get_data(as_text=True))
     fields.update(survivor_name="Chị Hoa")
     fields.pop("csrf_token", None)
-    assert keep(client, case, "edit", fields, page=url).status_code == 200
+    assert keep(client, case, "edit", fields, fields["form_key"], on=url).status_code == 200
 
     other = client.application.test_client()
     sign_in(other, people["supervisor"])
-    page = other.get(url).get_data(as_text=True)
-    theirs = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', page))
+    theirs = inputs(other.get(url).get_data(as_text=True))
     theirs.update(survivor_name="Chị Lan")
     assert other.submit(url, theirs).status_code == 302
 
     html = client.get(url).get_data(as_text=True)
     assert 'id="draft-restored-edit"' in html and 'value="Chị Hoa"' in html
-    sent = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', html))
-    answer = client.submit(url, sent)
+    answer = client.submit(url, inputs(html))
     assert answer.status_code == 409  # the conflict screen, nothing overwritten
-    body = answer.get_data(as_text=True)
-    assert "Chị Lan" in body and "Chị Hoa" in body
-    assert stored(case, people["manager"], "edit") is not None  # kept until the edit is saved
+    screen = answer.get_data(as_text=True)
+    assert "Chị Lan" in screen and "Chị Hoa" in screen
+    assert len(stored(case, manager, "edit")) == 1
     db.session.expire_all()
     assert db.session.get(Case, case.id).survivor_name == "Chị Lan"
+    # Saved from the conflict screen (its own form key carried through): the draft goes.
+    saved = client.submit(url, {**inputs(screen), "pick-survivor_name": "mine"})
+    assert saved.status_code == 302
+    assert stored(case, manager, "edit") == []
 
 
 def test_a_reason_typed_for_a_status_change_comes_back_for_that_move_only(client, case_of):
     case, people = case_of
-    sign_in(client, people["manager"])
+    manager = people["manager"]
+    case.status = "in_support"
+    db.session.commit()
+    sign_in(client, manager)
     url = f"/cases/{case.id}/status?to=pending_closure"
     reason = "Chị đã về ở với mẹ, an toàn"
     fields = {"to": "pending_closure", "version": str(case.version), "reason": reason}
-    assert keep(client, case, "status-pending_closure", fields, page=url).status_code == 200
+    move = "status-in_support-pending_closure"
+    assert keep(client, case, move, fields, on=url).status_code == 200
     html = client.get(url).get_data(as_text=True)
-    assert reason in html and 'id="draft-restored-status-pending_closure"' in html
-    assert reason not in client.get(f"/cases/{case.id}/status?to=in_support").get_data(as_text=True)
-    answer = client.submit(url, fields, page=url)
+    assert reason in html and f'id="draft-restored-{move}"' in html
+    # Another move from here does not bring it; the move made deletes it.
+    assert reason not in client.get(f"/cases/{case.id}/status?to=closed").get_data(as_text=True)
+    answer = client.submit(url, {**fields, "form_key": form_key(html, "form_key")}, page=url)
     assert answer.status_code == 302
-    assert stored(case, people["manager"], "status-pending_closure") is None
+    assert stored(case, manager, move) == []
 
 
-def test_discarding_throws_the_draft_away(client, case_of):
+def test_a_status_draft_goes_when_the_case_moves_and_is_not_taken_after(client, case_of):
+    """A reason typed for a move from where the case no longer is would come back into another
+    move's page: it goes when the case moves (anyone's), and is refused after."""
+    case, people = case_of
+    case.status = "in_support"
+    db.session.commit()
+    manager = people["manager"]
+    sign_in(client, manager)
+    move = "status-in_support-pending_closure"
+    keep(client, case, move, {"to": "pending_closure", "reason": "lý do cũ"})
+    other = client.application.test_client()
+    sign_in(other, people["supervisor"])
+    url = f"/cases/{case.id}/status?to=pending_closure"
+    html = other.get(url).get_data(as_text=True)
+    assert (
+        other.submit(url, {**inputs(html), "reason": "của giám sát"}, page=url).status_code == 302
+    )
+    assert stored(case, manager, move) == []
+    answer = keep(client, case, move, {"to": "pending_closure", "reason": "lý do cũ"})
+    assert answer.status_code == 409 and answer.json["error"] == "closed"
+    assert keep(client, case, "status-open-in_support", {"reason": "x"}).status_code == 409
+
+
+def test_a_reopening_reason_is_kept_on_a_closed_case(client, case_of):
+    case, people = case_of
+    case.status = "closed"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/status?to=reopened"
+    answer = keep(
+        client, case, "status-closed-reopened", {"to": "reopened", "reason": "gọi lại"}, on=url
+    )
+    assert answer.status_code == 200
+    assert "gọi lại" in client.get(url).get_data(as_text=True)
+
+
+def test_discarding_throws_the_page_s_draft_away(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])
     keep(client, case, "note", {"kind": "note", "body": NOTE})
-    answer = client.submit(f"/cases/{case.id}/drafts/note/discard", page=f"/cases/{case.id}")
+    key = form_key(client.get(f"/cases/{case.id}").get_data(as_text=True), "note-form-key")
+    answer = client.submit(
+        f"/cases/{case.id}/drafts/note/discard", {"page": key}, page=f"/cases/{case.id}"
+    )
     assert answer.status_code == 302 and answer.location.endswith(f"/cases/{case.id}#add-note")
-    assert stored(case, people["manager"], "note") is None
+    assert stored(case, people["manager"], "note") == []
     assert NOTE not in client.get(f"/cases/{case.id}").get_data(as_text=True)
 
 
@@ -182,7 +309,7 @@ def test_signing_in_offers_the_unsent_text_of_cases_the_person_may_still_see(
     sign_in(client, manager)
     keep(client, case, "note", {"kind": "note", "body": NOTE})
     keep(client, case, "risk", {"risk_answers": ["threats_to_kill"]})
-    client.post("/auth/logout", data={"csrf_token": client.csrf_token(f"/cases/{case.id}")})
+    sign_out(client, f"/cases/{case.id}")
 
     answer = sign_in(client, manager)
     assert answer.status_code == 302 and answer.location.endswith("/cases/drafts")
@@ -190,16 +317,30 @@ def test_signing_in_offers_the_unsent_text_of_cases_the_person_may_still_see(
     assert case.number in listing
     assert "Ghi chú" in listing and "Đánh giá nguy cơ" in listing
     assert NOTE not in listing  # the list names the form, not what was typed
-    assert f'href="/cases/{case.id}/risk"' in listing
+    assert f'href="/cases/{case.id}/risk?draft=' in listing
 
-    # Handed to another case manager: this one may no longer see it, nor what they typed on it.
-    case.assigned_to_id = make_user("case_manager", organisation=manager.organisation).id
-    db.session.commit()
-    client.post("/auth/logout", data={"csrf_token": client.csrf_token("/cases/drafts")})
+
+def test_a_case_handed_to_another_manager_takes_the_old_one_s_drafts_with_it(
+    client, case_of, make_user
+):
+    case, people = case_of
+    manager, supervisor = people["manager"], people["supervisor"]
+    sign_in(client, manager)
+    keep(client, case, "note", {"kind": "note", "body": NOTE})
+    boss = client.application.test_client()
+    sign_in(boss, supervisor)
+    keep(boss, case, "note", {"kind": "note", "body": "của giám sát"})
+    newcomer = make_user("case_manager", organisation=manager.organisation)
+    answer = boss.submit(
+        f"/cases/{case.id}/assign", {"assignee": str(newcomer.id)}, page=f"/cases/{case.id}"
+    )
+    assert answer.status_code == 302
+    assert stored(case, manager, "note") == []
+    assert len(stored(case, supervisor, "note")) == 1  # who still sees the case keeps theirs
+    sign_out(client, f"/cases/{case.id}")
     answer = sign_in(client, manager)
     assert not answer.location.endswith("/cases/drafts")
-    assert case.number not in client.get("/cases/drafts").get_data(as_text=True)
-    assert keep(client, case, "note", {"body": "x"}, page="/cases/drafts").status_code == 404
+    assert keep(client, case, "note", {"body": "x"}, on="/cases/drafts").status_code == 404
 
 
 def test_an_intake_left_unsaved_is_offered_first_with_the_case_text_named(client, case_of):
@@ -210,7 +351,7 @@ def test_an_intake_left_unsaved_is_offered_first_with_the_case_text_named(client
     sign_in(client, operator)
     keep(client, case, "note", {"kind": "note", "body": NOTE})
     save_draft(user=operator, intake_key=uuid.uuid4(), fields={"narrative": "…"})
-    client.post("/auth/logout", data={"csrf_token": client.csrf_token(f"/cases/{case.id}")})
+    sign_out(client, f"/cases/{case.id}")
     answer = sign_in(client, operator)
     assert answer.location.endswith("/calls/drafts")
     html = client.get("/calls/drafts").get_data(as_text=True)
@@ -227,8 +368,9 @@ def test_erasing_the_case_erases_everyone_s_drafts_on_it(client, case_of):
     url = f"/cases/{case.id}/erase"
     answer = supervisor.submit(url, {"reason": "survivor_request", "confirm": case.number})
     assert answer.status_code == 302
-    db.session.expire_all()
-    assert db.session.execute(select(func.count(CaseDraft.id))).scalar_one() == 0
+    assert count_drafts() == 0
+    answer = keep(client, case, "note", {"kind": "note", "body": NOTE})
+    assert answer.status_code == 409 and count_drafts() == 0
 
 
 def test_a_closed_case_takes_no_draft_and_shows_a_note_left_unsent_to_copy(client, case_of):
@@ -242,6 +384,8 @@ def test_a_closed_case_takes_no_draft_and_shows_a_note_left_unsent_to_copy(clien
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Ghi chú của bạn chưa được thêm" in page and NOTE in page
     assert f'action="/cases/{case.id}/drafts/note/discard"' in page
+    listing = client.get("/cases/drafts").get_data(as_text=True)
+    assert f'href="/cases/{case.id}?draft=' in listing  # shown there to copy
 
 
 def test_a_signed_out_page_is_told_so_and_nothing_is_kept(client, case_of):
@@ -249,11 +393,11 @@ def test_a_signed_out_page_is_told_so_and_nothing_is_kept(client, case_of):
     token = client.csrf_token("/auth/login")
     answer = client.post(
         f"/cases/{case.id}/drafts/note",
-        json={"fields": {"body": NOTE}},
+        json={"page": str(uuid.uuid4()), "fields": {"body": NOTE}},
         headers={"X-CSRFToken": token},
     )
     assert answer.status_code == 401 and answer.json["error"] == "signed_out"
-    assert db.session.execute(select(func.count(CaseDraft.id))).scalar_one() == 0
+    assert count_drafts() == 0
 
 
 def test_a_draft_a_closing_page_sends_is_kept(client, case_of):
@@ -262,38 +406,55 @@ def test_a_draft_a_closing_page_sends_is_kept(client, case_of):
     sign_in(client, people["manager"])
     answer = client.submit(
         f"/cases/{case.id}/drafts/note",
-        {"fields": json.dumps({"kind": "note", "body": NOTE})},
+        {"page": str(uuid.uuid4()), "fields": json.dumps({"kind": "note", "body": NOTE})},
         page=f"/cases/{case.id}",
     )
     assert answer.status_code == 200
-    assert stored(case, people["manager"], "note") is not None
+    assert len(stored(case, people["manager"], "note")) == 1
 
 
 def test_no_such_form_and_malformed_fields_are_refused(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])
     assert keep(client, case, "password", {"a": "b"}).status_code == 404
-    assert keep(client, case, "status-nowhere", {"a": "b"}).status_code == 404
+    assert keep(client, case, "status-nowhere-closed", {"a": "b"}).status_code == 404
     assert keep(client, case, "note", {"body": {"nested": 1}}).status_code == 413
     assert keep(client, case, "note", "text").status_code == 400
     assert keep(client, case, "note", {"body": "x" * (drafts.MAX_PAYLOAD + 1)}).status_code == 413
-    assert db.session.execute(select(func.count(CaseDraft.id))).scalar_one() == 0
+    token = client.csrf_token(f"/cases/{case.id}")
+    no_page = client.post(
+        f"/cases/{case.id}/drafts/note",
+        json={"fields": {"body": "x"}},
+        headers={"X-CSRFToken": token},
+    )
+    assert no_page.status_code == 400
+    assert count_drafts() == 0
 
 
 def test_a_person_keeps_at_most_so_many_drafts_the_oldest_going_first(case_of, monkeypatch):
     case, people = case_of
     monkeypatch.setattr(drafts, "MAX_DRAFTS_PER_USER", 3)
     for form in ("note", "task", "incident", "risk"):
-        drafts.keep(case=case, user=people["manager"], form=form, fields={"x": form})
+        fields = {"note": "x", "body": "x", "incident_description": "x", "risk_reason": "x"}
+        drafts.keep(case=case, user=people["manager"], form=form, page=uuid.uuid4(), fields=fields)
     kept = {d.form for d in db.session.execute(select(CaseDraft)).scalars()}
     assert kept == {"task", "incident", "risk"}
 
 
-def test_an_account_moved_to_another_organisation_loses_its_case_drafts(case_of, make_org):
-    from app.admin.rules import drop_drafts_of
+def test_an_account_given_another_role_loses_its_case_drafts(case_of, make_user):
+    from app.admin.services import update_user
 
     case, people = case_of
-    drafts.keep(case=case, user=people["manager"], form="note", fields={"body": NOTE})
-    drop_drafts_of(people["manager"])
+    supervisor = people["supervisor"]
+    drafts.keep(case=case, user=supervisor, form="note", page=uuid.uuid4(), fields={"body": NOTE})
+    update_user(
+        by=make_user("admin", organisation=supervisor.organisation),
+        user=supervisor,
+        email=supervisor.email,
+        full_name=supervisor.full_name,
+        role="case_manager",
+        organisation=supervisor.organisation,
+        language=supervisor.language,
+    )
     db.session.commit()
-    assert db.session.execute(select(func.count(CaseDraft.id))).scalar_one() == 0
+    assert count_drafts() == 0

@@ -343,9 +343,9 @@
     for (var i = 0; i < draftForms.length; i++) { if (draftForms[i].form === form) { return draftForms[i]; } }
     return null;
   }
-  function draftBody(draft) {
-    var now = formFields(draft.form);
-    return "{\"fields\":" + (now === draft.start ? "null" : now) + "}";
+  function draftBody(draft) {  // the page's own draft (its form key names it), or null: none
+    var now = formFields(draft.form), key = draft.form.querySelector("input[name=form_key]");
+    return JSON.stringify({ page: key ? key.value : "", fields: now === draft.start ? null : JSON.parse(now) });
   }
   function holdsUnsent() {
     return Array.prototype.some.call(document.querySelectorAll("form[data-keep-typed][data-typed=yes]"), function (form) {
@@ -396,8 +396,9 @@
     var draft = {
       form: form, url: form.dataset.draftUrl, line: form.querySelector(".draft-status"),
       start: typed ? null : formFields(form),  // as opened: no draft
-      sent: typed ? "" : "{\"fields\":null}", pending: null, done: false
+      sent: "", pending: null, done: false
     };
+    if (!typed) { draft.sent = draftBody(draft); }  // as opened: the server holds no draft of it
     // Brought back: the server holds just that. Sent back with errors: kept at the first tick.
     if (form.hasAttribute("data-draft-restored")) { draft.sent = draftBody(draft); }
     draftForms.push(draft);
@@ -425,9 +426,10 @@
       if (kept || leaving || !navigator.sendBeacon) { return; }
       draftForms.forEach(function (draft) {
         if (draft.done || draftBody(draft) === draft.sent) { return; }
-        var data = new FormData();
+        var data = new FormData(), sent = JSON.parse(draftBody(draft));
         data.append("csrf_token", csrf);
-        data.append("fields", JSON.stringify(JSON.parse(draftBody(draft)).fields));
+        data.append("page", sent.page);
+        data.append("fields", JSON.stringify(sent.fields));
         navigator.sendBeacon(draft.url, data);
       });
     });
