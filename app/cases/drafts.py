@@ -36,6 +36,9 @@ from app.extensions import db
 
 MAX_PAYLOAD = 100_000  # characters of JSON; the longest case form is a few kB
 MAX_DRAFTS_PER_USER = 50
+# A draft kept this recently may be one a page still open is typing (autosaves come every few
+# seconds while something changes): opened again without asking for it, it comes back as a copy.
+LIVE_SECONDS = 60
 
 # The forms that keep drafts, with what the list of unsent text calls them.
 FORMS = {
@@ -105,6 +108,8 @@ def keep(
             _refuse_if_moved_on(case, user, form)  # on PostgreSQL the case's row locked from here
             draft = _keep(case, user, form, page, fields)
             _refuse_if_moved_on(case, user, form)  # on SQLite: the write lock now held
+            if _submitted(page, case):  # the form saved meanwhile (a draft sent late)
+                raise FormSaved("form saved already")
             db.session.commit()
             return draft
         except (IntegrityError, StaleDataError):
@@ -145,13 +150,14 @@ def _keep(
 
 def _refuse_if_moved_on(case: Case, user: User, form: str) -> None:
     """Checked before the draft is written, the case's row locked on PostgreSQL, and again
-    after, SQLite's write lock held: an erasure or a move committed meanwhile is seen, and one
-    that comes after finds the draft and deletes it."""
+    after, SQLite's write lock held: an erasure, a move or a hand-over committed meanwhile is
+    seen, and one that comes after finds the draft and deletes it."""
     from app.cases.services import TRANSITIONS  # services builds on drafts
 
-    now = db.session.execute(
-        select(Case.status, Case.erased_at).where(Case.id == case.id).with_for_update()
-    ).one()
+    mine = case_scope(user)(select(Case.status, Case.erased_at).where(Case.id == case.id))
+    now = db.session.execute(mine.with_for_update(of=Case)).one_or_none()
+    if now is None:
+        raise CaseMovedOn("no longer this person's to see")
     if now.erased_at is not None:
         raise CaseMovedOn("erased")
     move = status_move(form)
@@ -244,9 +250,11 @@ class Restored:
 
     def __init__(self, draft: CaseDraft, fields: dict, others: int):
         self.form = draft.form
+        self.page = draft.page  # the draft's own key (the copy's form has another when live)
         self.updated_at: datetime = draft.updated_at
         self.fields = fields
         self.others = others
+        self.live = False  # a copy of a draft a page still open may be typing
 
     def formdata(self) -> MultiDict:
         data = MultiDict()
@@ -258,8 +266,10 @@ class Restored:
 
 def restore(*, case: Case, user: User, form: str, page: uuid.UUID | None = None) -> Restored | None:
     """The person's unsent text of this form on the case (the page's draft asked for, else the
-    newest), to fill the form with, or None. The form comes back with the draft's own key: it
-    is the same page's form again (sent twice, from two tabs showing it, it is saved once)."""
+    newest), to fill the form with, or None. The form comes back with the draft's own key (the
+    same page's form again: sent from two tabs showing it, it is saved once), but for a draft
+    not asked for that was kept moments ago: a page still open may be typing it, so this one
+    gets a copy under a key of its own, and neither's sending takes the other's text."""
     stmt = select(CaseDraft).where(
         CaseDraft.user_id == user.id, CaseDraft.case_id == case.id, CaseDraft.form == form
     )
@@ -270,8 +280,11 @@ def restore(*, case: Case, user: User, form: str, page: uuid.UUID | None = None)
     fields = json.loads(chosen.payload)
     if not isinstance(fields, dict):
         return None
-    fields["form_key"] = str(chosen.page)
-    return Restored(chosen, fields, others=len(drafts) - 1)
+    live = chosen.page != page and (utcnow() - chosen.updated_at).total_seconds() < LIVE_SECONDS
+    fields["form_key"] = str(uuid.uuid4() if live else chosen.page)
+    restored = Restored(chosen, fields, others=len(drafts) - 1)
+    restored.live = live
+    return restored
 
 
 def fill(form_cls, *, case: Case, user: User, name: str, page=None, **kwargs):

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth.models import User
 from app.cases import drafts, services
 from app.cases.ages import survivor_age
-from app.cases.models import Case
+from app.cases.models import Case, FormSubmission
 from app.classifications import age_band
 from app.clock import local_day
 from app.crypto import blind
@@ -51,12 +51,12 @@ def update_case(
         if n in changes and (changes[n] or None) != (getattr(case, n) or None)
     ]
     if not changed:
-        drafts.drop(case=case, user=by, form="edit", page=page)  # sent: no longer a draft
+        _sent(case, by, page)
         db.session.commit()
         return []
     try:
         _apply_edit(case, by, changes, changed)
-        drafts.drop(case=case, user=by, form="edit", page=page)
+        _sent(case, by, page)
         db.session.commit()
     except StaleDataError:
         # Saved by someone else between our check and our write: the conflict screen, with
@@ -66,6 +66,16 @@ def update_case(
         services.refuse_if_closed(case)
         raise EditConflict(theirs=snapshot(case), version=case.version) from None
     return changed
+
+
+def _sent(case: Case, by: User, page: uuid.UUID | None) -> None:
+    """The edit page's form is sent: its draft goes, and its key is recorded, so a draft of it
+    arriving late is refused (drafts.keep). Not committed."""
+    if page is None:
+        return
+    drafts.drop(case=case, user=by, form="edit", page=page)
+    if db.session.get(FormSubmission, page) is None:
+        db.session.add(FormSubmission(key=page, user_id=by.id, case_id=case.id))
 
 
 def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None:

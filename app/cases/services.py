@@ -4,6 +4,7 @@ risk and tasks in casework.py."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -14,7 +15,7 @@ from app.calls.drafts import drop_drafts_on
 from app.calls.models import Call
 from app.cases import drafts as case_drafts
 from app.cases.ages import survivor_age
-from app.cases.models import Case, CaseEvent, Task
+from app.cases.models import Case, CaseEvent, FormSubmission, Task
 from app.cases.numbers import next_case_number
 from app.classifications import ERASE_REASONS, age_band
 from app.clock import utcnow
@@ -170,8 +171,11 @@ def audit_case(
     )
 
 
-def change_status(*, case: Case, to: str, by: User, reason: str | None = None) -> None:
-    """Move a case along open -> in support -> pending closure -> closed (-> reopened)."""
+def change_status(
+    *, case: Case, to: str, by: User, reason: str | None = None, page: uuid.UUID | None = None
+) -> None:
+    """Move a case along open -> in support -> pending closure -> closed (-> reopened). `page`:
+    the key of the page's form, recorded so a draft of it arriving late is refused."""
     allowed = TRANSITIONS.get(case.status, {}).get(to)
     if allowed is None or by.role not in allowed:
         raise CaseError(_l("This status change is not allowed."))
@@ -198,6 +202,8 @@ def change_status(*, case: Case, to: str, by: User, reason: str | None = None) -
     record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
     audit_case("status", case, by, detail=detail)
     case_drafts.drop_moved_on(case)  # this move's reason is sent; others start elsewhere now
+    if page is not None and db.session.get(FormSubmission, page) is None:
+        db.session.add(FormSubmission(key=page, user_id=by.id, case_id=case.id))
     db.session.commit()
 
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.access import roles_required
+from app.auth.labels import CASE_STATUS_LABELS
 from app.cases import bp, drafts, services
 from app.cases.forms import StatusForm
 from app.cases.services import TRANSITIONS, CaseError
@@ -46,6 +47,17 @@ def change_status(case_id: uuid.UUID):
         form.to.data = to
         if restored is None:
             form.version.data = str(case.version)
+        if to not in moves_open(case) and _role_could(to):
+            # A move no longer open from where the case is now (a colleague moved it since the
+            # link or the unsent text's list was shown): the case as it is, not a refusal.
+            flash(
+                _(
+                    "This change can no longer be made: the case is now “%(status)s”.",
+                    status=CASE_STATUS_LABELS.get(case.status, case.status),
+                ),
+                "error",
+            )
+            return redirect(url_for("cases.show", case_id=case.id))
         if form.to.data in moves_open(case):  # the page shows the case's open tasks: a look
             looked_at(case, "status form")
     if request.method == "POST" and form.to.data == case.status:
@@ -68,7 +80,11 @@ def change_status(case_id: uuid.UUID):
     elif request.method == "POST" and form.validate():
         try:
             services.change_status(
-                case=case, to=form.to.data, by=current_user, reason=form.reason.data
+                case=case,
+                to=form.to.data,
+                by=current_user,
+                reason=form.reason.data,
+                page=drafts.page_asked(form.form_key.data),
             )
         except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
             flash(str(error), "error")

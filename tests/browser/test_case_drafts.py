@@ -91,3 +91,25 @@ def test_an_edit_left_by_a_link_comes_back_and_can_be_thrown_away(page, live_url
     assert db.session.get(Case, case.id).survivor_name == "Lan"
     db.session.rollback()
     assert page.errors == [], page.errors
+
+
+def test_a_case_page_whose_typing_is_kept_leaves_the_screen_when_signed_out_elsewhere(
+    page, live_url, case_hotline
+):
+    """Signed out in another tab: a page holding text not yet kept stays (for it to be sent
+    once signed in again), but one whose text is kept as a draft on the server has nothing to
+    stay for and leaves, as any page does; the draft waits for the next sign-in."""
+    people, case = case_hotline
+    manager = people["case_manager"]
+    sign_in(page, live_url, manager)
+    page.goto(f"{live_url}/cases/{case.id}")
+    page.fill("#note-body", NOTE)
+    expect(page.locator("#add-note .draft-status")).to_contain_text("Kept as a draft at")
+    other = page.context.new_page()
+    other.goto(f"{live_url}/home/case_manager")
+    other.locator("#logout-form button").click()
+    expect(page).to_have_url(re.compile(r"/auth/login"))
+    assert drafts_stored() == 1
+    sign_in_only(page, live_url, manager)
+    page.wait_for_url(f"{live_url}/cases/drafts")
+    assert page.errors == [], page.errors

@@ -5,13 +5,16 @@ discarded, and never shown to anyone else, nor kept past the case's erasure or i
 import json
 import re
 import uuid
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.cases import drafts
 from app.cases.models import Case, CaseDraft, CaseNote, Incident
+from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import sign_in
+from tests.conftest import audit_actions, sign_in
 from tests.crypto.test_raw_database import _raw_bytes
 
 NOTE = "Chị Hạnh kể đêm qua anh ta lại đánh, em bé trốn sang nhà hàng xóm"
@@ -49,6 +52,14 @@ def inputs(html: str) -> dict:
     return dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', html))
 
 
+def left_a_while() -> None:
+    """Every draft last kept longer ago than a page still typing it would have kept it."""
+    db.session.rollback()
+    for draft in db.session.execute(select(CaseDraft)).scalars():
+        draft.updated_at -= timedelta(seconds=drafts.LIVE_SECONDS + 1)
+    db.session.commit()
+
+
 def sign_out(client, page: str) -> None:
     client.post("/auth/logout", data={"csrf_token": client.csrf_token(page)})
 
@@ -65,6 +76,7 @@ def test_a_note_typed_is_sealed_brought_back_whole_and_gone_once_sent(client, ca
 
     # The session ends; signed in again, the case page offers the note back as it was typed.
     sign_out(client, f"/cases/{case.id}")
+    left_a_while()
     sign_in(client, manager)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert 'id="draft-restored-note"' in page
@@ -188,6 +200,7 @@ def test_an_incident_typed_comes_back_and_goes_with_the_save(client, case_of):
     acts = ["a_beating", "b_insults"]
     fields = {"incident_date": "02/12/2026", "place_type": "home", "acts": acts}
     assert keep(client, case, "incident", fields, on=url).status_code == 200
+    left_a_while()
     html = client.get(url).get_data(as_text=True)
     assert 'id="draft-restored-incident"' in html
     assert 'value="02/12/2026"' in html
@@ -217,6 +230,7 @@ def test_an_edit_typed_from_an_older_version_meets_the_conflict_screen(client, c
     theirs.update(survivor_name="Chị Lan")
     assert other.submit(url, theirs).status_code == 302
 
+    left_a_while()
     html = client.get(url).get_data(as_text=True)
     assert 'id="draft-restored-edit"' in html and 'value="Chị Hoa"' in html
     answer = client.submit(url, inputs(html))
@@ -292,7 +306,10 @@ def test_discarding_throws_the_page_s_draft_away(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])
     keep(client, case, "note", {"kind": "note", "body": NOTE})
-    key = form_key(client.get(f"/cases/{case.id}").get_data(as_text=True), "note-form-key")
+    # The notice's button names the draft itself, also on a copy of one kept moments ago.
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    notice = html[html.index('id="draft-restored-note"') :]
+    key = re.search(r'name="page" value="([^"]+)"', notice)[1]
     answer = client.submit(
         f"/cases/{case.id}/drafts/note/discard", {"page": key}, page=f"/cases/{case.id}"
     )
@@ -458,3 +475,89 @@ def test_an_account_given_another_role_loses_its_case_drafts(case_of, make_user)
     )
     db.session.commit()
     assert count_drafts() == 0
+
+
+def test_a_draft_typed_moments_ago_comes_back_as_a_copy_unless_asked_for(client, case_of):
+    """Opening the case page in a second tab while the first is typing a note: the second gets
+    a copy under its own key (neither tab's sending takes the other's text); the list's link,
+    or a draft left for a while, brings back the draft itself."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    typing = uuid.uuid4()
+    keep(client, case, "note", {"kind": "note", "body": NOTE}, typing)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert NOTE in html and form_key(html, "note-form-key") != str(typing)
+    asked = client.get(f"/cases/{case.id}?draft={typing}").get_data(as_text=True)
+    assert form_key(asked, "note-form-key") == str(typing)
+    (draft,) = stored(case, people["manager"], "note")
+    draft.updated_at -= timedelta(seconds=drafts.LIVE_SECONDS + 1)
+    db.session.commit()
+    left = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert form_key(left, "note-form-key") == str(typing)
+
+
+def test_an_edit_s_draft_sent_after_the_edit_was_saved_is_refused(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/edit"
+    fields = inputs(client.get(url).get_data(as_text=True))
+    fields.update(survivor_name="Chị Hoa")
+    assert client.submit(url, fields).status_code == 302
+    answer = keep(client, case, "edit", fields, fields["form_key"])
+    assert answer.status_code == 409 and answer.json["error"] == "already_saved"
+    assert count_drafts() == 0
+
+
+def test_an_erasure_committed_while_a_draft_is_written_is_seen_after_the_write(
+    case_of, monkeypatch
+):
+    """The check before the write passed; the case was erased before the write landed: the
+    check after it sees that, and nothing stays."""
+    case, people = case_of
+    written = drafts._keep
+
+    def erased_meanwhile(*args):
+        with db.engine.begin() as conn:
+            conn.execute(
+                Case.__table__.update()
+                .where(Case.__table__.c.id == case.id)
+                .values(erased_at=utcnow(), status="erased")
+            )
+        return written(*args)
+
+    monkeypatch.setattr(drafts, "_keep", erased_meanwhile)
+    with pytest.raises(drafts.CaseMovedOn):
+        drafts.keep(
+            case=case, user=people["manager"], form="note", page=uuid.uuid4(), fields={"body": NOTE}
+        )
+    assert count_drafts() == 0
+
+
+def test_a_case_handed_on_takes_no_draft_from_the_one_it_left(case_of, make_user):
+    """Their page loaded the case before the hand-over; its draft arrives after: refused."""
+    case, people = case_of
+    case.assigned_to_id = make_user("case_manager", organisation=people["manager"].organisation).id
+    db.session.commit()
+    with pytest.raises(drafts.CaseMovedOn):
+        drafts.keep(
+            case=case, user=people["manager"], form="note", page=uuid.uuid4(), fields={"body": NOTE}
+        )
+    assert count_drafts() == 0
+
+
+def test_a_move_made_meanwhile_sends_its_link_to_the_case_not_to_a_refusal(client, case_of):
+    """The list of unsent text, or a link on the page, named a move a colleague has closed off
+    since: the case is shown as it is, with a word on it, and nothing is audited as refused."""
+    case, people = case_of
+    case.status = "in_support"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    move = "status-in_support-pending_closure"
+    keep(client, case, move, {"to": "pending_closure", "reason": "lý do"})
+    case.status = "pending_closure"
+    db.session.commit()
+    answer = client.get(f"/cases/{case.id}/status?to=pending_closure")
+    assert answer.status_code == 302 and answer.location.endswith(f"/cases/{case.id}")
+    page = client.get(answer.location).get_data(as_text=True)
+    assert "Không thể thực hiện thay đổi này nữa: hồ sơ nay ở trạng thái" in page
+    assert "denied" not in audit_actions(people["manager"])

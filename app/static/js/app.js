@@ -133,7 +133,6 @@
   var kept = false;
   var NOTICES = ["typed-kept", "typed-offline"];
   function keepsTyping(form) { return !!form && form.nodeName === "FORM" && form.hasAttribute("data-keep-typed"); }
-  function holdsTyping() { return document.querySelector("form[data-keep-typed][data-typed=yes]") !== null; }
   document.addEventListener("input", function (event) {
     var form = event.target.form;
     if (keepsTyping(form)) { form.dataset.typed = "yes"; }
@@ -241,7 +240,8 @@
       document.dispatchEvent(new CustomEvent("diemtua:signed-out"));
       return;
     }
-    if (!idle && holdsTyping()) { kept = true; showKept("typed-kept"); return; }
+    // Text already kept as a draft on the server needs no page left on screen for it.
+    if (!idle && holdsUnsent()) { kept = true; showKept("typed-kept"); return; }
     leaving = true;
     window.location.assign(body.dataset.loginUrl);
   }
@@ -359,11 +359,19 @@
     // "dd/mm/yyyy hh:mm": the time is enough beside the form being typed.
     draft.line.textContent = savedAt ? (draft.line.dataset.saved || "") + " " + savedAt.split(" ").pop() : "";
   }
-  function freshToken() {  // signed in again in another tab: this page's token is the old one
+  function freshToken(draft) {  // the token refused: signed in again elsewhere, or signed out
     return fetch(tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) {
+        if (r.status === 401) {  // the session ended: the page holds what was typed
+          kept = true;
+          showKept("typed-kept", draft.form);
+          return null;
+        }
+        return r.ok ? r.json() : null;
+      })
       .then(function (answer) {
-        if (!answer || answer.user !== account) { return; }
+        if (!answer) { return; }
+        if (answer.user !== account) { goToSignIn(true); return; }  // another person's session
         csrf = answer.csrf;
         document.querySelector("meta[name=csrf-token]").content = csrf;
       });
@@ -381,10 +389,14 @@
         showKept("typed-kept", draft.form);
         return null;
       }
-      if (r.status === 400) { return freshToken(); }
-      if (r.status === 403 || r.status === 404 || r.status === 409) {
-        draft.done = true;  // not this person's any more, closed, or saved already
-        return null;
+      if (r.status === 400 || r.status === 403 || r.status === 404 || r.status === 409 || r.status === 413) {
+        return r.json().catch(function () { return {}; }).then(function (answer) {
+          if (answer.error === "csrf") { return freshToken(draft); }
+          // Not this person's any more, closed, saved already, or not a draft it can keep:
+          // no more tries (what is typed stays on the page, and the idle warning says so).
+          draft.done = true;
+          return null;
+        });
       }
       if (!r.ok) { sayDraft(draft, null); return null; }
       return r.json().then(function (answer) { draft.sent = sent; sayDraft(draft, answer.saved_at); });
