@@ -19,22 +19,20 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.datastructures import MultiDict
 
 from app.auth.models import User
+from app.cases.draft_fields import DraftError, Restored, clean, holds_typing
 from app.cases.models import STATUSES, Case, CaseDraft, FormSubmission
 from app.cases.queries import case_scope
 from app.clock import utcnow
 from app.extensions import db
 
-MAX_PAYLOAD = 100_000  # characters of JSON; the longest case form is a few kB
 MAX_DRAFTS_PER_USER = 50
 # A draft kept this recently may be one a page still open is typing (autosaves come every few
 # seconds while something changes): opened again without asking for it, it comes back as a copy.
@@ -51,12 +49,6 @@ FORMS = {
     "edit": _l("Edit the survivor's details"),
 }
 STATUS_PREFIX = "status-"
-# Fields a form carries for its own bookkeeping: a draft holding nothing else holds nothing typed.
-BOOKKEEPING = {"csrf_token", "form_key", "version", "base", "to", "submit"}
-
-
-class DraftError(Exception):
-    """The draft could not be kept (too large, malformed, or no such form)."""
 
 
 class FormSaved(DraftError):
@@ -102,7 +94,7 @@ def keep(
     if not known(form):
         raise DraftError("no such form")
     if fields is not None:
-        fields = _clean(fields)
+        fields = clean(fields)
     for attempt in (1, 2):
         try:
             _refuse_if_moved_on(case, user, form)  # on PostgreSQL the case's row locked from here
@@ -130,7 +122,7 @@ def _keep(
     if _submitted(page, case):
         raise FormSaved("form saved already")
     draft = _find(case, user, form, page)
-    if fields is None or not _holds_typing(form, fields):
+    if fields is None or not holds_typing(_form_class(form), fields):
         if draft is not None:
             db.session.delete(draft)
             db.session.flush()
@@ -169,23 +161,6 @@ def _refuse_if_moved_on(case: Case, user: User, form: str) -> None:
         raise CaseMovedOn("closed")
 
 
-def _clean(fields: dict) -> dict:
-    """The fields as strings and lists of strings, the CSRF token left out."""
-    out: dict[str, str | list[str]] = {}
-    for name, value in fields.items():
-        if not isinstance(name, str) or name == "csrf_token":
-            continue
-        if isinstance(value, str):
-            out[name] = value
-        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            out[name] = value
-        else:
-            raise DraftError("not a form's fields")
-    if len(json.dumps(out, ensure_ascii=False)) > MAX_PAYLOAD:
-        raise DraftError("draft too large")
-    return out
-
-
 def _form_class(form: str):
     """The form class a draft is of (its defaults are not typing), or None (the edit form,
     whose start is the case's values: its page sends no draft while it is as opened)."""
@@ -203,30 +178,6 @@ def _form_class(form: str):
     }.get(form)
 
 
-def _values(value) -> list[str]:
-    if value is None or value is False:
-        return []
-    if value is True:
-        return ["y"]
-    items = value if isinstance(value, list) else [value]
-    return [str(v).strip() for v in items if str(v).strip()]
-
-
-def _holds_typing(form: str, fields: dict) -> bool:
-    """Whether anything in the fields was typed or chosen: not blank, nor a choice the empty
-    form starts with (a note's kind, an incident's place "unknown")."""
-    form_class = _form_class(form)
-    blank = form_class(formdata=None, meta={"csrf": False}) if form_class else None
-    for name, value in fields.items():
-        typed = _values(value)
-        if name in BOOKKEEPING or not typed:
-            continue
-        if blank is not None and name in blank._fields and typed == _values(blank[name].data):
-            continue
-        return True
-    return False
-
-
 def _submitted(page: uuid.UUID, case: Case) -> bool:
     stmt = select(FormSubmission.key).where(
         FormSubmission.key == page, FormSubmission.case_id == case.id
@@ -242,26 +193,6 @@ def _find(case: Case, user: User, form: str, page: uuid.UUID) -> CaseDraft | Non
         CaseDraft.page == page,
     )
     return db.session.execute(stmt).scalar_one_or_none()
-
-
-class Restored:
-    """A draft offered back: its fields (as a form's data), when they were last typed, and how
-    many other drafts of the same form the person has on the case (other tabs)."""
-
-    def __init__(self, draft: CaseDraft, fields: dict, others: int):
-        self.form = draft.form
-        self.page = draft.page  # the draft's own key (the copy's form has another when live)
-        self.updated_at: datetime = draft.updated_at
-        self.fields = fields
-        self.others = others
-        self.live = False  # a copy of a draft a page still open may be typing
-
-    def formdata(self) -> MultiDict:
-        data = MultiDict()
-        for name, value in self.fields.items():
-            for one in value if isinstance(value, list) else [value]:
-                data.add(name, one)
-        return data
 
 
 def restore(*, case: Case, user: User, form: str, page: uuid.UUID | None = None) -> Restored | None:

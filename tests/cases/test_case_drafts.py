@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.cases import drafts
+from app.cases import draft_fields, drafts
 from app.cases.models import Case, CaseDraft, CaseNote, Incident
 from app.clock import utcnow
 from app.extensions import db
@@ -437,7 +437,8 @@ def test_no_such_form_and_malformed_fields_are_refused(client, case_of):
     assert keep(client, case, "status-nowhere-closed", {"a": "b"}).status_code == 404
     assert keep(client, case, "note", {"body": {"nested": 1}}).status_code == 413
     assert keep(client, case, "note", "text").status_code == 400
-    assert keep(client, case, "note", {"body": "x" * (drafts.MAX_PAYLOAD + 1)}).status_code == 413
+    too_long = "x" * (draft_fields.MAX_PAYLOAD + 1)
+    assert keep(client, case, "note", {"body": too_long}).status_code == 413
     token = client.csrf_token(f"/cases/{case.id}")
     no_page = client.post(
         f"/cases/{case.id}/drafts/note",

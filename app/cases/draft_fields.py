@@ -1,0 +1,80 @@
+"""A case-page draft's fields: what they may hold, what counts as typed in them, and the form data
+they fill a form with again (app/cases/drafts.py keeps and finds the drafts)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from werkzeug.datastructures import MultiDict
+
+from app.cases.models import CaseDraft
+
+MAX_PAYLOAD = 100_000  # characters of JSON; the longest case form is a few kB
+# Fields a form carries for its own bookkeeping: a draft holding nothing else holds nothing typed.
+BOOKKEEPING = {"csrf_token", "form_key", "version", "base", "to", "submit"}
+
+
+class DraftError(Exception):
+    """The draft could not be kept (too large, malformed, or no such form)."""
+
+
+def clean(fields: dict) -> dict:
+    """The fields as strings and lists of strings, the CSRF token left out."""
+    out: dict[str, str | list[str]] = {}
+    for name, value in fields.items():
+        if not isinstance(name, str) or name == "csrf_token":
+            continue
+        if isinstance(value, str):
+            out[name] = value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            out[name] = value
+        else:
+            raise DraftError("not a form's fields")
+    if len(json.dumps(out, ensure_ascii=False)) > MAX_PAYLOAD:
+        raise DraftError("draft too large")
+    return out
+
+
+def _values(value) -> list[str]:
+    if value is None or value is False:
+        return []
+    if value is True:
+        return ["y"]
+    items = value if isinstance(value, list) else [value]
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def holds_typing(form_class, fields: dict) -> bool:
+    """Whether anything in the fields was typed or chosen: not blank, nor a choice the empty
+    form of `form_class` starts with (a note's kind, an incident's place "unknown"); with no
+    form class, anything not blank."""
+    blank = form_class(formdata=None, meta={"csrf": False}) if form_class else None
+    for name, value in fields.items():
+        typed = _values(value)
+        if name in BOOKKEEPING or not typed:
+            continue
+        if blank is not None and name in blank._fields and typed == _values(blank[name].data):
+            continue
+        return True
+    return False
+
+
+class Restored:
+    """A draft offered back: its fields (as a form's data), when they were last typed, and how
+    many other drafts of the same form the person has on the case (other tabs)."""
+
+    def __init__(self, draft: CaseDraft, fields: dict, others: int):
+        self.form = draft.form
+        self.page = draft.page  # the draft's own key (the copy's form has another when live)
+        self.updated_at: datetime = draft.updated_at
+        self.fields = fields
+        self.others = others
+        self.live = False  # a copy of a draft a page still open may be typing
+
+    def formdata(self) -> MultiDict:
+        data = MultiDict()
+        for name, value in self.fields.items():
+            for one in value if isinstance(value, list) else [value]:
+                data.add(name, one)
+        return data
