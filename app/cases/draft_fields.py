@@ -45,18 +45,16 @@ def _values(value) -> list[str]:
     return [str(v).strip() for v in items if str(v).strip()]
 
 
-def holds_typing(form_class, fields: dict) -> bool:
-    """Whether anything in the fields was typed or chosen: not blank, nor a choice the empty
-    form of `form_class` starts with (a note's kind, an incident's place "unknown"); with no
-    form class, anything not blank."""
-    blank = form_class(formdata=None, meta={"csrf": False}) if form_class else None
+def holds_typing(start, fields: dict) -> bool:
+    """Whether anything in the fields differs from the form as it opens (`start`): something
+    typed, chosen or cleared; not a choice an empty form starts with (a note's kind, an
+    incident's place "unknown"), nor an edit's values as stored."""
     for name, value in fields.items():
-        typed = _values(value)
-        if name in BOOKKEEPING or not typed:
+        if name in BOOKKEEPING:
             continue
-        if blank is not None and name in blank._fields and typed == _values(blank[name].data):
-            continue
-        return True
+        opened = _values(start[name].data) if name in start._fields else []
+        if sorted(_values(value)) != sorted(opened):
+            return True
     return False
 
 

@@ -122,7 +122,7 @@ def _keep(
     if _submitted(page, case):
         raise FormSaved("form saved already")
     draft = _find(case, user, form, page)
-    if fields is None or not holds_typing(_form_class(form), fields):
+    if fields is None or not holds_typing(_start(form, case), fields):
         if draft is not None:
             db.session.delete(draft)
             db.session.flush()
@@ -161,21 +161,25 @@ def _refuse_if_moved_on(case: Case, user: User, form: str) -> None:
         raise CaseMovedOn("closed")
 
 
-def _form_class(form: str):
-    """The form class a draft is of (its defaults are not typing), or None (the edit form,
-    whose start is the case's values: its page sends no draft while it is as opened)."""
-    from app.cases import forms  # forms build on the calls package, which builds on cases
+def _start(form: str, case: Case):
+    """The form a draft is of, as it opens: an empty form's defaults, or the survivor's details
+    as stored for an edit (what it holds as opened is no typing)."""
+    from app.cases import edits, forms  # forms build on the calls package, which builds on cases
 
+    if form == "edit":
+        stored = edits.form_values(edits.snapshot(case))
+        return forms.CaseEditForm(formdata=None, data=stored, meta={"csrf": False})
     if status_move(form):
-        return forms.StatusForm
-    return {
+        return forms.StatusForm(formdata=None, meta={"csrf": False})
+    form_class = {
         "note": forms.NoteForm,
         "task": forms.TaskForm,
         "incident": forms.IncidentForm,
         "perpetrator": forms.PerpetratorForm,
         "risk": forms.RiskForm,
         "consent": forms.ConsentForm,
-    }.get(form)
+    }[form]
+    return form_class(formdata=None, meta={"csrf": False})
 
 
 def _submitted(page: uuid.UUID, case: Case) -> bool:

@@ -26,18 +26,6 @@ from app.extensions import db
 from app.places.form_choices import fill_place_choices
 
 
-def _form_values(stored: dict) -> dict:
-    """Editable values as stored, put as the edit form shows them."""
-    values = dict(stored)
-    if values.get("survivor_birth_date"):
-        values["survivor_birth_date"] = date.fromisoformat(values["survivor_birth_date"]).strftime(
-            "%d/%m/%Y"
-        )
-    values["survivor_age"] = int(values["survivor_age"]) if values.get("survivor_age") else None
-    values["services_wanted"] = (values.get("services_wanted") or "").split()
-    return values
-
-
 def _picked(formdata: MultiDict) -> MultiDict:
     """The form as submitted, with the conflict screen's choices applied: where the editor kept
     the other person's value (`pick-NAME` = theirs), that value, sent beside the editor's own as
@@ -101,7 +89,7 @@ def edit(case_id: uuid.UUID):
             name="edit",
             page=drafts.page_asked(request.args.get("draft")),
             data={
-                **_form_values(stored),
+                **edits.form_values(stored),
                 "version": case.version,
                 "base": merge.fingerprints(case.id, stored),
             },
@@ -188,7 +176,7 @@ def _conflict(
     places = place_names(
         v.get(n) for v in (theirs, mine) for n in ("province_code", "commune_code")
     )
-    theirs_typed = _form_values(theirs)
+    theirs_typed = edits.form_values(theirs)
     decided = merge.decide(case.id, base, mine, theirs, said)
     rows = [
         ConflictRow(

@@ -34,6 +34,18 @@ def snapshot(case: Case) -> dict:
     return {name: getattr(case, name) for name in services.EDITABLE}
 
 
+def form_values(stored: dict) -> dict:
+    """Editable values as stored, put as the edit form shows them."""
+    values = dict(stored)
+    if values.get("survivor_birth_date"):
+        values["survivor_birth_date"] = date.fromisoformat(values["survivor_birth_date"]).strftime(
+            "%d/%m/%Y"
+        )
+    values["survivor_age"] = int(values["survivor_age"]) if values.get("survivor_age") else None
+    values["services_wanted"] = (values.get("services_wanted") or "").split()
+    return values
+
+
 def update_case(
     *, case: Case, by: User, expected_version: int, changes: dict, page: uuid.UUID | None = None
 ) -> list[str]:

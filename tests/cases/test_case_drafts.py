@@ -562,3 +562,20 @@ def test_a_move_made_meanwhile_sends_its_link_to_the_case_not_to_a_refusal(clien
     page = client.get(answer.location).get_data(as_text=True)
     assert "Không thể thực hiện thay đổi này nữa: hồ sơ nay ở trạng thái" in page
     assert "denied" not in audit_actions(people["manager"])
+
+
+def test_an_edit_put_back_to_the_case_s_values_is_no_draft_but_a_field_cleared_is(client, case_of):
+    case, people = case_of
+    manager = people["manager"]
+    sign_in(client, manager)
+    url = f"/cases/{case.id}/edit"
+    html = client.get(url).get_data(as_text=True)
+    # As the page sends it: its own fields (not the sign-out form's), no box ticked.
+    opened = {k: v for k, v in inputs(html).items() if k not in ("reason", "services_wanted")}
+    key = opened["form_key"]
+    assert keep(client, case, "edit", {**opened, "survivor_name": "Chị Hoa"}, key).json["saved_at"]
+    assert keep(client, case, "edit", opened, key).json == {"saved_at": ""}  # as stored again
+    assert stored(case, manager, "edit") == []
+    cleared = {**opened, "safe_contact": "", "survivor_name": ""}
+    assert keep(client, case, "edit", cleared, key).json["saved_at"]
+    assert len(stored(case, manager, "edit")) == 1
