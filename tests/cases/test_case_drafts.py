@@ -512,21 +512,26 @@ def test_an_edit_s_draft_sent_after_the_edit_was_saved_is_refused(client, case_o
 def test_an_erasure_committed_while_a_draft_is_written_is_seen_after_the_write(
     case_of, monkeypatch
 ):
-    """The check before the write passed; the case was erased before the write landed: the
-    check after it sees that, and nothing stays."""
+    """The check before the write passed, then the case was erased before the write landed
+    (on SQLite nothing stops that; on PostgreSQL the first check's row lock does): the check
+    after the write sees it, and nothing stays."""
     case, people = case_of
-    written = drafts._keep
+    checked = drafts._refuse_if_moved_on
+    calls = []
 
-    def erased_meanwhile(*args):
-        with db.engine.begin() as conn:
+    def passed_then_erased(*args):
+        calls.append(1)
+        if len(calls) > 1:
+            return checked(*args)
+        with db.engine.begin() as conn:  # another request's erasure, committed on its own
             conn.execute(
                 Case.__table__.update()
                 .where(Case.__table__.c.id == case.id)
                 .values(erased_at=utcnow(), status="erased")
             )
-        return written(*args)
+        return None
 
-    monkeypatch.setattr(drafts, "_keep", erased_meanwhile)
+    monkeypatch.setattr(drafts, "_refuse_if_moved_on", passed_then_erased)
     with pytest.raises(drafts.CaseMovedOn):
         drafts.keep(
             case=case, user=people["manager"], form="note", page=uuid.uuid4(), fields={"body": NOTE}
