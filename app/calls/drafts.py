@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
@@ -121,6 +121,12 @@ def open_drafts(user: User) -> list[IntakeDraft]:
         .order_by(IntakeDraft.updated_at.desc())
     )
     return list(db.session.execute(stmt).scalars())
+
+
+def count_open(user: User) -> int:
+    """How many unsaved intakes the user has (nothing sealed read)."""
+    stmt = select(func.count(IntakeDraft.id)).where(IntakeDraft.user_id == user.id)
+    return db.session.execute(stmt).scalar_one()
 
 
 def discard_draft(*, user: User, intake_key: uuid.UUID) -> None:

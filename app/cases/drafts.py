@@ -303,13 +303,24 @@ def open_drafts(user: User) -> list[CaseDraft]:
         .order_by(CaseDraft.updated_at.desc())
         .options(contains_eager(CaseDraft.case))
     )
-    return [d for d in db.session.execute(stmt).scalars() if _current(d)]
+    return [d for d in db.session.execute(stmt).scalars() if _current(d.form, d.case.status)]
 
 
-def _current(draft: CaseDraft) -> bool:
-    """Not a status change the case has moved past."""
-    move = status_move(draft.form)
-    return move is None or move[0] == draft.case.status
+def count_open(user: User) -> int:
+    """How many drafts open_drafts lists, counted without loading them (nothing sealed read)."""
+    stmt = case_scope(user)(
+        select(CaseDraft.form, Case.status)
+        .join(Case, Case.id == CaseDraft.case_id)
+        .where(CaseDraft.user_id == user.id, Case.erased_at.is_(None))
+    )
+    rows = db.session.execute(stmt).all()
+    return sum(1 for form, status in rows if _current(form, status))
+
+
+def _current(form: str, status: str) -> bool:
+    """Not a status change the case (now in `status`) has moved past."""
+    move = status_move(form)
+    return move is None or move[0] == status
 
 
 def _trim(user: User) -> None:

@@ -38,6 +38,18 @@ WATCHED_EVENTS = (
 )
 
 
+def unsent_work() -> dict[str, int]:
+    """What the person left unsaved (intakes) or unsent (text on case pages), to be offered."""
+    from app.calls import drafts as intake_drafts
+    from app.cases import drafts as case_drafts
+
+    intakes = current_user.role in ("operator", "supervisor")
+    return {
+        "intakes": intake_drafts.count_open(current_user) if intakes else 0,
+        "cases": case_drafts.count_open(current_user),
+    }
+
+
 def intake_url() -> str:
     """The new-call form's address (the intake may be deployed apart from this page)."""
     try:
@@ -64,6 +76,7 @@ def operator():
         # "See them all": the search for cases opened since the first day of that list.
         recent_since=(now - timedelta(days=RECENT_DAYS)).astimezone(LOCAL).strftime("%d/%m/%Y"),
         recovery_left=mfa.remaining_recovery_codes(current_user),
+        unsent=unsent_work(),
     )
 
 
@@ -77,6 +90,7 @@ def case_manager():
         now=now,
         cases=queries.my_cases(current_user, now=now),
         tasks=queries.due_tasks(current_user),
+        unsent=unsent_work(),
     )
 
 
@@ -125,6 +139,7 @@ def supervisor():
         event=event,
         watched=WATCHED_EVENTS,
         people=people_of(recent),
+        unsent=unsent_work(),
     )
 
 

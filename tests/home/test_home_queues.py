@@ -168,3 +168,35 @@ def test_the_operators_long_list_of_cases_leads_to_a_search_that_lists_them(
     shown = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     listed = set(re.findall(r'class="case-number">([^<]+)<', shown))
     assert len(listed) == 50 and listed < opened and "Page 1 of 2" in shown  # 50 a page
+
+
+def test_a_home_page_offers_what_was_left_unsaved_or_unsent(client, app, desk):
+    """Intakes left unsaved and text left unsent on case pages are offered on the home page
+    too (a tab closed while still signed in never meets the sign-in page's offer)."""
+    import uuid
+
+    from app.calls.drafts import save_draft
+    from app.cases import drafts as case_drafts
+
+    _, people = desk
+    operator, manager = people["operator"], people["case_manager"]
+    sign_in(client, operator)
+    assert 'id="unsent-work"' not in client.get("/home/operator").get_data(as_text=True)
+    save_draft(user=operator, intake_key=uuid.uuid4(), fields={"narrative": "…"})
+    html = client.get("/home/operator").get_data(as_text=True)
+    assert "You have 1 unsaved intake." in html and 'href="/calls/drafts"' in html
+    assert 'href="/cases/drafts"' not in html
+
+    case = cases.open_case(by=operator)
+    case.assigned_to_id = manager.id
+    db.session.commit()
+    for form in ("note", "task", "status-open-in_support"):
+        case_drafts.keep(case=case, user=manager, form=form, page=uuid.uuid4(), fields={"x": "y"})
+    case.status = "in_support"  # moved without its service: the reason's draft stays behind
+    db.session.commit()
+    manager_browser = app.test_client()
+    sign_in(manager_browser, manager)
+    html = manager_browser.get("/home/case-manager").get_data(as_text=True)
+    # A move from where the case no longer is: not offered, not counted.
+    assert "You have 2 unsent texts on case pages." in html and 'href="/cases/drafts"' in html
+    assert 'href="/calls/drafts"' not in html
