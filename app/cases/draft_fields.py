@@ -13,6 +13,8 @@ from app.cases.models import CaseDraft
 MAX_PAYLOAD = 100_000  # characters of JSON; the longest case form is a few kB
 # Fields a form carries for its own bookkeeping: a draft holding nothing else holds nothing typed.
 BOOKKEEPING = {"csrf_token", "form_key", "version", "base", "to", "submit"}
+# Fields a page sends nothing of when nothing in them is ticked.
+TICKED = {"MultiCheckboxField", "BooleanField", "RadioField"}
 
 
 class DraftError(Exception):
@@ -37,12 +39,14 @@ def clean(fields: dict) -> dict:
 
 
 def _values(value) -> list[str]:
+    """A field's values as compared: text trimmed, line ends as a browser gives them."""
     if value is None or value is False:
         return []
     if value is True:
         return ["y"]
     items = value if isinstance(value, list) else [value]
-    return [str(v).strip() for v in items if str(v).strip()]
+    texts = (str(v).replace("\r\n", "\n").strip() for v in items)
+    return [text for text in texts if text]
 
 
 def holds_typing(start, fields: dict) -> bool:
@@ -55,7 +59,12 @@ def holds_typing(start, fields: dict) -> bool:
         opened = _values(start[name].data) if name in start._fields else []
         if sorted(_values(value)) != sorted(opened):
             return True
-    return False
+    # A group of boxes with none ticked is not sent at all (a browser's FormData leaves it out):
+    # boxes that opened ticked and are missing were unticked.
+    return any(
+        field.type in TICKED and name not in fields and _values(field.data)
+        for name, field in start._fields.items()
+    )
 
 
 class Restored:

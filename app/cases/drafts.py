@@ -178,7 +178,9 @@ def _start(form: str, case: Case):
         "perpetrator": forms.PerpetratorForm,
         "risk": forms.RiskForm,
         "consent": forms.ConsentForm,
-    }[form]
+    }.get(form)
+    if form_class is None:
+        raise DraftError("no such form")
     return form_class(formdata=None, meta={"csrf": False})
 
 

@@ -19,6 +19,7 @@ from tests.conftest import sign_in
 
 SEALED_CASE_CONTENT = re.compile(
     r"survivor_\w+_sealed|summary_sealed|narrative_sealed|caller_\w+_sealed|note_sealed"
+    r"|payload_sealed"
 )
 
 
@@ -200,3 +201,10 @@ def test_a_home_page_offers_what_was_left_unsaved_or_unsent(client, app, desk):
     # A move from where the case no longer is: not offered, not counted.
     assert "You have 2 unsent texts on case pages." in html and 'href="/cases/drafts"' in html
     assert 'href="/calls/drafts"' not in html
+    assert case_drafts.count_open(manager) == len(case_drafts.open_drafts(manager)) == 2
+    # A case no longer theirs to see (its drafts left behind): not counted, as not listed.
+    case.assigned_to_id = people["supervisor"].id
+    db.session.commit()
+    assert case_drafts.count_open(manager) == len(case_drafts.open_drafts(manager)) == 0
+    html = manager_browser.get("/home/case-manager").get_data(as_text=True)
+    assert 'id="unsent-work"' not in html
