@@ -4,11 +4,13 @@ they fill a form with again (app/cases/drafts.py keeps and finds the drafts)."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 
 from werkzeug.datastructures import MultiDict
 
 from app.cases.models import CaseDraft
+from app.crypto.datakeys import keyring
 
 MAX_PAYLOAD = 100_000  # characters of JSON; the longest case form is a few kB
 # Fields a form carries for its own bookkeeping: a draft holding nothing else holds nothing typed.
@@ -36,6 +38,29 @@ def clean(fields: dict) -> dict:
     if len(json.dumps(out, ensure_ascii=False)) > MAX_PAYLOAD:
         raise DraftError("draft too large")
     return out
+
+
+def sent_key(page: uuid.UUID | None, fields) -> uuid.UUID | None:
+    """The key a page's form is recorded under when it is sent: the page's key and what the
+    form held (`fields`: the form as posted, or a draft's fields). The same text sent again
+    from the page (a double click, a retry after a timeout, the back button) finds it taken;
+    other text sent under the same key (two tabs showing one draft brought back, a page sent,
+    gone back to and changed) is a sending of its own, saved too, so neither is lost. A keyed
+    hash (the index key): the record says nothing of the text. None for a form with no key."""
+    if page is None:
+        return None
+    if isinstance(fields, MultiDict):
+        fields = {name: fields.getlist(name) for name in fields}
+    content = []
+    for name in sorted(fields):
+        if name in BOOKKEEPING:
+            continue
+        value = fields[name]
+        items = value if isinstance(value, list) else [value]
+        # Line ends as a page sends them (a form post gives CRLF, a page's FormData LF).
+        content.append([name, [str(v).replace("\r\n", "\n").replace("\r", "\n") for v in items]])
+    text = json.dumps([str(page), content], ensure_ascii=False, separators=(",", ":"))
+    return uuid.UUID(keyring().keyed_hash(text, purpose="form-sent")[:32])
 
 
 def _values(value) -> list[str]:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
-from app.cases.draft_fields import DraftError, Restored, clean, holds_typing
+from app.cases.draft_fields import DraftError, Restored, clean, holds_typing, sent_key
 from app.cases.models import STATUSES, Case, CaseDraft, FormSubmission
 from app.cases.queries import case_scope
 from app.clock import utcnow
@@ -52,7 +52,8 @@ STATUS_PREFIX = "status-"
 
 
 class FormSaved(DraftError):
-    """That page's form was saved already: a draft sent late would bring back saved text."""
+    """That page's form was sent holding this text already: a draft of it sent late would bring
+    back saved text."""
 
 
 class CaseMovedOn(DraftError):
@@ -100,7 +101,7 @@ def keep(
             _refuse_if_moved_on(case, user, form)  # on PostgreSQL the case's row locked from here
             draft = _keep(case, user, form, page, fields)
             _refuse_if_moved_on(case, user, form)  # on SQLite: the write lock now held
-            if _submitted(page, case):  # the form saved meanwhile (a draft sent late)
+            if _submitted(page, case, fields):  # that text sent meanwhile (a draft sent late)
                 raise FormSaved("form saved already")
             db.session.commit()
             return draft
@@ -119,7 +120,7 @@ def keep(
 def _keep(
     case: Case, user: User, form: str, page: uuid.UUID, fields: dict | None
 ) -> CaseDraft | None:
-    if _submitted(page, case):
+    if _submitted(page, case, fields):
         raise FormSaved("form saved already")
     draft = _find(case, user, form, page)
     if fields is None or not holds_typing(_start(form, case), fields):
@@ -184,9 +185,13 @@ def _start(form: str, case: Case):
     return form_class(formdata=None, meta={"csrf": False})
 
 
-def _submitted(page: uuid.UUID, case: Case) -> bool:
+def _submitted(page: uuid.UUID, case: Case, fields: dict | None) -> bool:
+    """Whether the page's form was sent holding just these fields (other text typed under the
+    same key, in a second tab showing the same draft, is still unsent and kept)."""
+    if fields is None:
+        return False
     stmt = select(FormSubmission.key).where(
-        FormSubmission.key == page, FormSubmission.case_id == case.id
+        FormSubmission.key == sent_key(page, fields), FormSubmission.case_id == case.id
     )
     return db.session.execute(stmt).first() is not None
 

@@ -122,6 +122,7 @@ def edit(case_id: uuid.UUID):
                     expected_version=int(form.version.data),
                     changes=changes,
                     page=drafts.page_asked(form.form_key.data),
+                    sent=drafts.sent_key(drafts.page_asked(form.form_key.data), request.form),
                 )
             except EditConflict as conflict:
                 return _conflict(case, form, changes, conflict)

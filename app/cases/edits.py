@@ -47,12 +47,19 @@ def form_values(stored: dict) -> dict:
 
 
 def update_case(
-    *, case: Case, by: User, expected_version: int, changes: dict, page: uuid.UUID | None = None
+    *,
+    case: Case,
+    by: User,
+    expected_version: int,
+    changes: dict,
+    page: uuid.UUID | None = None,
+    sent: uuid.UUID | None = None,
 ) -> list[str]:
     """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
 
     Returns the names of the fields that changed (empty when nothing did). The draft of the
-    editor's page (`page`, its form key) goes with the save.
+    editor's page (`page`, its form key) goes with the save, and `sent` (drafts.sent_key of the
+    form posted) is recorded, so a draft of that text arriving late is refused.
     """
     services.refuse_if_closed(case)
     if case.version != expected_version:
@@ -63,12 +70,12 @@ def update_case(
         if n in changes and (changes[n] or None) != (getattr(case, n) or None)
     ]
     if not changed:
-        _sent(case, by, page)
+        _sent(case, by, page, sent)
         db.session.commit()
         return []
     try:
         _apply_edit(case, by, changes, changed)
-        _sent(case, by, page)
+        _sent(case, by, page, sent)
         db.session.commit()
     except StaleDataError:
         # Saved by someone else between our check and our write: the conflict screen, with
@@ -80,14 +87,13 @@ def update_case(
     return changed
 
 
-def _sent(case: Case, by: User, page: uuid.UUID | None) -> None:
-    """The edit page's form is sent: its draft goes, and its key is recorded, so a draft of it
-    arriving late is refused (drafts.keep). Not committed."""
-    if page is None:
-        return
-    drafts.drop(case=case, user=by, form="edit", page=page)
-    if db.session.get(FormSubmission, page) is None:
-        db.session.add(FormSubmission(key=page, user_id=by.id, case_id=case.id))
+def _sent(case: Case, by: User, page: uuid.UUID | None, sent: uuid.UUID | None) -> None:
+    """The edit page's form is sent: its draft goes, and what was sent is recorded, so a draft
+    of it arriving late is refused (drafts.keep). Not committed."""
+    if page is not None:
+        drafts.drop(case=case, user=by, form="edit", page=page)
+    if sent is not None and db.session.get(FormSubmission, sent) is None:
+        db.session.add(FormSubmission(key=sent, user_id=by.id, case_id=case.id))
 
 
 def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None:

@@ -84,7 +84,7 @@ def change_status(case_id: uuid.UUID):
                 to=form.to.data,
                 by=current_user,
                 reason=form.reason.data,
-                page=drafts.page_asked(form.form_key.data),
+                sent=drafts.sent_key(drafts.page_asked(form.form_key.data), request.form),
             )
         except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
             flash(str(error), "error")

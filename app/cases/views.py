@@ -158,30 +158,35 @@ def saved_once(form, case: Case, write: Callable[[], object], draft: str) -> boo
     person's draft of the form deleted, in the same transaction; False, with nothing written,
     when that form had been saved before (a double click, a retry after a timeout, the back
     button)."""
-    key = as_uuid(form.form_key.data)
+    page = as_uuid(form.form_key.data)
+    key = drafts.sent_key(page, request.form)  # the page's key and the text sent
     try:
-        return _keyed_write(key, case, write, draft)
+        return _keyed_write(key, page, case, write, draft)
     except StaleDataError:
         # Someone else wrote to the case at the same instant (its version moved on between our
         # read and our write): adding a part takes nothing of theirs, so it is written again,
         # once, on the case as it now is (reloaded after the rollback).
-        return _keyed_write(key, case, write, draft)
+        return _keyed_write(key, page, case, write, draft)
 
 
 def _keyed_write(
-    key: uuid.UUID | None, case: Case, write: Callable[[], object], draft: str
+    key: uuid.UUID | None,
+    page: uuid.UUID | None,
+    case: Case,
+    write: Callable[[], object],
+    draft: str,
 ) -> bool:
     if key is not None:
         db.session.add(FormSubmission(key=key, user_id=current_user.id, case_id=case.id))
     try:
-        drafts.drop(case=case, user=current_user, form=draft, page=key)
+        drafts.drop(case=case, user=current_user, form=draft, page=page)
         write()
     except IntegrityError:
         db.session.rollback()
         if key is None or db.session.get(FormSubmission, key) is None:
             raise
         # Saved before: a draft of it left by a late autosave goes now.
-        drafts.drop(case=case, user=current_user, form=draft, page=key)
+        drafts.drop(case=case, user=current_user, form=draft, page=page)
         db.session.commit()
         return False
     except BaseException:

@@ -113,3 +113,27 @@ def test_a_case_page_whose_typing_is_kept_leaves_the_screen_when_signed_out_else
     sign_in_only(page, live_url, manager)
     page.wait_for_url(f"{live_url}/cases/drafts")
     assert page.errors == [], page.errors
+
+
+def test_a_note_sent_moments_after_more_was_typed_leaves_no_draft_behind(
+    page, live_url, case_hotline
+):
+    """Lines typed after the last autosave and sent at once: the note holds every line, and
+    no draft is left behind (none sent late by the page as it goes, nor kept by the server
+    for text that is saved)."""
+    people, case = case_hotline
+    sign_in(page, live_url, people["case_manager"])
+    page.goto(f"{live_url}/cases/{case.id}")
+    page.fill("#note-body", "First line.\nSecond line.")
+    status = page.locator("#add-note .draft-status")
+    expect(status).to_contain_text(re.compile(r"Kept as a draft at"), timeout=8000)
+    page.locator("#note-body").press("End")
+    page.locator("#note-body").press_sequentially("\nThird line, typed just before sending.")
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.locator(".flash-success")).to_contain_text("Note added")
+    page.wait_for_timeout(1500)  # the closing page's beacon has landed
+    assert drafts_stored() == 0
+    notes = db.session.execute(select(CaseNote).where(CaseNote.case_id == case.id)).scalars()
+    assert [note.body.count("\n") for note in notes] == [2]
+    db.session.rollback()
+    assert page.errors == [], page.errors

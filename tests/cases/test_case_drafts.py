@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cases import draft_fields, drafts
-from app.cases.models import Case, CaseDraft, CaseNote, Incident
+from app.cases.models import Case, CaseDraft, CaseNote, FormSubmission, Incident
 from app.clock import utcnow
 from app.extensions import db
 from tests.conftest import audit_actions, sign_in
@@ -216,6 +216,50 @@ def test_a_draft_arriving_after_its_form_was_saved_is_refused(client, case_of):
     answer = keep(client, case, "note", sent, key)
     assert answer.status_code == 409 and answer.json["error"] == "already_saved"
     assert stored(case, people["manager"], "note") == []
+
+
+def test_other_text_sent_under_a_key_already_used_is_saved_too(client, case_of):
+    """Two tabs showing the same draft brought back (one key), typed on in each: the second
+    tab's text is kept as a draft after the first tab's note is saved, and saved when sent,
+    not answered "already saved"; the same text sent again from either is saved once. A page
+    gone back to after sending, its text changed and sent again, is the same."""
+    case, people = case_of
+    manager = people["manager"]
+    sign_in(client, manager)
+    shared = uuid.uuid4()
+    first = {"kind": "note", "body": NOTE, "form_key": str(shared)}
+    second = {
+        "kind": "note",
+        "body": NOTE + ", sáng nay chị đã đến trạm y tế",
+        "form_key": str(shared),
+    }
+    url, page = f"/cases/{case.id}/notes", f"/cases/{case.id}"
+    assert client.submit(url, first, page=page).status_code == 302
+
+    # The second tab's autosave: its text is not what was sent, so it is kept.
+    answer = keep(client, case, "note", second, shared)
+    assert answer.status_code == 200 and answer.json["saved_at"]
+    assert [json.loads(d.payload)["body"] for d in stored(case, manager, "note")] == [
+        second["body"]
+    ]
+    # The first tab's text arriving late is refused, as before.
+    assert keep(client, case, "note", first, shared).json["error"] == "already_saved"
+
+    sent = client.submit(url, second, page=page)
+    assert sent.status_code == 302
+    shown = client.get(page).get_data(as_text=True)
+    assert "Biểu mẫu này đã được lưu trước đó" not in shown
+    assert stored(case, manager, "note") == []
+    for again in (first, second):  # a double click or a retry of either: nothing more
+        assert client.submit(url, again, page=page).status_code == 302
+        assert "Biểu mẫu này đã được lưu trước đó" in client.get(page).get_data(as_text=True)
+    db.session.rollback()
+    bodies = db.session.execute(select(CaseNote).where(CaseNote.case_id == case.id)).scalars()
+    assert sorted(note.body for note in bodies) == sorted([first["body"], second["body"]])
+    # The record of a sending names neither the page's key nor its text.
+    mine = select(FormSubmission.key).where(FormSubmission.case_id == case.id)
+    keys = db.session.execute(mine).scalars().all()
+    assert len(keys) == 2 and shared not in keys
 
 
 def test_two_tabs_keep_two_drafts_and_sending_one_leaves_the_other(client, case_of):
