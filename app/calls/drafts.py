@@ -20,7 +20,7 @@ from app.clock import utcnow
 from app.extensions import db
 
 MAX_PAYLOAD = 200_000  # characters of JSON; a whole intake is a few kB
-MAX_DRAFTS_PER_USER = 20
+MAX_DRAFTS_PER_USER = 50  # as for case-page drafts (docs/intake.md)
 
 
 class DraftError(Exception):
@@ -47,7 +47,7 @@ def save_draft(
     if draft is None:
         draft = IntakeDraft(user_id=user.id, intake_key=intake_key)
         db.session.add(draft)
-        _trim(user)
+        _trim(user, draft)
     draft.payload = payload
     draft.updated_at = utcnow()
     try:
@@ -168,7 +168,8 @@ def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def _trim(user: User) -> None:
-    """Keep at most MAX_DRAFTS_PER_USER drafts: the oldest go first."""
-    for old in open_drafts(user)[MAX_DRAFTS_PER_USER - 1 :]:
+def _trim(user: User, new: IntakeDraft) -> None:
+    """Keep at most MAX_DRAFTS_PER_USER drafts, `new` among them: the oldest go first."""
+    others = [draft for draft in open_drafts(user) if draft is not new]
+    for old in others[MAX_DRAFTS_PER_USER - 1 :]:
         db.session.delete(old)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SubmitField
@@ -182,6 +183,22 @@ class IntakeForm(FlaskForm):
         changes; what is sent is checked again here)."""
         check_commune(field, self.province_code.data)
 
+    def validate_emergency(self, field) -> None:
+        """Each action's time, when typed, is a time, and not one still to come (it was
+        taken: the time of a prohibition-of-contact request starts a legal clock)."""
+        for code in field.data or []:
+            name = str(c.EMERGENCY_ACTIONS.get(code, code))
+            try:
+                at = action_time(self, request.form, code)
+            except ValueError:
+                raise ValidationError(
+                    _l("Write the time of “%(action)s” as hh:mm or dd/mm/yyyy hh:mm.", action=name)
+                ) from None
+            if at is not None and at > datetime.now(UTC) + timedelta(minutes=5):
+                raise ValidationError(
+                    _l("The time of “%(action)s” cannot be later than now.", action=name)
+                )
+
     def validate_survivor_birth_date(self, field) -> None:
         """A date of birth cannot be in the future."""
         if field.data and field.data > local_today():
@@ -189,17 +206,24 @@ class IntakeForm(FlaskForm):
 
 
 def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
-    """Each emergency action ticked, with the time typed beside it (now if none or unreadable)."""
+    """Each emergency action ticked, with its time: the one typed beside it, or now if none
+    (IntakeForm.validate_emergency refused any other)."""
     now = datetime.now(UTC)
-    found = []
-    for code in form.emergency.data or []:
-        typed = " ".join((formdata.get(f"emergency_time_{code}") or "").split())
-        try:
-            at = datetime.strptime(typed, TIME_FORMAT).replace(tzinfo=LOCAL).astimezone(UTC)
-        except ValueError:
-            at = now
-        found.append((code, at))
-    return found
+    return [(code, action_time(form, formdata, code) or now) for code in form.emergency.data or []]
+
+
+def action_time(form: IntakeForm, formdata, code: str) -> datetime | None:
+    """The time typed beside an emergency action, in UTC: "dd/mm/yyyy hh:mm", or "hh:mm" on
+    the day the call started (Vietnam's time). None when nothing is typed; ValueError when
+    what is typed is not a time."""
+    typed = " ".join((formdata.get(f"emergency_time_{code}") or "").split())
+    if not typed:
+        return None
+    if re.fullmatch(r"\d{1,2}[:.h]\d{2}", typed):
+        started = form.started_at.data or datetime.now(UTC)
+        day = started.astimezone(LOCAL).strftime("%d/%m/%Y")
+        typed = f"{day} {re.sub(r'[.h]', ':', typed)}"
+    return datetime.strptime(typed, TIME_FORMAT).replace(tzinfo=LOCAL).astimezone(UTC)
 
 
 def consent_rows(form, **extra) -> list[ConsentData]:
@@ -249,21 +273,34 @@ def perpetrator_data(form) -> PerpetratorData:
     )
 
 
+INCIDENT_FIELDS = (
+    "incident_date", "place_type", "acts", "gbv_type", "gbv_context", "chi_category",
+    "incident_description",
+)  # fmt: skip
+PERPETRATOR_FIELDS = (
+    "perpetrator_relationship", "perpetrator_sex", "perpetrator_age_band", "perpetrator_alcohol",
+    "perpetrator_weapon", "perpetrator_earlier", "perpetrator_name",
+)  # fmt: skip
+
+
+def _told(form: IntakeForm, names: tuple[str, ...]) -> bool:
+    """Whether any of these fields holds something other than what the form starts with."""
+    return any(form[name].data not in (None, "", [], form[name].default) for name in names)
+
+
 def to_intake(form: IntakeForm, formdata) -> Intake:
     """The validated form as an Intake for the service (blank optional values become None)."""
     f = form
     case_id = as_uuid(f.case_id.data)
     consents = consent_rows(
         f,
-        child_assent=_known(f.child_assent.data),
-        guardian_consent=_known(f.guardian_consent.data),
+        child_assent=known(f.child_assent.data),
+        guardian_consent=known(f.guardian_consent.data),
     )
-    incident = None
-    if f.acts.data or f.incident_date.data or f.incident_description.data or f.gbv_type.data:
-        incident = incident_data(f)
-    perpetrator = None
-    if f.perpetrator_relationship.data or f.perpetrator_name.data:
-        perpetrator = perpetrator_data(f)
+    # Anything told of the incident or of the person who used violence is kept (a category
+    # or a weapon with nothing else is what a caller often gives), nothing made of defaults.
+    incident = incident_data(f) if _told(f, INCIDENT_FIELDS) else None
+    perpetrator = perpetrator_data(f) if _told(f, PERPETRATOR_FIELDS) else None
     assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
     return Intake(
         reason=f.reason.data,
@@ -317,5 +354,6 @@ def as_uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def _known(value: str | None) -> str | None:
+def known(value: str | None) -> str | None:
+    """A yes or a no; None for "not known" or nothing."""
     return value if value in ("yes", "no") else None

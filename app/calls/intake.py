@@ -24,7 +24,7 @@ from app.calls.intake_data import (  # the names callers import from here
     Survivor,
 )
 from app.calls.models import Call, EmergencyAction, IntakeDraft
-from app.calls.services import calls_from_number
+from app.calls.services import calls_from_number, cases_of_number
 from app.cases import risk
 from app.cases.casework import (
     build_assessment,
@@ -35,6 +35,7 @@ from app.cases.casework import (
     plan_child_path,
 )
 from app.cases.models import Case
+from app.cases.numbers import normalise_case_number
 from app.cases.queries import case_scope, linkable_cases
 from app.cases.services import audit_case, open_task, start_case
 from app.clock import local_day, utcnow
@@ -232,7 +233,7 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
         # The number the page shows wins over the case it was opened for (?case=): what the
         # operator reads is where the call goes.
         wanted = (
-            Case.number == "".join(data.case_number.split()).upper()
+            Case.number == normalise_case_number(data.case_number)
             if data.case_number
             else Case.id == data.case_id
         )
@@ -287,23 +288,31 @@ def _case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
 
 def _may_join(case: Case, data: Intake, by: User) -> bool:
     """Whether this user may add the call to this case of their organisation (linkable_cases):
-    one they may see, or, for an operator, a case of this caller's number (the repeat-caller
-    panel shows it). Joining makes the case theirs to see (case_scope), so a case number typed
-    alone is not enough: numbers run in sequence, and trying them would open every case."""
+    one they may see, or, for an operator, a case of this caller's number: one an earlier call
+    from it joined, or whose survivor's number it is (the repeat-caller panel shows both).
+    Joining makes the case theirs to see (case_scope), so a case number typed alone is not
+    enough: numbers run in sequence, and trying them would open every case."""
     visible = case_scope(by)(select(Case.id).where(Case.id == case.id))
     if db.session.execute(visible).first() is not None:
         return True
     if not data.caller_phone:
         return False
+    phone, organisation_id = data.caller_phone, by.organisation_id
     return any(
         call.case_id == case.id
-        for call in calls_from_number(data.caller_phone, organisation_id=by.organisation_id)
+        for call in calls_from_number(phone, organisation_id=organisation_id)
+    ) or any(
+        known.id == case.id for known in cases_of_number(phone, organisation_id=organisation_id)
     )
 
 
 def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_case: bool) -> None:
     """The incident, perpetrator, risk, consent, counselling and tasks told in this call."""
     parts = [f"call:{call.id}"]
+    if data.tells_of_a_child() and case.survivor_age_band == "unknown":
+        # First, so what follows is recorded as a child's (an incident's child helpline
+        # category, a consent given by the child).
+        case.is_child = True
     if data.incident is not None:
         parts.append(f"incident:{build_incident(case, data.incident, by=by).id}")
     if data.perpetrator is not None:
@@ -321,8 +330,6 @@ def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_ca
         parts.append(f"note:{build_note(case, data.counselling, by=by, kind='counselling').id}")
     if data.follow_up_at is not None:
         open_task(case, kind="follow_up_call", due=data.follow_up_at, by=by)
-    if "child_involved" in data.danger and case.survivor_age_band == "unknown":
-        case.is_child = True  # a child is involved and no age says otherwise: protect first
     if case.is_child:
         serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
         # The 12 hours run from the call's start (a long call, or one written up afterwards,

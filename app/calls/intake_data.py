@@ -74,6 +74,11 @@ class Intake:
         joins = self.case_id is not None or self.case_number
         return not joins and self.reason != "violence_report" and self.case_details()
 
+    def tells_of_a_child(self) -> bool:
+        """Whether the call says the case is a child's when no age says otherwise: a child
+        calling for themself, or "a child is involved" (protect first)."""
+        return self.caller_type == "child_self" or "child_involved" in self.danger
+
     def clock_start(self, started_at: datetime) -> datetime:
         """When the child-protection clock starts for this call: its start (a long call, or one
         written up afterwards, does not move the 12 hours later), never a time still to come.

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.auth.models import User
-from app.calls.services import calls_from_number
+from app.calls.services import calls_from_number, cases_of_number
 from app.cases.models import Case
 from app.cases.queries import case_scope
 from app.classifications import codes
@@ -24,7 +24,7 @@ class KnownCase:
 
     case: Case
     visible: bool  # whether this user may open the case page
-    calls: int = 0
+    calls: int = 0  # earlier calls from the number on it (none: the survivor's number is it)
 
 
 @dataclass
@@ -40,20 +40,22 @@ class Panel:
 
 
 def repeat_caller_panel(*, phone: str, by: User) -> Panel:
-    """Earlier calls from this number in the user's organisation, their cases, flags and the
-    cases' safe-contact instructions; showing those instructions is audited as a case view,
-    in the caller's transaction: the caller commits it before showing the panel."""
+    """Earlier calls from this number in the user's organisation, their cases, the cases whose
+    survivor's number it is, flags and the cases' safe-contact instructions; showing those
+    instructions is audited as a case view, in the caller's transaction: the caller commits
+    it before showing the panel."""
     calls = calls_from_number(phone, organisation_id=by.organisation_id)
     panel = Panel(calls=len(calls))
-    if not calls:
-        return panel
-    panel.last_call_at, panel.first_call_at = calls[0].started_at, calls[-1].started_at
+    if calls:
+        panel.last_call_at, panel.first_call_at = calls[0].started_at, calls[-1].started_at
     panel.reasons = Counter(c.reason for c in calls)
     flags = Counter(f for c in calls for f in codes(c.flags))
     by_case: dict = {}
     for call in calls:
         if call.case is not None and call.case.erased_at is None:
             by_case.setdefault(call.case.id, KnownCase(case=call.case, visible=False)).calls += 1
+    for case in cases_of_number(phone, organisation_id=by.organisation_id):
+        by_case.setdefault(case.id, KnownCase(case=case, visible=False))
     if by_case:
         stmt = case_scope(by)(select(Case.id).where(Case.id.in_(list(by_case))))
         visible = set(db.session.execute(stmt).scalars())

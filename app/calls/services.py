@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from app import audit
 from app.auth.models import User
 from app.calls.models import Call
+from app.cases.models import Case
 from app.crypto import blind
 from app.extensions import db
 
@@ -66,3 +67,20 @@ def calls_from_number(phone: str, *, organisation_id: int) -> list[Call]:
     found.sort(key=lambda c: c.started_at, reverse=True)
     same = blind.matcher("phone", phone)
     return [c for c in found if same(c.caller_phone)]
+
+
+def cases_of_number(phone: str, *, organisation_id: int) -> list[Case]:
+    """The organisation's cases whose survivor's number is this one, in any spelling (recorded
+    when someone else reported the case, say): blind-index candidates, each confirmed by
+    opening its sealed number. Erased cases never match (their digests are gone)."""
+    ids = blind.candidates(field="phone", raw=phone, owner_type="case")
+    if not ids:
+        return []
+    same = blind.matcher("phone", phone)
+    return [
+        case
+        for case in db.session.execute(db.select(Case).where(Case.id.in_(ids))).scalars()
+        if case.organisation_id == organisation_id
+        and case.erased_at is None
+        and same(case.survivor_phone)
+    ]

@@ -116,7 +116,7 @@ def _number(
     opened: list[tuple[dict, int]], by: User, entries: int, counts: list[int]
 ) -> tuple[int, str] | None:
     """Number the new cases in row order from one block per year (start_case numbers a case by
-    the year, in UTC, it is opened in). When the batch is written as one statement (an
+    the year, in Vietnam, it is opened in). When the batch is written as one statement (an
     intake on PostgreSQL: `counts`, the rows per table, say so) and its cases are of one year,
     the audit entries' places are taken in the same statement (audit.take_places_after) and
     returned; a larger batch locks the audit head only once its rows are in (record_many)."""
@@ -287,7 +287,7 @@ class Batch(CaseParts):
             summary=data.summary,
         )
         self.tasks[case["id"]] = []
-        self.opened.append((case, now.year))
+        self.opened.append((case, local_day(now).year))  # the year in Vietnam, as start_case
         if s.phone:
             self._index("case", case["id"], s.phone)
         return case, key

@@ -16,7 +16,7 @@ from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
 from app.calls.intake import SERIOUS_DANGER, Intake
 from app.cases import risk
-from app.cases.casework import CHILD_SERIOUS_WINDOW, SAFETY_REVIEW_AFTER
+from app.cases.casework import CHILD_SERIOUS_WINDOW, SAFETY_REVIEW_AFTER, consent_giver
 from app.cases.models import (
     CaseEvent,
     CaseNote,
@@ -47,6 +47,8 @@ class CaseParts:
         """intake._record_case_parts, with the casework build_* functions it calls."""
         by, case_id = self.by, case["id"]
         parts = [f"call:{call['id']}"]
+        if data.tells_of_a_child() and case["survivor_age_band"] == "unknown":
+            case["is_child"] = True
         if data.incident is not None:
             d = data.incident
             acts = [a for a in d.acts if a in ACTS]
@@ -86,9 +88,7 @@ class CaseParts:
         if data.risk_answers is not None:
             level = self._assessment(case, key, data, parts)
         for consent in data.consents:
-            given_by = consent.given_by
-            if case["is_child"] and given_by == "survivor":
-                given_by = "child_and_guardian"
+            given_by = consent_giver(consent, child=case["is_child"])
             row = self._add(
                 Consent,
                 key,
@@ -110,8 +110,6 @@ class CaseParts:
             parts.append(f"note:{note['id']}")
         if data.follow_up_at is not None:
             self._task(case, "follow_up_call", data.follow_up_at)
-        if "child_involved" in data.danger and case["survivor_age_band"] == "unknown":
-            case["is_child"] = True
         if case["is_child"]:  # casework.plan_child_path
             serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
             now = data.clock_start(call["started_at"])  # as the intake (an import: from now)

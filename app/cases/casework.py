@@ -138,12 +138,21 @@ def build_assessment(
     return assessment
 
 
+def consent_giver(data: ConsentData, *, child: bool) -> str:
+    """Who gave a consent, as recorded. On a child's case "the survivor" is the child: with
+    a guardian's yes (and the child not saying no) it is the child and a guardian, with the
+    child saying no it is the guardian only, and with no guardian's yes the child alone (the
+    record shows the guardian's answer beside it). Any other choice stands as made."""
+    if not child or data.given_by != "survivor" or data.guardian_consent != "yes":
+        return data.given_by
+    return "guardian" if data.child_assent == "no" else "child_and_guardian"
+
+
 def build_consents(case: Case, consents: list[ConsentData], *, by: User) -> list[Consent]:
     """Record consent given or refused, per service type and recipient."""
     rows = []
     for data in consents:
-        if case.is_child and data.given_by == "survivor":
-            data.given_by = "child_and_guardian"
+        data.given_by = consent_giver(data, child=case.is_child)
         row = Consent(case=case, recorded_by_id=by.id, **data.__dict__)
         db.session.add(row)
         rows.append(row)

@@ -178,7 +178,7 @@ def _start(form: str, case: Case):
         "incident": forms.IncidentForm,
         "perpetrator": forms.PerpetratorForm,
         "risk": forms.RiskForm,
-        "consent": forms.ConsentForm,
+        "consent": forms.ConsentForm.for_case(case),
     }.get(form)
     if form_class is None:
         raise DraftError("no such form")

@@ -218,8 +218,24 @@ class ConsentForm(OnceForm):
     )
     submit = SubmitField(_l("Record the consent"))
 
+    @classmethod
+    def for_case(cls, case) -> type[ConsentForm]:
+        """The form for this case: a child's asks the child's and a guardian's answers too."""
+        return ChildConsentForm if case.is_child else cls
+
     def offer_recipients(self, organisations) -> None:
         """The recipients to choose from: any provider, or one of these organisations."""
         self.consent_recipient.choices = [("", str(_l("Any provider of the service")))] + [
             (str(o.id), o.name) for o in organisations
         ]
+
+
+class ChildConsentForm(ConsentForm):
+    """Consent on a child's case: whether the child agrees, and whether a guardian does."""
+
+    child_assent = SelectField(
+        _l("The child agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )
+    guardian_consent = SelectField(
+        _l("A guardian agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
+    )

@@ -3,12 +3,27 @@ writing at once never share (its row is locked by the UPDATE that takes the next
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Organisation
 from app.cases.models import CaseCounter
 from app.extensions import db
+
+CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
+
+
+def normalise_case_number(text: str | None) -> str:
+    """A case number as stored, from any casing and spacing: "hn 2026 123", "HN-2026-000123" and
+    "HN2026000123" all give "HN-2026-000123"."""
+    parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
+    if len(parts) == 1 and (whole := CASE_NUMBER.match(parts[0])):
+        parts = [whole["org"], whole["year"], whole["seq"]]
+    if len(parts) == 3 and parts[2].isdigit():
+        parts[2] = parts[2].zfill(6)
+    return "-".join(parts)
 
 
 def next_case_number(organisation: Organisation, year: int) -> str:

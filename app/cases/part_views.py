@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.auth.access import roles_required
 from app.auth.models import Organisation
-from app.calls.forms import consent_rows, incident_data, perpetrator_data
+from app.calls.forms import consent_rows, incident_data, known, perpetrator_data
 from app.cases import bp, casework, drafts
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
@@ -130,11 +130,16 @@ def consent(case_id: uuid.UUID):
     case = load_case(case_id)
     if request.method == "GET":
         looked_at(case, "consent form")
-    form, restored = _opened(ConsentForm, case, "consent")
+    form, restored = _opened(ConsentForm.for_case(case), case, "consent")
     form.offer_recipients(consent_recipients(case))
     if form.validate_on_submit():
         recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
-        rows = consent_rows(form, recipient_id=recipient)
+        child = {
+            name: known(form[name].data)
+            for name in ("child_assent", "guardian_consent")
+            if name in form
+        }
+        rows = consent_rows(form, recipient_id=recipient, **child)
         if not rows:
             flash(_("Tick at least one service."), "error")
         else:

@@ -11,7 +11,10 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TelFiel
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.auth.labels import CASE_STATUS_LABELS
+from app.cases.numbers import normalise_case_number
 from app.classifications import RISK_LEVELS
+
+__all__ = ["normalise_case_number"]  # read here by the search, erasure and audit-log pages
 
 DATE_FORMAT = "%d/%m/%Y"
 DATE_HINT = "dd/mm/yyyy"
@@ -33,24 +36,12 @@ def parse_day(text: str | None, *also: str) -> date | None:
     return None
 
 
-CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
 # A case number as stored: the organisation's code, the year, six digits (HN-2026-000123).
 CASE_NUMBER_SHAPE = re.compile(r"^[A-Z0-9]{1,12}-(19|20)\d\d-\d{6,9}$")  # past 999,999
 NOT_A_CASE_NUMBER = _l(
     "Write a case number such as HN-2026-000123. To find a case by phone number, use the "
     "search by phone."
 )
-
-
-def normalise_case_number(text: str | None) -> str:
-    """A case number as stored, from any casing and spacing: "hn 2026 123", "HN-2026-000123" and
-    "HN2026000123" all give "HN-2026-000123"."""
-    parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
-    if len(parts) == 1 and (whole := CASE_NUMBER.match(parts[0])):
-        parts = [whole["org"], whole["year"], whole["seq"]]
-    if len(parts) == 3 and parts[2].isdigit():
-        parts[2] = parts[2].zfill(6)
-    return "-".join(parts)
 
 
 def a_case_number(form, field) -> None:

@@ -18,7 +18,7 @@ from app.cases.ages import survivor_age
 from app.cases.models import Case, CaseEvent, FormSubmission, Task
 from app.cases.numbers import next_case_number
 from app.classifications import ERASE_REASONS, age_band
-from app.clock import utcnow
+from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.extensions import db
 
@@ -82,7 +82,7 @@ def start_case(*, by: User, as_of: date | None = None, **survivor) -> Case:
     band = age_band(years) if years is not None else survivor.pop("survivor_age_band", "unknown")
     survivor.pop("survivor_age_band", None)
     case = Case(
-        number=next_case_number(by.organisation, now.year),
+        number=next_case_number(by.organisation, local_day(now).year),  # the year in Vietnam
         organisation_id=by.organisation_id,
         opened_by_id=by.id,
         opened_at=now,

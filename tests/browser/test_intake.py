@@ -375,6 +375,41 @@ def test_a_child_involved_puts_the_page_on_the_child_path_as_saving_does(page, l
     expect(page.locator("#child-banner")).to_be_hidden()
 
 
+def test_a_call_on_a_child_s_case_asks_the_child_s_questions(page, live_url, make_user):
+    """The child helpline category and the child's and a guardian's consent are asked of a call
+    joining a child's case (the page's own answers say nothing of the case's age), not of one
+    joining an adult's; a case typed by number may be a child's, so they are asked."""
+    operator = make_user("operator")
+    child, adult = (
+        save_intake(
+            data=Intake(
+                reason="violence_report", intake_key=uuid.uuid4(), survivor=Survivor(age=age)
+            ),
+            by=operator,
+        ).case
+        for age in (12, 30)
+    )
+    sign_in(page, live_url, operator)
+
+    def asked() -> bool:
+        return page.eval_on_selector(
+            "#guardian_consent", "el => !el.closest('[data-child-only]').hidden"
+        )
+
+    page.goto(f"{live_url}/calls/new?case={child.id}")
+    expect(page.locator("#linked-case")).to_contain_text(child.number)
+    assert asked() and page.eval_on_selector("#chi_category", "el => !el.parentElement.hidden")
+    expect(page.locator("#child-banner")).to_be_hidden()
+    page.goto(f"{live_url}/calls/new?case={adult.id}")
+    expect(page.locator("#linked-case")).to_contain_text(adult.number)
+    assert not asked()
+    open_intake(page, live_url)
+    assert not asked()
+    page.check("input[name=reason][value=follow_up]")
+    page.fill("#case_number", adult.number)
+    assert asked()
+
+
 def test_a_page_opened_before_the_phone_rang_starts_the_call_at_the_first_key(
     page, live_url, make_user
 ):

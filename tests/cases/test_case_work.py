@@ -322,6 +322,35 @@ def test_consent_is_recorded_per_service_and_recipient(client, case_of, make_org
     assert "Nhà tạm lánh Bình Minh" in client.get(f"/cases/{case.id}").get_data(as_text=True)
 
 
+def test_a_child_s_consent_asks_the_child_and_a_guardian_and_shows_their_answers(client, case_of):
+    """On a child's case the form asks both; the record says a guardian agreed only when one
+    did, and the case page shows each answer. An adult's case is not asked."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/consent"
+    assert 'name="guardian_consent"' not in client.get(url).get_data(as_text=True)
+    case.is_child = True
+    db.session.commit()
+    assert 'name="guardian_consent"' in client.get(url).get_data(as_text=True)
+    for service, guardian in (("counselling", "no"), ("health", "yes")):
+        sent = {
+            "consent_services": [service],
+            "consent_given_by": "survivor",
+            "child_assent": "yes",
+            "guardian_consent": guardian,
+        }
+        assert client.submit(url, sent, page=url).status_code == 302
+    db.session.rollback()
+    rows = {c.service: c for c in db.session.get(Case, case.id).consents}
+    assert (rows["counselling"].given_by, rows["counselling"].guardian_consent) == (
+        "survivor",
+        "no",
+    )
+    assert (rows["health"].given_by, rows["health"].child_assent) == ("child_and_guardian", "yes")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "người giám hộ không đồng ý" in page and "Trẻ và người giám hộ" in page
+
+
 def test_consent_to_an_unknown_recipient_is_refused_and_the_form_kept(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])

@@ -674,3 +674,22 @@ def test_values_past_the_last_heading_are_reported_not_cut_off(app, operator, tm
     result = run(app, path, "--as", operator.email, "--dry-run", "--lang", "en")
     assert "The column '[C, 3]' is not one we know" in result.output
     assert "Trần" not in result.output
+
+
+def test_a_child_calling_for_themself_is_a_child_case_with_its_helpline_category(
+    app, operator, tmp_path
+):
+    """No age in the register: the caller being a child puts the case on the child path, and
+    the child helpline category is kept for it (dropped for an adult's)."""
+    path = tmp_path / "tre.csv"
+    path.write_text(
+        "ngày tiếp nhận,người gọi,họ tên,nhóm vấn đề của trẻ\n"
+        "10/06/2026,trẻ em,Bé Na,bắt nạt\n"
+        "11/06/2026,nạn nhân,Chị Hoa,bắt nạt\n"
+    )
+    assert run(app, path, "--as", operator.email).exit_code == 0
+    with app.app_context():
+        cases = db.session.execute(select(Case).order_by(Case.number)).scalars().all()
+        assert [c.is_child for c in cases] == [True, False]
+        assert [[i.chi_category for i in c.incidents] for c in cases] == [["bullying"], [None]]
+        assert {t.kind for t in cases[0].tasks} == {"notify_commune"}

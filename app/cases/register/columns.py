@@ -35,6 +35,7 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "acts": ("hành vi bạo lực", ("hành vi", "acts of violence")),
     "gbv_type": ("loại bạo lực giới", ("loại gbv",)),
     "gbv_context": ("bối cảnh", ("gbv context",)),
+    "chi_category": ("nhóm vấn đề của trẻ", ("chi category", "child helpline category")),
     "description": ("mô tả sự việc", ("incident description",)),
     "perpetrator_relationship": (
         "quan hệ với người gây bạo lực",

@@ -24,10 +24,10 @@ from app.places import queries as places
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
 # Columns only a case has: a row filling any of them opens one, whatever its reason.
 CASE_COLUMNS = (
-    "acts", "incident_date", "place_type", "gbv_type", "gbv_context", "description",
-    "perpetrator_relationship", "perpetrator_sex", "perpetrator_age", "perpetrator_name",
-    "alcohol_or_drugs", "weapon_access", "earlier_violence", "risk", "risk_factors",
-    "services", "counselling", "status", "closed_on", "safe_contact",
+    "acts", "incident_date", "place_type", "gbv_type", "gbv_context", "chi_category",
+    "description", "perpetrator_relationship", "perpetrator_sex", "perpetrator_age",
+    "perpetrator_name", "alcohol_or_drugs", "weapon_access", "earlier_violence", "risk",
+    "risk_factors", "services", "counselling", "status", "closed_on", "safe_contact",
 )  # fmt: skip
 SURVIVOR_COLUMNS = (
     "sex", "age", "age_band", "birth_date", "ethnicity", "disability", "province", "commune",
@@ -36,8 +36,8 @@ SURVIVOR_COLUMNS = (
 # A status or closing date alone opens no case: call registers mark every call done.
 OPENING_COLUMNS = tuple(name for name in CASE_COLUMNS if name not in ("status", "closed_on"))
 NO_ANSWER = ("no", "unknown")  # "không", "không rõ": says nothing of a case
-INCIDENT_COLUMNS = CASE_COLUMNS[:6]
-PERPETRATOR_COLUMNS = CASE_COLUMNS[6:13]
+INCIDENT_COLUMNS = CASE_COLUMNS[:7]
+PERPETRATOR_COLUMNS = CASE_COLUMNS[7:14]
 PERPETRATOR_BANDS = ((11, "0_11"), (17, "12_17"), (25, "18_25"), (40, "26_40"), (60, "41_60"))
 # Words the import writes into every row it reads (sealed with the row), translated once per
 # language instead of once a row (Flask-Babel finds the catalogue again on every call).
@@ -223,6 +223,7 @@ def _incident(cells: Cells, day: date) -> IncidentData:
         acts=cells.codes("acts"),
         gbv_type=cells.code("gbv_type"),
         gbv_context=cells.code("gbv_context"),
+        chi_category=cells.code("chi_category"),  # kept for a child's case (casework)
         description=cells.text("description"),
     )
 

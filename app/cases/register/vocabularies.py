@@ -150,6 +150,13 @@ VOCABULARIES: dict[str, Vocabulary] = {
         "tảo hôn": "early_marriage", "mua bán người": "trafficking",
         "bóc lột tình dục": "sexual_exploitation", "không": "none",
     }, suggest=False),
+    "chi_category": Vocabulary(_l("a child helpline category"), c.CHI_CATEGORIES, {
+        "bắt nạt": "bullying", "bạo lực học đường": "bullying", "bạo lực thể chất": "physical",
+        "bạo lực thân thể": "physical", "bạo lực tinh thần": "psychological",
+        "bạo lực tâm lý": "psychological", "xâm hại tình dục": "sexual",
+        "bỏ mặc": "neglect", "sao nhãng": "neglect", "lao động trẻ em": "child_labour",
+        "tảo hôn": "early_marriage", "không phải bạo lực": "non_violence",
+    }, suggest=False),
     "perpetrator_relationship": Vocabulary(_l("a relationship"), c.RELATIONSHIPS, {
         "chồng": "intimate_partner", "vợ": "intimate_partner", "người yêu": "intimate_partner",
         "bạn trai": "intimate_partner", "bạn gái": "intimate_partner",

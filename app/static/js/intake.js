@@ -82,10 +82,19 @@
     var involved = form.querySelector("[name=danger][value=child_involved]");
     return !!(involved && involved.checked && (!band || band === "unknown"));
   }
+  function joinsChild() {
+    // The case joined: a child's or not, as its page said; one typed by number may be.
+    var linked = document.getElementById("linked-case");
+    if (($("case_id") || {}).value && linked) { return linked.dataset.child === "yes"; }
+    return !!((($("case_number") || {}).value || "").trim());
+  }
   function showChild() {
     var child = isChild();
     document.getElementById("child-banner").hidden = !child;
-    form.querySelectorAll("[data-child-only]").forEach(function (el) { el.hidden = !child; });
+    // A child's questions (the helpline category, the child's and a guardian's consent) are
+    // asked of a call joining a child's case too.
+    var asked = child || joinsChild();
+    form.querySelectorAll("[data-child-only]").forEach(function (el) { el.hidden = !asked; });
   }
 
   /* ---- the risk checklist, scored as app/cases/risk.py does (the server decides) ---- */

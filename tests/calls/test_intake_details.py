@@ -1,0 +1,263 @@
+"""What a call tells is kept as it was told: a child calling for themself puts the case on the
+child-protection path, a child helpline category or a weapon given alone is kept, a child's
+consent says who agreed, an emergency action's time is the one typed, a case number is found
+however it is spaced, and a case is numbered by Vietnam's year."""
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from app.calls.intake import Intake, Survivor, save_intake
+from app.calls.models import EmergencyAction
+from app.cases.casework import ConsentData, IncidentData
+from app.cases.models import Case, Consent, Incident, Perpetrator, Task
+from app.extensions import db
+from tests.calls.test_intake_page import form
+
+
+def only(model):
+    db.session.rollback()  # a fresh read: the server wrote since
+    return db.session.execute(select(model)).scalar_one()
+
+
+def kinds() -> set[str]:
+    return {t.kind for t in db.session.execute(select(Task)).scalars()}
+
+
+def test_a_child_calling_for_themself_puts_the_case_on_the_child_path(make_user):
+    """No age given: the caller being a child is what is known, and the helpline category and
+    the child's consent are recorded as a child's."""
+    saved = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_type="child_self",
+            danger=["danger_now"],
+            survivor=Survivor(name="Bé Na"),
+            incident=IncidentData(chi_category="physical"),
+            consents=[
+                ConsentData(
+                    service="counselling", granted=True, child_assent="yes", guardian_consent="yes"
+                )
+            ],
+        ),
+        by=make_user("operator"),
+    )
+    assert saved.case.is_child and saved.case.survivor_age_band == "unknown"
+    assert kinds() == {"notify_commune", "child_12h"}
+    assert only(Incident).chi_category == "physical"
+    assert only(Consent).given_by == "child_and_guardian"
+
+
+def test_an_age_of_16_or_more_outweighs_the_caller_type(make_user):
+    saved = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_type="child_self",
+            survivor=Survivor(age=17),
+        ),
+        by=make_user("operator"),
+    )
+    assert not saved.case.is_child and kinds() == set()
+
+
+def test_a_child_involved_keeps_the_helpline_category_of_the_incident(make_user):
+    save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            danger=["child_involved"],
+            survivor=Survivor(name="Chị Hoa"),
+            incident=IncidentData(acts=["a_beating"], chi_category="physical"),
+        ),
+        by=make_user("operator"),
+    )
+    assert only(Case).is_child
+    assert only(Incident).chi_category == "physical"
+
+
+def consent_of(make_user, **answers) -> str:
+    save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            survivor=Survivor(age=12),
+            consents=[ConsentData(service="health", granted=True, **answers)],
+        ),
+        by=make_user("operator"),
+    )
+    return only(Consent).given_by
+
+
+def test_a_child_s_consent_says_a_guardian_agreed_only_when_one_did(make_user):
+    assert consent_of(make_user, child_assent="yes", guardian_consent="no") == "survivor"
+
+
+def test_a_guardian_s_yes_beside_the_child_s_is_both(make_user):
+    assert consent_of(make_user, child_assent="yes", guardian_consent="yes") == (
+        "child_and_guardian"
+    )
+
+
+def test_a_guardian_s_yes_against_the_child_s_no_is_the_guardian_only(make_user):
+    assert consent_of(make_user, child_assent="no", guardian_consent="yes") == "guardian"
+
+
+def test_a_category_or_a_weapon_told_alone_is_kept(client, login_as):
+    """A caller who will not say who it was, and a concern that is not an act of the law
+    (bullying at school): what was chosen is a record, not dropped for want of the rest."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        caller_type="child_self",
+        chi_category="bullying",
+        perpetrator_weapon="yes",
+        perpetrator_alcohol="yes",
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    incident, perpetrator = only(Incident), only(Perpetrator)
+    assert (incident.chi_category, incident.acts) == ("bullying", "")
+    assert (perpetrator.relationship_code, perpetrator.weapon_access) == ("unknown", "yes")
+    assert perpetrator.alcohol_or_drugs == "yes"
+    page = client.get(f"/cases/{only(Case).id}").get_data(as_text=True)
+    assert "CHI: " in page
+
+
+def test_nothing_told_of_the_incident_or_the_person_makes_no_record_of_them(client, login_as):
+    login_as("operator")
+    data = form(client, reason="violence_report", survivor_name="Chị Hoa")
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    assert db.session.execute(select(Incident)).first() is None
+    assert db.session.execute(select(Perpetrator)).first() is None
+
+
+def test_an_emergency_action_s_time_is_the_one_typed_or_refused(client, login_as):
+    """hh:mm is that time on the call's day; what is not a time, or a time to come, is refused
+    with everything kept, never replaced by the time of saving."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="silent",
+        started_at="22/11/2026 09:30",
+        emergency=["police_113", "no_contact_request"],
+        emergency_time_police_113="9h40",
+        emergency_time_no_contact_request="1430",
+    )
+    refused = client.submit("/calls/new", data, page="/calls/new")
+    assert refused.status_code == 200
+    html = refused.get_data(as_text=True)
+    assert "hh:mm hoặc dd/mm/yyyy hh:mm" in html
+    assert 'value="1430"' in html and 'value="9h40"' in html
+    db.session.rollback()
+    assert db.session.execute(select(EmergencyAction)).first() is None
+
+    data.update(emergency_time_no_contact_request="31/12/2099 10:00")
+    later = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "không thể muộn hơn bây giờ" in later
+
+    data.update(emergency_time_no_contact_request="10:05")
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    times = dict(db.session.execute(select(EmergencyAction.action, EmergencyAction.taken_at)).all())
+    assert times == {  # 09:40 and 10:05 in Hanoi on the call's day
+        "police_113": datetime(2026, 11, 22, 2, 40, tzinfo=UTC),
+        "no_contact_request": datetime(2026, 11, 22, 3, 5, tzinfo=UTC),
+    }
+
+
+def test_a_case_number_read_out_with_spaces_finds_the_case(make_user, make_org):
+    org = make_org(code="HN")
+    operator = make_user("operator", organisation=org)
+    first = save_intake(
+        data=Intake(
+            reason="violence_report", intake_key=uuid.uuid4(), survivor=Survivor(name="Lan")
+        ),
+        by=operator,
+    )
+    _org, year, seq = first.case.number.split("-")
+    saved = save_intake(
+        data=Intake(
+            reason="follow_up",
+            intake_key=uuid.uuid4(),
+            case_number=f"hn {year} {int(seq)}",
+        ),
+        by=operator,
+    )
+    assert saved.case.id == first.case.id
+
+
+def test_a_case_opened_on_new_year_s_morning_in_vietnam_has_that_year(make_user, monkeypatch):
+    """00:30 on 1 January in Hanoi is still 31 December in UTC."""
+    from app.cases import bulk, services
+
+    for module in (bulk, services):  # the intake's writer, and start_case
+        monkeypatch.setattr(module, "utcnow", lambda: datetime(2026, 12, 31, 17, 30, tzinfo=UTC))
+    saved = save_intake(
+        data=Intake(
+            reason="violence_report", intake_key=uuid.uuid4(), survivor=Survivor(name="Lan")
+        ),
+        by=make_user("operator"),
+    )
+    assert saved.case.number.split("-")[1] == "2027"
+
+
+def test_at_most_so_many_unsaved_intakes_are_kept_the_oldest_going_first(make_user, monkeypatch):
+    from app.calls import drafts
+
+    assert drafts.MAX_DRAFTS_PER_USER == 50  # as docs/intake.md says
+    monkeypatch.setattr(drafts, "MAX_DRAFTS_PER_USER", 3)
+    operator = make_user("operator")
+    keys = [uuid.uuid4() for _ in range(4)]
+    for key in keys:
+        drafts.save_draft(user=operator, intake_key=key, fields={"caller_name": "Chị Lan"})
+    assert [d.intake_key for d in drafts.open_drafts(operator)] == keys[:0:-1]
+
+
+def test_the_panel_shows_a_case_whose_survivor_s_number_is_calling_and_the_call_may_join_it(
+    client, login_as, make_user, make_org
+):
+    """A relative reported the case, giving the survivor's own number; when she calls herself,
+    the panel shows that case with its safe-contact instructions, and the call may join it,
+    though no earlier call came from the number."""
+    org = make_org(code="HN")
+    operator = login_as("operator", organisation=org)
+    reported = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_type="relative",
+            caller_phone="0987 000 111",
+            survivor=Survivor(
+                name="Chị Lan", phone="0912 345 678", safe_contact="Chỉ gọi sau 20 giờ"
+            ),
+        ),
+        by=make_user("operator", organisation=org),
+    ).case
+    other_org = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            survivor=Survivor(name="Chị Hà", phone="0912345678"),
+        ),
+        by=make_user("operator", organisation=make_org(code="HP")),
+    ).case
+    panel = client.submit("/calls/lookup", {"phone": "+84 912 345 678"}, page="/calls/new")
+    html = panel.get_data(as_text=True)
+    assert 'data-panel-calls="0"' in html
+    assert reported.number in html and "Chỉ gọi sau 20 giờ" in html
+    assert "Số của nạn nhân trong ca này" in html
+    assert other_org.number not in html
+    joined = save_intake(
+        data=Intake(
+            reason="follow_up",
+            intake_key=uuid.uuid4(),
+            caller_phone="0912345678",
+            case_number=reported.number,
+        ),
+        by=operator,
+    )
+    assert joined.case.id == reported.id
