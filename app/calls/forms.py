@@ -7,9 +7,9 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, IntegerField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import TextInput
@@ -189,7 +189,7 @@ class IntakeForm(FlaskForm):
         for code in field.data or []:
             name = str(c.EMERGENCY_ACTIONS.get(code, code))
             try:
-                at = action_time(self, request.form, code)
+                at = action_time(self, self.typed, code)
             except ValueError:
                 raise ValidationError(
                     _l("Write the time of “%(action)s” as hh:mm or dd/mm/yyyy hh:mm.", action=name)
@@ -203,6 +203,34 @@ class IntakeForm(FlaskForm):
         """A date of birth cannot be in the future."""
         if field.data and field.data > local_today():
             raise ValidationError(_l("The date of birth cannot be in the future."))
+
+    def validate_consent_given_by(self, field) -> None:
+        check_child_consent(self)
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        """Bound as usual, the form data kept as `typed`: the page sends fields the form reads
+        beside its own (each emergency action's time)."""
+        formdata = self.meta.wrap_formdata(self, formdata)
+        self.typed = formdata if formdata is not None else MultiDict()
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+
+
+def check_child_consent(form) -> None:
+    """A child's consent that says two things at once is refused (the intake and the case's
+    consent form on a child's case): services marked as agreed though the child says no and
+    no guardian agrees, or "the child and a guardian" though the guardian says no."""
+    child, guardian = form.child_assent.data, form.guardian_consent.data
+    if form.consent_given_by.data == "child_and_guardian" and "no" in (child, guardian):
+        raise ValidationError(
+            _l("The child or the guardian does not agree: choose who gave the consent.")
+        )
+    if form.consent_services.data and child == "no" and guardian != "yes":
+        raise ValidationError(
+            _l(
+                "The child does not agree and no guardian does: no service can be marked as "
+                "agreed. Mark them as refused, or record the guardian's agreement."
+            )
+        )
 
 
 def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
@@ -219,11 +247,15 @@ def action_time(form: IntakeForm, formdata, code: str) -> datetime | None:
     typed = " ".join((formdata.get(f"emergency_time_{code}") or "").split())
     if not typed:
         return None
-    if re.fullmatch(r"\d{1,2}[:.h]\d{2}", typed):
-        started = form.started_at.data or datetime.now(UTC)
-        day = started.astimezone(LOCAL).strftime("%d/%m/%Y")
-        typed = f"{day} {re.sub(r'[.h]', ':', typed)}"
-    return datetime.strptime(typed, TIME_FORMAT).replace(tzinfo=LOCAL).astimezone(UTC)
+    if not re.fullmatch(r"\d{1,2}[:.h]\d{2}", typed):
+        return datetime.strptime(typed, TIME_FORMAT).replace(tzinfo=LOCAL).astimezone(UTC)
+    # A time of day: on the day the call started, or the next when that is before the start
+    # (a call from 23:55, an action at 00:10).
+    started = form.started_at.data or datetime.now(UTC)
+    day = started.astimezone(LOCAL).strftime("%d/%m/%Y")
+    at = datetime.strptime(f"{day} {re.sub(r'[.h]', ':', typed)}", TIME_FORMAT)
+    at = at.replace(tzinfo=LOCAL).astimezone(UTC)
+    return at + timedelta(days=1) if at < started - timedelta(minutes=1) else at
 
 
 def consent_rows(form, **extra) -> list[ConsentData]:

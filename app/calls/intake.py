@@ -309,11 +309,11 @@ def _may_join(case: Case, data: Intake, by: User) -> bool:
 def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_case: bool) -> None:
     """The incident, perpetrator, risk, consent, counselling and tasks told in this call."""
     parts = [f"call:{call.id}"]
-    if data.tells_of_a_child() and case.survivor_age_band == "unknown":
+    if data.tells_of_a_child(new_case=new_case) and case.survivor_age_band == "unknown":
         # First, so what follows is recorded as a child's (an incident's child helpline
         # category, a consent given by the child).
         case.is_child = True
-    if data.incident is not None:
+    if data.incident is not None and data.incident.tells(child=case.is_child):
         parts.append(f"incident:{build_incident(case, data.incident, by=by).id}")
     if data.perpetrator is not None:
         parts.append(f"perpetrator:{build_perpetrator(case, data.perpetrator, by=by).id}")

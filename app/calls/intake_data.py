@@ -74,10 +74,12 @@ class Intake:
         joins = self.case_id is not None or self.case_number
         return not joins and self.reason != "violence_report" and self.case_details()
 
-    def tells_of_a_child(self) -> bool:
-        """Whether the call says the case is a child's when no age says otherwise: a child
-        calling for themself, or "a child is involved" (protect first)."""
-        return self.caller_type == "child_self" or "child_involved" in self.danger
+    def tells_of_a_child(self, *, new_case: bool) -> bool:
+        """Whether the call says the case is a child's when no age says otherwise: "a child is
+        involved" (protect first), or, for a case it opens, a child calling for themself (a
+        child calling on a case already open may be calling from a parent's phone about the
+        parent's case)."""
+        return "child_involved" in self.danger or (new_case and self.caller_type == "child_self")
 
     def clock_start(self, started_at: datetime) -> datetime:
         """When the child-protection clock starts for this call: its start (a long call, or one

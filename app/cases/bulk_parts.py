@@ -47,9 +47,9 @@ class CaseParts:
         """intake._record_case_parts, with the casework build_* functions it calls."""
         by, case_id = self.by, case["id"]
         parts = [f"call:{call['id']}"]
-        if data.tells_of_a_child() and case["survivor_age_band"] == "unknown":
+        if data.tells_of_a_child(new_case=True) and case["survivor_age_band"] == "unknown":
             case["is_child"] = True
-        if data.incident is not None:
+        if data.incident is not None and data.incident.tells(child=case["is_child"]):
             d = data.incident
             acts = [a for a in d.acts if a in ACTS]
             incident = self._add(

@@ -36,6 +36,15 @@ class IncidentData:
     chi_category: str | None = None
     description: str | None = None
 
+    def tells(self, *, child: bool) -> bool:
+        """Whether it says anything to record on this case: a Child Helpline category alone
+        says nothing on an adult's case (it is kept for a child's only)."""
+        told = (
+            self.occurred_on, self.place_type != "unknown", self.acts, self.gbv_type,
+            self.gbv_context, self.description,
+        )  # fmt: skip
+        return any(told) or bool(child and self.chi_category)
+
 
 @dataclass
 class PerpetratorData:

@@ -19,6 +19,7 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
+from app.calls.forms import check_child_consent
 from app.cases import risk
 from app.form_fields import (
     LocalDateTimeField,
@@ -239,3 +240,6 @@ class ChildConsentForm(ConsentForm):
     guardian_consent = SelectField(
         _l("A guardian agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
     )
+
+    def validate_consent_given_by(self, field) -> None:
+        check_child_consent(self)

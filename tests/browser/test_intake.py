@@ -373,6 +373,12 @@ def test_a_child_involved_puts_the_page_on_the_child_path_as_saving_does(page, l
     expect(page.locator("#child-banner")).to_be_visible()
     page.fill("#survivor_age", "30")  # an age saying otherwise
     expect(page.locator("#child-banner")).to_be_hidden()
+    page.fill("#survivor_age", "")
+    page.uncheck("input[name=danger][value=child_involved]")
+    page.select_option("#caller_type", "child_self")  # a child calling for themself
+    expect(page.locator("#child-banner")).to_be_visible()
+    page.select_option("#survivor_age_band", "16_59")  # an age group saying otherwise
+    expect(page.locator("#child-banner")).to_be_hidden()
 
 
 def test_a_call_on_a_child_s_case_asks_the_child_s_questions(page, live_url, make_user):

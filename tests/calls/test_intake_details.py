@@ -50,6 +50,30 @@ def test_a_child_calling_for_themself_puts_the_case_on_the_child_path(make_user)
     assert only(Consent).given_by == "child_and_guardian"
 
 
+def test_a_child_calling_on_a_case_already_open_does_not_make_it_a_child_s(make_user):
+    """A child may call from a parent's phone about the parent's case: the caller type alone
+    changes nothing of a case the call joins, and a category alone makes no incident there."""
+    operator = make_user("operator")
+    opened = save_intake(
+        data=Intake(
+            reason="violence_report", intake_key=uuid.uuid4(), survivor=Survivor(name="Chị Lan")
+        ),
+        by=operator,
+    ).case
+    joined = save_intake(
+        data=Intake(
+            reason="follow_up",
+            intake_key=uuid.uuid4(),
+            caller_type="child_self",
+            case_id=opened.id,
+            incident=IncidentData(chi_category="bullying"),
+        ),
+        by=operator,
+    ).case
+    assert joined.id == opened.id and not joined.is_child
+    assert kinds() == set() and db.session.execute(select(Incident)).first() is None
+
+
 def test_an_age_of_16_or_more_outweighs_the_caller_type(make_user):
     saved = save_intake(
         data=Intake(
@@ -167,6 +191,44 @@ def test_an_emergency_action_s_time_is_the_one_typed_or_refused(client, login_as
         "police_113": datetime(2026, 11, 22, 2, 40, tzinfo=UTC),
         "no_contact_request": datetime(2026, 11, 22, 3, 5, tzinfo=UTC),
     }
+
+
+def test_a_time_of_day_after_midnight_is_the_next_day_s(client, login_as):
+    """A call from 23:55, an action at 00:10: the action is 15 minutes later, not a day
+    before the call."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="silent",
+        started_at="21/11/2026 23:55",
+        emergency=["police_113"],
+        emergency_time_police_113="00:10",
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    assert only(EmergencyAction).taken_at == datetime(2026, 11, 21, 17, 10, tzinfo=UTC)
+
+
+def test_a_child_s_consent_that_says_two_things_is_refused_with_everything_kept(client, login_as):
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_age="12",
+        consent_services=["counselling"],
+        child_assent="no",
+        guardian_consent="unknown",
+        counselling="Đã nói chuyện với em",
+    )
+    refused = client.submit("/calls/new", data, page="/calls/new")
+    assert refused.status_code == 200
+    html = refused.get_data(as_text=True)
+    assert "Trẻ không đồng ý và không có người giám hộ nào đồng ý" in html
+    assert "Đã nói chuyện với em" in html
+    data.update(child_assent="yes", guardian_consent="no", consent_given_by="child_and_guardian")
+    both = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Trẻ hoặc người giám hộ không đồng ý" in both
+    db.session.rollback()
+    assert db.session.execute(select(Case)).first() is None
 
 
 def test_a_case_number_read_out_with_spaces_finds_the_case(make_user, make_org):

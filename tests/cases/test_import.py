@@ -680,7 +680,8 @@ def test_a_child_calling_for_themself_is_a_child_case_with_its_helpline_category
     app, operator, tmp_path
 ):
     """No age in the register: the caller being a child puts the case on the child path, and
-    the child helpline category is kept for it (dropped for an adult's)."""
+    the child helpline category is kept for it (an adult's case has no use for it: no incident
+    is made of it alone)."""
     path = tmp_path / "tre.csv"
     path.write_text(
         "ngày tiếp nhận,người gọi,họ tên,nhóm vấn đề của trẻ\n"
@@ -691,5 +692,5 @@ def test_a_child_calling_for_themself_is_a_child_case_with_its_helpline_category
     with app.app_context():
         cases = db.session.execute(select(Case).order_by(Case.number)).scalars().all()
         assert [c.is_child for c in cases] == [True, False]
-        assert [[i.chi_category for i in c.incidents] for c in cases] == [["bullying"], [None]]
+        assert [[i.chi_category for i in c.incidents] for c in cases] == [["bullying"], []]
         assert {t.kind for t in cases[0].tasks} == {"notify_commune"}

@@ -77,10 +77,12 @@
     if (age !== null && !isNaN(age)) { return age < 16; }
     var band = ($("survivor_age_band") || {}).value;
     if (band === "under_16") { return true; }
+    if (band && band !== "unknown") { return false; }
+    // A child calling for themself, or "a child is involved", and no age saying otherwise: the
+    // child-protection path, as saved.
     if (($("caller_type") || {}).value === "child_self") { return true; }
-    // "A child is involved" and no age saying otherwise: the child-protection path, as saved.
     var involved = form.querySelector("[name=danger][value=child_involved]");
-    return !!(involved && involved.checked && (!band || band === "unknown"));
+    return !!(involved && involved.checked);
   }
   function joinsChild() {
     // The case joined: a child's or not, as its page said; one typed by number may be.
@@ -200,6 +202,7 @@
       if (followUp) { followUp.checked = true; }
     }
     showSections();
+    showChild();
     markDirty();
     $("case_number").focus();
   });
