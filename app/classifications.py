@@ -225,6 +225,12 @@ TASK_KINDS = {
     "safety_review": _l("Safety re-assessment"),
     "other": _l("Other task"),
 }
+# What ended a task no one did (Task.ended_by).
+TASK_ENDINGS = {
+    "closed": _l("Ended with the case's closure"),
+    "erased": _l("Ended with the case's erasure"),
+    "not_child": _l("Ended: the survivor is 16 or over"),
+}
 NOTE_KINDS = {
     "note": _l("Note"),
     "counselling": _l("Counselling session"),
@@ -262,6 +268,7 @@ ALL_LISTS = {
     "consent_giver": CONSENT_GIVERS,
     "risk_level": RISK_LEVELS,
     "task_kind": TASK_KINDS,
+    "task_ending": TASK_ENDINGS,
     "note_kind": NOTE_KINDS,
     "erase_reason": ERASE_REASONS,
 }

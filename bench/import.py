@@ -68,8 +68,8 @@ def fresh_app(url: str, tmp: str):
     return app
 
 
-def operator(n: int = 1):
-    """An account the cases are imported by, in an organisation of its own."""
+def importer(n: int = 1):
+    """A supervisor the cases are imported by, in an organisation of its own."""
     org = admin_services.create_organisation(
         by=None, name=f"Tổng đài Mẫu {n}", code=f"BM{n}", kind="hotline"
     )
@@ -77,7 +77,7 @@ def operator(n: int = 1):
         by=None,
         email=f"nhap{n}@example.org",
         full_name="Người nhập mẫu",
-        role="operator",
+        role="supervisor",
         organisation=org,
         password="a calm river at dawn, benchmark",
         language="vi",
@@ -109,7 +109,7 @@ def main() -> None:
         rows = generated_rows(args.rows)
         write_xlsx(path, rows, title=None) if args.format == "xlsx" else write_csv(path, rows)
         with app.app_context():
-            first, second, third = operator(1), operator(2), operator(3)
+            first, second, third = importer(1), importer(2), importer(3)
             timed = Timer()
             with timed("read and check every row (dry run)"):
                 checked = import_rows(read_rows(path), by=second, dry_run=True, keep=args.rows)

@@ -285,7 +285,7 @@ def incident_data(form) -> IncidentData:
         acts=list(form.acts.data or []),
         gbv_type=form.gbv_type.data or None,
         gbv_context=form.gbv_context.data or None,
-        chi_category=form.chi_category.data or None,
+        chi_category=form.chi_category.data or None if "chi_category" in form else None,
         description=form.incident_description.data,
     )
 

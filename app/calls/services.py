@@ -10,6 +10,7 @@ from app import audit
 from app.auth.models import User
 from app.calls.models import Call
 from app.cases.models import Case
+from app.classifications import codes
 from app.crypto import blind
 from app.extensions import db
 
@@ -84,3 +85,15 @@ def cases_of_number(phone: str, *, organisation_id: int) -> list[Case]:
         and case.erased_at is None
         and same(case.survivor_phone)
     ]
+
+
+def contact_flags(case: Case) -> list[str]:
+    """The flags to heed before contacting the survivor, wherever a contact is offered: those
+    set on any of the case's calls (the perpetrator may answer, an abusive caller...) and a
+    high or severe risk."""
+    flags: dict[str, None] = {}
+    for marks in db.session.execute(db.select(Call.flags).where(Call.case_id == case.id)).scalars():
+        flags.update(dict.fromkeys(codes(marks)))
+    if case.risk_level in ("high", "severe"):
+        flags["high_risk"] = None
+    return list(flags)

@@ -19,10 +19,11 @@ from app.calls.forms import IntakeForm, as_uuid, to_intake
 from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
+from app.calls.services import contact_flags
 from app.cases.models import Case
 from app.cases.queries import case_scope
 from app.cases.services import CaseError
-from app.classifications import RISK_LEVELS, SHORT_REASONS
+from app.classifications import RISK_LEVELS, SHORT_REASONS, codes
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
@@ -270,4 +271,5 @@ def show(call_id: uuid.UUID):
         detail="with the case's safe contact" if safe_case is not None else None,
     )
     db.session.commit()
-    return render_template("calls/show.html", call=call, safe_case=safe_case)
+    flags = contact_flags(safe_case) if safe_case is not None else codes(call.flags)
+    return render_template("calls/show.html", call=call, safe_case=safe_case, flags=flags)

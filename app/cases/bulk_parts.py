@@ -168,6 +168,7 @@ class CaseParts:
             assigned_to_id=case["assigned_to_id"],
             done_at=None,
             done_by_id=None,
+            ended_by=None,
         )
         self.tasks[case["id"]].append(task)
         return task
@@ -194,9 +195,9 @@ class CaseParts:
             closed_on = data.closed_on or case["opened_at"].astimezone(LOCAL).date()
             # Closed that day, never before the call that opened it (a day has no time).
             case["closed_at"] = max(local_midnight(closed_on), case["opened_at"])
-            for task in self.tasks[case["id"]]:
+            for task in self.tasks[case["id"]]:  # services.end_tasks
                 if task["done_at"] is None:
-                    task["done_at"], task["done_by_id"] = now, self.by.id
+                    task["done_at"], task["ended_by"] = now, "closed"
         reason = self.reasons.get(data.status)
         if reason is None:  # translated once a batch, not once a row
             reason = self.reasons[data.status] = _status_reason(data.status)

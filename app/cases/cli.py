@@ -46,7 +46,7 @@ cases_cli = click.Group("cases", help="Case records: bringing old registers in."
     "email",
     required=True,
     metavar="EMAIL",
-    help="The active operator or supervisor who opens the cases, in their organisation.",
+    help="The active supervisor who opens the cases, in their organisation.",
 )
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
 @click.option(

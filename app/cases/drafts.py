@@ -175,7 +175,7 @@ def _start(form: str, case: Case):
     form_class = {
         "note": forms.NoteForm,
         "task": forms.TaskForm,
-        "incident": forms.IncidentForm,
+        "incident": forms.IncidentForm.for_case(case),
         "perpetrator": forms.PerpetratorForm,
         "risk": forms.RiskForm,
         "consent": forms.ConsentForm.for_case(case),

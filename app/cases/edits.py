@@ -14,9 +14,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth.models import User
 from app.cases import drafts, services
 from app.cases.ages import survivor_age
-from app.cases.models import Case, FormSubmission
+from app.cases.models import CHILD_TASKS, Case, FormSubmission
 from app.classifications import age_band
-from app.clock import local_day
+from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.extensions import db
 
@@ -117,6 +117,10 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
             was_child = case.is_child
             case.survivor_age_band = age_band(years)
             case.is_child = years < 16
+            if was_child and not case.is_child:
+                # Not a child's case after all: its child-path tasks no longer apply (ended,
+                # not done: no one did them).
+                services.end_tasks(case, "not_child", at=utcnow(), kinds=CHILD_TASKS)
             if case.is_child and not was_child:
                 # Now known to be a child: the child-protection path, as at intake, where a
                 # high risk or a serious danger told in any of its calls makes it urgent.

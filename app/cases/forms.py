@@ -138,10 +138,23 @@ class IncidentForm(OnceForm):
     )
     gbv_type = SelectField(_l("GBVIMS type"), choices=choices(c.GBV_TYPES, blank=""), default="")
     gbv_context = SelectField(_l("Context"), choices=choices(c.GBV_CONTEXTS, blank=""), default="")
+    incident_description = long_text(_l("What happened"), rows=3)
+    submit = SubmitField(_l("Add the incident"))
+
+    @classmethod
+    def for_case(cls, case) -> type[IncidentForm]:
+        """The form for this case: a child's asks the Child Helpline category too (an adult's
+        case keeps none, so it is not offered)."""
+        return ChildIncidentForm if case.is_child else cls
+
+
+class ChildIncidentForm(IncidentForm):
+    """Another incident on a child's case."""
+
     chi_category = SelectField(
         _l("Child helpline category"), choices=choices(c.CHI_CATEGORIES, blank=""), default=""
     )
-    incident_description = long_text(_l("What happened"), rows=3)
+    incident_description = long_text(_l("What happened"), rows=3)  # after the category
     submit = SubmitField(_l("Add the incident"))
 
 

@@ -21,7 +21,7 @@ from app.calls.models import Call
 from app.cases import bulk as bulk_writer
 from app.cases.register.files import unknown_columns
 from app.cases.register.rows import ImportedIntake, local_midnight, validate_row
-from app.cases.services import CaseError, audit_case, record_event
+from app.cases.services import CaseError, audit_case, end_tasks, record_event
 from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
@@ -310,9 +310,7 @@ def _set_status(case, intake: ImportedIntake, by: User) -> None:
         closed_on = intake.closed_on or case.opened_at.astimezone(LOCAL).date()
         # Closed that day, never before the call that opened it (a day has no time).
         case.closed_at = max(local_midnight(closed_on), case.opened_at)
-        for task in case.tasks:
-            if task.done_at is None:
-                task.done_at, task.done_by_id = now, by.id
+        end_tasks(case, "closed", at=now)
     reason = _l(
         "Imported from the old register, where the case was: %(status)s.",
         status=CASE_STATUS_LABELS[intake.status],

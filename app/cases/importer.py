@@ -36,7 +36,9 @@ __all__ = [
     "validate_row",
 ]
 
-IMPORT_ROLES = ("operator", "supervisor")
+# Imported calls and cases are recorded as the account's own, which makes each case one it may
+# see: only a supervisor, who sees the organisation's cases already, may import.
+IMPORT_ROLES = ("supervisor",)
 
 
 class ImportRefused(Exception):
@@ -44,15 +46,15 @@ class ImportRefused(Exception):
 
 
 def check_may_import(by: User) -> None:
-    """Refuse, and audit the refusal, unless the account is an active operator or supervisor
-    of an active organisation: imported cases are opened by them, in their organisation."""
+    """Refuse, and audit the refusal, unless the account is an active supervisor of an active
+    organisation: imported cases are opened by them, in their organisation."""
     if by.active and by.role in IMPORT_ROLES and by.organisation.active:
         return
     audit.record("denied", user=by, object_type="register", detail="import")
     db.session.commit()
     raise ImportRefused(
         _l(
-            "Only an active operator or supervisor account can import cases; %(email)s cannot.",
+            "Only an active supervisor account can import cases; %(email)s cannot.",
             email=by.email,
         )
     )

@@ -262,6 +262,8 @@ class CaseEvent(CasePart, db.Model):
 
 
 # The condition of ix_task_child_open, as queries must spell it for the index to be used.
+# The tasks of the child-protection path (casework.plan_child_path).
+CHILD_TASKS = ("notify_commune", "child_12h")
 CHILD_CHECK_OPEN = "kind = 'child_12h' AND done_at IS NULL"
 
 
@@ -293,6 +295,9 @@ class Task(CasePart, db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # What ended it when no one did it: the case "closed" or "erased", or the survivor found
+    # to be 16 or over ("not_child", a child-path task). None: open, or done by done_by_id.
+    ended_by: Mapped[str | None] = mapped_column(String(16))
     note_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
 
     note = SealedField()

@@ -29,7 +29,7 @@ def add_incident(case_id: uuid.UUID):
     case = load_case(case_id)
     if request.method == "GET":
         looked_at(case, "incident form")
-    form, restored = _opened(IncidentForm, case, "incident")
+    form, restored = _opened(IncidentForm.for_case(case), case, "incident")
     if form.validate_on_submit():
         data = incident_data(form)
         try:

@@ -188,24 +188,41 @@ def change_status(
             raise CaseError(
                 _l("A closure must be approved by someone other than who asked for it.")
             )
-    old, now = case.status, utcnow()
+    old, now, closed_at = case.status, utcnow(), case.closed_at
     case.status = to
     case.closed_at = now if to == "closed" else None
     detail = f"{old}>{to}"
     if to == "closed":
         # A closed case's open tasks end with it (the approval page lists them): left open they
-        # would wait unseen (queues show active cases only) and all fall due again on reopening.
-        ended = [task for task in case.tasks if task.done_at is None]
-        for task in ended:
-            task.done_at, task.done_by_id = now, by.id
+        # would wait unseen (queues show active cases only). Ended, not done: no one did them.
+        ended = end_tasks(case, "closed", at=now)
         if ended:
-            detail += f" tasks_ended={len(ended)}"
+            detail += f" tasks_ended={ended}"
+    elif old == "closed":
+        # Reopened: the tasks its closure ended come back, due as they were (a 12-hour check
+        # never made is overdue, and shows so in the queues).
+        back = [t for t in case.tasks if t.ended_by == "closed" and t.done_at == closed_at]
+        for task in back:
+            task.done_at, task.ended_by = None, None
+        if back:
+            detail += f" tasks_restored={len(back)}"
     record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
     audit_case("status", case, by, detail=detail)
     case_drafts.drop_moved_on(case)  # this move's reason is sent; others start elsewhere now
     if sent is not None and db.session.get(FormSubmission, sent) is None:
         db.session.add(FormSubmission(key=sent, user_id=by.id, case_id=case.id))
     db.session.commit()
+
+
+def end_tasks(case: Case, why: str, *, at, kinds: tuple[str, ...] | None = None) -> int:
+    """End the case's open tasks (of these kinds) that no one did: `why` says what ended them
+    (Task.ended_by). Not committed; gives how many."""
+    ended = 0
+    for task in case.tasks:
+        if task.done_at is None and (kinds is None or task.kind in kinds):
+            task.done_at, task.done_by_id, task.ended_by = at, None, why
+            ended += 1
+    return ended
 
 
 def _closure_requester(case: Case) -> int | None:
@@ -271,9 +288,7 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     case.destroy_key()
     drop_drafts_on(case.id, case.number)
     case_drafts.drop_all_on(case.id)
-    for task in case.tasks:
-        if task.done_at is None:
-            task.done_at = case.erased_at
+    end_tasks(case, "erased", at=case.erased_at)
     audit_case("erase", case, by, reason=reason)
     db.session.commit()
 

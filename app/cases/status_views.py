@@ -35,6 +35,8 @@ def change_status(case_id: uuid.UUID):
     form, restored = StatusForm(), None
     if request.method == "GET":
         to = request.args.get("to", "")
+        if not to:  # the page without a move named (an address cut short): the case itself
+            return redirect(url_for("cases.show", case_id=case.id))
         if to in moves_open(case):
             # A reason typed and not sent comes back, with the version it was typed on.
             form, restored = drafts.fill(

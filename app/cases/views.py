@@ -17,13 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
-from app import classifications as c
 from app.auth.access import refuse_object, roles_required
 from app.auth.models import User
 from app.calls.forms import (
     as_uuid,
 )
-from app.calls.models import Call
+from app.calls.services import contact_flags
 from app.calls.views import saved_notice
 from app.cases import bp, casework, drafts, services
 from app.cases.forms import (
@@ -61,6 +60,7 @@ def _people(case: Case) -> dict[int, User]:
     ids = {case.opened_by_id, case.assigned_to_id}
     ids |= {c.taken_by_id for c in case.calls} | {n.author_id for n in case.notes}
     ids |= {e.by_id for e in case.events} | {r.assessed_by_id for r in case.assessments}
+    ids |= {t.done_by_id for t in case.tasks}
     # Each case manager the case was assigned to, not only the one holding it now.
     ids |= {int(e.to_value) for e in case.events if e.kind == "assign" and e.to_value}
     ids.discard(None)
@@ -107,7 +107,7 @@ def _case_page(
         entries=entries,
         people=_people(case),
         moves=moves_open(case),
-        flags=_contact_flags(case),
+        flags=contact_flags(case),
         note_form=_ids_prefixed(note_form, "note-"),
         task_form=_ids_prefixed(task_form or TaskForm(formdata=None), "task-"),
         place=place_names([case.province_code, case.commune_code]),
@@ -126,17 +126,6 @@ def _ids_prefixed(form, prefix: str):
             f.id = prefix + f.id
             f.label.field_id = f.id
     return form
-
-
-def _contact_flags(case: Case) -> list[str]:
-    """The flags to heed before contacting the survivor: those set on the case's calls (the
-    perpetrator may answer, an abusive caller...) and a high or severe risk."""
-    flags: dict[str, None] = {}
-    for marks in db.session.execute(select(Call.flags).where(Call.case_id == case.id)).scalars():
-        flags.update(dict.fromkeys(c.codes(marks)))
-    if case.risk_level in ("high", "severe"):
-        flags["high_risk"] = None
-    return list(flags)
 
 
 def place_names(codes) -> dict[str, str]:

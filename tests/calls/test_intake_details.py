@@ -323,3 +323,36 @@ def test_the_panel_shows_a_case_whose_survivor_s_number_is_calling_and_the_call_
         by=operator,
     )
     assert joined.case.id == reported.id
+
+
+def test_a_call_s_page_shows_every_flag_of_its_case_beside_the_safe_contact(
+    client, login_as, make_org, make_user
+):
+    """Calling back from a later call's page: "the perpetrator may call", ticked on the first
+    call, and the case's high risk are there with the instructions."""
+    org = make_org(code="HN")
+    operator = login_as("operator", organisation=org)
+    first = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_phone="0912345678",
+            flags=["perpetrator_calling"],
+            risk_answers=["strangulation", "threats_to_kill", "weapon_used"],
+            survivor=Survivor(name="Chị Lan", safe_contact="Chỉ nhắn tin"),
+        ),
+        by=operator,
+    ).case
+    later = save_intake(
+        data=Intake(
+            reason="follow_up",
+            intake_key=uuid.uuid4(),
+            caller_phone="0912345678",
+            case_id=first.id,
+        ),
+        by=operator,
+    ).call
+    html = client.get(f"/calls/{later.id}").get_data(as_text=True)
+    safe = html[html.index('id="safe-h"') : html.index("</section>", html.index('id="safe-h"'))]
+    assert "Chỉ nhắn tin" in safe
+    assert "flag-perpetrator_calling" in safe and "flag-high_risk" in safe

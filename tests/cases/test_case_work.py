@@ -52,6 +52,21 @@ def test_a_note_is_sealed_on_the_timeline_and_audited(client, case_of):
     assert (entry.action, entry.user_id) == ("update", people["manager"].id)
 
 
+def test_the_child_helpline_category_is_asked_on_a_child_s_case_only(client, case_of):
+    """An adult's case keeps no category: it is not offered there, rather than dropped."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/incidents/new"
+    assert 'name="chi_category"' not in client.get(url).text
+    case.is_child = True
+    db.session.commit()
+    assert 'name="chi_category"' in client.get(url).text
+    sent = {"chi_category": "bullying", "place_type": "school"}
+    assert client.submit(url, sent, page=url).status_code == 302
+    db.session.rollback()
+    assert [i.chi_category for i in db.session.get(Case, case.id).incidents] == ["bullying"]
+
+
 def test_incident_perpetrator_and_reassessment_are_added(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])
@@ -162,6 +177,17 @@ def views_of(case, detail: str) -> int:
             AuditEntry.action == "view", AuditEntry.case_id == case.id, AuditEntry.detail == detail
         )
     ).scalar_one()
+
+
+def test_the_status_page_without_a_move_named_is_the_case_not_a_refusal(client, case_of):
+    """An address cut short by someone who may see the case: no 404, no "denied" entry in the
+    log supervisors review."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    answer = client.get(f"/cases/{case.id}/status")
+    assert answer.status_code == 302 and answer.location == f"/cases/{case.id}"
+    denied = select(AuditEntry).where(AuditEntry.action == "denied")
+    assert db.session.execute(denied).first() is None
 
 
 def test_a_status_change_sent_twice_is_made_once_and_said_plainly(client, case_of):
@@ -518,9 +544,15 @@ def test_clearing_the_age_makes_the_age_group_unknown_and_keeps_the_child_path(c
     db.session.refresh(case)
     assert (case.survivor_birth_date, case.survivor_age_band) == (None, "unknown")
     assert case.is_child  # still on the child-protection path
+    assert {t.kind for t in case.tasks if t.done_at is None} == {"notify_commune"}
     assert _edit_case(client, case, survivor_age="30").status_code == 302
     db.session.refresh(case)
     assert (case.survivor_age_band, case.is_child) == ("16_59", False)
+    # Its child-path task no longer applies: ended, not done, and said so on the case page.
+    assert [(t.kind, t.ended_by, t.done_by_id) for t in case.tasks] == [
+        ("notify_commune", "not_child", None)
+    ]
+    assert "Kết thúc: nạn nhân từ 16 tuổi trở lên" in client.get(f"/cases/{case.id}").text
 
 
 def test_a_birth_date_in_the_future_is_refused_on_the_edit_page(client, case_of):

@@ -90,7 +90,8 @@ def test_a_supervisor_erases_a_case_with_a_reason_and_the_number_typed(client, s
     with pytest.raises(KeyDestroyedError):
         _ = erased.survivor_name
     assert all(
-        task.done_at is not None for task in db.session.query(Task).filter_by(case_id=case.id)
+        task.done_at is not None and task.ended_by == "erased"
+        for task in db.session.query(Task).filter_by(case_id=case.id)
     )
     [entry] = erase_entries(case)
     assert (entry.user_id, entry.reason) == (people["supervisor"].id, "survivor_request")

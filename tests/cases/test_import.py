@@ -31,9 +31,9 @@ SEALED_COLUMNS = ("external_id", "survivor_name", "phone", "address", "safe_cont
 
 
 @pytest.fixture
-def operator(make_user):
-    """An operator of a hotline: the account the registers are imported as."""
-    return make_user("operator")
+def head(make_user):
+    """A hotline's supervisor: the account the registers are imported as."""
+    return make_user("supervisor")
 
 
 def run(app, *args):
@@ -59,8 +59,8 @@ def sample_intakes(path: Path) -> list:
     return [validate_row(row)[0] for _, row in read_rows(path)]
 
 
-def test_the_sample_register_imports(app, operator):
-    result = run(app, XLSX, "--as", operator.email, "--lang", "en")
+def test_the_sample_register_imports(app, head):
+    result = run(app, XLSX, "--as", head.email, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "Rows read: 15; written: 15; closed as in the register: 4" in result.output
     assert count(Call) == 15 and count(Case) == 11  # four calls opened no case
@@ -82,19 +82,20 @@ def test_the_sample_register_imports(app, operator):
     assert chain.verify().ok  # batches keep the audit chain whole
 
 
-def test_a_closed_case_is_closed_as_an_import_with_its_event(app, operator):
-    run(app, XLSX, "--as", operator.email)
+def test_a_closed_case_is_closed_as_an_import_with_its_event(app, head):
+    run(app, XLSX, "--as", head.email)
     closed = db.session.execute(select(Case).where(Case.status == "closed")).scalars().all()
     assert len(closed) == 4
     case = next(c for c in closed if c.summary.split("\n")[0].endswith(": HN-2023-001"))
     assert case.closed_at == datetime(2023, 4, 29, 17, tzinfo=UTC)  # 30/04/2023 in Hà Nội
     event = next(e for e in case.events if e.kind == "status")
-    assert (event.from_value, event.to_value, event.by_id) == ("open", "closed", operator.id)
+    assert (event.from_value, event.to_value, event.by_id) == ("open", "closed", head.id)
     with force_locale("vi"):  # the default language of the command, stored as said
         said = str(_l("Imported from the old register, where the case was: %(status)s.",
                       status=_l("Closed")))  # fmt: skip
     assert event.reason == said
     assert all(task.done_at is not None for task in case.tasks)  # no stale work left open
+    assert {(t.ended_by, t.done_by_id) for t in case.tasks} == {("closed", None)}
     assert case.tasks, "a high risk case plans a safety review; closed with the case"
     status = db.session.execute(
         select(AuditEntry).where(AuditEntry.action == "status", AuditEntry.case_id == case.id)
@@ -114,10 +115,10 @@ def test_a_closed_case_is_closed_as_an_import_with_its_event(app, operator):
     ],
 )
 def test_the_words_an_import_writes_are_in_the_language_of_the_run(
-    app, operator, lang, preface, reason
+    app, head, lang, preface, reason
 ):
     """Translated once per language for the whole run (rows.translated), in each language."""
-    run(app, XLSX, "--as", operator.email, "--lang", lang)
+    run(app, XLSX, "--as", head.email, "--lang", lang)
     summaries = [case.summary for case in db.session.execute(select(Case)).scalars()]
     assert len(summaries) == 11 and not [s for s in summaries if not s.startswith(preface)]
     assessments = db.session.execute(select(RiskAssessment)).scalars()
@@ -125,8 +126,8 @@ def test_the_words_an_import_writes_are_in_the_language_of_the_run(
     assert reasons and all(r.startswith(reason) for r in reasons)
 
 
-def test_an_old_district_keeps_the_province_and_goes_into_the_sealed_address(app, operator):
-    result = run(app, XLSX, "--as", operator.email, "--lang", "en")
+def test_an_old_district_keeps_the_province_and_goes_into_the_sealed_address(app, head):
+    result = run(app, XLSX, "--as", head.email, "--lang", "en")
     assert "Row 6, column 'xã/phường': 'xxxx xxx xxxx xx' is not a commune" in result.output
     case = next(c for c in db.session.execute(select(Case)).scalars() if "HN-2023-003" in c.summary)
     assert (case.province_code, case.commune_code) == ("01", None)
@@ -134,7 +135,7 @@ def test_an_old_district_keeps_the_province_and_goes_into_the_sealed_address(app
     assert case.is_child and case.status == "in_support"
 
 
-def test_no_planted_value_is_in_clear_in_the_raw_database(app, operator, tmp_path):
+def test_no_planted_value_is_in_clear_in_the_raw_database(app, head, tmp_path):
     planted = set()
     for _, row in read_rows(XLSX):
         for heading, value in row.items():
@@ -143,7 +144,7 @@ def test_no_planted_value_is_in_clear_in_the_raw_database(app, operator, tmp_pat
     # and pieces of them: no plaintext fragment or index of any kind
     planted |= {"Xã Không Có Thật", "+84900000001", "900000001", "Mẫu Mười", "hư cấu"}
     assert len(planted) > 40
-    assert run(app, XLSX, "--as", operator.email).exit_code == 0
+    assert run(app, XLSX, "--as", head.email).exit_code == 0
     raw = _raw_bytes(tmp_path)
     for value in planted:
         for encoding in ("utf-8", "utf-16-le"):
@@ -151,9 +152,9 @@ def test_no_planted_value_is_in_clear_in_the_raw_database(app, operator, tmp_pat
     assert "Tổ chức thử".encode() in raw  # the search does see what is stored in clear
 
 
-def test_a_dry_run_names_every_bad_row_and_writes_nothing(app, operator):
+def test_a_dry_run_names_every_bad_row_and_writes_nothing(app, head):
     before = snapshot()
-    result = run(app, BAD, "--as", operator.email, "--dry-run", "--lang", "en")
+    result = run(app, BAD, "--as", head.email, "--dry-run", "--lang", "en")
     assert result.exit_code == 1
     out = result.output
     assert "Row 6, column 'giới tính': 'nam nữ' is not a sex we know; use Female, Male" in out
@@ -165,35 +166,35 @@ def test_a_dry_run_names_every_bad_row_and_writes_nothing(app, operator):
     assert snapshot() == before  # not a row changed, the audit log and its head included
 
 
-def test_the_import_skips_bad_rows_and_writes_the_good_ones(app, operator):
-    result = run(app, BAD, "--as", operator.email, "--lang", "en")
+def test_the_import_skips_bad_rows_and_writes_the_good_ones(app, head):
+    result = run(app, BAD, "--as", head.email, "--lang", "en")
     assert result.exit_code == 1  # some rows were left out
     assert "Row 11, column 'ngày tiếp nhận'" in result.output
     assert count(Call) == 12
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalar_one()
     assert entry.detail.startswith("read=15 written=12 skipped=3 duplicates=0 warnings=2")
-    assert entry.user_id == operator.id and entry.object_type == "register"
+    assert entry.user_id == head.id and entry.object_type == "register"
 
 
-def test_importing_again_creates_no_duplicates(app, operator):
-    assert run(app, XLSX, "--as", operator.email).exit_code == 0
+def test_importing_again_creates_no_duplicates(app, head):
+    assert run(app, XLSX, "--as", head.email).exit_code == 0
     before = (count(Call), count(Case), count(Task), count(CaseEvent))
-    again = run(app, XLSX, "--as", operator.email, "--lang", "en")
+    again = run(app, XLSX, "--as", head.email, "--lang", "en")
     assert again.exit_code == 0
     assert "written: 0" in again.output and "already imported: 15" in again.output
-    same_rows_as_csv = run(app, CSV, "--as", operator.email, "--lang", "en")
+    same_rows_as_csv = run(app, CSV, "--as", head.email, "--lang", "en")
     assert "already imported: 15" in same_rows_as_csv.output
     assert (count(Call), count(Case), count(Task), count(CaseEvent)) == before
     imports = db.session.execute(select(func.count()).where(AuditEntry.action == "import"))
     assert imports.scalar_one() == 3  # one entry per run, even a run that wrote nothing
 
 
-def test_another_operator_of_the_organisation_finds_the_rows_imported(app, operator, make_user):
-    colleague = make_user("supervisor", organisation=operator.organisation)
-    run(app, XLSX, "--as", operator.email)
+def test_another_supervisor_of_the_organisation_finds_the_rows_imported(app, head, make_user):
+    colleague = make_user("supervisor", organisation=head.organisation)
+    run(app, XLSX, "--as", head.email)
     result = run(app, XLSX, "--as", colleague.email, "--lang", "en")
     assert result.exit_code == 0 and "already imported: 15" in result.output
-    other_hotline = make_user("operator")
+    other_hotline = make_user("supervisor")
     assert "written: 15" in run(app, XLSX, "--as", other_hotline.email, "--lang", "en").output
 
 
@@ -214,8 +215,8 @@ def test_csv_and_json_lines_read_the_same_as_excel(app, tmp_path):
     assert old_excel == calc == excel  # Excel 97-2003 and LibreOffice Calc too
 
 
-def test_an_excel_97_register_imports_like_the_xlsx(app, operator):
-    result = run(app, XLS, "--as", operator.email, "--lang", "en")
+def test_an_excel_97_register_imports_like_the_xlsx(app, head):
+    result = run(app, XLS, "--as", head.email, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "Rows read: 15; written: 15; closed as in the register: 4" in result.output
     assert count(Call) == 15 and count(Case) == 11
@@ -278,7 +279,7 @@ def test_a_bad_value_is_named_with_its_column_and_what_to_use(app):
     ]
 
 
-def test_a_bad_cell_about_the_person_is_shown_by_its_shape_only(app, operator, tmp_path):
+def test_a_bad_cell_about_the_person_is_shown_by_its_shape_only(app, head, tmp_path):
     """The report is printed (and often kept in a log): a phone, birth date, ethnicity or place
     cell that is wrong is named by row and column, its value by shape, never in clear."""
     path = tmp_path / "sai.csv"
@@ -287,7 +288,7 @@ def test_a_bad_cell_about_the_person_is_shown_by_its_shape_only(app, operator, t
         "01/02/2024,Người Mẫu,0912 345 678 (chị Mai),31/02/1990,Kinh Mường Lạ,"
         "Tỉnh Mộng Mơ,Thôn Ba Nhà Bà Tư,ba mươi\n"
     )
-    result = run(app, path, "--as", operator.email, "--dry-run", "--lang", "en")
+    result = run(app, path, "--as", head.email, "--dry-run", "--lang", "en")
     for planted in ("0912", "345 678", "chị Mai", "31/02/1990", "Mường Lạ", "Mộng Mơ", "Bà Tư"):
         assert planted not in result.output, planted
     assert "column 'điện thoại': '9999 999 999 (xxx xxx)' is not a phone number" in result.output
@@ -313,11 +314,11 @@ def test_a_date_cell_saying_there_is_none_is_refused_not_dated_today(app, said):
         ]
 
 
-def test_a_child_at_the_call_is_a_child_case_when_imported_years_later(app, operator, tmp_path):
+def test_a_child_at_the_call_is_a_child_case_when_imported_years_later(app, head, tmp_path):
     """A 2019 call about a girl born in 2006 (13 then) is a child's case whenever imported."""
     path = tmp_path / "cu.csv"
     path.write_text("ngày tiếp nhận,họ tên,ngày sinh\n10/06/2019,Người Mẫu,01/01/2006\n")
-    assert run(app, path, "--as", operator.email).exit_code == 0
+    assert run(app, path, "--as", head.email).exit_code == 0
     with app.app_context():
         case = db.session.execute(select(Case)).scalar_one()
         assert case.is_child and case.survivor_age_band == "under_16"
@@ -338,15 +339,19 @@ def test_dates_are_read_day_first(cell, expected):
     assert (found[0] if found else None) == expected
 
 
-@pytest.mark.parametrize("role", ["case_manager", "admin", "partner", "disabled operator"])
+@pytest.mark.parametrize(
+    "role", ["operator", "case_manager", "admin", "partner", "disabled supervisor"]
+)
 def test_an_account_that_may_not_import_is_refused(app, make_user, role):
+    """Importing records the account as having opened every case, which would make each one
+    theirs to see: only a supervisor, who sees the organisation's cases already, imports."""
     user = make_user(role.split()[-1])
     if role.startswith("disabled"):
         user.active = False
         db.session.commit()
     result = run(app, XLSX, "--as", user.email, "--lang", "en")
     assert result.exit_code == 1
-    assert "Only an active operator or supervisor account can import cases" in result.output
+    assert "Only an active supervisor account can import cases" in result.output
     assert count(Call) == 0 and count(Case) == 0
     denied = db.session.execute(select(AuditEntry).where(AuditEntry.action == "denied"))
     assert denied.scalar_one().user_id == user.id
@@ -357,12 +362,12 @@ def test_an_unknown_account_is_named(app):
     assert result.exit_code == 1 and "No account with the email nobody@example.org" in result.output
 
 
-def test_limit_reads_only_the_first_rows(app, operator):
-    result = run(app, XLSX, "--as", operator.email, "--limit", "5", "--lang", "en")
+def test_limit_reads_only_the_first_rows(app, head):
+    result = run(app, XLSX, "--as", head.email, "--limit", "5", "--lang", "en")
     assert "Rows read: 5; written: 5" in result.output and count(Call) == 5
 
 
-def test_a_row_the_database_refuses_costs_only_itself(app, operator, monkeypatch):
+def test_a_row_the_database_refuses_costs_only_itself(app, head, monkeypatch):
     real = import_run.bulk_writer.write_batch
 
     def refuse_one(batch, *, by):
@@ -372,25 +377,25 @@ def test_a_row_the_database_refuses_costs_only_itself(app, operator, monkeypatch
 
     monkeypatch.setattr(import_run.bulk_writer, "write_batch", refuse_one)
     # One process (two: tests/cases/test_import_turns.py)
-    result = run(app, XLSX, "--as", operator.email, "--lang", "en", "--processes", "1")
+    result = run(app, XLSX, "--as", head.email, "--lang", "en", "--processes", "1")
     assert result.exit_code == 1
     assert "Row 10, this row could not be saved: refused on purpose" in result.output
     assert count(Call) == 14  # the rest of its batch was saved
 
 
-def test_a_file_that_is_no_register_is_refused_in_plain_words(app, operator, tmp_path):
+def test_a_file_that_is_no_register_is_refused_in_plain_words(app, head, tmp_path):
     text = tmp_path / "notes.csv"
     text.write_text("một dòng chữ\nkhông có cột nào\n", encoding="utf-8")
-    result = run(app, text, "--as", operator.email, "--lang", "en")
+    result = run(app, text, "--as", head.email, "--lang", "en")
     assert result.exit_code == 1 and "No row of headings was found" in result.output
     broken = tmp_path / "register.xls"
     broken.write_bytes(b"\xd0\xcf\x11\xe0")
-    result = run(app, broken, "--as", operator.email, "--lang", "en")
+    result = run(app, broken, "--as", head.email, "--lang", "en")
     assert result.exit_code == 1
     assert "The file cannot be opened as an Excel workbook." in result.output
     other = tmp_path / "register.pdf"
     other.write_bytes(b"%PDF-1.4")
-    result = run(app, other, "--as", operator.email, "--lang", "en")
+    result = run(app, other, "--as", head.email, "--lang", "en")
     assert "Give a .xlsx, .xls, .ods, .csv or .jsonl (JSON lines) file." in result.output
 
 
@@ -438,7 +443,7 @@ def test_excel_cells_are_read_as_typed_and_rows_numbered_as_excel_shows_them(app
         assert str(refused.value) == "The file cannot be opened as an Excel workbook."
 
 
-def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator, monkeypatch):
+def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, head, monkeypatch):
     real = import_run.bulk_writer.write_batch
 
     def interrupt(batch, *, by):
@@ -447,7 +452,7 @@ def test_an_interrupted_import_keeps_its_saved_batches_and_says_so(app, operator
         return real(batch, by=by)
 
     monkeypatch.setattr(import_run.bulk_writer, "write_batch", interrupt)
-    result = run(app, XLSX, "--as", operator.email, "--batch-size", "5", "--processes", "1")
+    result = run(app, XLSX, "--as", head.email, "--batch-size", "5", "--processes", "1")
     assert result.exit_code != 0
     assert count(Call) == 5  # the first batch was committed, the second rolled back
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalar_one()
@@ -490,9 +495,7 @@ def test_a_word_with_other_accents_or_two_readings_is_refused_not_guessed(app, c
     assert intake is None and len(errors) == 1
 
 
-def test_free_text_in_a_coded_or_date_column_is_shown_without_who_it_is_about(
-    app, operator, tmp_path
-):
+def test_free_text_in_a_coded_or_date_column_is_shown_without_who_it_is_about(app, head, tmp_path):
     """Registers write notes where a code belongs: the report keeps the list's own words, so the
     mistake can be seen, and shows any other word or number by its shape only; a commune that
     is not found is reported without naming the province."""
@@ -503,7 +506,7 @@ def test_free_text_in_a_coded_or_date_column_is_shown_without_who_it_is_about(
         "Nhà riêng số 12 ngõ 5 Yên Sở,chồng (Trần Văn Bình),32/13/2024,,\n"
         "15/03/2024,,,,,Hải Phòng,Xóm Đồi Lạ\n"
     )
-    result = run(app, path, "--as", operator.email, "--dry-run", "--lang", "en")
+    result = run(app, path, "--as", head.email, "--dry-run", "--lang", "en")
     for planted in ("0912345678", "Mai", "Nguyễn", "Lan", "Yên Sở", "Trần", "Bình", "Đồi Lạ"):
         assert planted not in result.output, planted
     assert "Hải Phòng" not in result.output and "Haiphong" not in result.output
@@ -516,7 +519,7 @@ def test_free_text_in_a_coded_or_date_column_is_shown_without_who_it_is_about(
 
 
 def test_an_old_id_saying_none_is_no_id_and_ids_numbered_again_each_year_are_new_rows(
-    app, operator, tmp_path
+    app, head, tmp_path
 ):
     path = tmp_path / "so-cu.csv"
     path.write_text(
@@ -528,10 +531,10 @@ def test_an_old_id_saying_none_is_no_id_and_ids_numbered_again_each_year_are_new
         "1,05/03/2024,thông tin,Người Ba\n"
         "1,05/03/2025,thông tin,Người Bốn\n"
     )
-    first = run(app, path, "--as", operator.email, "--lang", "en")
+    first = run(app, path, "--as", head.email, "--lang", "en")
     assert first.exit_code == 0 and "written: 6" in first.output, first.output
     assert not any("Old register id: -" in (c.narrative or "") for c in calls_all())
-    again = run(app, path, "--as", operator.email, "--lang", "en")
+    again = run(app, path, "--as", head.email, "--lang", "en")
     assert "written: 0" in again.output and "already imported: 6" in again.output
 
 
@@ -575,12 +578,12 @@ def test_a_no_or_a_status_alone_opens_no_case_and_what_is_left_out_is_named(app)
     assert weapon.open_case  # a yes says something of a case
 
 
-def test_a_case_closed_the_day_of_its_call_is_not_closed_before_it_opened(app, operator, tmp_path):
+def test_a_case_closed_the_day_of_its_call_is_not_closed_before_it_opened(app, head, tmp_path):
     path = tmp_path / "dong.csv"
     path.write_text(
         "ngày tiếp nhận,giờ,trạng thái,ngày đóng ca\n15/03/2024,14:30,đã đóng,15/03/2024\n"
     )
-    assert run(app, path, "--as", operator.email).exit_code == 0
+    assert run(app, path, "--as", head.email).exit_code == 0
     case = db.session.execute(select(Case)).scalar_one()
     assert case.closed_at == case.opened_at == datetime(2024, 3, 15, 7, 30, tzinfo=UTC)
 
@@ -607,30 +610,28 @@ def test_a_title_line_above_the_headings_does_not_hide_the_separator(app, tmp_pa
     assert row == {"ngày tiếp nhận": "01/02/2024", "giới tính": "Nữ", "tuổi": "30"}
 
 
-def test_a_json_lines_file_not_in_utf8_is_refused_in_plain_words(app, operator, tmp_path):
+def test_a_json_lines_file_not_in_utf8_is_refused_in_plain_words(app, head, tmp_path):
     path = tmp_path / "cu.jsonl"
     path.write_bytes(b'{"ngay tiep nhan": "01/02/2024", "ho ten": "L\xea Th\xec"}\n')  # Latin-1
-    result = run(app, path, "--as", operator.email, "--lang", "en")
+    result = run(app, path, "--as", head.email, "--lang", "en")
     assert result.exit_code != 0
     assert "cannot be read: save it as UTF-8" in result.output
     assert "Traceback" not in result.output
 
 
-def test_headings_on_two_rows_are_refused_and_a_column_without_one_is_reported(
-    app, operator, tmp_path
-):
+def test_headings_on_two_rows_are_refused_and_a_column_without_one_is_reported(app, head, tmp_path):
     merged = tmp_path / "hai-dong.csv"
     merged.write_text(
         "ngày tiếp nhận,giới tính,người gây bạo lực,,\n"
         ",,quan hệ,giới tính người gây bạo lực,tuổi người gây bạo lực\n"
         "01/02/2024,Nữ,chồng,Nam,40\n"
     )
-    refused = run(app, merged, "--as", operator.email, "--dry-run", "--lang", "en")
+    refused = run(app, merged, "--as", head.email, "--dry-run", "--lang", "en")
     assert refused.exit_code != 0
     assert "Rows 1 and 2 both hold column names" in refused.output
     unnamed = tmp_path / "khong-ten.csv"
     unnamed.write_text("ngày tiếp nhận,giới tính,\n01/02/2024,Nữ,chồng Trần Văn Bình\n")
-    told = run(app, unnamed, "--as", operator.email, "--dry-run", "--lang", "en")
+    told = run(app, unnamed, "--as", head.email, "--dry-run", "--lang", "en")
     assert told.exit_code == 0, told.output
     assert "The column '[C, 3]' is not one we know; its values were not imported" in told.output
     assert "Trần" not in told.output
@@ -668,16 +669,16 @@ def test_an_x_ticked_in_a_yes_or_no_column_opens_a_case(app):
     assert errors == [] and intake.open_case and intake.perpetrator.weapon_access == "yes"
 
 
-def test_values_past_the_last_heading_are_reported_not_cut_off(app, operator, tmp_path):
+def test_values_past_the_last_heading_are_reported_not_cut_off(app, head, tmp_path):
     path = tmp_path / "dai.csv"
     path.write_text("ngày tiếp nhận,giới tính\n01/02/2024,Nữ,chồng Trần Văn Bình\n")
-    result = run(app, path, "--as", operator.email, "--dry-run", "--lang", "en")
+    result = run(app, path, "--as", head.email, "--dry-run", "--lang", "en")
     assert "The column '[C, 3]' is not one we know" in result.output
     assert "Trần" not in result.output
 
 
 def test_a_child_calling_for_themself_is_a_child_case_with_its_helpline_category(
-    app, operator, tmp_path
+    app, head, tmp_path
 ):
     """No age in the register: the caller being a child puts the case on the child path, and
     the child helpline category is kept for it (an adult's case has no use for it: no incident
@@ -688,7 +689,7 @@ def test_a_child_calling_for_themself_is_a_child_case_with_its_helpline_category
         "10/06/2026,trẻ em,Bé Na,bắt nạt\n"
         "11/06/2026,nạn nhân,Chị Hoa,bắt nạt\n"
     )
-    assert run(app, path, "--as", operator.email).exit_code == 0
+    assert run(app, path, "--as", head.email).exit_code == 0
     with app.app_context():
         cases = db.session.execute(select(Case).order_by(Case.number)).scalars().all()
         assert [c.is_child for c in cases] == [True, False]

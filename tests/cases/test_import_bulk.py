@@ -182,7 +182,7 @@ def import_as(user, rows, *, bulk_write: bool, batch_size: int = 40):
 
 
 def test_the_batch_writer_writes_what_saving_row_by_row_writes(app, make_user, register):
-    one_by_one, batched = make_user("operator"), make_user("operator")
+    one_by_one, batched = make_user("supervisor"), make_user("supervisor")
     first, old = import_as(one_by_one, register, bulk_write=False)
     second, new = import_as(batched, register, bulk_write=True)
     assert (first.read, first.written, first.skipped) == (315, 315, 0)
@@ -202,7 +202,7 @@ def test_the_batch_writer_writes_what_saving_row_by_row_writes(app, make_user, r
 
 
 def test_bulk_imported_cases_are_numbered_found_and_not_imported_twice(app, make_user, register):
-    user = make_user("operator")
+    user = make_user("supervisor")
     report = importer.import_rows(rows_of(register), by=user, batch_size=64)
     assert report.written == 315
     numbers = db.session.execute(select(Case.number).order_by(Case.number)).scalars().all()
@@ -226,7 +226,7 @@ def test_bulk_imported_cases_are_numbered_found_and_not_imported_twice(app, make
 
 
 def test_a_row_the_database_refuses_in_a_batch_costs_only_itself(app, make_user, monkeypatch):
-    user = make_user("operator")
+    user = make_user("supervisor")
     real = import_run.validate_row
 
     def channel_missing(row):  # a NOT NULL column left empty: the database refuses the insert
@@ -272,9 +272,9 @@ def test_intake_parts_the_register_has_no_column_for_are_written_alike(app, make
 
     results = []
     for user, write in (
-        (make_user("operator"), lambda batch, by: [import_run.save_row(i, by=by) for i in batch]),
+        (make_user("supervisor"), lambda batch, by: [import_run.save_row(i, by=by) for i in batch]),
         (
-            make_user("operator"),
+            make_user("supervisor"),
             lambda batch, by: [w.outcome for w in bulk.write_batch(batch, by=by)],
         ),
     ):
@@ -337,7 +337,7 @@ def test_the_intake_form_saves_what_the_unit_of_work_would(app, make_user):
         return out
 
     results = []
-    for user, unit_of_work in ((make_user("operator"), True), (make_user("operator"), False)):
+    for user, unit_of_work in ((make_user("supervisor"), True), (make_user("supervisor"), False)):
         before, start = everything(), utcnow()
         saved = [save_intake(data=i, by=user, unit_of_work=unit_of_work) for i in intakes()]
         results.append((saved, Written(before, everything(), user, (start, utcnow()))))
@@ -359,7 +359,7 @@ def test_rows_kept_by_the_check_are_saved_as_reading_the_file_again_would(app, m
         importer.import_rows(rows_of(register), by=make_user(), dry_run=True, keep=314).checked
         is None
     )
-    reread_by, kept_by = make_user("operator"), make_user("operator")
+    reread_by, kept_by = make_user("supervisor"), make_user("supervisor")
     reread, old = import_as(reread_by, register, bulk_write=True)
     checked = importer.import_rows(rows_of(register), by=kept_by, dry_run=True, keep=315)
     assert len(checked.checked) == 315
@@ -372,7 +372,7 @@ def test_rows_kept_by_the_check_are_saved_as_reading_the_file_again_would(app, m
 
 
 def test_numbers_taken_in_blocks_and_one_at_a_time_follow_each_other(app, make_user, tmp_path):
-    user = make_user("operator")
+    user = make_user("supervisor")
     importer.import_rows(read_rows(XLSX), by=user, batch_size=4)  # 11 cases, in 4 blocks
     typed = save_intake(data=Intake(reason="violence_report"), by=user)  # the intake form's way
     path = tmp_path / "more.csv"
@@ -387,7 +387,7 @@ def test_numbers_taken_in_blocks_and_one_at_a_time_follow_each_other(app, make_u
 
 def test_kept_rows_are_only_for_a_dry_run(make_user):
     with pytest.raises(ValueError, match="dry run"):
-        importer.import_rows([], by=make_user("operator"), keep=10)
+        importer.import_rows([], by=make_user("supervisor"), keep=10)
 
 
 def test_an_import_batch_locks_the_audit_head_only_once_its_rows_are_in(
@@ -413,7 +413,7 @@ def test_an_import_batch_locks_the_audit_head_only_once_its_rows_are_in(
         return real_copy(connection, table, rows)
 
     monkeypatch.setattr(bulk_insert, "_copy", copy)
-    user, engine = make_user("operator"), db.engine
+    user, engine = make_user("supervisor"), db.engine
     event.listen(engine, "before_cursor_execute", statement)
     try:
         report = importer.import_rows(rows_of(register[:60]), by=user, batch_size=60)

@@ -97,7 +97,7 @@ def test_the_import_can_take_two_processes_here(app):
 
 
 def test_two_processes_write_what_one_writes(app, make_user, register):  # noqa: F811
-    one, two = make_user("operator"), make_user("operator")
+    one, two = make_user("supervisor"), make_user("supervisor")
     single, old = import_as(one, register, bulk_write=True, batch_size=BATCH)
     before, start = everything(), utcnow()
     _, checked, saved = in_two(two, register)
@@ -117,7 +117,7 @@ def test_the_check_in_two_reports_what_one_process_does(app, make_user, register
     rows[90]["mystery"] = "?"
     rows[100] = dict(rows[60])  # block 2 repeats a row of block 1
     rows[130] = dict(rows[25])  # block 3 repeats a row of block 0
-    one, two = make_user("operator"), make_user("operator")
+    one, two = make_user("supervisor"), make_user("supervisor")
     single = importer.import_rows(rows_of(rows), by=one, dry_run=True)
     job, checked, _ = in_two(two, rows, save=False)
     assert (checked.read, checked.skipped, checked.duplicates) == (315, 2, 2)
@@ -133,7 +133,7 @@ def import_entry_count(user) -> int:
 
 
 def test_the_blocks_are_saved_in_two_processes_in_turn(app, make_user, register, tmp_path):  # noqa: F811
-    user = make_user("operator")
+    user = make_user("supervisor")
     log = tmp_path / "writers.txt"
     real = bulk.Batch.write
 
@@ -166,7 +166,7 @@ def test_rows_refused_in_either_process_cost_only_themselves(
     register,  # noqa: F811
     monkeypatch,
 ):
-    user = make_user("operator")
+    user = make_user("supervisor")
     real = import_run.validate_row
     # A row in a block of each process (rows 52 and 132 of the file: blocks 1 and 3) is given
     # no channel, a NOT NULL column: the database refuses it.
@@ -207,7 +207,7 @@ def test_a_failure_in_either_process_stops_both_and_every_saved_block_is_counted
     raised,
     committed,
 ):
-    user = make_user("operator")
+    user = make_user("supervisor")
     with failing_write(at, error, in_child=in_child):
         with pytest.raises(raised) as stopped:
             in_two(user, register)
@@ -224,7 +224,7 @@ def test_a_failure_in_either_process_stops_both_and_every_saved_block_is_counted
 def test_a_file_longer_than_kept_is_saved_by_one_process_reading_it_again(
     app, make_user, tmp_path, monkeypatch
 ):
-    user = make_user("operator")
+    user = make_user("supervisor")
     path = tmp_path / "register.csv"
     write_csv(path, generated_rows(240, seed=5))
     monkeypatch.setattr(cli, "KEEP_CHECKED_ROWS", 100)
@@ -237,7 +237,7 @@ def test_a_file_longer_than_kept_is_saved_by_one_process_reading_it_again(
 
 
 def test_the_command_imports_a_register_in_two_processes(app, make_user, tmp_path):
-    user = make_user("operator")
+    user = make_user("supervisor")
     path = tmp_path / "register.csv"
     write_csv(path, generated_rows(240, seed=11))
     result = run(app, path, "--as", user.email, "--batch-size", "50", "--lang", "en")
@@ -252,7 +252,7 @@ def test_the_command_imports_a_register_in_two_processes(app, make_user, tmp_pat
 
 
 def test_a_file_error_found_while_checking_is_said_and_nothing_is_written(app, make_user, tmp_path):
-    user = make_user("operator")
+    user = make_user("supervisor")
     lines = [json.dumps(row, default=str) for row in generated_rows(300, seed=2)]
     for broken in (4, 151):  # in a block of this process, then of the child (blocks of 50)
         path = tmp_path / f"register-{broken}.jsonl"
@@ -287,7 +287,7 @@ def test_rows_saved_one_by_one_before_a_failure_are_counted(
 ):
     """A block the database refuses is saved row by row; stopped in the middle of that, the
     rows already saved are in the summary and the audit entry."""
-    user = make_user("operator")
+    user = make_user("supervisor")
     real = import_run.validate_row
     refused = register[block_row]["external_id"]
 
@@ -308,7 +308,7 @@ def test_rows_saved_one_by_one_before_a_failure_are_counted(
 
 
 def test_the_child_stops_checking_when_this_process_stops(app, make_user, tmp_path, monkeypatch):
-    user = make_user("operator")
+    user = make_user("supervisor")
     path = tmp_path / "register.csv"
     write_csv(path, generated_rows(4000, seed=4))
     seen = tmp_path / "checked-by-the-child.txt"
@@ -349,7 +349,7 @@ def test_ctrl_c_while_saving_lets_the_block_being_written_finish(
 ):
     """Ctrl-C arriving in the middle of a block's write (here: of this process's second
     block) stops the import only once that block is committed, outside any database call."""
-    user = make_user("operator")
+    user = make_user("supervisor")
     real, parent, seen = bulk.Batch.write, os.getpid(), {"n": 0}
 
     def ctrl_c_inside_the_second_write(self):

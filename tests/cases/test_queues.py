@@ -136,6 +136,8 @@ def test_supervisor_queues(client, world):
     html = page(client, p["sup"], "/home/supervisor")
     child_row = row_of(table(html, "child-deadlines"), c["child"].number)
     assert child_row and "Child" in child_row and re.search(r"in 1[01] h", child_row)
+    # Acting on a child at serious risk means reaching them: the instructions come first.
+    assert f"/cases/{c['child'].id}#safe-h" in child_row
     overdue = table(html, "overdue-tasks")
     assert c["adult"].number in overdue and c["child"].number in overdue  # follow-up, notify
     assert "2 h overdue" in row_of(overdue, c["adult"].number)
@@ -581,7 +583,9 @@ def test_an_erased_case_leaves_the_operators_list(world):
     assert c["adult"].number in [r.number for r in listed.rows]
 
 
-def test_closing_a_case_ends_its_open_tasks_and_says_so_first(client, world):
+def test_closing_a_case_ends_its_open_tasks_and_reopening_brings_them_back(client, world):
+    """Ended, not done: no one did them. Reopened, the follow-up never made is due as it was
+    (overdue), and the reopening page said so first."""
     p, c, _ = world
     adult = c["adult"]  # cm1's, with an overdue follow-up
     cases.change_status(case=adult, to="pending_closure", by=p["cm1"])
@@ -594,6 +598,7 @@ def test_closing_a_case_ends_its_open_tasks_and_says_so_first(client, world):
     db.session.expire_all()
     closed = db.session.get(Case, adult.id)
     assert closed.status == "closed" and all(t.done_at is not None for t in closed.tasks)
+    assert {(t.ended_by, t.done_by_id) for t in closed.tasks} == {("closed", None)}
     entry = (
         db.session.execute(
             select(AuditEntry)
@@ -604,8 +609,13 @@ def test_closing_a_case_ends_its_open_tasks_and_says_so_first(client, world):
         .first()
     )
     assert entry.detail == "pending_closure>closed tasks_ended=1"
+    page = client.get(f"/cases/{adult.id}").get_data(as_text=True)
+    assert "1 task done or ended" in page and "Ended with the case's closure" in page
+    reopening = client.get(f"/cases/{adult.id}/status?to=reopened").get_data(as_text=True)
+    assert "Reopening brings back 1 task the closure ended" in reopening
     cases.change_status(case=closed, to="reopened", by=p["sup"], reason="Gọi lại")
-    assert adult.number not in [
+    assert {(t.done_at, t.ended_by) for t in closed.tasks} == {(None, None)}
+    assert adult.number in [
         r.case_number for r in queries.overdue_tasks(p["sup"], now=utcnow()).rows
     ]
 
