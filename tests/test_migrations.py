@@ -58,3 +58,53 @@ def test_upgrade_downgrade_and_upgrade_again(make_app, empty_database_url):
         assert "user_account" in inspect(db.engine).get_table_names()
         with db.engine.connect() as conn:  # the chain head is in place after every upgrade
             assert conn.execute(text("SELECT seq FROM audit_head WHERE id = 1")).scalar_one() == 0
+
+
+def test_tasks_a_closure_ended_before_0009_are_found_as_ended(
+    make_app, empty_database_url, make_user, make_org
+):
+    """Before revision 0009 a closure marked its open tasks done, by the approver, at the
+    instant it closed the case: the upgrade tells them from tasks done by hand by that instant,
+    so the case page does not show a 12-hour check never made as done, and reopening brings
+    them back."""
+    import uuid as uuid_
+
+    from app.calls.intake import Intake, Survivor, save_intake
+    from app.cases import services
+    from app.cases.models import Task
+    from app.clock import utcnow
+
+    fresh = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with fresh.app_context():
+        upgrade()
+        org = make_org(code="MG")
+        operator = make_user("operator", organisation=org)
+        manager = make_user("case_manager", organisation=org)
+        boss = make_user("supervisor", organisation=org)
+        case = save_intake(
+            data=Intake(
+                reason="violence_report", intake_key=uuid_.uuid4(), survivor=Survivor(age=9)
+            ),
+            by=operator,
+        ).case
+        done = services.open_task(case, kind="follow_up_call", due=utcnow(), by=manager)
+        done.done_at, done.done_by_id = utcnow(), manager.id
+        db.session.commit()
+        services.change_status(case=case, to="in_support", by=manager)
+        services.change_status(case=case, to="pending_closure", by=manager)
+        services.change_status(case=case, to="closed", by=boss)
+        boss_id, manager_id = boss.id, manager.id
+        with db.engine.begin() as conn:  # as the closure wrote them before 0009
+            conn.execute(
+                text("UPDATE task SET done_by_id = :boss WHERE ended_by = 'closed'"),
+                {"boss": boss_id},
+            )
+        db.session.remove()
+        downgrade(revision="0008")
+        upgrade()
+        rows = db.session.execute(db.select(Task.kind, Task.ended_by, Task.done_by_id)).all()
+        assert sorted(rows) == [
+            ("follow_up_call", None, manager_id),
+            ("notify_commune", "closed", None),
+        ]
+        db.session.remove()

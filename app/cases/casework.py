@@ -181,6 +181,9 @@ def plan_child_path(
 ) -> list[Task]:
     """A child case: notify the commune at once; act within 12 hours when the risk is serious."""
     now = now or utcnow()
+    for task in case.tasks:
+        if task.ended_by == "not_child":  # a child's case again (an age corrected back)
+            task.done_at, task.ended_by = None, None
     kinds = {t.kind for t in case.tasks if t.done_at is None}
     tasks = []
     # The commune is notified once per case: a later reassessment does not ask again.

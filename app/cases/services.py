@@ -188,7 +188,7 @@ def change_status(
             raise CaseError(
                 _l("A closure must be approved by someone other than who asked for it.")
             )
-    old, now, closed_at = case.status, utcnow(), case.closed_at
+    old, now = case.status, utcnow()
     case.status = to
     case.closed_at = now if to == "closed" else None
     detail = f"{old}>{to}"
@@ -200,8 +200,9 @@ def change_status(
             detail += f" tasks_ended={ended}"
     elif old == "closed":
         # Reopened: the tasks its closure ended come back, due as they were (a 12-hour check
-        # never made is overdue, and shows so in the queues).
-        back = [t for t in case.tasks if t.ended_by == "closed" and t.done_at == closed_at]
+        # never made is overdue, and shows so in the queues). A reopening brings back all a
+        # closure ended, so those left are always the last closure's (or an import's).
+        back = [t for t in case.tasks if t.ended_by == "closed"]
         for task in back:
             task.done_at, task.ended_by = None, None
         if back:
