@@ -556,9 +556,7 @@ def test_clearing_the_age_makes_the_age_group_unknown_and_keeps_the_child_path(c
     # A mistyped age corrected back: the commune is still to be notified (the same task).
     assert _edit_case(client, case, survivor_age="12").status_code == 302
     db.session.refresh(case)
-    assert [(t.kind, t.done_at, t.ended_by) for t in case.tasks] == [
-        ("notify_commune", None, None)
-    ]
+    assert [(t.kind, t.done_at, t.ended_by) for t in case.tasks] == [("notify_commune", None, None)]
 
 
 def test_a_birth_date_in_the_future_is_refused_on_the_edit_page(client, case_of):
