@@ -1,10 +1,9 @@
-"""The intake form: shape only (lengths, choices, date formats). What the answers mean, and which
+"""The intake form: shape only (lengths, choices, date formats) and the checks of what was typed.
+The answers become the service's `Intake` in app/calls/answers.py; what they mean, and which
 records they create, is decided in app/calls/intake.py."""
 
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -16,13 +15,10 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.intake import Intake, Survivor
+from app.calls.answers import action_time
 from app.cases import risk
-from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.clock import local_today
 from app.form_fields import (
-    LOCAL,
-    TIME_FORMAT,
     CodeRadioField,
     CodeSelectField,
     LocalDateTimeField,
@@ -34,9 +30,6 @@ from app.form_fields import (
     text,
 )
 from app.places.form_choices import check_commune
-
-# A phone line's id as the screen pop put it in the page (ASCII digits, an integer column's size).
-LINE_ID = re.compile(r"[0-9]{1,9}")
 
 
 class IntakeForm(FlaskForm):
@@ -231,161 +224,3 @@ def check_child_consent(form) -> None:
                 "agreed. Mark them as refused, or record the guardian's agreement."
             )
         )
-
-
-def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
-    """Each emergency action ticked, with its time: the one typed beside it, or now if none
-    (IntakeForm.validate_emergency refused any other)."""
-    now = datetime.now(UTC)
-    return [(code, action_time(form, formdata, code) or now) for code in form.emergency.data or []]
-
-
-def action_time(form: IntakeForm, formdata, code: str) -> datetime | None:
-    """The time typed beside an emergency action, in UTC: "dd/mm/yyyy hh:mm", or "hh:mm" on
-    the day the call started (Vietnam's time). None when nothing is typed; ValueError when
-    what is typed is not a time."""
-    typed = " ".join((formdata.get(f"emergency_time_{code}") or "").split())
-    if not typed:
-        return None
-    if not re.fullmatch(r"\d{1,2}[:.h]\d{2}", typed):
-        return datetime.strptime(typed, TIME_FORMAT).replace(tzinfo=LOCAL).astimezone(UTC)
-    # A time of day: on the day the call started, or the next when that is before the start
-    # (a call from 23:55, an action at 00:10).
-    started = form.started_at.data or datetime.now(UTC)
-    day = started.astimezone(LOCAL).strftime("%d/%m/%Y")
-    at = datetime.strptime(f"{day} {re.sub(r'[.h]', ':', typed)}", TIME_FORMAT)
-    at = at.replace(tzinfo=LOCAL).astimezone(UTC)
-    return at + timedelta(days=1) if at < started - timedelta(minutes=1) else at
-
-
-def consent_rows(form, **extra) -> list[ConsentData]:
-    """One consent per service ticked as agreed or refused (the intake and the case's consent
-    form share these fields); `extra` goes into each (who else agreed, the recipient)."""
-    return [
-        ConsentData(
-            service=code,
-            granted=granted,
-            share_data=granted and form.consent_share.data == "yes",
-            given_by=form.consent_given_by.data,
-            **extra,
-        )
-        for codes_, granted in (
-            (form.consent_services.data, True),
-            (form.consent_refused.data, False),
-        )
-        for code in codes_ or []
-    ]
-
-
-def incident_data(form) -> IncidentData:
-    """The incident fields (shared by the intake and the case's incident form)."""
-    return IncidentData(
-        occurred_on=form.incident_date.data,
-        place_type=form.place_type.data,
-        acts=list(form.acts.data or []),
-        gbv_type=form.gbv_type.data or None,
-        gbv_context=form.gbv_context.data or None,
-        chi_category=form.chi_category.data or None if "chi_category" in form else None,
-        description=form.incident_description.data,
-    )
-
-
-def perpetrator_data(form) -> PerpetratorData:
-    """The perpetrator fields (shared by the intake and the case's perpetrator form)."""
-    notes = getattr(form, "perpetrator_notes", None)
-    return PerpetratorData(
-        relationship=form.perpetrator_relationship.data or "unknown",
-        sex=form.perpetrator_sex.data,
-        age_band=form.perpetrator_age_band.data,
-        alcohol_or_drugs=form.perpetrator_alcohol.data,
-        weapon_access=form.perpetrator_weapon.data,
-        earlier_violence=form.perpetrator_earlier.data,
-        name=form.perpetrator_name.data,
-        notes=notes.data if notes is not None else None,
-    )
-
-
-INCIDENT_FIELDS = (
-    "incident_date", "place_type", "acts", "gbv_type", "gbv_context", "chi_category",
-    "incident_description",
-)  # fmt: skip
-PERPETRATOR_FIELDS = (
-    "perpetrator_relationship", "perpetrator_sex", "perpetrator_age_band", "perpetrator_alcohol",
-    "perpetrator_weapon", "perpetrator_earlier", "perpetrator_name",
-)  # fmt: skip
-
-
-def _told(form: IntakeForm, names: tuple[str, ...]) -> bool:
-    """Whether any of these fields holds something other than what the form starts with."""
-    return any(form[name].data not in (None, "", [], form[name].default) for name in names)
-
-
-def to_intake(form: IntakeForm, formdata) -> Intake:
-    """The validated form as an Intake for the service (blank optional values become None)."""
-    f = form
-    case_id = as_uuid(f.case_id.data)
-    consents = consent_rows(
-        f,
-        child_assent=known(f.child_assent.data),
-        guardian_consent=known(f.guardian_consent.data),
-    )
-    # Anything told of the incident or of the person who used violence is kept (a category
-    # or a weapon with nothing else is what a caller often gives), nothing made of defaults.
-    incident = incident_data(f) if _told(f, INCIDENT_FIELDS) else None
-    perpetrator = perpetrator_data(f) if _told(f, PERPETRATOR_FIELDS) else None
-    assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
-    return Intake(
-        reason=f.reason.data,
-        intake_key=as_uuid(f.intake_key.data),
-        channel=f.channel.data,
-        caller_type=f.caller_type.data,
-        started_at=f.started_at.data,
-        ended_at=f.ended_at.data,
-        caller_phone=f.caller_phone.data,
-        caller_name=f.caller_name.data,
-        narrative=f.narrative.data,
-        outcomes=list(f.outcomes.data or []),
-        flags=list(f.flags.data or []),
-        danger=list(f.danger.data or []),
-        emergency=emergency_times(f, formdata),
-        line_id=int(f.line_id.data) if LINE_ID.fullmatch(f.line_id.data or "") else None,
-        case_id=case_id,
-        case_number=(f.case_number.data or "").strip() or None,
-        survivor=Survivor(
-            name=f.survivor_name.data,
-            sex=f.survivor_sex.data,
-            birth_date=f.survivor_birth_date.data,
-            age=f.survivor_age.data,
-            age_band=f.survivor_age_band.data,
-            disability=f.disability.data or None,
-            ethnicity=f.ethnicity.data or None,
-            phone=f.survivor_phone.data,
-            address=f.survivor_address.data,
-            province_code=f.province_code.data or None,
-            commune_code=f.commune_code.data or None,
-            safe_contact=f.safe_contact.data,
-        ),
-        summary=f.summary.data,
-        services_wanted=list(f.services_wanted.data or []),
-        incident=incident,
-        perpetrator=perpetrator,
-        risk_answers=list(f.risk_answers.data or []) if assessed else None,
-        risk_raised_to=f.risk_raised_to.data or None,
-        risk_reason=f.risk_reason.data,
-        consents=consents,
-        counselling=f.counselling.data,
-        follow_up_at=f.follow_up_at.data,
-    )
-
-
-def as_uuid(value: str | None) -> uuid.UUID | None:
-    """A UUID from text, or None when blank or not one."""
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-def known(value: str | None) -> str | None:
-    """A yes or a no; None for "not known" or nothing."""
-    return value if value in ("yes", "no") else None

@@ -1,8 +1,9 @@
 """Saving an intake: the call and, for a violence report, the case with everything said in the
 call, in one transaction, once per intake form however often it is submitted.
 
-The form (calls/forms.py), the importer (cases/import_run.py) and the tests all build an `Intake`
-and call `save_intake`, so every path writes the same encrypted records and audit entries.
+The form (its answers read by calls/answers.py), the importer (cases/import_run.py) and the
+tests all build an `Intake` and call `save_intake`, so every path writes the same encrypted
+records and audit entries.
 """
 
 from __future__ import annotations

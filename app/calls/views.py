@@ -15,7 +15,8 @@ from werkzeug.datastructures import MultiDict
 from app import audit
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
-from app.calls.forms import IntakeForm, as_uuid, to_intake
+from app.calls.answers import as_uuid, to_intake
+from app.calls.forms import IntakeForm
 from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.auth.access import roles_required
 from app.auth.models import Organisation
-from app.calls.forms import consent_rows, incident_data, known, perpetrator_data
+from app.calls.answers import consent_rows, incident_data, known, perpetrator_data
 from app.cases import bp, casework, drafts
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case

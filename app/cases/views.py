@@ -19,9 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import audit
 from app.auth.access import refuse_object, roles_required
 from app.auth.models import User
-from app.calls.forms import (
-    as_uuid,
-)
+from app.calls.answers import as_uuid
 from app.calls.services import contact_flags
 from app.calls.views import saved_notice
 from app.cases import bp, casework, drafts, services
