@@ -92,21 +92,6 @@ def perpetrator_data(form) -> PerpetratorData:
     )
 
 
-INCIDENT_FIELDS = (
-    "incident_date", "place_type", "acts", "gbv_type", "gbv_context", "chi_category",
-    "incident_description",
-)  # fmt: skip
-PERPETRATOR_FIELDS = (
-    "perpetrator_relationship", "perpetrator_sex", "perpetrator_age_band", "perpetrator_alcohol",
-    "perpetrator_weapon", "perpetrator_earlier", "perpetrator_name",
-)  # fmt: skip
-
-
-def _told(form: IntakeForm, names: tuple[str, ...]) -> bool:
-    """Whether any of these fields holds something other than what the form starts with."""
-    return any(form[name].data not in (None, "", [], form[name].default) for name in names)
-
-
 def to_intake(form: IntakeForm, formdata) -> Intake:
     """The validated form as an Intake for the service (blank optional values become None)."""
     f = form
@@ -117,9 +102,11 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
         guardian_consent=known(f.guardian_consent.data),
     )
     # Anything told of the incident or of the person who used violence is kept (a category
-    # or a weapon with nothing else is what a caller often gives), nothing made of defaults.
-    incident = incident_data(f) if _told(f, INCIDENT_FIELDS) else None
-    perpetrator = perpetrator_data(f) if _told(f, PERPETRATOR_FIELDS) else None
+    # or a weapon with nothing else is what a caller often gives), nothing made of defaults;
+    # a category alone is dropped later if the case is an adult's (IncidentData.tells).
+    incident, perpetrator = incident_data(f), perpetrator_data(f)
+    incident = incident if incident.tells(child=True) else None
+    perpetrator = perpetrator if perpetrator.tells() else None
     assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
     return Intake(
         reason=f.reason.data,

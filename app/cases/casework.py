@@ -59,6 +59,14 @@ class PerpetratorData:
     name: str | None = None
     notes: str | None = None
 
+    def tells(self) -> bool:
+        """Whether it says anything of the person (a weapon with no relationship is a record)."""
+        codes = (
+            self.relationship, self.sex, self.age_band, self.alcohol_or_drugs,
+            self.weapon_access, self.earlier_violence,
+        )  # fmt: skip
+        return any(code != "unknown" for code in codes) or bool(self.name or self.notes)
+
 
 @dataclass
 class ConsentData:

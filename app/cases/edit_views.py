@@ -115,14 +115,15 @@ def edit(case_id: uuid.UUID):
             typed = form.version.data
             if not (typed.isascii() and typed.isdigit() and len(typed) <= 18):
                 abort(400)  # the hidden field altered: not this page's
+            page = drafts.page_asked(form.form_key.data)
             try:
                 changed = edits.update_case(
                     case=case,
                     by=current_user,
                     expected_version=int(form.version.data),
                     changes=changes,
-                    page=drafts.page_asked(form.form_key.data),
-                    sent=drafts.sent_key(drafts.page_asked(form.form_key.data), request.form),
+                    page=page,
+                    sent=drafts.sent_key(page, request.form),
                 )
             except EditConflict as conflict:
                 return _conflict(case, form, changes, conflict)
