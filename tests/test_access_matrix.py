@@ -46,6 +46,7 @@ EXPECTED = {
     "cases.add_note": ("POST", SEE_CASE),
     "cases.add_task": ("POST", SEE_CASE),
     "cases.task_done": ("POST", SEE_CASE),
+    "cases.task_list": ("GET", CASE_ROLES_ONLY),  # each person's own tasks
     "cases.assign": (
         "POST",
         {w: 403 for w in WHO} | {"supervisor": 200, "outside_supervisor": 404},
@@ -58,6 +59,7 @@ EXPECTED = {
     "cases.search_phone": ("POST", CASE_ROLES_ONLY),
     "calls.show": ("GET", SEE_CASE),
     "calls.new": ("GET", INTAKE),
+    "calls.mine": ("GET", INTAKE),
     "calls.draft_list": ("GET", INTAKE),
     "calls.discard_draft": ("POST", INTAKE),
     "calls.lookup": ("POST", INTAKE),

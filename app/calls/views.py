@@ -19,10 +19,12 @@ from app.calls.answers import as_uuid, to_intake
 from app.calls.forms import IntakeForm
 from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
 from app.calls.models import Call
+from app.calls.queries import PAGE_SIZE, calls_taken
 from app.calls.repeat import repeat_caller_panel
 from app.calls.services import contact_flags
 from app.cases.models import Case
 from app.cases.queries import case_scope
+from app.cases.search import Page
 from app.cases.services import CaseError
 from app.classifications import RISK_LEVELS, SHORT_REASONS, codes
 from app.clock import utcnow
@@ -247,6 +249,16 @@ def load_call(call_id: uuid.UUID) -> Call:
     if not allowed:
         refuse_object("call", call_id)
     return call
+
+
+@bp.route("/mine")
+@roles_required(*INTAKE_ROLES)
+def mine():
+    """Every call the user took, newest first, 50 a page: times and codes only, each call's page
+    a click away (the home page lists the last 7 days')."""
+    rows, total, number = calls_taken(current_user, page=request.args.get("page", 1, type=int))
+    page = Page(rows, total, number, PAGE_SIZE)
+    return render_template("calls/mine.html", page=page)
 
 
 @bp.route("/<uuid:call_id>")

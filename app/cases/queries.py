@@ -152,12 +152,13 @@ def task_rows() -> Select:
     )
 
 
-def _queue(user: User, rows: Select, count: Select, limit: int) -> Queue:
-    """The first `limit` rows within the user's scope; counted in full only when there are more."""
+def _queue(user: User, rows: Select, count: Select, limit: int, offset: int = 0) -> Queue:
+    """`limit` rows from `offset` on within the user's scope; counted in full only when there
+    may be more (or a page beyond the end was asked for)."""
     scope = case_scope(user)
-    found = db.session.execute(scope(rows).limit(limit)).all()
-    if len(found) < limit:
-        return Queue(found, len(found))
+    found = db.session.execute(scope(rows).limit(limit).offset(offset)).all()
+    if len(found) < limit and (found or not offset):
+        return Queue(found, offset + len(found))
     return Queue(found, db.session.execute(scope(count)).scalar_one())
 
 
@@ -179,7 +180,7 @@ def _case_queue(user, conditions, order, *, now, limit=QUEUE_LIMIT) -> Queue:
     return Queue(found, db.session.execute(count).scalar_one())
 
 
-def _task_queue(user, conditions, *, limit=QUEUE_LIMIT) -> Queue:
+def _task_queue(user, conditions, *, limit=QUEUE_LIMIT, offset=0) -> Queue:
     rows = task_rows().where(*conditions).order_by(Task.due_at, Task.id)
     count = (
         select(func.count(Task.id))
@@ -187,7 +188,7 @@ def _task_queue(user, conditions, *, limit=QUEUE_LIMIT) -> Queue:
         .join(Case, Case.id == Task.case_id)
         .where(Task.done_at.is_(None), Case.status.in_(ACTIVE_STATUSES), *conditions)
     )
-    return _queue(user, rows, count, limit)
+    return _queue(user, rows, count, limit, offset)
 
 
 def cases_opened_recently(user: User, *, now: datetime, days: int = 14) -> Queue:
@@ -287,12 +288,14 @@ def pending_closure(user: User, *, now: datetime) -> Queue:
     return _queue(user, rows, count, QUEUE_LIMIT)
 
 
-def overdue_tasks(user: User, *, now: datetime) -> Queue:
-    """Open tasks of the organisation's active cases past their due time, most overdue first."""
-    return _task_queue(user, [Task.organisation_id == user.organisation_id, Task.due_at < now])
+def overdue_tasks(user: User, *, now: datetime, **page) -> Queue:
+    """Open tasks of the organisation's active cases past their due time, most overdue first
+    (`page`: limit and offset, for the full list's pages)."""
+    conditions = [Task.organisation_id == user.organisation_id, Task.due_at < now]
+    return _task_queue(user, conditions, **page)
 
 
-def child_deadlines(user: User) -> Queue:
+def child_deadlines(user: User, **page) -> Queue:
     """Child cases of the organisation with an open 12-hour task, the nearest deadline first."""
     conditions = [
         # Spelled as ix_task_child_open's condition, in literals, so the planner may use it
@@ -302,10 +305,10 @@ def child_deadlines(user: User) -> Queue:
         text("task.kind = 'child_12h' AND task.done_at IS NULL"),
         Case.is_child.is_(True),
     ]
-    return _task_queue(user, conditions)
+    return _task_queue(user, conditions, **page)
 
 
-def due_tasks(user: User) -> Queue:
+def due_tasks(user: User, **page) -> Queue:
     """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
     unassigned tasks of the cases they opened and those they planned themselves (a call-back
     on a colleague's case)."""
@@ -313,7 +316,7 @@ def due_tasks(user: User) -> Queue:
     if user.role == "operator":
         unassigned_of_mine = or_(Case.opened_by_id == user.id, Task.created_by_id == user.id)
         mine = or_(mine, and_(Task.assigned_to_id.is_(None), unassigned_of_mine))
-    return _task_queue(user, [mine])
+    return _task_queue(user, [mine], **page)
 
 
 def workload(user: User, *, now: datetime) -> list[Row]:

@@ -1,35 +1,81 @@
-"""Acting from the work queues: mark a task done, assign a case; and how lists show times."""
+"""The work queues' full task lists, page by page; acting from the queues: mark a task done,
+assign a case; and how lists show times."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.auth.access import HOME_ENDPOINTS, refuse_object, roles_required
+from app.auth.access import HOME_ENDPOINTS, refuse_object, refuse_role, roles_required
 from app.auth.models import User
-from app.cases import bp
+from app.cases import bp, queries
 from app.cases.casework import complete_task
 from app.cases.models import Case, Task
 from app.cases.queries import case_scope
+from app.cases.search import Page
 from app.cases.services import CaseError, assign_case
 from app.classifications import ALL_LISTS
 from app.clock import utcnow
 from app.extensions import db
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
+TASK_PAGE_SIZE = 50
+# The task lists of the home pages, each in full: who may open it, and how it is read.
+TASK_LISTS = {
+    "mine": (CASE_ROLES, lambda user, now, **page: queries.due_tasks(user, **page)),
+    "overdue": (
+        ("supervisor",),
+        lambda user, now, **page: queries.overdue_tasks(user, now=now, **page),
+    ),
+    "child": (("supervisor",), lambda user, now, **page: queries.child_deadlines(user, **page)),
+}
 
 
 def _back(case: Case | None = None) -> str:
-    """Back to the page the form was on: the case page when it says so, else the home page."""
-    if case is not None and request.form.get("back") == "case":
+    """Back to the page the form was on: the case page or a page of a task list when it says
+    so ("case", "tasks:<list>:<page>"), else the home page."""
+    back = request.form.get("back", "")
+    if case is not None and back == "case":
         return url_for("cases.show", case_id=case.id)
+    parts = back.split(":")
+    if len(parts) == 3 and parts[0] == "tasks" and parts[1] in TASK_LISTS and parts[2].isdecimal():
+        return url_for("cases.task_list", list=parts[1], page=int(parts[2][:6]))
     return url_for(HOME_ENDPOINTS[current_user.role])
+
+
+@bp.route("/tasks")
+@roles_required(*CASE_ROLES)
+def task_list():
+    """One of the home pages' task lists in full, 50 tasks a page: the user's tasks due, and
+    for supervisors the organisation's overdue tasks and child cases' 12-hour deadlines. Codes,
+    dates and names only, as on the home pages: nothing sealed is read."""
+    name = request.args.get("list", "mine")
+    if name not in TASK_LISTS:
+        abort(404)
+    roles, read = TASK_LISTS[name]
+    if not current_user.has_role(*roles):
+        refuse_role()
+    now = utcnow()
+    number = max(1, min(request.args.get("page", 1, type=int), 100_000))
+    queue = read(current_user, now, limit=TASK_PAGE_SIZE, offset=(number - 1) * TASK_PAGE_SIZE)
+    page = Page(queue.rows, queue.total, number, TASK_PAGE_SIZE)
+    if not page.rows and number > page.pages:  # done meanwhile: the list is shorter now
+        return redirect(url_for("cases.task_list", list=name, page=page.pages))
+    managers = queries.workload(current_user, now=now) if name != "mine" else None
+    return render_template(
+        "cases/tasks.html",
+        name=name,
+        page=page,
+        now=now,
+        managers=managers,
+        back=f"tasks:{name}:{page.number}",
+    )
 
 
 @bp.route("/tasks/<uuid:task_id>/done", methods=["POST"])

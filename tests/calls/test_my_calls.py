@@ -1,0 +1,88 @@
+"""Every call a person took, page by page (/calls/mine), each call's page a click away: codes and
+times only, the person's own calls only."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from app.calls.intake import Intake, Survivor, save_intake
+from app.clock import utcnow
+from tests.conftest import sign_in
+
+NUMBER = "0912 345 678"
+
+
+def rows(html: str) -> list[str]:
+    match = re.search(r'<table id="my-calls".*?</table>', html, flags=re.S)
+    assert match, "no call list"
+    return re.findall(r"<tr\b.*?</tr>", match.group(0).split("<tbody>")[1], flags=re.S)
+
+
+@pytest.fixture
+def calls(make_org, make_user):
+    """An operator's 55 calls, one every ten minutes until an hour ago (the newest a violence
+    report opening a case), and a colleague's call."""
+    org = make_org(code="MC")
+    op = make_user("operator", organisation=org, language="en")
+    colleague = make_user("operator", organisation=org, language="en")
+    start = utcnow() - timedelta(hours=1)
+    taken = []
+    for i in range(54):
+        data = Intake(
+            reason="silent",
+            started_at=start - timedelta(minutes=10 * (54 - i)),
+            caller_phone=NUMBER,
+        )
+        taken.append(save_intake(data=data, by=op).call)
+    report = Intake(
+        reason="violence_report",
+        started_at=start,
+        caller_phone=NUMBER,
+        survivor=Survivor(name="Người Gọi Nhiều", age=33),
+    )
+    newest = save_intake(data=report, by=op)
+    taken.append(newest.call)
+    theirs = save_intake(data=Intake(reason="information", started_at=start), by=colleague).call
+    return {"op": op, "colleague": colleague}, taken, newest.case, theirs
+
+
+def test_every_call_is_listed_page_by_page_newest_first(client, calls):
+    people, taken, case, theirs = calls
+    sign_in(client, people["op"])
+    first = client.get("/calls/mine").get_data(as_text=True)
+    assert len(rows(first)) == 50 and "Page 1 of 2" in first
+    assert f'href="/calls/{taken[-1].id}"' in rows(first)[0]  # the newest first
+    assert case.number in rows(first)[0] and "Violence report" in rows(first)[0]
+    second = client.get("/calls/mine?page=2").get_data(as_text=True)
+    assert len(rows(second)) == 5 and f'href="/calls/{taken[0].id}"' in rows(second)[-1]
+    listed = set(re.findall(r'href="/calls/([0-9a-f-]{36})"', first + second))
+    assert listed == {str(call.id) for call in taken}  # each once, none left out
+    assert str(theirs.id) not in first + second
+    for html in (first, second):  # nothing sealed: no number, no name
+        assert "912345678" not in html and NUMBER not in html and "Người Gọi Nhiều" not in html
+    # A page past the end shows the last one.
+    assert "Page 2 of 2" in client.get("/calls/mine?page=40").get_data(as_text=True)
+
+
+def test_the_home_page_links_each_call_and_the_whole_list(client, calls):
+    people, taken, case, theirs = calls
+    sign_in(client, people["op"])
+    html = client.get("/home/operator").get_data(as_text=True)
+    assert f'href="/calls/{taken[-1].id}"' in html
+    assert 'href="/calls/mine"' in html
+
+
+def test_a_short_list_has_no_pages(client, calls):
+    people, taken, case, theirs = calls
+    sign_in(client, people["colleague"])
+    html = client.get("/calls/mine").get_data(as_text=True)
+    assert len(rows(html)) == 1 and str(theirs.id) in html and "Page 1 of" not in html
+
+
+@pytest.mark.parametrize("role", ["case_manager", "admin", "partner"])
+def test_only_those_who_take_calls_have_the_list(client, make_user, role):
+    sign_in(client, make_user(role))
+    assert client.get("/calls/mine").status_code == 403
