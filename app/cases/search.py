@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Row, false, func, or_, select
+from sqlalchemy import Row, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 from wtforms import SelectChoice
 
@@ -22,7 +22,7 @@ from app.auth.access import roles_required
 from app.auth.models import User
 from app.calls.models import Call
 from app.cases import bp
-from app.cases.models import ACTIVE_STATUSES, Case
+from app.cases.models import ACTIVE_STATUSES, Case, Task
 from app.cases.queries import case_rows, case_scope, stranded_holders
 from app.cases.search_form import (
     PhoneSearchForm,
@@ -53,6 +53,7 @@ class CaseFilters:
     commune: str = ""
     risk: str = ""
     child: str = ""  # "yes" or "no"
+    tasks: str = ""  # "overdue": an open task past due; "none": no open task
     case_ids: set[uuid.UUID] | None = None
 
 
@@ -93,9 +94,19 @@ def _statuses(f: CaseFilters) -> tuple | None:
     return (f.status,) if f.status else None
 
 
-def search_conditions(f: CaseFilters, user: User) -> list:
+def _open_tasks(f: CaseFilters, now: datetime) -> list:
+    """Cases with an overdue open task, or with none open (active cases nobody planned for)."""
+    open_task = select(Task.id).where(Task.case_id == Case.id, Task.done_at.is_(None))
+    if f.tasks == "overdue":
+        return [exists(open_task.where(Task.due_at < now))]
+    if f.tasks == "none":
+        return [~exists(open_task)]
+    return []
+
+
+def search_conditions(f: CaseFilters, user: User, now: datetime) -> list:
     """The WHERE conditions of a search (the user's scope is added apart)."""
-    found = []
+    found = _open_tasks(f, now)
     if f.number:
         found.append(Case.number == normalise_case_number(f.number))
     if f.status == "active":
@@ -134,7 +145,7 @@ def search_conditions(f: CaseFilters, user: User) -> list:
 
 def search_cases(user: User, filters: CaseFilters, *, page: int, now: datetime) -> Page:
     """One page of the cases the user may see that match, newest first (codes only)."""
-    scope, conditions = case_scope(user), search_conditions(filters, user)
+    scope, conditions = case_scope(user), search_conditions(filters, user, now)
     total = db.session.execute(scope(select(func.count(Case.id)).where(*conditions))).scalar_one()
     number = min(max(page, 1), max(1, -(-total // PAGE_SIZE)))
     stmt = (
@@ -231,6 +242,7 @@ def filters_of(form: SearchForm) -> CaseFilters:
         commune=form.commune.data or "",
         risk=form.risk.data or "",
         child=form.child.data or "",
+        tasks=form.tasks.data or "",
     )
 
 

@@ -111,6 +111,15 @@ class SearchForm(FlaskForm):
         ],
         validate_choice=False,
     )
+    tasks = SelectField(
+        _l("Open tasks"),
+        choices=[
+            SelectChoice("", _l("With or without")),
+            SelectChoice("overdue", _l("A task overdue")),
+            SelectChoice("none", _l("No open task: nothing planned")),
+        ],
+        validate_choice=False,
+    )
     submit = SubmitField(_l("Search"))
 
     def validate_opened_to(self, field) -> None:

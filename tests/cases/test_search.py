@@ -15,6 +15,7 @@ from vietnam_provinces import Province, Ward
 from app.audit import AuditEntry
 from app.calls.intake import Intake, Survivor, save_intake
 from app.cases import services as cases
+from app.cases.models import Task
 from app.cases.search import normalise_case_number
 from app.clock import utcnow
 from app.extensions import db
@@ -142,6 +143,36 @@ def test_each_filter_narrows_the_results(client, scene):
     assert found(client, "child=yes") == numbers(c, "child")
     assert found(client, "child=no") == everything - numbers(c, "child")
     assert found(client, "status=active&child=no&risk=high&province=01") == numbers(c, "adult")
+
+
+def test_open_tasks_narrow_to_overdue_work_or_to_cases_nobody_planned_for(client, scene):
+    p, c = scene
+    # Every task done but two: the child's commune notification, an hour late; the adult's
+    # follow-up, due tomorrow. `by_call` and `old` have nothing planned.
+    now = utcnow()
+    for key in ("adult", "child", "by_call", "old"):
+        for task in c[key].tasks:
+            task.done_at = now
+    late = next(t for t in c["child"].tasks if t.kind == "notify_commune")
+    late.done_at, late.due_at = None, now - timedelta(hours=1)
+    db.session.add(
+        Task(
+            case=c["adult"],
+            organisation_id=c["adult"].organisation_id,
+            kind="follow_up_call",
+            due_at=now + timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    sign_in(client, p["sup"])
+    assert found(client, "tasks=overdue") == numbers(c, "child")
+    assert found(client, "tasks=none") == numbers(c, "by_call", "old")
+    assert found(client, "status=active&tasks=none&child=no") == numbers(c, "by_call", "old")
+    # Within the person's scope, as every filter.
+    browser = client.application.test_client()
+    sign_in(browser, p["op2"])
+    assert found(browser, "tasks=none") == numbers(c, "by_call")
+    assert found(browser, "tasks=overdue") == set()
 
 
 def test_no_one_finds_a_closed_case_left_with_a_disabled_case_manager(client, scene):
