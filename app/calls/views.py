@@ -148,11 +148,26 @@ def new():
             flash(str(error), "error")
         else:
             return _after_save(saved)
+    linked = _linked_case(form.case_id.data)
+    if linked is not None and linked.erased_at is None:
+        # The case's safe-contact instructions and flags are on the page (a follow-up call may
+        # be a call back): a look at the case, audited as the case page's is.
+        audit.record(
+            "view",
+            user=current_user,
+            object_type="case",
+            object_id=linked.id,
+            case_id=linked.id,
+            organisation_id=linked.organisation_id,
+            detail="safe contact on a new call",
+        )
+        db.session.commit()
     return render_template(
         "calls/new.html",
         form=form,
         notice=saved_notice() if request.method == "GET" else None,
-        linked=_linked_case(form.case_id.data),
+        linked=linked,
+        linked_flags=contact_flags(linked) if linked is not None else [],
         short_reasons=SHORT_REASONS,
         risk_levels_json=json.dumps(
             {k: str(v) for k, v in RISK_LEVELS.items()}, ensure_ascii=False

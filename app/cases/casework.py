@@ -191,7 +191,9 @@ def plan_child_path(
     now = now or utcnow()
     for task in case.tasks:
         if task.ended_by == "not_child":  # a child's case again (an age corrected back)
+            # To whoever holds the case now (it may have been reassigned meanwhile).
             task.done_at, task.ended_by = None, None
+            task.assigned_to_id = case.assigned_to_id
     kinds = {t.kind for t in case.tasks if t.done_at is None}
     tasks = []
     # The commune is notified once per case: a later reassessment does not ask again.
@@ -262,11 +264,16 @@ def record_consent(*, case: Case, by: User, consents: list[ConsentData]) -> list
 
 
 def complete_task(*, task: Task, by: User, note: str | None = None) -> None:
-    """Mark a task done, with an optional note."""
+    """Mark a task done, with an optional note. The case row is written too (its version
+    moves), so a closure approved at the same instant, which ends the case's open tasks,
+    fails one of the two on the case's version: a task is never both done by someone and
+    ended by the closure, nor done on a case already closed."""
+    refuse_if_closed(task.case)  # first: a task the closure ended is not "done" again
     if task.done_at is not None:
         return
-    refuse_if_closed(task.case)
-    task.done_at, task.done_by_id = utcnow(), by.id
+    now = utcnow()
+    task.done_at, task.done_by_id = now, by.id
+    task.case.updated_at = now
     if note:
         task.note = note
     audit_case("update", task.case, by, detail=f"task:{task.id} done")

@@ -14,12 +14,27 @@ from sqlalchemy import select
 from app.auth.access import roles_required
 from app.auth.models import Organisation
 from app.calls.answers import consent_rows, incident_data, known, perpetrator_data
-from app.cases import bp, casework, drafts
+from app.cases import bp, casework, drafts, services
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
 from app.cases.services import CaseError
-from app.cases.views import CASE_ROLES, added_once, load_case, looked_at
+from app.cases.views import (
+    CASE_ROLES,
+    added_once,
+    load_case,
+    looked_at,
+    refused_back_to_case,
+)
 from app.extensions import db
+
+
+def _read_only(case: Case):
+    """A closed or erased case's forms do not open: back to the case, saying why."""
+    try:
+        services.refuse_if_closed(case)
+    except CaseError as error:
+        return refused_back_to_case(case, error)
+    return None
 
 
 @bp.route("/<uuid:case_id>/incidents/new", methods=["GET", "POST"])
@@ -28,6 +43,8 @@ def add_incident(case_id: uuid.UUID):
     """Record another incident."""
     case = load_case(case_id)
     if request.method == "GET":
+        if (refused := _read_only(case)) is not None:
+            return refused
         looked_at(case, "incident form")
     form, restored = _opened(IncidentForm.for_case(case), case, "incident")
     if form.validate_on_submit():
@@ -51,6 +68,8 @@ def add_perpetrator(case_id: uuid.UUID):
     """Record another person who used violence."""
     case = load_case(case_id)
     if request.method == "GET":
+        if (refused := _read_only(case)) is not None:
+            return refused
         looked_at(case, "person form")
     form, restored = _opened(PerpetratorForm, case, "perpetrator")
     if form.validate_on_submit():
@@ -74,6 +93,8 @@ def reassess(case_id: uuid.UUID):
     """Go through the risk checklist again."""
     case = load_case(case_id)
     if request.method == "GET":
+        if (refused := _read_only(case)) is not None:
+            return refused
         looked_at(case, "risk form")
     form, restored = _opened(RiskForm, case, "risk")
     if form.validate_on_submit():
@@ -129,6 +150,8 @@ def consent(case_id: uuid.UUID):
     """Record consent given or refused later in the case."""
     case = load_case(case_id)
     if request.method == "GET":
+        if (refused := _read_only(case)) is not None:
+            return refused
         looked_at(case, "consent form")
     form, restored = _opened(ConsentForm.for_case(case), case, "consent")
     form.offer_recipients(consent_recipients(case))

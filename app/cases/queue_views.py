@@ -88,11 +88,20 @@ def task_done(task_id: uuid.UUID):
     task = db.session.execute(stmt).scalar_one_or_none()
     if task is None:
         refuse_object("task", task_id)
-    try:
-        complete_task(task=task, by=current_user)
-    except CaseError as error:
-        flash(str(error), "error")
-        return redirect(_back(task.case))
+    for attempt in (1, 2):
+        try:
+            complete_task(task=task, by=current_user)
+            break
+        except CaseError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return redirect(_back(task.case))
+        except StaleDataError:  # the case changed at the same instant (closed, say)
+            db.session.rollback()  # read again as it now is: a closed case refuses
+            task = db.session.execute(stmt).scalar_one_or_none()
+            if attempt == 2 or task is None:
+                flash(_("The case changed meanwhile; nothing was changed. Try again."), "error")
+                return redirect(_back(task.case if task is not None else None))
     flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
     return redirect(_back(task.case))
 
@@ -109,7 +118,7 @@ def assign(case_id: uuid.UUID):
     to = db.session.get(User, request.form.get("assignee", type=int) or 0)
     if to is None:
         flash(_("Choose an active case manager of this organisation."), "error")
-        return redirect(_back())
+        return redirect(_back(case))
     if "expected" in request.form and request.form["expected"] != str(case.assigned_to_id or ""):
         return _moved_meanwhile(case, to)  # a double click, or a colleague was quicker
     holder = case.assigned_to_id
@@ -120,7 +129,7 @@ def assign(case_id: uuid.UUID):
         except CaseError as refused:
             db.session.rollback()
             flash(str(refused), "error")
-            return redirect(_back())
+            return redirect(_back(case))
         except StaleDataError:  # written by someone else at the same instant
             db.session.rollback()  # the case is read again as it now is
             if attempt == 2 or case.assigned_to_id != holder:
@@ -131,7 +140,7 @@ def assign(case_id: uuid.UUID):
         _("Case %(number)s is now assigned to %(name)s.", number=case.number, name=to.full_name),
         "success",
     )
-    return redirect(_back())
+    return redirect(_back(case))
 
 
 def _moved_meanwhile(case: Case, to: User):
@@ -164,7 +173,7 @@ def _moved_meanwhile(case: Case, to: User):
             ),
             "error",
         )
-    return redirect(_back())
+    return redirect(_back(case))
 
 
 @bp.app_template_filter("due_in")

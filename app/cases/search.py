@@ -259,7 +259,35 @@ def search():
         results = search_cases(current_user, filters, page=page, now=now)
         if filters.number and results.total == 1:
             return redirect(url_for("cases.show", case_id=results.rows[0].id))
+        if filters.number and results.total == 0:
+            _audit_number_out_of_scope(filters.number)
     return _render(form, PhoneSearchForm(formdata=None), results, now=now)
+
+
+def _audit_number_out_of_scope(number: str) -> None:
+    """A case number that names a case outside the user's scope: the page says nothing more
+    than for a number no case has, but the attempt goes to the audit log of the case's
+    organisation, as a case number typed into an intake does (numbers run in sequence: trying
+    them is how someone would go looking)."""
+    wanted = select(Case.id, Case.organisation_id).where(
+        Case.number == normalise_case_number(number)
+    )
+    found = db.session.execute(wanted).first()
+    if found is None:
+        return
+    visible = case_scope(current_user)(select(Case.id).where(Case.id == found.id))
+    if db.session.execute(visible).first() is not None:
+        return  # in scope; the other filters left it out
+    audit.record(
+        "denied",
+        user=current_user,
+        object_type="case",
+        object_id=found.id,
+        case_id=found.id,
+        organisation_id=found.organisation_id,
+        detail="search by case number",
+    )
+    db.session.commit()
 
 
 @bp.route("/search/phone", methods=["POST"])

@@ -204,7 +204,9 @@ def change_status(
         # closure ended, so those left are always the last closure's (or an import's).
         back = [t for t in case.tasks if t.ended_by == "closed"]
         for task in back:
+            # To whoever holds the case now (it may have been reassigned since).
             task.done_at, task.ended_by = None, None
+            task.assigned_to_id = case.assigned_to_id
         if back:
             detail += f" tasks_restored={len(back)}"
     record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
@@ -252,8 +254,13 @@ def assign_case(*, case: Case, to: User, by: User) -> None:
     for task in case.tasks:
         if task.done_at is None and task.assigned_to_id in (None, old):
             task.assigned_to_id = to.id
+    detail = f"user:{to.id}"
     if case.status == "open":
+        # Assigned, an open case is in support: a move of status like any other, on the
+        # timeline and in the audit log.
         case.status = "in_support"
+        record_event(case, by=by, kind="status", old="open", new="in_support")
+        detail += " open>in_support"
         case_drafts.drop_moved_on(case)
     if old is not None:
         # Handed to someone else: what the one it leaves typed on it goes (they may no longer
@@ -262,7 +269,7 @@ def assign_case(*, case: Case, to: User, by: User) -> None:
         if previous is not None and previous.role != "supervisor":
             case_drafts.drop_all_on(case.id, user_id=old)
     record_event(case, by=by, kind="assign", old=str(old) if old else None, new=str(to.id))
-    audit_case("assign", case, by, detail=f"user:{to.id}")
+    audit_case("assign", case, by, detail=detail)
     db.session.commit()
 
 

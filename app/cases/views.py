@@ -28,9 +28,10 @@ from app.cases.forms import (
     TaskForm,
 )
 from app.cases.models import Case, FormSubmission
-from app.cases.queries import case_scope
+from app.cases.queries import case_scope, workload
 from app.cases.services import TRANSITIONS, CaseError
 from app.cases.timeline import shown_parts, timeline
+from app.clock import utcnow
 from app.extensions import db
 from app.places.models import Place
 
@@ -112,8 +113,17 @@ def _case_page(
         notice=saved_notice(case) if status == 200 else None,
         restored=restored,
         posted=posted,
+        managers=_assignable(case),
     )
     return page, status
+
+
+def _assignable(case: Case):
+    """For a supervisor on an active case: the case managers to give it to, with their load
+    (the assign form beside the case manager's name); else None."""
+    if current_user.role != "supervisor" or case.is_closed or case.erased_at is not None:
+        return None
+    return workload(current_user, now=utcnow())
 
 
 def _ids_prefixed(form, prefix: str):
@@ -152,7 +162,11 @@ def saved_once(form, case: Case, write: Callable[[], object], draft: str) -> boo
     except StaleDataError:
         # Someone else wrote to the case at the same instant (its version moved on between our
         # read and our write): adding a part takes nothing of theirs, so it is written again,
-        # once, on the case as it now is (reloaded after the rollback).
+        # once, on the case as it now is (reloaded after the rollback), if this person may
+        # still see it (the other write may have given it to someone else).
+        still = case_scope(current_user)(select(Case.id).where(Case.id == case.id))
+        if db.session.execute(still).first() is None:
+            refuse_object("case", case.id)
         return _keyed_write(key, page, case, write, draft)
 
 

@@ -860,3 +860,76 @@ def test_a_move_the_role_may_not_make_is_refused_and_audited_even_with_a_stale_p
         select(func.count()).where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
     ).scalar_one()
     assert denied == 2 and db.session.get(Case, case.id).status == "open"
+
+
+def test_the_part_forms_of_a_closed_case_do_not_open(client, case_of):
+    from app.cases import services
+
+    case, people = case_of
+    services.change_status(case=case, to="in_support", by=people["manager"])
+    services.change_status(case=case, to="pending_closure", by=people["manager"])
+    services.change_status(case=case, to="closed", by=people["supervisor"])
+    sign_in(client, people["manager"])
+    for form in ("incidents/new", "perpetrators/new", "risk", "consent"):
+        answer = client.get(f"/cases/{case.id}/{form}")
+        assert answer.status_code == 302, form
+        assert answer.location.endswith(f"/cases/{case.id}"), form
+    looks = select(AuditEntry.detail).where(
+        AuditEntry.action == "view", AuditEntry.case_id == case.id
+    )
+    assert not [d for d in db.session.execute(looks).scalars() if d and d.endswith(" form")]
+
+
+def test_a_new_call_on_a_case_shows_its_safe_contact_and_says_so_in_the_audit_log(client, case_of):
+    case, people = case_of
+    sign_in(client, people["operator"])
+    page = client.get(f"/calls/new?case={case.id}").get_data(as_text=True)
+    notice = re.search(r'<div class="notice" id="linked-case".*?</div>', page, flags=re.S)
+    assert notice and "Chỉ nhắn Zalo" in notice.group(0) and case.number in notice.group(0)
+    entry = db.session.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "view",
+            AuditEntry.case_id == case.id,
+            AuditEntry.user_id == people["operator"].id,
+        )
+    ).scalar_one()
+    assert entry.detail == "safe contact on a new call"
+
+
+def test_a_note_overtaken_by_a_reassignment_is_not_written_again_out_of_scope(
+    client, case_of, make_user, monkeypatch
+):
+    """The case manager's note meets the supervisor's reassignment on the case's version: the
+    note is not written again on a case that is no longer theirs (a denied 404, audited)."""
+    from sqlalchemy import update
+
+    from app.cases import views
+
+    case, people = case_of
+    other = make_user("case_manager", organisation=people["manager"].organisation)
+    original, calls = views.drafts.drop, []
+
+    def overtaken(**kw):
+        calls.append(1)
+        if len(calls) == 1:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(Case.__table__)
+                    .where(Case.__table__.c.id == case.id)
+                    .values(version=Case.__table__.c.version + 1, assigned_to_id=other.id)
+                )
+        return original(**kw)
+
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    page = client.get(url)
+    assert page.status_code == 200
+    monkeypatch.setattr(views.drafts, "drop", overtaken)
+    response = client.submit(f"{url}/notes", {"kind": "note", "body": "Ghi chú muộn"}, page=url)
+    assert response.status_code == 404
+    db.session.rollback()
+    assert db.session.execute(select(func.count(CaseNote.id))).scalar_one() == 0
+    denied = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
+    ).scalar_one()
+    assert denied.user_id == people["manager"].id

@@ -306,7 +306,8 @@ def test_a_supervisor_assigns_an_unassigned_case(client, world):
     entry = db.session.execute(
         select(AuditEntry).where(AuditEntry.action == "assign", AuditEntry.case_id == case.id)
     ).scalar_one()
-    assert entry.user_id == p["sup"].id and entry.detail == f"user:{p['cm2'].id}"
+    assert entry.user_id == p["sup"].id
+    assert entry.detail == f"user:{p['cm2'].id} open>in_support"  # an open case is in support
     html = client.get("/home/supervisor").get_data(as_text=True)
     assert f"Case {case.number} is now assigned to Trần Quản Lý Hai." in html
     assert case.number not in table(html, "unassigned-cases")
@@ -627,3 +628,117 @@ def test_the_timeline_names_every_case_manager_the_case_was_assigned_to(client, 
     timeline = client.get(f"/cases/{c['adult'].id}").get_data(as_text=True)
     for manager in ("cm1", "cm2"):  # the first assignment, and the one now
         assert p[manager].full_name in timeline.split('id="timeline-h"')[-1], manager
+
+
+# ---- assigning from the case page; tasks that find their holder --------------------------------
+
+
+def test_a_supervisor_reassigns_from_the_case_page_and_comes_back_to_it(client, world):
+    p, c, _ = world
+    adult = c["adult"]  # cm1's
+    for who in ("op1", "cm1"):  # only supervisors are offered the form
+        assert 'name="assignee"' not in page(client, p[who], f"/cases/{adult.id}"), who
+    sign_in(client, p["sup"])
+    html = client.get(f"/cases/{adult.id}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*action="/cases/[^"]+/assign".*?</form>', html, flags=re.S)
+    assert form and 'name="back" value="case"' in form.group(0)
+    assert f'name="expected" value="{p["cm1"].id}"' in form.group(0)
+    moved = client.submit(
+        f"/cases/{adult.id}/assign",
+        {"assignee": p["cm2"].id, "expected": p["cm1"].id, "back": "case"},
+        page="/auth/account",
+    )
+    assert moved.status_code == 302 and moved.location.endswith(f"/cases/{adult.id}")
+    db.session.expire_all()
+    assert db.session.get(Case, adult.id).assigned_to_id == p["cm2"].id
+    # A closed case offers no form.
+    cases.change_status(case=c["closing"], to="closed", by=p["sup"])
+    assert 'name="assignee"' not in client.get(f"/cases/{c['closing'].id}").get_data(as_text=True)
+
+
+def test_assigning_an_open_case_puts_its_move_to_support_on_the_timeline(client, world):
+    p, c, _ = world
+    child = c["child"]  # open, unassigned
+    cases.assign_case(case=child, to=p["cm2"], by=p["sup"])
+    moves = [(e.kind, e.from_value, e.to_value) for e in child.events]
+    assert ("status", "open", "in_support") in moves
+    entry = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "assign", AuditEntry.case_id == child.id)
+    ).scalar_one()
+    assert entry.detail == f"user:{p['cm2'].id} open>in_support"
+    timeline = page(client, p["sup"], f"/cases/{child.id}").split('id="timeline-h"')[-1]
+    assert "Status: Open → In support" in timeline
+
+
+def test_child_tasks_brought_back_by_an_age_correction_go_to_the_case_manager_of_now(world):
+    from app.cases.edits import update_case
+
+    def age(years):
+        update_case(
+            case=child, by=p["sup"], expected_version=child.version, changes={"survivor_age": years}
+        )
+
+    p, c, _ = world
+    child = c["child"]
+    cases.assign_case(case=child, to=p["cm1"], by=p["sup"])
+    age("17")
+    assert all(t.ended_by == "not_child" for t in child.tasks if t.kind == "notify_commune")
+    cases.assign_case(case=child, to=p["cm2"], by=p["sup"])
+    age("15")
+    back = [t for t in child.tasks if t.kind == "notify_commune"]
+    assert back and {(t.done_at, t.assigned_to_id) for t in back} == {(None, p["cm2"].id)}
+    assert child.number in [r.case_number for r in queries.due_tasks(p["cm2"]).rows]
+
+
+def test_a_follow_up_a_supervisor_sets_on_an_unassigned_case_is_in_their_tasks(world):
+    p, _, _ = world
+    saved = save_intake(
+        data=Intake(
+            reason="violence_report",
+            survivor=Survivor(name="Ca Của Giám Sát", age=40),
+            follow_up_at=utcnow() + timedelta(hours=3),
+        ),
+        by=p["sup"],
+    )
+    mine = queries.due_tasks(p["sup"]).rows
+    assert saved.case.number in [r.case_number for r in mine]
+    assert saved.case.number not in [r.case_number for r in queries.due_tasks(p["sup_b"]).rows]
+
+
+def test_a_task_done_as_the_case_is_closed_is_refused_not_lost(client, world, monkeypatch):
+    """The closure lands between reading the task and writing it: the case's version has moved,
+    the task is read again, and the closed case refuses; the task stays ended by the closure."""
+    from sqlalchemy import update
+
+    from app.cases import casework
+
+    p, c, _ = world
+    adult = c["adult"]
+    task = _task(adult, "follow_up_call")
+    sign_in(client, p["cm1"])
+    original, calls = casework.refuse_if_closed, []
+
+    def overtaken(case):  # the supervisor's approval lands between read and write
+        calls.append(1)
+        if len(calls) == 1:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(Case.__table__)
+                    .where(Case.__table__.c.id == case.id)
+                    .values(version=Case.__table__.c.version + 1, status="closed")
+                )
+                conn.execute(
+                    update(Task.__table__)
+                    .where(Task.__table__.c.case_id == case.id)
+                    .values(done_at=utcnow(), ended_by="closed")
+                )
+        return original(case)
+
+    monkeypatch.setattr(casework, "refuse_if_closed", overtaken)
+    response = client.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
+    assert response.status_code == 302 and len(calls) == 2
+    db.session.expire_all()
+    ended = db.session.get(Task, task.id)
+    assert ended.ended_by == "closed" and ended.done_by_id is None
+    html = client.get(response.location).get_data(as_text=True)
+    assert "Task marked done" not in html and "closed" in html

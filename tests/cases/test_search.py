@@ -9,7 +9,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from vietnam_provinces import Province, Ward
 
 from app.audit import AuditEntry
@@ -390,3 +390,20 @@ def test_a_case_number_in_any_spelling_passes_the_check(typed):
     from app.cases.search_form import CASE_NUMBER_SHAPE, normalise_case_number
 
     assert CASE_NUMBER_SHAPE.match(normalise_case_number(typed))
+
+
+def test_a_case_number_outside_ones_scope_is_written_to_the_audit_log(client, scene):
+    p, c = scene
+    sign_in(client, p["op2"])  # took no call on `adult`
+    html = client.get(f"/cases/search?number={c['adult'].number}").get_data(as_text=True)
+    assert "No case you may see matches." in html
+    denied = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == p["op2"].id)
+    ).scalar_one()
+    assert denied.case_id == c["adult"].id and denied.detail == "search by case number"
+    assert denied.organisation_id == c["adult"].organisation_id
+    # A number no case has, or one in scope left out by another filter, is no denial.
+    client.get("/cases/search?number=SA-2026-999999")
+    client.get(f"/cases/search?number={c['by_call'].number}&risk=severe")
+    count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "denied")
+    assert db.session.execute(count).scalar_one() == 1
