@@ -98,6 +98,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
     case_id = as_uuid(f.case_id.data)
     consents = consent_rows(
         f,
+        recipient_id=int(f.consent_recipient.data) if f.consent_recipient.data else None,
         child_assent=known(f.child_assent.data),
         guardian_consent=known(f.guardian_consent.data),
     )

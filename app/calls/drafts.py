@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
@@ -113,19 +113,23 @@ def has_draft(*, user: User, intake_key: uuid.UUID) -> bool:
     return _find(user, intake_key) is not None
 
 
+def _unsaved(user: User) -> tuple:
+    """The user's drafts whose form no call was saved with: a draft an autosave wrote just as
+    the form was saved (deleted at the next resubmit or visit of its address) is never
+    offered back as unsaved."""
+    saved = select(Call.id).where(Call.intake_key == IntakeDraft.intake_key)
+    return (IntakeDraft.user_id == user.id, ~exists(saved))
+
+
 def open_drafts(user: User) -> list[IntakeDraft]:
     """The user's unsaved intakes, newest first (offered back after signing in)."""
-    stmt = (
-        select(IntakeDraft)
-        .where(IntakeDraft.user_id == user.id)
-        .order_by(IntakeDraft.updated_at.desc())
-    )
+    stmt = select(IntakeDraft).where(*_unsaved(user)).order_by(IntakeDraft.updated_at.desc())
     return list(db.session.execute(stmt).scalars())
 
 
 def count_open(user: User) -> int:
     """How many unsaved intakes the user has (nothing sealed read)."""
-    stmt = select(func.count(IntakeDraft.id)).where(IntakeDraft.user_id == user.id)
+    stmt = select(func.count(IntakeDraft.id)).where(*_unsaved(user))
     return db.session.execute(stmt).scalar_one()
 
 
@@ -170,6 +174,8 @@ def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:
 
 def _trim(user: User, new: IntakeDraft) -> None:
     """Keep at most MAX_DRAFTS_PER_USER drafts, `new` among them: the oldest go first."""
-    others = [draft for draft in open_drafts(user) if draft is not new]
+    every = select(IntakeDraft).where(IntakeDraft.user_id == user.id)
+    newest_first = db.session.execute(every.order_by(IntakeDraft.updated_at.desc())).scalars()
+    others = [draft for draft in newest_first if draft is not new]
     for old in others[MAX_DRAFTS_PER_USER - 1 :]:
         db.session.delete(old)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, IntegerField, SubmitField
+from wtforms import HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import TextInput
 
@@ -17,6 +18,8 @@ from app import classifications as c
 from app.auth.forms import REQUIRED
 from app.calls.answers import action_time
 from app.cases import risk
+from app.cases.ages import is_child_age
+from app.cases.recipients import RECIPIENT_HINT, is_recipient
 from app.clock import local_today
 from app.form_fields import (
     CodeRadioField,
@@ -151,6 +154,11 @@ class IntakeForm(FlaskForm):
     consent_given_by = CodeSelectField(
         _l("Consent given by"), choices=choices(c.CONSENT_GIVERS), default="survivor"
     )
+    # Filled when the page is drawn (recipients.recipient_choices); a choice is checked only
+    # when one is made, so a consent to any provider costs the save no query.
+    consent_recipient = SelectField(
+        _l("To whom"), choices=[], default="", validate_choice=False, description=RECIPIENT_HINT
+    )
     child_assent = CodeSelectField(
         _l("The child agrees"), choices=choices(c.YES_NO_UNKNOWN), default="unknown"
     )
@@ -198,7 +206,29 @@ class IntakeForm(FlaskForm):
             raise ValidationError(_l("The date of birth cannot be in the future."))
 
     def validate_consent_given_by(self, field) -> None:
-        check_child_consent(self)
+        """The child's and a guardian's answers are checked unless the survivor is told to be
+        16 or over (they are then not asked, and not kept: casework.build_consents)."""
+        if not self.tells_an_adult():
+            check_child_consent(self)
+
+    def validate_consent_refused(self, field) -> None:
+        check_consent_overlap(self)
+
+    def validate_consent_recipient(self, field) -> None:
+        """An organisation the page offered (active, not the hotline's own)."""
+        if not field.data:
+            return
+        if not (self.consent_services.data or self.consent_refused.data):
+            raise ValidationError(_l("Tick the services this consent is for."))
+        if not is_recipient(field.data, current_user.organisation_id):
+            raise ValidationError(_l("Choose an organisation from the list."))
+
+    def tells_an_adult(self) -> bool:
+        """Whether the age typed (or the date of birth, or the age group) says 16 or over."""
+        age, birth = self.survivor_age.data, self.survivor_birth_date.data
+        if age is not None or birth is not None:
+            return not is_child_age(age, birth)
+        return self.survivor_age_band.data in ("16_59", "60_plus")
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         """Bound as usual, the form data kept as `typed`: the page sends fields the form reads
@@ -206,6 +236,21 @@ class IntakeForm(FlaskForm):
         formdata = self.meta.wrap_formdata(self, formdata)
         self.typed = formdata if formdata is not None else MultiDict()
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+
+
+def check_consent_overlap(form) -> None:
+    """A service cannot be both agreed to and refused in one answer (the intake and the
+    case's consent form)."""
+    both = set(form.consent_services.data or []) & set(form.consent_refused.data or [])
+    if both:
+        names = ", ".join(str(c.SERVICES.get(code, code)) for code in sorted(both))
+        raise ValidationError(
+            _l(
+                "A service cannot be both agreed to and refused: %(services)s. Untick it on "
+                "one side.",
+                services=names,
+            )
+        )
 
 
 def check_child_consent(form) -> None:

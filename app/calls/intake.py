@@ -38,7 +38,7 @@ from app.cases.casework import (
 from app.cases.models import Case
 from app.cases.numbers import normalise_case_number
 from app.cases.queries import case_scope, linkable_cases
-from app.cases.services import audit_case, open_task, start_case
+from app.cases.services import audit_case, open_task, record_event, start_case
 from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.extensions import db
@@ -84,6 +84,7 @@ def save_intake(
         earlier = _saved_before(data.intake_key, by)
         if earlier is None:
             raise
+        _forget_draft(data.intake_key, by)
         return earlier
     except LinkRefused as refused:  # nothing of the save stays; the attempt is audited
         db.session.rollback()
@@ -91,6 +92,7 @@ def save_intake(
         # one account saved and left open, sent again by the next person, must be cleared.
         earlier = _saved_before(data.intake_key, by)
         if earlier is not None:
+            _forget_draft(data.intake_key, by)
             return earlier
         audit.record(
             "denied",
@@ -122,6 +124,17 @@ def _saved_before(intake_key: uuid.UUID | None, by: User) -> Saved | None:
             _l("Another account had already saved that form; nothing was saved again.")
         ) from None
     return _earlier(found.id)
+
+
+def _forget_draft(intake_key: uuid.UUID, by: User) -> None:
+    """A form found saved before: a draft of it an autosave wrote as the first save went
+    through is deleted (it would be offered back at every sign-in as an unsaved intake)."""
+    db.session.execute(
+        delete(IntakeDraft).where(
+            IntakeDraft.user_id == by.id, IntakeDraft.intake_key == intake_key
+        )
+    )
+    db.session.commit()
 
 
 def _own_line(line_id: int, by: User) -> bool:
@@ -329,6 +342,14 @@ def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_ca
         parts.extend(f"consent:{c.id}" for c in build_consents(case, data.consents, by=by))
     if data.counselling:
         parts.append(f"note:{build_note(case, data.counselling, by=by, kind='counselling').id}")
+    if not new_case and data.services_wanted:
+        # Services the survivor asks for in a later call are added to the case's list.
+        wanted = case.services_wanted.split()
+        added = [code for code in data.services_wanted if code not in wanted]
+        if added:
+            case.services_wanted = " ".join(wanted + added)
+            record_event(case, by=by, kind="edit", new="services_wanted")
+            parts.append("services_wanted:" + "+".join(added))
     if data.follow_up_at is not None:
         open_task(case, kind="follow_up_call", due=data.follow_up_at, by=by)
     if case.is_child:

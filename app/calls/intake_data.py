@@ -68,6 +68,24 @@ class Intake:
         )  # fmt: skip
         return any(told)
 
+    def survivor_details(self) -> bool:
+        """Whether the intake tells anything of the survivor only a new case takes (their
+        details, safe contact and the case summary)."""
+        s = self.survivor or Survivor()
+        told = (
+            s.name, s.birth_date, s.age is not None, s.phone, s.address, s.province_code,
+            s.safe_contact, s.disability, s.ethnicity, s.sex != "unknown",
+            s.age_band != "unknown", self.summary,
+        )  # fmt: skip
+        return any(told)
+
+    def drops_survivor_details(self) -> bool:
+        """Whether saving would drop what it tells of the survivor: the call joins a case,
+        which keeps its own details (changed on the case page), yet survivor details were
+        typed (before the case was chosen, say)."""
+        joins = self.case_id is not None or self.case_number
+        return bool(joins) and self.survivor_details()
+
     def drops_case_details(self) -> bool:
         """Whether saving would drop what it tells about a case: it neither opens a case (a
         violence report) nor joins one (a case number or id), yet tells case details."""

@@ -17,13 +17,14 @@ from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
 from app.calls.answers import as_uuid, to_intake
 from app.calls.forms import IntakeForm
-from app.calls.intake import IntakeError, IntakeKeyTaken, save_intake
+from app.calls.intake import IntakeError, IntakeKeyTaken, find_saved, save_intake
 from app.calls.models import Call
 from app.calls.queries import PAGE_SIZE, calls_taken
 from app.calls.repeat import repeat_caller_panel
 from app.calls.services import contact_flags
 from app.cases.models import Case
 from app.cases.queries import case_scope
+from app.cases.recipients import recipient_choices
 from app.cases.search import Page
 from app.cases.services import CaseError
 from app.classifications import RISK_LEVELS, SHORT_REASONS, codes
@@ -83,6 +84,21 @@ def _new_form() -> tuple[IntakeForm, dict]:
     return form, {}
 
 
+def _saved_already(key: str):
+    """The intake named by ?draft= was saved already (the address the autosave left, opened
+    again after the save: a reload, the back button, a save whose answer never came): where
+    that save went, saying so, rather than a blank form that would take the call twice. A
+    draft of it left by a late autosave goes."""
+    intake_key = as_uuid(key)
+    if intake_key is None:
+        return None
+    saved = find_saved(intake_key, current_user)
+    if saved is None:
+        return None
+    drafts.discard_draft(user=current_user, intake_key=intake_key)
+    return _after_save(saved)
+
+
 def _as_pairs(fields: dict) -> list[tuple[str, str]]:
     """A draft's JSON fields as form pairs (lists become repeated keys)."""
     pairs = []
@@ -97,6 +113,9 @@ def _as_pairs(fields: dict) -> list[tuple[str, str]]:
 def new():
     """The intake: log any call; a violence report opens or updates a case."""
     if request.method == "GET":
+        done = _saved_already(request.args.get("draft", ""))
+        if done is not None:
+            return done
         form, typed = _new_form()
     else:
         form, typed = IntakeForm(), request.form
@@ -123,6 +142,17 @@ def new():
                 "This reason opens no case, so what was typed about the survivor and the case "
                 "would not be saved. Choose 'Violence report' (or give the case number of a "
                 "follow-up), or clear those details."
+            )
+        )
+    elif intake is not None and intake.drops_survivor_details():
+        # A call joining a case does not change the case's survivor: what was typed about
+        # them here is shown (the section stays open) and said, never dropped unsaid.
+        form.case_number.errors.append(
+            _(
+                "This call is added to an existing case, which keeps its own survivor details: "
+                "what is typed under Survivor below would not be saved. Clear those fields, or "
+                "empty the case number to open a new case. To change the case's details or its "
+                "safe-contact instructions, edit the case after saving the call."
             )
         )
     elif intake is not None:
@@ -162,6 +192,7 @@ def new():
             detail="safe contact on a new call",
         )
         db.session.commit()
+    form.consent_recipient.choices = recipient_choices(current_user.organisation_id)
     return render_template(
         "calls/new.html",
         form=form,

@@ -16,7 +16,7 @@ from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
 from app.calls.intake import SERIOUS_DANGER, Intake
 from app.cases import risk
-from app.cases.casework import CHILD_SERIOUS_WINDOW, SAFETY_REVIEW_AFTER, consent_giver
+from app.cases.casework import CHILD_SERIOUS_WINDOW, SAFETY_REVIEW_AFTER, consent_as_recorded
 from app.cases.models import (
     CaseEvent,
     CaseNote,
@@ -88,14 +88,8 @@ class CaseParts:
         if data.risk_answers is not None:
             level = self._assessment(case, key, data, parts)
         for consent in data.consents:
-            given_by = consent_giver(consent, child=case["is_child"])
-            row = self._add(
-                Consent,
-                key,
-                case_id=case_id,
-                recorded_by_id=by.id,
-                **{**consent.__dict__, "given_by": given_by},
-            )
+            fields = consent_as_recorded(consent, child=case["is_child"])
+            row = self._add(Consent, key, case_id=case_id, recorded_by_id=by.id, **fields)
             parts.append(f"consent:{row['id']}")
         if data.counselling:
             note = self._add(

@@ -165,12 +165,22 @@ def consent_giver(data: ConsentData, *, child: bool) -> str:
     return "guardian" if data.child_assent == "no" else "child_and_guardian"
 
 
+def consent_as_recorded(data: ConsentData, *, child: bool) -> dict:
+    """A consent's columns as stored: who gave it (consent_giver), and the child's and a
+    guardian's answers on a child's case only (on an adult's they were not asked: left from
+    an age corrected on the page, say)."""
+    fields = {**data.__dict__, "given_by": consent_giver(data, child=child)}
+    if not child:
+        fields["child_assent"] = fields["guardian_consent"] = None
+    return fields
+
+
 def build_consents(case: Case, consents: list[ConsentData], *, by: User) -> list[Consent]:
     """Record consent given or refused, per service type and recipient."""
     rows = []
     for data in consents:
-        data.given_by = consent_giver(data, child=case.is_child)
-        row = Consent(case=case, recorded_by_id=by.id, **data.__dict__)
+        fields = consent_as_recorded(data, child=case.is_child)
+        row = Consent(case=case, recorded_by_id=by.id, **fields)
         db.session.add(row)
         rows.append(row)
     return rows

@@ -19,8 +19,9 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.forms import check_child_consent
+from app.calls.forms import check_child_consent, check_consent_overlap
 from app.cases import risk
+from app.cases.recipients import ANY_PROVIDER, RECIPIENT_HINT
 from app.form_fields import (
     LocalDateTimeField,
     MultiCheckboxField,
@@ -225,10 +226,7 @@ class ConsentForm(OnceForm):
         _l("To whom"),
         choices=[],  # filled by the view: the active organisations the case could go to
         default="",
-        description=_l(
-            "Leave 'any provider' when the survivor agrees to any service of that type; "
-            "choose an organisation when the consent is for that one only."
-        ),
+        description=RECIPIENT_HINT,
     )
     submit = SubmitField(_l("Record the consent"))
 
@@ -237,9 +235,12 @@ class ConsentForm(OnceForm):
         """The form for this case: a child's asks the child's and a guardian's answers too."""
         return ChildConsentForm if case.is_child else cls
 
+    def validate_consent_refused(self, field) -> None:
+        check_consent_overlap(self)
+
     def offer_recipients(self, organisations) -> None:
         """The recipients to choose from: any provider, or one of these organisations."""
-        self.consent_recipient.choices = [("", str(_l("Any provider of the service")))] + [
+        self.consent_recipient.choices = [("", str(ANY_PROVIDER))] + [
             (str(o.id), o.name) for o in organisations
         ]
 

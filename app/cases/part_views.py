@@ -9,14 +9,13 @@ import uuid
 from flask import flash, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth.access import roles_required
-from app.auth.models import Organisation
 from app.calls.answers import consent_rows, incident_data, known, perpetrator_data
 from app.cases import bp, casework, drafts, services
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
+from app.cases.recipients import recipients_for
 from app.cases.services import CaseError
 from app.cases.views import (
     CASE_ROLES,
@@ -25,7 +24,6 @@ from app.cases.views import (
     looked_at,
     refused_back_to_case,
 )
-from app.extensions import db
 
 
 def _read_only(case: Case):
@@ -132,18 +130,6 @@ def _opened(form_cls, case: Case, name: str):
     return drafts.fill(form_cls, case=case, user=current_user, name=name, page=asked)
 
 
-def consent_recipients(case: Case) -> list[Organisation]:
-    """The active organisations, other than the case's own, that a referral could go to; their
-    names only (an organisation's name is not about a person)."""
-    return list(
-        db.session.execute(
-            select(Organisation)
-            .where(Organisation.active.is_(True), Organisation.id != case.organisation_id)
-            .order_by(Organisation.name)
-        ).scalars()
-    )
-
-
 @bp.route("/<uuid:case_id>/consent", methods=["GET", "POST"])
 @roles_required(*CASE_ROLES)
 def consent(case_id: uuid.UUID):
@@ -154,7 +140,7 @@ def consent(case_id: uuid.UUID):
             return refused
         looked_at(case, "consent form")
     form, restored = _opened(ConsentForm.for_case(case), case, "consent")
-    form.offer_recipients(consent_recipients(case))
+    form.offer_recipients(recipients_for(case.organisation_id))
     if form.validate_on_submit():
         recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
         child = {

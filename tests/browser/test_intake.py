@@ -499,3 +499,66 @@ def test_an_intake_kept_after_its_session_ended_elsewhere_still_clears_when_left
     expect(page.locator("#session-warning")).to_be_visible(timeout=15000)  # warned first
     expect(page.locator("#session-warning-typed")).to_be_visible()  # typed since: not a draft
     expect(page).to_have_url(re.compile(r"/auth/login"), timeout=25000)  # then left alone
+
+
+def test_a_reason_picked_by_its_key_starts_the_call_on_a_page_left_open(page, live_url, make_user):
+    """The page was opened long before the phone rang: the key that picks the reason starts
+    the call, as typing does, so a call logged in a few keys is not dated to the page's
+    opening."""
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.evaluate("document.querySelector('[name=started_at]').value = '01/01/2026 08:00'")
+    tab_to(page, "#reason-0")
+    page.keyboard.press("5")  # silent
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".flash-success")).to_be_visible()
+    call = db.session.execute(select(Call)).scalar_one()
+    assert utcnow() - call.started_at < timedelta(minutes=5)
+    assert call.ended_at >= call.started_at
+
+
+def test_enter_steps_past_a_group_of_choices_and_never_onto_save(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    tab_to(page, "#reason-0")
+    page.keyboard.press("1")  # violence report
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.name") != "reason"
+    page.focus("#follow_up_at")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.type") != "submit"
+    page.keyboard.press("Enter")
+    assert count(Call) == 0
+
+
+def test_survivor_details_typed_before_a_case_is_chosen_stay_in_sight(
+    page, live_url, make_user, make_org
+):
+    org = make_org(code="HN")
+    earlier = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_phone="0912345678",
+            survivor=Survivor(name="Chị Cũ"),
+        ),
+        by=make_user("operator", organisation=org),
+    ).case
+    sign_in(page, live_url, make_user("operator", organisation=org))
+    open_intake(page, live_url)
+    page.keyboard.type("0912 345 678")
+    tab_to(page, "#reason-0")
+    page.keyboard.press("1")
+    page.fill("#safe_contact", "Chỉ gọi qua chị gái")
+    page.locator("#repeat-panel .use-case").click()
+    expect(page.locator("#case_number")).to_have_value(earlier.number)
+    expect(page.locator("#safe_contact")).to_be_visible()
+    expect(page.locator("#join-survivor")).to_be_visible()
+    page.fill("#safe_contact", "")
+    page.locator("#case_number").dispatch_event("input")
+    expect(page.locator("#safe_contact")).to_be_hidden()
+    expect(page.locator("#join-survivor")).to_be_hidden()

@@ -403,7 +403,8 @@
     }).catch(function () { sayDraft(draft, null); })
       .finally(function () { draft.pending = null; });
   }
-  document.querySelectorAll("form[data-draft-url]").forEach(function (form) {
+  // The intake keeps its own drafts (intake.js), under its own address and rules.
+  document.querySelectorAll("form[data-draft-url]:not(#intake-form)").forEach(function (form) {
     var typed = form.dataset.typed === "yes";
     var draft = {
       form: form, url: form.dataset.draftUrl, line: form.querySelector(".draft-status"),

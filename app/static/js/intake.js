@@ -13,7 +13,10 @@
   var linkedNotice = document.getElementById("linked-case");
   var endedNotice = document.getElementById("session-ended");
   var otherAccount = document.getElementById("other-account");
-  var dirty = false, saving = false, sessionEnded = false, lastSaved = "", formSaved = false;
+  // A page sent back with errors holds what was posted and not yet in the draft: kept at the
+  // first tick.
+  var dirty = !!document.getElementById("form-errors");
+  var saving = false, sessionEnded = false, lastSaved = "", formSaved = false;
   var elsewhere = false;  // the same intake open in another tab: that one saves, not this one
 
   document.body.dataset.keepOnSignOut = "yes";
@@ -35,10 +38,20 @@
 
   /* ---- sections that open as the answers need them ---- */
   var hasErrors = !!document.getElementById("form-errors");
+  function typedIn(el) {
+    // Something typed, ticked or chosen here (a choice other than the blank or "unknown": the
+    // survivor's fields start so).
+    return Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), function (input) {
+      if (input.tagName === "SELECT") { return input.value !== "" && input.value !== "unknown"; }
+      if (input.type === "radio") { return input.checked && input.value !== "unknown"; }
+      if (input.type === "checkbox") { return input.checked; }
+      return input.type !== "hidden" && input.type !== "button" && input.value.trim() !== "";
+    });
+  }
   function holdsAnswers(el) {
-    // Something typed, ticked or chosen here: a section is never hidden over it (a stray key
-    // on the reason would otherwise hide it; the server says what a reason without a case
-    // drops), nor on a page sent back with errors, whose answers must stay in sight.
+    // A section is never hidden over its answers (a stray key on the reason would otherwise
+    // hide them; the server says what a reason without a case drops), nor on a page sent back
+    // with errors, whose answers must stay in sight.
     if (hasErrors) { return true; }
     return Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), function (input) {
       if (input.tagName === "SELECT") {
@@ -125,9 +138,19 @@
     if (event.key === "Enter" && t.tagName === "INPUT" && t.type !== "submit" && t.type !== "button") {
       event.preventDefault();  // Enter never submits by accident: it moves to the next field
       var fields = Array.prototype.filter.call(form.elements, function (el) {
-        return !el.disabled && el.type !== "hidden" && el.offsetParent !== null && el.tabIndex >= 0;
+        return !el.disabled && el.type !== "hidden" && el.offsetParent !== null && el.tabIndex >= 0 &&
+          el.type !== "submit" && el.tagName !== "BUTTON";  // Enter never lands on Save
       });
-      var next = fields[fields.indexOf(t) + 1];
+      var at = fields.indexOf(t), next = null;
+      for (var i = at + 1; i < fields.length; i += 1) {
+        // The rest of a group of choices is one stop, as Tab makes it.
+        if (t.type === "radio" && fields[i].type === "radio" && fields[i].name === t.name) { continue; }
+        next = fields[i];
+        break;
+      }
+      if (next && next.type === "radio") {
+        next = form.querySelector("[name=" + next.name + "]:checked") || next;
+      }
       if (next) { next.focus(); }
       return;
     }
@@ -138,6 +161,9 @@
         event.preventDefault();
         pick.checked = true;
         pick.focus();
+        // As a click does: "input" first (it starts the call's clock on a page left open),
+        // then "change".
+        pick.dispatchEvent(new Event("input", { bubbles: true }));
         pick.dispatchEvent(new Event("change", { bubbles: true }));
       }
     }
@@ -215,9 +241,16 @@
     if (linkedNotice) { linkedNotice.hidden = true; }
     showNewCase();
   }
+  var joinWarning = document.getElementById("join-survivor");
   function showNewCase() {
-    // The survivor's details are those of a new case: a call joining a case does not change it.
-    if (newCase) { newCase.hidden = !!(caseNumber.value.trim() || $("case_id").value); }
+    // The survivor's details are those of a new case: a call joining a case does not change
+    // it. What was typed there before the case was chosen stays in sight, with a word on it
+    // (the server refuses to drop it unsaid).
+    if (!newCase) { return; }
+    var joining = !!(caseNumber.value.trim() || $("case_id").value);
+    var holds = joining && typedIn(newCase);
+    newCase.hidden = joining && !holds;
+    if (joinWarning) { joinWarning.hidden = !holds; }
   }
   if (caseNumber) { caseNumber.addEventListener("input", unlink); }
 
@@ -304,14 +337,15 @@
     };
     tabs.postMessage({ key: keyInput.value, at: openedAt, ask: true });
   }
+  var draftSent = null;  // the autosave under way, if any: a save of the form waits for it
   function saveDraft() {
-    if (!dirty || saving || formSaved || elsewhere) { return; }
+    if (!dirty || saving || formSaved || elsewhere || submitting) { return; }
     var snapshot = JSON.stringify({ intake_key: keyInput.value, fields: fields() });
     if (snapshot === lastSaved) { dirty = false; return; }
     saving = true; dirty = false;
     var stalled = window.AbortController ? new AbortController() : null;
     var giveUp = stalled ? window.setTimeout(function () { stalled.abort(); }, 10000) : null;
-    fetch(form.dataset.draftUrl, {
+    draftSent = fetch(form.dataset.draftUrl, {
       method: "POST", credentials: "same-origin", redirect: "manual", body: snapshot,
       signal: stalled ? stalled.signal : undefined,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" }
@@ -352,7 +386,7 @@
     }).catch(function () {
       dirty = true;
       statusLine.textContent = statusLine.dataset.offline || "";
-    }).finally(function () { saving = false; if (giveUp) { window.clearTimeout(giveUp); } });
+    }).finally(function () { saving = false; draftSent = null; if (giveUp) { window.clearTimeout(giveUp); } });
   }
   /* Once a draft is on the server, the address names it: a reload, or the browser reopening
      the tab after a crash, brings the intake back whole (the key is no secret: only its
@@ -398,9 +432,10 @@
   /* ---- saving the call: never while signed out (the page keeps it); once only ----
      The session is checked first: a post with an ended session would be turned away to the
      sign-in page and what was typed since the last draft would be lost. */
-  var submitting = false;
+  var submitting = false, endStamped = false;
   function submitFailed(message) {
     submitting = false;
+    if (endStamped) { $("ended_at").value = ""; endStamped = false; }  // the call goes on
     delete form.dataset.submitted;
     form.querySelectorAll(".is-busy").forEach(function (b) { b.classList.remove("is-busy"); b.removeAttribute("aria-disabled"); });
     if (message) { statusLine.textContent = message; }
@@ -410,8 +445,11 @@
     if (elsewhere) { document.getElementById("open-elsewhere").focus(); return; }
     if (submitting) { return; }
     submitting = true;
-    if (!$("ended_at").value) { $("ended_at").value = nowText(); }
-    fetch(form.dataset.tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    // An autosave under way finishes first: sent after the form, it would leave a draft of
+    // a call already saved.
+    Promise.resolve(draftSent).catch(function () { return null; }).then(function () {
+      return fetch(form.dataset.tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+    })
       .then(function (r) {
         if (r.status === 401) {
           endSession();
@@ -423,9 +461,17 @@
         // form.submit is the "submit" button here (a field of that name): call the method itself.
         return refreshToken().then(function (ours) {
           if (!ours) { submitFailed(""); return; }  // another account, or no answer: kept here
+          // The call ends now, as it is saved (not when a failed try was made).
+          if (!$("ended_at").value) { $("ended_at").value = nowText(); endStamped = true; }
           HTMLFormElement.prototype.submit.call(form);
         });
       }).catch(function () { submitFailed(statusLine.dataset.offline || ""); });
+  });
+
+  window.addEventListener("pageshow", function (event) {
+    // Brought back by the back button from the browser's memory: the page can be saved again
+    // (the server knows whether it was, and says so rather than saving twice).
+    if (event.persisted && submitting) { submitFailed(""); }
   });
 
   showSections();

@@ -1,0 +1,201 @@
+"""A call joining a case: services asked for are added to the case, survivor details typed are
+never dropped unsaid; consent answers that cannot hold are refused; a form saved already is
+never offered back blank, nor as an unsaved intake."""
+
+import uuid
+
+from sqlalchemy import func, select
+
+from app.audit import AuditEntry
+from app.calls import drafts
+from app.calls.intake import Intake, Survivor, save_intake
+from app.calls.models import Call, IntakeDraft
+from app.cases.models import Case, CaseEvent, Consent
+from app.extensions import db
+from tests.calls.test_intake_page import form
+
+
+def opened(user, **survivor):
+    return save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            survivor=Survivor(name="Chị Mai", **survivor),
+            services_wanted=["counselling"],
+        ),
+        by=user,
+    ).case
+
+
+def calls() -> int:
+    db.session.rollback()
+    return db.session.execute(select(func.count(Call.id))).scalar_one()
+
+
+def test_services_asked_for_in_a_follow_up_are_added_to_the_case(client, login_as):
+    operator = login_as("operator")
+    case = opened(operator)
+    data = form(
+        client,
+        reason="follow_up",
+        case_number=case.number,
+        services_wanted=["legal", "counselling"],
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    case = db.session.get(Case, case.id)
+    assert case.services_wanted == "counselling legal"
+    assert ("edit", "services_wanted") in [(e.kind, e.to_value) for e in case.events]
+    entry = (
+        db.session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.action == "update", AuditEntry.case_id == case.id)
+            .order_by(AuditEntry.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert "services_wanted:legal" in entry.detail
+
+
+def test_survivor_details_typed_on_a_call_joining_a_case_are_refused_not_dropped(client, login_as):
+    operator = login_as("operator")
+    case = opened(operator)
+    before = calls()
+    data = form(
+        client,
+        reason="follow_up",
+        case_number=case.number,
+        safe_contact="Chỉ gọi qua số của chị gái",
+        survivor_name="Chị Mai",
+    )
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and calls() == before
+    assert "keeps its own survivor details" in html or "giữ thông tin riêng về nạn nhân" in html
+    assert "Chỉ gọi qua số của chị gái" in html  # kept on the page, to clear or copy
+    # Without them the call is added to the case.
+    data = form(client, reason="follow_up", case_number=case.number)
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    assert calls() == before + 1
+
+
+def test_a_childs_answers_are_not_asked_or_kept_once_the_age_says_16_or_over(client, login_as):
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_name="Anh Tú",
+        survivor_age="21",
+        child_assent="no",  # typed while the age read 12, then corrected
+        consent_services=["legal"],
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    consent = db.session.execute(select(Consent)).scalar_one()
+    assert (consent.service, consent.granted, consent.child_assent) == ("legal", True, None)
+
+
+def test_a_service_both_agreed_and_refused_is_refused(client, login_as):
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_name="Chị Hằng",
+        consent_services=["legal", "health"],
+        consent_refused=["legal"],
+    )
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    assert answer.status_code == 200 and calls() == 0
+    html = answer.get_data(as_text=True)
+    assert "vừa được đồng ý vừa bị từ chối" in html or "both agreed to and refused" in html
+
+
+def test_a_service_both_agreed_and_refused_is_refused_on_the_case_page_too(client, login_as):
+    operator = login_as("operator")
+    case = opened(operator)
+    url = f"/cases/{case.id}/consent"
+    answer = client.submit(
+        url,
+        {
+            "consent_services": ["shelter"],
+            "consent_refused": ["shelter"],
+            "consent_given_by": "survivor",
+            "consent_share": "unknown",
+        },
+        page=url,
+    )
+    assert answer.status_code in (200, 422)
+    db.session.rollback()
+    assert db.session.execute(select(Consent)).first() is None
+
+
+def test_the_address_of_a_saved_intake_goes_to_what_was_saved(client, login_as):
+    """The autosave left ?draft=<key> in the address; opened again after the save (a reload,
+    the back button), it says the call was saved, never a blank form that would take it
+    twice, and a draft a late autosave left of it goes."""
+    operator = login_as("operator")
+    data = form(client, reason="information")
+    key = uuid.UUID(data["intake_key"])
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    # An autosave that reached the server after the save (before this fix it could).
+    db.session.rollback()
+    db.session.add(IntakeDraft(user_id=operator.id, intake_key=key, payload="{}"))
+    db.session.commit()
+    assert drafts.count_open(operator) == 0 and drafts.open_drafts(operator) == []
+    again = client.get(f"/calls/new?draft={key}")
+    assert again.status_code == 302 and "again=1" in again.location
+    assert "saved=" in again.location
+    db.session.rollback()
+    assert db.session.execute(select(IntakeDraft)).first() is None
+
+
+def test_a_resubmit_removes_a_draft_left_of_the_saved_form(client, login_as):
+    operator = login_as("operator")
+    data = form(client, reason="information")
+    key = uuid.UUID(data["intake_key"])
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    db.session.add(IntakeDraft(user_id=operator.id, intake_key=key, payload="{}"))
+    db.session.commit()
+    again = client.submit("/calls/new", data, page="/calls/new")
+    assert again.status_code == 302 and "again=1" in again.location
+    db.session.rollback()
+    assert db.session.execute(select(IntakeDraft)).first() is None
+    assert db.session.execute(select(func.count(CaseEvent.id))).scalar_one() == 0
+
+
+def test_consent_given_at_intake_may_name_its_recipient(client, login_as, make_org):
+    operator = login_as("operator")
+    legal_aid = make_org(code="TG", name="Trung tâm Trợ giúp pháp lý")
+    page = client.get("/calls/new").get_data(as_text=True)
+    assert "Trung tâm Trợ giúp pháp lý" in page  # offered, by name
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_name="Chị Nga",
+        consent_services=["legal"],
+        consent_recipient=str(legal_aid.id),
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    consent = db.session.execute(select(Consent)).scalar_one()
+    assert (consent.service, consent.recipient_id) == ("legal", legal_aid.id)
+    # Its own hotline, an organisation that does not exist, or a recipient with no service
+    # ticked: refused, everything kept.
+    for recipient, services in (
+        (str(operator.organisation_id), ["legal"]),
+        ("999999", ["legal"]),
+        (str(legal_aid.id), []),
+    ):
+        data = form(
+            client,
+            reason="violence_report",
+            survivor_name="Chị Nga",
+            consent_services=services,
+            consent_recipient=recipient,
+        )
+        answer = client.submit("/calls/new", data, page="/calls/new")
+        assert answer.status_code == 200, recipient
+        assert "Chị Nga" in answer.get_data(as_text=True)
+    assert calls() == 1
