@@ -3,7 +3,7 @@
 `roles_required` guards a view by role (403, audited); `refuse_object` answers a case, call or
 task this user may not see as if it did not exist (404, audited in the log of the organisation
 whose record it is). Which objects a user may see is decided where each is loaded
-(app/cases/views.py `load_case`, app/calls/views.py `load_call`, the queue views).
+(app/cases/views.py `load_case`, app/calls/call_views.py `load_call`, the queue views).
 """
 
 from __future__ import annotations
