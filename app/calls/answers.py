@@ -92,6 +92,13 @@ def perpetrator_data(form) -> PerpetratorData:
     )
 
 
+def _ended_now(started: datetime | None) -> datetime:
+    """A call not ended with "End now" ends as it is saved (a try the server refused sends the
+    page back with its end still empty), never before it started."""
+    now = datetime.now(UTC)
+    return max(now, started) if started is not None else now
+
+
 def to_intake(form: IntakeForm, formdata) -> Intake:
     """The validated form as an Intake for the service (blank optional values become None)."""
     f = form
@@ -115,7 +122,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
         channel=f.channel.data,
         caller_type=f.caller_type.data,
         started_at=f.started_at.data,
-        ended_at=f.ended_at.data,
+        ended_at=f.ended_at.data or _ended_now(f.started_at.data),
         caller_phone=f.caller_phone.data,
         caller_name=f.caller_name.data,
         narrative=f.narrative.data,

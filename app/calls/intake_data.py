@@ -58,15 +58,11 @@ class Intake:
     def case_details(self) -> bool:
         """Whether the intake tells anything only a case keeps (the survivor, what happened,
         who did it, the risk, consent, services, counselling, a call-back)."""
-        s = self.survivor or Survivor()
         told = (
-            s.name, s.birth_date, s.age is not None, s.phone, s.address, s.province_code,
-            s.safe_contact, s.disability, s.ethnicity, s.sex != "unknown",
-            s.age_band != "unknown", self.summary, self.services_wanted, self.incident,
-            self.perpetrator, self.risk_answers, self.consents, self.counselling,
-            self.follow_up_at,
+            self.services_wanted, self.incident, self.perpetrator, self.risk_answers,
+            self.consents, self.counselling, self.follow_up_at,
         )  # fmt: skip
-        return any(told)
+        return self.survivor_details() or any(told)
 
     def survivor_details(self) -> bool:
         """Whether the intake tells anything of the survivor only a new case takes (their
@@ -74,8 +70,8 @@ class Intake:
         s = self.survivor or Survivor()
         told = (
             s.name, s.birth_date, s.age is not None, s.phone, s.address, s.province_code,
-            s.safe_contact, s.disability, s.ethnicity, s.sex != "unknown",
-            s.age_band != "unknown", self.summary,
+            s.safe_contact, s.disability not in (None, "unknown"), s.ethnicity,
+            s.sex != "unknown", s.age_band != "unknown", self.summary,
         )  # fmt: skip
         return any(told)
 

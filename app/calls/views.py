@@ -130,6 +130,7 @@ def new():
             "error",
         )
         return redirect(url_for("calls.new"))
+    join_refused = False  # survivor details typed on a call joining a case: kept in sight
     valid = request.method == "POST" and form.validate()
     intake = to_intake(form, request.form) if valid else None
     if intake is not None and intake.drops_case_details():
@@ -143,6 +144,7 @@ def new():
             )
         )
     elif intake is not None and intake.drops_survivor_details():
+        join_refused = True
         # A call joining a case does not change the case's survivor: what was typed about
         # them here is shown (the section stays open) and said, never dropped unsaid.
         form.case_number.errors.append(
@@ -196,6 +198,7 @@ def new():
         form=form,
         notice=saved_notice() if request.method == "GET" else None,
         linked=linked,
+        join_refused=join_refused,
         linked_flags=contact_flags(linked) if linked is not None else [],
         short_reasons=SHORT_REASONS,
         risk_levels_json=json.dumps(

@@ -309,12 +309,12 @@ def child_deadlines(user: User, **page) -> Queue:
 
 
 def due_tasks(user: User, **page) -> Queue:
-    """Open tasks for the user, soonest first: those assigned to them and, for an operator or
-    a supervisor (both take calls), the unassigned tasks of the cases they opened and those
-    they planned themselves (a call-back on a colleague's case, a follow-up on a case no one
-    has been given yet): until the case has a case manager, those are theirs to see to."""
+    """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
+    unassigned tasks of the cases they opened and those they planned themselves (a call-back
+    on a colleague's case). (A supervisor's tasks on a case no one has yet are assigned to
+    them: services.task_holder.)"""
     mine = Task.assigned_to_id == user.id
-    if user.role in ("operator", "supervisor"):
+    if user.role == "operator":
         unassigned_of_mine = or_(Case.opened_by_id == user.id, Task.created_by_id == user.id)
         mine = or_(mine, and_(Task.assigned_to_id.is_(None), unassigned_of_mine))
     return _task_queue(user, [mine], **page)

@@ -28,10 +28,9 @@ from app.cases.forms import (
     TaskForm,
 )
 from app.cases.models import Case, FormSubmission
-from app.cases.queries import case_scope, workload
+from app.cases.queries import case_scope, unable_to_work
 from app.cases.services import TRANSITIONS, CaseError
 from app.cases.timeline import shown_parts, timeline
-from app.clock import utcnow
 from app.extensions import db
 from app.places.models import Place
 
@@ -113,17 +112,33 @@ def _case_page(
         notice=saved_notice(case) if status == 200 else None,
         restored=restored,
         posted=posted,
-        managers=_assignable(case),
+        assigning=_assignable(case),
     )
     return page, status
 
 
 def _assignable(case: Case):
-    """For a supervisor on an active case: the case managers to give it to, with their load
-    (the assign form beside the case manager's name); else None."""
+    """For a supervisor on an active case: the organisation's active case managers to give it
+    to (names only: their load is on the home page, where counting it for hundreds of them
+    is paid once, not on every case page), and whether the person holding it can no longer
+    work it; else None."""
     if current_user.role != "supervisor" or case.is_closed or case.erased_at is not None:
         return None
-    return workload(current_user, now=utcnow())
+    managers = db.session.execute(
+        select(User.id, User.full_name)
+        .where(
+            User.organisation_id == case.organisation_id,
+            User.role == "case_manager",
+            User.active.is_(True),
+        )
+        .order_by(User.full_name)
+    ).all()
+    holder = case.assigned_to_id
+    if holder is not None:
+        unable = unable_to_work(case.organisation_id).where(User.id == holder)
+        if db.session.execute(unable).first() is not None:
+            holder = None  # the form says so, and offers to choose someone else
+    return {"managers": managers, "holder": holder}
 
 
 def _ids_prefixed(form, prefix: str):

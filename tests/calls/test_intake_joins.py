@@ -199,3 +199,25 @@ def test_consent_given_at_intake_may_name_its_recipient(client, login_as, make_o
         assert answer.status_code == 200, recipient
         assert "Chị Nga" in answer.get_data(as_text=True)
     assert calls() == 1
+
+
+def test_the_end_time_is_stamped_by_the_save_that_goes_through(client, login_as):
+    """The end time of a call nobody ended with "End now" is the time it is saved (the page
+    no longer stamps it before sending, so a try the server sends back leaves it empty)."""
+    login_as("operator")
+    data = form(client, reason="violence_report", survivor_name="Chị Hạ")
+    data["survivor_birth_date"] = "31/02/2001"  # refused
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    assert answer.status_code == 200
+    data["survivor_birth_date"] = ""
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    call = db.session.execute(select(Call)).scalar_one()
+    assert call.ended_at is not None and call.ended_at >= call.started_at
+
+
+def test_disability_not_known_alone_is_no_survivor_detail(client, login_as):
+    operator = login_as("operator")
+    case = opened(operator)
+    data = form(client, reason="follow_up", case_number=case.number, disability="unknown")
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302

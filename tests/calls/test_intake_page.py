@@ -65,7 +65,8 @@ def test_a_silent_call_is_logged_in_a_few_fields(client, login_as):
     call = db.session.execute(select(Call)).scalar_one()
     assert response.status_code == 302 and response.location == f"/calls/new?saved={call.id}"
     assert (call.reason, call.case_id, call.outcomes) == ("silent", None, "no_action")
-    assert call.ended_at is None and call.started_at.hour == 2  # 09:30 in Hanoi is 02:30 UTC
+    assert call.started_at.hour == 2  # 09:30 in Hanoi is 02:30 UTC
+    assert call.ended_at >= call.started_at  # not ended with "End now": ended as saved
     assert count(Case) == 0
 
 

@@ -703,6 +703,14 @@ def test_a_follow_up_a_supervisor_sets_on_an_unassigned_case_is_in_their_tasks(w
     mine = queries.due_tasks(p["sup"]).rows
     assert saved.case.number in [r.case_number for r in mine]
     assert saved.case.number not in [r.case_number for r in queries.due_tasks(p["sup_b"]).rows]
+    # Planned on the case page too; assigned, the case takes them all to its case manager.
+    from app.cases.casework import add_task
+
+    add_task(case=saved.case, by=p["sup"], kind="other", due=utcnow() + timedelta(days=2))
+    assert {t.assigned_to_id for t in saved.case.tasks} == {p["sup"].id}
+    cases.assign_case(case=saved.case, to=p["cm1"], by=p["sup"])
+    assert {t.assigned_to_id for t in saved.case.tasks} == {p["cm1"].id}
+    assert saved.case.number not in [r.case_number for r in queries.due_tasks(p["sup"]).rows]
 
 
 def test_a_task_done_as_the_case_is_closed_is_refused_not_lost(client, world, monkeypatch):
@@ -742,3 +750,21 @@ def test_a_task_done_as_the_case_is_closed_is_refused_not_lost(client, world, mo
     assert ended.ended_by == "closed" and ended.done_by_id is None
     html = client.get(response.location).get_data(as_text=True)
     assert "Task marked done" not in html and "closed" in html
+
+
+def test_the_case_page_says_when_its_holder_can_no_longer_work_it(client, world):
+    p, c, _ = world
+    adult = c["adult"]  # cm1's
+    hint = "The person assigned can no longer work this case."
+    sign_in(client, p["sup"])
+
+    def shown():
+        return client.get(f"/cases/{adult.id}").get_data(as_text=True)
+
+    assert hint not in shown() and 'name="assignee"' in shown()
+    cases.assign_case(case=adult, to=p["sup"], by=p["sup"])  # a supervisor may hold a case
+    assert hint not in shown()
+    cases.assign_case(case=adult, to=p["cm1"], by=p["sup"])
+    p["cm1"].active = False
+    db.session.commit()
+    assert hint in shown()

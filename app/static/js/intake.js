@@ -248,7 +248,7 @@
     // (the server refuses to drop it unsaid).
     if (!newCase) { return; }
     var joining = !!(caseNumber.value.trim() || $("case_id").value);
-    var holds = joining && typedIn(newCase);
+    var holds = joining && (typedIn(newCase) || newCase.hasAttribute("data-keep-open"));
     newCase.hidden = joining && !holds;
     if (joinWarning) { joinWarning.hidden = !holds; }
   }
@@ -432,10 +432,9 @@
   /* ---- saving the call: never while signed out (the page keeps it); once only ----
      The session is checked first: a post with an ended session would be turned away to the
      sign-in page and what was typed since the last draft would be lost. */
-  var submitting = false, endStamped = false;
+  var submitting = false;
   function submitFailed(message) {
     submitting = false;
-    if (endStamped) { $("ended_at").value = ""; endStamped = false; }  // the call goes on
     delete form.dataset.submitted;
     form.querySelectorAll(".is-busy").forEach(function (b) { b.classList.remove("is-busy"); b.removeAttribute("aria-disabled"); });
     if (message) { statusLine.textContent = message; }
@@ -461,8 +460,7 @@
         // form.submit is the "submit" button here (a field of that name): call the method itself.
         return refreshToken().then(function (ours) {
           if (!ours) { submitFailed(""); return; }  // another account, or no answer: kept here
-          // The call ends now, as it is saved (not when a failed try was made).
-          if (!$("ended_at").value) { $("ended_at").value = nowText(); endStamped = true; }
+          // An empty end time is the time the server saves the call (never a failed try's).
           HTMLFormElement.prototype.submit.call(form);
         });
       }).catch(function () { submitFailed(statusLine.dataset.offline || ""); });
