@@ -13,12 +13,11 @@ from app import audit
 from app.auth.access import refuse_object, roles_required
 from app.calls import bp
 from app.calls.models import Call
-from app.calls.queries import PAGE_SIZE, calls_taken
+from app.calls.queries import calls_taken
 from app.calls.services import contact_flags
 from app.calls.views import CALL_ROLES, INTAKE_ROLES
 from app.cases.models import Case
 from app.cases.queries import case_scope
-from app.cases.search import Page
 from app.classifications import codes
 from app.extensions import db
 
@@ -47,8 +46,7 @@ def load_call(call_id: uuid.UUID) -> Call:
 def mine():
     """Every call the user took, newest first, 50 a page: times and codes only, each call's page
     a click away (the home page lists the last 7 days')."""
-    rows, total, number = calls_taken(current_user, page=request.args.get("page", 1, type=int))
-    page = Page(rows, total, number, PAGE_SIZE)
+    page = calls_taken(current_user, page=request.args.get("page", 1, type=int))
     return render_template("calls/mine.html", page=page)
 
 

@@ -86,3 +86,18 @@ def test_a_short_list_has_no_pages(client, calls):
 def test_only_those_who_take_calls_have_the_list(client, make_user, role):
     sign_in(client, make_user(role))
     assert client.get("/calls/mine").status_code == 403
+
+
+def test_years_of_calls_are_counted_only_so_far(client, calls, monkeypatch):
+    """Past the cap the count says "more than", the pages go on by Next, and no exact count of
+    every call is made."""
+    from app.calls import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 20)
+    people, taken, case, theirs = calls
+    sign_in(client, people["op"])
+    first = client.get("/calls/mine").get_data(as_text=True)
+    assert "more than 20" in first and "Page 1<" in first and "Page 1 of" not in first
+    assert len(rows(first)) == 50 and 'href="/calls/mine?page=2"' in first
+    second = client.get("/calls/mine?page=2").get_data(as_text=True)
+    assert len(rows(second)) == 5 and "?page=3" not in second  # the last page says so
