@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -47,6 +47,8 @@ def mine():
     """Every call the user took, newest first, 50 a page: times and codes only, each call's page
     a click away (the home page lists the last 7 days')."""
     page = calls_taken(current_user, page=request.args.get("page", 1, type=int))
+    if not page.rows and page.has_prev:  # past the end of a list counted only so far
+        return redirect(url_for("calls.mine"))
     return render_template("calls/mine.html", page=page)
 
 

@@ -27,7 +27,7 @@ from app.cases.models import (
     Task,
 )
 from app.cases.register.rows import ImportedIntake, local_midnight
-from app.cases.services import CaseError, task_holder
+from app.cases.services import CaseError
 from app.classifications import ACTS, forms_of
 from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import RowKey
@@ -159,7 +159,7 @@ class CaseParts:
             kind=kind,
             due_at=due,
             created_by_id=self.by.id,
-            assigned_to_id=task_holder(case["assigned_to_id"], self.by),
+            assigned_to_id=case["assigned_to_id"],
             done_at=None,
             done_by_id=None,
             ended_by=None,

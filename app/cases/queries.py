@@ -311,8 +311,7 @@ def child_deadlines(user: User, **page) -> Queue:
 def due_tasks(user: User, **page) -> Queue:
     """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
     unassigned tasks of the cases they opened and those they planned themselves (a call-back
-    on a colleague's case). (A supervisor's tasks on a case no one has yet are assigned to
-    them: services.task_holder.)"""
+    on a colleague's case)."""
     mine = Task.assigned_to_id == user.id
     if user.role == "operator":
         unassigned_of_mine = or_(Case.opened_by_id == user.id, Task.created_by_id == user.id)

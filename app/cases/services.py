@@ -252,10 +252,7 @@ def assign_case(*, case: Case, to: User, by: User) -> None:
         return
     case.assigned_to_id = to.id
     for task in case.tasks:
-        # With the case go its open tasks held by no one, by the one it leaves, or by the
-        # supervisor who planned them while no one held the case (task_holder).
-        held = task.assigned_to_id in (None, old) or task.assigned_to_id == task.created_by_id
-        if task.done_at is None and held:
+        if task.done_at is None and task.assigned_to_id in (None, old):
             task.assigned_to_id = to.id
     detail = f"user:{to.id}"
     if case.status == "open":
@@ -304,26 +301,17 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     db.session.commit()
 
 
-def task_holder(case_holder: int | None, by: User | None) -> int | None:
-    """Who a new task goes to: the case's manager; on a case no one has yet, the supervisor
-    who planned it (it is in their tasks until the case is assigned, when it goes with the
-    case), else no one (an operator's: in their tasks as the case's opener or the planner)."""
-    if case_holder is None and by is not None and by.role == "supervisor":
-        return by.id
-    return case_holder
-
-
 def open_task(
     case: Case, *, kind: str, due, by: User | None = None, note: str | None = None
 ) -> Task:
-    """Add a task to the case (not committed), for whoever holds it (task_holder)."""
+    """Add a task to the case (not committed), for its case manager, or unassigned."""
     task = Task(
         case=case,
         organisation_id=case.organisation_id,
         kind=kind,
         due_at=due,
         created_by_id=by.id if by else None,
-        assigned_to_id=task_holder(case.assigned_to_id, by),
+        assigned_to_id=case.assigned_to_id,
         note=note,
     )
     db.session.add(task)

@@ -101,3 +101,5 @@ def test_years_of_calls_are_counted_only_so_far(client, calls, monkeypatch):
     assert len(rows(first)) == 50 and 'href="/calls/mine?page=2"' in first
     second = client.get("/calls/mine?page=2").get_data(as_text=True)
     assert len(rows(second)) == 5 and "?page=3" not in second  # the last page says so
+    beyond = client.get("/calls/mine?page=9")  # a stale link: the list's start
+    assert beyond.status_code == 302 and beyond.location.endswith("/calls/mine")

@@ -690,29 +690,6 @@ def test_child_tasks_brought_back_by_an_age_correction_go_to_the_case_manager_of
     assert child.number in [r.case_number for r in queries.due_tasks(p["cm2"]).rows]
 
 
-def test_a_follow_up_a_supervisor_sets_on_an_unassigned_case_is_in_their_tasks(world):
-    p, _, _ = world
-    saved = save_intake(
-        data=Intake(
-            reason="violence_report",
-            survivor=Survivor(name="Ca Của Giám Sát", age=40),
-            follow_up_at=utcnow() + timedelta(hours=3),
-        ),
-        by=p["sup"],
-    )
-    mine = queries.due_tasks(p["sup"]).rows
-    assert saved.case.number in [r.case_number for r in mine]
-    assert saved.case.number not in [r.case_number for r in queries.due_tasks(p["sup_b"]).rows]
-    # Planned on the case page too; assigned, the case takes them all to its case manager.
-    from app.cases.casework import add_task
-
-    add_task(case=saved.case, by=p["sup"], kind="other", due=utcnow() + timedelta(days=2))
-    assert {t.assigned_to_id for t in saved.case.tasks} == {p["sup"].id}
-    cases.assign_case(case=saved.case, to=p["cm1"], by=p["sup"])
-    assert {t.assigned_to_id for t in saved.case.tasks} == {p["cm1"].id}
-    assert saved.case.number not in [r.case_number for r in queries.due_tasks(p["sup"]).rows]
-
-
 def test_a_task_done_as_the_case_is_closed_is_refused_not_lost(client, world, monkeypatch):
     """The closure lands between reading the task and writing it: the case's version has moved,
     the task is read again, and the closed case refuses; the task stays ended by the closure."""
