@@ -12,7 +12,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from app import audit
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
 from app.calls.answers import as_uuid, to_intake
@@ -24,7 +23,7 @@ from app.calls.services import contact_flags
 from app.cases.models import Case
 from app.cases.queries import case_scope
 from app.cases.recipients import recipient_choices
-from app.cases.services import CaseError
+from app.cases.services import CaseError, audit_case
 from app.classifications import RISK_LEVELS, SHORT_REASONS
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
@@ -182,15 +181,7 @@ def new():
     if linked is not None and linked.erased_at is None:
         # The case's safe-contact instructions and flags are on the page (a follow-up call may
         # be a call back): a look at the case, audited as the case page's is.
-        audit.record(
-            "view",
-            user=current_user,
-            object_type="case",
-            object_id=linked.id,
-            case_id=linked.id,
-            organisation_id=linked.organisation_id,
-            detail="safe contact on a new call",
-        )
+        audit_case("view", linked, current_user, detail="safe contact on a new call")
         db.session.commit()
     form.consent_recipient.choices = recipient_choices(current_user.organisation_id)
     return render_template(
