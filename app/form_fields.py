@@ -19,15 +19,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from app.auth.forms import REQUIRED
 from app.clock import LOCAL
+from app.crypto.blind import holds_several_numbers
 
 DATE_FORMAT = "%d/%m/%Y"
 TIME_FORMAT = "%d/%m/%Y %H:%M"
 BAD_DATE = _l("Write the date as dd/mm/yyyy, for example 05/03/2026.")
 BAD_TIME = _l("Write the time as dd/mm/yyyy hh:mm, for example 05/03/2026 14:30.")
+ONE_NUMBER = _l(
+    "Write one number here; put any other number (a relative's, a second phone) in the "
+    "safe-contact instructions or the notes."
+)
 
 
 def choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
@@ -142,11 +148,29 @@ def text(label, max_length=200, **kw) -> StringField:
     )
 
 
-def long_text(label, rows=3) -> TextAreaField:
-    """An optional free text; sealed when stored."""
+def one_number(form, field) -> None:
+    """A phone field holds one number: a digest of two would find neither (a repeat caller
+    missed, a search that finds nothing)."""
+    if holds_several_numbers(field.data):
+        raise ValidationError(ONE_NUMBER)
+
+
+def phone_field(label) -> StringField:
+    """An optional phone number, in any spelling, one number only."""
+    return StringField(
+        label,
+        validators=[Optional(), Length(max=40), one_number],
+        render_kw=NO_HISTORY | {"inputmode": "tel", "autocomplete": "off"},
+    )
+
+
+def long_text(label, rows=3, *, required: bool = False) -> TextAreaField:
+    """A free text, optional unless `required` (spaces alone are then refused); sealed when
+    stored."""
+    first = DataRequired(REQUIRED) if required else Optional()
     return TextAreaField(
         label,
-        validators=[Optional(), Length(max=20000)],
+        validators=[first, Length(max=20000)],
         render_kw={"rows": rows} | NO_HISTORY,
     )
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 OPTIMIZE_EVERY = 1000
@@ -88,6 +88,24 @@ def write_ahead(dbapi_connection) -> None:
     except sqlite3.Error as exc:  # busy: another connection is switching it; it stays set
         log.debug("journal_mode=WAL skipped: %s", exc)
     dbapi_connection.execute("PRAGMA synchronous=FULL")
+    # What a row held is overwritten when the row goes (an erased case's wrapped data key, a
+    # draft sent), not left in the page's free space for a copy of the file to find.
+    dbapi_connection.execute("PRAGMA secure_delete=ON")
+
+
+def forget_old_pages(session) -> bool:
+    """After an erasure: the log's pages (which still hold the rows as they were before it) are
+    copied into the database and the log emptied, so a copy of the files taken from now on holds
+    no earlier version of what the erasure destroyed. True when done; False when a reader still
+    needed the old pages (the next checkpoint overwrites them) or the database is not SQLite."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    try:
+        busy, _log, _copied = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    except Exception as exc:  # noqa: BLE001 - the erasure is committed; this only tidies
+        log.warning("checkpoint after an erasure skipped: %s", type(exc).__name__)
+        return False
+    return not busy
 
 
 def analyze_tables_without_statistics(dbapi_connection) -> list[str]:

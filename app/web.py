@@ -7,11 +7,20 @@ import os
 import re
 import uuid
 
-from flask import Flask, flash, g, has_request_context, jsonify, redirect, request, session
+from flask import (
+    Flask,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_login.utils import login_url
 from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -115,7 +124,12 @@ def unauthorized():
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(error="signed_out"), 401
     flash(login_manager.login_message, login_manager.login_message_category)
-    return redirect(login_url(login_manager.login_view, request.url))
+    # Where to go back to after signing in is kept in the (sealed, server-side) session, not
+    # in the sign-in page's address: a value typed into a search box by mistake (a phone
+    # number in the case-number box) reaches no further address, history entry or log line.
+    if request.method == "GET":  # a form sent is not a page to go back to
+        session["next"] = request.full_path.rstrip("?")
+    return redirect(url_for(login_manager.login_view))
 
 
 def assign_request_id() -> None:

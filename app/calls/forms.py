@@ -30,6 +30,7 @@ from app.form_fields import (
     choices,
     date_field,
     long_text,
+    phone_field,
     text,
 )
 from app.places.form_choices import check_commune
@@ -53,9 +54,7 @@ class IntakeForm(FlaskForm):
     caller_type = CodeSelectField(
         _l("Who is calling"), choices=choices(c.CALLER_TYPES), default="survivor"
     )
-    caller_phone = text(
-        _l("Caller's number"), 40, render_kw={"inputmode": "tel", "autocomplete": "off"}
-    )
+    caller_phone = phone_field(_l("Caller's number"))
     caller_name = text(_l("Caller's name or alias"), 200, render_kw={"autocomplete": "off"})
     reason = CodeRadioField(
         _l("Reason for the call"), choices=choices(c.REASONS), validators=[DataRequired(REQUIRED)]
@@ -88,7 +87,7 @@ class IntakeForm(FlaskForm):
     ethnicity = CodeSelectField(
         _l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default=""
     )
-    survivor_phone = text(_l("Survivor's number"), 40, render_kw={"inputmode": "tel"})
+    survivor_phone = phone_field(_l("Survivor's number"))
     survivor_address = text(_l("Address or place"), 300)
     province_code = CodeSelectField(_l("Province or city"), choices=[], default="")
     commune_code = CodeSelectField(

@@ -5,6 +5,7 @@ app/cases/import_turns.py (two)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -19,12 +20,15 @@ from app.bulk_insert import analyse, estimated_rows
 from app.calls.intake import IntakeError, save_intake
 from app.calls.models import Call
 from app.cases import bulk as bulk_writer
+from app.cases.register.cells import shape
 from app.cases.register.files import unknown_columns
 from app.cases.register.rows import ImportedIntake, local_midnight, validate_row
 from app.cases.services import CaseError, audit_case, end_tasks, record_event
 from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
+
+LONG_NUMBER = re.compile(r"\d[\d .\-]{5,}")  # six digits or more: a phone, an id
 
 
 @dataclass
@@ -320,10 +324,12 @@ def _set_status(case, intake: ImportedIntake, by: User) -> None:
 
 
 def _unknown_column(heading: str):
+    # A heading holding a number (a JSON line's key can be anything) is shown by its shape.
+    shown = shape(heading) if LONG_NUMBER.search(heading) else heading
     return _l(
         "The column '%(column)s' is not one we know; its values were not imported "
         "(see docs/import.md for the column names).",
-        column=heading,
+        column=shown,
     )
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.auth.labels import CASE_STATUS_LABELS
 from app.cases.numbers import normalise_case_number
 from app.classifications import RISK_LEVELS
+from app.form_fields import one_number
 
 __all__ = ["normalise_case_number"]  # read here by the search, erasure and audit-log pages
 
@@ -134,7 +135,7 @@ class PhoneSearchForm(FlaskForm):
 
     phone = TelField(
         _l("Phone number"),
-        validators=[DataRequired(_l("Enter a phone number.")), Length(max=40)],
+        validators=[DataRequired(_l("Enter a phone number.")), Length(max=40), one_number],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     submit_phone = SubmitField(_l("Search by phone"))

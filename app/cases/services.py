@@ -21,6 +21,7 @@ from app.classifications import ERASE_REASONS, age_band
 from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.extensions import db
+from app.sqlite import forget_old_pages
 
 OWNER = "case"
 # The survivor details a person may edit on the case page (codes and sealed values alike).
@@ -299,6 +300,7 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     end_tasks(case, "erased", at=case.erased_at)
     audit_case("erase", case, by, reason=reason)
     db.session.commit()
+    forget_old_pages(db.session)  # SQLite's log still holds the key as it was: emptied
 
 
 def open_task(

@@ -37,8 +37,28 @@ def normalise_phone(raw: str) -> str | None:
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
         pass
+    # A number with words around it ("0912 345 678 (chị gái)", "sđt 0912.345.678") is that
+    # number, so it finds the same caller as the number typed alone.
+    found = _numbers_in(text)
+    if len(found) == 1:
+        return phonenumbers.format_number(found[0], phonenumbers.PhoneNumberFormat.E164)
     digits = "".join(ch for ch in text if ch.isdigit())
     return f"digits:{digits}" if digits else None
+
+
+def _numbers_in(text: str) -> list:
+    return [
+        match.number
+        for match in phonenumbers.PhoneNumberMatcher(
+            text, DEFAULT_REGION, leniency=phonenumbers.Leniency.POSSIBLE
+        )
+    ]
+
+
+def holds_several_numbers(raw: str | None) -> bool:
+    """Whether a text holds two phone numbers or more ("0912 345 678 / 0987 654 321"): its
+    digest would match neither, so forms and the import take one number a field."""
+    return len(_numbers_in(raw or "")) > 1
 
 
 def normalise_identity(raw: str) -> str | None:

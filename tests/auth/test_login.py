@@ -128,3 +128,12 @@ def test_must_change_password_holds_the_user_on_that_page(client, make_user):
     )
     assert done.location == "/home/operator"
     assert client.get("/home/operator").status_code == 200
+
+
+def test_a_page_asked_for_signed_out_is_kept_out_of_the_sign_in_address(client, make_user):
+    """A value in the address (a number typed into the case-number box by mistake) goes to no
+    further address: where to return is kept in the sealed session."""
+    user = make_user("operator")
+    response = client.get("/cases/search?number=0912+345+678")
+    assert response.location == "/auth/login"
+    assert sign_in(client, user).location == "/cases/search?number=0912+345+678"

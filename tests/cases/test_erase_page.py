@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit import AuditEntry
+from app.auth.models import User
 from app.calls import services as calls
 from app.calls.drafts import load_draft, open_drafts, save_draft
 from app.calls.models import IntakeDraft
@@ -313,3 +314,19 @@ def test_two_writes_at_the_same_instant(client, scene, monkeypatch, theirs):
         assert answer.status_code == 422
         assert "Người khác vừa thay đổi ca này cùng lúc" in answer.get_data(as_text=True)
         assert fresh(case).status == "open" and fresh(case).survivor_name == NAME
+
+
+def test_the_destroyed_key_is_left_in_neither_sqlite_file(scene, tmp_path):
+    """The log (-wal) held the case's wrapped data key as it was before the erasure: emptied by
+    a checkpoint, and the freed bytes overwritten, so a copy of the files taken after the
+    erasure cannot open the case with the key file."""
+    from tests.crypto.test_raw_database import _raw_bytes
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL keeps old row versions until VACUUM: see docs/security.md")
+    people, case = scene
+    wrapped, case_id, by_id = bytes(case.key_wrapped), case.id, people["supervisor"].id
+    assert wrapped in _raw_bytes(tmp_path)
+    by = db.session.get(User, by_id)
+    cases.erase_case(case=db.session.get(Case, case_id), by=by, reason="survivor_request")
+    assert wrapped not in _raw_bytes(tmp_path)

@@ -407,3 +407,16 @@ def test_a_case_number_outside_ones_scope_is_written_to_the_audit_log(client, sc
     client.get(f"/cases/search?number={c['by_call'].number}&risk=severe")
     count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "denied")
     assert db.session.execute(count).scalar_one() == 1
+
+
+def test_two_numbers_in_the_phone_search_are_refused_not_searched(client, scene):
+    p, _c = scene
+    sign_in(client, p["sup"])
+    response = client.submit(
+        "/cases/search/phone", {"phone": "0977 123 456, 0987 654 321"}, page="/cases/search"
+    )
+    html = response.get_data(as_text=True)
+    assert "Write one number here" in html
+    assert (
+        db.session.execute(select(AuditEntry).where(AuditEntry.action == "search")).first() is None
+    )

@@ -19,7 +19,7 @@ from app.cases.register.values import (
     split_list,
 )
 from app.cases.register.vocabularies import FORM_WORDS, VOCABULARIES, Vocabulary
-from app.crypto.blind import normalise_phone
+from app.crypto.blind import holds_several_numbers, normalise_phone
 from app.places.names import words
 
 TEXT_LIMIT = 20_000
@@ -57,11 +57,17 @@ PARTS = re.compile(r"(\s*[(),;|/\n]+\s*|\s+-\s+)")
 
 def _known_or_shape(part: str, vocabulary: Vocabulary) -> str:
     """A part of a coded cell as a message shows it: as written when it is a value of the
-    list (or a separator), else word by word, each word that is itself a value of the list as
-    written ("nam nữ", "chị xxxx") and any other by its shape."""
+    list (or a separator) or every word of it is ("nam nữ"); else its first word as written if
+    that is a value of the list ("chị xxx") and every other word by its shape. A value word
+    later in a part is shaped too: words such as "Nam" are given names as well ("Trần Văn
+    Nam" gives "xxxx xxx xxx")."""
     if not part or PARTS.fullmatch(part) or vocabulary.match(part):
         return part
-    return " ".join(w if vocabulary.match(w) else shape(w) for w in part.split(" "))
+    words_ = part.split(" ")
+    if all(vocabulary.match(w) for w in words_ if w):
+        return part
+    first = words_[0] if vocabulary.match(words_[0]) else shape(words_[0])
+    return " ".join([first, *map(shape, words_[1:])])
 
 
 def _dated(text: str) -> bool:
@@ -168,15 +174,26 @@ class Cells:
                 )
             )
             return None
+        if holds_several_numbers(text):
+            self.problem(
+                _l(
+                    "column '%(column)s': '%(value)s' holds more than one phone number; keep "
+                    "one there and write the others in the safe-contact column.",
+                    column=self.heading(name),
+                    value=self.show(name),
+                )
+            )
+            return None
         return text
 
     def code(self, name: str) -> str | None:
-        """The code a cell names (by code, label or common word), or None with an error."""
+        """The code a cell names (by code, label or common word), or None with an error; a
+        cell saying nothing ("-", "không có") that is no value of the list is empty."""
         if name not in self.cells:
             return None
         vocabulary = VOCABULARIES[name]
         found = vocabulary.match(self.texts[name])
-        if found is None:
+        if found is None and not is_nothing(self.texts[name]):
             self._unknown(name, self.show(name), vocabulary)
         return found
 
@@ -185,6 +202,8 @@ class Cells:
         vocabulary, found = VOCABULARIES[name], []
         for item in split_list(self.raw(name)) if name in self.cells else []:
             code = vocabulary.match(item)
+            if code is None and is_nothing(item):
+                continue  # "-", "không có": an item saying nothing
             if code is None and name == "acts" and words(item, accents=False) in FORM_WORDS:
                 self.problem(
                     _l(

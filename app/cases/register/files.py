@@ -18,6 +18,7 @@ from app.cases.register.columns import column_of
 HEADER_SEARCH_ROWS = 10  # a register may have a title above its headings
 # Excel (2007 and later, with or without macros; 97-2003) and LibreOffice Calc.
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
+CSV_CELL_LIMIT = 1 << 24  # characters: far beyond any cell the row check accepts
 
 
 class RegisterError(Exception):
@@ -69,6 +70,9 @@ def _cell(value):
 
 
 def _csv_cells(path: Path) -> Iterator[list]:
+    # A cell longer than the module's default limit (131,072 characters) is the row's problem,
+    # reported by the row's check ("holds more than 20,000 characters"), not the file's.
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_CELL_LIMIT))
     with path.open("rb") as raw:
         head = raw.read(1 << 20)
     encoding = "utf-8-sig"
@@ -78,10 +82,19 @@ def _csv_cells(path: Path) -> Iterator[list]:
         encoding = "cp1258"  # Excel's "CSV" on Vietnamese Windows
     delimiter = _separator(head.decode(encoding, errors="ignore"))
     with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
         try:
-            yield from csv.reader(handle, delimiter=delimiter)
-        except (UnicodeDecodeError, csv.Error) as exc:
+            yield from reader
+        except UnicodeDecodeError as exc:
             raise RegisterError(_l("The CSV file cannot be read: save it as CSV UTF-8.")) from exc
+        except csv.Error as exc:
+            raise RegisterError(
+                _l(
+                    "The CSV file cannot be read at line %(line)d: open it in a spreadsheet "
+                    "and save it again as CSV UTF-8.",
+                    line=reader.line_num,
+                )
+            ) from exc
 
 
 def _separator(text: str) -> str:

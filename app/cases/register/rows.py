@@ -4,7 +4,7 @@ warnings say what was done with something that did not fit (see docs/import.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
@@ -22,6 +22,7 @@ from app.clock import LOCAL, local_today, utcnow
 from app.places import queries as places
 
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
+SLACK = timedelta(minutes=5)  # a clock a little ahead of the server's
 # Columns only a case has: a row filling any of them opens one, whatever its reason.
 CASE_COLUMNS = (
     "acts", "incident_date", "place_type", "gbv_type", "gbv_context", "chi_category",
@@ -113,6 +114,15 @@ def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
         caller_phone=cells.phone("caller_phone"),
         external_id=cells.old_id(),
     )
+    if when and when[0] == today and intake.started_at > utcnow() + SLACK:
+        column = "time" if cells.has("time") else "date"
+        cells.problem(
+            _l(
+                "column '%(column)s': %(value)s today is later than now.",
+                column=cells.heading(column),
+                value=f"{intake.started_at.astimezone(LOCAL):%H:%M}",
+            )
+        )
     intake.open_case = intake.reason == "violence_report" or any(
         _tells(cells, name) for name in OPENING_COLUMNS
     )

@@ -26,6 +26,9 @@ class Vocabulary:
     labels: dict
     aliases: dict[str, str] = field(default_factory=dict)
     suggest: bool = True  # list the labels in messages (short lists only)
+    # Values read as written before anything else: the law's letter "d", which "đ" without
+    # its accent would otherwise share (so "d" could mean two acts and be refused).
+    exact: dict[str, str] = field(default_factory=dict)
     _keys: dict | None = field(default=None, repr=False)
     _seen: dict = field(default_factory=dict, repr=False)
 
@@ -34,8 +37,8 @@ class Vocabulary:
         if text in self._seen:  # registers repeat the same few values on every row
             return self._seen[text]
         keys = self._keys if self._keys is not None else self._build()
-        found = None
-        for form in typed_forms(text):
+        found = self.exact.get(words(text, accents=True))
+        for form in typed_forms(text) if found is None else ():
             found = keys.get(form)
             if found is not None:
                 found = found or None  # "" marks a word two codes share
@@ -70,7 +73,7 @@ SEX_WORDS = {
 }  # fmt: skip
 YES_NO_WORDS = {
     "có": "yes", "y": "yes", "x": "yes", "1": "yes", "true": "yes", "không": "no", "n": "no",
-    "0": "no", "false": "no", "không rõ": "unknown", "không biết": "unknown",
+    "0": "no", "false": "no", "không có": "no", "không rõ": "unknown", "không biết": "unknown",
 }  # fmt: skip
 # An old register may show a case at any step short of erasure (see docs/import.md).
 IMPORTED_STATUSES = ("open", "in_support", "pending_closure", "closed")
@@ -140,7 +143,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         "kiểm soát thu nhập": "n_economic_control", "ép lao động": "n_economic_control",
         "giam giữ": "o_confinement", "nhốt": "o_confinement", "đuổi ra khỏi nhà": "p_eviction",
         "đuổi khỏi nhà": "p_eviction",
-    }, suggest=False),
+    }, suggest=False, exact={"d": "d_neglect"}),
     "gbv_type": Vocabulary(_l("a GBVIMS type"), c.GBV_TYPES, {
         "hiếp dâm": "rape", "xâm hại tình dục": "sexual_assault", "hành hung": "physical_assault",
         "cưỡng ép kết hôn": "forced_marriage", "bạo lực tâm lý": "psychological",

@@ -1,0 +1,124 @@
+"""Register cells as people fill them in: the law's letters, cells saying nothing, a cell with
+two phone numbers, a very long cell, a call later today, headings holding a number."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from flask_babel import force_locale
+
+from app.cases.importer import validate_row
+from tests.cases.test_import import run
+
+
+@pytest.fixture
+def head(make_user):
+    return make_user("supervisor")
+
+
+def shown(errors) -> str:
+    with force_locale("en"):
+        return " ".join(str(e) for e in errors)
+
+
+def test_every_letter_of_the_law_names_its_act(app):
+    """`d` is neglect and `đ` (or `dd`) discrimination: `d` is not refused as two acts."""
+    letters = "a b c d đ dd e g h i k l m n o p".split()
+    with app.app_context():
+        for letter in letters:
+            intake, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2024", "hành vi": letter})
+            assert errors == [], (letter, shown(errors))
+        intake, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2024", "hành vi": "a; D; đ"})
+    assert errors == []
+    assert intake.incident.acts == ["a_beating", "d_neglect", "dd_discrimination"]
+
+
+@pytest.mark.parametrize(
+    "column", ["có vũ khí", "giới tính", "dịch vụ", "quan hệ", "trạng thái", "hành vi"]
+)
+@pytest.mark.parametrize("said", ["-", "không có", "Không có"])
+def test_a_coded_cell_saying_nothing_is_empty_not_an_error(app, column, said):
+    with app.app_context():
+        intake, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2024", column: said})
+    assert errors == [], shown(errors)
+    assert intake is not None and intake.open_case  # a violence report, by default
+
+
+def test_no_weapon_written_as_khong_co_is_a_no(app):
+    with app.app_context():
+        intake, errors, _ = validate_row(
+            {"ngày tiếp nhận": "15/03/2024", "quan hệ": "chồng", "có vũ khí": "không có"}
+        )
+    assert errors == [] and intake.perpetrator.weapon_access == "no"
+
+
+@pytest.mark.parametrize(
+    "cell", ["0912 345 678 / 0987 654 321", "0912345678, 0987654321", "0912345678 0987654321"]
+)
+def test_two_phone_numbers_in_one_cell_are_refused_by_shape(app, cell):
+    """Stored as one, neither number would ever be found again (search, repeat caller)."""
+    with app.app_context():
+        intake, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2024", "sđt": cell})
+        text = shown(errors)
+    assert intake is None
+    assert "holds more than one phone number" in text
+    assert "0912" not in text and "9999" in text
+
+
+def test_a_number_with_a_word_beside_it_finds_the_same_caller():
+    """At the intake a note beside the number ("(chị gái)") does not hide the number."""
+    from app.crypto.blind import holds_several_numbers, normalise_phone
+
+    for typed in ("0912 345 678 (chị gái)", "sđt 0912.345.678", "0912345678 - nhà"):
+        assert normalise_phone(typed) == "+84912345678", typed
+        assert not holds_several_numbers(typed)
+    assert holds_several_numbers("0912345678 hoặc 0987654321")
+
+
+def test_a_huge_csv_cell_is_that_rows_problem_not_the_files(app, head, tmp_path):
+    path = tmp_path / "dai.csv"
+    path.write_text(
+        f"ngày tiếp nhận,giới tính,tóm tắt\n16/03/2024,Nữ,{'a' * 200_000}\n17/03/2024,Nữ,ngắn\n",
+        encoding="utf-8",
+    )
+    result = run(app, path, "--as", head.email, "--dry-run", "--lang", "en")
+    assert "Row 2, column 'tóm tắt' holds more than 20000 characters" in result.output
+    assert "to be written: 1;" in result.output
+    assert "UTF-8" not in result.output
+
+
+def test_a_call_later_today_is_refused_as_not_yet_come(app, monkeypatch):
+    from app.cases.register import rows
+
+    now = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
+    monkeypatch.setattr(rows, "utcnow", lambda: now)
+    monkeypatch.setattr(rows, "local_today", lambda: date(2026, 3, 15))
+    with app.app_context():
+        _, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2026", "giờ": "14:30"})
+        assert "column 'giờ': 14:30 today is later than now" in shown(errors)
+        _, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2026 10:30"})
+        assert "column 'ngày tiếp nhận': 10:30 today is later than now" in shown(errors)
+        ok, errors, _ = validate_row({"ngày tiếp nhận": "15/03/2026", "giờ": "10:04"})
+        assert errors == [] and ok.started_at == datetime(2026, 3, 15, 3, 4, tzinfo=UTC)
+
+
+def test_an_unknown_heading_holding_a_number_is_shown_by_its_shape(app, head, tmp_path):
+    path = tmp_path / "khoa.jsonl"
+    path.write_text(
+        '{"ngày tiếp nhận": "01/02/2024", "giới tính": "Nữ", "0912 345 678 chị Lan": "x",'
+        ' "Cột 2": "y"}\n',
+        encoding="utf-8",
+    )
+    result = run(app, path, "--as", head.email, "--dry-run", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "0912" not in result.output
+    assert "The column '9999 999 999 xxx xxx' is not one we know" in result.output
+    assert "The column 'Cột 2' is not one we know" in result.output
+
+
+def test_a_value_word_that_is_also_a_given_name_is_shown_by_its_shape(app):
+    with app.app_context():
+        _, errors, _ = validate_row(
+            {"ngày tiếp nhận": "15/03/2024", "giới tính": "Nam (Trần Văn Nam)"}
+        )
+        text = shown(errors)
+    assert "'Nam (xxxx xxx xxx)'" in text, text
