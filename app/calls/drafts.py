@@ -12,6 +12,7 @@ import json
 import uuid
 
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
@@ -43,18 +44,19 @@ def save_draft(
         raise DraftError("draft too large")
     if db.session.execute(select(Call.id).where(Call.intake_key == intake_key)).first():
         raise FormSaved("form saved already")
-    draft = _find(user, intake_key)
-    if draft is None:
-        draft = IntakeDraft(user_id=user.id, intake_key=intake_key)
-        db.session.add(draft)
-        _trim(user, draft)
-    draft.payload = payload
-    draft.updated_at = utcnow()
     try:
+        draft = _find(user, intake_key)
+        if draft is None:
+            draft = IntakeDraft(user_id=user.id, intake_key=intake_key)
+            db.session.add(draft)
+            _trim(user, draft)
+        draft.payload = payload
+        draft.updated_at = utcnow()
         db.session.commit()
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
         # Deleted between our read and our write (the form saved in another tab, the draft
-        # discarded, its case erased): written once more as things now are.
+        # discarded, its case erased), or made at the same instant (the closing page's beacon
+        # and the timer's first autosave): written once more as things now are.
         db.session.rollback()
         if not again:
             raise

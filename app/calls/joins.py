@@ -35,13 +35,16 @@ def case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
         stmt = stmt.with_for_update(key_share=True, of=Case)
         case = db.session.execute(stmt).scalar_one_or_none()
         if case is None or not may_join(case, data, by):
+            # Another hotline's case is named in the refusal's audit entry, in that hotline's
+            # log (as a case number searched for is): the page says no more than for a number
+            # no case has.
             raise LinkRefused(
                 _l(
                     "That case cannot be found among the cases you may add a call to: those "
                     "you opened or took a call for, and those the repeat-caller panel shows "
                     "for this caller's number."
                 ),
-                case,
+                case if case is not None else _named(wanted),
             )
         if case.erased_at is not None:
             raise IntakeError(_l("That case was erased. Open a new case for this call."))
@@ -75,6 +78,12 @@ def case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
         services_wanted=data.services_wanted,
     )
     return case, True
+
+
+def _named(wanted) -> Case | None:
+    """The case a refused number or id names, whatever its organisation: for the audit entry
+    only (its id and organisation; nothing sealed is read)."""
+    return db.session.execute(select(Case).where(wanted)).scalar_one_or_none()
 
 
 def may_join(case: Case, data: Intake, by: User) -> bool:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.auth.models import User
-from app.calls.services import calls_from_number, cases_of_number
+from app.calls.services import calls_from_number, cases_of_number, flags_of_cases
 from app.cases.models import Case
 from app.cases.queries import case_scope
 from app.classifications import codes
@@ -25,6 +25,7 @@ class KnownCase:
     case: Case
     visible: bool  # whether this user may open the case page
     calls: int = 0  # earlier calls from the number on it (none: the survivor's number is it)
+    flags: list[str] = field(default_factory=list)  # set on any of its calls, from any number
 
 
 @dataclass
@@ -59,11 +60,14 @@ def repeat_caller_panel(*, phone: str, by: User) -> Panel:
     if by_case:
         stmt = case_scope(by)(select(Case.id).where(Case.id.in_(list(by_case))))
         visible = set(db.session.execute(stmt).scalars())
+        case_flags = flags_of_cases(list(by_case))
         views = []
         for known in by_case.values():
             known.visible = known.case.id in visible
+            known.flags = case_flags.get(known.case.id, [])
             if known.case.risk_level in ("high", "severe"):
                 flags["high_risk"] += 1
+                known.flags.append("high_risk")
             views.append(
                 {
                     "action": "view",

@@ -16,7 +16,7 @@ from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
 from app.calls.answers import as_uuid, to_intake
 from app.calls.forms import IntakeForm
-from app.calls.intake import IntakeError, IntakeKeyTaken, find_saved, save_intake
+from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, find_saved, save_intake
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
 from app.calls.services import contact_flags
@@ -130,6 +130,7 @@ def new():
         )
         return redirect(url_for("calls.new"))
     join_refused = False  # survivor details typed on a call joining a case: kept in sight
+    status = 200  # the page again, everything typed kept
     valid = request.method == "POST" and form.validate()
     intake = to_intake(form, request.form) if valid else None
     if intake is not None and intake.drops_case_details():
@@ -175,6 +176,8 @@ def new():
             return redirect(url_for("calls.new"))
         except (IntakeError, CaseError) as error:
             flash(str(error), "error")
+            if isinstance(error, LinkRefused):
+                status = 404  # a case not this person's to add to: refused, audited
         else:
             return _after_save(saved)
     linked = _linked_case(form.case_id.data)
@@ -199,7 +202,7 @@ def new():
             code: _one(typed.get(f"emergency_time_{code}")) for code in form.emergency.data or []
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
-    )
+    ), status
 
 
 def _one(value) -> str:

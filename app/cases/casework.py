@@ -273,14 +273,15 @@ def record_consent(*, case: Case, by: User, consents: list[ConsentData]) -> list
     return rows
 
 
-def complete_task(*, task: Task, by: User, note: str | None = None) -> None:
-    """Mark a task done, with an optional note. The case row is written too (its version
-    moves), so a closure approved at the same instant, which ends the case's open tasks,
-    fails one of the two on the case's version: a task is never both done by someone and
-    ended by the closure, nor done on a case already closed."""
+def complete_task(*, task: Task, by: User, note: str | None = None) -> bool:
+    """Mark a task done, with an optional note; False when it had ended already (done by a
+    second click, or ended when the survivor was found to be 16 or over). The case row is
+    written too (its version moves), so a closure approved at the same instant, which ends the
+    case's open tasks, fails one of the two on the case's version: a task is never both done
+    by someone and ended by the closure, nor done on a case already closed."""
     refuse_if_closed(task.case)  # first: a task the closure ended is not "done" again
     if task.done_at is not None:
-        return
+        return False
     now = utcnow()
     task.done_at, task.done_by_id = now, by.id
     task.case.updated_at = now
@@ -288,6 +289,7 @@ def complete_task(*, task: Task, by: User, note: str | None = None) -> None:
         task.note = note
     audit_case("update", task.case, by, detail=f"task:{task.id} done")
     db.session.commit()
+    return True
 
 
 def add_task(*, case: Case, by: User, kind: str, due: datetime, note: str | None = None) -> Task:

@@ -84,12 +84,16 @@ def discard_draft(case_id: uuid.UUID, form: str):
     case = load_case(case_id)
     if not drafts.known(form):
         abort(404)
-    page = drafts.page_asked(request.form.get("page"))
-    drafts.discard(case=case, user=current_user, form=form, page=page)
+    # From the list or a notice: `page`; from the conflict screen, the edit page's own key and
+    # the page it was a copy of (both hold the values dropped).
+    named = [request.form.get(name) for name in ("page", "form_key", "copy_of")]
+    pages = {page for page in map(drafts.page_asked, named) if page is not None}
+    for page in pages or [None]:  # none named: every draft of the form on the case
+        drafts.discard(case=case, user=current_user, form=form, page=page)
     flash(_("What you had typed was discarded."), "success")
     if request.form.get("back") == "list":
         return redirect(url_for("cases.draft_list"))
-    if case.is_closed:
+    if request.form.get("back") == "case" or case.is_closed:
         return redirect(url_for("cases.show", case_id=case.id))
     return redirect(form_url(case.id, form))
 

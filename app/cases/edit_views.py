@@ -20,7 +20,14 @@ from app.cases.forms import CaseEditForm
 from app.cases.models import Case
 from app.cases.queue_views import code_label
 from app.cases.services import CaseError
-from app.cases.views import CASE_ROLES, back_to_case, load_case, place_names, refused_back_to_case
+from app.cases.views import (
+    CASE_ROLES,
+    back_to_case,
+    load_case,
+    place_names,
+    refused_back_to_case,
+    still_in_scope,
+)
 from app.clock import local_today
 from app.extensions import db
 from app.places.form_choices import fill_place_choices
@@ -124,6 +131,7 @@ def edit(case_id: uuid.UUID):
                     changes=changes,
                     page=page,
                     sent=drafts.sent_key(page, request.form),
+                    copied=drafts.copy_sent(form, request.form),
                 )
             except EditConflict as conflict:
                 return _conflict(case, form, changes, conflict)
@@ -170,6 +178,7 @@ def _conflict(
     field both changed waits for the editor's choice. `said`: the screen sent back without every
     choice, its rows' who and choice as they were."""
     db.session.rollback()
+    still_in_scope(case)  # the other save may have handed the case to someone else
     # The other editor's saved values are shown: a look at the case.
     services.audit_case("view", case, current_user, detail="edit conflict")
     db.session.commit()

@@ -13,7 +13,6 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 from wtforms.widgets import TextInput
 
@@ -28,6 +27,7 @@ from app.form_fields import (
     choices,
     date_field,
     long_text,
+    phone_field,
     text,
 )
 from app.places.form_choices import check_commune
@@ -39,6 +39,9 @@ class PageForm(FlaskForm):
     form keep two drafts, and sending one deletes its own only."""
 
     form_key = HiddenField()
+    # The page a draft brought back as a copy was typed on (app/cases/drafts.restore): sent,
+    # the text counts as sent from that page too, and that page's draft of it goes.
+    copy_of = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,13 +58,9 @@ class NoteForm(OnceForm):
     """A note, a counselling session or a contact attempt."""
 
     kind = SelectField(_l("Kind"), choices=choices(c.NOTE_KINDS), default="note")
-    body = long_text(_l("Note"), rows=4)
+    # An empty note (or spaces only) says nothing: refused, as a required field.
+    body = long_text(_l("Note"), rows=4, required=True)
     submit = SubmitField(_l("Add the note"))
-
-    def validate_body(self, field) -> None:
-        """An empty note says nothing."""
-        if not (field.data or "").strip():
-            raise ValidationError(REQUIRED)
 
 
 class CaseEditForm(PageForm):
@@ -85,7 +84,7 @@ class CaseEditForm(PageForm):
         _l("Disability"), choices=choices(c.DISABILITIES, blank=""), default=""
     )
     ethnicity = SelectField(_l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default="")
-    survivor_phone = text(_l("Survivor's number"), 40, render_kw={"inputmode": "tel"})
+    survivor_phone = phone_field(_l("Survivor's number"))
     survivor_address = text(_l("Address or place"), 300)
     province_code = SelectField(_l("Province or city"), choices=[], default="")
     commune_code = SelectField(_l("Commune or ward"), choices=[], default="", validate_choice=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Row, Select, and_, exists, false, func, or_, select, text
@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.calls.models import Call
+from app.calls.services import flags_of_cases
 from app.cases.models import ACTIVE_STATUSES, Case, CaseEvent, Task
 from app.clock import LOCAL
 from app.extensions import db
@@ -73,6 +74,8 @@ class Queue:
 
     rows: list[Row]
     total: int
+    # A task list's cases' flags (calls.services.flags_of_cases): shown beside its call actions.
+    flags: dict = field(default_factory=dict)
 
     @property
     def more(self) -> bool:
@@ -188,7 +191,11 @@ def _task_queue(user, conditions, *, limit=QUEUE_LIMIT, offset=0) -> Queue:
         .join(Case, Case.id == Task.case_id)
         .where(Task.done_at.is_(None), Case.status.in_(ACTIVE_STATUSES), *conditions)
     )
-    return _queue(user, rows, count, limit, offset)
+    queue = _queue(user, rows, count, limit, offset)
+    # Flags are shown wherever a contact is offered ("Follow-up call", "Mark done"): the shown
+    # rows' cases' flags, in one statement.
+    queue.flags = flags_of_cases(list({row.case_id for row in queue.rows}))
+    return queue
 
 
 def cases_opened_recently(user: User, *, now: datetime, days: int = 14) -> Queue:

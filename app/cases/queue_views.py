@@ -72,6 +72,7 @@ def task_list():
         "cases/tasks.html",
         name=name,
         page=page,
+        flags=queue.flags,
         now=now,
         managers=managers,
         back=f"tasks:{name}:{page.number}",
@@ -90,7 +91,7 @@ def task_done(task_id: uuid.UUID):
         refuse_object("task", task_id)
     for attempt in (1, 2):
         try:
-            complete_task(task=task, by=current_user)
+            done = complete_task(task=task, by=current_user)
             break
         except CaseError as error:
             db.session.rollback()
@@ -99,10 +100,15 @@ def task_done(task_id: uuid.UUID):
         except StaleDataError:  # the case changed at the same instant (closed, say)
             db.session.rollback()  # read again as it now is: a closed case refuses
             task = db.session.execute(stmt).scalar_one_or_none()
-            if attempt == 2 or task is None:
+            if task is None:  # that change handed the case to someone else
+                refuse_object("task", task_id)
+            if attempt == 2:
                 flash(_("The case changed meanwhile; nothing was changed. Try again."), "error")
-                return redirect(_back(task.case if task is not None else None))
-    flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
+                return redirect(_back(task.case))
+    if not done and task.ended_by is not None:  # ended meanwhile, by no one's hand
+        flash(_("This task had already ended; nothing was changed."), "info")
+    else:  # done now, or by this same click sent twice
+        flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
     return redirect(_back(task.case))
 
 

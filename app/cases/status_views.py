@@ -17,7 +17,14 @@ from app.auth.labels import CASE_STATUS_LABELS
 from app.cases import bp, drafts, services
 from app.cases.forms import StatusForm
 from app.cases.services import TRANSITIONS, CaseError
-from app.cases.views import CASE_ROLES, back_to_case, load_case, looked_at, moves_open
+from app.cases.views import (
+    CASE_ROLES,
+    back_to_case,
+    load_case,
+    looked_at,
+    moves_open,
+    still_in_scope,
+)
 from app.extensions import db
 
 
@@ -93,6 +100,7 @@ def change_status(case_id: uuid.UUID):
         except StaleDataError:
             # Changed by someone else at the same instant (a second click, a colleague).
             db.session.rollback()
+            still_in_scope(case)  # that change may have handed the case to someone else
             if case.status == form.to.data:  # reloaded: theirs was the same change
                 return back_to_case(
                     case, _("The case already has that status; nothing was changed.")

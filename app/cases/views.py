@@ -169,37 +169,60 @@ def saved_once(form, case: Case, write: Callable[[], object], draft: str) -> boo
     """Run `write` (a casework function, which commits) with the form's key recorded, and the
     person's draft of the form deleted, in the same transaction; False, with nothing written,
     when that form had been saved before (a double click, a retry after a timeout, the back
-    button)."""
+    button), or a copy of it brought back by a reload (drafts.restore) had been, or the other
+    way round."""
     page = as_uuid(form.form_key.data)
     key = drafts.sent_key(page, request.form)  # the page's key and the text sent
+    copied = drafts.copy_sent(form, request.form)  # sent as from the page it was copied from
+
+    def write_all():
+        drafts.sent_from_source(case=case, user=current_user, form=draft, copied=copied)
+        return write()
+
+    keys = (key, copied[1] if copied else None)
     try:
-        return _keyed_write(key, page, case, write, draft)
+        return _keyed_write(keys, page, case, write_all, draft)
     except StaleDataError:
         # Someone else wrote to the case at the same instant (its version moved on between our
         # read and our write): adding a part takes nothing of theirs, so it is written again,
         # once, on the case as it now is (reloaded after the rollback), if this person may
         # still see it (the other write may have given it to someone else).
-        still = case_scope(current_user)(select(Case.id).where(Case.id == case.id))
-        if db.session.execute(still).first() is None:
-            refuse_object("case", case.id)
-        return _keyed_write(key, page, case, write, draft)
+        still_in_scope(case)
+        return _keyed_write(keys, page, case, write_all, draft)
+
+
+def still_in_scope(case: Case) -> None:
+    """After a write collided and was rolled back: the case, as it now is, must still be this
+    person's to see (the other write may have given it to someone else); else refused (404,
+    audited), before anything of it is shown."""
+    still = case_scope(current_user)(select(Case.id).where(Case.id == case.id))
+    if db.session.execute(still).first() is None:
+        refuse_object("case", case.id)
 
 
 def _keyed_write(
-    key: uuid.UUID | None,
+    keys: tuple[uuid.UUID | None, uuid.UUID | None],
     page: uuid.UUID | None,
     case: Case,
     write: Callable[[], object],
     draft: str,
 ) -> bool:
-    if key is not None:
-        db.session.add(FormSubmission(key=key, user_id=current_user.id, case_id=case.id))
+    def sent_before() -> bool:
+        return any(k is not None and db.session.get(FormSubmission, k) for k in keys)
+
+    if keys[1] is not None and sent_before():
+        # The page this text was copied from sent it already (or this copy was): saved once.
+        drafts.drop(case=case, user=current_user, form=draft, page=page)
+        db.session.commit()
+        return False
+    if keys[0] is not None:
+        db.session.add(FormSubmission(key=keys[0], user_id=current_user.id, case_id=case.id))
     try:
         drafts.drop(case=case, user=current_user, form=draft, page=page)
         write()
     except IntegrityError:
         db.session.rollback()
-        if key is None or db.session.get(FormSubmission, key) is None:
+        if not sent_before():
             raise
         # Saved before: a draft of it left by a late autosave goes now.
         drafts.drop(case=case, user=current_user, form=draft, page=page)
@@ -282,4 +305,6 @@ def add_task(case_id: uuid.UUID):
             draft="task",
         )
     except CaseError as error:
-        return refused_back_to_case(case, error)
+        # Closed while it was being planned: the page again, what was typed kept to copy.
+        flash(str(error), "error")
+        return _case_page(load_case(case_id), task_form=form, status=409, posted="task")

@@ -221,3 +221,23 @@ def test_disability_not_known_alone_is_no_survivor_detail(client, login_as):
     case = opened(operator)
     data = form(client, reason="follow_up", case_number=case.number, disability="unknown")
     assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+
+
+def test_another_hotlines_case_number_is_refused_404_in_that_hotlines_audit_log(
+    client, login_as, make_user, make_org
+):
+    """Numbers run in sequence: a call sent to join another hotline's case is answered as for
+    a number no case has (404, the page kept), and the attempt goes to that hotline's log."""
+    theirs = make_org(code="SB")
+    case = save_intake(
+        data=Intake(reason="violence_report", intake_key=uuid.uuid4(), survivor=Survivor(name="X")),
+        by=make_user("operator", organisation=theirs),
+    ).case
+    login_as("operator", organisation=make_org(code="HN"))
+    data = form(client, reason="follow_up", case_number=case.number, narrative="gọi lại")
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    assert answer.status_code == 404
+    assert "gọi lại" in answer.get_data(as_text=True)
+    db.session.rollback()
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "denied")).scalar_one()
+    assert (entry.case_id, entry.organisation_id) == (case.id, theirs.id)

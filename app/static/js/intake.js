@@ -13,9 +13,9 @@
   var linkedNotice = document.getElementById("linked-case");
   var endedNotice = document.getElementById("session-ended");
   var otherAccount = document.getElementById("other-account");
-  // A page sent back with errors holds what was posted and not yet in the draft: kept at the
-  // first tick.
-  var dirty = !!document.getElementById("form-errors");
+  // A page sent back (errors, or a save refused with a message) holds what was posted and
+  // not yet in the draft: kept at the first tick.
+  var dirty = !!document.getElementById("form-errors") || form.dataset.posted === "yes";
   var saving = false, sessionEnded = false, lastSaved = "", formSaved = false;
   var elsewhere = false;  // the same intake open in another tab: that one saves, not this one
 
