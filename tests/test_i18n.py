@@ -109,3 +109,14 @@ def test_language_chosen_on_the_sign_in_page_is_kept_on_the_account(client, make
     db.session.expire_all()
     assert db.session.get(User, user.id).language == "en"
     assert "Emergency numbers" in client.get("/home/operator").get_data(as_text=True)
+
+
+def test_an_audit_action_is_not_worded_as_a_column_heading(app):
+    """"Created" is also a date column's heading ("Ngày tạo"): the audit action has its own
+    words, so a creation in the audit log does not read "date created"."""
+    from flask_babel import force_locale
+
+    from app.auth.labels import EVENT_LABELS
+
+    with app.test_request_context(), force_locale("vi"):
+        assert str(EVENT_LABELS["create"]) == "Đã tạo bản ghi"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -128,10 +129,10 @@ def update_user(
         if cases or tasks:
             raise AdminError(
                 _l(
-                    "This account still holds %(cases)d active cases and %(tasks)d open tasks. "
-                    "Ask a supervisor of its organisation to reassign them first.",
-                    cases=cases,
-                    tasks=tasks,
+                    "This account still holds %(cases)s and %(tasks)s. Ask a supervisor of its "
+                    "organisation to reassign them first.",
+                    cases=lazy_ngettext("%(num)d active case", "%(num)d active cases", cases),
+                    tasks=lazy_ngettext("%(num)d open task", "%(num)d open tasks", tasks),
                 ),
                 field="organisation_id" if moved else "role",
             )

@@ -60,7 +60,7 @@ EVENT_LABELS = {
     "organisation_created": _l("Organisation created"),
     "organisation_updated": _l("Organisation changed"),
     "view": _l("Viewed"),
-    "create": _l("Created"),
+    "create": _l("Record created"),
     "update": _l("Changed"),
     "export": _l("Exported"),
     "erase": _l("Erased"),

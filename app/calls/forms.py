@@ -20,7 +20,7 @@ from app.calls.answers import action_time
 from app.cases import risk
 from app.cases.ages import is_child_age
 from app.cases.recipients import RECIPIENT_HINT, is_recipient
-from app.clock import local_today
+from app.clock import local_day, local_today
 from app.form_fields import (
     CodeRadioField,
     CodeSelectField,
@@ -34,6 +34,8 @@ from app.form_fields import (
     text,
 )
 from app.places.form_choices import check_commune
+
+SLACK = timedelta(minutes=5)  # a clock a little ahead of the server's
 
 
 class IntakeForm(FlaskForm):
@@ -168,10 +170,25 @@ class IntakeForm(FlaskForm):
     follow_up_at = LocalDateTimeField(_l("Call back at"), validators=[Optional()])
     submit = SubmitField(_l("Save the call"))
 
+    def validate_started_at(self, field) -> None:
+        """A call is logged when it happens or after: a start still to come is a slip of the
+        year, the day or the month (it would head every list of calls for years)."""
+        if field.data and field.data > datetime.now(UTC) + SLACK:
+            raise ValidationError(_l("The call cannot start later than now."))
+
     def validate_ended_at(self, field) -> None:
-        """A call cannot end before it started."""
+        """A call cannot end before it started, nor later than now."""
         if field.data and self.started_at.data and field.data < self.started_at.data:
             raise ValidationError(_l("The call cannot end before it started."))
+        if field.data and field.data > datetime.now(UTC) + SLACK:
+            raise ValidationError(_l("The call cannot end later than now."))
+
+    def validate_incident_date(self, field) -> None:
+        """An incident told in a call happened by the day of the call."""
+        started = self.started_at.data
+        last = local_day(started) if started else local_today()
+        if field.data and field.data > last:
+            raise ValidationError(_l("The incident cannot be later than the call."))
 
     def validate_risk_reason(self, field) -> None:
         """A raised level needs its reason."""
@@ -194,7 +211,7 @@ class IntakeForm(FlaskForm):
                 raise ValidationError(
                     _l("Write the time of “%(action)s” as hh:mm or dd/mm/yyyy hh:mm.", action=name)
                 ) from None
-            if at is not None and at > datetime.now(UTC) + timedelta(minutes=5):
+            if at is not None and at > datetime.now(UTC) + SLACK:
                 raise ValidationError(
                     _l("The time of “%(action)s” cannot be later than now.", action=name)
                 )

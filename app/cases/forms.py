@@ -13,6 +13,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 from wtforms.widgets import TextInput
 
@@ -21,6 +22,7 @@ from app.auth.forms import REQUIRED
 from app.calls.forms import check_child_consent, check_consent_overlap
 from app.cases import risk
 from app.cases.recipients import ANY_PROVIDER, RECIPIENT_HINT
+from app.clock import local_today
 from app.form_fields import (
     LocalDateTimeField,
     MultiCheckboxField,
@@ -140,6 +142,11 @@ class IncidentForm(OnceForm):
     gbv_context = SelectField(_l("Context"), choices=choices(c.GBV_CONTEXTS, blank=""), default="")
     incident_description = long_text(_l("What happened"), rows=3)
     submit = SubmitField(_l("Add the incident"))
+
+    def validate_incident_date(self, field) -> None:
+        """An incident recorded has happened (a date to come is a slip of the year or month)."""
+        if field.data and field.data > local_today():
+            raise ValidationError(_l("The incident cannot be in the future."))
 
     @classmethod
     def for_case(cls, case) -> type[IncidentForm]:

@@ -76,6 +76,8 @@ class Queue:
     total: int
     # A task list's cases' flags (calls.services.flags_of_cases): shown beside its call actions.
     flags: dict = field(default_factory=dict)
+    # The unassigned list's: the accounts that can no longer work the cases they hold.
+    holders: list = field(default_factory=list)
 
     @property
     def more(self) -> bool:
@@ -262,7 +264,7 @@ def unassigned_cases(user: User, *, now: datetime) -> Queue:
         )
     never = _case_queue(user, [Case.assigned_to_id.is_(None), *active], [Case.opened_at], now=now)
     rows = (stranded.rows + never.rows)[:QUEUE_LIMIT]
-    return Queue(rows, stranded.total + never.total)
+    return Queue(rows, stranded.total + never.total, holders=holders)
 
 
 def pending_closure(user: User, *, now: datetime) -> Queue:

@@ -68,6 +68,7 @@ def task_list():
     if not page.rows and number > page.pages:  # done meanwhile: the list is shorter now
         return redirect(url_for("cases.task_list", list=name, page=page.pages))
     managers = queries.workload(current_user, now=now) if name != "mine" else None
+    stranded = queries.stranded_holders(current_user.organisation_id) if managers else []
     return render_template(
         "cases/tasks.html",
         name=name,
@@ -75,6 +76,7 @@ def task_list():
         flags=queue.flags,
         now=now,
         managers=managers,
+        stranded=stranded,
         back=f"tasks:{name}:{page.number}",
     )
 

@@ -629,3 +629,18 @@ def test_two_first_autosaves_at_once_keep_the_newer_text(client, login_as, monke
     assert len(open_drafts(user)) == 1
     fields = load_draft(user=user, intake_key=uuid.UUID(key))
     assert fields["narrative"] == "lần hai, mới hơn"
+
+
+def test_a_call_or_incident_dated_later_than_now_is_refused_and_kept(client, login_as):
+    """A slip of the year or of day and month (dd/mm) would head every list of calls for years."""
+    login_as("operator")
+    data = form(client, reason="violence_report", started_at="22/11/2031 09:30")
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Cuộc gọi không thể bắt đầu muộn hơn bây giờ." in page and "22/11/2031 09:30" in page
+    data = form(
+        client, reason="violence_report", ended_at="22/11/2031 09:40", incident_date="01/01/2031"
+    )
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Cuộc gọi không thể kết thúc muộn hơn bây giờ." in page
+    assert "Vụ việc không thể xảy ra sau cuộc gọi." in page
+    assert count(Call) == 0

@@ -79,3 +79,12 @@ def test_a_task_sent_after_the_case_closed_is_kept_on_the_page_to_copy(
     html = answer.get_data(as_text=True)
     assert answer.status_code == 409
     assert "gọi lúc 9 giờ" in html and "05/12/2026 10:00" in html
+
+
+def test_an_incident_dated_in_the_future_is_refused(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/incidents/new"
+    answer = client.submit(url, {"incident_date": "01/01/2031", "acts": ["a_beating"]})
+    assert "Vụ việc không thể ở trong tương lai." in answer.get_data(as_text=True)
+    assert count(Incident) == 0

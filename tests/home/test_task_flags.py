@@ -37,3 +37,27 @@ def test_a_task_row_shows_its_cases_flags_in_every_list(client, desk):  # noqa: 
         assert "flag-perpetrator_calling" in row and "flag-abusive" in row, page
         assert "The perpetrator may call" in row
         assert "flag-" not in other
+
+
+def test_an_overdue_task_of_someone_who_left_says_so_beside_its_assign_form(
+    client,
+    desk,  # noqa: F811
+    make_user,
+):
+    """The overdue list offers to reassign the case of a case manager who can no longer work
+    it, saying so, as the list of cases waiting for a case manager does."""
+    org, people = desk
+    gone = make_user("case_manager", organisation=org)
+    case = cases.open_case(by=people["operator"])
+    case.assigned_to_id = gone.id
+    open_task(case, kind="follow_up_call", due=utcnow() - timedelta(hours=3))
+    gone.active = False
+    db.session.commit()
+    number = case.number
+    sign_in(client, people["supervisor"])
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    table = html[html.index('id="overdue-tasks"') :]
+    table = table[: table.index("</table>")]
+    [row] = [tr for tr in table.split("<tr")[1:] if number in tr]
+    assert "The person assigned can no longer work this case." in row
+    assert ">Assign<" in row
