@@ -100,11 +100,19 @@ def forget_old_pages(session) -> bool:
     needed the old pages (the next checkpoint overwrites them) or the database is not SQLite."""
     if session.get_bind().dialect.name != "sqlite":
         return False
+    # Never waits: a TRUNCATE checkpoint waits for readers holding the write lock, which would
+    # hold up every save meanwhile; with no busy wait it gives up at once (the log's old pages
+    # are then overwritten as it is reused).
+    waits = session.execute(text("PRAGMA busy_timeout")).scalar_one()
+    session.execute(text("PRAGMA busy_timeout=0"))
     try:
         busy, _log, _copied = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
     except Exception as exc:  # noqa: BLE001 - the erasure is committed; this only tidies
         log.warning("checkpoint after an erasure skipped: %s", type(exc).__name__)
-        return False
+        busy = 1
+    finally:
+        session.execute(text(f"PRAGMA busy_timeout={int(waits)}"))
+        session.commit()  # nothing to commit: the connection goes back to the pool
     return not busy
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 import uuid
 
 from flask import (
@@ -128,7 +129,8 @@ def unauthorized():
     # in the sign-in page's address: a value typed into a search box by mistake (a phone
     # number in the case-number box) reaches no further address, history entry or log line.
     if request.method == "GET":  # a form sent is not a page to go back to
-        session["next"] = request.full_path.rstrip("?")
+        session["next"] = request.script_root + request.full_path.rstrip("?")
+        session["next_at"] = time.time()
     return redirect(url_for(login_manager.login_view))
 
 

@@ -33,6 +33,8 @@ from app.auth.models import User
 from app.clock import utcnow
 from app.extensions import db, limiter
 
+# A page asked for while signed out is gone back to after signing in within this many seconds.
+NEXT_SECONDS = 15 * 60
 ALWAYS_ALLOWED = {
     "auth.logout",
     "auth.change_password",
@@ -87,7 +89,10 @@ def _pending_user(step: str) -> User | None:
 
 def _finish_sign_in(user: User):
     """Start a fresh session for the fully signed-in user and send them on."""
-    target = safe_next(session.get("next"))
+    # Where the person was going, if asked for lately: on a shared computer, the page left by
+    # someone whose session ended long ago is not where the next person lands.
+    asked_at = session.get("next_at") or 0
+    target = safe_next(session.get("next")) if time.time() - asked_at < NEXT_SECONDS else None
     language = session.get("lang")
     session.clear()
     session.regenerate()
@@ -141,7 +146,7 @@ def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
     if request.method == "GET" and safe_next(request.args.get("next")):
-        session["next"] = request.args["next"]
+        session["next"], session["next_at"] = request.args["next"], time.time()
     form = LoginForm()
     status, error = 200, None
     if form.validate_on_submit():

@@ -67,7 +67,8 @@ def repeat_caller_panel(*, phone: str, by: User) -> Panel:
             known.flags = case_flags.get(known.case.id, [])
             if known.case.risk_level in ("high", "severe"):
                 flags["high_risk"] += 1
-                known.flags.append("high_risk")
+                if "high_risk" not in known.flags:  # also a flag an operator may set
+                    known.flags.append("high_risk")
             views.append(
                 {
                     "action": "view",

@@ -41,7 +41,7 @@ class IncidentData:
         says nothing on an adult's case (it is kept for a child's only)."""
         told = (
             self.occurred_on, self.place_type != "unknown", self.acts, self.gbv_type,
-            self.gbv_context, self.description,
+            self.gbv_context, (self.description or "").strip(),
         )  # fmt: skip
         return any(told) or bool(child and self.chi_category)
 
@@ -65,7 +65,8 @@ class PerpetratorData:
             self.relationship, self.sex, self.age_band, self.alcohol_or_drugs,
             self.weapon_access, self.earlier_violence,
         )  # fmt: skip
-        return any(code != "unknown" for code in codes) or bool(self.name or self.notes)
+        typed = (self.name or "").strip() or (self.notes or "").strip()
+        return any(code != "unknown" for code in codes) or bool(typed)
 
 
 @dataclass

@@ -110,3 +110,28 @@ class Restored:
             for one in value if isinstance(value, list) else [value]:
                 data.add(name, one)
         return data
+
+
+# A copy (drafts.restore) names the pages it was copied from, newest first, each with the key
+# of the text it held then ("PAGE:KEY PAGE:KEY"): a page reloaded twice is a copy of a copy.
+MAX_SOURCES = 5
+
+
+def mark_copy(fields: dict, page: uuid.UUID) -> None:
+    """Mark fields brought back from `page`'s draft as a copy of it (and of what it copied)."""
+    sources = [(page, sent_key(page, fields))] + copy_sources(fields.get("copy_of"))
+    fields["copy_of"] = " ".join(f"{p}:{k}" for p, k in sources[:MAX_SOURCES])
+
+
+def copy_sources(value) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """The (page, key of its text when copied) pairs a copy's mark names; none if malformed."""
+    if not isinstance(value, str):
+        return []
+    found = []
+    for item in value.split()[:MAX_SOURCES]:
+        page, _, key = item.partition(":")
+        try:
+            found.append((uuid.UUID(page), uuid.UUID(key)))
+        except ValueError:
+            return []
+    return found

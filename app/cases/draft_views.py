@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import refuse_role, roles_required
-from app.cases import bp, drafts
+from app.cases import bp, draft_copies, drafts
 from app.cases.views import CASE_ROLES, load_case
 from app.clock import utcnow
 from app.form_fields import local_text
@@ -84,10 +84,13 @@ def discard_draft(case_id: uuid.UUID, form: str):
     case = load_case(case_id)
     if not drafts.known(form):
         abort(404)
-    # From the list or a notice: `page`; from the conflict screen, the edit page's own key and
-    # the page it was a copy of (both hold the values dropped).
-    named = [request.form.get(name) for name in ("page", "form_key", "copy_of")]
+    # From the list or a notice: `page`; from the conflict screen, the edit page's own key (and
+    # the drafts it was a copy of, if they still hold what was copied).
+    named = [request.form.get(name) for name in ("page", "form_key")]
     pages = {page for page in map(drafts.page_asked, named) if page is not None}
+    mark = request.form.get("copy_of")
+    if mark:
+        draft_copies.drop_unchanged_sources(case=case, user=current_user, form=form, mark=mark)
     for page in pages or [None]:  # none named: every draft of the form on the case
         drafts.discard(case=case, user=current_user, form=form, page=page)
     flash(_("What you had typed was discarded."), "success")

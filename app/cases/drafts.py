@@ -27,7 +27,14 @@ from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
-from app.cases.draft_fields import DraftError, Restored, clean, holds_typing, sent_key
+from app.cases.draft_fields import (
+    DraftError,
+    Restored,
+    clean,
+    holds_typing,
+    mark_copy,
+    sent_key,
+)
 from app.cases.models import STATUSES, Case, CaseDraft, FormSubmission
 from app.cases.queries import case_scope
 from app.clock import utcnow
@@ -223,9 +230,9 @@ def restore(*, case: Case, user: User, form: str, page: uuid.UUID | None = None)
     if not isinstance(fields, dict):
         return None
     live = chosen.page != page and (utcnow() - chosen.updated_at).total_seconds() < LIVE_SECONDS
-    fields["form_key"] = str(uuid.uuid4() if live else chosen.page)
     if live:
-        fields["copy_of"] = str(chosen.page)
+        mark_copy(fields, chosen.page)
+    fields["form_key"] = str(uuid.uuid4() if live else chosen.page)
     restored = Restored(chosen, fields, others=len(drafts) - 1)
     restored.live = live
     return restored
@@ -259,33 +266,6 @@ def drop(*, case: Case, user: User, form: str, page: uuid.UUID | None) -> None:
         draft = _find(case, user, form, page)
     if draft is not None:
         db.session.delete(draft)
-
-
-def copy_sent(form, posted) -> tuple[uuid.UUID, uuid.UUID] | None:
-    """For a form brought back as a copy (restore) and sent: the page it was copied from, and
-    the key its text is recorded under as sent from that page; None for any other form."""
-    page, source = page_asked(form.form_key.data), page_asked(form.copy_of.data)
-    if page is None or source is None or source == page:
-        return None
-    return source, sent_key(source, posted)
-
-
-def sent_from_source(*, case: Case, user: User, form: str, copied) -> None:
-    """A copy's text is sent (copied: copy_sent's pair): recorded as sent from the page it was
-    copied from too, so that page's draft of the same text (left by a reload or a crash, or
-    autosaved late) is never offered back to be sent twice; that draft goes now if it holds
-    just this text (other text typed there since stays). Not committed."""
-    if copied is None:
-        return
-    source, key = copied
-    with db.session.no_autoflush:
-        if db.session.get(FormSubmission, key) is None:
-            db.session.add(FormSubmission(key=key, user_id=user.id, case_id=case.id))
-        draft = _find(case, user, form, source)
-    if draft is not None and draft.payload is not None:
-        fields = json.loads(draft.payload)
-        if isinstance(fields, dict) and sent_key(source, fields) == key:
-            db.session.delete(draft)
 
 
 def drop_moved_on(case: Case) -> None:

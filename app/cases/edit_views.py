@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import classifications as c
 from app.auth.access import roles_required
-from app.cases import bp, drafts, edits, merge, services
+from app.cases import bp, draft_copies, drafts, edits, merge, services
 from app.cases.edits import EditConflict
 from app.cases.forms import CaseEditForm
 from app.cases.models import Case
@@ -131,7 +131,7 @@ def edit(case_id: uuid.UUID):
                     changes=changes,
                     page=page,
                     sent=drafts.sent_key(page, request.form),
-                    copied=drafts.copy_sent(form, request.form),
+                    copies=draft_copies.copy_sent(form, request.form),
                 )
             except EditConflict as conflict:
                 return _conflict(case, form, changes, conflict)

@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
-from app.cases import drafts, services
+from app.cases import draft_copies, drafts, services
 from app.cases.ages import survivor_age
 from app.cases.models import CHILD_TASKS, Case, FormSubmission
 from app.classifications import age_band
@@ -54,14 +54,14 @@ def update_case(
     changes: dict,
     page: uuid.UUID | None = None,
     sent: uuid.UUID | None = None,
-    copied: tuple | None = None,
+    copies: list | None = None,
 ) -> list[str]:
     """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
 
     Returns the names of the fields that changed (empty when nothing did). The draft of the
     editor's page (`page`, its form key) goes with the save, and `sent` (drafts.sent_key of the
     form posted) is recorded, so a draft of that text arriving late is refused; so is it as
-    sent from the page a copy was made of (`copied`: drafts.copy_sent).
+    sent from the pages a copy was made of (`copies`: draft_copies.copy_sent).
     """
     services.refuse_if_closed(case)
     if case.version != expected_version:
@@ -72,12 +72,12 @@ def update_case(
         if n in changes and (changes[n] or None) != (getattr(case, n) or None)
     ]
     if not changed:
-        _sent(case, by, page, sent, copied)
+        _sent(case, by, page, sent, copies)
         db.session.commit()
         return []
     try:
         _apply_edit(case, by, changes, changed)
-        _sent(case, by, page, sent, copied)
+        _sent(case, by, page, sent, copies)
         db.session.commit()
     except StaleDataError:
         # Saved by someone else between our check and our write: the conflict screen, with
@@ -89,14 +89,14 @@ def update_case(
     return changed
 
 
-def _sent(case: Case, by: User, page: uuid.UUID | None, sent: uuid.UUID | None, copied) -> None:
+def _sent(case: Case, by: User, page: uuid.UUID | None, sent: uuid.UUID | None, copies) -> None:
     """The edit page's form is sent: its draft goes, and what was sent is recorded, so a draft
     of it arriving late is refused (drafts.keep). Not committed."""
     if page is not None:
         drafts.drop(case=case, user=by, form="edit", page=page)
     if sent is not None and db.session.get(FormSubmission, sent) is None:
         db.session.add(FormSubmission(key=sent, user_id=by.id, case_id=case.id))
-    drafts.sent_from_source(case=case, user=by, form="edit", copied=copied)
+    draft_copies.sent_from_sources(case=case, user=by, form="edit", copies=copies or [])
 
 
 def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None:

@@ -22,7 +22,7 @@ from app.auth.models import User
 from app.calls.answers import as_uuid
 from app.calls.services import contact_flags
 from app.calls.views import saved_notice
-from app.cases import bp, casework, drafts, services
+from app.cases import bp, casework, draft_copies, drafts, services
 from app.cases.forms import (
     NoteForm,
     TaskForm,
@@ -173,13 +173,13 @@ def saved_once(form, case: Case, write: Callable[[], object], draft: str) -> boo
     way round."""
     page = as_uuid(form.form_key.data)
     key = drafts.sent_key(page, request.form)  # the page's key and the text sent
-    copied = drafts.copy_sent(form, request.form)  # sent as from the page it was copied from
+    copies = draft_copies.copy_sent(form, request.form)  # sent as from the pages copied
 
     def write_all():
-        drafts.sent_from_source(case=case, user=current_user, form=draft, copied=copied)
+        draft_copies.sent_from_sources(case=case, user=current_user, form=draft, copies=copies)
         return write()
 
-    keys = (key, copied[1] if copied else None)
+    keys = (key, *draft_copies.sent_keys(copies))
     try:
         return _keyed_write(keys, page, case, write_all, draft)
     except StaleDataError:
@@ -201,7 +201,7 @@ def still_in_scope(case: Case) -> None:
 
 
 def _keyed_write(
-    keys: tuple[uuid.UUID | None, uuid.UUID | None],
+    keys: tuple,  # the page's own key of the text sent, then those as from the pages copied
     page: uuid.UUID | None,
     case: Case,
     write: Callable[[], object],
@@ -210,7 +210,7 @@ def _keyed_write(
     def sent_before() -> bool:
         return any(k is not None and db.session.get(FormSubmission, k) for k in keys)
 
-    if keys[1] is not None and sent_before():
+    if len(keys) > 1 and sent_before():
         # The page this text was copied from sent it already (or this copy was): saved once.
         drafts.drop(case=case, user=current_user, form=draft, page=page)
         db.session.commit()

@@ -20,6 +20,9 @@ from app.crypto.datakeys import keyring
 from app.extensions import db
 
 DEFAULT_REGION = "VN"
+# Numbers are looked for in a text this long at most (a phone field holds 40 characters): the
+# matcher's time grows with the text, and a longer one is refused by its field's length anyway.
+MATCH_LIMIT = 80
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -39,7 +42,7 @@ def normalise_phone(raw: str) -> str | None:
         pass
     # A number with words around it ("0912 345 678 (chị gái)", "sđt 0912.345.678") is that
     # number, so it finds the same caller as the number typed alone.
-    found = _numbers_in(text)
+    found = _numbers_in(text) if len(text) <= MATCH_LIMIT else []
     if len(found) == 1:
         return phonenumbers.format_number(found[0], phonenumbers.PhoneNumberFormat.E164)
     digits = "".join(ch for ch in text if ch.isdigit())
@@ -58,7 +61,8 @@ def _numbers_in(text: str) -> list:
 def holds_several_numbers(raw: str | None) -> bool:
     """Whether a text holds two phone numbers or more ("0912 345 678 / 0987 654 321"): its
     digest would match neither, so forms and the import take one number a field."""
-    return len(_numbers_in(raw or "")) > 1
+    text = raw or ""
+    return len(text) <= MATCH_LIMIT and len(_numbers_in(text)) > 1
 
 
 def normalise_identity(raw: str) -> str | None:

@@ -137,3 +137,19 @@ def test_a_page_asked_for_signed_out_is_kept_out_of_the_sign_in_address(client, 
     response = client.get("/cases/search?number=0912+345+678")
     assert response.location == "/auth/login"
     assert sign_in(client, user).location == "/cases/search?number=0912+345+678"
+
+
+def test_a_page_asked_for_long_ago_is_not_where_the_next_person_lands(
+    client, make_user, monkeypatch
+):
+    """On a shared computer the page of someone whose session ended long ago (a denied look
+    for the next person) is not gone to: home instead."""
+    import time
+
+    from app.auth import views
+
+    user = make_user("operator")
+    client.get("/cases/search?number=HN-2026-000001")
+    asked = time.time()
+    monkeypatch.setattr(views.time, "time", lambda: asked + views.NEXT_SECONDS + 1)
+    assert sign_in(client, user).location == "/home/operator"

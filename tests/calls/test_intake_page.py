@@ -644,3 +644,26 @@ def test_a_call_or_incident_dated_later_than_now_is_refused_and_kept(client, log
     assert "Cuộc gọi không thể kết thúc muộn hơn bây giờ." in page
     assert "Vụ việc không thể xảy ra sau cuộc gọi." in page
     assert count(Call) == 0
+
+
+def test_a_case_flagged_high_risk_and_rated_high_shows_the_flag_once(
+    client, login_as, make_user, make_org
+):
+    org = make_org(code="HN")
+    login_as("operator", organisation=org)
+    save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_phone="0911000333",
+            flags=["high_risk"],
+            risk_answers=["strangulation"],
+            survivor=Survivor(name="X"),
+        ),
+        by=make_user("operator", organisation=org),
+    )
+    panel = client.submit("/calls/lookup", {"phone": "0911000333"}, page="/calls/new").get_data(
+        as_text=True
+    )
+    case_block = panel[panel.index('class="panel-case"') :]
+    assert case_block.count("flag-high_risk") == 1

@@ -27,22 +27,24 @@ def copy_of(html: str, field_id: str) -> str:
 
 def reloaded(client, case, people):
     """The manager types TEXT into the case page's note form (kept as a draft), then reloads
-    the page within the minute: (the page's address, the first page's key, the copy's key)."""
+    the page within the minute: (the page's address, the first page's key, the copy's key,
+    the copy's mark naming the first page and what it held)."""
     sign_in(client, people["manager"])
     url = f"/cases/{case.id}"
     first = form_key(client.get(url).get_data(as_text=True), "note-form-key")
     keep(client, case, "note", {"kind": "note", "body": TEXT, "form_key": first}, first)
     page = client.get(url).get_data(as_text=True)
     second = form_key(page, "note-form-key")
-    assert second != first and copy_of(page, "note-copy-of") == first and TEXT in page
-    return url, first, second
+    mark = copy_of(page, "note-copy-of")
+    assert second != first and mark.split(":")[0] == first and TEXT in page
+    return url, first, second, mark
 
 
 def test_a_note_sent_from_a_reloaded_page_is_not_offered_again(client, case_of):
     case, people = case_of
     manager = people["manager"]
-    url, first, second = reloaded(client, case, people)
-    sent = {"kind": "note", "body": TEXT, "form_key": second, "copy_of": first}
+    url, first, second, mark = reloaded(client, case, people)
+    sent = {"kind": "note", "body": TEXT, "form_key": second, "copy_of": mark}
     assert client.submit(f"/cases/{case.id}/notes", sent, page=url).status_code == 302
     assert notes() == 1
     assert stored(case, manager, "note") == []  # the draft it was copied from went too
@@ -58,10 +60,10 @@ def test_a_note_sent_from_a_reloaded_page_is_not_offered_again(client, case_of):
 
 def test_a_copy_sent_after_its_page_sent_the_text_saves_nothing_twice(client, case_of):
     case, people = case_of
-    url, first, second = reloaded(client, case, people)
+    url, first, second, mark = reloaded(client, case, people)
     sent = {"kind": "note", "body": TEXT, "form_key": first}
     assert client.submit(f"/cases/{case.id}/notes", sent, page=url).status_code == 302
-    copy = {"kind": "note", "body": TEXT, "form_key": second, "copy_of": first}
+    copy = {"kind": "note", "body": TEXT, "form_key": second, "copy_of": mark}
     assert client.submit(f"/cases/{case.id}/notes", copy, page=url).status_code == 302
     assert notes() == 1
 
@@ -69,10 +71,10 @@ def test_a_copy_sent_after_its_page_sent_the_text_saves_nothing_twice(client, ca
 def test_other_text_typed_on_the_first_page_since_is_kept(client, case_of):
     case, people = case_of
     manager = people["manager"]
-    url, first, second = reloaded(client, case, people)
+    url, first, second, mark = reloaded(client, case, people)
     more = TEXT + ", và còn nữa"
     keep(client, case, "note", {"kind": "note", "body": more, "form_key": first}, first)
-    copy = {"kind": "note", "body": TEXT, "form_key": second, "copy_of": first}
+    copy = {"kind": "note", "body": TEXT, "form_key": second, "copy_of": mark}
     assert client.submit(f"/cases/{case.id}/notes", copy, page=url).status_code == 302
     assert [json.loads(d.payload)["body"] for d in stored(case, manager, "note")] == [more]
     assert notes() == 1
@@ -90,8 +92,9 @@ def test_an_edit_sent_from_a_reloaded_page_leaves_no_draft_to_conflict_with(clie
     keep(client, case, "edit", typed, first)
     html = client.get(url).get_data(as_text=True)
     second = re.search(r'name="form_key" type="hidden" value="([^"]+)"', html)[1]
-    assert second != first and f'value="{first}"' in html  # copy_of
-    sent = typed | {"form_key": second, "copy_of": first}
+    mark = re.search(r'name="copy_of" type="hidden" value="([^"]+)"', html)[1]
+    assert second != first and mark.startswith(f"{first}:")
+    sent = typed | {"form_key": second, "copy_of": mark}
     assert client.submit(url, sent, page=url).status_code == 302
     assert stored(case, manager, "edit") == []
     assert uuid.UUID(first)
@@ -145,3 +148,62 @@ def test_starting_again_from_theirs_opens_their_values(client, case_of):
     assert answer.location == f"/cases/{case.id}/edit"
     html = client.get(answer.location).get_data(as_text=True)
     assert 'value="Chị Lan"' in html and "Chị Hoa" not in html
+
+
+def test_a_copy_typed_on_before_it_is_sent_still_takes_the_first_pages_leftover(client, case_of):
+    """F5, a sentence more, send: the first page's draft still holds what was copied (the
+    reload left it), so it goes; nothing is offered back to be sent a second time."""
+    case, people = case_of
+    url, first, second, mark = reloaded(client, case, people)
+    sent = {"kind": "note", "body": TEXT + " Thêm một câu.", "form_key": second, "copy_of": mark}
+    assert client.submit(f"/cases/{case.id}/notes", sent, page=url).status_code == 302
+    assert stored(case, people["manager"], "note") == [] and notes() == 1
+
+
+def test_a_page_reloaded_twice_leaves_neither_earlier_draft(client, case_of):
+    case, people = case_of
+    url, first, second, mark = reloaded(client, case, people)
+    keep(
+        client,
+        case,
+        "note",
+        {"kind": "note", "body": TEXT, "form_key": second, "copy_of": mark},
+        second,
+    )
+    page = client.get(url).get_data(as_text=True)  # reloaded again: a copy of the copy
+    third, mark3 = form_key(page, "note-form-key"), copy_of(page, "note-copy-of")
+    assert [m.split(":")[0] for m in mark3.split()] == [second, first]
+    sent = {"kind": "note", "body": TEXT, "form_key": third, "copy_of": mark3}
+    assert client.submit(f"/cases/{case.id}/notes", sent, page=url).status_code == 302
+    assert stored(case, people["manager"], "note") == [] and notes() == 1
+
+
+def test_dropping_mine_on_the_conflict_screen_keeps_another_tabs_newer_text(client, case_of):
+    """Tab B is a copy of tab A's edit; A types on; B meets the conflict screen and drops its
+    values: A's draft, which holds more than was copied, stays."""
+    from tests.cases.test_case_drafts import inputs
+
+    case, people = case_of
+    manager = people["manager"]
+    sign_in(client, manager)
+    url = f"/cases/{case.id}/edit"
+    fields = inputs(client.get(url).get_data(as_text=True))
+    fields.pop("csrf_token", None)
+    first = fields["form_key"]
+    keep(client, case, "edit", fields | {"survivor_name": "Chị Hoa"}, first, on=url)
+    copy = inputs(client.get(url).get_data(as_text=True))  # tab B: a copy of A
+    assert copy["form_key"] != first and copy["copy_of"].startswith(first)
+    newer = fields | {"survivor_name": "Chị Hoa", "survivor_address": "Ngõ 5"}
+    keep(client, case, "edit", newer, first, on=url)  # A types on
+    other = client.application.test_client()
+    sign_in(other, people["supervisor"])
+    theirs = inputs(other.get(url).get_data(as_text=True)) | {"survivor_name": "Chị Lan"}
+    assert other.submit(url, theirs).status_code == 302
+    screen = client.submit(url, copy)
+    assert screen.status_code == 409
+    action = f"/cases/{case.id}/drafts/edit/discard"
+    on_screen = inputs(screen.get_data(as_text=True))
+    client.submit(action, {**on_screen, "back": "case"}, page=f"/cases/{case.id}")
+    left = stored(case, manager, "edit")
+    assert [d.page for d in left] == [uuid.UUID(first)]
+    assert json.loads(left[0].payload)["survivor_address"] == "Ngõ 5"

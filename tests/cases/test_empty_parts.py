@@ -88,3 +88,18 @@ def test_an_incident_dated_in_the_future_is_refused(client, case_of):
     answer = client.submit(url, {"incident_date": "01/01/2031", "acts": ["a_beating"]})
     assert "Vụ việc không thể ở trong tương lai." in answer.get_data(as_text=True)
     assert count(Incident) == 0
+
+
+def test_spaces_alone_are_nothing_filled_in(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    answer = client.submit(
+        f"/cases/{case.id}/incidents/new", {"place_type": "unknown", "incident_description": "   "}
+    )
+    assert "Chưa điền gì về vụ việc" in answer.get_data(as_text=True)
+    answer = client.submit(
+        f"/cases/{case.id}/perpetrators/new",
+        {"perpetrator_relationship": "unknown", "perpetrator_name": "  "},
+    )
+    assert "Chưa điền gì về người này" in answer.get_data(as_text=True)
+    assert count(Incident) == 0 and count(Perpetrator) == 0

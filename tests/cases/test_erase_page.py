@@ -330,3 +330,30 @@ def test_the_destroyed_key_is_left_in_neither_sqlite_file(scene, tmp_path):
     by = db.session.get(User, by_id)
     cases.erase_case(case=db.session.get(Case, case_id), by=by, reason="survivor_request")
     assert wrapped not in _raw_bytes(tmp_path)
+
+
+def test_the_checkpoint_after_an_erasure_never_waits_for_a_reader(scene):
+    """A reader holding the log's old pages (a report being read) makes the checkpoint give up
+    at once rather than hold every save up while it waits; the wait time is put back."""
+    import sqlite3
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from app.sqlite import forget_old_pages
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's log only")
+    reader = sqlite3.connect(make_url(db.engine.url).database)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM case_record").fetchone()
+    try:
+        cases.open_task(scene[1], kind="follow_up_call", due=utcnow())
+        db.session.commit()  # a write the reader does not see: its pages stay in the log
+        waits = db.session.execute(text("PRAGMA busy_timeout")).scalar_one()
+        assert forget_old_pages(db.session) is False
+        assert db.session.execute(text("PRAGMA busy_timeout")).scalar_one() == waits
+    finally:
+        reader.rollback()
+        reader.close()
+    assert forget_old_pages(db.session) is True

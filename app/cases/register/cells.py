@@ -23,6 +23,7 @@ from app.crypto.blind import holds_several_numbers, normalise_phone
 from app.places.names import words
 
 TEXT_LIMIT = 20_000
+PHONE_LIMIT = 40  # characters, as the intake's number fields
 MAX_AGE = 120
 # Columns about the person, sealed when stored: a problem names their cell by row and column
 # and shows its value only by its shape (9 a digit, x a letter), so the report the command
@@ -165,7 +166,8 @@ class Cells:
         if name not in self.cells or is_nothing(self.texts[name]):
             return None
         text = self.text(name) or ""
-        if sum(ch.isdigit() for ch in text) < 3 or any(ch.isalpha() for ch in text):
+        digits = sum(ch.isdigit() for ch in text)
+        if digits < 3 or len(text) > PHONE_LIMIT or any(ch.isalpha() for ch in text):
             self.problem(
                 _l(
                     "column '%(column)s': '%(value)s' is not a phone number.",
