@@ -112,7 +112,7 @@ def test_language_chosen_on_the_sign_in_page_is_kept_on_the_account(client, make
 
 
 def test_an_audit_action_is_not_worded_as_a_column_heading(app):
-    """"Created" is also a date column's heading ("Ngày tạo"): the audit action has its own
+    """ "Created" is also a date column's heading ("Ngày tạo"): the audit action has its own
     words, so a creation in the audit log does not read "date created"."""
     from flask_babel import force_locale
 

@@ -54,6 +54,7 @@ class CaseFilters:
     risk: str = ""
     child: str = ""  # "yes" or "no"
     tasks: str = ""  # "overdue": an open task past due; "none": no open task
+    opened_by: str = ""  # "me": the cases the user opened
     case_ids: set[uuid.UUID] | None = None
 
 
@@ -145,6 +146,10 @@ def search_conditions(f: CaseFilters, user: User, now: datetime) -> list:
             found.append(column == value)
     if f.child in ("yes", "no"):
         found.append(Case.is_child.is_(f.child == "yes"))
+    if f.opened_by == "me":
+        found.append(Case.opened_by_id == user.id)
+    elif f.opened_by:
+        found.append(false())  # an unknown value matches nothing, never everything
     if f.case_ids is not None:
         found.append(Case.id.in_(f.case_ids) if f.case_ids else false())
     return found
@@ -250,6 +255,7 @@ def filters_of(form: SearchForm) -> CaseFilters:
         risk=form.risk.data or "",
         child=form.child.data or "",
         tasks=form.tasks.data or "",
+        opened_by=form.opened_by.data or "",
     )
 
 

@@ -121,6 +121,11 @@ class SearchForm(FlaskForm):
         ],
         validate_choice=False,
     )
+    opened_by = SelectField(
+        _l("Opened by"),
+        choices=[SelectChoice("", _l("Anyone")), SelectChoice("me", _l("Me"))],
+        validate_choice=False,
+    )
     submit = SubmitField(_l("Search"))
 
     def validate_opened_to(self, field) -> None:

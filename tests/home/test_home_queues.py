@@ -165,7 +165,7 @@ def test_the_operators_long_list_of_cases_leads_to_a_search_that_lists_them(
     sign_in(client, operator)
     page = client.get("/home/operator").get_data(as_text=True)
     link = re.search(r'href="(/cases/search\?[^"]+)">See them all in search', page)
-    assert link and "opened_from=" in link.group(1)
+    assert link and "opened_from=" in link.group(1) and "opened_by=me" in link.group(1)
     shown = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     listed = set(re.findall(r'class="case-number">([^<]+)<', shown))
     assert len(listed) == 50 and listed < opened and "Page 1 of 2" in shown  # 50 a page
@@ -208,3 +208,26 @@ def test_a_home_page_offers_what_was_left_unsaved_or_unsent(client, app, desk):
     assert case_drafts.count_open(manager) == len(case_drafts.open_drafts(manager)) == 0
     html = manager_browser.get("/home/case-manager").get_data(as_text=True)
     assert 'id="unsent-work"' not in html
+
+
+def test_the_search_behind_the_operators_list_holds_only_the_cases_they_opened(
+    client, make_org, make_user
+):
+    """The operator also sees a colleague's case they took a call for: the search the home
+    page's list leads to lists, as the list does, only the cases they opened themselves."""
+    org = make_org()
+    operator = make_user("operator", organisation=org, language="en")
+    colleague = make_user("operator", organisation=org)
+    mine = cases.open_case(by=operator).number
+    call = calls.log_call(by=operator)
+    theirs = cases.open_case(by=colleague, call=call).number  # a call the operator took
+    db.session.commit()
+    sign_in(client, operator)
+
+    def listed(query: str) -> set[str]:
+        shown = client.get(f"/cases/search?{query}").get_data(as_text=True)
+        return set(re.findall(r'class="case-number">([^<]+)<', shown))
+
+    assert listed("status=active") == {mine, theirs}
+    assert listed("status=active&opened_by=me") == {mine}
+    assert listed("status=active&opened_by=someone") == set()
