@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.auth.models import User
-from app.calls.services import calls_from_number, cases_of_number, flags_of_cases
+from app.calls.services import calls_from_number, cases_of_number, flags_of_cases, with_risk
 from app.cases.models import Case
 from app.cases.queries import case_scope
 from app.classifications import codes
@@ -64,11 +64,9 @@ def repeat_caller_panel(*, phone: str, by: User) -> Panel:
         views = []
         for known in by_case.values():
             known.visible = known.case.id in visible
-            known.flags = case_flags.get(known.case.id, [])
+            known.flags = with_risk(case_flags.get(known.case.id, []), known.case.risk_level)
             if known.case.risk_level in ("high", "severe"):
                 flags["high_risk"] += 1
-                if "high_risk" not in known.flags:  # also a flag an operator may set
-                    known.flags.append("high_risk")
             views.append(
                 {
                     "action": "view",

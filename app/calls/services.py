@@ -104,9 +104,12 @@ def contact_flags(case: Case) -> list[str]:
     """The flags to heed before contacting the survivor, wherever a contact is offered: those
     set on any of the case's calls (the perpetrator may answer, an abusive caller...) and a
     high or severe risk."""
-    flags: dict[str, None] = {}
-    for marks in db.session.execute(db.select(Call.flags).where(Call.case_id == case.id)).scalars():
-        flags.update(dict.fromkeys(codes(marks)))
-    if case.risk_level in ("high", "severe"):
-        flags["high_risk"] = None
-    return list(flags)
+    return with_risk(flags_of_cases([case.id]).get(case.id, []), case.risk_level)
+
+
+def with_risk(flags: list[str], risk_level: str | None) -> list[str]:
+    """The flags, with "high risk" for a high or severe risk level (once: it is also a flag an
+    operator may set on a call)."""
+    if risk_level in ("high", "severe") and "high_risk" not in flags:
+        return [*flags, "high_risk"]
+    return flags

@@ -8,12 +8,12 @@ import uuid
 
 from flask import flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.access import roles_required
 from app.calls.answers import consent_rows, incident_data, known, perpetrator_data
 from app.cases import bp, casework, drafts, services
-from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
 from app.cases.recipients import recipients_for
@@ -24,6 +24,14 @@ from app.cases.views import (
     load_case,
     looked_at,
     refused_back_to_case,
+)
+
+NO_INCIDENT = _l(
+    "Nothing is filled in about the incident: give at least its date, an act or what happened."
+)
+NO_PERSON = _l(
+    "Nothing is filled in about the person: give at least the relationship, or a name or "
+    "description."
 )
 
 
@@ -46,7 +54,9 @@ def add_incident(case_id: uuid.UUID):
             return refused
         looked_at(case, "incident form")
     form, restored = _opened(IncidentForm.for_case(case), case, "incident")
-    if form.validate_on_submit() and _told(form, (data := incident_data(form)), case):
+    if form.validate_on_submit() and _told(
+        form, (data := incident_data(form)).tells(child=case.is_child), NO_INCIDENT
+    ):
         try:
             return added_once(
                 form,
@@ -70,7 +80,9 @@ def add_perpetrator(case_id: uuid.UUID):
             return refused
         looked_at(case, "person form")
     form, restored = _opened(PerpetratorForm, case, "perpetrator")
-    if form.validate_on_submit() and _told(form, (data := perpetrator_data(form)), case):
+    if form.validate_on_submit() and _told(
+        form, (data := perpetrator_data(form)).tells(), NO_PERSON
+    ):
         try:
             return added_once(
                 form,
@@ -114,26 +126,12 @@ def reassess(case_id: uuid.UUID):
     return _part_page(case, form, _("Risk assessment"), "risk", restored)
 
 
-def _told(form, data, case: Case) -> bool:
+def _told(form, told: bool, nothing) -> bool:
     """Whether the part says anything to record; if not, the form says so (nothing is added: an
     incident or person all "unknown" would count in the statistics as one recorded)."""
-    if isinstance(data, IncidentData) and not data.tells(child=case.is_child):
-        form.form_errors.append(
-            _(
-                "Nothing is filled in about the incident: give at least its date, an act or "
-                "what happened."
-            )
-        )
-        return False
-    if isinstance(data, PerpetratorData) and not data.tells():
-        form.form_errors.append(
-            _(
-                "Nothing is filled in about the person: give at least the relationship, or a "
-                "name or description."
-            )
-        )
-        return False
-    return True
+    if not told:
+        form.form_errors.append(str(nothing))
+    return told
 
 
 def _part_page(case: Case, form, title: str, draft: str, restored):

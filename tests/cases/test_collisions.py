@@ -95,12 +95,7 @@ def test_marking_a_task_done_colliding_with_a_hand_over_is_refused(
 
     def collide(*, task, by):
         db.session.rollback()
-        with db.engine.begin() as conn:
-            conn.execute(
-                update(Case)
-                .where(Case.id == task.case_id)
-                .values(assigned_to_id=other.id, version=Case.version + 1)
-            )
+        handed_away(task.case, other)
         raise StaleDataError("moved on")
 
     monkeypatch.setattr(queue_views, "complete_task", collide)
