@@ -13,6 +13,7 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app.auth.models import User
@@ -43,6 +44,7 @@ from app.extensions import db
 from app.telephony.models import PhoneLine
 
 SERIOUS_DANGER = ("danger_now", "injured", "weapon_or_threat")
+WRITE_ATTEMPTS = 3  # a case written by colleagues between a save's read and its write
 __all__ = ["Intake", "IntakeError", "IntakeKeyTaken", "LinkRefused", "Saved", "Survivor"]
 
 
@@ -75,8 +77,7 @@ def save_intake(
     # whole (case number included) and the first save is returned. Not looked up first: that
     # would cost every save a query for what only a repeated submit needs.
     try:
-        saved = _write(data, by, unit_of_work)
-        db.session.commit()
+        saved = _write_committed(data, by, unit_of_work)
     except IntegrityError:
         # Two submits of one form raced; the other one won and holds the records.
         db.session.rollback()
@@ -109,6 +110,23 @@ def save_intake(
         # no row it locked stays locked while the page with the error is made.
         db.session.rollback()
         raise
+    return saved
+
+
+def _write_committed(data: Intake, by: User, unit_of_work: bool) -> Saved:
+    """Write and commit. A call joining a case a colleague wrote meanwhile (a note, a task
+    done, another call: SQLite locks no row when the case is read) finds the case's version
+    moved: the write is rolled back and made again on the case as it is now, so a closure or
+    an erasure made meanwhile refuses it as any save would."""
+    for _attempt in range(WRITE_ATTEMPTS - 1):
+        try:
+            saved = _write(data, by, unit_of_work)
+            db.session.commit()
+            return saved
+        except StaleDataError:
+            db.session.rollback()
+    saved = _write(data, by, unit_of_work)  # the last try: what fails is the caller's to handle
+    db.session.commit()
     return saved
 
 

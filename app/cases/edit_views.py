@@ -17,7 +17,7 @@ from app.auth.access import roles_required
 from app.cases import bp, draft_copies, drafts, edits, merge, services
 from app.cases.edits import EditConflict
 from app.cases.forms import CaseEditForm
-from app.cases.models import Case
+from app.cases.models import Case, FormSubmission
 from app.cases.queue_views import code_label
 from app.cases.services import CaseError
 from app.cases.views import (
@@ -123,6 +123,7 @@ def edit(case_id: uuid.UUID):
             if not (typed.isascii() and typed.isdigit() and len(typed) <= 18):
                 abort(400)  # the hidden field altered: not this page's
             page = drafts.page_asked(form.form_key.data)
+            sent = drafts.sent_key(page, request.form)
             try:
                 changed = edits.update_case(
                     case=case,
@@ -130,10 +131,14 @@ def edit(case_id: uuid.UUID):
                     expected_version=int(form.version.data),
                     changes=changes,
                     page=page,
-                    sent=drafts.sent_key(page, request.form),
+                    sent=sent,
                     copies=draft_copies.copy_sent(form, request.form),
                 )
             except EditConflict as conflict:
+                if sent is not None and db.session.get(FormSubmission, sent) is not None:
+                    # This page sent again as it was (a double click): the first send saved
+                    # it, and moved the version the second one carries.
+                    return back_to_case(case, _("Changes saved."))
                 return _conflict(case, form, changes, conflict)
             except CaseError as error:
                 flash(str(error), "error")

@@ -19,7 +19,7 @@ from app.cases.casework import complete_task
 from app.cases.models import Case, Task
 from app.cases.queries import case_scope
 from app.cases.search import Page
-from app.cases.services import CaseError, assign_case
+from app.cases.services import CaseError, assign_case, audit_case
 from app.classifications import ALL_LISTS
 from app.clock import utcnow
 from app.extensions import db
@@ -124,7 +124,10 @@ def assign(case_id: uuid.UUID):
     if case is None:
         refuse_object("case", case_id)
     to = db.session.get(User, request.form.get("assignee", type=int) or 0)
-    if to is None:
+    if to is None or to.organisation_id != case.organisation_id:
+        if to is not None:  # never offered by the page: handing the case outside, audited
+            audit_case("denied", case, current_user, detail=f"assign user:{to.id}")
+            db.session.commit()
         flash(_("Choose an active case manager of this organisation."), "error")
         return redirect(_back(case))
     if "expected" in request.form and request.form["expected"] != str(case.assigned_to_id or ""):

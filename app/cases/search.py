@@ -197,9 +197,15 @@ def cases_with_phone(user: User, raw: str) -> set[uuid.UUID]:
 
 
 def search_by_phone(*, by: User, phone: str) -> set[uuid.UUID]:
-    """Look a number up and audit the search, without the number: how many cases matched."""
+    """Look a number up and audit the search, without the number: how many cases matched, and
+    each case it listed (so "who looked at this case" finds the search that named it)."""
     found = cases_with_phone(by, phone)
     audit.record("search", user=by, object_type="case", detail=f"phone matched={len(found)}")
+    for case_id in sorted(found):
+        audit.record(
+            "search", user=by, object_type="case", object_id=case_id, case_id=case_id,
+            detail="phone",
+        )  # fmt: skip
     db.session.commit()
     return found
 

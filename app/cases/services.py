@@ -61,6 +61,10 @@ class CaseError(Exception):
     """A case rule refused the request; the message is shown to the user."""
 
 
+class SelfApproval(CaseError):
+    """A closure approved by whoever asked for it: refused, and audited as denied (four eyes)."""
+
+
 def link_call(call: Call, case: Case) -> None:
     """Move a call under its case: its values are resealed with the case's key and its own key
     destroyed. Its number stays findable through the call's own blind-index digest."""
@@ -184,9 +188,9 @@ def change_status(
     if (case.status, to) in NEEDS_REASON and not (reason or "").strip():
         raise CaseError(_l("Give a reason for this change."))
     if to == "closed":
-        asked = _closure_requester(case)
+        asked = closure_requester(case)
         if asked is not None and asked == by.id:
-            raise CaseError(
+            raise SelfApproval(
                 _l("A closure must be approved by someone other than who asked for it.")
             )
     old, now = case.status, utcnow()
@@ -229,7 +233,7 @@ def end_tasks(case: Case, why: str, *, at, kinds: tuple[str, ...] | None = None)
     return ended
 
 
-def _closure_requester(case: Case) -> int | None:
+def closure_requester(case: Case) -> int | None:
     """Who last moved the case to pending closure."""
     for event in reversed(case.events):
         if event.kind == "status" and event.to_value == "pending_closure":
@@ -261,6 +265,7 @@ def assign_case(*, case: Case, to: User, by: User) -> None:
         # timeline and in the audit log.
         case.status = "in_support"
         record_event(case, by=by, kind="status", old="open", new="in_support")
+        audit_case("status", case, by, detail="open>in_support assign")
         detail += " open>in_support"
         case_drafts.drop_moved_on(case)
     if old is not None:

@@ -16,7 +16,7 @@ from app.auth.access import roles_required
 from app.auth.labels import CASE_STATUS_LABELS
 from app.cases import bp, drafts, services
 from app.cases.forms import StatusForm
-from app.cases.services import TRANSITIONS, CaseError
+from app.cases.services import TRANSITIONS, CaseError, SelfApproval
 from app.cases.views import (
     CASE_ROLES,
     back_to_case,
@@ -97,6 +97,9 @@ def change_status(case_id: uuid.UUID):
             )
         except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
             flash(str(error), "error")
+            if isinstance(error, SelfApproval):  # the four-eyes rule: an attempt, audited
+                services.audit_case("denied", case, current_user, detail="closure self-approval")
+                db.session.commit()
         except StaleDataError:
             # Changed by someone else at the same instant (a second click, a colleague).
             db.session.rollback()
@@ -126,6 +129,8 @@ def change_status(case_id: uuid.UUID):
         services.audit_case("denied", case, current_user, detail="status change")
         db.session.commit()
         abort(404)
+    if request.method == "POST":  # shown again (changed meanwhile, a rule said no): a look too
+        looked_at(case, "status form")
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
     return render_template(
         "cases/status.html",

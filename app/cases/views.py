@@ -53,6 +53,15 @@ def moves_open(case: Case) -> list[str]:
     ]
 
 
+def _moves_offered(case: Case) -> list[str]:
+    """The moves offered on the case page: those open, but approving a closure this user asked
+    for (another supervisor approves it; the status page refuses it, audited)."""
+    moves = moves_open(case)
+    if "closed" in moves and services.closure_requester(case) == current_user.id:
+        moves.remove("closed")
+    return moves
+
+
 def _people(case: Case) -> dict[int, User]:
     """Staff named on the page (authors, assessors), by id, in one query."""
     ids = {case.opened_by_id, case.assigned_to_id}
@@ -104,7 +113,7 @@ def _case_page(
         case=case,
         entries=entries,
         people=_people(case),
-        moves=moves_open(case),
+        moves=_moves_offered(case),
         flags=contact_flags(case),
         note_form=_ids_prefixed(note_form, "note-"),
         task_form=_ids_prefixed(task_form or TaskForm(formdata=None), "task-"),

@@ -241,3 +241,41 @@ def test_another_hotlines_case_number_is_refused_404_in_that_hotlines_audit_log(
     db.session.rollback()
     entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "denied")).scalar_one()
     assert (entry.case_id, entry.organisation_id) == (case.id, theirs.id)
+
+
+def _written_elsewhere(case_id) -> None:
+    """A colleague's write to the case (a note, a task done), committed on its own connection."""
+    table = Case.__table__
+    with db.engine.begin() as conn:
+        conn.execute(
+            table.update().where(table.c.id == case_id).values(version=table.c.version + 1)
+        )
+
+
+def test_a_call_joining_a_case_written_meanwhile_is_saved_on_it_as_it_is_now(
+    client, login_as, monkeypatch
+):
+    """SQLite locks no row when the case is read: a colleague's write between the save's read
+    and its write moved the case's version, and the save answered with a server error, the call
+    lost. It is written again on the case as it is now."""
+    from app.calls import intake
+
+    operator = login_as("operator")
+    case = opened(operator)
+    before, original, overtaken = calls(), intake.case_for, []
+
+    def read_then_overtaken(data, by):
+        found, new = original(data, by)
+        if found is not None and not overtaken:  # once: the second try goes through
+            overtaken.append(found.id)
+            _written_elsewhere(found.id)
+        return found, new
+
+    monkeypatch.setattr(intake, "case_for", read_then_overtaken)
+    data = form(client, reason="follow_up", case_number=case.number, narrative="Gọi lại")
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    assert answer.status_code == 302
+    assert overtaken == [case.id]
+    assert calls() == before + 1
+    saved = db.session.execute(select(Call).where(Call.case_id == case.id)).scalars().all()
+    assert [call.narrative for call in saved if call.reason == "follow_up"] == ["Gọi lại"]

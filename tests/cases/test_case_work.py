@@ -146,6 +146,33 @@ def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_
     assert (case.survivor_name, case.safe_contact) == ("Hạnh (bí danh)", "Gọi sau 20h")
 
 
+def test_an_edit_sent_twice_by_a_double_click_is_saved_once_without_a_conflict(client, case_of):
+    """The second send carries the version the first one moved on: it was answered with the
+    conflict screen, as if someone else had edited the case."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    hidden = dict(re.findall(r'name="(version|form_key)" type="hidden" value="([^"]*)"', page))
+    assert set(hidden) == {"version", "form_key"}
+    sent = {
+        **hidden,
+        "survivor_name": "Đỗ Thị Hạnh",
+        "survivor_sex": "female",
+        "safe_contact": "Gọi sau 20h",
+    }
+    first = client.submit(url, sent, page=url)
+    second = client.submit(url, sent, page=url)  # the double click
+    assert first.status_code == second.status_code == 302
+    assert "Đã lưu thay đổi." in client.get(second.location).get_data(as_text=True)
+    db.session.refresh(case)
+    assert case.safe_contact == "Gọi sau 20h"
+    assert views_of(case, "edit conflict") == 0
+    # The same page sent with other values after the first save is a conflict still.
+    clash = client.submit(url, {**sent, "safe_contact": "Chỉ nhắn Zalo"}, page=url)
+    assert clash.status_code == 409
+
+
 def test_the_conflict_screen_shows_labels_and_dates_not_stored_codes(client, app, case_of):
     case, people = case_of
     first = app.test_client()
@@ -256,11 +283,20 @@ def test_a_supervisor_cannot_approve_a_closure_they_asked_for(app, client, case_
     client.submit(
         f"{url}/status", {"to": "pending_closure"}, page=f"{url}/status?to=pending_closure"
     )
+    page = client.get(url).get_data(as_text=True)
+    assert "to=closed" not in page  # no "Approve closure" offered to whoever asked
     client.submit(f"{url}/status", {"to": "closed"}, page=f"{url}/status?to=closed")
     db.session.refresh(case)
     assert case.status == "pending_closure"
+    denied = db.session.execute(
+        select(AuditEntry.detail).where(
+            AuditEntry.case_id == case.id, AuditEntry.action == "denied"
+        )
+    ).scalars()
+    assert list(denied) == ["closure self-approval"]  # the attempt is in the audit log
     other = app.test_client()
     sign_in(other, people["supervisor2"])
+    assert "to=closed" in other.get(url).get_data(as_text=True)
     other.submit(f"{url}/status", {"to": "closed"}, page=f"{url}/status?to=closed")
     db.session.refresh(case)
     assert case.status == "closed"
@@ -751,6 +787,14 @@ def test_a_closure_approved_from_a_page_older_than_a_new_task_is_shown_again_fir
     assert "open task" in shown or "việc" in shown  # the task now listed before confirming
     again = re.search(r'name="version" type="hidden" value="(\d+)"', shown).group(1)
     assert again == str(case.version)
+    looks = db.session.execute(
+        select(AuditEntry.detail).where(
+            AuditEntry.case_id == case.id,
+            AuditEntry.action == "view",
+            AuditEntry.user_id == people["supervisor"].id,
+        )
+    ).scalars()
+    assert list(looks) == ["status form", "status form"]  # shown again with its tasks: a look
     client.post(url, data={"to": "closed", "version": again, "reason": "", "csrf_token": token})
     db.session.refresh(case)
     assert case.status == "closed"

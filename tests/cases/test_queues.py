@@ -308,6 +308,10 @@ def test_a_supervisor_assigns_an_unassigned_case(client, world):
     ).scalar_one()
     assert entry.user_id == p["sup"].id
     assert entry.detail == f"user:{p['cm2'].id} open>in_support"  # an open case is in support
+    moved = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "status", AuditEntry.case_id == case.id)
+    ).scalar_one()  # the move of status is found among the status changes too
+    assert (moved.user_id, moved.detail) == (p["sup"].id, "open>in_support assign")
     html = client.get("/home/supervisor").get_data(as_text=True)
     assert f"Case {case.number} is now assigned to Trần Quản Lý Hai." in html
     assert case.number not in table(html, "unassigned-cases")
@@ -343,6 +347,13 @@ def test_an_assignment_to_the_wrong_person_is_refused_in_the_users_language(
         assert "flash-error" in html and expected.replace("'", "&#39;") in html, assignee
         db.session.expire_all()
         assert db.session.get(Case, c["child"].id).assigned_to_id is None
+    denied = db.session.execute(
+        select(AuditEntry.detail).where(
+            AuditEntry.case_id == c["child"].id, AuditEntry.action == "denied"
+        )
+    ).scalars()
+    # Handing the case to another hotline's account is an attempt on need-to-know: audited.
+    assert list(denied) == [f"assign user:{p['cm_b'].id}"]
 
 
 def test_a_closed_case_cannot_be_assigned(client, world):

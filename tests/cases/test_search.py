@@ -274,10 +274,17 @@ def test_a_phone_number_in_another_spelling_finds_the_case(client, scene):
         for url in re.findall(r'(?:href|action)="([^"]*)"', html):
             url = UUID.sub("<id>", url)  # a record id may hold "977" by chance
             assert "977" not in url and "123456" not in url, url
-    entries = db.session.execute(select(AuditEntry).where(AuditEntry.action == "search")).scalars()
-    assert [(e.detail, e.user_id) for e in entries] == [("phone matched=1", p["sup"].id)] * 3
+    entries = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "search").order_by(AuditEntry.id)
+    ).scalars()
+    # Each search, and the case it listed (who looked at this case finds the search too).
+    adult = c["adult"].id
+    assert [(e.detail, e.case_id, e.user_id) for e in entries] == [
+        ("phone matched=1", None, p["sup"].id),
+        ("phone", adult, p["sup"].id),
+    ] * 3
     rows = search_audit()
-    assert len(rows) == len(spellings)
+    assert len(rows) == 2 * len(spellings)
     for row in rows:
         for column in row:
             assert "977123456" not in str(column) and "977 123" not in str(column)
