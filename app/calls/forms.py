@@ -190,10 +190,8 @@ class IntakeForm(FlaskForm):
         if field.data and field.data > last:
             raise ValidationError(_l("The incident cannot be later than the call."))
 
-    def validate_risk_reason(self, field) -> None:
-        """A raised level needs its reason."""
-        if self.risk_raised_to.data and not (field.data or "").strip():
-            raise ValidationError(_l("Say why you rate the risk higher than the checklist does."))
+    def validate_risk_raised_to(self, field) -> None:
+        check_raised_level(self)
 
     def validate_commune_code(self, field) -> None:
         """A commune of the province chosen (the page's list is refilled as the province
@@ -202,7 +200,20 @@ class IntakeForm(FlaskForm):
 
     def validate_emergency(self, field) -> None:
         """Each action's time, when typed, is a time, and not one still to come (it was
-        taken: the time of a prohibition-of-contact request starts a legal clock)."""
+        taken: the time of a prohibition-of-contact request starts a legal clock). A time
+        written beside an action left unticked is refused, not dropped unsaid."""
+        for code, name in c.EMERGENCY_ACTIONS.items():
+            if (
+                code not in (field.data or [])
+                and (self.typed.get(f"emergency_time_{code}") or "").strip()
+            ):
+                raise ValidationError(
+                    _l(
+                        "A time is written beside “%(action)s”, which is not ticked: tick it, "
+                        "or clear the time.",
+                        action=str(name),
+                    )
+                )
         for code in field.data or []:
             name = str(c.EMERGENCY_ACTIONS.get(code, code))
             try:
@@ -252,6 +263,16 @@ class IntakeForm(FlaskForm):
         formdata = self.meta.wrap_formdata(self, formdata)
         self.typed = formdata if formdata is not None else MultiDict()
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+
+
+def check_raised_level(form) -> None:
+    """A level raised above the checklist's needs its reason (the intake and the case's
+    reassessment). Checked on the level's list: the reason's own checks stop at an empty field,
+    so the refusal came only from the save, as a message at the top of the page."""
+    computed = risk.score(list(form.risk_answers.data or [])).level
+    raised = risk.final_level(computed, form.risk_raised_to.data or None)
+    if raised != computed and not (form.risk_reason.data or "").strip():
+        raise ValidationError(_l("Say why you rate the risk higher than the checklist does."))
 
 
 def check_consent_overlap(form) -> None:

@@ -24,7 +24,7 @@ from app.cases.models import Case
 from app.cases.queries import case_scope
 from app.cases.recipients import recipient_choices
 from app.cases.services import CaseError, audit_case
-from app.classifications import RISK_LEVELS, SHORT_REASONS
+from app.classifications import EMERGENCY_ACTIONS, RISK_LEVELS, SHORT_REASONS
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
@@ -198,8 +198,9 @@ def new():
         risk_levels_json=json.dumps(
             {k: str(v) for k, v in RISK_LEVELS.items()}, ensure_ascii=False
         ),
+        # Every time typed is shown again, an unticked action's too (refused, with its box).
         emergency_times={
-            code: _one(typed.get(f"emergency_time_{code}")) for code in form.emergency.data or []
+            code: _one(typed.get(f"emergency_time_{code}")) for code in EMERGENCY_ACTIONS
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
     ), status

@@ -19,7 +19,7 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.forms import check_child_consent, check_consent_overlap
+from app.calls.forms import check_child_consent, check_consent_overlap, check_raised_level
 from app.cases import risk
 from app.cases.recipients import ANY_PROVIDER, RECIPIENT_HINT
 from app.clock import local_today
@@ -200,6 +200,9 @@ class RiskForm(OnceForm):
     )
     risk_reason = text(_l("Why the level is raised"), 500)
     submit = SubmitField(_l("Save the assessment"))
+
+    def validate_risk_raised_to(self, field) -> None:
+        check_raised_level(self)
 
 
 class TaskForm(OnceForm):

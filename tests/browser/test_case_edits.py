@@ -70,6 +70,9 @@ def test_two_editors_keep_each_others_changes_through_the_conflict_screen(
         theirs={"#safe_contact": "Call after 8 pm"},
     )
     contact = page.locator("table.conflict tr", has_text="Safe contact")
+    # The keyboard starts on the screen's first row, on the value marked there.
+    first = page.locator("table.conflict tbody tr").first
+    expect(first.locator("input[type=radio]:checked")).to_be_focused()
     expect(contact).to_contain_text("Changed by the other person; you left it as it was.")
     expect(contact.locator("input[type=radio][value=theirs]")).to_be_checked()
     name = page.locator("table.conflict tr", has_text="name or alias")
@@ -215,3 +218,27 @@ def test_a_field_both_changed_is_chosen_by_keyboard(page, browser, live_url, cas
     expect(page.locator(".flash-success")).to_contain_text("Nothing was changed")
     db.session.expire_all()
     assert db.session.get(Case, case.id).survivor_name == "Lan A"
+
+
+def test_enter_on_a_box_of_the_risk_form_moves_on_and_never_sends_it(page, live_url, case_hotline):
+    """Chromium sends a form when Enter is pressed on a box: an empty checklist was saved as
+    "low", ending the safety re-assessment of a high-risk case."""
+    from app.cases.models import RiskAssessment
+
+    people, case = case_hotline
+    sign_in(page, live_url, people["case_manager"])
+    page.goto(f"{live_url}/cases/{case.id}/risk")
+    boxes = page.locator("[name=risk_answers]")
+    boxes.nth(0).focus()
+    page.keyboard.press("Enter")
+    expect(boxes.nth(1)).to_be_focused()  # the next box, as Tab
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert page.url == f"{live_url}/cases/{case.id}/risk"  # nothing sent
+    assert db.session.execute(select(func.count(RiskAssessment.id))).scalar_one() == 0
+    ticked = boxes.nth(1).get_attribute("value")
+    page.keyboard.press("Control+Enter")  # sent on purpose
+    expect(page.locator(".flash-success")).to_be_visible()
+    db.session.rollback()
+    assert db.session.execute(select(RiskAssessment.answers)).scalar_one() == ticked

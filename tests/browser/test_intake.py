@@ -117,6 +117,37 @@ def test_a_silent_call_takes_a_few_keys(page, live_url, make_user):
     call = db.session.execute(select(Call)).scalar_one()
     assert (call.reason, call.case_id) == ("silent", None)
     assert call.ended_at is not None  # filled at save when nobody pressed "End now"
+    # No one said who called: not "the survivor", the list's first choice, by default.
+    assert call.caller_type == "anonymous"
+
+
+def test_the_caller_type_a_silent_call_set_goes_back_but_a_choice_stays(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    tab_to(page, "#reason-0")
+    page.keyboard.press("5")  # silent: no one said who called
+    expect(page.locator("#caller_type")).to_have_value("anonymous")
+    page.keyboard.press("1")  # a violence report after all: back to the default
+    expect(page.locator("#caller_type")).to_have_value("survivor")
+    page.select_option("#caller_type", "relative")
+    page.check("[name=reason][value=prank]")
+    expect(page.locator("#caller_type")).to_have_value("relative")  # the operator's choice
+
+
+def test_a_time_typed_beside_an_emergency_action_ticks_it(page, live_url, make_user):
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("[name=reason][value=violence_report]")
+    box = page.locator("[name=emergency][value=ambulance_115]")
+    expect(box).not_to_be_checked()
+    page.fill("#emergency_time_ambulance_115", "14:30")  # typed first, the box forgotten
+    expect(box).to_be_checked()
+    page.locator("#caller_phone").focus()
+    page.keyboard.press("Enter")  # moves on
+    page.focus("#channel")
+    page.keyboard.press("Enter")  # a list too: the next field, nothing sent
+    expect(page.locator("#caller_type")).to_be_focused()
+    assert count(Call) == 0
 
 
 def test_a_repeat_caller_is_recognised_from_another_spelling(page, live_url, make_user, make_org):
@@ -139,7 +170,13 @@ def test_a_repeat_caller_is_recognised_from_another_spelling(page, live_url, mak
     expect(panel.locator("[data-panel-calls]")).to_have_attribute("data-panel-calls", "1")
     expect(panel).to_contain_text(earlier.number)
     expect(panel).to_contain_text("Không bao giờ để lại lời nhắn")
-    panel.locator(".use-case").click()
+    # From the number, Shift+Tab reaches "Add this call to…" at once (it came after Save).
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.classList.contains('use-case')"):
+            break
+    expect(panel.locator(".use-case")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("#case_number")).to_have_value(earlier.number)
     expect(page.locator("#reason-3")).to_be_checked()  # follow-up
     page.click("#submit")

@@ -116,6 +116,36 @@ def test_errors_keep_every_value_typed(client, login_as):
     assert count(Call) == 0
 
 
+def test_a_time_beside_an_unticked_emergency_action_is_refused_and_kept(client, login_as):
+    """The action was dropped unsaid, and its time vanished from the page sent back."""
+    login_as("operator")
+    data = form(
+        client, reason="violence_report", survivor_name="Lê Thị Hoa",
+        emergency_time_ambulance_115="14:30",
+    )  # fmt: skip
+    response = client.submit("/calls/new", data, page="/calls/new")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and count(Call) == 0
+    assert "Đã gọi cấp cứu (115)" in page and "chưa được đánh dấu" in page
+    assert re.search(r'name="emergency_time_ambulance_115"\s+value="14:30"', page)
+
+
+def test_a_level_raised_without_its_reason_is_marked_at_the_field(client, login_as):
+    """The refusal came from the save, as a message at the top of the page, the field not
+    marked and the error list empty."""
+    login_as("operator")
+    data = form(
+        client, reason="violence_report", risk_answers=["substance"], risk_raised_to="severe",
+    )  # fmt: skip
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert 'id="form-errors"' in page and 'href="#risk_raised_to"' in page
+    assert page.count("Hãy ghi lý do đánh giá nguy cơ cao hơn bảng kiểm.") >= 2
+    assert count(Call) == 0
+    # Raised to the checklist's own level (or lower) needs no reason.
+    same = form(client, reason="violence_report", risk_answers=["substance"], risk_raised_to="low")
+    assert client.submit("/calls/new", same, page="/calls/new").status_code == 302
+
+
 def test_a_mistyped_age_and_date_are_explained_in_vietnamese(client, login_as):
     """WTForms' own messages come from our catalogs: it ships no Vietnamese of its own."""
     login_as("operator")

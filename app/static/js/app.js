@@ -137,6 +137,47 @@
     var form = event.target.form;
     if (keepsTyping(form)) { form.dataset.typed = "yes"; }
   }, true);
+
+  /* ---- Enter never sends a form by accident (the intake, and the case-page forms): on a
+     box, a choice, a list or a line of text it moves to the next field, as Tab does but never
+     onto a button; Ctrl+Enter sends the form with its main button ---- */
+  function nextField(form, from) {
+    var fields = Array.prototype.filter.call(form.elements, function (el) {
+      return !el.disabled && el.type !== "hidden" && el.offsetParent !== null && el.tabIndex >= 0 &&
+        el.type !== "submit" && el.tagName !== "BUTTON" && el.tagName !== "FIELDSET";
+    });
+    for (var i = fields.indexOf(from) + 1; i < fields.length; i += 1) {
+      // The rest of a group of choices is one stop, as Tab makes it.
+      if (from.type === "radio" && fields[i].type === "radio" && fields[i].name === from.name) { continue; }
+      if (fields[i].type === "radio") {
+        return form.querySelector("[name='" + fields[i].name + "']:checked") || fields[i];
+      }
+      return fields[i];
+    }
+    return null;
+  }
+  function enterMoves(event, form) {
+    var t = event.target;
+    if (event.key !== "Enter" || event.isComposing) { return false; }
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      var main = form.querySelector("button[type=submit]:not([formaction]), input[type=submit]:not([formaction])");
+      if (main) { form.requestSubmit(main); } else { form.requestSubmit(); }
+      return true;
+    }
+    if (t.tagName === "SELECT" || (t.tagName === "INPUT" && t.type !== "submit" && t.type !== "button")) {
+      event.preventDefault();
+      var next = nextField(form, t);
+      if (next) { next.focus(); }
+      return true;
+    }
+    return false;
+  }
+  window.DiemTua = { enterMoves: enterMoves };
+  document.addEventListener("keydown", function (event) {
+    var form = event.target.form;
+    if (keepsTyping(form)) { enterMoves(event, form); }
+  });
   function showKept(id, form, pressed) {
     NOTICES.forEach(function (other) {
       var shown = document.getElementById(other);

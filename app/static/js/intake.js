@@ -130,30 +130,7 @@
   /* ---- keyboard: Enter moves on, Ctrl+Enter saves, 1-7 pick the reason ---- */
   form.addEventListener("keydown", function (event) {
     var t = event.target;
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      form.requestSubmit();
-      return;
-    }
-    if (event.key === "Enter" && t.tagName === "INPUT" && t.type !== "submit" && t.type !== "button") {
-      event.preventDefault();  // Enter never submits by accident: it moves to the next field
-      var fields = Array.prototype.filter.call(form.elements, function (el) {
-        return !el.disabled && el.type !== "hidden" && el.offsetParent !== null && el.tabIndex >= 0 &&
-          el.type !== "submit" && el.tagName !== "BUTTON";  // Enter never lands on Save
-      });
-      var at = fields.indexOf(t), next = null;
-      for (var i = at + 1; i < fields.length; i += 1) {
-        // The rest of a group of choices is one stop, as Tab makes it.
-        if (t.type === "radio" && fields[i].type === "radio" && fields[i].name === t.name) { continue; }
-        next = fields[i];
-        break;
-      }
-      if (next && next.type === "radio") {
-        next = form.querySelector("[name=" + next.name + "]:checked") || next;
-      }
-      if (next) { next.focus(); }
-      return;
-    }
+    if (window.DiemTua.enterMoves(event, form)) { return; }  // app.js: Enter never submits
     if (t.name === "reason" && /^[1-9]$/.test(event.key)) {
       var options = form.querySelectorAll("[name=reason]");
       var pick = options[Number(event.key) - 1];
@@ -180,6 +157,12 @@
       if (box.checked && time && !time.value) { time.value = nowText(); }
       if (!box.checked && time) { time.value = ""; }  // ticked by mistake: the real time later
     });
+    var time = document.getElementById("emergency_time_" + box.value);
+    if (time) {  // a time typed first ticks its action: never a time kept without its action
+      time.addEventListener("input", function () {
+        if (time.value.trim() && !box.checked) { box.checked = true; }
+      });
+    }
   });
 
   /* ---- repeat callers: the panel fills as soon as the number is known ---- */
@@ -408,9 +391,29 @@
     started.value = nowText();
   }, true);
   form.addEventListener("input", markDirty);
+  /* ---- a silent, prank or wrong-number call: no one said who was calling ---- */
+  var NO_ONE_SAID = ["silent", "prank", "wrong_number"];
+  var callerType = $("caller_type"), callerSetByPage = false;
+  if (callerType) {
+    callerType.addEventListener("change", function () {
+      callerType.dataset.touched = "yes";  // the operator's choice is never changed
+      callerSetByPage = false;
+    });
+  }
+  function callerForReason() {
+    if (!callerType || callerType.dataset.touched === "yes") { return; }
+    var noOneSaid = NO_ONE_SAID.indexOf(checkedValue("reason")) >= 0;
+    if (noOneSaid && callerType.value === "survivor") {
+      callerType.value = "anonymous";  // the default, "the survivor", would be a guess
+      callerSetByPage = true;
+    } else if (!noOneSaid && callerSetByPage) {
+      callerType.value = "survivor";
+      callerSetByPage = false;
+    }
+  }
   form.addEventListener("change", function (event) {
     markDirty();
-    if (event.target.name === "reason") { showSections(); }
+    if (event.target.name === "reason") { showSections(); callerForReason(); }
     showChild();
     showRisk();
   });
