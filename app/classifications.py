@@ -149,7 +149,8 @@ ACTS = {
     "l_forced_marriage": (_l("Forced or child marriage, or forced divorce"), "psychological"),
     "m_property": (_l("Seizing or destroying property"), "economic"),
     "n_economic_control": (_l("Forced labour or control of money"), "economic"),
-    "o_confinement": (_l("Confining someone"), "physical"),
+    # "Cô lập, giam cầm": isolation is psychological in the national forms (migration 0010).
+    "o_confinement": (_l("Isolating or confining someone"), "psychological"),
     "p_eviction": (_l("Forcing someone out of the home"), "economic"),
 }
 ACT_LABELS = {code: label for code, (label, _form) in ACTS.items()}
@@ -221,6 +222,7 @@ RISK_LEVELS = {
 TASK_KINDS = {
     "child_12h": _l("Child at serious risk: act within 12 hours"),
     "notify_commune": _l("Notify the commune People's Committee"),
+    "no_contact_12h": _l("Prohibition of contact: check the commune chair's decision"),
     "follow_up_call": _l("Follow-up call"),
     "safety_review": _l("Safety re-assessment"),
     "other": _l("Other task"),

@@ -108,3 +108,49 @@ def test_tasks_a_closure_ended_before_0009_are_found_as_ended(
             ("notify_commune", "closed", None),
         ]
         db.session.remove()
+
+
+def test_incidents_saved_before_0010_count_confinement_as_psychological(
+    make_app, empty_database_url, make_user, make_org
+):
+    """Isolating or confining a family member was counted under the physical form; 0010 derives
+    the forms of incidents saved before again from their acts, and its downgrade puts them back."""
+    import uuid as uuid_
+
+    from app.calls.intake import Intake, save_intake
+    from app.cases.casework import IncidentData
+    from app.cases.models import Incident
+
+    fresh = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with fresh.app_context():
+        upgrade()
+        operator = make_user("operator", organisation=make_org(code="MC"))
+        for acts in (["o_confinement"], ["o_confinement", "a_beating"], ["m_property"]):
+            save_intake(
+                data=Intake(
+                    reason="violence_report",
+                    intake_key=uuid_.uuid4(),
+                    incident=IncidentData(acts=acts),
+                ),
+                by=operator,
+            )
+        db.session.remove()
+
+        def forms() -> list[str]:
+            stmt = db.select(Incident.acts, Incident.forms).order_by(Incident.acts)
+            return [f"{acts}={f}" for acts, f in db.session.execute(stmt).all()]
+
+        downgrade(revision="0009")
+        assert forms() == [
+            "m_property=economic",
+            "o_confinement=physical",
+            "o_confinement a_beating=physical",
+        ]
+        db.session.remove()
+        upgrade()
+        assert forms() == [
+            "m_property=economic",
+            "o_confinement=psychological",
+            "o_confinement a_beating=physical psychological",
+        ]
+        db.session.remove()

@@ -116,6 +116,9 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
     incident = incident if incident.tells(child=True) else None
     perpetrator = perpetrator if perpetrator.tells() else None
     assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
+    answers = list(f.risk_answers.data or [])
+    if "pregnant" in (f.danger.data or []) and "pregnant" not in answers:
+        answers.append("pregnant")  # told in the danger questions: the checklist's question too
     return Intake(
         reason=f.reason.data,
         intake_key=as_uuid(f.intake_key.data),
@@ -151,7 +154,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
         services_wanted=list(f.services_wanted.data or []),
         incident=incident,
         perpetrator=perpetrator,
-        risk_answers=list(f.risk_answers.data or []) if assessed else None,
+        risk_answers=answers if assessed else None,
         risk_raised_to=f.risk_raised_to.data or None,
         risk_reason=f.risk_reason.data,
         consents=consents,

@@ -226,6 +226,23 @@ class IntakeForm(FlaskForm):
                 raise ValidationError(
                     _l("The time of “%(action)s” cannot be later than now.", action=name)
                 )
+        if "no_contact_request" in (field.data or []):
+            check_no_contact_consent(self)
+
+    def validate_risk_answers(self, field) -> None:
+        """The danger questions and the checklist agree: a weapon used or a threat to kill,
+        told first, is one of the checklist's red flags (which one is the operator's to say;
+        docs/risk.md). Asked only when the checklist is filled in."""
+        answers = set(field.data or [])
+        assessed = bool(answers or self.risk_raised_to.data or self.typed.get("risk_checked"))
+        told = "weapon_or_threat" in (self.danger.data or [])
+        if assessed and told and not answers & {"weapon_used", "threats_to_kill"}:
+            raise ValidationError(
+                _l(
+                    "The danger questions say a weapon was used or a threat to kill was made: "
+                    "tick which in the checklist."
+                )
+            )
 
     def validate_survivor_birth_date(self, field) -> None:
         """A date of birth cannot be in the future."""
@@ -235,6 +252,7 @@ class IntakeForm(FlaskForm):
     def validate_consent_given_by(self, field) -> None:
         """The child's and a guardian's answers are checked unless the survivor is told to be
         16 or over (they are then not asked, and not kept: casework.build_consents)."""
+        check_consent_giver(self)
         if not self.tells_an_adult():
             check_child_consent(self)
 
@@ -290,6 +308,44 @@ def check_consent_overlap(form) -> None:
         )
 
 
+def check_no_contact_consent(form) -> None:
+    """A prohibition of contact the hotline asks for needs the survivor's consent (Law 13/2022:
+    when an agency asks): refused by them in this call, or not given in a call opening the
+    case, it cannot be recorded as requested. A call joining a case may rely on the consent
+    its case holds (shown on the case page)."""
+    if "police" in (form.consent_refused.data or []):
+        raise ValidationError(
+            _l(
+                "The survivor refuses “Police and protection orders”: a prohibition of contact "
+                "cannot be requested for them."
+            )
+        )
+    joins = form.case_id.data or (form.case_number.data or "").strip()
+    if not joins and "police" not in (form.consent_services.data or []):
+        raise ValidationError(
+            _l(
+                "A prohibition of contact requested by the hotline needs the survivor's consent: "
+                "tick “Police and protection orders” under consent."
+            )
+        )
+
+
+def check_consent_giver(form) -> None:
+    """No one could be asked: nothing is agreed, refused or shared in the survivor's name (the
+    intake and the case's consent form). Consent must be explicit; without it only an emergency
+    referral, with its stated reason, may go."""
+    if form.consent_given_by.data != "not_asked":
+        return
+    if form.consent_services.data or form.consent_refused.data or form.consent_share.data == "yes":
+        raise ValidationError(
+            _l(
+                "No one could be asked, so no service can be marked as agreed or refused and "
+                "details cannot be marked as shareable. Say who gave the answer, or leave them "
+                "unmarked."
+            )
+        )
+
+
 def check_child_consent(form) -> None:
     """A child's consent that says two things at once is refused (the intake and the case's
     consent form on a child's case): services marked as agreed though the child says no and
@@ -298,6 +354,10 @@ def check_child_consent(form) -> None:
     if form.consent_given_by.data == "child_and_guardian" and "no" in (child, guardian):
         raise ValidationError(
             _l("The child or the guardian does not agree: choose who gave the consent.")
+        )
+    if form.consent_given_by.data == "guardian" and guardian == "no":
+        raise ValidationError(
+            _l("The parent or guardian does not agree: choose who gave the consent.")
         )
     if form.consent_services.data and child == "no" and guardian != "yes":
         raise ValidationError(

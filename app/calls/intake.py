@@ -27,14 +27,14 @@ from app.calls.intake_data import (  # the names callers import from here
 )
 from app.calls.joins import case_for
 from app.calls.models import Call, EmergencyAction, IntakeDraft
-from app.cases import risk
+from app.calls.planning import SERIOUS_DANGER, CaseTasks, a_child_at_risk, tasks_for_call
 from app.cases.casework import (
     build_assessment,
     build_consents,
     build_incident,
     build_note,
     build_perpetrator,
-    plan_child_path,
+    restore_child_tasks,
 )
 from app.cases.models import Case
 from app.cases.services import audit_case, open_task, record_event
@@ -43,9 +43,16 @@ from app.crypto import blind
 from app.extensions import db
 from app.telephony.models import PhoneLine
 
-SERIOUS_DANGER = ("danger_now", "injured", "weapon_or_threat")
 WRITE_ATTEMPTS = 3  # a case written by colleagues between a save's read and its write
-__all__ = ["Intake", "IntakeError", "IntakeKeyTaken", "LinkRefused", "Saved", "Survivor"]
+__all__ = [
+    "SERIOUS_DANGER",
+    "Intake",
+    "IntakeError",
+    "IntakeKeyTaken",
+    "LinkRefused",
+    "Saved",
+    "Survivor",
+]
 
 
 def save_intake(
@@ -289,13 +296,42 @@ def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_ca
             parts.append("services_wanted:" + "+".join(added))
     if data.follow_up_at is not None:
         open_task(case, kind="follow_up_call", due=data.follow_up_at, by=by)
-    if case.is_child:
-        serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
-        # The 12 hours run from the call's start (a long call, or one written up afterwards,
-        # does not move the deadline later), never from a time still to come.
-        plan_child_path(case, by=by, serious=serious, now=data.clock_start(call.started_at))
+    # The clocks run from the call's start (a long call, or one written up afterwards, does
+    # not move a deadline later), never from a time still to come.
+    _plan_tasks(
+        case, data, by=by, level=level, new_case=new_case, now=data.clock_start(call.started_at)
+    )
     if level in ("high", "severe") and "high_risk" not in data.flags:
         call.flags = " ".join([*data.flags, "high_risk"])
     if not new_case:
         case.updated_at = utcnow()
     audit_case("create" if new_case else "update", case, by, detail=" ".join(parts))
+
+
+def _plan_tasks(case: Case, data: Intake, *, by: User, level, new_case: bool, now) -> None:
+    """planning.tasks_for_call on the case; a commune notification this call records is the
+    case's open one done (a call joining a case)."""
+    if case.is_child or a_child_at_risk(data.danger):
+        restore_child_tasks(case)
+    notified = dict(data.emergency).get("commune_chair")
+    for task in case.tasks:  # a new case's list is in memory: no statement
+        if notified and task.kind == "notify_commune" and task.done_at is None:
+            task.done_at, task.done_by_id = notified, by.id
+    held = CaseTasks(
+        open=frozenset(t.kind for t in case.tasks if t.done_at is None),
+        ever=frozenset(t.kind for t in case.tasks),
+    )
+    planned = tasks_for_call(
+        danger=data.danger,
+        emergency=data.emergency,
+        assessed=data.risk_answers is not None,
+        level=level,
+        child=case.is_child,
+        new_case=new_case,
+        held=held,
+        now=now,
+    )
+    for plan in planned:
+        task = open_task(case, kind=plan.kind, due=plan.due, by=by)
+        if plan.done_at is not None:  # done in this call (the commune chair notified)
+            task.done_at, task.done_by_id = plan.done_at, by.id

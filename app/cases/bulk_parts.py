@@ -14,9 +14,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
-from app.calls.intake import SERIOUS_DANGER, Intake
+from app.calls.intake import Intake
+from app.calls.planning import CaseTasks, tasks_for_call
 from app.cases import risk
-from app.cases.casework import CHILD_SERIOUS_WINDOW, SAFETY_REVIEW_AFTER, consent_as_recorded
+from app.cases.casework import SAFETY_REVIEW_AFTER, consent_as_recorded
 from app.cases.models import (
     CaseEvent,
     CaseNote,
@@ -104,14 +105,7 @@ class CaseParts:
             parts.append(f"note:{note['id']}")
         if data.follow_up_at is not None:
             self._task(case, "follow_up_call", data.follow_up_at)
-        if case["is_child"]:  # casework.plan_child_path
-            serious = risk.at_least_high(level) or any(d in SERIOUS_DANGER for d in data.danger)
-            now = data.clock_start(call["started_at"])  # as the intake (an import: from now)
-            kinds = {t["kind"] for t in self.tasks[case_id] if t["done_at"] is None}
-            if "notify_commune" not in kinds:
-                self._task(case, "notify_commune", now)
-            if serious and "child_12h" not in kinds:
-                self._task(case, "child_12h", now + CHILD_SERIOUS_WINDOW)
+        self._plan_tasks(case, data, level, now=data.clock_start(call["started_at"]))
         if level in ("high", "severe") and "high_risk" not in data.flags:
             call["flags"] = " ".join([*data.flags, "high_risk"])
         self._audit(
@@ -149,6 +143,28 @@ class CaseParts:
             self._task(case, "safety_review", utcnow() + SAFETY_REVIEW_AFTER[level])
         parts.append(f"risk:{assessment['id']}")
         return level
+
+    def _plan_tasks(self, case: dict, data: Intake, level: str | None, *, now) -> None:
+        """intake._plan_tasks, for a new case (now: as the intake; an import: from now)."""
+        tasks = self.tasks[case["id"]]
+        held = CaseTasks(
+            open=frozenset(t["kind"] for t in tasks if t["done_at"] is None),
+            ever=frozenset(t["kind"] for t in tasks),
+        )
+        planned = tasks_for_call(
+            danger=data.danger,
+            emergency=data.emergency,
+            assessed=data.risk_answers is not None,
+            level=level,
+            child=case["is_child"],
+            new_case=True,
+            held=held,
+            now=now,
+        )
+        for plan in planned:
+            task = self._task(case, plan.kind, plan.due)
+            if plan.done_at is not None:
+                task["done_at"], task["done_by_id"] = plan.done_at, self.by.id
 
     def _task(self, case: dict, kind: str, due: datetime) -> dict:
         """services.open_task."""

@@ -195,16 +195,23 @@ def build_note(case: Case, body: str, *, by: User, kind: str = "note") -> CaseNo
     return note
 
 
+def restore_child_tasks(case: Case) -> None:
+    """A child's case again (an age corrected back): the child-path tasks the correction ended
+    come back, to whoever holds the case now (it may have been reassigned meanwhile)."""
+    for task in case.tasks:
+        if task.ended_by == "not_child":
+            task.done_at, task.ended_by = None, None
+            task.assigned_to_id = case.assigned_to_id
+
+
 def plan_child_path(
     case: Case, *, by: User, serious: bool, now: datetime | None = None
 ) -> list[Task]:
-    """A child case: notify the commune at once; act within 12 hours when the risk is serious."""
+    """A case found to be a child's after its call (an age entered, a high-risk reassessment):
+    the commune notified at once (if it never was asked), and action within 12 hours when the
+    risk is serious. A call plans these through calls/planning.py."""
     now = now or utcnow()
-    for task in case.tasks:
-        if task.ended_by == "not_child":  # a child's case again (an age corrected back)
-            # To whoever holds the case now (it may have been reassigned meanwhile).
-            task.done_at, task.ended_by = None, None
-            task.assigned_to_id = case.assigned_to_id
+    restore_child_tasks(case)
     kinds = {t.kind for t in case.tasks if t.done_at is None}
     tasks = []
     # The commune is notified once per case: a later reassessment does not ask again.

@@ -117,23 +117,23 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
             # over); a corrected age of 16 or more takes it off.
             case.survivor_age_band = "unknown"
         else:
+            from app.calls.planning import a_child_at_risk, serious  # calls builds on cases
+
             was_child = case.is_child
             case.survivor_age_band = age_band(years)
             case.is_child = years < 16
-            if was_child and not case.is_child:
+            told = {d for call in case.calls for d in (call.danger or "").split()}
+            if was_child and not case.is_child and not a_child_at_risk(told):
                 # Not a child's case after all: its child-path tasks no longer apply (ended,
-                # not done: no one did them).
+                # not done: no one did them), unless a call told of a child involved in the
+                # violence, whose 12 hours run whatever the survivor's age.
                 services.end_tasks(case, "not_child", at=utcnow(), kinds=CHILD_TASKS)
             if case.is_child and not was_child:
                 # Now known to be a child: the child-protection path, as at intake, where a
                 # high risk or a serious danger told in any of its calls makes it urgent.
-                from app.calls.intake import SERIOUS_DANGER
-                from app.cases import risk
                 from app.cases.casework import plan_child_path
 
-                told = {d for call in case.calls for d in (call.danger or "").split()}
-                serious = risk.at_least_high(case.risk_level) or bool(told & set(SERIOUS_DANGER))
-                plan_child_path(case, by=by, serious=serious)
+                plan_child_path(case, by=by, serious=serious(told, case.risk_level))
     if "survivor_phone" in changed:
         blind.remove_index(owner_type=services.OWNER, owner_id=case.id)
         if case.survivor_phone:

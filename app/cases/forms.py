@@ -19,7 +19,12 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.forms import check_child_consent, check_consent_overlap, check_raised_level
+from app.calls.forms import (
+    check_child_consent,
+    check_consent_giver,
+    check_consent_overlap,
+    check_raised_level,
+)
 from app.cases import risk
 from app.cases.recipients import ANY_PROVIDER, RECIPIENT_HINT
 from app.clock import local_today
@@ -247,6 +252,9 @@ class ConsentForm(OnceForm):
     def validate_consent_refused(self, field) -> None:
         check_consent_overlap(self)
 
+    def validate_consent_given_by(self, field) -> None:
+        check_consent_giver(self)
+
     def offer_recipients(self, organisations) -> None:
         """The recipients to choose from: any provider, or one of these organisations."""
         self.consent_recipient.choices = [("", str(ANY_PROVIDER))] + [
@@ -265,4 +273,5 @@ class ChildConsentForm(ConsentForm):
     )
 
     def validate_consent_given_by(self, field) -> None:
+        check_consent_giver(self)
         check_child_consent(self)

@@ -261,9 +261,10 @@ class CaseEvent(CasePart, db.Model):
     by = relationship("User")
 
 
+# The tasks of a child survivor's path that an age of 16 or more ends (the commune is notified
+# of every violence report: that task stays).
+CHILD_TASKS = ("child_12h",)
 # The condition of ix_task_child_open, as queries must spell it for the index to be used.
-# The tasks of the child-protection path (casework.plan_child_path).
-CHILD_TASKS = ("notify_commune", "child_12h")
 CHILD_CHECK_OPEN = "kind = 'child_12h' AND done_at IS NULL"
 
 

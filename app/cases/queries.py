@@ -305,14 +305,15 @@ def overdue_tasks(user: User, *, now: datetime, **page) -> Queue:
 
 
 def child_deadlines(user: User, **page) -> Queue:
-    """Child cases of the organisation with an open 12-hour task, the nearest deadline first."""
+    """Open 12-hour checks of the organisation's cases, the nearest deadline first: a child
+    survivor's, or a child involved in an adult's case (the case is then not flagged a child's,
+    the check is the child's all the same)."""
     conditions = [
         # Spelled as ix_task_child_open's condition, in literals, so the planner may use it
         # (a bound parameter would not prove the index covers the query). The organisation is
         # the case's, from the scope: with the task's too, SQLite walked all the
         # organisation's open tasks instead.
         text("task.kind = 'child_12h' AND task.done_at IS NULL"),
-        Case.is_child.is_(True),
     ]
     return _task_queue(user, conditions, **page)
 

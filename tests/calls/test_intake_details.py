@@ -45,7 +45,8 @@ def test_a_child_calling_for_themself_puts_the_case_on_the_child_path(make_user)
         by=make_user("operator"),
     )
     assert saved.case.is_child and saved.case.survivor_age_band == "unknown"
-    assert kinds() == {"notify_commune", "child_12h"}
+    # Danger now told without the checklist: the risk is to be assessed within a day too.
+    assert kinds() == {"notify_commune", "child_12h", "safety_review"}
     assert only(Incident).chi_category == "physical"
     assert only(Consent).given_by == "child_and_guardian"
 
@@ -71,7 +72,9 @@ def test_a_child_calling_on_a_case_already_open_does_not_make_it_a_child_s(make_
         by=operator,
     ).case
     assert joined.id == opened.id and not joined.is_child
-    assert kinds() == set() and db.session.execute(select(Incident)).first() is None
+    # The commune notification of the violence report, planned once when the case opened.
+    assert kinds() == {"notify_commune"}
+    assert db.session.execute(select(Incident)).first() is None
 
 
 def test_an_age_of_16_or_more_outweighs_the_caller_type(make_user):
@@ -84,7 +87,7 @@ def test_an_age_of_16_or_more_outweighs_the_caller_type(make_user):
         ),
         by=make_user("operator"),
     )
-    assert not saved.case.is_child and kinds() == set()
+    assert not saved.case.is_child and kinds() == {"notify_commune"}  # no child path
 
 
 def test_a_child_involved_keeps_the_helpline_category_of_the_incident(make_user):
@@ -167,9 +170,9 @@ def test_an_emergency_action_s_time_is_the_one_typed_or_refused(client, login_as
         client,
         reason="silent",
         started_at="22/11/2026 09:30",
-        emergency=["police_113", "no_contact_request"],
+        emergency=["police_113", "ambulance_115"],
         emergency_time_police_113="9h40",
-        emergency_time_no_contact_request="1430",
+        emergency_time_ambulance_115="1430",
     )
     refused = client.submit("/calls/new", data, page="/calls/new")
     assert refused.status_code == 200
@@ -179,17 +182,17 @@ def test_an_emergency_action_s_time_is_the_one_typed_or_refused(client, login_as
     db.session.rollback()
     assert db.session.execute(select(EmergencyAction)).first() is None
 
-    data.update(emergency_time_no_contact_request="31/12/2099 10:00")
+    data.update(emergency_time_ambulance_115="31/12/2099 10:00")
     later = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
     assert "không thể muộn hơn bây giờ" in later
 
-    data.update(emergency_time_no_contact_request="10:05")
+    data.update(emergency_time_ambulance_115="10:05")
     assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
     db.session.rollback()
     times = dict(db.session.execute(select(EmergencyAction.action, EmergencyAction.taken_at)).all())
     assert times == {  # 09:40 and 10:05 in Hanoi on the call's day
         "police_113": datetime(2026, 11, 22, 2, 40, tzinfo=UTC),
-        "no_contact_request": datetime(2026, 11, 22, 3, 5, tzinfo=UTC),
+        "ambulance_115": datetime(2026, 11, 22, 3, 5, tzinfo=UTC),
     }
 
 
@@ -222,11 +225,14 @@ def test_a_child_s_consent_that_says_two_things_is_refused_with_everything_kept(
     refused = client.submit("/calls/new", data, page="/calls/new")
     assert refused.status_code == 200
     html = refused.get_data(as_text=True)
-    assert "Trẻ không đồng ý và không có người giám hộ nào đồng ý" in html
+    assert "Trẻ không đồng ý và không có cha mẹ hay người giám hộ nào đồng ý" in html
     assert "Đã nói chuyện với em" in html
     data.update(child_assent="yes", guardian_consent="no", consent_given_by="child_and_guardian")
     both = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
-    assert "Trẻ hoặc người giám hộ không đồng ý" in both
+    assert "Trẻ hoặc cha mẹ/người giám hộ không đồng ý" in both
+    data.update(consent_given_by="guardian")  # the parent or guardian who said no
+    only_them = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Cha mẹ/người giám hộ không đồng ý: hãy chọn người đã đồng ý." in only_them
     db.session.rollback()
     assert db.session.execute(select(Case)).first() is None
 
@@ -311,7 +317,7 @@ def test_the_panel_shows_a_case_whose_survivor_s_number_is_calling_and_the_call_
     html = panel.get_data(as_text=True)
     assert 'data-panel-calls="0"' in html
     assert reported.number in html and "Chỉ gọi sau 20 giờ" in html
-    assert "Số của nạn nhân trong ca này" in html
+    assert "Số của người bị bạo lực trong ca này" in html
     assert other_org.number not in html
     joined = save_intake(
         data=Intake(

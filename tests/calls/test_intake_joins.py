@@ -72,7 +72,10 @@ def test_survivor_details_typed_on_a_call_joining_a_case_are_refused_not_dropped
     answer = client.submit("/calls/new", data, page="/calls/new")
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200 and calls() == before
-    assert "keeps its own survivor details" in html or "giữ thông tin riêng về nạn nhân" in html
+    assert (
+        "keeps its own survivor details" in html
+        or "giữ thông tin riêng về người bị bạo lực" in html
+    )
     assert "Chỉ gọi qua số của chị gái" in html  # kept on the page, to clear or copy
     # Without them the call is added to the case.
     data = form(client, reason="follow_up", case_number=case.number)

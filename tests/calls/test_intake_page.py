@@ -313,6 +313,7 @@ def test_a_child_case_from_the_form_gets_its_tasks(client, login_as):
     assert {t.kind for t in db.session.execute(select(Task)).scalars()} == {
         "notify_commune",
         "child_12h",
+        "safety_review",  # an injury told, no checklist filled: the risk assessed within a day
     }
 
 

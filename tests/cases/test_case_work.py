@@ -100,7 +100,8 @@ def test_incident_perpetrator_and_reassessment_are_added(client, case_of):
     )
     db.session.refresh(case)
     assert case.risk_level == "severe"
-    assert [t.kind for t in db.session.execute(select(Task)).scalars()] == ["safety_review"]
+    kinds = [t.kind for t in db.session.execute(select(Task).order_by(Task.due_at)).scalars()]
+    assert kinds == ["notify_commune", "safety_review"]  # the first planned when it opened
 
 
 def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_of):
@@ -311,7 +312,7 @@ def test_a_task_can_be_added_with_a_local_due_time(client, case_of):
         {"kind": "follow_up_call", "due_at": "25/11/2026 08:00", "note": "Hỏi thăm"},
         page=url,
     )
-    task = db.session.execute(select(Task)).scalar_one()
+    task = db.session.execute(select(Task).where(Task.kind == "follow_up_call")).scalar_one()
     assert (task.due_at.day, task.due_at.hour) == (25, 1)  # 08:00 in Hanoi is 01:00 UTC
     assert task.assigned_to_id == people["manager"].id and task.note == "Hỏi thăm"
 
@@ -340,7 +341,8 @@ def test_a_refused_task_or_note_comes_back_with_everything_typed(client, case_of
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422 and long_note.strip() in page
     assert '<option selected value="contact_attempt">' in page
-    assert db.session.execute(select(func.count()).select_from(Task)).scalar_one() == 0
+    tasks = select(func.count()).select_from(Task).where(Task.kind != "notify_commune")
+    assert db.session.execute(tasks).scalar_one() == 0  # none but the one the case opened with
     assert db.session.execute(select(func.count()).select_from(CaseNote)).scalar_one() == 0
 
 
@@ -410,7 +412,7 @@ def test_a_child_s_consent_asks_the_child_and_a_guardian_and_shows_their_answers
     )
     assert (rows["health"].given_by, rows["health"].child_assent) == ("child_and_guardian", "yes")
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "người giám hộ không đồng ý" in page and "Trẻ và người giám hộ" in page
+    assert "cha mẹ/người giám hộ không đồng ý" in page and "Trẻ và cha mẹ/người giám hộ" in page
 
 
 def test_consent_to_an_unknown_recipient_is_refused_and_the_form_kept(client, case_of):
@@ -566,6 +568,8 @@ def test_an_age_under_16_typed_later_starts_the_child_path_once(client, case_of)
 
 def test_clearing_the_age_makes_the_age_group_unknown_and_keeps_the_child_path(client, case_of):
     case, people = case_of
+    case.risk_level = "high"  # a child's case then needs action within 12 hours
+    db.session.commit()
     sign_in(client, people["manager"])
     assert _edit_case(client, case, survivor_age="40").status_code == 302
     db.session.refresh(case)
@@ -580,19 +584,24 @@ def test_clearing_the_age_makes_the_age_group_unknown_and_keeps_the_child_path(c
     db.session.refresh(case)
     assert (case.survivor_birth_date, case.survivor_age_band) == (None, "unknown")
     assert case.is_child  # still on the child-protection path
-    assert {t.kind for t in case.tasks if t.done_at is None} == {"notify_commune"}
+    assert {t.kind for t in case.tasks if t.done_at is None} == {"notify_commune", "child_12h"}
     assert _edit_case(client, case, survivor_age="30").status_code == 302
     db.session.refresh(case)
     assert (case.survivor_age_band, case.is_child) == ("16_59", False)
-    # Its child-path task no longer applies: ended, not done, and said so on the case page.
-    assert [(t.kind, t.ended_by, t.done_by_id) for t in case.tasks] == [
-        ("notify_commune", "not_child", None)
+    # Its child-path task no longer applies: ended, not done, and said so on the case page. The
+    # commune is notified of every violence report: that task stays.
+    assert sorted((t.kind, t.ended_by, t.done_by_id) for t in case.tasks) == [
+        ("child_12h", "not_child", None),
+        ("notify_commune", None, None),
     ]
-    assert "Kết thúc: nạn nhân từ 16 tuổi trở lên" in client.get(f"/cases/{case.id}").text
-    # A mistyped age corrected back: the commune is still to be notified (the same task).
+    assert "Kết thúc: người bị bạo lực từ 16 tuổi trở lên" in client.get(f"/cases/{case.id}").text
+    # A mistyped age corrected back: the 12 hours are to be kept (the same task).
     assert _edit_case(client, case, survivor_age="12").status_code == 302
     db.session.refresh(case)
-    assert [(t.kind, t.done_at, t.ended_by) for t in case.tasks] == [("notify_commune", None, None)]
+    assert sorted((t.kind, t.done_at, t.ended_by) for t in case.tasks) == [
+        ("child_12h", None, None),
+        ("notify_commune", None, None),
+    ]
 
 
 def test_a_birth_date_in_the_future_is_refused_on_the_edit_page(client, case_of):

@@ -64,14 +64,24 @@ def world(make_org, make_user):
     def intake(by, **kw):
         return save_intake(data=Intake(reason="violence_report", **kw), by=by)
 
+    # The adults' calls record the commune chair notified (the task is done as it is planned);
+    # the children's fill in the checklist with nothing ticked (no risk assessment to plan).
+    notified = [("commune_chair", now - timedelta(hours=3))]
     adult = intake(
         p["op1"],
         survivor=Survivor(name="Nguyễn Thị Người Lớn", age=34),
         follow_up_at=now - timedelta(hours=2, minutes=5),
+        emergency=notified,
     ).case
-    child = intake(p["op1"], survivor=Survivor(name="Bé Thử", age=9), danger=["danger_now"]).case
-    closing = intake(p["op2"], survivor=Survivor(name="Người Đóng Ca", age=40)).case
-    other = intake(p["op_b"], survivor=Survivor(name="Bé Khác", age=8), danger=["injured"]).case
+    child = intake(
+        p["op1"], survivor=Survivor(name="Bé Thử", age=9), danger=["danger_now"], risk_answers=[]
+    ).case
+    closing = intake(
+        p["op2"], survivor=Survivor(name="Người Đóng Ca", age=40), emergency=notified
+    ).case
+    other = intake(
+        p["op_b"], survivor=Survivor(name="Bé Khác", age=8), danger=["injured"], risk_answers=[]
+    ).case
     info = save_intake(data=Intake(reason="information", started_at=now), by=p["op1"]).call
     cases.assign_case(case=adult, to=p["cm1"], by=p["sup"])
     cases.assign_case(case=closing, to=p["cm2"], by=p["sup"])
@@ -610,7 +620,10 @@ def test_closing_a_case_ends_its_open_tasks_and_reopening_brings_them_back(clien
     db.session.expire_all()
     closed = db.session.get(Case, adult.id)
     assert closed.status == "closed" and all(t.done_at is not None for t in closed.tasks)
-    assert {(t.ended_by, t.done_by_id) for t in closed.tasks} == {("closed", None)}
+    assert {(t.kind, t.ended_by, t.done_by_id) for t in closed.tasks} == {
+        ("follow_up_call", "closed", None),
+        ("notify_commune", None, p["op1"].id),  # done in its call: the commune chair notified
+    }
     entry = (
         db.session.execute(
             select(AuditEntry)
@@ -622,11 +635,15 @@ def test_closing_a_case_ends_its_open_tasks_and_reopening_brings_them_back(clien
     )
     assert entry.detail == "pending_closure>closed tasks_ended=1"
     page = client.get(f"/cases/{adult.id}").get_data(as_text=True)
-    assert "1 task done or ended" in page and "Ended with the case's closure" in page
+    assert "2 tasks done or ended" in page and "Ended with the case's closure" in page
     reopening = client.get(f"/cases/{adult.id}/status?to=reopened").get_data(as_text=True)
     assert "Reopening brings back 1 task the closure ended" in reopening
     cases.change_status(case=closed, to="reopened", by=p["sup"], reason="Gọi lại")
-    assert {(t.done_at, t.ended_by) for t in closed.tasks} == {(None, None)}
+    # What the closure ended comes back; the notification done in the call stays done.
+    assert {(t.kind, t.done_at is None, t.ended_by) for t in closed.tasks} == {
+        ("follow_up_call", True, None),
+        ("notify_commune", False, None),
+    }
     assert adult.number in [
         r.case_number for r in queries.overdue_tasks(p["sup"], now=utcnow()).rows
     ]
@@ -693,10 +710,10 @@ def test_child_tasks_brought_back_by_an_age_correction_go_to_the_case_manager_of
     child = c["child"]
     cases.assign_case(case=child, to=p["cm1"], by=p["sup"])
     age("17")
-    assert all(t.ended_by == "not_child" for t in child.tasks if t.kind == "notify_commune")
+    assert [t.ended_by for t in child.tasks if t.kind == "child_12h"] == ["not_child"]
     cases.assign_case(case=child, to=p["cm2"], by=p["sup"])
     age("15")
-    back = [t for t in child.tasks if t.kind == "notify_commune"]
+    back = [t for t in child.tasks if t.kind == "child_12h"]
     assert back and {(t.done_at, t.assigned_to_id) for t in back} == {(None, p["cm2"].id)}
     assert child.number in [r.case_number for r in queries.due_tasks(p["cm2"]).rows]
 

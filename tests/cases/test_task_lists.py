@@ -41,7 +41,11 @@ def busy(make_org, make_user):
         "sup_b": make_user("supervisor", organisation=other, language="en"),
     }
     case = save_intake(
-        data=Intake(reason="violence_report", survivor=Survivor(name="Người Nhiều Việc", age=30)),
+        data=Intake(
+            reason="violence_report",
+            survivor=Survivor(name="Người Nhiều Việc", age=30),
+            emergency=[("commune_chair", utcnow())],  # notified in the call: no task left
+        ),
         by=people["op"],
     ).case
     cases.assign_case(case=case, to=people["cm"], by=people["sup"])

@@ -119,6 +119,10 @@
   function showRisk() {
     if (!riskLine) { return; }
     var yes = Array.prototype.map.call(form.querySelectorAll("[name=risk_answers]:checked"), function (el) { return el.value; });
+    var expecting = form.querySelector("[name=danger][value=pregnant]");
+    if (yes.length && expecting && expecting.checked && yes.indexOf("pregnant") < 0) {
+      yes.push("pregnant");  // told in the danger questions: counted by the checklist too (server)
+    }
     var red = RED_FLAGS.filter(function (f) { return yes.indexOf(f) >= 0; }).length;
     var level = (red >= 2 || yes.length >= 10) ? "severe" : (red === 1 || yes.length >= 6) ? "high" : yes.length >= 3 ? "medium" : "low";
     if (yes.length) { document.getElementById("risk_checked").checked = true; }
@@ -414,6 +418,7 @@
   form.addEventListener("change", function (event) {
     markDirty();
     if (event.target.name === "reason") { showSections(); callerForReason(); }
+
     showChild();
     showRisk();
   });
