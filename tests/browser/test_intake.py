@@ -273,6 +273,31 @@ def test_a_session_ended_on_the_server_mid_call_loses_nothing(page, live_url, ma
     assert call.caller_name == "Chị Hai" and call.case.survivor_name == "Phan Thị Nháp"
 
 
+def test_a_save_the_network_cuts_keeps_what_was_typed_after_the_last_autosave(
+    page, live_url, make_user
+):
+    """Only the last autosave (every 4 seconds) was on the server: the page the back button
+    brought back after a cut save had lost what was typed since."""
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.keyboard.type("0903 777 888")
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Vũ Thị Trước")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    page.fill("#narrative", "Gõ sau lần lưu nháp cuối")
+    page.route(
+        "**/calls/new*",
+        lambda route: route.abort() if route.request.method == "POST" else route.continue_(),
+    )
+    page.keyboard.press("Control+Enter")  # sent at once, before the next autosave
+    page.wait_for_timeout(1000)
+    assert count(Call) == 0
+    db.session.rollback()
+    draft = db.session.execute(select(IntakeDraft)).scalar_one()
+    assert "Gõ sau lần lưu nháp cuối" in json.dumps(draft.payload, ensure_ascii=False)
+    db.session.rollback()
+
+
 def test_a_network_drop_mid_call_loses_nothing(page, live_url, make_user):
     user = make_user("operator")
     sign_in(page, live_url, user)

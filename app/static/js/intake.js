@@ -325,8 +325,8 @@
     tabs.postMessage({ key: keyInput.value, at: openedAt, ask: true });
   }
   var draftSent = null;  // the autosave under way, if any: a save of the form waits for it
-  function saveDraft() {
-    if (!dirty || saving || formSaved || elsewhere || submitting) { return; }
+  function saveDraft(beforeSubmit) {
+    if (!dirty || saving || formSaved || elsewhere || (submitting && !beforeSubmit)) { return; }
     var snapshot = JSON.stringify({ intake_key: keyInput.value, fields: fields() });
     if (snapshot === lastSaved) { dirty = false; return; }
     saving = true; dirty = false;
@@ -418,7 +418,6 @@
   form.addEventListener("change", function (event) {
     markDirty();
     if (event.target.name === "reason") { showSections(); callerForReason(); }
-
     showChild();
     showRisk();
   });
@@ -452,9 +451,11 @@
     if (elsewhere) { document.getElementById("open-elsewhere").focus(); return; }
     if (submitting) { return; }
     submitting = true;
-    // An autosave under way finishes first: sent after the form, it would leave a draft of
-    // a call already saved.
-    Promise.resolve(draftSent).catch(function () { return null; }).then(function () {
+    // An autosave under way finishes first (sent after the form, it would leave a draft of a
+    // call already saved); then what was typed since goes too, so a save the network cuts
+    // leaves every keystroke on the server for the page the back button brings back.
+    function settled() { return Promise.resolve(draftSent).catch(function () { return null; }); }
+    settled().then(function () { saveDraft(true); return settled(); }).then(function () {
       return fetch(form.dataset.tokenUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } });
     })
       .then(function (r) {
