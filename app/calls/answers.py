@@ -20,6 +20,16 @@ if TYPE_CHECKING:
 LINE_ID = re.compile(r"[0-9]{1,9}")
 
 
+def checklist_answers(form) -> list[str]:
+    """The checklist's answers as scored: those ticked, and on the intake "pregnant" told in the
+    danger questions (the checklist asks the same)."""
+    answers = list(form.risk_answers.data or [])
+    danger = getattr(form, "danger", None)
+    if danger is not None and "pregnant" in (danger.data or []) and "pregnant" not in answers:
+        answers.append("pregnant")
+    return answers
+
+
 def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
     """Each emergency action ticked, with its time: the one typed beside it, or now if none
     (IntakeForm.validate_emergency refused any other)."""
@@ -116,9 +126,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
     incident = incident if incident.tells(child=True) else None
     perpetrator = perpetrator if perpetrator.tells() else None
     assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
-    answers = list(f.risk_answers.data or [])
-    if "pregnant" in (f.danger.data or []) and "pregnant" not in answers:
-        answers.append("pregnant")  # told in the danger questions: the checklist's question too
+    answers = checklist_answers(f)  # "pregnant" told in the danger questions counts there too
     return Intake(
         reason=f.reason.data,
         intake_key=as_uuid(f.intake_key.data),

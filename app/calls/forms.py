@@ -16,7 +16,8 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.answers import action_time
+from app.calls.answers import action_time, checklist_answers
+from app.calls.planning import NO_CONTACT_REFUSED, NO_CONTACT_UNASKED
 from app.cases import risk
 from app.cases.ages import is_child_age
 from app.cases.recipients import RECIPIENT_HINT, is_recipient
@@ -287,7 +288,7 @@ def check_raised_level(form) -> None:
     """A level raised above the checklist's needs its reason (the intake and the case's
     reassessment). Checked on the level's list: the reason's own checks stop at an empty field,
     so the refusal came only from the save, as a message at the top of the page."""
-    computed = risk.score(list(form.risk_answers.data or [])).level
+    computed = risk.score(checklist_answers(form)).level
     raised = risk.final_level(computed, form.risk_raised_to.data or None)
     if raised != computed and not (form.risk_reason.data or "").strip():
         raise ValidationError(_l("Say why you rate the risk higher than the checklist does."))
@@ -312,22 +313,19 @@ def check_no_contact_consent(form) -> None:
     """A prohibition of contact the hotline asks for needs the survivor's consent (Law 13/2022:
     when an agency asks): refused by them in this call, or not given in a call opening the
     case, it cannot be recorded as requested. A call joining a case may rely on the consent
-    its case holds (shown on the case page)."""
+    its case holds: the save checks it (intake._record_case_parts)."""
     if "police" in (form.consent_refused.data or []):
-        raise ValidationError(
-            _l(
-                "The survivor refuses “Police and protection orders”: a prohibition of contact "
-                "cannot be requested for them."
-            )
-        )
+        raise ValidationError(NO_CONTACT_REFUSED)
     joins = form.case_id.data or (form.case_number.data or "").strip()
-    if not joins and "police" not in (form.consent_services.data or []):
+    if not joins and form.reason.data != "violence_report":
         raise ValidationError(
             _l(
-                "A prohibition of contact requested by the hotline needs the survivor's consent: "
-                "tick “Police and protection orders” under consent."
+                "A prohibition of contact is requested on a survivor's case: choose “Violence "
+                "report”, or give the case number."
             )
         )
+    if not joins and "police" not in (form.consent_services.data or []):
+        raise ValidationError(NO_CONTACT_UNASKED)
 
 
 def check_consent_giver(form) -> None:
@@ -355,7 +353,7 @@ def check_child_consent(form) -> None:
         raise ValidationError(
             _l("The child or the guardian does not agree: choose who gave the consent.")
         )
-    if form.consent_given_by.data == "guardian" and guardian == "no":
+    if form.consent_given_by.data == "guardian" and guardian == "no" and form.consent_services.data:
         raise ValidationError(
             _l("The parent or guardian does not agree: choose who gave the consent.")
         )

@@ -27,13 +27,22 @@ from app.calls.intake_data import (  # the names callers import from here
 )
 from app.calls.joins import case_for
 from app.calls.models import Call, EmergencyAction, IntakeDraft
-from app.calls.planning import SERIOUS_DANGER, CaseTasks, a_child_at_risk, tasks_for_call
+from app.calls.planning import (
+    NO_CONTACT_REFUSED,
+    NO_CONTACT_UNASKED,
+    SERIOUS_DANGER,
+    CaseTasks,
+    a_child_at_risk,
+    police_consent,
+    tasks_for_call,
+)
 from app.cases.casework import (
     build_assessment,
     build_consents,
     build_incident,
     build_note,
     build_perpetrator,
+    danger_told,
     restore_child_tasks,
 )
 from app.cases.models import Case
@@ -284,6 +293,12 @@ def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_ca
         parts.append(f"risk:{assessment.id}")
     if data.consents:
         parts.extend(f"consent:{c.id}" for c in build_consents(case, data.consents, by=by))
+    if not new_case and "no_contact_request" in dict(data.emergency):
+        # The survivor's consent, given in this call or earlier on the case (forms.py checks
+        # a call opening a case).
+        answer = police_consent(case.consents)
+        if answer is not True:
+            raise IntakeError(NO_CONTACT_REFUSED if answer is False else NO_CONTACT_UNASKED)
     if data.counselling:
         parts.append(f"note:{build_note(case, data.counselling, by=by, kind='counselling').id}")
     if not new_case and data.services_wanted:
@@ -311,7 +326,8 @@ def _record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_ca
 def _plan_tasks(case: Case, data: Intake, *, by: User, level, new_case: bool, now) -> None:
     """planning.tasks_for_call on the case; a commune notification this call records is the
     case's open one done (a call joining a case)."""
-    if case.is_child or a_child_at_risk(data.danger):
+    told_before = frozenset() if new_case else frozenset(danger_told(case))
+    if case.is_child or a_child_at_risk([*data.danger, *told_before]):
         restore_child_tasks(case)
     notified = dict(data.emergency).get("commune_chair")
     for task in case.tasks:  # a new case's list is in memory: no statement
@@ -330,6 +346,7 @@ def _plan_tasks(case: Case, data: Intake, *, by: User, level, new_case: bool, no
         new_case=new_case,
         held=held,
         now=now,
+        told_before=told_before,
     )
     for plan in planned:
         task = open_task(case, kind=plan.kind, due=plan.due, by=by)

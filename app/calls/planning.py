@@ -18,12 +18,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
+
 from app.cases import risk
 from app.cases.casework import CHILD_SERIOUS_WINDOW
 
 SERIOUS_DANGER = ("danger_now", "injured", "weapon_or_threat")
 NO_CONTACT_DECISION = timedelta(hours=12)  # Law 13/2022: the commune chair decides within 12 h
 ASSESS_WITHIN = timedelta(hours=24)  # a serious danger told, no checklist filled
+# A prohibition of contact asked by the hotline needs the survivor's consent (Law 13/2022).
+NO_CONTACT_REFUSED = _l(
+    "The survivor refuses “Police and protection orders”: a prohibition of contact cannot be "
+    "requested for them."
+)
+NO_CONTACT_UNASKED = _l(
+    "A prohibition of contact requested by the hotline needs the survivor's consent: tick "
+    "“Police and protection orders” under consent."
+)
 
 
 @dataclass(frozen=True)
@@ -63,11 +74,14 @@ def tasks_for_call(
     new_case: bool,
     held: CaseTasks,
     now: datetime,
+    told_before: frozenset[str] = frozenset(),
 ) -> list[Planned]:
     """The tasks this call opens on its case. `child`: the survivor is a child; `now`: when the
-    call's clock starts (its start, never later than now); `assessed`: the checklist filled."""
+    call's clock starts (its start, never later than now); `assessed`: the checklist filled;
+    `told_before`: what the case's earlier calls told in the danger questions (a child
+    involved then, a serious danger now: the child's 12 hours)."""
     actions = dict(emergency)
-    child_path = child or a_child_at_risk(danger)
+    child_path = child or a_child_at_risk([*danger, *told_before])
     planned = []
     if "notify_commune" not in held.ever and (new_case or child_path):
         planned.append(Planned("notify_commune", now, done_at=actions.get("commune_chair")))
@@ -79,3 +93,10 @@ def tasks_for_call(
         asked = actions["no_contact_request"]
         planned.append(Planned("no_contact_12h", asked + NO_CONTACT_DECISION))
     return planned
+
+
+def police_consent(consents) -> bool | None:
+    """The survivor's latest answer on police and protection orders among a case's consents
+    (withdrawn ones left out); None when never asked."""
+    answers = [c for c in consents if c.service == "police" and c.withdrawn_at is None]
+    return max(answers, key=lambda c: c.recorded_at).granted if answers else None

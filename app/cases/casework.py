@@ -195,6 +195,11 @@ def build_note(case: Case, body: str, *, by: User, kind: str = "note") -> CaseNo
     return note
 
 
+def danger_told(case: Case) -> set[str]:
+    """What the case's calls told in the danger questions (a child involved, an injury...)."""
+    return {d for call in case.calls for d in (call.danger or "").split()}
+
+
 def restore_child_tasks(case: Case) -> None:
     """A child's case again (an age corrected back): the child-path tasks the correction ended
     come back, to whoever holds the case now (it may have been reassigned meanwhile)."""
@@ -263,7 +268,10 @@ def reassess_risk(
     refuse_if_closed(case)
     now = utcnow()
     assessment = build_assessment(case, answers, by=by, raised_to=raised_to, reason=reason)
-    if case.is_child and risk.at_least_high(assessment.level):
+    # A child's case, or a child involved told in one of its calls: a serious risk is the
+    # child's 12 hours too.
+    child = case.is_child or "child_involved" in danger_told(case)
+    if child and risk.at_least_high(assessment.level):
         plan_child_path(case, by=by, serious=True)
     case.updated_at = now
     audit_case("update", case, by, detail=f"risk:{assessment.id}")

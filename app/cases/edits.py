@@ -118,11 +118,12 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
             case.survivor_age_band = "unknown"
         else:
             from app.calls.planning import a_child_at_risk, serious  # calls builds on cases
+            from app.cases.casework import danger_told
 
             was_child = case.is_child
             case.survivor_age_band = age_band(years)
             case.is_child = years < 16
-            told = {d for call in case.calls for d in (call.danger or "").split()}
+            told = danger_told(case)
             if was_child and not case.is_child and not a_child_at_risk(told):
                 # Not a child's case after all: its child-path tasks no longer apply (ended,
                 # not done: no one did them), unless a call told of a child involved in the

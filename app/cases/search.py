@@ -197,17 +197,22 @@ def cases_with_phone(user: User, raw: str) -> set[uuid.UUID]:
 
 
 def search_by_phone(*, by: User, phone: str) -> set[uuid.UUID]:
-    """Look a number up and audit the search, without the number: how many cases matched, and
-    each case it listed (so "who looked at this case" finds the search that named it)."""
+    """Look a number up and audit the search, without the number: how many cases matched."""
     found = cases_with_phone(by, phone)
     audit.record("search", user=by, object_type="case", detail=f"phone matched={len(found)}")
-    for case_id in sorted(found):
+    db.session.commit()
+    return found
+
+
+def listed_by_phone(*, by: User, page: Page) -> None:
+    """Each case a page of a phone search listed, audited: the number is tied to it, so "who
+    looked at this case" finds the search that named it."""
+    for row in page.rows:
         audit.record(
-            "search", user=by, object_type="case", object_id=case_id, case_id=case_id,
+            "search", user=by, object_type="case", object_id=row.id, case_id=row.id,
             detail="phone",
         )  # fmt: skip
     db.session.commit()
-    return found
 
 
 def set_choices(form: SearchForm, user: User) -> None:
@@ -320,6 +325,7 @@ def search_phone():
         found = search_by_phone(by=current_user, phone=phone_form.phone.data)
         page = request.form.get("page", 1, type=int)
         results = search_cases(current_user, CaseFilters(case_ids=found), page=page, now=now)
+        listed_by_phone(by=current_user, page=results)
     return _render(form, phone_form, results, now=now, by_phone=True)
 
 

@@ -73,6 +73,7 @@ def change_status(case_id: uuid.UUID):
         # Sent twice (a double click, the back button): the first one made the change.
         return back_to_case(case, _("The case already has that status; nothing was changed."))
     moved_on = False  # the case changed under this page: never answered as a refusal
+    denied = False  # an attempt refused and audited as such (not a look as well)
     stale = form.version.data and form.version.data != str(case.version)
     if request.method == "POST" and form.validate() and stale:
         # Changed since the page was made (a task added, a reassessment): what the move would
@@ -100,6 +101,7 @@ def change_status(case_id: uuid.UUID):
             if isinstance(error, SelfApproval):  # the four-eyes rule: an attempt, audited
                 services.audit_case("denied", case, current_user, detail="closure self-approval")
                 db.session.commit()
+                denied = True
         except StaleDataError:
             # Changed by someone else at the same instant (a second click, a colleague).
             db.session.rollback()
@@ -129,7 +131,7 @@ def change_status(case_id: uuid.UUID):
         services.audit_case("denied", case, current_user, detail="status change")
         db.session.commit()
         abort(404)
-    if request.method == "POST":  # shown again (changed meanwhile, a rule said no): a look too
+    if request.method == "POST" and not denied:  # shown again (changed meanwhile): a look too
         looked_at(case, "status form")
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
     return render_template(

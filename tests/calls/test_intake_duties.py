@@ -207,3 +207,105 @@ def test_consent_no_one_could_give_agrees_to_nothing(client, login_as, make_user
     assert "Không hỏi được ai" in answer.get_data(as_text=True)
     db.session.rollback()
     assert db.session.execute(select(Consent)).first() is None
+
+
+def test_a_child_involved_told_in_an_earlier_call_makes_a_later_danger_the_childs_12_hours(
+    make_user,
+):
+    """Call 1 told a child involved, no serious danger; call 2 (danger now) or a high
+    reassessment on the case page looked at their own answers only: no 12-hour check."""
+    from app.cases.casework import reassess_risk
+
+    operator = make_user("operator")
+    first = report(operator, survivor=Survivor(age=30), danger=["child_involved"]).case_id
+    second = report(operator, survivor=Survivor(age=31), danger=["child_involved"]).case_id
+    assert "child_12h" not in tasks(first) and "child_12h" not in tasks(second)
+    save_intake(
+        data=Intake(
+            reason="follow_up", intake_key=uuid.uuid4(), case_id=first, danger=["danger_now"]
+        ),
+        by=operator,
+    )
+    assert tasks(first)["child_12h"].done_at is None
+    reassess_risk(case=db.session.get(Case, second), by=operator, answers=["weapon_used"])
+    assert tasks(second)["child_12h"].done_at is None
+
+
+def test_a_prohibition_of_contact_on_a_call_joining_a_case_rests_on_the_cases_consent(
+    client, login_as
+):
+    """The survivor refused police and protection orders in the first call: a follow-up call
+    recording a request was saved, its decision task opened."""
+    from app.cases.casework import ConsentData
+
+    operator = login_as("operator")
+    refused = report(operator, consents=[ConsentData(service="police", granted=False)]).case
+    never = report(operator).case
+    agreed = report(operator, consents=[ConsentData(service="police", granted=True)]).case
+    for case, expected in (
+        (refused, "không thể đề nghị cấm tiếp xúc"),
+        (never, "cần sự đồng ý của người bị bạo lực"),
+        (agreed, None),
+    ):
+        data = form(
+            client,
+            reason="follow_up",
+            case_number=case.number,
+            emergency=["no_contact_request"],
+            emergency_time_no_contact_request="22/11/2026 09:40",
+        )
+        answer = client.submit("/calls/new", data, page="/calls/new")
+        if expected is None:
+            assert answer.status_code == 302
+            assert "no_contact_12h" in tasks(case.id)
+        else:
+            assert answer.status_code == 200 and expected in answer.get_data(as_text=True)
+            assert "no_contact_12h" not in tasks(case.id)
+
+
+def test_a_prohibition_of_contact_is_asked_on_a_case(client, login_as):
+    login_as("operator")
+    data = form(
+        client,
+        reason="counselling",
+        emergency=["no_contact_request"],
+        emergency_time_no_contact_request="22/11/2026 09:40",
+    )
+    answer = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Lệnh cấm tiếp xúc được đề nghị cho ca của người bị bạo lực" in answer
+
+
+def test_a_parent_or_guardian_refusing_a_referral_is_recorded(client, login_as):
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_age="10",
+        consent_refused=["counselling"],
+        consent_given_by="guardian",
+        guardian_consent="no",
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    consent = db.session.execute(select(Consent)).scalar_one()
+    assert (consent.service, consent.granted, consent.given_by) == (
+        "counselling",
+        False,
+        "guardian",
+    )
+
+
+def test_a_level_raised_to_what_pregnancy_told_first_makes_needs_no_reason(client, login_as):
+    """The page and the save count "pregnant" from the danger questions; the form's check did
+    not, and asked a reason for raising to the level the page showed."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        danger=["pregnant"],
+        risk_answers=["escalating", "substance"],
+        risk_raised_to="medium",
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    db.session.rollback()
+    assert db.session.execute(select(RiskAssessment.level)).scalar_one() == "medium"
