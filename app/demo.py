@@ -87,6 +87,8 @@ def seed_demo_calls() -> None:
             narrative="Chồng thường xuyên đánh đập khi say rượu, lần gần nhất tối qua.",
             outcomes=["counselled", "case_opened", "call_back"],
             danger=["injured"],
+            # Recorded in the call: its commune-notification task is done at that time.
+            emergency=[("commune_chair", now - timedelta(days=3, hours=1, minutes=40))],
             survivor=Survivor(
                 name="Nguyễn Thị Demo Lan",
                 sex="female",
