@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 LINE_ID = re.compile(r"[0-9]{1,9}")
 
 
+def checklist_filled(form, formdata) -> bool:
+    """Whether the risk checklist was filled in: a box ticked, a level raised, or "checked, no
+    risk factor" ticked (nothing ticked is then an answer, not a question left)."""
+    return bool(form.risk_answers.data or form.risk_raised_to.data or formdata.get("risk_checked"))
+
+
 def checklist_answers(form) -> list[str]:
     """The checklist's answers as scored: those ticked, and on the intake "pregnant" told in the
     danger questions (the checklist asks the same)."""
@@ -125,7 +131,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
     incident, perpetrator = incident_data(f), perpetrator_data(f)
     incident = incident if incident.tells(child=True) else None
     perpetrator = perpetrator if perpetrator.tells() else None
-    assessed = bool(f.risk_answers.data or f.risk_raised_to.data or formdata.get("risk_checked"))
+    assessed = checklist_filled(f, formdata)
     answers = checklist_answers(f)  # "pregnant" told in the danger questions counts there too
     return Intake(
         reason=f.reason.data,

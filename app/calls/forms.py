@@ -16,7 +16,7 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.answers import action_time, checklist_answers
+from app.calls.answers import action_time, checklist_answers, checklist_filled
 from app.calls.planning import NO_CONTACT_REFUSED, NO_CONTACT_UNASKED
 from app.cases import risk
 from app.cases.ages import is_child_age
@@ -234,10 +234,9 @@ class IntakeForm(FlaskForm):
         """The danger questions and the checklist agree: a weapon used or a threat to kill,
         told first, is one of the checklist's red flags (which one is the operator's to say;
         docs/risk.md). Asked only when the checklist is filled in."""
-        answers = set(field.data or [])
-        assessed = bool(answers or self.risk_raised_to.data or self.typed.get("risk_checked"))
         told = "weapon_or_threat" in (self.danger.data or [])
-        if assessed and told and not answers & {"weapon_used", "threats_to_kill"}:
+        red_flag = set(field.data or []) & {"weapon_used", "threats_to_kill"}
+        if told and not red_flag and checklist_filled(self, self.typed):
             raise ValidationError(
                 _l(
                     "The danger questions say a weapon was used or a threat to kill was made: "

@@ -32,11 +32,11 @@ from app.calls.planning import (
     NO_CONTACT_UNASKED,
     SERIOUS_DANGER,
     CaseTasks,
-    a_child_at_risk,
     police_consent,
     tasks_for_call,
 )
 from app.cases.casework import (
+    a_child_at_risk,
     build_assessment,
     build_consents,
     build_incident,
@@ -333,10 +333,7 @@ def _plan_tasks(case: Case, data: Intake, *, by: User, level, new_case: bool, no
     for task in case.tasks:  # a new case's list is in memory: no statement
         if notified and task.kind == "notify_commune" and task.done_at is None:
             task.done_at, task.done_by_id = notified, by.id
-    held = CaseTasks(
-        open=frozenset(t.kind for t in case.tasks if t.done_at is None),
-        ever=frozenset(t.kind for t in case.tasks),
-    )
+    held = CaseTasks.of((t.kind, t.done_at) for t in case.tasks)
     planned = tasks_for_call(
         danger=data.danger,
         emergency=data.emergency,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 
 from app.cases import risk
-from app.cases.casework import CHILD_SERIOUS_WINDOW
+from app.cases.casework import CHILD_SERIOUS_WINDOW, a_child_at_risk
 
 SERIOUS_DANGER = ("danger_now", "injured", "weapon_or_threat")
 NO_CONTACT_DECISION = timedelta(hours=12)  # Law 13/2022: the commune chair decides within 12 h
@@ -53,10 +53,14 @@ class CaseTasks:
     open: frozenset[str]
     ever: frozenset[str]
 
-
-def a_child_at_risk(danger: list[str]) -> bool:
-    """A child is involved in the violence told (whoever the survivor is)."""
-    return "child_involved" in danger
+    @classmethod
+    def of(cls, tasks) -> CaseTasks:
+        """From (kind, done_at) pairs: ORM tasks or the batch writer's rows."""
+        pairs = list(tasks)
+        return cls(
+            open=frozenset(kind for kind, done_at in pairs if done_at is None),
+            ever=frozenset(kind for kind, _done_at in pairs),
+        )
 
 
 def serious(danger: list[str], level: str | None) -> bool:

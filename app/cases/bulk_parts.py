@@ -146,11 +146,7 @@ class CaseParts:
 
     def _plan_tasks(self, case: dict, data: Intake, level: str | None, *, now) -> None:
         """intake._plan_tasks, for a new case (now: as the intake; an import: from now)."""
-        tasks = self.tasks[case["id"]]
-        held = CaseTasks(
-            open=frozenset(t["kind"] for t in tasks if t["done_at"] is None),
-            ever=frozenset(t["kind"] for t in tasks),
-        )
+        held = CaseTasks.of((t["kind"], t["done_at"]) for t in self.tasks[case["id"]])
         planned = tasks_for_call(
             danger=data.danger,
             emergency=data.emergency,

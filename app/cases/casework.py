@@ -200,6 +200,11 @@ def danger_told(case: Case) -> set[str]:
     return {d for call in case.calls for d in (call.danger or "").split()}
 
 
+def a_child_at_risk(danger) -> bool:
+    """A child is involved in the violence told (whoever the survivor is)."""
+    return "child_involved" in danger
+
+
 def restore_child_tasks(case: Case) -> None:
     """A child's case again (an age corrected back): the child-path tasks the correction ended
     come back, to whoever holds the case now (it may have been reassigned meanwhile)."""
@@ -270,7 +275,7 @@ def reassess_risk(
     assessment = build_assessment(case, answers, by=by, raised_to=raised_to, reason=reason)
     # A child's case, or a child involved told in one of its calls: a serious risk is the
     # child's 12 hours too.
-    child = case.is_child or "child_involved" in danger_told(case)
+    child = case.is_child or a_child_at_risk(danger_told(case))
     if child and risk.at_least_high(assessment.level):
         plan_child_path(case, by=by, serious=True)
     case.updated_at = now

@@ -117,8 +117,8 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
             # over); a corrected age of 16 or more takes it off.
             case.survivor_age_band = "unknown"
         else:
-            from app.calls.planning import a_child_at_risk, serious  # calls builds on cases
-            from app.cases.casework import danger_told
+            from app.calls.planning import serious  # calls builds on cases
+            from app.cases.casework import a_child_at_risk, danger_told
 
             was_child = case.is_child
             case.survivor_age_band = age_band(years)

@@ -196,17 +196,10 @@ def cases_with_phone(user: User, raw: str) -> set[uuid.UUID]:
     return found
 
 
-def search_by_phone(*, by: User, phone: str) -> set[uuid.UUID]:
-    """Look a number up and audit the search, without the number: how many cases matched."""
-    found = cases_with_phone(by, phone)
+def audit_phone_search(*, by: User, found: set[uuid.UUID], page: Page) -> None:
+    """The search audited, without the number: how many cases matched, and each case its page
+    listed (the number is tied to it, so "who looked at this case" finds the search)."""
     audit.record("search", user=by, object_type="case", detail=f"phone matched={len(found)}")
-    db.session.commit()
-    return found
-
-
-def listed_by_phone(*, by: User, page: Page) -> None:
-    """Each case a page of a phone search listed, audited: the number is tied to it, so "who
-    looked at this case" finds the search that named it."""
     for row in page.rows:
         audit.record(
             "search", user=by, object_type="case", object_id=row.id, case_id=row.id,
@@ -322,10 +315,10 @@ def search_phone():
     set_choices(form, current_user)
     results = None
     if phone_form.validate_on_submit():
-        found = search_by_phone(by=current_user, phone=phone_form.phone.data)
+        found = cases_with_phone(current_user, phone_form.phone.data)
         page = request.form.get("page", 1, type=int)
         results = search_cases(current_user, CaseFilters(case_ids=found), page=page, now=now)
-        listed_by_phone(by=current_user, page=results)
+        audit_phone_search(by=current_user, found=found, page=results)
     return _render(form, phone_form, results, now=now, by_phone=True)
 
 
