@@ -64,6 +64,11 @@ EXPECTED = {
     "calls.discard_draft": ("POST", INTAKE),
     "calls.lookup": ("POST", INTAKE),
     "calls.save_draft": ("POST", INTAKE),
+    # Whether a newer copy of a draft landed: its author only; another's key is a refusal.
+    "calls.newer_draft": (
+        "GET",
+        {w: 404 if s == 200 else s for w, s in INTAKE.items()} | {"owner": 200},
+    ),
     "calls.fresh_token": ("GET", SIGNED_IN),
 }
 

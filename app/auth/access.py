@@ -104,10 +104,19 @@ def _owner_of(object_type: str | None, object_id) -> tuple[object, int | None]:
     one; a phone line: its organisation only), so the attempt is in the log of the organisation
     whose record it was, with the case, as a refusal of the object itself is; (None, None) for
     anything else, or nothing found."""
-    from app.calls.models import Call
+    from app.auth.models import User
+    from app.calls.models import Call, IntakeDraft
     from app.cases.models import Case, Task
     from app.telephony.models import PhoneLine
 
+    if object_type == "intake_draft":  # someone's unsaved intake: its author's organisation
+        author = db.session.execute(
+            select(User.organisation_id)
+            .join(IntakeDraft, IntakeDraft.user_id == User.id)
+            .where(IntakeDraft.intake_key == object_id)
+        ).first()
+        db.session.rollback()
+        return None, author[0] if author is not None else None
     model = {"case": Case, "call": Call, "task": Task, "phone_line": PhoneLine}.get(
         object_type or ""
     )

@@ -30,6 +30,7 @@ OBJECT_LABELS = {
     "audit_log": _l("Audit log"),
     "call": _l("Call"),
     "case": _l("Case"),
+    "intake_draft": _l("Unsaved intake"),
     "organisation": _l("Organisation"),
     "phone_line": _l("Phone line"),
     "place": _l("Place list"),

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from app.auth.access import refuse_role, roles_required
+from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
 from app.calls.views import INTAKE_ROLES, own_page
 from app.clock import utcnow
+from app.crypto.datakeys import new_id
 from app.form_fields import local_text
 
 
@@ -39,22 +40,87 @@ def save_draft():
     if not own_page(str(fields.get("owner") or "")):
         return jsonify(error="other_account"), 409
     linked = (fields.get("case_id"), fields.get("case_number"))
+    page = body.get("page") if isinstance(body.get("page"), str) else None
     try:
-        drafts.save_draft(user=current_user, intake_key=key, fields=fields)
+        draft = drafts.save_draft(
+            user=current_user,
+            intake_key=key,
+            fields=fields,
+            revision=_revision(body.get("revision")),
+            page=page,
+            seq=_revision(body.get("seq")),
+        )
     except drafts.FormSaved:
         return jsonify(error="already_saved"), 409
+    except drafts.DraftNewer as newer:
+        if not request.is_json:
+            # A closing page's last copy, behind another page's (two reloads in quick
+            # succession, or a copy held up on the way): nobody is left to take it in, so one
+            # with anything the draft lacks is kept as an unsaved intake of its own, offered
+            # back with the others, rather than lost or written over.
+            fields.pop("intake_key", None)
+            if drafts.adds_to(fields, newer.fields):
+                drafts.save_draft(user=current_user, intake_key=new_id(), fields=fields)
+            return jsonify(error="draft_newer"), 409
+        # Another page's copy landed after the one this page shows (a reload's race): it is
+        # given to the page to take in, not overwritten.
+        return jsonify(error="draft_newer", revision=newer.revision, fields=newer.fields), 409
     except drafts.DraftError:
         return jsonify(error="too_large"), 413
     # save_draft drops a link to a case erased meanwhile: the page is told to drop it too.
     case_erased = linked != (fields.get("case_id"), fields.get("case_number"))
-    return jsonify(saved_at=local_text(utcnow()), case_erased=case_erased)
+    return jsonify(saved_at=local_text(utcnow()), case_erased=case_erased, revision=draft.revision)
+
+
+def _revision(value) -> int | None:
+    """The draft revision a page says it shows (a number, 0 for none yet), or None: not said
+    (a page of before revisions), so the draft is written whatever it holds."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 2**31 else None  # a column of 32 bits
+
+
+@bp.route("/drafts/<uuid:intake_key>")
+def newer_draft(intake_key: uuid.UUID):
+    """A page drawn from a draft asks, a moment after it opens, whether a newer copy landed
+    meanwhile (the closing page's last copy, sent as a reload began): 204 when the revision it
+    names is the latest, the newer copy otherwise, 404 when there is no draft."""
+    g.passive_request = True  # asking does not count as activity
+    if not current_user.is_authenticated:
+        return jsonify(error="signed_out"), 401
+    if not current_user.has_role(*INTAKE_ROLES):
+        refuse_role()
+    revision = drafts.revision_of(user=current_user, intake_key=intake_key)
+    if not revision:
+        if drafts.held_by_another(user=current_user, intake_key=intake_key):
+            refuse_object("intake_draft", intake_key)  # someone else's: audited, 404 as for none
+        saved = drafts.saved_call(intake_key)
+        if saved is not None and saved.taken_by_id != current_user.id:
+            refuse_object("call", saved.id)  # someone else's call: audited, 404 as for none
+        if saved is not None:
+            return jsonify(error="already_saved"), 409
+        abort(404)  # answered as a refusal is: nothing tells the two apart
+    newer = drafts.newer_copy(
+        user=current_user, intake_key=intake_key, revision=_revision(request.args.get("revision"))
+    )
+    if newer is None:
+        return "", 204
+    return jsonify(newer)
 
 
 def _beacon_body() -> dict | None:
-    """The form-encoded body a closing page sends: intake_key, and fields as a JSON string."""
+    """The form-encoded body a closing page sends: intake_key, the draft revision it shows,
+    its page key and copy count, and fields as a JSON string."""
     try:
         return {
             "intake_key": request.form.get("intake_key", ""),
+            "revision": request.form.get("revision"),
+            "page": request.form.get("page"),
+            "seq": request.form.get("seq"),
             "fields": json.loads(request.form.get("fields", "")),
         }
     except ValueError:

@@ -4,6 +4,11 @@ expired session, a dropped network or a crashed browser loses nothing of a call.
 A draft belongs to one user and one intake form (its `intake_key`); the payload is the form's
 fields as a JSON object of strings (lists for multi-choice fields), sealed under the draft's own
 data key. Saving the intake deletes the draft in the same transaction; discarding destroys it.
+
+Each write counts (`revision`) and names the page that made it (`page`, a random key of each
+page load). A page's autosave names the revision it shows: one written meanwhile by another page
+(the closing page's last copy, reaching the server after the reloaded page was drawn from the
+copy before it) is not overwritten; the page is given that copy to take in (`DraftNewer`).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,35 +38,143 @@ class FormSaved(DraftError):
     would bring back a draft of a call that is stored."""
 
 
+class DraftNewer(DraftError):
+    """Another page wrote the draft after the revision this page shows: its copy, to be taken
+    in by the page rather than overwritten."""
+
+    def __init__(self, revision: int, fields: dict):
+        super().__init__("a newer copy of the draft")
+        self.revision = revision
+        self.fields = fields
+
+
 def save_draft(
-    *, user: User, intake_key: uuid.UUID, fields: dict, again: bool = True
+    *,
+    user: User,
+    intake_key: uuid.UUID,
+    fields: dict,
+    revision: int | None = None,
+    page: str | None = None,
+    seq: int | None = None,
+    again: bool = True,
 ) -> IntakeDraft:
     """Create or replace the user's draft of this intake form. A link to a case erased
-    meanwhile is dropped from the fields first (see `forget_erased_case`)."""
+    meanwhile is dropped from the fields first (see `forget_erased_case`).
+
+    `revision` is the draft's revision the page shows (0: none yet) and `page` the page's key:
+    a draft written since by another page raises DraftNewer. Without a revision (the phone
+    system's pre-filled intake) the draft is written whatever it holds. `seq` numbers a page's
+    own copies: one overtaken on the way by its later copy (the closing page's beacon landing
+    before the autosave sent just ahead of it) is not written over that one."""
     forget_erased_case(fields, user=user)
     payload = json.dumps(fields, ensure_ascii=False)
     if len(payload) > MAX_PAYLOAD:
         raise DraftError("draft too large")
-    if db.session.execute(select(Call.id).where(Call.intake_key == intake_key)).first():
+    if form_saved(intake_key):
         raise FormSaved("form saved already")
+    page = page[:40] if page else None
     try:
         draft = _find(user, intake_key)
         if draft is None:
-            draft = IntakeDraft(user_id=user.id, intake_key=intake_key)
+            draft = IntakeDraft(user_id=user.id, intake_key=intake_key, revision=1)
             db.session.add(draft)
             _trim(user, draft)
+        else:
+            if revision is not None and revision != draft.revision and page != draft.page:
+                raise DraftNewer(draft.revision, json.loads(draft.payload or "{}"))
+            if _older_copy(draft, page, seq):
+                return draft  # nothing written: the page's later copy stays
+            _claim_next(draft)
         draft.payload = payload
+        draft.page = page
+        draft.page_seq = seq if page else None
         draft.updated_at = utcnow()
         db.session.commit()
     except (StaleDataError, IntegrityError):
-        # Deleted between our read and our write (the form saved in another tab, the draft
-        # discarded, its case erased), or made at the same instant (the closing page's beacon
-        # and the timer's first autosave): written once more as things now are.
+        # Deleted or written between our read and our write (the form saved in another tab,
+        # the draft discarded, its case erased, another page's copy landing), or made at the
+        # same instant (the closing page's beacon and the timer's first autosave): tried once
+        # more as things now are.
         db.session.rollback()
         if not again:
             raise
-        return save_draft(user=user, intake_key=intake_key, fields=fields, again=False)
+        return save_draft(
+            user=user,
+            intake_key=intake_key,
+            fields=fields,
+            revision=revision,
+            page=page,
+            seq=seq,
+            again=False,
+        )
+    except DraftNewer:
+        db.session.rollback()
+        raise
     return draft
+
+
+def form_saved(intake_key: uuid.UUID) -> bool:
+    """Whether a call was saved with this intake form (its drafts are then of no use)."""
+    return saved_call(intake_key) is not None
+
+
+def saved_call(intake_key: uuid.UUID):
+    """The id and author (taken_by_id) of the call saved with this intake form, or None."""
+    stmt = select(Call.id, Call.taken_by_id).where(Call.intake_key == intake_key)
+    return db.session.execute(stmt).first()
+
+
+def overtaken(*, user: User, intake_key: uuid.UUID, revision: int | None, page: str) -> bool:
+    """Whether another page wrote the user's draft of this form after the revision a page
+    shows, so saving that page now would drop the newer copy. Only a page whose script keeps
+    count (it sends its page key) can take a copy in: one without is never held back, nor a
+    page that saved no draft (revision 0), nor a form saved already (sent again, it goes to
+    its call)."""
+    if not revision or not page:
+        return False
+    stmt = select(IntakeDraft.revision, IntakeDraft.page).where(
+        IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key
+    )
+    found = db.session.execute(stmt).first()
+    if found is None or found.revision == revision or found.page == page:
+        return False
+    return not form_saved(intake_key)
+
+
+def adds_to(fields: dict, kept: dict) -> bool:
+    """Whether a copy holds anything the kept draft does not: a field typed in it (not blank,
+    not an empty list) whose value differs from the draft's."""
+    for name, value in fields.items():
+        if name in ("csrf_token", "intake_key", "owner") or value in ("", [], None):
+            continue
+        if kept.get(name) != value:
+            return True
+    return False
+
+
+def _older_copy(draft: IntakeDraft, page: str | None, seq: int | None) -> bool:
+    """Whether this copy is the page's own, overtaken by its later one already written."""
+    return (
+        page is not None
+        and page == draft.page
+        and seq is not None
+        and draft.page_seq is not None
+        and seq < draft.page_seq
+    )
+
+
+def _claim_next(draft: IntakeDraft) -> None:
+    """Take the draft's next revision, or raise StaleDataError when a write that read the same
+    one took it first (two copies landing at once: neither replaces the other unseen)."""
+    taken = db.session.execute(
+        update(IntakeDraft)
+        .where(IntakeDraft.id == draft.id, IntakeDraft.revision == draft.revision)
+        .values(revision=draft.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise StaleDataError("the draft was written meanwhile")
+    draft.revision += 1
 
 
 def forget_erased_case(fields: dict, *, user: User) -> bool:
@@ -104,10 +217,47 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
 
 def load_draft(*, user: User, intake_key: uuid.UUID) -> dict | None:
     """The fields of the user's draft of this intake form, or None."""
+    opened = open_draft(user=user, intake_key=intake_key)
+    return opened[0] if opened is not None else None
+
+
+def open_draft(*, user: User, intake_key: uuid.UUID) -> tuple[dict, int] | None:
+    """The fields of the user's draft of this intake form and its revision (read together:
+    the page names the revision of the text it shows), or None."""
     draft = _find(user, intake_key)
     if draft is None or draft.payload is None:
         return None
-    return json.loads(draft.payload)
+    return json.loads(draft.payload), draft.revision
+
+
+def held_by_another(*, user: User, intake_key: uuid.UUID) -> bool:
+    """Whether someone other than the user has a draft of this intake form."""
+    stmt = select(IntakeDraft.id).where(
+        IntakeDraft.intake_key == intake_key, IntakeDraft.user_id != user.id
+    )
+    return db.session.execute(stmt).first() is not None
+
+
+def newer_copy(*, user: User, intake_key: uuid.UUID, revision: int | None) -> dict | None:
+    """The user's draft of this form when its revision is not the one named: fields, revision
+    and the page that wrote it; None when it is the one named, or there is no draft. The
+    revision is read first, so a draft is opened only when it is newer."""
+    if revision is not None and revision_of(user=user, intake_key=intake_key) == revision:
+        return None
+    draft = _find(user, intake_key)
+    if draft is None or draft.payload is None:
+        return None
+    return {"revision": draft.revision, "page": draft.page, "fields": json.loads(draft.payload)}
+
+
+def revision_of(*, user: User, intake_key: uuid.UUID | None) -> int:
+    """The revision of the user's draft of this intake form; 0 when there is none."""
+    if intake_key is None:
+        return 0
+    stmt = select(IntakeDraft.revision).where(
+        IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key
+    )
+    return db.session.execute(stmt).scalar_one_or_none() or 0
 
 
 def has_draft(*, user: User, intake_key: uuid.UUID) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import UTCDateTime, utcnow
@@ -86,6 +86,14 @@ class IntakeDraft(KeyHolder, SealedModel, db.Model):
     intake_key: Mapped[uuid.UUID] = mapped_column(Uuid)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
+    # Counts the draft's writes: a page says which it shows, so the copy a closing page sent
+    # that reached the server after the reloaded page was drawn is taken in, not overwritten.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The page (a random key each page load makes) whose copy this is: its own later copies
+    # replace it whatever revision they name (an autosave on its way as the page closes).
+    page: Mapped[str | None] = mapped_column(String(40))
+    # That page's own count of its copies: one overtaken on the way by its next is not kept.
+    page_seq: Mapped[int | None] = mapped_column(Integer)
 
     payload = SealedField()
 

@@ -47,21 +47,18 @@ def _linked_case(case_id: str | None) -> Case | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def _new_form() -> tuple[IntakeForm, dict]:
-    """A fresh intake, a restored draft (?draft=key), or a new call on a case (?case=id); and
-    the draft's fields, for the inputs that are not form fields (emergency action times, the
-    checklist's "gone through" tick)."""
-    key = request.args.get("draft", "")
-    fields = None
-    try:
-        fields = drafts.load_draft(user=current_user, intake_key=uuid.UUID(key)) if key else None
-    except ValueError:
-        fields = None
-    if fields is not None:
+def _new_form() -> tuple[IntakeForm, dict, int]:
+    """A fresh intake, a restored draft (?draft=key), or a new call on a case (?case=id); the
+    draft's fields, for the inputs that are not form fields (emergency action times, the
+    checklist's "gone through" tick); and the draft's revision (0: none)."""
+    key = as_uuid(request.args.get("draft", ""))
+    opened = drafts.open_draft(user=current_user, intake_key=key) if key else None
+    if opened is not None:
+        fields, revision = opened
         form = IntakeForm(formdata=MultiDict(_as_pairs(fields)))
-        form.intake_key.data = key
+        form.intake_key.data = str(key)
         form.owner.data = str(current_user.id)  # the user's own draft
-        return form, fields
+        return form, fields, revision
     form = IntakeForm(formdata=None)
     form.owner.data = str(current_user.id)
     # Time-ordered, as record ids are: a new key lands at the end of the call table's index
@@ -78,7 +75,7 @@ def _new_form() -> tuple[IntakeForm, dict]:
         form.case_id.data = str(case.id)
         form.case_number.data = case.number
         form.reason.data = "follow_up"
-    return form, {}
+    return form, {}, 0
 
 
 def _saved_already(key: str):
@@ -113,9 +110,12 @@ def new():
         done = _saved_already(request.args.get("draft", ""))
         if done is not None:
             return done
-        form, typed = _new_form()
+        form, typed, revision = _new_form()
     else:
         form, typed = IntakeForm(), request.form
+        # The draft revision the page showed: shown again with it, so a copy another page
+        # wrote since is still taken in by the page (and not written over by its autosave).
+        revision = _posted_revision()
     fill_place_choices(form)
     if request.method == "POST" and not own_page(form.owner.data):
         # Another account's page, left open when its session ended: not saved under this
@@ -133,6 +133,23 @@ def new():
     status = 200  # the page again, everything typed kept
     valid = request.method == "POST" and form.validate()
     intake = to_intake(form, request.form) if valid else None
+    if intake is not None and drafts.overtaken(
+        user=current_user,
+        intake_key=intake.intake_key,
+        revision=revision,
+        page=request.form.get("draft_page", "")[:40],
+    ):
+        # A reload's race: the closing page's last copy reached the server after this page
+        # was drawn from the one before. Saving now would drop it; the page takes it in first.
+        flash(
+            _(
+                "Not saved yet: what was typed just before this page was reloaded reached the "
+                "server after the page opened. It is being added to the form; check the fields "
+                "named at the top, then save again."
+            ),
+            "error",
+        )
+        intake = None
     if intake is not None and intake.drops_case_details():
         # A reason that opens no case (changed by a stray key, say) would drop what was typed
         # about the survivor and the case: said, with everything kept, never dropped unsaid.
@@ -187,9 +204,12 @@ def new():
         audit_case("view", linked, current_user, detail="safe contact on a new call")
         db.session.commit()
     form.consent_recipient.choices = recipient_choices(current_user.organisation_id)
+    if revision is None:
+        revision = drafts.revision_of(user=current_user, intake_key=as_uuid(form.intake_key.data))
     return render_template(
         "calls/new.html",
         form=form,
+        draft_revision=revision,
         notice=saved_notice() if request.method == "GET" else None,
         linked=linked,
         join_refused=join_refused,
@@ -204,6 +224,13 @@ def new():
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
     ), status
+
+
+def _posted_revision() -> int | None:
+    """The draft revision a posted intake page showed, or None: not said (a page without the
+    script, or from before revisions), when the draft's revision as it is now is shown."""
+    value = request.form.get("draft_revision", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 def _one(value) -> str:

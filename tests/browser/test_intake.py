@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from app.auth.sessions import revoke_user_sessions
+from app.calls.drafts import load_draft, open_draft, save_draft
 from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import Call, IntakeDraft
 from app.cases.models import Case, Incident, Perpetrator
@@ -409,6 +410,110 @@ def test_a_reload_mid_call_brings_the_intake_back(page, live_url, make_user):
     page.reload()
     expect(page.locator("#survivor_name")).to_have_value("Người Tải Lại")
     expect(page.locator("#narrative")).to_have_value("Trình duyệt tải lại giữa cuộc gọi")
+
+
+def _reloaded_before_the_last_copy_landed(
+    page, live_url, user, typed_first=None
+) -> tuple[uuid.UUID, dict, int]:
+    """Type, let a draft be saved, reload; then the closing page's last copy (its narrative
+    longer by a few words) lands on the server after the reloaded page was drawn, as a beacon
+    slower than the reload's own request does. The test writes that copy itself, as the
+    server would have, so the order is certain (after `typed_first`, if given, has typed on
+    the reloaded page)."""
+    sign_in(page, live_url, user)
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Người Tải Lại")
+    page.fill("#narrative", "Chồng đánh")
+    page.wait_for_url(re.compile(r"/calls/new\?draft="), timeout=15000)
+    key = uuid.UUID(urlsplit(page.url).query.split("=")[1])
+    page.reload()
+    expect(page.locator("#narrative")).to_have_value("Chồng đánh")
+    if typed_first:
+        typed_first()  # on the reloaded page, before the copy lands
+    opened = open_draft(user=user, intake_key=key)
+    fields, revision = opened
+    fields["narrative"] = "Chồng đánh vào đầu"  # typed just before the reload
+    fields["flags"] = [page.locator("#flags-1").get_attribute("value")]  # and a flag ticked
+    fields["caller_name"] = "Chị An"  # and a name typed
+    save_draft(user=user, intake_key=key, fields=fields, revision=revision, page="closed page")
+    db.session.rollback()  # end the test's read: SQLite would keep the server from writing
+    return key, fields, revision + 1
+
+
+def test_a_reloads_race_brings_the_last_words_back_not_the_copy_before(page, live_url, make_user):
+    user = make_user("operator")
+    key, _fields, _revision = _reloaded_before_the_last_copy_landed(page, live_url, user)
+    # Nothing typed on the reloaded page: it takes the newer copy in as it asks, and says so.
+    expect(page.locator("#narrative")).to_have_value("Chồng đánh vào đầu", timeout=10000)
+    expect(page.locator("#draft-merged .merged-added")).to_contain_text("Người gọi kể gì")
+    expect(page.locator("#draft-merged .merged-kept")).to_be_hidden()
+    expect(page.locator("#survivor_name")).to_have_value("Người Tải Lại")
+    expect(page.locator("#flags-1")).to_be_checked()
+    expect(page.locator("#caller_name")).to_have_value("Chị An")
+    page.locator("#narrative").press("End")
+    page.keyboard.type(", chị sợ")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    page.wait_for_timeout(4500)  # the next autosave, of the page's text with the copy taken in
+    fields = load_draft(user=user, intake_key=key)
+    db.session.rollback()
+    assert fields["narrative"] == "Chồng đánh vào đầu, chị sợ"
+    page.reload()
+    expect(page.locator("#narrative")).to_have_value("Chồng đánh vào đầu, chị sợ")
+
+
+def test_text_typed_on_both_sides_of_a_reloads_race_keeps_both(page, live_url, make_user):
+    user = make_user("operator")
+
+    def typed_first():
+        page.locator("#narrative").press("End")
+        page.keyboard.type(", chị sợ")
+        page.check("#flags-0")
+        page.fill("#caller_name", "Chị Bình")  # a name typed on both pages: never run together
+
+    key, _fields, revision = _reloaded_before_the_last_copy_landed(
+        page, live_url, user, typed_first
+    )
+    expect(page.locator("#narrative")).to_have_value("Chồng đánh vào đầu, chị sợ", timeout=10000)
+    expect(page.locator("#flags-0")).to_be_checked()  # each side's tick
+    expect(page.locator("#flags-1")).to_be_checked()
+    expect(page.locator("#draft-merged .merged-added")).to_contain_text("Người gọi kể gì")
+    expect(page.locator("#draft-merged .merged-kept")).to_contain_text("Tên hoặc bí danh người gọi")
+    expect(page.locator("#caller_name")).to_have_value("Chị Bình")
+    page.wait_for_timeout(4500)
+    db.session.rollback()
+    fields, now = open_draft(user=user, intake_key=key)
+    db.session.rollback()
+    assert now > revision
+    assert fields["narrative"] == "Chồng đánh vào đầu, chị sợ"
+    assert fields["survivor_name"] == "Người Tải Lại" and fields["caller_name"] == "Chị Bình"
+    assert len(fields["flags"]) == 2
+    # Saving the call keeps it all.
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/cases/"))
+    case = db.session.execute(select(Case)).scalar_one()
+    assert case.calls[0].narrative == "Chồng đánh vào đầu, chị sợ"
+    db.session.rollback()
+
+
+def test_saving_before_the_newer_copy_was_taken_in_is_refused_then_takes_it_in(
+    page, live_url, make_user
+):
+    """Saved at once after the reload, before the page asked: the save would have dropped the
+    closing page's copy; refused, the page sent back takes it in, and the next save has it."""
+    user = make_user("operator")
+    _reloaded_before_the_last_copy_landed(page, live_url, user)
+    page.click("#submit")
+    expect(page.locator(".flash-error")).to_contain_text("Chưa lưu")
+    assert count(Call) == 0
+    db.session.rollback()
+    expect(page.locator("#narrative")).to_have_value("Chồng đánh vào đầu", timeout=10000)
+    expect(page.locator("#draft-merged .merged-added")).to_contain_text("Người gọi kể gì")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/cases/"))
+    case = db.session.execute(select(Case)).scalar_one()
+    assert case.calls[0].narrative == "Chồng đánh vào đầu"
+    db.session.rollback()
 
 
 def test_a_stray_key_on_the_reason_never_hides_what_was_typed(page, live_url, make_user):
