@@ -223,7 +223,14 @@ def new():
             code: _one(typed.get(f"emergency_time_{code}")) for code in EMERGENCY_ACTIONS
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
+        # Who chose the caller, the page (for a call where no one said) or the operator.
+        caller_set=_one(typed.get("caller_set"))
+        if _one(typed.get("caller_set")) in CALLER_SET
+        else "",
     ), status
+
+
+CALLER_SET = ("page", "operator")
 
 
 def _posted_revision() -> int | None:

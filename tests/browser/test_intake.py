@@ -135,6 +135,26 @@ def test_the_caller_type_a_silent_call_set_goes_back_but_a_choice_stays(page, li
     expect(page.locator("#caller_type")).to_have_value("relative")  # the operator's choice
 
 
+def test_who_chose_the_caller_comes_back_with_the_draft(page, live_url, make_user):
+    """Brought back by a reload, a "Would not say" the page set still goes back to "the
+    survivor" when the reason changes; one the operator chose still stays."""
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("[name=reason][value=silent]")
+    expect(page.locator("#caller_type")).to_have_value("anonymous")
+    page.fill("#narrative", "Im lặng")
+    page.wait_for_url(re.compile(r"/calls/new\?draft="), timeout=15000)
+    page.reload()
+    expect(page.locator("#caller_type")).to_have_value("anonymous")
+    page.check("#reason-0")  # a violence report after all
+    expect(page.locator("#caller_type")).to_have_value("survivor")
+    page.select_option("#caller_type", "relative")
+    page.wait_for_timeout(4500)  # the choice is in the draft
+    page.reload()
+    page.check("[name=reason][value=prank]")
+    expect(page.locator("#caller_type")).to_have_value("relative")
+
+
 def test_a_time_typed_beside_an_emergency_action_ticks_it(page, live_url, make_user):
     sign_in(page, live_url, make_user("operator"))
     open_intake(page, live_url)
@@ -183,6 +203,22 @@ def test_a_repeat_caller_is_recognised_from_another_spelling(page, live_url, mak
     page.click("#submit")
     page.wait_for_url(re.compile(r"/cases/"))
     assert count(Case) == 1 and len(db.session.get(Case, earlier.id).calls) == 2
+
+
+def test_on_a_narrow_screen_the_call_panel_is_above_the_form_as_tab_reaches_it(
+    page, live_url, make_user
+):
+    """At 1024 px the page has one column: the panel Tab reaches before the number is shown
+    before it too (it was shown below the whole form, reached first)."""
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    side = page.locator(".intake-side").bounding_box()
+    main = page.locator(".intake-main").bounding_box()
+    assert side["y"] + side["height"] <= main["y"] + 1  # above, not beside nor below
+    assert abs(side["x"] - main["x"]) < 2  # one column
+    page.keyboard.press("Shift+Tab")  # from the number, back into the panel just above it
+    assert page.evaluate("!!document.activeElement.closest('.intake-side')")
 
 
 def test_a_case_erased_while_its_call_is_typed_is_unlinked_on_the_page(

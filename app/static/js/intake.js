@@ -575,11 +575,20 @@
   form.addEventListener("input", markDirty);
   /* ---- a silent, prank or wrong-number call: no one said who was calling ---- */
   var NO_ONE_SAID = ["silent", "prank", "wrong_number"];
-  var callerType = $("caller_type"), callerSetByPage = false;
+  // Who set the caller ("page", "operator", or nobody yet) is kept in the draft with the rest,
+  // so an intake brought back still knows a "Would not say" the page chose from one the
+  // operator chose.
+  var callerType = $("caller_type"), callerSet = form.querySelector("[name=caller_set]");
+  var callerSetByPage = !!callerSet && callerSet.value === "page";
+  function callerSetBy(who) {
+    callerSetByPage = who === "page";
+    if (callerSet) { callerSet.value = who; }
+  }
   if (callerType) {
+    if (callerSet && callerSet.value === "operator") { callerType.dataset.touched = "yes"; }
     callerType.addEventListener("change", function () {
       callerType.dataset.touched = "yes";  // the operator's choice is never changed
-      callerSetByPage = false;
+      callerSetBy("operator");
     });
   }
   function callerForReason() {
@@ -587,10 +596,10 @@
     var noOneSaid = NO_ONE_SAID.indexOf(checkedValue("reason")) >= 0;
     if (noOneSaid && callerType.value === "survivor") {
       callerType.value = "anonymous";  // the default, "the survivor", would be a guess
-      callerSetByPage = true;
+      callerSetBy("page");
     } else if (!noOneSaid && callerSetByPage) {
       callerType.value = "survivor";
-      callerSetByPage = false;
+      callerSetBy("");
     }
   }
   form.addEventListener("change", function (event) {
