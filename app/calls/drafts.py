@@ -75,6 +75,7 @@ def save_draft(
     page = page[:40] if page else None
     try:
         draft = _find(user, intake_key)
+        now = utcnow()  # before the first write: what happens meanwhile is met by that write
         if draft is None:
             draft = IntakeDraft(user_id=user.id, intake_key=intake_key, revision=1)
             db.session.add(draft)
@@ -88,7 +89,7 @@ def save_draft(
         draft.payload = payload
         draft.page = page
         draft.page_seq = seq if page else None
-        draft.updated_at = utcnow()
+        draft.updated_at = now
         db.session.commit()
     except (StaleDataError, IntegrityError):
         # Deleted or written between our read and our write (the form saved in another tab,
