@@ -20,7 +20,7 @@ from app.calls.answers import action_time, checklist_answers, checklist_filled
 from app.calls.planning import NO_CONTACT_REFUSED, NO_CONTACT_UNASKED
 from app.cases import risk
 from app.cases.ages import is_child_age
-from app.cases.recipients import RECIPIENT_HINT, is_recipient
+from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient
 from app.clock import local_day, local_today
 from app.form_fields import (
     CodeRadioField,
@@ -266,7 +266,7 @@ class IntakeForm(FlaskForm):
         if not (self.consent_services.data or self.consent_refused.data):
             raise ValidationError(_l("Tick the services this consent is for."))
         if not is_recipient(field.data, current_user.organisation_id):
-            raise ValidationError(_l("Choose an organisation from the list."))
+            raise ValidationError(NOT_OFFERED)
 
     def tells_an_adult(self) -> bool:
         """Whether the age typed (or the date of birth, or the age group) says 16 or over."""

@@ -203,7 +203,9 @@ def new():
         # be a call back): a look at the case, audited as the case page's is.
         audit_case("view", linked, current_user, detail="safe contact on a new call")
         db.session.commit()
-    form.consent_recipient.choices = recipient_choices(current_user.organisation_id)
+    form.consent_recipient.choices = recipient_choices(
+        current_user.organisation_id, chosen=form.consent_recipient.data
+    )
     if revision is None:
         revision = drafts.revision_of(user=current_user, intake_key=as_uuid(form.intake_key.data))
     return render_template(

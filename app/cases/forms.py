@@ -26,7 +26,7 @@ from app.calls.forms import (
     check_raised_level,
 )
 from app.cases import risk
-from app.cases.recipients import ANY_PROVIDER, RECIPIENT_HINT
+from app.cases.recipients import ANY_PROVIDER, NOT_OFFERED, RECIPIENT_HINT, keep_chosen
 from app.clock import local_today
 from app.form_fields import (
     LocalDateTimeField,
@@ -256,10 +256,16 @@ class ConsentForm(OnceForm):
         check_consent_giver(self)
 
     def offer_recipients(self, organisations) -> None:
-        """The recipients to choose from: any provider, or one of these organisations."""
-        self.consent_recipient.choices = [("", str(ANY_PROVIDER))] + [
-            (str(o.id), o.name) for o in organisations
-        ]
+        """The recipients to choose from: any provider, or one of these organisations; one
+        chosen before that is no longer among them stays on the list, marked, and is refused
+        (recipients.keep_chosen)."""
+        offered = [("", str(ANY_PROVIDER))] + [(str(o.id), o.name) for o in organisations]
+        self._offered = {value for value, _label in offered}
+        self.consent_recipient.choices = keep_chosen(offered, self.consent_recipient.data)
+
+    def validate_consent_recipient(self, field) -> None:
+        if field.data and field.data not in getattr(self, "_offered", {field.data}):
+            raise ValidationError(NOT_OFFERED)
 
 
 class ChildConsentForm(ConsentForm):

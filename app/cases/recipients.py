@@ -4,6 +4,7 @@ consent form offer the same list."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -28,11 +29,39 @@ def recipients_for(organisation_id: int) -> list[Organisation]:
     )
 
 
-def recipient_choices(organisation_id: int) -> list[tuple[str, str]]:
-    """A recipient select's options: any provider first, then the organisations."""
-    return [("", str(ANY_PROVIDER))] + [
+# A recipient chosen before that the list no longer offers (see `keep_chosen`).
+NOT_OFFERED = _l(
+    "This organisation is no longer among those that receive referrals: ask the survivor about "
+    "another one, or choose 'any provider' if that is what they agree to."
+)
+
+
+def recipient_choices(organisation_id: int, chosen: str | None = None) -> list[tuple[str, str]]:
+    """A recipient select's options: any provider first, then the organisations; and the one
+    chosen before, if the list no longer offers it (see `keep_chosen`)."""
+    options = [("", str(ANY_PROVIDER))] + [
         (str(o.id), o.name) for o in recipients_for(organisation_id)
     ]
+    return keep_chosen(options, chosen)
+
+
+def keep_chosen(options: list[tuple[str, str]], chosen: str | None) -> list[tuple[str, str]]:
+    """The options, with a recipient chosen before (a draft brought back, a page sent back)
+    that is no longer among them kept at the end, marked: shown without it, the list would
+    show "any provider" in its place, and a consent to one organisation would be sent as a
+    consent to all. The save refuses it (NOT_OFFERED) until another is chosen."""
+    if not chosen or any(value == chosen for value, _label in options):
+        return options
+    name = None
+    if chosen.isdecimal() and len(chosen) <= 9:
+        name = db.session.execute(
+            select(Organisation.name).where(Organisation.id == int(chosen))
+        ).scalar()
+    if name:
+        label = _("%(name)s (no longer receives referrals)", name=name)
+    else:
+        label = _("An organisation no longer on the list")
+    return options + [(chosen, label)]
 
 
 def is_recipient(value: str, organisation_id: int) -> bool:
