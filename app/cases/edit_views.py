@@ -41,6 +41,9 @@ def _picked(formdata: MultiDict) -> MultiDict:
     for name in services.EDITABLE:
         if formdata.get(f"pick-{name}") == "theirs":
             picked.setlist(name, formdata.getlist(f"theirs-{name}"))
+        elif formdata.get(f"pick-{name}") == "both" and name in merge.LISTS:
+            mine, theirs = formdata.getlist(name), formdata.getlist(f"theirs-{name}")
+            picked.setlist(name, merge.together(mine, theirs))
     return picked
 
 
@@ -158,7 +161,7 @@ def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:
         for name in services.EDITABLE
         if f"who-{name}" in formdata
     }
-    if all(pick in merge.SIDES for _, pick in rows.values()):
+    if all(pick in merge.picks(name) for name, (_, pick) in rows.items()):
         return None
     return rows
 
@@ -203,6 +206,7 @@ def _conflict(
             who=who,
             keep=keep,
             theirs_typed=_as_typed(theirs_typed.get(name)),
+            both=_as_shown(name, merge.both_lists(name, mine.get(name), theirs.get(name)), places),
         )
         for name, (who, keep) in decided.items()
     ]
@@ -227,6 +231,7 @@ class ConflictRow:
     who: str  # "theirs", "mine" or "both": who changed it since the editor's start
     keep: str  # the side marked to be saved ("" until the editor chooses)
     theirs_typed: list[str]  # their value as the form takes it back
+    both: str | None = None  # a list: both lists together, as read, when that is a third choice
 
 
 def _as_typed(value) -> list[str]:

@@ -96,6 +96,33 @@ def differs(name: str, mine, theirs) -> bool:
 
 SIDES = ("theirs", "mine")
 WHO = ("theirs", "mine", "both")
+# A list (the services wanted) both people added to may also be kept as both lists together.
+LISTS = ("services_wanted",)
+
+
+def picks(name: str) -> tuple[str, ...]:
+    """What the screen may keep of a field: either side, or for a list both lists together."""
+    return SIDES + ("both",) if name in LISTS else SIDES
+
+
+def together(mine, theirs) -> list[str]:
+    """Both lists of codes as one: the editor's, then what only the other person's holds."""
+    out = list(c.codes(mine) if isinstance(mine, str) or mine is None else mine)
+    for code in c.codes(theirs) if isinstance(theirs, str) or theirs is None else theirs:
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def both_lists(name: str, mine, theirs) -> str | None:
+    """The two lists together, as stored, when that is a third choice (each holds something
+    the other lacks); None otherwise."""
+    if name not in LISTS:
+        return None
+    union = together(mine, theirs)
+    if len(union) in (len(c.codes(mine)), len(c.codes(theirs))):
+        return None
+    return " ".join(union)
 
 
 def decide(
@@ -117,7 +144,7 @@ def decide(
             who = who if who in WHO else "both"
         else:
             who, keep = who_changed(case_id, name, base, mine.get(name), theirs.get(name)), ""
-        if keep not in SIDES:
+        if keep not in picks(name):
             keep = who if who in SIDES else ""
         decided[name] = (who, keep)
     if said is None:

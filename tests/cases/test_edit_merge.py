@@ -265,3 +265,31 @@ def test_a_row_left_unchosen_stays_unchosen_when_the_case_moved_on_meanwhile(app
     assert "pick-survivor_name" not in answer
     db.session.refresh(case)
     assert case.survivor_name == "Hạnh A"
+
+
+def test_services_each_added_can_be_kept_together(app, client, case_of):
+    """One adds a shelter, the other legal aid: besides either list, both together."""
+    case, people = case_of
+    case.services_wanted = "health"
+    db.session.commit()
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    first.post(url, data=_typed(first_form, services_wanted=["health", "shelter"]))
+    page = second.post(url, data=_typed(second_form, services_wanted=["health", "legal"]))
+    assert page.status_code == 409
+    html = page.get_data(as_text=True)
+    assert "Cả hai danh sách" in html
+    answer = form_of(html)
+    assert answer["who-services_wanted"] == "both" and "pick-services_wanted" not in answer
+    answer["pick-services_wanted"] = "both"
+    assert second.post(url, data=answer).status_code == 302
+    db.session.refresh(case)
+    assert set(case.services_wanted.split()) == {"health", "shelter", "legal"}
+
+
+def test_no_third_choice_when_one_list_holds_the_other(app, client, case_of):
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    first.post(url, data=_typed(first_form, services_wanted=["health", "shelter"]))
+    page = second.post(url, data=_typed(second_form, services_wanted=["health"]))
+    assert "Cả hai danh sách" not in page.get_data(as_text=True)
+    assert merge.both_lists("survivor_name", "a", "b") is None
+    assert merge.together(["legal"], "health legal") == ["legal", "health"]
