@@ -255,16 +255,18 @@ class ConsentForm(OnceForm):
     def validate_consent_given_by(self, field) -> None:
         check_consent_giver(self)
 
-    def offer_recipients(self, organisations) -> None:
-        """The recipients to choose from: any provider, or one of these organisations; one
-        chosen before that is no longer among them stays on the list, marked, and is refused
-        (recipients.keep_chosen)."""
+    def offer_recipients(self, organisations, organisation_id: int) -> None:
+        """The recipients to choose from: any provider, or one of these organisations (those
+        of the case's `organisation_id` could go to); one chosen before that is no longer
+        among them stays on the list, marked, and is refused (recipients.keep_chosen)."""
         offered = [("", str(ANY_PROVIDER))] + [(str(o.id), o.name) for o in organisations]
         self._offered = {value for value, _label in offered}
-        self.consent_recipient.choices = keep_chosen(offered, self.consent_recipient.data)
+        self.consent_recipient.choices = keep_chosen(
+            offered, self.consent_recipient.data, organisation_id
+        )
 
     def validate_consent_recipient(self, field) -> None:
-        if field.data and field.data not in getattr(self, "_offered", {field.data}):
+        if field.data and field.data not in getattr(self, "_offered", {""}):
             raise ValidationError(NOT_OFFERED)
 
 

@@ -159,7 +159,7 @@ def consent(case_id: uuid.UUID):
             return refused
         looked_at(case, "consent form")
     form, restored = _opened(ConsentForm.for_case(case), case, "consent")
-    form.offer_recipients(recipients_for(case.organisation_id))
+    form.offer_recipients(recipients_for(case.organisation_id), case.organisation_id)
     if form.validate_on_submit():
         recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
         child = {

@@ -42,20 +42,27 @@ def recipient_choices(organisation_id: int, chosen: str | None = None) -> list[t
     options = [("", str(ANY_PROVIDER))] + [
         (str(o.id), o.name) for o in recipients_for(organisation_id)
     ]
-    return keep_chosen(options, chosen)
+    return keep_chosen(options, chosen, organisation_id)
 
 
-def keep_chosen(options: list[tuple[str, str]], chosen: str | None) -> list[tuple[str, str]]:
+def keep_chosen(
+    options: list[tuple[str, str]], chosen: str | None, organisation_id: int
+) -> list[tuple[str, str]]:
     """The options, with a recipient chosen before (a draft brought back, a page sent back)
     that is no longer among them kept at the end, marked: shown without it, the list would
     show "any provider" in its place, and a consent to one organisation would be sent as a
-    consent to all. The save refuses it (NOT_OFFERED) until another is chosen."""
+    consent to all. The save refuses it (NOT_OFFERED) until another is chosen. Named only when
+    it is an organisation deactivated since (not this one, which never was on the list)."""
     if not chosen or any(value == chosen for value, _label in options):
         return options
     name = None
     if chosen.isdecimal() and len(chosen) <= 9:
         name = db.session.execute(
-            select(Organisation.name).where(Organisation.id == int(chosen))
+            select(Organisation.name).where(
+                Organisation.id == int(chosen),
+                Organisation.active.is_(False),
+                Organisation.id != organisation_id,
+            )
         ).scalar()
     if name:
         label = _("%(name)s (no longer receives referrals)", name=name)

@@ -449,7 +449,7 @@ def test_a_reload_mid_call_brings_the_intake_back(page, live_url, make_user):
 
 
 def _reloaded_before_the_last_copy_landed(
-    page, live_url, user, typed_first=None
+    page, live_url, user, typed_first=None, landed=None
 ) -> tuple[uuid.UUID, dict, int]:
     """Type, let a draft be saved, reload; then the closing page's last copy (its narrative
     longer by a few words) lands on the server after the reloaded page was drawn, as a beacon
@@ -472,6 +472,7 @@ def _reloaded_before_the_last_copy_landed(
     fields["narrative"] = "Chồng đánh vào đầu"  # typed just before the reload
     fields["flags"] = [page.locator("#flags-1").get_attribute("value")]  # and a flag ticked
     fields["caller_name"] = "Chị An"  # and a name typed
+    fields.update(landed or {})
     save_draft(user=user, intake_key=key, fields=fields, revision=revision, page="closed page")
     db.session.rollback()  # end the test's read: SQLite would keep the server from writing
     return key, fields, revision + 1
@@ -530,6 +531,18 @@ def test_text_typed_on_both_sides_of_a_reloads_race_keeps_both(page, live_url, m
     case = db.session.execute(select(Case)).scalar_one()
     assert case.calls[0].narrative == "Chồng đánh vào đầu, chị sợ"
     db.session.rollback()
+
+
+def test_a_caller_the_closing_page_set_is_still_the_pages_once_taken_in(page, live_url, make_user):
+    """The closing page's last seconds: a silent call, so the page set "Would not say". Taken
+    in by the reloaded page, a violence report chosen after still puts "the survivor" back."""
+    user = make_user("operator")
+    silent = {"reason": "silent", "caller_type": "anonymous", "caller_set": "page"}
+    _reloaded_before_the_last_copy_landed(page, live_url, user, landed=silent)
+    expect(page.locator("#caller_type")).to_have_value("anonymous", timeout=10000)
+    expect(page.locator("[name=reason][value=silent]")).to_be_checked()
+    page.check("#reason-0")
+    expect(page.locator("#caller_type")).to_have_value("survivor")
 
 
 def test_saving_before_the_newer_copy_was_taken_in_is_refused_then_takes_it_in(

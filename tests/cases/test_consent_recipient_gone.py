@@ -88,3 +88,21 @@ def test_a_case_consent_draft_keeps_a_recipient_gone_since_and_refuses_it(
     assert selected_option(page, "consent_recipient")[0] == str(shelter.id)
     db.session.rollback()
     assert db.session.execute(select(func.count(Consent.id))).scalar_one() == before
+
+
+def test_a_recipient_never_offered_is_not_named(client, login_as, make_org):
+    """Only an organisation deactivated since is named: the hotline's own, or one still
+    active, posted by hand, is shown as unknown (and refused), telling nothing."""
+    user = login_as("operator")
+    for value in (str(user.organisation_id), "987654"):
+        fields = form(
+            client,
+            reason="violence_report",
+            survivor_name="Vũ Thị Mai",
+            consent_services=["shelter"],
+            consent_recipient=value,
+        )
+        page = client.submit("/calls/new", fields, page="/calls/new").get_data(as_text=True)
+        chosen = selected_option(page, "consent_recipient")
+        assert chosen == (value, "Một tổ chức không còn trong danh sách")
+        assert user.organisation.name not in chosen[1]

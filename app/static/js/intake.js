@@ -524,6 +524,10 @@
       added.push(els[0]);
     });
     takePlace(theirs, now, added, kept);
+    if (callerSet) {  // who chose the caller, as the copy taken in says
+      callerSetByPage = callerSet.value === "page";
+      if (callerType && callerSet.value === "operator") { callerType.dataset.touched = "yes"; }
+    }
     setRevision(newRevision);
     Object.keys(theirs).forEach(function (name) { base[name] = theirs[name]; });
     if (kept.length && untouched && !submitting) {
