@@ -60,7 +60,9 @@ def save_draft():
             # back with the others, rather than lost or written over.
             fields.pop("intake_key", None)
             if drafts.adds_to(fields, newer.fields):
-                drafts.save_draft(user=current_user, intake_key=new_id(), fields=fields)
+                drafts.save_draft(
+                    user=current_user, intake_key=new_id(), fields=fields, page=drafts.KEPT_APART
+                )
             return jsonify(error="draft_newer"), 409
         # Another page's copy landed after the one this page shows (a reload's race): it is
         # given to the page to take in, not overwritten.
@@ -145,7 +147,9 @@ def draft_list():
 
     rows = drafts.open_drafts(current_user)
     on_cases = len(case_drafts.open_drafts(current_user))
-    return render_template("calls/drafts.html", drafts=rows, on_cases=on_cases)
+    return render_template(
+        "calls/drafts.html", drafts=rows, on_cases=on_cases, kept_apart=drafts.KEPT_APART
+    )
 
 
 @bp.route("/drafts/<uuid:intake_key>/discard", methods=["POST"])

@@ -111,11 +111,15 @@ def new():
         if done is not None:
             return done
         form, typed, revision = _new_form()
+        kept_apart = revision and drafts.is_kept_apart(
+            user=current_user, intake_key=as_uuid(form.intake_key.data)
+        )
     else:
         form, typed = IntakeForm(), request.form
         # The draft revision the page showed: shown again with it, so a copy another page
         # wrote since is still taken in by the page (and not written over by its autosave).
         revision = _posted_revision()
+        kept_apart = False
     fill_place_choices(form)
     if request.method == "POST" and not own_page(form.owner.data):
         # Another account's page, left open when its session ended: not saved under this
@@ -212,6 +216,7 @@ def new():
         "calls/new.html",
         form=form,
         draft_revision=revision,
+        kept_apart=kept_apart,
         notice=saved_notice() if request.method == "GET" else None,
         linked=linked,
         join_refused=join_refused,

@@ -391,6 +391,12 @@ def test_a_closing_pages_copy_behind_another_pages_is_kept_apart_not_lost(client
     kept = {d.intake_key: load_draft(user=user, intake_key=d.intake_key) for d in open_drafts(user)}
     assert kept.pop(uuid.UUID(key)) == {"narrative": "một hai"}
     assert list(kept.values()) == [{"narrative": "một, của B"}]
+    # Listed and opened with a word on what it is (the intake it came from without one).
+    listed = client.get("/calls/drafts").get_data(as_text=True)
+    assert listed.count("Bản sao được giữ riêng") == 1
+    apart = next(iter(kept))
+    assert 'id="kept-apart"' in client.get(f"/calls/new?draft={apart}").get_data(as_text=True)
+    assert 'id="kept-apart"' not in client.get(f"/calls/new?draft={key}").get_data(as_text=True)
     # A copy with nothing the draft lacks is not kept apart again and again.
     beacon(client, key, {"intake_key": key, "narrative": "một hai"}, revision=1, page="B")
     db.session.rollback()
