@@ -106,11 +106,11 @@ def newer_draft(intake_key: uuid.UUID):
         if saved is not None:
             return jsonify(error="already_saved"), 409
         abort(404)  # answered as a refusal is: nothing tells the two apart
-    newer = drafts.newer_copy(
-        user=current_user, intake_key=intake_key, revision=_revision(request.args.get("revision"))
-    )
-    if newer is None:
-        return "", 204
+    if _revision(request.args.get("revision")) == revision:
+        return "", 204  # read first: a draft is opened only when the page lacks its copy
+    newer = drafts.copy_of(user=current_user, intake_key=intake_key)
+    if newer is None:  # discarded or saved just now
+        abort(404)
     return jsonify(newer)
 
 

@@ -250,12 +250,9 @@ def held_by_another(*, user: User, intake_key: uuid.UUID) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
-def newer_copy(*, user: User, intake_key: uuid.UUID, revision: int | None) -> dict | None:
-    """The user's draft of this form when its revision is not the one named: fields, revision
-    and the page that wrote it; None when it is the one named, or there is no draft. The
-    revision is read first, so a draft is opened only when it is newer."""
-    if revision is not None and revision_of(user=user, intake_key=intake_key) == revision:
-        return None
+def copy_of(*, user: User, intake_key: uuid.UUID) -> dict | None:
+    """The user's draft of this form as a page takes it in: fields, revision and the page that
+    wrote it; None when there is none."""
     draft = _find(user, intake_key)
     if draft is None or draft.payload is None:
         return None

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import audit
 from app.auth.models import User
+from app.calls.drafts import saved_call
 from app.calls.intake_data import (  # the names callers import from here
     Intake,
     IntakeError,
@@ -149,7 +150,7 @@ def _write_committed(data: Intake, by: User, unit_of_work: bool) -> Saved:
 def _saved_before(intake_key: uuid.UUID | None, by: User) -> Saved | None:
     """What an earlier submit of this form saved, if any; IntakeKeyTaken when another account
     saved it (nothing of that call is handed back)."""
-    found = _saved_with_key(intake_key) if intake_key is not None else None
+    found = saved_call(intake_key) if intake_key is not None else None
     if found is None:
         return None
     if found.taken_by_id != by.id:
@@ -181,17 +182,10 @@ def _own_line(line_id: int, by: User) -> bool:
 
 def find_saved(intake_key: uuid.UUID, by: User) -> Saved | None:
     """The call an earlier submit of this form created, if any (only its own author's)."""
-    found = _saved_with_key(intake_key)
+    found = saved_call(intake_key)
     if found is None or found.taken_by_id != by.id:
         return None
     return _earlier(found.id)
-
-
-def _saved_with_key(intake_key: uuid.UUID):
-    """The id and author of the call saved with this form key, if any."""
-    return db.session.execute(
-        select(Call.id, Call.taken_by_id).where(Call.intake_key == intake_key)
-    ).first()
 
 
 def _earlier(call_id: uuid.UUID) -> Saved:

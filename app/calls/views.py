@@ -231,13 +231,17 @@ def new():
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
         # Who chose the caller, the page (for a call where no one said) or the operator.
-        caller_set=_one(typed.get("caller_set"))
-        if _one(typed.get("caller_set")) in CALLER_SET
-        else "",
+        caller_set=_caller_set(typed),
     ), status
 
 
 CALLER_SET = ("page", "operator")
+
+
+def _caller_set(typed) -> str:
+    """Who set "Who is calling", as the page (or its draft) said: "page", "operator" or ""."""
+    said = _one(typed.get("caller_set"))
+    return said if said in CALLER_SET else ""
 
 
 def _posted_revision() -> int | None:

@@ -26,7 +26,7 @@ from app.calls.forms import (
     check_raised_level,
 )
 from app.cases import risk
-from app.cases.recipients import ANY_PROVIDER, NOT_OFFERED, RECIPIENT_HINT, keep_chosen
+from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient, recipient_choices
 from app.clock import local_today
 from app.form_fields import (
     LocalDateTimeField,
@@ -255,18 +255,19 @@ class ConsentForm(OnceForm):
     def validate_consent_given_by(self, field) -> None:
         check_consent_giver(self)
 
-    def offer_recipients(self, organisations, organisation_id: int) -> None:
-        """The recipients to choose from: any provider, or one of these organisations (those
-        of the case's `organisation_id` could go to); one chosen before that is no longer
-        among them stays on the list, marked, and is refused (recipients.keep_chosen)."""
-        offered = [("", str(ANY_PROVIDER))] + [(str(o.id), o.name) for o in organisations]
-        self._offered = {value for value, _label in offered}
-        self.consent_recipient.choices = keep_chosen(
-            offered, self.consent_recipient.data, organisation_id
+    def offer_recipients(self, organisation_id: int) -> None:
+        """The recipients to choose from, as the intake offers them (recipient_choices): any
+        provider, or an organisation the case of `organisation_id` could go to; one chosen
+        before that is no longer offered stays on the list, marked, and is refused."""
+        self._organisation_id = organisation_id
+        self.consent_recipient.choices = recipient_choices(
+            organisation_id, chosen=self.consent_recipient.data
         )
 
     def validate_consent_recipient(self, field) -> None:
-        if field.data and field.data not in getattr(self, "_offered", {""}):
+        """An organisation offered (active, not the case's own), as the intake checks it."""
+        offered_to = getattr(self, "_organisation_id", None)
+        if field.data and (offered_to is None or not is_recipient(field.data, offered_to)):
             raise ValidationError(NOT_OFFERED)
 
 

@@ -16,7 +16,6 @@ from app.calls.answers import consent_rows, incident_data, known, perpetrator_da
 from app.cases import bp, casework, drafts, services
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
-from app.cases.recipients import recipients_for
 from app.cases.services import CaseError
 from app.cases.views import (
     CASE_ROLES,
@@ -159,7 +158,7 @@ def consent(case_id: uuid.UUID):
             return refused
         looked_at(case, "consent form")
     form, restored = _opened(ConsentForm.for_case(case), case, "consent")
-    form.offer_recipients(recipients_for(case.organisation_id), case.organisation_id)
+    form.offer_recipients(case.organisation_id)
     if form.validate_on_submit():
         recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
         child = {
