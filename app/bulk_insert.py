@@ -32,8 +32,49 @@ COPY_FROM = 20
 MOST_VALUES = 20_000
 
 
-def insert_rows(table: Table, rows: list[dict]) -> None:
-    """Insert `rows` (dictionaries by column key, every row with the same keys) into `table`."""
+class Bound:
+    """A table's rows with their bind processing done ahead, column by column, for an insert
+    that then only sends them: the import builds a batch while the other process writes
+    (app/turns.py), so the work done here is off the write's turn. A column known only later
+    (a case's number, given in the write's turn) is filled in with fill()."""
+
+    def __init__(self, table: Table, rows: list[dict], processors: list, sql: str):
+        self.table, self.keys, self.processors, self.sql = table, tuple(rows[0]), processors, sql
+        self.columns = _processed_columns(rows, self.keys, processors, sql)
+        self.count = len(rows)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def fill(self, key: str, values: list) -> None:
+        """Give column `key` these values (one a row, in the rows' order)."""
+        index = self.keys.index(key)
+        rows = [{key: value} for value in values]
+        self.columns[index] = _processed_columns(rows, (key,), [self.processors[index]], self.sql)[
+            0
+        ]
+
+    def values(self) -> list[tuple]:
+        """The rows' values as the driver takes them."""
+        return list(zip(*self.columns, strict=True))
+
+
+def bind(table: Table, rows: list[dict], dialect) -> Bound | list[dict]:
+    """`rows` bound ahead (Bound), as insert_rows and write_together would bind them; the rows
+    as they are when the table takes them only through SQLAlchemy's own INSERT (a default
+    made in Python). A value its column's bind processing refuses (clear text in a sealed
+    column, a time without its zone) raises StatementError here, as the insert would."""
+    keys = tuple(rows[0]) if rows else ()
+    plan = _plan(table, keys, dialect) if rows else None
+    return rows if plan is None else Bound(table, rows, plan[1], plan[0])
+
+
+Rows = list[dict] | Bound
+
+
+def insert_rows(table: Table, rows: Rows) -> None:
+    """Insert `rows` (dictionaries by column key, every row with the same keys; or rows bound
+    ahead) into `table`."""
     if not rows:
         return
     connection = db.session.connection()
@@ -41,17 +82,24 @@ def insert_rows(table: Table, rows: list[dict]) -> None:
     if dialect.name == "postgresql" and len(rows) >= COPY_FROM:
         _copy(connection, table, rows)
         return
-    keys = tuple(rows[0])
+    keys = _keys(rows)
     plan = _plan(table, keys, dialect)
     if plan is None:  # a column left out has a default made in Python, which only
         connection.execute(insert(table), rows)  # SQLAlchemy's own INSERT applies
         return
     sql, processors = plan
     sql += _placeholders(len(keys), _mark(dialect))
-    if len(rows) == 1:
+    if isinstance(rows, Bound):
+        values = rows.values()
+        connection.exec_driver_sql(sql, values[0] if len(values) == 1 else values)
+    elif len(rows) == 1:
         connection.exec_driver_sql(sql, tuple(_processed(rows[0], keys, processors, sql)))
     else:
         connection.exec_driver_sql(sql, _processed_rows(rows, keys, processors, sql))
+
+
+def _keys(rows: Rows) -> tuple[str, ...]:
+    return rows.keys if isinstance(rows, Bound) else tuple(rows[0])
 
 
 @dataclass(frozen=True)
@@ -68,7 +116,7 @@ def writes_together(dialect, counts: list[int]) -> bool:
     return dialect.name == "postgresql" and all(count < COPY_FROM for count in counts)
 
 
-def write_together(parts: list[tuple[Table, list[dict]]], then: list[Statement] = ()) -> None:
+def write_together(parts: list[tuple[Table, Rows]], then: list[Statement] = ()) -> None:
     """Insert each table's rows (parents before children; in a table every row with the same
     keys), then run the statements, in the session's transaction."""
     parts = [(table, rows) for table, rows in parts if rows]
@@ -78,7 +126,7 @@ def write_together(parts: list[tuple[Table, list[dict]]], then: list[Statement] 
     dialect = connection.dialect
     plans = None
     if writes_together(dialect, [len(rows) for _, rows in parts]):
-        plans = [(_plan(table, tuple(rows[0]), dialect), rows) for table, rows in parts]
+        plans = [(_plan(table, _keys(rows), dialect), rows) for table, rows in parts]
         if (
             any(plan is None for plan, _ in plans)
             or sum(len(plan[1]) * len(rows) for plan, rows in plans) >= MOST_VALUES
@@ -92,9 +140,13 @@ def write_together(parts: list[tuple[Table, list[dict]]], then: list[Statement] 
         return
     values, shape = [], []
     for (sql, processors), rows in plans:
-        keys = tuple(rows[0])
-        for row in rows:
-            values.extend(_processed(row, keys, processors, sql))
+        keys = _keys(rows)
+        if isinstance(rows, Bound):
+            for row in rows.values():
+                values.extend(row)
+        else:
+            for row in rows:
+                values.extend(_processed(row, keys, processors, sql))
         shape.append((sql, len(keys), len(rows)))
     for statement in then:
         values.extend(_values(statement, dialect))
@@ -185,14 +237,19 @@ def _processed_rows(rows: list[dict], keys: tuple[str, ...], processors: list, s
     """Many rows' values as the driver takes them, processed a column at a time (one bind
     processor over a whole column: a third faster for a batch than SQLAlchemy's own
     executemany, which builds and processes each row's parameters in turn)."""
+    return list(zip(*_processed_columns(rows, keys, processors, sql), strict=True))
+
+
+def _processed_columns(
+    rows: list[dict], keys: tuple[str, ...], processors: list, sql: str
+) -> list[list]:
     try:
-        columns = [
+        return [
             [row[key] for row in rows] if process is None else [process(row[key]) for row in rows]
             for key, process in zip(keys, processors, strict=True)
         ]
     except (TypeError, ValueError, AttributeError) as exc:  # a value its column cannot take
         raise StatementError(str(exc), sql, None, exc) from exc
-    return list(zip(*columns, strict=True))
 
 
 def _statement(statement: Statement, dialect) -> tuple[str, tuple]:
@@ -224,11 +281,14 @@ def _copy(connection, table: Table, rows: list[dict]) -> None:
     refused INSERT's value, any error here leaves PostgreSQL's transaction aborted: the caller
     rolls back (save_intake and the importer do)."""
     dialect = connection.dialect
-    keys = tuple(rows[0])
+    keys = _keys(rows)
     sql, processors = _copy_plan(table, keys, dialect)
     driver = connection.connection.driver_connection  # psycopg's connection
     try:
-        values = _processed_rows(rows, keys, processors, sql)
+        if isinstance(rows, Bound):
+            values = rows.values()
+        else:
+            values = _processed_rows(rows, keys, processors, sql)
         types = _column_types(driver, table, keys)
         _check_ranges(values, types)
         with driver.cursor() as cursor, cursor.copy(sql) as copy:

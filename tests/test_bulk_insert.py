@@ -261,3 +261,46 @@ def test_a_refused_write_together_raises_as_sqlalchemy_and_leaves_the_driver_as_
     assert driver_cursor_factory() is usual
     assert db.session.execute(select(func.count()).select_from(BlindIndex)).scalar_one() == 0
     assert db.session.execute(select(func.count()).select_from(CaseNote)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("count", [1, COPY_FROM - 1, COPY_FROM * 3])
+def test_rows_bound_ahead_are_written_as_the_same_rows_given_plainly(app, count):
+    """Inserted alone (executemany or COPY) and written together (one statement on PostgreSQL
+    below COPY_FROM): the same rows stored, with a column filled in after binding."""
+    from app.bulk_insert import Bound, bind, write_together
+
+    table = BlindIndex.__table__
+    plain, ahead = index_rows(count, b"\x01"), index_rows(count, b"\x02")
+    together = index_rows(count, b"\x03")
+    insert_rows(table, plain)
+    bound = bind(table, ahead, db.engine.dialect)
+    assert isinstance(bound, Bound) and len(bound) == count
+    owners = [uuid.uuid4() for _ in ahead]
+    bound.fill("owner_id", owners)  # known only after binding, as a case's number is
+    insert_rows(table, bound)
+    write_together([(table, bind(table, together, db.engine.dialect))])
+    db.session.commit()
+    stored = db.session.execute(select(BlindIndex.owner_id, BlindIndex.digest)).all()
+    expected = [(r["owner_id"], b"\x01") for r in plain] + [(o, b"\x02") for o in owners]
+    expected += [(r["owner_id"], b"\x03") for r in together]
+    assert sorted(stored) == sorted(expected)
+
+
+def test_a_value_its_column_refuses_is_refused_when_bound(app):
+    """Clear text in a sealed column: refused by binding, on either database, as by an insert."""
+    from app.bulk_insert import bind
+    from app.cases.models import CaseNote
+
+    key, table = RowKey(), CaseNote.__table__
+    notes = []
+    for n in range(3):
+        row_id = uuid.uuid4()
+        body = key.seal("case_note", "body", row_id, f"ghi chú {n}")
+        notes.append({"id": row_id, "written_at": datetime.now(UTC), "body_sealed": body})
+    rows = [{c.key: note.get(c.key) for c in table.columns} for note in notes]
+    bound = bind(table, rows, db.engine.dialect)
+    with pytest.raises(StatementError, match="unsealed"):
+        bound.fill("body_sealed", [b"ghi ch\xc3\xba"] * 3)
+    rows[1]["body_sealed"] = "ghi chú không mã hoá".encode()
+    with pytest.raises(StatementError, match="unsealed"):
+        bind(table, rows, db.engine.dialect)

@@ -25,7 +25,7 @@ from collections import defaultdict
 
 from app import audit
 from app.auth.models import User
-from app.bulk_insert import Statement, writes_together
+from app.bulk_insert import Rows, Statement, bind, writes_together
 from app.calls.intake import Intake, Survivor
 from app.calls.models import Call, EmergencyAction, IntakeDraft
 from app.cases.ages import survivor_age
@@ -87,12 +87,16 @@ def write_batch(intakes: list[Intake], *, by: User) -> list[Written]:
     return prepare_batch(intakes, by=by).write()
 
 
-def prepare_batch(intakes: list[Intake], *, by: User) -> Batch:
+def prepare_batch(intakes: list[Intake], *, by: User, bound: bool = False) -> Batch:
     """The batch's rows built and sealed, nothing written yet (write() does that): the import
-    builds one batch while another process writes the one before (app/turns.py)."""
+    builds one batch while another process writes the one before (app/turns.py). `bound`: the
+    rows' bind processing done now too (bulk_insert.bind), leaving the write only to send
+    them; a value a column's bind processing refuses then raises StatementError here."""
     batch = Batch(by)
     batch.written = [batch.add(intake) for intake in intakes]
     batch.intake_keys = [i.intake_key for i in intakes if i.intake_key is not None]
+    if bound:
+        batch.bind()
     return batch
 
 
@@ -157,6 +161,7 @@ class Batch(CaseParts):
         self.index_id = keyring().active_index_id
         self.tasks: dict[uuid.UUID, list[dict]] = {}  # per case
         self.reasons: dict[str, str] = {}  # an imported status's event reason, per status
+        self.bound: dict[type, Rows] = {}  # the rows bound ahead (bind), per model
 
     def write(self) -> list[Written]:
         """Number the cases, then write the rows, table by table, with their audit entries,
@@ -165,15 +170,31 @@ class Batch(CaseParts):
         row is locked only while the batch is inserted."""
         counts = [len(rows) for rows in self.rows.values()] + [len(self.entries)]
         taken = _number(self.opened, self.by, len(self.entries), counts)
-        tables = [
-            (model.__table__, [columns_of(model, r) for r in self.rows[model]])
-            for model in ORDER
-            if self.rows.get(model)
-        ]
+        if self.bound:
+            if Case in self.bound:  # numbered only now
+                self.bound[Case].fill("number", [case["number"] for case in self.rows[Case]])
+            tables = [
+                (model.__table__, self.bound[model]) for model in ORDER if model in self.bound
+            ]
+        else:
+            tables = [
+                (model.__table__, [columns_of(model, r) for r in self.rows[model]])
+                for model in ORDER
+                if self.rows.get(model)
+            ]
         keys = self.intake_keys
         then = [_drafts_deleted(self.by, keys)] if keys else []
         audit.record_many(self.entries, along=tables, then=then, taken=taken)
         return self.written
+
+    def bind(self) -> None:
+        """Bind the rows now (bulk_insert.bind); the cases' numbers are filled in by write()."""
+        dialect = db.session.get_bind().dialect
+        self.bound = {
+            model: bind(model.__table__, [columns_of(model, r) for r in self.rows[model]], dialect)
+            for model in ORDER
+            if self.rows.get(model)
+        }
 
     def _add(self, model: type, key: RowKey | None = None, **values) -> dict:
         """A row of `model` with its sealed values sealed under `key`; the id is new unless
@@ -185,9 +206,17 @@ class Batch(CaseParts):
     def _audit(self, action: str, **fields) -> None:
         self.entries.append({"action": action, "user": self.by, **fields})  # timed when chained
 
-    def _index(self, owner_type: str, owner_id: uuid.UUID, value: str) -> None:
-        """What blind.set_index(new_owner=True) adds for one phone number."""
-        digest = blind.digest_for("phone", value, index_id=self.index_id)  # the key named below
+    def _index(self, owner_type: str, owner_id: uuid.UUID, value: str, data: Intake) -> None:
+        """What blind.set_index(new_owner=True) adds for one phone number (normalised by the
+        check already, for an imported row: ImportedIntake.phones)."""
+        phones = data.phones if isinstance(data, ImportedIntake) else {}
+        if value in phones:  # under the key named below
+            normal = phones[value]
+            digest = (
+                blind.normal_digest("phone", normal, index_id=self.index_id) if normal else None
+            )
+        else:
+            digest = blind.digest_for("phone", value, index_id=self.index_id)
         if digest is not None:
             self.rows[BlindIndex].append(
                 {
@@ -226,7 +255,7 @@ class Batch(CaseParts):
             narrative=data.narrative,
         )
         if data.caller_phone:
-            self._index("call", call["id"], data.caller_phone)
+            self._index("call", call["id"], data.caller_phone, data)
         for action, at in data.emergency:
             self._add(
                 EmergencyAction,
@@ -289,7 +318,7 @@ class Batch(CaseParts):
         self.tasks[case["id"]] = []
         self.opened.append((case, local_day(now).year))  # the year in Vietnam, as start_case
         if s.phone:
-            self._index("case", case["id"], s.phone)
+            self._index("case", case["id"], s.phone, data)
         return case, key
 
 

@@ -5,6 +5,7 @@ app/cases/import_turns.py (two)."""
 
 from __future__ import annotations
 
+import gc
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -184,6 +185,8 @@ class Run:
         if report.checked is not None:
             if len(report.checked) < self.keep:
                 report.checked.append(checked)
+                if len(report.checked) % self.batch_size == 0:
+                    gc.freeze()  # the rows kept so far, as import_turns does (_drive unfreezes)
             else:
                 report.checked = None  # too many to keep: the file is read again
         if self.tally(Found.of(checked)):

@@ -23,7 +23,7 @@ import gc
 import os
 from collections.abc import Callable, Iterable
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError, StatementError
 
 from app import turns
 from app.auth.models import User
@@ -68,7 +68,10 @@ class ImportInTurns:
         say), hear the child's findings, and put the report together. When the file has more
         than `keep` rows, `kept` is False: close() then, and save as one process does (reading
         the file again)."""
-        mine = self._check(rows, side=0)
+        try:
+            mine = self._check(rows, side=0)
+        finally:
+            gc.unfreeze()
         theirs, kept = self.pair.hear()
         self.kept = self.kept and kept
         found = sorted(mine + theirs, key=lambda row: row.number)
@@ -140,6 +143,10 @@ class ImportInTurns:
             block = index // self.batch_size
             if index % self.batch_size == 0:
                 self.pair.stopped_yet()  # the child stops checking when the parent stops
+                # The rows kept so far, set aside from the collector until check() ends: its
+                # full collections would otherwise walk them again and again as they grow (a
+                # third of the check's time for 10,000 rows).
+                gc.freeze()
             if block % 2 != side:
                 continue
             checked = self.run.check(number, row)
@@ -173,8 +180,8 @@ class ImportInTurns:
         if not intakes:
             return intakes, None
         try:
-            return intakes, bulk_writer.prepare_batch(intakes, by=self._account())
-        except (IntakeError, CaseError):
+            return intakes, bulk_writer.prepare_batch(intakes, by=self._account(), bound=True)
+        except (IntakeError, CaseError, StatementError):
             return intakes, None  # written row by row, each refusal reported
 
     def _write(self, block: int, prepared: tuple) -> tuple:

@@ -115,6 +115,13 @@ def digest_for(field: str, raw: str, *, index_id: str | None = None) -> bytes | 
     value = NORMALISERS[field](raw)
     if value is None:
         return None
+    return normal_digest(field, value, index_id=index_id)
+
+
+def normal_digest(field: str, value: str, *, index_id: str | None = None) -> bytes:
+    """The digest of a value already normalised (by NORMALISERS[field]), as digest_for gives
+    for the raw value: the import normalises its rows' numbers while checking them, off the
+    save's path."""
     return keyring().index_digest(field, value, bits=_bits(), index_id=index_id)
 
 

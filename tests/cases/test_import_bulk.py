@@ -1,6 +1,7 @@
 """The batch writer (app/cases/bulk.py) writes what saving row by row through save_intake
 writes: one register imported both ways, into two organisations, compared table by table."""
 
+import gc
 import re
 import sys
 import uuid
@@ -363,6 +364,7 @@ def test_rows_kept_by_the_check_are_saved_as_reading_the_file_again_would(app, m
     reread, old = import_as(reread_by, register, bulk_write=True)
     checked = importer.import_rows(rows_of(register), by=kept_by, dry_run=True, keep=315)
     assert len(checked.checked) == 315
+    assert gc.get_freeze_count() == 0  # the kept rows, set aside while checking, handed back
     before, start = everything(), utcnow()
     saved = importer.import_checked(checked.checked, by=kept_by, batch_size=40)
     new = Written(before, everything(), kept_by, (start, utcnow()))
@@ -423,3 +425,29 @@ def test_an_import_batch_locks_the_audit_head_only_once_its_rows_are_in(
     head = seen.index("audit_head")
     written = [i for i, name in enumerate(seen) if name in ("call", "case_record", "task")]
     assert written and max(written) < head, seen
+
+
+def test_the_check_normalises_the_numbers_and_the_save_only_hashes_them(
+    app, make_user, monkeypatch
+):
+    """The numbers are parsed while checking (in parallel, with two processes); saving the
+    kept rows parses none again, and each is still found in any spelling."""
+    from app.crypto import blind
+
+    user = make_user("supervisor")
+    rows = generated_rows(60, seed=11)
+    rows[0].update(reason="violence_report", caller_type="relative", status="open", closed_on="")
+    rows[0].update(caller_phone="0912.345.678", phone="(+84) 987 654 321")
+    checked = importer.import_rows(rows_of(rows), by=user, dry_run=True, keep=60)
+    first = checked.checked[0].intake
+    assert checked.checked[0].errors == []
+    assert first.phones == {"0912.345.678": "+84912345678", "(+84) 987 654 321": "+84987654321"}
+    parsed, real = [], blind.NORMALISERS["phone"]
+    monkeypatch.setitem(blind.NORMALISERS, "phone", lambda raw: parsed.append(raw) or real(raw))
+    saved = importer.import_checked(checked.checked, by=user, batch_size=40)
+    assert saved.written == 60 and parsed == []
+    monkeypatch.undo()
+    call = db.session.execute(select(Call).where(Call.intake_key == first.intake_key)).scalar_one()
+    found = calls_from_number("+84 912 345 678", organisation_id=user.organisation_id)
+    assert [c.id for c in found] == [call.id]
+    assert blind.candidates(field="phone", raw="0987654321", owner_type="case") == [call.case_id]
