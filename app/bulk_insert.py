@@ -32,6 +32,11 @@ COPY_FROM = 20
 MOST_VALUES = 20_000
 
 
+class BindError(StatementError):
+    """A value its column's bind processing refuses (a StatementError, as SQLAlchemy raises
+    it): told apart from the database's own errors, which are StatementErrors too."""
+
+
 class Bound:
     """A table's rows with their bind processing done ahead, column by column, for an insert
     that then only sends them: the import builds a batch while the other process writes
@@ -63,7 +68,7 @@ def bind(table: Table, rows: list[dict], dialect) -> Bound | list[dict]:
     """`rows` bound ahead (Bound), as insert_rows and write_together would bind them; the rows
     as they are when the table takes them only through SQLAlchemy's own INSERT (a default
     made in Python). A value its column's bind processing refuses (clear text in a sealed
-    column, a time without its zone) raises StatementError here, as the insert would."""
+    column, a time without its zone) raises BindError here, as the insert would."""
     keys = tuple(rows[0]) if rows else ()
     plan = _plan(table, keys, dialect) if rows else None
     return rows if plan is None else Bound(table, rows, plan[1], plan[0])
@@ -229,8 +234,8 @@ def _processed(row: dict, keys: tuple[str, ...], processors: list, sql: str) -> 
             row[key] if process is None else process(row[key])
             for key, process in zip(keys, processors, strict=True)
         ]
-    except (TypeError, ValueError, AttributeError) as exc:  # a value its column cannot take
-        raise StatementError(str(exc), sql, None, exc) from exc
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise BindError(str(exc), sql, None, exc) from exc  # a value its column cannot take
 
 
 def _processed_rows(rows: list[dict], keys: tuple[str, ...], processors: list, sql: str) -> list:
@@ -248,8 +253,8 @@ def _processed_columns(
             [row[key] for row in rows] if process is None else [process(row[key]) for row in rows]
             for key, process in zip(keys, processors, strict=True)
         ]
-    except (TypeError, ValueError, AttributeError) as exc:  # a value its column cannot take
-        raise StatementError(str(exc), sql, None, exc) from exc
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise BindError(str(exc), sql, None, exc) from exc  # a value its column cannot take
 
 
 def _statement(statement: Statement, dialect) -> tuple[str, tuple]:
@@ -274,7 +279,7 @@ def _copy_plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list]
     return f"COPY {target} FROM STDIN (FORMAT BINARY)", processors
 
 
-def _copy(connection, table: Table, rows: list[dict]) -> None:
+def _copy(connection, table: Table, rows: Rows) -> None:
     """COPY through psycopg itself, its errors raised as SQLAlchemy's (a refused row as an
     IntegrityError, a value a bind processor refuses as a StatementError), as an INSERT
     through SQLAlchemy would raise them, so callers catch the same things either way. Unlike a

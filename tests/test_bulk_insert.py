@@ -288,7 +288,7 @@ def test_rows_bound_ahead_are_written_as_the_same_rows_given_plainly(app, count)
 
 def test_a_value_its_column_refuses_is_refused_when_bound(app):
     """Clear text in a sealed column: refused by binding, on either database, as by an insert."""
-    from app.bulk_insert import bind
+    from app.bulk_insert import BindError, bind
     from app.cases.models import CaseNote
 
     key, table = RowKey(), CaseNote.__table__
@@ -299,8 +299,8 @@ def test_a_value_its_column_refuses_is_refused_when_bound(app):
         notes.append({"id": row_id, "written_at": datetime.now(UTC), "body_sealed": body})
     rows = [{c.key: note.get(c.key) for c in table.columns} for note in notes]
     bound = bind(table, rows, db.engine.dialect)
-    with pytest.raises(StatementError, match="unsealed"):
+    with pytest.raises(BindError, match="unsealed"):
         bound.fill("body_sealed", [b"ghi ch\xc3\xba"] * 3)
     rows[1]["body_sealed"] = "ghi chú không mã hoá".encode()
-    with pytest.raises(StatementError, match="unsealed"):
+    with pytest.raises(BindError, match="unsealed"):
         bind(table, rows, db.engine.dialect)

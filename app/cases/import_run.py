@@ -186,7 +186,7 @@ class Run:
             if len(report.checked) < self.keep:
                 report.checked.append(checked)
                 if len(report.checked) % self.batch_size == 0:
-                    gc.freeze()  # the rows kept so far, as import_turns does (_drive unfreezes)
+                    gc.freeze()  # everything alive, as import_turns does (_drive unfreezes)
             else:
                 report.checked = None  # too many to keep: the file is read again
         if self.tally(Found.of(checked)):

@@ -362,9 +362,18 @@ def test_rows_kept_by_the_check_are_saved_as_reading_the_file_again_would(app, m
     )
     reread_by, kept_by = make_user("supervisor"), make_user("supervisor")
     reread, old = import_as(reread_by, register, bulk_write=True)
-    checked = importer.import_rows(rows_of(register), by=kept_by, dry_run=True, keep=315)
+    frozen = []  # as the check goes: the rows kept are set aside from the collector, a block
+    checked = importer.import_rows(  # at a time (the full collections then skip them)
+        rows_of(register),
+        by=kept_by,
+        dry_run=True,
+        keep=315,
+        batch_size=40,
+        progress=lambda n: frozen.append(gc.get_freeze_count()),
+    )
     assert len(checked.checked) == 315
-    assert gc.get_freeze_count() == 0  # the kept rows, set aside while checking, handed back
+    assert len(set(frozen)) == 315 // 40 + 1 and frozen == sorted(frozen)
+    assert gc.get_freeze_count() == 0  # and handed back when it ends
     before, start = everything(), utcnow()
     saved = importer.import_checked(checked.checked, by=kept_by, batch_size=40)
     new = Written(before, everything(), kept_by, (start, utcnow()))

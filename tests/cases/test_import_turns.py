@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from app import turns
 from app.audit import AuditEntry
@@ -173,7 +174,7 @@ def no_time_zone(intake) -> None:
 
 
 @pytest.mark.parametrize(
-    ("spoil", "refusal"), [(no_channel, "IntegrityError"), (no_time_zone, "StatementError")]
+    ("spoil", "refusal"), [(no_channel, "IntegrityError"), (no_time_zone, "BindError")]
 )
 def test_rows_refused_in_either_process_cost_only_themselves(
     app,
@@ -202,6 +203,29 @@ def test_rows_refused_in_either_process_cost_only_themselves(
     assert (saved.written, saved.skipped) == (313, 2)
     assert calls_of(user) == 313
     assert chain.verify().ok
+
+
+def test_a_database_error_while_a_block_is_built_stops_the_import_with_its_cause(
+    app,
+    make_user,
+    register,  # noqa: F811
+    monkeypatch,
+):
+    """Only a value binding refuses sends a block row by row: an error of the database itself
+    (a StatementError too, in SQLAlchemy) while a block is built stops the run, and says so."""
+    user, parent = make_user("supervisor"), os.getpid()
+
+    def bind(self):  # this process's first block: the child waits for it to be written
+        if os.getpid() == parent:
+            db.session.execute(text("SELECT * FROM no_such_table"))
+
+    monkeypatch.setattr(bulk.Batch, "bind", bind)
+    with pytest.raises(DBAPIError, match="no_such_table"):
+        in_two(user, register)
+    db.session.rollback()
+    assert calls_of(user) == 0
+    assert import_entry(user).startswith("read=315 written=0 ")
+    assert import_entry(user).endswith(" interrupted")
 
 
 @pytest.mark.parametrize(
