@@ -149,7 +149,7 @@ def adds_to(fields: dict, kept: dict) -> bool:
     """Whether a copy holds anything the kept draft does not: a field typed in it (not blank,
     not an empty list) whose value differs from the draft's."""
     for name, value in fields.items():
-        if name in ("csrf_token", "intake_key", "owner") or value in ("", [], None):
+        if name in ("csrf_token", "intake_key", "owner", "kept_from") or value in ("", [], None):
             continue
         if kept.get(name) != value:
             return True

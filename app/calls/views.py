@@ -120,6 +120,11 @@ def new():
         # wrote since is still taken in by the page (and not written over by its autosave).
         revision = _posted_revision()
         kept_apart = False
+    # A copy kept apart names the intake it was kept from (draft_views.autosave): once that
+    # call is saved, the copy is not saved as a call of its own.
+    kept_from = as_uuid(_one(typed.get("kept_from")))
+    kept_apart = bool(kept_apart or kept_from)
+    original = find_saved(kept_from, current_user) if kept_from else None
     fill_place_choices(form)
     if request.method == "POST" and not own_page(form.owner.data):
         # Another account's page, left open when its session ended: not saved under this
@@ -154,6 +159,16 @@ def new():
             "error",
         )
         intake = None
+    if intake is not None and original is not None:
+        flash(
+            _(
+                "Not saved: this copy was kept apart from a call you have saved since, so "
+                "saving it would log that call twice. Open that call (linked at the top), add "
+                "what this copy adds to its case, then discard this copy."
+            ),
+            "error",
+        )
+        intake, status = None, 409
     if intake is not None and intake.drops_case_details():
         # A reason that opens no case (changed by a stray key, say) would drop what was typed
         # about the survivor and the case: said, with everything kept, never dropped unsaid.
@@ -217,6 +232,8 @@ def new():
         form=form,
         draft_revision=revision,
         kept_apart=kept_apart,
+        kept_from=kept_from,
+        kept_original=original,
         notice=saved_notice() if request.method == "GET" else None,
         linked=linked,
         join_refused=join_refused,
