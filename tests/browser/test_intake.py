@@ -221,6 +221,39 @@ def test_on_a_narrow_screen_the_call_panel_is_above_the_form_as_tab_reaches_it(
     assert page.evaluate("!!document.activeElement.closest('.intake-side')")
 
 
+def test_on_a_narrow_screen_the_number_stays_put_as_the_panel_fills(
+    page, live_url, make_user, make_org
+):
+    """The panel above the number keeps its height as what is known of the number arrives
+    (scrolling within itself), so the field being typed into never moves."""
+    org = make_org(code="HN")
+    colleague = make_user("operator", organisation=org)
+    for n in range(3):
+        save_intake(
+            data=Intake(
+                reason="violence_report",
+                intake_key=uuid.uuid4(),
+                caller_phone="0912345678",
+                flags=["perpetrator_calling", "high_risk"],
+                survivor=Survivor(safe_contact=f"Chỉ gọi sau 18 giờ, lần {n}"),
+            ),
+            by=colleague,
+        )
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_url, make_user("operator", organisation=org))
+    open_intake(page, live_url)
+    number = page.locator("#caller_phone")
+    before = number.bounding_box()["y"]
+    page.keyboard.type("0912 345 678")
+    panel = page.locator("#repeat-panel")
+    expect(panel.locator("[data-panel-calls]")).to_have_attribute("data-panel-calls", "3")
+    assert abs(number.bounding_box()["y"] - before) < 1
+    last = panel.locator(".use-case").last
+    last.focus()  # reached by Shift+Tab: scrolled into the panel's view
+    box, shown = last.bounding_box(), panel.bounding_box()
+    assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"] + 1
+
+
 def test_a_case_erased_while_its_call_is_typed_is_unlinked_on_the_page(
     page, live_url, make_user, make_org
 ):
