@@ -111,19 +111,14 @@ def new():
         if done is not None:
             return done
         form, typed, revision = _new_form()
-        kept_apart = revision and drafts.is_kept_apart(
-            user=current_user, intake_key=as_uuid(form.intake_key.data)
-        )
     else:
         form, typed = IntakeForm(), request.form
         # The draft revision the page showed: shown again with it, so a copy another page
         # wrote since is still taken in by the page (and not written over by its autosave).
         revision = _posted_revision()
-        kept_apart = False
-    # A copy kept apart names the intake it was kept from (draft_views.autosave): once that
-    # call is saved, the copy is not saved as a call of its own.
+    # A copy kept apart names the intake it was kept from (draft_views.autosave), and says
+    # so on its page; once that call is saved, the copy is not saved as a call of its own.
     kept_from = as_uuid(_one(typed.get("kept_from")))
-    kept_apart = bool(kept_apart or kept_from)
     original = find_saved(kept_from, current_user) if kept_from else None
     fill_place_choices(form)
     if request.method == "POST" and not own_page(form.owner.data):
@@ -231,7 +226,6 @@ def new():
         "calls/new.html",
         form=form,
         draft_revision=revision,
-        kept_apart=kept_apart,
         kept_from=kept_from,
         kept_original=original,
         notice=saved_notice() if request.method == "GET" else None,
