@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import psycopg
-from sqlalchemy import Column, Table, insert, text
+from sqlalchemy import Column, Table, insert
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from app.extensions import db
@@ -343,35 +343,3 @@ def _check_ranges(values: list[tuple], types: list[int]) -> None:
                 value = row[index]
                 if value is not None and not low <= value <= high:
                     raise OverflowError(f"{value} is out of range for its column")
-
-
-def estimated_rows(table: Table) -> int:
-    """PostgreSQL's own estimate of a table's rows (0 for a table never analysed), or 0 on
-    other databases."""
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        return 0
-    estimate = connection.execute(
-        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
-        {"name": table.name},
-    ).scalar()
-    return max(int(estimate or 0), 0)
-
-
-def analyse(tables: list[Table]) -> None:
-    """Refresh PostgreSQL's statistics of tables that grew in bulk, in the caller's transaction
-    (which commits it, so the new statistics and plans reach every connection).
-
-    A plan made while a table was nearly empty (psycopg prepares a statement run five times,
-    and the server may then keep one generic plan) goes on reading the whole table as it grows:
-    the import's check of 500 intake keys took 130 ms a batch instead of 1 ms once the first
-    20,000 rows were in. ANALYZE gives the planner the new sizes and makes it plan again
-    (PostgreSQL's advice after a bulk load); autovacuum would do it too, but only a minute or
-    so later. SQLite plans every statement afresh (and keeps its statistics, app/sqlite.py).
-    """
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        return
-    preparer = connection.dialect.identifier_preparer
-    names = ", ".join(preparer.format_table(table) for table in tables)
-    connection.execute(text(f"ANALYZE {names}"))

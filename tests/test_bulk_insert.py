@@ -9,11 +9,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.auditlog import verify as chain
-from app.bulk_insert import COPY_FROM, analyse, insert_rows
+from app.bulk_insert import COPY_FROM, insert_rows
 from app.cases import import_run, importer
 from app.crypto.blind import BlindIndex
 from app.crypto.datakeys import RowKey
 from app.extensions import db
+from app.table_statistics import analyse
 from tests.cases.test_import_bulk import rows_of
 
 

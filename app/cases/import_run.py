@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from app import audit
 from app.auth.labels import CASE_STATUS_LABELS
 from app.auth.models import User
-from app.bulk_insert import analyse, estimated_rows
 from app.calls.intake import IntakeError, save_intake
 from app.calls.models import Call
 from app.cases import bulk as bulk_writer
@@ -28,6 +27,7 @@ from app.cases.services import CaseError, audit_case, end_tasks, record_event
 from app.clock import LOCAL, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
+from app.table_statistics import analyse, estimated_rows
 
 LONG_NUMBER = re.compile(r"\d[\d .\-]{5,}")  # six digits or more: a phone, an id
 

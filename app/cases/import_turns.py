@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import turns
 from app.auth.models import User
-from app.bulk_insert import BindError, analyse
+from app.bulk_insert import BindError
 from app.calls.intake import IntakeError
 from app.cases import bulk as bulk_writer
 from app.cases.import_run import Checked, Found, Problem, Report, Run, statistics_plan
@@ -35,6 +35,7 @@ from app.cases.importer import Interrupts
 from app.cases.services import CaseError
 from app.crypto.fingerprints import keep_fingerprints
 from app.extensions import db
+from app.table_statistics import analyse
 
 
 class ImportInTurns:
