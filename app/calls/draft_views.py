@@ -59,9 +59,10 @@ def save_draft():
             # with anything the draft lacks is kept as an unsaved intake of its own, offered
             # back with the others, rather than lost or written over.
             fields.pop("intake_key", None)
-            # It names the intake it was kept from: once that call is saved, saving this
-            # copy too would log the call twice (refused: calls/views.py).
-            fields["kept_from"] = fields.get("kept_from") or str(key)
+            # It names the intake it was kept from: saving it is refused while that intake is
+            # unsaved or once its call is saved, which would log the call twice
+            # (calls/views.py: kept_copy_refusal).
+            fields["kept_from"] = str(key)
             if drafts.adds_to(fields, newer.fields):
                 drafts.save_draft(
                     user=current_user, intake_key=new_id(), fields=fields, page=drafts.KEPT_APART

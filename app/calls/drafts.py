@@ -234,6 +234,15 @@ def open_draft(*, user: User, intake_key: uuid.UUID) -> tuple[dict, int] | None:
     return json.loads(draft.payload), draft.revision
 
 
+def is_kept_apart(*, user: User, intake_key: uuid.UUID) -> bool:
+    """Whether the user's draft of this form was kept apart and not typed into since (a copy
+    kept before copies named the intake they came from: its page still says what it is)."""
+    stmt = select(IntakeDraft.page).where(
+        IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key
+    )
+    return db.session.execute(stmt).scalar_one_or_none() == KEPT_APART
+
+
 def held_by_another(*, user: User, intake_key: uuid.UUID) -> bool:
     """Whether someone other than the user has a draft of this intake form."""
     stmt = select(IntakeDraft.id).where(
@@ -294,16 +303,19 @@ def discard_draft(*, user: User, intake_key: uuid.UUID) -> None:
         db.session.commit()
 
 
-def drop_drafts_on(case_id: uuid.UUID, number: str) -> int:
+def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = frozenset()) -> int:
     """Delete every unsaved intake of a new call on this case, whoever started it (erasure: a
     draft is sealed under its own key, so it would outlive the case's). The case is named only
     inside the sealed payload, so each draft is opened; there are few (MAX_DRAFTS_PER_USER a
     person, deleted when saved). A draft names it by id (opened from the case page) or by number
-    (the repeat-caller panel's "add to this case", or typed). Not committed."""
+    (the repeat-caller panel's "add to this case", or typed); a copy kept apart from one of
+    its calls (`intake_keys`, the forms they were saved from), or from such a copy, by its
+    kept_from. Not committed."""
     from app.cases.search_form import normalise_case_number  # cases builds on calls
 
-    wanted, dropped = str(case_id), 0
-    for draft in db.session.execute(select(IntakeDraft)).scalars():
+    wanted, parents, gone = str(case_id), {}, set()
+    drafts = list(db.session.execute(select(IntakeDraft)).scalars())
+    for draft in drafts:
         try:
             fields = json.loads(draft.payload or "{}")
         except ValueError:
@@ -313,9 +325,19 @@ def drop_drafts_on(case_id: uuid.UUID, number: str) -> int:
         typed = fields.get("case_number")
         named = normalise_case_number(typed) == number if isinstance(typed, str) else False
         if fields.get("case_id") == wanted or named:
-            db.session.delete(draft)
-            dropped += 1
-    return dropped
+            gone.add(draft)
+        elif isinstance(fields.get("kept_from"), str):
+            parents[draft] = fields["kept_from"]
+    dropped_keys = set(intake_keys) | {str(d.intake_key) for d in gone}
+    while True:  # a copy of a copy: followed up its line of copies
+        more = {d for d, parent in parents.items() if parent in dropped_keys and d not in gone}
+        if not more:
+            break
+        gone |= more
+        dropped_keys |= {str(d.intake_key) for d in more}
+    for draft in gone:
+        db.session.delete(draft)
+    return len(gone)
 
 
 def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:

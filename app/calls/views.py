@@ -17,6 +17,7 @@ from app.calls import bp, drafts
 from app.calls.answers import as_uuid, to_intake
 from app.calls.forms import IntakeForm
 from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, find_saved, save_intake
+from app.calls.kept_copies import kept_copy
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
 from app.calls.services import contact_flags
@@ -116,10 +117,14 @@ def new():
         # The draft revision the page showed: shown again with it, so a copy another page
         # wrote since is still taken in by the page (and not written over by its autosave).
         revision = _posted_revision()
-    # A copy kept apart names the intake it was kept from (draft_views.autosave), and says
-    # so on its page; once that call is saved, the copy is not saved as a call of its own.
-    kept_from = as_uuid(_one(typed.get("kept_from")))
-    original = find_saved(kept_from, current_user) if kept_from else None
+    # A copy kept apart says so on its page, and is not saved while the intake it was kept
+    # from is unsaved or once that is saved (app/calls/kept_copies.py).
+    copy = kept_copy(
+        as_uuid(_one(typed.get("kept_from"))),
+        user=current_user,
+        intake_key=as_uuid(form.intake_key.data),
+        opened=request.method == "GET" and bool(revision),
+    )
     fill_place_choices(form)
     if request.method == "POST" and not own_page(form.owner.data):
         # Another account's page, left open when its session ended: not saved under this
@@ -154,15 +159,8 @@ def new():
             "error",
         )
         intake = None
-    if intake is not None and original is not None:
-        flash(
-            _(
-                "Not saved: this copy was kept apart from a call you have saved since, so "
-                "saving it would log that call twice. Open that call (linked at the top), add "
-                "what this copy adds to its case, then discard this copy."
-            ),
-            "error",
-        )
+    if intake is not None and copy is not None and copy.refusal():
+        flash(copy.refusal(), "error")
         intake, status = None, 409
     if intake is not None and intake.drops_case_details():
         # A reason that opens no case (changed by a stray key, say) would drop what was typed
@@ -226,8 +224,8 @@ def new():
         "calls/new.html",
         form=form,
         draft_revision=revision,
-        kept_from=kept_from,
-        kept_original=original,
+        kept=copy,
+        kept_refused=status == 409,
         notice=saved_notice() if request.method == "GET" else None,
         linked=linked,
         join_refused=join_refused,

@@ -249,9 +249,32 @@ def test_on_a_narrow_screen_the_number_stays_put_as_the_panel_fills(
     expect(panel.locator("[data-panel-calls]")).to_have_attribute("data-panel-calls", "3")
     assert abs(number.bounding_box()["y"] - before) < 1
     last = panel.locator(".use-case").last
-    last.focus()  # reached by Shift+Tab: scrolled into the panel's view
+    last.focus()  # as the keyboard reaches it: scrolled into the panel's view
     box, shown = last.bounding_box(), panel.bounding_box()
     assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"] + 1
+
+
+def test_a_copy_kept_apart_refused_on_a_narrow_screen_says_so_where_the_eye_is(
+    page, live_url, make_user
+):
+    """The refusal to save a copy kept apart from a call saved since is focused, in sight,
+    with the link to that call (the number field, focused otherwise, is far below it)."""
+    from app.calls.drafts import KEPT_APART, save_draft
+
+    user = make_user("operator")
+    original = uuid.uuid4()
+    saved = save_intake(data=Intake(reason="silent", intake_key=original), by=user)
+    copy = uuid.uuid4()
+    fields = {"reason": "silent", "started_at": "06/12/2026 08:00", "kept_from": str(original)}
+    save_draft(user=user, intake_key=copy, fields=fields, page=KEPT_APART)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_url, user)
+    page.goto(f"{live_url}/calls/new?draft={copy}")
+    page.keyboard.press("Control+Enter")
+    notice = page.locator("#kept-apart[data-refused]")
+    expect(notice).to_be_focused()
+    expect(notice.locator(f'a[href="/calls/{saved.call_id}"]')).to_be_in_viewport()
+    assert count(Call) == 1
 
 
 def test_a_case_erased_while_its_call_is_typed_is_unlinked_on_the_page(

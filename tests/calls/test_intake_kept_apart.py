@@ -1,10 +1,11 @@
 """A copy kept apart after two reloads in quick succession (docs/intake.md, "Nothing lost")
-names the intake it was kept from. Once that call is saved, saving the copy as well would log
-the same call twice: refused, with everything typed kept and the saved call named, so what the
-copy adds goes into that call's case instead."""
+names the intake it was kept from, and is saved as a call of its own only once that intake is
+neither unsaved nor saved: either way the same call would be logged twice. Refused with
+everything typed kept and the other intake linked, so what the copy adds goes there."""
 
 import re
 import uuid
+from html.parser import HTMLParser
 
 from sqlalchemy import select
 
@@ -68,8 +69,9 @@ def test_saving_a_kept_apart_copy_of_a_saved_call_is_refused_and_names_that_call
     page = client.submit("/calls/new", copy, page=f"/calls/new?draft={apart}")
     text = page.get_data(as_text=True)
     assert page.status_code == 409
-    assert "log that call twice" in text or "ghi cuộc gọi đó hai lần" in text
+    assert "log that call twice" in text or "bị ghi nhận hai lần" in text
     assert "Chồng đánh, dọa giết" in text and f'href="/calls/{call.id}"' in text
+    assert "data-refused" in notice(text)  # focused by the page: said where the eye goes
     assert count(Call) == 1
     db.session.rollback()
     assert load_draft(user=user, intake_key=apart)["narrative"] == "Chồng đánh, dọa giết"
@@ -81,7 +83,7 @@ def test_a_kept_apart_copy_whose_intake_was_never_saved_saves_as_any_intake(clie
     data, key, apart = kept_apart_copy(client, user)
     client.submit(f"/calls/drafts/{key}/discard", {}, page="/calls/drafts")
     opened = client.get(f"/calls/new?draft={apart}").get_data(as_text=True)
-    assert 'id="kept-apart"' in opened and "/calls/" + key not in opened
+    assert 'id="kept-apart"' in opened and "href=" not in notice(opened)  # nothing to open
     copy = dict(
         data,
         intake_key=str(apart),
@@ -113,3 +115,92 @@ def test_a_made_up_kept_from_is_no_reason_to_refuse_nor_tells_of_another_persons
     assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
     db.session.rollback()
     assert count(Call) == 2
+
+
+def test_a_kept_apart_copy_is_not_saved_while_its_intake_is_unsaved(client, login_as):
+    """Saving the copy first, then the intake it came from, would log the call twice too."""
+    user = login_as("operator")
+    data, key, apart = kept_apart_copy(client, user)
+    opened = client.get(f"/calls/new?draft={apart}").get_data(as_text=True)
+    assert f'href="/calls/new?draft={key}"' in notice(opened)
+    copy = dict(data, intake_key=str(apart), kept_from=key, draft_page="D")
+    copy["draft_revision"] = REVISION.search(opened).group(1)
+    page = client.submit("/calls/new", copy, page=f"/calls/new?draft={apart}")
+    assert page.status_code == 409 and count(Call) == 0
+    assert "still among your unsaved intakes" in page.get_data(as_text=True) or (
+        "vẫn nằm trong các phiếu tiếp nhận chưa lưu" in page.get_data(as_text=True)
+    )
+
+
+def test_a_copy_kept_apart_from_a_copy_names_that_copy(client, login_as):
+    """Its own line: the copy it came from saved, it is refused like any copy."""
+    user = login_as("operator")
+    data, key, apart = kept_apart_copy(client, user)
+    client.submit(f"/calls/drafts/{key}/discard", {}, page="/calls/drafts")
+    # The copy's own pages race as the first ones did: a copy of the copy is kept apart.
+    fields = load_draft(user=user, intake_key=apart)
+    autosave(client, str(apart), {**fields, "narrative": "E"}, revision=1, page="E")
+    answer = beacon(client, str(apart), {**fields, "narrative": "F thêm"}, revision=1, page="F")
+    assert answer.status_code == 409
+    db.session.rollback()
+    (second,) = [d.intake_key for d in open_drafts(user) if d.intake_key != apart]
+    assert load_draft(user=user, intake_key=second)["kept_from"] == str(apart)
+    saved = dict(data, intake_key=str(apart), kept_from=key, narrative="E")
+    saved.update(draft_revision="2", draft_page="E")
+    assert client.submit("/calls/new", saved, page="/calls/new").status_code == 302
+    copy = dict(data, intake_key=str(second), kept_from=str(apart), narrative="F thêm")
+    copy.update(draft_revision="1", draft_page="G")
+    assert client.submit("/calls/new", copy, page="/calls/new").status_code == 409
+    db.session.rollback()
+    assert count(Call) == 1
+
+
+def test_erasing_a_case_drops_the_copies_kept_apart_from_its_calls(client, login_as, make_user):
+    """A copy holds what was said about the survivor, sealed under its own key: it goes with
+    the case, and so does a copy of that copy."""
+    from app.cases.models import Case
+    from app.cases.services import erase_case
+
+    user = login_as("operator")
+    data, key, apart = kept_apart_copy(client, user)
+    fields = load_draft(user=user, intake_key=apart)
+    autosave(client, str(apart), {**fields, "narrative": "E"}, revision=1, page="E")
+    beacon(client, str(apart), {**fields, "narrative": "F thêm"}, revision=1, page="F")
+    saved = dict(data, draft_revision="2", draft_page="C", narrative="Chồng đánh vào đầu")
+    assert client.submit("/calls/new", saved, page="/calls/new").status_code == 302
+    other = make_user("operator")
+    from app.calls.drafts import save_draft
+
+    save_draft(user=other, intake_key=uuid.uuid4(), fields={"narrative": "cuộc gọi khác"})
+    db.session.rollback()
+    assert len(open_drafts(user)) == 2
+    case = db.session.execute(select(Case)).scalar_one()
+    erase_case(
+        case=case,
+        by=make_user("supervisor", organisation=user.organisation),
+        reason="recorded_in_error",
+    )
+    db.session.commit()
+    assert open_drafts(user) == [] and len(open_drafts(other)) == 1
+
+
+class _Notice(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.depth, self.parts = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth or dict(attrs).get("id") == "kept-apart":
+            self.depth += 1
+            self.parts.append(f"<{tag} " + " ".join(f'{k}="{v}"' if v else k for k, v in attrs))
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth -= 1
+
+
+def notice(page: str) -> str:
+    """The #kept-apart notice's tags and their attributes (empty when there is none)."""
+    found = _Notice()
+    found.feed(page)
+    return " ".join(found.parts)

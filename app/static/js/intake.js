@@ -690,7 +690,9 @@
   showChild();
   showRisk();
   showNewCase();
-  var errors = document.getElementById("form-errors");
+  // The errors, or a copy kept apart that was not saved, said where the eye and the keys go.
+  var errors = document.getElementById("form-errors") ||
+    document.querySelector("#kept-apart[data-refused]");
   if (errors) { errors.focus(); }
   else if (phone && (!document.activeElement || document.activeElement === document.body)) {
     phone.focus();  // autofocus can land late on a slow PC: the first keys go to the number
