@@ -234,15 +234,6 @@ def open_draft(*, user: User, intake_key: uuid.UUID) -> tuple[dict, int] | None:
     return json.loads(draft.payload), draft.revision
 
 
-def is_kept_apart(*, user: User, intake_key: uuid.UUID) -> bool:
-    """Whether the user's draft of this form was kept apart and not typed into since (a copy
-    kept before copies named the intake they came from: its page still says what it is)."""
-    stmt = select(IntakeDraft.page).where(
-        IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key
-    )
-    return db.session.execute(stmt).scalar_one_or_none() == KEPT_APART
-
-
 def held_by_another(*, user: User, intake_key: uuid.UUID) -> bool:
     """Whether someone other than the user has a draft of this intake form."""
     stmt = select(IntakeDraft.id).where(

@@ -12,9 +12,12 @@ import uuid
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.calls import drafts
+from app.calls.models import IntakeDraft
+from app.extensions import db
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,7 @@ def kept_copy(
     """The page as a copy kept apart, or None when it is not one. `opened`: a draft opened
     now, whose row may still carry the mark of a copy kept before copies named their intake."""
     if kept_from is None:
-        if (
-            opened
-            and intake_key is not None
-            and drafts.is_kept_apart(user=user, intake_key=intake_key)
-        ):
+        if opened and intake_key is not None and _marked(user, intake_key):
             return KeptCopy(None, None, False)
         return None
     found = drafts.saved_call(kept_from)
@@ -62,3 +61,12 @@ def kept_copy(
     saved = found.id if found is not None and found.taken_by_id == user.id else None
     unsaved = saved is None and found is None and drafts.has_draft(user=user, intake_key=kept_from)
     return KeptCopy(kept_from, saved, unsaved)
+
+
+def _marked(user: User, intake_key: uuid.UUID) -> bool:
+    """Whether the user's draft of this form was kept apart and not typed into since (a copy
+    kept before copies named the intake they came from: its page still says what it is)."""
+    stmt = select(IntakeDraft.page).where(
+        IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key
+    )
+    return db.session.execute(stmt).scalar_one_or_none() == drafts.KEPT_APART

@@ -204,3 +204,14 @@ def notice(page: str) -> str:
     found = _Notice()
     found.feed(page)
     return " ".join(found.parts)
+
+
+def test_a_copy_kept_before_copies_named_their_intake_still_says_what_it_is(client, login_as):
+    from app.calls.drafts import KEPT_APART, save_draft
+
+    user = login_as("operator")
+    old = uuid.uuid4()
+    save_draft(user=user, intake_key=old, fields={"narrative": "cũ"}, page=KEPT_APART)
+    page = client.get(f"/calls/new?draft={old}").get_data(as_text=True)
+    assert 'id="kept-apart"' in page and 'name="kept_from"' not in page
+    assert "href=" not in notice(page)
