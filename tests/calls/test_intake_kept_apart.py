@@ -34,6 +34,19 @@ def kept_apart_copy(client, user, *, narrative="Chồng đánh, dọa giết"):
     return data, key, apart
 
 
+def copy_form(data: dict, key: str, apart: uuid.UUID, opened: str) -> dict:
+    """The copy's form as its page, drawn from the copy (`opened`), sends it."""
+    revision = REVISION.search(opened).group(1)
+    return dict(
+        data,
+        intake_key=str(apart),
+        kept_from=key,
+        narrative="Chồng đánh, dọa giết",
+        draft_revision=revision,
+        draft_page="D",
+    )
+
+
 def test_a_kept_apart_copy_names_the_intake_it_was_kept_from(client, login_as):
     user = login_as("operator")
     _, key, apart = kept_apart_copy(client, user)
@@ -58,14 +71,7 @@ def test_saving_a_kept_apart_copy_of_a_saved_call_is_refused_and_names_that_call
     call = db.session.execute(select(Call).where(Call.intake_key == uuid.UUID(key))).scalar_one()
     opened = client.get(f"/calls/new?draft={apart}").get_data(as_text=True)
     assert f'href="/calls/{call.id}"' in opened  # the saved call, to add what the copy adds
-    copy = dict(
-        data,
-        intake_key=str(apart),
-        kept_from=key,
-        narrative="Chồng đánh, dọa giết",
-        draft_revision=REVISION.search(opened).group(1),
-        draft_page="D",
-    )
+    copy = copy_form(data, key, apart, opened)
     page = client.submit("/calls/new", copy, page=f"/calls/new?draft={apart}")
     text = page.get_data(as_text=True)
     assert page.status_code == 409
@@ -84,14 +90,7 @@ def test_a_kept_apart_copy_whose_intake_was_never_saved_saves_as_any_intake(clie
     client.submit(f"/calls/drafts/{key}/discard", {}, page="/calls/drafts")
     opened = client.get(f"/calls/new?draft={apart}").get_data(as_text=True)
     assert 'id="kept-apart"' in opened and "href=" not in notice(opened)  # nothing to open
-    copy = dict(
-        data,
-        intake_key=str(apart),
-        kept_from=key,
-        narrative="Chồng đánh, dọa giết",
-        draft_revision=REVISION.search(opened).group(1),
-        draft_page="D",
-    )
+    copy = copy_form(data, key, apart, opened)
     assert client.submit("/calls/new", copy, page=f"/calls/new?draft={apart}").status_code == 302
     db.session.rollback()
     assert count(Call) == 1
@@ -123,8 +122,7 @@ def test_a_kept_apart_copy_is_not_saved_while_its_intake_is_unsaved(client, logi
     data, key, apart = kept_apart_copy(client, user)
     opened = client.get(f"/calls/new?draft={apart}").get_data(as_text=True)
     assert f'href="/calls/new?draft={key}"' in notice(opened)
-    copy = dict(data, intake_key=str(apart), kept_from=key, draft_page="D")
-    copy["draft_revision"] = REVISION.search(opened).group(1)
+    copy = copy_form(data, key, apart, opened)
     page = client.submit("/calls/new", copy, page=f"/calls/new?draft={apart}")
     assert page.status_code == 409 and count(Call) == 0
     assert "still among your unsaved intakes" in page.get_data(as_text=True) or (
