@@ -61,7 +61,7 @@ def save_draft():
             fields.pop("intake_key", None)
             # It names the intake it was kept from: saving it is refused while that intake is
             # unsaved or once its call is saved, which would log the call twice
-            # (calls/views.py: kept_copy_refusal).
+            # (app/calls/kept_copies.py).
             fields["kept_from"] = str(key)
             if drafts.adds_to(fields, newer.fields):
                 drafts.save_draft(

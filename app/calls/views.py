@@ -159,8 +159,9 @@ def new():
             "error",
         )
         intake = None
-    if intake is not None and copy is not None and copy.refusal():
-        flash(copy.refusal(), "error")
+    refusal = copy.refusal() if intake is not None and copy is not None else None
+    if refusal:  # a copy kept apart: saving it would log the call twice
+        flash(refusal, "error")
         intake, status = None, 409
     if intake is not None and intake.drops_case_details():
         # A reason that opens no case (changed by a stray key, say) would drop what was typed
@@ -225,7 +226,7 @@ def new():
         form=form,
         draft_revision=revision,
         kept=copy,
-        kept_refused=status == 409,
+        kept_refused=bool(refusal),
         notice=saved_notice() if request.method == "GET" else None,
         linked=linked,
         join_refused=join_refused,
