@@ -91,7 +91,7 @@ def prepare_batch(intakes: list[Intake], *, by: User, bound: bool = False) -> Ba
     """The batch's rows built and sealed, nothing written yet (write() does that): the import
     builds one batch while another process writes the one before (app/turns.py). `bound`: the
     rows' bind processing done now too (bulk_insert.bind), leaving the write only to send
-    them; a value a column's bind processing refuses then raises StatementError here."""
+    them; a value a column's bind processing refuses then raises BindError here."""
     batch = Batch(by)
     batch.written = [batch.add(intake) for intake in intakes]
     batch.intake_keys = [i.intake_key for i in intakes if i.intake_key is not None]
