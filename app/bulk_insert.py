@@ -54,10 +54,9 @@ class Bound:
     def fill(self, key: str, values: list) -> None:
         """Give column `key` these values (one a row, in the rows' order)."""
         index = self.keys.index(key)
-        rows = [{key: value} for value in values]
-        self.columns[index] = _processed_columns(rows, (key,), [self.processors[index]], self.sql)[
-            0
-        ]
+        rows = [{key: value} for value in values]  # processed as a column of rows is
+        (column,) = _processed_columns(rows, (key,), [self.processors[index]], self.sql)
+        self.columns[index] = column
 
     def values(self) -> list[tuple]:
         """The rows' values as the driver takes them."""

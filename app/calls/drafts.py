@@ -305,8 +305,7 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
     from app.cases.search_form import normalise_case_number  # cases builds on calls
 
     wanted, parents, gone = str(case_id), {}, set()
-    drafts = list(db.session.execute(select(IntakeDraft)).scalars())
-    for draft in drafts:
+    for draft in db.session.execute(select(IntakeDraft)).scalars():
         try:
             fields = json.loads(draft.payload or "{}")
         except ValueError:
