@@ -13,6 +13,7 @@ from flask_wtf.csrf import generate_csrf
 
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
+from app.calls.kept_copies import line_of
 from app.calls.views import INTAKE_ROLES, own_page
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
@@ -59,9 +60,10 @@ def save_draft():
             # with anything the draft lacks is kept as an unsaved intake of its own, offered
             # back with the others, rather than lost or written over.
             fields.pop("intake_key", None)
-            # It names the intake it was kept from: saving it is refused while that intake is
-            # unsaved or once its call is saved, which would log the call twice
-            # (app/calls/kept_copies.py).
+            # It names the intake it was kept from, and the one its line of copies began with:
+            # saving it is refused while that intake is unsaved or once a call of that line is
+            # saved, which would log the call twice (app/calls/kept_copies.py).
+            fields["kept_group"] = line_of(key, fields, newer.fields)
             fields["kept_from"] = str(key)
             if drafts.adds_to(fields, newer.fields):
                 drafts.save_draft(

@@ -90,6 +90,7 @@ def save_draft(
                 return draft  # nothing written: the page's later copy stays
             _claim_next(draft)
         draft.payload = payload
+        draft.kept_from = key_in(fields.get("kept_from"))
         draft.page = page
         draft.page_seq = seq if page else None
         draft.updated_at = now
@@ -145,15 +146,28 @@ def overtaken(*, user: User, intake_key: uuid.UUID, revision: int | None, page: 
     return not form_saved(intake_key)
 
 
+# A page's own keys, not what was said in the call.
+_PAGE_KEYS = frozenset({"csrf_token", "intake_key", "owner", "kept_from", "kept_group"})
+
+
 def adds_to(fields: dict, kept: dict) -> bool:
     """Whether a copy holds anything the kept draft does not: a field typed in it (not blank,
     not an empty list) whose value differs from the draft's."""
     for name, value in fields.items():
-        if name in ("csrf_token", "intake_key", "owner", "kept_from") or value in ("", [], None):
+        if name in _PAGE_KEYS or value in ("", [], None):
             continue
         if kept.get(name) != value:
             return True
     return False
+
+
+def key_in(value) -> uuid.UUID | None:
+    """An intake key from a field's value, or None when it holds none (blank, or anything
+    else a page might send)."""
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def _older_copy(draft: IntakeDraft, page: str | None, seq: int | None) -> bool:
@@ -300,8 +314,8 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
     inside the sealed payload, so each draft is opened; there are few (MAX_DRAFTS_PER_USER a
     person, deleted when saved). A draft names it by id (opened from the case page) or by number
     (the repeat-caller panel's "add to this case", or typed); a copy kept apart from one of
-    its calls (`intake_keys`, the forms they were saved from), or from such a copy, by its
-    kept_from. Not committed."""
+    its calls (`intake_keys`: the forms they were saved from, and the lines of copies those
+    began), or from such a copy, by its kept_from or its line (kept_group). Not committed."""
     from app.cases.search_form import normalise_case_number  # cases builds on calls
 
     wanted, parents, gone = str(case_id), {}, set()
@@ -316,11 +330,11 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
         named = normalise_case_number(typed) == number if isinstance(typed, str) else False
         if fields.get("case_id") == wanted or named:
             gone.add(draft)
-        elif isinstance(fields.get("kept_from"), str):
-            parents[draft] = fields["kept_from"]
+        else:
+            parents[draft] = {str(k) for k in map(key_in, _lines(fields)) if k is not None}
     dropped_keys = set(intake_keys) | {str(d.intake_key) for d in gone}
     while True:  # a copy of a copy: followed up its line of copies
-        more = {d for d, parent in parents.items() if parent in dropped_keys and d not in gone}
+        more = {d for d, up in parents.items() if up & dropped_keys and d not in gone}
         if not more:
             break
         gone |= more
@@ -328,6 +342,11 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
     for draft in gone:
         db.session.delete(draft)
     return len(gone)
+
+
+def _lines(fields: dict) -> tuple:
+    """What a copy kept apart names: the intake it was kept from and its line's first."""
+    return fields.get("kept_from"), fields.get("kept_group")
 
 
 def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:

@@ -226,6 +226,7 @@ def _write_orm(data: Intake, by: User) -> Saved:
         outcomes=" ".join(data.outcomes),
         flags=" ".join(data.flags),
         intake_key=data.intake_key,
+        intake_group=data.intake_group,
         line_id=data.line_id,
         case=case,
         caller_phone=data.caller_phone,

@@ -103,6 +103,8 @@ class Intake:
 
     reason: str
     intake_key: uuid.UUID | None = None
+    # Saved from a copy kept apart: the intake its line of copies began with (kept_copies.py).
+    intake_group: uuid.UUID | None = None
     channel: str = "phone"
     caller_type: str = "survivor"
     started_at: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import UTCDateTime, utcnow
@@ -19,7 +19,16 @@ class Call(KeyHolder, SealedModel, db.Model):
 
     __tablename__ = "call"
     # An operator's calls of the last days, newest first, from one index (their home page).
-    __table_args__ = (Index("ix_call_taken_by_at", "taken_by_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_call_taken_by_at", "taken_by_id", "started_at"),
+        # Only calls saved from a copy kept apart have a line: the index holds those alone.
+        Index(
+            "ix_call_intake_group",
+            "intake_group",
+            sqlite_where=text("intake_group IS NOT NULL"),
+            postgresql_where=text("intake_group IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -36,6 +45,9 @@ class Call(KeyHolder, SealedModel, db.Model):
     flags: Mapped[str] = mapped_column(String(120), default="")
     # The intake form's one-time key: a second submit of the same form finds this call.
     intake_key: Mapped[uuid.UUID | None] = mapped_column(Uuid, unique=True)
+    # A call saved from a copy kept apart (app/calls/kept_copies.py): the intake form its line
+    # of copies began with. No two calls are saved from one line. None for any other call.
+    intake_group: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     line_id: Mapped[int | None] = mapped_column(ForeignKey("phone_line.id"))
     caller_phone_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     caller_name_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
@@ -94,6 +106,9 @@ class IntakeDraft(KeyHolder, SealedModel, db.Model):
     page: Mapped[str | None] = mapped_column(String(40))
     # That page's own count of its copies: one overtaken on the way by its next is not kept.
     page_seq: Mapped[int | None] = mapped_column(Integer)
+    # A copy kept apart: the intake it was kept from (as its sealed fields say). The list of
+    # unsaved intakes marks it by this, whatever its page has written since.
+    kept_from: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     payload = SealedField()
 

@@ -124,6 +124,7 @@ def new():
         user=current_user,
         intake_key=as_uuid(form.intake_key.data),
         opened=request.method == "GET" and bool(revision),
+        kept_group=as_uuid(_one(typed.get("kept_group"))),
     )
     fill_place_choices(form)
     if request.method == "POST" and not own_page(form.owner.data):
@@ -163,6 +164,8 @@ def new():
     if refusal:  # a copy kept apart: saving it would log the call twice
         flash(refusal, "error")
         intake, status = None, 409
+    elif intake is not None and copy is not None:
+        intake.intake_group = copy.group  # its line's: no other copy of it saved after
     if intake is not None and intake.drops_case_details():
         # A reason that opens no case (changed by a stray key, say) would drop what was typed
         # about the survivor and the case: said, with everything kept, never dropped unsaid.

@@ -249,6 +249,7 @@ class Batch(CaseParts):
             outcomes=" ".join(data.outcomes),
             flags=" ".join(data.flags),
             intake_key=data.intake_key,
+            intake_group=data.intake_group,
             line_id=data.line_id,
             caller_phone=data.caller_phone,
             caller_name=data.caller_name,

@@ -300,7 +300,11 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     for call in case.calls:
         blind.remove_index(owner_type="call", owner_id=call.id)
     case.destroy_key()
-    drop_drafts_on(case.id, case.number, {str(c.intake_key) for c in case.calls if c.intake_key})
+    drop_drafts_on(
+        case.id,
+        case.number,
+        {str(k) for c in case.calls for k in (c.intake_key, c.intake_group) if k},
+    )
     case_drafts.drop_all_on(case.id)
     end_tasks(case, "erased", at=case.erased_at)
     audit_case("erase", case, by, reason=reason)

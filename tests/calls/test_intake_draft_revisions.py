@@ -390,7 +390,7 @@ def test_a_closing_pages_copy_behind_another_pages_is_kept_apart_not_lost(client
     db.session.rollback()
     kept = {d.intake_key: load_draft(user=user, intake_key=d.intake_key) for d in open_drafts(user)}
     assert kept.pop(uuid.UUID(key)) == {"narrative": "một hai"}
-    assert list(kept.values()) == [{"narrative": "một, của B", "kept_from": key}]
+    assert list(kept.values()) == [{"narrative": "một, của B", "kept_from": key, "kept_group": key}]
     # Listed and opened with a word on what it is (the intake it came from without one).
     listed = client.get("/calls/drafts").get_data(as_text=True)
     assert listed.count("Bản sao được giữ riêng") == 1

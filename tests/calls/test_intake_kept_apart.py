@@ -213,3 +213,114 @@ def test_a_copy_kept_before_copies_named_their_intake_still_says_what_it_is(clie
     page = client.get(f"/calls/new?draft={old}").get_data(as_text=True)
     assert 'id="kept-apart"' in page and 'name="kept_from"' not in page
     assert "href=" not in notice(page)
+
+
+def two_copies(client, user):
+    """Two copies kept apart from one intake (pages B and B2 closing behind C), that intake
+    then discarded: (the form's fields, its key, the two copies' keys, oldest first)."""
+    data, key, first = kept_apart_copy(client, user)
+    answer = beacon(client, key, {**data, "narrative": "Con bị đánh"}, revision=1, page="B2")
+    assert answer.status_code == 409
+    db.session.rollback()
+    (second,) = [
+        d.intake_key for d in open_drafts(user) if d.intake_key not in (uuid.UUID(key), first)
+    ]
+    client.submit(f"/calls/drafts/{key}/discard", {}, page="/calls/drafts")
+    return data, key, first, second
+
+
+def test_two_copies_of_one_intake_are_not_both_saved(client, login_as):
+    """Each is the call's only record while the other is unsaved; once one is saved, the other
+    would log the call twice: refused, everything kept, that call linked."""
+    user = login_as("operator")
+    data, key, first, second = two_copies(client, user)
+    assert load_draft(user=user, intake_key=second)["kept_group"] == key
+    opened = client.get(f"/calls/new?draft={first}").get_data(as_text=True)
+    assert f'name="kept_group" value="{key}"' in opened  # sent with its autosaves and save
+    copy = dict(copy_form(data, key, first, opened), kept_group=key)
+    assert client.submit("/calls/new", copy, page=f"/calls/new?draft={first}").status_code == 302
+    db.session.rollback()
+    call = db.session.execute(select(Call)).scalar_one()
+    assert call.intake_key == first and call.intake_group == uuid.UUID(key)
+    opened = client.get(f"/calls/new?draft={second}").get_data(as_text=True)
+    assert f'href="/calls/{call.id}"' in notice(opened)
+    other = dict(copy_form(data, key, second, opened), kept_group=key, narrative="Con bị đánh")
+    page = client.submit("/calls/new", other, page=f"/calls/new?draft={second}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 409 and count(Call) == 1
+    assert "another copy of the same intake" in text or "một bản khác của cùng phiếu" in text
+    assert "Con bị đánh" in text and f'href="/calls/{call.id}"' in notice(text)
+    db.session.rollback()
+    assert load_draft(user=user, intake_key=second)["narrative"] == "Con bị đánh"
+
+
+def test_a_saved_copy_sent_again_goes_to_its_call(client, login_as):
+    """A double click on a copy's save: its own call is not 'another copy's'."""
+    user = login_as("operator")
+    data, key, first, _second = two_copies(client, user)
+    opened = client.get(f"/calls/new?draft={first}").get_data(as_text=True)
+    copy = dict(copy_form(data, key, first, opened), kept_group=key)
+    one = client.submit("/calls/new", copy, page=f"/calls/new?draft={first}")
+    two = client.submit("/calls/new", copy, page="/calls/new")
+    assert one.status_code == two.status_code == 302
+    assert two.headers["Location"] == one.headers["Location"] + "&again=1"  # that same call
+    assert count(Call) == 1
+
+
+def test_a_copy_of_a_copy_belongs_to_the_same_line(client, login_as):
+    """The line is named by the intake it began with: a copy of a copy is refused once any
+    call of that line is saved, not only its own parent's."""
+    user = login_as("operator")
+    data, key, first, second = two_copies(client, user)
+    fields = load_draft(user=user, intake_key=second)
+    autosave(client, str(second), {**fields, "narrative": "E"}, revision=1, page="E")
+    beacon(client, str(second), {**fields, "narrative": "F thêm"}, revision=1, page="F")
+    db.session.rollback()
+    (third,) = [d.intake_key for d in open_drafts(user) if d.intake_key not in (first, second)]
+    grandchild = load_draft(user=user, intake_key=third)
+    assert grandchild["kept_from"] == str(second) and grandchild["kept_group"] == key
+    opened = client.get(f"/calls/new?draft={first}").get_data(as_text=True)
+    copy = dict(copy_form(data, key, first, opened), kept_group=key)
+    assert client.submit("/calls/new", copy, page=f"/calls/new?draft={first}").status_code == 302
+    client.submit(f"/calls/drafts/{second}/discard", {}, page="/calls/drafts")
+    late = dict(data, intake_key=str(third), kept_from=str(second), kept_group=key)
+    late.update(narrative="F thêm", draft_revision="1", draft_page="G")
+    assert client.submit("/calls/new", late, page="/calls/new").status_code == 409
+    assert count(Call) == 1
+
+
+def test_the_unsaved_list_still_marks_a_copy_once_its_page_has_autosaved(client, login_as):
+    user = login_as("operator")
+    _, key, apart = kept_apart_copy(client, user)
+    hint = ("A copy kept apart", "Bản sao được giữ riêng")
+    listed = client.get("/calls/drafts").get_data(as_text=True)
+    assert any(h in listed for h in hint)
+    fields = load_draft(user=user, intake_key=apart)
+    autosave(client, str(apart), {**fields, "narrative": "thêm"}, revision=1, page="D")
+    listed = client.get("/calls/drafts").get_data(as_text=True)
+    assert any(h in listed for h in hint)
+    # Only the copy is marked: the intake it was kept from is listed plainly.
+    assert listed.count(hint[0]) + listed.count(hint[1]) == 1
+
+
+def test_erasing_a_case_drops_the_other_copies_of_its_calls_intake(client, login_as, make_user):
+    """A copy saved on the case, another copy of the same intake unsaved: both hold what was
+    said in that call, so the unsaved one goes with the case."""
+    from app.cases.models import Case
+    from app.cases.services import erase_case
+
+    user = login_as("operator")
+    data, key, first, second = two_copies(client, user)
+    opened = client.get(f"/calls/new?draft={first}").get_data(as_text=True)
+    copy = dict(copy_form(data, key, first, opened), kept_group=key)
+    assert client.submit("/calls/new", copy, page=f"/calls/new?draft={first}").status_code == 302
+    db.session.rollback()
+    assert [d.intake_key for d in open_drafts(user)] == [second]
+    case = db.session.execute(select(Case)).scalar_one()
+    erase_case(
+        case=case,
+        by=make_user("supervisor", organisation=user.organisation),
+        reason="recorded_in_error",
+    )
+    db.session.commit()
+    assert open_drafts(user) == []
