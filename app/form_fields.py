@@ -4,6 +4,7 @@ are checked against a set of codes, and the quick binding of a large form's fiel
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from flask_babel import get_locale
@@ -40,6 +41,15 @@ def choices(labels: dict, blank: str | None = None) -> list[SelectChoice]:
     """Select options from a code-to-label mapping, with an optional empty first option."""
     first = [SelectChoice("", blank)] if blank is not None else []
     return first + [SelectChoice(code, label) for code, label in labels.items()]
+
+
+def as_uuid(value) -> uuid.UUID | None:
+    """A UUID from text (a form's or a draft's value), or None when blank, not text or not
+    one."""
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def local_text(moment: datetime | None) -> str:

@@ -5,13 +5,12 @@ service, and the page's keys (app/calls/forms.py holds the form's shape)."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from app.calls.intake import Intake, Survivor
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.form_fields import LOCAL, TIME_FORMAT
+from app.form_fields import LOCAL, TIME_FORMAT, as_uuid
 
 if TYPE_CHECKING:
     from app.calls.forms import IntakeForm
@@ -175,14 +174,6 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
         counselling=f.counselling.data,
         follow_up_at=f.follow_up_at.data,
     )
-
-
-def as_uuid(value: str | None) -> uuid.UUID | None:
-    """A UUID from text, or None when blank or not one."""
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def known(value: str | None) -> str | None:

@@ -16,14 +16,16 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
+from app.calls.draft_erasure import forget_erased_case
 from app.calls.models import Call, IntakeDraft
 from app.clock import utcnow
 from app.extensions import db
+from app.form_fields import as_uuid
 
 MAX_PAYLOAD = 200_000  # characters of JSON; a whole intake is a few kB
 MAX_DRAFTS_PER_USER = 50  # as for case-page drafts (docs/intake.md)
@@ -90,7 +92,7 @@ def save_draft(
                 return draft  # nothing written: the page's later copy stays
             _claim_next(draft)
         draft.payload = payload
-        draft.kept_from = key_in(fields.get("kept_from"))
+        draft.kept_from = as_uuid(fields.get("kept_from"))
         draft.page = page
         draft.page_seq = seq if page else None
         draft.updated_at = now
@@ -161,15 +163,6 @@ def adds_to(fields: dict, kept: dict) -> bool:
     return False
 
 
-def key_in(value) -> uuid.UUID | None:
-    """An intake key from a field's value, or None when it holds none (blank, or anything
-    else a page might send)."""
-    try:
-        return uuid.UUID(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
-
-
 def _older_copy(draft: IntakeDraft, page: str | None, seq: int | None) -> bool:
     """Whether this copy is the page's own, overtaken by its later one already written."""
     return (
@@ -193,44 +186,6 @@ def _claim_next(draft: IntakeDraft) -> None:
     if taken.rowcount != 1:
         raise StaleDataError("the draft was written meanwhile")
     draft.revision += 1
-
-
-def forget_erased_case(fields: dict, *, user: User) -> bool:
-    """Drop the intake's link to its case when that case, of the user's organisation, has been
-    erased, and say so.
-
-    Erasure deletes the drafts naming the case (`drop_drafts_on`), but a page left open on it
-    would put the link back with its next autosave. What was typed is the new call's and is
-    kept; only the link goes, so the call is saved on its own if the operator goes on. Another
-    hotline's case is never looked at: the answer would tell whether it exists (the intake's
-    save refuses such a link anyway)."""
-    from app.cases.models import Case  # cases builds on calls
-    from app.cases.search_form import normalise_case_number
-
-    case_id, typed = fields.get("case_id"), fields.get("case_number")
-    named = []
-    if isinstance(case_id, str) and case_id.strip():
-        try:
-            named.append(Case.id == uuid.UUID(case_id.strip()))
-        except ValueError:
-            pass
-    number = normalise_case_number(typed) if isinstance(typed, str) and typed.strip() else None
-    if number:
-        named.append(Case.number == number)
-    if not named:
-        return False
-    erased = select(Case.id, Case.number).where(
-        Case.erased_at.is_not(None), Case.organisation_id == user.organisation_id, or_(*named)
-    )
-    gone = db.session.execute(erased).all()
-    if not gone:
-        return False
-    for row in gone:
-        if fields.get("case_id") == str(row.id):
-            fields["case_id"] = ""
-        if number == row.number:
-            fields["case_number"] = ""
-    return True
 
 
 def load_draft(*, user: User, intake_key: uuid.UUID) -> dict | None:
@@ -306,47 +261,6 @@ def discard_draft(*, user: User, intake_key: uuid.UUID) -> None:
     if draft is not None:
         db.session.delete(draft)
         db.session.commit()
-
-
-def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = frozenset()) -> int:
-    """Delete every unsaved intake of a new call on this case, whoever started it (erasure: a
-    draft is sealed under its own key, so it would outlive the case's). The case is named only
-    inside the sealed payload, so each draft is opened; there are few (MAX_DRAFTS_PER_USER a
-    person, deleted when saved). A draft names it by id (opened from the case page) or by number
-    (the repeat-caller panel's "add to this case", or typed); a copy kept apart from one of
-    its calls (`intake_keys`: the forms they were saved from, and the lines of copies those
-    began), or from such a copy, by its kept_from or its line (kept_group). Not committed."""
-    from app.cases.search_form import normalise_case_number  # cases builds on calls
-
-    wanted, parents, gone = str(case_id), {}, set()
-    for draft in db.session.execute(select(IntakeDraft)).scalars():
-        try:
-            fields = json.loads(draft.payload or "{}")
-        except ValueError:
-            continue
-        if not isinstance(fields, dict):
-            continue
-        typed = fields.get("case_number")
-        named = normalise_case_number(typed) == number if isinstance(typed, str) else False
-        if fields.get("case_id") == wanted or named:
-            gone.add(draft)
-        else:
-            parents[draft] = {str(k) for k in map(key_in, _lines(fields)) if k is not None}
-    dropped_keys = set(intake_keys) | {str(d.intake_key) for d in gone}
-    while True:  # a copy of a copy: followed up its line of copies
-        more = {d for d, up in parents.items() if up & dropped_keys and d not in gone}
-        if not more:
-            break
-        gone |= more
-        dropped_keys |= {str(d.intake_key) for d in more}
-    for draft in gone:
-        db.session.delete(draft)
-    return len(gone)
-
-
-def _lines(fields: dict) -> tuple:
-    """What a copy kept apart names: the intake it was kept from and its line's first."""
-    return fields.get("kept_from"), fields.get("kept_group")
 
 
 def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:

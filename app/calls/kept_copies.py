@@ -19,6 +19,7 @@ from app.auth.models import User
 from app.calls import drafts
 from app.calls.models import Call, IntakeDraft
 from app.extensions import db
+from app.form_fields import as_uuid
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def line_of(key: uuid.UUID, *copies: dict) -> str:
     `key` itself."""
     for fields in copies:
         for name in ("kept_group", "kept_from"):  # kept_from alone: a copy of before lines
-            found = drafts.key_in(fields.get(name))
+            found = as_uuid(fields.get(name))
             if found is not None:
                 return str(found)
     return str(key)

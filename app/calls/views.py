@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
-from app.calls.answers import as_uuid, to_intake
+from app.calls.answers import to_intake
 from app.calls.forms import IntakeForm
 from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, find_saved, save_intake
 from app.calls.kept_copies import kept_copy
@@ -29,7 +29,7 @@ from app.classifications import EMERGENCY_ACTIONS, RISK_LEVELS, SHORT_REASONS
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
 from app.extensions import db
-from app.form_fields import local_text
+from app.form_fields import as_uuid, local_text
 from app.places.form_choices import fill_place_choices
 
 INTAKE_ROLES = ("operator", "supervisor")

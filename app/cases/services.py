@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from app import audit
 from app.auth.models import User
-from app.calls.drafts import drop_drafts_on
+from app.calls.draft_erasure import drop_drafts_on
 from app.calls.models import Call
 from app.cases import drafts as case_drafts
 from app.cases.ages import survivor_age

@@ -19,7 +19,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import audit
 from app.auth.access import refuse_object, roles_required
 from app.auth.models import User
-from app.calls.answers import as_uuid
 from app.calls.services import contact_flags
 from app.calls.views import saved_notice
 from app.cases import bp, casework, draft_copies, drafts, services
@@ -32,6 +31,7 @@ from app.cases.queries import case_scope, unable_to_work
 from app.cases.services import TRANSITIONS, CaseError
 from app.cases.timeline import shown_parts, timeline
 from app.extensions import db
+from app.form_fields import as_uuid
 from app.places.models import Place
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
