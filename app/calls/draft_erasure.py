@@ -73,8 +73,8 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
             continue
         typed = fields.get("case_number")
         named = normalise_case_number(typed) == number if isinstance(typed, str) else False
-        if fields.get("case_id") == wanted or named:
-            gone.add(draft)
+        if fields.get("case_id") == wanted or named or str(draft.intake_key) in intake_keys:
+            gone.add(draft)  # a draft of one of its calls, too: brought back by a page left open
         else:
             parents[draft] = {str(k) for k in map(as_uuid, _lines(fields)) if k is not None}
     dropped_keys = set(intake_keys) | {str(d.intake_key) for d in gone}

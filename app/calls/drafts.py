@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -39,8 +40,9 @@ class DraftError(Exception):
 
 
 class FormSaved(DraftError):
-    """The form was saved already: a draft sent late (the autosave timer racing the submit)
-    would bring back a draft of a call that is stored."""
+    """The form was saved already, or a copy kept apart from it was: a draft sent late (the
+    autosave timer racing the submit, a page left open on an intake discarded meanwhile) would
+    bring back a draft of a call that is stored."""
 
 
 class DraftNewer(DraftError):
@@ -75,7 +77,7 @@ def save_draft(
     payload = json.dumps(fields, ensure_ascii=False)
     if len(payload) > MAX_PAYLOAD:
         raise DraftError("draft too large")
-    if form_saved(intake_key):
+    if _saved_or_copied(user, intake_key):
         raise FormSaved("form saved already")
     page = page[:40] if page else None
     try:
@@ -131,21 +133,58 @@ def saved_call(intake_key: uuid.UUID):
     return db.session.execute(stmt).first()
 
 
-def overtaken(*, user: User, intake_key: uuid.UUID, revision: int | None, page: str) -> bool:
+@dataclass(frozen=True)
+class SaveCheck:
+    """What stands in the way of saving a page (`check_save`): another page's newer copy of
+    its draft to take in first, or a call this user saved from a copy kept apart from this
+    very form (app/calls/kept_copies.py): saving the form too would log that call twice."""
+
+    overtaken: bool = False
+    line_call: uuid.UUID | None = None
+
+
+def check_save(*, user: User, intake_key: uuid.UUID, revision: int | None, page: str) -> SaveCheck:
     """Whether another page wrote the user's draft of this form after the revision a page
-    shows, so saving that page now would drop the newer copy. Only a page whose script keeps
-    count (it sends its page key) can take a copy in: one without is never held back, nor a
-    page that saved no draft (revision 0), nor a form saved already (sent again, it goes to
-    its call)."""
+    shows, so saving that page now would drop the newer copy; and the user's call saved from a
+    copy kept apart from this form. One statement. Only a page whose script keeps count (it
+    sends its page key) can take a copy in, or have had copies kept apart: one without is never
+    held back, nor a page that saved no draft (revision 0), nor a form saved already (sent
+    again, it goes to its call)."""
     if not revision or not page:
-        return False
-    stmt = select(IntakeDraft.revision, IntakeDraft.page).where(
-        IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key
+        return SaveCheck()
+    mine = (IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key)
+    found = db.session.execute(
+        select(
+            select(IntakeDraft.revision).where(*mine).scalar_subquery(),
+            select(IntakeDraft.page).where(*mine).scalar_subquery(),
+            _line_calls(user, intake_key).scalar_subquery(),
+        )
+    ).one()
+    draft_revision, draft_page, line_call = found
+    if draft_revision is None:  # no draft: nothing newer to take in
+        return SaveCheck(line_call=line_call)
+    if draft_revision == revision or draft_page == page:
+        return SaveCheck(line_call=line_call)
+    return SaveCheck(overtaken=not form_saved(intake_key), line_call=line_call)
+
+
+def _line_calls(user: User, intake_key: uuid.UUID):
+    """The user's call saved from a copy kept apart from this form (its line's first)."""
+    return (
+        select(Call.id).where(Call.intake_group == intake_key, Call.taken_by_id == user.id).limit(1)
     )
-    found = db.session.execute(stmt).first()
-    if found is None or found.revision == revision or found.page == page:
-        return False
-    return not form_saved(intake_key)
+
+
+def _saved_or_copied(user: User, intake_key: uuid.UUID) -> bool:
+    """Whether a call was saved with this form, or by this user from a copy kept apart from
+    it: a draft of it now would bring back, as unsaved, a call that is stored."""
+    stmt = select(Call.id).where(
+        or_(
+            Call.intake_key == intake_key,
+            and_(Call.intake_group == intake_key, Call.taken_by_id == user.id),
+        )
+    )
+    return db.session.execute(stmt.limit(1)).first() is not None
 
 
 # A page's own keys, not what was said in the call.

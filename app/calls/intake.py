@@ -19,6 +19,7 @@ from app import audit
 from app.auth.models import User
 from app.calls.drafts import saved_call
 from app.calls.intake_data import (  # the names callers import from here
+    CopyLineTaken,
     Intake,
     IntakeError,
     IntakeKeyTaken,
@@ -56,6 +57,7 @@ from app.telephony.models import PhoneLine
 WRITE_ATTEMPTS = 3  # a case written by colleagues between a save's read and its write
 __all__ = [
     "SERIOUS_DANGER",
+    "CopyLineTaken",
     "Intake",
     "IntakeError",
     "IntakeKeyTaken",
@@ -99,6 +101,15 @@ def save_intake(
         # Two submits of one form raced; the other one won and holds the records.
         db.session.rollback()
         earlier = _saved_before(data.intake_key, by)
+        if earlier is None and data.intake_group is not None and _line_taken(data.intake_group):
+            raise CopyLineTaken(
+                _l(
+                    "Not saved: another copy of the same intake was saved as a call at the same "
+                    "moment, and saving this one too would log that call twice. Find it among "
+                    "your calls, add what this copy adds to its case as a note, then discard "
+                    "this copy."
+                )
+            ) from None
         if earlier is None:
             raise
         _forget_draft(data.intake_key, by)
@@ -158,6 +169,11 @@ def _saved_before(intake_key: uuid.UUID | None, by: User) -> Saved | None:
             _l("Another account had already saved that form; nothing was saved again.")
         ) from None
     return _earlier(found.id)
+
+
+def _line_taken(group: uuid.UUID) -> bool:
+    """Whether a call was saved from this line of copies kept apart (its unique index)."""
+    return db.session.execute(select(Call.id).where(Call.intake_group == group)).first() is not None
 
 
 def _forget_draft(intake_key: uuid.UUID, by: User) -> None:

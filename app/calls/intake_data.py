@@ -23,6 +23,11 @@ class IntakeKeyTaken(IntakeError):
     left open (a shared computer), submitted after someone else signed in. Nothing is saved."""
 
 
+class CopyLineTaken(IntakeError):
+    """Another copy kept apart from the same intake was saved as a call at the same moment
+    (app/calls/kept_copies.py): this one would log that call twice. Nothing is saved."""
+
+
 class LinkRefused(IntakeError):
     """The case the call was to join is not one this user may add a call to (or there is no
     such case). Nothing is saved; the refusal is audited once the save is rolled back."""

@@ -35,9 +35,17 @@ class KeptCopy:
     parent_unsaved: bool
     group: uuid.UUID | None = None
     line_call: uuid.UUID | None = None
+    # Not a copy: the intake copies were kept apart from, one of them saved since as a call.
+    origin: bool = False
 
     def refusal(self) -> str | None:
         """Why the copy may not be saved as a call of its own now, or None."""
+        if self.origin:
+            return _(
+                "Not saved: a copy kept apart from this intake was saved already as a call, and "
+                "saving this intake too would log that call twice. Open that call (linked at "
+                "the top), add what this page adds to its case as a note, then leave this page."
+            )
         if self.saved_call is not None:
             return _(
                 "Not saved: this copy was kept apart from a call you have saved since, and "

@@ -21,10 +21,12 @@ class Call(KeyHolder, SealedModel, db.Model):
     # An operator's calls of the last days, newest first, from one index (their home page).
     __table_args__ = (
         Index("ix_call_taken_by_at", "taken_by_id", "started_at"),
-        # Only calls saved from a copy kept apart have a line: the index holds those alone.
+        # Only calls saved from a copy kept apart have a line, and a line gives one call: the
+        # index holds those calls alone, and refuses a second of a line saved at the same time.
         Index(
             "ix_call_intake_group",
             "intake_group",
+            unique=True,
             sqlite_where=text("intake_group IS NOT NULL"),
             postgresql_where=text("intake_group IS NOT NULL"),
         ),

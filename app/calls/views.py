@@ -17,7 +17,7 @@ from app.calls import bp, drafts
 from app.calls.answers import to_intake
 from app.calls.forms import IntakeForm
 from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, find_saved, save_intake
-from app.calls.kept_copies import kept_copy
+from app.calls.kept_copies import KeptCopy, kept_copy
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
 from app.calls.services import contact_flags
@@ -143,12 +143,15 @@ def new():
     status = 200  # the page again, everything typed kept
     valid = request.method == "POST" and form.validate()
     intake = to_intake(form, request.form) if valid else None
-    if intake is not None and drafts.overtaken(
-        user=current_user,
-        intake_key=intake.intake_key,
-        revision=revision,
-        page=request.form.get("draft_page", "")[:40],
-    ):
+    check = drafts.SaveCheck()
+    if intake is not None:
+        check = drafts.check_save(
+            user=current_user,
+            intake_key=intake.intake_key,
+            revision=revision,
+            page=request.form.get("draft_page", "")[:40],
+        )
+    if check.overtaken:
         # A reload's race: the closing page's last copy reached the server after this page
         # was drawn from the one before. Saving now would drop it; the page takes it in first.
         flash(
@@ -161,6 +164,11 @@ def new():
         )
         intake = None
     refusal = copy.refusal() if intake is not None and copy is not None else None
+    if intake is not None and copy is None and check.line_call is not None:
+        # The intake a copy kept apart came from, saved after that copy was (its page left
+        # open as it was discarded): the same call, logged twice (app/calls/kept_copies.py).
+        copy = KeptCopy(None, None, False, line_call=check.line_call, origin=True)
+        refusal = copy.refusal()
     if refusal:  # a copy kept apart: saving it would log the call twice
         flash(refusal, "error")
         intake, status = None, 409

@@ -3,8 +3,8 @@
 Two reloads in quick succession can leave copies of an intake kept apart, each an unsaved
 intake of its own that names the intake it was kept from. With that intake discarded, two such
 copies could both be saved, logging one call twice. A call saved from a copy now names the
-intake its line of copies began with (`call.intake_group`, indexed for those calls only), and a
-second copy of the line is refused. A draft that is such a copy names the intake it was kept
+intake its line of copies began with (`call.intake_group`, unique, indexed for those calls
+only), and a second copy of the line is refused. A draft that is such a copy names the intake it was kept
 from in clear too (`intake_draft.kept_from`, a random key), so the list of unsaved intakes
 still marks it after its page's first autosave.
 Calls and drafts already kept have neither.
@@ -34,7 +34,7 @@ def upgrade():
         "ix_call_intake_group",
         "call",
         ["intake_group"],
-        unique=False,
+        unique=True,
         sqlite_where=sa.text(HAS_GROUP),
         postgresql_where=sa.text(HAS_GROUP),
     )

@@ -248,7 +248,7 @@ def test_two_copies_of_one_intake_are_not_both_saved(client, login_as):
     page = client.submit("/calls/new", other, page=f"/calls/new?draft={second}")
     text = page.get_data(as_text=True)
     assert page.status_code == 409 and count(Call) == 1
-    assert "another copy of the same intake" in text or "một bản khác của cùng phiếu" in text
+    assert "another copy of the same intake" in text or "một bản sao khác của cùng phiếu" in text
     assert "Con bị đánh" in text and f'href="/calls/{call.id}"' in notice(text)
     db.session.rollback()
     assert load_draft(user=user, intake_key=second)["narrative"] == "Con bị đánh"
@@ -324,3 +324,60 @@ def test_erasing_a_case_drops_the_other_copies_of_its_calls_intake(client, login
     )
     db.session.commit()
     assert open_drafts(user) == []
+
+
+def test_the_intake_a_saved_copy_came_from_is_not_saved_as_well(client, login_as):
+    """Discarded from the list while a page of it stayed open, then the copy saved: that
+    page's autosave does not bring the intake back, and its save is refused, that call linked."""
+    user = login_as("operator")
+    data, key, apart = kept_apart_copy(client, user)
+    client.submit(f"/calls/drafts/{key}/discard", {}, page="/calls/drafts")
+    opened = client.get(f"/calls/new?draft={apart}").get_data(as_text=True)
+    copy = copy_form(data, key, apart, opened)
+    assert client.submit("/calls/new", copy, page=f"/calls/new?draft={apart}").status_code == 302
+    db.session.rollback()
+    call = db.session.execute(select(Call)).scalar_one()
+    answer = autosave(client, key, {"narrative": "Chồng đánh vào đầu"}, revision=2, page="C")
+    assert answer.status_code == 409 and answer.get_json()["error"] == "already_saved"
+    db.session.rollback()
+    assert load_draft(user=user, intake_key=uuid.UUID(key)) is None
+    page_c = dict(data, draft_revision="2", draft_page="C", narrative="Chồng đánh vào đầu")
+    page = client.submit("/calls/new", page_c, page="/calls/new")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 409 and count(Call) == 1
+    assert "saving this intake too would log" in text or "nếu lưu cả phiếu này" in text
+    assert f'href="/calls/{call.id}"' in notice(text) and "data-refused" in notice(text)
+    assert "Chồng đánh vào đầu" in text  # everything typed kept
+
+
+def test_two_copies_of_a_line_saved_at_the_same_moment_give_one_call(app, make_user):
+    """The rule's check and the write are two steps: the line's unique index settles a race,
+    and the second save is refused in words, nothing of it stored."""
+    from app.calls.intake import CopyLineTaken, Intake, save_intake
+
+    user = make_user("operator")
+    line = uuid.uuid4()
+    save_intake(data=Intake(reason="silent", intake_key=uuid.uuid4(), intake_group=line), by=user)
+    try:
+        save_intake(
+            data=Intake(reason="silent", intake_key=uuid.uuid4(), intake_group=line), by=user
+        )
+    except CopyLineTaken as refused:
+        assert "log that call twice" in str(refused) or "hai lần" in str(refused)
+    else:
+        raise AssertionError("a second call of one line was saved")
+    assert count(Call) == 1
+
+
+def test_erasure_drops_a_draft_of_one_of_the_cases_calls(app, make_user):
+    """A draft under a saved call's own form key (an autosave racing the save): it holds what
+    was said in that call."""
+    from app.calls.draft_erasure import drop_drafts_on
+    from app.calls.drafts import save_draft
+
+    user = make_user("operator")
+    key = uuid.uuid4()
+    save_draft(user=user, intake_key=key, fields={"narrative": "Chồng đánh"})
+    dropped = drop_drafts_on(uuid.uuid4(), "HN-2026-000009", {str(key)})
+    db.session.commit()
+    assert dropped == 1 and open_drafts(user) == []
