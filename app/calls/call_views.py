@@ -17,7 +17,7 @@ from app.calls.queries import calls_taken
 from app.calls.services import contact_flags
 from app.calls.views import CALL_ROLES, INTAKE_ROLES
 from app.cases.models import Case
-from app.cases.queries import case_scope
+from app.cases.scope import case_scope
 from app.classifications import codes
 from app.extensions import db
 

@@ -11,7 +11,7 @@ from app.calls.intake_data import Intake, IntakeError, LinkRefused, Survivor
 from app.calls.services import calls_from_number, cases_of_number
 from app.cases.models import Case
 from app.cases.numbers import normalise_case_number
-from app.cases.queries import case_scope, linkable_cases
+from app.cases.scope import case_scope, linkable_cases
 from app.cases.services import start_case
 from app.clock import local_day
 from app.extensions import db

@@ -13,7 +13,7 @@ from app import audit
 from app.auth.models import User
 from app.calls.services import calls_from_number, cases_of_number, flags_of_cases, with_risk
 from app.cases.models import Case
-from app.cases.queries import case_scope
+from app.cases.scope import case_scope
 from app.classifications import codes
 from app.extensions import db
 

@@ -22,8 +22,8 @@ from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
 from app.calls.services import contact_flags
 from app.cases.models import Case
-from app.cases.queries import case_scope
 from app.cases.recipients import recipient_choices
+from app.cases.scope import case_scope
 from app.cases.services import CaseError, audit_case
 from app.classifications import EMERGENCY_ACTIONS, RISK_LEVELS, SHORT_REASONS
 from app.clock import utcnow

@@ -36,7 +36,7 @@ from app.cases.draft_fields import (
     sent_key,
 )
 from app.cases.models import STATUSES, Case, CaseDraft, FormSubmission
-from app.cases.queries import case_scope
+from app.cases.scope import case_scope
 from app.clock import utcnow
 from app.extensions import db
 

@@ -1,64 +1,20 @@
-"""Reads of cases, scoped to what the current user may see (need-to-know)."""
+"""Work queues and case lists, scoped to what the current user may see (app/cases/scope.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import Row, Select, and_, exists, false, func, or_, select, text
+from sqlalchemy import Row, Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from app.auth.models import User
-from app.calls.models import Call
 from app.calls.services import flags_of_cases
 from app.cases.models import ACTIVE_STATUSES, Case, CaseEvent, Task
+from app.cases.scope import case_scope
 from app.clock import LOCAL
 from app.extensions import db
 from app.places.models import Place
-
-
-def case_scope(user: User):
-    """A filter for case queries: operators see the cases they opened or took a call for in their
-    organisation, case managers the cases of their organisation assigned to them (a case
-    manager moved to another organisation no longer sees the cases left assigned to them; those
-    go back to the supervisors' queue), supervisors their organisation's; admins and partners no
-    case content."""
-
-    def scope(stmt: Select) -> Select:
-        if user.role == "operator":
-            # An alias, so the subquery correlates with the outer case only, even when the outer
-            # query also selects calls.
-            taken = aliased(Call)
-            took_a_call = exists(
-                select(taken.id).where(taken.case_id == Case.id, taken.taken_by_id == user.id)
-            )
-            return stmt.where(
-                Case.organisation_id == user.organisation_id,
-                or_(Case.opened_by_id == user.id, took_a_call),
-            )
-        if user.role == "case_manager":
-            return stmt.where(
-                Case.assigned_to_id == user.id, Case.organisation_id == user.organisation_id
-            )
-        if user.role == "supervisor":
-            return stmt.where(Case.organisation_id == user.organisation_id)
-        return stmt.where(false())
-
-    return scope
-
-
-def linkable_cases(user: User):
-    """The cases a user may add a call to: those they may see, and for operators on the phone
-    any active case of their organisation (a repeat caller's case was often opened by a
-    colleague). Adding a call writes to the case without showing its content."""
-
-    def scope(stmt: Select) -> Select:
-        if user.role == "operator":
-            return stmt.where(Case.organisation_id == user.organisation_id)
-        return case_scope(user)(stmt)
-
-    return scope
-
 
 # ---- Work queues and case lists ---------------------------------------------------------------
 # Every list row holds codes, dates, counts and staff names only: never a sealed column, so a list

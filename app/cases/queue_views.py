@@ -17,7 +17,7 @@ from app.auth.models import User
 from app.cases import bp, queries
 from app.cases.casework import complete_task
 from app.cases.models import Case, Task
-from app.cases.queries import case_scope
+from app.cases.scope import case_scope
 from app.cases.search import Page
 from app.cases.services import CaseError, assign_case, audit_case
 from app.classifications import ALL_LISTS

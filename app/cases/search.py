@@ -23,7 +23,8 @@ from app.auth.models import User
 from app.calls.models import Call
 from app.cases import bp
 from app.cases.models import ACTIVE_STATUSES, Case, Task
-from app.cases.queries import case_rows, case_scope, stranded_holders
+from app.cases.queries import case_rows, stranded_holders
+from app.cases.scope import case_scope
 from app.cases.search_form import (
     PhoneSearchForm,
     SearchForm,

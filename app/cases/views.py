@@ -27,7 +27,8 @@ from app.cases.forms import (
     TaskForm,
 )
 from app.cases.models import Case, FormSubmission
-from app.cases.queries import case_scope, unable_to_work
+from app.cases.queries import unable_to_work
+from app.cases.scope import case_scope
 from app.cases.services import TRANSITIONS, CaseError
 from app.cases.timeline import shown_parts, timeline
 from app.extensions import db
