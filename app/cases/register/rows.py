@@ -15,12 +15,12 @@ from app.calls.intake import Intake, Survivor
 from app.cases import risk
 from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import MAX_AGE, Cells
+from app.cases.register.places import read_places
 from app.cases.register.values import is_nothing, read_age
 from app.cases.register.vocabularies import VOCABULARIES
 from app.classifications import RISK_LEVELS
 from app.clock import LOCAL, local_today, utcnow
 from app.crypto.blind import normalise_phone
-from app.places import queries as places
 
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
 SLACK = timedelta(minutes=5)  # a clock a little ahead of the server's
@@ -188,7 +188,7 @@ def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
                 value=cells.show("birth_date"),
             )
         )
-    province, commune, leftovers = _places(cells)
+    province, commune, leftovers = read_places(cells)
     phone = cells.phone("phone")
     intake.survivor = Survivor(
         name=cells.text("survivor_name"),
@@ -312,59 +312,3 @@ def _status(cells: Cells, intake: ImportedIntake, day: date, today: date) -> Non
     intake.closed_on = closed[0] if closed else None
     if intake.status == "closed" and not closed:
         cells.note(_l("the case is closed but has no closing date: the date of the call is used."))
-
-
-def _places(cells: Cells) -> tuple[str | None, str | None, list[str]]:
-    """Province and commune codes from names or codes; what cannot be matched goes into the
-    sealed address (district and commune names changed on 1 July 2025)."""
-    leftovers: list[str] = []
-    province_text, commune_text = cells.text("province"), cells.text("commune")
-    province = _province_code(province_text) if province_text else None
-    commune = _commune_code(commune_text, province) if commune_text else None
-    if commune_text and commune is None:
-        leftovers.append(commune_text)
-        cells.note(  # the province is not named: where someone lives is about them
-            _l(
-                "column '%(column)s': '%(value)s' is not a commune or ward of the province in "
-                "column '%(province)s' since 1 July 2025; the province is kept and the text was "
-                "put in the address.",
-                column=cells.heading("commune"),
-                value=cells.show("commune"),
-                province=cells.heading("province"),
-            )
-            if province
-            else _l(
-                "column '%(column)s': '%(value)s' cannot be matched without a province; "
-                "it was put in the address.",
-                column=cells.heading("commune"),
-                value=cells.show("commune"),
-            )
-        )
-    if province_text and province is None:
-        leftovers.append(province_text)
-        cells.note(
-            _l(
-                "column '%(column)s': '%(value)s' is not a province or city we know; "
-                "it was put in the address.",
-                column=cells.heading("province"),
-                value=cells.show("province"),
-            )
-        )
-    if commune and province is None:
-        province = places.directory().parents.get(commune)
-    return province, commune, leftovers
-
-
-def _province_code(text: str) -> str | None:
-    if text.isdigit():
-        code = f"{int(text):02d}"
-        return code if places.is_province(code) else None
-    return places.find_place(text)
-
-
-def _commune_code(text: str, province: str | None) -> str | None:
-    if text.isdigit():
-        code = f"{int(text):05d}"
-        parent = places.directory().parents.get(code)
-        return code if parent and province in (None, parent) else None
-    return places.find_place(text, province) if province else None
