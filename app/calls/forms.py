@@ -312,7 +312,7 @@ def check_no_contact_consent(form) -> None:
     """A prohibition of contact the hotline asks for needs the survivor's consent (Law 13/2022:
     when an agency asks): refused by them in this call, or not given in a call opening the
     case, it cannot be recorded as requested. A call joining a case may rely on the consent
-    its case holds: the save checks it (intake._record_case_parts)."""
+    its case holds: the save checks it (intake_orm.record_case_parts)."""
     if "police" in (form.consent_refused.data or []):
         raise ValidationError(NO_CONTACT_REFUSED)
     joins = form.case_id.data or (form.case_number.data or "").strip()

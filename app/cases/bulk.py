@@ -12,7 +12,7 @@ batch commits; taken once the batch is built, so the lock is short), the audit e
 chained in memory under one lock of the chain head (`audit.record_many`), and the blind-index
 digests (computed by `app.crypto.blind`) are inserted together.
 
-A call added to an existing case goes through the unit of work (`intake._write_orm`), as does
+A call added to an existing case goes through the unit of work (`intake_orm.write_orm`), as does
 the rest of the case page's casework. tests/cases/test_import_bulk.py writes the same intakes
 and register rows both ways and compares every table, field by field, after opening the sealed
 values: keep the two in step.
@@ -228,7 +228,7 @@ class Batch(CaseParts):
                 }
             )
 
-    # save_intake's _write_orm, then import_run.save_row
+    # intake_orm.write_orm, then import_run.save_row
     def add(self, data: Intake) -> Written:
         by = self.by
         opens_case = data.open_case or data.reason == "violence_report"

@@ -45,7 +45,7 @@ class CaseParts:
     _audit: Callable[..., None]  # Batch._audit(action, **fields): an audit entry to chain
 
     def _case_parts(self, case: dict, key: RowKey, call: dict, data: Intake) -> None:
-        """intake._record_case_parts, with the casework build_* functions it calls."""
+        """intake_orm.record_case_parts, with the casework build_* functions it calls."""
         by, case_id = self.by, case["id"]
         parts = [f"call:{call['id']}"]
         if data.tells_of_a_child(new_case=True) and case["survivor_age_band"] == "unknown":
@@ -145,7 +145,7 @@ class CaseParts:
         return level
 
     def _plan_tasks(self, case: dict, data: Intake, level: str | None, *, now) -> None:
-        """intake._plan_tasks, for a new case (now: as the intake; an import: from now)."""
+        """intake_orm.plan_tasks, for a new case (now: as the intake; an import: from now)."""
         held = CaseTasks.of((t["kind"], t["done_at"]) for t in self.tasks[case["id"]])
         planned = tasks_for_call(
             danger=data.danger,

@@ -262,7 +262,7 @@ def test_a_call_joining_a_case_written_meanwhile_is_saved_on_it_as_it_is_now(
     """SQLite locks no row when the case is read: a colleague's write between the save's read
     and its write moved the case's version, and the save answered with a server error, the call
     lost. It is written again on the case as it is now."""
-    from app.calls import intake
+    from app.calls import intake_orm
 
     if db.engine.dialect.name != "sqlite":
         # PostgreSQL: case_for locks the row, so a colleague's write waits for the save (and
@@ -270,7 +270,7 @@ def test_a_call_joining_a_case_written_meanwhile_is_saved_on_it_as_it_is_now(
         pytest.skip("SQLite locks no row on reading")
     operator = login_as("operator")
     case = opened(operator)
-    before, original, overtaken = calls(), intake.case_for, []
+    before, original, overtaken = calls(), intake_orm.case_for, []
 
     def read_then_overtaken(data, by):
         found, new = original(data, by)
@@ -279,7 +279,7 @@ def test_a_call_joining_a_case_written_meanwhile_is_saved_on_it_as_it_is_now(
             _written_elsewhere(found.id)
         return found, new
 
-    monkeypatch.setattr(intake, "case_for", read_then_overtaken)
+    monkeypatch.setattr(intake_orm, "case_for", read_then_overtaken)
     data = form(client, reason="follow_up", case_number=case.number, narrative="Gọi lại")
     answer = client.submit("/calls/new", data, page="/calls/new")
     assert answer.status_code == 302

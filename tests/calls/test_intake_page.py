@@ -424,7 +424,7 @@ def test_a_save_refused_part_way_leaves_nothing(app, client, login_as, make_org,
     """A rule that refuses the save after the call and its audit entry were written (a call
     added to an existing case checks its parts after that): the whole save is rolled back at
     once, the refusal is shown with the form as typed, and no "saved" message appears."""
-    from app.calls import intake
+    from app.calls import intake_orm
     from app.cases.services import CaseError
 
     login_as("operator", organisation=make_org(code="HN"), language="en")
@@ -435,7 +435,7 @@ def test_a_save_refused_part_way_leaves_nothing(app, client, login_as, make_org,
     def refuse(*_args, **_kwargs):
         raise CaseError("Refused on purpose, part-way.")
 
-    monkeypatch.setattr(intake, "_record_case_parts", refuse)
+    monkeypatch.setattr(intake_orm, "record_case_parts", refuse)
     more = form(client, reason="follow_up", case_id=case_id, caller_name="Người gọi thử")
     response = client.submit("/calls/new", more, page="/calls/new")
     page = response.get_data(as_text=True)
