@@ -444,7 +444,7 @@
     }).catch(function () { sayDraft(draft, null); })
       .finally(function () { draft.pending = null; });
   }
-  // The intake keeps its own drafts (intake.js), under its own address and rules.
+  // The intake keeps its own drafts (intake-drafts.js), under its own address and rules.
   document.querySelectorAll("form[data-draft-url]:not(#intake-form)").forEach(function (form) {
     var typed = form.dataset.typed === "yes";
     var draft = {
