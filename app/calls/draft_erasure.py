@@ -29,11 +29,9 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
 
     case_id, typed = fields.get("case_id"), fields.get("case_number")
     named = []
-    if isinstance(case_id, str) and case_id.strip():
-        try:
-            named.append(Case.id == uuid.UUID(case_id.strip()))
-        except ValueError:
-            pass
+    linked = as_uuid(case_id.strip() if isinstance(case_id, str) else None)
+    if linked is not None:
+        named.append(Case.id == linked)
     number = normalise_case_number(typed) if isinstance(typed, str) and typed.strip() else None
     if number:
         named.append(Case.number == number)
