@@ -294,6 +294,19 @@ def record_consent(*, case: Case, by: User, consents: list[ConsentData]) -> list
     return rows
 
 
+def may_complete(task: Task, user: User) -> bool:
+    """Whether the user may mark this task done, its case being one they may see. Case managers
+    and supervisors work the whole case; an operator only what their own task list holds
+    (queries.due_tasks): a task given to them, or an unassigned one on a case they opened or
+    that they planned. A case manager's 12-hour check of a child is not the operator's to tick
+    off: done by no one, it would leave the supervisor's deadline list."""
+    if user.role != "operator":
+        return True
+    if task.assigned_to_id is not None:
+        return task.assigned_to_id == user.id
+    return user.id in (task.case.opened_by_id, task.created_by_id)
+
+
 def complete_task(*, task: Task, by: User, note: str | None = None) -> bool:
     """Mark a task done, with an optional note; False when it had ended already (done by a
     second click, or ended when the survivor was found to be 16 or over). The case row is

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth.access import HOME_ENDPOINTS, refuse_object, refuse_role, roles_required
 from app.auth.models import User
 from app.cases import bp, queries
-from app.cases.casework import complete_task
+from app.cases.casework import complete_task, may_complete
 from app.cases.models import Case, Task
 from app.cases.scope import case_scope
 from app.cases.search import Page
@@ -84,13 +84,16 @@ def task_list():
 @bp.route("/tasks/<uuid:task_id>/done", methods=["POST"])
 @roles_required(*CASE_ROLES)
 def task_done(task_id: uuid.UUID):
-    """Mark a task done, by someone who may see its case; anyone else gets 404, audited."""
+    """Mark a task done, by someone who may see its case (anyone else gets 404) and whose task
+    it is to do (an operator another's: 403); both refusals audited."""
     stmt = case_scope(current_user)(
         select(Task).join(Case, Case.id == Task.case_id).where(Task.id == task_id)
     )
     task = db.session.execute(stmt).scalar_one_or_none()
     if task is None:
         refuse_object("task", task_id)
+    if not may_complete(task, current_user):
+        refuse_role()
     for attempt in (1, 2):
         try:
             done = complete_task(task=task, by=current_user)

@@ -123,6 +123,7 @@ def _case_page(
         restored=restored,
         posted=posted,
         assigning=_assignable(case),
+        may_complete=casework.may_complete,
     )
     return page, status
 

@@ -278,6 +278,30 @@ def test_others_cannot_mark_a_task_done(client, world):
     assert db.session.get(Task, task.id).done_at is None
 
 
+def test_an_operator_cannot_tick_off_the_case_managers_task(client, world):
+    """The 12-hour check of a child, handed to the case manager with the case, is not the
+    operator's who opened it: no button on the case page, and a post is a denied 403."""
+    p, c, _ = world
+    cases.assign_case(case=c["child"], to=p["cm1"], by=p["sup"])
+    task = _task(c["child"], "child_12h")
+    assert task.assigned_to_id == p["cm1"].id
+    sign_in(client, p["op1"])
+    page = client.get(f"/cases/{c['child'].id}").get_data(as_text=True)
+    assert f"/cases/tasks/{task.id}/done" not in page
+    response = client.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
+    assert response.status_code == 403
+    denied = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == p["op1"].id)
+    ).scalar_one()
+    assert denied.object_type == "task" and denied.object_id == str(task.id)
+    assert denied.case_id == c["child"].id
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).done_at is None
+    manager = client.application.test_client()
+    sign_in(manager, p["cm1"])
+    assert manager.submit(f"/cases/tasks/{task.id}/done", page="/auth/account").status_code == 302
+
+
 def test_admins_cannot_reach_tasks_and_gets_are_refused(client, world):
     p, c, _ = world
     task = _task(c["adult"], "follow_up_call")
