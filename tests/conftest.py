@@ -28,6 +28,7 @@ from app.places.services import load_places
 
 PASSWORD = "a calm river at dawn"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+STATUS_VERSION = re.compile(r'<input id="version" name="version" type="hidden" value="(\d+)">')
 ROLES = ("operator", "case_manager", "supervisor", "admin", "partner")
 KEPT_TABLES = {"place"}  # reference data loaded once per session
 
@@ -37,15 +38,23 @@ class Client(FlaskClient):
 
     def csrf_token(self, page: str = "/auth/login") -> str:
         """The token rendered in a page's meta tag for this client's session."""
+        return self._token_and_page(page)[0]
+
+    def _token_and_page(self, page: str) -> tuple[str, str]:
         html = self.get(page).get_data(as_text=True)
         match = CSRF_META.search(html)
         assert match, f"no CSRF token on {page}"
-        return match.group(1)
+        return match.group(1), html
 
     def submit(self, url: str, data: dict | None = None, *, page: str | None = None, **kwargs):
-        """POST a form the way the page would, token included."""
+        """POST a form the way the page would, token included; a status change also sends the
+        case version its page was drawn at, unless the test gives one."""
         fields = dict(data or {})
-        fields["csrf_token"] = self.csrf_token(page or url)
+        fields["csrf_token"], html = self._token_and_page(page or url)
+        if url.endswith("/status") and "version" not in fields:
+            drawn = STATUS_VERSION.search(html)
+            if drawn:
+                fields["version"] = drawn.group(1)
         return self.post(url, data=fields, **kwargs)
 
 

@@ -15,11 +15,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth.access import roles_required
 from app.auth.labels import CASE_STATUS_LABELS
 from app.cases import bp, drafts, services
-from app.cases.forms import StatusForm
+from app.cases.forms import NoteForm, StatusForm
+from app.cases.models import FormSubmission
 from app.cases.services import TRANSITIONS, CaseError, SelfApproval
 from app.cases.views import (
     CASE_ROLES,
     back_to_case,
+    case_page,
     load_case,
     looked_at,
     moves_open,
@@ -32,6 +34,28 @@ def _role_could(to: str) -> bool:
     """Whether this user's role may make a move to that status from some status: a move a
     colleague's change closed off, not one this person could never make (refused, audited)."""
     return any(current_user.role in moves.get(to, ()) for moves in TRANSITIONS.values())
+
+
+def _made_already(case, form: StatusForm):
+    """A move to the status the case already has. Sent twice (a double click, the back
+    button: this form's sending is recorded), the first sending made it. Made first by a
+    colleague, the reason typed here is not dropped: the case page shows it in its note box,
+    to add as a note or clear."""
+    sent = drafts.sent_key(drafts.page_asked(form.form_key.data), request.form)
+    reason = (form.reason.data or "").strip()
+    if not reason or sent is None or db.session.get(FormSubmission, sent) is not None:
+        return back_to_case(case, _("The case already has that status; nothing was changed."))
+    flash(
+        _(
+            "A colleague made this change first: the case is already “%(status)s”. Your "
+            "reason was not saved; it is in the note box below, to add as a note or clear.",
+            status=CASE_STATUS_LABELS.get(case.status, case.status),
+        ),
+        "error",
+    )
+    note = NoteForm(formdata=None)
+    note.body.data = reason
+    return case_page(case, note_form=note, status=409)
 
 
 @bp.route("/<uuid:case_id>/status", methods=["GET", "POST"])
@@ -69,12 +93,13 @@ def change_status(case_id: uuid.UUID):
             return redirect(url_for("cases.show", case_id=case.id))
         if form.to.data in moves_open(case):  # the page shows the case's open tasks: a look
             looked_at(case, "status form")
-    if request.method == "POST" and form.to.data == case.status:
-        # Sent twice (a double click, the back button): the first one made the change.
-        return back_to_case(case, _("The case already has that status; nothing was changed."))
+    if request.method == "POST" and form.to.data == case.status and _role_could(form.to.data):
+        return _made_already(case, form)
     moved_on = False  # the case changed under this page: never answered as a refusal
     denied = False  # an attempt refused and audited as such (not a look as well)
-    stale = form.version.data and form.version.data != str(case.version)
+    # A form without the version its page was made at (not one this app draws) cannot say
+    # what the person saw: shown again as the case is now, never applied blind.
+    stale = form.version.data != str(case.version)
     if request.method == "POST" and form.validate() and stale:
         # Changed since the page was made (a task added, a reassessment): what the move would
         # end is shown again as it is now, the reason kept, and nothing is changed yet.

@@ -80,10 +80,10 @@ def _people(case: Case) -> dict[int, User]:
 @roles_required(*CASE_ROLES)
 def show(case_id: uuid.UUID):
     """One case with its timeline; writes one 'view' entry saying what was shown."""
-    return _case_page(load_case(case_id))
+    return case_page(load_case(case_id))
 
 
-def _case_page(
+def case_page(
     case: Case, *, note_form=None, task_form=None, status: int = 200, posted: str | None = None
 ):
     """The case page, audited as a look at what it shows; a note or task form that was refused
@@ -275,7 +275,7 @@ def add_note(case_id: uuid.UUID):
     form = NoteForm()
     if not form.validate():
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
-        return _case_page(case, note_form=form, status=422, posted="note")
+        return case_page(case, note_form=form, status=422, posted="note")
     try:
         return added_once(
             form,
@@ -289,7 +289,7 @@ def add_note(case_id: uuid.UUID):
     except CaseError as error:
         # Closed while it was being written: the page again, the note's text kept to copy.
         flash(str(error), "error")
-        return _case_page(load_case(case_id), note_form=form, status=409, posted="note")
+        return case_page(load_case(case_id), note_form=form, status=409, posted="note")
 
 
 @bp.route("/<uuid:case_id>/tasks", methods=["POST"])
@@ -300,7 +300,7 @@ def add_task(case_id: uuid.UUID):
     form = TaskForm()
     if not form.validate():
         flash(_("Please check the fields marked below; everything you typed is kept."), "error")
-        return _case_page(case, task_form=form, status=422, posted="task")
+        return case_page(case, task_form=form, status=422, posted="task")
     try:
         return added_once(
             form,
@@ -318,4 +318,4 @@ def add_task(case_id: uuid.UUID):
     except CaseError as error:
         # Closed while it was being planned: the page again, what was typed kept to copy.
         flash(str(error), "error")
-        return _case_page(load_case(case_id), task_form=form, status=409, posted="task")
+        return case_page(load_case(case_id), task_form=form, status=409, posted="task")

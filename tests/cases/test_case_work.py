@@ -23,7 +23,7 @@ from app.cases.models import (
 from app.cases.services import open_task
 from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import sign_in
+from tests.conftest import CSRF_META, STATUS_VERSION, sign_in
 
 
 def test_the_page_shows_the_timeline_and_safe_contact(client, case_of):
@@ -222,7 +222,13 @@ def test_a_status_change_sent_twice_is_made_once_and_said_plainly(client, case_o
     case, people = case_of
     sign_in(client, people["manager"])
     url = f"/cases/{case.id}"
-    form = {"to": "in_support", "csrf_token": client.csrf_token(f"{url}/status?to=in_support")}
+    page = client.get(f"{url}/status?to=in_support").get_data(as_text=True)
+    form = {
+        "to": "in_support",
+        "csrf_token": CSRF_META.search(page).group(1),
+        "version": STATUS_VERSION.search(page).group(1),
+        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1),
+    }
     first = client.post(f"{url}/status", data=form)
     again = client.post(f"{url}/status", data=form)  # a double click, or the back button
     assert first.status_code == again.status_code == 302
@@ -986,3 +992,87 @@ def test_a_note_overtaken_by_a_reassignment_is_not_written_again_out_of_scope(
         select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
     ).scalar_one()
     assert denied.user_id == people["manager"].id
+
+
+def test_a_closure_sent_without_the_pages_version_is_shown_again_not_applied(client, case_of):
+    """A form not drawn by this app (a script, a page of an older release) cannot say what the
+    person saw: the tasks a closure would end are shown first, as for a page grown stale."""
+    case, people = case_of
+    case.status = "pending_closure"
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/status"
+    page = client.get(f"{url}?to=closed").get_data(as_text=True)
+    token = CSRF_META.search(page).group(1)
+    add_task(case=case, by=people["manager"], kind="child_12h", due=utcnow() + timedelta(hours=12))
+    answer = client.post(url, data={"to": "closed", "reason": "", "csrf_token": token})
+    db.session.refresh(case)
+    assert answer.status_code == 200 and case.status == "pending_closure"
+    assert STATUS_VERSION.search(answer.text).group(1) == str(case.version)
+    assert all(task.ended_by is None for task in case.tasks)
+
+
+def test_a_reason_for_a_move_a_colleague_made_first_is_kept_in_the_note_box(app, client, case_of):
+    """Two supervisors return one pending closure to support, each with a reason: the second
+    one's reason is not dropped under "already has that status"."""
+    case, people = case_of
+    case.status = "pending_closure"
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/status"
+    page = client.get(f"{url}?to=in_support").get_data(as_text=True)
+    form = {
+        "to": "in_support",
+        "csrf_token": CSRF_META.search(page).group(1),
+        "version": STATUS_VERSION.search(page).group(1),
+        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1),
+        "reason": "Chồng lại đe doạ hôm qua",
+    }
+    other = app.test_client()
+    sign_in(other, people["supervisor2"])
+    other.submit(
+        url, {"to": "in_support", "reason": "Lý do của người kia"}, page=f"{url}?to=in_support"
+    )
+    answer = client.post(url, data=form)
+    assert answer.status_code == 409
+    assert re.search(r"<textarea[^>]*>\s*Chồng lại đe doạ hôm qua</textarea>", answer.text)
+    assert (
+        "Một đồng nghiệp đã" in answer.text or "A colleague made this change first" in answer.text
+    )
+    events = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "status")).scalars()
+    assert [e.to_value for e in events] == ["in_support"]
+    # The same form sent twice by its own page is still the plain double click.
+    again = other
+    db.session.refresh(case)
+    case.status = "pending_closure"
+    db.session.commit()
+    page = again.get(f"{url}?to=in_support").get_data(as_text=True)
+    mine = {
+        "to": "in_support",
+        "csrf_token": CSRF_META.search(page).group(1),
+        "version": STATUS_VERSION.search(page).group(1),
+        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1),
+        "reason": "Gọi lại",
+    }
+    assert again.post(url, data=mine).status_code == 302
+    twice = again.post(url, data=mine)
+    assert twice.status_code == 302 and twice.location == f"/cases/{case.id}"
+
+
+def test_an_operator_posting_the_cases_own_status_is_refused_and_audited(client, case_of):
+    case, people = case_of
+    case.status = "in_support"
+    db.session.commit()
+    sign_in(client, people["operator"])
+    answer = client.submit(
+        f"/cases/{case.id}/status",
+        {"to": "in_support", "version": str(case.version)},
+        page=f"/cases/{case.id}",
+    )
+    assert answer.status_code == 404
+    denied = db.session.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "denied", AuditEntry.user_id == people["operator"].id
+        )
+    ).scalar_one()
+    assert denied.case_id == case.id and denied.detail == "status change"

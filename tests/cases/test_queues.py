@@ -639,7 +639,9 @@ def test_closing_a_case_ends_its_open_tasks_and_reopening_brings_them_back(clien
     asked = client.get(f"/cases/{adult.id}/status?to=closed").get_data(as_text=True)
     assert "This case still has 1 open task. Approving the closure ends it:" in asked
     assert "Follow-up call" in asked
-    response = client.submit(f"/cases/{adult.id}/status", {"to": "closed"}, page="/auth/account")
+    response = client.submit(
+        f"/cases/{adult.id}/status", {"to": "closed"}, page=f"/cases/{adult.id}/status?to=closed"
+    )
     assert response.status_code == 302
     db.session.expire_all()
     closed = db.session.get(Case, adult.id)
