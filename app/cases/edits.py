@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
-from app.cases import draft_copies, drafts, services
+from app.cases import draft_copies, drafts, merge, services
 from app.cases.ages import survivor_age
 from app.cases.models import CHILD_TASKS, Case, FormSubmission
 from app.classifications import age_band
@@ -66,11 +66,7 @@ def update_case(
     services.refuse_if_closed(case)
     if case.version != expected_version:
         raise EditConflict(theirs=snapshot(case), version=case.version)
-    changed = [
-        n
-        for n in services.EDITABLE
-        if n in changes and (changes[n] or None) != (getattr(case, n) or None)
-    ]
+    changed = [n for n in services.EDITABLE if n in changes and _changed(n, changes[n], case)]
     if not changed:
         _sent(case, by, page, sent, copies)
         db.session.commit()
@@ -97,6 +93,16 @@ def _sent(case: Case, by: User, page: uuid.UUID | None, sent: uuid.UUID | None, 
     if sent is not None and db.session.get(FormSubmission, sent) is None:
         db.session.add(FormSubmission(key=sent, user_id=by.id, case_id=case.id))
     draft_copies.sent_from_sources(case=case, user=by, form="edit", copies=copies or [])
+
+
+def _changed(name: str, value, case: Case) -> bool:
+    """Whether the form's value changes the case's. The services wanted are a set: a call
+    joining the case appends its own, so the stored order is not the form's, and an edit
+    that changes nothing must not move the version (a colleague's open page would meet a
+    conflict screen over nothing)."""
+    if name == "services_wanted":
+        return merge.differs(name, value, getattr(case, name))
+    return (value or None) != (getattr(case, name) or None)
 
 
 def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None:

@@ -1076,3 +1076,25 @@ def test_an_operator_posting_the_cases_own_status_is_refused_and_audited(client,
         )
     ).scalar_one()
     assert denied.case_id == case.id and denied.detail == "status change"
+
+
+def test_an_edit_listing_the_same_services_in_another_order_changes_nothing(case_of):
+    """A call joining a case appends its services ("shelter health"); the edit page sends them
+    in the list's order: no change, no version moved, no audit entry."""
+    from app.cases.edits import update_case
+
+    case, people = case_of
+    case.services_wanted = "shelter health"
+    db.session.commit()
+    version = case.version
+    changed = update_case(
+        case=case,
+        by=people["manager"],
+        expected_version=version,
+        changes={"services_wanted": "health shelter"},
+    )
+    assert changed == []
+    db.session.refresh(case)
+    assert case.version == version and case.services_wanted == "shelter health"
+    updates = select(AuditEntry).where(AuditEntry.action == "update", AuditEntry.case_id == case.id)
+    assert db.session.execute(updates).first() is None
