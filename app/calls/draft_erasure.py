@@ -23,8 +23,12 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
     would put the link back with its next autosave. What was typed is the new call's and is
     kept; only the link goes, so the call is saved on its own if the operator goes on. Another
     hotline's case is never looked at: the answer would tell whether it exists (the intake's
-    save refuses such a link anyway)."""
+    save refuses such a link anyway); nor is a case of the user's own organisation they may
+    not see (a number typed for a colleague's case): whether it was erased, which mostly means
+    the survivor asked for it, is not theirs to learn, so its link stays in the draft and the
+    save refuses it as it refuses a number that names no case."""
     from app.cases.models import Case  # cases builds on calls
+    from app.cases.scope import case_scope
     from app.cases.search_form import normalise_case_number
 
     case_id, typed = fields.get("case_id"), fields.get("case_number")
@@ -37,8 +41,10 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
         named.append(Case.number == number)
     if not named:
         return False
-    erased = select(Case.id, Case.number).where(
-        Case.erased_at.is_not(None), Case.organisation_id == user.organisation_id, or_(*named)
+    erased = case_scope(user)(
+        select(Case.id, Case.number).where(
+            Case.erased_at.is_not(None), Case.organisation_id == user.organisation_id, or_(*named)
+        )
     )
     gone = db.session.execute(erased).all()
     if not gone:

@@ -275,6 +275,22 @@ def test_an_autosave_says_nothing_of_another_hotlines_erased_case(client, scene,
     assert load_draft(user=outsider, intake_key=uuid.UUID(key))["case_number"] == case.number
 
 
+def test_an_autosave_says_nothing_of_an_erased_case_the_operator_may_not_see(
+    client, scene, make_user
+):
+    """A colleague's case in the same hotline, erased (mostly at the survivor's request): an
+    operator who had no part in it learns nothing from typing its number; the save refuses
+    the link as it refuses a number that names no case."""
+    people, case = scene
+    cases.erase_case(case=case, by=people["supervisor"], reason="recorded_in_error")
+    colleague = make_user("operator", organisation=people["opener"].organisation)
+    sign_in(client, colleague)
+    key = str(uuid.uuid4())
+    answer = autosave(client, key, {"case_number": case.number, "owner": str(colleague.id)})
+    assert answer.status_code == 200 and answer.json["case_erased"] is False
+    assert load_draft(user=colleague, intake_key=uuid.UUID(key))["case_number"] == case.number
+
+
 def test_an_autosave_keeps_the_link_to_a_case_not_erased(client, scene):
     people, case = scene
     sign_in(client, people["opener"])
