@@ -23,15 +23,17 @@ from app.extensions import db
 
 
 def load_call(call_id: uuid.UUID) -> Call:
-    """A call of the user's organisation they may see: one they took, one of a case they may
-    see, or any for a supervisor; otherwise audited and 404. (Someone moved to another
-    organisation no longer sees the calls they took at the old one.)"""
+    """A call of the user's organisation they may see: one they took (as one whose role takes
+    calls), one of a case they may see, or any for a supervisor; otherwise audited and 404.
+    (Someone moved to another organisation no longer sees the calls they took at the old one;
+    an operator made case manager sees those of the cases assigned to them, as any case
+    manager does.)"""
     call = db.session.get(Call, call_id)
     allowed = False
     if call is not None and call.organisation_id == current_user.organisation_id:
         if current_user.role == "supervisor":
             allowed = True
-        elif call.taken_by_id == current_user.id:
+        elif call.taken_by_id == current_user.id and current_user.role in INTAKE_ROLES:
             allowed = True
         elif call.case_id is not None:
             stmt = case_scope(current_user)(select(Case.id).where(Case.id == call.case_id))

@@ -103,3 +103,44 @@ def test_years_of_calls_are_counted_only_so_far(client, calls, monkeypatch):
     assert len(rows(second)) == 5 and "?page=3" not in second  # the last page says so
     beyond = client.get("/calls/mine?page=9")  # a stale link: the list's start
     assert beyond.status_code == 302 and beyond.location.endswith("/calls/mine")
+
+
+def test_an_operator_made_case_manager_no_longer_reads_the_calls_they_took(
+    client, make_org, make_user
+):
+    """A case manager sees the cases assigned to them, and their calls: the calls the person
+    took as an operator, of cases not theirs now, are refused (404, audited)."""
+    from sqlalchemy import select
+
+    from app.admin import services as admin_services
+    from app.audit import AuditEntry
+    from app.extensions import db
+
+    org = make_org(code="RC")
+    op = make_user("operator", organisation=org, language="en")
+    admin = make_user("admin", organisation=org)
+    saved = save_intake(
+        data=Intake(
+            reason="violence_report",
+            caller_phone=NUMBER,
+            narrative="Lời kể bí mật",
+            survivor=Survivor(name="Người Đổi Vai", age=30),
+        ),
+        by=op,
+    )
+    sign_in(client, op)
+    assert client.get(f"/calls/{saved.call.id}").status_code == 200
+    admin_services.update_user(
+        by=admin,
+        user=op,
+        email=op.email,
+        full_name=op.full_name,
+        role="case_manager",
+        organisation=op.organisation,
+        language="en",
+    )
+    sign_in(client, op)
+    answer = client.get(f"/calls/{saved.call.id}")
+    assert answer.status_code == 404 and "Lời kể bí mật" not in answer.get_data(as_text=True)
+    denied = select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == op.id)
+    assert db.session.execute(denied).scalar_one().object_id == str(saved.call.id)
