@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from flask import (
     current_app,
@@ -76,6 +76,22 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _not_anothers_draft(target: str | None, user: User) -> str | None:
+    """The page asked for, unless it is another person's unsaved intake (`/calls/new?draft=`):
+    on a shared computer, the one whose session ended there left it. The next person to sign
+    in is not sent to it: it would be refused, and audited as their attempt."""
+    from app.calls.drafts import held_by_another
+    from app.form_fields import as_uuid
+
+    parts = urlsplit(target or "")
+    if not target or parts.path != url_for("calls.new"):
+        return target
+    key = as_uuid((parse_qs(parts.query).get("draft") or [""])[0])
+    if key is not None and held_by_another(user=user, intake_key=key):
+        return None
+    return target
+
+
 def _pending_user(step: str) -> User | None:
     """The user halfway through signing in, if the pending step is fresh."""
     pending = session.get("pending")
@@ -97,6 +113,7 @@ def _finish_sign_in(user: User):
     session.clear()
     session.regenerate()
     login_user(user)
+    target = _not_anothers_draft(target, user)
     if language in current_app.config["LANGUAGES"]:
         user.language = language  # chosen on the sign-in page: keep it on the account
     services.complete_sign_in(user=user, ip=request.remote_addr)

@@ -60,6 +60,8 @@ def _new_form() -> tuple[IntakeForm, dict, int]:
         form.intake_key.data = str(key)
         form.owner.data = str(current_user.id)  # the user's own draft
         return form, fields, revision
+    if key is not None and drafts.held_by_another(user=current_user, intake_key=key):
+        refuse_object("intake_draft", key)  # someone else's: audited, 404 as for none
     form = IntakeForm(formdata=None)
     form.owner.data = str(current_user.id)
     # Time-ordered, as record ids are: a new key lands at the end of the call table's index

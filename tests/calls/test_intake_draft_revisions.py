@@ -432,3 +432,35 @@ def test_asking_after_the_call_was_saved_says_so(client, login_as):
     client.submit("/calls/new", data, page="/calls/new")
     answer = client.get(f"/calls/drafts/{key}?revision=1")
     assert answer.status_code == 409 and answer.json["error"] == "already_saved"
+
+
+def test_another_persons_draft_asked_by_its_address_is_refused_and_audited(
+    client, app, login_as, make_user
+):
+    """`/calls/new?draft=<key>` of someone else's unsaved intake: 404, audited, as the draft's
+    own address is; and a sign-in on a shared computer is never sent there from the page the
+    last person's ended session left."""
+    from sqlalchemy import select
+
+    from app.audit import AuditEntry
+    from tests.conftest import sign_in
+
+    user = login_as("operator")
+    key = fresh_key(client)
+    autosave(client, key, {"narrative": "riêng tư"}, revision=0, page="A")
+    colleague = make_user("operator", organisation=user.organisation)
+    other = app.test_client()
+    sign_in(other, colleague)
+    answer = other.get(f"/calls/new?draft={key}")
+    assert answer.status_code == 404 and "riêng tư" not in answer.get_data(as_text=True)
+    db.session.rollback()
+    denied = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == colleague.id)
+    ).scalar_one()
+    assert (denied.object_type, denied.object_id) == ("intake_draft", str(key))
+    shared = app.test_client()
+    shared.get(f"/auth/login?next=/calls/new?draft={key}")
+    assert sign_in(shared, colleague).location != f"/calls/new?draft={key}"
+    mine = app.test_client()
+    mine.get(f"/auth/login?next=/calls/new?draft={key}")
+    assert sign_in(mine, user).location == f"/calls/new?draft={key}"
