@@ -131,6 +131,7 @@ def assign(case_id: uuid.UUID):
         if to is not None:  # never offered by the page: handing the case outside, audited
             audit_case("denied", case, current_user, detail=f"assign user:{to.id}")
             db.session.commit()
+            abort(404)  # as for an account that is not there
         flash(_("Choose an active case manager of this organisation."), "error")
         return redirect(_back(case))
     if "expected" in request.form and request.form["expected"] != str(case.assigned_to_id or ""):
