@@ -20,7 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.auth.forms import REQUIRED
@@ -55,6 +55,16 @@ def as_uuid(value) -> uuid.UUID | None:
 def local_text(moment: datetime | None) -> str:
     """A UTC time as the form shows it: dd/mm/yyyy hh:mm in Vietnam's time."""
     return moment.astimezone(LOCAL).strftime(TIME_FORMAT) if moment else ""
+
+
+class TypedRequired(DataRequired):
+    """DataRequired for a field that reads what was typed (a time): something typed that cannot
+    be read keeps its own message, how to write it, rather than "This field is required"."""
+
+    def __call__(self, form, field) -> None:
+        if field.process_errors:
+            raise StopValidation()  # the reading's message stands, alone
+        super().__call__(form, field)
 
 
 class LocalDateTimeField(Field):

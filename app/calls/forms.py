@@ -28,6 +28,7 @@ from app.form_fields import (
     LocalDateTimeField,
     MultiCheckboxField,
     QuickBind,
+    TypedRequired,
     choices,
     date_field,
     long_text,
@@ -51,7 +52,7 @@ class IntakeForm(FlaskForm):
     case_id = HiddenField()
     line_id = HiddenField()
     # The call
-    started_at = LocalDateTimeField(_l("Call started"), validators=[DataRequired(REQUIRED)])
+    started_at = LocalDateTimeField(_l("Call started"), validators=[TypedRequired(REQUIRED)])
     ended_at = LocalDateTimeField(_l("Call ended"), validators=[Optional()])
     channel = CodeSelectField(_l("Channel"), choices=choices(c.CHANNELS), default="phone")
     caller_type = CodeSelectField(

@@ -31,6 +31,7 @@ from app.clock import local_today
 from app.form_fields import (
     LocalDateTimeField,
     MultiCheckboxField,
+    TypedRequired,
     choices,
     date_field,
     long_text,
@@ -215,7 +216,7 @@ class TaskForm(OnceForm):
 
     kind = SelectField(_l("Task"), choices=choices(c.TASK_KINDS), default="follow_up_call")
     due_at = LocalDateTimeField(
-        _l("Due"), validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "off"}
+        _l("Due"), validators=[TypedRequired(REQUIRED)], render_kw={"autocomplete": "off"}
     )
     note = text(_l("Note"), 500)
     submit = SubmitField(_l("Add the task"))

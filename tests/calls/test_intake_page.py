@@ -164,6 +164,20 @@ def test_a_mistyped_age_and_date_are_explained_in_vietnamese(client, login_as):
     assert count(Call) == 0
 
 
+def test_a_start_time_that_cannot_be_read_says_how_to_write_it_not_that_it_is_missing(
+    client, login_as
+):
+    login_as("operator")
+    data = form(client, reason="silent", outcomes="no_action", started_at="31/02/2026 10:00")
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Viết thời gian theo dạng dd/mm/yyyy hh:mm" in page
+    assert "Bắt đầu cuộc gọi: Trường này là bắt buộc." not in page
+    assert "31/02/2026 10:00" in page and count(Call) == 0
+    empty = form(client, reason="silent", outcomes="no_action", started_at="  ")
+    page = client.submit("/calls/new", empty, page="/calls/new").get_data(as_text=True)
+    assert "Trường này là bắt buộc." in page and count(Call) == 0
+
+
 def test_a_double_submit_gives_one_record(client, login_as):
     login_as("operator")
     data = form(client, reason="violence_report", survivor_name="Hai Lần")

@@ -340,6 +340,7 @@ def test_a_refused_task_or_note_comes_back_with_everything_typed(client, case_of
     assert '<option selected value="safety_review">' in page
     assert re.search(r"<details open>\s*<summary>", page)  # the task form is open
     assert 'aria-invalid="true"' in page
+    assert "Viết thời gian theo dạng dd/mm/yyyy hh:mm" in page  # how to write it, not "required"
     long_note = "Ghi chép dài " * 2000  # over the 20,000 characters a note may hold
     refused = client.submit(
         f"{url}/notes", {"kind": "contact_attempt", "body": long_note}, page=url
