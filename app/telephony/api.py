@@ -6,6 +6,7 @@ JSON, errors included; none ever repeats the caller's number, and nothing here l
 
 from __future__ import annotations
 
+import codecs
 import json
 
 from flask import abort, current_app, jsonify, request, url_for
@@ -119,15 +120,17 @@ def _body():
     """The fields sent, from JSON or a form body (Asterisk's CURL()); None when unreadable.
 
     A JSON object is read as JSON whatever its label: `curl -d '{...}'` without a Content-Type
-    header labels it form-encoded, which would otherwise read as a body without a caller. A body
-    that is neither is refused as unreadable rather than read as empty."""
+    header labels it form-encoded, which would otherwise read as a body without a caller; so is
+    one after a UTF-8 byte order mark (a body saved by a Windows editor, sent with `-d @file`).
+    A body that is neither is refused as unreadable rather than read as empty."""
     if (request.content_length or 0) > MAX_BODY:
         abort(413)
     request.max_content_length = MAX_BODY  # also caps a chunked body
     raw = request.get_data(cache=True)  # kept: the form is parsed from it below
-    if request.is_json or raw.lstrip()[:1] == b"{":
+    text = raw.removeprefix(codecs.BOM_UTF8)
+    if request.is_json or text.lstrip()[:1] == b"{":
         try:
-            data = json.loads(raw)
+            data = json.loads(text)
         except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             return None
         return data if isinstance(data, dict) else None

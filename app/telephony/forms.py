@@ -32,7 +32,10 @@ class LineForm(FlaskForm):
 WITHHELD = frozenset(
     {"", "anonymous", "withheld", "private", "restricted", "unknown", "unavailable"}
 )
-NUMBER_SHAPE = re.compile(r"^\+?[0-9][0-9 ().\-]{1,30}$")
+# A number may open with a bracket, as a landline is written with its area code: "(024) 3822
+# 1234", "(+84) 24 3822 1234" (phonenumbers reads both, and normalise_phone files them as
+# +842438221234).
+NUMBER_SHAPE = re.compile(r"^(?:\+|\(\+?|\+\()?[0-9][0-9 ().\-]{1,30}$")
 CLOCK_SKEW = timedelta(minutes=5)
 OLDEST_CALL = timedelta(hours=24)
 
@@ -99,7 +102,7 @@ def _caller(raw: object) -> tuple[str | None, bool]:
     if parsed is not None and phonenumbers.is_valid_number(parsed):
         return caller, False
     digits = sum(ch.isdigit() for ch in caller)
-    if not caller.startswith(("+", "00")) and 7 <= digits <= 15:
+    if not caller.lstrip("(").startswith(("+", "00")) and 7 <= digits <= 15:
         return caller, True
     raise PayloadError("caller_invalid", _l("The caller's number is not a phone number."))
 

@@ -1,5 +1,6 @@
 """POST /api/v1/calls/incoming: line tokens, what a phone system may send, and what comes back."""
 
+import codecs
 import hashlib
 import json
 import logging
@@ -12,6 +13,7 @@ from sqlalchemy import select, text
 
 from app.audit import AuditEntry
 from app.clock import utcnow
+from app.crypto.blind import normalise_phone
 from app.extensions import db
 from app.telephony import services
 from app.telephony.models import PhoneLine, ScreenPop
@@ -163,9 +165,30 @@ def test_real_numbers_are_accepted_as_received(make_line, announce, caller):
     assert _pops()[0].caller_phone == caller
 
 
+@pytest.mark.parametrize("caller", ["(024) 3822 1234", "(+84) 24 3822 1234", "(024)38221234"])
+def test_a_landline_written_with_its_area_code_in_brackets_is_accepted(make_line, announce, caller):
+    """As Hà Nội numbers are written; the blind index files it as the number without them."""
+    _line, token = make_line()
+    response = announce(token, {"caller": caller})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert "warning" not in response.get_json()
+    assert _pops()[0].caller_phone == caller
+    assert normalise_phone(caller) == normalise_phone("024 3822 1234") == "+842438221234"
+
+
 @pytest.mark.parametrize(
     "caller",
-    ["abc", "12345", "0912", "+84 912 345 678 999", "1-800-FLOWERS", "' OR 1=1 --", "9" * 300],
+    [
+        "abc",
+        "12345",
+        "0912",
+        "+84 912 345 678 999",
+        "1-800-FLOWERS",
+        "' OR 1=1 --",
+        "9" * 300,
+        "((024) 3822 1234",
+        "(abc) 3822 1234",
+    ],
 )
 def test_garbage_is_refused_with_422(make_line, announce, caller):
     _line, token = make_line()
@@ -273,6 +296,21 @@ def test_a_json_body_without_its_content_type_is_read_as_json(make_line, client,
     response = client.post(
         URL,
         data=json.dumps({"caller": "+84 912 345 678", "line": "trunk-1"}),
+        content_type=label,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert _pops()[0].caller_phone == "+84 912 345 678"
+
+
+@pytest.mark.parametrize("label", ["application/x-www-form-urlencoded", "text/plain", None])
+def test_a_json_body_after_a_byte_order_mark_is_read_as_json(make_line, client, label):
+    """A body saved by a Windows editor starts with a UTF-8 BOM (`curl -d @pop.json`)."""
+    _line, token = make_line()
+    body = json.dumps({"caller": "+84 912 345 678"}).encode()
+    response = client.post(
+        URL,
+        data=codecs.BOM_UTF8 + body,
         content_type=label,
         headers={"Authorization": f"Bearer {token}"},
     )

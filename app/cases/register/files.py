@@ -9,11 +9,14 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
+from itertools import zip_longest
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
 from app.cases.register.columns import column_of
+from app.cases.register.sheets import too_far
+from app.cases.register.vocabularies import VOCABULARIES
 
 HEADER_SEARCH_ROWS = 10  # a register may have a title above its headings
 # Excel (2007 and later, with or without macros; 97-2003) and LibreOffice Calc.
@@ -45,6 +48,7 @@ def _sheet_cells(path: Path) -> Iterator[list]:
     datetime at midnight."""
     from python_calamine import CalamineError, CalamineWorkbook
 
+    _refuse_far_reach(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)
@@ -56,6 +60,24 @@ def _sheet_cells(path: Path) -> Iterator[list]:
             yield [_cell(value) for value in cells]
     finally:
         book.close()
+
+
+def _refuse_far_reach(path: Path) -> None:
+    """Refuse, before calamine reads it, a sheet reaching so far (a stray value in row
+    1,048,576, say) that reading it would take gigabytes (see sheets.py)."""
+    far = too_far(path)
+    if far:
+        sheet, row, column = far
+        raise RegisterError(
+            _l(
+                "Sheet %(sheet)d of the workbook reaches as far as cell %(cell)s, too far for "
+                "the import to read: if nothing belongs there, delete the rows and columns past "
+                "your table (Ctrl+End goes to the last cell in use) and save the file; a "
+                "register that large must be split into smaller files (see docs/import.md).",
+                sheet=sheet,
+                cell=f"{_letters(column - 1)}{row}",
+            )
+        )
 
 
 def _cell(value):
@@ -130,7 +152,7 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
             elif number >= HEADER_SEARCH_ROWS:
                 break
             continue
-        if first_below and _known(texts) >= 2:
+        if first_below and _more_headings(texts, headings):
             raise RegisterError(
                 _l(
                     "Rows %(first)d and %(second)d both hold column names (a heading merged "
@@ -160,15 +182,36 @@ def _known(texts: list[str]) -> int:
     return sum(1 for text in texts if text and column_of(text))
 
 
+def _more_headings(texts: list[str], headings: list[str]) -> bool:
+    """Whether the row below the headings names columns too: most of its filled cells, two at
+    least. A value its own column accepts is no name, though it names another column ("Phone"
+    under 'channel', "counselling" under 'reason', "Closed" under 'status'), else an ordinary
+    first row of data would be refused as a second row of headings."""
+    filled = named = 0
+    for text, heading in zip_longest(texts, headings, fillvalue=""):
+        if not text:
+            continue
+        filled += 1
+        values = VOCABULARIES.get(column_of(heading) or "") if heading else None
+        if column_of(text) and not (values and values.match(text)):
+            named += 1
+    return named >= 2 and 2 * named >= filled
+
+
 def _unnamed(index: int) -> str:
     """A column without a heading, by its letter as Excel shows it and its number ("[G, 7]",
     which names no column, as "[XA]" would: "xã"): its values are reported as those of an
     unknown column, not dropped unsaid."""
+    return f"[{_letters(index)}, {index + 1}]"
+
+
+def _letters(index: int) -> str:
+    """The letters Excel names a column by, from its index from 0 (0 is A, 39 is AN)."""
     letters, rest = "", index + 1
     while rest:
         rest, letter = divmod(rest - 1, 26)
         letters = chr(ord("A") + letter) + letters
-    return f"[{letters}, {index + 1}]"
+    return letters
 
 
 def _refuse_repeated(headings: list[str]) -> None:

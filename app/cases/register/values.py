@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 
-from app.clock import utcnow
+from app.clock import local_today
 from app.places.names import words
 
 LIST_SEPARATORS = re.compile(r"[;,\n|]+")
@@ -57,8 +57,9 @@ def read_date(value) -> tuple[date, time | None] | None:
     match = DMY.match(text)
     if match:
         day, month, year, hour, minute = match.groups()
-        if len(year) == 2:  # "85" is 1985 and "19" is 2019: no date lies in the future
-            year = int(year) + (2000 if int(year) <= utcnow().year % 100 else 1900)
+        if len(year) == 2:  # "85" is 1985 and "19" is 2019: no date lies in the future (of
+            # Vietnam's calendar: on 1 January there, "27" is this year while UTC is still in 2026)
+            year = int(year) + (2000 if int(year) <= local_today().year % 100 else 1900)
         parts = int(year), int(month), int(day)
     else:
         match = ISO.match(text)

@@ -1,0 +1,129 @@
+"""Register files as people send them: values that are also column names in the first row of
+data, a stray cell far past the table of a workbook, a year written with two digits."""
+
+import re
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from app.cases.importer import validate_row
+from app.cases.register import rows, values
+from tests.cases.test_import import run
+
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+FAR = "AN1048576"  # 40 columns of Excel's last row: 42 million cells read as one block
+
+
+@pytest.fixture
+def head(make_user):
+    return make_user("supervisor")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "date,channel,reason,status,summary\n"
+        "15/03/2024,Phone,counselling,,advice given\n"
+        "16/03/2024,Phone,violence report,Closed,hit\n",
+        "ngày tiếp nhận,kênh tiếp nhận,dịch vụ,dấu hiệu nguy cơ,trạng thái\n"
+        "15/03/2024,Điện thoại,counselling,weapon access,Closed\n",
+    ],
+)
+def test_values_that_are_also_column_names_are_not_a_second_row_of_headings(
+    app, head, tmp_path, text
+):
+    """Under the columns that accept them, "Phone" (a channel, and a heading for the phone
+    number), "counselling", "weapon access" and "Closed" are values, not names of columns."""
+    path = tmp_path / "so.csv"
+    path.write_text(text, encoding="utf-8")
+    result = run(app, path, "--as", head.email, "--lang", "en", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "both hold column names" not in result.output
+
+
+def _far_workbook(path: Path, *, value: bool) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Sổ 2024"
+    sheet.append(["ngày tiếp nhận", "giới tính"])
+    sheet.append(["01/02/2024", "Nữ"])
+    if value:
+        sheet[FAR] = "x"
+    else:
+        sheet[FAR].font = Font(bold=True)  # formatted, empty: calamine leaves it out
+    book.save(path)
+    return path
+
+
+def _without_dimension(path: Path, ref: str | None) -> Path:
+    """The workbook as another writer might save it: its sheet's <dimension> saying only "A1",
+    or left out."""
+    other = path.with_name(f"{path.stem}-{ref or 'none'}.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(other, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                new = f'<dimension ref="{ref}"/>'.encode() if ref else b""
+                data = re.sub(rb"<dimension [^>]*/>", new, data)
+            target.writestr(item, data)
+    return other
+
+
+def test_a_stray_cell_far_past_the_table_is_refused_before_the_sheet_is_read(app, head, tmp_path):
+    """A 5 KB workbook with one value at AN1048576 would take gigabytes to read: it is refused
+    in plain words naming the cell, whatever its <dimension> says; a cell only formatted there
+    is not read, and does not stop the file."""
+    far = _far_workbook(tmp_path / "xa.xlsx", value=True)
+    for path in (far, _without_dimension(far, "A1"), _without_dimension(far, None)):
+        result = run(app, path, "--as", head.email, "--lang", "en", "--dry-run", "--limit", 1)
+        assert result.exit_code == 1, result.output
+        assert f"Sheet 1 of the workbook reaches as far as cell {FAR}" in result.output
+        assert "Traceback" not in result.output
+    formatted = _far_workbook(tmp_path / "dinh-dang.xlsx", value=False)
+    result = run(app, formatted, "--as", head.email, "--lang", "en", "--dry-run")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_stray_cell_far_past_the_table_of_any_sheet_of_an_ods_is_refused(app, head, tmp_path):
+    """LibreOffice's files are read whole on opening, so every sheet is measured; a run of empty
+    rows is written once with how many times it repeats, and a value below it is counted on the
+    row it lands on."""
+    path = tmp_path / "so.ods"
+    second = (
+        '<table:table table:name="Ghi chú"><table:table-row table:number-rows-repeated="1048575">'
+        '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+        '<table:table-row><table:table-cell table:number-columns-repeated="39"/>'
+        '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+        "</table:table-row></table:table>"
+    )
+    with zipfile.ZipFile(SAMPLES / "register-sample.ods") as source:
+        with zipfile.ZipFile(path, "w") as target:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "content.xml":
+                    data = data.replace(b"</table:table>", b"</table:table>" + second.encode())
+                target.writestr(item, data)
+    result = run(app, path, "--as", head.email, "--lang", "en", "--dry-run", "--limit", 1)
+    assert result.exit_code == 1, result.output
+    assert f"Sheet 2 of the workbook reaches as far as cell {FAR}" in result.output
+    sample = SAMPLES / "register-sample.ods"
+    result = run(app, sample, "--as", head.email, "--lang", "en", "--dry-run", "--limit", 1)
+    assert "reaches as far" not in result.output
+
+
+def test_a_two_digit_year_is_read_against_the_year_in_vietnam(app, monkeypatch):
+    """At 01:00 on 1 January 2027 in Vietnam (still 2026 in UTC), "27" is this year."""
+    now = datetime(2026, 12, 31, 18, 0, tzinfo=UTC)
+    for module in (rows, values):  # the clock, wherever the register code reads it
+        monkeypatch.setattr(module, "utcnow", lambda: now, raising=False)
+        monkeypatch.setattr(module, "local_today", lambda: date(2027, 1, 1), raising=False)
+    monkeypatch.setattr("app.clock.utcnow", lambda: now)
+    with app.app_context():
+        intake, errors, _ = validate_row({"ngày tiếp nhận": "01/01/27 00:30"})
+    assert errors == []
+    assert intake.started_at == datetime(2026, 12, 31, 17, 30, tzinfo=UTC)
