@@ -70,11 +70,29 @@ def test_no_external_assets(client, login_as):
             assert attribute + prefix not in html
 
 
-def test_a_post_without_csrf_token_is_refused(client, make_user):
-    user = make_user("operator")
-    response = client.post("/auth/login", data={"email": user.email, "password": "x" * 12})
+def test_a_post_without_csrf_token_is_refused(client, login_as):
+    login_as("operator")
+    response = client.post("/calls/new", data={"reason": "silent"})
     assert response.status_code == 400
     assert "<h1>Biểu mẫu đã hết hạn</h1>" in response.get_data(as_text=True)
+
+
+def test_a_sign_in_page_left_open_past_its_session_asks_for_the_password_again(client, make_user):
+    """Its session ended (the token no longer matches): the sign-in page again with the email
+    kept and a word on why, not an error page; nobody is signed in, the password not echoed."""
+    user = make_user("operator")
+    client.get("/auth/login")
+    response = client.post(
+        "/auth/login",
+        data={"email": user.email, "password": "a calm river at dawn", "csrf_token": "stale"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and f'value="{user.email}"' in page
+    assert "Trang đăng nhập đã mở quá lâu" in page or "open a long time" in page
+    assert "a calm river at dawn" not in page
+    assert client.get("/home/operator").status_code == 302  # not signed in
+    language = client.post("/auth/language", data={"language": "en", "csrf_token": "stale"})
+    assert language.status_code == 302 and language.location.endswith("/auth/login")
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,11 @@ def render_error(error):
         # A page script's request: answer in kind. Rendering the HTML page would also issue a
         # new anonymous session cookie, which could replace a sign-in made in another tab.
         return jsonify(error="csrf" if isinstance(error, CSRFError) else code), code
+    if isinstance(error, CSRFError) and not current_user.is_authenticated:
+        if request.endpoint == "auth.login":
+            return _sign_in_again()
+        if request.endpoint == "auth.set_language":  # the sign-in page's footer, left open
+            return redirect(url_for("auth.login"))
     if isinstance(error, CSRFError) and request.endpoint == "auth.logout":
         idle = request.form.get("reason") == "idle"
         if current_user.is_authenticated:
@@ -84,6 +89,20 @@ def render_error(error):
             )
         return redirect(url_for("auth.login"))
     return render_template(f"errors/{code}.html", csrf_error=isinstance(error, CSRFError)), code
+
+
+def _sign_in_again():
+    """The sign-in page sent after its session ended (left open between shifts, say): the
+    sign-in page again, the email kept (never the password), rather than an error page."""
+    from app.auth.forms import LoginForm
+
+    form = LoginForm(formdata=None)
+    form.email.data = (request.form.get("email") or "").strip()[:254]
+    flash(
+        _("The sign-in page had been open a long time. Enter your password again to sign in."),
+        "info",
+    )
+    return render_template("auth/login.html", form=form, error=None)
 
 
 def register_error_handlers(app) -> None:
