@@ -174,3 +174,21 @@ def test_flooding_the_sign_in_form_gets_the_429_page(make_app):
     assert "Quá nhiều yêu cầu" in client.submit(
         "/auth/login", {"email": "a@example.org", "password": "p" * 12}
     ).get_data(as_text=True)
+
+
+def test_a_body_too_large_gets_its_own_page_in_vietnamese(client, login_as):
+    login_as("operator")
+    token = client.csrf_token("/calls/new")
+    parts = [("csrf_token", token), ("narrative", "x" * 600_000)]  # as a closing page's beacon
+    body = "".join(
+        f'--b\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in parts
+    )
+    response = client.post(
+        "/calls/new",
+        data=(body + "--b--\r\n").encode(),
+        content_type="multipart/form-data; boundary=b",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and '<html lang="vi">' in page
+    assert "Request Entity Too Large" not in page

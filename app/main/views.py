@@ -15,7 +15,7 @@ from app.crypto.datakeys import keyring
 from app.extensions import db
 from app.main import bp
 
-ERROR_CODES = (400, 403, 404, 405, 429, 500)
+ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
 
 
 @bp.route("/")
