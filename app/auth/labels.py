@@ -117,9 +117,15 @@ DETAIL_LABELS = {
     "disabled": _l("account disabled"),
     "bad_password": _l("wrong password"),
     "import": _l("import"),
+    "safe contact on a new call": _l("safe contact, on a new call"),
+    "search by case number": _l("search by case number"),
+    "closure self-approval": _l("closure approved by the one who asked for it"),
+    "phone": _l("search by phone number"),
 }
 _COUNTED = re.compile(r"^(\d+) entries$")
 _LINE = re.compile(r"^line (\d+)$")
+_ROLE_PAGE = re.compile(r"^role: (\S+)$")  # access.refuse_role: the page asked for
+_PHONE_MATCHED = re.compile(r"^phone matched=(\d+)$")  # search.audit_phone_search
 
 
 def detail_text(detail: str | None) -> str:
@@ -136,6 +142,19 @@ def detail_text(detail: str | None) -> str:
             parts.append(ngettext("%(num)d entry", "%(num)d entries", int(counted[1])))
         elif line := _LINE.match(part):
             parts.append(gettext("line %(id)s", id=line[1]))
+        elif part in ROLE_LABELS:  # an account created with this role
+            parts.append(str(ROLE_LABELS[part]))
+        elif page := _ROLE_PAGE.match(part):
+            parts.append(gettext("a page this role may not open: %(page)s", page=page[1]))
+        elif matched := _PHONE_MATCHED.match(part):
+            found = int(matched[1])
+            parts.append(
+                ngettext(
+                    "search by phone number: %(num)d case found",
+                    "search by phone number: %(num)d cases found",
+                    found,
+                )
+            )
         else:
             parts.append(part)
     return "; ".join(parts)

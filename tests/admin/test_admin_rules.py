@@ -65,9 +65,9 @@ def test_a_case_manager_holding_cases_is_not_moved_or_demoted(
     elsewhere = make_org()
     moved = _edit(client, manager, organisation_id=elsewhere.id)
     assert moved.status_code == 200
-    assert "1 hồ sơ đang mở" in moved.get_data(as_text=True)
+    assert "1 ca đang xử lý" in moved.get_data(as_text=True)
     demoted = _edit(client, manager, role="operator")
-    assert "1 hồ sơ đang mở" in demoted.get_data(as_text=True)
+    assert "1 ca đang xử lý" in demoted.get_data(as_text=True)
     after = _fresh(User, manager.id)
     assert after.organisation_id == org.id and after.role == "case_manager"
     assign_case(case=db.session.get(type(case), case.id), to=supervisor, by=supervisor)

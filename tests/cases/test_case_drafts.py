@@ -479,7 +479,7 @@ def test_an_intake_left_unsaved_is_offered_first_with_the_case_text_named(client
     answer = sign_in(client, operator)
     assert answer.location.endswith("/calls/drafts")
     html = client.get("/calls/drafts").get_data(as_text=True)
-    assert "Bạn còn 1 đoạn chưa gửi trên trang hồ sơ." in html and 'href="/cases/drafts"' in html
+    assert "Bạn còn 1 đoạn chưa gửi trên trang ca." in html and 'href="/cases/drafts"' in html
 
 
 def test_erasing_the_case_erases_everyone_s_drafts_on_it(client, case_of):
@@ -672,7 +672,7 @@ def test_a_move_made_meanwhile_sends_its_link_to_the_case_not_to_a_refusal(clien
     answer = client.get(f"/cases/{case.id}/status?to=pending_closure")
     assert answer.status_code == 302 and answer.location.endswith(f"/cases/{case.id}")
     page = client.get(answer.location).get_data(as_text=True)
-    assert "Không thể thực hiện thay đổi này nữa: hồ sơ nay ở trạng thái" in page
+    assert "Không thể thực hiện thay đổi này nữa: ca nay ở trạng thái" in page
     assert "denied" not in audit_actions(people["manager"])
 
 

@@ -50,7 +50,7 @@ def test_an_intake_brought_back_keeps_a_recipient_gone_since_and_refuses_it(
 
     fields["intake_key"] = str(key)
     page = client.submit("/calls/new", fields, page="/calls/new").get_data(as_text=True)
-    assert "không còn nằm trong số các tổ chức nhận chuyển gửi" in page
+    assert "không còn nằm trong số các đơn vị nhận chuyển gửi" in page
     assert selected_option(page, "consent_recipient")[0] == str(shelter.id)  # still as chosen
     assert "Vũ Thị Mai" in page
     assert db.session.execute(select(func.count(Consent.id))).scalar_one() == 0
@@ -84,7 +84,7 @@ def test_a_case_consent_draft_keeps_a_recipient_gone_since_and_refuses_it(
     assert value == str(shelter.id) and GONE_VI in label
 
     page = client.submit(url, typed, page=url).get_data(as_text=True)
-    assert "không còn nằm trong số các tổ chức nhận chuyển gửi" in page
+    assert "không còn nằm trong số các đơn vị nhận chuyển gửi" in page
     assert selected_option(page, "consent_recipient")[0] == str(shelter.id)
     db.session.rollback()
     assert db.session.execute(select(func.count(Consent.id))).scalar_one() == before
@@ -104,5 +104,5 @@ def test_a_recipient_never_offered_is_not_named(client, login_as, make_org):
         )
         page = client.submit("/calls/new", fields, page="/calls/new").get_data(as_text=True)
         chosen = selected_option(page, "consent_recipient")
-        assert chosen == (value, "Một tổ chức không còn trong danh sách")
+        assert chosen == (value, "Một đơn vị không còn trong danh sách")
         assert user.organisation.name not in chosen[1]
