@@ -16,7 +16,7 @@ from app.auth.models import User
 from app.calls.intake import Intake, Survivor, save_intake
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.services import assign_case
-from app.clock import utcnow
+from app.clock import local_day, utcnow
 from app.extensions import db
 
 DEMO_PASSWORD = "diemtua-demo-2026"  # noqa: S105 - published on purpose, demo only
@@ -99,7 +99,7 @@ def seed_demo_calls() -> None:
             summary="Bạo lực thể chất và tinh thần từ chồng, leo thang trong ba tháng qua.",
             services_wanted=["counselling", "legal", "health"],
             incident=IncidentData(
-                occurred_on=(now - timedelta(days=4)).date(),
+                occurred_on=local_day(now - timedelta(days=4)),  # the day in Vietnam
                 place_type="home",
                 acts=["a_beating", "b_insults"],
                 gbv_type="physical_assault",
