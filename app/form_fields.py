@@ -57,6 +57,17 @@ def local_text(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL).strftime(TIME_FORMAT) if moment else ""
 
 
+class Readable:
+    """After Optional(): what was typed and could not be read (an age in words) keeps its own
+    message alone; a range check after it would add a second one about a value never read."""
+
+    field_flags: dict = {}
+
+    def __call__(self, form, field) -> None:
+        if field.process_errors:
+            raise StopValidation()
+
+
 class TypedRequired(DataRequired):
     """DataRequired for a field that reads what was typed (a time): something typed that cannot
     be read keeps its own message, how to write it, rather than "This field is required"."""

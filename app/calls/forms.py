@@ -28,6 +28,7 @@ from app.form_fields import (
     LocalDateTimeField,
     MultiCheckboxField,
     QuickBind,
+    Readable,
     TypedRequired,
     choices,
     date_field,
@@ -78,7 +79,11 @@ class IntakeForm(FlaskForm):
     survivor_birth_date = date_field(_l("Date of birth"))
     survivor_age = IntegerField(
         _l("Age in years"),
-        validators=[Optional(), NumberRange(0, 120, _l("Give an age between 0 and 120."))],
+        validators=[
+            Optional(),
+            Readable(),
+            NumberRange(0, 120, _l("Give an age between 0 and 120.")),
+        ],
         widget=TextInput(),
         render_kw={"inputmode": "numeric"},
     )

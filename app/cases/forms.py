@@ -31,6 +31,7 @@ from app.clock import local_today
 from app.form_fields import (
     LocalDateTimeField,
     MultiCheckboxField,
+    Readable,
     TypedRequired,
     choices,
     date_field,
@@ -84,7 +85,11 @@ class CaseEditForm(PageForm):
     )
     survivor_age = IntegerField(
         _l("Age in years"),
-        validators=[Optional(), NumberRange(0, 120, _l("Give an age between 0 and 120."))],
+        validators=[
+            Optional(),
+            Readable(),
+            NumberRange(0, 120, _l("Give an age between 0 and 120.")),
+        ],
         widget=TextInput(),
         render_kw={"inputmode": "numeric"},
     )

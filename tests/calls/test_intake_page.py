@@ -158,6 +158,7 @@ def test_a_mistyped_age_and_date_are_explained_in_vietnamese(client, login_as):
     )
     page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
     assert "Hãy nhập một số nguyên (chỉ gồm chữ số)." in page
+    assert "Nhập tuổi từ 0 đến 120." not in page  # one message: about what was typed
     assert "Ngày không hợp lệ. Hãy nhập theo dạng dd/mm/yyyy." in page
     assert "Lựa chọn không hợp lệ. Vui lòng chọn lại trong danh sách." in page
     assert "Not a valid" not in page and "ba mươi" in page
