@@ -121,6 +121,7 @@ DETAIL_LABELS = {
     "search by case number": _l("search by case number"),
     "closure self-approval": _l("closure approved by the one who asked for it"),
     "phone": _l("search by phone number"),
+    "erased case named in an intake": _l("an erased case named in an intake"),
 }
 _COUNTED = re.compile(r"^(\d+) entries$")
 _LINE = re.compile(r"^line (\d+)$")

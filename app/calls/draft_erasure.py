@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy import or_, select
 
+from app import audit
 from app.auth.models import User
 from app.calls.models import IntakeDraft
 from app.extensions import db
@@ -23,12 +24,11 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
     would put the link back with its next autosave. What was typed is the new call's and is
     kept; only the link goes, so the call is saved on its own if the operator goes on. Another
     hotline's case is never looked at: the answer would tell whether it exists (the intake's
-    save refuses such a link anyway); nor is a case of the user's own organisation they may
-    not see (a number typed for a colleague's case): whether it was erased, which mostly means
-    the survivor asked for it, is not theirs to learn, so its link stays in the draft and the
-    save refuses it as it refuses a number that names no case."""
+    save refuses such a link anyway). An operator may add a call to any case of the hotline
+    (a repeat caller's case, often a colleague's), so is told of its erasure on the phone; each
+    telling is a read of the case, written to the audit log (not committed here), so numbers
+    tried one after another to learn which cases were erased show there."""
     from app.cases.models import Case  # cases builds on calls
-    from app.cases.scope import case_scope
     from app.cases.search_form import normalise_case_number
 
     case_id, typed = fields.get("case_id"), fields.get("case_number")
@@ -41,15 +41,22 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
         named.append(Case.number == number)
     if not named:
         return False
-    erased = case_scope(user)(
-        select(Case.id, Case.number).where(
-            Case.erased_at.is_not(None), Case.organisation_id == user.organisation_id, or_(*named)
-        )
+    erased = select(Case.id, Case.number).where(
+        Case.erased_at.is_not(None), Case.organisation_id == user.organisation_id, or_(*named)
     )
     gone = db.session.execute(erased).all()
     if not gone:
         return False
     for row in gone:
+        audit.record(
+            "view",
+            user=user,
+            object_type="case",
+            object_id=row.id,
+            case_id=row.id,
+            organisation_id=user.organisation_id,
+            detail="erased case named in an intake",
+        )
         if fields.get("case_id") == str(row.id):
             fields["case_id"] = ""
         if number == row.number:

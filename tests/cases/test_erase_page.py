@@ -275,20 +275,24 @@ def test_an_autosave_says_nothing_of_another_hotlines_erased_case(client, scene,
     assert load_draft(user=outsider, intake_key=uuid.UUID(key))["case_number"] == case.number
 
 
-def test_an_autosave_says_nothing_of_an_erased_case_the_operator_may_not_see(
+def test_an_operator_told_a_colleagues_case_was_erased_is_in_the_audit_log(
     client, scene, make_user
 ):
-    """A colleague's case in the same hotline, erased (mostly at the survivor's request): an
-    operator who had no part in it learns nothing from typing its number; the save refuses
-    the link as it refuses a number that names no case."""
+    """An operator may add a call to any case of the hotline (a repeat caller's), so is told on
+    the phone that the case named was erased; each telling is a read of the case, audited, so
+    numbers tried one after another to learn which cases were erased show in the log."""
     people, case = scene
     cases.erase_case(case=case, by=people["supervisor"], reason="recorded_in_error")
     colleague = make_user("operator", organisation=people["opener"].organisation)
     sign_in(client, colleague)
     key = str(uuid.uuid4())
     answer = autosave(client, key, {"case_number": case.number, "owner": str(colleague.id)})
-    assert answer.status_code == 200 and answer.json["case_erased"] is False
-    assert load_draft(user=colleague, intake_key=uuid.UUID(key))["case_number"] == case.number
+    assert answer.status_code == 200 and answer.json["case_erased"] is True
+    looked = db.session.execute(
+        select(AuditEntry).where(AuditEntry.user_id == colleague.id, AuditEntry.action == "view")
+    ).scalar_one()
+    assert looked.case_id == case.id and looked.detail == "erased case named in an intake"
+    assert looked.organisation_id == case.organisation_id
 
 
 def test_an_autosave_keeps_the_link_to_a_case_not_erased(client, scene):
