@@ -138,8 +138,10 @@
     var red = RED_FLAGS.filter(function (f) { return yes.indexOf(f) >= 0; }).length;
     var level = (red >= 2 || yes.length >= 10) ? "severe" : (red === 1 || yes.length >= 6) ? "high" : yes.length >= 3 ? "medium" : "low";
     if (yes.length) { document.getElementById("risk_checked").checked = true; }
+    var counts = (riskLine.dataset.counts || "{yes} · {red}")
+      .replace("{yes}", yes.length).replace("{red}", red);  // what the level comes from, in words
     riskLine.textContent = (riskLine.dataset.prefix || "") + " " + (LEVEL_TEXT[level] || level) +
-      " (" + yes.length + " · " + red + ")";
+      " (" + counts + ")";
     riskLine.dataset.level = level;
   }
 
