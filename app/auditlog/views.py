@@ -20,7 +20,7 @@ from app.auth.access import roles_required
 from app.auth.labels import EVENT_LABELS, OBJECT_LABELS, ROLE_LABELS, detail_text
 from app.auth.models import User
 from app.cases.models import Case
-from app.cases.search_form import CASE_NUMBER_SHAPE, normalise_case_number, parse_day
+from app.cases.search_form import case_number, own_code, parse_day
 from app.clock import LOCAL
 from app.extensions import db
 
@@ -50,10 +50,10 @@ def _filters() -> dict:
 
 
 def _case_number(typed: str) -> str:
-    """The case number as stored, from any spelling; "" for what cannot be one (the page's
-    script stops it before it is sent; without the script the page says so)."""
-    number = normalise_case_number(typed)
-    return number if CASE_NUMBER_SHAPE.match(number) else ""
+    """The case number as stored, from any spelling; "" for what cannot be one, a phone number
+    above all (the page's script stops it before it is sent; without the script the page says
+    so). Only the organisation's own code may be digits only, as in the case search."""
+    return case_number(typed, own_code())
 
 
 def _link_args(filters: dict) -> dict:

@@ -12,12 +12,16 @@ from app.auth.models import Organisation
 from app.cases.models import CaseCounter
 from app.extensions import db
 
-CASE_NUMBER = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
+# A case number typed as one block ("HN2026000123", "T12026000001") is cut into its parts only
+# when the code holds a letter: an all-digit block is a phone number far more often (a landline
+# 02033123456 would otherwise read as 0-2033-123456), and is left whole, so it is no case number.
+# The letter is looked for once, ahead (not as [A-Z0-9]*?[A-Z]: quadratic on a long address value).
+CASE_NUMBER = re.compile(r"^(?=\d*[A-Z])(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
 
 
 def normalise_case_number(text: str | None) -> str:
     """A case number as stored, from any casing and spacing: "hn 2026 123", "HN-2026-000123" and
-    "HN2026000123" all give "HN-2026-000123"."""
+    "HN2026000123" all give "HN-2026-000123". Not a check: see search_form.case_number."""
     parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
     if len(parts) == 1 and (whole := CASE_NUMBER.match(parts[0])):
         parts = [whole["org"], whole["year"], whole["seq"]]

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, SubmitField, TelField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -37,20 +38,39 @@ def parse_day(text: str | None, *also: str) -> date | None:
     return None
 
 
-# A case number as stored: the organisation's code, the year, six digits (HN-2026-000123).
-CASE_NUMBER_SHAPE = re.compile(r"^[A-Z0-9]{1,12}-(19|20)\d\d-\d{6,9}$")  # past 999,999
+# A case number as stored: the organisation's code, the year, six digits (HN-2026-000123). Codes
+# may be digits only (app/admin/forms.py), but so is every phone number ("098 2019 888" reads as
+# 098-2019-000888), so an all-digit code passes only as the user's own: see case_number.
+_CASE_NUMBER_SHAPE = re.compile(r"^(?P<org>[A-Z0-9]{1,12})-(19|20)\d\d-\d{6,9}$")  # past 999,999
 NOT_A_CASE_NUMBER = _l(
     "Write a case number such as HN-2026-000123. To find a case by phone number, use the "
     "search by phone."
 )
 
 
+def case_number(typed: str | None, own_code: str = "") -> str:
+    """The case number as stored, from any spelling, or "" for what cannot be one. A search by
+    case number is sent by GET, so a phone number let through here would land in an address;
+    app.js's isCaseNumber applies the same rule in the browser."""
+    number = normalise_case_number(typed)
+    shape = _CASE_NUMBER_SHAPE.match(number)
+    if shape and (not shape["org"].isdigit() or shape["org"] == own_code.upper()):
+        return number
+    return ""
+
+
+def own_code() -> str:
+    """The signed-in user's organisation's code: the one all-digit code a case number may have
+    (staff search only their own organisation's cases)."""
+    organisation = getattr(current_user, "organisation", None)
+    return organisation.code if organisation is not None else ""
+
+
 def a_case_number(form, field) -> None:
     """Refuse what cannot be a case number: a phone number or a name typed in this box would
     otherwise be searched for, and kept in the address. (app.js says so before it is sent.)"""
-    if field.data and field.data.strip():
-        if not CASE_NUMBER_SHAPE.match(normalise_case_number(field.data)):
-            raise ValidationError(NOT_A_CASE_NUMBER)
+    if field.data and field.data.strip() and not case_number(field.data, own_code()):
+        raise ValidationError(NOT_A_CASE_NUMBER)
 
 
 def a_day(form, field) -> None:
@@ -127,6 +147,11 @@ class SearchForm(FlaskForm):
         validate_choice=False,
     )
     submit = SubmitField(_l("Search"))
+
+    def __init__(self, *args, **kwargs):
+        """Tell app.js the user's own code, the one all-digit code a case number may have."""
+        super().__init__(*args, **kwargs)
+        self.number.render_kw = {**self.number.render_kw, "data-own-code": own_code()}
 
     def validate_opened_to(self, field) -> None:
         """The period must not end before it starts."""

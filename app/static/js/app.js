@@ -6,18 +6,22 @@
 
   /* ---- a case-number box in a search sent by GET: a phone number or a name typed there by
      mistake would land in the address (history, server logs), so it is stopped here, with the
-     message the box carries in its data-case-number attribute ---- */
-  function isCaseNumber(value) {
+     message the box carries in its data-case-number attribute. As search_form.case_number: a
+     code of digits only passes only as the user's own (data-own-code), or every phone number
+     grouped 3-4-3 around a year-like middle (098 2019 888) would pass; one unbroken block is cut
+     into parts only when its code holds a letter (02033123456 is a landline) ---- */
+  function isCaseNumber(value, ownCode) {
     var parts = value.toUpperCase().split(/[\s\-\u2013\u2014_.\/]+/).filter(Boolean);
-    var whole = parts.length === 1 && /^([A-Z0-9]+?)(\d{4})(\d{6})$/.exec(parts[0]);
+    var whole = parts.length === 1 && /^(?=\d*[A-Z])([A-Z0-9]+?)(\d{4})(\d{6})$/.exec(parts[0]);
     if (whole) { parts = [whole[1], whole[2], whole[3]]; }
     return parts.length === 3 && /^[A-Z0-9]{1,12}$/.test(parts[0]) &&
+      (/[A-Z]/.test(parts[0]) || parts[0] === (ownCode || "").toUpperCase()) &&
       /^(19|20)\d\d$/.test(parts[1]) && /^\d{1,9}$/.test(parts[2]);
   }
   function notACaseNumber(form) {
     var wrong = null;
     form.querySelectorAll("input[data-case-number]").forEach(function (input) {
-      var bad = input.value.trim() !== "" && !isCaseNumber(input.value.trim());
+      var bad = input.value.trim() !== "" && !isCaseNumber(input.value.trim(), input.dataset.ownCode);
       var id = input.id + "-shape-error", shown = document.getElementById(id);
       if (shown) { shown.remove(); }
       input.removeAttribute("aria-invalid");
