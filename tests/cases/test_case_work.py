@@ -218,17 +218,24 @@ def test_the_status_page_without_a_move_named_is_the_case_not_a_refusal(client, 
     assert db.session.execute(denied).first() is None
 
 
+def status_form(client, case, to: str, **fields) -> dict:
+    """The status page's form for a move, as drawn (token, version, form key), with `fields`."""
+    page = client.get(f"/cases/{case.id}/status?to={to}").get_data(as_text=True)
+    key = re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1)
+    return {
+        "to": to,
+        "csrf_token": CSRF_META.search(page).group(1),
+        "version": STATUS_VERSION.search(page).group(1),
+        "form_key": key,
+        **fields,
+    }
+
+
 def test_a_status_change_sent_twice_is_made_once_and_said_plainly(client, case_of):
     case, people = case_of
     sign_in(client, people["manager"])
     url = f"/cases/{case.id}"
-    page = client.get(f"{url}/status?to=in_support").get_data(as_text=True)
-    form = {
-        "to": "in_support",
-        "csrf_token": CSRF_META.search(page).group(1),
-        "version": STATUS_VERSION.search(page).group(1),
-        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1),
-    }
+    form = status_form(client, case, "in_support")
     first = client.post(f"{url}/status", data=form)
     again = client.post(f"{url}/status", data=form)  # a double click, or the back button
     assert first.status_code == again.status_code == 302
@@ -1021,14 +1028,7 @@ def test_a_reason_for_a_move_a_colleague_made_first_is_kept_in_the_note_box(app,
     db.session.commit()
     sign_in(client, people["supervisor"])
     url = f"/cases/{case.id}/status"
-    page = client.get(f"{url}?to=in_support").get_data(as_text=True)
-    form = {
-        "to": "in_support",
-        "csrf_token": CSRF_META.search(page).group(1),
-        "version": STATUS_VERSION.search(page).group(1),
-        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1),
-        "reason": "Chồng lại đe doạ hôm qua",
-    }
+    form = status_form(client, case, "in_support", reason="Chồng lại đe doạ hôm qua")
     other = app.test_client()
     sign_in(other, people["supervisor2"])
     other.submit(
@@ -1047,14 +1047,7 @@ def test_a_reason_for_a_move_a_colleague_made_first_is_kept_in_the_note_box(app,
     db.session.refresh(case)
     case.status = "pending_closure"
     db.session.commit()
-    page = again.get(f"{url}?to=in_support").get_data(as_text=True)
-    mine = {
-        "to": "in_support",
-        "csrf_token": CSRF_META.search(page).group(1),
-        "version": STATUS_VERSION.search(page).group(1),
-        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', page).group(1),
-        "reason": "Gọi lại",
-    }
+    mine = status_form(again, case, "in_support", reason="Gọi lại")
     assert again.post(url, data=mine).status_code == 302
     twice = again.post(url, data=mine)
     assert twice.status_code == 302 and twice.location == f"/cases/{case.id}"
