@@ -13,7 +13,16 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User
 from app.cases import risk
-from app.cases.models import Case, CaseNote, Consent, Incident, Perpetrator, RiskAssessment, Task
+from app.cases.models import (
+    WATCHED_CHECKS,
+    Case,
+    CaseNote,
+    Consent,
+    Incident,
+    Perpetrator,
+    RiskAssessment,
+    Task,
+)
 from app.cases.services import CaseError, audit_case, open_task, record_event, refuse_if_closed
 from app.classifications import ACTS, forms_of
 from app.clock import utcnow
@@ -296,13 +305,13 @@ def record_consent(*, case: Case, by: User, consents: list[ConsentData]) -> list
 
 def may_complete(task: Task, user: User) -> bool:
     """Whether the user may mark this task done, its case being one they may see. Case managers
-    and supervisors work the whole case; an operator only what their own task list holds
-    (queries.due_tasks): a task given to them, or an unassigned one on a case they opened or
-    that they planned. A case manager's 12-hour check of a child is not the operator's to tick
-    off: done by no one, it would leave the supervisor's deadline list."""
+    and supervisors work the whole case; an operator only what their own task list holds (the
+    same rule as queries.due_tasks): a task given to them, or an unassigned one on a case they
+    opened or that they planned, but never a 12-hour check of law not given to them
+    (WATCHED_CHECKS: the child's, the prohibition of contact's)."""
     if user.role != "operator":
         return True
-    if task.assigned_to_id is not None:
+    if task.assigned_to_id is not None or task.kind in WATCHED_CHECKS:
         return task.assigned_to_id == user.id
     return user.id in (task.case.opened_by_id, task.created_by_id)
 

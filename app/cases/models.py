@@ -264,6 +264,10 @@ class CaseEvent(CasePart, db.Model):
 # The tasks of a child survivor's path that an age of 16 or more ends (the commune is notified
 # of every violence report: that task stays).
 CHILD_TASKS = ("child_12h",)
+# The 12-hour checks a deadline of law hangs on, watched by supervisors: done only by whoever
+# they are given to (an operator ticking one on a case not yet assigned would take it off the
+# supervisor's list, done by no one). See casework.may_complete and queries.due_tasks.
+WATCHED_CHECKS = ("child_12h", "no_contact_12h")
 # The condition of ix_task_child_open, as queries must spell it for the index to be used.
 CHILD_CHECK_OPEN = "kind = 'child_12h' AND done_at IS NULL"
 

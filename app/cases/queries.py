@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.calls.services import flags_of_cases
-from app.cases.models import ACTIVE_STATUSES, Case, CaseEvent, Task
+from app.cases.models import ACTIVE_STATUSES, WATCHED_CHECKS, Case, CaseEvent, Task
 from app.cases.scope import case_scope
 from app.clock import LOCAL
 from app.extensions import db
@@ -277,11 +277,13 @@ def child_deadlines(user: User, **page) -> Queue:
 def due_tasks(user: User, **page) -> Queue:
     """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
     unassigned tasks of the cases they opened and those they planned themselves (a call-back
-    on a colleague's case)."""
+    on a colleague's case), but for the 12-hour checks of law, the supervisors' to hand out
+    (the same rule as casework.may_complete)."""
     mine = Task.assigned_to_id == user.id
     if user.role == "operator":
         unassigned_of_mine = or_(Case.opened_by_id == user.id, Task.created_by_id == user.id)
-        mine = or_(mine, and_(Task.assigned_to_id.is_(None), unassigned_of_mine))
+        unassigned = and_(Task.assigned_to_id.is_(None), Task.kind.not_in(WATCHED_CHECKS))
+        mine = or_(mine, and_(unassigned, unassigned_of_mine))
     return _task_queue(user, [mine], **page)
 
 

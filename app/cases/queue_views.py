@@ -92,8 +92,10 @@ def task_done(task_id: uuid.UUID):
     task = db.session.execute(stmt).scalar_one_or_none()
     if task is None:
         refuse_object("task", task_id)
-    if not may_complete(task, current_user):
-        refuse_role()
+    if not may_complete(task, current_user):  # a colleague's: seen, not theirs to tick off
+        audit_case("denied", task.case, current_user, detail=f"task:{task.id}; not theirs")
+        db.session.commit()
+        abort(403)
     for attempt in (1, 2):
         try:
             done = complete_task(task=task, by=current_user)

@@ -293,13 +293,30 @@ def test_an_operator_cannot_tick_off_the_case_managers_task(client, world):
     denied = db.session.execute(
         select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == p["op1"].id)
     ).scalar_one()
-    assert denied.object_type == "task" and denied.object_id == str(task.id)
+    assert denied.object_type == "case" and denied.detail == f"task:{task.id}; not theirs"
     assert denied.case_id == c["child"].id
     db.session.expire_all()
     assert db.session.get(Task, task.id).done_at is None
     manager = client.application.test_client()
     sign_in(manager, p["cm1"])
     assert manager.submit(f"/cases/tasks/{task.id}/done", page="/auth/account").status_code == 302
+
+
+def test_an_operator_cannot_tick_off_the_12_hour_check_of_a_case_not_yet_assigned(client, world):
+    """Before anyone is assigned, the child's 12-hour check is the supervisors' to hand out: not
+    on the operator's list, no button, a post refused; their other unassigned tasks stay theirs."""
+    p, c, _ = world
+    check = _task(c["child"], "child_12h")
+    assert check.assigned_to_id is None and c["child"].opened_by_id == p["op1"].id
+    mine = [t.id for t in queries.due_tasks(p["op1"]).rows]
+    assert check.id not in mine and _task(c["child"], "notify_commune").id in mine
+    sign_in(client, p["op1"])
+    page = client.get(f"/cases/{c['child'].id}").get_data(as_text=True)
+    assert f"/cases/tasks/{check.id}/done" not in page
+    refused = client.submit(f"/cases/tasks/{check.id}/done", page="/auth/account")
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Task, check.id).done_at is None
 
 
 def test_admins_cannot_reach_tasks_and_gets_are_refused(client, world):
