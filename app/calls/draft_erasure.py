@@ -36,7 +36,8 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
     linked = as_uuid(case_id.strip() if isinstance(case_id, str) else None)
     if linked is not None:
         named.append(Case.id == linked)
-    number = normalise_case_number(typed) if isinstance(typed, str) and typed.strip() else None
+    own = user.organisation.code if user.organisation is not None else ""
+    number = normalise_case_number(typed, own) if isinstance(typed, str) and typed.strip() else None
     if number:
         named.append(Case.number == number)
     if not named:
@@ -83,7 +84,11 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
         if not isinstance(fields, dict):
             continue
         typed = fields.get("case_number")
-        named = normalise_case_number(typed) == number if isinstance(typed, str) else False
+        named = (
+            normalise_case_number(typed, number.split("-")[0]) == number
+            if isinstance(typed, str)
+            else False
+        )
         if fields.get("case_id") == wanted or named or str(draft.intake_key) in intake_keys:
             gone.add(draft)  # a draft of one of its calls, too: brought back by a page left open
         else:

@@ -24,7 +24,7 @@ def case_for(data: Intake, by: User) -> tuple[Case | None, bool]:
         # The number the page shows wins over the case it was opened for (?case=): what the
         # operator reads is where the call goes.
         wanted = (
-            Case.number == normalise_case_number(data.case_number)
+            Case.number == normalise_case_number(data.case_number, by.organisation.code)
             if data.case_number
             else Case.id == data.case_id
         )

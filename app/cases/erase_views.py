@@ -44,7 +44,7 @@ def erase(case_id: uuid.UUID):
         return back_to_case(case, _already())
     form = EraseForm()
     if request.method == "POST" and form.validate():
-        if normalise_case_number(form.confirm.data) != case.number:
+        if normalise_case_number(form.confirm.data, case.number.split("-")[0]) != case.number:
             form.confirm.errors = [
                 _("This is not the number of this case (%(number)s).", number=case.number)
             ]

@@ -16,18 +16,49 @@ from app.extensions import db
 # when the code holds a letter: an all-digit block is a phone number far more often (a landline
 # 02033123456 would otherwise read as 0-2033-123456), and is left whole, so it is no case number.
 # The letter is looked for once, ahead (not as [A-Z0-9]*?[A-Z]: quadratic on a long address value).
+# A case number as stored: the organisation's code, the year, six digits (HN-2026-000123), or
+# more past 999,999 a year.
+CASE_NUMBER_SHAPE = re.compile(r"^(?P<org>[A-Z0-9]{1,12})-(19|20)\d\d-\d{6,9}$")
 CASE_NUMBER = re.compile(r"^(?=\d*[A-Z])(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
 
 
-def normalise_case_number(text: str | None) -> str:
+def normalise_case_number(text: str | None, own_code: str = "") -> str:
     """A case number as stored, from any casing and spacing: "hn 2026 123", "HN-2026-000123" and
-    "HN2026000123" all give "HN-2026-000123". Not a check: see search_form.case_number."""
+    "HN2026000123" all give "HN-2026-000123". `own_code`: the code of the organisation whose
+    numbers are meant (the user's, or the case's): when it is digits only, a block of digits
+    beginning with it is cut as its number ("1112026000012" for code 111), as no other such
+    block is (CASE_NUMBER). Not a check: see `case_number`."""
     parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
-    if len(parts) == 1 and (whole := CASE_NUMBER.match(parts[0])):
-        parts = [whole["org"], whole["year"], whole["seq"]]
+    if len(parts) == 1:
+        whole = CASE_NUMBER.match(parts[0])
+        if whole:
+            parts = [whole["org"], whole["year"], whole["seq"]]
+        else:
+            parts = _own_block(parts[0], own_code.upper()) or parts
     if len(parts) == 3 and parts[2].isdigit():
         parts[2] = parts[2].zfill(6)
     return "-".join(parts)
+
+
+def _own_block(block: str, code: str) -> list[str] | None:
+    """An all-digit code's number typed as one block: its code, year and six-digit sequence."""
+    rest = block[len(code) :]
+    if code.isdigit() and block.startswith(code) and len(rest) == 10 and rest.isdigit():
+        return [code, rest[:4], rest[4:]]
+    return None
+
+
+def case_number(typed: str | None, own_code: str = "") -> str:
+    """The case number as stored, from any spelling, or "" for what cannot be one. A code of
+    digits only passes only as `own_code` (the user's organisation's): every phone number is
+    digits too ("098 2019 888" would read as 098-2019-000888). A search by case number is sent
+    by GET, so a phone number let through here would land in an address; app.js's
+    isCaseNumber applies the same rule in the browser."""
+    number = normalise_case_number(typed, own_code)
+    shape = CASE_NUMBER_SHAPE.match(number)
+    if shape and (not shape["org"].isdigit() or shape["org"] == own_code.upper()):
+        return number
+    return ""
 
 
 def next_case_number(organisation: Organisation, year: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -12,7 +11,7 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TelFiel
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.auth.labels import CASE_STATUS_LABELS
-from app.cases.numbers import normalise_case_number
+from app.cases.numbers import case_number, normalise_case_number  # noqa: F401 (re-exported)
 from app.classifications import RISK_LEVELS
 from app.form_fields import one_number
 
@@ -38,25 +37,10 @@ def parse_day(text: str | None, *also: str) -> date | None:
     return None
 
 
-# A case number as stored: the organisation's code, the year, six digits (HN-2026-000123). Codes
-# may be digits only (app/admin/forms.py), but so is every phone number ("098 2019 888" reads as
-# 098-2019-000888), so an all-digit code passes only as the user's own: see case_number.
-_CASE_NUMBER_SHAPE = re.compile(r"^(?P<org>[A-Z0-9]{1,12})-(19|20)\d\d-\d{6,9}$")  # past 999,999
 NOT_A_CASE_NUMBER = _l(
     "Write a case number such as HN-2026-000123. To find a case by phone number, use the "
     "search by phone."
 )
-
-
-def case_number(typed: str | None, own_code: str = "") -> str:
-    """The case number as stored, from any spelling, or "" for what cannot be one. A search by
-    case number is sent by GET, so a phone number let through here would land in an address;
-    app.js's isCaseNumber applies the same rule in the browser."""
-    number = normalise_case_number(typed)
-    shape = _CASE_NUMBER_SHAPE.match(number)
-    if shape and (not shape["org"].isdigit() or shape["org"] == own_code.upper()):
-        return number
-    return ""
 
 
 def own_code() -> str:

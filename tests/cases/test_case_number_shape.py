@@ -26,9 +26,11 @@ def test_a_phone_number_is_no_case_number(typed):
     assert case_number(typed, "HN") == ""
 
 
-def test_an_unbroken_block_of_digits_is_never_cut_into_parts():
+def test_an_unbroken_block_of_digits_is_cut_only_as_its_own_organisations_number():
     assert normalise_case_number("02033123456") == "02033123456"
     assert normalise_case_number("1112026000001") == "1112026000001"
+    assert normalise_case_number("1112026000001", "111") == "111-2026-000001"
+    assert normalise_case_number("02033123456", "111") == "02033123456"
     assert normalise_case_number("hn2026000123") == "HN-2026-000123"
     assert normalise_case_number("T12026000001") == "T1-2026-000001"
 
@@ -100,3 +102,25 @@ def test_the_audit_log_carries_a_phone_number_in_no_link(client, hotlines, typed
         assert spelling not in page
     export = client.get("/audit/export.csv", query_string={"case": typed})
     assert export.status_code == 302 and "case=" not in export.location
+
+
+def test_an_all_digit_codes_number_typed_as_one_block_links_a_call_and_confirms_an_erasure(
+    client, hotlines
+):
+    """Its own staff type their numbers so: the intake links the call, the erasure page takes
+    the number typed again."""
+    from app.calls.models import Call
+
+    people, case = hotlines
+    block = case.number.replace("-", "")
+    saved = save_intake(
+        data=Intake(reason="follow_up", case_number=block), by=people["operator_111"]
+    )
+    assert saved.case_id == case.id
+    sign_in(client, people["supervisor_111"])
+    url = f"/cases/{case.id}/erase"
+    answer = client.submit(url, {"reason": "recorded_in_error", "confirm": block}, page=url)
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).erased_at is not None
+    assert db.session.get(Call, saved.call_id).case_id == case.id
