@@ -73,12 +73,13 @@ def save_draft(
     system's pre-filled intake) the draft is written whatever it holds. `seq` numbers a page's
     own copies: one overtaken on the way by its later copy (the closing page's beacon landing
     before the autosave sent just ahead of it) is not written over that one."""
+    if _saved_or_copied(user, intake_key):
+        raise FormSaved("form saved already")
+    sent = dict(fields)  # a second try looks again, and audits again what it tells
     forget_erased_case(fields, user=user)
     payload = json.dumps(fields, ensure_ascii=False)
     if len(payload) > MAX_PAYLOAD:
         raise DraftError("draft too large")
-    if _saved_or_copied(user, intake_key):
-        raise FormSaved("form saved already")
     page = page[:40] if page else None
     try:
         draft = _find(user, intake_key)
@@ -91,7 +92,8 @@ def save_draft(
             if revision is not None and revision != draft.revision and page != draft.page:
                 raise DraftNewer(draft.revision, json.loads(draft.payload or "{}"))
             if _older_copy(draft, page, seq):
-                return draft  # nothing written: the page's later copy stays
+                db.session.commit()  # the audit entry of an erased case told of, if any
+                return draft  # nothing else written: the page's later copy stays
             _claim_next(draft)
         draft.payload = payload
         draft.kept_from = as_uuid(fields.get("kept_from"))
@@ -107,15 +109,18 @@ def save_draft(
         db.session.rollback()
         if not again:
             raise
-        return save_draft(
+        draft = save_draft(
             user=user,
             intake_key=intake_key,
-            fields=fields,
+            fields=sent,
             revision=revision,
             page=page,
             seq=seq,
             again=False,
         )
+        fields.clear()
+        fields.update(sent)  # as the second try kept them (a link to a case erased meanwhile)
+        return draft
     except DraftNewer:
         db.session.rollback()
         raise

@@ -261,6 +261,48 @@ def test_an_autosave_overtaken_by_the_erasure_keeps_what_was_typed(client, scene
     assert answer.status_code == 200 and answer.json["case_erased"] is True
     kept = load_draft(user=people["opener"], intake_key=key)
     assert kept["case_id"] == "" and kept["narrative"] == "đang gõ"
+    assert len(tellings(people["opener"], case)) == 1  # told, and the telling audited
+
+
+def tellings(user, case) -> list:
+    return list(
+        db.session.execute(
+            select(AuditEntry).where(
+                AuditEntry.user_id == user.id,
+                AuditEntry.case_id == case.id,
+                AuditEntry.detail == "erased case named in an intake",
+            )
+        ).scalars()
+    )
+
+
+def test_the_telling_of_an_erasure_is_audited_though_the_write_is_tried_again(
+    client, scene, monkeypatch
+):
+    """The first write collides (another page's copy landing): the second try, which tells the
+    page, audits the telling; the first try's entry went with its rollback."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.calls import drafts
+
+    people, case = scene
+    cases.erase_case(case=case, by=people["supervisor"], reason="recorded_in_error")
+    real, calls = drafts.utcnow, []
+
+    def collides_once():
+        calls.append(1)
+        if len(calls) == 1:
+            raise StaleDataError("another page's copy landed")
+        return real()
+
+    monkeypatch.setattr(drafts, "utcnow", collides_once)
+    sign_in(client, people["opener"])
+    key = str(uuid.uuid4())
+    typed = {"case_number": case.number, "owner": str(people["opener"].id)}
+    answer = autosave(client, key, typed)
+    assert answer.status_code == 200 and answer.json["case_erased"] is True
+    db.session.rollback()
+    assert len(tellings(people["opener"], case)) == 1
 
 
 def test_an_autosave_says_nothing_of_another_hotlines_erased_case(client, scene, make_user):
@@ -317,10 +359,10 @@ def test_two_writes_at_the_same_instant(client, scene, monkeypatch, theirs):
 
     real = erase_views.normalise_case_number
 
-    def meanwhile(text):
+    def meanwhile(text, own_code=""):
         values = {"status": "erased", "erased_at": utcnow()} if theirs == "erasure" else {}
         _bump_elsewhere(case, **values)
-        return real(text)
+        return real(text, own_code)
 
     monkeypatch.setattr(erase_views, "normalise_case_number", meanwhile)
     answer = client.post(
