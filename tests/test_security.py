@@ -88,11 +88,12 @@ def test_a_sign_in_page_left_open_past_its_session_asks_for_the_password_again(c
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and f'value="{user.email}"' in page
-    assert "Trang đăng nhập đã mở quá lâu" in page or "open a long time" in page
+    assert "Trang đăng nhập đã mở quá lâu" in page
     assert "a calm river at dawn" not in page
     assert client.get("/home/operator").status_code == 302  # not signed in
     language = client.post("/auth/language", data={"language": "en", "csrf_token": "stale"})
     assert language.status_code == 302 and language.location.endswith("/auth/login")
+    assert '<html lang="en">' in client.get("/auth/login").get_data(as_text=True)  # kept
 
 
 @pytest.mark.parametrize(

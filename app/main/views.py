@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -64,12 +73,26 @@ def render_error(error):
         # A page script's request: answer in kind. Rendering the HTML page would also issue a
         # new anonymous session cookie, which could replace a sign-in made in another tab.
         return jsonify(error="csrf" if isinstance(error, CSRFError) else code), code
-    if isinstance(error, CSRFError) and not current_user.is_authenticated:
-        if request.endpoint == "auth.login":
-            return _sign_in_again()
-        if request.endpoint == "auth.set_language":  # the sign-in page's footer, left open
-            return redirect(url_for("auth.login"))
-    if isinstance(error, CSRFError) and request.endpoint == "auth.logout":
+    if isinstance(error, CSRFError):
+        answer = _csrf_answer()
+        if answer is not None:
+            return answer
+    return render_template(f"errors/{code}.html", csrf_error=isinstance(error, CSRFError)), code
+
+
+def _csrf_answer():
+    """A form whose token no longer matches its session, where something better than the
+    expired-form page can be done: the sign-in page and its language switch left open past
+    their session, a sign-out from a page of an ended or earlier session. None elsewhere."""
+    if not current_user.is_authenticated and request.endpoint == "auth.login":
+        return _sign_in_again()
+    if not current_user.is_authenticated and request.endpoint == "auth.set_language":
+        # The sign-in page's footer, left open: the language chosen is kept (a choice for this
+        # browser only, nothing an attacker gains by), and the page drawn again.
+        if request.form.get("language") in current_app.config["LANGUAGES"]:
+            session["lang"] = request.form["language"]
+        return redirect(url_for("auth.login"))
+    if request.endpoint == "auth.logout":
         idle = request.form.get("reason") == "idle"
         if current_user.is_authenticated:
             # A page of an earlier session (signed in again since, in another tab). Its idle
@@ -88,7 +111,7 @@ def render_error(error):
                 "info",
             )
         return redirect(url_for("auth.login"))
-    return render_template(f"errors/{code}.html", csrf_error=isinstance(error, CSRFError)), code
+    return None
 
 
 def _sign_in_again():
