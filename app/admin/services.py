@@ -214,6 +214,20 @@ def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None)
             raise AdminError(_l("Another organisation already uses this."), field=field)
 
 
+def _check_code(code: str) -> None:
+    """A code of digits only may not begin with 0: its case numbers would read as phone numbers
+    ("098 2019 888" as 098-2019-000888), which the case search must refuse by their shape
+    (app/cases/search_form.case_number) so that no phone number lands in an address."""
+    if code.isdigit() and code.startswith("0"):
+        raise AdminError(
+            _l(
+                "A code of digits only may not begin with 0: its case numbers would read like "
+                "phone numbers. Add a letter, or begin with another digit."
+            ),
+            field="code",
+        )
+
+
 def create_organisation(
     *,
     by: User | None,
@@ -226,6 +240,7 @@ def create_organisation(
     """Add an organisation."""
     name, code = name.strip(), code.strip().upper()
     _check_org(name, code, kind)
+    _check_code(code)
     org = Organisation(
         name=name, code=code, kind=kind, province_code=province_code or None, phone=phone or None
     )
@@ -272,6 +287,8 @@ def update_organisation(
     _check_org(name, code, kind, except_id=org.id)
     if not active and any(u.active for u in org.users):
         raise AdminError(_l("Disable the organisation's accounts first."), field="active")
+    if code != org.code:
+        _check_code(code)
     if code != org.code and numbers_issued(org):
         # Numbers run per organisation but are unique across the installation: a code given up
         # could be taken by another organisation, whose numbers would then collide.

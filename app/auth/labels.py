@@ -119,9 +119,10 @@ DETAIL_LABELS = {
     "import": _l("import"),
     "safe contact on a new call": _l("safe contact, on a new call"),
     "search by case number": _l("search by case number"),
-    "closure self-approval": _l("closure approved by the one who asked for it"),
+    "closure self-approval": _l("closing a case one asked to close oneself (not allowed)"),
     "phone": _l("search by phone number"),
     "erased case named in an intake": _l("an erased case named in an intake"),
+    "not theirs": _l("a task given to someone else"),
 }
 _COUNTED = re.compile(r"^(\d+) entries$")
 _LINE = re.compile(r"^line (\d+)$")

@@ -50,6 +50,25 @@ def test_a_code_in_case_numbers_cannot_change(client, login_as, make_org, make_u
     assert _fresh(Organisation, fresh.id).code == "NEW2"
 
 
+def test_a_code_of_digits_beginning_with_0_is_refused(client, login_as, make_org):
+    """Its case numbers would read as phone numbers (098-2019-000888), which the case search
+    refuses by their shape. Another all-digit code (111, the child helpline) is taken."""
+    login_as("admin")
+    new = {"name": "Đường dây 098", "code": "098", "kind": "hotline"}
+    refused = client.submit("/admin/organisations/new", new)
+    assert refused.status_code == 200 and 'value="098"' in refused.get_data(as_text=True)
+    assert "không được bắt đầu bằng 0" in refused.get_data(as_text=True)
+    assert (
+        db.session.execute(select(Organisation).where(Organisation.code == "098")).first() is None
+    )
+    taken = client.submit("/admin/organisations/new", {**new, "code": "111"})
+    assert taken.status_code == 302
+    org = make_org(code="HNZ")
+    form = {"name": org.name, "code": "0912", "kind": org.kind, "active": "y"}
+    assert client.submit(f"/admin/organisations/{org.id}/edit", form).status_code == 200
+    assert _fresh(Organisation, org.id).code == "HNZ"
+
+
 def test_a_case_manager_holding_cases_is_not_moved_or_demoted(
     client, login_as, make_org, make_user
 ):

@@ -87,7 +87,7 @@ def test_a_violence_call_by_keyboard_alone_opens_an_encrypted_case(
     page.keyboard.press("Space")  # threats to kill: a red flag
     expect(page.locator("#risk-result")).to_have_attribute("data-level", "high")
     # what the level comes from, in words
-    expect(page.locator("#risk-result")).to_contain_text("1 dấu hiệu đặc biệt nguy hiểm")
+    expect(page.locator("#risk-result")).to_contain_text("dấu hiệu đặc biệt nguy hiểm: 1")
     assert count(Call) == 0  # nothing saved by any Enter so far
     page.keyboard.press("Control+Enter")
     page.wait_for_url(re.compile(r"/cases/[0-9a-f-]{36}$"))
