@@ -217,7 +217,7 @@ def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None)
 def _check_code(code: str) -> None:
     """A code of digits only may not begin with 0: its case numbers would read as phone numbers
     ("098 2019 888" as 098-2019-000888), which the case search must refuse by their shape
-    (app/cases/search_form.case_number) so that no phone number lands in an address."""
+    (app/cases/numbers.case_number) so that no phone number lands in an address."""
     if code.isdigit() and code.startswith("0"):
         raise AdminError(
             _l(

@@ -6,16 +6,21 @@
 
   /* ---- a case-number box in a search sent by GET: a phone number or a name typed there by
      mistake would land in the address (history, server logs), so it is stopped here, with the
-     message the box carries in its data-case-number attribute. As search_form.case_number: a
+     message the box carries in its data-case-number attribute. As numbers.case_number: a
      code of digits only passes only as the user's own (data-own-code), or every phone number
      grouped 3-4-3 around a year-like middle (098 2019 888) would pass; one unbroken block is cut
-     into parts only when its code holds a letter (02033123456 is a landline) ---- */
+     into parts only when its code holds a letter or it begins with the user's own all-digit code
+     (02033123456 is a landline) ---- */
   function isCaseNumber(value, ownCode) {
+    var own = (ownCode || "").toUpperCase();
     var parts = value.toUpperCase().split(/[\s\-\u2013\u2014_.\/]+/).filter(Boolean);
     var whole = parts.length === 1 && /^(?=\d*[A-Z])([A-Z0-9]+?)(\d{4})(\d{6})$/.exec(parts[0]);
     if (whole) { parts = [whole[1], whole[2], whole[3]]; }
+    var rest = parts.length === 1 && /^\d+$/.test(own) && parts[0].indexOf(own) === 0 &&
+      parts[0].slice(own.length);
+    if (rest && /^\d{10}$/.test(rest)) { parts = [own, rest.slice(0, 4), rest.slice(4)]; }
     return parts.length === 3 && /^[A-Z0-9]{1,12}$/.test(parts[0]) &&
-      (/[A-Z]/.test(parts[0]) || parts[0] === (ownCode || "").toUpperCase()) &&
+      (/[A-Z]/.test(parts[0]) || parts[0] === own) &&
       /^(19|20)\d\d$/.test(parts[1]) && /^\d{1,9}$/.test(parts[2]);
   }
   function notACaseNumber(form) {
