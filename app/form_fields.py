@@ -73,8 +73,7 @@ class TypedRequired(DataRequired):
     be read keeps its own message, how to write it, rather than "This field is required"."""
 
     def __call__(self, form, field) -> None:
-        if field.process_errors:
-            raise StopValidation()  # the reading's message stands, alone
+        Readable()(form, field)  # the reading's message stands, alone
         super().__call__(form, field)
 
 

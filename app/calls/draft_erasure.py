@@ -29,14 +29,14 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
     telling is a read of the case, written to the audit log (not committed here), so numbers
     tried one after another to learn which cases were erased show there."""
     from app.cases.models import Case  # cases builds on calls
-    from app.cases.search_form import normalise_case_number
+    from app.cases.search_form import normalise_case_number, own_code
 
     case_id, typed = fields.get("case_id"), fields.get("case_number")
     named = []
     linked = as_uuid(case_id.strip() if isinstance(case_id, str) else None)
     if linked is not None:
         named.append(Case.id == linked)
-    own = user.organisation.code if user.organisation is not None else ""
+    own = own_code(user)
     number = normalise_case_number(typed, own) if isinstance(typed, str) and typed.strip() else None
     if number:
         named.append(Case.number == number)
@@ -73,7 +73,7 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
     (the repeat-caller panel's "add to this case", or typed); a copy kept apart from one of
     its calls (`intake_keys`: the forms they were saved from, and the lines of copies those
     began), or from such a copy, by its kept_from or its line (kept_group). Not committed."""
-    from app.cases.search_form import normalise_case_number  # cases builds on calls
+    from app.cases.numbers import code_of, normalise_case_number  # cases builds on calls
 
     wanted, parents, gone = str(case_id), {}, set()
     for draft in db.session.execute(select(IntakeDraft)).scalars():
@@ -85,7 +85,7 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
             continue
         typed = fields.get("case_number")
         named = (
-            normalise_case_number(typed, number.split("-")[0]) == number
+            normalise_case_number(typed, code_of(number)) == number
             if isinstance(typed, str)
             else False
         )

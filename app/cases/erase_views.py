@@ -16,7 +16,7 @@ from app.auth.access import roles_required
 from app.cases import bp, services
 from app.cases.forms import EraseForm
 from app.cases.models import Case
-from app.cases.search_form import normalise_case_number
+from app.cases.numbers import code_of, normalise_case_number
 from app.cases.services import CaseError
 from app.cases.views import back_to_case, load_case
 from app.extensions import db
@@ -44,7 +44,7 @@ def erase(case_id: uuid.UUID):
         return back_to_case(case, _already())
     form = EraseForm()
     if request.method == "POST" and form.validate():
-        if normalise_case_number(form.confirm.data, case.number.split("-")[0]) != case.number:
+        if normalise_case_number(form.confirm.data, code_of(case.number)) != case.number:
             form.confirm.errors = [
                 _("This is not the number of this case (%(number)s).", number=case.number)
             ]

@@ -12,13 +12,13 @@ from app.auth.models import Organisation
 from app.cases.models import CaseCounter
 from app.extensions import db
 
+# A case number as stored: the organisation's code, the year, six digits (HN-2026-000123), or
+# more past 999,999 a year.
+CASE_NUMBER_SHAPE = re.compile(r"^(?P<org>[A-Z0-9]{1,12})-(19|20)\d\d-\d{6,9}$")
 # A case number typed as one block ("HN2026000123", "T12026000001") is cut into its parts only
 # when the code holds a letter: an all-digit block is a phone number far more often (a landline
 # 02033123456 would otherwise read as 0-2033-123456), and is left whole, so it is no case number.
 # The letter is looked for once, ahead (not as [A-Z0-9]*?[A-Z]: quadratic on a long address value).
-# A case number as stored: the organisation's code, the year, six digits (HN-2026-000123), or
-# more past 999,999 a year.
-CASE_NUMBER_SHAPE = re.compile(r"^(?P<org>[A-Z0-9]{1,12})-(19|20)\d\d-\d{6,9}$")
 CASE_NUMBER = re.compile(r"^(?=\d*[A-Z])(?P<org>[A-Z0-9]+?)(?P<year>\d{4})(?P<seq>\d{6})$")
 
 
@@ -38,6 +38,11 @@ def normalise_case_number(text: str | None, own_code: str = "") -> str:
     if len(parts) == 3 and parts[2].isdigit():
         parts[2] = parts[2].zfill(6)
     return "-".join(parts)
+
+
+def code_of(number: str) -> str:
+    """The organisation's code a stored case number begins with."""
+    return number.split("-")[0]
 
 
 def _own_block(block: str, code: str) -> list[str] | None:

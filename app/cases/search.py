@@ -29,6 +29,7 @@ from app.cases.search_form import (
     PhoneSearchForm,
     SearchForm,
     normalise_case_number,
+    own_code,
     parse_day,
 )
 from app.clock import LOCAL, utcnow
@@ -117,7 +118,7 @@ def search_conditions(f: CaseFilters, user: User, now: datetime) -> list:
     """The WHERE conditions of a search (the user's scope is added apart)."""
     found = _open_tasks(f, user, now)
     if f.number:
-        found.append(Case.number == normalise_case_number(f.number, user.organisation.code))
+        found.append(Case.number == normalise_case_number(f.number, own_code(user)))
     if f.status == "active":
         found.append(Case.status.in_(ACTIVE_STATUSES))
     elif f.status:
@@ -288,7 +289,7 @@ def _audit_number_out_of_scope(number: str) -> None:
     organisation, as a case number typed into an intake does (numbers run in sequence: trying
     them is how someone would go looking)."""
     wanted = select(Case.id, Case.organisation_id).where(
-        Case.number == normalise_case_number(number, current_user.organisation.code)
+        Case.number == normalise_case_number(number, own_code())
     )
     found = db.session.execute(wanted).first()
     if found is None:

@@ -11,11 +11,11 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TelFiel
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.auth.labels import CASE_STATUS_LABELS
-from app.cases.numbers import case_number, normalise_case_number  # noqa: F401 (re-exported)
+from app.cases.numbers import case_number, normalise_case_number
 from app.classifications import RISK_LEVELS
 from app.form_fields import one_number
 
-__all__ = ["normalise_case_number"]  # read here by the search, erasure and audit-log pages
+__all__ = ["normalise_case_number"]  # read here by the search and the drafts of an erased case
 
 DATE_FORMAT = "%d/%m/%Y"
 DATE_HINT = "dd/mm/yyyy"
@@ -43,10 +43,10 @@ NOT_A_CASE_NUMBER = _l(
 )
 
 
-def own_code() -> str:
-    """The signed-in user's organisation's code: the one all-digit code a case number may have
-    (staff search only their own organisation's cases)."""
-    organisation = getattr(current_user, "organisation", None)
+def own_code(user=None) -> str:
+    """The organisation's code of `user` (by default the signed-in user): the one all-digit code
+    a case number may have from them (staff see only their own organisation's cases)."""
+    organisation = getattr(user or current_user, "organisation", None)
     return organisation.code if organisation is not None else ""
 
 
