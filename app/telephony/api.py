@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import codecs
 import json
+from urllib.parse import parse_qsl
 
 from flask import abort, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from app import audit
@@ -121,7 +123,8 @@ def _body():
 
     A JSON object is read as JSON whatever its label: `curl -d '{...}'` without a Content-Type
     header labels it form-encoded, which would otherwise read as a body without a caller; so is
-    one after a UTF-8 byte order mark (a body saved by a Windows editor, sent with `-d @file`).
+    one after a UTF-8 byte order mark (a body saved by a Windows editor, sent with `-d @file`),
+    and a form-encoded body after one, whose first field's name would otherwise carry the mark.
     A body that is neither is refused as unreadable rather than read as empty."""
     if (request.content_length or 0) > MAX_BODY:
         abort(413)
@@ -134,6 +137,11 @@ def _body():
         except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             return None
         return data if isinstance(data, dict) else None
+    if text is not raw and request.mimetype == FORM_TYPES[0]:
+        try:
+            return MultiDict(parse_qsl(text.decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            return None
     if request.mimetype in FORM_TYPES or not raw.strip():
         return request.form
     return None

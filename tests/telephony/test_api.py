@@ -318,6 +318,20 @@ def test_a_json_body_after_a_byte_order_mark_is_read_as_json(make_line, client, 
     assert _pops()[0].caller_phone == "+84 912 345 678"
 
 
+def test_a_form_body_after_a_byte_order_mark_is_read_whole(make_line, client):
+    """`curl -d @pop.txt` of a file saved by a Windows editor: caller=...&line=... after a BOM;
+    the first field's name must not carry the mark, or the call would come without its caller."""
+    _line, token = make_line()
+    response = client.post(
+        URL,
+        data=codecs.BOM_UTF8 + b"caller=%2B84+912+345+678",
+        content_type="application/x-www-form-urlencoded",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert _pops()[0].caller_phone == "+84 912 345 678"
+
+
 def test_a_body_of_another_kind_is_refused_as_unreadable(make_line, client):
     _line, token = make_line()
     response = client.post(
