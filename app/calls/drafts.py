@@ -17,7 +17,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -157,15 +157,8 @@ def check_save(*, user: User, intake_key: uuid.UUID, revision: int | None, page:
     again, it goes to its call)."""
     if not revision or not page:
         return SaveCheck()
-    mine = (IntakeDraft.user_id == user.id, IntakeDraft.intake_key == intake_key)
-    found = db.session.execute(
-        select(
-            select(IntakeDraft.revision).where(*mine).scalar_subquery(),
-            select(IntakeDraft.page).where(*mine).scalar_subquery(),
-            _line_calls(user, intake_key).scalar_subquery(),
-        )
-    ).one()
-    draft_revision, draft_page, line_call = found
+    found = db.session.connection().execute(_CHECK, {"user": user.id, "intake_key": intake_key})
+    draft_revision, draft_page, line_call = found.one()
     if draft_revision is None:  # no draft: nothing newer to take in
         return SaveCheck(line_call=line_call)
     if draft_revision == revision or draft_page == page:
@@ -173,11 +166,20 @@ def check_save(*, user: User, intake_key: uuid.UUID, revision: int | None, page:
     return SaveCheck(overtaken=not form_saved(intake_key), line_call=line_call)
 
 
-def _line_calls(user: User, intake_key: uuid.UUID):
-    """The user's call saved from a copy kept apart from this form (its line's first)."""
-    return (
-        select(Call.id).where(Call.intake_group == intake_key, Call.taken_by_id == user.id).limit(1)
+_DRAFT, _CALL = IntakeDraft.__table__, Call.__table__
+_MINE = (_DRAFT.c.user_id == bindparam("user"), _DRAFT.c.intake_key == bindparam("intake_key"))
+# check_save's statement, built once: every save from the page runs it, and building it afresh
+# (three subqueries through the ORM) cost more than the database's work on it.
+_CHECK = select(
+    select(_DRAFT.c.revision).where(*_MINE).scalar_subquery(),
+    select(_DRAFT.c.page).where(*_MINE).scalar_subquery(),
+    select(_CALL.c.id)  # the user's call saved from a copy kept apart (its line's first)
+    .where(
+        _CALL.c.intake_group == bindparam("intake_key"), _CALL.c.taken_by_id == bindparam("user")
     )
+    .limit(1)
+    .scalar_subquery(),
+)
 
 
 def _saved_or_copied(user: User, intake_key: uuid.UUID) -> bool:
