@@ -14,17 +14,17 @@ from werkzeug.datastructures import MultiDict
 
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
-from app.calls.answers import to_intake
 from app.calls.forms import IntakeForm
-from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, find_saved, save_intake
-from app.calls.kept_copies import KeptCopy, kept_copy
+from app.calls.intake import find_saved
+from app.calls.intake_post import Posted, after_save, post
+from app.calls.kept_copies import kept_copy
 from app.calls.models import Call
 from app.calls.repeat import repeat_caller_panel
 from app.calls.services import contact_flags
 from app.cases.models import Case
 from app.cases.recipients import recipient_choices
 from app.cases.scope import case_scope
-from app.cases.services import CaseError, audit_case
+from app.cases.services import audit_case
 from app.classifications import EMERGENCY_ACTIONS, RISK_LEVELS, SHORT_REASONS
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
@@ -93,7 +93,7 @@ def _saved_already(key: str):
     if saved is None:
         return None
     drafts.discard_draft(user=current_user, intake_key=intake_key)
-    return _after_save(saved)
+    return after_save(saved)
 
 
 def _as_pairs(fields: dict) -> list[tuple[str, str]]:
@@ -129,7 +129,9 @@ def new():
         kept_group=as_uuid(_one(typed.get("kept_group"))),
     )
     fill_place_choices(form)
-    if request.method == "POST" and not own_page(form.owner.data):
+    if request.method == "GET":
+        return _intake_page(form, typed, revision, Posted(copy=copy))
+    if not own_page(form.owner.data):
         # Another account's page, left open when its session ended: not saved under this
         # one. That person's call is in their own unsaved intakes (the autosaved draft).
         flash(
@@ -141,88 +143,14 @@ def new():
             "error",
         )
         return redirect(url_for("calls.new"))
-    join_refused = False  # survivor details typed on a call joining a case: kept in sight
-    status = 200  # the page again, everything typed kept
-    valid = request.method == "POST" and form.validate()
-    intake = to_intake(form, request.form) if valid else None
-    check = drafts.SaveCheck()
-    if intake is not None:
-        check = drafts.check_save(
-            user=current_user,
-            intake_key=intake.intake_key,
-            revision=revision,
-            page=request.form.get("draft_page", "")[:40],
-        )
-    if check.overtaken:
-        # A reload's race: the closing page's last copy reached the server after this page
-        # was drawn from the one before. Saving now would drop it; the page takes it in first.
-        flash(
-            _(
-                "Not saved yet: what was typed just before this page was reloaded reached the "
-                "server after the page opened. It is being added to the form; check the fields "
-                "named at the top, then save again."
-            ),
-            "error",
-        )
-        intake = None
-    refusal = copy.refusal() if intake is not None and copy is not None else None
-    if intake is not None and copy is None and check.line_call is not None:
-        # The intake a copy kept apart came from, saved after that copy was (its page left
-        # open as it was discarded): the same call, logged twice (app/calls/kept_copies.py).
-        copy = KeptCopy(None, None, False, line_call=check.line_call, origin=True)
-        refusal = copy.refusal()
-    if refusal:  # a copy kept apart: saving it would log the call twice
-        flash(refusal, "error")
-        intake, status = None, 409
-    elif intake is not None and copy is not None:
-        intake.intake_group = copy.group  # its line's: no other copy of it saved after
-    if intake is not None and intake.drops_case_details():
-        # A reason that opens no case (changed by a stray key, say) would drop what was typed
-        # about the survivor and the case: said, with everything kept, never dropped unsaid.
-        form.reason.errors.append(
-            _(
-                "This reason opens no case, so what was typed about the survivor and the case "
-                "would not be saved. Choose 'Violence report' (or give the case number of a "
-                "follow-up), or clear those details."
-            )
-        )
-    elif intake is not None and intake.drops_survivor_details():
-        join_refused = True
-        # A call joining a case does not change the case's survivor: what was typed about
-        # them here is shown (the section stays open) and said, never dropped unsaid.
-        form.case_number.errors.append(
-            _(
-                "This call is added to an existing case, which keeps its own survivor details: "
-                "what is typed under Survivor below would not be saved. Clear those fields, or "
-                "empty the case number to open a new case. To change the case's details or its "
-                "safe-contact instructions, edit the case after saving the call."
-            )
-        )
-    elif intake is not None:
-        try:
-            saved = save_intake(
-                data=intake,
-                by=current_user._get_current_object(),  # the account, not the request's proxy
-            )
-        except IntakeKeyTaken:
-            # What the page holds is that account's call: it is neither shown again nor kept
-            # under this account (need-to-know), not even the draft this page autosaved.
-            drafts.discard_draft(user=current_user, intake_key=as_uuid(form.intake_key.data))
-            flash(
-                _(
-                    "Another account had already saved that form: the page was left open after "
-                    "that account's session ended. Nothing was saved again, and the page was "
-                    "cleared, as it held that account's call. Take the next call here."
-                ),
-                "error",
-            )
-            return redirect(url_for("calls.new"))
-        except (IntakeError, CaseError) as error:
-            flash(str(error), "error")
-            if isinstance(error, LinkRefused):
-                status = 404  # a case not this person's to add to: refused, audited
-        else:
-            return _after_save(saved)
+    posted = post(form, revision, copy)
+    if posted.response is not None:
+        return posted.response
+    return _intake_page(form, typed, revision, posted)
+
+
+def _intake_page(form: IntakeForm, typed, revision: int | None, posted: Posted):
+    """The intake page: a new one, a draft restored, or a posted one again with all typed."""
     linked = _linked_case(form.case_id.data)
     if linked is not None and linked.erased_at is None:
         # The case's safe-contact instructions and flags are on the page (a follow-up call may
@@ -238,11 +166,11 @@ def new():
         "calls/new.html",
         form=form,
         draft_revision=revision,
-        kept=copy,
-        kept_refused=bool(refusal),
+        kept=posted.copy,
+        kept_refused=bool(posted.refusal),
         notice=saved_notice() if request.method == "GET" else None,
         linked=linked,
-        join_refused=join_refused,
+        join_refused=posted.join_refused,
         linked_flags=contact_flags(linked) if linked is not None else [],
         short_reasons=SHORT_REASONS,
         risk_levels_json=json.dumps(
@@ -255,7 +183,7 @@ def new():
         risk_checked=bool(_one(typed.get("risk_checked"))),
         # Who chose the caller, the page (for a call where no one said) or the operator.
         caller_set=_caller_set(typed),
-    ), status
+    ), posted.status
 
 
 CALLER_SET = ("page", "operator")
@@ -285,18 +213,6 @@ def own_page(owner: str | None) -> bool:
     """Whether an intake page (or its draft) was opened under the signed-in account. A page
     without the mark (made before it existed) is taken as the user's own."""
     return not owner or owner == str(current_user.id)
-
-
-def _after_save(saved):
-    """Where the operator goes next: the case, or a fresh intake for the next call. That page
-    says what was saved (saved_notice), told by the call's id in its address: the save is the
-    request's only write, with no session row written after its commit."""
-    marks = {"saved": str(saved.call_id)}
-    if not saved.created:
-        marks["again"] = "1"
-    if saved.case_id is not None:
-        return redirect(url_for("cases.show", case_id=saved.case_id, **marks))
-    return redirect(url_for("calls.new", **marks))
 
 
 def saved_notice(case: Case | None = None) -> str | None:

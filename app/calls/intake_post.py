@@ -1,0 +1,143 @@
+"""A posted intake: checked, then saved unless something stands in the way (another page's
+newer copy of its draft, a copy kept apart that would log the call twice, details the save
+would drop); what became of it, for the intake page (app/calls/views.py) to show again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.calls import drafts
+from app.calls.answers import to_intake
+from app.calls.forms import IntakeForm
+from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, save_intake
+from app.calls.kept_copies import KeptCopy
+from app.cases.services import CaseError
+from app.form_fields import as_uuid
+
+
+@dataclass
+class Posted:
+    """What became of a posted intake that is shown again: the copy kept apart it is (if it
+    is one) and why it may not be saved, whether survivor details were typed on a call joining
+    a case (kept in sight), the page's status; or the response that ends the request (the
+    save's redirect)."""
+
+    copy: KeptCopy | None = None
+    refusal: str | None = None
+    join_refused: bool = False
+    status: int = 200  # the page again, everything typed kept
+    response: Response | None = None
+
+
+def post(form: IntakeForm, revision: int | None, copy: KeptCopy | None) -> Posted:
+    """Check a posted intake and save it, unless something stands in the way."""
+    posted = Posted(copy=copy)
+    intake = to_intake(form, request.form) if form.validate() else None
+    if intake is None:
+        return posted
+    check = drafts.check_save(
+        user=current_user,
+        intake_key=intake.intake_key,
+        revision=revision,
+        page=request.form.get("draft_page", "")[:40],
+    )
+    if check.overtaken:
+        # A reload's race: the closing page's last copy reached the server after this page
+        # was drawn from the one before. Saving now would drop it; the page takes it in first.
+        flash(
+            _(
+                "Not saved yet: what was typed just before this page was reloaded reached the "
+                "server after the page opened. It is being added to the form; check the fields "
+                "named at the top, then save again."
+            ),
+            "error",
+        )
+        return posted
+    if posted.copy is not None:
+        posted.refusal = posted.copy.refusal()
+    elif check.line_call is not None:
+        # The intake a copy kept apart came from, saved after that copy was (its page left
+        # open as it was discarded): the same call, logged twice (app/calls/kept_copies.py).
+        posted.copy = KeptCopy(None, None, False, line_call=check.line_call, origin=True)
+        posted.refusal = posted.copy.refusal()
+    if posted.refusal:  # a copy kept apart: saving it would log the call twice
+        flash(posted.refusal, "error")
+        posted.status = 409
+    elif not _drops_details(form, intake, posted):
+        if posted.copy is not None:
+            intake.intake_group = posted.copy.group  # its line's: no other copy saved after
+        _save(form, intake, posted)
+    return posted
+
+
+def _drops_details(form: IntakeForm, intake, posted: Posted) -> bool:
+    """Whether saving would drop what was typed about the survivor or the case: said on the
+    field, with everything kept, never dropped unsaid."""
+    if intake.drops_case_details():
+        # A reason that opens no case (changed by a stray key, say).
+        form.reason.errors.append(
+            _(
+                "This reason opens no case, so what was typed about the survivor and the case "
+                "would not be saved. Choose 'Violence report' (or give the case number of a "
+                "follow-up), or clear those details."
+            )
+        )
+        return True
+    if intake.drops_survivor_details():
+        posted.join_refused = True
+        # A call joining a case does not change the case's survivor: what was typed about
+        # them here is shown (the section stays open) and said, never dropped unsaid.
+        form.case_number.errors.append(
+            _(
+                "This call is added to an existing case, which keeps its own survivor details: "
+                "what is typed under Survivor below would not be saved. Clear those fields, or "
+                "empty the case number to open a new case. To change the case's details or its "
+                "safe-contact instructions, edit the case after saving the call."
+            )
+        )
+        return True
+    return False
+
+
+def _save(form: IntakeForm, intake, posted: Posted) -> None:
+    """Save the intake: the redirect after it, or the word on why it was not saved."""
+    try:
+        saved = save_intake(
+            data=intake,
+            by=current_user._get_current_object(),  # the account, not the request's proxy
+        )
+    except IntakeKeyTaken:
+        # What the page holds is that account's call: it is neither shown again nor kept
+        # under this account (need-to-know), not even the draft this page autosaved.
+        drafts.discard_draft(user=current_user, intake_key=as_uuid(form.intake_key.data))
+        flash(
+            _(
+                "Another account had already saved that form: the page was left open after "
+                "that account's session ended. Nothing was saved again, and the page was "
+                "cleared, as it held that account's call. Take the next call here."
+            ),
+            "error",
+        )
+        posted.response = redirect(url_for("calls.new"))
+    except (IntakeError, CaseError) as error:
+        flash(str(error), "error")
+        if isinstance(error, LinkRefused):
+            posted.status = 404  # a case not this person's to add to: refused, audited
+    else:
+        posted.response = after_save(saved)
+
+
+def after_save(saved):
+    """Where the operator goes next: the case, or a fresh intake for the next call. That page
+    says what was saved (saved_notice), told by the call's id in its address: the save is the
+    request's only write, with no session row written after its commit."""
+    marks = {"saved": str(saved.call_id)}
+    if not saved.created:
+        marks["again"] = "1"
+    if saved.case_id is not None:
+        return redirect(url_for("cases.show", case_id=saved.case_id, **marks))
+    return redirect(url_for("calls.new", **marks))
