@@ -6,8 +6,9 @@ before anything is changed, and a move this person may not make is refused and a
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -58,52 +59,80 @@ def _made_already(case, form: StatusForm):
     return case_page(case, note_form=note, status=409)
 
 
+@dataclass
+class StatusAsk:
+    """A status page's form and what became of it: the reason restored from an unsent draft,
+    whether the case changed under the page (never answered as a refusal), whether an attempt
+    was refused and audited as such (not a look as well); or the response that ends it."""
+
+    form: StatusForm
+    restored: object = None
+    moved_on: bool = False
+    denied: bool = False
+    response: Response | None = None
+
+
 @bp.route("/<uuid:case_id>/status", methods=["GET", "POST"])
 @roles_required(*CASE_ROLES)
 def change_status(case_id: uuid.UUID):
     """Move the case to another status (a reason is asked where one is needed)."""
     case = load_case(case_id)
-    form, restored = StatusForm(), None
-    if request.method == "GET":
-        to = request.args.get("to", "")
-        if not to:  # the page without a move named (an address cut short): the case itself
-            return redirect(url_for("cases.show", case_id=case.id))
-        if to in moves_open(case):
-            # A reason typed and not sent comes back, with the version it was typed on.
-            form, restored = drafts.fill(
-                StatusForm,
-                case=case,
-                user=current_user,
-                name=drafts.status_form(case.status, to),
-                page=drafts.page_asked(request.args.get("draft")),
-            )
-        form.to.data = to
-        if restored is None:
-            form.version.data = str(case.version)
-        if to not in moves_open(case) and _role_could(to):
-            # A move no longer open from where the case is now (a colleague moved it since the
-            # link or the unsent text's list was shown): the case as it is, not a refusal.
-            flash(
-                _(
-                    "This change can no longer be made: the case is now “%(status)s”.",
-                    status=CASE_STATUS_LABELS.get(case.status, case.status),
-                ),
-                "error",
-            )
-            return redirect(url_for("cases.show", case_id=case.id))
-        if form.to.data in moves_open(case):  # the page shows the case's open tasks: a look
-            looked_at(case, "status form")
-    if request.method == "POST" and form.to.data == case.status and _role_could(form.to.data):
-        return _made_already(case, form)
-    moved_on = False  # the case changed under this page: never answered as a refusal
-    denied = False  # an attempt refused and audited as such (not a look as well)
+    ask = _opened(case) if request.method == "GET" else _posted(case)
+    if ask.response is not None:
+        return ask.response
+    return _status_page(case, ask)
+
+
+def _opened(case) -> StatusAsk:
+    """The page asking for a move named in its address (?to=)."""
+    to = request.args.get("to", "")
+    ask = StatusAsk(StatusForm())
+    if not to:  # the page without a move named (an address cut short): the case itself
+        ask.response = redirect(url_for("cases.show", case_id=case.id))
+        return ask
+    if to in moves_open(case):
+        # A reason typed and not sent comes back, with the version it was typed on.
+        ask.form, ask.restored = drafts.fill(
+            StatusForm,
+            case=case,
+            user=current_user,
+            name=drafts.status_form(case.status, to),
+            page=drafts.page_asked(request.args.get("draft")),
+        )
+    ask.form.to.data = to
+    if ask.restored is None:
+        ask.form.version.data = str(case.version)
+    if to not in moves_open(case) and _role_could(to):
+        # A move no longer open from where the case is now (a colleague moved it since the
+        # link or the unsent text's list was shown): the case as it is, not a refusal.
+        flash(
+            _(
+                "This change can no longer be made: the case is now “%(status)s”.",
+                status=CASE_STATUS_LABELS.get(case.status, case.status),
+            ),
+            "error",
+        )
+        ask.response = redirect(url_for("cases.show", case_id=case.id))
+    elif to in moves_open(case):  # the page shows the case's open tasks: a look
+        looked_at(case, "status form")
+    return ask
+
+
+def _posted(case) -> StatusAsk:
+    """A move sent: made, or the page shown again saying why not."""
+    ask = StatusAsk(StatusForm())
+    form = ask.form
+    if form.to.data == case.status and _role_could(form.to.data):
+        ask.response = _made_already(case, form)
+        return ask
+    if not form.validate():
+        return ask
     # A form without the version its page was made at (not one this app draws) cannot say
     # what the person saw: shown again as the case is now, never applied blind.
-    stale = form.version.data != str(case.version)
-    if request.method == "POST" and form.validate() and stale:
+    if form.version.data != str(case.version):
         # Changed since the page was made (a task added, a reassessment): what the move would
         # end is shown again as it is now, the reason kept, and nothing is changed yet.
-        moved_on = True
+        ask.moved_on = True
         form.version.data = str(case.version)
         flash(
             _(
@@ -112,41 +141,54 @@ def change_status(case_id: uuid.UUID):
             ),
             "error",
         )
-    elif request.method == "POST" and form.validate():
-        try:
-            services.change_status(
-                case=case,
-                to=form.to.data,
-                by=current_user,
-                reason=form.reason.data,
-                sent=drafts.sent_key(drafts.page_asked(form.form_key.data), request.form),
+        return ask
+    _move(case, ask)
+    return ask
+
+
+def _move(case, ask: StatusAsk) -> None:
+    """Make the move; a rule's refusal or a colleague's change at the same instant is said."""
+    form = ask.form
+    try:
+        services.change_status(
+            case=case,
+            to=form.to.data,
+            by=current_user,
+            reason=form.reason.data,
+            sent=drafts.sent_key(drafts.page_asked(form.form_key.data), request.form),
+        )
+    except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
+        flash(str(error), "error")
+        if isinstance(error, SelfApproval):  # the four-eyes rule: an attempt, audited
+            services.audit_case("denied", case, current_user, detail="closure self-approval")
+            db.session.commit()
+            ask.denied = True
+    except StaleDataError:
+        # Changed by someone else at the same instant (a second click, a colleague).
+        db.session.rollback()
+        still_in_scope(case)  # that change may have handed the case to someone else
+        if case.status == form.to.data:  # reloaded: theirs was the same change
+            ask.response = back_to_case(
+                case, _("The case already has that status; nothing was changed.")
             )
-        except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
-            flash(str(error), "error")
-            if isinstance(error, SelfApproval):  # the four-eyes rule: an attempt, audited
-                services.audit_case("denied", case, current_user, detail="closure self-approval")
-                db.session.commit()
-                denied = True
-        except StaleDataError:
-            # Changed by someone else at the same instant (a second click, a colleague).
-            db.session.rollback()
-            still_in_scope(case)  # that change may have handed the case to someone else
-            if case.status == form.to.data:  # reloaded: theirs was the same change
-                return back_to_case(
-                    case, _("The case already has that status; nothing was changed.")
-                )
-            moved_on = True
-            form.version.data = str(case.version)
-            flash(
-                _(
-                    "Someone else changed this case at the same moment. Its status is shown "
-                    "as it is now: check it, then try again."
-                ),
-                "error",
-            )
-        else:
-            return back_to_case(case, _("Status changed."))
-    if form.to.data not in moves_open(case) and moved_on and _role_could(form.to.data):
+            return
+        ask.moved_on = True
+        form.version.data = str(case.version)
+        flash(
+            _(
+                "Someone else changed this case at the same moment. Its status is shown "
+                "as it is now: check it, then try again."
+            ),
+            "error",
+        )
+    else:
+        ask.response = back_to_case(case, _("Status changed."))
+
+
+def _status_page(case, ask: StatusAsk):
+    """The page asking for the move (again), unless the move is not this person's to make."""
+    form = ask.form
+    if form.to.data not in moves_open(case) and ask.moved_on and _role_could(form.to.data):
         # The move is no longer open (a colleague approved or returned the case meanwhile):
         # the case page shows where it stands, with the message said above.
         return redirect(url_for("cases.show", case_id=case.id))
@@ -156,7 +198,7 @@ def change_status(case_id: uuid.UUID):
         services.audit_case("denied", case, current_user, detail="status change")
         db.session.commit()
         abort(404)
-    if request.method == "POST" and not denied:  # shown again (changed meanwhile): a look too
+    if request.method == "POST" and not ask.denied:  # shown again (changed meanwhile): a look
         looked_at(case, "status form")
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
     return render_template(
@@ -165,5 +207,5 @@ def change_status(case_id: uuid.UUID):
         form=form,
         needs_reason=needs_reason,
         draft=drafts.status_form(case.status, form.to.data),
-        restored=restored,
+        restored=ask.restored,
     )
