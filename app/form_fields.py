@@ -4,6 +4,7 @@ are checked against a set of codes, and the quick binding of a large form's fiel
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -50,6 +51,25 @@ def as_uuid(value) -> uuid.UUID | None:
         return uuid.UUID(value) if isinstance(value, str) and value else None
     except ValueError:
         return None
+
+
+ROW_ID = re.compile(r"[0-9]{1,9}")
+LAST_PAGE = 100_000
+
+
+def as_row_id(value) -> int | None:
+    """An id as a page gives it (ASCII digits, at most nine: any integer column holds it), or
+    None for anything else: a crafted value ("²" is a digit to Python; a 20-digit number no
+    integer column holds, which the database refuses with a server error)."""
+    return int(value) if isinstance(value, str) and ROW_ID.fullmatch(value) else None
+
+
+def as_page(value) -> int:
+    """A page number asked for in an address, 1 to LAST_PAGE (a crafted 20-digit one is the
+    last); ValueError for what is not a number (request.args.get then gives its default)."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise ValueError(value)
+    return max(1, min(int(value[:7]), LAST_PAGE))
 
 
 def local_text(moment: datetime | None) -> str:

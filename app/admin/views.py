@@ -17,6 +17,7 @@ from app.auth.forms import ActionForm
 from app.auth.labels import KIND_LABELS, ROLE_LABELS
 from app.auth.models import ROLES, Organisation, User
 from app.extensions import db
+from app.form_fields import as_page, as_row_id
 
 PAGE_SIZE = 50
 
@@ -56,9 +57,9 @@ def users():
     asked = request.form if request.method == "POST" else request.args
     q = request.form.get("q", "").strip()[:200]
     role = asked.get("role", "")
-    org_id = asked.get("org", type=int)
+    org_id = asked.get("org", type=as_row_id)
     state = asked.get("state", "active")
-    number = asked.get("page", 1, type=int)
+    number = asked.get("page", 1, type=as_page)
     stmt = select(User).join(User.organisation).order_by(User.full_name)
     if q:
         text = q.lower()  # matched anywhere; % and _ typed are plain characters

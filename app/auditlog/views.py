@@ -23,6 +23,7 @@ from app.cases.models import Case
 from app.cases.search_form import case_number, own_code, parse_day
 from app.clock import LOCAL
 from app.extensions import db
+from app.form_fields import as_row_id
 
 PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000
@@ -35,7 +36,7 @@ def _filters() -> dict:
     # yyyy-mm-dd too, as links made before the period was typed dd/mm/yyyy give it
     days = {name: parse_day(text, "%Y-%m-%d") if text else None for name, text in typed.items()}
     return {
-        "user": request.args.get("user", type=int),
+        "user": request.args.get("user", type=as_row_id),
         # Any spelling of a case number, as the case search takes it ("hn 2026 12"); anything
         # else (a phone number or a name typed there) is dropped, not carried on in links.
         "case": _case_number(request.args.get("case", "")),

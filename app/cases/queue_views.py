@@ -23,6 +23,7 @@ from app.cases.services import CaseError, assign_case, audit_case
 from app.classifications import ALL_LISTS
 from app.clock import utcnow
 from app.extensions import db
+from app.form_fields import as_row_id
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
 TASK_PAGE_SIZE = 50
@@ -128,7 +129,7 @@ def assign(case_id: uuid.UUID):
     ).scalar_one_or_none()
     if case is None:
         refuse_object("case", case_id)
-    to = db.session.get(User, request.form.get("assignee", type=int) or 0)
+    to = db.session.get(User, request.form.get("assignee", type=as_row_id) or 0)
     if to is None or to.organisation_id != case.organisation_id:
         if to is not None:  # never offered by the page: handing the case outside, audited
             audit_case("denied", case, current_user, detail=f"assign user:{to.id}")

@@ -1,0 +1,35 @@
+"""What a request carries in its address and form, read without NUL characters.
+
+No browser sends a NUL (U+0000) in a field, and nothing a person types means one; but an address
+or a form can be made to carry one ("?status=%00"), and PostgreSQL refuses any in a text value:
+every query using it failed with a server error (a sign-in, a search, an admin's list). So the
+address's parameters and the form's fields are read with NULs dropped, as a browser drops them,
+and everything else typed is kept. Bodies read as JSON are not touched: the drafts' fields are
+sealed before they are stored, and the phone system's fields are checked for shape."""
+
+from __future__ import annotations
+
+from flask import Request
+from werkzeug.datastructures import ImmutableMultiDict
+
+NUL = "\x00"
+
+
+def _clean(value):
+    return value.replace(NUL, "") if isinstance(value, str) else value
+
+
+class ParameterValues(ImmutableMultiDict):
+    """The parameters of an address or the fields of a form, NULs dropped from names and
+    values (an uploaded file is left as it is)."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None and not hasattr(mapping, "keys"):  # pairs, as the parsers give
+            mapping = [(_clean(name), _clean(value)) for name, value in mapping]
+        super().__init__(mapping)
+
+
+class AppRequest(Request):
+    """Flask's request, reading parameters and form fields as ParameterValues."""
+
+    parameter_storage_class = ParameterValues
