@@ -29,15 +29,42 @@ def normalise_case_number(text: str | None, own_code: str = "") -> str:
     beginning with it is cut as its number ("1112026000012" for code 111), as no other such
     block is (CASE_NUMBER). Not a check: see `case_number`."""
     parts = [p for p in re.split(r"[\s\-–—_./]+", (text or "").upper()) if p]
+    own = own_code.upper()
     if len(parts) == 1:
         whole = CASE_NUMBER.match(parts[0])
         if whole:
             parts = [whole["org"], whole["year"], whole["seq"]]
         else:
-            parts = _own_block(parts[0], own_code.upper()) or parts
+            parts = _own_block(parts[0], own) or parts
+    elif len(parts) == 2:
+        parts = _two_pieces(parts[0], parts[1], own) or parts
     if len(parts) == 3 and parts[2].isdigit():
-        parts[2] = parts[2].zfill(6)
+        parts[2] = parts[2].lstrip("0").zfill(6)  # "0000123" is 123, stored as 000123
     return "-".join(parts)
+
+
+# A code and its year typed together ("HN2026"), the sequence apart.
+CODE_YEAR = re.compile(r"^(?P<org>[A-Z0-9]+?)(?P<year>(?:19|20)\d\d)$")
+
+
+def _two_pieces(first: str, second: str, own: str) -> list[str] | None:
+    """A number typed in two pieces: the code, then year and sequence as one block ("HN
+    2026000123"); or code and year together, then the sequence ("HN2026 123"). Cut only where
+    the code holds a letter or is the user's own all-digit code, as a single block is."""
+    if not second.isdigit():
+        return None
+    if len(second) == 10 and _a_code(first, own):
+        return [first, second[:4], second[4:]]
+    joined = CODE_YEAR.match(first)
+    if joined and _a_code(joined["org"], own):
+        return [joined["org"], joined["year"], second]
+    return None
+
+
+def _a_code(code: str, own: str) -> bool:
+    """Whether a piece can be an organisation's code here: it holds a letter, or it is the
+    user's own code (all digits: any other all-digit piece is part of a phone number)."""
+    return re.search(r"[A-Z]", code) is not None or code == own
 
 
 def code_of(number: str) -> str:

@@ -44,6 +44,19 @@ def test_a_case_number_passes_in_any_spelling_and_an_all_digit_code_only_as_ones
         ("111 2026 12", "111", "111-2026-000012"),  # the user's own all-digit code
         ("111-2026-000012", "HN", ""),  # someone else's all-digit code
         ("098 2019 888", "111", ""),
+        # In two pieces: the code, then year and sequence; or code and year, then the sequence.
+        ("SA 2026000001", "", "SA-2026-000001"),
+        ("sa2026 000001", "", "SA-2026-000001"),
+        ("SA-2026000001", "", "SA-2026-000001"),
+        ("hn2026 12", "", "HN-2026-000012"),
+        ("111 2026000012", "111", "111-2026-000012"),
+        ("1112026 12", "111", "111-2026-000012"),
+        ("hn-2026-0000123", "", "HN-2026-000123"),  # a leading zero too many
+        # Phone numbers in two pieces stay phone numbers.
+        ("098 2019888123", "", ""),
+        ("0982019 888", "", ""),
+        ("0912 3456789", "111", ""),
+        ("111 2026000012", "HN", ""),
     ):
         assert case_number(typed, own) == stored, typed
 

@@ -19,8 +19,17 @@
     var rest = parts.length === 1 && /^\d+$/.test(own) && parts[0].indexOf(own) === 0 &&
       parts[0].slice(own.length);
     if (rest && /^\d{10}$/.test(rest)) { parts = [own, rest.slice(0, 4), rest.slice(4)]; }
+    var isCode = function (code) { return /[A-Z]/.test(code) || code === own; };
+    if (parts.length === 2 && /^\d+$/.test(parts[1])) {  // "HN 2026000123", "HN2026 123"
+      var joined = /^([A-Z0-9]+?)((?:19|20)\d\d)$/.exec(parts[0]);
+      if (/^\d{10}$/.test(parts[1]) && isCode(parts[0])) {
+        parts = [parts[0], parts[1].slice(0, 4), parts[1].slice(4)];
+      } else if (joined && isCode(joined[1])) {
+        parts = [joined[1], joined[2], parts[1]];
+      }
+    }
     return parts.length === 3 && /^[A-Z0-9]{1,12}$/.test(parts[0]) &&
-      (/[A-Z]/.test(parts[0]) || parts[0] === own) &&
+      isCode(parts[0]) &&
       /^(19|20)\d\d$/.test(parts[1]) && /^\d{1,9}$/.test(parts[2]);
   }
   function notACaseNumber(form) {
