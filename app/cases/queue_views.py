@@ -82,6 +82,14 @@ def task_list():
     )
 
 
+def _refuse_unless_theirs(task: Task) -> None:
+    """403, audited, for a task this person may see but not tick off (a colleague's)."""
+    if not may_complete(task, current_user):
+        audit_case("denied", task.case, current_user, detail=f"task:{task.id}; not theirs")
+        db.session.commit()
+        abort(403)
+
+
 @bp.route("/tasks/<uuid:task_id>/done", methods=["POST"])
 @roles_required(*CASE_ROLES)
 def task_done(task_id: uuid.UUID):
@@ -93,10 +101,7 @@ def task_done(task_id: uuid.UUID):
     task = db.session.execute(stmt).scalar_one_or_none()
     if task is None:
         refuse_object("task", task_id)
-    if not may_complete(task, current_user):  # a colleague's: seen, not theirs to tick off
-        audit_case("denied", task.case, current_user, detail=f"task:{task.id}; not theirs")
-        db.session.commit()
-        abort(403)
+    _refuse_unless_theirs(task)
     for attempt in (1, 2):
         try:
             done = complete_task(task=task, by=current_user)
@@ -110,6 +115,7 @@ def task_done(task_id: uuid.UUID):
             task = db.session.execute(stmt).scalar_one_or_none()
             if task is None:  # that change handed the case to someone else
                 refuse_object("task", task_id)
+            _refuse_unless_theirs(task)  # the case assigned meanwhile: its tasks went along
             if attempt == 2:
                 flash(_("The case changed meanwhile; nothing was changed. Try again."), "error")
                 return redirect(_back(task.case))

@@ -806,6 +806,47 @@ def test_a_task_done_as_the_case_is_closed_is_refused_not_lost(client, world, mo
     assert "Task marked done" not in html and "closed" in html
 
 
+def test_an_operators_task_handed_on_as_they_tick_it_off_is_refused(client, world, monkeypatch):
+    """The case is assigned between the operator's reading of their unassigned task and the
+    write: the task went to the case manager with the case, so the retry refuses it (403,
+    audited) instead of ticking off someone else's task."""
+    from sqlalchemy import update
+
+    from app.cases import casework
+
+    p, c, _ = world
+    task = _task(c["child"], "notify_commune")
+    assert task.assigned_to_id is None and c["child"].opened_by_id == p["op1"].id
+    sign_in(client, p["op1"])
+    original, calls = casework.refuse_if_closed, []
+
+    def overtaken(case):  # the supervisor's assignment lands between read and write
+        calls.append(1)
+        if len(calls) == 1:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(Case.__table__)
+                    .where(Case.__table__.c.id == case.id)
+                    .values(version=Case.__table__.c.version + 1, assigned_to_id=p["cm1"].id)
+                )
+                conn.execute(
+                    update(Task.__table__)
+                    .where(Task.__table__.c.case_id == case.id)
+                    .values(assigned_to_id=p["cm1"].id)
+                )
+        return original(case)
+
+    monkeypatch.setattr(casework, "refuse_if_closed", overtaken)
+    response = client.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
+    assert response.status_code == 403 and len(calls) == 1
+    db.session.expire_all()
+    assert db.session.get(Task, task.id).done_at is None
+    denied = db.session.execute(
+        select(AuditEntry.detail).where(AuditEntry.action == "denied")
+    ).scalars()
+    assert list(denied) == [f"task:{task.id}; not theirs"]
+
+
 def test_the_case_page_says_when_its_holder_can_no_longer_work_it(client, world):
     p, c, _ = world
     adult = c["adult"]  # cm1's
