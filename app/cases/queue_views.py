@@ -19,7 +19,7 @@ from app.cases.casework import complete_task, may_complete
 from app.cases.models import Case, Task
 from app.cases.scope import case_scope
 from app.cases.search import Page
-from app.cases.services import CaseError, assign_case, audit_case
+from app.cases.services import CaseError, assign_case, audit_case, refuse_if_closed
 from app.classifications import ALL_LISTS
 from app.clock import utcnow
 from app.extensions import db
@@ -142,6 +142,11 @@ def assign(case_id: uuid.UUID):
             db.session.commit()
             abort(404)  # as for an account that is not there
         flash(_("Choose an active case manager of this organisation."), "error")
+        return redirect(_back(case))
+    try:
+        refuse_if_closed(case)  # said as such, whoever held it when the page was drawn
+    except CaseError as refused:
+        flash(str(refused), "error")
         return redirect(_back(case))
     if "expected" in request.form and request.form["expected"] != str(case.assigned_to_id or ""):
         return _moved_meanwhile(case, to)  # a double click, or a colleague was quicker

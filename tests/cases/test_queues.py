@@ -422,6 +422,15 @@ def test_a_closed_case_cannot_be_assigned(client, world):
     )
     html = client.get("/home/supervisor").get_data(as_text=True)
     assert "This case is closed and cannot be changed" in html
+    # A page drawn before the closure (and before a colleague took the case meanwhile) is told
+    # the case is closed, not that it changed hands.
+    client.submit(
+        f"/cases/{c['closing'].id}/assign",
+        {"assignee": p["cm1"].id, "expected": ""},
+        page="/auth/account",
+    )
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    assert "This case is closed and cannot be changed" in html and "meanwhile" not in html
     db.session.expire_all()
     assert db.session.get(Case, c["closing"].id).assigned_to_id == p["cm2"].id
 
