@@ -69,7 +69,8 @@ def as_page(value) -> int:
     last); ValueError for what is not a number (request.args.get then gives its default)."""
     if not (isinstance(value, str) and value.isascii() and value.isdigit()):
         raise ValueError(value)
-    return max(1, min(int(value[:7]), LAST_PAGE))
+    digits = value.lstrip("0") or "0"  # read at most seven: anything longer is past the last
+    return max(1, min(int(digits[:7]), LAST_PAGE))
 
 
 def local_text(moment: datetime | None) -> str:

@@ -60,5 +60,6 @@ def test_ids_and_pages_from_an_address_are_read_within_bounds():
     assert as_row_id(HUGE) is None and as_row_id("²") is None and as_row_id("-1") is None
     assert as_row_id(None) is None and as_row_id("") is None
     assert as_page("3") == 3 and as_page("0") == 1 and as_page(HUGE) == 100_000
+    assert as_page("0000000123") == 123 and as_page("1000000") == 100_000
     with pytest.raises(ValueError):
         as_page("²")
