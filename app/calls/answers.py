@@ -10,13 +10,10 @@ from typing import TYPE_CHECKING
 
 from app.calls.intake import Intake, Survivor
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.form_fields import LOCAL, TIME_FORMAT, as_uuid
+from app.form_fields import LOCAL, TIME_FORMAT, as_row_id, as_uuid
 
 if TYPE_CHECKING:
     from app.calls.forms import IntakeForm
-
-# A phone line's id as the screen pop put it in the page (ASCII digits, an integer column's size).
-LINE_ID = re.compile(r"[0-9]{1,9}")
 
 
 def checklist_filled(form, formdata) -> bool:
@@ -146,7 +143,7 @@ def to_intake(form: IntakeForm, formdata) -> Intake:
         flags=list(f.flags.data or []),
         danger=list(f.danger.data or []),
         emergency=emergency_times(f, formdata),
-        line_id=int(f.line_id.data) if LINE_ID.fullmatch(f.line_id.data or "") else None,
+        line_id=as_row_id(f.line_id.data),  # as the screen pop put it in the page
         case_id=case_id,
         case_number=(f.case_number.data or "").strip() or None,
         survivor=Survivor(

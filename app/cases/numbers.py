@@ -88,7 +88,7 @@ def case_number(typed: str | None, own_code: str = "") -> str:
     isCaseNumber applies the same rule in the browser."""
     number = normalise_case_number(typed, own_code)
     shape = CASE_NUMBER_SHAPE.match(number)
-    if shape and (not shape["org"].isdigit() or shape["org"] == own_code.upper()):
+    if shape and _a_code(shape["org"], own_code.upper()):
         return number
     return ""
 

@@ -5,7 +5,6 @@ docs/search.md."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,11 +34,11 @@ from app.cases.search_form import (
 from app.clock import LOCAL, utcnow
 from app.crypto import blind
 from app.extensions import db
+from app.form_fields import as_row_id
 from app.places.models import Place
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
 PAGE_SIZE = 50
-ACCOUNT_ID = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass
@@ -133,8 +132,8 @@ def search_conditions(f: CaseFilters, user: User, now: datetime) -> list:
     elif f.assignee:
         # An account id as the list gives it; anything else (a crafted value: "²" is a digit to
         # Python, a 20-digit number no integer column holds) matches nothing.
-        is_id = ACCOUNT_ID.fullmatch(f.assignee) is not None
-        found.append(Case.assigned_to_id == int(f.assignee) if is_id else false())
+        account = as_row_id(f.assignee)
+        found.append(Case.assigned_to_id == account if account is not None else false())
     if f.opened_from:
         found.append(Case.opened_at >= local_midnight(f.opened_from))
     if f.opened_to:

@@ -776,36 +776,43 @@ def test_child_tasks_brought_back_by_an_age_correction_go_to_the_case_manager_of
     assert child.number in [r.case_number for r in queries.due_tasks(p["cm2"]).rows]
 
 
-def test_a_task_done_as_the_case_is_closed_is_refused_not_lost(client, world, monkeypatch):
-    """The closure lands between reading the task and writing it: the case's version has moved,
-    the task is read again, and the closed case refuses; the task stays ended by the closure."""
+def _lands_before_the_write(monkeypatch, case_values: dict, task_values: dict) -> list:
+    """A colleague's change to a case (its version moved) and to its tasks, made once as the
+    task-done view checks the case just before its write; returns the list of those checks."""
     from sqlalchemy import update
 
     from app.cases import casework
 
+    original, calls = casework.refuse_if_closed, []
+
+    def overtaken(case):
+        calls.append(1)
+        if len(calls) == 1:
+            cases, tasks = Case.__table__, Task.__table__
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(cases)
+                    .where(cases.c.id == case.id)
+                    .values(version=cases.c.version + 1, **case_values)
+                )
+                conn.execute(update(tasks).where(tasks.c.case_id == case.id).values(**task_values))
+        return original(case)
+
+    monkeypatch.setattr(casework, "refuse_if_closed", overtaken)
+    return calls
+
+
+def test_a_task_done_as_the_case_is_closed_is_refused_not_lost(client, world, monkeypatch):
+    """The closure lands between reading the task and writing it: the case's version has moved,
+    the task is read again, and the closed case refuses; the task stays ended by the closure."""
     p, c, _ = world
     adult = c["adult"]
     task = _task(adult, "follow_up_call")
     sign_in(client, p["cm1"])
-    original, calls = casework.refuse_if_closed, []
-
-    def overtaken(case):  # the supervisor's approval lands between read and write
-        calls.append(1)
-        if len(calls) == 1:
-            with db.engine.begin() as conn:
-                conn.execute(
-                    update(Case.__table__)
-                    .where(Case.__table__.c.id == case.id)
-                    .values(version=Case.__table__.c.version + 1, status="closed")
-                )
-                conn.execute(
-                    update(Task.__table__)
-                    .where(Task.__table__.c.case_id == case.id)
-                    .values(done_at=utcnow(), ended_by="closed")
-                )
-        return original(case)
-
-    monkeypatch.setattr(casework, "refuse_if_closed", overtaken)
+    # the supervisor's approval lands between read and write
+    calls = _lands_before_the_write(
+        monkeypatch, {"status": "closed"}, {"done_at": utcnow(), "ended_by": "closed"}
+    )
     response = client.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
     assert response.status_code == 302 and len(calls) == 2
     db.session.expire_all()
@@ -819,33 +826,13 @@ def test_an_operators_task_handed_on_as_they_tick_it_off_is_refused(client, worl
     """The case is assigned between the operator's reading of their unassigned task and the
     write: the task went to the case manager with the case, so the retry refuses it (403,
     audited) instead of ticking off someone else's task."""
-    from sqlalchemy import update
-
-    from app.cases import casework
-
     p, c, _ = world
     task = _task(c["child"], "notify_commune")
     assert task.assigned_to_id is None and c["child"].opened_by_id == p["op1"].id
     sign_in(client, p["op1"])
-    original, calls = casework.refuse_if_closed, []
-
-    def overtaken(case):  # the supervisor's assignment lands between read and write
-        calls.append(1)
-        if len(calls) == 1:
-            with db.engine.begin() as conn:
-                conn.execute(
-                    update(Case.__table__)
-                    .where(Case.__table__.c.id == case.id)
-                    .values(version=Case.__table__.c.version + 1, assigned_to_id=p["cm1"].id)
-                )
-                conn.execute(
-                    update(Task.__table__)
-                    .where(Task.__table__.c.case_id == case.id)
-                    .values(assigned_to_id=p["cm1"].id)
-                )
-        return original(case)
-
-    monkeypatch.setattr(casework, "refuse_if_closed", overtaken)
+    # the supervisor's assignment lands between read and write
+    to_manager = {"assigned_to_id": p["cm1"].id}
+    calls = _lands_before_the_write(monkeypatch, to_manager, to_manager)
     response = client.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
     assert response.status_code == 403 and len(calls) == 1
     db.session.expire_all()
