@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
@@ -26,6 +26,19 @@ def local_today() -> date:
 def local_day(moment: datetime | None) -> date:
     """The date in Vietnam of a moment (today's for none)."""
     return moment.astimezone(LOCAL).date() if moment is not None else local_today()
+
+
+def local_midnight(day: date, at: time | None = None) -> datetime:
+    """A day (and time of day) in Vietnam, as the UTC instant it was: the start of the day when
+    no time is given."""
+    return datetime.combine(day, at or time(0), tzinfo=LOCAL).astimezone(UTC)
+
+
+def first_day(now: datetime, days: int) -> date:
+    """The first day, in Vietnam, of a list of the last `days` days: the day a search's "opened
+    from" takes to find the same cases (local days, so a list drawn at 06:00 also holds the
+    whole of that first day, as the search does)."""
+    return local_day(now) - timedelta(days=days)
 
 
 class UTCDateTime(TypeDecorator):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -14,7 +13,7 @@ from app.auth.models import User
 from app.calls.queries import calls_taken, recent_calls
 from app.cases import queries
 from app.cases.models import ACTIVE_STATUSES, Case
-from app.clock import utcnow
+from app.clock import first_day, local_midnight, utcnow
 from app.extensions import db
 
 RECENT_DAYS = 14  # app/home/views.py
@@ -134,7 +133,7 @@ def _held(users: dict[str, User]) -> str:
         .select_from(Case)
         .where(
             Case.opened_by_id == users["operator"].id,
-            Case.opened_at >= utcnow() - timedelta(days=RECENT_DAYS),
+            Case.opened_at >= local_midnight(first_day(utcnow(), RECENT_DAYS)),
         )
     ).scalar_one()
     return (

@@ -27,10 +27,10 @@ from app.cases.models import (
     RiskAssessment,
     Task,
 )
-from app.cases.register.rows import ImportedIntake, local_midnight
+from app.cases.register.rows import ImportedIntake
 from app.cases.services import CaseError
 from app.classifications import ACTS, forms_of
-from app.clock import LOCAL, utcnow
+from app.clock import LOCAL, local_midnight, utcnow
 from app.crypto.datakeys import RowKey
 
 

@@ -22,9 +22,9 @@ from app.calls.models import Call
 from app.cases import bulk as bulk_writer
 from app.cases.register.cells import shape
 from app.cases.register.files import unknown_columns
-from app.cases.register.rows import ImportedIntake, local_midnight, validate_row
+from app.cases.register.rows import ImportedIntake, validate_row
 from app.cases.services import CaseError, audit_case, end_tasks, record_event
-from app.clock import LOCAL, utcnow
+from app.clock import LOCAL, local_midnight, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
 from app.table_statistics import analyse, estimated_rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Row, Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import aliased
@@ -12,7 +12,7 @@ from app.auth.models import User
 from app.calls.services import flags_of_cases
 from app.cases.models import ACTIVE_STATUSES, WATCHED_CHECKS, Case, CaseEvent, Task
 from app.cases.scope import case_scope
-from app.clock import LOCAL
+from app.clock import first_day, local_day, local_midnight
 from app.extensions import db
 from app.places.models import Place
 
@@ -43,8 +43,7 @@ class Queue:
 
 def end_of_local_day(now: datetime) -> datetime:
     """Midnight ending the current day in Vietnam, in UTC ("due today" ends there)."""
-    tomorrow = now.astimezone(LOCAL).date() + timedelta(days=1)
-    return datetime.combine(tomorrow, time(), LOCAL).astimezone(UTC)
+    return local_midnight(local_day(now) + timedelta(days=1))
 
 
 def _open_tasks(column, *conditions):
@@ -157,10 +156,11 @@ def _task_queue(user, conditions, *, limit=QUEUE_LIMIT, offset=0) -> Queue:
 
 
 def cases_opened_recently(user: User, *, now: datetime, days: int = 14) -> Queue:
-    """The operator's cases opened in the last `days` days, newest first."""
+    """The operator's cases opened in the last `days` days, newest first: from the start of the
+    first day in Vietnam, as the search its "see them all" link opens counts them."""
     conditions = [
         Case.opened_by_id == user.id,
-        Case.opened_at >= now - timedelta(days=days),
+        Case.opened_at >= local_midnight(first_day(now, days)),
         Case.erased_at.is_(None),
     ]
     return _case_queue(user, conditions, [Case.opened_at.desc()], now=now)

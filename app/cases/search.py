@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,7 +31,7 @@ from app.cases.search_form import (
     own_code,
     parse_day,
 )
-from app.clock import LOCAL, utcnow
+from app.clock import local_midnight, utcnow
 from app.crypto import blind
 from app.extensions import db
 from app.form_fields import as_row_id
@@ -82,11 +82,6 @@ class Page:
     def has_next(self) -> bool:
         """Whether there is a page after this one."""
         return self.number < self.pages
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of a day in Vietnam, in UTC."""
-    return datetime.combine(day, time(), LOCAL).astimezone(UTC)
 
 
 def _statuses(f: CaseFilters) -> tuple | None:

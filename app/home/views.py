@@ -5,8 +5,6 @@ nothing and is not a read of case content; a bounded number of statements fills 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,7 +17,7 @@ from app.auth.access import roles_required
 from app.auth.models import User
 from app.calls.queries import recent_calls
 from app.cases import queries
-from app.clock import LOCAL, utcnow
+from app.clock import first_day, utcnow
 from app.extensions import db
 from app.home import bp
 
@@ -74,7 +72,7 @@ def operator():
         calls_total=calls_total,
         cases=queries.cases_opened_recently(current_user, now=now, days=RECENT_DAYS),
         # "See them all": the search for cases opened since the first day of that list.
-        recent_since=(now - timedelta(days=RECENT_DAYS)).astimezone(LOCAL).strftime("%d/%m/%Y"),
+        recent_since=first_day(now, RECENT_DAYS).strftime("%d/%m/%Y"),
         recovery_left=mfa.remaining_recovery_codes(current_user),
         unsent=unsent_work(),
     )

@@ -4,7 +4,7 @@ done and cases assigned from the queues, by the right people only, with their au
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -18,7 +18,8 @@ from app.cases import services as cases
 from app.cases.casework import complete_task
 from app.cases.models import Case, Task
 from app.cases.queue_views import due_in
-from app.clock import utcnow
+from app.cases.search import CaseFilters, search_cases
+from app.clock import LOCAL, first_day, utcnow
 from app.extensions import db
 from tests.conftest import sign_in
 
@@ -659,6 +660,24 @@ def test_an_erased_case_leaves_the_operators_list(world):
     listed = queries.cases_opened_recently(p["op1"], now=utcnow())
     assert c["child"].number not in [r.number for r in listed.rows]
     assert c["adult"].number in [r.number for r in listed.rows]
+
+
+def test_the_operators_list_and_its_search_count_the_same_days(world):
+    """Drawn at 06:00 in Vietnam, "the last 14 days" starts at midnight of the first day, as
+    the search its "see them all" link opens does: a case opened at 00:30 that day is in both,
+    one opened at 23:30 the day before in neither."""
+    p, c, _ = world
+    now = datetime(2026, 12, 6, 6, 0, tzinfo=LOCAL).astimezone(UTC)
+    first = first_day(now, 14)
+    assert first == date(2026, 11, 22)
+    c["adult"].opened_at = datetime(2026, 11, 22, 0, 30, tzinfo=LOCAL)
+    c["child"].opened_at = datetime(2026, 11, 21, 23, 30, tzinfo=LOCAL)
+    db.session.commit()
+    listed = queries.cases_opened_recently(p["op1"], now=now)
+    found = search_cases(p["op1"], CaseFilters(opened_from=first, opened_by="me"), page=1, now=now)
+    assert [r.number for r in listed.rows] == [c["adult"].number]
+    assert [r.number for r in found.rows] == [c["adult"].number]
+    assert listed.total == found.total == 1
 
 
 def test_closing_a_case_ends_its_open_tasks_and_reopening_brings_them_back(client, world):

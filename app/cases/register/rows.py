@@ -4,8 +4,7 @@ warnings say what was done with something that did not fit (see docs/import.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -19,7 +18,7 @@ from app.cases.register.places import read_places
 from app.cases.register.values import is_nothing, read_age
 from app.cases.register.vocabularies import VOCABULARIES
 from app.classifications import RISK_LEVELS
-from app.clock import LOCAL, local_today, utcnow
+from app.clock import LOCAL, local_midnight, local_today, utcnow
 from app.crypto.blind import normalise_phone
 
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
@@ -74,11 +73,6 @@ class ImportedIntake(Intake):
         """An old call's child-protection tasks are work from the import on (docs/import.md),
         not years overdue."""
         return utcnow()
-
-
-def local_midnight(day: date, at: time | None = None) -> datetime:
-    """A day (and time of day) in Vietnam, as the UTC instant it was."""
-    return datetime.combine(day, at or time(0), tzinfo=LOCAL).astimezone(ZoneInfo("UTC"))
 
 
 def perpetrator_band(age: int) -> str:
