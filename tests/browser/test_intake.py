@@ -15,7 +15,7 @@ from app.calls.drafts import load_draft, open_draft, save_draft
 from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import Call, IntakeDraft
 from app.cases.models import Case, Incident, Perpetrator
-from app.cases.services import erase_case
+from app.cases.services import assign_case, change_status, erase_case
 from app.extensions import db
 from app.places.queries import commune_choices
 from tests.conftest import PASSWORD
@@ -254,6 +254,60 @@ def test_on_a_narrow_screen_the_number_stays_put_as_the_panel_fills(
     last.focus()  # as the keyboard reaches it: scrolled into the panel's view
     box, shown = last.bounding_box(), panel.bounding_box()
     assert shown["y"] <= box["y"] and box["y"] + box["height"] <= shown["y"] + shown["height"] + 1
+
+
+def test_on_a_narrow_screen_the_keys_reach_the_end_of_a_full_panel(
+    page, live_url, make_user, make_org
+):
+    """The panel scrolls within itself at 1024 px. Its last case here is closed (no button to
+    Tab to), so its safe-contact note lies below the panel's last focusable element: from that
+    button the arrow keys scroll the panel to its end, and the note comes into view."""
+    org = make_org(code="HN")
+    colleague = make_user("operator", organisation=org)
+    supervisor = make_user("supervisor", organisation=org)
+    manager = make_user("case_manager", organisation=org)
+    for n in range(3):
+        case = save_intake(
+            data=Intake(
+                reason="violence_report",
+                intake_key=uuid.uuid4(),
+                caller_phone="0912345678",
+                flags=["perpetrator_calling", "high_risk"],
+                survivor=Survivor(safe_contact=f"Chỉ gọi sau 18 giờ, lần {n}"),
+            ),
+            by=colleague,
+        ).case
+        if n == 0:  # the oldest, shown last
+            assign_case(case=case, to=manager, by=supervisor)
+            change_status(case=case, to="pending_closure", by=manager)
+            change_status(case=case, to="closed", by=supervisor)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    sign_in(page, live_url, make_user("operator", organisation=org))
+    open_intake(page, live_url)
+    page.keyboard.type("0912 345 678")
+    panel = page.locator("#repeat-panel")
+    expect(panel.locator("[data-panel-calls]")).to_have_attribute("data-panel-calls", "3")
+    expect(panel.locator(".use-case")).to_have_count(2)
+    last_note = panel.locator(".safe-contact-note").last
+    expect(last_note).to_contain_text("lần 0")
+    assert page.evaluate("p => p.scrollHeight > p.clientHeight + 40", panel.element_handle())
+    page.keyboard.press("Shift+Tab")  # from the number to the panel's last button
+    expect(panel.locator(".use-case").last).to_be_focused()
+    at_end = "p => p.scrollTop + p.clientHeight >= p.scrollHeight - 1"
+    for _ in range(15):  # as a person would: press until the end shows
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(150)  # a key's smooth scroll runs its course
+        if page.evaluate(at_end, panel.element_handle()):
+            break
+    else:
+        raise AssertionError("the arrow keys never brought the panel's end into view")
+    # Measured in one go, as the page's own scroll may still be moving.
+    inside = """p => {
+        const note = p.querySelector('.panel-case:last-child .safe-contact-note');
+        return note.getBoundingClientRect().bottom <= p.getBoundingClientRect().bottom + 1;
+    }"""
+    assert page.evaluate(inside, panel.element_handle())
+    expect(panel.locator(".use-case").last).to_be_focused()  # the keys scrolled, nothing else
 
 
 def test_a_copy_kept_apart_refused_on_a_narrow_screen_says_so_where_the_eye_is(
