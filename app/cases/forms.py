@@ -19,7 +19,7 @@ from wtforms.widgets import TextInput
 
 from app import classifications as c
 from app.auth.forms import REQUIRED
-from app.calls.forms import (
+from app.calls.answer_rules import (
     check_child_consent,
     check_consent_giver,
     check_consent_overlap,
