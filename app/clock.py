@@ -11,6 +11,10 @@ from sqlalchemy.types import TypeDecorator
 # Where times are shown and typed: Vietnam's one time zone (config.BABEL_DEFAULT_TIMEZONE for
 # the Babel filters).
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+# The years a date or time typed may be in: wider than any call, case or date of birth, and far
+# from the ends of Python's calendar (01/01/0001 00:00 in Vietnam is before its first instant
+# in UTC: converting it overflowed, a server error on the page that took it).
+YEARS = range(1900, 2101)
 
 
 def utcnow() -> datetime:
@@ -26,6 +30,13 @@ def local_today() -> date:
 def local_day(moment: datetime | None) -> date:
     """The date in Vietnam of a moment (today's for none)."""
     return moment.astimezone(LOCAL).date() if moment is not None else local_today()
+
+
+def local_to_utc(naive: datetime) -> datetime:
+    """A time typed in Vietnam's time, as UTC; ValueError for a year outside YEARS."""
+    if naive.year not in YEARS:
+        raise ValueError(f"year {naive.year} is outside {YEARS.start}-{YEARS.stop - 1}")
+    return naive.replace(tzinfo=LOCAL).astimezone(UTC)
 
 
 def local_midnight(day: date, at: time | None = None) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -25,13 +25,16 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.auth.forms import REQUIRED
-from app.clock import LOCAL
+from app.clock import LOCAL, YEARS, local_to_utc
 from app.crypto.blind import holds_several_numbers
 
 DATE_FORMAT = "%d/%m/%Y"
 TIME_FORMAT = "%d/%m/%Y %H:%M"
 BAD_DATE = _l("Write the date as dd/mm/yyyy, for example 05/03/2026.")
 BAD_TIME = _l("Write the time as dd/mm/yyyy hh:mm, for example 05/03/2026 14:30.")
+BAD_YEAR = _l(
+    "Write a year between %(first)d and %(last)d.", first=YEARS.start, last=YEARS.stop - 1
+)
 ONE_NUMBER = _l(
     "Write one number here; put any other number (a relative's, a second phone) in the "
     "safe-contact instructions or the notes."
@@ -113,12 +116,14 @@ class LocalDateTimeField(Field):
         if not text:
             self.data = None
             return
+        self.data = None
         try:
             naive = datetime.strptime(" ".join(text.split()), TIME_FORMAT)
         except ValueError:
-            self.data = None
             raise ValueError(BAD_TIME) from None
-        self.data = naive.replace(tzinfo=LOCAL).astimezone(UTC)
+        if naive.year not in YEARS:
+            raise ValueError(BAD_YEAR)
+        self.data = local_to_utc(naive)
 
 
 def _codes(field) -> set:
@@ -155,6 +160,13 @@ class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def process_formdata(self, valuelist):
+        """Each code once: a crafted post that sends one twice (three identical consents, a
+        list longer than its column) counts it once, as the boxes on the page can."""
+        super().process_formdata(valuelist)
+        if self.data:
+            self.data = list(dict.fromkeys(self.data))
+
     def pre_validate(self, form):
         if self.process_errors or not self.validate_choice or not self.data:
             return
@@ -180,9 +192,19 @@ class MultiCheckboxField(SelectMultipleField):
 NO_HISTORY = {"autocomplete": "off"}
 
 
-def date_field(label) -> DateField:
+class DayField(DateField):
+    """A dd/mm/yyyy date in a year of YEARS (01/01/0001 is a slip of the keys, not a day)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and self.data.year not in YEARS:
+            self.data = None
+            raise ValueError(BAD_YEAR)
+
+
+def date_field(label) -> DayField:
     """An optional dd/mm/yyyy date."""
-    return DateField(
+    return DayField(
         label,
         format=DATE_FORMAT,
         widget=TextInput(),  # typed as dd/mm/yyyy: the browser's date picker shows its own order

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from app.calls.intake import Intake, Survivor
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.form_fields import LOCAL, TIME_FORMAT, as_row_id, as_uuid
+from app.clock import LOCAL, local_to_utc
+from app.form_fields import TIME_FORMAT, as_row_id, as_uuid
 
 if TYPE_CHECKING:
     from app.calls.forms import IntakeForm
@@ -47,13 +48,13 @@ def action_time(form: IntakeForm, formdata, code: str) -> datetime | None:
     if not typed:
         return None
     if not re.fullmatch(r"\d{1,2}[:.h]\d{2}", typed):
-        return datetime.strptime(typed, TIME_FORMAT).replace(tzinfo=LOCAL).astimezone(UTC)
+        return local_to_utc(datetime.strptime(typed, TIME_FORMAT))
     # A time of day: on the day the call started, or the next when that is before the start
     # (a call from 23:55, an action at 00:10).
     started = form.started_at.data or datetime.now(UTC)
     day = started.astimezone(LOCAL).strftime("%d/%m/%Y")
     at = datetime.strptime(f"{day} {re.sub(r'[.h]', ':', typed)}", TIME_FORMAT)
-    at = at.replace(tzinfo=LOCAL).astimezone(UTC)
+    at = local_to_utc(at)
     return at + timedelta(days=1) if at < started - timedelta(minutes=1) else at
 
 

@@ -25,7 +25,7 @@ from app.calls.answer_rules import (
 )
 from app.calls.answers import action_time, checklist_filled
 from app.cases import risk
-from app.cases.ages import is_child_age
+from app.cases.ages import MAX_AGE, birth_date_problem, is_child_age
 from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient
 from app.clock import local_day, local_today
 from app.form_fields import (
@@ -88,7 +88,7 @@ class IntakeForm(FlaskForm):
         validators=[
             Optional(),
             Readable(),
-            NumberRange(0, 120, _l("Give an age between 0 and 120.")),
+            NumberRange(0, MAX_AGE, _l("Give an age between 0 and 120.")),
         ],
         widget=TextInput(),
         render_kw={"inputmode": "numeric"},
@@ -257,9 +257,11 @@ class IntakeForm(FlaskForm):
             )
 
     def validate_survivor_birth_date(self, field) -> None:
-        """A date of birth cannot be in the future."""
-        if field.data and field.data > local_today():
-            raise ValidationError(_l("The date of birth cannot be in the future."))
+        """A date of birth cannot be in the future, nor make the survivor older than the
+        age box allows."""
+        problem = field.data and birth_date_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
 
     def validate_consent_given_by(self, field) -> None:
         """The child's and a guardian's answers are checked unless the survivor is told to be

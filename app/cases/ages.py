@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+
 from app.clock import local_today
+
+MAX_AGE = 120  # the oldest age the forms and the register import take
 
 
 def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:
@@ -29,3 +33,18 @@ def years_since(birth_date: date, today: date) -> int:
         - birth_date.year
         - ((today.month, today.day) < (birth_date.month, birth_date.day))
     )
+
+
+def birth_date_problem(born: date, on: date | None = None) -> str | None:
+    """What is wrong with a date of birth on the day `on` (today in Vietnam), or None: one in
+    the future (an adult would become a child), or one that makes the survivor older than any
+    age the age box takes (01/01/1025 for 1925 made a case 1,001 years old)."""
+    on = on or local_today()
+    if born > on:
+        return _l("The date of birth cannot be in the future.")
+    if years_since(born, on) > MAX_AGE:
+        return _l(
+            "This date of birth makes the survivor older than %(max)d: check the year.",
+            max=MAX_AGE,
+        )
+    return None

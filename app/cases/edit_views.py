@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app import classifications as c
 from app.auth.access import roles_required
 from app.cases import bp, draft_copies, drafts, edits, merge, services
+from app.cases.ages import birth_date_problem
 from app.cases.edits import EditConflict
 from app.cases.forms import CaseEditForm
 from app.cases.models import Case, FormSubmission
@@ -28,7 +29,6 @@ from app.cases.views import (
     refused_back_to_case,
     still_in_scope,
 )
-from app.clock import local_today
 from app.extensions import db
 from app.places.form_choices import fill_place_choices
 
@@ -59,8 +59,9 @@ def _changes(form: CaseEditForm) -> dict | None:
                 _("Write the date as dd/mm/yyyy, for example 05/03/2026.")
             ]
             return None
-        if born > local_today():  # as the intake refuses it (an adult would become a child)
-            form.survivor_birth_date.errors = [_("The date of birth cannot be in the future.")]
+        problem = birth_date_problem(born)  # as the intake refuses it
+        if problem:
+            form.survivor_birth_date.errors = [str(problem)]
             return None
         changes["survivor_birth_date"] = born.isoformat()
     else:  # blank, or spaces only

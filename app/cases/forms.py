@@ -26,6 +26,7 @@ from app.calls.answer_rules import (
     check_raised_level,
 )
 from app.cases import risk
+from app.cases.ages import MAX_AGE
 from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient, recipient_choices
 from app.clock import local_today
 from app.form_fields import (
@@ -88,7 +89,7 @@ class CaseEditForm(PageForm):
         validators=[
             Optional(),
             Readable(),
-            NumberRange(0, 120, _l("Give an age between 0 and 120.")),
+            NumberRange(0, MAX_AGE, _l("Give an age between 0 and 120.")),
         ],
         widget=TextInput(),
         render_kw={"inputmode": "numeric"},

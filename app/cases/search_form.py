@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from app.auth.labels import CASE_STATUS_LABELS
 from app.cases.numbers import case_number, normalise_case_number
 from app.classifications import RISK_LEVELS
+from app.clock import YEARS
 from app.form_fields import one_number
 
 __all__ = ["normalise_case_number"]  # read here by the search and the drafts of an erased case
@@ -23,7 +24,6 @@ DATE_HINT = "dd/mm/yyyy"
 
 # Days a search or the audit log may be filtered by; outside them, the day's local midnight in
 # UTC (or the day after) would fall off the calendar.
-YEARS = range(1900, 2101)
 
 
 def parse_day(text: str | None, *also: str) -> date | None:

@@ -713,3 +713,62 @@ def test_a_case_flagged_high_risk_and_rated_high_shows_the_flag_once(
     )
     case_block = panel[panel.index('class="panel-case"') :]
     assert case_block.count("flag-high_risk") == 1
+
+
+def test_a_year_no_calendar_converts_is_refused_with_its_message_and_kept(client, login_as):
+    """01/01/0001 00:00 in Vietnam is before the first instant Python's UTC holds: the start
+    time and an emergency action's time were a server error, the call typed lost."""
+    login_as("operator")
+    data = form(client, reason="silent", outcomes="no_action", started_at="01/01/0001 00:00")
+    answer = client.submit("/calls/new", data, page="/calls/new")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Hãy viết năm trong khoảng từ 1900 đến 2100." in page
+    assert "01/01/0001 00:00" in page and count(Call) == 0
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_name="Trần Thị Mai",
+        emergency=["police_113"],
+        emergency_time_police_113="01/01/0001 00:00",
+    )
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Trần Thị Mai" in page and "01/01/0001 00:00" in page and count(Call) == 0
+    assert "theo dạng hh:mm hoặc dd/mm/yyyy hh:mm." in page
+
+
+def test_dates_of_birth_and_incidents_out_of_any_life_are_refused(client, login_as):
+    """01/01/1901 made the survivor 125 years old (the age box stops at 120), 01/01/1025 (for
+    1925) 1,001; an incident in the year 1 was kept as it was typed."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        survivor_birth_date="01/01/1901",
+        incident_date="01/01/0001",
+    )
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Ngày sinh này cho thấy người bị bạo lực hơn 120 tuổi: hãy kiểm tra lại năm." in page
+    assert "Hãy viết năm trong khoảng từ 1900 đến 2100." in page
+    assert "01/01/1901" in page and "01/01/0001" in page and count(Call) == 0
+    data = form(client, reason="violence_report", survivor_birth_date="01/01/1025")
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Hãy viết năm trong khoảng từ 1900 đến 2100." in page and count(Call) == 0
+
+
+def test_a_choice_sent_twice_counts_once(client, login_as):
+    """A crafted post repeating a box's value made three identical consents and a checklist
+    longer than its column (refused by PostgreSQL: a server error there)."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        consent_services=["health"] * 3,
+        risk_answers=["strangulation"] * 30,
+        acts=["a_beating"] * 20,
+    )
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    case = db.session.execute(select(Case)).scalar_one()
+    assert [c.service for c in case.consents] == ["health"]
+    [assessment] = case.assessments
+    assert assessment.answers.split() == ["strangulation"]
+    assert case.incidents[0].acts.split() == ["a_beating"]

@@ -1092,3 +1092,43 @@ def test_an_edit_listing_the_same_services_in_another_order_changes_nothing(case
     assert case.version == version and case.services_wanted == "shelter health"
     updates = select(AuditEntry).where(AuditEntry.action == "update", AuditEntry.case_id == case.id)
     assert db.session.execute(updates).first() is None
+
+
+def test_a_task_due_in_a_year_no_calendar_converts_is_refused_not_a_server_error(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    refused = client.submit(
+        f"{url}/tasks",
+        {"kind": "follow_up_call", "due_at": "01/01/0001 00:00", "note": "Hỏi thăm"},
+        page=url,
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Hãy viết năm trong khoảng từ 1900 đến 2100." in page
+    assert "01/01/0001 00:00" in page and "Hỏi thăm" in page
+    assert not [t for t in db.session.get(Case, case.id).tasks if t.kind == "follow_up_call"]
+
+
+def test_a_birth_date_older_than_any_age_is_refused_on_the_edit_page(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    answer = _edit_case(client, case, survivor_birth_date="01/01/0001")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "Ngày sinh này cho thấy người bị bạo lực hơn 120 tuổi: hãy kiểm tra lại năm." in page
+    assert 'value="01/01/0001"' in page
+    db.session.refresh(case)
+    assert case.survivor_birth_date is None and not case.is_child
+
+
+def test_a_box_sent_twice_on_the_case_page_counts_once(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    assert _edit_case(client, case, services_wanted=["child_protection"] * 20).status_code == 302
+    db.session.refresh(case)
+    assert case.services_wanted == "child_protection"
+    url = f"/cases/{case.id}/consent"
+    sent = {"consent_services": ["health"] * 3, "consent_given_by": "survivor"}
+    assert client.submit(url, sent, page=url).status_code == 302
+    db.session.expire_all()
+    assert [c.service for c in db.session.get(Case, case.id).consents] == ["health"]

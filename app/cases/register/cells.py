@@ -9,6 +9,7 @@ from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 
+from app.cases.ages import MAX_AGE
 from app.cases.register.columns import COLUMNS, column_of
 from app.cases.register.values import (
     cell_text,
@@ -24,7 +25,6 @@ from app.places.names import words
 
 TEXT_LIMIT = 20_000
 PHONE_LIMIT = 40  # characters, as the intake's number fields
-MAX_AGE = 120
 # Columns about the person, sealed when stored: a problem names their cell by row and column
 # and shows its value only by its shape (9 a digit, x a letter), so the report the command
 # prints (often kept in a terminal log, a cron mail or a ticket) holds no personal data.

@@ -12,8 +12,9 @@ from flask_babel.speaklater import LazyString
 
 from app.calls.intake import Intake, Survivor
 from app.cases import risk
+from app.cases.ages import MAX_AGE
 from app.cases.casework import IncidentData, PerpetratorData
-from app.cases.register.cells import MAX_AGE, Cells
+from app.cases.register.cells import Cells
 from app.cases.register.places import read_places
 from app.cases.register.values import is_nothing, read_age
 from app.cases.register.vocabularies import VOCABULARIES
