@@ -145,7 +145,7 @@ class Incident(CasePart, db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     occurred_on: Mapped[date | None] = mapped_column(Date)
     place_type: Mapped[str] = mapped_column(String(16), default="unknown")
-    acts: Mapped[str] = mapped_column(String(200), default="")
+    acts: Mapped[str] = mapped_column(String(400), default="")
     forms: Mapped[str] = mapped_column(String(60), default="")
     gbv_type: Mapped[str | None] = mapped_column(String(24))
     gbv_context: Mapped[str | None] = mapped_column(String(24))

@@ -11,7 +11,8 @@ from app.audit import AuditEntry
 from app.calls.drafts import load_draft, open_drafts
 from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import Call, IntakeDraft
-from app.cases.models import Case, CaseCounter, Task
+from app.cases.models import Case, CaseCounter, Incident, Task
+from app.classifications import ACTS
 from app.extensions import db
 from tests.conftest import sign_in
 
@@ -772,3 +773,13 @@ def test_a_choice_sent_twice_counts_once(client, login_as):
     [assessment] = case.assessments
     assert assessment.answers.split() == ["strangulation"]
     assert case.incidents[0].acts.split() == ["a_beating"]
+
+
+def test_an_incident_with_every_act_ticked_is_saved(client, login_as):
+    """Every act of the law's list took 205 characters of a 200-character column: PostgreSQL
+    refused the save (a server error, the call lost)."""
+    login_as("operator")
+    data = form(client, reason="violence_report", acts=list(ACTS))
+    assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
+    saved = db.session.execute(select(Incident)).scalar_one()
+    assert saved.acts.split() == list(ACTS)
