@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User
-from app.cases import risk
+from app.cases import risk, risk_history
 from app.cases.models import (
     WATCHED_CHECKS,
     Case,
@@ -277,9 +277,13 @@ def reassess_risk(
     answers: list[str],
     raised_to: str | None = None,
     reason: str | None = None,
+    seen: str | None = None,
 ) -> RiskAssessment:
-    """Assess the risk again; earlier safety re-assessment tasks are done by this one."""
+    """Assess the risk again; earlier safety re-assessment tasks are done by this one. `seen`:
+    the newest assessment the form's page showed; refused if one was saved since."""
     refuse_if_closed(case)
+    if seen is not None:
+        risk_history.refuse_if_newer(case, seen)
     now = utcnow()
     assessment = build_assessment(case, answers, by=by, raised_to=raised_to, reason=reason)
     # A child's case, or a child involved told in one of its calls: a serious risk is the

@@ -202,7 +202,10 @@ class PerpetratorForm(OnceForm):
 
 
 class RiskForm(OnceForm):
-    """The risk checklist again."""
+    """The risk checklist again; `seen` is the newest assessment the page showed
+    (app/cases/risk_history.py)."""
+
+    seen = HiddenField()
 
     risk_answers = MultiCheckboxField(_l("Risk checklist"), choices=choices(risk.QUESTIONS))
     risk_raised_to = SelectField(

@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth.access import roles_required
+from app.auth.models import User
 from app.calls.answers import consent_rows, incident_data, known, perpetrator_data
-from app.cases import bp, casework, drafts, services
+from app.cases import bp, casework, drafts, risk_history, services
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
 from app.cases.services import CaseError
@@ -24,6 +25,7 @@ from app.cases.views import (
     looked_at,
     refused_back_to_case,
 )
+from app.extensions import db
 
 NO_INCIDENT = _l(
     "Nothing is filled in about the incident: give at least its date, an act or what happened."
@@ -105,21 +107,34 @@ def reassess(case_id: uuid.UUID):
             return refused
         looked_at(case, "risk form")
     form, restored = _opened(RiskForm, case, "risk")
+    if request.method == "GET" and not form.seen.data:  # a draft keeps the one it was typed on
+        form.seen.data = risk_history.mark(risk_history.newest(case))
     if form.validate_on_submit():
-        try:
-            return added_once(
-                form,
-                case,
-                lambda: casework.reassess_risk(
-                    case=case,
-                    by=current_user,
-                    answers=list(form.risk_answers.data or []),
-                    raised_to=form.risk_raised_to.data or None,
-                    reason=form.risk_reason.data,
-                ),
-                _("Risk assessment saved."),
-                draft="risk",
+
+        def write():
+            # A form sent twice is known by its key first (views._keyed_write), before its own
+            # assessment could count as one saved since.
+            db.session.flush()
+            return casework.reassess_risk(
+                case=case,
+                by=current_user,
+                answers=list(form.risk_answers.data or []),
+                raised_to=form.risk_raised_to.data or None,
+                reason=form.risk_reason.data,
+                seen=form.seen.data or None,  # none from a page drawn before the field was
             )
+
+        try:
+            return added_once(form, case, write, _("Risk assessment saved."), draft="risk")
+        except risk_history.NewerAssessment as newer:
+            # Theirs shown above the form, everything typed kept; sent again, it is saved.
+            form.seen.data = risk_history.mark(newer.newest)
+            theirs = newer.newest
+            by = db.session.get(User, theirs.assessed_by_id) if theirs is not None else None
+            page = _part_page(
+                case, form, _("Risk assessment"), "risk", None, newer=theirs, newer_by=by
+            )
+            return page, 409
         except CaseError as error:
             flash(str(error), "error")
     return _part_page(case, form, _("Risk assessment"), "risk", restored)
@@ -133,10 +148,16 @@ def _told(form, told: bool, nothing) -> bool:
     return told
 
 
-def _part_page(case: Case, form, title: str, draft: str, restored):
+def _part_page(case: Case, form, title: str, draft: str, restored, **shown):
     """The form page of a part, with the notice offering back what was typed, if it was."""
     return render_template(
-        "cases/part_form.html", case=case, form=form, title=title, draft=draft, restored=restored
+        "cases/part_form.html",
+        case=case,
+        form=form,
+        title=title,
+        draft=draft,
+        restored=restored,
+        **shown,
     )
 
 

@@ -1132,3 +1132,62 @@ def test_a_box_sent_twice_on_the_case_page_counts_once(client, case_of):
     assert client.submit(url, sent, page=url).status_code == 302
     db.session.expire_all()
     assert [c.service for c in db.session.get(Case, case.id).consents] == ["health"]
+
+
+SEEN = re.compile(r'id="seen" name="seen" type="hidden" value="([^"]*)"')
+
+
+def test_a_risk_form_drawn_before_a_colleagues_assessment_shows_theirs_before_saving(
+    client, case_of, app
+):
+    """A supervisor rates the case severe (a 24-hour re-assessment planned) while the case
+    manager's form, opened before, has nothing ticked: sent, it is not saved but shows the
+    supervisor's rating, the ticks kept; sent again from that page, it is saved."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/risk"
+    opened = client.get(url).get_data(as_text=True)
+    seen, key = SEEN.search(opened).group(1), FORM_KEY.search(opened).group(1)
+    assert seen == "none"
+    colleague = app.test_client()
+    sign_in(colleague, people["supervisor"])
+    colleague.submit(url, {"risk_answers": ["strangulation", "threats_to_kill"]}, page=url)
+    db.session.rollback()
+    assert db.session.get(Case, case.id).risk_level == "severe"
+    mine = {"risk_answers": ["controlling"], "seen": seen, "form_key": key}
+    first = client.post(url, data={**mine, "csrf_token": client.csrf_token(url)})
+    page = first.get_data(as_text=True)
+    assert first.status_code == 409
+    assert "Chưa lưu: một đánh giá rủi ro đã được lưu sau khi biểu mẫu này được mở." in page
+    assert people["supervisor"].full_name in page and "Đã bóp cổ" in page
+    assert re.search(r'value="controlling"[^>]*checked|checked[^>]*value="controlling"', page)
+    db.session.rollback()
+    again = db.session.get(Case, case.id)
+    assert again.risk_level == "severe" and len(again.assessments) == 1
+    review = [t for t in again.tasks if t.kind == "safety_review"]
+    assert len(review) == 1 and review[0].done_at is None
+    newest = SEEN.search(page).group(1)
+    assert newest == str(again.assessments[0].id)
+    saved = client.post(url, data={**mine, "seen": newest, "csrf_token": client.csrf_token(url)})
+    assert saved.status_code == 302
+    db.session.rollback()
+    assert len(db.session.get(Case, case.id).assessments) == 2
+
+
+def test_a_risk_form_sent_twice_is_saved_once_not_taken_for_a_colleagues(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/risk"
+    opened = client.get(url).get_data(as_text=True)
+    form = {
+        "risk_answers": ["strangulation"],
+        "seen": SEEN.search(opened).group(1),
+        "form_key": FORM_KEY.search(opened).group(1),
+        "csrf_token": client.csrf_token(url),
+    }
+    assert client.post(url, data=form).status_code == 302
+    again = client.post(url, data=form)
+    assert again.status_code == 302
+    shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Biểu mẫu này đã được lưu trước đó; không có gì được lưu hai lần." in shown
+    assert db.session.execute(select(func.count()).select_from(RiskAssessment)).scalar_one() == 1
