@@ -137,6 +137,7 @@ def edit(case_id: uuid.UUID):
                     page=page,
                     sent=sent,
                     copies=draft_copies.copy_sent(form, request.form),
+                    base=merge.read_base(form.base.data),
                 )
             except EditConflict as conflict:
                 if sent is not None and db.session.get(FormSubmission, sent) is not None:

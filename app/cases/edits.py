@@ -55,8 +55,11 @@ def update_case(
     page: uuid.UUID | None = None,
     sent: uuid.UUID | None = None,
     copies: list | None = None,
+    base: dict[str, str] | None = None,
 ) -> list[str]:
-    """Save edits made from `expected_version`; raise EditConflict when the case moved on since.
+    """Save edits made from `expected_version`; raise EditConflict when the case's details moved
+    on since (`base`: the fingerprints of the values the editor started from, merge.read_base;
+    a version moved by a note, a task or a call alone is no conflict: nothing to compare).
 
     Returns the names of the fields that changed (empty when nothing did). The draft of the
     editor's page (`page`, its form key) goes with the save, and `sent` (drafts.sent_key of the
@@ -64,7 +67,9 @@ def update_case(
     sent from the pages a copy was made of (`copies`: draft_copies.copy_sent).
     """
     services.refuse_if_closed(case)
-    if case.version != expected_version:
+    if case.version != expected_version and not merge.untouched_since(
+        case.id, base, snapshot(case)
+    ):
         raise EditConflict(theirs=snapshot(case), version=case.version)
     changed = [n for n in services.EDITABLE if n in changes and _changed(n, changes[n], case)]
     if not changed:

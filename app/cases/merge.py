@@ -89,6 +89,17 @@ def who_changed(case_id: uuid.UUID, name: str, base: dict[str, str] | None, mine
     return "both"
 
 
+def untouched_since(case_id: uuid.UUID, base: dict[str, str] | None, now: dict) -> bool:
+    """Whether none of the editable values moved since the editor's start (`base`): the case's
+    version moved on for something else (a note, a task, a call, an assignment), and an edit
+    of the survivor's details takes nothing of it. A start not known is not known untouched."""
+    if base is None:
+        return False
+    return all(
+        hmac.compare_digest(_digest(case_id, name, now.get(name)), base[name]) for name in EDITABLE
+    )
+
+
 def differs(name: str, mine, theirs) -> bool:
     """Whether the two values differ as a person would see them."""
     return _normal(name, mine) != _normal(name, theirs)

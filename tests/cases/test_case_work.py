@@ -1191,3 +1191,46 @@ def test_a_risk_form_sent_twice_is_saved_once_not_taken_for_a_colleagues(client,
     shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Biểu mẫu này đã được lưu trước đó; không có gì được lưu hai lần." in shown
     assert db.session.execute(select(func.count()).select_from(RiskAssessment)).scalar_one() == 1
+
+
+BASE = re.compile(r'id="base" name="base" type="hidden" value="([0-9a-f.]*)"')
+
+
+def test_an_edit_after_a_colleagues_note_saves_without_a_conflict_screen(client, app, case_of):
+    """A note, a task or a call moves the case's version but none of the survivor's details:
+    an edit opened before it has nothing to compare, and is saved."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/edit"
+    opened = client.get(url).get_data(as_text=True)
+    version, base = str(case.version), BASE.search(opened).group(1)
+    colleague = app.test_client()
+    sign_in(colleague, people["supervisor"])
+    colleague.submit(
+        f"/cases/{case.id}/notes", {"kind": "note", "body": "Đã gọi lại"}, page=f"/cases/{case.id}"
+    )
+    db.session.rollback()
+    assert str(db.session.get(Case, case.id).version) != version
+    sent = _edit_case(client, case, version=version, base=base, safe_contact="Gọi sau 20h")
+    assert sent.status_code == 302
+    db.session.rollback()
+    assert db.session.get(Case, case.id).safe_contact == "Gọi sau 20h"
+
+
+def test_an_edit_after_a_colleague_changed_a_detail_still_meets_the_conflict_screen(
+    client, app, case_of
+):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/edit"
+    opened = client.get(url).get_data(as_text=True)
+    version, base = str(case.version), BASE.search(opened).group(1)
+    colleague = app.test_client()
+    sign_in(colleague, people["supervisor"])
+    theirs = {"version": version, "base": base, "survivor_name": "Đỗ Thị Hạnh"}
+    theirs |= {"survivor_sex": "female", "safe_contact": "Chỉ gọi buổi sáng"}
+    assert colleague.submit(url, theirs, page=url).status_code == 302
+    sent = _edit_case(client, case, version=version, base=base, safe_contact="Gọi sau 20h")
+    assert sent.status_code == 409 and "Chỉ gọi buổi sáng" in sent.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(Case, case.id).safe_contact == "Chỉ gọi buổi sáng"
