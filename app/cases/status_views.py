@@ -59,16 +59,35 @@ def _made_already(case, form: StatusForm):
     return case_page(case, note_form=note, status=409)
 
 
+def _asked_by_me(case) -> bool:
+    """Whether this user asked for the closure pending on the case."""
+    return services.closure_requester(case) == current_user.id
+
+
+def _refuse_self_approval(case, form: StatusForm):
+    """Approving a closure this user asked for (another supervisor approves it): refused (403)
+    and audited, on the case page, which does not offer it; a reason typed is kept in its note
+    box. The page was reached by an address (a bookmark, the list of unsent text)."""
+    db.session.rollback()
+    services.audit_case("denied", case, current_user, detail="closure self-approval")
+    db.session.commit()
+    flash(_("A closure must be approved by someone other than who asked for it."), "error")
+    note = None
+    if reason := (form.reason.data or "").strip():
+        note = NoteForm(formdata=None)
+        note.body.data = reason
+    return case_page(case, note_form=note, status=403)
+
+
 @dataclass
 class StatusAsk:
     """A status page's form and what became of it: the reason restored from an unsent draft,
-    whether the case changed under the page (never answered as a refusal), whether an attempt
-    was refused and audited as such (not a look as well); or the response that ends it."""
+    whether the case changed under the page (never answered as a refusal); or the response
+    that ends it (a refusal among them)."""
 
     form: StatusForm
     restored: object = None
     moved_on: bool = False
-    denied: bool = False
     response: Response | None = None
 
 
@@ -89,6 +108,9 @@ def _opened(case) -> StatusAsk:
     ask = StatusAsk(StatusForm())
     if not to:  # the page without a move named (an address cut short): the case itself
         ask.response = redirect(url_for("cases.show", case_id=case.id))
+        return ask
+    if to == "closed" and to in moves_open(case) and _asked_by_me(case):
+        ask.response = _refuse_self_approval(case, ask.form)
         return ask
     if to in moves_open(case):
         # A reason typed and not sent comes back, with the version it was typed on.
@@ -157,12 +179,10 @@ def _move(case, ask: StatusAsk) -> None:
             reason=form.reason.data,
             sent=drafts.sent_key(drafts.page_asked(form.form_key.data), request.form),
         )
+    except SelfApproval:
+        ask.response = _refuse_self_approval(case, form)
     except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
         flash(str(error), "error")
-        if isinstance(error, SelfApproval):  # the four-eyes rule: an attempt, audited
-            services.audit_case("denied", case, current_user, detail="closure self-approval")
-            db.session.commit()
-            ask.denied = True
     except StaleDataError:
         # Changed by someone else at the same instant (a second click, a colleague).
         db.session.rollback()
@@ -198,7 +218,7 @@ def _status_page(case, ask: StatusAsk):
         services.audit_case("denied", case, current_user, detail="status change")
         db.session.commit()
         abort(404)
-    if request.method == "POST" and not ask.denied:  # shown again (changed meanwhile): a look
+    if request.method == "POST":  # shown again (changed meanwhile): a look
         looked_at(case, "status form")
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
     return render_template(

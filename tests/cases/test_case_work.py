@@ -299,7 +299,17 @@ def test_a_supervisor_cannot_approve_a_closure_they_asked_for(app, client, case_
     )
     page = client.get(url).get_data(as_text=True)
     assert "to=closed" not in page  # no "Approve closure" offered to whoever asked
-    client.submit(f"{url}/status", {"to": "closed"}, page=f"{url}/status?to=closed")
+    # Nor by an address (a bookmark, the list of unsent text): refused, on the case page.
+    opened = client.get(f"{url}/status?to=closed")
+    said = "Việc đóng ca phải do người khác với người đề nghị phê duyệt."
+    assert opened.status_code == 403 and said in opened.get_data(as_text=True)
+    db.session.refresh(case)
+    asked = {"to": "closed", "reason": "Đã hỗ trợ xong", "version": str(case.version)}
+    sent = client.submit(f"{url}/status", asked, page=url)
+    shown = sent.get_data(as_text=True)
+    assert sent.status_code == 403 and said in shown
+    assert "Đã hỗ trợ xong" in shown  # the reason typed, kept in the note box
+    assert f'href="{url}/status?to=closed"' not in shown
     db.session.refresh(case)
     assert case.status == "pending_closure"
     denied = db.session.execute(
@@ -307,7 +317,8 @@ def test_a_supervisor_cannot_approve_a_closure_they_asked_for(app, client, case_
             AuditEntry.case_id == case.id, AuditEntry.action == "denied"
         )
     ).scalars()
-    assert list(denied) == ["closure self-approval"]  # the attempt is in the audit log
+    # Both attempts are in the audit log.
+    assert list(denied) == ["closure self-approval", "closure self-approval"]
     other = app.test_client()
     sign_in(other, people["supervisor2"])
     assert "to=closed" in other.get(url).get_data(as_text=True)
