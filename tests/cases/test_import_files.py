@@ -10,6 +10,7 @@ import pytest
 
 from app.cases.importer import validate_row
 from app.cases.register import rows, values
+from app.cases.register.files import read_rows
 from tests.cases.test_import import run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
@@ -127,3 +128,21 @@ def test_a_two_digit_year_is_read_against_the_year_in_vietnam(app, monkeypatch):
         intake, errors, _ = validate_row({"ngày tiếp nhận": "01/01/27 00:30"})
     assert errors == []
     assert intake.started_at == datetime(2026, 12, 31, 17, 30, tzinfo=UTC)
+
+
+def test_rows_a_template_numbered_ahead_are_no_rows_of_the_register(app, head, tmp_path):
+    """A register's "STT" column numbered down a template's blank rows: those rows hold nothing
+    the import reads, so they are neither errors nor counted (the run ends 0, all written)."""
+    path = tmp_path / "mau.csv"
+    path.write_text(
+        "STT,ngày tiếp nhận,họ tên,lý do gọi,ghi chú riêng\n"
+        "1,15/03/2024,Chị Một,tư vấn,\n"
+        "2,,,,\n3,,,,\n4,,,,đã gọi lại\n5,,,,\n",
+        encoding="utf-8",
+    )
+    with app.app_context():
+        assert [number for number, _ in read_rows(path)] == [2]
+    result = run(app, path, "--as", head.email, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Rows read: 1; written: 1" in result.output
+    assert "skipped because of errors: 0" in result.output

@@ -29,7 +29,9 @@ class RegisterError(Exception):
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """(row number as the file shows it, {heading: value}) for every row that holds something."""
+    """(row number as the file shows it, {heading: value}) for every row that holds something
+    in a column the format reads: a row of a template numbered ahead ("STT" filled, nothing
+    else), or holding only a column the import does not read, is no row of the register."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in SPREADSHEETS:
@@ -149,6 +151,7 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
             if _known(texts) >= 2:
                 headings = [t or _unnamed(index) for index, t in enumerate(texts)]
                 _refuse_repeated(headings)
+                read = {h for h in headings if column_of(h)}  # columns past them: unnamed
             elif number >= HEADER_SEARCH_ROWS:
                 break
             continue
@@ -165,7 +168,7 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
         if len(cells) > len(headings):  # values past the last heading: named, not cut off
             headings += [_unnamed(index) for index in range(len(headings), len(cells))]
         row = {h: v for h, v in zip(headings, cells, strict=False) if v not in (None, "")}
-        if any(isinstance(v, str) and v.strip() or not isinstance(v, str) for v in row.values()):
+        if any(_filled(v) for h, v in row.items() if h in read):
             yield number, row
     if headings is None:
         raise RegisterError(
@@ -175,6 +178,11 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
                 n=HEADER_SEARCH_ROWS,
             )
         )
+
+
+def _filled(value) -> bool:
+    """Whether a cell holds something: a value, or text that is not only spaces."""
+    return not isinstance(value, str) or bool(value.strip())
 
 
 def _known(texts: list[str]) -> int:
