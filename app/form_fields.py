@@ -28,6 +28,11 @@ from app.auth.forms import REQUIRED
 from app.clock import LOCAL, YEARS, local_to_utc
 from app.crypto.blind import holds_several_numbers
 
+# How long a survivor's name, an address and a free text may be, on every form that takes them
+# (the intake, the case's edit page) and in a register imported.
+NAME_LENGTH = 200
+ADDRESS_LENGTH = 300
+TEXT_LENGTH = 20_000
 DATE_FORMAT = "%d/%m/%Y"
 TIME_FORMAT = "%d/%m/%Y %H:%M"
 BAD_DATE = _l("Write the date as dd/mm/yyyy, for example 05/03/2026.")
@@ -243,7 +248,7 @@ def long_text(label, rows=3, *, required: bool = False) -> TextAreaField:
     first = DataRequired(REQUIRED) if required else Optional()
     return TextAreaField(
         label,
-        validators=[first, Length(max=20000)],
+        validators=[first, Length(max=TEXT_LENGTH)],
         render_kw={"rows": rows} | NO_HISTORY,
     )
 

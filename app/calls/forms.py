@@ -29,6 +29,8 @@ from app.cases.ages import MAX_AGE, birth_date_problem, is_child_age
 from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient
 from app.clock import local_day, local_today
 from app.form_fields import (
+    ADDRESS_LENGTH,
+    NAME_LENGTH,
     CodeRadioField,
     CodeSelectField,
     LocalDateTimeField,
@@ -80,7 +82,9 @@ class IntakeForm(FlaskForm):
     )
     # The case: a new one, or an existing case this call is about
     case_number = text(_l("Existing case number"), 32, render_kw={"autocomplete": "off"})
-    survivor_name = text(_l("Survivor's name or alias"), 200, render_kw={"autocomplete": "off"})
+    survivor_name = text(
+        _l("Survivor's name or alias"), NAME_LENGTH, render_kw={"autocomplete": "off"}
+    )
     survivor_sex = CodeSelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
     survivor_birth_date = date_field(_l("Date of birth"))
     survivor_age = IntegerField(
@@ -103,7 +107,7 @@ class IntakeForm(FlaskForm):
         _l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default=""
     )
     survivor_phone = phone_field(_l("Survivor's number"))
-    survivor_address = text(_l("Address or place"), 300)
+    survivor_address = text(_l("Address or place"), ADDRESS_LENGTH)
     province_code = CodeSelectField(_l("Province or city"), choices=[], default="")
     commune_code = CodeSelectField(
         _l("Commune or ward"), choices=[], default="", validate_choice=False

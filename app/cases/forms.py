@@ -30,6 +30,8 @@ from app.cases.ages import MAX_AGE
 from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient, recipient_choices
 from app.clock import local_today
 from app.form_fields import (
+    ADDRESS_LENGTH,
+    NAME_LENGTH,
     LocalDateTimeField,
     MultiCheckboxField,
     Readable,
@@ -79,7 +81,9 @@ class CaseEditForm(PageForm):
 
     version = HiddenField(validators=[InputRequired()])
     base = HiddenField()
-    survivor_name = text(_l("Survivor's name or alias"), 200, render_kw={"autocomplete": "off"})
+    survivor_name = text(
+        _l("Survivor's name or alias"), NAME_LENGTH, render_kw={"autocomplete": "off"}
+    )
     survivor_sex = SelectField(_l("Sex"), choices=choices(c.SEXES), default="unknown")
     survivor_birth_date = text(
         _l("Date of birth"), 10, render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}
@@ -99,7 +103,7 @@ class CaseEditForm(PageForm):
     )
     ethnicity = SelectField(_l("Ethnicity"), choices=choices(c.ETHNICITIES, blank=""), default="")
     survivor_phone = phone_field(_l("Survivor's number"))
-    survivor_address = text(_l("Address or place"), 300)
+    survivor_address = text(_l("Address or place"), ADDRESS_LENGTH)
     province_code = SelectField(_l("Province or city"), choices=[], default="")
     commune_code = SelectField(_l("Commune or ward"), choices=[], default="", validate_choice=False)
     safe_contact = long_text(_l("Safe contact: how and when we may get in touch"), rows=2)

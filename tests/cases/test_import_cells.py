@@ -122,3 +122,26 @@ def test_a_value_word_that_is_also_a_given_name_is_shown_by_its_shape(app):
         )
         text = shown(errors)
     assert "'Nam (xxxx xxx xxx)'" in text, text
+
+
+def test_values_longer_than_the_case_page_takes_are_refused_with_their_column(app):
+    """An imported case's name, address or summary longer than its edit page takes blocked
+    every later edit of the case, over text no one typed there: the row is refused instead,
+    its column named (the unmatched place names added to the address count too, and so does
+    the old id's line at the head of the summary)."""
+    day = {"ngày tiếp nhận": "15/03/2024", "lý do gọi": "bạo lực"}
+    with app.app_context():
+        _, errors, _ = validate_row({**day, "họ tên": "N" * 201})
+        assert "column 'họ tên' holds more than 200 characters" in shown(errors)
+        _, errors, _ = validate_row({**day, "họ tên": "N" * 200})
+        assert errors == []
+        place = {"tỉnh": "Hà Nội", "xã": "Phường Không Có Thật, Quận Ba Đình"}
+        _, errors, _ = validate_row({**day, **place, "địa chỉ": "số " + "9" * 277})
+        assert "column 'địa chỉ' holds more than 300 characters" in shown(errors)
+        _, errors, _ = validate_row({**day, "mã cũ": "A1", "tóm tắt": "x" * 19_990})
+        assert "column 'tóm tắt' holds more than" in shown(errors)
+        _, errors, _ = validate_row({**day, "mã cũ": "A1", "tóm tắt": "x" * 19_900})
+        assert errors == []
+        _, errors, _ = validate_row({**day, "mã cũ": "A" * 101})
+        assert "holds more than 100 characters" in shown(errors)
+    assert "N" * 20 not in shown(errors)

@@ -21,10 +21,11 @@ from app.cases.register.values import (
 )
 from app.cases.register.vocabularies import FORM_WORDS, VOCABULARIES, Vocabulary
 from app.crypto.blind import holds_several_numbers, normalise_phone
+from app.form_fields import TEXT_LENGTH
 from app.places.names import words
 
-TEXT_LIMIT = 20_000
 PHONE_LIMIT = 40  # characters, as the intake's number fields
+OLD_ID_LENGTH = 100  # an old register's row id ("HN-2023-0123"); longer is another column's text
 # Columns about the person, sealed when stored: a problem names their cell by row and column
 # and shows its value only by its shape (9 a digit, x a letter), so the report the command
 # prints (often kept in a terminal log, a cron mail or a ticket) holds no personal data.
@@ -145,21 +146,25 @@ class Cells:
         """A warning: the row is imported, and this says what was done."""
         self.warnings.append(message)
 
-    def text(self, name: str) -> str | None:
-        """Free text (sealed when stored)."""
+    def text(self, name: str, limit: int = TEXT_LENGTH) -> str | None:
+        """Free text (sealed when stored), as long as the case's forms take it (`limit`): a
+        longer one would be refused by the case's edit page over text no one typed there."""
         if name not in self.cells:
             return None
         text = self.texts[name]
-        if len(text) > TEXT_LIMIT:
-            self.problem(
-                _l(
-                    "column '%(column)s' holds more than %(n)d characters; shorten it.",
-                    column=self.heading(name),
-                    n=TEXT_LIMIT,
-                )
-            )
+        if len(text) > limit:
+            self.too_long(self.heading(name), limit)
             return None
         return text
+
+    def too_long(self, column: str, limit: int) -> None:
+        self.problem(
+            _l(
+                "column '%(column)s' holds more than %(n)d characters; shorten it.",
+                column=column,
+                n=limit,
+            )
+        )
 
     def phone(self, name: str) -> str | None:
         """A phone number as written; "không có", "-" and the like mean none."""
@@ -289,7 +294,7 @@ class Cells:
         """The row's id in the old register; "-", "không có" and the like mean none."""
         if "external_id" not in self.cells or is_nothing(self.texts["external_id"]):
             return None
-        return self.text("external_id")
+        return self.text("external_id", limit=OLD_ID_LENGTH)
 
     def key_basis(self, external_id: str | None, day: date | None) -> str:
         """What makes the row itself (see import_run.row_key): its old id with the date of the

@@ -21,6 +21,7 @@ from app.cases.register.vocabularies import VOCABULARIES
 from app.classifications import RISK_LEVELS
 from app.clock import LOCAL, local_midnight, local_today, utcnow
 from app.crypto.blind import normalise_phone
+from app.form_fields import ADDRESS_LENGTH, NAME_LENGTH, TEXT_LENGTH
 
 EARLIEST = date(1990, 1, 1)  # a call "before 1990" is a mistake in the year
 SLACK = timedelta(minutes=5)  # a clock a little ahead of the server's
@@ -154,12 +155,12 @@ def _call_only(cells: Cells, intake: ImportedIntake) -> None:
     if intake.caller_name:
         unused.append("survivor_name")
     else:
-        intake.caller_name = cells.text("survivor_name")
+        intake.caller_name = cells.text("survivor_name", limit=NAME_LENGTH)
     if intake.caller_phone:
         unused.append("phone")
     else:
         intake.caller_phone = cells.phone("phone")
-    intake.narrative = _with_old_id(intake.external_id, cells.text("summary"))
+    intake.narrative = _summary(cells, intake.external_id)
     dropped = [cells.heading(name) for name in unused if cells.has(name)]
     if dropped:
         cells.note(
@@ -185,8 +186,14 @@ def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
         )
     province, commune, leftovers = read_places(cells)
     phone = cells.phone("phone")
+    address = ", ".join(t for t in (cells.text("address"), *leftovers) if t) or None
+    if address and len(address) > ADDRESS_LENGTH:
+        # The place names not found in the official list go after the address: together they
+        # must fit the case's address as its edit page takes it.
+        cells.too_long(cells.heading("address") if cells.has("address") else "", ADDRESS_LENGTH)
+        address = None
     intake.survivor = Survivor(
-        name=cells.text("survivor_name"),
+        name=cells.text("survivor_name", limit=NAME_LENGTH),
         sex=cells.code("sex") or "unknown",
         birth_date=birth[0] if birth else None,
         age=cells.age("age"),
@@ -194,14 +201,14 @@ def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
         disability=cells.code("disability"),
         ethnicity=cells.code("ethnicity"),
         phone=phone,
-        address=", ".join(t for t in (cells.text("address"), *leftovers) if t) or None,
+        address=address,
         province_code=province,
         commune_code=commune,
         safe_contact=cells.text("safe_contact"),
     )
     if intake.caller_type in ("survivor", "child_self"):
         intake.caller_phone = intake.caller_phone or phone  # a later call finds the case
-    intake.summary = _with_old_id(intake.external_id, cells.text("summary"))
+    intake.summary = _summary(cells, intake.external_id)
     intake.services_wanted = cells.codes("services")
     intake.counselling = cells.text("counselling")
     if cells.has(*INCIDENT_COLUMNS):
@@ -210,6 +217,13 @@ def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
         intake.perpetrator = _perpetrator(cells)
     _risk(cells, intake)
     _status(cells, intake, day, today)
+
+
+def _summary(cells: Cells, external_id: str | None) -> str | None:
+    """The summary with the old register's id at its head, as long as the case's forms take
+    it: the id's line counts too."""
+    room = TEXT_LENGTH - (len(_with_old_id(external_id, None)) + 1 if external_id else 0)
+    return _with_old_id(external_id, cells.text("summary", limit=room))
 
 
 def _with_old_id(external_id: str | None, text: str | None) -> str | None:
