@@ -146,3 +146,19 @@ def test_rows_a_template_numbered_ahead_are_no_rows_of_the_register(app, head, t
     assert result.exit_code == 0, result.output
     assert "Rows read: 1; written: 1" in result.output
     assert "skipped because of errors: 0" in result.output
+
+
+@pytest.mark.parametrize(("name", "separator"), [("unicode.txt", "\t"), ("utf16.csv", ",")])
+def test_excels_unicode_text_in_utf16_is_read_with_its_accents(app, tmp_path, name, separator):
+    """Excel's "Unicode Text" saves UTF-16 with a byte order mark, tab-separated: it was read
+    as Windows' Vietnamese code page, and no heading was found."""
+    path = tmp_path / name
+    text = "ngày tiếp nhận\tgiới tính\thọ tên\n15/03/2024\tNữ\tChị Ánh\n"
+    path.write_bytes(text.replace("\t", separator).encode("utf-16"))
+    with app.app_context():
+        [(number, row)] = list(read_rows(path))
+    assert number == 2 and row == {
+        "ngày tiếp nhận": "15/03/2024",
+        "giới tính": "Nữ",
+        "họ tên": "Chị Ánh",
+    }

@@ -100,10 +100,13 @@ def _csv_cells(path: Path) -> Iterator[list]:
     with path.open("rb") as raw:
         head = raw.read(1 << 20)
     encoding = "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError:
-        encoding = "cp1258"  # Excel's "CSV" on Vietnamese Windows
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # Excel's "Unicode Text" (.txt, tab-separated): accents kept
+    else:
+        try:
+            codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+        except UnicodeDecodeError:
+            encoding = "cp1258"  # Excel's "CSV" on Vietnamese Windows
     delimiter = _separator(head.decode(encoding, errors="ignore"))
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
