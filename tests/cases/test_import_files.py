@@ -6,11 +6,14 @@ import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
+from flask_babel import force_locale
 
 from app.cases.importer import validate_row
 from app.cases.register import rows, values
 from app.cases.register.files import read_rows
+from app.clock import local_day
 from tests.cases.test_import import run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
@@ -162,3 +165,35 @@ def test_excels_unicode_text_in_utf16_is_read_with_its_accents(app, tmp_path, na
         "giới tính": "Nữ",
         "họ tên": "Chị Ánh",
     }
+
+
+def test_a_date_merged_down_counts_for_each_row_and_a_general_cell_is_read_as_excel_does(
+    app, head, tmp_path
+):
+    """Excel keeps a merged cell's value in its top cell only: the calls below it were refused
+    for a missing date. A date cell formatted "General" shows Excel's count of days, 45366."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["ngày tiếp nhận", "giới tính", "họ tên", "ghi chú"])
+    sheet.append([datetime(2024, 3, 15), "Nữ", "Chị Một", "gộp ngang"])
+    sheet.append([None, "Nữ", "Chị Hai", None])
+    sheet.append([None, "Nam", "Anh Ba", None])
+    sheet.append([45366, "Nữ", "Chị Bốn", None])
+    sheet.merge_cells("A2:A4")
+    sheet.merge_cells("D2:D3")
+    sheet.merge_cells("B5:C5")  # across columns: its first column only
+    path = tmp_path / "gop.xlsx"
+    book.save(path)
+    with app.app_context():
+        found = list(read_rows(path))
+        assert [n for n, _ in found] == [2, 3, 4, 5]
+        assert all(row["ngày tiếp nhận"] == datetime(2024, 3, 15) for _, row in found[:3])
+        assert "họ tên" not in found[3][1]
+        intake, errors, notes = validate_row(found[3][1])
+        assert errors == [] and local_day(intake.started_at) == date(2024, 3, 15)
+        with force_locale("en"):
+            said = " ".join(str(n) for n in notes)
+        assert "the number 45366 is read as the date Excel counts with it (15/03/2024)" in said
+    result = run(app, path, "--as", head.email, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Rows read: 4; written: 4" in result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 
@@ -42,6 +42,25 @@ PERSONAL = frozenset(
         "perpetrator_age",
     }
 )
+
+
+# Excel's count of days for 01/03/1900 and 31/12/2100: a whole number between them in a date
+# column of a workbook is a date cell formatted "General" (Excel counts from 30/12/1899 past
+# its 29/02/1900, a day that never was).
+EXCEL_DAYS = range(61, 73416)
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def excel_day(value) -> tuple[date, time | None] | None:
+    """A workbook's number read as Excel reads a date (its fraction, the time of day)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    days = int(value)
+    if days not in EXCEL_DAYS:
+        return None
+    minutes = round((value - days) * 24 * 60)
+    at = time(minutes // 60, minutes % 60) if 0 < minutes < 24 * 60 else None
+    return EXCEL_EPOCH + timedelta(days=days), at
 
 
 # Columns of dates and times: a value shaped as a date or a time is shown as written
@@ -246,7 +265,21 @@ class Cells:
         """A date (and a time if given); None with an error when it is not one."""
         if name not in self.cells or is_nothing(self.texts[name]):
             return None
-        found = read_date(self.raw(name))
+        raw = self.raw(name)
+        found = read_date(raw)
+        if found is None and (found := excel_day(raw)) is not None:
+            # A date cell formatted "General" shows Excel's count of days: read as Excel
+            # reads it, and said (the date itself only where it is not about the person).
+            said = "" if name in PERSONAL else found[0].strftime("%d/%m/%Y")
+            self.note(
+                _l(
+                    "column '%(column)s': the number %(value)s is read as the date Excel counts "
+                    "with it%(date)s; format the column as dates to see them.",
+                    column=self.heading(name),
+                    value=self.show(name) if name in PERSONAL else self.texts[name],
+                    date=f" ({said})" if said else "",
+                )
+            )
         if found is None:
             self.problem(
                 _l(

@@ -58,10 +58,28 @@ def _sheet_cells(path: Path) -> Iterator[list]:
     except (CalamineError, OSError, ValueError, IndexError) as exc:
         raise RegisterError(_l("The file cannot be opened as an Excel workbook.")) from exc
     try:
+        merged = sheet.merged_cell_ranges or ()
+    except (CalamineError, ValueError):  # a format that keeps none
+        merged = ()
+    _fill_down(rows, merged)
+    try:
         for cells in rows:
             yield [_cell(value) for value in cells]
     finally:
         book.close()
+
+
+def _fill_down(rows: list[list], merged) -> None:
+    """A cell merged down over rows (the date of a day's calls, say) counts for each of them,
+    as Excel shows it; Excel keeps its value in the top cell only. One merged across columns
+    stays in its first column: copied, one value would count in two columns."""
+    for (top, column), (bottom, right) in merged:
+        if column != right or top >= len(rows) or column >= len(rows[top]):
+            continue
+        value = rows[top][column]
+        for row in rows[top + 1 : bottom + 1]:
+            if column < len(row) and row[column] in ("", None):
+                row[column] = value
 
 
 def _refuse_far_reach(path: Path) -> None:
