@@ -145,3 +145,27 @@ def test_values_longer_than_the_case_page_takes_are_refused_with_their_column(ap
         _, errors, _ = validate_row({**day, "mã cũ": "A" * 101})
         assert "holds more than 100 characters" in shown(errors)
     assert "N" * 20 not in shown(errors)
+
+
+def test_a_counselling_call_with_its_advice_written_is_a_call_not_a_case(app):
+    """A counselling register fills in the advice given for every call: with the reason
+    "tư vấn" (or an information call) that column no longer opens a case (each had a case and
+    a task to notify the commune); the advice is kept in the call's narrative."""
+    with app.app_context(), force_locale("vi"):
+        intake, errors, notes = validate_row(
+            {
+                "ngày tiếp nhận": "15/03/2024",
+                "lý do gọi": "tư vấn",
+                "tóm tắt": "Hỏi về thủ tục ly hôn",
+                "nội dung tư vấn": "Hướng dẫn nộp đơn tại toà án huyện",
+            }
+        )
+    assert errors == [] and notes == [] and not intake.open_case
+    assert intake.narrative == (
+        "Hỏi về thủ tục ly hôn\nNội dung tư vấn đã thực hiện: Hướng dẫn nộp đơn tại toà án huyện"
+    )
+    with app.app_context():
+        report, errors, _ = validate_row(
+            {"ngày tiếp nhận": "15/03/2024", "lý do gọi": "tư vấn", "hành vi": "a"}
+        )
+    assert errors == [] and report.open_case  # what only a case has still opens one

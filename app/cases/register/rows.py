@@ -45,6 +45,10 @@ PERPETRATOR_BANDS = ((11, "0_11"), (17, "12_17"), (25, "18_25"), (40, "26_40"), 
 # Words the import writes into every row it reads (sealed with the row), translated once per
 # language instead of once a row (Flask-Babel finds the catalogue again on every call).
 OLD_ID = _l("Old register id: %(id)s")
+COUNSELLING_GIVEN = _l("Counselling given: %(text)s")
+# Reasons of a call that is advice: what the counselling column says is the call's own content,
+# not a case's (a counselling register fills it in for every call).
+ADVICE_REASONS = ("counselling", "information")
 RISK_AS_RECORDED = _l("Risk level as recorded in the old register.")
 _TRANSLATED: dict[tuple[str, int], str] = {}
 
@@ -123,8 +127,11 @@ def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
                 value=f"{intake.started_at.astimezone(LOCAL):%H:%M}",
             )
         )
+    opening = OPENING_COLUMNS
+    if intake.reason in ADVICE_REASONS:
+        opening = tuple(name for name in opening if name != "counselling")
     intake.open_case = intake.reason == "violence_report" or any(
-        _tells(cells, name) for name in OPENING_COLUMNS
+        _tells(cells, name) for name in opening
     )
     if intake.open_case:
         _case(cells, intake, day, today)
@@ -161,6 +168,12 @@ def _call_only(cells: Cells, intake: ImportedIntake) -> None:
     else:
         intake.caller_phone = cells.phone("phone")
     intake.narrative = _summary(cells, intake.external_id)
+    if intake.reason in ADVICE_REASONS and _tells(cells, "counselling"):
+        # The advice given is what the call was: kept in its narrative, after the summary.
+        unused.remove("counselling")
+        if advice := cells.text("counselling"):  # too long: the row's error, said
+            given = translated(COUNSELLING_GIVEN) % {"text": advice}
+            intake.narrative = f"{intake.narrative}\n{given}" if intake.narrative else given
     dropped = [cells.heading(name) for name in unused if cells.has(name)]
     if dropped:
         cells.note(
