@@ -29,6 +29,7 @@ from app.cases.views import (
     refused_back_to_case,
     still_in_scope,
 )
+from app.clock import local_day
 from app.extensions import db
 from app.places.form_choices import fill_place_choices
 
@@ -47,7 +48,7 @@ def _picked(formdata: MultiDict) -> MultiDict:
     return picked
 
 
-def _changes(form: CaseEditForm) -> dict | None:
+def _changes(form: CaseEditForm, case: Case) -> dict | None:
     """The submitted values as the service stores them; None when the date is unreadable."""
     changes = {name: form[name].data for name in services.EDITABLE if name in form}
     typed = (form.survivor_birth_date.data or "").strip()
@@ -59,7 +60,7 @@ def _changes(form: CaseEditForm) -> dict | None:
                 _("Write the date as dd/mm/yyyy, for example 05/03/2026.")
             ]
             return None
-        problem = birth_date_problem(born)  # as the intake refuses it
+        problem = birth_date_problem(born, local_day(case.opened_at))  # as the intake does
         if problem:
             form.survivor_birth_date.errors = [str(problem)]
             return None
@@ -113,7 +114,7 @@ def edit(case_id: uuid.UUID):
         if said is not None and request.form.get("version") == str(case.version):
             form = CaseEditForm(formdata=request.form)  # the editor's values, no choice applied
             fill_place_choices(form)
-            if not form.validate() or (mine := _changes(form)) is None:
+            if not form.validate() or (mine := _changes(form, case)) is None:
                 abort(400)  # the screen's own values, checked when it was made: not this page's
             return _ask_again(case, form, mine, said)
         # A row left without a choice in a post from an older version: the save below meets the
@@ -121,7 +122,7 @@ def edit(case_id: uuid.UUID):
         form = CaseEditForm(formdata=_picked(request.form))
     fill_place_choices(form)
     if request.method == "POST" and form.validate():
-        changes = _changes(form)
+        changes = _changes(form, case)
         if changes is not None:
             typed = form.version.data
             if not (typed.isascii() and typed.isdigit() and len(typed) <= 18):

@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -1245,3 +1245,19 @@ def test_an_edit_after_a_colleague_changed_a_detail_still_meets_the_conflict_scr
     assert sent.status_code == 409 and "Chỉ gọi buổi sáng" in sent.get_data(as_text=True)
     db.session.rollback()
     assert db.session.get(Case, case.id).safe_contact == "Chỉ gọi buổi sáng"
+
+
+def test_a_birth_date_after_the_case_opened_is_refused_on_the_edit_page(client, case_of):
+    """Born after the case was opened, the survivor's age at the opening was below nought,
+    counted as under 16: the case went on the child path."""
+    case, people = case_of
+    opened = datetime(2024, 3, 15, 3, 0, tzinfo=UTC)
+    case.opened_at = opened
+    db.session.commit()
+    sign_in(client, people["manager"])
+    answer = _edit_case(client, case, survivor_birth_date="01/06/2025")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "Ngày sinh sau ngày mở ca (15/03/2024): hãy kiểm tra lại năm." in page
+    db.session.refresh(case)
+    assert case.survivor_birth_date is None and not case.is_child
