@@ -4,8 +4,9 @@ No browser sends a NUL (U+0000) in a field, and nothing a person types means one
 or a form can be made to carry one ("?status=%00"), and PostgreSQL refuses any in a text value:
 every query using it failed with a server error (a sign-in, a search, an admin's list). So the
 address's parameters and the form's fields are read with NULs dropped, as a browser drops them,
-and everything else typed is kept. Bodies read as JSON are not touched: the drafts' fields are
-sealed before they are stored, and the phone system's fields are checked for shape."""
+and everything else typed is kept. A JSON body is read as it is; the intake's autosave reads its
+own through `without_nul` (its page key is stored and its case number looked up as they come),
+and the phone system's fields are checked for shape."""
 
 from __future__ import annotations
 
@@ -33,3 +34,15 @@ class AppRequest(Request):
     """Flask's request, reading parameters and form fields as ParameterValues."""
 
     parameter_storage_class = ParameterValues
+
+
+def without_nul(value):
+    """A JSON value with NULs dropped from every text in it, names too (RecursionError for one
+    nested deeper than Python goes: the caller's to refuse)."""
+    if isinstance(value, str):
+        return value.replace(NUL, "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean(name): without_nul(item) for name, item in value.items()}
+    return value

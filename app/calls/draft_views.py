@@ -18,6 +18,7 @@ from app.calls.views import INTAKE_ROLES, own_page
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
 from app.form_fields import local_text
+from app.request_values import without_nul
 
 
 @bp.route("/drafts", methods=["POST"])
@@ -28,8 +29,14 @@ def save_draft():
     if not current_user.has_role(*INTAKE_ROLES):
         refuse_role()
     # JSON from the autosave timer; a form post from navigator.sendBeacon as the page closes.
-    body = request.get_json(silent=True) if request.is_json else _beacon_body()
-    body = body or {}
+    # Anything else (not an object, nested past what Python reads) is no page's: refused.
+    try:
+        body = request.get_json(silent=True) if request.is_json else _beacon_body()
+        body = without_nul(body)
+    except RecursionError:
+        body = None
+    if not isinstance(body, dict):
+        return jsonify(error="bad_body"), 400
     try:
         key = uuid.UUID(str(body.get("intake_key", "")))
     except ValueError:
@@ -66,9 +73,15 @@ def save_draft():
             fields["kept_group"] = line_of(key, fields, newer.fields)
             fields["kept_from"] = str(key)
             if drafts.adds_to(fields, newer.fields):
-                drafts.save_draft(
-                    user=current_user, intake_key=new_id(), fields=fields, page=drafts.KEPT_APART
-                )
+                try:
+                    drafts.save_draft(
+                        user=current_user,
+                        intake_key=new_id(),
+                        fields=fields,
+                        page=drafts.KEPT_APART,
+                    )
+                except drafts.DraftError:  # the names added took it past the limit
+                    return jsonify(error="too_large"), 413
             return jsonify(error="draft_newer"), 409
         # Another page's copy landed after the one this page shows (a reload's race): it is
         # given to the page to take in, not overwritten.
@@ -87,7 +100,7 @@ def _revision(value) -> int | None:
         return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity, 1e400
         return None
     return number if 0 <= number < 2**31 else None  # a column of 32 bits
 
@@ -131,7 +144,7 @@ def _beacon_body() -> dict | None:
             "seq": request.form.get("seq"),
             "fields": json.loads(request.form.get("fields", "")),
         }
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -161,7 +174,10 @@ def draft_list():
 @bp.route("/drafts/<uuid:intake_key>/discard", methods=["POST"])
 @roles_required(*INTAKE_ROLES)
 def discard_draft(intake_key: uuid.UUID):
-    """Throw an unsaved intake away."""
+    """Throw an unsaved intake away (one of this person's: asking for someone else's by its
+    address is refused and audited, as opening it is)."""
+    if drafts.held_by_another(user=current_user, intake_key=intake_key):
+        refuse_object("intake_draft", intake_key)
     drafts.discard_draft(user=current_user, intake_key=intake_key)
     flash(_("The unsaved intake was discarded."), "success")
     return redirect(url_for("calls.draft_list"))

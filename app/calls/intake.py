@@ -115,12 +115,25 @@ def save_intake(
         )
         db.session.commit()
         raise
-    except BaseException:
+    except BaseException as failed:
         # A rule refused the save (or anything else failed) part-way: nothing of it stays, and
         # no row it locked stays locked while the page with the error is made.
         db.session.rollback()
+        # A form sent again after its first save (a reload, the back button, a retry) meets
+        # rules that now refuse it (its case closed or erased since): it was saved, and is
+        # that save, never "not saved, open a new case".
+        if _a_rule(failed) and (earlier := _saved_before(data.intake_key, by)) is not None:
+            _forget_draft(data.intake_key, by)
+            return earlier
         raise
     return saved
+
+
+def _a_rule(error: BaseException) -> bool:
+    """Whether a save was refused by a rule of the intake or of the case."""
+    from app.cases.services import CaseError  # cases builds on calls
+
+    return isinstance(error, IntakeError | CaseError)
 
 
 def _write_committed(data: Intake, by: User, unit_of_work: bool) -> Saved:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from app.calls import drafts
 from app.calls.answers import to_intake
 from app.calls.forms import IntakeForm
-from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, save_intake
+from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, find_saved, save_intake
 from app.calls.kept_copies import KeptCopy
 from app.cases.services import CaseError
 from app.form_fields import as_uuid
@@ -38,6 +38,11 @@ def post(form: IntakeForm, revision: int | None, copy: KeptCopy | None) -> Poste
     posted = Posted(copy=copy)
     intake = to_intake(form, request.form) if form.validate() else None
     if intake is None:
+        # Sent again after its first save, it may no longer pass (a consent's organisation
+        # closed since, say): it was saved, and is that save (looked up on this path only).
+        earlier = _saved_already(form)
+        if earlier is not None:
+            posted.response = after_save(earlier)
         return posted
     check = drafts.check_save(
         user=current_user,
@@ -72,6 +77,12 @@ def post(form: IntakeForm, revision: int | None, copy: KeptCopy | None) -> Poste
             intake.intake_group = posted.copy.group  # its line's: no other copy saved after
         _save(form, intake, posted)
     return posted
+
+
+def _saved_already(form: IntakeForm):
+    """What an earlier submit of this form, by this person, saved; None if nothing."""
+    key = as_uuid(form.intake_key.data)
+    return find_saved(key, current_user) if key is not None else None
 
 
 def _drops_details(form: IntakeForm, intake, posted: Posted) -> bool:

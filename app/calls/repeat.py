@@ -79,6 +79,15 @@ def repeat_caller_panel(*, phone: str, by: User) -> Panel:
                 }
             )
         audit.record_many(views)  # committed by the caller before the panel is shown
+    elif calls:
+        # Earlier calls and their flags shown, no case: the look is audited all the same (by
+        # how many calls it showed, never the number), as the phone search's is.
+        audit.record(
+            "search",
+            user=by,
+            object_type="call",
+            detail=f"repeat-caller panel calls={len(calls)}",
+        )
     panel.flags = [f for f, _n in flags.most_common()]
     panel.cases = sorted(by_case.values(), key=lambda k: k.case.opened_at, reverse=True)
     return panel

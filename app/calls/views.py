@@ -91,6 +91,9 @@ def _saved_already(key: str):
         return None
     saved = find_saved(intake_key, current_user)
     if saved is None:
+        other = drafts.saved_call(intake_key)
+        if other is not None and other.taken_by_id != current_user.id:
+            refuse_object("call", other.id)  # someone else's call: audited, 404 as for none
         return None
     drafts.discard_draft(user=current_user, intake_key=intake_key)
     return after_save(saved)

@@ -4,14 +4,16 @@ someone else, the person who lost it is refused (404, audited), shown nothing of
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit import AuditEntry
+from app.calls.models import Call
 from app.cases import edits, queue_views, services
 from app.cases.edits import EditConflict
 from app.cases.models import Case, Task
 from app.extensions import db
+from tests.calls.test_intake_page import form
 from tests.cases.test_case_drafts import inputs
 from tests.conftest import sign_in
 
@@ -130,3 +132,21 @@ def test_a_task_ended_meanwhile_is_not_said_to_be_marked_done(client, case_of):
     assert answer.status_code == 302
     page = client.get(answer.location).get_data(as_text=True)
     assert "Việc cần làm này đã kết thúc" in page and "Đã đánh dấu hoàn thành" not in page
+
+
+def test_a_call_sent_again_after_its_case_closed_is_the_call_saved_not_unsaved(client, case_of):
+    """Saved on the case, then the case closed, then the same page sent again (a reload, the
+    back button): it was saved, and says so, rather than "that case is closed, open a new
+    one"."""
+    case, people = case_of
+    sign_in(client, people["operator"])
+    data = form(client, reason="follow_up", case_number=case.number, narrative="Gọi lại")
+    first = client.submit("/calls/new", data, page="/calls/new")
+    assert first.status_code == 302
+    db.session.rollback()  # the case as the save left it
+    services.change_status(case=case, to="pending_closure", by=people["manager"])
+    services.change_status(case=case, to="closed", by=people["supervisor"])
+    again = client.submit("/calls/new", data, page="/calls/new")
+    assert again.status_code == 302 and again.location == first.location + "&again=1"
+    db.session.rollback()
+    assert db.session.execute(select(func.count()).select_from(Call)).scalar_one() == 2
