@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
 
 NUL = "\x00"
 
@@ -28,6 +29,16 @@ class ParameterValues(ImmutableMultiDict):
         if mapping is not None and not hasattr(mapping, "keys"):  # pairs, as the parsers give
             mapping = [(_clean(name), _clean(value)) for name, value in mapping]
         super().__init__(mapping)
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a route: an id of up to nine digits, as the id columns hold (a longer one
+    names no row: 404, where it overflowed SQLite's integer or PostgreSQL's, a server error,
+    and a refusal of it was never written to the audit log)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 999_999_999)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class AppRequest(Request):

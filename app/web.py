@@ -36,7 +36,7 @@ from app.auth.labels import (
 from app.auth.models import User
 from app.extensions import db, login_manager
 from app.form_messages import use_our_catalog
-from app.request_values import AppRequest
+from app.request_values import AppRequest, RowIdConverter
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 CSP = "; ".join(
@@ -191,6 +191,7 @@ def template_helpers() -> dict:
 def init_web(app: Flask) -> None:
     """Wire the request hooks, filters and login settings into the app."""
     app.request_class = AppRequest  # no NUL in a parameter or a field (app/request_values.py)
+    app.url_map.converters["int"] = RowIdConverter  # before the routes: ids of nine digits
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     configure_logging(app)

@@ -61,7 +61,11 @@ EXPECTED = {
     "calls.new": ("GET", INTAKE),
     "calls.mine": ("GET", INTAKE),
     "calls.draft_list": ("GET", INTAKE),
-    "calls.discard_draft": ("POST", INTAKE),
+    # Another's unsaved intake, asked for by its address: refused, as opening it is.
+    "calls.discard_draft": (
+        "POST",
+        {w: 404 if s == 200 else s for w, s in INTAKE.items()} | {"owner": 200},
+    ),
     "calls.lookup": ("POST", INTAKE),
     "calls.save_draft": ("POST", INTAKE),
     # Whether a newer copy of a draft landed: its author only; another's key is a refusal.

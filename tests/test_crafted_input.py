@@ -5,7 +5,10 @@ the database as it is, so the answer is the page, not a server error."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from app.audit import AuditEntry
+from app.extensions import db
 from app.form_fields import as_page, as_row_id
 from tests.conftest import PASSWORD
 
@@ -20,6 +23,7 @@ HUGE = "99999999999999999999"
         "/cases/search?risk=high%00",
         f"/audit/?user={HUGE}",
         "/audit/?case=%00&action=%00",
+        f"/audit/?page={HUGE}",
     ],
 )
 def test_a_supervisors_crafted_address_gets_the_page(client, login_as, url):
@@ -63,3 +67,32 @@ def test_ids_and_pages_from_an_address_are_read_within_bounds():
     assert as_page("0000000123") == 123 and as_page("1000000") == 100_000
     with pytest.raises(ValueError):
         as_page("²")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/admin/users/{HUGE}",
+        f"/admin/users/{HUGE}/edit",
+        f"/admin/users/{HUGE}/temporary-password",
+        "/admin/users/3000000000",  # past PostgreSQL's integer
+        f"/admin/organisations/{HUGE}/edit",
+        f"/admin/lines/{HUGE}/token",
+    ],
+)
+def test_an_id_in_an_address_past_any_row_is_404_not_a_server_error(client, login_as, url):
+    login_as("admin")
+    assert client.get(url).status_code == 404
+
+
+def test_a_page_refused_to_a_role_by_an_id_past_any_row_is_refused_and_audited(client, login_as):
+    user = login_as("operator")
+    assert client.get(f"/admin/lines/{HUGE}/token").status_code == 404
+    assert client.get("/admin/lines/123/token").status_code == 403
+    db.session.rollback()
+    denied = db.session.execute(
+        select(AuditEntry.detail).where(
+            AuditEntry.action == "denied", AuditEntry.user_id == user.id
+        )
+    ).scalars()
+    assert list(denied) == ["role: telephony.line_token"]  # the one with an id of a row

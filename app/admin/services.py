@@ -40,10 +40,12 @@ def _check_email_free(email: str, *, except_id: int | None = None) -> None:
         raise AdminError(_l("Another account already uses this email."), field="email")
 
 
-def _check_choices(role: str, organisation: Organisation | None) -> None:
+def _check_choices(role: str, organisation: Organisation | None, kept: int | None = None) -> None:
+    """A known role, and an active organisation: or the one the account is in (`kept`), even
+    inactive, when it stays there (its edit page offers it, so saving a name does not move it)."""
     if role not in ROLES:
         raise AdminError(_l("Unknown role."), field="role")
-    if organisation is None or not organisation.active:
+    if organisation is None or not (organisation.active or organisation.id == kept):
         raise AdminError(_l("Choose an active organisation."), field="organisation_id")
 
 
@@ -113,7 +115,7 @@ def update_user(
     )
     email = email.strip().lower()
     _check_email_free(email, except_id=user.id)
-    _check_choices(role, organisation)
+    _check_choices(role, organisation, kept=user.organisation_id)
     if user.id == by.id and role != user.role:
         raise AdminError(_l("You cannot change your own role."), field="role")
     moved = organisation.id != user.organisation_id

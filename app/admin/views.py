@@ -32,8 +32,15 @@ def _organisations() -> list[Organisation]:
     )
 
 
-def _org_choices() -> list[SelectChoice]:
-    return [SelectChoice(o.id, o.name) for o in _organisations()]
+def _org_choices(kept: Organisation | None = None) -> list[SelectChoice]:
+    """The active organisations; and the one an account is in (`kept`) if it is inactive, so
+    its edit page shows where it is rather than the first of the list, which saving would
+    move it to."""
+    choices = [SelectChoice(o.id, o.name) for o in _organisations()]
+    if kept is not None and not kept.active:
+        label = _("%(name)s (inactive)", name=kept.name)
+        choices.insert(0, SelectChoice(kept.id, label))
+    return choices
 
 
 def _user_or_404(user_id: int) -> User:
@@ -148,7 +155,7 @@ def edit_user(user_id: int):
     """Change an account's name, email, role, organisation or language."""
     user = _user_or_404(user_id)
     form = UserForm(obj=user)
-    form.organisation_id.choices = _org_choices()
+    form.organisation_id.choices = _org_choices(kept=user.organisation)
     if request.method == "GET":
         form.seen.data = rules.edited_state(user, rules.USER_FIELDS)
     conflict = None

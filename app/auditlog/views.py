@@ -23,7 +23,7 @@ from app.cases.models import Case
 from app.cases.search_form import case_number, own_code, parse_day
 from app.clock import LOCAL
 from app.extensions import db
-from app.form_fields import as_row_id
+from app.form_fields import as_page, as_row_id
 
 PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000
@@ -110,7 +110,10 @@ def _case_numbers(entries) -> dict:
 def index():
     """The organisation's audit log with filters."""
     filters = _filters()
-    page = db.paginate(_query(filters), per_page=PAGE_SIZE, error_out=False)
+    # The page read within bounds (Flask-SQLAlchemy reads it unbounded: a 20-digit page
+    # overflowed the query's offset, a server error).
+    number = request.args.get("page", 1, type=as_page)
+    page = db.paginate(_query(filters), page=number, per_page=PAGE_SIZE, error_out=False)
     staff = db.session.execute(
         select(User)
         .where(User.organisation_id == current_user.organisation_id)
@@ -122,7 +125,7 @@ def index():
         filters=filters,
         staff=list(staff),
         actions=ACTIONS,
-        people=people_of(page.items),
+        people=people_of(page.items, current_user),
         case_numbers=_case_numbers(page.items),
         period=filters["typed"],
     )
@@ -152,7 +155,7 @@ def export():
             "error",
         )
         return redirect(url_for("audit.index", **_link_args(filters)))
-    people, numbers = people_of(entries), _case_numbers(entries)
+    people, numbers = people_of(entries, current_user), _case_numbers(entries)
     out = io.StringIO()
     writer = csv.writer(out)
     # Headers and labels in the reader's language; the codes again at the end, for scripts.

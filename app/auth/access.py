@@ -101,10 +101,10 @@ def refuse_object(object_type: str, object_id) -> NoReturn:
 
 def _owner_of(object_type: str | None, object_id) -> tuple[object, int | None]:
     """The case and organisation a refused address points at (a case, or a call or task of
-    one; a phone line: its organisation only), so the attempt is in the log of the organisation
-    whose record it was, with the case, as a refusal of the object itself is; (None, None) for
-    anything else, or nothing found."""
-    from app.auth.models import User
+    one; a phone line, an account or an organisation: its organisation only), so the attempt is
+    in the log of the organisation whose record it was, with the case, as a refusal of the
+    object itself is; (None, None) for anything else, or nothing found."""
+    from app.auth.models import Organisation, User
     from app.calls.models import Call, IntakeDraft
     from app.cases.models import Case, Task
     from app.telephony.models import PhoneLine
@@ -117,6 +117,12 @@ def _owner_of(object_type: str | None, object_id) -> tuple[object, int | None]:
         ).first()
         db.session.rollback()
         return None, author[0] if author is not None else None
+    if object_type in ("account", "organisation"):  # an account's or an organisation's own
+        column = User.organisation_id if object_type == "account" else Organisation.id
+        model = User if object_type == "account" else Organisation
+        owner = db.session.execute(select(column).where(model.id == object_id)).first()
+        db.session.rollback()
+        return None, owner[0] if owner is not None else None
     model = {"case": Case, "call": Call, "task": Task, "phone_line": PhoneLine}.get(
         object_type or ""
     )

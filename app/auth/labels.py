@@ -123,11 +123,16 @@ DETAIL_LABELS = {
     "phone": _l("search by phone number"),
     "erased case named in an intake": _l("an erased case named in an intake"),
     "not theirs": _l("a task given to someone else"),
+    # Why a session ended (a sign-out's detail): the person, inactivity, its greatest length.
+    "user": _l("signed out by the person"),
+    "idle": _l("no activity for too long"),
+    "absolute": _l("the session reached its greatest length"),
 }
 _COUNTED = re.compile(r"^(\d+) entries$")
 _LINE = re.compile(r"^line (\d+)$")
 _ROLE_PAGE = re.compile(r"^role: (\S+)$")  # access.refuse_role: the page asked for
 _PHONE_MATCHED = re.compile(r"^phone matched=(\d+)$")  # search.audit_phone_search
+_PANEL_CALLS = re.compile(r"^repeat-caller panel calls=(\d+)$")  # calls/repeat.py
 
 
 def detail_text(detail: str | None) -> str:
@@ -155,6 +160,14 @@ def detail_text(detail: str | None) -> str:
                     "search by phone number: %(num)d case found",
                     "search by phone number: %(num)d cases found",
                     found,
+                )
+            )
+        elif shown := _PANEL_CALLS.match(part):
+            parts.append(
+                ngettext(
+                    "repeat-caller panel: %(num)d earlier call",
+                    "repeat-caller panel: %(num)d earlier calls",
+                    int(shown[1]),
                 )
             )
         else:

@@ -79,7 +79,7 @@ def check_second_factor(*, user: User, code: str, ip: str | None) -> None:
         events.record("login_throttled", user=user)
         db.session.commit()
         raise AuthError(_l("Too many failed attempts."), retry_at=state.retry_at)
-    if mfa.accept_totp(user, mfa.open_totp_secret(user), code):
+    if user.totp_enabled and mfa.accept_totp(user, mfa.open_totp_secret(user), code):
         db.session.commit()
         return
     if mfa.use_recovery_code(user, code):

@@ -100,6 +100,8 @@ def _pending_user(step: str) -> User | None:
     user = db.session.get(User, pending["uid"])
     if user is None or not user.active or user.password_changed_at.timestamp() > pending["at"]:
         return None  # a password reset or change since the password step cancels it
+    if step == "verify" and not user.totp_enabled:
+        return None  # its one-time codes reset or turned off since: signing in starts again
     return user
 
 

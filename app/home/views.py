@@ -136,7 +136,7 @@ def supervisor():
         events=recent,
         event=event,
         watched=WATCHED_EVENTS,
-        people=people_of(recent),
+        people=people_of(recent, current_user),
         unsent=unsent_work(),
     )
 
