@@ -139,6 +139,7 @@ def update_user(
                 field="organisation_id" if moved else "role",
             )
     scope_changed = role != user.role or moved
+    left = user.organisation_id
     user.email, user.full_name, user.role = email, full_name.strip(), role
     user.organisation, user.language = organisation, language
     if scope_changed:
@@ -155,6 +156,17 @@ def update_user(
         actor=by,
         detail="role_or_organisation" if scope_changed else None,
     )
+    if moved:
+        # In the log of the organisation it left too: its supervisors see their staff member
+        # moved out (and an account moved in, used and moved back is seen on both sides).
+        audit.record(
+            "user_updated",
+            user=by,
+            object_type="account",
+            object_id=user.id,
+            organisation_id=left,
+            detail="role_or_organisation",
+        )
     commit_unique(lambda: _check_email_free(email, except_id=user.id))
     return user
 

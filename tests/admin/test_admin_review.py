@@ -111,3 +111,29 @@ def test_why_a_session_ended_is_told_in_vietnamese(app, client, login_as, make_u
     other.submit("/auth/logout", {}, page="/home/operator")
     shown = client.get("/audit/?action=logout").get_data(as_text=True)
     assert "người dùng tự đăng xuất" in shown
+
+
+def test_an_account_moved_out_is_in_the_log_of_the_organisation_it_left(
+    client, login_as, make_org, make_user
+):
+    login_as("admin")
+    first, second = make_org(code="AA"), make_org(code="BB")
+    staff = make_user("operator", organisation=first)
+    sent = client.submit(
+        f"/admin/users/{staff.id}/edit",
+        {
+            "full_name": staff.full_name,
+            "email": staff.email,
+            "role": "operator",
+            "organisation_id": str(second.id),
+            "language": "vi",
+        },
+    )
+    assert sent.status_code == 302
+    db.session.rollback()
+    logged = db.session.execute(
+        select(AuditEntry.organisation_id).where(
+            AuditEntry.action == "user_updated", AuditEntry.object_id == str(staff.id)
+        )
+    ).scalars()
+    assert sorted(logged) == sorted([first.id, second.id])
