@@ -50,6 +50,24 @@ def count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
+def three_cases_from_one_number(colleague) -> list:
+    """Three cases opened by a colleague from 0912 345 678, flagged, oldest first: a panel
+    fuller than a narrow screen's box."""
+    return [
+        save_intake(
+            data=Intake(
+                reason="violence_report",
+                intake_key=uuid.uuid4(),
+                caller_phone="0912345678",
+                flags=["perpetrator_calling", "high_risk"],
+                survivor=Survivor(safe_contact=f"Chỉ gọi sau 18 giờ, lần {n}"),
+            ),
+            by=colleague,
+        ).case
+        for n in range(3)
+    ]
+
+
 def test_a_violence_call_by_keyboard_alone_opens_an_encrypted_case(
     page, live_url, make_user, make_org
 ):
@@ -229,18 +247,7 @@ def test_on_a_narrow_screen_the_number_stays_put_as_the_panel_fills(
     """The panel above the number keeps its height as what is known of the number arrives
     (scrolling within itself), so the field being typed into never moves."""
     org = make_org(code="HN")
-    colleague = make_user("operator", organisation=org)
-    for n in range(3):
-        save_intake(
-            data=Intake(
-                reason="violence_report",
-                intake_key=uuid.uuid4(),
-                caller_phone="0912345678",
-                flags=["perpetrator_calling", "high_risk"],
-                survivor=Survivor(safe_contact=f"Chỉ gọi sau 18 giờ, lần {n}"),
-            ),
-            by=colleague,
-        )
+    three_cases_from_one_number(make_user("operator", organisation=org))
     page.set_viewport_size({"width": 1024, "height": 768})
     sign_in(page, live_url, make_user("operator", organisation=org))
     open_intake(page, live_url)
@@ -263,24 +270,12 @@ def test_on_a_narrow_screen_the_keys_reach_the_end_of_a_full_panel(
     Tab to), so its safe-contact note lies below the panel's last focusable element: from that
     button the arrow keys scroll the panel to its end, and the note comes into view."""
     org = make_org(code="HN")
-    colleague = make_user("operator", organisation=org)
     supervisor = make_user("supervisor", organisation=org)
     manager = make_user("case_manager", organisation=org)
-    for n in range(3):
-        case = save_intake(
-            data=Intake(
-                reason="violence_report",
-                intake_key=uuid.uuid4(),
-                caller_phone="0912345678",
-                flags=["perpetrator_calling", "high_risk"],
-                survivor=Survivor(safe_contact=f"Chỉ gọi sau 18 giờ, lần {n}"),
-            ),
-            by=colleague,
-        ).case
-        if n == 0:  # the oldest, shown last
-            assign_case(case=case, to=manager, by=supervisor)
-            change_status(case=case, to="pending_closure", by=manager)
-            change_status(case=case, to="closed", by=supervisor)
+    oldest = three_cases_from_one_number(make_user("operator", organisation=org))[0]  # last
+    assign_case(case=oldest, to=manager, by=supervisor)
+    change_status(case=oldest, to="pending_closure", by=manager)
+    change_status(case=oldest, to="closed", by=supervisor)
     page.set_viewport_size({"width": 1024, "height": 768})
     sign_in(page, live_url, make_user("operator", organisation=org))
     open_intake(page, live_url)
