@@ -22,12 +22,9 @@ DATE_FORMAT = "%d/%m/%Y"
 DATE_HINT = "dd/mm/yyyy"
 
 
-# Days a search or the audit log may be filtered by; outside them, the day's local midnight in
-# UTC (or the day after) would fall off the calendar.
-
-
 def parse_day(text: str | None, *also: str) -> date | None:
-    """A day typed as dd/mm/yyyy (d/m/yyyy too; or in the formats `also` names), or None."""
+    """A day typed as dd/mm/yyyy (d/m/yyyy too; or in the formats `also` names), or None; a
+    day outside clock.YEARS is none (its local midnight in UTC would fall off the calendar)."""
     for pattern in (DATE_FORMAT, *also):
         try:
             day = datetime.strptime((text or "").strip(), pattern).date()

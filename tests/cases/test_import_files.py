@@ -135,12 +135,13 @@ def test_a_two_digit_year_is_read_against_the_year_in_vietnam(app, monkeypatch):
 
 def test_rows_a_template_numbered_ahead_are_no_rows_of_the_register(app, head, tmp_path):
     """A register's "STT" column numbered down a template's blank rows: those rows hold nothing
-    the import reads, so they are neither errors nor counted (the run ends 0, all written)."""
+    but a number, so they are neither errors nor counted (the run ends 0, all written). A note
+    in a column the import does not read, on a row without a date, is still that row's error."""
     path = tmp_path / "mau.csv"
     path.write_text(
         "STT,ngày tiếp nhận,họ tên,lý do gọi,ghi chú riêng\n"
         "1,15/03/2024,Chị Một,tư vấn,\n"
-        "2,,,,\n3,,,,\n4,,,,đã gọi lại\n5,,,,\n",
+        "2,,,,\n3,,,,\n4,,,,\n",
         encoding="utf-8",
     )
     with app.app_context():
@@ -149,6 +150,17 @@ def test_rows_a_template_numbered_ahead_are_no_rows_of_the_register(app, head, t
     assert result.exit_code == 0, result.output
     assert "Rows read: 1; written: 1" in result.output
     assert "skipped because of errors: 0" in result.output
+    noted = tmp_path / "ghi-chu.csv"
+    noted.write_text(
+        "STT,ngày tiếp nhận,họ tên,lý do gọi,ghi chú riêng\n"
+        "1,15/03/2024,Chị Hai,tư vấn,\n2,,,,đã gọi lại\n3,,,,\n",
+        encoding="utf-8",
+    )
+    with app.app_context():
+        assert [number for number, _ in read_rows(noted)] == [2, 3]
+    told = run(app, noted, "--as", head.email, "--dry-run", "--lang", "en")
+    assert "Row 3, column 'date / ngày tiếp nhận' is empty" in told.output, told.output
+    assert "The column 'ghi chú riêng' is not one we know" in told.output
 
 
 @pytest.mark.parametrize(("name", "separator"), [("unicode.txt", "\t"), ("utf16.csv", ",")])
@@ -197,3 +209,35 @@ def test_a_date_merged_down_counts_for_each_row_and_a_general_cell_is_read_as_ex
     result = run(app, path, "--as", head.email, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "Rows read: 4; written: 4" in result.output
+
+
+def test_a_year_typed_as_a_number_is_no_count_of_days_and_a_birth_date_never_one(app):
+    """2012 in a date column is a year typed, not Excel's day 2012 (a day of 1905, which made
+    a child of 2012 an adult over sixty with a warning no one could read): refused."""
+    day = {"ngày tiếp nhận": 45366, "lý do gọi": "bạo lực"}
+    with app.app_context(), force_locale("en"):
+        intake, errors, _ = validate_row(day)
+        assert errors == [] and local_day(intake.started_at) == date(2024, 3, 15)
+        for row in (
+            {**day, "ngày sinh": 2012},
+            {**day, "ngày sinh": 45366},
+            {"ngày tiếp nhận": 2012},
+        ):
+            _, errors, _ = validate_row(row)
+            assert "is not a date" in " ".join(str(e) for e in errors), row
+
+
+def test_headings_merged_down_over_two_rows_are_one_row_of_headings(app, tmp_path):
+    """A form's habit: each heading merged over two rows. The row below them stays empty (a
+    copy of every heading there was refused as a second row of headings)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["ngày tiếp nhận", "giới tính", "họ tên"])
+    sheet.append([None, None, None])
+    sheet.append([datetime(2024, 3, 15), "Nữ", "Chị Năm"])
+    for column in "ABC":
+        sheet.merge_cells(f"{column}1:{column}2")
+    path = tmp_path / "hai-dong.xlsx"
+    book.save(path)
+    with app.app_context():
+        assert [(n, row["họ tên"]) for n, row in read_rows(path)] == [(3, "Chị Năm")]

@@ -44,10 +44,11 @@ PERSONAL = frozenset(
 )
 
 
-# Excel's count of days for 01/03/1900 and 31/12/2100: a whole number between them in a date
+# Excel's count of days for 01/01/1990 and 31/12/2100: a whole number between them in a date
 # column of a workbook is a date cell formatted "General" (Excel counts from 30/12/1899 past
-# its 29/02/1900, a day that never was).
-EXCEL_DAYS = range(61, 73416)
+# its 29/02/1900, a day that never was). Smaller numbers are not read so: a year typed as a
+# number (2012) would be a day of 1905. A date of birth is never read from a count.
+EXCEL_DAYS = range(32874, 73416)
 EXCEL_EPOCH = date(1899, 12, 30)
 
 
@@ -267,17 +268,17 @@ class Cells:
             return None
         raw = self.raw(name)
         found = read_date(raw)
-        if found is None and (found := excel_day(raw)) is not None:
+        if found is None and name != "birth_date" and (found := excel_day(raw)) is not None:
             # A date cell formatted "General" shows Excel's count of days: read as Excel
-            # reads it, and said (the date itself only where it is not about the person).
-            said = "" if name in PERSONAL else found[0].strftime("%d/%m/%Y")
+            # reads it, and said with the date.
+            said = found[0].strftime("%d/%m/%Y")
             self.note(
                 _l(
                     "column '%(column)s': the number %(value)s is read as the date Excel counts "
                     "with it%(date)s; format the column as dates to see them.",
                     column=self.heading(name),
-                    value=self.show(name) if name in PERSONAL else self.texts[name],
-                    date=f" ({said})" if said else "",
+                    value=self.texts[name],
+                    date=f" ({said})",
                 )
             )
         if found is None:

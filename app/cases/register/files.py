@@ -29,9 +29,9 @@ class RegisterError(Exception):
 
 
 def read_rows(path: str | Path) -> Iterator[tuple[int, dict]]:
-    """(row number as the file shows it, {heading: value}) for every row that holds something
-    in a column the format reads: a row of a template numbered ahead ("STT" filled, nothing
-    else), or holding only a column the import does not read, is no row of the register."""
+    """(row number as the file shows it, {heading: value}) for every row that holds something:
+    a row of a template numbered ahead (a number in "STT", nothing in a column the format
+    reads) is no row of the register."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in SPREADSHEETS:
@@ -70,11 +70,17 @@ def _sheet_cells(path: Path) -> Iterator[list]:
 
 
 def _fill_down(rows: list[list], merged) -> None:
-    """A cell merged down over rows (the date of a day's calls, say) counts for each of them,
-    as Excel shows it; Excel keeps its value in the top cell only. One merged across columns
-    stays in its first column: copied, one value would count in two columns."""
+    """A cell merged down over rows of the table (the date of a day's calls, say) counts for
+    each of them, as Excel shows it; Excel keeps its value in the top cell only. One merged
+    across columns stays in its first column: copied, one value would count in two columns.
+    Headings merged down over two rows (a form's habit) stay as they are: copied, the row
+    below would hold a second row of headings."""
+    heading = next(
+        (n for n, cells in enumerate(rows[:HEADER_SEARCH_ROWS]) if _known(_texts(cells)) >= 2),
+        len(rows),
+    )
     for (top, column), (bottom, right) in merged:
-        if column != right or top >= len(rows) or column >= len(rows[top]):
+        if column != right or top <= heading or top >= len(rows) or column >= len(rows[top]):
             continue
         value = rows[top][column]
         for row in rows[top + 1 : bottom + 1]:
@@ -167,7 +173,7 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
     headings: list[str] | None = None
     first_below = True
     for number, cells in enumerate(rows, start=1):
-        texts = ["" if v is None else " ".join(str(v).split()) for v in cells]
+        texts = _texts(cells)
         if headings is None:
             if _known(texts) >= 2:
                 headings = [t or _unnamed(index) for index, t in enumerate(texts)]
@@ -189,7 +195,7 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
         if len(cells) > len(headings):  # values past the last heading: named, not cut off
             headings += [_unnamed(index) for index in range(len(headings), len(cells))]
         row = {h: v for h, v in zip(headings, cells, strict=False) if v not in (None, "")}
-        if any(_filled(v) for h, v in row.items() if h in read):
+        if any(_filled(v) for h, v in row.items() if h in read) or _said(row):
             yield number, row
     if headings is None:
         raise RegisterError(
@@ -201,9 +207,24 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
         )
 
 
+def _texts(cells: list) -> list[str]:
+    """A row's cells as text, spaces made single."""
+    return ["" if v is None else " ".join(str(v).split()) for v in cells]
+
+
 def _filled(value) -> bool:
     """Whether a cell holds something: a value, or text that is not only spaces."""
     return not isinstance(value, str) or bool(value.strip())
+
+
+def _said(row: dict) -> bool:
+    """Whether a row holds something other than numbers in the columns the import does not
+    read: a note there, with nothing in the columns it reads, is the row's error to see (a
+    date missing), while a template's row numbered ahead ("STT" alone) is no row at all."""
+    return any(
+        _filled(value) and not (isinstance(value, int | float) or str(value).strip().isdigit())
+        for value in row.values()
+    )
 
 
 def _known(texts: list[str]) -> int:

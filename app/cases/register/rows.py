@@ -203,7 +203,8 @@ def _case(cells: Cells, intake: ImportedIntake, day: date, today: date) -> None:
     if address and len(address) > ADDRESS_LENGTH:
         # The place names not found in the official list go after the address: together they
         # must fit the case's address as its edit page takes it.
-        cells.too_long(cells.heading("address") if cells.has("address") else "", ADDRESS_LENGTH)
+        named = next(n for n in ("address", "commune", "province") if cells.has(n))
+        cells.too_long(cells.heading(named), ADDRESS_LENGTH)
         address = None
     intake.survivor = Survivor(
         name=cells.text("survivor_name", limit=NAME_LENGTH),
