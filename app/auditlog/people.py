@@ -11,28 +11,23 @@ from app.extensions import db
 
 def people(entries: list[AuditEntry], viewer: User | None = None) -> dict[int, str]:
     """Names of the users who acted in, or are the subject of, a list of entries. For a
-    `viewer` other than an admin, an account that is the subject of an entry is named only if
-    it is of the viewer's organisation: a refused address naming another organisation's
-    account (filed in that organisation's log, but the id is typed by anyone) must not tell
-    its name."""
-    actors = {e.user_id for e in entries if e.user_id}
-    subjects = {
+    `viewer` other than an admin, an account that is the subject of an entry is named only in
+    an entry of the viewer's organisation's own log (one moved away since is still named
+    there): an entry of no organisation, or of another, does not tell whose account an id
+    typed by anyone is."""
+    own = viewer is None or viewer.role == "admin"
+    ids = {e.user_id for e in entries if e.user_id}
+    ids |= {
         int(e.object_id)
         for e in entries
         if e.object_type == "account"
+        and (own or e.organisation_id == viewer.organisation_id)
         and e.object_id
         and e.object_id.isascii()
         and e.object_id.isdigit()
         and len(e.object_id) <= 9
     }
-    named = {}
-    if actors:
-        rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(actors)))
-        named.update(rows.all())
-    subjects -= set(named)
-    if subjects:
-        stmt = select(User.id, User.full_name).where(User.id.in_(subjects))
-        if viewer is not None and viewer.role != "admin":
-            stmt = stmt.where(User.organisation_id == viewer.organisation_id)
-        named.update(db.session.execute(stmt).all())
-    return named
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
+    return dict(rows.all())

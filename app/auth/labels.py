@@ -97,6 +97,7 @@ DETAIL_LABELS = {
     "incident form": _l("incident form"),
     "person form": _l("form for a person who used violence"),
     "risk form": _l("risk assessment form"),
+    "risk conflict": _l("a risk assessment saved meanwhile, shown before saving"),
     "consent form": _l("consent form"),
     "status change": _l("status change"),
     "call added to a case": _l("call added to a case"),

@@ -261,9 +261,12 @@ class IntakeForm(FlaskForm):
             )
 
     def validate_survivor_birth_date(self, field) -> None:
-        """A date of birth cannot be in the future, nor make the survivor older than the
-        age box allows."""
-        problem = field.data and birth_date_problem(field.data)
+        """A date of birth cannot be in the future nor after the call (a call written up
+        later), nor make the survivor older than the age box allows."""
+        started = self.started_at.data
+        problem = field.data and birth_date_problem(
+            field.data, local_day(started) if started else None
+        )
         if problem:
             raise ValidationError(problem)
 

@@ -38,8 +38,9 @@ def years_since(birth_date: date, today: date) -> int:
 def birth_date_problem(born: date, opened: date | None = None) -> str | None:
     """What is wrong with a date of birth, or None: one in the future (an adult would become a
     child), one after the case was `opened` (an age below nought put the case on the child
-    path), or one that makes the survivor older than any age the age box takes (01/01/1025
-    for 1925 made a case 1,001 years old)."""
+    path), or one that makes the survivor older than any age the age box takes when the case
+    was opened (01/01/1025 for 1925 made a case 1,001 years old). `opened`: the day of the call
+    or the case (None: today)."""
     on = local_today()
     if born > on:
         return _l("The date of birth cannot be in the future.")
@@ -48,7 +49,7 @@ def birth_date_problem(born: date, opened: date | None = None) -> str | None:
             "The date of birth is after the day the case was opened (%(day)s): check the year.",
             day=opened.strftime("%d/%m/%Y"),
         )
-    if years_since(born, on) > MAX_AGE:
+    if years_since(born, opened or on) > MAX_AGE:  # the age when the case was told
         return _l(
             "This date of birth makes the survivor older than %(max)d: check the year.",
             max=MAX_AGE,

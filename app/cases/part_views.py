@@ -131,6 +131,7 @@ def reassess(case_id: uuid.UUID):
             form.seen.data = risk_history.mark(newer.newest)
             theirs = newer.newest
             by = db.session.get(User, theirs.assessed_by_id) if theirs is not None else None
+            looked_at(case, "risk conflict")  # their assessment shown: a look at the case
             page = _part_page(
                 case, form, _("Risk assessment"), "risk", None, newer=theirs, newer_by=by
             )

@@ -114,7 +114,7 @@ def test_why_a_session_ended_is_told_in_vietnamese(app, client, login_as, make_u
 
 
 def test_an_account_moved_out_is_in_the_log_of_the_organisation_it_left(
-    client, login_as, make_org, make_user
+    app, client, login_as, make_org, make_user
 ):
     login_as("admin")
     first, second = make_org(code="AA"), make_org(code="BB")
@@ -137,3 +137,7 @@ def test_an_account_moved_out_is_in_the_log_of_the_organisation_it_left(
         )
     ).scalars()
     assert sorted(logged) == sorted([first.id, second.id])
+    # Its name is still shown to the supervisors of the organisation it left, in their log.
+    watcher = app.test_client()
+    sign_in(watcher, make_user("supervisor", organisation=first))
+    assert staff.full_name in watcher.get("/audit/?action=user_updated").get_data(as_text=True)

@@ -783,3 +783,18 @@ def test_an_incident_with_every_act_ticked_is_saved(client, login_as):
     assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
     saved = db.session.execute(select(Incident)).scalar_one()
     assert saved.acts.split() == list(ACTS)
+
+
+def test_a_birth_date_after_a_call_written_up_later_is_refused(client, login_as):
+    """A call of 01/01/2025 written up now: a birth in June 2025 gave an age below nought at
+    the call, counted as a child."""
+    login_as("operator")
+    data = form(
+        client,
+        reason="violence_report",
+        started_at="01/01/2025 09:00",
+        survivor_birth_date="01/06/2025",
+    )
+    page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "Ngày sinh sau ngày mở ca (01/01/2025): hãy kiểm tra lại năm." in page
+    assert count(Call) == 0

@@ -1179,6 +1179,7 @@ def test_a_risk_form_drawn_before_a_colleagues_assessment_shows_theirs_before_sa
     assert len(review) == 1 and review[0].done_at is None
     newest = SEEN.search(page).group(1)
     assert newest == str(again.assessments[0].id)
+    assert views_of(case, "risk conflict") == 1  # their assessment shown: a look, audited
     saved = client.post(url, data={**mine, "seen": newest, "csrf_token": client.csrf_token(url)})
     assert saved.status_code == 302
     db.session.rollback()
@@ -1261,3 +1262,15 @@ def test_a_birth_date_after_the_case_opened_is_refused_on_the_edit_page(client, 
     assert "Ngày sinh sau ngày mở ca (15/03/2024): hãy kiểm tra lại năm." in page
     db.session.refresh(case)
     assert case.survivor_birth_date is None and not case.is_child
+
+
+def test_an_old_case_of_an_elderly_survivor_still_saves(client, case_of):
+    """120 years are counted to the day the case was opened, as the import counts them: a case
+    of 2010 with a birth date of 1895 was refused on every later save."""
+    case, people = case_of
+    case.opened_at = datetime(2010, 5, 1, 3, 0, tzinfo=UTC)
+    case.survivor_birth_date = "1895-01-01"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    sent = _edit_case(client, case, survivor_birth_date="01/01/1895", safe_contact="Gọi sau 20h")
+    assert sent.status_code == 302
