@@ -93,8 +93,12 @@ def disable_user(email):
 @users.command("enable")
 @click.argument("email")
 def enable_user(email):
-    """Re-enable a disabled account."""
-    admin_services.set_user_active(by=None, user=_user(email), active=True)
+    """Re-enable a disabled account (refused, with the reason, when its organisation is
+    inactive)."""
+    try:
+        admin_services.set_user_active(by=None, user=_user(email), active=True)
+    except admin_services.AdminError as exc:
+        raise _fail(exc) from exc
     click.echo(_("Enabled %(email)s.", email=email))
 
 

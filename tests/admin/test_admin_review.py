@@ -141,3 +141,18 @@ def test_an_account_moved_out_is_in_the_log_of_the_organisation_it_left(
     watcher = app.test_client()
     sign_in(watcher, make_user("supervisor", organisation=first))
     assert staff.full_name in watcher.get("/audit/?action=user_updated").get_data(as_text=True)
+
+
+def test_enabling_an_account_of_an_inactive_organisation_by_command_says_why(
+    app, make_org, make_user
+):
+    closed = make_org(code="ZC")
+    staff = make_user("operator", organisation=closed)
+    admin.set_user_active(by=None, user=staff, active=False)
+    closed.active = False
+    db.session.commit()
+    answer = app.test_cli_runner().invoke(args=["users", "enable", staff.email])
+    assert answer.exit_code == 1 and "Traceback" not in answer.output
+    assert "Đơn vị của tài khoản này đang không hoạt động" in answer.output, answer.output
+    db.session.expire_all()
+    assert not db.session.get(User, staff.id).active
