@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.audit import AuditEntry
 from app.auth.models import User
 from app.extensions import db
+from app.form_fields import as_row_id
 
 
 def people(entries: list[AuditEntry], viewer: User | None = None) -> dict[int, str]:
@@ -17,16 +18,12 @@ def people(entries: list[AuditEntry], viewer: User | None = None) -> dict[int, s
     typed by anyone is."""
     own = viewer is None or viewer.role == "admin"
     ids = {e.user_id for e in entries if e.user_id}
-    ids |= {
-        int(e.object_id)
+    subjects = (
+        as_row_id(e.object_id)
         for e in entries
-        if e.object_type == "account"
-        and (own or e.organisation_id == viewer.organisation_id)
-        and e.object_id
-        and e.object_id.isascii()
-        and e.object_id.isdigit()
-        and len(e.object_id) <= 9
-    }
+        if e.object_type == "account" and (own or e.organisation_id == viewer.organisation_id)
+    )
+    ids |= {account for account in subjects if account is not None}
     if not ids:
         return {}
     rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))

@@ -40,7 +40,8 @@ def post(form: IntakeForm, revision: int | None, copy: KeptCopy | None) -> Poste
     if intake is None:
         # Sent again after its first save, it may no longer pass (a consent's organisation
         # closed since, say): it was saved, and is that save (looked up on this path only).
-        earlier = _saved_already(form)
+        key = as_uuid(form.intake_key.data)
+        earlier = find_saved(key, current_user) if key is not None else None
         if earlier is not None:
             posted.response = after_save(earlier)
         return posted
@@ -77,12 +78,6 @@ def post(form: IntakeForm, revision: int | None, copy: KeptCopy | None) -> Poste
             intake.intake_group = posted.copy.group  # its line's: no other copy saved after
         _save(form, intake, posted)
     return posted
-
-
-def _saved_already(form: IntakeForm):
-    """What an earlier submit of this form, by this person, saved; None if nothing."""
-    key = as_uuid(form.intake_key.data)
-    return find_saved(key, current_user) if key is not None else None
 
 
 def _drops_details(form: IntakeForm, intake, posted: Posted) -> bool:
