@@ -304,6 +304,15 @@ def test_a_row_without_its_date_is_refused(app):
         ]
 
 
+def test_an_empty_date_cell_is_named_by_the_file_s_heading(app):
+    """The file has the column, its cell empty: the message names it as the file does."""
+    with app.app_context(), force_locale("en"):
+        _, errors, _ = validate_row({"Ngày gọi": None, "họ tên": "Người Mẫu", "STT": "4"})
+        assert [str(e) for e in errors] == [
+            "column 'Ngày gọi' is empty: every call needs its date."
+        ]
+
+
 @pytest.mark.parametrize("said", ["-", "không rõ", "n/a"])
 def test_a_date_cell_saying_there_is_none_is_refused_not_dated_today(app, said):
     with app.app_context(), force_locale("en"):

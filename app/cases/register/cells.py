@@ -121,6 +121,7 @@ class Cells:
     """The row's cells by column name, read into values; the problems found on the way."""
 
     def __init__(self, row: dict):
+        self.row = row
         self.cells: dict[str, tuple[str, object]] = {}
         self.texts: dict[str, str] = {}
         for heading, value in row.items():
@@ -137,8 +138,12 @@ class Cells:
         return any(name in self.cells for name in names)
 
     def heading(self, name: str) -> str:
-        """The column as the file names it, else by both its standard names."""
-        return self.cells[name][0] if name in self.cells else f"{name} / {COLUMNS[name][0]}"
+        """The column as the file names it (its cell empty too), else by both its standard
+        names (a file without it)."""
+        if name in self.cells:
+            return self.cells[name][0]
+        named = (heading for heading in self.row if column_of(heading) == name)
+        return next(named, None) or f"{name} / {COLUMNS[name][0]}"
 
     def raw(self, name: str):
         """The cell as read, or None."""
