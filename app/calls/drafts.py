@@ -17,7 +17,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -133,8 +133,11 @@ def form_saved(intake_key: uuid.UUID) -> bool:
 
 
 def saved_call(intake_key: uuid.UUID):
-    """The id and author (taken_by_id) of the call saved with this intake form, or None."""
-    stmt = select(Call.id, Call.taken_by_id).where(Call.intake_key == intake_key)
+    """The id, author (taken_by_id) and organisation of the call saved with this intake form,
+    or None."""
+    stmt = select(Call.id, Call.taken_by_id, Call.organisation_id).where(
+        Call.intake_key == intake_key
+    )
     return db.session.execute(stmt).first()
 
 
@@ -317,7 +320,15 @@ def _find(user: User, intake_key: uuid.UUID) -> IntakeDraft | None:
 
 
 def _trim(user: User, new: IntakeDraft) -> None:
-    """Keep at most MAX_DRAFTS_PER_USER drafts, `new` among them: the oldest go first."""
+    """Keep at most MAX_DRAFTS_PER_USER drafts, `new` among them: the oldest go first. A late
+    copy of a form saved since (an autosave landing as the form was saved) is no unsaved
+    intake: it goes first, and does not count (it would push out one that is)."""
+    saved = select(Call.id).where(Call.intake_key == IntakeDraft.intake_key)
+    db.session.execute(
+        delete(IntakeDraft)
+        .where(IntakeDraft.user_id == user.id, exists(saved))
+        .execution_options(synchronize_session="fetch")
+    )
     every = select(IntakeDraft).where(IntakeDraft.user_id == user.id)
     newest_first = db.session.execute(every.order_by(IntakeDraft.updated_at.desc())).scalars()
     others = [draft for draft in newest_first if draft is not new]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from app.calls.intake import Intake, Survivor, save_intake
-from app.calls.models import EmergencyAction
+from app.calls.models import EmergencyAction, IntakeDraft
 from app.cases.casework import ConsentData, IncidentData
 from app.cases.models import Case, Consent, Incident, Perpetrator, Task
 from app.extensions import db
@@ -283,6 +283,31 @@ def test_at_most_so_many_unsaved_intakes_are_kept_the_oldest_going_first(make_us
     for key in keys:
         drafts.save_draft(user=operator, intake_key=key, fields={"caller_name": "Chị Lan"})
     assert [d.intake_key for d in drafts.open_drafts(operator)] == keys[:0:-1]
+
+
+def test_late_copies_of_saved_forms_do_not_push_unsaved_intakes_out(make_user, monkeypatch):
+    """An autosave that landed as its form was saved leaves a row no one is offered back: it
+    goes when a new intake is started, and is not counted against the cap."""
+    from app.calls import drafts
+
+    monkeypatch.setattr(drafts, "MAX_DRAFTS_PER_USER", 3)
+    operator = make_user("operator")
+    unsaved = [uuid.uuid4() for _ in range(2)]
+    for key in unsaved:
+        drafts.save_draft(user=operator, intake_key=key, fields={"caller_name": "Chị Lan"})
+    for _ in range(2):  # two forms saved, each with a late copy written just before its save
+        late = uuid.uuid4()
+        drafts.save_draft(user=operator, intake_key=late, fields={"caller_name": "Chị Mai"})
+        save_intake(data=Intake(reason="information", intake_key=late), by=operator)
+        db.session.add(IntakeDraft(user_id=operator.id, intake_key=late, revision=2))
+        db.session.commit()
+    newest = uuid.uuid4()
+    drafts.save_draft(user=operator, intake_key=newest, fields={"caller_name": "Chị Hoa"})
+    assert [d.intake_key for d in drafts.open_drafts(operator)] == [newest, *unsaved[::-1]]
+    left = db.session.execute(
+        select(IntakeDraft.intake_key).where(IntakeDraft.user_id == operator.id)
+    )
+    assert set(left.scalars()) == {newest, *unsaved}  # the late copies went
 
 
 def test_the_panel_shows_a_case_whose_survivor_s_number_is_calling_and_the_call_may_join_it(
