@@ -130,9 +130,27 @@ def unauthorized():
     # in the sign-in page's address: a value typed into a search box by mistake (a phone
     # number in the case-number box) reaches no further address, history entry or log line.
     if request.method == "GET":  # a form sent is not a page to go back to
-        session["next"] = request.script_root + request.full_path.rstrip("?")
+        session["next"] = _page_to_go_back_to()
         session["next_at"] = time.time()
     return redirect(url_for(login_manager.login_view))
+
+
+# Pages whose address holds what was typed in their boxes (a search, the audit log's filters),
+# where a value typed in the wrong box (a phone number) may be: after signing in, the person
+# goes to the page without them, so the value reaches no second address or log line. An
+# export asked for opens the log it is made from, not an export of everything.
+TYPED_BOX_PAGES = {
+    "cases.search": "cases.search",
+    "audit.index": "audit.index",
+    "audit.export": "audit.index",
+}
+
+
+def _page_to_go_back_to() -> str:
+    """The page asked for while signed out, as it is followed after signing in."""
+    if request.endpoint in TYPED_BOX_PAGES:
+        return url_for(TYPED_BOX_PAGES[request.endpoint])
+    return request.script_root + request.full_path.rstrip("?")
 
 
 def assign_request_id() -> None:

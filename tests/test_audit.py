@@ -168,6 +168,12 @@ def test_the_log_reads_in_vietnamese_and_keeps_its_period_across_pages(
     exported = client.get("/audit/export.csv?from=31/02/2026")
     assert exported.status_code == 302 and "export.csv" not in exported.location
     assert db.session.query(AuditEntry).filter_by(action="export").count() == 0
+    # A phone number typed in a date box stays in its box, and goes on in no link or redirect.
+    phone = client.get(f"/audit/?from=0912+345+678&to={today}").get_data(as_text=True)
+    assert 'value="0912 345 678"' in phone and phone.count("0912") == 1
+    assert f"page=2&amp;user=&amp;case=&amp;action=&amp;to={today}" in phone
+    exported = client.get("/audit/export.csv?from=0912+345+678")
+    assert exported.status_code == 302 and "0912" not in exported.location
     for edge in ("01/01/0001", "31/12/9999"):  # off the calendar once made local: unreadable
         page = client.get(f"/audit/?from={edge}&to={edge}")
         assert page.status_code == 200 and 'aria-invalid="true"' in page.get_data(as_text=True)

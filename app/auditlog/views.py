@@ -46,6 +46,9 @@ def _filters() -> dict:
         "start": days["from"],
         "end": days["to"],
         "typed": typed,
+        # The period as it goes on in links and redirects: only days read back, never the
+        # text typed (a phone number typed in a date box stays on this page alone).
+        "period": {name: f"{day:%d/%m/%Y}" for name, day in days.items() if day is not None},
         "bad_dates": any(text and days[name] is None for name, text in typed.items()),
     }
 
@@ -63,7 +66,7 @@ def _link_args(filters: dict) -> dict:
         "user": filters["user"] or "",
         "case": filters["case"],
         "action": filters["action"],
-        **filters["typed"],
+        **filters["period"],
     }
     return {name: value for name, value in args.items() if value}
 
@@ -127,7 +130,8 @@ def index():
         actions=ACTIONS,
         people=people_of(page.items, current_user),
         case_numbers=_case_numbers(page.items),
-        period=filters["typed"],
+        period=filters["period"],
+        typed=filters["typed"],
     )
 
 

@@ -132,11 +132,19 @@ def test_must_change_password_holds_the_user_on_that_page(client, make_user):
 
 def test_a_page_asked_for_signed_out_is_kept_out_of_the_sign_in_address(client, make_user):
     """A value in the address (a number typed into the case-number box by mistake) goes to no
-    further address: where to return is kept in the sealed session."""
+    further address: where to return is kept in the sealed session, and a page of typed boxes
+    (the search, the audit log and its export) is gone back to without them."""
     user = make_user("operator")
     response = client.get("/cases/search?number=0912+345+678")
     assert response.location == "/auth/login"
-    assert sign_in(client, user).location == "/cases/search?number=0912+345+678"
+    assert sign_in(client, user).location == "/cases/search"
+    client.post("/auth/logout", data={"csrf_token": client.csrf_token("/cases/search")})
+    supervisor = make_user("supervisor", organisation=user.organisation)
+    client.get("/audit/export.csv?from=0912+345+678")
+    assert sign_in(client, supervisor).location == "/audit/"
+    client.post("/auth/logout", data={"csrf_token": client.csrf_token("/audit/")})
+    client.get("/calls/mine?page=2")  # any other page: as it was asked for
+    assert sign_in(client, user).location == "/calls/mine?page=2"
 
 
 def test_a_page_asked_for_long_ago_is_not_where_the_next_person_lands(
