@@ -91,6 +91,10 @@ def write_ahead(dbapi_connection) -> None:
     # What a row held is overwritten when the row goes (an erased case's wrapped data key, a
     # draft sent), not left in the page's free space for a copy of the file to find.
     dbapi_connection.execute("PRAGMA secure_delete=ON")
+    # The log's file cut to what it holds each time it starts afresh (after a checkpoint that
+    # copied everything), never left longer: its tail would keep the pages as they were
+    # before an erasure (a destroyed data key) in the file until written over.
+    dbapi_connection.execute("PRAGMA journal_size_limit=0")
 
 
 def forget_old_pages(session) -> bool:

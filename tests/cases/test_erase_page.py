@@ -419,3 +419,41 @@ def test_the_checkpoint_after_an_erasure_never_waits_for_a_reader(scene):
         reader.rollback()
         reader.close()
     assert forget_old_pages(db.session) is True
+
+
+def test_a_key_the_checkpoint_could_not_clear_goes_with_the_log_s_next_start(scene, tmp_path):
+    """A reader held the log as the case was erased (the checkpoint gave up): once a later
+    checkpoint copied everything, the next write starts the log afresh and cuts its file, so the
+    wrapped key, far down the old log, is not left in its tail."""
+    import sqlite3
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.crypto.test_raw_database import _raw_bytes
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's log only")
+    people, case = scene
+    by_id, case_id = people["supervisor"].id, case.id
+    db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    db.session.commit()
+    for n in range(40):  # a day's work in the log before the case's key is written again
+        cases.open_case(by=db.session.get(User, by_id), survivor_name=f"Ca trước {n}")
+    case = db.session.get(Case, case_id)
+    cases.open_task(case, kind="follow_up_call", due=utcnow())  # the key's row in the log
+    db.session.commit()
+    wrapped = bytes(db.session.get(Case, case_id).key_wrapped)
+    reader = sqlite3.connect(make_url(db.engine.url).database)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM case_record").fetchone()
+    try:
+        by = db.session.get(User, by_id)
+        cases.erase_case(case=db.session.get(Case, case_id), by=by, reason="survivor_request")
+    finally:
+        reader.rollback()
+        reader.close()
+    assert db.session.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()[0] == 0
+    db.session.commit()
+    cases.open_case(by=db.session.get(User, by_id), survivor_name="Người khác")
+    assert wrapped not in _raw_bytes(tmp_path)
