@@ -240,6 +240,10 @@ def set_choices(form: SearchForm, user: User) -> None:
     form.commune.choices = [SelectChoice("", blank)] + [
         SelectChoice(code, name) for code, name in communes
     ]
+    if form.commune.data and form.commune.data not in {code for code, _name in communes}:
+        # The commune of the province chosen before (no script resets it as the province
+        # changes): not searched by, as the page shows none chosen.
+        form.commune.data = ""
 
 
 def filters_of(form: SearchForm) -> CaseFilters:

@@ -209,6 +209,18 @@ def test_the_province_choice_lists_its_communes(client, scene):
     assert "Phường Ba Đình" in commune_select and "Phường Vũng Tàu" not in commune_select
 
 
+def test_a_commune_of_the_province_chosen_before_is_not_searched_by(client, scene):
+    """Without scripts the commune list is the previous province's until the page is sent: a
+    commune left from Hà Nội as the province becomes Hồ Chí Minh City (or any province) is
+    dropped, as the page shows no commune chosen, not searched by unseen."""
+    p, c = scene
+    sign_in(client, p["sup"])
+    assert found(client, "province=79&commune=00004") == numbers(c, "child")
+    assert numbers(c, "adult", "child") <= found(client, "commune=00004")  # any province's
+    html = client.get("/cases/search?province=79&commune=00004").get_data(as_text=True)
+    assert 'selected value="00004"' not in html and 'value="00004" selected' not in html
+
+
 def test_a_case_number_opens_the_case(client, scene):
     p, c = scene
     number = c["adult"].number  # SA-2026-000001
