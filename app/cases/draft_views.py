@@ -52,7 +52,11 @@ def keep_draft(case_id: uuid.UUID, form: str):
     if not drafts.known(form):
         abort(404)
     # JSON from the autosave timer; a form post from navigator.sendBeacon as the page closes.
-    body = request.get_json(silent=True) if request.is_json else _beacon_body()
+    # A body nested past what Python reads is no page's: refused, as any bad body is.
+    try:
+        body = request.get_json(silent=True) if request.is_json else _beacon_body()
+    except RecursionError:
+        body = None
     if not isinstance(body, dict) or "fields" not in body:
         return jsonify(error="bad_fields"), 400
     fields, page = body["fields"], drafts.page_asked(str(body.get("page") or ""))

@@ -553,6 +553,18 @@ def test_no_such_form_and_malformed_fields_are_refused(client, case_of):
         headers={"X-CSRFToken": token},
     )
     assert no_page.status_code == 400
+    deep = "[" * 100_000 + "]" * 100_000  # past what Python reads: refused, not a server error
+    nested = client.post(
+        f"/cases/{case.id}/drafts/note",
+        data=f'{{"page": "{uuid.uuid4()}", "fields": {{"body": {deep}}}}}',
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert nested.status_code == 400
+    beacon = client.submit(  # the closing page's form post, its fields as JSON text
+        f"/cases/{case.id}/drafts/note", {"page": str(uuid.uuid4()), "fields": deep}
+    )
+    assert beacon.status_code == 400
     assert count_drafts() == 0
 
 
