@@ -111,7 +111,12 @@ def record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_cas
     level = None
     if data.risk_answers is not None:
         assessment = build_assessment(
-            case, data.risk_answers, by=by, raised_to=data.risk_raised_to, reason=data.risk_reason
+            case,
+            data.risk_answers,
+            by=by,
+            raised_to=data.risk_raised_to,
+            reason=data.risk_reason,
+            clock=data.clock_start(call.started_at),  # as the call's other clocks
         )
         level = assessment.level
         parts.append(f"risk:{assessment.id}")

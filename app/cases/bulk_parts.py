@@ -85,9 +85,9 @@ class CaseParts:
                 notes=d.notes,
             )
             parts.append(f"perpetrator:{perpetrator['id']}")
-        level = None
+        level, clock = None, data.clock_start(call["started_at"])
         if data.risk_answers is not None:
-            level = self._assessment(case, key, data, parts)
+            level = self._assessment(case, key, data, parts, clock=clock)
         for consent in data.consents:
             fields = consent_as_recorded(consent, child=case["is_child"])
             row = self._add(Consent, key, case_id=case_id, recorded_by_id=by.id, **fields)
@@ -105,7 +105,7 @@ class CaseParts:
             parts.append(f"note:{note['id']}")
         if data.follow_up_at is not None:
             self._task(case, "follow_up_call", data.follow_up_at)
-        self._plan_tasks(case, data, level, now=data.clock_start(call["started_at"]))
+        self._plan_tasks(case, data, level, now=clock)
         if level in ("high", "severe") and "high_risk" not in data.flags:
             call["flags"] = " ".join([*data.flags, "high_risk"])
         self._audit(
@@ -117,8 +117,10 @@ class CaseParts:
             detail=" ".join(parts),
         )
 
-    def _assessment(self, case: dict, key: RowKey, data: Intake, parts: list[str]) -> str:
-        """casework.build_assessment."""
+    def _assessment(
+        self, case: dict, key: RowKey, data: Intake, parts: list[str], *, clock: datetime
+    ) -> str:
+        """casework.build_assessment (clock: when the re-assessment's time runs from)."""
         answers, reason = data.risk_answers, data.risk_reason
         result = risk.score(answers)
         level = risk.final_level(result.level, data.risk_raised_to)
@@ -140,7 +142,7 @@ class CaseParts:
         if old != level:
             self._event(case, key, "risk", old, level)
         if level in SAFETY_REVIEW_AFTER:
-            self._task(case, "safety_review", utcnow() + SAFETY_REVIEW_AFTER[level])
+            self._task(case, "safety_review", clock + SAFETY_REVIEW_AFTER[level])
         parts.append(f"risk:{assessment['id']}")
         return level
 

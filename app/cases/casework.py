@@ -135,9 +135,11 @@ def build_assessment(
     by: User,
     raised_to: str | None = None,
     reason: str | None = None,
+    clock: datetime | None = None,
 ) -> RiskAssessment:
     """Score the checklist, set the case's risk level, and plan a safety re-assessment; an open
-    one from an earlier assessment is done by this one (on the case page or a later call)."""
+    one from an earlier assessment is done by this one (on the case page or a later call).
+    `clock`: when the re-assessment's time runs from (a call's: Intake.clock_start), else now."""
     result = risk.score(answers)
     level = risk.final_level(result.level, raised_to)
     if level != result.level and not (reason or "").strip():
@@ -161,7 +163,8 @@ def build_assessment(
     if old != level:
         record_event(case, by=by, kind="risk", old=old, new=level)
     if level in SAFETY_REVIEW_AFTER:
-        open_task(case, kind="safety_review", due=now + SAFETY_REVIEW_AFTER[level], by=by)
+        due = (clock or now) + SAFETY_REVIEW_AFTER[level]
+        open_task(case, kind="safety_review", due=due, by=by)
     return assessment
 
 

@@ -19,6 +19,7 @@ from app.calls.models import Call, EmergencyAction
 from app.cases import ages
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
 from app.cases.models import Case, CaseCounter, Consent, Incident, Perpetrator, RiskAssessment, Task
+from app.clock import utcnow
 from app.extensions import db
 
 
@@ -108,7 +109,13 @@ def test_a_form_another_account_saved_is_refused_whole(make_user):
     entries = count(AuditEntry)
     with pytest.raises(IntakeKeyTaken):
         save_intake(data=violence_report(intake_key=data.intake_key), by=second)
-    assert (count(Call), count(Case), count(AuditEntry)) == (1, 1, entries)
+    assert (count(Call), count(Case), count(AuditEntry)) == (1, 1, entries + 1)
+    last = db.session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
+    assert (last.action, last.user_id, last.detail) == (
+        "denied",
+        second.id,
+        "form another account saved",
+    )
     assert db.session.execute(select(CaseCounter.last)).scalar_one() == 1  # no number spent
     assert save_intake(data=violence_report(), by=second).created  # a new key saves
 
@@ -231,7 +238,7 @@ def test_a_saved_follow_up_sent_again_by_the_next_account_is_the_shared_computer
     entries = count(AuditEntry)
     with pytest.raises(IntakeKeyTaken):
         save_intake(data=follow_up, by=colleague)
-    assert count(AuditEntry) == entries and count(Call) == 2
+    assert count(AuditEntry) == entries + 1 and count(Call) == 2  # the refusal, audited
     again = save_intake(data=follow_up, by=opener)  # and its author gets the first save back
     assert not again.created
 
@@ -282,3 +289,24 @@ def test_an_age_from_the_date_of_birth_counts_on_vietnams_date(make_user, monkey
             by=operator,
         )
         assert saved.case.is_child is child
+
+
+def test_a_checklist_s_re_assessment_runs_from_the_call_s_start(make_user):
+    """A call written up six hours after it started: the re-assessment a severe checklist plans
+    is due 24 hours after the call began, as a serious danger told without a checklist is (the
+    call's clocks do not move later with the save), whichever writer saves it."""
+    operator = make_user("operator")
+    start = utcnow() - timedelta(hours=6)
+    for unit_of_work in (False, True):
+        saved = save_intake(
+            data=violence_report(
+                started_at=start,
+                danger=["weapon_or_threat"],
+                risk_answers=["threats_to_kill", "strangulation"],
+            ),
+            by=operator,
+            unit_of_work=unit_of_work,
+        )
+        assert saved.case.risk_level == "severe"
+        due = [t.due_at for t in saved.case.tasks if t.kind == "safety_review"]
+        assert len(due) == 1 and abs(due[0] - (start + timedelta(hours=24))) < timedelta(seconds=5)
