@@ -14,7 +14,7 @@ from app.auth.labels import CASE_STATUS_LABELS
 from app.cases.numbers import case_number, normalise_case_number
 from app.classifications import RISK_LEVELS
 from app.clock import YEARS
-from app.form_fields import one_number
+from app.form_fields import BAD_YEAR, one_number
 
 __all__ = ["normalise_case_number"]  # read here by the search and the drafts of an erased case
 
@@ -25,12 +25,17 @@ DATE_HINT = "dd/mm/yyyy"
 def parse_day(text: str | None, *also: str) -> date | None:
     """A day typed as dd/mm/yyyy (d/m/yyyy too; or in the formats `also` names), or None; a
     day outside clock.YEARS is none (its local midnight in UTC would fall off the calendar)."""
+    day = _written_day(text, *also)
+    return day if day is not None and day.year in YEARS else None
+
+
+def _written_day(text: str | None, *also: str) -> date | None:
+    """A day written in one of the formats, whatever its year, or None."""
     for pattern in (DATE_FORMAT, *also):
         try:
-            day = datetime.strptime((text or "").strip(), pattern).date()
+            return datetime.strptime((text or "").strip(), pattern).date()
         except ValueError:
             continue
-        return day if day.year in YEARS else None
     return None
 
 
@@ -55,8 +60,11 @@ def a_case_number(form, field) -> None:
 
 
 def a_day(form, field) -> None:
-    """Refuse text that is not a dd/mm/yyyy date."""
+    """Refuse text that is not a dd/mm/yyyy date, or a date of a year outside clock.YEARS
+    (said as such: it was written as asked)."""
     if field.data and field.data.strip() and parse_day(field.data) is None:
+        if _written_day(field.data) is not None:
+            raise ValidationError(BAD_YEAR)
         raise ValidationError(_l("Enter a date as dd/mm/yyyy, for example 25/11/2025."))
 
 

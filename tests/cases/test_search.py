@@ -345,6 +345,9 @@ def test_a_wrong_date_is_explained(client, scene):
     html = client.get("/cases/search?opened_from=31/02/2026").get_data(as_text=True)
     assert "Enter a date as dd/mm/yyyy" in html and results(html) == ""
     assert "Check the fields marked below." in html
+    html = client.get("/cases/search?opened_from=12/03/2206").get_data(as_text=True)
+    assert "Write a year between 1900 and 2100." in html and results(html) == ""
+    assert "Enter a date as dd/mm/yyyy" not in html  # it was written as asked
     html = client.get("/cases/search?number=" + "9" * 41).get_data(as_text=True)
     assert "Check the fields marked below." in html and "Check the dates" not in html
     html = client.get(f"/cases/search?opened_from={day(0)}&opened_to={day(-5)}").get_data(
