@@ -290,10 +290,11 @@ class IntakeForm(FlaskForm):
             raise ValidationError(NOT_OFFERED)
 
     def tells_an_adult(self) -> bool:
-        """Whether the age typed (or the date of birth, or the age group) says 16 or over."""
+        """Whether the age typed (or the date of birth on the call's day, as the case counts
+        it, or the age group) says 16 or over."""
         age, birth = self.survivor_age.data, self.survivor_birth_date.data
         if age is not None or birth is not None:
-            return not is_child_age(age, birth)
+            return not is_child_age(age, birth, local_day(self.started_at.data))
         return self.survivor_age_band.data in ("16_59", "60_plus")
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):

@@ -707,6 +707,13 @@ def test_a_child_involved_puts_the_page_on_the_child_path_as_saving_does(page, l
     expect(page.locator("#child-banner")).to_be_visible()
     page.select_option("#survivor_age_band", "16_59")  # an age group saying otherwise
     expect(page.locator("#child-banner")).to_be_hidden()
+    # A date of birth counts the age on the call's day, as the case does: 15 on 10/06/2026,
+    # 16 two days later.
+    page.fill("#started_at", "10/06/2026 09:00")
+    page.fill("#survivor_birth_date", "11/06/2010")
+    expect(page.locator("#child-banner")).to_be_visible()
+    page.fill("#started_at", "12/06/2026 09:00")
+    expect(page.locator("#child-banner")).to_be_hidden()
 
 
 def test_a_call_on_a_child_s_case_asks_the_child_s_questions(page, live_url, make_user):

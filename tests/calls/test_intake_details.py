@@ -4,7 +4,7 @@ consent says who agreed, an emergency action's time is the one typed, a case num
 however it is spaced, and a case is numbered by Vietnam's year."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from app.calls.intake import Intake, Survivor, save_intake
 from app.calls.models import EmergencyAction, IntakeDraft
 from app.cases.casework import ConsentData, IncidentData
 from app.cases.models import Case, Consent, Incident, Perpetrator, Task
+from app.clock import local_today
 from app.extensions import db
 from tests.calls.test_intake_page import form
 
@@ -233,6 +234,34 @@ def test_a_child_s_consent_that_says_two_things_is_refused_with_everything_kept(
     data.update(consent_given_by="guardian")  # the parent or guardian who said no
     only_them = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
     assert "Cha mẹ/người giám hộ không đồng ý: hãy chọn người đã đồng ý." in only_them
+    db.session.rollback()
+    assert db.session.execute(select(Case)).first() is None
+
+
+def test_a_child_s_consent_rule_counts_her_age_on_the_call_s_day(client, login_as):
+    """A call written up the day after, about a girl who turned 16 in between: the case is a
+    child's (her age on the call's day), so the child's consent rule holds on the form too."""
+    login_as("operator")
+    today = local_today()
+    born = date(today.year - 16, today.month, min(today.day, 28))
+    if born.day != today.day:  # 29 to 31: a birthday that is today in every month
+        born = date(today.year - 16, today.month, 1)
+        today = date(today.year, today.month, 1)
+    started = datetime.combine(today - timedelta(days=1), time(20, 0))
+    data = form(
+        client,
+        reason="violence_report",
+        started_at=started.strftime("%d/%m/%Y %H:%M"),
+        ended_at=started.replace(minute=30).strftime("%d/%m/%Y %H:%M"),
+        survivor_birth_date=born.strftime("%d/%m/%Y"),
+        consent_services=["counselling"],
+        child_assent="no",
+        guardian_consent="unknown",
+    )
+    refused = client.submit("/calls/new", data, page="/calls/new")
+    assert refused.status_code == 200
+    html = refused.get_data(as_text=True)
+    assert "Trẻ không đồng ý và không có cha mẹ hay người giám hộ nào đồng ý" in html
     db.session.rollback()
     assert db.session.execute(select(Case)).first() is None
 

@@ -88,8 +88,11 @@
   function ageFromBirth(text) {
     var m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec((text || "").trim());
     if (!m) { return null; }
-    // Today as in Vietnam (the server's rule), whatever the office PC's own time zone.
-    var today = nowText().split(" ")[0].split("/").map(Number);  // [day, month, year]
+    // On the call's day, as the case counts it (a call written up the day after, about a
+    // girl who turned 16 in between, is a child's); today as in Vietnam when none is typed,
+    // whatever the office PC's own time zone.
+    var called = /^(\d{1,2})\/(\d{1,2})\/(\d{4})/.exec((($("started_at") || {}).value || "").trim());
+    var today = (called ? called[0] : nowText().split(" ")[0]).split("/").map(Number);  // [d, m, y]
     var age = today[2] - Number(m[3]);
     if (today[1] < Number(m[2]) || (today[1] === Number(m[2]) && today[0] < Number(m[1]))) { age -= 1; }
     return age;
