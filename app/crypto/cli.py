@@ -1,4 +1,4 @@
-"""`flask keys status|rotate|reindex`: key management with progress bars, safe to re-run."""
+"""`flask keys status|rotate|reindex|retire`: key management with progress bars, safe to re-run."""
 
 from __future__ import annotations
 
@@ -78,11 +78,11 @@ def rotate_command():
 
 @keys.command("retire")
 def retire_command():
-    """After a rotation and a restart of every worker: remove the KEKs no data key uses."""
+    """After a rotation or a rebuild and a restart of every worker: remove the old keys."""
     _run(management.retire, _("Re-wrapping data keys"), "keys_retired")
 
 
 @keys.command("reindex")
 def reindex_command():
-    """Make a new blind-index key and rebuild every digest from the sealed values."""
+    """Make a new blind-index key and rebuild every digest (the old key stays until retire)."""
     _run(management.reindex, _("Rebuilding blind indexes"), "keys_reindexed")

@@ -156,13 +156,18 @@ def rotate(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set
 
 
 def retire(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
-    """After a rotation and a restart of every worker: re-wrap the stragglers, then remove from
-    the file every KEK that no data key uses any more."""
+    """After a rotation or a rebuild and a restart of every worker: re-wrap the stragglers and
+    rebuild the digests left under old index keys, then remove from the file every KEK that no
+    data key uses any more and every old index key."""
     _refuse_environment_keys()
     ring = load_keyring(path)
     current_app.extensions["diemtua.keyring"] = ring
-    _rewrap_all(ring, start(_pending_data_keys(ring)))
-    return _retire_keks(ring, path)
+    advance = start(_pending_data_keys(ring) + _stale_digest_owners(ring))
+    _rewrap_all(ring, advance)
+    _rebuild_digests(ring, advance)
+    ring, keks = _retire_keks(ring, path)
+    ring, index_keys = _retire_index_keys(ring, path)
+    return ring, keks | index_keys
 
 
 def rewrapped(ring: Keyring, row_id, key_id, kek_id: str, wrapped: bytes) -> dict:
@@ -201,23 +206,32 @@ def _stale_owners(ring: Keyring, owner_type: str, limit: int) -> list:
 
 
 def reindex(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, set[str]]:
-    """New active index key (unless a rebuild is unfinished), every digest rebuilt from the
-    sealed values in committed batches, then the old index keys removed from the file."""
+    """New active index key (unless a rebuild is unfinished) and every digest rebuilt from the
+    sealed values in committed batches. The old index keys stay in the file: workers still
+    running may have written digests with them (found through them meanwhile); `retire`
+    rebuilds those and removes the keys once the workers have been restarted."""
     _refuse_environment_keys()
     ring = load_keyring(path)
-    stale = db.session.execute(
+    if _stale_digest_owners(ring) == 0:
+        ring = ring.with_new_index_key()
+        save_keyring(ring, path)
+    current_app.extensions["diemtua.keyring"] = ring
+    _rebuild_digests(ring, start(_stale_digest_owners(ring)))
+    return ring, set()
+
+
+def _stale_digest_owners(ring: Keyring) -> int:
+    """How many records have a digest under an index key other than the active one."""
+    return db.session.execute(
         select(func.count(func.distinct(BlindIndex.owner_id))).where(
             BlindIndex.index_key_id != ring.active_index_id
         )
     ).scalar_one()
-    if stale == 0:
-        ring = ring.with_new_index_key()
-        save_keyring(ring, path)
-        stale = db.session.execute(
-            select(func.count(func.distinct(BlindIndex.owner_id)))
-        ).scalar_one()
-    current_app.extensions["diemtua.keyring"] = ring
-    advance = start(stale)
+
+
+def _rebuild_digests(ring: Keyring, advance: Progress) -> None:
+    """Every digest not under the active index key made again from the sealed values, in
+    committed batches."""
     for owner_type, (model, fields) in indexed_fields().items():
         while ids := _stale_owners(ring, owner_type, BATCH):
             for row in db.session.execute(select(model).where(model.id.in_(ids))).scalars():
@@ -234,7 +248,12 @@ def reindex(path: str, *, start: Callable[[int], Progress]) -> tuple[Keyring, se
                     )
             db.session.commit()
             advance(len(ids))
-    retired = {kid for kid in ring.index_keys if kid != ring.active_index_id}
+
+
+def _retire_index_keys(ring: Keyring, path: str) -> tuple[Keyring, set[str]]:
+    """Remove from the file every index key but the active one that no digest uses."""
+    used = set(db.session.execute(select(BlindIndex.index_key_id).distinct()).scalars())
+    retired = {kid for kid in ring.index_keys if kid != ring.active_index_id and kid not in used}
     if retired:
         ring = ring.without_index_keys(retired)
         save_keyring(ring, path)

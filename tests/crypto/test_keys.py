@@ -15,7 +15,7 @@ from app.cases import services as cases
 from app.cases.models import Case
 from app.clock import utcnow
 from app.crypto import load_keyring, management, write_new_key_file
-from app.crypto.blind import BlindIndex
+from app.crypto.blind import BlindIndex, digest_for
 from app.crypto.datakeys import KEY_HOLDERS, keyring
 from app.crypto.fingerprints import RECORDED, KekRecord, keep_fingerprints
 from app.extensions import db
@@ -113,7 +113,8 @@ def test_reindex_rebuilds_digests_and_lookups_still_work(keyed, make_user):
     result = run(app, "keys", "reindex")
     assert result.exit_code == 0, result.output
     ring = load_keyring(path)
-    assert ring.active_index_id == "i2" and set(ring.index_keys) == {"i2"}
+    # The old key stays until `retire`: a worker not yet restarted may still write with it.
+    assert ring.active_index_id == "i2" and set(ring.index_keys) == {"i1", "i2"}
     with app.app_context():
         ids = {r.index_key_id for r in db.session.execute(select(BlindIndex)).scalars()}
         assert ids == {"i2"}
@@ -123,6 +124,38 @@ def test_reindex_rebuilds_digests_and_lookups_still_work(keyed, make_user):
                 "+84 912 345 678", organisation_id=call.organisation_id
             )
         ] == [call.id]
+    assert run(app, "keys", "retire").exit_code == 0
+    assert set(load_keyring(path).index_keys) == {"i2"}
+
+
+def test_a_number_a_worker_saved_with_the_old_index_key_is_found_and_rebuilt(keyed, make_user):
+    """A worker picks up the new key file up to a second after the rebuild (or commits a save
+    begun before it): its digest, made with the old index key, is found through that key until
+    `retire`, which rebuilds it under the new one before removing the old key."""
+    app, path = keyed
+    _, call = _plant(make_user)
+    assert run(app, "keys", "reindex").exit_code == 0
+    with app.app_context():
+        # As the late worker wrote it: its digest under i1 only.
+        db.session.query(BlindIndex).filter_by(owner_id=call.id).delete()
+        app.extensions["diemtua.keyring"] = load_keyring(path)
+        old = digest_for("phone", "0912 345 678", index_id="i1")
+        db.session.add(
+            BlindIndex(
+                field="phone", index_key_id="i1", digest=old, owner_type="call", owner_id=call.id
+            )
+        )
+        db.session.commit()
+        found = calls.calls_from_number("0912 345 678", organisation_id=call.organisation_id)
+        assert [c.id for c in found] == [call.id]
+    assert run(app, "keys", "retire").exit_code == 0
+    assert set(load_keyring(path).index_keys) == {"i2"}
+    with app.app_context():
+        app.extensions["diemtua.keyring"] = load_keyring(path)
+        ids = {r.index_key_id for r in db.session.execute(select(BlindIndex)).scalars()}
+        assert ids == {"i2"}
+        found = calls.calls_from_number("0912 345 678", organisation_id=call.organisation_id)
+        assert [c.id for c in found] == [call.id]
 
 
 def test_the_app_refuses_a_key_file_from_another_installation(app_config, make_user, tmp_path):
@@ -163,6 +196,8 @@ def test_an_interrupted_rebuild_finishes_on_the_next_run(keyed, make_user, monke
     monkeypatch.setattr(management, "set_index", original)
     assert set(load_keyring(path).index_keys) == {"i1", "i2"}  # half done: both kept
     assert run(app, "keys", "reindex").exit_code == 0
+    assert set(load_keyring(path).index_keys) == {"i1", "i2"}  # no third key made
+    assert run(app, "keys", "retire").exit_code == 0
     ring = load_keyring(path)
     assert ring.active_index_id == "i2" and set(ring.index_keys) == {"i2"}
     with app.app_context():
