@@ -268,8 +268,8 @@ CHILD_TASKS = ("child_12h",)
 # they are given to (an operator ticking one on a case not yet assigned would take it off the
 # supervisor's list, done by no one). See casework.may_complete and queries.due_tasks.
 WATCHED_CHECKS = ("child_12h", "no_contact_12h")
-# The condition of ix_task_child_open, as queries must spell it for the index to be used.
-CHILD_CHECK_OPEN = "kind = 'child_12h' AND done_at IS NULL"
+# The condition of ix_task_watched_open, as queries must spell it for the index to be used.
+WATCHED_CHECK_OPEN = "kind IN ('child_12h', 'no_contact_12h') AND done_at IS NULL"
 
 
 class Task(CasePart, db.Model):
@@ -280,13 +280,13 @@ class Task(CasePart, db.Model):
         Index("ix_task_open_due", "organisation_id", "done_at", "due_at"),
         # A person's open tasks in due order (their "tasks due" list walks it and stops at 50).
         Index("ix_task_assignee_open_due", "assigned_to_id", "done_at", "due_at"),
-        # The open 12-hour child checks, soonest first: few rows (the installation's, all
+        # The open 12-hour checks of law, soonest first: few rows (the installation's, all
         # organisations together), so a partial index that costs other tasks nothing.
         Index(
-            "ix_task_child_open",
+            "ix_task_watched_open",
             "due_at",
-            sqlite_where=text(CHILD_CHECK_OPEN),
-            postgresql_where=text(CHILD_CHECK_OPEN),
+            sqlite_where=text(WATCHED_CHECK_OPEN),
+            postgresql_where=text(WATCHED_CHECK_OPEN),
         ),
     )
 

@@ -261,15 +261,16 @@ def overdue_tasks(user: User, *, now: datetime, **page) -> Queue:
 
 
 def child_deadlines(user: User, **page) -> Queue:
-    """Open 12-hour checks of the organisation's cases, the nearest deadline first: a child
-    survivor's, or a child involved in an adult's case (the case is then not flagged a child's,
-    the check is the child's all the same)."""
+    """Open 12-hour checks of law of the organisation's cases, the nearest deadline first: a
+    child survivor's, or a child involved in an adult's case (the case is then not flagged a
+    child's, the check is the child's all the same), and a prohibition-of-contact request's
+    (WATCHED_CHECKS: held by supervisors until given to someone)."""
     conditions = [
-        # Spelled as ix_task_child_open's condition, in literals, so the planner may use it
+        # Spelled as ix_task_watched_open's condition, in literals, so the planner may use it
         # (a bound parameter would not prove the index covers the query). The organisation is
         # the case's, from the scope: with the task's too, SQLite walked all the
         # organisation's open tasks instead.
-        text("task.kind = 'child_12h' AND task.done_at IS NULL"),
+        text("task.kind IN ('child_12h', 'no_contact_12h') AND task.done_at IS NULL"),
     ]
     return _task_queue(user, conditions, **page)
 

@@ -169,6 +169,31 @@ def test_supervisor_queues(client, world):
         assert c[key].number not in other
 
 
+def test_a_prohibition_of_contact_check_waits_on_the_12_hour_list(client, world):
+    """The commune chair decides a prohibition of contact within 12 hours (Law 13/2022): the
+    check, which the operator does not hold, is on the supervisors' 12-hour list while its hours
+    run (it was on no list until overdue), beside the children's."""
+    p, c, _ = world
+    now = utcnow()
+    adult = save_intake(
+        data=Intake(
+            reason="violence_report",
+            survivor=Survivor(name="Chị Mai", age=30),
+            emergency=[("no_contact_request", now - timedelta(hours=1)), ("commune_chair", now)],
+        ),
+        by=p["op1"],
+    ).case
+    check = next(t for t in adult.tasks if t.kind == "no_contact_12h")
+    assert check.assigned_to_id is None and check.due_at > now
+    sign_in(client, p["sup"])  # one browser: a second sign-in would reuse the one-time code
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    row = row_of(table(html, "child-deadlines"), adult.number)
+    assert row and "Prohibition of contact" in row and "Child" not in row
+    assert row_of(table(html, "child-deadlines"), c["child"].number)  # the child's still there
+    full = client.get("/cases/tasks?list=child").get_data(as_text=True)
+    assert adult.number in full and c["child"].number in full
+
+
 def test_the_workload_counts_only_the_organisations_own_cases(world):
     """A case of another hotline still assigned to one of ours (left with them when they moved,
     then reopened there) is not counted, nor shown, on our supervisor's page."""

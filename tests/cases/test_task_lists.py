@@ -126,7 +126,7 @@ def test_a_supervisor_pages_the_organisations_overdue_tasks_and_assigns_from_the
     assert db.session.get(type(case), case.id).assigned_to_id == people["cm2"].id
     # The child list is the organisation's too (no child case here).
     child = browser.get("/cases/tasks?list=child").get_data(as_text=True)
-    assert "No child case is waiting on its 12-hour step." in child
+    assert "Nothing is waiting on a 12-hour deadline." in child
     # Another hotline's supervisor sees none of these tasks.
     other = browse(client, people["sup_b"]).get("/cases/tasks?list=overdue").get_data(as_text=True)
     assert rows(other) == [rows(other)[0]] and "Nothing is overdue." in other
