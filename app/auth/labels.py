@@ -123,6 +123,8 @@ DETAIL_LABELS = {
     "closure self-approval": _l("closing a case one asked to close oneself (not allowed)"),
     "phone": _l("search by phone number"),
     "erased case named in an intake": _l("an erased case named in an intake"),
+    "form another account saved": _l("an intake form another account had saved, sent again"),
+    "another account's page": _l("an intake page opened under another account, sent"),
     "not theirs": _l("a task given to someone else"),
     # Why a session ended (a sign-out's detail): the person, inactivity, its greatest length.
     "user": _l("signed out by the person"),

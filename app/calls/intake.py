@@ -160,6 +160,17 @@ def _saved_before(intake_key: uuid.UUID | None, by: User) -> Saved | None:
     if found is None:
         return None
     if found.taken_by_id != by.id:
+        # A page another account saved, sent again under this one (a shared computer): refused,
+        # and filed in the log of the call's organisation, whose call it is.
+        audit.record(
+            "denied",
+            user=by,
+            object_type="call",
+            object_id=found.id,
+            organisation_id=found.organisation_id,
+            detail="form another account saved",
+        )
+        db.session.commit()
         raise IntakeKeyTaken(
             _l("Another account had already saved that form; nothing was saved again.")
         ) from None

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app import audit
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
 from app.calls.forms import IntakeForm
@@ -137,6 +138,10 @@ def new():
     if not own_page(form.owner.data):
         # Another account's page, left open when its session ended: not saved under this
         # one. That person's call is in their own unsaved intakes (the autosaved draft).
+        audit.record(
+            "denied", user=current_user, object_type="call", detail="another account's page"
+        )
+        db.session.commit()
         flash(
             _(
                 "That page was opened under another account, whose session had ended. Nothing "

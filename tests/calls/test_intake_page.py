@@ -225,6 +225,16 @@ def test_a_page_another_account_saved_is_refused_and_cleared(
     assert (count(Call), count(Case)) == (1, 1)
     assert db.session.execute(select(CaseCounter.last)).scalar_one() == 1
     assert open_drafts(colleague_user) == []  # the autosaved copy went too
+    call_id = db.session.execute(select(Call.id)).scalar_one()
+    refusal = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied")
+    ).scalar_one()  # the attempt is in the log, against the call the page held
+    assert (refusal.user_id, refusal.object_type, refusal.object_id) == (
+        colleague_user.id,
+        "call",
+        str(call_id),
+    )
+    assert (refusal.organisation_id, refusal.detail) == (org.id, "form another account saved")
 
 
 def test_vietnamese_for_a_page_another_account_saved(app, client, login_as, make_org, make_user):
@@ -509,6 +519,12 @@ def test_the_other_account_notice_is_in_vietnamese(client, login_as, make_user):
     answer = client.submit("/calls/new", data, page="/calls/new")
     shown = client.get(answer.location).get_data(as_text=True)
     assert "Trang đó được mở dưới một tài khoản khác" in shown
+    db.session.rollback()
+    refusal = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "denied")
+    ).scalar_one()  # the attempt is in the log
+    assert (refusal.object_type, refusal.detail) == ("call", "another account's page")
+    assert refusal.user_id != first.id
 
 
 def test_a_draft_sent_after_the_save_is_not_kept(client, login_as):
