@@ -145,7 +145,9 @@ def edit(case_id: uuid.UUID):
                     # This page sent again as it was (a double click): the first send saved
                     # it, and moved the version the second one carries.
                     return back_to_case(case, _("Changes saved."))
-                return _conflict(case, form, changes, conflict)
+                screen = _conflict(case, form, changes, conflict)
+                _keep_sent(case, form, page)
+                return screen
             except CaseError as error:
                 flash(str(error), "error")
             else:
@@ -153,6 +155,24 @@ def edit(case_id: uuid.UUID):
                     case, _("Changes saved.") if changed else _("Nothing was changed.")
                 )
     return render_template("cases/edit.html", case=case, form=form, restored=restored)
+
+
+def _keep_sent(case: Case, form: CaseEditForm, page: uuid.UUID | None) -> None:
+    """What the page sent into the conflict screen, kept as its draft: the page's autosave
+    stops as it sends, so what was typed in its last seconds would be lost once the screen is
+    left; the form opened again brings it all back (and meets the screen again if saved)."""
+    if page is None:
+        return
+    sent = _picked(request.form)
+    fields = {
+        name: values[0] if len(values) == 1 else values
+        for name, values in sent.lists()
+        if name in form._fields and name != "csrf_token"
+    }
+    try:
+        drafts.keep(case=case, user=current_user, form="edit", page=page, fields=fields)
+    except drafts.DraftError:  # the case closed meanwhile, or more than a draft holds
+        db.session.rollback()
 
 
 def _unanswered(formdata: MultiDict) -> dict[str, tuple[str, str]] | None:

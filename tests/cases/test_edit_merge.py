@@ -293,3 +293,18 @@ def test_no_third_choice_when_one_list_holds_the_other(app, client, case_of):
     assert "Cả hai danh sách" not in page.get_data(as_text=True)
     assert merge.both_lists("survivor_name", "a", "b") is None
     assert merge.together(["legal"], "health legal") == ["legal", "health"]
+
+
+def test_what_was_sent_into_the_conflict_screen_comes_back_once_it_is_left(app, client, case_of):
+    """The page's autosave stops as it sends: a number typed in the seconds before Save, met by
+    the conflict screen, is kept as the page's draft, so the editor who looks at the case and
+    opens the form again finds it (and, saving, meets the screen again: the case moved)."""
+    case, url, (first, first_form), (second, second_form) = _editors(app, client, case_of)
+    assert first.post(url, data=_typed(first_form, safe_contact="Gọi sau 20h")).status_code == 302
+    sent = _typed(second_form, survivor_name="Đỗ Thị Hoa", survivor_phone="0912 345 678")
+    assert second.post(url, data=sent).status_code == 409  # the conflict screen
+    second.get(f"/cases/{case.id}")  # left, to look at the case
+    back = second.get(url).get_data(as_text=True)
+    assert "Đỗ Thị Hoa" in back and "0912 345 678" in back
+    again = form_of(back)
+    assert second.post(url, data=again).status_code == 409  # still from the older version
