@@ -4,6 +4,7 @@ times only, the person's own calls only."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -144,3 +145,21 @@ def test_an_operator_made_case_manager_no_longer_reads_the_calls_they_took(
     assert answer.status_code == 404 and "Lời kể bí mật" not in answer.get_data(as_text=True)
     denied = select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.user_id == op.id)
     assert db.session.execute(denied).scalar_one().object_id == str(saved.call.id)
+
+
+def test_the_call_page_of_a_child_s_case_tags_it(client, make_user, make_org):
+    """The call's page names its case with the "Child" tag, as every list does: the number to
+    call back and the safe-contact instructions are read there."""
+    operator = make_user("operator", organisation=make_org(code="HN"))
+    saved = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_phone="0912345678",
+            survivor=Survivor(age=12),
+        ),
+        by=operator,
+    )
+    sign_in(client, operator)
+    page = client.get(f"/calls/{saved.call_id}").get_data(as_text=True)
+    assert f'class="case-number">{saved.case_number}</a> <span class="tag child-tag">' in page

@@ -710,3 +710,13 @@ def test_an_edit_put_back_to_the_case_s_values_is_no_draft_but_a_field_cleared_i
     ):
         assert keep(client, case, "edit", changed, key).json["saved_at"], changed
         assert keep(client, case, "edit", opened, key).json == {"saved_at": ""}
+
+
+def test_the_unsent_text_list_tags_a_child_s_case(client, case_of):
+    case, people = case_of
+    case.is_child, case.survivor_age_band = True, "under_16"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    assert keep(client, case, "note", {"kind": "note", "body": "Em kể tiếp"}).status_code == 200
+    listed = client.get("/cases/drafts").get_data(as_text=True)
+    assert f'class="case-number">{case.number}</a> <span class="tag child-tag">' in listed
