@@ -207,3 +207,28 @@ def test_dropping_mine_on_the_conflict_screen_keeps_another_tabs_newer_text(clie
     left = stored(case, manager, "edit")
     assert [d.page for d in left] == [uuid.UUID(first)]
     assert json.loads(left[0].payload)["survivor_address"] == "Ngõ 5"
+
+
+def test_discarding_on_a_reloaded_page_throws_away_what_was_typed_on_its_copy(client, case_of):
+    """The notice's "Discard what I typed", on a page reloaded within the minute, names the
+    draft brought back and the page's own copy, whose autosave holds what was typed since:
+    neither comes back at the next opening."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    first = form_key(client.get(url).get_data(as_text=True), "note-form-key")
+    keep(client, case, "note", {"kind": "note", "body": TEXT, "form_key": first}, first)
+    page = client.get(url).get_data(as_text=True)  # reloaded: a copy under a key of its own
+    second, mark = form_key(page, "note-form-key"), copy_of(page, "note-copy-of")
+    typed = "Chị Hạnh nói anh ta có dao trong nhà"
+    sent = {"kind": "note", "body": typed, "form_key": second, "copy_of": mark}
+    assert keep(client, case, "note", sent, second).status_code == 200
+    notice = page[page.index('id="draft-restored-note"') :]
+    button = notice[: notice.index("</form>")]
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', button))
+    assert fields["page"] == first and fields["form_key"] == second
+    answer = client.submit(f"{url}/drafts/note/discard", fields, page=url)
+    assert answer.status_code == 302
+    assert stored(case, people["manager"], "note") == []
+    again = client.get(url).get_data(as_text=True)
+    assert typed not in again and TEXT not in again
