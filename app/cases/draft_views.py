@@ -121,5 +121,7 @@ def draft_list():
 
 def _can_open(draft) -> bool:
     """Whether the draft's form can be opened: a closed case takes none but a move (reopening)
-    and shows a note left unsent to copy."""
-    return not draft.case.is_closed or draft.form == "note" or drafts.status_move(draft.form)
+    and shows a note or a task left unsent to copy."""
+    return (
+        not draft.case.is_closed or draft.form in ("note", "task") or drafts.status_move(draft.form)
+    )

@@ -105,7 +105,7 @@ def case_page(
         note_form, restored["note"] = drafts.fill(
             NoteForm, case=case, user=current_user, name="note", page=asked, formdata=None
         )
-    if task_form is None and not case.is_closed:
+    if task_form is None:  # on a closed case, a task left unsent is shown to copy
         task_form, restored["task"] = drafts.fill(
             TaskForm, case=case, user=current_user, name="task", page=asked, formdata=None
         )

@@ -512,6 +512,27 @@ def test_a_closed_case_takes_no_draft_and_shows_a_note_left_unsent_to_copy(clien
     assert f'href="/cases/{case.id}?draft=' in listing  # shown there to copy
 
 
+def test_a_task_left_unsent_on_a_case_closed_since_is_shown_to_copy(client, case_of):
+    """As a note is: its kind, due time and note on the closed case's page, to copy (from the
+    list of unsent text too), with its button to throw it away."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    typed = "Gọi lại cho chị Hạnh lúc 9 giờ, chỉ qua Zalo"
+    task = {"kind": "follow_up_call", "due_at": "05/12/2026 10:00", "note": typed}
+    assert keep(client, case, "task", task).status_code == 200
+    case.status = "closed"
+    db.session.commit()
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert (
+        "Việc cần làm của bạn chưa được thêm" in page
+        and typed in page
+        and "05/12/2026 10:00" in page
+    )
+    assert f'action="/cases/{case.id}/drafts/task/discard"' in page
+    listing = client.get("/cases/drafts").get_data(as_text=True)
+    assert f'href="/cases/{case.id}?draft=' in listing  # shown there to copy
+
+
 def test_a_signed_out_page_is_told_so_and_nothing_is_kept(client, case_of):
     case, people = case_of
     token = client.csrf_token("/auth/login")
