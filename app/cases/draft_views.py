@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -78,6 +79,39 @@ def _beacon_body() -> dict | None:
     try:
         return {"page": request.form.get("page"), "fields": json.loads(request.form["fields"])}
     except (KeyError, ValueError):
+        return None
+
+
+@bp.app_template_global("drawn_at")
+def drawn_at() -> str:
+    """The moment a page is drawn, as its newer-draft question names it (seconds, UTC)."""
+    return f"{utcnow().timestamp():.6f}"
+
+
+@bp.route("/<uuid:case_id>/drafts/<form>/newer")
+def newer_draft(case_id: uuid.UUID, form: str):
+    """A page opened by a reload asks, a moment after it opens, whether the closing page's
+    last copy (sent as the reload began, under that page's key) landed after it was drawn:
+    then it opens again, to bring it back. Nothing sealed is read or told."""
+    g.passive_request = True  # asking does not count as activity
+    if not current_user.is_authenticated:
+        return jsonify(error="signed_out"), 401
+    if not current_user.has_role(*CASE_ROLES):
+        refuse_role()
+    case = load_case(case_id)  # not this person's to see: 404, audited
+    page = drafts.page_asked(request.args.get("page"))
+    since = _moment(request.args.get("since"))
+    if not drafts.known(form) or page is None or since is None:
+        abort(404)
+    landed = drafts.landed_since(case=case, user=current_user, form=form, page=page, since=since)
+    return jsonify(newer=landed)
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A moment named by drawn_at, or None."""
+    try:
+        return datetime.fromtimestamp(float(text or ""), UTC)
+    except (ValueError, OverflowError, OSError):
         return None
 
 

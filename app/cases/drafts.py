@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
@@ -201,6 +202,13 @@ def _submitted(page: uuid.UUID, case: Case, fields: dict | None) -> bool:
         FormSubmission.key == sent_key(page, fields), FormSubmission.case_id == case.id
     )
     return db.session.execute(stmt).first() is not None
+
+
+def landed_since(*, case: Case, user: User, form: str, page: uuid.UUID, since: datetime) -> bool:
+    """Whether the person's draft of this form under this page's key was written after
+    `since` (a closing page's last copy, landing after the page that replaced it was drawn)."""
+    draft = _find(case, user, form, page)
+    return draft is not None and draft.updated_at > since
 
 
 def _find(case: Case, user: User, form: str, page: uuid.UUID) -> CaseDraft | None:

@@ -137,3 +137,21 @@ def test_a_note_sent_moments_after_more_was_typed_leaves_no_draft_behind(
     assert [note.body.count("\n") for note in notes] == [2]
     db.session.rollback()
     assert page.errors == [], page.errors
+
+
+def test_a_note_typed_then_reloaded_at_once_comes_back(page, live_url, case_hotline):
+    """F5 within the autosave's few seconds: the closing page's last copy reaches the server
+    after the reloaded page was drawn (Chromium sends it as the new page commits). The new page
+    asks whether it landed and opens again to bring it back: the note is as it was left, and
+    the page does not go on reloading."""
+    people, case = case_hotline
+    sign_in(page, live_url, people["case_manager"])
+    page.goto(f"{live_url}/cases/{case.id}")
+    page.fill("#note-body", NOTE)
+    page.reload()
+    expect(page.locator("#note-body")).to_have_value(NOTE, timeout=8000)
+    expect(page.locator("#draft-restored-note")).to_be_visible()
+    loads = []
+    page.on("load", lambda _page: loads.append(1))
+    page.wait_for_timeout(5000)  # both questions asked again: nothing newer, no reload
+    assert loads == [] and page.errors == [], page.errors

@@ -491,19 +491,69 @@
       Promise.all(pending).then(function () { HTMLFormElement.prototype.submit.call(form); });
     }
   });
+  // A reload's race: the closing page's last copy (its beacon) can reach the server after the
+  // page that replaces it was drawn, which then shows the form without it. The closing page
+  // names, for this tab only, the forms it sent (their newer-draft address and page key: no
+  // text); the new page, while nothing is typed in it, asks a moment later whether one landed
+  // after it was drawn, and then opens again to bring it back (once: the next page is drawn
+  // after it landed).
+  var CLOSING = "diemtua-closing";
+  function closingAsks() {
+    var said = null;
+    try {
+      said = JSON.parse(window.sessionStorage.getItem(CLOSING) || "null");
+      window.sessionStorage.removeItem(CLOSING);
+    } catch (e) { return []; }
+    if (!said || said.path !== window.location.pathname || Date.now() - said.at > 10000) { return []; }
+    return Array.isArray(said.asks) ? said.asks : [];
+  }
+  var typedSinceOpened = false;
+  document.addEventListener("input", function () { typedSinceOpened = true; }, true);
+  function askNewer(asks) {
+    if (typedSinceOpened || kept || leaving) { return; }
+    Promise.all(asks.map(function (ask) {
+      return fetch(ask.url + "&page=" + encodeURIComponent(ask.page), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      }).then(function (r) { return r.ok ? r.json() : {}; }).catch(function () { return {}; });
+    })).then(function (answers) {
+      if (!typedSinceOpened && !kept && !leaving && answers.some(function (a) { return a && a.newer; })) {
+        window.location.reload();
+      }
+    });
+  }
   if (draftForms.length) {
     window.setInterval(function () { draftForms.forEach(keepDraft); }, 4000);
+    var asks = closingAsks().filter(function (ask) {
+      return ask && typeof ask.url === "string" && ask.url.charAt(0) === "/" && typeof ask.page === "string";
+    }).map(function (ask) {  // this page's own address for the form, with its drawing time
+      var form = draftForms.filter(function (d) { return d.url === ask.url.split("/newer")[0]; })[0];
+      return form && form.form.dataset.newerUrl ? { url: form.form.dataset.newerUrl, page: ask.page } : null;
+    }).filter(Boolean);
+    if (asks.length) {
+      window.setTimeout(function () { askNewer(asks); }, 1200);
+      window.setTimeout(function () { askNewer(asks); }, 3500);
+    }
     window.addEventListener("pagehide", function () {
       // Leaving (a link, a close, a reload): what was typed since the last tick goes too.
       if (kept || leaving || !navigator.sendBeacon) { return; }
+      var sentNow = [];
       draftForms.forEach(function (draft) {
         if (draft.done || draftBody(draft) === draft.sent) { return; }
         var data = new FormData(), sent = JSON.parse(draftBody(draft));
         data.append("csrf_token", csrf);
         data.append("page", sent.page);
         data.append("fields", JSON.stringify(sent.fields));
-        navigator.sendBeacon(draft.url, data);
+        if (navigator.sendBeacon(draft.url, data) && sent.page) {
+          sentNow.push({ url: draft.url + "/newer", page: sent.page });
+        }
       });
+      if (sentNow.length) {
+        try {
+          window.sessionStorage.setItem(CLOSING, JSON.stringify({
+            path: window.location.pathname, at: Date.now(), asks: sentNow
+          }));
+        } catch (e) { /* storage refused: the text waits in the list of unsent text */ }
+      }
     });
   }
 })();
