@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -91,32 +92,42 @@ def write_ahead(dbapi_connection) -> None:
     # What a row held is overwritten when the row goes (an erased case's wrapped data key, a
     # draft sent), not left in the page's free space for a copy of the file to find.
     dbapi_connection.execute("PRAGMA secure_delete=ON")
-    # The log's file cut to what it holds each time it starts afresh (after a checkpoint that
-    # copied everything), never left longer: its tail would keep the pages as they were
-    # before an erasure (a destroyed data key) in the file until written over.
-    dbapi_connection.execute("PRAGMA journal_size_limit=0")
+
+
+# A checkpoint after an erasure is tried again while readers of that moment finish (requests
+# read for milliseconds): every CHECKPOINT_PAUSE seconds, CHECKPOINT_TRIES times in all.
+CHECKPOINT_TRIES = 20
+CHECKPOINT_PAUSE = 0.05
 
 
 def forget_old_pages(session) -> bool:
     """After an erasure: the log's pages (which still hold the rows as they were before it) are
     copied into the database and the log emptied, so a copy of the files taken from now on holds
     no earlier version of what the erasure destroyed. True when done; False when a reader still
-    needed the old pages (the next checkpoint overwrites them) or the database is not SQLite."""
+    needed the old pages after a second of tries (the log's old pages are then overwritten as it
+    is reused, and go when the app stops) or the database is not SQLite."""
     if session.get_bind().dialect.name != "sqlite":
         return False
-    # Never waits: a TRUNCATE checkpoint waits for readers holding the write lock, which would
-    # hold up every save meanwhile; with no busy wait it gives up at once (the log's old pages
-    # are then overwritten as it is reused).
+    # Each try never waits: a TRUNCATE checkpoint waits for readers holding the write lock,
+    # which would hold up every save meanwhile; with no busy wait it gives up at once, and the
+    # pause between tries holds nothing.
     waits = session.execute(text("PRAGMA busy_timeout")).scalar_one()
     session.execute(text("PRAGMA busy_timeout=0"))
     try:
-        busy, _log, _copied = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        for attempt in range(CHECKPOINT_TRIES):
+            if attempt:
+                time.sleep(CHECKPOINT_PAUSE)
+            busy, _log, _copied = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            if not busy:
+                break
     except Exception as exc:  # noqa: BLE001 - the erasure is committed; this only tidies
         log.warning("checkpoint after an erasure skipped: %s", type(exc).__name__)
         busy = 1
     finally:
         session.execute(text(f"PRAGMA busy_timeout={int(waits)}"))
         session.commit()  # nothing to commit: the connection goes back to the pool
+    if busy:
+        log.warning("checkpoint after an erasure gave up: a reader held the log")
     return not busy
 
 
