@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -82,17 +82,13 @@ def _beacon_body() -> dict | None:
         return None
 
 
-@bp.app_template_global("drawn_at")
-def drawn_at() -> str:
-    """The moment a page is drawn, as its newer-draft question names it (seconds, UTC)."""
-    return f"{utcnow().timestamp():.6f}"
-
-
 @bp.route("/<uuid:case_id>/drafts/<form>/newer")
 def newer_draft(case_id: uuid.UUID, form: str):
-    """A page opened by a reload asks, a moment after it opens, whether the closing page's
-    last copy (sent as the reload began, under that page's key) landed after it was drawn:
-    then it opens again, to bring it back. Nothing sealed is read or told."""
+    """A page opened by a reload asks, a moment after it opens, whether the closing page's last
+    copy (sent as the reload began, under that page's key) is newer than what the page shows:
+    the draft it brought back (`shown`, written `at`), or none. Then it opens again, to bring
+    it back. Compared with the draft shown, not a clock: a copy written as the page was drawn
+    is never missed. Nothing sealed is read or told."""
     g.passive_request = True  # asking does not count as activity
     if not current_user.is_authenticated:
         return jsonify(error="signed_out"), 401
@@ -100,19 +96,26 @@ def newer_draft(case_id: uuid.UUID, form: str):
         refuse_role()
     case = load_case(case_id)  # not this person's to see: 404, audited
     page = drafts.page_asked(request.args.get("page"))
-    since = _moment(request.args.get("since"))
-    if not drafts.known(form) or page is None or since is None:
+    if not drafts.known(form) or page is None:
         abort(404)
-    landed = drafts.landed_since(case=case, user=current_user, form=form, page=page, since=since)
+    shown_at = None
+    if drafts.page_asked(request.args.get("shown")) == page:
+        shown_at = _moment(request.args.get("at"))
+        if shown_at is None:
+            abort(404)
+    landed = drafts.newer_than_shown(
+        case=case, user=current_user, form=form, page=page, shown_at=shown_at
+    )
     return jsonify(newer=landed)
 
 
 def _moment(text: str | None) -> datetime | None:
-    """A moment named by drawn_at, or None."""
+    """A moment as the page names it (ISO 8601, with its offset), or None."""
     try:
-        return datetime.fromtimestamp(float(text or ""), UTC)
-    except (ValueError, OverflowError, OSError):
+        moment = datetime.fromisoformat(text or "")
+    except ValueError:
         return None
+    return moment if moment.tzinfo is not None else None
 
 
 @bp.route("/<uuid:case_id>/drafts/<form>/discard", methods=["POST"])

@@ -204,11 +204,14 @@ def _submitted(page: uuid.UUID, case: Case, fields: dict | None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
-def landed_since(*, case: Case, user: User, form: str, page: uuid.UUID, since: datetime) -> bool:
-    """Whether the person's draft of this form under this page's key was written after
-    `since` (a closing page's last copy, landing after the page that replaced it was drawn)."""
+def newer_than_shown(
+    *, case: Case, user: User, form: str, page: uuid.UUID, shown_at: datetime | None
+) -> bool:
+    """Whether the person's draft of this form under this page's key is newer than what a page
+    shows of it: written after `shown_at` (the page brought it back as it was then), or there
+    at all (`shown_at` None: the page shows another draft, or none)."""
     draft = _find(case, user, form, page)
-    return draft is not None and draft.updated_at > since
+    return draft is not None and (shown_at is None or draft.updated_at > shown_at)
 
 
 def _find(case: Case, user: User, form: str, page: uuid.UUID) -> CaseDraft | None:

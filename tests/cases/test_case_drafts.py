@@ -743,31 +743,42 @@ def test_the_unsent_text_list_tags_a_child_s_case(client, case_of):
     assert f'class="case-number">{case.number}</a> <span class="tag child-tag">' in listed
 
 
-def test_a_reloaded_page_asks_whether_the_closing_page_s_copy_landed_after_it(
+def test_a_reloaded_page_asks_whether_the_closing_page_s_copy_is_newer_than_it_shows(
     client, case_of, make_user
 ):
-    """Yes only for the named page's draft written after the moment the page was drawn; a
-    crafted moment or key is a 404; someone who may not see the case is refused, audited."""
+    """Yes for the named page's draft when the page shows none, or shows it as it was before
+    it was written again; no once the page shows it as it is. A crafted time is a 404; someone
+    who may not see the case is refused, audited."""
     from app.audit import AuditEntry
+
+    def asked(html: str) -> str:
+        found = re.search(r'data-newer-url="([^"]+/note/newer[^"]*)"', html)[1]
+        return found.replace("&amp;", "&")
 
     case, people = case_of
     sign_in(client, people["manager"])
-    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    asked = re.search(r'data-newer-url="([^"]+/note/newer[^"]+)"', page)[1].replace("&amp;", "&")
-    assert asked.startswith(f"/cases/{case.id}/drafts/note/newer?since=")
+    blank = asked(client.get(f"/cases/{case.id}").get_data(as_text=True))
+    assert blank.startswith(f"/cases/{case.id}/drafts/note/newer")
     closing = uuid.uuid4()
-    assert client.get(f"{asked}&page={closing}").json == {"newer": False}  # none yet
+    assert client.get(f"{blank}&page={closing}").json == {"newer": False}  # none yet
     assert keep(client, case, "note", {"kind": "note", "body": NOTE}, closing).status_code == 200
-    assert client.get(f"{asked}&page={closing}").json == {"newer": True}
-    later = client.get(f"/cases/{case.id}").get_data(as_text=True)  # drawn after it landed
-    again = re.search(r'data-newer-url="([^"]+/note/newer[^"]+)"', later)[1].replace("&amp;", "&")
-    assert client.get(f"{again}&page={closing}").json == {"newer": False}
-    for crafted in ("since=nan", "since=1e400", "since=x", f"since=1&page={closing}x"):
-        answer = client.get(f"/cases/{case.id}/drafts/note/newer?{crafted}&page={closing}")
-        assert answer.status_code == 404, crafted
+    # The copy landed after a page drawn without it: newer.
+    assert client.get(f"{blank}&page={closing}").json == {"newer": True}
+    # A page drawn with it: not newer, until it is written again.
+    showing = asked(client.get(f"/cases/{case.id}").get_data(as_text=True))
+    assert f"shown={closing}" in showing
+    assert client.get(f"{showing}&page={closing}").json == {"newer": False}
+    assert (
+        keep(client, case, "note", {"kind": "note", "body": NOTE + "!"}, closing).status_code == 200
+    )
+    assert client.get(f"{showing}&page={closing}").json == {"newer": True}
+    base = f"/cases/{case.id}/drafts/note/newer?shown={closing}&page={closing}"
+    for crafted in ("&at=x", "&at=2026-12-01T10:00:00", ""):  # no offset, none at all
+        assert client.get(base + crafted).status_code == 404, crafted
+    assert client.get(f"{blank}&page=x").status_code == 404
     outsider = client.application.test_client()
     sign_in(outsider, make_user("case_manager", organisation=people["manager"].organisation))
-    assert outsider.get(f"{asked}&page={closing}").status_code == 404
+    assert outsider.get(f"{blank}&page={closing}").status_code == 404
     db.session.rollback()
     denied = db.session.execute(select(AuditEntry).where(AuditEntry.action == "denied")).scalars()
     assert [e.case_id for e in denied] == [case.id]
