@@ -155,3 +155,22 @@ def test_a_note_typed_then_reloaded_at_once_comes_back(page, live_url, case_hotl
     page.on("load", lambda _page: loads.append(1))
     page.wait_for_timeout(5000)  # both questions asked again: nothing newer, no reload
     assert loads == [] and page.errors == [], page.errors
+
+
+def test_sending_one_form_is_not_undone_by_the_other_form_s_last_copy(page, live_url, case_hotline):
+    """Text typed in the task form and the note form, the note sent at once: the task's last
+    copy goes as the page is left, and the page that answers keeps its "Note added" (it is not
+    opened again for that copy, which waits in the unsent text and comes back with the form)."""
+    people, case = case_hotline
+    sign_in(page, live_url, people["case_manager"])
+    page.goto(f"{live_url}/cases/{case.id}")
+    page.locator("summary", has_text="Add a task").click()
+    page.fill("#task-note", "Call her sister on Monday")
+    page.fill("#note-body", NOTE)
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.locator(".flash-success")).to_contain_text("Note added")
+    loads = []
+    page.on("load", lambda _page: loads.append(1))
+    page.wait_for_timeout(5000)
+    assert loads == [] and page.errors == [], page.errors
+    expect(page.locator(".flash-success")).to_contain_text("Note added")

@@ -243,6 +243,7 @@
         }
         NOTICES.forEach(function (id) { var n = document.getElementById(id); if (n) { n.hidden = true; } });
         kept = false;
+        formSent = true;
         HTMLFormElement.prototype.submit.call(form);
       }).catch(function () {
         form.dataset.typed = "yes";
@@ -488,7 +489,7 @@
     });
     if (pending.length) {  // a draft on its way lands first, then goes with the rest
       event.preventDefault();
-      Promise.all(pending).then(function () { HTMLFormElement.prototype.submit.call(form); });
+      Promise.all(pending).then(function () { formSent = true; HTMLFormElement.prototype.submit.call(form); });
     }
   });
   // A reload's race: the closing page's last copy (its beacon) can reach the server after the
@@ -507,8 +508,14 @@
     if (!said || said.path !== window.location.pathname || Date.now() - said.at > 10000) { return []; }
     return Array.isArray(said.asks) ? said.asks : [];
   }
-  var typedSinceOpened = false;
+  var typedSinceOpened = false, formSent = false;
   document.addEventListener("input", function () { typedSinceOpened = true; }, true);
+  // A page left by sending one of its forms: the page that answers says what was done (a
+  // message shown once), and is not opened again for another form's copy (it waits in the
+  // list of unsent text, and comes back when that form is opened).
+  window.addEventListener("submit", function (event) {  // after the page's own handlers
+    if (!event.defaultPrevented) { formSent = true; }
+  });
   function askNewer(asks) {
     if (typedSinceOpened || kept || leaving) { return; }
     Promise.all(asks.map(function (ask) {
@@ -547,7 +554,7 @@
           sentNow.push({ url: draft.url + "/newer", page: sent.page });
         }
       });
-      if (sentNow.length) {
+      if (sentNow.length && !formSent) {
         try {
           window.sessionStorage.setItem(CLOSING, JSON.stringify({
             path: window.location.pathname, at: Date.now(), asks: sentNow
