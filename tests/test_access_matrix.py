@@ -55,6 +55,8 @@ EXPECTED = {
     "cases.search": ("GET", CASE_ROLES_ONLY),
     "cases.keep_draft": ("POST", SEE_CASE),
     "cases.discard_draft": ("POST", SEE_CASE),
+    # Whether a closing page's last copy is newer than a reloaded page shows: one's own only.
+    "cases.newer_draft": ("GET", SEE_CASE),
     "cases.draft_list": ("GET", CASE_ROLES_ONLY),
     "cases.search_phone": ("POST", CASE_ROLES_ONLY),
     "calls.show": ("GET", SEE_CASE),
@@ -123,7 +125,8 @@ def route_for(app, endpoint: str, case, call, draft_key) -> str:
         "form": "note",
     }
     path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
-    return path + ("?to=in_support" if endpoint == "cases.change_status" else "")
+    query = {"cases.change_status": "?to=in_support", "cases.newer_draft": f"?page={uuid.uuid4()}"}
+    return path + query.get(endpoint, "")
 
 
 def post_data(endpoint: str, people) -> dict:
