@@ -115,11 +115,21 @@ class Found:
 
 def row_key(intake: ImportedIntake, organisation_id: int) -> uuid.UUID:
     """The row's intake key: a keyed hash of the organisation and the old id (or the whole row),
-    so importing the same register again finds the calls it made the first time."""
-    digest = keyring().keyed_hash(
+    so importing the same register again finds the calls it made the first time, under a key no
+    blind-index rebuild changes."""
+    digest = keyring().lasting_hash(
         f"{organisation_id}|{intake.key_basis}", purpose="register-import"
     )
     return uuid.UUID(digest[:32])
+
+
+def earlier_row_keys(intake: ImportedIntake, organisation_id: int) -> list[uuid.UUID]:
+    """The keys the row had in imports before 7 December 2026 (keyed under the blind-index
+    keys in the file), so registers imported then are still found."""
+    digests = keyring().keyed_hashes(
+        f"{organisation_id}|{intake.key_basis}", purpose="register-import"
+    )
+    return [uuid.UUID(digest[:32]) for digest in digests]
 
 
 ANALYSE_FROM = 1000  # rows written by a run into tables that held none, before a first ANALYZE
@@ -223,13 +233,15 @@ class Run:
     def save_batch(
         self, batch: list[ImportedIntake], prepared: bulk_writer.Batch | None = None
     ) -> None:
-        """Leave out the rows already stored; write (or, in a dry run, count) the others."""
+        """Leave out the rows already stored (by their key, or a key an earlier import gave
+        them); write (or, in a dry run, count) the others."""
+        organisation_id = self.by.organisation_id
+        keys = {i.intake_key: [i.intake_key, *earlier_row_keys(i, organisation_id)] for i in batch}
+        every = [key for own in keys.values() for key in own]
         stored = set(
-            db.session.execute(
-                select(Call.intake_key).where(Call.intake_key.in_([i.intake_key for i in batch]))
-            ).scalars()
+            db.session.execute(select(Call.intake_key).where(Call.intake_key.in_(every))).scalars()
         )
-        new = [i for i in batch if i.intake_key not in stored]
+        new = [i for i in batch if stored.isdisjoint(keys[i.intake_key])]
         self.report.duplicates += len(batch) - len(new)
         if self.dry_run:
             self.report.written += len(new)

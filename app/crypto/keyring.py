@@ -140,6 +140,25 @@ class Keyring:
         key = self._subkey(self.active_index_id, f"diemtua/index/{purpose}")
         return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
+    def lasting_hash(self, value: str, *, purpose: str) -> str:
+        """HMAC-SHA256 (hex) under a per-purpose key no rebuild changes (derived from the audit
+        key, kept for the installation's life): for a key a record is found by for good (a
+        register row imported once), which keyed_hash's would lose at `flask keys reindex`."""
+        key = self._subkeys.get(("audit", purpose))
+        if key is None:
+            key = derive(self.audit_key, f"diemtua/lasting/{purpose}")
+            self._subkeys["audit", purpose] = key
+        return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+    def keyed_hashes(self, value: str, *, purpose: str) -> list[str]:
+        """keyed_hash under every index key in the file (records keyed before a rebuild)."""
+        return [
+            hmac.new(
+                self._subkey(kid, f"diemtua/index/{purpose}"), value.encode(), hashlib.sha256
+            ).hexdigest()
+            for kid in self.index_keys
+        ]
+
     def with_new_kek(self) -> Keyring:
         """A copy with a fresh active KEK; the old ones stay for unwrapping."""
         kid = _next_id("k", self.keks)

@@ -328,3 +328,40 @@ def test_a_rebuild_meeting_an_erased_case_writes_no_digest_for_it(keyed, make_us
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.execute(select(BlindIndex)).scalars().all() == []
+
+
+def test_a_register_imported_before_a_rebuild_is_still_found_after_it(keyed, make_user):
+    """A register row's key (imported once, found again at the next import) is keyed under a
+    key no blind-index rebuild changes: imported again after `reindex` and `retire`, nothing
+    is written twice."""
+    from tests.cases.test_import import CSV
+
+    app, path = keyed
+    head = make_user("supervisor")
+    first = run(app, "cases", "import", str(CSV), "--as", head.email, "--lang", "en")
+    assert first.exit_code == 0 and "written: 15" in first.output
+    assert run(app, "keys", "reindex").exit_code == 0
+    assert run(app, "keys", "retire").exit_code == 0
+    assert set(load_keyring(path).index_keys) == {"i2"}
+    again = run(app, "cases", "import", str(CSV), "--as", head.email, "--lang", "en")
+    assert again.exit_code == 0
+    assert "written: 0" in again.output and "already imported: 15" in again.output
+
+
+def test_a_register_keyed_as_imports_were_before_is_still_found(keyed, make_user, monkeypatch):
+    """Rows imported before 7 December 2026 were keyed under the blind-index key: found by it."""
+    from app.cases import import_run
+    from tests.cases.test_import import CSV
+
+    app, _ = keyed
+    head = make_user("supervisor")
+
+    def as_before(intake, organisation_id):
+        return import_run.earlier_row_keys(intake, organisation_id)[0]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(import_run, "row_key", as_before)
+        first = run(app, "cases", "import", str(CSV), "--as", head.email, "--lang", "en")
+    assert "written: 15" in first.output
+    again = run(app, "cases", "import", str(CSV), "--as", head.email, "--lang", "en")
+    assert "written: 0" in again.output and "already imported: 15" in again.output
