@@ -188,9 +188,9 @@ def _move(case, ask: StatusAsk) -> None:
         db.session.rollback()
         still_in_scope(case)  # that change may have handed the case to someone else
         if case.status == form.to.data:  # reloaded: theirs was the same change
-            ask.response = back_to_case(
-                case, _("The case already has that status; nothing was changed.")
-            )
+            # This page's own second sending, or a colleague's same move: then the reason typed
+            # here is kept in the note box, as for a move found made before saving.
+            ask.response = _made_already(case, form)
             return
         ask.moved_on = True
         form.version.data = str(case.version)

@@ -733,6 +733,32 @@ def test_a_status_change_overtaken_by_the_same_change_says_so(client, case_of, m
     assert "Ca đã ở trạng thái đó; không có gì thay đổi." in shown
 
 
+def test_a_reason_for_a_move_a_colleague_made_at_the_same_instant_is_kept(
+    client, case_of, monkeypatch
+):
+    """Both supervisors' version checks passed, the colleague's same move committed first: the
+    reason typed here is kept in the note box, as when the move was found made before saving."""
+    from app.cases import services
+
+    case, people = case_of
+    case.status = "pending_closure"
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    url = f"/cases/{case.id}/status"
+    form = status_form(client, case, "in_support", reason="Chồng lại đe doạ hôm qua")
+    original = services.change_status
+
+    def overtaken(**kw):
+        _bump_elsewhere(case, status="in_support")  # the colleague's same move, committed
+        return original(**kw)
+
+    monkeypatch.setattr(services, "change_status", overtaken)
+    answer = client.post(url, data=form)
+    assert answer.status_code == 409
+    assert re.search(r"<textarea[^>]*>\s*Chồng lại đe doạ hôm qua</textarea>", answer.text)
+    assert "Một đồng nghiệp đã" in answer.text
+
+
 def test_an_edit_overtaken_between_check_and_write_shows_the_conflict_screen(
     client, case_of, monkeypatch
 ):
