@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
@@ -74,7 +75,12 @@ def update_case(
     changed = [n for n in services.EDITABLE if n in changes and _changed(n, changes[n], case)]
     if not changed:
         _sent(case, by, page, sent, copies)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # The same form sent twice at the same instant (a double click): the other sending
+            # recorded it first, and neither changes anything.
+            db.session.rollback()
         return []
     try:
         _apply_edit(case, by, changes, changed)

@@ -174,6 +174,32 @@ def test_an_edit_sent_twice_by_a_double_click_is_saved_once_without_a_conflict(c
     assert clash.status_code == 409
 
 
+def test_an_unchanged_edit_sent_twice_at_the_same_instant_is_no_error(client, case_of, monkeypatch):
+    """Both sendings of a double click checked the form's key before either recorded it: the
+    second's record meets the first's, and the page says nothing changed, not an error."""
+    from app.cases import edits
+    from app.cases.models import FormSubmission
+    from tests.cases.test_edit_merge import form_of
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/edit"
+    fields = form_of(client.get(url).get_data(as_text=True))
+    original = edits._sent
+
+    def twin_first(case, by, page, sent, copies):
+        original(case, by, page, sent, copies)
+        with db.engine.begin() as conn:  # the other click's record, committed meanwhile
+            conn.execute(
+                FormSubmission.__table__.insert().values(key=sent, user_id=by.id, case_id=case.id)
+            )
+
+    monkeypatch.setattr(edits, "_sent", twin_first)
+    answer = client.post(url, data=fields)
+    assert answer.status_code == 302
+    assert "Không có gì thay đổi." in client.get(answer.location).get_data(as_text=True)
+
+
 def test_the_conflict_screen_shows_labels_and_dates_not_stored_codes(client, app, case_of):
     case, people = case_of
     first = app.test_client()
