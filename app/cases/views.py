@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -176,6 +177,13 @@ def back_to_case(case: Case, message: str):
     return redirect(url_for("cases.show", case_id=case.id))
 
 
+PART_WRITE_ATTEMPTS = 3
+CASE_BUSY = _l(
+    "Others changed this case at the same moment, more than once, so this was not saved. "
+    "Everything you typed is kept: send it again."
+)
+
+
 def saved_once(form, case: Case, write: Callable[[], object], draft: str) -> bool:
     """Run `write` (a casework function, which commits) with the form's key recorded, and the
     person's draft of the form deleted, in the same transaction; False, with nothing written,
@@ -191,15 +199,20 @@ def saved_once(form, case: Case, write: Callable[[], object], draft: str) -> boo
         return write()
 
     keys = (key, *draft_copies.sent_keys(copies))
-    try:
-        return _keyed_write(keys, page, case, write_all, draft)
-    except StaleDataError:
-        # Someone else wrote to the case at the same instant (its version moved on between our
-        # read and our write): adding a part takes nothing of theirs, so it is written again,
-        # once, on the case as it now is (reloaded after the rollback), if this person may
-        # still see it (the other write may have given it to someone else).
-        still_in_scope(case)
-        return _keyed_write(keys, page, case, write_all, draft)
+    for attempt in range(PART_WRITE_ATTEMPTS):
+        if attempt:
+            # Someone else wrote to the case at the same instant (its version moved on between
+            # our read and our write): adding a part takes nothing of theirs, so it is written
+            # again on the case as it now is (reloaded after the rollback), if this person may
+            # still see it (the other write may have given it to someone else).
+            still_in_scope(case)
+        try:
+            return _keyed_write(keys, page, case, write_all, draft)
+        except StaleDataError:
+            continue
+    # Overtaken at every try (several people writing to the case at once): the form again,
+    # everything typed kept, never an error page.
+    raise CaseError(CASE_BUSY)
 
 
 def still_in_scope(case: Case) -> None:

@@ -710,6 +710,37 @@ def test_a_note_written_at_the_same_instant_as_another_change_is_kept(client, ca
     assert notes == 1
 
 
+def test_a_note_overtaken_at_every_try_is_kept_on_the_page_not_an_error(
+    client, case_of, monkeypatch
+):
+    """Several people writing to the case at once: a note overtaken twice is written at the
+    third try; one overtaken at every try comes back on the page with its text, and a word on
+    sending it again, never an error page."""
+    from app.cases import casework
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    original, calls, clashes = casework.add_note, [], {"n": 2}
+
+    def overtaken(**kw):
+        calls.append(1)
+        if len(calls) <= clashes["n"]:
+            _bump_elsewhere(case)
+        return original(**kw)
+
+    monkeypatch.setattr(casework, "add_note", overtaken)
+    page = f"/cases/{case.id}"
+    answer = client.submit(f"{page}/notes", {"body": "Ghi chú cùng lúc", "kind": "note"}, page=page)
+    assert answer.status_code == 302 and len(calls) == 3
+    calls.clear()
+    clashes["n"] = 99
+    typed = "Chị Hạnh gọi lại, nói anh ta vẫn đe doạ"
+    answer = client.submit(f"{page}/notes", {"body": typed, "kind": "note"}, page=page)
+    assert answer.status_code == 409 and len(calls) == 3
+    assert typed in answer.text and "nhiều lần" in answer.text
+    assert db.session.execute(select(func.count(CaseNote.id))).scalar_one() == 1
+
+
 def test_a_task_added_as_the_case_is_reassigned_goes_to_the_new_manager(
     client, case_of, make_user, monkeypatch
 ):
