@@ -137,27 +137,28 @@ class Keyring:
 
     def keyed_hash(self, value: str, *, purpose: str) -> str:
         """HMAC-SHA256 (hex) under a per-purpose key, for lookups that must not reveal the value."""
-        key = self._subkey(self.active_index_id, f"diemtua/index/{purpose}")
+        return self._index_hash(self.active_index_id, value, purpose)
+
+    def keyed_hashes(self, value: str, *, purpose: str) -> list[str]:
+        """keyed_hash under every index key in the file (records keyed before a rebuild)."""
+        return [self._index_hash(kid, value, purpose) for kid in self.index_keys]
+
+    def _index_hash(self, kid: str, value: str, purpose: str) -> str:
+        key = self._subkey(kid, f"diemtua/index/{purpose}")
         return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
     def lasting_hash(self, value: str, *, purpose: str) -> str:
         """HMAC-SHA256 (hex) under a per-purpose key no rebuild changes (derived from the audit
         key, kept for the installation's life): for a key a record is found by for good (a
         register row imported once), which keyed_hash's would lose at `flask keys reindex`."""
-        key = self._subkeys.get(("audit", purpose))
+        key = self._lasting_keys.get(purpose)
         if key is None:
-            key = derive(self.audit_key, f"diemtua/lasting/{purpose}")
-            self._subkeys["audit", purpose] = key
+            key = self._lasting_keys[purpose] = derive(self.audit_key, f"diemtua/lasting/{purpose}")
         return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
-    def keyed_hashes(self, value: str, *, purpose: str) -> list[str]:
-        """keyed_hash under every index key in the file (records keyed before a rebuild)."""
-        return [
-            hmac.new(
-                self._subkey(kid, f"diemtua/index/{purpose}"), value.encode(), hashlib.sha256
-            ).hexdigest()
-            for kid in self.index_keys
-        ]
+    @cached_property
+    def _lasting_keys(self) -> dict[str, bytes]:
+        return {}
 
     def with_new_kek(self) -> Keyring:
         """A copy with a fresh active KEK; the old ones stay for unwrapping."""
