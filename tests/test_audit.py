@@ -233,6 +233,43 @@ def test_a_role_refused_at_a_case_is_in_that_cases_organisation_log(
     assert case.number in page and "trang mà vai trò này không được mở: cases.show" in page
 
 
+def _last_denial() -> AuditEntry:
+    db.session.rollback()
+    query = select(AuditEntry).where(AuditEntry.action == "denied")
+    return db.session.execute(query.order_by(AuditEntry.id.desc())).scalars().first()
+
+
+def test_a_role_refused_at_a_case_or_draft_named_in_the_query_is_in_its_owners_log(
+    client, login_as, make_user, make_org
+):
+    """ "New call on this case" names the case in its query (`/calls/new?case=<id>`), an
+    unsaved intake offered back its key (`?draft=`), and the unsaved intake's own page its key in
+    the path: a partner refused them for the role is in the log of the hotline whose record it
+    is, with the object, as an operator of another hotline refused the same object is."""
+    import uuid
+
+    from app.calls.drafts import save_draft
+    from app.cases.services import open_case
+
+    org = make_org()
+    operator = make_user("operator", organisation=org)
+    case = open_case(by=operator, survivor_name="Người Mẫu")
+    key = uuid.uuid4()
+    save_draft(user=operator, intake_key=key, fields={"narrative": "chưa lưu"})
+    db.session.commit()
+    login_as("partner")  # of another organisation
+    assert client.get(f"/calls/new?case={case.id}").status_code == 403
+    entry = _last_denial()
+    assert (entry.object_type, entry.case_id, entry.organisation_id) == ("case", case.id, org.id)
+    for address in (f"/calls/new?draft={key}", f"/calls/drafts/{key}"):
+        assert client.get(address).status_code == 403
+        entry = _last_denial()
+        assert (entry.object_type, entry.object_id) == ("intake_draft", str(key))
+        assert entry.organisation_id == org.id
+    assert client.get("/calls/new?case=not-an-id").status_code == 403
+    assert _last_denial().object_type is None
+
+
 def test_the_log_filters_by_a_case_number_in_any_spelling(client, login_as):
     from app.cases import services as cases
 

@@ -8,6 +8,7 @@ whose record it is). Which objects a user may see is decided where each is loade
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import NoReturn
@@ -35,7 +36,11 @@ ADDRESSED = {
     "line_id": "phone_line",
     "user_id": "account",
     "org_id": "organisation",
+    "intake_key": "intake_draft",
 }
+# Pages that name their object in the query instead: the intake of a new call on a case
+# (`/calls/new?case=<id>`) and an unsaved intake offered back (`?draft=<key>`).
+QUERY_ADDRESSED = {"calls.new": {"case": "case", "draft": "intake_draft"}}
 
 
 def roles_required(*roles: str) -> Callable:
@@ -61,11 +66,7 @@ def refuse_role() -> NoReturn:
     from app import audit  # the audit log's models import this module's neighbours
 
     db.session.rollback()
-    object_type = object_id = None
-    for name, value in (request.view_args or {}).items():
-        if name in ADDRESSED:
-            object_type, object_id = ADDRESSED[name], value
-            break
+    object_type, object_id = _addressed()
     case_id, organisation_id = _owner_of(object_type, object_id)
     audit.record(
         "denied",
@@ -78,6 +79,20 @@ def refuse_role() -> NoReturn:
     )
     db.session.commit()
     abort(403)
+
+
+def _addressed() -> tuple[str | None, object]:
+    """The object a refused request names in its address: in its path, or for the pages of
+    QUERY_ADDRESSED in its query (an id that is not one names nothing)."""
+    for name, value in (request.view_args or {}).items():
+        if name in ADDRESSED:
+            return ADDRESSED[name], value
+    for name, object_type in QUERY_ADDRESSED.get(request.endpoint or "", {}).items():
+        try:
+            return object_type, uuid.UUID(request.args.get(name) or "")
+        except ValueError:
+            continue
+    return None, None
 
 
 def refuse_object(object_type: str, object_id) -> NoReturn:

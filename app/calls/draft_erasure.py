@@ -65,9 +65,19 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
     return True
 
 
-def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = frozenset()) -> int:
-    """Delete every unsaved intake of a new call on this case, whoever started it (erasure: a
-    draft is sealed under its own key, so it would outlive the case's). The case is named only
+def drop_drafts_on(
+    case_id: uuid.UUID,
+    number: str,
+    intake_keys: set[str] = frozenset(),
+    *,
+    organisation_id: int,
+) -> int:
+    """Delete every unsaved intake of a new call on this case, whoever of its hotline
+    (`organisation_id`) started it (erasure: a draft is sealed under its own key, so it would
+    outlive the case's). Another hotline's drafts are not opened: none of them can hold the
+    case's own content, and one naming the case's number (a caller reading it out) is that
+    hotline's own call, which a link to another hotline's case could never join (the save
+    refuses it); deleting it would lose the call and tell of the erasure. The case is named only
     inside the sealed payload, so each draft is opened; there are few (MAX_DRAFTS_PER_USER a
     person, deleted when saved). A draft names it by id (opened from the case page) or by number
     (the repeat-caller panel's "add to this case", or typed); a copy kept apart from one of
@@ -76,7 +86,8 @@ def drop_drafts_on(case_id: uuid.UUID, number: str, intake_keys: set[str] = froz
     from app.cases.numbers import code_of, normalise_case_number  # cases builds on calls
 
     wanted, parents, gone = str(case_id), {}, set()
-    for draft in db.session.execute(select(IntakeDraft)).scalars():
+    mine = select(IntakeDraft).join(User, User.id == IntakeDraft.user_id)
+    for draft in db.session.execute(mine.where(User.organisation_id == organisation_id)).scalars():
         try:
             fields = json.loads(draft.payload or "{}")
         except ValueError:

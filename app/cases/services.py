@@ -304,6 +304,7 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
         case.id,
         case.number,
         {str(k) for c in case.calls for k in (c.intake_key, c.intake_group) if k},
+        organisation_id=case.organisation_id,
     )
     case_drafts.drop_all_on(case.id)
     end_tasks(case, "erased", at=case.erased_at)

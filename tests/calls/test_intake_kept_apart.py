@@ -378,6 +378,8 @@ def test_erasure_drops_a_draft_of_one_of_the_cases_calls(app, make_user):
     user = make_user("operator")
     key = uuid.uuid4()
     save_draft(user=user, intake_key=key, fields={"narrative": "Chồng đánh"})
-    dropped = drop_drafts_on(uuid.uuid4(), "HN-2026-000009", {str(key)})
+    dropped = drop_drafts_on(
+        uuid.uuid4(), "HN-2026-000009", {str(key)}, organisation_id=user.organisation_id
+    )
     db.session.commit()
     assert dropped == 1 and open_drafts(user) == []

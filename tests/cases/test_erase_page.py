@@ -317,6 +317,19 @@ def test_an_autosave_says_nothing_of_another_hotlines_erased_case(client, scene,
     assert load_draft(user=outsider, intake_key=uuid.UUID(key))["case_number"] == case.number
 
 
+def test_another_hotlines_unsaved_intake_naming_the_case_outlives_its_erasure(scene, make_user):
+    """A caller of another hotline reads out this case's number: that hotline's unsaved call is
+    its own (it could never join this case) and is not lost, nor opened, by this erasure."""
+    people, case = scene
+    outsider = make_user("operator")
+    key = uuid.uuid4()
+    typed = {"case_number": case.number, "narrative": "bị đánh tối qua", "owner": str(outsider.id)}
+    save_draft(user=outsider, intake_key=key, fields=typed)
+    cases.erase_case(case=case, by=people["supervisor"], reason="recorded_in_error")
+    db.session.rollback()
+    assert load_draft(user=outsider, intake_key=key) == typed
+
+
 def test_an_operator_told_a_colleagues_case_was_erased_is_in_the_audit_log(
     client, scene, make_user
 ):
