@@ -46,7 +46,9 @@ def sent_key(page: uuid.UUID | None, fields) -> uuid.UUID | None:
     from the page (a double click, a retry after a timeout, the back button) finds it taken;
     other text sent under the same key (two tabs showing one draft brought back, a page sent,
     gone back to and changed) is a sending of its own, saved too, so neither is lost. A keyed
-    hash (the index key): the record says nothing of the text. None for a form with no key."""
+    hash under a key no blind-index rebuild changes (a double click straddling `flask keys
+    reindex` is still one sending): the record says nothing of the text. None for a form
+    with no key."""
     if page is None:
         return None
     if isinstance(fields, MultiDict):
@@ -60,7 +62,7 @@ def sent_key(page: uuid.UUID | None, fields) -> uuid.UUID | None:
         # Line ends as a page sends them (a form post gives CRLF, a page's FormData LF).
         content.append([name, [str(v).replace("\r\n", "\n").replace("\r", "\n") for v in items]])
     text = json.dumps([str(page), content], ensure_ascii=False, separators=(",", ":"))
-    return uuid.UUID(keyring().keyed_hash(text, purpose="form-sent")[:32])
+    return uuid.UUID(keyring().lasting_hash(text, purpose="form-sent")[:32])
 
 
 def _values(value) -> list[str]:

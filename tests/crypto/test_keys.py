@@ -365,3 +365,21 @@ def test_a_register_keyed_as_imports_were_before_is_still_found(keyed, make_user
     assert "written: 15" in first.output
     again = run(app, "cases", "import", str(CSV), "--as", head.email, "--lang", "en")
     assert "written: 0" in again.output and "already imported: 15" in again.output
+
+
+def test_a_case_form_s_sending_key_outlives_a_blind_index_rebuild(keyed, make_app):
+    """A note sent, then sent again by a worker restarted after `flask keys reindex`, is found
+    taken: the form's sending key is not keyed under the index key the rebuild replaces."""
+    import uuid
+
+    from app.cases.draft_fields import sent_key
+
+    app, path = keyed
+    page, fields = uuid.uuid4(), {"kind": ["note"], "body": ["Đã gọi lại"]}
+    with app.app_context():
+        before = sent_key(page, fields)
+    assert run(app, "keys", "reindex").exit_code == 0
+    restarted = make_app(KEY_FILE=str(path))
+    assert load_keyring(path).active_index_id != "i1"
+    with restarted.app_context():
+        assert sent_key(page, fields) == before
