@@ -125,10 +125,14 @@ def row_key(intake: ImportedIntake, organisation_id: int) -> uuid.UUID:
 
 def earlier_row_keys(intake: ImportedIntake, organisation_id: int) -> list[uuid.UUID]:
     """The keys the row had in imports before 7 December 2026 (keyed under the blind-index
-    keys in the file), so registers imported then are still found."""
-    digests = keyring().keyed_hashes(
-        f"{organisation_id}|{intake.key_basis}", purpose="register-import"
-    )
+    keys in the file; a date cell of Excel's count of days keyed as the number), so
+    registers imported then are still found."""
+    ring, digests = keyring(), []
+    for basis in filter(None, (intake.key_basis, intake.earlier_basis)):
+        text = f"{organisation_id}|{basis}"
+        digests += ring.keyed_hashes(text, purpose="register-import")
+        if basis is intake.earlier_basis:
+            digests.append(ring.lasting_hash(text, purpose="register-import"))
     return [uuid.UUID(digest[:32]) for digest in digests]
 
 

@@ -169,3 +169,18 @@ def test_a_counselling_call_with_its_advice_written_is_a_call_not_a_case(app):
             {"ngày tiếp nhận": "15/03/2024", "lý do gọi": "tư vấn", "hành vi": "a"}
         )
     assert errors == [] and report.open_case  # what only a case has still opens one
+
+
+@pytest.mark.parametrize(
+    "column, said",
+    [("bối cảnh", "không"), ("nhóm vấn đề của trẻ", "không phải bạo lực"), ("loại gbv", "non_gbv")],
+)
+def test_a_classification_saying_none_or_not_violence_opens_no_case(app, column, said):
+    """A register that tags every call with its GBVIMS context, type or child category says
+    "none" or "not violence" of an advice call: that is no case (nor a task to notify the
+    commune), as a cell answering no is not."""
+    with app.app_context():
+        intake, errors, _ = validate_row(
+            {"ngày tiếp nhận": "15/03/2024", "lý do gọi": "tư vấn", "họ tên": "A", column: said}
+        )
+    assert errors == [] and not intake.open_case

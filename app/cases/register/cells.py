@@ -346,13 +346,26 @@ class Cells:
         cells = {name: self._as_read(name) for name in sorted(self.cells)}
         return "row|" + json.dumps(cells, ensure_ascii=False, sort_keys=True)
 
-    def _as_read(self, name: str) -> str:
-        """A cell in the form its value is read in, whatever the file wrote it as."""
+    def earlier_key_basis(self, external_id: str | None) -> str | None:
+        """The basis earlier versions of the import gave a row without an old id whose date
+        cell was Excel's count of days (the number as written, not the date it is read as);
+        None when it is the same as key_basis's."""
+        if external_id:
+            return None
+        cells = {name: self._as_read(name, excel=False) for name in sorted(self.cells)}
+        earlier = "row|" + json.dumps(cells, ensure_ascii=False, sort_keys=True)
+        return earlier if earlier != self.key_basis(None, None) else None
+
+    def _as_read(self, name: str, *, excel: bool = True) -> str:
+        """A cell in the form its value is read in, whatever the file wrote it as (a date cell
+        formatted "General", Excel's count of days, as the date it is read as: `excel`)."""
         raw, text = self.raw(name), self.texts[name]
         if is_nothing(text):
             return ""
         if name in WHEN_COLUMNS - {"time"} or name == "birth_date":
             found = read_date(raw)
+            if found is None and excel and name != "birth_date":
+                found = excel_day(raw)
             if found is not None:
                 return found[0].isoformat() + (f" {found[1]:%H:%M}" if found[1] else "")
         elif name == "time":

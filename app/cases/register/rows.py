@@ -38,7 +38,9 @@ SURVIVOR_COLUMNS = (
 )  # fmt: skip
 # A status or closing date alone opens no case: call registers mark every call done.
 OPENING_COLUMNS = tuple(name for name in CASE_COLUMNS if name not in ("status", "closed_on"))
-NO_ANSWER = ("no", "unknown")  # "không", "không rõ": says nothing of a case
+# "không", "không rõ", and the classifications' own "none of these" and "not violence":
+# answers that say nothing of a case (a register may tag every call so).
+NO_ANSWER = ("no", "unknown", "none", "non_gbv", "non_violence")
 INCIDENT_COLUMNS = CASE_COLUMNS[:7]
 PERPETRATOR_COLUMNS = CASE_COLUMNS[7:14]
 PERPETRATOR_BANDS = ((11, "0_11"), (17, "12_17"), (25, "18_25"), (40, "26_40"), (60, "41_60"))
@@ -71,6 +73,7 @@ class ImportedIntake(Intake):
     status: str = "open"
     closed_on: date | None = None
     key_basis: str = field(default="", repr=False)
+    earlier_basis: str | None = field(default=None, repr=False)  # Cells.earlier_key_basis
     # Each phone number as written, normalised as its blind index takes it: worked out by the
     # check, so the save (in turn with the other process) only hashes it (app/cases/bulk.py).
     phones: dict[str, str | None] = field(default_factory=dict, repr=False)
@@ -138,6 +141,7 @@ def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
     else:
         _call_only(cells, intake)
     intake.key_basis = cells.key_basis(intake.external_id, when[0] if when else None)
+    intake.earlier_basis = cells.earlier_key_basis(intake.external_id)
     if cells.errors:
         return None, cells.errors, cells.warnings
     numbers = (intake.caller_phone, intake.survivor.phone if intake.survivor else None)
