@@ -27,6 +27,7 @@ TYPED_PREFIXES = {
     "thị trấn": None,
     "tt": None,
 }
+PROVINCE_KINDS = ("thanh_pho_trung_uong", "tinh")  # what "Thành phố", "TP" and "Tỉnh" name
 # Provinces merged whole into another on 1 July 2025 (Resolution 202/2025/QH15), with the code of
 # the province they are part of now, and common short names of the cities.
 FORMER_PROVINCES = {

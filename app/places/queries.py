@@ -168,10 +168,14 @@ def find_place(text: str | None, province_code: str | None = None) -> str | None
 
 
 def _find(known: Directory, text: str, scope: str) -> str | None:
-    """find_place's search of the typed-name index."""
+    """find_place's search of the typed-name index. Among communes, a name read after a
+    province's prefix ("Thành phố Thủ Đức", "TP Nam Định") is no commune's: a city of a
+    province before 1 July 2025, of many wards then, not the one ward given its name."""
     for accents in (True, False):
         matches: dict[str, set[str | None]] = defaultdict(set)
         for key, kind in names.readings(text, accents=accents):
+            if scope != PROVINCES and kind in names.PROVINCE_KINDS:
+                continue
             for code in known.keys.get((scope, accents, key), ()):
                 matches[code].add(kind)
         if len(matches) > 1:  # a prefix typed may settle it: "Phường X" rather than "Xã X"

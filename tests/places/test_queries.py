@@ -108,6 +108,10 @@ def test_find_place_reads_a_commune_of_a_province(typed, province, code):
         ("Ba Đình", None),  # a commune is not looked for among provinces
         ("Ba Đình", "79"),
         ("Quận Ba Đình", "01"),  # districts are gone
+        # Cities of a province before 2025, of many wards then: not the ward given the name.
+        ("Thành phố Thủ Đức", "79"),
+        ("TP Thủ Dầu Một", "79"),
+        ("tp. nam dinh", "37"),
         ("Atlantis", None),
         ("", None),
         ("   ", "01"),
