@@ -184,3 +184,37 @@ def test_a_classification_saying_none_or_not_violence_opens_no_case(app, column,
             {"ngày tiếp nhận": "15/03/2024", "lý do gọi": "tư vấn", "họ tên": "A", column: said}
         )
     assert errors == [] and not intake.open_case
+
+
+@pytest.mark.parametrize("column", ["ngày xảy ra", "ngày đóng ca", "ngày tiếp nhận"])
+def test_a_year_outside_any_record_is_an_error_of_its_column(app, column):
+    """15/03/1024 for 2024: the intake and the case page refuse a year outside 1900 to 2100,
+    so the import does too, naming the column, rather than storing it."""
+    row = {"ngày tiếp nhận": "20/03/2024", "họ tên": "A", "hành vi bạo lực": "a"}
+    row.update({"trạng thái": "đã đóng"} if column == "ngày đóng ca" else {})
+    row[column] = "15/03/1024"
+    with app.app_context():
+        intake, errors, _ = validate_row(row)
+    assert intake is None
+    assert f"column '{column}': the year of '15/03/1024' is not between 1900 and 2100" in shown(
+        errors
+    )
+
+
+def test_nan_and_infinity_in_json_lines_are_empty_cells_not_a_crash(app, head, tmp_path):
+    """Python's json (and pandas through it) writes NaN for an empty cell: it is one, and a
+    row without its date is that row's error, named, while the others are written."""
+    path = tmp_path / "pandas.jsonl"
+    path.write_text(
+        '{"date": "15/03/2024", "name": "A", "age": NaN}\n'
+        '{"date": NaN, "name": "B"}\n'
+        '{"date": Infinity, "name": "C"}\n'
+        '{"date": 1e400, "name": "D"}\n',
+        encoding="utf-8",
+    )
+    result = run(app, path, "--as", head.email, "--lang", "en")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Rows read: 4; written: 1" in result.output
+    for line in (2, 3):
+        assert f"Row {line}, column 'date / ngày tiếp nhận' is empty" in result.output
+    assert "Row 4, column 'date': 'xxx' is not a date" in result.output  # shown by its shape

@@ -4,6 +4,7 @@ and value, as a lazy string shown in the importing person's language."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date, time, timedelta
 
@@ -20,6 +21,7 @@ from app.cases.register.values import (
     split_list,
 )
 from app.cases.register.vocabularies import FORM_WORDS, VOCABULARIES, Vocabulary
+from app.clock import YEARS
 from app.crypto.blind import holds_several_numbers, normalise_phone
 from app.form_fields import TEXT_LENGTH
 from app.places.names import words
@@ -54,7 +56,7 @@ EXCEL_EPOCH = date(1899, 12, 30)
 
 def excel_day(value) -> tuple[date, time | None] | None:
     """A workbook's number read as Excel reads a date (its fraction, the time of day)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     days = int(value)
     if days not in EXCEL_DAYS:
@@ -295,6 +297,16 @@ class Cells:
                     value=self.show(name),
                 )
             )
+        elif found[0].year not in YEARS:  # 15/03/1024 for 2024: refused, as the intake does
+            self.problem(
+                _l(
+                    "column '%(column)s': the year of '%(value)s' is not between 1900 and "
+                    "2100; write the date as dd/mm/yyyy, such as 15/03/2024.",
+                    column=self.heading(name),
+                    value=self.show(name),
+                )
+            )
+            return None
         return found
 
     def clock(self, name: str) -> time | None:

@@ -293,7 +293,9 @@ def _json_objects(path: Path) -> Iterator[tuple[int, dict]]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                # NaN and Infinity (what pandas and Python's json write for an empty cell)
+                # are empty cells.
+                row = json.loads(line, parse_constant=lambda _: None)
             except ValueError:
                 row = None
             if not isinstance(row, dict):
