@@ -243,6 +243,17 @@ class IntakeForm(FlaskForm):
                 raise ValidationError(
                     _l("The time of “%(action)s” cannot be later than now.", action=name)
                 )
+            started = self.started_at.data
+            if at is not None and started and at < started - timedelta(minutes=1):
+                # An action of this call, taken during it or after: a day typed wrong would
+                # start a legal clock (the prohibition of contact's 12 hours) before the call.
+                raise ValidationError(
+                    _l(
+                        "The time of “%(action)s” cannot be before the call started: an "
+                        "action taken earlier belongs in “What the caller said”.",
+                        action=name,
+                    )
+                )
         if "no_contact_request" in (field.data or []):
             check_no_contact_consent(self)
 

@@ -187,6 +187,13 @@ def test_an_emergency_action_s_time_is_the_one_typed_or_refused(client, login_as
     later = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
     assert "không thể muộn hơn bây giờ" in later
 
+    data.update(emergency_time_ambulance_115="20/11/2026 10:05")  # the day typed wrong
+    earlier = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
+    assert "không thể trước khi cuộc gọi bắt đầu" in earlier
+    assert 'value="20/11/2026 10:05"' in earlier
+    db.session.rollback()
+    assert db.session.execute(select(EmergencyAction)).first() is None
+
     data.update(emergency_time_ambulance_115="10:05")
     assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
     db.session.rollback()
