@@ -7,6 +7,7 @@ writes nothing. Otherwise the valid, new rows are saved in batches, rows with er
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import time
 
@@ -39,12 +40,23 @@ KEEP_CHECKED_ROWS = 20_000
 cases_cli = click.Group("cases", help="Case records: bringing old registers in.")
 
 
+class Refused(click.ClickException):
+    """A refusal said wholly in the run's language, its "Error:" too (click's own is English).
+    Made inside the run's locale."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.prefix = _("Error:")
+
+    def show(self, file=None) -> None:
+        click.echo(f"{self.prefix} {self.format_message()}", file=file, err=file is None)
+
+
 @cases_cli.command("import")
-@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", metavar="FILE", type=click.Path())  # checked in the run's language
 @click.option(
     "--as",
     "email",
-    required=True,
     metavar="EMAIL",
     help="The active supervisor who opens the cases, in their organisation.",
 )
@@ -68,11 +80,17 @@ cases_cli = click.Group("cases", help="Case records: bringing old registers in."
 def import_command(path, email, dry_run, lang, limit, batch_size, processes):
     """Import a register (XLSX, CSV or JSON lines), one row per call or case."""
     with force_locale(lang):
+        if not os.path.exists(path):
+            raise Refused(_("There is no file %(path)s: check its name and folder.", path=path))
+        if os.path.isdir(path):
+            raise Refused(_("%(path)s is a folder: give the register's file.", path=path))
+        if not (email or "").strip():
+            raise Refused(_("Say who imports the register: --as and a supervisor's email."))
         user = db.session.execute(
             select(User).where(func.lower(User.email) == email.strip().lower())
         ).scalar_one_or_none()
         if user is None:
-            raise click.ClickException(_("No account with the email %(email)s.", email=email))
+            raise Refused(_("No account with the email %(email)s.", email=email))
         try:
             check_may_import(user)
             failed = _run(
@@ -84,10 +102,10 @@ def import_command(path, email, dry_run, lang, limit, batch_size, processes):
                 processes=processes,
             )
         except (ImportRefused, RegisterError) as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise Refused(str(exc)) from exc
         except turns.TurnsFailed as exc:  # the second process's error: its traceback on the
             click.echo(exc.details, err=True)  # terminal, as one process's own would be (not
-            raise click.ClickException(str(exc)) from exc  # the log: it may quote a value)
+            raise Refused(str(exc)) from exc  # the log: it may quote a value)
     if failed:
         click.get_current_context().exit(1)
 

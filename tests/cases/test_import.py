@@ -371,6 +371,21 @@ def test_an_unknown_account_is_named(app):
     assert result.exit_code == 1 and "No account with the email nobody@example.org" in result.output
 
 
+def test_the_first_mistakes_are_told_in_the_run_s_language(app, head, tmp_path):
+    """A file name mistyped, a folder, the account forgotten: told in Vietnamese by default
+    (click's own words and its "Error:" are English), in English with --lang en."""
+    missing = tmp_path / "so-tiep-nhan.xlsx"
+    result = run(app, missing, "--as", head.email)
+    assert result.exit_code == 1 and "does not exist" not in result.output
+    assert f"Lỗi: Không có tệp {missing}" in result.output
+    assert "Lỗi: " in run(app, tmp_path, "--as", head.email).output
+    forgot = run(app, XLSX)
+    assert forgot.exit_code == 1 and "Lỗi: " in forgot.output and "--as" in forgot.output
+    english = run(app, missing, "--as", head.email, "--lang", "en")
+    assert f"Error: There is no file {missing}: check its name and folder." in english.output
+    assert count(Call) == 0
+
+
 def test_limit_reads_only_the_first_rows(app, head):
     result = run(app, XLSX, "--as", head.email, "--limit", "5", "--lang", "en")
     assert "Rows read: 5; written: 5" in result.output and count(Call) == 5
