@@ -7,6 +7,7 @@ JSON, errors included; none ever repeats the caller's number, and nothing here l
 from __future__ import annotations
 
 import codecs
+import io
 import json
 from urllib.parse import parse_qsl
 
@@ -15,6 +16,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import FormDataParser
 
 from app import audit
 from app.auth import throttle
@@ -128,8 +130,12 @@ def _body():
     A body that is neither is refused as unreadable rather than read as empty."""
     if (request.content_length or 0) > MAX_BODY:
         abort(413)
-    request.max_content_length = MAX_BODY  # also caps a chunked body
-    raw = request.get_data(cache=True)  # kept: the form is parsed from it below
+    # Read here, one byte past the cap: a chunked body (no length said) is refused whole when
+    # longer, never cut (a server that ends the input itself, as gunicorn does, would have
+    # Werkzeug's own cap stop reading there and hand on what it had).
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        abort(413)
     text = raw.removeprefix(codecs.BOM_UTF8)
     if request.is_json or text.lstrip()[:1] == b"{":
         try:
@@ -143,8 +149,18 @@ def _body():
         except UnicodeDecodeError:
             return None
     if request.mimetype in FORM_TYPES or not raw.strip():
-        return request.form
+        return _form(raw)
     return None
+
+
+def _form(raw: bytes) -> MultiDict:
+    """A form body (form-encoded or multipart) read from the bytes read already."""
+    if not raw.strip():
+        return MultiDict()
+    _stream, form, _files = FormDataParser(max_form_memory_size=MAX_BODY).parse(
+        io.BytesIO(raw), request.mimetype, len(raw), request.mimetype_params
+    )
+    return form
 
 
 def _pop_url(token: str) -> str:

@@ -36,7 +36,7 @@ class LineStopped(Exception):
 
 class PopUnavailable(Exception):
     """The link cannot be used: 'unknown' (or not this user's to open), 'expired', 'claimed'
-    (by someone else) or 'yours' (already opened by this user)."""
+    (by someone else) or 'discarded' (opened by this user, its intake discarded since)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -148,14 +148,19 @@ def _draft_fields(pop: ScreenPop) -> dict:
 
 
 def _opened_before(pop: ScreenPop, user: User) -> uuid.UUID:
-    """A link opened again: by the operator who claimed it, the intake the claim made while it
-    is unsaved (a double click, a reload, the link clicked twice); otherwise unavailable."""
+    """A link opened again by the operator who claimed it (a double click, a reload, the link
+    clicked twice): the intake the claim made, unsaved, or saved (whose address says where
+    the call went: it was saved once); unavailable when that intake was discarded, or to
+    anyone else."""
+    from app.calls.intake import find_saved  # the intake's save reads the line's pops
+
     if pop.claimed_by_id != user.id:
         _deny(user, pop, "claimed by another account")
         raise PopUnavailable("claimed")
-    if pop.intake_key is not None and has_draft(user=user, intake_key=pop.intake_key):
-        return pop.intake_key
-    raise PopUnavailable("yours")  # saved (or discarded) since
+    key = pop.intake_key
+    if key is not None and (has_draft(user=user, intake_key=key) or find_saved(key, user)):
+        return key
+    raise PopUnavailable("discarded")
 
 
 def forget_expired(now: datetime, *, line_id: int | None = None) -> int:

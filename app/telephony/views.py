@@ -12,7 +12,7 @@ from app.telephony import bp, pops, queries, services
 from app.telephony.forms import LineForm
 
 SHOWN_TOKEN = "line_token"  # noqa: S105 - the session key holding a new token until its page shows it once
-UNAVAILABLE_STATUS = {"unknown": 404, "expired": 410, "claimed": 409, "yours": 409}
+UNAVAILABLE_STATUS = {"unknown": 404, "expired": 410, "claimed": 409, "discarded": 409}
 
 
 def _hold_token(line_id: int, token: str) -> None:
@@ -100,7 +100,6 @@ def pop(token: str):
             "telephony/pop_unavailable.html",
             reason=exc.reason,
             home=url_for(HOME_ENDPOINTS[current_user.role]),
-            drafts_url=url_for("calls.draft_list"),
         )
         return page, UNAVAILABLE_STATUS[exc.reason]
     return redirect(url_for("calls.new", draft=str(intake_key)))

@@ -441,3 +441,36 @@ def test_a_line_given_a_new_token_while_its_call_is_announced_leaves_no_link(
     monkeypatch.setattr(services, "authenticate_line", rotated_after_the_check)
     assert announce(token).status_code == 401
     assert _pops() == []
+
+
+def test_a_chunked_body_is_refused_whole_when_too_long_never_cut(make_line, client):
+    """A body sent in chunks says no length; a server that ends the input itself (gunicorn)
+    would have the 8 kB cap hand on its first 8 kB, fields past it dropped, a number cut."""
+    import io
+
+    _line, token = make_line()
+    chunked = {"Authorization": f"Bearer {token}", "Transfer-Encoding": "chunked"}
+    ended = {"wsgi.input_terminated": True}
+    bodies = [
+        (b"pad=" + b"x" * 20_000 + b"&caller=0912345678", "application/x-www-form-urlencoded"),
+        (b'{"caller": "0912345678", "pad": "' + b"x" * 20_000 + b'"}', "application/json"),
+    ]
+    for body, kind in bodies:
+        answer = client.post(URL, input_stream=io.BytesIO(body), headers=chunked,
+                             content_type=kind, environ_overrides=ended)  # fmt: skip
+        assert answer.status_code == 413 and answer.get_json()["error"] == "too_large"
+    small = client.post(URL, input_stream=io.BytesIO(b"caller=0912345678"), headers=chunked,
+                        content_type=bodies[0][1], environ_overrides=ended)  # fmt: skip
+    assert small.status_code == 201 and _pops()[0].caller_phone == "0912345678"
+
+
+def test_a_multipart_form_body_works_as_curl_f_sends_it(make_line, client):
+    _line, token = make_line()
+    response = client.post(
+        URL,
+        data={"caller": "0912345678", "line": "trunk-1"},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert _pops()[0].caller_phone == "0912345678"

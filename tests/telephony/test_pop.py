@@ -108,7 +108,12 @@ def test_a_link_opens_once(app, pop_link, login_as, client, make_user):
     client.submit(f"/calls/drafts/{key}/discard", page="/calls/drafts")
     again = client.get(path)  # nothing of it is left to go back to
     assert again.status_code == 409
-    assert 'data-reason="yours"' in again.get_data(as_text=True)
+    assert 'data-reason="discarded"' in again.get_data(as_text=True)
+    discarded = _vi(
+        "Each call link opens once. The intake you started from it was discarded. If you are "
+        "still on this call, start a new intake from your desk."
+    )
+    assert discarded.startswith("Mỗi đường dẫn") and discarded in again.get_data(as_text=True)
     key = None
     colleague = make_user("operator", organisation=line.organisation)
     other = app.test_client()
@@ -118,6 +123,25 @@ def test_a_link_opens_once(app, pop_link, login_as, client, make_user):
     assert _vi("Another operator has already opened this call") in late.get_data(as_text=True)
     drafts = db.session.execute(select(IntakeDraft.user_id)).scalars().all()
     assert drafts == [] and first.id  # the only draft was discarded; the colleague got none
+
+
+def test_a_link_opened_again_after_its_intake_was_saved_goes_to_the_saved_call(
+    pop_link, login_as, client
+):
+    """The softphone, a reload or the back button opens the link after the call was saved:
+    the operator is told where it went and that nothing was saved twice, not sent looking
+    among unsaved intakes for it."""
+    from app.calls.intake import Intake, save_intake
+
+    line, path = pop_link()
+    operator = login_as("operator", organisation=line.organisation)
+    key = _draft_key(client.get(path))
+    saved = save_intake(data=Intake(reason="silent", intake_key=key), by=operator)
+    db.session.commit()
+    assert _draft_key(client.get(path)) == key
+    shown = client.get(f"/calls/new?draft={key}")
+    assert shown.status_code == 302 and f"saved={saved.call_id}" in shown.location
+    assert "again=1" in shown.location  # "already saved; nothing was saved twice"
 
 
 def test_a_link_opened_again_finds_its_own_intake(pop_link, make_line, login_as, client):
