@@ -801,6 +801,82 @@ def test_a_choice_made_in_a_list_also_keeps_its_section_open(page, live_url, mak
     expect(page.locator("#survivor_sex")).to_have_value("female")
 
 
+def test_a_choice_in_a_list_keeps_its_section_open_on_an_intake_brought_back(
+    page, live_url, make_user
+):
+    """Brought back from its draft ("Continue" after the session ended), the page is drawn
+    with the operator's own choices: they still count as answers a stray key must not hide."""
+    user = make_user("operator")
+    key = uuid.uuid4()
+    fields = {
+        "intake_key": str(key),
+        "owner": str(user.id),
+        "started_at": "07/12/2026 08:00",
+        "reason": "violence_report",
+        "survivor_sex": "female",
+        "perpetrator_relationship": "intimate_partner",
+    }
+    save_draft(user=user, intake_key=key, fields=fields)
+    db.session.commit()
+    sign_in(page, live_url, user)
+    page.goto(f"{live_url}/calls/new?draft={key}")
+    expect(page.locator("#survivor_sex")).to_have_value("female")
+    page.focus("#reason-0")
+    page.keyboard.press("3")  # a slip of the finger: information
+    expect(page.locator("[name=reason][value=information]")).to_be_checked()
+    expect(page.locator("#survivor_sex")).to_be_visible()
+    expect(page.locator("#perpetrator_relationship")).to_be_visible()
+    page.goto(f"{live_url}/calls/new")  # a new form's own choices hold nothing
+    page.focus("#reason-0")
+    page.keyboard.press("3")
+    expect(page.locator("#survivor_sex")).to_be_hidden()
+
+
+def test_a_child_s_answer_stays_in_sight_while_it_can_hold_the_save_back(page, live_url, make_user):
+    """The child's questions go when nothing says "child" any more, but not over an answer
+    given: the save checks a child's answers unless the survivor is known to be 16 or over,
+    so the answer that refuses it must be there to see and change."""
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    page.check("input[name=danger][value=child_involved]")
+    page.select_option("#child_assent", "no")
+    page.check("input[name=consent_services][value=counselling]")
+    page.uncheck("input[name=danger][value=child_involved]")  # the survivor's child, not her
+    expect(page.locator("#child-banner")).to_be_hidden()
+    expect(page.locator("#child_assent")).to_be_visible()
+    page.select_option("#child_assent", "unknown")  # taken back: nothing left to ask
+    page.check("input[name=danger][value=injured]")  # any change draws the page again
+    expect(page.locator("#child_assent")).to_be_hidden()
+
+
+def test_a_checklist_tick_taken_back_makes_up_no_assessment(page, live_url, make_user):
+    """A stray Space on a checklist box ticks "The checklist was gone through" with it; taken
+    back, both go, so the save makes up no level and plans the 24-hour assessment
+    (docs/risk.md). A tick the operator gave it themself stays."""
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    page.check("input[name=danger][value=danger_now]")
+    page.focus("#risk_answers-0")
+    page.keyboard.press("Space")
+    expect(page.locator("#risk_checked")).to_be_checked()
+    page.keyboard.press("Space")
+    expect(page.locator("#risk_answers-0")).not_to_be_checked()
+    expect(page.locator("#risk_checked")).not_to_be_checked()
+    page.check("#risk_checked")  # gone through, every answer no
+    page.check("#risk_answers-0")
+    page.uncheck("#risk_answers-0")
+    expect(page.locator("#risk_checked")).to_be_checked()
+    page.uncheck("#risk_checked")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"/cases/"))
+    db.session.rollback()
+    case = db.session.execute(select(Case)).scalar_one()
+    assert case.risk_level is None
+    assert "safety_review" in {task.kind for task in case.tasks}
+
+
 def test_the_commune_list_follows_the_province(page, live_url, make_user):
     sign_in(page, live_url, make_user("operator"))
     open_intake(page, live_url)

@@ -71,3 +71,36 @@ def test_operator_opens_the_call_link_after_signing_in(page, app, live_url, make
     expect(page).to_have_url(first)
     expect(page.locator("#caller_phone")).to_have_value(NUMBER)
     page.screenshot(path="test-artifacts/screen-pop-opened.png", full_page=True)
+
+
+def test_a_seven_digit_number_handed_over_shows_its_earlier_calls(page, app, live_url, make_user):
+    """A provincial landline's local number, its area code dropped by the phone system, is
+    announced (7 to 15 digits): the panel looks it up as it does any number."""
+    import uuid
+
+    from app.calls.intake import Intake, save_intake
+
+    operator = make_user("operator")
+    colleague = make_user("operator", organisation=operator.organisation)
+    admin = make_user("admin", organisation=operator.organisation)
+    local = "3822123"
+    save_intake(
+        data=Intake(reason="silent", intake_key=uuid.uuid4(), caller_phone=local), by=colleague
+    )
+    _line, token = services.create_line(by=admin, name="Tổng đài tỉnh")
+    announced = app.test_client().post(
+        "/api/v1/calls/incoming",
+        json={"caller": local},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert announced.status_code == 201
+    page.goto(live_url + urlsplit(announced.get_json()["url"]).path)
+    page.fill("#email", operator.email)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_url}/calls/new?draft=*")
+    expect(page.locator("#caller_phone")).to_have_value(local)
+    expect(page.locator("#repeat-panel [data-panel-calls]")).to_have_attribute(
+        "data-panel-calls", "1"
+    )
+    assert page.errors == [], page.errors

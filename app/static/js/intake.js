@@ -64,9 +64,15 @@
     // A section is never hidden over its answers (a stray key on the reason would otherwise
     // hide them; the server says what a reason without a case drops), nor on a page sent back
     // with errors, whose answers must stay in sight.
-    if (hasErrors) { return true; }
+    return hasErrors || answered(el);
+  }
+  function answered(el) {
+    // Anything typed, ticked or chosen here. A list counts when it differs from a new form's
+    // choice (data-default, from the server): a page brought back from its draft, or sent
+    // back, is drawn with the operator's own choices, which count too.
     return Array.prototype.some.call(el.querySelectorAll("input, textarea, select"), function (input) {
       if (input.tagName === "SELECT") {
+        if ("default" in input.dataset) { return input.value !== input.dataset.default; }
         return Array.prototype.some.call(input.options, function (o) { return o.selected !== o.defaultSelected; });
       }
       if (input.type === "radio") { return input.checked && input.value !== "unknown"; }
@@ -124,13 +130,24 @@
     // A child's questions (the helpline category, the child's and a guardian's consent) are
     // asked of a call joining a child's case too.
     var asked = child || joinsChild();
-    form.querySelectorAll("[data-child-only]").forEach(function (el) { el.hidden = !asked; });
+    form.querySelectorAll("[data-child-only]").forEach(function (el) {
+      // Never put away over an answer, nor one the server refused: the save checks a child's
+      // answers unless the survivor is known to be 16 or over, so none may block it unseen.
+      el.hidden = !asked && !answered(el) && !el.querySelector(".has-error");
+    });
   }
 
   /* ---- the risk checklist, scored as app/cases/risk.py does (the server decides) ---- */
   var RED_FLAGS = ["strangulation", "threats_to_kill", "weapon_used"];
   var riskLine = document.getElementById("risk-result");
   var LEVEL_TEXT = riskLine ? JSON.parse(riskLine.dataset.levels || "{}") : {};
+  // "The checklist was gone through", ticked by the page with a first answer: unticked with the
+  // last one taken back (a stray Space while tabbing through the boxes makes up no assessment).
+  // One the operator ticks is theirs.
+  var riskTicked = false;
+  if (riskLine) {
+    document.getElementById("risk_checked").addEventListener("change", function () { riskTicked = false; });
+  }
   function showRisk() {
     if (!riskLine) { return; }
     var yes = Array.prototype.map.call(form.querySelectorAll("[name=risk_answers]:checked"), function (el) { return el.value; });
@@ -140,7 +157,9 @@
     }
     var red = RED_FLAGS.filter(function (f) { return yes.indexOf(f) >= 0; }).length;
     var level = (red >= 2 || yes.length >= 10) ? "severe" : (red === 1 || yes.length >= 6) ? "high" : yes.length >= 3 ? "medium" : "low";
-    if (yes.length) { document.getElementById("risk_checked").checked = true; }
+    var gone = document.getElementById("risk_checked");
+    if (yes.length && !gone.checked) { gone.checked = true; riskTicked = true; }
+    if (!yes.length && riskTicked) { gone.checked = false; riskTicked = false; }  // taken back
     var counts = (riskLine.dataset.counts || "{yes} · {red}")
       .replace("{yes}", yes.length).replace("{red}", red);  // what the level comes from, in words
     riskLine.textContent = (riskLine.dataset.prefix || "") + " " + (LEVEL_TEXT[level] || level) +
@@ -192,7 +211,7 @@
   var lookupTimer = null, retried = false;
   function lookup() {
     var value = phone.value.trim();
-    if (value.replace(/\D/g, "").length < 8) {
+    if (value.replace(/\D/g, "").length < 7) {  // a province's landline without its area code
       // Too short to look up: another number's cases must not stay on show (nor be linked).
       if (intake.lookedUp) { intake.lookedUp = ""; panel.innerHTML = emptyPanel; }
       return;
