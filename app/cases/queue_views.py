@@ -135,12 +135,15 @@ def assign(case_id: uuid.UUID):
     ).scalar_one_or_none()
     if case is None:
         refuse_object("case", case_id)
-    to = db.session.get(User, request.form.get("assignee", type=as_row_id) or 0)
+    asked = (request.form.get("assignee") or "").strip()
+    to = db.session.get(User, as_row_id(asked) or 0) if asked else None
     if to is None or to.organisation_id != case.organisation_id:
-        if to is not None:  # never offered by the page: handing the case outside, audited
-            audit_case("denied", case, current_user, detail=f"assign user:{to.id}")
+        if asked:  # never offered by the page (another hotline's account, or none): audited,
+            # answered alike, so whether an account is there is not told
+            shown = as_row_id(asked)
+            audit_case("denied", case, current_user, detail=f"assign user:{shown or '?'}")
             db.session.commit()
-            abort(404)  # as for an account that is not there
+            abort(404)
         flash(_("Choose an active case manager of this organisation."), "error")
         return redirect(_back(case))
     try:

@@ -418,12 +418,13 @@ def test_an_assignment_to_the_wrong_person_is_refused_in_the_users_language(
     # A crafted id no integer column holds (the database refused it: a server error), or a
     # digit only to Python, is no one as well.
     crafted = ("99999999999999999999", "²")
-    for assignee in (p["cm_b"].id, gone.id, p["op1"].id, "", "x", 999_999, *crafted):
+    never_offered = (p["cm_b"].id, 999_999, "x", *crafted)
+    for assignee in (*never_offered, gone.id, p["op1"].id, ""):
         response = client.submit(
             f"/cases/{c['child'].id}/assign", {"assignee": assignee}, page="/auth/account"
         )
-        if assignee == p["cm_b"].id:  # never offered: a denied attempt, answered as such
-            assert response.status_code == 404
+        if assignee in never_offered:  # a denied attempt, answered alike whether the account
+            assert response.status_code == 404  # is another hotline's or is no one's
             continue
         assert response.status_code == 302
         html = client.get(response.location).get_data(as_text=True)
@@ -431,12 +432,17 @@ def test_an_assignment_to_the_wrong_person_is_refused_in_the_users_language(
         db.session.expire_all()
         assert db.session.get(Case, c["child"].id).assigned_to_id is None
     denied = db.session.execute(
-        select(AuditEntry.detail).where(
-            AuditEntry.case_id == c["child"].id, AuditEntry.action == "denied"
-        )
+        select(AuditEntry.detail)
+        .where(AuditEntry.case_id == c["child"].id, AuditEntry.action == "denied")
+        .order_by(AuditEntry.id)
     ).scalars()
-    # Handing the case to another hotline's account is an attempt on need-to-know: audited.
-    assert list(denied) == [f"assign user:{p['cm_b'].id}"]
+    # Handing the case to another hotline's account is an attempt on need-to-know: audited,
+    # as is an id no page offered.
+    assert list(denied) == [
+        f"assign user:{p['cm_b'].id}",
+        "assign user:999999",
+        *["assign user:?"] * 3,
+    ]
 
 
 def test_a_closed_case_cannot_be_assigned(client, world):
