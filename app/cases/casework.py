@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import User
-from app.cases import risk, risk_history
+from app.cases import consent_history, risk, risk_history
 from app.cases.models import (
     WATCHED_CHECKS,
     Case,
@@ -300,9 +300,15 @@ def reassess_risk(
     return assessment
 
 
-def record_consent(*, case: Case, by: User, consents: list[ConsentData]) -> list[Consent]:
-    """Record consent on the case page (a later conversation, a withdrawal...)."""
+def record_consent(
+    *, case: Case, by: User, consents: list[ConsentData], seen: str | None = None
+) -> list[Consent]:
+    """Record consent on the case page (a later conversation, a withdrawal...). `seen`: the
+    newest consent the form's page showed; one recorded since for a service it ticks refuses
+    it (consent_history.NewerConsent), so the newer answer is seen before it is replaced."""
     refuse_if_closed(case)
+    if seen is not None:
+        consent_history.refuse_if_newer(case, seen, {c.service for c in consents})
     rows = build_consents(case, consents, by=by)
     case.updated_at = utcnow()
     audit_case("update", case, by, detail=" ".join(f"consent:{r.id}" for r in rows))

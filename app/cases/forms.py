@@ -236,8 +236,10 @@ class TaskForm(OnceForm):
 
 
 class ConsentForm(OnceForm):
-    """Consent given or refused later in the case."""
+    """Consent given or refused later in the case; `seen` is the newest consent the page
+    showed (app/cases/consent_history.py)."""
 
+    seen = HiddenField()
     consent_services = MultiCheckboxField(
         _l("Agrees to be referred for"), choices=choices(c.SERVICES)
     )

@@ -10,11 +10,12 @@ from flask import flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.auth.access import roles_required
 from app.auth.models import User
 from app.calls.answers import consent_rows, incident_data, known, perpetrator_data
-from app.cases import bp, casework, drafts, risk_history, services
+from app.cases import bp, casework, consent_history, drafts, risk_history, services
 from app.cases.forms import ConsentForm, IncidentForm, PerpetratorForm, RiskForm
 from app.cases.models import Case
 from app.cases.services import CaseError
@@ -181,6 +182,8 @@ def consent(case_id: uuid.UUID):
         looked_at(case, "consent form")
     form, restored = _opened(ConsentForm.for_case(case), case, "consent")
     form.offer_recipients(case.organisation_id)
+    if request.method == "GET" and not form.seen.data:  # a draft keeps the one it was typed on
+        form.seen.data = consent_history.mark(case)
     if form.validate_on_submit():
         recipient = int(form.consent_recipient.data) if form.consent_recipient.data else None
         child = {
@@ -192,14 +195,35 @@ def consent(case_id: uuid.UUID):
         if not rows:
             flash(_("Tick at least one service."), "error")
         else:
-            try:
-                return added_once(
-                    form,
-                    case,
-                    lambda: casework.record_consent(case=case, by=current_user, consents=rows),
-                    _("Consent recorded."),
-                    draft="consent",
+
+            def write():
+                db.session.flush()  # a form sent twice is known by its key first (added_once)
+                return casework.record_consent(
+                    case=case,
+                    by=current_user,
+                    consents=rows,
+                    seen=form.seen.data or None,  # none from a page drawn before the field was
                 )
+
+            try:
+                return added_once(form, case, write, _("Consent recorded."), draft="consent")
+            except consent_history.NewerConsent as newer:
+                # The newer answers shown above the form, everything typed kept; sent again,
+                # it is saved.
+                form.seen.data = consent_history.mark(case)
+                looked_at(case, "consent conflict")  # their answers shown: a look at the case
+                ids = {row.recorded_by_id for row in newer.rows}
+                people = db.session.execute(select(User).where(User.id.in_(ids))).scalars()
+                page = _part_page(
+                    case,
+                    form,
+                    _("Consent"),
+                    "consent",
+                    None,
+                    newer_consents=newer.rows,
+                    recorded_by={person.id: person.full_name for person in people},
+                )
+                return page, 409
             except CaseError as error:  # closed meanwhile: the form stays, with all typed
                 flash(str(error), "error")
     return _part_page(case, form, _("Consent"), "consent", restored)

@@ -1266,6 +1266,46 @@ def test_a_risk_form_sent_twice_is_saved_once_not_taken_for_a_colleagues(client,
     assert db.session.execute(select(func.count()).select_from(RiskAssessment)).scalar_one() == 1
 
 
+def test_a_consent_form_drawn_before_a_withdrawal_shows_it_before_saving(client, case_of, app):
+    """The survivor withdraws consent to the police while the case manager's consent form,
+    opened before, says she agrees: sent, it is not saved over the withdrawal unseen but
+    shows it, the ticks kept; sent again from that page, it is saved. A newer answer for
+    another service only is no conflict."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/consent"
+    opened = client.get(url).get_data(as_text=True)
+    seen, key = SEEN.search(opened).group(1), FORM_KEY.search(opened).group(1)
+    colleague = app.test_client()
+    sign_in(colleague, people["supervisor"])
+    colleague.submit(url, {"consent_refused": ["police"]}, page=url)
+    mine = {"consent_services": ["police", "health"], "seen": seen, "form_key": key}
+    first = client.post(url, data={**mine, "csrf_token": client.csrf_token(url)})
+    page = first.get_data(as_text=True)
+    assert first.status_code == 409
+    assert "Chưa lưu: một sự đồng ý đã được ghi sau khi biểu mẫu này được mở." in page
+    assert people["supervisor"].full_name in page and "từ chối" in page
+    assert re.search(r'value="police"[^>]*checked|checked[^>]*value="police"', page)
+    db.session.rollback()
+    answers = db.session.execute(select(Consent).where(Consent.case_id == case.id)).scalars()
+    assert [(c.service, c.granted) for c in answers] == [("police", False)]
+    assert views_of(case, "consent conflict") == 1  # the withdrawal shown: a look, audited
+    newest = SEEN.search(page).group(1)
+    saved = client.post(url, data={**mine, "seen": newest, "csrf_token": client.csrf_token(url)})
+    assert saved.status_code == 302
+    db.session.rollback()
+    assert db.session.execute(select(func.count()).select_from(Consent)).scalar_one() == 3
+    opened = client.get(url).get_data(as_text=True)
+    colleague.submit(url, {"consent_services": ["shelter"]}, page=url)
+    other = {
+        "consent_services": ["legal"],
+        "seen": SEEN.search(opened).group(1),
+        "form_key": FORM_KEY.search(opened).group(1),
+        "csrf_token": client.csrf_token(url),
+    }
+    assert client.post(url, data=other).status_code == 302
+
+
 BASE = re.compile(r'id="base" name="base" type="hidden" value="([0-9a-f.]*)"')
 
 
