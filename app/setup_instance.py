@@ -32,6 +32,10 @@ def setup(
     """Create what is missing and return what was done, one line each."""
     done = []
     instance.mkdir(mode=0o700, exist_ok=True)
+    # Private whoever made it (a clone makes it for the tracked .gitkeep, open to every local
+    # account): the database and its -wal, created by SQLite with the process's umask, are
+    # inside, and nobody else may reach them.
+    instance.chmod(0o700)
     config_file = instance / "config.py"
     if not config_file.exists():
         fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -106,6 +106,27 @@ def test_setup_creates_private_files_once(tmp_path):
     assert keys.read_bytes() == before
 
 
+def test_setup_makes_an_instance_folder_a_clone_made_open_private(tmp_path):
+    """`git clone` makes instance/ (0755) for its tracked .gitkeep before setup runs: the
+    database SQLite creates there with the umask would be readable by every local account."""
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)
+    (instance / ".gitkeep").touch()
+    setup(instance, key_file=str(instance / "keys.json"), database_url="sqlite://")
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+
+
+def test_make_help_lists_every_target_the_readme_names():
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    listed = subprocess.run(["make", "-s", "help"], cwd=root, capture_output=True, text=True)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`make ([a-z0-9-]+)", readme))
+    assert named and all(f"make {target} " in listed.stdout for target in named), named
+
+
 def test_setup_never_makes_new_keys_beside_an_existing_database(tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
