@@ -52,6 +52,7 @@ ACTIONS = (
 
 
 DETAIL_LENGTH = 200  # what an entry's detail keeps (a longer one is cut)
+ACCOUNT_CHANGES = "action = 'user_updated'"  # ix_audit_entry_account_changes's entries
 
 
 class AuditEntry(db.Model):
@@ -82,6 +83,13 @@ class AuditEntry(db.Model):
         Index("ix_audit_entry_case_id", "case_id"),
         Index("ix_audit_entry_user_id", "user_id"),
         Index("ix_audit_entry_object", "object_type", "object_id"),
+        # Accounts an organisation's log says were changed (moved out, too): the log's people.
+        Index(
+            "ix_audit_entry_account_changes",
+            "organisation_id",
+            sqlite_where=text(ACCOUNT_CHANGES),
+            postgresql_where=text(ACCOUNT_CHANGES),
+        ),
     )
 
 

@@ -95,13 +95,21 @@ def configure_logging(app: Flask) -> None:
     app.logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
 
 
+# The language of the account a page is shown for before or after its session (the one-time
+# code's pages, "You have signed out"): shown in, never stored on an account, unlike "lang",
+# the choice made on the sign-in page, which signing in keeps on the account.
+SHOWN_LANGUAGE = "lang_shown"
+
+
 def select_locale() -> str:
-    """The account's language, else the one chosen on the sign-in page, else Vietnamese."""
+    """The account's language, else the one chosen on the sign-in page, else that of the
+    account signing in or just signed out on this browser, else Vietnamese."""
     if has_request_context():
         if current_user and current_user.is_authenticated:
             return current_user.language
-        if session.get("lang") in ("vi", "en"):
-            return session["lang"]
+        for key in ("lang", SHOWN_LANGUAGE):
+            if session.get(key) in ("vi", "en"):
+                return session[key]
     return "vi"
 
 

@@ -199,7 +199,7 @@ def test_the_export_writes_formulas_as_text_and_refuses_to_cut_a_period_short(
     assert rows[1][2] == "'" + sly.full_name and rows[1][8] == "'-2+3"
     # In the reader's language, with the codes again at the end for scripts.
     assert rows[0][:5] == ["#", "Thời gian", "Người dùng", "Vai trò", "Hành động"]
-    assert (rows[1][4], rows[1][-3]) == ("Đã xem", "view")
+    assert (rows[1][4], rows[1][-4]) == ("Đã xem", "view")
     monkeypatch.setattr(views, "EXPORT_LIMIT", 2)
     refused = client.get(f"/audit/export.csv?user={sly.id}")
     assert refused.status_code == 302 and "export.csv" not in refused.location
@@ -303,9 +303,39 @@ def test_the_log_shows_an_entrys_fixed_words_in_the_readers_language(client, log
     assert "đường dây 4; số bị ẩn" in page and "biểu mẫu sửa" in page
     assert "survivor_name" in page and "number withheld" not in page
     exported = client.get("/audit/export.csv").get_data(as_text=True).lstrip("\ufeff")
-    rows = {row[-3]: row for row in csv.reader(io.StringIO(exported)) if len(row) > 8}
+    rows = {row[-4]: row for row in csv.reader(io.StringIO(exported)) if len(row) > 8}
     assert rows["screen_pop"][8] == "đường dây 4; số bị ẩn"
-    assert rows["screen_pop"][-1] == "line 4; number withheld"
+    assert rows["screen_pop"][-2] == "line 4; number withheld"
+
+
+def test_status_moves_counts_and_erasure_reasons_read_in_the_readers_language(
+    client, login_as, app
+):
+    """A status move, the tasks a closure ended, an import's counts: codes to the database,
+    words to the reader, on the page and in the export, whose last columns keep the codes;
+    an erasure's reason code too."""
+    from flask_babel import force_locale
+
+    from app.auth.labels import detail_text
+
+    with app.test_request_context(), force_locale("vi"):
+        said = detail_text("pending_closure>closed tasks_ended=2")
+        assert said == "Chờ đóng ca → Đã đóng 2 việc đang mở đã kết thúc"
+        assert "Đang hỗ trợ" in detail_text("open>in_support assign")
+        counts = detail_text("read=15 written=12 skipped=3 duplicates=0 warnings=2 closed=4")
+        assert "in_support" not in said and "read=" not in counts and "12" in counts
+        assert detail_text("task:7 done").startswith("task:7 ")
+    supervisor = login_as("supervisor")
+    audit.record("erase", user=supervisor, object_type="case", reason="recorded_in_error",
+                 detail="in_support>erased")  # fmt: skip
+    db.session.commit()
+    exported = client.get("/audit/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = {row[-4]: row for row in csv.reader(io.StringIO(exported)) if len(row) > 8}
+    assert "recorded_in_error" not in rows["erase"][9] and rows["erase"][-1] == "recorded_in_error"
+    assert (
+        rows["erase"][8] == "Đang hỗ trợ → Đã xoá vĩnh viễn"
+        and rows["erase"][-2] == "in_support>erased"
+    )
 
 
 def test_every_fixed_detail_the_code_writes_reads_in_the_readers_language(app):

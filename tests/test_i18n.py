@@ -120,3 +120,40 @@ def test_an_audit_action_is_not_worded_as_a_column_heading(app):
 
     with app.test_request_context(), force_locale("vi"):
         assert str(EVENT_LABELS["create"]) == "Đã tạo bản ghi"
+
+
+def test_the_pages_around_a_session_are_in_the_account_s_language(client, make_user, app):
+    """The one-time code's pages come after the password, when the account is known, and
+    "You have signed out" after its session: both in the account's language, while a
+    language shown so is never stored on the next account signing in on this browser."""
+    from tests.conftest import PASSWORD, sign_in
+
+    english = make_user("supervisor", language="en")
+    client.submit("/auth/login", {"email": english.email, "password": PASSWORD})
+    assert '<html lang="en">' in client.get("/auth/verify").get_data(as_text=True)
+    setting_up = app.test_client()
+    newcomer = make_user("supervisor", language="en", mfa_on=False)
+    answer = setting_up.submit(
+        "/auth/login", {"email": newcomer.email, "password": PASSWORD}, follow_redirects=True
+    )
+    assert answer.request.path == "/auth/enrol"
+    assert '<html lang="en">' in answer.get_data(as_text=True)
+    leaving = app.test_client()
+    operator = make_user("operator", language="en")
+    sign_in(leaving, operator)
+    out = leaving.submit("/auth/logout", {}, page="/home/operator", follow_redirects=True)
+    page = out.get_data(as_text=True)
+    assert '<html lang="en">' in page and "You have signed out." in page
+    next_one = make_user("operator", language="vi")
+    sign_in(leaving, next_one)
+    db.session.expire_all()
+    assert db.session.get(User, next_one.id).language == "vi"
+
+
+def test_a_reopened_case_s_status_is_not_worded_as_the_reopen_button(app):
+    from flask_babel import force_locale
+
+    from app.auth.labels import CASE_STATUS_LABELS
+
+    with app.test_request_context(), force_locale("vi"):
+        assert str(CASE_STATUS_LABELS["reopened"]) == "Đã mở lại"

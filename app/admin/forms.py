@@ -40,6 +40,9 @@ class UserForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[])
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     seen = HiddenField()  # what the account held when the form was opened (edit conflicts)
+    # The language the form was opened with: the user's own choice made meanwhile (the footer,
+    # the sign-in page) is kept unless the admin changed the language on this form.
+    language_shown = HiddenField()
     submit = SubmitField(_l("Save"))
 
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,12 +17,15 @@ from app.extensions import db
 
 
 class AdminError(Exception):
-    """An administration rule refused the change; the message is shown to the admin."""
+    """An administration rule refused the change; the message is shown to the admin. `rule`
+    names a refusal of what the account may be made or have done to it (one's own role, work
+    it still holds...), which is written to the audit log; a value to correct has none."""
 
-    def __init__(self, message, *, field: str | None = None):
+    def __init__(self, message, *, field: str | None = None, rule: str | None = None):
         super().__init__(str(message))
         self.message = message
         self.field = field
+        self.rule = rule
 
 
 class EditConflict(AdminError):
@@ -96,7 +100,8 @@ def not_oneself(by: User | None, user: User) -> None:
     account page, which asks for the current password."""
     if by is not None and by.id == user.id:
         raise AdminError(
-            _l("Change your own password and one-time codes on your account page, not here.")
+            _l("Change your own password and one-time codes on your account page, not here."),
+            rule="own_password_or_codes",
         )
 
 
@@ -112,13 +117,75 @@ def numbers_issued(org: Organisation) -> bool:
     )
 
 
-def drop_drafts_of(user: User) -> int:
-    """Delete the account's unsaved intakes (not committed); how many there were."""
-    from app.calls.models import IntakeDraft
+INTAKE_ROLES = ("operator", "supervisor")  # who takes calls, and finds their unsaved intakes
 
-    drafts = db.session.execute(select(IntakeDraft).where(IntakeDraft.user_id == user.id))
-    dropped = 0
-    for draft in drafts.scalars():
-        db.session.delete(draft)  # its data key goes with the row
-        dropped += 1
-    return dropped
+
+def unsaved_intakes(user: User) -> int:
+    """The account's unsaved intakes: calls not yet logged, which only it can save."""
+    from app.calls.drafts import count_open
+
+    return count_open(user) if user.role in INTAKE_ROLES else 0
+
+
+def check_intakes_kept(user: User, *, role: str, moved: bool) -> None:
+    """Refuse a change that would leave the account's unsaved intakes out of its reach (a role
+    that takes no calls), or file them at another hotline (a move): each is a call not yet
+    logged. Saved or discarded first; an account that cannot (gone) is disabled instead,
+    which keeps them."""
+    if not (moved or role not in INTAKE_ROLES):
+        return
+    if count := unsaved_intakes(user):
+        raise AdminError(
+            lazy_ngettext(
+                "This account still has %(num)d unsaved intake (a call not yet logged). Ask "
+                "them to save or discard it first; an account that cannot be asked can be "
+                "disabled instead, which keeps it.",
+                "This account still has %(num)d unsaved intakes (calls not yet logged). Ask "
+                "them to save or discard them first; an account that cannot be asked can be "
+                "disabled instead, which keeps them.",
+                count,
+            ),
+            field="organisation_id" if moved else "role",
+            rule="unsaved_intakes",
+        )
+
+
+def last_supervisor_cases(user: User) -> int:
+    """The active cases of the account's organisation when it is its last active supervisor
+    (only a supervisor assigns them, approves closures and sees the 12-hour checks); 0
+    otherwise."""
+    from app.cases.models import ACTIVE_STATUSES, Case
+
+    if user.role != "supervisor" or not user.active:
+        return 0
+    others = select(func.count(User.id)).where(
+        User.organisation_id == user.organisation_id,
+        User.role == "supervisor",
+        User.active.is_(True),
+        User.id != user.id,
+    )
+    if db.session.execute(others).scalar_one():
+        return 0
+    cases = select(func.count(Case.id)).where(
+        Case.organisation_id == user.organisation_id, Case.status.in_(ACTIVE_STATUSES)
+    )
+    return db.session.execute(cases).scalar_one()
+
+
+def check_not_last_supervisor(user: User, *, role: str, moved: bool) -> None:
+    """Refuse making the last active supervisor of a hotline with active cases something else,
+    or moving them away: nobody would be left to assign its cases or see its deadlines."""
+    if role == "supervisor" and not moved:
+        return
+    if cases := last_supervisor_cases(user):
+        raise AdminError(
+            lazy_ngettext(
+                "This is the last active supervisor of its organisation, which has %(num)d "
+                "active case: make another account its supervisor first.",
+                "This is the last active supervisor of its organisation, which has %(num)d "
+                "active cases: make another account its supervisor first.",
+                cases,
+            ),
+            field="organisation_id" if moved else "role",
+            rule="last_supervisor",
+        )

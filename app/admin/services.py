@@ -14,12 +14,15 @@ from app.admin.rules import (
     ORG_FIELDS,
     USER_FIELDS,
     AdminError,
+    check_intakes_kept,
+    check_not_last_supervisor,
     check_unchanged,
     commit_unique,
-    drop_drafts_of,
     held_work,
+    last_supervisor_cases,
     not_oneself,
     numbers_issued,
+    unsaved_intakes,
 )
 from app.auth import events, passwords
 from app.auth.models import ORG_KINDS, ROLES, Organisation, User
@@ -104,9 +107,12 @@ def update_user(
     organisation: Organisation | None,
     language: str,
     seen: str | None = None,
+    language_shown: str | None = None,
 ) -> User:
     """Change an account's details; a change of role or organisation ends its sessions.
-    `seen`: the edited_state the form was opened with (an edit made meanwhile is refused)."""
+    `seen`: the edited_state the form was opened with (an edit made meanwhile is refused);
+    `language_shown`: the language it showed, so the user's own choice made meanwhile is
+    replaced only when the admin changed the language."""
     check_unchanged(
         user,
         USER_FIELDS,
@@ -117,12 +123,13 @@ def update_user(
     _check_email_free(email, except_id=user.id)
     _check_choices(role, organisation, kept=user.organisation_id)
     if user.id == by.id and role != user.role:
-        raise AdminError(_l("You cannot change your own role."), field="role")
+        raise AdminError(_l("You cannot change your own role."), field="role", rule="own_role")
     moved = organisation.id != user.organisation_id
     if user.id == by.id and moved:
         raise AdminError(
             _l("You cannot move your own account to another organisation."),
             field="organisation_id",
+            rule="own_organisation",
         )
     if moved or (user.role == "case_manager" and role != "case_manager"):
         # Assigned work would stay with someone who no longer sees it where it is (or sees it
@@ -137,19 +144,20 @@ def update_user(
                     tasks=lazy_ngettext("%(num)d open task", "%(num)d open tasks", tasks),
                 ),
                 field="organisation_id" if moved else "role",
+                rule="held_work",
             )
+    check_intakes_kept(user, role=role, moved=moved)
+    check_not_last_supervisor(user, role=role, moved=moved)
     scope_changed = role != user.role or moved
     left = user.organisation_id
     user.email, user.full_name, user.role = email, full_name.strip(), role
-    user.organisation, user.language = organisation, language
+    user.organisation = organisation
+    if language_shown is None or language != language_shown:
+        user.language = language
     if scope_changed:
         revoke_user_sessions(user.id)
         # Text typed on case pages was typed under the old role's access: it goes with it.
         case_drafts.drop_all_of(user)
-    if moved:
-        # Unsaved intakes of calls taken at the old organisation could only be saved there:
-        # saved after the move they would file that hotline's caller at the new one.
-        drop_drafts_of(user)
     events.record(
         "user_updated",
         user=user,
@@ -171,10 +179,12 @@ def update_user(
     return user
 
 
-def set_user_active(*, by: User | None, user: User, active: bool) -> None:
-    """Disable or re-enable an account; disabling ends its sessions at once."""
+def set_user_active(*, by: User | None, user: User, active: bool) -> list[str]:
+    """Disable or re-enable an account; disabling ends its sessions at once. Disabling is never
+    held up (an account may have to be stopped now): what it leaves waiting is returned, to be
+    said to the admin."""
     if by is not None and user.id == by.id and not active:
-        raise AdminError(_l("You cannot disable your own account."))
+        raise AdminError(_l("You cannot disable your own account."), rule="own_account")
     if active and not user.organisation.active:
         raise AdminError(
             _l(
@@ -182,11 +192,41 @@ def set_user_active(*, by: User | None, user: User, active: bool) -> None:
                 "the account to another organisation."
             )
         )
+    left = [] if active else _left_waiting(user)
     user.active = active
     if not active:
         revoke_user_sessions(user.id)
     events.record("user_enabled" if active else "user_disabled", user=user, actor=by)
     db.session.commit()
+    return left
+
+
+def _left_waiting(user: User) -> list[str]:
+    """What an account about to be disabled leaves waiting, said to the admin."""
+    said = []
+    if intakes := unsaved_intakes(user):
+        said.append(
+            lazy_ngettext(
+                "It has %(num)d unsaved intake: it stays with the account, and comes back if "
+                "the account is enabled again.",
+                "It has %(num)d unsaved intakes: they stay with the account, and come back if "
+                "the account is enabled again.",
+                intakes,
+            )
+        )
+    if cases := last_supervisor_cases(user):
+        said.append(
+            lazy_ngettext(
+                "It was the last active supervisor of its organisation, which has %(num)d "
+                "active case: until another account is made its supervisor, nobody assigns "
+                "it, approves its closure or sees its 12-hour checks.",
+                "It was the last active supervisor of its organisation, which has %(num)d "
+                "active cases: until another account is made its supervisor, nobody assigns "
+                "them, approves their closure or sees their 12-hour checks.",
+                cases,
+            )
+        )
+    return [str(text) for text in said]
 
 
 def reset_password(*, by: User | None, user: User) -> str:

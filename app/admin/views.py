@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
+from app import audit
 from app.admin import bp, rules, services
 from app.admin.forms import OrganisationForm, UserForm
 from app.audit import SIGN_IN_ACTIONS, AuditEntry
@@ -45,6 +46,23 @@ def _org_choices(kept: Organisation | None = None) -> list[SelectChoice]:
 
 def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
+
+
+def _refused(exc: rules.AdminError, account: User) -> None:
+    """A refusal by rule (one's own role, work the account holds...): written to the audit log
+    of the account's organisation, as any refused attempt is; a value to correct is not."""
+    if exc.rule is None:
+        return
+    db.session.rollback()
+    audit.record(
+        "denied",
+        user=current_user,
+        object_type="account",
+        object_id=account.id,
+        organisation_id=account.organisation_id,
+        detail=exc.rule,
+    )
+    db.session.commit()
 
 
 def _apply_error(form, exc: rules.AdminError) -> None:
@@ -158,6 +176,7 @@ def edit_user(user_id: int):
     form.organisation_id.choices = _org_choices(kept=user.organisation)
     if request.method == "GET":
         form.seen.data = rules.edited_state(user, rules.USER_FIELDS)
+        form.language_shown.data = user.language
     conflict = None
     if form.validate_on_submit():
         try:
@@ -170,12 +189,14 @@ def edit_user(user_id: int):
                 organisation=db.session.get(Organisation, form.organisation_id.data),
                 language=form.language.data,
                 seen=form.seen.data or None,
+                language_shown=form.language_shown.data or None,
             )
         except rules.EditConflict as exc:
             db.session.rollback()
             conflict = _conflict(form, exc, _saved_account(exc.saved))
         except rules.AdminError as exc:
             db.session.rollback()
+            _refused(exc, user)
             _apply_error(form, exc)
         else:
             flash(_("The account has been saved."), "success")
@@ -219,8 +240,9 @@ def set_active(user_id: int, action: str):
     user = _user_or_404(user_id)
     if ActionForm().validate_on_submit():
         try:
-            services.set_user_active(by=current_user, user=user, active=action == "enable")
+            left = services.set_user_active(by=current_user, user=user, active=action == "enable")
         except rules.AdminError as exc:
+            _refused(exc, user)
             flash(str(exc.message), "error")
         else:
             flash(
@@ -229,6 +251,8 @@ def set_active(user_id: int, action: str):
                 else _("The account has been enabled."),
                 "success",
             )
+            for said in left:
+                flash(said, "info")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -241,6 +265,7 @@ def reset_password(user_id: int):
         try:
             temp = services.reset_password(by=current_user, user=user)
         except rules.AdminError as exc:
+            _refused(exc, user)
             flash(str(exc.message), "error")
         else:
             session["temporary_password"] = {"uid": user.id, "value": temp}
@@ -257,6 +282,7 @@ def reset_mfa(user_id: int):
         try:
             services.reset_mfa(by=current_user, user=user)
         except rules.AdminError as exc:
+            _refused(exc, user)
             flash(str(exc.message), "error")
         else:
             flash(

@@ -10,10 +10,10 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, or_, select, text
 
 from app import audit
-from app.audit import ACTIONS, AuditEntry
+from app.audit import ACCOUNT_CHANGES, ACTIONS, AuditEntry
 from app.auditlog import bp
 from app.auditlog.people import people as people_of
 from app.auth.access import roles_required
@@ -21,6 +21,7 @@ from app.auth.labels import EVENT_LABELS, OBJECT_LABELS, ROLE_LABELS, detail_tex
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.search_form import case_number, own_code, parse_day
+from app.classifications import ERASE_REASONS
 from app.clock import LOCAL
 from app.extensions import db
 from app.form_fields import as_page, as_row_id
@@ -117,22 +118,39 @@ def index():
     # overflowed the query's offset, a server error).
     number = request.args.get("page", 1, type=as_page)
     page = db.paginate(_query(filters), page=number, per_page=PAGE_SIZE, error_out=False)
-    staff = db.session.execute(
-        select(User)
-        .where(User.organisation_id == current_user.organisation_id)
-        .order_by(User.full_name)
-    ).scalars()
     return render_template(
         "audit/index.html",
         page=page,
         filters=filters,
-        staff=list(staff),
+        staff=_people_of_the_log(current_user.organisation_id),
         actions=ACTIONS,
         people=people_of(page.items, current_user),
         case_numbers=_case_numbers(page.items),
         period=filters["period"],
         typed=filters["typed"],
     )
+
+
+def _people_of_the_log(organisation_id: int | None) -> list[User]:
+    """The organisation's staff, and the accounts moved out of it since (their entries stay in
+    its log: the move is written there too), for the log's User filter."""
+    changed = db.session.execute(
+        select(AuditEntry.object_id).where(
+            AuditEntry.organisation_id == organisation_id,
+            text(ACCOUNT_CHANGES),  # as the partial index says it, so it is used
+            AuditEntry.object_type == "account",
+        )
+    ).scalars()
+    former = {account for account in map(as_row_id, changed) if account is not None}
+    stmt = select(User).where(or_(User.organisation_id == organisation_id, User.id.in_(former)))
+    return list(db.session.execute(stmt.order_by(User.full_name)).scalars())
+
+
+def _reason_text(entry: AuditEntry) -> str:
+    """An entry's reason as the log page shows it: an erasure's code in the reader's words."""
+    if entry.action == "erase" and entry.reason in ERASE_REASONS:
+        return str(ERASE_REASONS[entry.reason])
+    return entry.reason or ""
 
 
 def as_text(value: str) -> str:
@@ -181,6 +199,7 @@ def export():
             "action",
             "object_type",
             "detail",
+            "reason",
         ]
     )
     for e in entries:
@@ -195,13 +214,14 @@ def export():
                 as_text(e.object_id or ""),
                 numbers.get(e.case_id, ""),
                 as_text(detail_text(e.detail)),
-                as_text(e.reason or ""),
+                as_text(_reason_text(e)),
                 e.ip or "",
                 e.request_id or "",
                 e.role or "",
                 e.action,
                 e.object_type or "",
                 as_text(e.detail or ""),
+                as_text(e.reason or ""),
             ]
         )
     audit.record(

@@ -98,6 +98,7 @@ DETAIL_LABELS = {
     "person form": _l("form for a person who used violence"),
     "risk form": _l("risk assessment form"),
     "risk conflict": _l("a risk assessment saved meanwhile, shown before saving"),
+    "consent conflict": _l("a consent recorded meanwhile, shown before saving"),
     "consent form": _l("consent form"),
     "status change": _l("status change"),
     "call added to a case": _l("call added to a case"),
@@ -113,6 +114,15 @@ DETAIL_LABELS = {
     "no bearer token": _l("no bearer token"),
     "stopped line's bearer token": _l("a revoked line's bearer token"),
     "role_or_organisation": _l("role or organisation changed"),
+    "language": _l("language changed"),
+    # An admin's change refused by a rule about the account (app/admin/rules.py).
+    "own_role": _l("changing one's own role"),
+    "own_organisation": _l("moving one's own account to another organisation"),
+    "own_account": _l("disabling one's own account"),
+    "own_password_or_codes": _l("resetting one's own password or one-time codes"),
+    "held_work": _l("an account still holding cases or tasks"),
+    "unsaved_intakes": _l("an account still holding unsaved intakes"),
+    "last_supervisor": _l("the last active supervisor of an organisation with active cases"),
     "password_check": _l("password check"),
     "unknown_account": _l("unknown account"),
     "disabled": _l("account disabled"),
@@ -174,5 +184,40 @@ def detail_text(detail: str | None) -> str:
                 )
             )
         else:
-            parts.append(part)
+            parts.append(" ".join(_word_text(word) for word in part.split(" ")))
     return "; ".join(parts)
+
+
+_MOVE = re.compile(r"^([a-z_]+)>([a-z_]+)$")  # a status move: "in_support>pending_closure"
+_COUNT = re.compile(r"^([a-z_]+)=(\d+)$")  # "tasks_ended=2", an import's "written=15"
+WORD_LABELS = {
+    "assign": _l("on assignment"),
+    "import": _l("by an import"),
+    "done": _l("done"),
+}
+COUNT_LABELS = {  # an import run's counts (import_run.Report.detail)
+    "read": _l("rows read"),
+    "written": _l("written"),
+    "skipped": _l("skipped because of errors"),
+    "duplicates": _l("already imported"),
+    "warnings": _l("warnings"),
+    "closed": _l("closed as in the register"),
+}
+
+
+def _word_text(word: str) -> str:
+    """One word of a detail in the reader's language: a status move, a count; an id, a code
+    or a file's digest as stored."""
+    if (move := _MOVE.match(word)) and {move[1], move[2]} <= CASE_STATUS_LABELS.keys():
+        return f"{CASE_STATUS_LABELS[move[1]]} → {CASE_STATUS_LABELS[move[2]]}"
+    if counted := _COUNT.match(word):
+        name, num = counted[1], int(counted[2])
+        if name == "tasks_ended":
+            return ngettext("%(num)d open task ended", "%(num)d open tasks ended", num)
+        if name == "tasks_restored":
+            return ngettext("%(num)d task brought back", "%(num)d tasks brought back", num)
+        if name in COUNT_LABELS:
+            return f"{COUNT_LABELS[name]}: {num}"
+    if word in WORD_LABELS:
+        return str(WORD_LABELS[word])
+    return word

@@ -208,7 +208,9 @@ def set_language(*, user: User, language: str) -> None:
     """Store the user's language choice on the account."""
     if language not in current_app.config["LANGUAGES"]:
         raise AuthError(_l("Unknown language."))
-    user.language = language
+    if language != user.language:  # an account change: in the log, as an admin's would be
+        user.language = language
+        events.record("user_updated", user=user, actor=user, detail="language")
     db.session.commit()
 
 

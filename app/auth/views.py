@@ -20,7 +20,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp, mfa, services
+from app.auth import bp, events, mfa, services
 from app.auth.access import HOME_ENDPOINTS
 from app.auth.forms import (
     REQUIRED,
@@ -32,6 +32,7 @@ from app.auth.forms import (
 from app.auth.models import User
 from app.clock import utcnow
 from app.extensions import db, limiter
+from app.web import SHOWN_LANGUAGE
 
 # A page asked for while signed out is gone back to after signing in within this many seconds.
 NEXT_SECONDS = 15 * 60
@@ -116,8 +117,9 @@ def _finish_sign_in(user: User):
     session.regenerate()
     login_user(user)
     target = _not_anothers_draft(target, user)
-    if language in current_app.config["LANGUAGES"]:
-        user.language = language  # chosen on the sign-in page: keep it on the account
+    if language in current_app.config["LANGUAGES"] and language != user.language:
+        user.language = language  # chosen on the sign-in page: kept on the account, logged
+        events.record("user_updated", user=user, actor=user, detail="language")
     services.complete_sign_in(user=user, ip=request.remote_addr)
     if user.must_change_password:
         flash(_("Choose a new password before you continue."), "info")
@@ -182,6 +184,7 @@ def login():
             if step.next_step == "done":
                 return _finish_sign_in(step.user)
             session["pending"] = {"uid": step.user.id, "at": time.time(), "step": step.next_step}
+            session[SHOWN_LANGUAGE] = step.user.language  # the code's pages in theirs
             return redirect(url_for("auth.verify" if step.next_step == "verify" else "auth.enrol"))
     return render_template("auth/login.html", form=form, error=error), status
 
@@ -283,9 +286,11 @@ def logout():
 
 def sign_out_now(reason: str) -> None:
     """End the current session (recorded), with the message for the sign-in page."""
+    language = current_user.language
     services.sign_out(user=current_user._get_current_object(), reason=reason)
     logout_user()
     session.clear()
+    session[SHOWN_LANGUAGE] = language  # "You have signed out" in theirs
     if reason == "idle":
         flash(
             _("You were signed out after a period without activity. Please sign in again."),

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.admin import services as admin_services
+from app.audit import AuditEntry
 from app.auth.models import Organisation, User
-from app.calls.drafts import open_drafts, save_draft
+from app.calls.drafts import discard_draft, open_drafts, save_draft
 from app.cases.services import assign_case, open_case
 from app.extensions import db
 from tests.conftest import sign_in
@@ -95,20 +96,98 @@ def test_a_case_manager_holding_cases_is_not_moved_or_demoted(
     assert _fresh(User, manager.id).organisation_id == elsewhere.id
 
 
-def test_an_operator_moved_to_another_organisation_leaves_unsaved_intakes_behind(
+def _denials(account: User) -> list[str]:
+    db.session.rollback()
+    return list(
+        db.session.execute(
+            select(AuditEntry.detail)
+            .where(
+                AuditEntry.action == "denied",
+                AuditEntry.object_type == "account",
+                AuditEntry.object_id == str(account.id),
+            )
+            .order_by(AuditEntry.id)
+        ).scalars()
+    )
+
+
+def test_an_operator_s_unsaved_intakes_hold_a_move_or_a_role_without_calls(
     client, login_as, make_org, make_user
 ):
-    """Their unsaved intakes are calls to the old hotline: saved after the move they would be
-    filed at the new one, so the move deletes them (a change of role alone keeps them)."""
+    """Each unsaved intake is a call not yet logged, which only its author can save: made a
+    case manager (who opens no intakes) or moved to another hotline (where it would be filed),
+    the account would lose it. Refused, said and audited until it is saved or discarded; made
+    a supervisor (who takes calls) it stays; disabled (never held up), it stays, said."""
     login_as("admin")
     operator = make_user("operator", organisation=make_org())
-    save_draft(user=operator, intake_key=uuid.uuid4(), fields={"caller_name": "Chị Cũ"})
-    assert _edit(client, operator, role="supervisor").status_code == 302
-    assert len(open_drafts(operator)) == 1
-    assert (
-        _edit(client, _fresh(User, operator.id), organisation_id=make_org().id).status_code == 302
+    key = uuid.uuid4()
+    save_draft(user=operator, intake_key=key, fields={"caller_name": "Chị Cũ"})
+    for change in ({"role": "case_manager"}, {"organisation_id": make_org().id}):
+        refused = _edit(client, _fresh(User, operator.id), **change)
+        assert refused.status_code == 200
+        assert "1 phiếu tiếp nhận chưa lưu" in refused.get_data(as_text=True)
+    after = _fresh(User, operator.id)
+    assert (after.role, after.organisation_id) == ("operator", operator.organisation_id)
+    assert _denials(operator) == ["unsaved_intakes", "unsaved_intakes"]
+    assert _edit(client, after, role="supervisor").status_code == 302
+    assert len(open_drafts(_fresh(User, operator.id))) == 1
+    disabled = client.submit(
+        f"/admin/users/{operator.id}/disable", {}, page=f"/admin/users/{operator.id}"
     )
-    assert open_drafts(operator) == []
+    shown = client.get(disabled.location).get_data(as_text=True)
+    assert "1 phiếu tiếp nhận chưa lưu" in shown and not _fresh(User, operator.id).active
+    assert len(open_drafts(_fresh(User, operator.id))) == 1
+    discard_draft(user=_fresh(User, operator.id), intake_key=key)
+    client.submit(f"/admin/users/{operator.id}/enable", {}, page=f"/admin/users/{operator.id}")
+    moved = _edit(client, _fresh(User, operator.id), organisation_id=make_org().id)
+    assert moved.status_code == 302
+
+
+def test_the_last_supervisor_of_a_hotline_with_cases_stays_one_until_another_is(
+    client, login_as, make_org, make_user
+):
+    """Only a supervisor assigns a hotline's cases, approves closures and sees its 12-hour
+    checks: the last one is not made something else, nor moved, while it has active cases;
+    disabling (never held up) says what it leaves waiting."""
+    login_as("admin")
+    org = make_org()
+    supervisor = make_user("supervisor", organisation=org)
+    open_case(by=make_user("operator", organisation=org), survivor_name="Người Mẫu")
+    db.session.commit()
+    refused = _edit(client, supervisor, role="case_manager")
+    assert refused.status_code == 200
+    assert "giám sát viên đang hoạt động cuối cùng" in refused.get_data(as_text=True)
+    assert _denials(supervisor) == ["last_supervisor"]
+    disabled = client.submit(
+        f"/admin/users/{supervisor.id}/disable", {}, page=f"/admin/users/{supervisor.id}"
+    )
+    shown = client.get(disabled.location).get_data(as_text=True)
+    assert "giám sát viên đang hoạt động cuối cùng" in shown
+    assert not _fresh(User, supervisor.id).active
+    client.submit(f"/admin/users/{supervisor.id}/enable", {}, page=f"/admin/users/{supervisor.id}")
+    make_user("supervisor", organisation=org)
+    assert _edit(client, _fresh(User, supervisor.id), role="case_manager").status_code == 302
+
+
+def test_an_admin_s_change_refused_by_a_rule_is_audited(client, login_as, make_org, make_user):
+    """Changing one's own role or organisation, resetting one's own password or codes,
+    disabling oneself, moving a case manager who holds cases: refused, each written to the
+    log of the account's organisation; a value to correct (an email in use) is not."""
+    me = login_as("admin")
+    assert _edit(client, me, role="supervisor").status_code == 200
+    assert _edit(client, _fresh(User, me.id), organisation_id=make_org().id).status_code == 200
+    for action in ("reset-password", "reset-mfa", "disable"):
+        client.submit(f"/admin/users/{me.id}/{action}", {}, page=f"/admin/users/{me.id}")
+    assert _denials(me) == [
+        "own_role",
+        "own_organisation",
+        "own_password_or_codes",
+        "own_password_or_codes",
+        "own_account",
+    ]
+    other = make_user("operator")
+    assert _edit(client, other, email=me.email).status_code == 200
+    assert _denials(other) == []
 
 
 def test_an_admin_does_not_reset_or_move_their_own_account(client, login_as, make_org):
@@ -258,15 +337,48 @@ def test_the_account_list_pages_keep_the_search(client, login_as, make_org, make
 
 
 def test_the_users_own_language_choice_meanwhile_is_no_conflict(app, client, login_as, make_user):
+    """The admin's form was opened in Vietnamese; the user then chose English: a name saved
+    from that form keeps English (the form shows what it was opened with), unless the admin
+    changed the language there. The user's own change is in the log, as an admin's is."""
     login_as("admin")
-    staff = make_user("operator")
-    seen = _seen(client.get(f"/admin/users/{staff.id}/edit").get_data(as_text=True))
+    staff = make_user("operator", language="vi")
+    page = client.get(f"/admin/users/{staff.id}/edit").get_data(as_text=True)
+    seen = _seen(page)
+    shown = re.search(r'name="language_shown" type="hidden" value="(\w+)"', page).group(1)
     theirs = app.test_client()
     sign_in(theirs, staff)
     theirs.submit("/auth/language", {"language": "en"}, page="/auth/account")
     assert _fresh(User, staff.id).language == "en"
-    saved = _edit(client, staff, full_name="Đã Sửa Tên", language="en", seen=seen)
+    mine = {"seen": seen, "language_shown": shown}
+    saved = _edit(client, staff, full_name="Đã Sửa Tên", language="vi", **mine)
     assert saved.status_code == 302 and _fresh(User, staff.id).full_name == "Đã Sửa Tên"
+    assert _fresh(User, staff.id).language == "en"
+    changes = db.session.execute(
+        select(AuditEntry.user_id, AuditEntry.detail).where(
+            AuditEntry.action == "user_updated", AuditEntry.object_id == str(staff.id)
+        )
+    ).all()
+    assert (staff.id, "language") in changes
+    page = client.get(f"/admin/users/{staff.id}/edit").get_data(as_text=True)
+    mine = {"seen": _seen(page), "language_shown": "en"}
+    _edit(client, _fresh(User, staff.id), language="vi", **mine)  # the admin's own change
+    assert _fresh(User, staff.id).language == "vi"
+
+
+def test_staff_moved_out_stay_in_the_log_s_user_filter(app, client, make_org, make_user):
+    """Their entries stay in the log of the organisation they left: its supervisors can still
+    choose them to review what they did there, marked as moved."""
+    org = make_org()
+    leaver = make_user("operator", organisation=org, full_name="Người Đã Chuyển Đi")
+    login_as_admin = app.test_client()
+    sign_in(login_as_admin, make_user("admin"))
+    assert _edit(login_as_admin, leaver, organisation_id=make_org().id).status_code == 302
+    sign_in(client, make_user("supervisor", organisation=org))
+    page = client.get(f"/audit/?user={leaver.id}").get_data(as_text=True)
+    chosen = re.search(rf'<option value="{leaver.id}" selected>([^<]*)</option>', page)
+    assert chosen and "Người Đã Chuyển Đi (đã chuyển sang đơn vị khác)" in chosen.group(1)
+    stranger = make_user("operator", full_name="Người Ở Nơi Khác")
+    assert "Người Ở Nơi Khác" not in page and f'value="{stranger.id}"' not in page
 
 
 def test_names_stored_before_unicode_lower_do_not_break_the_check(client, login_as, make_org):
