@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,9 +20,25 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 YEARS = range(1900, 2101)
 
 
+# How far the clock is set back while the demo's calls of past days are saved (as_of); zero
+# everywhere else.
+_SHIFT: ContextVar[timedelta] = ContextVar("clock_shift", default=timedelta(0))
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _SHIFT.get()
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Run as if it were `moment`: the demo saves a call of three days ago with everything it
+    records (its case's parts, tasks, audit entries) dated then, not at the seeding."""
+    token = _SHIFT.set(moment - datetime.now(UTC))
+    try:
+        yield
+    finally:
+        _SHIFT.reset(token)
 
 
 def local_today() -> date:

@@ -5,7 +5,7 @@ appears here: every name carries "Demo" and the numbers are unassigned 0912 000 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pyotp
 from sqlalchemy import func, select
@@ -15,8 +15,9 @@ from app.auth import mfa
 from app.auth.models import User
 from app.calls.intake import Intake, Survivor, save_intake
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
+from app.cases.models import Case
 from app.cases.services import assign_case
-from app.clock import local_day, utcnow
+from app.clock import as_of, local_day, utcnow
 from app.extensions import db
 
 DEMO_PASSWORD = "diemtua-demo-2026"  # noqa: S105 - published on purpose, demo only
@@ -74,7 +75,67 @@ def seed_demo_calls() -> None:
     users = {u.role: u for u in db.session.execute(select(User).where(User.is_demo)).scalars()}
     operator, manager, supervisor = users["operator"], users["case_manager"], users["supervisor"]
     now = utcnow()
-    first = save_intake(
+    first_ended = now - timedelta(days=3, hours=1, minutes=35)
+    with as_of(first_ended):  # everything the call records dated with it, not the seeding
+        first = _first_case(operator, now)
+        first.opened_at = first.calls[0].started_at  # opened when the call came in
+        db.session.commit()
+    with as_of(first_ended + timedelta(minutes=20)):
+        assign_case(case=first, to=manager, by=supervisor)
+    follow_up_ended = now - timedelta(days=1, hours=4, minutes=50)
+    with as_of(follow_up_ended):
+        save_intake(
+            by=operator,
+            data=Intake(
+                reason="follow_up",
+                intake_key=uuid.uuid4(),
+                started_at=now - timedelta(days=1, hours=5),
+                ended_at=follow_up_ended,
+                caller_phone="+84 912 000 111",
+                narrative="Gọi lại: đã đến trạm y tế, muốn được tư vấn pháp lý.",
+                outcomes=["counselled", "referred"],
+                case_id=first.id,
+            ),
+        )
+    child = save_intake(
+        by=operator,
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            caller_type="neighbour",
+            started_at=now - timedelta(minutes=25),
+            ended_at=now - timedelta(minutes=10),
+            caller_phone="0912 000 222",
+            narrative="Hàng xóm nghe thấy cháu bé bị đánh và la hét nhiều đêm liền.",
+            outcomes=["case_opened"],
+            danger=["child_involved"],
+            survivor=Survivor(name="Cháu Demo Bình", sex="male", birth_date=date(2014, 5, 1)),
+            incident=IncidentData(place_type="home", acts=["a_beating"], chi_category="physical"),
+            perpetrator=PerpetratorData(relationship="parent_caregiver", sex="male"),
+        ),
+    ).case
+    child.opened_at = child.calls[0].started_at
+    db.session.commit()
+    for minutes, reason, outcomes in (
+        (90, "silent", ["no_action"]),
+        (60, "information", ["informed"]),
+    ):
+        save_intake(
+            by=operator,
+            data=Intake(
+                reason=reason,
+                intake_key=uuid.uuid4(),
+                caller_type="anonymous",
+                started_at=now - timedelta(minutes=minutes),
+                ended_at=now - timedelta(minutes=minutes - 2),
+                outcomes=outcomes,
+            ),
+        )
+
+
+def _first_case(operator: User, now: datetime) -> Case:
+    """The demo's violence report of three days ago, with its case."""
+    return save_intake(
         by=operator,
         data=Intake(
             reason="violence_report",
@@ -123,56 +184,6 @@ def seed_demo_calls() -> None:
             follow_up_at=now + timedelta(hours=20),
         ),
     ).case
-    first.opened_at = first.calls[0].started_at  # opened when the call came in, days ago
-    db.session.commit()
-    assign_case(case=first, to=manager, by=supervisor)
-    save_intake(
-        by=operator,
-        data=Intake(
-            reason="follow_up",
-            intake_key=uuid.uuid4(),
-            started_at=now - timedelta(days=1, hours=5),
-            ended_at=now - timedelta(days=1, hours=4, minutes=50),
-            caller_phone="+84 912 000 111",
-            narrative="Gọi lại: đã đến trạm y tế, muốn được tư vấn pháp lý.",
-            outcomes=["counselled", "referred"],
-            case_id=first.id,
-        ),
-    )
-    child = save_intake(
-        by=operator,
-        data=Intake(
-            reason="violence_report",
-            intake_key=uuid.uuid4(),
-            caller_type="neighbour",
-            started_at=now - timedelta(minutes=25),
-            ended_at=now - timedelta(minutes=10),
-            caller_phone="0912 000 222",
-            narrative="Hàng xóm nghe thấy cháu bé bị đánh và la hét nhiều đêm liền.",
-            outcomes=["case_opened"],
-            danger=["child_involved"],
-            survivor=Survivor(name="Cháu Demo Bình", sex="male", birth_date=date(2014, 5, 1)),
-            incident=IncidentData(place_type="home", acts=["a_beating"], chi_category="physical"),
-            perpetrator=PerpetratorData(relationship="parent_caregiver", sex="male"),
-        ),
-    ).case
-    child.opened_at = child.calls[0].started_at
-    db.session.commit()
-    for minutes, reason, outcomes in (
-        (90, "silent", ["no_action"]),
-        (60, "information", ["informed"]),
-    ):
-        save_intake(
-            by=operator,
-            data=Intake(
-                reason=reason,
-                intake_key=uuid.uuid4(),
-                caller_type="anonymous",
-                started_at=now - timedelta(minutes=minutes),
-                ended_at=now - timedelta(minutes=minutes - 2),
-                outcomes=outcomes,
-            ),
-        )
 
 
 def demo_logins() -> list[dict]:

@@ -299,3 +299,12 @@ def test_the_demo_has_calls_and_cases_to_show(app):
     operator = _user("operator@example.org")
     assert len(calls_from_number("+84912000111", organisation_id=operator.organisation_id)) == 2
     assert verify().ok
+    # What the first call recorded is dated with it, before the repeat call of two days later:
+    # a training case whose tasks were made after their follow-ups teaches the wrong reading.
+    first_call, repeat = sorted(adult.calls, key=lambda call: call.started_at)
+    recorded = [
+        *(task.created_at for task in adult.tasks),
+        *(a.assessed_at for a in adult.assessments),
+        *(c.recorded_at for c in adult.consents),
+    ]
+    assert recorded and all(first_call.started_at <= at < repeat.started_at for at in recorded)
