@@ -131,8 +131,9 @@ def check_intakes_kept(user: User, *, role: str, moved: bool) -> None:
     """Refuse a change that would leave the account's unsaved intakes out of its reach (a role
     that takes no calls), or file them at another hotline (a move): each is a call not yet
     logged. Saved or discarded first; an account that cannot (gone) is disabled instead,
-    which keeps them."""
-    if not (moved or role not in INTAKE_ROLES):
+    which keeps them. (An account whose role takes no calls cannot reach any it kept from an
+    earlier one: moved, it leaves them behind, drop_leftover_intakes.)"""
+    if user.role not in INTAKE_ROLES or not (moved or role not in INTAKE_ROLES):
         return
     if count := unsaved_intakes(user):
         raise AdminError(
@@ -148,6 +149,20 @@ def check_intakes_kept(user: User, *, role: str, moved: bool) -> None:
             field="organisation_id" if moved else "role",
             rule="unsaved_intakes",
         )
+
+
+def drop_leftover_intakes(user: User) -> int:
+    """Delete the unsaved intakes an account whose role takes no calls kept from an earlier
+    role (before such a change was refused): moved, it would file them at the new hotline, and
+    it cannot reach them to save them where they were taken. Not committed; how many."""
+    from app.calls.models import IntakeDraft
+
+    drafts = db.session.execute(select(IntakeDraft).where(IntakeDraft.user_id == user.id))
+    dropped = 0
+    for draft in drafts.scalars():
+        db.session.delete(draft)  # its data key goes with the row
+        dropped += 1
+    return dropped
 
 
 def last_supervisor_cases(user: User) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.admin.rules import (
+    INTAKE_ROLES,
     ORG_FIELDS,
     USER_FIELDS,
     AdminError,
@@ -18,6 +19,7 @@ from app.admin.rules import (
     check_not_last_supervisor,
     check_unchanged,
     commit_unique,
+    drop_leftover_intakes,
     held_work,
     last_supervisor_cases,
     not_oneself,
@@ -148,6 +150,8 @@ def update_user(
             )
     check_intakes_kept(user, role=role, moved=moved)
     check_not_last_supervisor(user, role=role, moved=moved)
+    if moved and user.role not in INTAKE_ROLES:
+        drop_leftover_intakes(user)
     scope_changed = role != user.role or moved
     left = user.organisation_id
     user.email, user.full_name, user.role = email, full_name.strip(), role
@@ -190,7 +194,8 @@ def set_user_active(*, by: User | None, user: User, active: bool) -> list[str]:
             _l(
                 "The account's organisation is inactive: make it active again first, or move "
                 "the account to another organisation."
-            )
+            ),
+            rule="inactive_organisation",
         )
     left = [] if active else _left_waiting(user)
     user.active = active

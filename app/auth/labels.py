@@ -123,6 +123,7 @@ DETAIL_LABELS = {
     "held_work": _l("an account still holding cases or tasks"),
     "unsaved_intakes": _l("an account still holding unsaved intakes"),
     "last_supervisor": _l("the last active supervisor of an organisation with active cases"),
+    "inactive_organisation": _l("enabling an account of an inactive organisation"),
     "password_check": _l("password check"),
     "unknown_account": _l("unknown account"),
     "disabled": _l("account disabled"),

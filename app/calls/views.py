@@ -189,17 +189,21 @@ def _intake_page(form: IntakeForm, typed, revision: int | None, posted: Posted):
             code: _one(typed.get(f"emergency_time_{code}")) for code in EMERGENCY_ACTIONS
         },
         risk_checked=bool(_one(typed.get("risk_checked"))),
+        # Who ticked it, the page (with a first answer) or the operator: a draft brought back
+        # still takes the page's tick away with the last answer.
+        risk_checked_by=_set_by(typed, "risk_checked_by"),
         # Who chose the caller, the page (for a call where no one said) or the operator.
-        caller_set=_caller_set(typed),
+        caller_set=_set_by(typed, "caller_set"),
     ), posted.status
 
 
 CALLER_SET = ("page", "operator")
 
 
-def _caller_set(typed) -> str:
-    """Who set "Who is calling", as the page (or its draft) said: "page", "operator" or ""."""
-    said = _one(typed.get("caller_set"))
+def _set_by(typed, name: str) -> str:
+    """Who set a choice the page may make for the operator ("Who is calling", the checklist's
+    "gone through"), as the page (or its draft) said: "page", "operator" or ""."""
+    said = _one(typed.get(name))
     return said if said in CALLER_SET else ""
 
 

@@ -143,6 +143,39 @@ def test_an_operator_s_unsaved_intakes_hold_a_move_or_a_role_without_calls(
     assert moved.status_code == 302
 
 
+def test_unsaved_intakes_kept_from_an_earlier_role_stay_with_the_old_hotline(
+    client, login_as, make_org, make_user
+):
+    """A case manager who kept unsaved intakes from being an operator (such a change was not
+    refused before) cannot reach them; moved to another hotline, even made an operator again
+    in the same save, they are not carried there to be filed at the wrong hotline."""
+    login_as("admin")
+    account = make_user("operator", organisation=make_org())
+    save_draft(user=account, intake_key=uuid.uuid4(), fields={"caller_name": "Chị Cũ"})
+    account.role = "case_manager"
+    db.session.commit()
+    new = make_org()
+    answer = _edit(client, _fresh(User, account.id), role="operator", organisation_id=new.id)
+    assert answer.status_code == 302 and _fresh(User, account.id).organisation_id == new.id
+    assert open_drafts(_fresh(User, account.id)) == []
+
+
+def test_enabling_an_account_of_an_inactive_organisation_is_refused_and_audited(
+    client, login_as, make_org
+):
+    login_as("admin")
+    org = make_org()
+    staff, _ = admin_services.create_user(
+        by=None, email="staff@example.org", full_name="Cũ", role="operator", organisation=org
+    )
+    admin_services.set_user_active(by=None, user=staff, active=False)
+    org.active = False
+    db.session.commit()
+    client.submit(f"/admin/users/{staff.id}/enable", {}, page=f"/admin/users/{staff.id}")
+    assert not _fresh(User, staff.id).active
+    assert _denials(staff) == ["inactive_organisation"]
+
+
 def test_the_last_supervisor_of_a_hotline_with_cases_stays_one_until_another_is(
     client, login_as, make_org, make_user
 ):

@@ -877,6 +877,36 @@ def test_a_checklist_tick_taken_back_makes_up_no_assessment(page, live_url, make
     assert "safety_review" in {task.kind for task in case.tasks}
 
 
+@pytest.mark.parametrize("ticked_by, left", [("page", False), ("operator", True)])
+def test_the_checklist_s_tick_brought_back_remembers_who_gave_it(
+    page, live_url, make_user, ticked_by, left
+):
+    """An intake brought back from its draft still knows whether the page ticked "gone
+    through" with a stray answer (it goes with that answer) or the operator did (it stays)."""
+    user = make_user("operator")
+    key = uuid.uuid4()
+    fields = {
+        "intake_key": str(key),
+        "owner": str(user.id),
+        "started_at": "07/12/2026 08:00",
+        "reason": "violence_report",
+        "risk_answers": ["escalating"],
+        "risk_checked": "y",
+        "risk_checked_by": ticked_by,
+    }
+    save_draft(user=user, intake_key=key, fields=fields)
+    db.session.commit()
+    sign_in(page, live_url, user)
+    page.goto(f"{live_url}/calls/new?draft={key}")
+    expect(page.locator("#risk_checked")).to_be_checked()
+    page.uncheck("input[name=risk_answers][value=escalating]")
+    if left:
+        expect(page.locator("#risk_checked")).to_be_checked()
+    else:
+        expect(page.locator("#risk_checked")).not_to_be_checked()
+    expect(page.locator("[name=risk_checked_by]")).to_have_value("" if not left else "operator")
+
+
 def test_the_commune_list_follows_the_province(page, live_url, make_user):
     sign_in(page, live_url, make_user("operator"))
     open_intake(page, live_url)

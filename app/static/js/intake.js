@@ -144,9 +144,14 @@
   // "The checklist was gone through", ticked by the page with a first answer: unticked with the
   // last one taken back (a stray Space while tabbing through the boxes makes up no assessment).
   // One the operator ticks is theirs.
-  var riskTicked = false;
+  var riskBy = form.querySelector("[name=risk_checked_by]");  // kept by the draft
+  var riskTicked = !!riskBy && riskBy.value === "page";
+  function riskTickedBy(who) {
+    riskTicked = who === "page";
+    if (riskBy) { riskBy.value = who; }
+  }
   if (riskLine) {
-    document.getElementById("risk_checked").addEventListener("change", function () { riskTicked = false; });
+    document.getElementById("risk_checked").addEventListener("change", function () { riskTickedBy("operator"); });
   }
   function showRisk() {
     if (!riskLine) { return; }
@@ -158,8 +163,8 @@
     var red = RED_FLAGS.filter(function (f) { return yes.indexOf(f) >= 0; }).length;
     var level = (red >= 2 || yes.length >= 10) ? "severe" : (red === 1 || yes.length >= 6) ? "high" : yes.length >= 3 ? "medium" : "low";
     var gone = document.getElementById("risk_checked");
-    if (yes.length && !gone.checked) { gone.checked = true; riskTicked = true; }
-    if (!yes.length && riskTicked) { gone.checked = false; riskTicked = false; }  // taken back
+    if (yes.length && !gone.checked) { gone.checked = true; riskTickedBy("page"); }
+    if (!yes.length && riskTicked) { gone.checked = false; riskTickedBy(""); }  // taken back
     var counts = (riskLine.dataset.counts || "{yes} · {red}")
       .replace("{yes}", yes.length).replace("{red}", red);  // what the level comes from, in words
     riskLine.textContent = (riskLine.dataset.prefix || "") + " " + (LEVEL_TEXT[level] || level) +
