@@ -18,6 +18,7 @@ from app.auth.labels import KIND_LABELS, ROLE_LABELS
 from app.auth.models import ORG_KINDS, ROLES, Organisation, User
 from app.auth.sessions import purge_expired_sessions
 from app.extensions import db
+from app.form_fields import printable
 
 
 def _user(email: str) -> User:
@@ -122,7 +123,7 @@ def list_users():
     for user in db.session.execute(select(User).order_by(User.email)).scalars():
         state = _("Active") if user.active else _("Disabled")
         role = str(ROLE_LABELS.get(user.role, user.role))
-        click.echo(f"{user.email:40} {role:24} {user.organisation.code:8} {state}")
+        click.echo(f"{printable(user.email):40} {role:24} {user.organisation.code:8} {state}")
 
 
 @orgs.command("create")
@@ -145,7 +146,8 @@ def create_org(name, code, kind, province_code):
 def list_orgs():
     """List organisations."""
     for org in db.session.execute(select(Organisation).order_by(Organisation.code)).scalars():
-        click.echo(f"{org.code:8} {str(KIND_LABELS.get(org.kind, org.kind)):32} {org.name}")
+        kind = str(KIND_LABELS.get(org.kind, org.kind))
+        click.echo(f"{org.code:8} {kind:32} {printable(org.name)}")  # one line each, whatever
 
 
 @sessions_cli.command("purge")

@@ -5,6 +5,7 @@ are checked against a set of codes, and the quick binding of a large form's fiel
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -224,6 +225,21 @@ def text(label, max_length=200, **kw) -> StringField:
     return StringField(
         label, validators=[Optional(), Length(max=max_length)], render_kw=render_kw, **kw
     )
+
+
+def printable(text: str) -> str:
+    """Text as a line of a report or listing quotes it: control and format characters (a new
+    line that would start a line of its own, a terminal's escape that would erase the lines
+    above, a right-to-left override) each shown as "?", so no value can forge or hide a line."""
+    return "".join("?" if unicodedata.category(c).startswith("C") else c for c in text)
+
+
+def one_line(form, field) -> None:
+    """A name or number written on one line: a control or format character (a line break or
+    an escape, which a page's one-line box never sends) is refused, not stored to reappear in
+    listings and logs."""
+    if field.data and printable(field.data) != field.data:
+        raise ValidationError(_l("Write this on one line, with letters, digits and signs only."))
 
 
 def one_number(form, field) -> None:

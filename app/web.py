@@ -38,7 +38,7 @@ from app.extensions import db, login_manager
 from app.form_messages import use_our_catalog
 from app.request_values import AppRequest, RowIdConverter
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{7,63}$")  # never a formula's first sign
 CSP = "; ".join(
     [
         "default-src 'self'",

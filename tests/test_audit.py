@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from flask import g
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -361,3 +362,29 @@ def test_every_fixed_detail_the_code_writes_reads_in_the_readers_language(app):
         for english in ("role: admin.users", "phone matched=2", "operator", "phone"):
             shown = detail_text(english)
             assert shown != english and "search" not in shown and "role" not in shown, shown
+
+
+def test_a_request_id_anyone_may_send_is_never_a_formula_in_the_export(
+    app, client, login_as, make_user
+):
+    """X-Request-ID comes from anyone, signed in or not: one starting with a formula's sign is
+    not taken (a fresh one is made), and the export writes the column as text anyway."""
+    supervisor = login_as("supervisor")
+    target = make_user("operator", organisation=supervisor.organisation)
+    stranger = app.test_client()
+    stranger.post(
+        "/auth/login",
+        data={"email": target.email, "password": "wrong", "csrf_token": stranger.csrf_token()},
+        headers={"X-Request-ID": "-1-1-1-1-1-1"},
+    )
+    failure = db.session.execute(
+        select(AuditEntry).where(AuditEntry.action == "login_failure")
+    ).scalar_one()
+    assert failure.request_id != "-1-1-1-1-1-1"
+    with app.test_request_context():  # an entry written before ids were held to that
+        g.request_id = "@SUM(1)"
+        audit.record("view", user=supervisor, object_type="case", detail="x")
+        db.session.commit()
+    exported = client.get("/audit/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = {row[-4]: row for row in csv.reader(io.StringIO(exported)) if len(row) > 8}
+    assert rows["view"][11] == "'@SUM(1)"

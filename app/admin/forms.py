@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from app.auth.forms import REQUIRED
 from app.auth.labels import KIND_LABELS, ROLE_LABELS
+from app.form_fields import one_line
 
 LANGUAGE_CHOICES = [SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")]
 
@@ -26,7 +27,9 @@ def choices(labels: dict) -> list[SelectChoice]:
 class UserForm(FlaskForm):
     """An account's details; the organisation choices are set by the view."""
 
-    full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    full_name = StringField(
+        _l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200), one_line]
+    )
     email = StringField(
         _l("Email"),
         validators=[
@@ -49,7 +52,7 @@ class UserForm(FlaskForm):
 class OrganisationForm(FlaskForm):
     """An organisation's details."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200), one_line])
     code = StringField(
         _l("Short code (used in case numbers)"),
         validators=[
@@ -60,7 +63,7 @@ class OrganisationForm(FlaskForm):
     )
     kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS))
     province_code = StringField(_l("Province code"), validators=[Optional(), Length(max=8)])
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), one_line])
     active = BooleanField(_l("Active"), default=True)
     seen = HiddenField()  # as UserForm.seen
     submit = SubmitField(_l("Save"))

@@ -215,8 +215,8 @@ def export():
                 numbers.get(e.case_id, ""),
                 as_text(detail_text(e.detail)),
                 as_text(_reason_text(e)),
-                e.ip or "",
-                e.request_id or "",
+                as_text(e.ip or ""),
+                as_text(e.request_id or ""),  # sent by anyone (X-Request-ID): text, never run
                 e.role or "",
                 e.action,
                 e.object_type or "",

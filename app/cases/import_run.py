@@ -27,6 +27,7 @@ from app.cases.services import CaseError, audit_case, end_tasks, record_event
 from app.clock import LOCAL, local_midnight, utcnow
 from app.crypto.datakeys import keyring
 from app.extensions import db
+from app.form_fields import printable
 from app.table_statistics import analyse, estimated_rows
 
 LONG_NUMBER = re.compile(r"\d[\d .\-]{5,}")  # six digits or more: a phone, an id
@@ -344,7 +345,7 @@ def _set_status(case, intake: ImportedIntake, by: User) -> None:
 
 def _unknown_column(heading: str):
     # A heading holding a number (a JSON line's key can be anything) is shown by its shape.
-    shown = shape(heading) if LONG_NUMBER.search(heading) else heading
+    shown = shape(heading) if LONG_NUMBER.search(heading) else printable(heading)
     return _l(
         "The column '%(column)s' is not one we know; its values were not imported "
         "(see docs/import.md for the column names).",

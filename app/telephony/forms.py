@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.auth.forms import REQUIRED
 from app.clock import utcnow
+from app.form_fields import one_line
 
 
 class LineForm(FlaskForm):
@@ -22,7 +23,7 @@ class LineForm(FlaskForm):
 
     name = StringField(
         _l("Name of the line"),
-        validators=[DataRequired(REQUIRED), Length(max=80)],
+        validators=[DataRequired(REQUIRED), Length(max=80), one_line],
         render_kw={"autocomplete": "off"},
     )
     submit = SubmitField(_l("Create the line and its token"))

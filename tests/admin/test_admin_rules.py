@@ -430,3 +430,23 @@ def test_names_stored_before_unicode_lower_do_not_break_the_check(client, login_
     refused = client.submit("/admin/organisations/new", new)
     assert refused.status_code == 200
     assert "đã được một đơn vị khác sử dụng" in refused.get_data(as_text=True)
+
+
+def test_a_name_with_a_line_break_or_an_escape_is_refused_and_listings_stay_one_line(
+    app, client, login_as, make_org
+):
+    """A one-line box never sends a line break or a terminal's escape; a crafted post with one
+    would forge a row of `flask orgs list`: refused with the field's message, what was typed
+    kept; a name stored before prints on one line."""
+    login_as("admin")
+    forged = "Thật\nZZ       police      Đơn vị giả\x1b[31m"
+    refused = client.submit(
+        "/admin/organisations/new", {"name": forged, "code": "QQ", "kind": "hotline"}
+    )
+    assert refused.status_code == 200
+    assert "Hãy viết trên một dòng" in refused.get_data(as_text=True)
+    assert db.session.execute(select(Organisation).where(Organisation.code == "QQ")).first() is None
+    make_org(name=forged, code="QR")
+    with app.app_context():
+        listed = app.test_cli_runner().invoke(args=["orgs", "list"], color=True).output
+    assert "\x1b" not in listed and not any(line.startswith("ZZ") for line in listed.splitlines())

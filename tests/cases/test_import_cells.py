@@ -1,6 +1,7 @@
 """Register cells as people fill them in: the law's letters, cells saying nothing, a cell with
 two phone numbers, a very long cell, a call later today, headings holding a number."""
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -218,3 +219,27 @@ def test_nan_and_infinity_in_json_lines_are_empty_cells_not_a_crash(app, head, t
     for line in (2, 3):
         assert f"Row {line}, column 'date / ngày tiếp nhận' is empty" in result.output
     assert "Row 4, column 'date': 'xxx' is not a date" in result.output  # shown by its shape
+
+
+def test_a_heading_cannot_forge_or_hide_a_line_of_the_report(app, head, tmp_path):
+    """A JSON key holding a line break would print a report line of its own ("Row 999,
+    everything imported fine"); a CSV heading holding a terminal's escapes would erase the
+    error lines above it: each such character is shown as "?"."""
+    lines = tmp_path / "so.jsonl"
+    forged = "x\n  Row 999, everything imported fine"
+    lines.write_text(
+        json.dumps({"date": "15/03/2024", "reason": "counselling", forged: "1"}) + "\n",
+        encoding="utf-8",
+    )
+    report = run(app, lines, "--as", head.email, "--lang", "en", "--dry-run").output
+    assert not any(line.startswith("  Row 999") for line in report.splitlines()), report
+    assert "x?  Row 999" in report
+    sheet = tmp_path / "so.csv"
+    sheet.write_text(
+        "ngày tiếp nhận,giới tính,\x1b[1A\x1b[2K\n31/02/2024,nam nữ,1\n", encoding="utf-8"
+    )
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=["cases", "import", str(sheet), "--as", head.email, "--dry-run"], color=True
+        )
+    assert "\x1b" not in result.output and "?[1A?[2K" in result.output

@@ -23,7 +23,7 @@ from app.cases.register.values import (
 from app.cases.register.vocabularies import FORM_WORDS, VOCABULARIES, Vocabulary
 from app.clock import YEARS
 from app.crypto.blind import holds_several_numbers, normalise_phone
-from app.form_fields import TEXT_LENGTH
+from app.form_fields import TEXT_LENGTH, printable
 from app.places.names import words
 
 PHONE_LIMIT = 40  # characters, as the intake's number fields
@@ -143,9 +143,9 @@ class Cells:
         """The column as the file names it (its cell empty too), else by both its standard
         names (a file without it)."""
         if name in self.cells:
-            return self.cells[name][0]
+            return printable(self.cells[name][0])
         named = (heading for heading in self.row if column_of(heading) == name)
-        return next(named, None) or f"{name} / {COLUMNS[name][0]}"
+        return printable(next(named, None) or f"{name} / {COLUMNS[name][0]}")
 
     def raw(self, name: str):
         """The cell as read, or None."""
@@ -163,6 +163,7 @@ class Cells:
             text = "".join(_known_or_shape(part, vocabulary) for part in PARTS.split(text))
         elif not (name in WHEN_COLUMNS and _dated(text)):
             text = shape(text)
+        text = printable(text)
         return text if len(text) <= 60 else text[:57] + "..."
 
     def problem(self, message) -> None:

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from app.cases.register.columns import column_of
 from app.cases.register.sheets import too_far
 from app.cases.register.vocabularies import VOCABULARIES
+from app.form_fields import printable
 
 HEADER_SEARCH_ROWS = 10  # a register may have a title above its headings
 # Excel (2007 and later, with or without macros; 97-2003) and LibreOffice Calc.
@@ -272,8 +273,8 @@ def _refuse_repeated(headings: list[str]) -> None:
             raise RegisterError(
                 _l(
                     "The columns '%(first)s' and '%(second)s' hold the same thing; keep one.",
-                    first=seen[name],
-                    second=heading,
+                    first=printable(seen[name]),
+                    second=printable(heading),
                 )
             )
         if name:
