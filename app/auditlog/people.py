@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from app.audit import AuditEntry
+from app.audit import ACCOUNT_CHANGES, AuditEntry
 from app.auth.models import User
 from app.extensions import db
 from app.form_fields import as_row_id
@@ -28,3 +28,16 @@ def people(entries: list[AuditEntry], viewer: User | None = None) -> dict[int, s
         return {}
     rows = db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
     return dict(rows.all())
+
+
+def changed_accounts(organisation_id: int | None) -> set[int]:
+    """The accounts the organisation's log says were changed while theirs: its staff, and
+    those moved out of it since (the move is written in the log they leave too)."""
+    changed = db.session.execute(
+        select(AuditEntry.object_id).where(
+            AuditEntry.organisation_id == organisation_id,
+            text(ACCOUNT_CHANGES),  # as the partial index says it, so it is used
+            AuditEntry.object_type == "account",
+        )
+    ).scalars()
+    return {account for account in map(as_row_id, changed) if account is not None}

@@ -10,11 +10,12 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select, false, or_, select, text
+from sqlalchemy import Select, false, or_, select
 
 from app import audit
-from app.audit import ACCOUNT_CHANGES, ACTIONS, AuditEntry
+from app.audit import ACTIONS, AuditEntry
 from app.auditlog import bp
+from app.auditlog.people import changed_accounts
 from app.auditlog.people import people as people_of
 from app.auth.access import roles_required
 from app.auth.labels import EVENT_LABELS, OBJECT_LABELS, ROLE_LABELS, detail_text
@@ -134,14 +135,7 @@ def index():
 def _people_of_the_log(organisation_id: int | None) -> list[User]:
     """The organisation's staff, and the accounts moved out of it since (their entries stay in
     its log: the move is written there too), for the log's User filter."""
-    changed = db.session.execute(
-        select(AuditEntry.object_id).where(
-            AuditEntry.organisation_id == organisation_id,
-            text(ACCOUNT_CHANGES),  # as the partial index says it, so it is used
-            AuditEntry.object_type == "account",
-        )
-    ).scalars()
-    former = {account for account in map(as_row_id, changed) if account is not None}
+    former = changed_accounts(organisation_id)
     stmt = select(User).where(or_(User.organisation_id == organisation_id, User.id.in_(former)))
     return list(db.session.execute(stmt.order_by(User.full_name)).scalars())
 

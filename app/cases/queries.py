@@ -207,10 +207,11 @@ def stranded_holders(organisation_id: int, statuses=ACTIVE_STATUSES) -> list[int
 
 
 def unassigned_cases(user: User, *, now: datetime) -> Queue:
-    """Active cases of the organisation no one works: first those assigned to someone who can
-    no longer work them (disabled, moved, another role), then those never assigned; oldest
-    first in each. Two lists, each walked in order along ix_case_assigned_queue (one query with
-    OR would gather and sort every unassigned case before taking the first)."""
+    """Active cases of the organisation no one works: those assigned to someone who can no
+    longer work them (disabled, moved, another role) and those never assigned, oldest first
+    together (a leaver's caseload must not push a waiting child's case off the list). Two
+    lists, each walked in order along ix_case_assigned_queue (one query with OR would gather
+    and sort every unassigned case before taking the first), merged by opening time."""
     active = [Case.organisation_id == user.organisation_id, Case.status.in_(ACTIVE_STATUSES)]
     holders = stranded_holders(user.organisation_id)
     stranded = Queue([], 0)
@@ -219,7 +220,7 @@ def unassigned_cases(user: User, *, now: datetime) -> Queue:
             user, [Case.assigned_to_id.in_(holders), *active], [Case.opened_at], now=now
         )
     never = _case_queue(user, [Case.assigned_to_id.is_(None), *active], [Case.opened_at], now=now)
-    rows = (stranded.rows + never.rows)[:QUEUE_LIMIT]
+    rows = sorted(stranded.rows + never.rows, key=lambda row: row.opened_at)[:QUEUE_LIMIT]
     return Queue(rows, stranded.total + never.total, holders=holders)
 
 

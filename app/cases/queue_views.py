@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.auditlog.people import changed_accounts
 from app.auth.access import HOME_ENDPOINTS, refuse_object, refuse_role, roles_required
 from app.auth.models import User
 from app.cases import bp, queries
@@ -138,8 +139,10 @@ def assign(case_id: uuid.UUID):
     asked = (request.form.get("assignee") or "").strip()
     to = db.session.get(User, as_row_id(asked) or 0) if asked else None
     if to is None or to.organisation_id != case.organisation_id:
-        if asked:  # never offered by the page (another hotline's account, or none): audited,
-            # answered alike, so whether an account is there is not told
+        staff_once = to is not None and to.id in changed_accounts(case.organisation_id)
+        if asked and not staff_once:  # never offered by the page (another hotline's account,
+            # or none): audited, answered alike, so whether an account is there is not told.
+            # (One moved out since the page was drawn was offered: said as for a disabled one.)
             shown = as_row_id(asked)
             audit_case("denied", case, current_user, detail=f"assign user:{shown or '?'}")
             db.session.commit()

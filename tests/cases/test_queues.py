@@ -532,6 +532,48 @@ def test_a_disabled_case_managers_cases_go_back_to_the_supervisor(client, world)
     assert db.session.get(Case, c["adult"].id).assigned_to_id == p["cm2"].id
 
 
+def test_cases_waiting_for_a_case_manager_come_oldest_first_whoever_left_them(
+    client, world, monkeypatch
+):
+    """A case manager who leaves may hold a whole caseload: listed before the cases never
+    assigned, it pushed an older child's case off the list (only in the count)."""
+    from app.cases import queries
+
+    p, c, _ = world
+    c["child"].opened_at = c["adult"].opened_at - timedelta(hours=1)
+    p["cm1"].active = False  # holds the adult's case
+    db.session.commit()
+    monkeypatch.setattr(queries, "QUEUE_LIMIT", 1)
+    html = page(client, p["sup"], "/home/supervisor")
+    shown = table(html, "unassigned-cases")
+    assert c["child"].number in shown and c["adult"].number not in shown
+
+
+def test_a_case_manager_moved_away_since_the_page_was_drawn_is_said_not_refused(
+    client, world, make_org, make_user
+):
+    """Offered by the supervisor's page, then moved to another hotline by an admin: picked,
+    the page comes back saying to choose an active case manager, as for one just disabled; no
+    refusal is written against the supervisor, who probed nothing."""
+    from app.admin import services as admin_services
+
+    p, c, _ = world
+    leaving = make_user("case_manager", organisation=p["cm2"].organisation)
+    admin = make_user("admin", organisation=p["cm2"].organisation)
+    admin_services.update_user(
+        by=admin, user=leaving, email=leaving.email, full_name=leaving.full_name,
+        role="case_manager", organisation=make_org(), language="en",
+    )  # fmt: skip
+    sign_in(client, p["sup"])
+    answer = client.submit(
+        f"/cases/{c['child'].id}/assign", {"assignee": leaving.id}, page="/auth/account"
+    )
+    assert answer.status_code == 302
+    assert "Choose an active case manager" in client.get(answer.location).get_data(as_text=True)
+    denied = select(AuditEntry).where(AuditEntry.action == "denied")
+    assert db.session.execute(denied).first() is None
+
+
 def test_an_assignment_sent_twice_or_overtaken_changes_nothing_and_says_so(client, world):
     p, c, _ = world
     sign_in(client, p["sup"])
