@@ -59,6 +59,26 @@ def _made_already(case, form: StatusForm):
     return case_page(case, note_form=note, status=409)
 
 
+def _no_longer_open(case, form: StatusForm):
+    """A move a colleague's change closed off while its page was open (the closure approved
+    while a supervisor typed why to return it): said, and the reason typed is not dropped:
+    the case page shows it in its note box (to copy, on a closed case)."""
+    flash(
+        _(
+            "This change can no longer be made: the case is now “%(status)s”.",
+            status=CASE_STATUS_LABELS.get(case.status, case.status),
+        ),
+        "error",
+    )
+    reason = (form.reason.data or "").strip()
+    if not reason:
+        return redirect(url_for("cases.show", case_id=case.id))
+    flash(_("Your reason was not saved; it is in the note box below."), "error")
+    note = NoteForm(formdata=None)
+    note.body.data = reason
+    return case_page(case, note_form=note, status=409)
+
+
 def _asked_by_me(case) -> bool:
     """Whether this user asked for the closure pending on the case."""
     return services.closure_requester(case) == current_user.id
@@ -152,6 +172,9 @@ def _posted(case) -> StatusAsk:
     # A form without the version its page was made at (not one this app draws) cannot say
     # what the person saw: shown again as the case is now, never applied blind.
     if form.version.data != str(case.version):
+        if form.to.data not in moves_open(case) and _role_could(form.to.data):
+            ask.response = _no_longer_open(case, form)  # a colleague's move closed it off
+            return ask
         # Changed since the page was made (a task added, a reassessment): what the move would
         # end is shown again as it is now, the reason kept, and nothing is changed yet.
         ask.moved_on = True
@@ -191,6 +214,9 @@ def _move(case, ask: StatusAsk) -> None:
             # This page's own second sending, or a colleague's same move: then the reason typed
             # here is kept in the note box, as for a move found made before saving.
             ask.response = _made_already(case, form)
+            return
+        if form.to.data not in moves_open(case) and _role_could(form.to.data):
+            ask.response = _no_longer_open(case, form)  # theirs was another move
             return
         ask.moved_on = True
         form.version.data = str(case.version)

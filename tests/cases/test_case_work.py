@@ -896,6 +896,9 @@ def test_a_closure_approved_from_a_page_older_than_a_new_task_is_shown_again_fir
 
 
 def test_a_move_a_colleague_made_first_goes_back_to_the_case_not_a_refusal(app, client, case_of):
+    """A colleague approved the closure while this supervisor typed why to return it: not a
+    refusal, nor "confirm again" (nothing can be), but the case as it is, saying so, with the
+    reason typed kept to copy (a closed case takes no note); without one, the case page."""
     case, people = case_of
     case.status = "pending_closure"
     db.session.commit()
@@ -911,7 +914,12 @@ def test_a_move_a_colleague_made_first_goes_back_to_the_case_not_a_refusal(app, 
         url, data={"to": "in_support", "version": version, "reason": "Cần hỗ trợ thêm",
                    "csrf_token": token},
     )  # fmt: skip
-    assert response.status_code == 302 and response.location.endswith(f"/cases/{case.id}")
+    assert response.status_code == 409
+    assert re.search(r"<textarea readonly[^>]*>\s*Cần hỗ trợ thêm</textarea>", response.text)
+    assert "Không thể thực hiện thay đổi này nữa" in response.text
+    assert "xác nhận lại" not in response.text
+    bare = client.post(url, data={"to": "in_support", "version": version, "csrf_token": token})
+    assert bare.status_code == 302 and bare.location.endswith(f"/cases/{case.id}")
     denied = db.session.execute(
         select(AuditEntry).where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
     ).all()
