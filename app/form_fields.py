@@ -227,19 +227,46 @@ def text(label, max_length=200, **kw) -> StringField:
     )
 
 
+# What would break a line of text or the way it shows: control characters (a line break, a
+# terminal's escape), the direction overrides, the line and paragraph separators.
+_BREAKING = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Invisible characters pasted text carries (zero-width space, soft hyphen, byte order mark):
+# dropped from a one-line value, which looks the same without them.
+_INVISIBLE = str.maketrans("", "", "\u200b\u00ad\ufeff")
+ONE_LINE = _l(
+    "Write this on one line: it holds a line break or a hidden control character (pasted text "
+    "may); type it again."
+)
+
+
+def _breaks(c: str) -> bool:
+    return c in _BREAKING or unicodedata.category(c) == "Cc"
+
+
 def printable(text: str) -> str:
-    """Text as a line of a report or listing quotes it: control and format characters (a new
-    line that would start a line of its own, a terminal's escape that would erase the lines
-    above, a right-to-left override) each shown as "?", so no value can forge or hide a line."""
-    return "".join("?" if unicodedata.category(c).startswith("C") else c for c in text)
+    """Text as a line of a report or listing quotes it: a character that would break the line
+    or its display (a new line starting a line of its own, a terminal's escape erasing the
+    lines above, a right-to-left override) shown as "?", so no value can forge or hide a line."""
+    return "".join("?" if _breaks(c) else c for c in text)
+
+
+def one_line_of(text: str) -> str:
+    """A name or number as stored: the invisible characters pasted text carries dropped;
+    ValueError when it holds a line break or a control character (a page's one-line box never
+    sends one: a crafted request, or the command line)."""
+    text = text.translate(_INVISIBLE)
+    if any(_breaks(c) for c in text):
+        raise ValueError(text)
+    return text
 
 
 def one_line(form, field) -> None:
-    """A name or number written on one line: a control or format character (a line break or
-    an escape, which a page's one-line box never sends) is refused, not stored to reappear in
-    listings and logs."""
-    if field.data and printable(field.data) != field.data:
-        raise ValidationError(_l("Write this on one line, with letters, digits and signs only."))
+    """Validator of one_line_of, with its message."""
+    if field.data:
+        try:
+            field.data = one_line_of(field.data)
+        except ValueError:
+            raise ValidationError(ONE_LINE) from None
 
 
 def one_number(form, field) -> None:

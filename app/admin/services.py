@@ -32,6 +32,7 @@ from app.auth.sessions import revoke_user_sessions
 from app.cases import drafts as case_drafts
 from app.clock import utcnow
 from app.extensions import db
+from app.form_fields import ONE_LINE, one_line_of
 
 
 def temporary_password() -> str:
@@ -66,6 +67,7 @@ def create_user(
     is_demo: bool = False,
 ) -> tuple[User, str | None]:
     """Create an account; without a chosen password a temporary one is returned, shown once."""
+    full_name = _one_line(full_name, "full_name")
     email = email.strip().lower()
     _check_email_free(email)
     _check_choices(role, organisation)
@@ -121,6 +123,7 @@ def update_user(
         seen,
         _l("Another administrator changed this account while you were editing it."),
     )
+    full_name = _one_line(full_name, "full_name")
     email = email.strip().lower()
     _check_email_free(email, except_id=user.id)
     _check_choices(role, organisation, kept=user.organisation_id)
@@ -259,6 +262,14 @@ def reset_mfa(*, by: User, user: User) -> None:
     db.session.commit()
 
 
+def _one_line(value: str | None, field: str) -> str | None:
+    """A name or phone as stored, whichever way it came (the form, the command line)."""
+    try:
+        return one_line_of(value) if value else value
+    except ValueError:
+        raise AdminError(ONE_LINE, field=field) from None
+
+
 def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None) -> None:
     if kind not in ORG_KINDS:
         raise AdminError(_l("Unknown kind of organisation."), field="kind")
@@ -297,7 +308,8 @@ def create_organisation(
     phone: str | None = None,
 ) -> Organisation:
     """Add an organisation."""
-    name, code = name.strip(), code.strip().upper()
+    name, code = _one_line(name, "name").strip(), code.strip().upper()
+    phone = _one_line(phone, "phone")
     _check_org(name, code, kind)
     _check_code(code)
     org = Organisation(
@@ -342,7 +354,8 @@ def update_organisation(
         seen,
         _l("Another administrator changed this organisation while you were editing it."),
     )
-    name, code = name.strip(), code.strip().upper()
+    name, code = _one_line(name, "name").strip(), code.strip().upper()
+    phone = _one_line(phone, "phone")
     _check_org(name, code, kind, except_id=org.id)
     if not active and any(u.active for u in org.users):
         raise AdminError(_l("Disable the organisation's accounts first."), field="active")

@@ -345,7 +345,7 @@ def _set_status(case, intake: ImportedIntake, by: User) -> None:
 
 def _unknown_column(heading: str):
     # A heading holding a number (a JSON line's key can be anything) is shown by its shape.
-    shown = shape(heading) if LONG_NUMBER.search(heading) else printable(heading)
+    shown = printable(shape(heading) if LONG_NUMBER.search(heading) else heading)
     return _l(
         "The column '%(column)s' is not one we know; its values were not imported "
         "(see docs/import.md for the column names).",

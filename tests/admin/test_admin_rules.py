@@ -433,7 +433,7 @@ def test_names_stored_before_unicode_lower_do_not_break_the_check(client, login_
 
 
 def test_a_name_with_a_line_break_or_an_escape_is_refused_and_listings_stay_one_line(
-    app, client, login_as, make_org
+    app, client, login_as
 ):
     """A one-line box never sends a line break or a terminal's escape; a crafted post with one
     would forge a row of `flask orgs list`: refused with the field's message, what was typed
@@ -446,7 +446,41 @@ def test_a_name_with_a_line_break_or_an_escape_is_refused_and_listings_stay_one_
     assert refused.status_code == 200
     assert "Hãy viết trên một dòng" in refused.get_data(as_text=True)
     assert db.session.execute(select(Organisation).where(Organisation.code == "QQ")).first() is None
-    make_org(name=forged, code="QR")
+    db.session.add(Organisation(name=forged, code="QR", kind="hotline"))  # stored before
+    db.session.commit()
     with app.app_context():
         listed = app.test_cli_runner().invoke(args=["orgs", "list"], color=True).output
     assert "\x1b" not in listed and not any(line.startswith("ZZ") for line in listed.splitlines())
+
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("Tổng đài\u200b Hà Nội", "Tổng đài Hà Nội"),  # a zero-width space, pasted from a page
+        ("Trung tâm bảo\u00ad trợ", "Trung tâm bảo trợ"),  # Word's optional hyphen
+        ("\ufeffNhà tạm lánh", "Nhà tạm lánh"),  # a byte order mark at the start
+        ("Nhóm mẹ và bé 👩\u200d👧", "Nhóm mẹ và bé 👩\u200d👧"),  # emoji joined
+        ("Đơn vị 🩷", "Đơn vị 🩷"),  # an emoji newer than the Unicode tables of Python 3.11
+        ("Tru\u0301c Li\u0302m", "Tru\u0301c Li\u0302m"),  # accents as combining marks
+    ],
+)
+def test_a_name_that_looks_right_is_saved(client, login_as, typed, stored):
+    """Only what breaks a line or its display is refused; the invisible characters pasted
+    text carries are dropped, so the name saved is the one seen."""
+    login_as("admin")
+    answer = client.submit(
+        "/admin/organisations/new", {"name": typed, "code": "NM1", "kind": "ngo"}
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[-400:]
+    saved = db.session.execute(select(Organisation).where(Organisation.code == "NM1"))
+    assert saved.scalar_one().name == stored
+
+
+def test_the_command_line_refuses_a_name_the_form_refuses(app):
+    with app.app_context():
+        runner = app.test_cli_runner()
+        made = runner.invoke(
+            args=["orgs", "create", "--name", "Đơn vị\x1b[2J giả", "--code", "ZQ", "--kind", "ngo"]
+        )
+    assert made.exit_code != 0
+    assert db.session.execute(select(Organisation).where(Organisation.code == "ZQ")).first() is None

@@ -243,3 +243,10 @@ def test_a_heading_cannot_forge_or_hide_a_line_of_the_report(app, head, tmp_path
             args=["cases", "import", str(sheet), "--as", head.email, "--dry-run"], color=True
         )
     assert "\x1b" not in result.output and "?[1A?[2K" in result.output
+    numbered = tmp_path / "so2.jsonl"  # a heading holding a number is shown by its shape
+    numbered.write_text(
+        json.dumps({"date": "15/03/2024", "0912345678\r\x1b[2K\u202e": "1"}) + "\n",
+        encoding="utf-8",
+    )
+    shown = run(app, numbered, "--as", head.email, "--lang", "en", "--dry-run").output
+    assert "'9999999999??[9x?'" in shown and "\r" not in shown and "\u202e" not in shown
