@@ -87,8 +87,10 @@ def create_user(email, full_name, role, org_code, language, password):
 @click.argument("email")
 def disable_user(email):
     """Disable an account and end its sessions at once."""
-    admin_services.set_user_active(by=None, user=_user(email), active=False)
+    left = admin_services.set_user_active(by=None, user=_user(email), active=False)
     click.echo(_("Disabled %(email)s; its sessions have ended.", email=email))
+    for said in left:  # what it leaves waiting (unsaved intakes, a hotline without supervisor)
+        click.echo(said)
 
 
 @users.command("enable")

@@ -254,8 +254,14 @@ def test_commands_create_disable_and_reset(app, make_org):
     assert again.exit_code == 1 and "đã được một tài khoản khác sử dụng" in again.output
     reset = runner.invoke(args=["users", "reset-password", "cli@example.org"])
     assert reset.exit_code == 0 and "Mật khẩu tạm thời" in reset.output
+    import uuid
+
+    from app.calls.drafts import save_draft
+
+    save_draft(user=_user("cli@example.org"), intake_key=uuid.uuid4(), fields={"narrative": "x"})
     disabled = runner.invoke(args=["users", "disable", "cli@example.org"])
     assert disabled.exit_code == 0
+    assert "1 phiếu tiếp nhận chưa lưu" in disabled.output  # what it leaves waiting, said
     assert not _user("cli@example.org").active
     listed = runner.invoke(args=["users", "list"]).output  # in the installation's language
     line = next(row for row in listed.splitlines() if row.startswith("cli@example.org"))
