@@ -168,6 +168,8 @@ def _intake_page(form: IntakeForm, typed, revision: int | None, posted: Posted):
     form.consent_recipient.choices = recipient_choices(
         current_user.organisation_id, chosen=form.consent_recipient.data
     )
+    if as_uuid(form.intake_key.data) is None:  # a post without its page's key (none drew it)
+        form.intake_key.data = str(new_id())
     if revision is None:
         revision = drafts.revision_of(user=current_user, intake_key=as_uuid(form.intake_key.data))
     return render_template(

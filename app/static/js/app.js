@@ -54,6 +54,13 @@
     return wrong !== null;
   }
 
+  /* ---- a form sent back with a mistake: the keyboard goes to the first field marked, so a
+     screen reader says its message (the intake does its own, to its list of mistakes) ---- */
+  if (!document.getElementById("intake-form")) {
+    var marked = document.querySelector("main [aria-invalid=true]");
+    if (marked && (document.activeElement === body || !document.activeElement)) { marked.focus(); }
+  }
+
   /* ---- one submit per form: a double click or Enter twice sends the form once ---- */
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -347,11 +354,42 @@
     var losing = holdsUnsent() || (kept && body.dataset.keepOnSignOut === "yes");
     document.getElementById("session-warning-typed").hidden = !losing;
     if (dialog.hidden) {
+      // The field being typed in gets the keyboard back when the warning goes (Enter on
+      // "Stay signed in", or another tab keeping the session), and the page behind is out of
+      // reach meanwhile: the warning is a modal dialog.
+      typingIn = document.activeElement;
       dialog.hidden = false;
+      behind().forEach(function (el) { el.inert = true; });
       stayButton.focus();
     }
   }
-  function hideWarning() { if (!dialog.hidden) { dialog.hidden = true; } }
+  var typingIn = null;
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") { return; }
+    // Tab goes round the warning's own buttons: leaving it would reach nothing (the page
+    // behind is inert) but the browser's own bar.
+    var stops = Array.prototype.filter.call(
+      dialog.querySelectorAll("button, a[href], input, select, textarea"),
+      function (el) { return !el.disabled && el.offsetParent !== null; }
+    );
+    if (!stops.length) { return; }
+    var at = stops.indexOf(document.activeElement);
+    var next = event.shiftKey ? (at <= 0 ? stops.length - 1 : at - 1) : (at + 1) % stops.length;
+    event.preventDefault();
+    stops[next].focus();
+  });
+  function behind() {
+    return Array.prototype.filter.call(document.body.children, function (el) {
+      return el !== dialog && !el.contains(dialog) && el.tagName !== "SCRIPT";
+    });
+  }
+  function hideWarning() {
+    if (dialog.hidden) { return; }
+    dialog.hidden = true;
+    behind().forEach(function (el) { el.inert = false; });
+    if (typingIn && document.contains(typingIn) && typingIn !== document.body) { typingIn.focus(); }
+    typingIn = null;
+  }
 
   function activity(event) {
     if (event && dialog.contains(event.target)) { return; }
