@@ -128,12 +128,14 @@ def earlier_row_keys(intake: ImportedIntake, organisation_id: int) -> list[uuid.
     """The keys the row had in imports before 7 December 2026 (keyed under the blind-index
     keys in the file; a date cell of Excel's count of days keyed as the number), so
     registers imported then are still found."""
-    ring, digests = keyring(), []
-    for basis in filter(None, (intake.key_basis, intake.earlier_basis)):
-        text = f"{organisation_id}|{basis}"
-        digests += ring.keyed_hashes(text, purpose="register-import")
-        if basis is intake.earlier_basis:
-            digests.append(ring.lasting_hash(text, purpose="register-import"))
+    ring, purpose = keyring(), "register-import"
+    digests = ring.keyed_hashes(f"{organisation_id}|{intake.key_basis}", purpose=purpose)
+    if intake.earlier_basis:  # under the lasting key too: imported since 7 December
+        text = f"{organisation_id}|{intake.earlier_basis}"
+        digests += [
+            *ring.keyed_hashes(text, purpose=purpose),
+            ring.lasting_hash(text, purpose=purpose),
+        ]
     return [uuid.UUID(digest[:32]) for digest in digests]
 
 

@@ -54,9 +54,17 @@ def _made_already(case, form: StatusForm):
         ),
         "error",
     )
-    note = NoteForm(formdata=None)
-    note.body.data = reason
-    return case_page(case, note_form=note, status=409)
+    return _case_page_keeping(case, reason, status=409)
+
+
+def _case_page_keeping(case, reason: str, *, status: int):
+    """The case page with a reason typed for a move not made in its note box (to add as a
+    note or clear; to copy, on a closed case): a status form's text is never dropped."""
+    note = None
+    if reason:
+        note = NoteForm(formdata=None)
+        note.body.data = reason
+    return case_page(case, note_form=note, status=status)
 
 
 def _no_longer_open(case, form: StatusForm):
@@ -74,9 +82,7 @@ def _no_longer_open(case, form: StatusForm):
     if not reason:
         return redirect(url_for("cases.show", case_id=case.id))
     flash(_("Your reason was not saved; it is in the note box below."), "error")
-    note = NoteForm(formdata=None)
-    note.body.data = reason
-    return case_page(case, note_form=note, status=409)
+    return _case_page_keeping(case, reason, status=409)
 
 
 def _asked_by_me(case) -> bool:
@@ -92,11 +98,7 @@ def _refuse_self_approval(case, form: StatusForm):
     services.audit_case("denied", case, current_user, detail="closure self-approval")
     db.session.commit()
     flash(_("A closure must be approved by someone other than who asked for it."), "error")
-    note = None
-    if reason := (form.reason.data or "").strip():
-        note = NoteForm(formdata=None)
-        note.body.data = reason
-    return case_page(case, note_form=note, status=403)
+    return _case_page_keeping(case, (form.reason.data or "").strip(), status=403)
 
 
 @dataclass
