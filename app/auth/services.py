@@ -108,12 +108,15 @@ def sign_out(*, user: User, reason: str = "user") -> None:
     db.session.commit()
 
 
-def record_expired_session(*, user_id: int, reason: str) -> None:
-    """Record that a session ended by timeout, once, when its cookie is next presented."""
+def record_expired_session(*, user_id: int, reason: str) -> str | None:
+    """Record that a session ended by timeout, once, when its cookie is next presented; the
+    account's language, for the pages that say so."""
     user = db.session.get(User, user_id)
-    if user is not None:
-        events.record("session_expired", user=user, detail=reason)
-        db.session.commit()
+    if user is None:
+        return None
+    events.record("session_expired", user=user, detail=reason)
+    db.session.commit()
+    return user.language
 
 
 def confirm_password(

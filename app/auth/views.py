@@ -16,7 +16,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -132,7 +132,14 @@ def enforce_session_rules():
     """Record timeouts, and hold users who must change their password on that page."""
     expired = getattr(session, "expired_reason", None)
     if expired and session.row.get("user_id"):
-        services.record_expired_session(user_id=session.row["user_id"], reason=expired)
+        language = services.record_expired_session(
+            user_id=session.row["user_id"], reason=expired
+        )
+        if language:
+            # "Signed out" and "Please sign in" in the account's language (the session that
+            # said who it was is gone), as after signing out.
+            session[SHOWN_LANGUAGE] = language
+            refresh()
         if expired == "idle":
             flash(
                 _("You were signed out after a period without activity. Please sign in again."),

@@ -155,3 +155,18 @@ def test_sign_out_from_a_page_of_an_earlier_session(client, login_as):
     assert click.location == "/auth/login"
     assert client.get("/home/operator").status_code == 302  # signed out
     assert audit_actions(user).count("logout") == 2
+
+
+def test_an_expired_session_is_answered_in_the_accounts_language(client, login_as):
+    """The session that said who it was is gone, but its account is known when its cookie comes
+    back: "signed out" and "please sign in" are in that account's language, not Vietnamese."""
+    user = login_as("operator")
+    user.language = "en"
+    db.session.commit()
+    _age_sessions(idle={"minutes": 16})
+    response = client.get("/home/operator")
+    assert response.location.startswith("/auth/login")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "You were signed out after a period without activity" in page
+    assert "Please sign in to continue." in page
+    assert 'lang="en"' in page
