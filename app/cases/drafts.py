@@ -279,16 +279,78 @@ def drop(*, case: Case, user: User, form: str, page: uuid.UUID | None) -> None:
         db.session.delete(draft)
 
 
-def drop_moved_on(case: Case) -> None:
-    """Delete everyone's status-change drafts that no longer start where the case is (it has
-    moved). Not committed."""
+def drop_moved_on(
+    case: Case, *, sent_by: User | None = None, sent_page=None, sent_reason: str = ""
+) -> None:
+    """Everyone's status-change drafts that no longer start where the case is (it has moved):
+    those of the move just sent (`sent_by`'s under the form's key `sent_page`, or holding the
+    reason sent: a copy brought back on a reload) are deleted; a reason typed in another,
+    never sent, becomes a note draft of its writer's, offered back in the case page's note box
+    (to add as a note or clear; to copy, on a closed case), never dropped. Not committed."""
+    sent_reason = (sent_reason or "").strip()
     ours = select(CaseDraft).where(
         CaseDraft.case_id == case.id, CaseDraft.form.startswith(STATUS_PREFIX, autoescape=True)
     )
-    for draft in db.session.execute(ours).scalars():
+    for draft in list(db.session.execute(ours).scalars()):
         move = status_move(draft.form)
-        if move is None or move[0] != case.status:
+        if move is not None and move[0] == case.status:
+            continue
+        reason = _reason_of(draft)
+        sent = (
+            sent_by is not None
+            and draft.user_id == sent_by.id
+            and (draft.page == sent_page or reason == sent_reason)
+        )
+        if reason and not sent and _find_note(draft.user_id, case, draft.page) is None:
+            draft.form = "note"
+            draft.payload = json.dumps({"kind": "note", "body": reason}, ensure_ascii=False)
+            draft.updated_at = utcnow()
+        else:
             db.session.delete(draft)
+
+
+def _reason_of(draft: CaseDraft) -> str:
+    """The reason a status change's draft holds, trimmed ("" for none)."""
+    try:
+        fields = json.loads(draft.payload or "{}")
+    except ValueError:
+        return ""
+    reason = fields.get("reason") if isinstance(fields, dict) else None
+    return reason.strip() if isinstance(reason, str) else ""
+
+
+def _find_note(user_id: int, case: Case, page: uuid.UUID) -> CaseDraft | None:
+    stmt = select(CaseDraft).where(
+        CaseDraft.user_id == user_id,
+        CaseDraft.case_id == case.id,
+        CaseDraft.form == "note",
+        CaseDraft.page == page,
+    )
+    with db.session.no_autoflush:
+        return db.session.execute(stmt).scalar_one_or_none()
+
+
+def keep_reason_as_note(*, case: Case, user: User, page: uuid.UUID, reason: str) -> None:
+    """A status change's reason sent but not applied (the move made first by a colleague, or
+    closed off by another, or refused): kept as the person's note draft under the page's key,
+    which the case page's note box offers back, so closing that page loses nothing; their
+    status drafts under that key go (that move is not theirs to make now). Committed."""
+    db.session.execute(
+        delete(CaseDraft).where(
+            CaseDraft.user_id == user.id,
+            CaseDraft.case_id == case.id,
+            CaseDraft.page == page,
+            CaseDraft.form.startswith(STATUS_PREFIX, autoescape=True),
+        )
+    )
+    draft = _find_note(user.id, case, page)
+    if draft is None:
+        draft = CaseDraft(user_id=user.id, case_id=case.id, form="note", page=page)
+        draft.case = case
+        db.session.add(draft)
+    draft.payload = json.dumps({"kind": "note", "body": reason}, ensure_ascii=False)
+    draft.updated_at = utcnow()
+    db.session.commit()
 
 
 def drop_all_on(case_id: uuid.UUID, *, user_id: int | None = None) -> None:

@@ -177,11 +177,17 @@ def audit_case(
 
 
 def change_status(
-    *, case: Case, to: str, by: User, reason: str | None = None, sent: uuid.UUID | None = None
+    *,
+    case: Case,
+    to: str,
+    by: User,
+    reason: str | None = None,
+    sent: uuid.UUID | None = None,
+    page: uuid.UUID | None = None,
 ) -> None:
     """Move a case along open -> in support -> pending closure -> closed (-> reopened). `sent`:
     drafts.sent_key of the page's form as posted, recorded so a draft of it arriving late is
-    refused."""
+    refused; `page`: that form's key (its draft goes; others' reasons are kept as notes)."""
     allowed = TRANSITIONS.get(case.status, {}).get(to)
     if allowed is None or by.role not in allowed:
         raise CaseError(_l("This status change is not allowed."))
@@ -216,7 +222,8 @@ def change_status(
             detail += f" tasks_restored={len(back)}"
     record_event(case, by=by, kind="status", old=old, new=to, reason=reason or None)
     audit_case("status", case, by, detail=detail)
-    case_drafts.drop_moved_on(case)  # this move's reason is sent; others start elsewhere now
+    # This move's reason is sent; others start elsewhere now (a reason in them is kept).
+    case_drafts.drop_moved_on(case, sent_by=by, sent_page=page, sent_reason=reason or "")
     if sent is not None and db.session.get(FormSubmission, sent) is None:
         db.session.add(FormSubmission(key=sent, user_id=by.id, case_id=case.id))
     db.session.commit()

@@ -54,12 +54,18 @@ def _made_already(case, form: StatusForm):
         ),
         "error",
     )
-    return _case_page_keeping(case, reason, status=409)
+    return _case_page_keeping(case, form, status=409)
 
 
-def _case_page_keeping(case, reason: str, *, status: int):
+def _case_page_keeping(case, form: StatusForm, *, status: int):
     """The case page with a reason typed for a move not made in its note box (to add as a
-    note or clear; to copy, on a closed case): a status form's text is never dropped."""
+    note or clear; to copy, on a closed case): a status form's text is never dropped. Kept as
+    the person's note draft under the form's key, so closing the page loses nothing either."""
+    reason = (form.reason.data or "").strip()
+    page = drafts.page_asked(form.form_key.data)
+    if reason and page is not None:
+        drafts.keep_reason_as_note(case=case, user=current_user, page=page, reason=reason)
+        return case_page(case, status=status, note_page=page)
     note = None
     if reason:
         note = NoteForm(formdata=None)
@@ -78,11 +84,10 @@ def _no_longer_open(case, form: StatusForm):
         ),
         "error",
     )
-    reason = (form.reason.data or "").strip()
-    if not reason:
+    if not (form.reason.data or "").strip():
         return redirect(url_for("cases.show", case_id=case.id))
     flash(_("Your reason was not saved; it is in the note box below."), "error")
-    return _case_page_keeping(case, reason, status=409)
+    return _case_page_keeping(case, form, status=409)
 
 
 def _asked_by_me(case) -> bool:
@@ -98,7 +103,7 @@ def _refuse_self_approval(case, form: StatusForm):
     services.audit_case("denied", case, current_user, detail="closure self-approval")
     db.session.commit()
     flash(_("A closure must be approved by someone other than who asked for it."), "error")
-    return _case_page_keeping(case, (form.reason.data or "").strip(), status=403)
+    return _case_page_keeping(case, form, status=403)
 
 
 @dataclass
@@ -203,6 +208,7 @@ def _move(case, ask: StatusAsk) -> None:
             by=current_user,
             reason=form.reason.data,
             sent=drafts.sent_key(drafts.page_asked(form.form_key.data), request.form),
+            page=drafts.page_asked(form.form_key.data),
         )
     except SelfApproval:
         ask.response = _refuse_self_approval(case, form)

@@ -85,10 +85,17 @@ def show(case_id: uuid.UUID):
 
 
 def case_page(
-    case: Case, *, note_form=None, task_form=None, status: int = 200, posted: str | None = None
+    case: Case,
+    *,
+    note_form=None,
+    task_form=None,
+    status: int = 200,
+    posted: str | None = None,
+    note_page=None,
 ):
     """The case page, audited as a look at what it shows; a note or task form that was refused
-    is shown again with everything typed and its errors."""
+    is shown again with everything typed and its errors; `note_page`: the note draft to offer
+    back (else the one the address asks for, or the newest)."""
     entries = [] if case.erased_at else timeline(case)
     audit.record(
         "view",
@@ -104,7 +111,12 @@ def case_page(
     asked = drafts.page_asked(request.args.get("draft"))  # from the list of unsent text
     if note_form is None:
         note_form, restored["note"] = drafts.fill(
-            NoteForm, case=case, user=current_user, name="note", page=asked, formdata=None
+            NoteForm,
+            case=case,
+            user=current_user,
+            name="note",
+            page=note_page or asked,
+            formdata=None,
         )
     if task_form is None:  # on a closed case, a task left unsent is shown to copy
         task_form, restored["task"] = drafts.fill(

@@ -371,11 +371,13 @@ def test_a_reason_typed_for_a_status_change_comes_back_for_that_move_only(client
     answer = client.submit(url, {**fields, "form_key": form_key(html, "form_key")}, page=url)
     assert answer.status_code == 302
     assert stored(case, manager, move) == []
+    assert stored(case, manager, "note") == []  # sent: not kept as a note either
 
 
 def test_a_status_draft_goes_when_the_case_moves_and_is_not_taken_after(client, case_of):
     """A reason typed for a move from where the case no longer is would come back into another
-    move's page: it goes when the case moves (anyone's), and is refused after."""
+    move's page: it goes when the case moves (anyone's), and is refused after. The text is not
+    lost: it comes back in its writer's note box, to add as a note or clear."""
     case, people = case_of
     case.status = "in_support"
     db.session.commit()
@@ -391,6 +393,13 @@ def test_a_status_draft_goes_when_the_case_moves_and_is_not_taken_after(client, 
         other.submit(url, {**inputs(html), "reason": "của giám sát"}, page=url).status_code == 302
     )
     assert stored(case, manager, move) == []
+    assert [json.loads(d.payload) for d in stored(case, manager, "note")] == [
+        {"kind": "note", "body": "lý do cũ"}
+    ]
+    assert stored(case, people["supervisor"], "note") == []
+    shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert re.search(r"<textarea[^>]*>\s*lý do cũ</textarea>", shown)
+    assert 'id="draft-restored-note"' in shown
     answer = keep(client, case, move, {"to": "pending_closure", "reason": "lý do cũ"})
     assert answer.status_code == 409 and answer.json["error"] == "closed"
     assert keep(client, case, "status-open-in_support", {"reason": "x"}).status_code == 409

@@ -1,5 +1,6 @@
 """Work on the case page: notes, parts, risk, tasks, edits with conflicts, and statuses."""
 
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from app.calls.intake import Intake, Survivor, save_intake
 from app.cases.casework import add_task
 from app.cases.models import (
     Case,
+    CaseDraft,
     CaseEvent,
     CaseNote,
     Consent,
@@ -1122,6 +1124,19 @@ def test_a_reason_for_a_move_a_colleague_made_first_is_kept_in_the_note_box(app,
     )
     events = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "status")).scalars()
     assert [e.to_value for e in events] == ["in_support"]
+    # Kept on the server too, as a note draft under the form's key: the page closed, the case
+    # page offers it back; the note sent, it goes.
+    db.session.rollback()
+    kept = db.session.execute(select(CaseDraft).where(CaseDraft.form == "note")).scalars().all()
+    assert [(str(d.page), json.loads(d.payload)["body"]) for d in kept] == [
+        (form["form_key"], "Chồng lại đe doạ hôm qua")
+    ]
+    again_shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert re.search(r"<textarea[^>]*>\s*Chồng lại đe doạ hôm qua</textarea>", again_shown)
+    note = {"kind": "note", "body": "Chồng lại đe doạ hôm qua", "form_key": form["form_key"]}
+    assert client.submit(f"/cases/{case.id}/notes", note, page=f"/cases/{case.id}").status_code == 302
+    db.session.rollback()
+    assert db.session.execute(select(func.count(CaseDraft.id))).scalar_one() == 0
     # The same form sent twice by its own page is still the plain double click.
     again = other
     db.session.refresh(case)
