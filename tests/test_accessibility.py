@@ -1,5 +1,6 @@
-"""Accessibility in the markup: a field's error beside it and tied to it, the language of the
-language switch's names, the focus ring, a crafted intake post without its page's key."""
+"""Accessibility in the markup: a field's error beside it and tied to it (a group's on each of
+its boxes), the child banner's live region, the language of the language switch's names, the
+focus ring, a crafted intake post without its page's key."""
 
 from __future__ import annotations
 
@@ -39,6 +40,41 @@ def test_the_caller_s_number_says_its_mistake_where_it_is(client, login_as):
     assert attrs.get("aria-invalid") == "true"
     assert "Chỉ ghi một số ở đây" in described_by(html, attrs)
     assert "repeat-panel" in attrs["aria-describedby"]  # the panel still described
+
+
+def test_a_group_of_ticks_says_its_mistake_on_each_box(client, login_as):
+    """A group's mistake (a service both agreed to and refused; an emergency action's time) was
+    said at the group's head only: a screen reader on one of its boxes heard nothing wrong."""
+    login_as("operator")
+    html = client.submit(
+        "/calls/new",
+        {"intake_key": INTAKE_KEY, "reason": "violence_report",
+         "consent_services": ["police"], "consent_refused": ["police"],
+         "emergency": ["police_113"], "emergency_time_police_113": "31/12/2099 10:00"},
+    ).get_data(as_text=True)  # fmt: skip
+    boxes = re.findall(r'<input\b[^>]*\bname="consent_refused"[^>]*>', html)
+    assert len(boxes) > 3
+    for box in boxes:
+        attrs = dict(re.findall(r'([\w:-]+)="([^"]*)"', box))
+        assert attrs.get("aria-invalid") == "true"
+        assert "không thể vừa được đồng ý vừa bị từ chối" in described_by(html, attrs)
+    agreed = control(html, "consent_services-0")  # the other side's group has no mistake
+    assert "aria-invalid" not in agreed and "aria-describedby" not in agreed
+    action = control(html, "emergency-0")
+    assert action.get("aria-invalid") == "true"
+    assert "không thể muộn hơn bây giờ" in described_by(html, action)
+    time_box = control(html, "emergency_time_police_113")
+    assert "không thể muộn hơn bây giờ" in described_by(html, time_box)
+
+
+def test_the_child_banner_appears_inside_a_live_region_already_on_the_page(client, login_as):
+    """A live region that starts hidden is not watched by some screen readers: the region is
+    always there, and the banner (hidden until a child's age is typed) is inside it."""
+    login_as("operator")
+    html = client.get("/calls/new").get_data(as_text=True)
+    region = re.search(r'<div id="child-banner-live" role="status">\s*<div([^>]*)>', html)
+    assert region, "no live region around the child banner"
+    assert 'id="child-banner"' in region.group(1) and "hidden" in region.group(1)
 
 
 def test_each_language_s_name_is_marked_in_its_own_language(client):

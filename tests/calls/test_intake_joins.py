@@ -2,6 +2,7 @@
 never dropped unsaid; consent answers that cannot hold are refused; a form saved already is
 never offered back blank, nor as an unsaved intake."""
 
+import re
 import uuid
 
 import pytest
@@ -132,6 +133,13 @@ def test_a_service_both_agreed_and_refused_is_refused_on_the_case_page_too(clien
     assert answer.status_code in (200, 422)
     db.session.rollback()
     assert db.session.execute(select(Consent)).first() is None
+    # Said on each box of the group, for a screen reader on any of them.
+    boxes = re.findall(r'<input\b[^>]*\bname="consent_refused"[^>]*>', answer.text)
+    assert boxes and all(
+        'aria-invalid="true"' in b and 'aria-describedby="consent_refused-error"' in b
+        for b in boxes
+    )
+    assert re.search(r'id="consent_refused-error">[^<]*vừa bị từ chối', answer.text)
 
 
 def test_the_address_of_a_saved_intake_goes_to_what_was_saved(client, login_as):

@@ -1134,7 +1134,9 @@ def test_a_reason_for_a_move_a_colleague_made_first_is_kept_in_the_note_box(app,
     again_shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert re.search(r"<textarea[^>]*>\s*Chồng lại đe doạ hôm qua</textarea>", again_shown)
     note = {"kind": "note", "body": "Chồng lại đe doạ hôm qua", "form_key": form["form_key"]}
-    assert client.submit(f"/cases/{case.id}/notes", note, page=f"/cases/{case.id}").status_code == 302
+    assert (
+        client.submit(f"/cases/{case.id}/notes", note, page=f"/cases/{case.id}").status_code == 302
+    )
     db.session.rollback()
     assert db.session.execute(select(func.count(CaseDraft.id))).scalar_one() == 0
     # The same form sent twice by its own page is still the plain double click.
