@@ -202,7 +202,8 @@ class DayField(DateField):
     """A dd/mm/yyyy date in a year of YEARS (01/01/0001 is a slip of the keys, not a day)."""
 
     def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
+        # Spaces around a date pasted or typed are no mistake (the time fields trim them too).
+        super().process_formdata([" ".join(str(v).split()) for v in valuelist])
         if self.data is not None and self.data.year not in YEARS:
             self.data = None
             raise ValueError(BAD_YEAR)

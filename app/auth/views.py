@@ -132,9 +132,7 @@ def enforce_session_rules():
     """Record timeouts, and hold users who must change their password on that page."""
     expired = getattr(session, "expired_reason", None)
     if expired and session.row.get("user_id"):
-        language = services.record_expired_session(
-            user_id=session.row["user_id"], reason=expired
-        )
+        language = services.record_expired_session(user_id=session.row["user_id"], reason=expired)
         if language:
             # "Signed out" and "Please sign in" in the account's language (the session that
             # said who it was is gone), as after signing out.

@@ -40,6 +40,11 @@ def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
     return [(code, action_time(form, formdata, code) or now) for code in form.emergency.data or []]
 
 
+# How long after a call (its end, else its start) an emergency action's time of day typed
+# alone may be read as the next day's, when the call ran past midnight.
+AFTER_THE_CALL = timedelta(hours=6)
+
+
 def action_time(form: IntakeForm, formdata, code: str) -> datetime | None:
     """The time typed beside an emergency action, in UTC: "dd/mm/yyyy hh:mm", or "hh:mm" on
     the day the call started (Vietnam's time). None when nothing is typed; ValueError when
@@ -50,12 +55,26 @@ def action_time(form: IntakeForm, formdata, code: str) -> datetime | None:
     if not re.fullmatch(r"\d{1,2}[:.h]\d{2}", typed):
         return local_to_utc(datetime.strptime(typed, TIME_FORMAT))
     # A time of day: on the day the call started, or the next when that is before the start
-    # (a call from 23:55, an action at 00:10).
-    started = form.started_at.data or datetime.now(UTC)
+    # and the next day's is within hours of the call (a call from 23:55, an action at 00:10
+    # during it or just after). A time just before a call's start stays on its day, and is
+    # refused as before the call: moved a day on, it would start a legal clock (the
+    # prohibition of contact's 12 hours) a day late without a word.
+    now = datetime.now(UTC)
+    started = form.started_at.data or now
     day = started.astimezone(LOCAL).strftime("%d/%m/%Y")
     at = datetime.strptime(f"{day} {re.sub(r'[.h]', ':', typed)}", TIME_FORMAT)
     at = local_to_utc(at)
-    return at + timedelta(days=1) if at < started - timedelta(minutes=1) else at
+    if at >= started - timedelta(minutes=1):
+        return at
+    next_day = at + timedelta(days=1)
+    latest = min(now + timedelta(minutes=1), (_call_end(form) or started) + AFTER_THE_CALL)
+    return next_day if next_day <= latest else at
+
+
+def _call_end(form: IntakeForm) -> datetime | None:
+    """The call's end as typed, if it reads (its own field says what is wrong with it)."""
+    ended = form.ended_at.data
+    return ended if isinstance(ended, datetime) else None
 
 
 def consent_rows(form, **extra) -> list[ConsentData]:

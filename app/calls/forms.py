@@ -4,7 +4,7 @@ records they create, is decided in app/calls/intake.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,7 +25,7 @@ from app.calls.answer_rules import (
 )
 from app.calls.answers import action_time, checklist_filled
 from app.cases import risk
-from app.cases.ages import MAX_AGE, birth_date_problem, is_child_age
+from app.cases.ages import MAX_AGE, age_problem, birth_date_problem, is_child_age
 from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient
 from app.clock import local_day, local_today
 from app.form_fields import (
@@ -193,6 +193,13 @@ class IntakeForm(FlaskForm):
         if field.data and field.data > datetime.now(UTC) + SLACK:
             raise ValidationError(_l("The call cannot start later than now."))
 
+    def validate_follow_up_at(self, field) -> None:
+        """A call-back follows the call: one before it is a day or year typed wrong (its task
+        would be overdue before the call happened)."""
+        started = self.started_at.data
+        if field.data and started and field.data < started:
+            raise ValidationError(_l("The call-back cannot be before the call started."))
+
     def validate_ended_at(self, field) -> None:
         """A call cannot end before it started, nor later than now."""
         if field.data and self.started_at.data and field.data < self.started_at.data:
@@ -279,6 +286,19 @@ class IntakeForm(FlaskForm):
             field.data, local_day(started) if started else None
         )
         if problem:
+            raise ValidationError(problem)
+
+    def validate_survivor_age(self, field) -> None:
+        """An age told beside a date of birth agrees with it (ages.age_problem): otherwise
+        one of them is a slip, and the child-protection path would hang on which."""
+        born = self.survivor_birth_date.data
+        if field.data is None or not isinstance(born, date):
+            return
+        started = self.started_at.data
+        on = local_day(started) if started else None
+        if birth_date_problem(born, on):
+            return  # the date's own mistake is said beside it
+        if problem := age_problem(field.data, born, on):
             raise ValidationError(problem)
 
     def validate_consent_given_by(self, field) -> None:

@@ -12,18 +12,35 @@ MAX_AGE = 120  # the oldest age the forms and the register import take
 
 
 def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:
-    """Under 16 (Law on Children 2016), from the age given or the date of birth."""
-    if age is None and birth_date is not None:
-        age = years_since(birth_date, today or local_today())
-    return age is not None and age < 16
+    """Under 16 (Law on Children 2016): from the date of birth when there is one (exact; an
+    age told beside it may be counted by the year, one more), else the age given."""
+    return (y := survivor_age(age, birth_date, today)) is not None and y < 16
 
 
 def survivor_age(age: int | None, birth_date: date | None, on: date | None = None) -> int | None:
-    """The age in years: as given, else from the date of birth, on the date `on` (the call's:
-    an age is the age when the case was told) or today's in Vietnam."""
-    if age is not None or birth_date is None:
+    """The age in years: from the date of birth when there is one, on the date `on` (the
+    call's: an age is the age when the case was told) or today's in Vietnam; else as given."""
+    if birth_date is None:
         return age
     return years_since(birth_date, on or local_today())
+
+
+def age_problem(age: int | None, birth_date: date | None, on: date | None = None) -> str | None:
+    """What is wrong with an age told beside a date of birth, or None: it must be the age the
+    date gives on the day `on` (the call's), or one more (an age counted by the year: 2026
+    less 2010). A different one is a slip in either, and would decide the child-protection
+    path against the other."""
+    if age is None or birth_date is None:
+        return None
+    years = years_since(birth_date, on or local_today())
+    if age in (years, years + 1):
+        return None
+    return _l(
+        "The age (%(age)d) does not match the date of birth (%(years)d on the day of the call): "
+        "correct one of them, or leave the age empty.",
+        age=age,
+        years=years,
+    )
 
 
 def years_since(birth_date: date, today: date) -> int:

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app import classifications as c
 from app.auth.access import roles_required
 from app.cases import bp, draft_copies, drafts, edits, merge, services
-from app.cases.ages import birth_date_problem
+from app.cases.ages import age_problem, birth_date_problem
 from app.cases.edits import EditConflict
 from app.cases.forms import CaseEditForm
 from app.cases.models import Case, FormSubmission
@@ -65,6 +65,12 @@ def _changes(form: CaseEditForm, case: Case) -> dict | None:
             form.survivor_birth_date.errors = [str(problem)]
             return None
         changes["survivor_birth_date"] = born.isoformat()
+        # An age beside it agrees with it, as at intake: a different one would decide the
+        # child-protection path against the date (a child's 12 hours ended by a slip).
+        problem = age_problem(form.survivor_age.data, born, local_day(case.opened_at))
+        if problem:
+            form.survivor_age.errors = [str(problem)]
+            return None
     else:  # blank, or spaces only
         changes["survivor_birth_date"] = None
     age = form.survivor_age.data

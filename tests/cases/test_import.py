@@ -279,6 +279,25 @@ def test_a_bad_value_is_named_with_its_column_and_what_to_use(app):
     ]
 
 
+def test_an_age_the_date_of_birth_contradicts_is_the_row_s_error(app):
+    """Age 30 beside a date of birth making her 8 on the call's day: one is a slip, and the
+    age decided the child-protection path. One more than the date gives (counted by the
+    year) is taken, and the date decides."""
+    with app.app_context(), force_locale("en"):
+        intake, errors, _ = validate_row(
+            {"ngày tiếp nhận": "15/03/2024", "tuổi": "30", "ngày sinh": "01/01/2016"}
+        )
+        shown = [str(e) for e in errors]
+        assert intake is None
+        assert shown == [
+            "column 'tuổi': '99' does not match the date of birth (8 on the day of the call)."
+        ]
+        intake, errors, _ = validate_row(
+            {"ngày tiếp nhận": "15/03/2024", "tuổi": "9", "ngày sinh": "01/06/2015"}
+        )
+    assert errors == [] and intake.survivor.age == 9
+
+
 def test_a_bad_cell_about_the_person_is_shown_by_its_shape_only(app, head, tmp_path):
     """The report is printed (and often kept in a log): a phone, birth date, ethnicity or place
     cell that is wrong is named by row and column, its value by shape, never in clear."""

@@ -106,8 +106,10 @@
   function isChild() {
     // A call joining a case: the case's own flag counts (the server's), not this page's fields.
     if ((($("case_number") || {}).value || "").trim() || ($("case_id") || {}).value) { return false; }
+    // The date of birth when it reads (exact, as the save counts it), else the age typed.
     var ageText = ($("survivor_age") || {}).value || "";
-    var age = ageText.trim() === "" ? ageFromBirth(($("survivor_birth_date") || {}).value) : Number(ageText);
+    var age = ageFromBirth(($("survivor_birth_date") || {}).value);
+    if (age === null && ageText.trim() !== "") { age = Number(ageText); }
     if (age !== null && !isNaN(age)) { return age < 16; }
     var band = ($("survivor_age_band") || {}).value;
     if (band === "under_16") { return true; }
