@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
@@ -69,6 +71,7 @@ def create_user(
     """Create an account; without a chosen password a temporary one is returned, shown once."""
     full_name = _one_line(full_name, "full_name")
     email = email.strip().lower()
+    _check_account_text(email, full_name)
     _check_email_free(email)
     _check_choices(role, organisation)
     temp = None
@@ -125,6 +128,7 @@ def update_user(
     )
     full_name = _one_line(full_name, "full_name")
     email = email.strip().lower()
+    _check_account_text(email, full_name)
     _check_email_free(email, except_id=user.id)
     _check_choices(role, organisation, kept=user.organisation_id)
     if user.id == by.id and role != user.role:
@@ -284,10 +288,44 @@ def _check_org(name: str, code: str, kind: str, *, except_id: int | None = None)
             raise AdminError(_l("Another organisation already uses this."), field=field)
 
 
+def _check_account_text(email: str, full_name: str | None) -> None:
+    """What the account form checks, checked for the command line too (`flask users create`
+    took "not an email")."""
+    _check_length(full_name, 200, "full_name")
+    _check_length(email, 254, "email")
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise AdminError(_l("Enter a valid email address."), field="email") from None
+
+
+def _check_org_text(name: str, phone: str | None, province_code: str | None) -> None:
+    """What the organisation form checks, checked for the command line too."""
+    _check_length(name, 200, "name")
+    _check_length(phone, 40, "phone")
+    _check_length(province_code, 8, "province_code")
+
+
+def _check_length(value: str | None, limit: int, field: str) -> None:
+    if value and len(value) > limit:
+        raise AdminError(_l("At most %(max)d characters.", max=limit), field=field)
+
+
+# A code as case numbers carry it and the case search reads them back (HN-2026-000123).
+CODE_SHAPE = re.compile(r"[A-Z0-9]{1,12}", re.ASCII)
+
+
 def _check_code(code: str) -> None:
-    """A code of digits only may not begin with 0: its case numbers would read as phone numbers
+    """Letters A to Z and digits, 1 to 12 of them, as the case search reads a case number back
+    (a code such as "ĐN" or "H-N", taken from the command line, gave numbers no search found).
+    A code of digits only may not begin with 0: its case numbers would read as phone numbers
     ("098 2019 888" as 098-2019-000888), which the case search must refuse by their shape
     (app/cases/numbers.case_number) so that no phone number lands in an address."""
+    if not CODE_SHAPE.fullmatch(code):
+        raise AdminError(
+            _l("Use 1 to 12 letters (A to Z, without accents) and digits, such as HN."),
+            field="code",
+        )
     if code.isdigit() and code.startswith("0"):
         raise AdminError(
             _l(
@@ -310,6 +348,7 @@ def create_organisation(
     """Add an organisation."""
     name, code = _one_line(name, "name").strip(), code.strip().upper()
     phone = _one_line(phone, "phone")
+    _check_org_text(name, phone, province_code)
     _check_org(name, code, kind)
     _check_code(code)
     org = Organisation(
@@ -356,6 +395,7 @@ def update_organisation(
     )
     name, code = _one_line(name, "name").strip(), code.strip().upper()
     phone = _one_line(phone, "phone")
+    _check_org_text(name, phone, province_code)
     _check_org(name, code, kind, except_id=org.id)
     if not active and any(u.active for u in org.users):
         raise AdminError(_l("Disable the organisation's accounts first."), field="active")

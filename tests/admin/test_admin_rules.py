@@ -469,3 +469,33 @@ def test_the_command_line_refuses_a_name_the_form_refuses(app):
         )
     assert made.exit_code != 0
     assert db.session.execute(select(Organisation).where(Organisation.code == "ZQ")).first() is None
+
+
+@pytest.mark.parametrize("code", ["H-N", "ĐN", "A B", "ABCDEFGHIJKLM"])
+def test_the_command_line_refuses_a_code_case_numbers_cannot_carry(app, code):
+    """`flask orgs create` took codes the form refuses ("ĐN", "H-N"): their case numbers were
+    refused by the case search as not case numbers; a code over 12 letters was stored on
+    SQLite and a traceback on PostgreSQL. Refused with the form's reason, in Vietnamese."""
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=["orgs", "create", "--name", "Tổng đài thử", "--code", code, "--kind", "hotline"]
+    )
+    assert made.exit_code == 1 and "Traceback" not in made.output
+    assert "Hãy dùng từ 1 đến 12 chữ cái" in made.output
+    db.session.rollback()
+    assert (
+        db.session.execute(select(Organisation).where(Organisation.name == "Tổng đài thử")).first()
+        is None
+    )
+
+
+def test_the_command_line_refuses_an_account_without_a_real_email(app, make_org):
+    org = make_org(code="QX")
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=["users", "create", "--email", "not an email", "--name", "Chị Lan",
+              "--role", "operator", "--org", org.code]
+    )  # fmt: skip
+    assert made.exit_code == 1 and "Vui lòng nhập địa chỉ email hợp lệ." in made.output
+    db.session.rollback()
+    assert db.session.execute(select(User).where(User.full_name == "Chị Lan")).first() is None
