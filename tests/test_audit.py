@@ -175,6 +175,15 @@ def test_the_log_reads_in_vietnamese_and_keeps_its_period_across_pages(
     assert f"page=2&amp;user=&amp;case=&amp;action=&amp;to={today}" in phone
     exported = client.get("/audit/export.csv?from=0912+345+678")
     assert exported.status_code == 302 and "0912" not in exported.location
+    # A period ending before it starts is said, as the case search says it; no export of it.
+    backwards = client.get("/audit/?from=08/12/2026&to=07/12/2026").get_data(as_text=True)
+    assert (
+        "Ngày kết thúc đang ở trước ngày bắt đầu" in backwards
+        and 'aria-invalid="true"' in backwards
+    )
+    assert "/audit/export.csv" not in backwards
+    exported = client.get("/audit/export.csv?from=08/12/2026&to=07/12/2026")
+    assert exported.status_code == 302 and "export.csv" not in exported.location
     for edge in ("01/01/0001", "31/12/9999"):  # off the calendar once made local: unreadable
         page = client.get(f"/audit/?from={edge}&to={edge}")
         assert page.status_code == 200 and 'aria-invalid="true"' in page.get_data(as_text=True)

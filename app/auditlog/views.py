@@ -52,6 +52,8 @@ def _filters() -> dict:
         # text typed (a phone number typed in a date box stays on this page alone).
         "period": {name: f"{day:%d/%m/%Y}" for name, day in days.items() if day is not None},
         "bad_dates": any(text and days[name] is None for name, text in typed.items()),
+        # A period ending before it starts matches nothing: said, as the case search says it.
+        "reversed": bool(days["from"] and days["to"] and days["to"] < days["from"]),
     }
 
 
@@ -158,7 +160,7 @@ def as_text(value: str) -> str:
 def export():
     """The filtered log as CSV (no content about people is in the log); the export is logged."""
     filters = _filters()
-    if filters["bad_dates"] or filters["bad_case"]:  # never the whole log for a bad filter
+    if filters["bad_dates"] or filters["bad_case"] or filters["reversed"]:  # said on the page
         return redirect(url_for("audit.index", **_link_args(filters)))
     entries = db.session.execute(_query(filters).limit(EXPORT_LIMIT + 1)).scalars().all()
     if len(entries) > EXPORT_LIMIT:  # never a file that silently leaves the oldest out
