@@ -24,7 +24,7 @@ from app.cases.services import CaseError, assign_case, audit_case, refuse_if_clo
 from app.classifications import ALL_LISTS
 from app.clock import utcnow
 from app.extensions import db
-from app.form_fields import as_row_id
+from app.form_fields import as_row_id, local_text
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
 TASK_PAGE_SIZE = 50
@@ -122,9 +122,24 @@ def task_done(task_id: uuid.UUID):
                 return redirect(_back(task.case))
     if not done and task.ended_by is not None:  # ended meanwhile, by no one's hand
         flash(_("This task had already ended; nothing was changed."), "info")
+    elif not done and task.done_by_id != current_user.id:  # a colleague did it first
+        flash(
+            _(
+                "%(name)s had already marked this task done, at %(time)s; nothing was changed.",
+                name=_done_by(task),
+                time=local_text(task.done_at),
+            ),
+            "info",
+        )
     else:  # done now, or by this same click sent twice
         flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
     return redirect(_back(task.case))
+
+
+def _done_by(task: Task) -> str:
+    """The name of who marked the task done (a colleague's account since deleted: unnamed)."""
+    user = db.session.get(User, task.done_by_id) if task.done_by_id else None
+    return user.full_name if user is not None else _("A colleague")
 
 
 @bp.route("/<uuid:case_id>/assign", methods=["POST"])

@@ -63,7 +63,7 @@ def _case_page_keeping(case, form: StatusForm, *, status: int):
     the person's note draft under the form's key, so closing the page loses nothing either."""
     reason = (form.reason.data or "").strip()
     page = drafts.page_asked(form.form_key.data)
-    if reason and page is not None:
+    if reason and page is not None and case.erased_at is None:
         drafts.keep_reason_as_note(case=case, user=current_user, page=page, reason=reason)
         return case_page(case, status=status, note_page=page)
     note = None
@@ -76,7 +76,11 @@ def _case_page_keeping(case, form: StatusForm, *, status: int):
 def _no_longer_open(case, form: StatusForm):
     """A move a colleague's change closed off while its page was open (the closure approved
     while a supervisor typed why to return it): said, and the reason typed is not dropped:
-    the case page shows it in its note box (to copy, on a closed case)."""
+    the case page shows it in its note box (to copy, on a closed case). An erased case keeps
+    nothing (its key is gone): that is said."""
+    if case.erased_at is not None:
+        flash(_("The case was erased meanwhile; nothing was changed."), "error")
+        return redirect(url_for("cases.show", case_id=case.id))
     flash(
         _(
             "This change can no longer be made: the case is now “%(status)s”.",

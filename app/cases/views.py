@@ -24,6 +24,7 @@ from app.calls.services import contact_flags
 from app.calls.views import saved_notice
 from app.cases import bp, casework, draft_copies, drafts, services
 from app.cases.forms import (
+    CaseEditForm,
     NoteForm,
     TaskForm,
 )
@@ -55,6 +56,15 @@ def moves_open(case: Case) -> list[str]:
     ]
 
 
+# What an edit's timeline entry names for each detail it changed (the edit page's labels,
+# the safe-contact box's without its question).
+EDIT_LABELS = {
+    name: getattr(CaseEditForm, name).args[0]
+    for name in services.EDITABLE
+    if hasattr(CaseEditForm, name)
+} | {"safe_contact": _l("Safe contact")}
+
+
 def _moves_offered(case: Case) -> list[str]:
     """The moves offered on the case page: those open, but approving a closure this user asked
     for (another supervisor approves it; the status page refuses it, audited)."""
@@ -69,6 +79,10 @@ def _people(case: Case) -> dict[int, User]:
     ids = {case.opened_by_id, case.assigned_to_id}
     ids |= {c.taken_by_id for c in case.calls} | {n.author_id for n in case.notes}
     ids |= {e.by_id for e in case.events} | {r.assessed_by_id for r in case.assessments}
+    ids |= {i.recorded_by_id for i in case.incidents} | {
+        p.recorded_by_id for p in case.perpetrators
+    }
+    ids |= {c.recorded_by_id for c in case.consents}
     ids |= {t.done_by_id for t in case.tasks}
     # Each case manager the case was assigned to, not only the one holding it now.
     ids |= {int(e.to_value) for e in case.events if e.kind == "assign" and e.to_value}
@@ -136,6 +150,7 @@ def case_page(
         restored=restored,
         posted=posted,
         assigning=_assignable(case),
+        edit_labels=EDIT_LABELS,
         may_complete=casework.may_complete,
     )
     return page, status

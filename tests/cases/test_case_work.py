@@ -1400,3 +1400,143 @@ def test_an_old_case_of_an_elderly_survivor_still_saves(client, case_of):
     sign_in(client, people["manager"])
     sent = _edit_case(client, case, survivor_birth_date="01/01/1895", safe_contact="Gọi sau 20h")
     assert sent.status_code == 302
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_a_reason_sent_for_a_case_erased_meanwhile_is_said_not_a_server_error(
+    client, case_of, closed
+):
+    """A reopening (or a return to support) typed while a colleague erased the case: the reason
+    cannot be kept (the case's key is gone), and sealing it as a note draft was a server
+    error. Said, and nothing written."""
+    from app.cases import services
+    from app.classifications import ERASE_REASONS
+
+    case, people = case_of
+    services.change_status(case=case, to="pending_closure", by=people["manager"])
+    if closed:
+        services.change_status(case=case, to="closed", by=people["supervisor"])
+    who = people["manager"] if closed else people["supervisor"]
+    sign_in(client, who)
+    sent = status_form(
+        client, case, "reopened" if closed else "in_support", reason="Bạo lực tái diễn hôm qua"
+    )
+    services.erase_case(case=case, by=people["supervisor2"], reason=next(iter(ERASE_REASONS)))
+    answer = client.post(f"/cases/{case.id}/status", data=sent)
+    assert answer.status_code == 302 and answer.location == f"/cases/{case.id}"
+    page = client.get(answer.location).get_data(as_text=True)
+    assert "Ca đã bị xoá trong lúc đó; không có gì thay đổi." in page
+    db.session.rollback()
+    assert db.session.execute(select(func.count(CaseDraft.id))).scalar_one() == 0
+
+
+def test_an_age_typed_against_the_date_of_birth_does_not_take_a_child_off_her_path(client, case_of):
+    """A 10-year-old's case (born 01/01/2016, severe risk, her 12-hour check open): "30" typed
+    beside the date of birth took the case off the child path and ended the check, the date
+    still saying 10. Refused, both kept; the date decides."""
+    case, people = case_of
+    case.risk_level = "severe"
+    db.session.commit()
+    sign_in(client, people["manager"])
+    assert _edit_case(client, case, survivor_birth_date="01/01/2016").status_code == 302
+    db.session.refresh(case)
+    assert case.is_child and any(t.kind == "child_12h" and t.done_at is None for t in case.tasks)
+    answer = _edit_case(client, case, survivor_birth_date="01/01/2016", survivor_age="30")
+    assert answer.status_code == 200
+    assert "Tuổi (30) không khớp với ngày sinh" in answer.text and 'value="30"' in answer.text
+    db.session.refresh(case)
+    assert case.is_child and case.survivor_age is None
+    assert any(t.kind == "child_12h" and t.done_at is None for t in case.tasks)
+
+
+def test_a_task_a_colleague_did_first_says_so_not_marked_done(app, client, case_of):
+    """Ticked from an older page after a colleague did it: the first stays its doer, and the
+    second is told who did it and when, not "Task marked done"."""
+    from app.cases.services import open_task
+
+    case, people = case_of
+    task = open_task(case, kind="follow_up_call", due=case.opened_at, by=people["manager"])
+    db.session.commit()
+    url = f"/cases/{case.id}"
+    sign_in(client, people["manager"])
+    boss = app.test_client()
+    sign_in(boss, people["supervisor"])
+    token = boss.csrf_token(url)  # the supervisor's page is open, showing the task
+    done = client.submit(f"/cases/tasks/{task.id}/done", {"back": "case"}, page=url)
+    assert done.status_code == 302
+    answer = boss.post(f"/cases/tasks/{task.id}/done", data={"csrf_token": token, "back": "case"})
+    page = boss.get(answer.location).get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(Task, task.id).done_by_id == people["manager"].id
+    assert f"{people['manager'].full_name} đã đánh dấu hoàn thành việc này lúc" in page
+    assert "Đã đánh dấu hoàn thành" not in page
+    # The same click sent twice by the one who did it is still "marked done".
+    again = client.submit(f"/cases/tasks/{task.id}/done", {"back": "case"}, page=url)
+    assert "đã đánh dấu hoàn thành việc này" not in client.get(again.location).get_data(
+        as_text=True
+    )
+
+
+def _timeline_items(page: str) -> list[str]:
+    block = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r"<li class=\"timeline-(\w+)\">(.*?)</li>", block, re.S)
+
+
+def test_the_timeline_names_who_recorded_each_part_and_what_an_edit_changed(client, app, case_of):
+    """Only notes, status moves and assignments named their author: who rated a risk severe,
+    or recorded a consent refused, could not be told; an edit said only "Details changed"."""
+    case, people = case_of
+    manager, boss = people["manager"], people["supervisor"]
+    url = f"/cases/{case.id}"
+    sign_in(client, manager)
+    assert (
+        client.submit(
+            f"{url}/incidents/new",
+            {"acts": ["i_forced_sex"], "place_type": "home", "incident_date": "01/11/2025"},
+            page=f"{url}/incidents/new",
+        ).status_code
+        == 302
+    )
+    assert (
+        client.submit(
+            f"{url}/perpetrators/new",
+            {"perpetrator_relationship": "former_partner"},
+            page=f"{url}/perpetrators/new",
+        ).status_code
+        == 302
+    )
+    assert (
+        client.submit(
+            f"{url}/consent", {"consent_services": ["shelter"]}, page=f"{url}/consent"
+        ).status_code
+        == 302
+    )
+    other = app.test_client()
+    sign_in(other, boss)
+    assert (
+        other.submit(
+            f"{url}/risk", {"risk_answers": ["strangulation"]}, page=f"{url}/risk"
+        ).status_code
+        == 302
+    )
+    page = other.get(url).get_data(as_text=True)
+    items = _timeline_items(page)
+    kinds = {k for k, _ in items}
+    assert {"incident", "perpetrator", "consent", "risk", "call"} <= kinds
+    missing = []
+    for kind, body in items:
+        who = {
+            "incident": manager,
+            "perpetrator": manager,
+            "consent": manager,
+            "risk": boss,
+            "call": people["operator"],
+        }.get(kind)
+        if who is not None and who.full_name not in body:
+            missing.append(kind)
+    # Every entry should say who recorded it (the note and status entries do).
+    assert missing == [], f"timeline entries with no actor: {missing}"
+    db.session.refresh(case)  # its version as the parts added left it
+    assert _edit_case(client, case, safe_contact="Chỉ gọi sau 20 giờ").status_code == 302
+    edited = dict(_timeline_items(client.get(url).get_data(as_text=True)))["event"]
+    assert re.search(r"Đã sửa thông tin: [^<]*Liên lạc an toàn</strong>", edited), edited
