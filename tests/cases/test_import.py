@@ -298,6 +298,28 @@ def test_an_age_the_date_of_birth_contradicts_is_the_row_s_error(app):
     assert errors == [] and intake.survivor.age == 9
 
 
+def test_the_audit_entry_s_file_fingerprint_is_keyed(app, head, tmp_path):
+    """A plain SHA-256 of a one-row register, read from a shared audit export, gave its phone
+    number back to anyone guessing numbers against the rest of the file (the headings are
+    documented, the date and codes are in clear on the rows). The fingerprint is keyed."""
+    import hashlib
+
+    from app.crypto.datakeys import keyring
+
+    path = tmp_path / "so.csv"
+    path.write_bytes(
+        "ngày tiếp nhận,giờ tiếp nhận,lý do gọi,số điện thoại,giới tính\r\n"
+        "15/03/2024,08:40,Báo bạo lực,0912 345 687,Nữ\r\n".encode()
+    )
+    assert run(app, path, "--as", head.email, "--processes", "1").exit_code == 0
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "import")).scalar_one()
+    shown = entry.detail.split("file=")[1]
+    plain = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert plain[:16] != shown
+    with app.app_context():
+        assert shown == keyring().lasting_hash(plain, purpose="import-file")[:16]
+
+
 def test_a_bad_cell_about_the_person_is_shown_by_its_shape_only(app, head, tmp_path):
     """The report is printed (and often kept in a log): a phone, birth date, ethnicity or place
     cell that is wrong is named by row and column, its value by shape, never in clear."""
