@@ -60,6 +60,9 @@ EXPECTED = {
     "cases.draft_list": ("GET", CASE_ROLES_ONLY),
     "cases.search_phone": ("POST", CASE_ROLES_ONLY),
     "calls.show": ("GET", SEE_CASE),
+    # The same page for a call with no case (silent, counselling): its taker and the hotline's
+    # supervisors only; its number, name and story are on it.
+    "calls.show caseless": ("GET", {"owner": 200, "supervisor": 200, "admin": 403, "partner": 403}),
     "calls.new": ("GET", INTAKE),
     "calls.mine": ("GET", INTAKE),
     "calls.draft_list": ("GET", INTAKE),
@@ -112,10 +115,35 @@ def world(make_user, make_org):
     case_drafts.keep(
         case=case, user=people["owner"], form="note", page=uuid.uuid4(), fields={"body": NAME}
     )
+    caseless = save_intake(
+        data=Intake(
+            reason="counselling", intake_key=uuid.uuid4(), caller_phone="0911000333",
+            narrative=NAME,
+        ),
+        by=people["owner"],
+    ).call  # fmt: skip
+    db.session.commit()
+    people["_caseless"] = caseless
     return people, case, saved.call, draft_key
 
 
-def route_for(app, endpoint: str, case, call, draft_key) -> str:
+# The routes that take both a page and a form sent: each half is checked. Whom the page refuses,
+# the form sent is refused the same, changing nothing; a route added with both must be listed.
+POST_TOO = {
+    "cases.edit", "cases.add_incident", "cases.add_perpetrator", "cases.reassess",
+    "cases.consent", "cases.change_status", "cases.erase", "calls.new",
+}  # fmt: skip
+# What the form sent holds (enough to pass the token; wrong enough never to erase the case).
+POST_HALF = {
+    "to": "in_support", "reason": "lý do", "kind": "note", "body": "ghi chú",
+    "confirm_number": "không phải số ca", "erase_reason": "recorded_in_error",
+    "reason_code": "recorded_in_error", "acts": "a_beating", "perpetrator_relationship": "other",
+}  # fmt: skip
+
+
+def route_for(app, endpoint: str, case, call, draft_key, people=None) -> str:
+    if endpoint == "calls.show caseless":
+        return f"/calls/{people['_caseless'].id}"
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     values = {
         "case_id": case.id,
@@ -139,19 +167,29 @@ def post_data(endpoint: str, people) -> dict:
     }.get(endpoint, {})
 
 
-def test_every_call_and_case_route_is_in_the_matrix(app):
-    endpoints = {
-        r.endpoint
+def _matrix_rules(app):
+    """The call and case routes, by blueprint or by address (the screen pop's page is under
+    /calls, in the telephony blueprint: its link is checked in tests/telephony/test_pop.py)."""
+    return [
+        r
         for r in app.url_map.iter_rules()
         if r.endpoint.split(".")[0] in ("calls", "cases")
-    }
-    assert endpoints == set(EXPECTED), endpoints ^ set(EXPECTED)
+        or r.rule.startswith(("/calls/", "/cases/"))
+    ]
+
+
+def test_every_call_and_case_route_is_in_the_matrix(app):
+    endpoints = {r.endpoint for r in _matrix_rules(app)} - {"telephony.pop"}
+    listed = {e.split()[0] for e in EXPECTED}
+    assert endpoints == listed, endpoints ^ listed
+    both = {r.endpoint for r in _matrix_rules(app) if {"GET", "POST"} <= r.methods}
+    assert both - {"telephony.pop"} == POST_TOO, both ^ POST_TOO
 
 
 def row_counts() -> dict:
     counts = {}
     for table in db.metadata.sorted_tables:
-        if table.name not in ("audit_entry", "audit_head", "web_session", "intake_draft"):
+        if table.name not in ("audit_entry", "audit_head", "web_session"):
             counts[table.name] = db.session.execute(
                 select(func.count()).select_from(table)
             ).scalar_one()
@@ -163,10 +201,37 @@ def test_role_by_route(app, world, endpoint):
     """Each person in turn, in a fresh browser session, against one route."""
     people, case, call, draft_key = world
     method, expected = EXPECTED[endpoint]
-    url = route_for(app, endpoint, case, call, draft_key)
+    url = route_for(app, endpoint, case, call, draft_key, people)
     # The owner goes last: some allowed requests (discarding the draft) change what follows.
     for who in sorted(WHO, key=lambda w: w == "owner"):
         check(app, endpoint, who, people, case, url, method, expected.get(who, 404), draft_key)
+
+
+@pytest.mark.parametrize("endpoint", sorted(POST_TOO))
+def test_role_by_route_the_form_sent(app, world, endpoint):
+    """The form-sending half of a page's route: refused to whom the page is refused, changing
+    nothing, audited; the others reach the form (saved, or answered with what to correct)."""
+    people, case, call, draft_key = world
+    _method, expected = EXPECTED[endpoint]
+    url = route_for(app, endpoint, case, call, draft_key).split("?")[0]
+    for who in WHO:
+        client = app.test_client()
+        sign_in(client, people[who])
+        db.session.expire_all()
+        before, denied_before = row_counts(), denied_count(people[who])
+        version = db.session.get(Case, case.id).version
+        data = POST_HALF | {"version": str(version)}
+        response = client.submit(url, data, page="/auth/account")
+        status, got = expected.get(who, 404), response.status_code
+        if status == 200:
+            assert got in (200, 302, 409, 422), (endpoint, who, got)
+            continue
+        assert got in (403, 404), (endpoint, who, got)
+        assert NAME not in response.get_data(as_text=True)
+        db.session.expire_all()
+        assert row_counts() == before, f"{endpoint}: a refused form by {who} changed something"
+        assert db.session.get(Case, case.id).version == version
+        assert denied_count(people[who]) > denied_before, f"{endpoint}: {who} not audited"
 
 
 def check(app, endpoint, who, people, case, url, method, status, draft_key) -> None:
@@ -195,7 +260,10 @@ def check(app, endpoint, who, people, case, url, method, status, draft_key) -> N
         response = client.submit(url, post_data(endpoint, people), page="/auth/account")
     got = response.status_code
     if status == 200:
-        assert got in (200, 302), (endpoint, who, got)
+        # A page is shown (a redirect could be the sign-in page); a form sent does its work.
+        assert got == 200 if method == "GET" else got in (200, 302), (endpoint, who, got)
+        if endpoint in ("cases.show", "cases.edit", "calls.show", "calls.show caseless"):
+            assert NAME in response.get_data(as_text=True), (endpoint, who)
     else:
         assert got == status, (endpoint, who, got)
         assert NAME not in response.get_data(as_text=True)
@@ -222,11 +290,30 @@ def denied_count(user) -> int:
     ).scalar_one()
 
 
+# Asked by a page's script (autosaves, the number's lookup, a fresh token): a plain 401.
+SCRIPT_ROUTES = {
+    "cases.keep_draft", "calls.save_draft", "calls.fresh_token", "calls.lookup",
+    "calls.newer_draft", "cases.newer_draft",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_signed_out_visitors_see_nothing(app, client, world, endpoint):
+    """Sent with a valid token (the sign-in page's), so the sign-in check is what answers, not
+    the token check: a page or form goes to the sign-in page, a page script's request gets 401."""
     people, case, call, draft_key = world
     method, _expected = EXPECTED[endpoint]
-    url = route_for(app, endpoint, case, call, draft_key)
-    response = client.get(url) if method == "GET" else client.post(url, data={})
-    assert response.status_code in (302, 400, 401)
+    url = route_for(app, endpoint, case, call, draft_key, people)
+    token = client.csrf_token("/auth/login")
+    if method == "GET":
+        response = client.get(url)
+    elif endpoint in ("cases.keep_draft", "calls.save_draft"):
+        response = client.post(url, json={"fields": {}}, headers={"X-CSRFToken": token})
+    else:
+        response = client.post(url, data={"csrf_token": token})
+    if endpoint in SCRIPT_ROUTES:
+        assert response.status_code == 401, response.status_code
+    else:
+        assert response.status_code == 302, response.status_code
+        assert response.location.startswith("/auth/login")
     assert NAME not in response.get_data(as_text=True)
