@@ -41,11 +41,21 @@ def test_catalog_has_every_string(source_messages, locale):
 @pytest.mark.parametrize("locale", ["vi", "en"])
 def test_translations_keep_their_placeholders(locale):
     catalog = read_catalog(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", locale)
+    plurals = 0
     for message in catalog:
         if message.id and isinstance(message.id, str):
             assert sorted(PLACEHOLDER.findall(message.id)) == sorted(
                 PLACEHOLDER.findall(message.string)
             ), message.id
+        elif message.id:  # a plural: each form keeps the placeholders of its source form
+            plurals += 1
+            forms = message.string
+            sources = message.id if len(forms) == len(message.id) else [message.id[-1]] * len(forms)
+            for source, form in zip(sources, forms, strict=True):
+                assert sorted(PLACEHOLDER.findall(source)) == sorted(PLACEHOLDER.findall(form)), (
+                    message.id
+                )
+    assert plurals > 10  # the plurals were looked at, not skipped
 
 
 def test_vietnamese_catalog_is_really_vietnamese():

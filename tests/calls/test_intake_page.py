@@ -294,8 +294,14 @@ def test_saving_the_intake_removes_its_draft(client, login_as):
 
 
 def test_autosave_when_signed_out_answers_401_not_a_redirect(client):
-    response = client.post("/calls/drafts", json={"intake_key": str(uuid.uuid4()), "fields": {}})
-    assert response.status_code in (400, 401)  # CSRF or sign-in: never a silent success
+    """Sent with a valid token (the sign-in page's), so the sign-in check answers: a plain 401
+    the page's script reads, never a redirect it would follow to a page of HTML."""
+    response = client.post(
+        "/calls/drafts",
+        json={"intake_key": str(uuid.uuid4()), "fields": {}},
+        headers={"X-CSRFToken": client.csrf_token("/auth/login")},
+    )
+    assert response.status_code == 401 and response.json == {"error": "signed_out"}
 
 
 def test_the_repeat_caller_panel_finds_a_differently_spelled_number(

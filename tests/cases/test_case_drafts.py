@@ -168,6 +168,8 @@ def test_a_draft_is_sealed_in_the_database(client, case_of, tmp_path):
     case, people = case_of
     sign_in(client, people["manager"])
     assert keep(client, case, "note", {"kind": "note", "body": NOTE}).status_code == 200
+    (draft,) = stored(case, people["manager"], "note")  # kept, and opened with the case's key
+    assert json.loads(draft.payload)["body"] == NOTE and draft.payload_sealed
     assert NOTE.encode() not in _raw_bytes(tmp_path)
 
 

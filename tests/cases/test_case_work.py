@@ -132,7 +132,8 @@ def test_two_editors_get_the_conflict_screen_not_an_overwrite(client, app, case_
     assert views_of(case, "edit conflict") == 1  # so is seeing the other editor's values
     db.session.refresh(case)
     assert case.survivor_name == "Đỗ Thị Hạnh" and case.safe_contact == "Gọi sau 20h"
-    assert second_page  # the second editor's form was loaded before the first save
+    # The second editor's form was drawn before the first save, at the version it was sent with.
+    assert f'name="version" type="hidden" value="{version}"' in second_page
     # Keeping theirs is a link; saving mine over theirs posts again with the new version.
     mine = client.submit(
         url,
