@@ -78,7 +78,7 @@ class Refused(click.ClickException):
     help="Save with two processes taking turns (Linux, two CPUs or more); 1 for one.",
 )  # fmt: skip
 def import_command(path, email, dry_run, lang, limit, batch_size, processes):
-    """Import a register (.xlsx, .xlsm, .xls, .ods, .csv, .tsv or JSON lines), a row a call."""
+    """Import a register (.xlsx, .xlsm, .xls, .ods, .csv, .tsv, .jsonl), a row per call or case."""
     with force_locale(lang):
         if not os.path.exists(path):
             raise Refused(_("There is no file %(path)s: check its name and folder.", path=path))
