@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.auth import events, mfa, passwords, throttle
 from app.auth.models import User
@@ -65,7 +65,14 @@ def check_password(*, email: str, password: str, ip: str | None) -> SignInStep:
         db.session.commit()
         raise AuthError(GENERIC_FAILURE)
     if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+        # Only over the hash just checked: a password changed meanwhile is never put back.
+        db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.password_hash == user.password_hash)
+            .values(password_hash=passwords.hash_password(password))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(user)
     db.session.commit()
     if user.totp_enabled:
         return SignInStep(user, "verify")

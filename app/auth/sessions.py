@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from werkzeug.datastructures import CallbackDict
 
 from app import crypto
-from app.auth.models import WebSession
+from app.auth.models import User, WebSession
 from app.clock import utcnow
 from app.extensions import db
 
@@ -26,6 +26,7 @@ SID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 TOUCH_INTERVAL = timedelta(seconds=10)
 _serializer = TaggedJSONSerializer()
 _table = WebSession.__table__
+_users = User.__table__
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -114,7 +115,9 @@ class DatabaseSessionInterface(SessionInterface):
                 response.delete_cookie(name, domain=domain, path=path)
                 return  # revoked meanwhile (sign-out elsewhere, reset): never revive it
             session.sid = secrets.token_urlsafe(32)
-            self._insert(session, user_id, now)
+            if not self._insert(session, user_id, now):
+                response.delete_cookie(name, domain=domain, path=path)
+                return  # a sign-in overtaken by a password change: never a session
         elif session.modified or now - session.row["last_seen_at"] > TOUCH_INTERVAL:
             if g.get("passive_request"):
                 if not session.modified:
@@ -138,7 +141,13 @@ class DatabaseSessionInterface(SessionInterface):
     def _seal(self, session: ServerSession) -> bytes:
         return crypto.seal_session(session.sid, self.serializer.dumps(dict(session)).encode())
 
-    def _insert(self, session: ServerSession, user_id: int | None, now: datetime) -> None:
+    def _insert(self, session: ServerSession, user_id: int | None, now: datetime) -> bool:
+        """Write the new session's row; False (nothing written) for a sign-in whose password
+        was checked before the account's password last changed: a change or a reset committed
+        while that sign-in was on its way would otherwise miss it
+        (its revocation deletes the rows there are, and this one was not there yet). The row
+        is written first and the account read after, in one transaction (the account's row
+        locked on PostgreSQL): a change committing after it finds and deletes the row."""
         values = {
             "id": crypto.session_key_id(session.sid),
             "user_id": user_id,
@@ -149,8 +158,19 @@ class DatabaseSessionInterface(SessionInterface):
             "ip": request.remote_addr,
             "user_agent": (request.user_agent.string or "")[:200],
         }
+        checked = g.get("password_checked_at") if user_id else None
         with _engine().begin() as conn:
             conn.execute(insert(_table).values(**values))
+            if checked is not None:
+                changed = conn.execute(
+                    select(_users.c.password_changed_at)
+                    .where(_users.c.id == user_id)
+                    .with_for_update()
+                ).scalar_one_or_none()
+                if changed is None or changed > checked:
+                    conn.rollback()
+                    return False
+        return True
 
     def _update(self, session: ServerSession, user_id: int | None, now: datetime) -> bool:
         values = {"user_id": user_id, "data": self._seal(session), "last_seen_at": now}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from flask import (
@@ -93,6 +94,11 @@ def _not_anothers_draft(target: str | None, user: User) -> str | None:
     return target
 
 
+def _pending_checked_at() -> datetime:
+    """When the pending sign-in's password was checked (its step's time: at most that)."""
+    return datetime.fromtimestamp(session["pending"]["at"], UTC)
+
+
 def _pending_user(step: str) -> User | None:
     """The user halfway through signing in, if the pending step is fresh."""
     pending = session.get("pending")
@@ -106,8 +112,11 @@ def _pending_user(step: str) -> User | None:
     return user
 
 
-def _finish_sign_in(user: User):
-    """Start a fresh session for the fully signed-in user and send them on."""
+def _finish_sign_in(user: User, password_checked_at: datetime):
+    """Start a fresh session for the fully signed-in user and send them on. The session is
+    written only if the password checked at `password_checked_at` is still the account's (a
+    change or reset committed meanwhile ends it: app/auth/sessions.py)."""
+    g.password_checked_at = password_checked_at
     # Where the person was going, if asked for lately: on a shared computer, the page left by
     # someone whose session ended long ago is not where the next person lands.
     asked_at = session.get("next_at") or 0
@@ -176,6 +185,7 @@ def login():
     form = LoginForm()
     status, error = 200, None
     if form.validate_on_submit():
+        checked_at = utcnow()
         try:
             step = services.check_password(
                 email=form.email.data, password=form.password.data, ip=request.remote_addr
@@ -187,8 +197,12 @@ def login():
             # A set-up left half done by someone else on this browser is not offered on.
             session.pop("enrol_secret", None)
             if step.next_step == "done":
-                return _finish_sign_in(step.user)
-            session["pending"] = {"uid": step.user.id, "at": time.time(), "step": step.next_step}
+                return _finish_sign_in(step.user, checked_at)
+            session["pending"] = {
+                "uid": step.user.id,
+                "at": checked_at.timestamp(),
+                "step": step.next_step,
+            }
             session[SHOWN_LANGUAGE] = step.user.language  # the code's pages in theirs
             return redirect(url_for("auth.verify" if step.next_step == "verify" else "auth.enrol"))
     return render_template("auth/login.html", form=form, error=error), status
@@ -212,7 +226,7 @@ def verify():
                 session.pop("pending", None)
             form.code.errors.append(str(exc.message))
         else:
-            return _finish_sign_in(user)
+            return _finish_sign_in(user, _pending_checked_at())
     return render_template("auth/verify.html", form=form), status
 
 
@@ -250,8 +264,9 @@ def enrol():
         else:
             session.pop("enrol_secret", None)
             session["recovery_codes"] = codes
-            if not current_user.is_authenticated:
-                session["pending"] = {"uid": user.id, "at": time.time(), "step": "codes"}
+            if not current_user.is_authenticated:  # the password's check keeps its time
+                at = session["pending"]["at"]
+                session["pending"] = {"uid": user.id, "at": at, "step": "codes"}
             return redirect(url_for("auth.recovery_codes"))
     uri = mfa.provisioning_uri(user, secret)
     return render_template(
@@ -275,7 +290,7 @@ def recovery_codes():
     if form.validate_on_submit():
         session.pop("recovery_codes", None)
         if pending is not None:
-            return _finish_sign_in(pending)
+            return _finish_sign_in(pending, _pending_checked_at())
         return redirect(url_for("auth.account"))
     return render_template("auth/recovery_codes.html", codes=codes, form=form)
 
