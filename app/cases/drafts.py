@@ -286,8 +286,10 @@ def drop_moved_on(
     those of the move just sent (`sent_by`'s under the form's key `sent_page`, or holding the
     reason sent: a copy brought back on a reload) are deleted; a reason typed in another,
     never sent, becomes a note draft of its writer's, offered back in the case page's note box
-    (to add as a note or clear; to copy, on a closed case), never dropped. Not committed."""
+    (to add as a note or clear; to copy, on a closed case), never dropped: under its own key,
+    or a new one when a note is kept under that key already. Not committed."""
     sent_reason = (sent_reason or "").strip()
+    taken: set[tuple[int, uuid.UUID]] = set()  # note keys given in this loop (not yet flushed)
     ours = select(CaseDraft).where(
         CaseDraft.case_id == case.id, CaseDraft.form.startswith(STATUS_PREFIX, autoescape=True)
     )
@@ -301,12 +303,15 @@ def drop_moved_on(
             and draft.user_id == sent_by.id
             and (draft.page == sent_page or reason == sent_reason)
         )
-        if reason and not sent and _find_note(draft.user_id, case, draft.page) is None:
-            draft.form = "note"
-            draft.payload = json.dumps({"kind": "note", "body": reason}, ensure_ascii=False)
-            draft.updated_at = utcnow()
-        else:
+        if not reason or sent:
             db.session.delete(draft)
+            continue
+        if (draft.user_id, draft.page) in taken or _find_note(draft.user_id, case, draft.page):
+            draft.page = uuid.uuid4()  # that key's note holds other text: this one beside it
+        taken.add((draft.user_id, draft.page))
+        draft.form = "note"
+        draft.payload = json.dumps({"kind": "note", "body": reason}, ensure_ascii=False)
+        draft.updated_at = utcnow()
 
 
 def _reason_of(draft: CaseDraft) -> str:
@@ -330,11 +335,14 @@ def _find_note(user_id: int, case: Case, page: uuid.UUID) -> CaseDraft | None:
         return db.session.execute(stmt).scalar_one_or_none()
 
 
-def keep_reason_as_note(*, case: Case, user: User, page: uuid.UUID, reason: str) -> None:
+def keep_reason_as_note(*, case: Case, user: User, page: uuid.UUID, reason: str) -> uuid.UUID:
     """A status change's reason sent but not applied (the move made first by a colleague, or
     closed off by another, or refused): kept as the person's note draft under the page's key,
     which the case page's note box offers back, so closing that page loses nothing; their
-    status drafts under that key go (that move is not theirs to make now). Committed."""
+    status drafts under that key go (that move is not theirs to make now). A note kept under
+    that key already is never written over: holding the reason (typed on since it was kept)
+    it stays as it is, else the reason goes beside it under a new key. Gives the key the
+    reason is under. Committed."""
     db.session.execute(
         delete(CaseDraft).where(
             CaseDraft.user_id == user.id,
@@ -343,14 +351,31 @@ def keep_reason_as_note(*, case: Case, user: User, page: uuid.UUID, reason: str)
             CaseDraft.form.startswith(STATUS_PREFIX, autoescape=True),
         )
     )
-    draft = _find_note(user.id, case, page)
-    if draft is None:
-        draft = CaseDraft(user_id=user.id, case_id=case.id, form="note", page=page)
-        draft.case = case
-        db.session.add(draft)
+    kept = _find_note(user.id, case, page)
+    if kept is not None and reason in _body_of(kept):
+        db.session.commit()
+        return page
+    if kept is not None:
+        page = uuid.uuid4()
+    draft = CaseDraft(user_id=user.id, case_id=case.id, form="note", page=page)
+    draft.case = case
+    db.session.add(draft)
     draft.payload = json.dumps({"kind": "note", "body": reason}, ensure_ascii=False)
     draft.updated_at = utcnow()
+    db.session.flush()
+    _trim(user)
     db.session.commit()
+    return page
+
+
+def _body_of(draft: CaseDraft) -> str:
+    """The text a note draft holds ("" for none)."""
+    try:
+        fields = json.loads(draft.payload or "{}")
+    except ValueError:
+        return ""
+    body = fields.get("body") if isinstance(fields, dict) else None
+    return body if isinstance(body, str) else ""
 
 
 def drop_all_on(case_id: uuid.UUID, *, user_id: int | None = None) -> None:

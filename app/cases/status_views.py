@@ -64,8 +64,8 @@ def _case_page_keeping(case, form: StatusForm, *, status: int):
     reason = (form.reason.data or "").strip()
     page = drafts.page_asked(form.form_key.data)
     if reason and page is not None and case.erased_at is None:
-        drafts.keep_reason_as_note(case=case, user=current_user, page=page, reason=reason)
-        return case_page(case, status=status, note_page=page)
+        kept = drafts.keep_reason_as_note(case=case, user=current_user, page=page, reason=reason)
+        return case_page(case, status=status, note_page=kept)
     note = None
     if reason:
         note = NoteForm(formdata=None)

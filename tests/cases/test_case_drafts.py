@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from app.cases import draft_fields, drafts
+from app.cases import draft_fields, drafts, services
 from app.cases.models import Case, CaseDraft, CaseNote, FormSubmission, Incident
 from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import audit_actions, sign_in
+from tests.conftest import CSRF_META, STATUS_VERSION, audit_actions, sign_in
 from tests.crypto.test_raw_database import _raw_bytes
 
 NOTE = "Chị Hạnh kể đêm qua anh ta lại đánh, em bé trốn sang nhà hàng xóm"
@@ -793,3 +793,145 @@ def test_a_reloaded_page_asks_whether_the_closing_page_s_copy_is_newer_than_it_s
     db.session.rollback()
     denied = db.session.execute(select(AuditEntry).where(AuditEntry.action == "denied")).scalars()
     assert [e.case_id for e in denied] == [case.id]
+
+
+def keep_at(client, case, form, fields, page):
+    """The page's autosave under the page key given."""
+    return client.post(
+        f"/cases/{case.id}/drafts/{form}",
+        json={"page": str(page), "fields": fields},
+        headers={"X-CSRFToken": client.csrf_token("/auth/account")},
+    )
+
+
+def notes_of(case, user) -> list[str]:
+    """The texts of the person's note drafts on the case."""
+    db.session.rollback()
+    return [json.loads(d.payload)["body"] for d in stored(case, user, "note")]
+
+
+def test_two_status_reasons_under_one_key_are_both_kept_and_the_move_made(app, client, case_of):
+    """Two reasons for two moves from 'open' under one page key (the autosave takes any key):
+    both became note drafts under that key, the unique constraint failed, and every move and
+    assignment of the case was a server error until they went."""
+    case, people = case_of
+    manager, boss = people["manager"], people["supervisor"]
+    sign_in(client, manager)
+    page = uuid.uuid4()
+    assert (
+        keep_at(
+            client,
+            case,
+            "status-open-in_support",
+            {"to": "in_support", "reason": "lý do một"},
+            page,
+        ).status_code
+        == 200
+    )
+    assert (
+        keep_at(
+            client,
+            case,
+            "status-open-pending_closure",
+            {"to": "pending_closure", "reason": "lý do hai"},
+            page,
+        ).status_code
+        == 200
+    )
+    boss_client = app.test_client()
+    sign_in(boss_client, boss)
+    url = f"/cases/{case.id}/status"
+    html = boss_client.get(f"{url}?to=in_support").get_data(as_text=True)
+    form = {
+        "to": "in_support",
+        "csrf_token": CSRF_META.search(html).group(1),
+        "version": STATUS_VERSION.search(html).group(1),
+        "form_key": re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1),
+    }
+    answer = boss_client.post(url, data=form)
+    db.session.rollback()
+    assert answer.status_code == 302 and db.session.get(Case, case.id).status == "in_support"
+    assert sorted(notes_of(case, manager)) == ["lý do hai", "lý do một"]
+
+
+def test_a_reason_sent_late_never_writes_over_the_note_typed_from_it(app, client, case_of):
+    """The manager's reason for 'ask to close' becomes her note draft when a colleague asks
+    first (drop_moved_on); she opens the case page later, the note box brings it back under
+    the same key and she adds to it (autosaved). Her status tab, still open, is then sent:
+    the old reason was written over the note draft, and what she added was lost."""
+    case, people = case_of
+    manager = people["manager"]
+    services.change_status(case=case, to="in_support", by=manager)
+    sign_in(client, manager)
+    url = f"/cases/{case.id}"
+    html = client.get(f"{url}/status?to=pending_closure").get_data(as_text=True)
+    key = re.search(r'name="form_key" type="hidden" value="([^"]+)"', html).group(1)
+    sent = {
+        "to": "pending_closure",
+        "csrf_token": CSRF_META.search(html).group(1),
+        "version": STATUS_VERSION.search(html).group(1),
+        "form_key": key,
+        "reason": "Chị ấy đã chuyển đi",
+    }
+    assert (
+        keep_at(
+            client,
+            case,
+            "status-in_support-pending_closure",
+            {"to": "pending_closure", "reason": sent["reason"]},
+            key,
+        ).status_code
+        == 200
+    )
+    db.session.rollback()
+    services.change_status(
+        case=db.session.get(Case, case.id), to="pending_closure", by=people["supervisor"]
+    )
+    assert notes_of(case, manager) == ["Chị ấy đã chuyển đi"]
+    # A while later (past LIVE_SECONDS), the case page's note box offers it under its own key.
+    for d in db.session.execute(select(CaseDraft)).scalars():
+        d.updated_at -= timedelta(seconds=drafts.LIVE_SECONDS + 5)
+    db.session.commit()
+    shown = client.get(url).get_data(as_text=True)
+    note_key = re.search(
+        r'id="note-form-key" name="form_key" type="hidden" value="([^"]+)"', shown
+    ).group(1)
+    assert note_key == key
+    longer = "Chị ấy đã chuyển đi, ở với mẹ tại Hải Phòng, số mới gọi sau 20h"
+    assert keep_at(client, case, "note", {"kind": "note", "body": longer}, key).status_code == 200
+    assert notes_of(case, manager) == [longer]
+    # The old status tab's Confirm.
+    answer = client.post(f"{url}/status", data=sent)
+    assert answer.status_code == 409
+    assert notes_of(case, manager) == [longer], "the note typed was overwritten"
+
+
+def test_a_reason_typed_again_after_a_return_is_kept_beside_the_first(app, client, case_of):
+    """A status reason whose page key already holds the note kept from an earlier move was
+    deleted when the case moved again: it is kept beside it, under a key of its own."""
+    case, people = case_of
+    manager = people["manager"]
+    services.change_status(case=case, to="in_support", by=manager)
+    sign_in(client, manager)
+    key = uuid.uuid4()
+    form = "status-in_support-pending_closure"
+    assert (
+        keep_at(client, case, form, {"to": "pending_closure", "reason": "bản đầu"}, key).status_code
+        == 200
+    )
+    db.session.rollback()
+    c = db.session.get(Case, case.id)
+    services.change_status(case=c, to="pending_closure", by=people["supervisor"])
+    services.change_status(case=c, to="in_support", by=people["supervisor2"], reason="chưa xong")
+    # The same page, still open, keeps autosaving its (longer) reason: taken again.
+    second = "bản đầu, thêm: chị ấy đã có chỗ ở an toàn và không muốn gọi lại"
+    assert (
+        keep_at(client, case, form, {"to": "pending_closure", "reason": second}, key).status_code
+        == 200
+    )
+    db.session.rollback()
+    services.change_status(
+        case=db.session.get(Case, case.id), to="pending_closure", by=people["supervisor"]
+    )
+    kept = notes_of(case, manager)
+    assert any(second in k for k in kept), kept
