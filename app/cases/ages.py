@@ -6,9 +6,17 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-from app.clock import local_today
+from app.clock import local_day, local_today
 
 MAX_AGE = 120  # the oldest age the forms and the register import take
+
+
+def day_told(case) -> date:
+    """The day a case's age counts on: its first call's, in Vietnam, as the intake counted it
+    (a call written up the day after, about a girl who turned 16 in between, is a child's),
+    else the day the case was opened."""
+    first = min((call.started_at for call in case.calls), default=None)
+    return local_day(first or case.opened_at)
 
 
 def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:

@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app import classifications as c
 from app.auth.access import roles_required
 from app.cases import bp, draft_copies, drafts, edits, merge, services
-from app.cases.ages import age_problem, birth_date_problem
+from app.cases.ages import age_problem, birth_date_problem, day_told
 from app.cases.edits import EditConflict
 from app.cases.forms import CaseEditForm
 from app.cases.models import Case, FormSubmission
@@ -29,7 +29,6 @@ from app.cases.views import (
     refused_back_to_case,
     still_in_scope,
 )
-from app.clock import local_day
 from app.extensions import db
 from app.places.form_choices import fill_place_choices
 
@@ -60,14 +59,14 @@ def _changes(form: CaseEditForm, case: Case) -> dict | None:
                 _("Write the date as dd/mm/yyyy, for example 05/03/2026.")
             ]
             return None
-        problem = birth_date_problem(born, local_day(case.opened_at))  # as the intake does
+        problem = birth_date_problem(born, day_told(case))  # as the intake does
         if problem:
             form.survivor_birth_date.errors = [str(problem)]
             return None
         changes["survivor_birth_date"] = born.isoformat()
         # An age beside it agrees with it, as at intake: a different one would decide the
         # child-protection path against the date (a child's 12 hours ended by a slip).
-        problem = age_problem(form.survivor_age.data, born, local_day(case.opened_at))
+        problem = age_problem(form.survivor_age.data, born, day_told(case))
         if problem:
             form.survivor_age.errors = [str(problem)]
             return None
