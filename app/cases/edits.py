@@ -14,10 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
 from app.cases import draft_copies, drafts, merge, services
-from app.cases.ages import survivor_age
+from app.cases.ages import day_told, survivor_age
 from app.cases.models import CHILD_TASKS, Case, FormSubmission
 from app.classifications import age_band
-from app.clock import local_day, utcnow
+from app.clock import utcnow
 from app.crypto import blind
 from app.extensions import db
 
@@ -127,7 +127,7 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
     if "survivor_age" in changed or "survivor_birth_date" in changed:
         age = int(case.survivor_age) if case.survivor_age else None
         birth = date.fromisoformat(case.survivor_birth_date) if case.survivor_birth_date else None
-        years = survivor_age(age, birth, local_day(case.opened_at))  # as when it was opened
+        years = survivor_age(age, birth, day_told(case))  # on the day it was told, as at intake
         if years is None:
             # Both cleared: the age group is no longer known. A case on the child-protection
             # path stays on it (removing what was known does not show the survivor is 16 or
@@ -161,5 +161,5 @@ def _apply_edit(case: Case, by: User, changes: dict, changed: list[str]) -> None
                 field="phone",
                 values=[case.survivor_phone],
             )
-    services.record_event(case, by=by, kind="edit", new=" ".join(changed)[:40])
+    services.record_event(case, by=by, kind="edit", new=" ".join(changed))
     services.audit_case("update", case, by, detail=" ".join(changed))

@@ -252,7 +252,8 @@ class CaseEvent(CasePart, db.Model):
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(16))
     from_value: Mapped[str | None] = mapped_column(String(40))
-    to_value: Mapped[str | None] = mapped_column(String(40))
+    # A status or the assignee's id; an edit's changed details, by name (migration 0016).
+    to_value: Mapped[str | None] = mapped_column(String(200))
     reason_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
 
     reason = SealedField()

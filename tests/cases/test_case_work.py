@@ -3,7 +3,7 @@
 import json
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -1541,3 +1541,59 @@ def test_the_timeline_names_who_recorded_each_part_and_what_an_edit_changed(clie
     assert _edit_case(client, case, safe_contact="Chỉ gọi sau 20 giờ").status_code == 302
     edited = dict(_timeline_items(client.get(url).get_data(as_text=True)))["event"]
     assert re.search(r"Đã sửa thông tin: [^<]*Liên lạc an toàn</strong>", edited), edited
+
+
+def test_an_edit_counts_the_age_on_the_day_of_the_call_as_the_intake_did(client, case_of):
+    """A call of 09/03/2026 written up months later, about a girl born 10/03/2010: 15 on the
+    call's day, a child's case. The edit page counted on the day the case was saved (16): it
+    refused every edit ("the age does not match the date of birth"), and clearing the age as
+    it said took her off the child path."""
+    from app.calls.intake import Intake, Survivor, save_intake
+    from app.clock import LOCAL
+    from tests.cases.test_case_drafts import browser_fields
+
+    _, people = case_of
+    case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            intake_key=uuid.uuid4(),
+            started_at=datetime(2026, 3, 9, 10, 0, tzinfo=LOCAL),
+            danger=["danger_now"],
+            survivor=Survivor(name="Em Lan", birth_date=date(2010, 3, 10), age=15),
+        ),
+        by=people["operator"],
+    ).case
+    case.assigned_to_id = people["manager"].id
+    db.session.commit()
+    assert case.is_child
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/edit"
+    fields = browser_fields(client.get(url).get_data(as_text=True))
+    assert fields["survivor_age"] == "15"
+    answer = client.submit(url, {**fields, "safe_contact": "Chỉ gọi sau 20 giờ"}, page=url)
+    assert answer.status_code == 302
+    fields = browser_fields(client.get(url).get_data(as_text=True))
+    assert client.submit(url, {**fields, "survivor_age": ""}, page=url).status_code == 302
+    db.session.refresh(case)
+    assert case.is_child and case.survivor_age_band == "under_16"
+
+
+def test_an_edit_of_many_details_names_them_all_on_the_timeline(client, case_of):
+    """The changed details' names were cut at 40 characters: an edit of the name, the phone
+    and the address named the first two only."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    answer = _edit_case(
+        client,
+        case,
+        survivor_name="Đỗ Thị Hạnh Mới",
+        survivor_phone="0912 345 678",
+        survivor_address="Số 5 ngõ 10 phố Huế",
+        survivor_birth_date="01/01/1990",
+        summary="Tóm tắt mới",
+    )
+    assert answer.status_code == 302
+    edited = dict(_timeline_items(client.get(f"/cases/{case.id}").get_data(as_text=True)))
+    said = re.search(r"Đã sửa thông tin: ([^<]*)</strong>", edited["event"]).group(1)
+    for label in ("Tên hoặc bí danh", "Số của người bị bạo lực", "Địa chỉ", "Ngày sinh", "Tóm tắt"):
+        assert label in said, (label, said)
