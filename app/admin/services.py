@@ -398,7 +398,11 @@ def update_organisation(
     _check_org_text(name, phone, province_code)
     _check_org(name, code, kind, except_id=org.id)
     if not active and any(u.active for u in org.users):
-        raise AdminError(_l("Disable the organisation's accounts first."), field="active")
+        raise AdminError(
+            _l("Disable the organisation's accounts first."),
+            field="active",
+            rule="organisation_with_active_accounts",
+        )
     if code != org.code:
         _check_code(code)
     if code != org.code and numbers_issued(org):
@@ -410,6 +414,7 @@ def update_organisation(
                 code=org.code,
             ),
             field="code",
+            rule="code_in_case_numbers",
         )
     org.name, org.code, org.kind = name, code, kind
     org.province_code, org.phone, org.active = province_code or None, phone or None, active

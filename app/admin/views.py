@@ -48,18 +48,19 @@ def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
 
 
-def _refused(exc: rules.AdminError, account: User) -> None:
-    """A refusal by rule (one's own role, work the account holds...): written to the audit log
-    of the account's organisation, as any refused attempt is; a value to correct is not."""
+def _refused(exc: rules.AdminError, account: User | None = None, *, org=None) -> None:
+    """A refusal by rule (one's own role, work the account holds, an organisation's code its
+    case numbers carry...): written to the audit log of the account's organisation (or of the
+    organisation changed), as any refused attempt is; a value to correct is not."""
     if exc.rule is None:
         return
     db.session.rollback()
     audit.record(
         "denied",
         user=current_user,
-        object_type="account",
-        object_id=account.id,
-        organisation_id=account.organisation_id,
+        object_type="account" if account is not None else "organisation",
+        object_id=account.id if account is not None else org.id,
+        organisation_id=account.organisation_id if account is not None else org.id,
         detail=exc.rule,
     )
     db.session.commit()
@@ -345,6 +346,8 @@ def edit_organisation(org_id: int | None = None):
             conflict = _conflict(form, exc, _saved_organisation(exc.saved))
         except rules.AdminError as exc:
             db.session.rollback()
+            if org is not None:
+                _refused(exc, org=org)
             _apply_error(form, exc)
         else:
             flash(_("The organisation has been saved."), "success")

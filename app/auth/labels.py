@@ -124,6 +124,9 @@ DETAIL_LABELS = {
     "unsaved_intakes": _l("an account still holding unsaved intakes"),
     "last_supervisor": _l("the last active supervisor of an organisation with active cases"),
     "inactive_organisation": _l("enabling an account of an inactive organisation"),
+    # ...and about an organisation.
+    "organisation_with_active_accounts": _l("deactivating an organisation with active accounts"),
+    "code_in_case_numbers": _l("changing a code its case numbers already carry"),
     "password_check": _l("password check"),
     "unknown_account": _l("unknown account"),
     "disabled": _l("account disabled"),

@@ -211,6 +211,12 @@ def test_organisation_with_active_accounts_cannot_be_deactivated(client, login_a
         {"name": org.name, "code": org.code, "kind": org.kind},
     )
     assert 'id="active-error"' in response.get_data(as_text=True)
+    denied = db.session.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "denied", AuditEntry.organisation_id == org.id
+        )
+    ).scalar_one()  # a refusal by rule, audited as the account refusals are
+    assert denied.detail == "organisation_with_active_accounts"
 
 
 def test_unknown_account_is_404(client, login_as):

@@ -45,6 +45,12 @@ def test_a_code_in_case_numbers_cannot_change(client, login_as, make_org, make_u
     page = refused.get_data(as_text=True)
     assert refused.status_code == 200 and "không thể đổi" in page and 'value="HNY"' in page
     assert _fresh(Organisation, org.id).code == "HNX"
+    denied = db.session.execute(
+        select(AuditEntry).where(
+            AuditEntry.action == "denied", AuditEntry.organisation_id == org.id
+        )
+    ).scalar_one()  # a refusal by rule, in the organisation's own log
+    assert (denied.object_type, denied.detail) == ("organisation", "code_in_case_numbers")
     fresh = make_org(code="NEW")  # no case yet: its code may still change
     form = {"name": fresh.name, "code": "NEW2", "kind": fresh.kind, "active": "y"}
     assert client.submit(f"/admin/organisations/{fresh.id}/edit", form).status_code == 302
