@@ -16,7 +16,7 @@ from app.extensions import db
 from app.form_fields import as_uuid
 
 
-def forget_erased_case(fields: dict, *, user: User) -> bool:
+def forget_erased_case(fields: dict, *, user: User, lock: bool = False) -> bool:
     """Drop the intake's link to its case when that case, of the user's organisation, has been
     erased, and say so.
 
@@ -27,7 +27,9 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
     save refuses such a link anyway). An operator may add a call to any case of the hotline
     (a repeat caller's case, often a colleague's), so is told of its erasure on the phone; each
     telling is a read of the case, written to the audit log (not committed here), so numbers
-    tried one after another to learn which cases were erased show there."""
+    tried one after another to learn which cases were erased show there. `lock`: the case's
+    row read locked (on PostgreSQL), after the draft is written: an erasure committing meanwhile
+    is then either seen here or finds the draft written."""
     from app.cases.models import Case  # cases builds on calls
     from app.cases.search_form import normalise_case_number, own_code
 
@@ -42,10 +44,13 @@ def forget_erased_case(fields: dict, *, user: User) -> bool:
         named.append(Case.number == number)
     if not named:
         return False
-    erased = select(Case.id, Case.number).where(
-        Case.erased_at.is_not(None), Case.organisation_id == user.organisation_id, or_(*named)
+    # The cases named, erased or not: locked (`lock`), a case being erased is waited for and
+    # then seen erased (a lock asked of erased rows only would pass over it).
+    named_cases = select(Case.id, Case.number, Case.erased_at).where(
+        Case.organisation_id == user.organisation_id, or_(*named)
     )
-    gone = db.session.execute(erased).all()
+    found = db.session.execute(named_cases.with_for_update(of=Case) if lock else named_cases)
+    gone = [row for row in found if row.erased_at is not None]
     if not gone:
         return False
     for row in gone:

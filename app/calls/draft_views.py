@@ -10,6 +10,7 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from app.auth.access import refuse_object, refuse_role, roles_required
 from app.calls import bp, drafts
@@ -17,6 +18,7 @@ from app.calls.kept_copies import line_of
 from app.calls.views import INTAKE_ROLES, own_page
 from app.clock import utcnow
 from app.crypto.datakeys import new_id
+from app.extensions import db
 from app.form_fields import local_text
 from app.request_values import without_nul
 
@@ -88,9 +90,18 @@ def save_draft():
         return jsonify(error="draft_newer", revision=newer.revision, fields=newer.fields), 409
     except drafts.DraftError:
         return jsonify(error="too_large"), 413
+    try:
+        revision = draft.revision
+    except ObjectDeletedError:
+        # Gone the moment after it was written: the intake saved (it deletes its draft), or
+        # discarded in another tab (the page's next autosave writes it again).
+        db.session.rollback()
+        if drafts.form_saved(key):
+            return jsonify(error="already_saved"), 409
+        return jsonify(error="gone"), 409
     # save_draft drops a link to a case erased meanwhile: the page is told to drop it too.
     case_erased = linked != (fields.get("case_id"), fields.get("case_number"))
-    return jsonify(saved_at=local_text(utcnow()), case_erased=case_erased, revision=draft.revision)
+    return jsonify(saved_at=local_text(utcnow()), case_erased=case_erased, revision=revision)
 
 
 def _revision(value) -> int | None:

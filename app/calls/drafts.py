@@ -76,7 +76,9 @@ def save_draft(
     if _saved_or_copied(user, intake_key):
         raise FormSaved("form saved already")
     sent = dict(fields)  # a second try looks again, and audits again what it tells
-    forget_erased_case(fields, user=user)
+    # The case named locked first (on PostgreSQL), as an erasure takes it before the drafts:
+    # one erasing it now is waited for, then its erasure seen.
+    forget_erased_case(fields, user=user, lock=True)
     payload = json.dumps(fields, ensure_ascii=False)
     if len(payload) > MAX_PAYLOAD:
         raise DraftError("draft too large")
@@ -100,6 +102,12 @@ def save_draft(
         draft.page = page
         draft.page_seq = seq if page else None
         draft.updated_at = now
+        db.session.flush()
+        # The case named looked at again, the draft written (on SQLite the write lock now
+        # held): an erasure committed since the look above, its sweep of drafts done before
+        # this one was there, is seen now.
+        if forget_erased_case(fields, user=user, lock=True):
+            draft.payload = json.dumps(fields, ensure_ascii=False)
         db.session.commit()
     except (StaleDataError, IntegrityError):
         # Deleted or written between our read and our write (the form saved in another tab,

@@ -812,3 +812,31 @@ def test_an_incident_with_every_act_ticked_is_saved(client, login_as):
     assert client.submit("/calls/new", data, page="/calls/new").status_code == 302
     saved = db.session.execute(select(Incident)).scalar_one()
     assert saved.acts.split() == list(ACTS)
+
+
+def test_an_autosave_whose_draft_goes_the_moment_after_is_answered_not_a_server_error(
+    client, login_as, monkeypatch
+):
+    """The intake saved (or discarded in another tab) between the autosave's commit and its
+    answer: reading the written draft's revision was a server error. The page is told the
+    call was saved, or (discarded, here) to write it again."""
+    from app.calls import draft_views, drafts
+
+    login_as("operator")
+    real = drafts.save_draft
+
+    def then_gone(**kwargs):
+        draft = real(**kwargs)
+        with db.engine.begin() as conn:  # another tab's discard, just committed
+            assert conn.execute(IntakeDraft.__table__.delete()).rowcount == 1
+        return draft
+
+    monkeypatch.setattr(draft_views.drafts, "save_draft", then_gone)
+    key = uuid.uuid4()
+    token = client.csrf_token("/calls/new")
+    answer = client.post(
+        "/calls/drafts",
+        json={"intake_key": str(key), "fields": {"narrative": "đang gõ"}},
+        headers={"X-CSRFToken": token},
+    )
+    assert answer.status_code == 409 and answer.json == {"error": "gone"}

@@ -234,9 +234,12 @@ def test_a_page_left_open_on_an_erased_case_does_not_link_it_again(client, scene
 
 def test_an_autosave_overtaken_by_the_erasure_keeps_what_was_typed(client, scene, monkeypatch):
     """The erasure deletes the draft between the autosave's read and its write: the autosave is
-    written again, without the link, instead of failing."""
+    written again, without the link, instead of failing. (On PostgreSQL the autosave locks the
+    case's row from its first look, so an erasure cannot come between: the test below.)"""
     from app.calls import drafts
 
+    if db.engine.dialect.name == "postgresql":
+        pytest.skip("an erasure waits for the autosave there: see the threaded test below")
     people, case = scene
     key = uuid.uuid4()
     typed = {"case_id": str(case.id), "narrative": "đang gõ", "owner": str(people["opener"].id)}
@@ -262,6 +265,59 @@ def test_an_autosave_overtaken_by_the_erasure_keeps_what_was_typed(client, scene
     kept = load_draft(user=people["opener"], intake_key=key)
     assert kept["case_id"] == "" and kept["narrative"] == "đang gõ"
     assert len(tellings(people["opener"], case)) == 1  # told, and the telling audited
+
+
+def test_an_erasure_at_the_instant_of_an_autosave_leaves_no_draft_naming_the_case(scene):
+    """The autosave looked (the case not erased), the erasure committed and swept the drafts,
+    then the autosave wrote its draft naming the case: it outlived the erasure, the case's
+    number and what was typed offered back as unsaved. The autosave now looks again once its
+    draft is written (SQLite), having locked the case's row from its first look (PostgreSQL,
+    where the erasure then waits for it and sweeps its draft)."""
+    import threading
+
+    from flask import current_app
+
+    from app.calls import drafts
+
+    people, case = scene
+    looked, erased = threading.Event(), threading.Event()
+    real = drafts.forget_erased_case
+
+    def look(fields, **kwargs):
+        answer = real(fields, **kwargs)
+        if not looked.is_set():
+            looked.set()
+            erased.wait(3)  # PostgreSQL: the erasure waits on the case's row instead
+        return answer
+
+    app = current_app._get_current_object()
+
+    def erase():
+        looked.wait(10)
+        with app.app_context():
+            again = db.session.get(Case, case.id)
+            cases.erase_case(case=again, by=db.session.get(User, people["supervisor"].id),
+                             reason="recorded_in_error")  # fmt: skip
+            db.session.remove()
+        erased.set()
+
+    key = uuid.uuid4()
+    typed = {"case_number": case.number, "narrative": "đang gõ", "owner": str(people["opener"].id)}
+    drafts.forget_erased_case = look
+    try:
+        eraser = threading.Thread(target=erase)
+        eraser.start()
+        save_draft(user=people["opener"], intake_key=key, fields=dict(typed))
+        eraser.join(30)
+    finally:
+        drafts.forget_erased_case = real
+    db.session.rollback()
+    assert fresh(case).erased_at is not None
+    left = [
+        load_draft(user=people["opener"], intake_key=d.intake_key)
+        for d in open_drafts(people["opener"])
+    ]
+    assert all(d.get("case_number") != case.number for d in left), left
 
 
 def tellings(user, case) -> list:
