@@ -172,7 +172,7 @@ def assign(case_id: uuid.UUID):
     if "expected" in request.form and request.form["expected"] != str(case.assigned_to_id or ""):
         return _moved_meanwhile(case, to)  # a double click, or a colleague was quicker
     holder = case.assigned_to_id
-    for attempt in (1, 2):
+    for attempt in range(1, ASSIGN_ATTEMPTS + 1):
         try:
             assign_case(case=case, to=to, by=current_user)
             break
@@ -182,8 +182,18 @@ def assign(case_id: uuid.UUID):
             return redirect(_back(case))
         except StaleDataError:  # written by someone else at the same instant
             db.session.rollback()  # the case is read again as it now is
-            if attempt == 2 or case.assigned_to_id != holder:
+            if case.assigned_to_id != holder:
                 return _moved_meanwhile(case, to)
+            if attempt == ASSIGN_ATTEMPTS:  # still with the same person: never said otherwise
+                flash(
+                    _(
+                        "Others changed case %(number)s at the same moment, more than once, so "
+                        "it was not handed over: choose again.",
+                        number=case.number,
+                    ),
+                    "error",
+                )
+                return redirect(_back(case))
             # Still with the same person: the other write was a note or a task, so the case is
             # assigned again as it now is (a task added meanwhile goes with it).
     flash(
@@ -191,6 +201,11 @@ def assign(case_id: uuid.UUID):
         "success",
     )
     return redirect(_back(case))
+
+
+# Tries of a hand-over met by other writes to the case (notes, tasks) at the same instant: as
+# many as a part's (app/cases/views.py), so a few people writing at once never stop it.
+ASSIGN_ATTEMPTS = 6
 
 
 def _moved_meanwhile(case: Case, to: User):

@@ -677,6 +677,48 @@ def test_a_task_added_as_the_case_is_assigned_goes_with_it(client, world, monkey
     assert {t.assigned_to_id for t in case.tasks if t.done_at is None} == {p["cm2"].id}
 
 
+def test_a_hand_over_met_by_other_writes_is_made_or_said_truly(client, world, monkeypatch):
+    """Colleagues writing notes to the case as it is handed over: the hand-over gave up after
+    two collisions and said the case "was assigned to <its holder> meanwhile", which nobody
+    did. It is tried as a part's write is; overtaken every time, it says so."""
+    from sqlalchemy import update
+
+    from app.cases import queue_views, services
+
+    p, c, _ = world
+    adult = c["adult"]
+    sign_in(client, p["sup"])
+    original, calls, clashes = services.refuse_if_closed, [], {"n": 4}
+
+    def overtaken(case):  # a colleague's note lands between the read and the write
+        calls.append(1)
+        if len(calls) <= clashes["n"]:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    update(Case.__table__)
+                    .where(Case.__table__.c.id == case.id)
+                    .values(version=Case.__table__.c.version + 1)
+                )
+        return original(case)
+
+    monkeypatch.setattr(services, "refuse_if_closed", overtaken)
+    hand_over = {"assignee": p["cm2"].id, "expected": str(p["cm1"].id)}
+    response = client.submit(f"/cases/{adult.id}/assign", hand_over, page="/home/supervisor")
+    assert response.status_code == 302 and len(calls) == 5  # overtaken four times, then made
+    db.session.expire_all()
+    assert db.session.get(Case, adult.id).assigned_to_id == p["cm2"].id
+    calls.clear()
+    clashes["n"] = 99
+    back = {"assignee": p["cm1"].id, "expected": str(p["cm2"].id)}
+    response = client.submit(f"/cases/{adult.id}/assign", back, page="/home/supervisor")
+    assert len(calls) == queue_views.ASSIGN_ATTEMPTS
+    html = client.get(response.location).get_data(as_text=True)
+    assert "so it was not handed over: choose again" in html
+    assert "meanwhile" not in html
+    db.session.expire_all()
+    assert db.session.get(Case, adult.id).assigned_to_id == p["cm2"].id
+
+
 def test_an_operators_call_back_on_a_colleagues_case_is_in_their_tasks(client, world):
     p, _, _ = world
     phone = "0912 000 111"
