@@ -47,6 +47,11 @@ def form_values(stored: dict) -> dict:
     return values
 
 
+# Tries of an edit met by other writes that moved no detail (notes, tasks, calls) at the same
+# instant, as many as a part's write gets (app/cases/views.py PART_WRITE_ATTEMPTS).
+EDIT_ATTEMPTS = 6
+
+
 def update_case(
     *,
     case: Case,
@@ -57,6 +62,7 @@ def update_case(
     sent: uuid.UUID | None = None,
     copies: list | None = None,
     base: dict[str, str] | None = None,
+    attempt: int = 1,
 ) -> list[str]:
     """Save edits made from `expected_version`; raise EditConflict when the case's details moved
     on since (`base`: the fingerprints of the values the editor started from, merge.read_base;
@@ -87,11 +93,18 @@ def update_case(
         _sent(case, by, page, sent, copies)
         db.session.commit()
     except StaleDataError:
-        # Saved by someone else between our check and our write: the conflict screen, with
-        # their version (reloaded after the rollback), as for a save from an older version.
+        # Written by someone else between our check and our write. A note, a task or a call
+        # (no detail moved since the editor's start): the edit is made again on the case as
+        # it now is, as a part's write is. Details saved by the other: the conflict screen,
+        # with their version (reloaded after the rollback), as for a save from an older one.
         db.session.rollback()
         # The other write closed or erased it: nothing to compare with.
         services.refuse_if_closed(case)
+        if attempt < EDIT_ATTEMPTS and merge.untouched_since(case.id, base, snapshot(case)):
+            return update_case(
+                case=case, by=by, expected_version=case.version, changes=changes, page=page,
+                sent=sent, copies=copies, base=base, attempt=attempt + 1,
+            )  # fmt: skip
         raise EditConflict(theirs=snapshot(case), version=case.version) from None
     return changed
 

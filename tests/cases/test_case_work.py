@@ -1597,3 +1597,46 @@ def test_an_edit_of_many_details_names_them_all_on_the_timeline(client, case_of)
     said = re.search(r"Đã sửa thông tin: ([^<]*)</strong>", edited["event"]).group(1)
     for label in ("Tên hoặc bí danh", "Số của người bị bạo lực", "Địa chỉ", "Ngày sinh", "Tóm tắt"):
         assert label in said, (label, said)
+
+
+def test_an_edit_met_by_a_note_at_the_same_instant_is_saved_not_a_conflict(
+    client, case_of, monkeypatch
+):
+    """A colleague's note landing between the edit's check and its write moved the case's
+    version: the edit met the conflict screen, which said the other had saved details they
+    never touched. It is made again on the case as it now is; a detail moved meanwhile is
+    still the conflict screen."""
+    from app.cases import edits
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    original, calls = edits._apply_edit, []
+
+    def overtaken(case_, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            _bump_elsewhere(case_)  # the note's write, committed first
+        return original(case_, *args, **kwargs)
+
+    monkeypatch.setattr(edits, "_apply_edit", overtaken)
+    url = f"/cases/{case.id}/edit"
+    from tests.cases.test_case_drafts import browser_fields
+
+    fields = browser_fields(client.get(url).get_data(as_text=True))
+    answer = client.submit(url, {**fields, "safe_contact": "Chỉ gọi sau 20 giờ"}, page=url)
+    assert answer.status_code == 302 and len(calls) == 2
+    db.session.refresh(case)
+    assert case.safe_contact == "Chỉ gọi sau 20 giờ"
+    assert views_of(case, "edit conflict") == 0
+    calls.clear()
+    fields = browser_fields(client.get(url).get_data(as_text=True))
+
+    def detail_moved(case_, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            _bump_elsewhere(case_, safe_contact_sealed=None)  # a colleague cleared it
+        return original(case_, *args, **kwargs)
+
+    monkeypatch.setattr(edits, "_apply_edit", detail_moved)
+    clash = client.submit(url, {**fields, "safe_contact": "Nhắn Zalo"}, page=url)
+    assert clash.status_code == 409 and len(calls) == 1
