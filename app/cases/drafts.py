@@ -297,7 +297,7 @@ def drop_moved_on(
         move = status_move(draft.form)
         if move is not None and move[0] == case.status:
             continue
-        reason = _reason_of(draft)
+        reason = _text_of(draft, "reason")
         sent = (
             sent_by is not None
             and draft.user_id == sent_by.id
@@ -314,14 +314,15 @@ def drop_moved_on(
         draft.updated_at = utcnow()
 
 
-def _reason_of(draft: CaseDraft) -> str:
-    """The reason a status change's draft holds, trimmed ("" for none)."""
+def _text_of(draft: CaseDraft, name: str) -> str:
+    """The text a draft holds in one field (a status change's reason, a note's body), trimmed;
+    "" for none."""
     try:
         fields = json.loads(draft.payload or "{}")
     except ValueError:
         return ""
-    reason = fields.get("reason") if isinstance(fields, dict) else None
-    return reason.strip() if isinstance(reason, str) else ""
+    text = fields.get(name) if isinstance(fields, dict) else None
+    return text.strip() if isinstance(text, str) else ""
 
 
 def _find_note(user_id: int, case: Case, page: uuid.UUID) -> CaseDraft | None:
@@ -352,7 +353,7 @@ def keep_reason_as_note(*, case: Case, user: User, page: uuid.UUID, reason: str)
         )
     )
     kept = _find_note(user.id, case, page)
-    if kept is not None and reason in _body_of(kept):
+    if kept is not None and reason in _text_of(kept, "body"):
         db.session.commit()
         return page
     if kept is not None:
@@ -367,15 +368,6 @@ def keep_reason_as_note(*, case: Case, user: User, page: uuid.UUID, reason: str)
     db.session.commit()
     return page
 
-
-def _body_of(draft: CaseDraft) -> str:
-    """The text a note draft holds ("" for none)."""
-    try:
-        fields = json.loads(draft.payload or "{}")
-    except ValueError:
-        return ""
-    body = fields.get("body") if isinstance(fields, dict) else None
-    return body if isinstance(body, str) else ""
 
 
 def drop_all_on(case_id: uuid.UUID, *, user_id: int | None = None) -> None:
