@@ -186,3 +186,15 @@ def test_typed_text_is_kept_out_of_the_browsers_form_history(client, scene):
         assert typed, url
         for tag in typed:
             assert 'autocomplete="off"' in tag, (url, tag)
+
+
+def test_a_new_call_on_a_closed_case_says_so_before_anything_is_typed(client, scene):
+    """From a stale link (the case closed since the page was drawn): the intake said "this call
+    will be added to case …", and only the save refused it."""
+    people, case = scene
+    case.status = "closed"
+    db.session.commit()
+    sign_in(client, people["opener"])
+    page = client.get(f"/calls/new?case={case.id}").get_data(as_text=True)
+    assert "Ca đó đã đóng. Hãy mở ca mới" in page
+    assert "Cuộc gọi này sẽ được thêm vào ca" not in page
