@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,6 +17,7 @@ from app.auth.models import User
 from app.cases import draft_copies, drafts, merge, services
 from app.cases.ages import day_told, survivor_age
 from app.cases.models import CHILD_TASKS, Case, FormSubmission
+from app.cases.scope import case_scope
 from app.classifications import age_band
 from app.clock import utcnow
 from app.crypto import blind
@@ -100,13 +102,25 @@ def update_case(
         db.session.rollback()
         # The other write closed or erased it: nothing to compare with.
         services.refuse_if_closed(case)
-        if attempt < EDIT_ATTEMPTS and merge.untouched_since(case.id, base, snapshot(case)):
+        # Made again only while the case is still this person's to see (the other write may
+        # have handed it on: the conflict screen's path then refuses it, audited).
+        if (
+            attempt < EDIT_ATTEMPTS
+            and _still_theirs(case, by)
+            and merge.untouched_since(case.id, base, snapshot(case))
+        ):
             return update_case(
                 case=case, by=by, expected_version=case.version, changes=changes, page=page,
                 sent=sent, copies=copies, base=base, attempt=attempt + 1,
             )  # fmt: skip
         raise EditConflict(theirs=snapshot(case), version=case.version) from None
     return changed
+
+
+def _still_theirs(case: Case, by: User) -> bool:
+    """Whether the case is still within the person's need-to-know scope, as it now is."""
+    mine = case_scope(by)(select(Case.id).where(Case.id == case.id))
+    return db.session.execute(mine).first() is not None
 
 
 def _sent(case: Case, by: User, page: uuid.UUID | None, sent: uuid.UUID | None, copies) -> None:

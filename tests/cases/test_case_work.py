@@ -1640,3 +1640,36 @@ def test_an_edit_met_by_a_note_at_the_same_instant_is_saved_not_a_conflict(
     monkeypatch.setattr(edits, "_apply_edit", detail_moved)
     clash = client.submit(url, {**fields, "safe_contact": "Nhắn Zalo"}, page=url)
     assert clash.status_code == 409 and len(calls) == 1
+
+
+def test_an_edit_met_by_a_hand_over_is_refused_not_made_again(client, case_of, monkeypatch):
+    """The case handed to another case manager between the edit's check and its write: the
+    edit was made again (the details untouched) by someone who no longer had the case, with no
+    refusal in the log. Refused (404) and audited, as a note in the same race is."""
+    from app.cases import edits
+
+    case, people = case_of
+    sign_in(client, people["manager"])
+    original, calls = edits._apply_edit, []
+
+    def handed_over(case_, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the supervisor's hand-over, committed first
+            _bump_elsewhere(case_, assigned_to_id=people["supervisor2"].id)
+        return original(case_, *args, **kwargs)
+
+    monkeypatch.setattr(edits, "_apply_edit", handed_over)
+    url = f"/cases/{case.id}/edit"
+    from tests.cases.test_case_drafts import browser_fields
+
+    fields = browser_fields(client.get(url).get_data(as_text=True))
+    answer = client.submit(url, {**fields, "safe_contact": "Chỉ gọi sau 20 giờ"}, page=url)
+    assert answer.status_code == 404 and len(calls) == 1
+    db.session.refresh(case)
+    assert case.safe_contact != "Chỉ gọi sau 20 giờ"
+    denied = db.session.execute(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.case_id == case.id, AuditEntry.action == "denied"
+        )
+    ).scalar_one()
+    assert denied == 1
