@@ -12,11 +12,10 @@ MAX_AGE = 120  # the oldest age the forms and the register import take
 
 
 def day_told(case) -> date:
-    """The day a case's age counts on: its first call's, in Vietnam, as the intake counted it
-    (a call written up the day after, about a girl who turned 16 in between, is a child's),
-    else the day the case was opened."""
-    first = min((call.started_at for call in case.calls), default=None)
-    return local_day(first or case.opened_at)
+    """The day a case's age counts on, in Vietnam: its first call's, as the intake counted it
+    (a call written up the day after, about a girl who turned 16 in between, is a child's), or
+    the day it was opened if that is earlier (a case imported with its own opening date)."""
+    return local_day(min([case.opened_at, *(call.started_at for call in case.calls)]))
 
 
 def is_child_age(age: int | None, birth_date: date | None, today: date | None = None) -> bool:
