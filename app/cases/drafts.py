@@ -369,7 +369,6 @@ def keep_reason_as_note(*, case: Case, user: User, page: uuid.UUID, reason: str)
     return page
 
 
-
 def drop_all_on(case_id: uuid.UUID, *, user_id: int | None = None) -> None:
     """Delete the drafts on the case: everyone's (erasure), or one person's (the case handed
     to someone else). Not committed."""
