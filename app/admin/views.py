@@ -55,12 +55,16 @@ def _refused(exc: rules.AdminError, account: User | None = None, *, org=None) ->
     if exc.rule is None:
         return
     db.session.rollback()
+    if account is not None:
+        kind, object_id, organisation_id = "account", account.id, account.organisation_id
+    else:
+        kind, object_id, organisation_id = "organisation", org.id, org.id
     audit.record(
         "denied",
         user=current_user,
-        object_type="account" if account is not None else "organisation",
-        object_id=account.id if account is not None else org.id,
-        organisation_id=account.organisation_id if account is not None else org.id,
+        object_type=kind,
+        object_id=object_id,
+        organisation_id=organisation_id,
         detail=exc.rule,
     )
     db.session.commit()

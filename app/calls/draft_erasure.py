@@ -27,9 +27,9 @@ def forget_erased_case(fields: dict, *, user: User, lock: bool = False) -> bool:
     save refuses such a link anyway). An operator may add a call to any case of the hotline
     (a repeat caller's case, often a colleague's), so is told of its erasure on the phone; each
     telling is a read of the case, written to the audit log (not committed here), so numbers
-    tried one after another to learn which cases were erased show there. `lock`: the case's
-    row read locked (on PostgreSQL), after the draft is written: an erasure committing meanwhile
-    is then either seen here or finds the draft written."""
+    tried one after another to learn which cases were erased show there. `lock`: the cases
+    named are read locked (on PostgreSQL), as an erasure takes its case before the drafts: one
+    erasing it now is waited for and then seen, or finds the draft written."""
     from app.cases.models import Case  # cases builds on calls
     from app.cases.search_form import normalise_case_number, own_code
 
