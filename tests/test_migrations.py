@@ -14,6 +14,7 @@ from app.cases.models import Case, Incident, RiskAssessment
 from app.cases.risk import QUESTIONS
 from app.classifications import ACTS, CALL_OUTCOMES, CALLER_FLAGS, DANGER_QUESTIONS, FORMS, SERVICES
 from app.extensions import db
+from tests.conftest import duties_done
 
 
 def test_models_and_migrations_agree(app):
@@ -93,7 +94,9 @@ def test_tasks_a_closure_ended_before_0009_are_found_as_ended(
         ).case
         done = services.open_task(case, kind="follow_up_call", due=utcnow(), by=manager)
         done.done_at, done.done_by_id = utcnow(), manager.id
+        services.open_task(case, kind="safety_review", due=utcnow(), by=manager)  # left open
         db.session.commit()
+        duties_done(case, manager)  # the commune notified: the closure waits on it
         services.change_status(case=case, to="in_support", by=manager)
         services.change_status(case=case, to="pending_closure", by=manager)
         services.change_status(case=case, to="closed", by=boss)
@@ -109,7 +112,8 @@ def test_tasks_a_closure_ended_before_0009_are_found_as_ended(
         rows = db.session.execute(db.select(Task.kind, Task.ended_by, Task.done_by_id)).all()
         assert sorted(rows) == [
             ("follow_up_call", None, manager_id),
-            ("notify_commune", "closed", None),
+            ("notify_commune", None, manager_id),
+            ("safety_review", "closed", None),
         ]
         db.session.remove()
 

@@ -15,7 +15,7 @@ from app.calls.draft_erasure import drop_drafts_on
 from app.calls.models import Call
 from app.cases import drafts as case_drafts
 from app.cases.ages import survivor_age
-from app.cases.models import Case, CaseEvent, FormSubmission, Task
+from app.cases.models import CLOSING_DUTIES, Case, CaseEvent, FormSubmission, Task
 from app.cases.numbers import next_case_number
 from app.classifications import ERASE_REASONS, age_band
 from app.clock import local_day, utcnow
@@ -63,6 +63,20 @@ class CaseError(Exception):
 
 class SelfApproval(CaseError):
     """A closure approved by whoever asked for it: refused, and audited as denied (four eyes)."""
+
+
+class DutiesOpen(CaseError):
+    """A closure asked for or approved while a duty of law on the case is open."""
+
+
+CLOSING = ("pending_closure", "closed")
+
+
+def duties_open(case: Case) -> list[Task]:
+    """The case's open duties of law (CLOSING_DUTIES), soonest due first: while any is open,
+    the case's closure is neither asked for nor approved."""
+    open_ = [t for t in case.tasks if t.done_at is None and t.kind in CLOSING_DUTIES]
+    return sorted(open_, key=lambda t: t.due_at)
 
 
 def link_call(call: Call, case: Case) -> None:
@@ -199,6 +213,13 @@ def change_status(
             raise SelfApproval(
                 _l("A closure must be approved by someone other than who asked for it.")
             )
+    if to in CLOSING and duties_open(case):
+        raise DutiesOpen(
+            _l(
+                "This case still has a duty of law open (see its tasks): the closure can be "
+                "asked for and approved once it is done and marked done."
+            )
+        )
     old, now = case.status, utcnow()
     case.status = to
     case.closed_at = now if to == "closed" else None

@@ -259,11 +259,13 @@ def _status_page(case, ask: StatusAsk):
     if request.method == "POST":  # shown again (changed meanwhile): a look
         looked_at(case, "status form")
     needs_reason = (case.status, form.to.data) in services.NEEDS_REASON
+    closing = form.to.data in services.CLOSING
     return render_template(
         "cases/status.html",
         case=case,
         form=form,
         needs_reason=needs_reason,
+        duties=services.duties_open(case) if closing else [],
         draft=drafts.status_form(case.status, form.to.data),
         restored=ask.restored,
     )

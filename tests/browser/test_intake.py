@@ -18,7 +18,7 @@ from app.cases.models import Case, Incident, Perpetrator
 from app.cases.services import assign_case, change_status, erase_case
 from app.extensions import db
 from app.places.queries import commune_choices
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, duties_done
 
 pytestmark = pytest.mark.browser
 
@@ -286,6 +286,7 @@ def test_on_a_narrow_screen_the_keys_reach_the_end_of_a_full_panel(
     manager = make_user("case_manager", organisation=org)
     oldest = three_cases_from_one_number(make_user("operator", organisation=org))[0]  # last
     assign_case(case=oldest, to=manager, by=supervisor)
+    duties_done(oldest, manager)
     change_status(case=oldest, to="pending_closure", by=manager)
     change_status(case=oldest, to="closed", by=supervisor)
     page.set_viewport_size({"width": 1024, "height": 768})

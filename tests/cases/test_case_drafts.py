@@ -15,7 +15,7 @@ from app.cases import draft_fields, drafts, services
 from app.cases.models import Case, CaseDraft, CaseNote, FormSubmission, Incident
 from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import CSRF_META, STATUS_VERSION, audit_actions, sign_in
+from tests.conftest import CSRF_META, STATUS_VERSION, audit_actions, duties_done, sign_in
 from tests.crypto.test_raw_database import _raw_bytes
 
 NOTE = "Chị Hạnh kể đêm qua anh ta lại đánh, em bé trốn sang nhà hàng xóm"
@@ -357,6 +357,7 @@ def test_an_edit_typed_from_an_older_version_meets_the_conflict_screen(client, c
 
 def test_a_reason_typed_for_a_status_change_comes_back_for_that_move_only(client, case_of):
     case, people = case_of
+    duties_done(case, people["manager"])  # the closure waits on them
     manager = people["manager"]
     case.status = "in_support"
     db.session.commit()
@@ -381,6 +382,7 @@ def test_a_status_draft_goes_when_the_case_moves_and_is_not_taken_after(client, 
     move's page: it goes when the case moves (anyone's), and is refused after. The text is not
     lost: it comes back in its writer's note box, to add as a note or clear."""
     case, people = case_of
+    duties_done(case, people["manager"])  # the closure waits on them
     case.status = "in_support"
     db.session.commit()
     manager = people["manager"]
@@ -860,6 +862,7 @@ def test_a_reason_sent_late_never_writes_over_the_note_typed_from_it(app, client
     the same key and she adds to it (autosaved). Her status tab, still open, is then sent:
     the old reason was written over the note draft, and what she added was lost."""
     case, people = case_of
+    duties_done(case, people["manager"])  # the closure waits on them
     manager = people["manager"]
     services.change_status(case=case, to="in_support", by=manager)
     sign_in(client, manager)
@@ -910,6 +913,7 @@ def test_a_reason_typed_again_after_a_return_is_kept_beside_the_first(app, clien
     """A status reason whose page key already holds the note kept from an earlier move was
     deleted when the case moved again: it is kept beside it, under a key of its own."""
     case, people = case_of
+    duties_done(case, people["manager"])  # the closure waits on them
     manager = people["manager"]
     services.change_status(case=case, to="in_support", by=manager)
     sign_in(client, manager)

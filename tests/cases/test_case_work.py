@@ -25,7 +25,7 @@ from app.cases.models import (
 from app.cases.services import open_task
 from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import CSRF_META, STATUS_VERSION, sign_in
+from tests.conftest import CSRF_META, STATUS_VERSION, duties_done, sign_in
 
 
 def test_the_page_shows_the_timeline_and_safe_contact(client, case_of):
@@ -276,6 +276,7 @@ def test_a_status_change_sent_twice_is_made_once_and_said_plainly(client, case_o
 
 def test_closure_needs_another_persons_approval_and_makes_the_case_read_only(client, app, case_of):
     case, people = case_of
+    duties_done(case, people["manager"])
     sign_in(client, people["manager"])
     url = f"/cases/{case.id}"
     client.submit(f"{url}/status", {"to": "in_support"}, page=f"{url}/status?to=in_support")
@@ -320,6 +321,7 @@ def test_closure_needs_another_persons_approval_and_makes_the_case_read_only(cli
 
 def test_a_supervisor_cannot_approve_a_closure_they_asked_for(app, client, case_of):
     case, people = case_of
+    duties_done(case, people["supervisor"])
     sign_in(client, people["supervisor"])
     url = f"/cases/{case.id}"
     client.submit(f"{url}/status", {"to": "in_support"}, page=f"{url}/status?to=in_support")
@@ -866,6 +868,7 @@ def test_a_closure_approved_from_a_page_older_than_a_new_task_is_shown_again_fir
     """The approval page lists the open tasks the closure ends: a task added after it was
     opened (a 12-hour check, a follow-up) is never ended unseen."""
     case, people = case_of
+    duties_done(case, people["manager"])
     case.status = "pending_closure"
     db.session.commit()
     sign_in(client, people["supervisor"])
@@ -903,6 +906,7 @@ def test_a_move_a_colleague_made_first_goes_back_to_the_case_not_a_refusal(app, 
     refusal, nor "confirm again" (nothing can be), but the case as it is, saying so, with the
     reason typed kept to copy (a closed case takes no note); without one, the case page."""
     case, people = case_of
+    duties_done(case, people["manager"])
     case.status = "pending_closure"
     db.session.commit()
     sign_in(client, people["supervisor"])
@@ -1016,6 +1020,7 @@ def test_the_part_forms_of_a_closed_case_do_not_open(client, case_of):
     from app.cases import services
 
     case, people = case_of
+    duties_done(case, people["manager"])
     services.change_status(case=case, to="in_support", by=people["manager"])
     services.change_status(case=case, to="pending_closure", by=people["manager"])
     services.change_status(case=case, to="closed", by=people["supervisor"])
@@ -1089,6 +1094,7 @@ def test_a_closure_sent_without_the_pages_version_is_shown_again_not_applied(cli
     """A form not drawn by this app (a script, a page of an older release) cannot say what the
     person saw: the tasks a closure would end are shown first, as for a page grown stale."""
     case, people = case_of
+    duties_done(case, people["manager"])
     case.status = "pending_closure"
     db.session.commit()
     sign_in(client, people["supervisor"])
@@ -1414,6 +1420,7 @@ def test_a_reason_sent_for_a_case_erased_meanwhile_is_said_not_a_server_error(
     from app.classifications import ERASE_REASONS
 
     case, people = case_of
+    duties_done(case, people["manager"])
     services.change_status(case=case, to="pending_closure", by=people["manager"])
     if closed:
         services.change_status(case=case, to="closed", by=people["supervisor"])

@@ -15,7 +15,7 @@ from app.cases.models import Case, Task
 from app.extensions import db
 from tests.calls.test_intake_page import form
 from tests.cases.test_case_drafts import inputs
-from tests.conftest import sign_in
+from tests.conftest import duties_done, sign_in
 
 
 def handed_away(case, to_user):
@@ -144,6 +144,7 @@ def test_a_call_sent_again_after_its_case_closed_is_the_call_saved_not_unsaved(c
     first = client.submit("/calls/new", data, page="/calls/new")
     assert first.status_code == 302
     db.session.rollback()  # the case as the save left it
+    duties_done(case, people["manager"])
     services.change_status(case=case, to="pending_closure", by=people["manager"])
     services.change_status(case=case, to="closed", by=people["supervisor"])
     again = client.submit("/calls/new", data, page="/calls/new")

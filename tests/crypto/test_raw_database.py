@@ -16,7 +16,7 @@ from app.cases import services as cases
 from app.cases.models import Case, CaseNote, Incident, Perpetrator, Task
 from app.extensions import db
 from tests.calls.test_intake_page import form
-from tests.conftest import sign_in
+from tests.conftest import duties_done, sign_in
 
 NAME = "Đinh Thị Bí Mật Ghim"
 ALIAS = "Chị Ghim Kiểm Thử"
@@ -149,6 +149,7 @@ def test_values_typed_through_the_pages_are_nowhere_in_clear(
     assert m.post(f"{url}/drafts/note", json={"page": str(uuid.uuid4()),
                   "fields": {"body": CASE_DRAFT}},
                   headers={"X-CSRFToken": m.csrf_token(url)}).status_code == 200  # fmt: skip
+    duties_done(case, manager)  # the commune notified: the closure waits on it
     for to in ("in_support", "pending_closure"):
         m.submit(f"{url}/status", {"to": to}, page=f"{url}/status?to={to}")
     b = app.test_client()

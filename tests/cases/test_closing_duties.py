@@ -1,0 +1,107 @@
+"""A case is not closed with a duty of law open: the commune notified of the report, a child at
+serious risk acted on within 12 hours, a prohibition of contact followed to its decision. The
+closure is neither asked for nor approved until each is marked done; other tasks still end with
+the closure, as the approval page says."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.cases import services
+from app.cases.casework import add_task, complete_task
+from app.cases.models import CaseEvent
+from app.clock import utcnow
+from app.extensions import db
+from tests.cases.test_case_work import status_form
+from tests.conftest import sign_in
+
+DUTY_SAID = "Ca này còn một nghĩa vụ theo luật chưa hoàn thành"
+
+
+def _kinds_open(case) -> set[str]:
+    return {t.kind for t in case.tasks if t.done_at is None}
+
+
+def test_the_commune_notice_open_stops_the_closure_asked_for(case_of):
+    case, people = case_of
+    assert _kinds_open(case) == {"notify_commune"}  # every violence report's
+    with pytest.raises(services.DutiesOpen):
+        services.change_status(case=case, to="pending_closure", by=people["manager"])
+    db.session.rollback()
+    assert case.status == "open"
+    (duty,) = services.duties_open(case)
+    complete_task(task=duty, by=people["manager"])
+    services.change_status(case=case, to="pending_closure", by=people["manager"])
+    assert case.status == "pending_closure"
+
+
+@pytest.mark.parametrize("kind", ["child_12h", "no_contact_12h", "notify_commune"])
+def test_a_duty_opened_after_the_request_stops_the_approval(case_of, kind):
+    """A duty planned while the closure waits (a reassessment finds a child at serious risk,
+    say) is not ended unseen by the approval; a follow-up call is, as before."""
+    case, people = case_of
+    for task in services.duties_open(case):
+        complete_task(task=task, by=people["manager"])
+    services.change_status(case=case, to="pending_closure", by=people["manager"])
+    later = utcnow() + timedelta(hours=12)
+    add_task(case=case, by=people["supervisor"], kind="follow_up_call", due=later)
+    duty = add_task(case=case, by=people["supervisor"], kind=kind, due=later)
+    with pytest.raises(services.DutiesOpen):
+        services.change_status(case=case, to="closed", by=people["supervisor"])
+    db.session.rollback()
+    assert case.status == "pending_closure" and duty.done_at is None
+    complete_task(task=duty, by=people["supervisor"])
+    services.change_status(case=case, to="closed", by=people["supervisor"])
+    assert case.status == "closed"
+    ended = {t.kind: t.ended_by for t in case.tasks if t.ended_by}
+    assert ended == {"follow_up_call": "closed"}
+    assert duty.ended_by is None and duty.done_by_id == people["supervisor"].id
+
+
+def test_the_status_page_lists_the_duties_and_offers_no_confirm(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/status?to=pending_closure"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="duties-open"' in page
+    assert "Ca này còn 1 nghĩa vụ theo luật chưa hoàn thành" in page
+    assert "Thông báo UBND cấp xã" in page
+    assert f'href="/cases/{case.id}#tasks"' in page
+    assert 'value="Xác nhận"' not in page  # nothing to confirm yet
+    # Sent anyway (a page of before the duty, a script): refused, said, the reason kept.
+    sent = status_form(client, case, "pending_closure", reason="Chị đã an toàn ở nhà mẹ")
+    answer = client.post(f"/cases/{case.id}/status", data=sent)
+    assert answer.status_code == 200
+    assert DUTY_SAID in answer.text and "Chị đã an toàn ở nhà mẹ" in answer.text
+    db.session.refresh(case)
+    assert case.status == "open"
+    moves = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "status")).all()
+    assert moves == []
+
+
+def test_marked_done_on_the_case_page_the_closure_can_be_asked(client, case_of):
+    case, people = case_of
+    sign_in(client, people["manager"])
+    (duty,) = services.duties_open(case)
+    shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'action="/cases/tasks/{duty.id}/done"' in shown
+    done = client.submit(f"/cases/tasks/{duty.id}/done", {"back": "case"}, page=f"/cases/{case.id}")
+    assert done.status_code == 302
+    url = f"/cases/{case.id}/status?to=pending_closure"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="duties-open"' not in page and 'value="Xác nhận"' in page
+    asked = client.submit(f"/cases/{case.id}/status", {"to": "pending_closure"}, page=url)
+    assert asked.status_code == 302
+    db.session.refresh(case)
+    assert case.status == "pending_closure"
+
+
+def test_a_return_to_support_is_not_held_by_a_duty(client, case_of):
+    """Only the closure waits on the duties: a pending closure goes back to support at once."""
+    case, people = case_of
+    case.status = "pending_closure"
+    db.session.commit()
+    assert services.duties_open(case)
+    services.change_status(case=case, to="in_support", by=people["supervisor"], reason="Chưa xong")
+    assert case.status == "in_support"
