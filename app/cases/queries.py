@@ -10,7 +10,14 @@ from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.calls.services import flags_of_cases
-from app.cases.models import ACTIVE_STATUSES, WATCHED_CHECKS, Case, CaseEvent, Task
+from app.cases.models import (
+    ACTIVE_STATUSES,
+    CLOSING_DUTIES,
+    WATCHED_CHECKS,
+    Case,
+    CaseEvent,
+    Task,
+)
 from app.cases.scope import case_scope
 from app.clock import first_day, local_day, local_midnight
 from app.extensions import db
@@ -226,7 +233,8 @@ def unassigned_cases(user: User, *, now: datetime) -> Queue:
 
 def pending_closure(user: User, *, now: datetime) -> Queue:
     """Cases of the organisation waiting for a supervisor to approve their closure, with when and
-    by whom closure was asked; the longest waiting first."""
+    by whom closure was asked, and how many duties of law are still open on each (the closure
+    waits on them: services.duties_open); the longest waiting first."""
     asked = (
         select(CaseEvent.at, CaseEvent.by_id)
         .where(
@@ -241,9 +249,19 @@ def pending_closure(user: User, *, now: datetime) -> Queue:
     asked_at = asked.with_only_columns(CaseEvent.at).scalar_subquery()
     asker = aliased(User)
     asked_by = asked.with_only_columns(CaseEvent.by_id).scalar_subquery()
+    duties = (
+        select(func.count(Task.id))
+        .where(Task.case_id == Case.id, Task.done_at.is_(None), Task.kind.in_(CLOSING_DUTIES))
+        .correlate(Case)
+        .scalar_subquery()
+    )
     rows = (
         case_rows(now)
-        .add_columns(asked_at.label("asked_at"), asker.full_name.label("asked_by_name"))
+        .add_columns(
+            asked_at.label("asked_at"),
+            asker.full_name.label("asked_by_name"),
+            duties.label("duties"),
+        )
         .outerjoin(asker, asker.id == asked_by)
         .where(Case.organisation_id == user.organisation_id, Case.status == "pending_closure")
         .order_by(asked_at.asc().nulls_first(), Case.opened_at)

@@ -3,6 +3,7 @@ serious risk acted on within 12 hours, a prohibition of contact followed to its 
 closure is neither asked for nor approved until each is marked done; other tasks still end with
 the closure, as the approval page says."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -105,3 +106,18 @@ def test_a_return_to_support_is_not_held_by_a_duty(client, case_of):
     assert services.duties_open(case)
     services.change_status(case=case, to="in_support", by=people["supervisor"], reason="Chưa xong")
     assert case.status == "in_support"
+
+
+def test_the_supervisors_list_of_closures_says_which_wait_on_a_duty(client, case_of):
+    case, people = case_of
+    case.status = "pending_closure"
+    db.session.commit()
+    sign_in(client, people["supervisor"])
+    said = "Còn 1 nghĩa vụ theo luật chưa hoàn thành"
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    closing = re.search(r'<table id="pending-closure".*?</table>', html, flags=re.S).group(0)
+    assert case.number in closing and said in closing
+    complete_task(task=services.duties_open(case)[0], by=people["manager"])
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    closing = re.search(r'<table id="pending-closure".*?</table>', html, flags=re.S).group(0)
+    assert case.number in closing and said not in closing
