@@ -227,6 +227,12 @@ TASK_KINDS = {
     "safety_review": _l("Safety re-assessment"),
     "other": _l("Other task"),
 }
+# The duties of law a case is not closed with open (Law 13/2022: the commune chair notified of
+# every report; Decree 56/2017: a child at serious risk acted on within 12 hours; a request for
+# prohibition of contact followed to its decision): the closure is neither asked for nor
+# approved until each is marked done, with a note of what was done (or why it was not needed),
+# so none ends unseen with the case (cases.services.change_status, casework.complete_task).
+CLOSING_DUTIES = ("notify_commune", "child_12h", "no_contact_12h")
 # What ended a task no one did (Task.ended_by).
 TASK_ENDINGS = {
     "closed": _l("Ended with the case's closure"),

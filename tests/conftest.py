@@ -261,7 +261,7 @@ def duties_done(case, by: User) -> int:
     db.session.refresh(case)  # as pages may have left it
     duties = duties_open(case)
     for task in duties:
-        complete_task(task=task, by=by)
+        complete_task(task=task, by=by, note="Đã làm xong")
     return len(duties)
 
 

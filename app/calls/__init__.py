@@ -7,6 +7,11 @@ from app import classifications as c
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
 
+# The duties of law a case is not closed with open: a global, as macros imported without the
+# page's context (cases/_lists.html's done button) ask for a note when one is marked done.
+bp.add_app_template_global(c.CLOSING_DUTIES, "closing_duties")
+
+
 @bp.app_context_processor
 def code_labels() -> dict:
     """Labels of the stored codes, for every template: `labels.<list>[code]` and short names."""

@@ -24,13 +24,18 @@ from app.cases.models import (
     Task,
 )
 from app.cases.services import CaseError, audit_case, open_task, record_event, refuse_if_closed
-from app.classifications import ACTS, forms_of
+from app.classifications import ACTS, CLOSING_DUTIES, forms_of
 from app.clock import utcnow
 from app.extensions import db
 
 # How soon a safety re-assessment is due after a rating at this level.
 SAFETY_REVIEW_AFTER = {"severe": timedelta(hours=24), "high": timedelta(hours=72)}
 CHILD_SERIOUS_WINDOW = timedelta(hours=12)  # Decree 56/2017: intervene within 12 hours
+DONE_NOTE_MAX = 500  # characters of a note said as a task is marked done
+DUTY_NOTE_NEEDED = _l(
+    "Say what was done (or why it was not needed) to mark a duty of law done: the case can "
+    "close once its duties are done, so the record says how."
+)
 
 
 @dataclass
@@ -334,15 +339,23 @@ def complete_task(*, task: Task, by: User, note: str | None = None) -> bool:
     second click, or ended when the survivor was found to be 16 or over). The case row is
     written too (its version moves), so a closure approved at the same instant, which ends the
     case's open tasks, fails one of the two on the case's version: a task is never both done
-    by someone and ended by the closure, nor done on a case already closed."""
+    by someone and ended by the closure, nor done on a case already closed. A duty of law
+    (CLOSING_DUTIES) is marked done only with a note of what was done, or why it was not needed:
+    its being done lets the case close, so the record says how. The note follows the task's
+    own, if it had one."""
     refuse_if_closed(task.case)  # first: a task the closure ended is not "done" again
     if task.done_at is not None:
         return False
+    note = (note or "").strip()
+    if task.kind in CLOSING_DUTIES and not note:
+        raise CaseError(DUTY_NOTE_NEEDED)
+    if len(note) > DONE_NOTE_MAX:
+        raise CaseError(_l("A note on a task done is at most 500 characters."))
     now = utcnow()
     task.done_at, task.done_by_id = now, by.id
     task.case.updated_at = now
     if note:
-        task.note = note
+        task.note = f"{task.note}\n{note}" if task.note else note
     audit_case("update", task.case, by, detail=f"task:{task.id} done")
     db.session.commit()
     return True

@@ -269,11 +269,6 @@ CHILD_TASKS = ("child_12h",)
 # they are given to (an operator ticking one on a case not yet assigned would take it off the
 # supervisor's list, done by no one). See casework.may_complete and queries.due_tasks.
 WATCHED_CHECKS = ("child_12h", "no_contact_12h")
-# The duties of law a case is not closed with open (Law 13/2022: the commune chair notified of
-# every report; Decree 56/2017: a child at serious risk acted on within 12 hours; a request for
-# prohibition of contact followed to its decision): the closure is neither asked for nor
-# approved until each is marked done, so none ends unseen with the case (services.change_status).
-CLOSING_DUTIES = ("notify_commune", "child_12h", "no_contact_12h")
 # The condition of ix_task_watched_open, as queries must spell it for the index to be used.
 WATCHED_CHECK_OPEN = "kind IN ('child_12h', 'no_contact_12h') AND done_at IS NULL"
 

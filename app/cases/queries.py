@@ -12,13 +12,13 @@ from app.auth.models import User
 from app.calls.services import flags_of_cases
 from app.cases.models import (
     ACTIVE_STATUSES,
-    CLOSING_DUTIES,
     WATCHED_CHECKS,
     Case,
     CaseEvent,
     Task,
 )
 from app.cases.scope import case_scope
+from app.classifications import CLOSING_DUTIES
 from app.clock import first_day, local_day, local_midnight
 from app.extensions import db
 from app.places.models import Place

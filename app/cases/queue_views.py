@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auditlog.people import changed_accounts
 from app.auth.access import HOME_ENDPOINTS, refuse_object, refuse_role, roles_required
 from app.auth.models import User
-from app.cases import bp, queries
+from app.cases import bp, drafts, queries
 from app.cases.casework import complete_task, may_complete
 from app.cases.models import Case, Task
 from app.cases.scope import case_scope
@@ -95,7 +95,9 @@ def _refuse_unless_theirs(task: Task) -> None:
 @roles_required(*CASE_ROLES)
 def task_done(task_id: uuid.UUID):
     """Mark a task done, by someone who may see its case (anyone else gets 404) and whose task
-    it is to do (an operator another's: 403); both refusals audited."""
+    it is to do (an operator another's: 403); both refusals audited. A duty of law is marked
+    done with a note of what was done (`note`); a note typed and not saved is kept."""
+    note = request.form.get("note", "")
     stmt = case_scope(current_user)(
         select(Task).join(Case, Case.id == Task.case_id).where(Task.id == task_id)
     )
@@ -105,12 +107,12 @@ def task_done(task_id: uuid.UUID):
     _refuse_unless_theirs(task)
     for attempt in (1, 2):
         try:
-            done = complete_task(task=task, by=current_user)
+            done = complete_task(task=task, by=current_user, note=note)
             break
         except CaseError as error:
             db.session.rollback()
             flash(str(error), "error")
-            return redirect(_back(task.case))
+            return redirect(_note_kept(task, note) or _back(task.case))
         except StaleDataError:  # the case changed at the same instant (closed, say)
             db.session.rollback()  # read again as it now is: a closed case refuses
             task = db.session.execute(stmt).scalar_one_or_none()
@@ -119,7 +121,7 @@ def task_done(task_id: uuid.UUID):
             _refuse_unless_theirs(task)  # the case assigned meanwhile: its tasks went along
             if attempt == 2:
                 flash(_("The case changed meanwhile; nothing was changed. Try again."), "error")
-                return redirect(_back(task.case))
+                return redirect(_note_kept(task, note) or _back(task.case))
     if not done and task.ended_by is not None:  # ended meanwhile, by no one's hand
         flash(_("This task had already ended; nothing was changed."), "info")
     elif not done and task.done_by_id != current_user.id:  # a colleague did it first
@@ -134,6 +136,19 @@ def task_done(task_id: uuid.UUID):
     else:  # done now, or by this same click sent twice
         flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
     return redirect(_back(task.case))
+
+
+def _note_kept(task: Task, note: str) -> str | None:
+    """A note typed to mark the task done and not saved (too long, the case closed or changed
+    meanwhile) is kept as the person's note draft on the case, whose page, where it comes back
+    in the note box, is given to go to; None when nothing was typed (or the case is erased:
+    its key is gone)."""
+    note = note.strip()
+    if not note or task.case.erased_at is not None:
+        return None
+    drafts.keep_reason_as_note(case=task.case, user=current_user, page=uuid.uuid4(), reason=note)
+    flash(_("The note you typed was not saved with the task: it is in the note box below."), "info")
+    return url_for("cases.show", case_id=task.case.id, _anchor="add-note")
 
 
 def _done_by(task: Task) -> str:

@@ -15,9 +15,9 @@ from app.calls.draft_erasure import drop_drafts_on
 from app.calls.models import Call
 from app.cases import drafts as case_drafts
 from app.cases.ages import survivor_age
-from app.cases.models import CLOSING_DUTIES, Case, CaseEvent, FormSubmission, Task
+from app.cases.models import Case, CaseEvent, FormSubmission, Task
 from app.cases.numbers import next_case_number
-from app.classifications import ERASE_REASONS, age_band
+from app.classifications import CLOSING_DUTIES, ERASE_REASONS, age_band
 from app.clock import local_day, utcnow
 from app.crypto import blind
 from app.extensions import db

@@ -216,6 +216,8 @@ def _move(case, ask: StatusAsk) -> None:
         )
     except SelfApproval:
         ask.response = _refuse_self_approval(case, form)
+    except services.DutiesOpen:  # the page, drawn again, lists them and offers no confirm
+        db.session.rollback()
     except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
         flash(str(error), "error")
     except StaleDataError:

@@ -74,6 +74,20 @@ def test_assign_from_the_queue_then_mark_the_task_done(page, browser, live_url, 
     case = db.session.get(Case, child.id)
     assert case.assigned_to_id == people["case_manager"].id
     assert [t.done_at is not None for t in case.tasks if t.kind == "follow_up_call"] == [True]
+    # A duty of law is marked done with what was done, typed in its row; Enter sends it.
+    duty = manager.locator("#due-tasks tr", has_text="Notify the commune")
+    duty.get_by_role("button", name="Mark done").click()
+    expect(manager.locator(".flash-error")).to_contain_text("Say what was done")
+    duty = manager.locator("#due-tasks tr", has_text="Notify the commune")
+    duty.get_by_role("textbox", name="What was done").fill("Rang the commune chair at 9:00")
+    manager.screenshot(path="test-artifacts/case-manager-duty-note.png", full_page=True)
+    duty.get_by_role("textbox", name="What was done").press("Enter")
+    expect(manager.locator(".flash-success")).to_contain_text("Task marked done")
+    expect(manager.locator("#due-tasks")).not_to_contain_text("Notify the commune")
+    db.session.expire_all()
+    (notified,) = [t for t in db.session.get(Case, child.id).tasks if t.kind == "notify_commune"]
+    assert notified.note == "Rang the commune chair at 9:00"
+    assert manager.evaluate("document.documentElement.scrollWidth") <= 1366
 
 
 def test_an_operator_finds_a_case_by_phone_and_the_number_stays_out_of_the_url(

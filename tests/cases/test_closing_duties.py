@@ -17,7 +17,8 @@ from app.extensions import db
 from tests.cases.test_case_work import status_form
 from tests.conftest import sign_in
 
-DUTY_SAID = "Ca này còn một nghĩa vụ theo luật chưa hoàn thành"
+DUTY_SAID = "Ca này còn 1 nghĩa vụ theo luật chưa hoàn thành"
+DONE = "Đã báo chủ tịch UBND xã qua điện thoại lúc 9h"
 
 
 def _kinds_open(case) -> set[str]:
@@ -32,7 +33,7 @@ def test_the_commune_notice_open_stops_the_closure_asked_for(case_of):
     db.session.rollback()
     assert case.status == "open"
     (duty,) = services.duties_open(case)
-    complete_task(task=duty, by=people["manager"])
+    complete_task(task=duty, by=people["manager"], note=DONE)
     services.change_status(case=case, to="pending_closure", by=people["manager"])
     assert case.status == "pending_closure"
 
@@ -43,7 +44,7 @@ def test_a_duty_opened_after_the_request_stops_the_approval(case_of, kind):
     say) is not ended unseen by the approval; a follow-up call is, as before."""
     case, people = case_of
     for task in services.duties_open(case):
-        complete_task(task=task, by=people["manager"])
+        complete_task(task=task, by=people["manager"], note=DONE)
     services.change_status(case=case, to="pending_closure", by=people["manager"])
     later = utcnow() + timedelta(hours=12)
     add_task(case=case, by=people["supervisor"], kind="follow_up_call", due=later)
@@ -52,7 +53,7 @@ def test_a_duty_opened_after_the_request_stops_the_approval(case_of, kind):
         services.change_status(case=case, to="closed", by=people["supervisor"])
     db.session.rollback()
     assert case.status == "pending_closure" and duty.done_at is None
-    complete_task(task=duty, by=people["supervisor"])
+    complete_task(task=duty, by=people["supervisor"], note=DONE)
     services.change_status(case=case, to="closed", by=people["supervisor"])
     assert case.status == "closed"
     ended = {t.kind: t.ended_by for t in case.tasks if t.ended_by}
@@ -66,7 +67,7 @@ def test_the_status_page_lists_the_duties_and_offers_no_confirm(client, case_of)
     url = f"/cases/{case.id}/status?to=pending_closure"
     page = client.get(url).get_data(as_text=True)
     assert 'id="duties-open"' in page
-    assert "Ca này còn 1 nghĩa vụ theo luật chưa hoàn thành" in page
+    assert DUTY_SAID in page
     assert "Thông báo UBND cấp xã" in page
     assert f'href="/cases/{case.id}#tasks"' in page
     assert 'value="Xác nhận"' not in page  # nothing to confirm yet
@@ -74,7 +75,9 @@ def test_the_status_page_lists_the_duties_and_offers_no_confirm(client, case_of)
     sent = status_form(client, case, "pending_closure", reason="Chị đã an toàn ở nhà mẹ")
     answer = client.post(f"/cases/{case.id}/status", data=sent)
     assert answer.status_code == 200
-    assert DUTY_SAID in answer.text and "Chị đã an toàn ở nhà mẹ" in answer.text
+    assert answer.text.count(DUTY_SAID) == 1  # the list of duties, not a second message
+    assert "Chị đã an toàn ở nhà mẹ" in answer.text
+    assert "được giữ lại" in answer.text  # the reason box says what becomes of it
     db.session.refresh(case)
     assert case.status == "open"
     moves = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "status")).all()
@@ -87,7 +90,9 @@ def test_marked_done_on_the_case_page_the_closure_can_be_asked(client, case_of):
     (duty,) = services.duties_open(case)
     shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert f'action="/cases/tasks/{duty.id}/done"' in shown
-    done = client.submit(f"/cases/tasks/{duty.id}/done", {"back": "case"}, page=f"/cases/{case.id}")
+    assert "Nghĩa vụ theo luật: phải xong trước khi đóng ca" in shown
+    sent = {"back": "case", "note": DONE}
+    done = client.submit(f"/cases/tasks/{duty.id}/done", sent, page=f"/cases/{case.id}")
     assert done.status_code == 302
     url = f"/cases/{case.id}/status?to=pending_closure"
     page = client.get(url).get_data(as_text=True)
@@ -117,7 +122,57 @@ def test_the_supervisors_list_of_closures_says_which_wait_on_a_duty(client, case
     html = client.get("/home/supervisor").get_data(as_text=True)
     closing = re.search(r'<table id="pending-closure".*?</table>', html, flags=re.S).group(0)
     assert case.number in closing and said in closing
-    complete_task(task=services.duties_open(case)[0], by=people["manager"])
+    complete_task(task=services.duties_open(case)[0], by=people["manager"], note=DONE)
     html = client.get("/home/supervisor").get_data(as_text=True)
     closing = re.search(r'<table id="pending-closure".*?</table>', html, flags=re.S).group(0)
     assert case.number in closing and said not in closing
+
+
+def test_a_duty_is_marked_done_only_with_a_note_of_what_was_done(client, case_of):
+    """One click would let the record say the commune was told when it never was: a duty of law
+    is marked done with a note (kept after the task's own, sealed); other tasks need none."""
+    case, people = case_of
+    (duty,) = services.duties_open(case)
+    duty.note = "Gọi số trực ban"
+    db.session.commit()
+    with pytest.raises(services.CaseError):
+        complete_task(task=duty, by=people["manager"], note="   ")
+    db.session.rollback()
+    assert duty.done_at is None
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    shown = client.get(url).get_data(as_text=True)
+    box = re.search(rf'action="/cases/tasks/{duty.id}/done".*?</form>', shown, flags=re.S)
+    assert 'name="note"' in box.group(0) and "Đã làm gì" in box.group(0)
+    bare = client.submit(f"/cases/tasks/{duty.id}/done", {"back": "case"}, page=url)
+    assert bare.status_code == 302
+    db.session.refresh(duty)
+    assert duty.done_at is None
+    assert "Hãy ghi rõ đã làm gì" in client.get(bare.location).get_data(as_text=True)
+    sent = {"back": "case", "note": DONE}
+    assert client.submit(f"/cases/tasks/{duty.id}/done", sent, page=url).status_code == 302
+    db.session.refresh(duty)
+    assert duty.done_by_id == people["manager"].id
+    assert duty.note == f"Gọi số trực ban\n{DONE}"
+    db.session.refresh(case)  # as the page left it
+    other = add_task(
+        case=case, by=people["manager"], kind="follow_up_call", due=utcnow() + timedelta(hours=1)
+    )
+    assert complete_task(task=other, by=people["manager"]) and other.note is None
+
+
+def test_a_note_not_saved_with_its_duty_is_kept_in_the_note_box(client, case_of):
+    """Too long to save (a page of before the box's limit, a script): the text typed is not
+    dropped but kept as the person's note draft, which the case page brings back."""
+    case, people = case_of
+    (duty,) = services.duties_open(case)
+    sign_in(client, people["manager"])
+    long = "Đã gọi chủ tịch xã, " * 30
+    sent = {"back": "home", "note": long}
+    answer = client.submit(f"/cases/tasks/{duty.id}/done", sent, page=f"/cases/{case.id}")
+    assert answer.status_code == 302 and answer.location.endswith(f"/cases/{case.id}#add-note")
+    db.session.refresh(duty)
+    assert duty.done_at is None
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "tối đa 500 ký tự" in page
+    assert re.search(r"<textarea[^>]*>\s*" + re.escape(long.strip()[:60]), page)

@@ -95,7 +95,7 @@ def test_marking_a_task_done_colliding_with_a_hand_over_is_refused(
     db.session.commit()
     sign_in(client, manager)
 
-    def collide(*, task, by):
+    def collide(*, task, by, note=None):
         db.session.rollback()
         handed_away(task.case, other)
         raise StaleDataError("moved on")

@@ -213,7 +213,7 @@ def test_the_queries_leave_closed_and_done_work_out(world):
     p, c, _ = world
     now = utcnow()
     notify = next(t for t in c["child"].tasks if t.kind == "notify_commune")
-    complete_task(task=notify, by=p["sup"])
+    complete_task(task=notify, by=p["sup"], note="Đã báo chủ tịch UBND xã")
     overdue = queries.overdue_tasks(p["sup"], now=now)
     assert {r.kind for r in overdue.rows} == {"follow_up_call"}
     cases.change_status(case=c["closing"], to="closed", by=p["sup"])
@@ -266,7 +266,8 @@ def test_a_task_is_marked_done_by_who_may_see_its_case(client, world):
         task = _task(c[case_key], kind)
         browser = client.application.test_client()
         sign_in(browser, p[who])
-        response = browser.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
+        said = {"note": "Đã làm xong"}  # a duty of law is marked done with what was done
+        response = browser.submit(f"/cases/tasks/{task.id}/done", said, page="/auth/account")
         assert response.status_code == 302, who
         db.session.expire_all()
         done = db.session.get(Task, task.id)
@@ -967,7 +968,8 @@ def test_an_operators_task_handed_on_as_they_tick_it_off_is_refused(client, worl
     # the supervisor's assignment lands between read and write
     to_manager = {"assigned_to_id": p["cm1"].id}
     calls = _lands_before_the_write(monkeypatch, to_manager, to_manager)
-    response = client.submit(f"/cases/tasks/{task.id}/done", page="/auth/account")
+    said = {"note": "Đã báo chủ tịch UBND xã"}
+    response = client.submit(f"/cases/tasks/{task.id}/done", said, page="/auth/account")
     assert response.status_code == 403 and len(calls) == 1
     db.session.expire_all()
     assert db.session.get(Task, task.id).done_at is None
