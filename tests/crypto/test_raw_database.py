@@ -16,7 +16,7 @@ from app.cases import services as cases
 from app.cases.models import Case, CaseNote, Incident, Perpetrator, Task
 from app.extensions import db
 from tests.calls.test_intake_page import form
-from tests.conftest import duties_done, sign_in
+from tests.conftest import sign_in
 
 NAME = "Đinh Thị Bí Mật Ghim"
 ALIAS = "Chị Ghim Kiểm Thử"
@@ -116,6 +116,7 @@ def test_values_typed_through_the_pages_are_nowhere_in_clear(
     NOTE, TASK_NOTE, REASON = (f"Ghi chú ghim mười một {tag}", f"Việc ghim mười hai {tag}",
                                f"Mở lại ghim mười ba {tag}")  # fmt: skip
     DRAFT, CASE_DRAFT = f"Nháp ghim mười bốn {tag}", f"Nháp ca ghim mười lăm {tag}"
+    DONE = f"Đã báo chủ tịch xã ghim mười sáu {tag}"
     org = make_org(code="HN")
     operator = make_user("operator", organisation=org)
     manager = make_user("case_manager", organisation=org)
@@ -149,7 +150,10 @@ def test_values_typed_through_the_pages_are_nowhere_in_clear(
     assert m.post(f"{url}/drafts/note", json={"page": str(uuid.uuid4()),
                   "fields": {"body": CASE_DRAFT}},
                   headers={"X-CSRFToken": m.csrf_token(url)}).status_code == 200  # fmt: skip
-    duties_done(case, manager)  # the commune notified: the closure waits on it
+    db.session.refresh(case)
+    for duty in cases.duties_open(case):  # marked done with what was done: the closure waits
+        done = {"back": "case", "note": DONE}
+        assert m.submit(f"/cases/tasks/{duty.id}/done", done, page=url).status_code == 302
     for to in ("in_support", "pending_closure"):
         m.submit(f"{url}/status", {"to": to}, page=f"{url}/status?to={to}")
     b = app.test_client()
@@ -161,9 +165,10 @@ def test_values_typed_through_the_pages_are_nowhere_in_clear(
     db.session.expire_all()
     assert any(n.body == NOTE for n in db.session.execute(select(CaseNote)).scalars())
     assert any(t.note == TASK_NOTE for t in db.session.execute(select(Task)).scalars())
+    assert any(t.note == DONE for t in db.session.execute(select(Task)).scalars())
     assert db.session.get(Case, case.id).status == "reopened"
     raw = _raw_bytes(tmp_path)
-    planted = [*P.values(), NOTE, TASK_NOTE, REASON, DRAFT, CASE_DRAFT,
+    planted = [*P.values(), NOTE, TASK_NOTE, REASON, DRAFT, CASE_DRAFT, DONE,
                "0912345678", "912345678", "0977111333", "977111333"]  # fmt: skip
     found = [v for v in planted for enc in ("utf-8", "utf-16-le") if v.encode(enc) in raw]
     # Pieces too, and a value the organisation holds in clear, to show the search sees it.
