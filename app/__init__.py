@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from app.calls import views as _calls_views  # noqa: F401
     from app.cases import bp as cases_bp
     from app.cases import (  # noqa: F401  (routes register on import)
+        correction_views,
         draft_views,
         edit_views,
         erase_views,

@@ -11,6 +11,7 @@ from app.audit import AuditEntry
 from app.calls.drafts import open_drafts, save_draft
 from app.calls.intake import Intake, Survivor, save_intake
 from app.cases import drafts as case_drafts
+from app.cases.casework import IncidentData, PerpetratorData, build_incident, build_perpetrator
 from app.cases.models import Case
 from app.extensions import db
 from tests.conftest import sign_in
@@ -39,6 +40,8 @@ EXPECTED = {
     "cases.edit": ("GET", SEE_CASE),
     "cases.add_incident": ("GET", SEE_CASE),
     "cases.add_perpetrator": ("GET", SEE_CASE),
+    "cases.correct_incident": ("GET", SEE_CASE),
+    "cases.correct_perpetrator": ("GET", SEE_CASE),
     "cases.reassess": ("GET", SEE_CASE),
     "cases.consent": ("GET", SEE_CASE),
     # Only case managers and supervisors may move an open case on: the owner sees no such move.
@@ -109,6 +112,8 @@ def world(make_user, make_org):
     )
     case = saved.case
     case.assigned_to_id = people["manager"].id
+    build_incident(case, IncidentData(acts=["a_beating"], description=NAME), by=people["owner"])
+    build_perpetrator(case, PerpetratorData(name=NAME), by=people["owner"])
     db.session.commit()
     draft_key = uuid.uuid4()
     save_draft(user=people["owner"], intake_key=draft_key, fields={"survivor_name": NAME})
@@ -131,6 +136,7 @@ def world(make_user, make_org):
 # the form sent is refused the same, changing nothing; a route added with both must be listed.
 POST_TOO = {
     "cases.edit", "cases.add_incident", "cases.add_perpetrator", "cases.reassess",
+    "cases.correct_incident", "cases.correct_perpetrator",
     "cases.consent", "cases.change_status", "cases.erase", "calls.new",
 }  # fmt: skip
 # What the form sent holds (enough to pass the token; wrong enough never to erase the case).
@@ -149,6 +155,7 @@ def route_for(app, endpoint: str, case, call, draft_key, people=None) -> str:
         "case_id": case.id,
         "call_id": call.id,
         "task_id": case.tasks[0].id,
+        "part_id": (case.incidents if "incident" in endpoint else case.perpetrators)[0].id,
         "intake_key": draft_key,
         "form": "note",
     }

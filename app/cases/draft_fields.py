@@ -13,8 +13,9 @@ from app.cases.models import CaseDraft
 from app.crypto.datakeys import keyring
 
 MAX_PAYLOAD = 100_000  # characters of JSON; the longest case form is a few kB
-# Fields a form carries for its own bookkeeping: a draft holding nothing else holds nothing typed.
-BOOKKEEPING = {"csrf_token", "form_key", "copy_of", "version", "base", "to", "submit"}
+# Fields a form carries for its own bookkeeping: a draft holding nothing else holds nothing typed
+# (`seen`: what the page showed of a risk assessment or of a part being corrected).
+BOOKKEEPING = {"csrf_token", "form_key", "copy_of", "version", "base", "to", "submit", "seen"}
 # Fields a page sends nothing of when nothing in them is ticked.
 TICKED = {"MultiCheckboxField", "BooleanField", "RadioField"}
 

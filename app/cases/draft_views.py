@@ -36,6 +36,9 @@ def form_url(case_id: uuid.UUID, form: str, page: uuid.UUID | None = None) -> st
     move = drafts.status_move(form)
     if move is not None:
         return url_for("cases.change_status", case_id=case_id, to=move[1], **asked)
+    if (edit := drafts.part_edit(form)) is not None:
+        kind, part_id = edit
+        return url_for(f"cases.correct_{kind}", case_id=case_id, part_id=part_id, **asked)
     endpoint, anchor = PAGES[form]
     return url_for(endpoint, case_id=case_id, _anchor=anchor, **asked)
 

@@ -57,6 +57,11 @@ FORMS = {
     "edit": _l("Edit the survivor's details"),
 }
 STATUS_PREFIX = "status-"
+# A correction's draft names the part it corrects: "incident-<id>", "perpetrator-<id>".
+PART_EDITS = {
+    "incident": _l("Correct an incident"),
+    "perpetrator": _l("Correct a person who used violence"),
+}
 
 
 class FormSaved(DraftError):
@@ -82,15 +87,34 @@ def status_move(form: str) -> tuple[str, str] | None:
     return None
 
 
+def part_form(kind: str, part_id: uuid.UUID) -> str:
+    """The draft name of a correction of that part: "incident-<id>"."""
+    return f"{kind}-{part_id}"
+
+
+def part_edit(form: str) -> tuple[str, uuid.UUID] | None:
+    """(kind, part id) of a correction's draft name, or None for another form."""
+    kind, sep, rest = form.partition("-")
+    if not sep or kind not in PART_EDITS:
+        return None
+    try:
+        part_id = uuid.UUID(rest)
+    except ValueError:
+        return None
+    return (kind, part_id) if str(part_id) == rest else None
+
+
 def known(form: str) -> bool:
     """Whether `form` names a form that keeps drafts."""
-    return form in FORMS or status_move(form) is not None
+    return form in FORMS or status_move(form) is not None or part_edit(form) is not None
 
 
 def label(form: str) -> str:
     """What the form is called on the list of unsent text."""
     if status_move(form):
         return str(_l("Status change"))
+    if (edit := part_edit(form)) is not None:
+        return str(PART_EDITS[edit[0]])
     return str(FORMS.get(form, form))
 
 
@@ -180,6 +204,13 @@ def _start(form: str, case: Case):
         return forms.CaseEditForm(formdata=None, data=stored, meta={"csrf": False})
     if status_move(form):
         return forms.StatusForm(formdata=None, meta={"csrf": False})
+    if (edit := part_edit(form)) is not None:
+        from app.cases import corrections  # builds on the case services, which build on drafts
+
+        part = corrections.find_part(case, *edit)
+        if part is None:
+            raise DraftError("no such form")
+        return corrections.as_opened(case, part)
     form_class = {
         "note": forms.NoteForm,
         "task": forms.TaskForm,

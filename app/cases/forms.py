@@ -205,6 +205,33 @@ class PerpetratorForm(OnceForm):
     submit = SubmitField(_l("Add the person"))
 
 
+# Corrections of a part recorded (app/cases/corrections.py): the same fields, filled with the
+# part's values, and `seen`, the fingerprint of the part as the page showed it.
+class IncidentCorrectionForm(IncidentForm):
+    """An incident corrected."""
+
+    seen = HiddenField()
+    submit = SubmitField(_l("Save the correction"))
+
+    @classmethod
+    def for_case(cls, case) -> type[IncidentForm]:
+        return ChildIncidentCorrectionForm if case.is_child else cls
+
+
+class ChildIncidentCorrectionForm(ChildIncidentForm):
+    """An incident on a child's case corrected."""
+
+    seen = HiddenField()
+    submit = SubmitField(_l("Save the correction"))
+
+
+class PerpetratorCorrectionForm(PerpetratorForm):
+    """A person who used violence corrected."""
+
+    seen = HiddenField()
+    submit = SubmitField(_l("Save the correction"))
+
+
 class RiskForm(OnceForm):
     """The risk checklist again; `seen` is the newest assessment the page showed
     (app/cases/risk_history.py)."""

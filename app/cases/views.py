@@ -22,10 +22,12 @@ from app.auth.access import refuse_object, roles_required
 from app.auth.models import User
 from app.calls.services import contact_flags
 from app.calls.views import saved_notice
-from app.cases import bp, casework, draft_copies, drafts, services
+from app.cases import bp, casework, corrections, draft_copies, drafts, services
 from app.cases.forms import (
     CaseEditForm,
+    ChildIncidentForm,
     NoteForm,
+    PerpetratorForm,
     TaskForm,
 )
 from app.cases.models import Case, FormSubmission
@@ -63,6 +65,15 @@ EDIT_LABELS = {
     for name in services.EDITABLE
     if hasattr(CaseEditForm, name)
 } | {"safe_contact": _l("Safe contact")}
+# What a correction's timeline entry names for each field of the part it changed.
+CORRECTION_LABELS = {
+    name: getattr(form, name).args[0]
+    for form, names in (
+        (ChildIncidentForm, corrections.INCIDENT_FIELDS.values()),
+        (PerpetratorForm, corrections.PERPETRATOR_FIELDS.values()),
+    )
+    for name in names
+}
 
 
 def _moves_offered(case: Case) -> list[str]:
@@ -151,6 +162,7 @@ def case_page(
         posted=posted,
         assigning=_assignable(case),
         edit_labels=EDIT_LABELS,
+        correction_labels=CORRECTION_LABELS,
         may_complete=casework.may_complete,
     )
     return page, status

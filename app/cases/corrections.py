@@ -1,0 +1,202 @@
+"""Correcting an incident or a person who used violence recorded on a case: a date mistyped
+during a call, an act ticked wrongly (the statistical forms follow the acts, so the periodic
+reports count what happened), a relationship heard wrong.
+
+A correction changes the part in place and says so: the timeline shows who corrected what and
+when (the fields by name, never their values), the audit log has an entry. Two people
+correcting the same part at once never overwrite each other silently: the form carries a
+fingerprint of the part as its page showed it (`seen`, a keyed hash, nothing of the values), and
+a part changed since is refused with the part as it now is, shown beside everything typed, to
+send again. The case's row is written with every correction, so two sent at the same instant
+fail one of the two on the case's version (views.saved_once tries it again, and the
+fingerprint then finds the other's change).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, fields
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.cases.casework import IncidentData, PerpetratorData
+from app.cases.models import Case, CaseEvent, Incident, Perpetrator
+from app.cases.services import CaseError, audit_case, record_event, refuse_if_closed
+from app.classifications import ACTS, forms_of
+from app.crypto.datakeys import keyring
+from app.extensions import db
+
+KINDS = ("incident", "perpetrator")
+EVENT = "correct"  # CaseEvent.kind; from_value the part's kind, to_value "<id> <fields>"
+
+# The form's field for each value of the part, in the form's order: what a correction names.
+INCIDENT_FIELDS = {
+    "occurred_on": "incident_date",
+    "place_type": "place_type",
+    "acts": "acts",
+    "gbv_type": "gbv_type",
+    "gbv_context": "gbv_context",
+    "chi_category": "chi_category",
+    "description": "incident_description",
+}
+PERPETRATOR_FIELDS = {
+    "relationship": "perpetrator_relationship",
+    "sex": "perpetrator_sex",
+    "age_band": "perpetrator_age_band",
+    "alcohol_or_drugs": "perpetrator_alcohol",
+    "weapon_access": "perpetrator_weapon",
+    "earlier_violence": "perpetrator_earlier",
+    "name": "perpetrator_name",
+    "notes": "perpetrator_notes",
+}
+
+
+class PartChanged(CaseError):
+    """The part was corrected by someone else after the form's page was drawn."""
+
+    def __init__(self, part, by: User | None, at):
+        super().__init__(_l("Not saved yet: someone corrected this after your form opened."))
+        self.part, self.by, self.at = part, by, at
+
+
+def form_class(case: Case, kind: str):
+    """The correction form of that kind of part, for this case."""
+    from app.cases import forms  # forms build on the calls package, which builds on cases
+
+    if kind == "incident":
+        return forms.IncidentCorrectionForm.for_case(case)
+    return forms.PerpetratorCorrectionForm
+
+
+def find_part(case: Case, kind: str, part_id: uuid.UUID):
+    """The case's incident or person of that id, or None (another case's, or none)."""
+    model = Incident if kind == "incident" else Perpetrator
+    stmt = select(model).where(model.id == part_id, model.case_id == case.id)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def data_of(part) -> IncidentData | PerpetratorData:
+    """The part's values as its form's data (the sealed ones opened)."""
+    if isinstance(part, Incident):
+        return IncidentData(
+            occurred_on=part.occurred_on,
+            place_type=part.place_type,
+            acts=part.acts.split(),
+            gbv_type=part.gbv_type,
+            gbv_context=part.gbv_context,
+            chi_category=part.chi_category,
+            description=part.description,
+        )
+    return PerpetratorData(
+        relationship=part.relationship_code,
+        sex=part.sex,
+        age_band=part.age_band,
+        alcohol_or_drugs=part.alcohol_or_drugs,
+        weapon_access=part.weapon_access,
+        earlier_violence=part.earlier_violence,
+        name=part.name,
+        notes=part.notes,
+    )
+
+
+def _plain(data) -> dict:
+    """The data as compared: blanks as None, text trimmed, line ends as a browser sends them."""
+    out = {}
+    for name, value in asdict(data).items():
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n").strip() or None
+        elif isinstance(value, list):
+            value = sorted(value)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+def fingerprint(part) -> str:
+    """What a form carries of the part as its page showed it: a keyed hash of its values (a
+    page's hidden field says nothing of them)."""
+    text = json.dumps(_plain(data_of(part)), ensure_ascii=False, sort_keys=True)
+    return keyring().lasting_hash(text, purpose="part-seen")[:32]
+
+
+def form_values(part) -> dict:
+    """The part's values under its form's field names, to fill the form with."""
+    data = asdict(data_of(part))
+    names = INCIDENT_FIELDS if isinstance(part, Incident) else PERPETRATOR_FIELDS
+    values = {names[k]: v for k, v in data.items()}
+    for name, value in values.items():
+        if value is None and name not in ("incident_date",):
+            values[name] = ""
+    return values
+
+
+def as_opened(case: Case, part):
+    """The correction form as its page opens, for a draft to be compared with (drafts._start):
+    its values as stored, a date as the page shows it (dd/mm/yyyy), so a draft holding them
+    and nothing else holds nothing typed."""
+    form = form_class(case, "incident" if isinstance(part, Incident) else "perpetrator")(
+        formdata=None, data=form_values(part), meta={"csrf": False}
+    )
+    if isinstance(part, Incident) and part.occurred_on is not None:
+        form.incident_date.data = part.occurred_on.strftime("%d/%m/%Y")
+    return form
+
+
+def last_correction(case: Case, part) -> CaseEvent | None:
+    """The newest correction of the part on the case's timeline (who made it, when)."""
+    stmt = (
+        select(CaseEvent)
+        .where(
+            CaseEvent.case_id == case.id,
+            CaseEvent.kind == EVENT,
+            CaseEvent.to_value.startswith(f"{part.id} ", autoescape=True),
+        )
+        .order_by(CaseEvent.at.desc())
+        .limit(1)
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def correct(
+    *, case: Case, part, by: User, data: IncidentData | PerpetratorData, seen: str | None
+) -> list[str]:
+    """Correct the part with the data typed; gives the form's names of the fields changed (none:
+    nothing written). Refused (PartChanged) when the part is not as the form's page showed it.
+    Commits."""
+    refuse_if_closed(case)
+    if seen != fingerprint(part):
+        event = last_correction(case, part)
+        who = db.session.get(User, event.by_id) if event and event.by_id else None
+        raise PartChanged(part, who, event.at if event else None)
+    incident = isinstance(part, Incident)
+    if incident:
+        data.acts = [a for a in data.acts if a in ACTS]
+        if not case.is_child:
+            data.chi_category = None  # kept for a child's case only, as when added
+    before, after = _plain(data_of(part)), _plain(data)
+    changed = [f.name for f in fields(data) if before[f.name] != after[f.name]]
+    if not changed:
+        db.session.commit()  # the form's sending recorded, its draft gone: nothing else
+        return []
+    names = INCIDENT_FIELDS if incident else PERPETRATOR_FIELDS
+    for name in changed:
+        value = getattr(data, name)
+        if isinstance(value, str):
+            value = value.strip() or None
+        if incident and name == "acts":
+            part.acts = " ".join(value)
+            part.forms = " ".join(forms_of(value))
+        elif incident and name == "place_type":
+            part.place_type = value or "unknown"
+        elif not incident and name == "relationship":
+            part.relationship_code = value or "unknown"
+        else:
+            setattr(part, name, value)
+    said = [names[name] for name in changed]
+    kind = "incident" if incident else "perpetrator"
+    record_event(case, by=by, kind=EVENT, old=kind, new=f"{part.id} {' '.join(said)}")
+    audit_case("update", case, by, detail=f"{kind}:{part.id} corrected {' '.join(said)}")
+    db.session.commit()
+    return said

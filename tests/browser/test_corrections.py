@@ -1,0 +1,42 @@
+"""Correcting an incident in a real browser: from the case's timeline to its form, filled with
+what was recorded, and back to the timeline saying what was corrected."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import expect
+
+from app.cases import casework
+from app.cases.casework import IncidentData
+from tests.browser.test_queues import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_an_incident_is_corrected_from_the_timeline(page, live_url, case_hotline):
+    people, case = case_hotline
+    casework.add_incident(
+        case=case,
+        by=people["operator"],
+        data=IncidentData(occurred_on=date(2026, 3, 2), acts=["a_beating"], description="At home"),
+    )
+    sign_in(page, live_url, people["case_manager"])
+    page.wait_for_url(re.compile(r"/home/"))
+    page.goto(f"{live_url}/cases/{case.id}")
+    page.get_by_role("link", name="Correct this incident").click()
+    expect(page.locator("h1")).to_have_text("Correct an incident")
+    expect(page.locator("#incident_date")).to_have_value("02/03/2026")
+    expect(page.locator("input[name=acts][value=a_beating]")).to_be_checked()
+    expect(page.locator("#incident_description")).to_have_value("At home")
+    page.fill("#incident_date", "01/03/2026")
+    page.fill("#incident_description", "At the market")
+    page.get_by_role("button", name="Save the correction").click()
+    expect(page.locator(".flash-success")).to_contain_text("Correction saved.")
+    timeline = page.locator(".timeline")
+    expect(timeline).to_contain_text("Incident corrected: When it happened, What happened")
+    expect(timeline).to_contain_text("At the market")
+    expect(timeline).to_contain_text("01/03/2026")
+    assert page.errors == [], page.errors

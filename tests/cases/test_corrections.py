@@ -1,0 +1,203 @@
+"""Correcting an incident or a person who used violence: the form filled with what was recorded,
+the part changed in place (its statistical forms following its acts), the timeline and the audit
+log saying who corrected what, two people correcting at once never overwriting each other
+silently, a form sent twice saved once, typing kept as a draft, and nobody correcting what they
+may not see."""
+
+import re
+import uuid
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.audit import AuditEntry
+from app.cases import casework, corrections, services
+from app.cases.casework import IncidentData, PerpetratorData
+from app.cases.models import CaseDraft, CaseEvent, Incident, Perpetrator
+from app.extensions import db
+from tests.cases.test_case_drafts import browser_fields, keep
+from tests.conftest import duties_done, sign_in
+from tests.crypto.test_raw_database import _raw_bytes
+
+STORY = "Anh ta tát chị ở chợ sửa ghim"
+
+
+def _incident(case, people):
+    data = IncidentData(occurred_on=date(2026, 3, 2), place_type="home", acts=["a_beating"],
+                        description="Bị đánh ở nhà")  # fmt: skip
+    return casework.add_incident(case=case, by=people["operator"], data=data)
+
+
+def _opened(client, url) -> dict:
+    page = client.get(url)
+    assert page.status_code == 200
+    return browser_fields(page.get_data(as_text=True))
+
+
+def test_an_incident_is_corrected_and_the_timeline_says_what(client, case_of, tmp_path):
+    case, people = case_of
+    incident = _incident(case, people)
+    sign_in(client, people["manager"])
+    shown = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    assert f'href="{url}"' in shown
+    fields = _opened(client, url)
+    assert fields["incident_date"] == "02/03/2026" and fields["place_type"] == "home"
+    assert fields["acts"] == "a_beating" and fields["incident_description"] == "Bị đánh ở nhà"
+    assert fields["seen"] and "Bị đánh" not in fields["seen"]
+    sent = fields | {"incident_date": "01/03/2026", "acts": ["b_insults"],
+                     "incident_description": STORY}  # fmt: skip
+    answer = client.submit(url, sent, page=url)
+    assert answer.status_code == 302 and answer.location.endswith(f"/cases/{case.id}")
+    db.session.expire_all()
+    fixed = db.session.get(Incident, incident.id)
+    assert (fixed.occurred_on, fixed.acts, fixed.forms) == (
+        date(2026, 3, 1),
+        "b_insults",
+        "psychological",
+    )
+    assert fixed.place_type == "home" and fixed.description == STORY
+    event = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "correct")).scalar_one()
+    assert event.from_value == "incident"
+    assert event.to_value == f"{incident.id} incident_date acts incident_description"
+    assert event.by_id == people["manager"].id
+    audit = db.session.execute(
+        select(AuditEntry.detail).where(AuditEntry.detail.like("incident:%corrected%"))
+    ).scalar_one()
+    assert audit == f"incident:{incident.id} corrected incident_date acts incident_description"
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Đã sửa vụ việc: Xảy ra khi nào, Hành vi bạo lực (Luật 13/2022, Điều 3)" in page
+    assert STORY in page and "Đã lưu phần sửa." in page
+    assert STORY.encode() not in _raw_bytes(tmp_path)
+
+
+def test_a_person_is_corrected_with_only_what_changed_named(client, case_of):
+    case, people = case_of
+    person = casework.add_perpetrator(
+        case=case, by=people["operator"], data=PerpetratorData(relationship="intimate_partner")
+    )
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/perpetrators/{person.id}/edit"
+    fields = _opened(client, url)
+    assert (
+        fields["perpetrator_relationship"] == "intimate_partner"
+        and fields["perpetrator_name"] == ""
+    )
+    sent = fields | {"perpetrator_relationship": "parent_caregiver", "perpetrator_weapon": "yes"}
+    assert client.submit(url, sent, page=url).status_code == 302
+    db.session.expire_all()
+    fixed = db.session.get(Perpetrator, person.id)
+    assert (fixed.relationship_code, fixed.weapon_access) == ("parent_caregiver", "yes")
+    event = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "correct")).scalar_one()
+    assert event.to_value == f"{person.id} perpetrator_relationship perpetrator_weapon"
+    # Sent unchanged: nothing written, and said so.
+    fields = _opened(client, url)
+    answer = client.submit(url, fields, page=url)
+    assert "Không có gì khác" in client.get(answer.location).get_data(as_text=True)
+    events = select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "correct")
+    assert db.session.execute(events).scalar_one() == 1
+
+
+def test_two_people_correcting_at_once_see_each_others_change_first(app, client, case_of):
+    """The second sending meets the first's correction: not saved, theirs shown above the form,
+    everything typed kept; sent again, it is saved over it knowingly."""
+    case, people = case_of
+    incident = _incident(case, people)
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    other = app.test_client()
+    sign_in(client, people["manager"])
+    sign_in(other, people["supervisor"])
+    mine, theirs = _opened(client, url), _opened(other, url)
+    token = client.csrf_token(url)
+    theirs |= {"incident_description": "Bản sửa của giám sát"}
+    assert other.submit(url, theirs, page=url).status_code == 302
+    mine |= {"incident_description": "Bản sửa của cán bộ"}
+    answer = client.post(url, data=mine | {"csrf_token": token})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and 'id="part-changed"' in html
+    assert "Bản sửa của giám sát" in html  # theirs, as the part now is
+    again = browser_fields(html)
+    assert again["incident_description"] == "Bản sửa của cán bộ"  # mine, kept
+    assert again["seen"] != mine["seen"]
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).description == "Bản sửa của giám sát"
+    assert client.post(url, data=again | {"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).description == "Bản sửa của cán bộ"
+
+
+def test_a_correction_sent_twice_is_saved_once(client, case_of):
+    case, people = case_of
+    incident = _incident(case, people)
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    fields = _opened(client, url) | {"place_type": "workplace"}
+    token = client.csrf_token(url)
+    first = client.post(url, data=fields | {"csrf_token": token})
+    second = client.post(url, data=fields | {"csrf_token": token})
+    assert first.status_code == second.status_code == 302
+    said = client.get(second.location).get_data(as_text=True)
+    assert "Biểu mẫu này đã được lưu" in said and 'id="part-changed"' not in said
+    events = select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "correct")
+    assert db.session.execute(events).scalar_one() == 1
+
+
+def test_a_correction_typed_is_kept_as_a_draft_and_brought_back(client, case_of):
+    case, people = case_of
+    incident = _incident(case, people)
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    fields = _opened(client, url)
+    name = f"incident-{incident.id}"
+    typed = fields | {"incident_description": "Đang sửa dở"}
+    typed.pop("csrf_token", None)
+    assert keep(client, case, name, typed, uuid.UUID(fields["form_key"]), on=url).status_code == 200
+    stored = db.session.execute(select(CaseDraft).where(CaseDraft.form == name)).scalar_one()
+    assert b"\xc4\x90ang s\xe1\xbb\xada d\xe1\xbb\x9f" not in bytes(stored.payload_sealed)
+    listed = client.get("/cases/drafts").get_data(as_text=True)
+    assert "Sửa một vụ việc" in listed
+    back = re.search(r'href="([^"]*incidents/[^"]*/edit[^"]*)"', listed)[1].replace("&amp;", "&")
+    again = browser_fields(client.get(back).get_data(as_text=True))
+    assert again["incident_description"] == "Đang sửa dở"
+    # Opened as stored, nothing typed: no draft kept.
+    assert keep(client, case, name, fields, on=url).status_code == 200
+    drafts = select(func.count()).select_from(CaseDraft).where(CaseDraft.form == name)
+    assert db.session.execute(drafts).scalar_one() == 1
+
+
+def test_nobody_corrects_what_they_may_not_see(app, client, case_of, make_user, make_org):
+    case, people = case_of
+    incident = _incident(case, people)
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    # Another case's incident named under this case: not there, audited.
+    other_case = services.open_case(by=people["operator"], survivor_name="Người khác")
+    elsewhere = _incident(other_case, people)
+    sign_in(client, people["manager"])
+    wrong = client.get(f"/cases/{case.id}/incidents/{elsewhere.id}/edit")
+    assert wrong.status_code == 404
+    denied = db.session.execute(
+        select(AuditEntry.detail).where(AuditEntry.action == "denied")
+    ).scalars()
+    assert list(denied) == [f"incident:{elsewhere.id}"]
+    assert client.get(f"/cases/{case.id}/perpetrators/{incident.id}/edit").status_code == 404
+    outsider = app.test_client()
+    sign_in(outsider, make_user("supervisor", organisation=make_org(code="SG")))
+    assert outsider.get(url).status_code == 404
+    # A closed case takes no correction: back to the case, saying why.
+    duties_done(case, people["manager"])
+    services.change_status(case=case, to="pending_closure", by=people["manager"])
+    services.change_status(case=case, to="closed", by=people["supervisor"])
+    closed = client.get(url)
+    assert closed.status_code == 302 and closed.location.endswith(f"/cases/{case.id}")
+    assert f'href="{url}"' not in client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_the_fingerprint_says_nothing_and_follows_the_values(case_of):
+    case, people = case_of
+    incident = _incident(case, people)
+    before = corrections.fingerprint(incident)
+    assert re.fullmatch(r"[0-9a-f]{32}", before)
+    incident.description = "Bị đánh ở nhà  "  # the same text, as a browser may send it
+    assert corrections.fingerprint(incident) == before
+    incident.description = "Khác"
+    assert corrections.fingerprint(incident) != before
