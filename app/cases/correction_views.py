@@ -87,11 +87,13 @@ def _correct(case_id: uuid.UUID, kind: str, part_id: uuid.UUID):
                     said = _("Correction saved.")
                 return back_to_case(case, said)
             except PartChanged as changed:
-                # Theirs shown above the form, everything typed kept; sent again, it is saved.
+                # Theirs shown above the form; what this person changed kept, each field both
+                # changed marked, the others as the colleague left them: sent again, saved.
                 db.session.rollback()
                 now = corrections.find_part(case, kind, part_id)
                 if now is None:  # not reached: parts are never deleted but with the case
                     abort(404)
+                corrections.refill(form, now, keep=changed.mine, marked=changed.both)
                 form.seen.data = corrections.fingerprint(now)
                 looked_at(case, f"{kind} correction conflict")  # theirs shown: a look
                 page = _page(case, form, kind, name, None, theirs=now, changed=changed)

@@ -5,11 +5,12 @@ reports count what happened), a relationship heard wrong.
 A correction changes the part in place and says so: the timeline shows who corrected what and
 when (the fields by name, never their values), the audit log has an entry. Two people
 correcting the same part at once never overwrite each other silently: the form carries a
-fingerprint of the part as its page showed it (`seen`, a keyed hash, nothing of the values), and
-a part changed since is refused with the part as it now is, shown beside everything typed, to
-send again. The case's row is written with every correction, so two sent at the same instant
-fail one of the two on the case's version (views.saved_once tries it again, and the
-fingerprint then finds the other's change).
+fingerprint of each field as its page showed it (`seen`, keyed hashes, nothing of the values).
+A field a colleague corrected since keeps theirs unless this person changed it too; a field both
+changed, differently, refuses the whole with the part as it now is, shown above everything
+typed (each such field marked), to send again. The case's row is written with every
+correction, so two sent at the same instant fail one of the two on the case's version
+(views.saved_once tries it again, and the fingerprint then finds the other's change).
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from app.crypto.datakeys import keyring
 from app.extensions import db
 
 KINDS = ("incident", "perpetrator")
-EVENT = "correct"  # CaseEvent.kind; from_value the part's kind, to_value "<id> <fields>"
+EVENT = "correct"  # CaseEvent.kind; from_value the part's kind, to_value "<id> <data names>"
 
-# The form's field for each value of the part, in the form's order: what a correction names.
+# The form's field for each value of the part (the data's name: what a correction names).
 INCIDENT_FIELDS = {
     "occurred_on": "incident_date",
     "place_type": "place_type",
@@ -54,12 +55,19 @@ PERPETRATOR_FIELDS = {
 }
 
 
-class PartChanged(CaseError):
-    """The part was corrected by someone else after the form's page was drawn."""
+BOTH_CHANGED = _l(
+    "A colleague corrected this too, differently: keep yours, or take theirs shown above."
+)
 
-    def __init__(self, part, by: User | None, at):
+
+class PartChanged(CaseError):
+    """The part was corrected by someone else after the form's page was drawn, in fields this
+    person changed too (`both`, data names); `mine`: the fields this person changed."""
+
+    def __init__(self, part, by: User | None, at, *, both: list[str], mine: set[str]):
         super().__init__(_l("Not saved yet: someone corrected this after your form opened."))
         self.part, self.by, self.at = part, by, at
+        self.both, self.mine = both, mine
 
 
 def form_class(case: Case, kind: str):
@@ -114,11 +122,29 @@ def _plain(data) -> dict:
     return out
 
 
+def _mark(name: str, value) -> str:
+    """A field's value as a form carries it: 8 hex digits of a keyed hash (nothing of it)."""
+    text = json.dumps([name, value], ensure_ascii=False)
+    return keyring().lasting_hash(text, purpose="part-seen")[:8]
+
+
+def _marks(plain: dict) -> dict:
+    return {name: _mark(name, value) for name, value in plain.items()}
+
+
 def fingerprint(part) -> str:
-    """What a form carries of the part as its page showed it: a keyed hash of its values (a
-    page's hidden field says nothing of them)."""
-    text = json.dumps(_plain(data_of(part)), ensure_ascii=False, sort_keys=True)
-    return keyring().lasting_hash(text, purpose="part-seen")[:32]
+    """What a form carries of the part as its page showed it (`seen`): a keyed hash of each
+    field's value, in the data's order, joined by dots (a page's hidden field says nothing of
+    the values; a field a colleague corrected since is told apart from the others)."""
+    return ".".join(_marks(_plain(data_of(part))).values())
+
+
+def _shown(seen: str | None, names) -> dict | None:
+    """The marks a form carries, by field; None when it carries none that fit."""
+    marks = (seen or "").split(".")
+    if len(marks) != len(names) or not all(len(m) == 8 for m in marks):
+        return None
+    return dict(zip(names, marks, strict=True))
 
 
 def form_values(part) -> dict:
@@ -130,6 +156,26 @@ def form_values(part) -> dict:
         if value is None and name not in ("incident_date",):
             values[name] = ""
     return values
+
+
+def refill(form, part, *, keep: set[str], marked: list[str]) -> None:
+    """A correction form met by a colleague's: the fields this person did not change (`keep`
+    holds those they did, by data name) take the part's values as they now are; each field
+    both changed says so."""
+    names = INCIDENT_FIELDS if isinstance(part, Incident) else PERPETRATOR_FIELDS
+    now = asdict(data_of(part))
+    for name, field_name in names.items():
+        if field_name not in form:
+            continue
+        field = form[field_name]
+        if name not in keep:
+            value = now[name]
+            field.data = (
+                ("" if value is None else value) if field_name != "incident_date" else value
+            )
+            field.raw_data = None
+        if name in marked:
+            field.errors = [*field.errors, str(BOTH_CHANGED)]
 
 
 def as_opened(case: Case, part):
@@ -162,25 +208,37 @@ def last_correction(case: Case, part) -> CaseEvent | None:
 def correct(
     *, case: Case, part, by: User, data: IncidentData | PerpetratorData, seen: str | None
 ) -> list[str]:
-    """Correct the part with the data typed; gives the form's names of the fields changed (none:
-    nothing written). Refused (PartChanged) when the part is not as the form's page showed it.
+    """Correct the part with the data typed; gives the names of the fields changed (none:
+    nothing written). The page showed the part as `seen` says: a field a colleague corrected
+    since keeps theirs unless this person changed it too, and a field both changed, each
+    differently, refuses the whole (PartChanged, naming those fields), to be seen first.
     Commits."""
     refuse_if_closed(case)
-    if seen != fingerprint(part):
-        event = last_correction(case, part)
-        who = db.session.get(User, event.by_id) if event and event.by_id else None
-        raise PartChanged(part, who, event.at if event else None)
     incident = isinstance(part, Incident)
     if incident:
         data.acts = [a for a in data.acts if a in ACTS]
         if not case.is_child:
-            data.chi_category = None  # kept for a child's case only, as when added
-    before, after = _plain(data_of(part)), _plain(data)
-    changed = [f.name for f in fields(data) if before[f.name] != after[f.name]]
+            # An adult's case asks no Child Helpline category: one the incident got while the
+            # case was a child's (its age corrected since) stays as it is.
+            data.chi_category = part.chi_category
+    now, typed = _plain(data_of(part)), _plain(data)
+    shown = _shown(seen, list(now))
+    marks_now, marks_typed = _marks(now), _marks(typed)
+    theirs = set(now) if shown is None else {n for n in now if marks_now[n] != shown[n]}
+    if theirs:
+        mine = set(typed) if shown is None else {n for n in typed if marks_typed[n] != shown[n]}
+        both = [n for n in now if n in theirs and n in mine and typed[n] != now[n]]
+        if both:
+            event = last_correction(case, part)
+            who = db.session.get(User, event.by_id) if event and event.by_id else None
+            raise PartChanged(part, who, event.at if event else None, both=both, mine=mine)
+        for name in theirs - mine:  # theirs, kept: this person left it as the page showed it
+            setattr(data, name, getattr(data_of(part), name))
+        typed = _plain(data)
+    changed = [f.name for f in fields(data) if now[f.name] != typed[f.name]]
     if not changed:
         db.session.commit()  # the form's sending recorded, its draft gone: nothing else
         return []
-    names = INCIDENT_FIELDS if incident else PERPETRATOR_FIELDS
     for name in changed:
         value = getattr(data, name)
         if isinstance(value, str):
@@ -194,9 +252,9 @@ def correct(
             part.relationship_code = value or "unknown"
         else:
             setattr(part, name, value)
-    said = [names[name] for name in changed]
     kind = "incident" if incident else "perpetrator"
-    record_event(case, by=by, kind=EVENT, old=kind, new=f"{part.id} {' '.join(said)}")
-    audit_case("update", case, by, detail=f"{kind}:{part.id} corrected {' '.join(said)}")
+    named = " ".join(changed)
+    record_event(case, by=by, kind=EVENT, old=kind, new=f"{part.id} {named}")
+    audit_case("update", case, by, detail=f"{kind}:{part.id} corrected {named}")
     db.session.commit()
-    return said
+    return changed

@@ -67,12 +67,12 @@ EDIT_LABELS = {
 } | {"safe_contact": _l("Safe contact")}
 # What a correction's timeline entry names for each field of the part it changed.
 CORRECTION_LABELS = {
-    name: getattr(form, name).args[0]
+    name: getattr(form, field_name).args[0]
     for form, names in (
-        (ChildIncidentForm, corrections.INCIDENT_FIELDS.values()),
-        (PerpetratorForm, corrections.PERPETRATOR_FIELDS.values()),
+        (ChildIncidentForm, corrections.INCIDENT_FIELDS),
+        (PerpetratorForm, corrections.PERPETRATOR_FIELDS),
     )
-    for name in names
+    for name, field_name in names.items()
 }
 
 

@@ -59,12 +59,12 @@ def test_an_incident_is_corrected_and_the_timeline_says_what(client, case_of, tm
     assert fixed.place_type == "home" and fixed.description == STORY
     event = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "correct")).scalar_one()
     assert event.from_value == "incident"
-    assert event.to_value == f"{incident.id} incident_date acts incident_description"
+    assert event.to_value == f"{incident.id} occurred_on acts description"
     assert event.by_id == people["manager"].id
     audit = db.session.execute(
         select(AuditEntry.detail).where(AuditEntry.detail.like("incident:%corrected%"))
     ).scalar_one()
-    assert audit == f"incident:{incident.id} corrected incident_date acts incident_description"
+    assert audit == f"incident:{incident.id} corrected occurred_on acts description"
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Đã sửa vụ việc: Xảy ra khi nào, Hành vi bạo lực (Luật 13/2022, Điều 3)" in page
     assert STORY in page and "Đã lưu phần sửa." in page
@@ -89,7 +89,7 @@ def test_a_person_is_corrected_with_only_what_changed_named(client, case_of):
     fixed = db.session.get(Perpetrator, person.id)
     assert (fixed.relationship_code, fixed.weapon_access) == ("parent_caregiver", "yes")
     event = db.session.execute(select(CaseEvent).where(CaseEvent.kind == "correct")).scalar_one()
-    assert event.to_value == f"{person.id} perpetrator_relationship perpetrator_weapon"
+    assert event.to_value == f"{person.id} relationship weapon_access"
     # Sent unchanged: nothing written, and said so.
     fields = _opened(client, url)
     answer = client.submit(url, fields, page=url)
@@ -196,8 +196,110 @@ def test_the_fingerprint_says_nothing_and_follows_the_values(case_of):
     case, people = case_of
     incident = _incident(case, people)
     before = corrections.fingerprint(incident)
-    assert re.fullmatch(r"[0-9a-f]{32}", before)
+    assert re.fullmatch(r"[0-9a-f]{8}(\.[0-9a-f]{8}){6}", before)
     incident.description = "Bị đánh ở nhà  "  # the same text, as a browser may send it
     assert corrections.fingerprint(incident) == before
     incident.description = "Khác"
     assert corrections.fingerprint(incident) != before
+
+
+def test_a_colleagues_correction_of_another_field_is_kept_beside_mine(app, client, case_of):
+    """Corrected each in a different field from pages opened together: both kept, nothing asked,
+    each named on the timeline for their own field."""
+    case, people = case_of
+    incident = _incident(case, people)
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    other = app.test_client()
+    sign_in(client, people["manager"])
+    sign_in(other, people["supervisor"])
+    mine, theirs = _opened(client, url), _opened(other, url)
+    token = client.csrf_token(url)
+    theirs |= {"incident_date": "01/03/2026"}
+    assert other.submit(url, theirs, page=url).status_code == 302
+    mine |= {"incident_description": "Bản sửa của cán bộ"}
+    assert client.post(url, data=mine | {"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    fixed = db.session.get(Incident, incident.id)
+    assert (fixed.occurred_on, fixed.description) == (date(2026, 3, 1), "Bản sửa của cán bộ")
+    events = db.session.execute(
+        select(CaseEvent.to_value, CaseEvent.by_id)
+        .where(CaseEvent.kind == "correct")
+        .order_by(CaseEvent.at)
+    ).all()
+    assert events == [
+        (f"{incident.id} occurred_on", people["supervisor"].id),
+        (f"{incident.id} description", people["manager"].id),
+    ]
+
+
+def test_after_a_conflict_the_fields_left_alone_take_the_colleagues_values(app, client, case_of):
+    """Both changed the description, the colleague the date as well: the page marks the
+    description and fills the date as the colleague left it, so sending again keeps their date."""
+    case, people = case_of
+    incident = _incident(case, people)
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    other = app.test_client()
+    sign_in(client, people["manager"])
+    sign_in(other, people["supervisor"])
+    mine, theirs = _opened(client, url), _opened(other, url)
+    token = client.csrf_token(url)
+    theirs |= {"incident_date": "01/03/2026", "incident_description": "Của giám sát"}
+    assert other.submit(url, theirs, page=url).status_code == 302
+    mine |= {"place_type": "workplace", "incident_description": "Của cán bộ"}
+    answer = client.post(url, data=mine | {"csrf_token": token})
+    assert answer.status_code == 409
+    again = browser_fields(answer.text)
+    assert again["incident_date"] == "01/03/2026"  # theirs: this person left it alone
+    assert (again["place_type"], again["incident_description"]) == ("workplace", "Của cán bộ")
+    marked = re.findall(r'class="field-error"[^>]*>([^<]*)<', answer.text)
+    assert len(marked) == 1 and "Một đồng nghiệp cũng đã sửa mục này" in marked[0]
+    assert client.post(url, data=again | {"csrf_token": token}).status_code == 302
+    db.session.expire_all()
+    fixed = db.session.get(Incident, incident.id)
+    assert fixed.occurred_on == date(2026, 3, 1) and fixed.place_type == "workplace"
+    assert fixed.description == "Của cán bộ"
+
+
+def test_a_child_helpline_category_stays_when_the_case_is_no_longer_a_childs(client, case_of):
+    """The age corrected to 16 or over, the incident's form asks no category: sent as opened,
+    nothing changes, and the category the child's case gave it stays."""
+    case, people = case_of
+    case.is_child = True
+    db.session.commit()
+    incident = casework.add_incident(
+        case=case,
+        by=people["operator"],
+        data=IncidentData(acts=["a_beating"], chi_category="physical"),
+    )
+    assert incident.chi_category == "physical"
+    case.is_child = False
+    db.session.commit()
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    fields = _opened(client, url)
+    assert "chi_category" not in fields
+    answer = client.submit(url, fields, page=url)
+    assert "Không có gì khác" in client.get(answer.location).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).chi_category == "physical"
+
+
+def test_every_field_of_a_person_corrected_is_named_whole(client, case_of):
+    case, people = case_of
+    person = casework.add_perpetrator(case=case, by=people["operator"], data=PerpetratorData())
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/perpetrators/{person.id}/edit"
+    fields = _opened(client, url) | {
+        "perpetrator_relationship": "parent_caregiver", "perpetrator_sex": "male",
+        "perpetrator_age_band": "26_40", "perpetrator_alcohol": "yes",
+        "perpetrator_weapon": "yes", "perpetrator_earlier": "yes",
+        "perpetrator_name": "Ông B", "perpetrator_notes": "Hay say rượu",
+    }  # fmt: skip
+    assert client.submit(url, fields, page=url).status_code == 302
+    named = "relationship sex age_band alcohol_or_drugs weapon_access earlier_violence name notes"
+    audit = db.session.execute(
+        select(AuditEntry.detail).where(AuditEntry.detail.like("perpetrator:%corrected%"))
+    ).scalar_one()
+    assert audit == f"perpetrator:{person.id} corrected {named}"
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Đã sửa thông tin người gây bạo lực: Quan hệ" in page
