@@ -66,6 +66,10 @@ def _correct(case_id: uuid.UUID, kind: str, part_id: uuid.UUID):
     form = form_cls()
     if form.validate_on_submit():
         data = incident_data(form) if kind == "incident" else perpetrator_data(form)
+        if kind == "incident" and "chi_category" not in request.form:
+            # A page drawn without the category (the case an adult's then, a child's now):
+            # it says nothing of it, so the category stays as stored.
+            data.chi_category = part.chi_category
         told = data.tells(child=case.is_child) if kind == "incident" else data.tells()
         if _told(form, told, NO_INCIDENT if kind == "incident" else NO_PERSON):
             saved: list[str] = []
@@ -93,7 +97,9 @@ def _correct(case_id: uuid.UUID, kind: str, part_id: uuid.UUID):
                 now = corrections.find_part(case, kind, part_id)
                 if now is None:  # not reached: parts are never deleted but with the case
                     abort(404)
-                corrections.refill(form, now, keep=changed.mine, marked=changed.both)
+                corrections.refill(
+                    form, now, keep=changed.mine, marked=changed.both, unknown=changed.unknown
+                )
                 form.seen.data = corrections.fingerprint(now)
                 looked_at(case, f"{kind} correction conflict")  # theirs shown: a look
                 page = _page(case, form, kind, name, None, theirs=now, changed=changed)
@@ -109,4 +115,5 @@ def _page(case, form, kind: str, name: str, restored, **shown):
         changed = shown["changed"]
         shown["corrected_by"] = changed.by if isinstance(changed.by, User) else None
         shown["corrected_at"] = changed.at
+        shown["unknown"] = changed.unknown
     return _part_page(case, form, _title(kind), name, restored, correcting=kind, **shown)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -58,16 +58,22 @@ PERPETRATOR_FIELDS = {
 BOTH_CHANGED = _l(
     "A colleague corrected this too, differently: keep yours, or take theirs shown above."
 )
+CHECK_FIELD = _l("This differs from the record shown above: keep yours, or take the record's.")
 
 
 class PartChanged(CaseError):
     """The part was corrected by someone else after the form's page was drawn, in fields this
     person changed too (`both`, data names); `mine`: the fields this person changed."""
 
-    def __init__(self, part, by: User | None, at, *, both: list[str], mine: set[str]):
+    def __init__(
+        self, part, by: User | None, at, *, both: list[str], mine: set[str], unknown: bool
+    ):
         super().__init__(_l("Not saved yet: someone corrected this after your form opened."))
         self.part, self.by, self.at = part, by, at
         self.both, self.mine = both, mine
+        # The form said nothing usable of what its page showed (a page of an older release):
+        # which fields anyone changed is not known, only which differ from the record.
+        self.unknown = unknown
 
 
 def form_class(case: Case, kind: str):
@@ -158,7 +164,7 @@ def form_values(part) -> dict:
     return values
 
 
-def refill(form, part, *, keep: set[str], marked: list[str]) -> None:
+def refill(form, part, *, keep: set[str], marked: list[str], unknown: bool = False) -> None:
     """A correction form met by a colleague's: the fields this person did not change (`keep`
     holds those they did, by data name) take the part's values as they now are; each field
     both changed says so."""
@@ -175,7 +181,7 @@ def refill(form, part, *, keep: set[str], marked: list[str]) -> None:
             )
             field.raw_data = None
         if name in marked:
-            field.errors = [*field.errors, str(BOTH_CHANGED)]
+            field.errors = [*field.errors, str(CHECK_FIELD if unknown else BOTH_CHANGED)]
 
 
 def as_opened(case: Case, part):
@@ -215,6 +221,8 @@ def correct(
     Commits."""
     refuse_if_closed(case)
     incident = isinstance(part, Incident)
+    # A copy: a try met by another write is made again with the data as typed (views.saved_once).
+    data = replace(data, acts=list(data.acts)) if incident else replace(data)
     if incident:
         data.acts = [a for a in data.acts if a in ACTS]
         if not case.is_child:
@@ -231,7 +239,9 @@ def correct(
         if both:
             event = last_correction(case, part)
             who = db.session.get(User, event.by_id) if event and event.by_id else None
-            raise PartChanged(part, who, event.at if event else None, both=both, mine=mine)
+            raise PartChanged(
+                part, who, event.at if event else None, both=both, mine=mine, unknown=shown is None
+            )
         for name in theirs - mine:  # theirs, kept: this person left it as the page showed it
             setattr(data, name, getattr(data_of(part), name))
         typed = _plain(data)

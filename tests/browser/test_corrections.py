@@ -26,7 +26,7 @@ def test_an_incident_is_corrected_from_the_timeline(page, live_url, case_hotline
     sign_in(page, live_url, people["case_manager"])
     page.wait_for_url(re.compile(r"/home/"))
     page.goto(f"{live_url}/cases/{case.id}")
-    page.get_by_role("link", name="Correct this incident").click()
+    page.get_by_role("link", name=re.compile(r"^Correct the incident recorded ")).click()
     expect(page.locator("h1")).to_have_text("Correct an incident")
     expect(page.locator("#incident_date")).to_have_value("02/03/2026")
     expect(page.locator("input[name=acts][value=a_beating]")).to_be_checked()

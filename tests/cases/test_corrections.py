@@ -303,3 +303,84 @@ def test_every_field_of_a_person_corrected_is_named_whole(client, case_of):
     assert audit == f"perpetrator:{person.id} corrected {named}"
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Đã sửa thông tin người gây bạo lực: Quan hệ" in page
+
+
+def test_a_try_met_by_another_write_is_made_again_with_the_data_as_typed(
+    app, client, case_of, monkeypatch
+):
+    """A first try took a colleague's description into this person's data (they left it
+    alone), then met a third write that put it back: the try made again must not write the
+    colleague's stale description as this person's change."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    case, people = case_of
+    incident = _incident(case, people)
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    other = app.test_client()
+    sign_in(client, people["manager"])
+    sign_in(other, people["supervisor"])
+    mine, theirs = _opened(client, url), _opened(other, url)
+    token = client.csrf_token(url)
+    assert other.submit(url, theirs | {"incident_description": "x1"}, page=url).status_code == 302
+    real, tries = corrections.record_event, []
+
+    def met_by_a_third(case_, **kw):
+        tries.append(1)
+        if len(tries) == 1:  # a third person puts the description back, committed first
+            db.session.rollback()
+            db.session.get(Incident, incident.id).description = "Bị đánh ở nhà"
+            db.session.commit()
+            raise StaleDataError("overtaken")
+        return real(case_, **kw)
+
+    monkeypatch.setattr(corrections, "record_event", met_by_a_third)
+    answer = client.post(url, data=mine | {"place_type": "school", "csrf_token": token})
+    assert answer.status_code == 302 and len(tries) == 2
+    db.session.expire_all()
+    fixed = db.session.get(Incident, incident.id)
+    assert (fixed.place_type, fixed.description) == ("school", "Bị đánh ở nhà")
+    mine_said = select(CaseEvent.to_value).where(
+        CaseEvent.kind == "correct", CaseEvent.by_id == people["manager"].id
+    )
+    assert db.session.execute(mine_said).scalars().all() == [f"{incident.id} place_type"]
+
+
+def test_a_page_drawn_for_an_adult_keeps_the_category_once_the_case_is_a_childs(client, case_of):
+    case, people = case_of
+    case.is_child = True
+    db.session.commit()
+    incident = casework.add_incident(
+        case=case,
+        by=people["operator"],
+        data=IncidentData(acts=["a_beating"], chi_category="physical"),
+    )
+    case.is_child = False
+    db.session.commit()
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    fields = _opened(client, url)
+    token = client.csrf_token(url)
+    case.is_child = True  # the age corrected meanwhile
+    db.session.commit()
+    sent = fields | {"place_type": "school", "csrf_token": token}
+    assert client.post(url, data=sent).status_code == 302
+    db.session.expire_all()
+    fixed = db.session.get(Incident, incident.id)
+    assert (fixed.place_type, fixed.chi_category) == ("school", "physical")
+
+
+def test_a_form_that_says_nothing_of_its_page_is_asked_to_be_checked(client, case_of):
+    """A page of an earlier release (a draft typed before per-field marks): which fields anyone
+    changed is not known, so the page says so, not that a colleague corrected them."""
+    case, people = case_of
+    incident = _incident(case, people)
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/incidents/{incident.id}/edit"
+    fields = _opened(client, url) | {"seen": "0" * 32, "place_type": "school"}
+    answer = client.post(url, data=fields | {"csrf_token": client.csrf_token(url)})
+    assert answer.status_code == 409
+    assert "không thể biết" in answer.text and "Một đồng nghiệp" not in answer.text
+    again = browser_fields(answer.text)
+    assert client.post(url, data=again | {"csrf_token": client.csrf_token(url)}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Incident, incident.id).place_type == "school"
