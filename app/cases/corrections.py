@@ -30,7 +30,6 @@ from app.classifications import ACTS, forms_of
 from app.crypto.datakeys import keyring
 from app.extensions import db
 
-KINDS = ("incident", "perpetrator")
 EVENT = "correct"  # CaseEvent.kind; from_value the part's kind, to_value "<id> <data names>"
 
 # The form's field for each value of the part (the data's name: what a correction names).
