@@ -134,6 +134,8 @@ def test_every_route_that_changes_state_is_post_only(app):
                 "cases.edit",
                 "cases.add_incident",
                 "cases.add_perpetrator",
+                "cases.correct_incident",
+                "cases.correct_perpetrator",
                 "cases.reassess",
                 "cases.consent",
                 "telephony.new_line",
