@@ -1,7 +1,8 @@
 """Correcting an incident or a person who used violence (app/cases/corrections.py): the part's
 form filled with its values, kept as a draft while typed, saved once however often it is sent,
-refused on a closed case, and, when a colleague corrected the part after the page was drawn,
-shown again with the part as it now is above everything typed, to send again."""
+refused on a closed case. A colleague's correction made after the page was drawn is kept beside
+this person's when they changed other fields; when both changed a field, the page comes back with
+the part as it now is above everything typed, to send again."""
 
 from __future__ import annotations
 

@@ -135,7 +135,9 @@ def task_done(task_id: uuid.UUID):
         )
     else:  # done now, or by this same click sent twice
         flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
-    return redirect(_back(task.case))
+        return redirect(_back(task.case))
+    # Not done by this person: what they typed of it is kept (the case page's note box).
+    return redirect(_note_kept(task, note) or _back(task.case))
 
 
 def _note_kept(task: Task, note: str) -> str | None:

@@ -176,3 +176,20 @@ def test_a_note_not_saved_with_its_duty_is_kept_in_the_note_box(client, case_of)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "tối đa 500 ký tự" in page
     assert re.search(r"<textarea[^>]*>\s*" + re.escape(long.strip()[:60]), page)
+
+
+def test_a_note_typed_for_a_duty_a_colleague_marked_done_first_is_kept(app, client, case_of):
+    case, people = case_of
+    (duty,) = services.duties_open(case)
+    sign_in(client, people["manager"])
+    token = client.csrf_token(f"/cases/{case.id}")
+    complete_task(task=duty, by=people["supervisor"], note=DONE)  # meanwhile
+    mine = "Tôi cũng đã gọi cán bộ tư pháp xã"
+    sent = {"back": "home", "note": mine, "csrf_token": token}
+    answer = client.post(f"/cases/tasks/{duty.id}/done", data=sent)
+    assert answer.status_code == 302 and answer.location.endswith(f"/cases/{case.id}#add-note")
+    page = client.get(answer.location).get_data(as_text=True)
+    assert "đã đánh dấu hoàn thành việc này lúc" in page
+    assert re.search(r"<textarea[^>]*>\s*" + re.escape(mine), page)
+    db.session.expire_all()
+    assert services.duties_open(case) == [] and mine not in (duty.note or "")
