@@ -168,17 +168,13 @@ def refill(form, part, *, keep: set[str], marked: list[str], unknown: bool = Fal
     holds those they did, by data name) take the part's values as they now are; each field
     both changed says so."""
     names = INCIDENT_FIELDS if isinstance(part, Incident) else PERPETRATOR_FIELDS
-    now = asdict(data_of(part))
+    now = form_values(part)
     for name, field_name in names.items():
         if field_name not in form:
             continue
         field = form[field_name]
         if name not in keep:
-            value = now[name]
-            field.data = (
-                ("" if value is None else value) if field_name != "incident_date" else value
-            )
-            field.raw_data = None
+            field.data, field.raw_data = now[field_name], None
         if name in marked:
             field.errors = [*field.errors, str(CHECK_FIELD if unknown else BOTH_CHANGED)]
 
@@ -241,8 +237,9 @@ def correct(
             raise PartChanged(
                 part, who, event.at if event else None, both=both, mine=mine, unknown=shown is None
             )
+        stored = data_of(part)
         for name in theirs - mine:  # theirs, kept: this person left it as the page showed it
-            setattr(data, name, getattr(data_of(part), name))
+            setattr(data, name, getattr(stored, name))
         typed = _plain(data)
     changed = [f.name for f in fields(data) if now[f.name] != typed[f.name]]
     if not changed:

@@ -34,6 +34,16 @@ def _opened(client, url) -> dict:
     return browser_fields(page.get_data(as_text=True))
 
 
+def _opened_by_two(app, client, people, url):
+    """The correction page opened by the case manager (`client`) and by a supervisor in a
+    browser of their own: that browser, each one's form as drawn, and the manager's token."""
+    other = app.test_client()
+    sign_in(client, people["manager"])
+    sign_in(other, people["supervisor"])
+    mine, theirs = _opened(client, url), _opened(other, url)
+    return other, mine, theirs, client.csrf_token(url)
+
+
 def test_an_incident_is_corrected_and_the_timeline_says_what(client, case_of, tmp_path):
     case, people = case_of
     incident = _incident(case, people)
@@ -104,11 +114,7 @@ def test_two_people_correcting_at_once_see_each_others_change_first(app, client,
     case, people = case_of
     incident = _incident(case, people)
     url = f"/cases/{case.id}/incidents/{incident.id}/edit"
-    other = app.test_client()
-    sign_in(client, people["manager"])
-    sign_in(other, people["supervisor"])
-    mine, theirs = _opened(client, url), _opened(other, url)
-    token = client.csrf_token(url)
+    other, mine, theirs, token = _opened_by_two(app, client, people, url)
     theirs |= {"incident_description": "Bản sửa của giám sát"}
     assert other.submit(url, theirs, page=url).status_code == 302
     mine |= {"incident_description": "Bản sửa của cán bộ"}
@@ -209,11 +215,7 @@ def test_a_colleagues_correction_of_another_field_is_kept_beside_mine(app, clien
     case, people = case_of
     incident = _incident(case, people)
     url = f"/cases/{case.id}/incidents/{incident.id}/edit"
-    other = app.test_client()
-    sign_in(client, people["manager"])
-    sign_in(other, people["supervisor"])
-    mine, theirs = _opened(client, url), _opened(other, url)
-    token = client.csrf_token(url)
+    other, mine, theirs, token = _opened_by_two(app, client, people, url)
     theirs |= {"incident_date": "01/03/2026"}
     assert other.submit(url, theirs, page=url).status_code == 302
     mine |= {"incident_description": "Bản sửa của cán bộ"}
@@ -238,11 +240,7 @@ def test_after_a_conflict_the_fields_left_alone_take_the_colleagues_values(app, 
     case, people = case_of
     incident = _incident(case, people)
     url = f"/cases/{case.id}/incidents/{incident.id}/edit"
-    other = app.test_client()
-    sign_in(client, people["manager"])
-    sign_in(other, people["supervisor"])
-    mine, theirs = _opened(client, url), _opened(other, url)
-    token = client.csrf_token(url)
+    other, mine, theirs, token = _opened_by_two(app, client, people, url)
     theirs |= {"incident_date": "01/03/2026", "incident_description": "Của giám sát"}
     assert other.submit(url, theirs, page=url).status_code == 302
     mine |= {"place_type": "workplace", "incident_description": "Của cán bộ"}
@@ -316,11 +314,7 @@ def test_a_try_met_by_another_write_is_made_again_with_the_data_as_typed(
     case, people = case_of
     incident = _incident(case, people)
     url = f"/cases/{case.id}/incidents/{incident.id}/edit"
-    other = app.test_client()
-    sign_in(client, people["manager"])
-    sign_in(other, people["supervisor"])
-    mine, theirs = _opened(client, url), _opened(other, url)
-    token = client.csrf_token(url)
+    other, mine, theirs, token = _opened_by_two(app, client, people, url)
     assert other.submit(url, theirs | {"incident_description": "x1"}, page=url).status_code == 302
     real, tries = corrections.record_event, []
 
