@@ -341,8 +341,8 @@ def complete_task(*, task: Task, by: User, note: str | None = None) -> bool:
     case's open tasks, fails one of the two on the case's version: a task is never both done
     by someone and ended by the closure, nor done on a case already closed. A duty of law
     (CLOSING_DUTIES) is marked done only with a note of what was done, or why it was not needed:
-    its being done lets the case close, so the record says how. The note follows the task's
-    own, if it had one."""
+    its being done lets the case close, so the record says how. The note is kept apart from the
+    task's own (written when it was planned)."""
     refuse_if_closed(task.case)  # first: a task the closure ended is not "done" again
     if task.done_at is not None:
         return False
@@ -355,7 +355,7 @@ def complete_task(*, task: Task, by: User, note: str | None = None) -> bool:
     task.done_at, task.done_by_id = now, by.id
     task.case.updated_at = now
     if note:
-        task.note = f"{task.note}\n{note}" if task.note else note
+        task.done_note = note
     audit_case("update", task.case, by, detail=f"task:{task.id} done")
     db.session.commit()
     return True

@@ -305,8 +305,12 @@ class Task(CasePart, db.Model):
     # to be 16 or over ("not_child", a child-path task). None: open, or done by done_by_id.
     ended_by: Mapped[str | None] = mapped_column(String(16))
     note_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
+    # What was done, written by whoever marked it done (a duty of law needs one): kept apart
+    # from the note written when it was planned.
+    done_note_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
 
     note = SealedField()
+    done_note = SealedField()
 
     case: Mapped[Case] = relationship(back_populates="tasks")
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])

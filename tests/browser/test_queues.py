@@ -86,7 +86,7 @@ def test_assign_from_the_queue_then_mark_the_task_done(page, browser, live_url, 
     expect(manager.locator("#due-tasks")).not_to_contain_text("Notify the commune")
     db.session.expire_all()
     (notified,) = [t for t in db.session.get(Case, child.id).tasks if t.kind == "notify_commune"]
-    assert notified.note == "Rang the commune chair at 9:00"
+    assert notified.done_note == "Rang the commune chair at 9:00"
     assert manager.evaluate("document.documentElement.scrollWidth") <= 1366
 
 

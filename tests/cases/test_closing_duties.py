@@ -130,7 +130,8 @@ def test_the_supervisors_list_of_closures_says_which_wait_on_a_duty(client, case
 
 def test_a_duty_is_marked_done_only_with_a_note_of_what_was_done(client, case_of):
     """One click would let the record say the commune was told when it never was: a duty of law
-    is marked done with a note (kept after the task's own, sealed); other tasks need none."""
+    is marked done with a note (sealed, kept apart from the task's own note and shown under
+    "What was done" in the finished tasks); other tasks need none."""
     case, people = case_of
     (duty,) = services.duties_open(case)
     duty.note = "Gọi số trực ban"
@@ -153,12 +154,20 @@ def test_a_duty_is_marked_done_only_with_a_note_of_what_was_done(client, case_of
     assert client.submit(f"/cases/tasks/{duty.id}/done", sent, page=url).status_code == 302
     db.session.refresh(duty)
     assert duty.done_by_id == people["manager"].id
-    assert duty.note == f"Gọi số trực ban\n{DONE}"
+    assert (duty.note, duty.done_note) == ("Gọi số trực ban", DONE)
+    shown = client.get(url).get_data(as_text=True)
+    finished = shown[shown.index('class="tasks-finished"') :]
+    said = re.search(
+        r'class="done-note-text"><strong>(.*?)</strong> <span[^>]*>(.*?)</span>', finished
+    )
+    assert said.groups() == ("Đã làm gì:", DONE)
+    assert finished.index("Gọi số trực ban") < finished.index("done-note-text")
     db.session.refresh(case)  # as the page left it
     other = add_task(
         case=case, by=people["manager"], kind="follow_up_call", due=utcnow() + timedelta(hours=1)
     )
-    assert complete_task(task=other, by=people["manager"]) and other.note is None
+    assert complete_task(task=other, by=people["manager"])
+    assert (other.note, other.done_note) == (None, None)
 
 
 def test_a_note_not_saved_with_its_duty_is_kept_in_the_note_box(client, case_of):
@@ -192,4 +201,4 @@ def test_a_note_typed_for_a_duty_a_colleague_marked_done_first_is_kept(app, clie
     assert "đã đánh dấu hoàn thành việc này lúc" in page
     assert re.search(r"<textarea[^>]*>\s*" + re.escape(mine), page)
     db.session.expire_all()
-    assert services.duties_open(case) == [] and mine not in (duty.note or "")
+    assert services.duties_open(case) == [] and duty.done_note == DONE

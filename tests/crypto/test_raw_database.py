@@ -165,7 +165,7 @@ def test_values_typed_through_the_pages_are_nowhere_in_clear(
     db.session.expire_all()
     assert any(n.body == NOTE for n in db.session.execute(select(CaseNote)).scalars())
     assert any(t.note == TASK_NOTE for t in db.session.execute(select(Task)).scalars())
-    assert any(t.note == DONE for t in db.session.execute(select(Task)).scalars())
+    assert any(t.done_note == DONE for t in db.session.execute(select(Task)).scalars())
     assert db.session.get(Case, case.id).status == "reopened"
     raw = _raw_bytes(tmp_path)
     planted = [*P.values(), NOTE, TASK_NOTE, REASON, DRAFT, CASE_DRAFT, DONE,
