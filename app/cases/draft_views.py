@@ -154,6 +154,9 @@ def draft_list():
         "cases/drafts.html",
         drafts=rows,
         label=drafts.label,
+        recorded=drafts.parts_recorded(rows),
+        named=drafts.PART_EDITS_NAMED,
+        part_edit=drafts.part_edit,
         form_url=form_url,
         can_open=_can_open,
     )

@@ -36,7 +36,7 @@ from app.cases.draft_fields import (
     mark_copy,
     sent_key,
 )
-from app.cases.models import STATUSES, Case, CaseDraft, FormSubmission
+from app.cases.models import STATUSES, Case, CaseDraft, FormSubmission, Incident, Perpetrator
 from app.cases.scope import case_scope
 from app.clock import utcnow
 from app.extensions import db
@@ -62,6 +62,13 @@ PART_EDITS = {
     "incident": _l("Correct an incident"),
     "perpetrator": _l("Correct a person who used violence"),
 }
+
+# The same, naming the part, on the list of unsent text (and on the Correct links).
+PART_EDITS_NAMED = {
+    "incident": _l("Correct the incident recorded %(time)s"),
+    "perpetrator": _l("Correct the person recorded %(time)s"),
+}
+PART_MODELS = {"incident": Incident, "perpetrator": Perpetrator}
 
 
 class FormSaved(DraftError):
@@ -102,6 +109,24 @@ def part_edit(form: str) -> tuple[str, uuid.UUID] | None:
     except ValueError:
         return None
     return (kind, part_id) if str(part_id) == rest else None
+
+
+def parts_recorded(rows: list[CaseDraft]) -> dict[str, datetime]:
+    """When the part each correction's draft corrects was recorded, by draft name, for the list
+    of unsent text to say which one (one statement a kind of part; a part not on the draft's
+    case is left out, and its draft keeps the plain label)."""
+    wanted: dict[str, dict[uuid.UUID, uuid.UUID]] = {}
+    for draft in rows:
+        if (edit := part_edit(draft.form)) is not None:
+            wanted.setdefault(edit[0], {})[edit[1]] = draft.case_id
+    found: dict[str, datetime] = {}
+    for kind, parts in wanted.items():
+        model = PART_MODELS[kind]
+        stmt = select(model.id, model.case_id, model.recorded_at).where(model.id.in_(parts))
+        for part_id, case_id, at in db.session.execute(stmt):
+            if parts[part_id] == case_id:
+                found[f"{kind}-{part_id}"] = at
+    return found
 
 
 def known(form: str) -> bool:

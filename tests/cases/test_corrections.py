@@ -7,6 +7,7 @@ may not see."""
 import re
 import uuid
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -161,7 +162,9 @@ def test_a_correction_typed_is_kept_as_a_draft_and_brought_back(client, case_of)
     stored = db.session.execute(select(CaseDraft).where(CaseDraft.form == name)).scalar_one()
     assert b"\xc4\x90ang s\xe1\xbb\xada d\xe1\xbb\x9f" not in bytes(stored.payload_sealed)
     listed = client.get("/cases/drafts").get_data(as_text=True)
-    assert "Sửa một vụ việc" in listed
+    # The list says which incident: the one recorded when (local time).
+    local = incident.recorded_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert f"Sửa vụ việc ghi lúc {local:%d/%m/%Y %H:%M}" in listed
     back = re.search(r'href="([^"]*incidents/[^"]*/edit[^"]*)"', listed)[1].replace("&amp;", "&")
     again = browser_fields(client.get(back).get_data(as_text=True))
     assert again["incident_description"] == "Đang sửa dở"
