@@ -231,6 +231,17 @@ def unassigned_cases(user: User, *, now: datetime) -> Queue:
     return Queue(rows, stranded.total + never.total, holders=holders)
 
 
+def open_duties():
+    """A case row's count of open duties of law (a closure waits on them: services.duties_open),
+    correlated on the task table's `case_id` index."""
+    return (
+        select(func.count(Task.id))
+        .where(Task.case_id == Case.id, Task.done_at.is_(None), Task.kind.in_(CLOSING_DUTIES))
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
 def pending_closure(user: User, *, now: datetime) -> Queue:
     """Cases of the organisation waiting for a supervisor to approve their closure, with when and
     by whom closure was asked, and how many duties of law are still open on each (the closure
@@ -249,18 +260,12 @@ def pending_closure(user: User, *, now: datetime) -> Queue:
     asked_at = asked.with_only_columns(CaseEvent.at).scalar_subquery()
     asker = aliased(User)
     asked_by = asked.with_only_columns(CaseEvent.by_id).scalar_subquery()
-    duties = (
-        select(func.count(Task.id))
-        .where(Task.case_id == Case.id, Task.done_at.is_(None), Task.kind.in_(CLOSING_DUTIES))
-        .correlate(Case)
-        .scalar_subquery()
-    )
     rows = (
         case_rows(now)
         .add_columns(
             asked_at.label("asked_at"),
             asker.full_name.label("asked_by_name"),
-            duties.label("duties"),
+            open_duties().label("duties"),
         )
         .outerjoin(asker, asker.id == asked_by)
         .where(Case.organisation_id == user.organisation_id, Case.status == "pending_closure")

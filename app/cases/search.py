@@ -22,7 +22,7 @@ from app.auth.models import User
 from app.calls.models import Call
 from app.cases import bp
 from app.cases.models import ACTIVE_STATUSES, Case, Task
-from app.cases.queries import case_rows, stranded_holders
+from app.cases.queries import case_rows, open_duties, stranded_holders
 from app.cases.scope import case_scope
 from app.cases.search_form import (
     PhoneSearchForm,
@@ -152,12 +152,17 @@ def search_conditions(f: CaseFilters, user: User, now: datetime) -> list:
 
 
 def search_cases(user: User, filters: CaseFilters, *, page: int, now: datetime) -> Page:
-    """One page of the cases the user may see that match, newest first (codes only)."""
+    """One page of the cases the user may see that match, newest first (codes only). Cases
+    waiting for their closure's approval also say how many duties of law are still open on
+    each, as the supervisor's home list does."""
     scope, conditions = case_scope(user), search_conditions(filters, user, now)
     total = db.session.execute(scope(select(func.count(Case.id)).where(*conditions))).scalar_one()
     number = min(max(page, 1), max(1, -(-total // PAGE_SIZE)))
+    rows = case_rows(now)
+    if filters.status == "pending_closure":
+        rows = rows.add_columns(open_duties().label("duties"))
     stmt = (
-        scope(case_rows(now).where(*conditions))
+        scope(rows.where(*conditions))
         .order_by(Case.opened_at.desc(), Case.id)
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)

@@ -122,10 +122,19 @@ def test_the_supervisors_list_of_closures_says_which_wait_on_a_duty(client, case
     html = client.get("/home/supervisor").get_data(as_text=True)
     closing = re.search(r'<table id="pending-closure".*?</table>', html, flags=re.S).group(0)
     assert case.number in closing and said in closing
+    # "See them all" (the search of pending closures) says it too; other searches do not count.
+    found = client.get("/cases/search?status=pending_closure").get_data(as_text=True)
+    results = re.search(r'<table id="search-results".*?</table>', found, flags=re.S).group(0)
+    assert case.number in results and said in results
+    found = client.get("/cases/search?status=active").get_data(as_text=True)
+    results = re.search(r'<table id="search-results".*?</table>', found, flags=re.S).group(0)
+    assert case.number in results and said not in results
     complete_task(task=services.duties_open(case)[0], by=people["manager"], note=DONE)
     html = client.get("/home/supervisor").get_data(as_text=True)
     closing = re.search(r'<table id="pending-closure".*?</table>', html, flags=re.S).group(0)
     assert case.number in closing and said not in closing
+    found = client.get("/cases/search?status=pending_closure").get_data(as_text=True)
+    assert case.number in found and said not in found
 
 
 def test_a_duty_is_marked_done_only_with_a_note_of_what_was_done(client, case_of):
