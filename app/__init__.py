@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.calls import bp as calls_bp
     from app.calls import call_views as _call_pages  # noqa: F401
+    from app.calls import correction_views as _call_corrections  # noqa: F401
     from app.calls import draft_views as _calls_drafts  # noqa: F401  (routes register on import)
     from app.calls import views as _calls_views  # noqa: F401
     from app.cases import bp as cases_bp

@@ -63,6 +63,9 @@ EXPECTED = {
     "cases.draft_list": ("GET", CASE_ROLES_ONLY),
     "cases.search_phone": ("POST", CASE_ROLES_ONLY),
     "calls.show": ("GET", SEE_CASE),
+    # A call's correction: whoever sees the call (the operator who took it, the case's
+    # manager, the supervisors); an operator who did not take it is refused (403).
+    "calls.correct": ("GET", SEE_CASE),
     # The same page for a call with no case (silent, counselling): its taker and the hotline's
     # supervisors only; its number, name and story are on it.
     "calls.show caseless": ("GET", {"owner": 200, "supervisor": 200, "admin": 403, "partner": 403}),
@@ -137,7 +140,7 @@ def world(make_user, make_org):
 POST_TOO = {
     "cases.edit", "cases.add_incident", "cases.add_perpetrator", "cases.reassess",
     "cases.correct_incident", "cases.correct_perpetrator",
-    "cases.consent", "cases.change_status", "cases.erase", "calls.new",
+    "cases.consent", "cases.change_status", "cases.erase", "calls.new", "calls.correct",
 }  # fmt: skip
 # What the form sent holds (enough to pass the token; wrong enough never to erase the case).
 POST_HALF = {

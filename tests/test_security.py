@@ -129,6 +129,7 @@ def test_every_route_that_changes_state_is_post_only(app):
                 "admin.edit_user",
                 "admin.edit_organisation",
                 "calls.new",
+                "calls.correct",  # GET the form, POST the correction
                 "cases.change_status",
                 "cases.erase",  # GET asks (reason, number typed again), POST erases
                 "cases.edit",

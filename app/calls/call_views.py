@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app import audit
 from app.auth.access import refuse_object, roles_required
-from app.calls import bp
+from app.auth.models import User
+from app.calls import bp, corrections
 from app.calls.models import Call
 from app.calls.queries import calls_taken
 from app.calls.services import contact_flags
@@ -78,4 +79,15 @@ def show(call_id: uuid.UUID):
     )
     db.session.commit()
     flags = contact_flags(safe_case) if safe_case is not None else codes(call.flags)
-    return render_template("calls/show.html", call=call, safe_case=safe_case, flags=flags)
+    corrected = corrections.last_correction(call)
+    return render_template(
+        "calls/show.html",
+        call=call,
+        safe_case=safe_case,
+        flags=flags,
+        correctable=corrections.may_correct(call, current_user),
+        corrected=corrected,
+        corrected_by=db.session.get(User, corrected.user_id)
+        if corrected and corrected.user_id
+        else None,
+    )

@@ -334,3 +334,20 @@ class IntakeForm(FlaskForm):
         formdata = self.meta.wrap_formdata(self, formdata)
         self.typed = formdata if formdata is not None else MultiDict()
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+
+
+class CallCorrectionForm(FlaskForm):
+    """A saved call corrected (app/calls/corrections.py): the fields a correction may change,
+    as the intake names them; `seen` is the marks of the call as the page showed it. The
+    reasons offered are set per call (those of its kind)."""
+
+    channel = CodeSelectField(_l("Channel"), choices=choices(c.CHANNELS))
+    caller_type = CodeSelectField(_l("Who is calling"), choices=choices(c.CALLER_TYPES))
+    reason = CodeSelectField(_l("Reason for the call"), choices=choices(c.REASONS))
+    caller_phone = phone_field(_l("Caller's number"))
+    caller_name = text(_l("Caller's name or alias"), 200, render_kw={"autocomplete": "off"})
+    narrative = long_text(_l("What the caller said"), rows=6)
+    outcomes = MultiCheckboxField(_l("What was done"), choices=choices(c.CALL_OUTCOMES))
+    flags = MultiCheckboxField(_l("Flags on this number"), choices=choices(c.CALLER_FLAGS))
+    seen = HiddenField()
+    submit = SubmitField(_l("Save the correction"))

@@ -115,7 +115,7 @@ def data_of(part) -> IncidentData | PerpetratorData:
     )
 
 
-def _plain(data) -> dict:
+def plain(data) -> dict:
     """The data as compared: blanks as None, text trimmed, line ends as a browser sends them."""
     out = {}
     for name, value in asdict(data).items():
@@ -133,18 +133,19 @@ def _mark(name: str, value) -> str:
     return keyring().lasting_hash(text, purpose="part-seen")[:8]
 
 
-def _marks(plain: dict) -> dict:
-    return {name: _mark(name, value) for name, value in plain.items()}
+def marks(values: dict) -> dict:
+    """Each field's mark (`_mark`), by name."""
+    return {name: _mark(name, value) for name, value in values.items()}
 
 
 def fingerprint(part) -> str:
     """What a form carries of the part as its page showed it (`seen`): a keyed hash of each
     field's value, in the data's order, joined by dots (a page's hidden field says nothing of
     the values; a field a colleague corrected since is told apart from the others)."""
-    return ".".join(_marks(_plain(data_of(part))).values())
+    return ".".join(marks(plain(data_of(part))).values())
 
 
-def _shown(seen: str | None, names) -> dict | None:
+def shown_marks(seen: str | None, names) -> dict | None:
     """The marks a form carries, by field; None when it carries none that fit."""
     marks = (seen or "").split(".")
     if len(marks) != len(names) or not all(len(m) == 8 for m in marks):
@@ -224,9 +225,9 @@ def correct(
             # An adult's case asks no Child Helpline category: one the incident got while the
             # case was a child's (its age corrected since) stays as it is.
             data.chi_category = part.chi_category
-    now, typed = _plain(data_of(part)), _plain(data)
-    shown = _shown(seen, list(now))
-    marks_now, marks_typed = _marks(now), _marks(typed)
+    now, typed = plain(data_of(part)), plain(data)
+    shown = shown_marks(seen, list(now))
+    marks_now, marks_typed = marks(now), marks(typed)
     theirs = set(now) if shown is None else {n for n in now if marks_now[n] != shown[n]}
     if theirs:
         mine = set(typed) if shown is None else {n for n in typed if marks_typed[n] != shown[n]}
@@ -240,7 +241,7 @@ def correct(
         stored = data_of(part)
         for name in theirs - mine:  # theirs, kept: this person left it as the page showed it
             setattr(data, name, getattr(stored, name))
-        typed = _plain(data)
+        typed = plain(data)
     changed = [f.name for f in fields(data) if now[f.name] != typed[f.name]]
     if not changed:
         db.session.commit()  # the form's sending recorded, its draft gone: nothing else

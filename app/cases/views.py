@@ -20,6 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import audit
 from app.auth.access import refuse_object, roles_required
 from app.auth.models import User
+from app.calls.corrections import NAMES as CALL_FIELDS
+from app.calls.forms import CallCorrectionForm
 from app.calls.services import contact_flags
 from app.calls.views import saved_notice
 from app.cases import bp, casework, corrections, draft_copies, drafts, services
@@ -71,6 +73,7 @@ CORRECTION_LABELS = {
     for form, names in (
         (ChildIncidentForm, corrections.INCIDENT_FIELDS),
         (PerpetratorForm, corrections.PERPETRATOR_FIELDS),
+        (CallCorrectionForm, {name: name for name in CALL_FIELDS}),
     )
     for name, field_name in names.items()
 }

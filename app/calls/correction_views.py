@@ -1,0 +1,135 @@
+"""Correcting a saved call (app/calls/corrections.py): the form filled with the call's values,
+saved once however often it is sent (a second sending changes nothing the first did not), a
+colleague's correction made after the page was drawn kept beside this person's, or, when both
+changed a field, the call as it now is shown above everything typed, to send again. Each look
+and each change is audited; a call of a closed case is read-only."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import audit
+from app.auth.access import roles_required
+from app.auth.models import User
+from app.calls import bp, corrections
+from app.calls.call_views import load_call
+from app.calls.corrections import CallChanged, CallData
+from app.calls.forms import CallCorrectionForm
+from app.calls.views import CALL_ROLES
+from app.cases.corrections import BOTH_CHANGED, CHECK_FIELD
+from app.cases.services import CaseError
+from app.extensions import db
+
+WRITE_ATTEMPTS = 3  # a call on a case: the case written by someone else at the same instant
+
+
+@bp.route("/<uuid:call_id>/edit", methods=["GET", "POST"])
+@roles_required(*CALL_ROLES)
+def correct(call_id: uuid.UUID):
+    """Correct a call's details after it was saved."""
+    call = load_call(call_id)  # not this person's to see: 404, audited
+    if call.case is not None and (call.case.is_closed or call.case.erased_at is not None):
+        flash(_("The case of this call is closed: its calls can no longer be corrected."), "error")
+        return redirect(url_for("calls.show", call_id=call.id))
+    if not corrections.may_correct(call, current_user):  # an operator, another's call
+        _audit(call, "denied", "correction form")
+        db.session.commit()
+        abort(403)
+    form = CallCorrectionForm(
+        formdata=None if request.method == "GET" else request.form,
+        data=corrections.form_values(call) if request.method == "GET" else None,
+    )
+    form.reason.choices = [
+        ch for ch in form.reason.choices if ch.value in corrections.reasons_for(call)
+    ]
+    if request.method == "GET":
+        form.seen.data = corrections.fingerprint(call)
+        _audit(call, "view", "correction form")
+        db.session.commit()
+        return _page(call, form)
+    if form.validate_on_submit():
+        data = CallData(
+            channel=form.channel.data,
+            caller_type=form.caller_type.data,
+            reason=form.reason.data,
+            caller_phone=form.caller_phone.data,
+            caller_name=form.caller_name.data,
+            narrative=form.narrative.data,
+            outcomes=list(form.outcomes.data or []),
+            flags=list(form.flags.data or []),
+        )
+        try:
+            changed = _write(call, data, form.seen.data or None)
+        except CallChanged as met:
+            # Theirs shown above the form; what this person changed kept, each field both
+            # changed marked, the others as the colleague left them: sent again, saved.
+            db.session.rollback()
+            now = load_call(call_id)
+            _refill(form, now, keep=met.mine, marked=met.both, unknown=met.unknown)
+            form.seen.data = corrections.fingerprint(now)
+            _audit(now, "view", "correction conflict")  # theirs shown: a look
+            db.session.commit()
+            return _page(now, form, changed=met), 409
+        except CaseError as error:  # the case closed meanwhile: the form stays, all typed
+            db.session.rollback()
+            flash(str(error), "error")
+            return _page(call, form)
+        if changed:
+            flash(_("Correction saved."), "success")
+        else:
+            flash(_("Nothing was different from what was recorded; nothing changed."), "success")
+        return redirect(url_for("calls.show", call_id=call.id))
+    return _page(call, form)
+
+
+def _write(call, data: CallData, seen: str | None) -> list[str]:
+    """corrections.correct, made again (on the call as it now is) when someone else wrote to
+    the call's case at the same instant."""
+    for attempt in range(WRITE_ATTEMPTS):
+        if attempt:
+            call = load_call(call.id)  # still this person's to see, or 404
+        try:
+            return corrections.correct(call=call, by=current_user, data=data, seen=seen)
+        except StaleDataError:
+            db.session.rollback()
+    raise CaseError(_("The case is being changed by others right now: send the form again."))
+
+
+def _refill(form, call, *, keep: set[str], marked: list[str], unknown: bool) -> None:
+    """A correction met by a colleague's: the fields this person did not change take the
+    call's values as they now are; each field both changed says so."""
+    now = corrections.form_values(call)
+    for name in corrections.NAMES:
+        field = form[name]
+        if name not in keep:
+            field.data, field.raw_data = now[name], None
+        if name in marked:
+            field.errors = [*field.errors, str(CHECK_FIELD if unknown else BOTH_CHANGED)]
+
+
+def _audit(call, action: str, detail: str) -> None:
+    audit.record(
+        action,
+        user=current_user,
+        object_type="call",
+        object_id=call.id,
+        case_id=call.case_id,
+        organisation_id=call.organisation_id,
+        detail=detail,
+    )
+
+
+def _page(call, form, changed: CallChanged | None = None):
+    by = changed.by if changed is not None and isinstance(changed.by, User) else None
+    return render_template(
+        "calls/correct.html",
+        call=call,
+        form=form,
+        changed=changed,
+        corrected_by=by,
+    )

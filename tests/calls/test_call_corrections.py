@@ -1,0 +1,251 @@
+"""Correcting a saved call: what may change (and what stays, with why), who may correct which
+call, the repeat-caller index following a corrected number, two people correcting at once, a
+form sent twice, and the record of it (audit log, the case's timeline, the call's page)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit import AuditEntry
+from app.calls.intake import Intake, Survivor, save_intake
+from app.calls.models import Call
+from app.cases import services
+from app.clock import utcnow
+from app.crypto import blind
+from app.extensions import db
+from tests.cases.test_case_drafts import browser_fields
+from tests.conftest import duties_done, sign_in
+
+NUMBER, RIGHT_NUMBER = "0912 345 678", "0988 765 432"
+
+
+def opened(client, url) -> dict:
+    """The correction form's fields as a browser would send them, untouched."""
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    html = page.get_data(as_text=True).replace(
+        "data-keep-typed>", 'data-keep-typed data-draft-url="">'
+    )
+    return browser_fields(html)
+
+
+def send(client, url, fields: dict):
+    token = client.csrf_token(url)
+    return client.post(url, data={**fields, "csrf_token": token})
+
+
+def corrections_of(call) -> list[str]:
+    stmt = select(AuditEntry.detail).where(
+        AuditEntry.object_type == "call",
+        AuditEntry.object_id == str(call.id),
+        AuditEntry.action == "update",
+    )
+    return list(db.session.execute(stmt).scalars())
+
+
+@pytest.fixture
+def scene(make_org, make_user):
+    org = make_org(code="HN")
+    people = {
+        "operator": make_user("operator", organisation=org),
+        "colleague": make_user("operator", organisation=org),
+        "manager": make_user("case_manager", organisation=org),
+        "supervisor": make_user("supervisor", organisation=org),
+    }
+    start = utcnow()
+    silent = save_intake(
+        data=Intake(reason="silent", started_at=start, caller_phone=NUMBER), by=people["operator"]
+    ).call
+    report = save_intake(
+        data=Intake(
+            reason="violence_report",
+            started_at=start,
+            caller_phone=NUMBER,
+            narrative="Chồng đánh chị",
+            survivor=Survivor(name="Chị Sửa Gọi", age=30),
+        ),
+        by=people["operator"],
+    )
+    report.case.assigned_to_id = people["manager"].id
+    db.session.commit()
+    return people, silent, report.call, report.case
+
+
+def test_an_operator_corrects_a_short_call_they_took(client, scene):
+    people, silent, _, _ = scene
+    sign_in(client, people["operator"])
+    page = client.get(f"/calls/{silent.id}").get_data(as_text=True)
+    url = f"/calls/{silent.id}/edit"
+    assert f'href="{url}"' in page
+    fields = opened(client, url)
+    form = client.get(url).get_data(as_text=True)
+    # Only the short reasons are offered: a silent call does not become a violence report here.
+    select_ = re.search(r'<select[^>]*name="reason".*?</select>', form, flags=re.S).group(0)
+    offered = re.findall(r'<option[^>]*value="([a-z_]+)"', select_)
+    assert set(offered) == {"counselling", "information", "silent", "prank", "wrong_number"}
+    assert "thời hạn theo luật" in form  # the page says why the times stay
+    typed = fields | {
+        "reason": "prank",
+        "caller_phone": RIGHT_NUMBER,
+        "caller_name": "Người Trêu",
+        "narrative": "Gọi lại lần ba, nói tục",
+        "flags": ["abusive"],
+    }
+    answer = send(client, url, typed)
+    assert answer.status_code == 302 and answer.location.endswith(f"/calls/{silent.id}")
+    db.session.expire_all()
+    call = db.session.get(Call, silent.id)
+    assert (call.reason, call.caller_phone, call.caller_name, call.flags) == (
+        "prank",
+        RIGHT_NUMBER,
+        "Người Trêu",
+        "abusive",
+    )
+    assert call.narrative == "Gọi lại lần ba, nói tục"
+    # The repeat-caller index follows the number: found by another spelling of the new one,
+    # no longer by the old.
+    found_new = blind.candidates(field="phone", raw="+84988765432", owner_type="call")
+    found_old = blind.candidates(field="phone", raw="84912345678", owner_type="call")
+    assert call.id in found_new and call.id not in found_old
+    # The log names the fields, never the values; the call's page says who corrected it.
+    (detail,) = corrections_of(call)
+    assert detail == "corrected reason caller_phone caller_name narrative flags"
+    shown = client.get(answer.location).get_data(as_text=True)
+    assert "Đã lưu phần sửa" in shown and 'id="call-corrected"' in shown
+    assert people["operator"].full_name in shown.split('id="call-corrected"')[1][:300]
+
+
+def test_a_reason_of_another_kind_is_refused_and_everything_typed_kept(client, scene):
+    people, silent, _, _ = scene
+    sign_in(client, people["operator"])
+    url = f"/calls/{silent.id}/edit"
+    typed = opened(client, url) | {"reason": "violence_report", "caller_name": "Giữ lại tên này"}
+    answer = send(client, url, typed)
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert "Giữ lại tên này" in html and "field-error" in html
+    db.session.expire_all()
+    assert db.session.get(Call, silent.id).reason == "silent"
+    assert corrections_of(silent) == []
+
+
+def test_who_may_correct_which_call(app, client, scene, make_org, make_user):
+    people, silent, report_call, case = scene
+    url = f"/calls/{silent.id}/edit"
+    # A colleague operator does not see another's short call at all: 404, audited.
+    sign_in(client, people["colleague"])
+    assert client.get(url).status_code == 404
+    # Another organisation's supervisor: 404.
+    other = app.test_client()
+    sign_in(other, make_user("supervisor", organisation=make_org(code="DN")))
+    assert other.get(url).status_code == 404
+    # The case manager of the case corrects its calls; the supervisor any of the organisation's.
+    manager = app.test_client()
+    sign_in(manager, people["manager"])
+    assert manager.get(f"/calls/{report_call.id}/edit").status_code == 200
+    assert manager.get(url).status_code == 404  # a short call: not theirs to see
+    boss = app.test_client()
+    sign_in(boss, people["supervisor"])
+    assert boss.get(url).status_code == 200
+    # An operator who may see a call on a case they took a call for, but did not take this
+    # one: the page says nothing of a correction, and the form is refused, audited.
+    later = save_intake(
+        data=Intake(reason="follow_up", started_at=utcnow(), case_id=case.id, caller_phone=NUMBER),
+        by=people["colleague"],
+    ).call
+    assert client.get(f"/calls/{report_call.id}").status_code == 200
+    assert f"/calls/{report_call.id}/edit" not in client.get(f"/calls/{report_call.id}").get_data(
+        as_text=True
+    )
+    assert client.get(f"/calls/{report_call.id}/edit").status_code == 403
+    denied = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "denied", AuditEntry.object_id == str(report_call.id))
+    )
+    assert db.session.execute(denied).scalar_one() == 1
+    assert client.get(f"/calls/{later.id}/edit").status_code == 200  # their own
+
+
+def test_a_call_of_a_closed_case_is_read_only(client, scene):
+    people, _, report_call, case = scene
+    duties_done(case, people["manager"])
+    for to, by in (
+        ("in_support", "manager"),
+        ("pending_closure", "manager"),
+        ("closed", "supervisor"),
+    ):
+        services.change_status(case=case, to=to, by=people[by])
+    sign_in(client, people["supervisor"])
+    url = f"/calls/{report_call.id}/edit"
+    assert f'href="{url}"' not in client.get(f"/calls/{report_call.id}").get_data(as_text=True)
+    answer = client.get(url)
+    assert answer.status_code == 302
+    assert "không thể sửa" in client.get(answer.location).get_data(as_text=True)
+
+
+def test_a_correction_on_a_case_shows_on_its_timeline(client, scene):
+    people, _, report_call, case = scene
+    sign_in(client, people["manager"])
+    url = f"/calls/{report_call.id}/edit"
+    fields = opened(client, url)
+    assert fields["reason"] == "violence_report" and fields["narrative"] == "Chồng đánh chị"
+    answer = send(client, url, fields | {"narrative": "Chồng đánh chị, có dao"})
+    assert answer.status_code == 302
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Đã sửa cuộc gọi: Người gọi kể gì" in page
+    assert "Chồng đánh chị, có dao" in page  # the call's narrative as corrected
+    db.session.expire_all()
+    entry = db.session.execute(
+        select(AuditEntry).where(AuditEntry.detail == "corrected narrative")
+    ).scalar_one()
+    assert entry.case_id == case.id
+
+
+def test_a_form_sent_twice_corrects_once(client, scene):
+    people, silent, _, _ = scene
+    sign_in(client, people["operator"])
+    url = f"/calls/{silent.id}/edit"
+    typed = opened(client, url) | {"caller_name": "Gửi hai lần"}
+    token = client.csrf_token(url)
+    first = client.post(url, data={**typed, "csrf_token": token})
+    second = client.post(url, data={**typed, "csrf_token": token})
+    assert first.status_code == second.status_code == 302
+    assert "không có gì thay đổi" in client.get(second.location).get_data(as_text=True).lower()
+    assert corrections_of(silent) == ["corrected caller_name"]
+
+
+def test_two_people_correcting_one_call(app, client, scene):
+    people, _, report_call, _ = scene
+    url = f"/calls/{report_call.id}/edit"
+    sign_in(client, people["manager"])
+    mine = opened(client, url)
+    boss = app.test_client()
+    sign_in(boss, people["supervisor"])
+    theirs = opened(boss, url)
+    # The supervisor completes the narrative first.
+    assert send(boss, url, theirs | {"narrative": "Lời kể của trưởng nhóm"}).status_code == 302
+    # The manager changed another field only: saved, the supervisor's narrative kept.
+    assert send(client, url, mine | {"caller_name": "Chị Hàng Xóm"}).status_code == 302
+    db.session.expire_all()
+    call = db.session.get(Call, report_call.id)
+    assert (call.narrative, call.caller_name) == ("Lời kể của trưởng nhóm", "Chị Hàng Xóm")
+    # The same narrative changed by both, differently: nothing saved, theirs shown above,
+    # the field marked, the manager's text kept in the box.
+    answer = send(client, url, mine | {"narrative": "Lời kể của cán bộ"})
+    assert answer.status_code == 409
+    html = answer.get_data(as_text=True)
+    notice = html.split('id="call-changed"')[1].split("</div>")[0]
+    assert "Lời kể của trưởng nhóm" in notice and people["supervisor"].full_name in notice
+    assert re.search(r"<textarea[^>]*>\s*Lời kể của cán bộ", html)
+    assert "Một đồng nghiệp cũng đã sửa" in html
+    db.session.expire_all()
+    assert db.session.get(Call, report_call.id).narrative == "Lời kể của trưởng nhóm"
+    # Sent again from that page: saved.
+    again = browser_fields(html.replace("data-keep-typed>", 'data-keep-typed data-draft-url="">'))
+    assert send(client, url, again).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Call, report_call.id).narrative == "Lời kể của cán bộ"
