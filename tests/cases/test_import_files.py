@@ -47,6 +47,34 @@ def test_values_that_are_also_column_names_are_not_a_second_row_of_headings(
     assert "both hold column names" not in result.output
 
 
+@pytest.mark.parametrize("spreadsheet", [False, True])
+def test_a_row_of_data_is_never_taken_for_the_headings(app, head, tmp_path, spreadsheet):
+    """Headings the format does not know, above a first row of data two of whose values name
+    columns (the channel "Điện thoại", the risk "Rượu bia"): were that row taken for the
+    headings, the report would print its other cells, a survivor's name among them, as
+    unknown columns. A row holding a number or a date is no row of headings: the file is
+    refused for having none, naming no cell."""
+    lines = [
+        ["STT", "Ngày nhận", "Hình thức", "Tên người bị bạo lực", "Yếu tố"],
+        ["1", "01/03/2026", "Điện thoại", "Nguyễn Thị Tuyết", "Rượu bia"],
+        ["2", "02/03/2026", "Điện thoại", "Lê Thị Quỳnh", "Không"],
+    ]
+    if spreadsheet:  # typed cells: a number and a date
+        path = tmp_path / "so.xlsx"
+        book = openpyxl.Workbook()
+        book.active.append(lines[0])
+        for n, row in enumerate(lines[1:], start=1):
+            book.active.append([n, datetime(2026, 3, n), *row[2:]])
+        book.save(path)
+    else:
+        path = tmp_path / "so.csv"
+        path.write_text("\n".join(",".join(row) for row in lines) + "\n", encoding="utf-8")
+    result = run(app, path, "--as", head.email, "--lang", "en", "--dry-run")
+    assert result.exit_code != 0
+    assert "No row of headings was found" in result.output
+    assert "Tuyết" not in result.output and "Quỳnh" not in result.output
+
+
 def _far_workbook(path: Path, *, value: bool) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font

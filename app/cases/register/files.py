@@ -7,6 +7,7 @@ import codecs
 import contextlib
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from itertools import zip_longest
@@ -176,7 +177,7 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
     for number, cells in enumerate(rows, start=1):
         texts = _texts(cells)
         if headings is None:
-            if _known(texts) >= 2:
+            if _known(texts) >= 2 and not _holds_data(cells, texts):
                 headings = [t or _unnamed(index) for index, t in enumerate(texts)]
                 _refuse_repeated(headings)
                 read = {h for h in headings if column_of(h)}  # columns past them: unnamed
@@ -226,6 +227,20 @@ def _said(row: dict) -> bool:
         _filled(value) and not (isinstance(value, int | float) or str(value).strip().isdigit())
         for value in row.values()
     )
+
+
+DATA_LIKE = re.compile(r"^[\d\s.,/:+-]*\d[\d\s.,/:+-]*$")  # a number, a date, a time, a phone
+
+
+def _holds_data(cells: list, texts: list[str]) -> bool:
+    """Whether a row holds a value no heading is: a number or a date (a spreadsheet's typed
+    cell, or text such as "1", "01/03/2026", "0912 345 678"). Such a row is never taken for the
+    headings, though two of its values name columns (a first row of data whose channel is
+    "Điện thoại" and risk "Rượu bia", under headings the format does not know): its other
+    cells, a survivor's name among them, would be reported as unknown column names."""
+    if any(isinstance(v, int | float | date) and not isinstance(v, bool) for v in cells):
+        return True
+    return any(DATA_LIKE.match(text) for text in texts if text)
 
 
 def _known(texts: list[str]) -> int:
