@@ -15,7 +15,7 @@ from flask_login import current_user
 from app.auth.access import roles_required
 from app.auth.models import User
 from app.calls.answers import incident_data, perpetrator_data
-from app.cases import bp, corrections, drafts, services
+from app.cases import bp, corrections, drafts
 from app.cases.corrections import PartChanged
 from app.cases.part_views import NO_INCIDENT, NO_PERSON, _part_page, _read_only, _told
 from app.cases.services import CaseError
@@ -47,7 +47,7 @@ def _correct(case_id: uuid.UUID, kind: str, part_id: uuid.UUID):
     case = load_case(case_id)  # not this person's to see: 404, audited
     part = corrections.find_part(case, kind, part_id)
     if part is None:  # not a part of this case: refused as not there, audited
-        services.audit_case("denied", case, current_user, detail=f"{kind}:{part_id}")
+        corrections.refuse_part(case, kind, part_id, current_user)
         db.session.commit()
         abort(404)
     name = drafts.part_form(kind, part.id)

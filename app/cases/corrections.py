@@ -22,6 +22,7 @@ from dataclasses import asdict, fields, replace
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app import audit
 from app.auth.models import User
 from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.models import Case, CaseEvent, Incident, Perpetrator
@@ -89,6 +90,30 @@ def find_part(case: Case, kind: str, part_id: uuid.UUID):
     model = Incident if kind == "incident" else Perpetrator
     stmt = select(model).where(model.id == part_id, model.case_id == case.id)
     return db.session.execute(stmt).scalar_one_or_none()
+
+
+def refuse_part(case: Case, kind: str, part_id: uuid.UUID, by: User) -> None:
+    """A part named under a case it is not part of (a page's address, an autosave's form
+    name): the refusal written to the log of the case named and, when the part is another
+    case's, to that case's organisation's log too, whose record it is (as a refused case is);
+    nothing told of it. In the caller's transaction."""
+    audit_case("denied", case, by, detail=f"{kind}:{part_id}")
+    model = Incident if kind == "incident" else Perpetrator
+    owner = db.session.execute(
+        select(Case.id, Case.organisation_id)
+        .join(model, model.case_id == Case.id)
+        .where(model.id == part_id, Case.id != case.id)
+    ).first()
+    if owner is not None:
+        audit.record(
+            "denied",
+            user=by,
+            object_type=kind,
+            object_id=part_id,
+            case_id=owner.id,
+            organisation_id=owner.organisation_id,
+            detail=f"named under case {case.number}",
+        )
 
 
 def data_of(part) -> IncidentData | PerpetratorData:

@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import refuse_role, roles_required
-from app.cases import bp, draft_copies, drafts
+from app.cases import bp, corrections, draft_copies, drafts
 from app.cases.views import CASE_ROLES, load_case
 from app.clock import utcnow
+from app.extensions import db
 from app.form_fields import local_text
 
 # Where each form lives, to go back to it (a status change: its page for that move).
@@ -73,6 +74,14 @@ def keep_draft(case_id: uuid.UUID, form: str):
     except drafts.CaseMovedOn:
         return jsonify(error="closed"), 409
     except drafts.DraftError:
+        if (edit := drafts.part_edit(form)) is not None:
+            if corrections.find_part(case, *edit) is None:
+                # A correction's draft naming a part not on this case: refused as the
+                # correction's page refuses it, audited (the answer the same as for any
+                # form it cannot keep, so nothing is told of the part).
+                db.session.rollback()
+                corrections.refuse_part(case, *edit, current_user)
+                db.session.commit()
         return jsonify(error="bad_fields"), 413
     return jsonify(saved_at=local_text(utcnow()) if kept is not None else "")
 

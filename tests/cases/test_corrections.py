@@ -185,9 +185,39 @@ def test_nobody_corrects_what_they_may_not_see(app, client, case_of, make_user, 
     wrong = client.get(f"/cases/{case.id}/incidents/{elsewhere.id}/edit")
     assert wrong.status_code == 404
     denied = db.session.execute(
-        select(AuditEntry.detail).where(AuditEntry.action == "denied")
-    ).scalars()
-    assert list(denied) == [f"incident:{elsewhere.id}"]
+        select(AuditEntry.detail, AuditEntry.case_id).where(AuditEntry.action == "denied")
+    ).all()
+    # Filed under the case named, and under the case whose part it is.
+    assert sorted(denied, key=str) == sorted(
+        [(f"incident:{elsewhere.id}", case.id), (f"named under case {case.number}", other_case.id)],
+        key=str,
+    )
+    # Another organisation's part: the refusal is in that organisation's log too, and the
+    # autosave of a correction naming it is refused and audited alike, answered as for a part
+    # that does not exist (nothing told).
+    hotline = make_org(code="DN")
+    theirs = services.open_case(by=make_user("operator", organisation=hotline), survivor_name="X")
+    foreign = casework.add_incident(
+        case=theirs, by=make_user("supervisor", organisation=hotline), data=IncidentData()
+    )
+    assert client.get(f"/cases/{case.id}/incidents/{foreign.id}/edit").status_code == 404
+    owners_log = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "denied", AuditEntry.organisation_id == hotline.id)
+    )
+    assert db.session.execute(owners_log).scalar_one() == 1
+    probe = keep(client, case, f"incident-{foreign.id}", {"incident_description": "x"})
+    nothing = keep(client, case, f"incident-{uuid.uuid4()}", {"incident_description": "x"})
+    assert probe.status_code == nothing.status_code == 413
+    assert probe.get_json() == nothing.get_json()
+    assert db.session.execute(owners_log).scalar_one() == 2
+    named_here = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "denied", AuditEntry.case_id == case.id)
+    )
+    assert db.session.execute(named_here).scalar_one() == 4  # the page twice, the autosave twice
     assert client.get(f"/cases/{case.id}/perpetrators/{incident.id}/edit").status_code == 404
     outsider = app.test_client()
     sign_in(outsider, make_user("supervisor", organisation=make_org(code="SG")))
