@@ -40,3 +40,31 @@ def test_an_incident_is_corrected_from_the_timeline(page, live_url, case_hotline
     expect(timeline).to_contain_text("At the market")
     expect(timeline).to_contain_text("01/03/2026")
     assert page.errors == [], page.errors
+
+
+def test_a_call_is_corrected_from_its_page_by_keyboard(page, live_url, case_hotline):
+    """The operator opens a call they took from the case's timeline, corrects its narrative and
+    reason by keyboard (Enter in a box moves on, never sends), and the timeline says so."""
+    people, case = case_hotline
+    (call,) = case.calls
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_url, people["operator"])
+    page.wait_for_url(re.compile(r"/home/"))
+    page.goto(f"{live_url}/calls/{call.id}")
+    page.get_by_role("link", name="Correct this call").click()
+    expect(page.locator("h1")).to_contain_text("Correct the call of")
+    expect(page.locator("#reason option")).to_have_count(2)  # a case call's reasons only
+    page.locator("#caller_name").fill("Her sister")
+    page.locator("#caller_name").press("Enter")  # moves on; nothing sent
+    expect(page.locator("#narrative")).to_be_focused()
+    page.keyboard.type("Called back from a neighbour's phone")
+    page.keyboard.press("Control+Enter")  # sends the form
+    expect(page.locator(".flash-success")).to_contain_text("Correction saved.")
+    expect(page.locator("#call-corrected")).to_contain_text(people["operator"].full_name)
+    expect(page.locator(".wide")).to_contain_text("Called back from a neighbour's phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    page.goto(f"{live_url}/cases/{case.id}")
+    expect(page.locator(".timeline")).to_contain_text(
+        "Call corrected: Caller's name or alias, What the caller said"
+    )
+    assert page.errors == [], page.errors
