@@ -303,10 +303,17 @@ def due_tasks(user: User, **page) -> Queue:
     """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
     unassigned tasks of the cases they opened and those they planned themselves (a call-back
     on a colleague's case), but for the 12-hour checks of law, the supervisors' to hand out
-    (the same rule as casework.may_complete)."""
+    (the same rule as casework.may_complete). A supervisor who takes calls too finds the
+    unassigned tasks they planned (a call-back, the commune's notification of a case whose call
+    they took): until the case has a manager, no one else's list holds them before they are
+    overdue."""
     mine = Task.assigned_to_id == user.id
-    if user.role == "operator":
-        unassigned_of_mine = or_(Case.opened_by_id == user.id, Task.created_by_id == user.id)
+    if user.role in ("operator", "supervisor"):
+        unassigned_of_mine = (
+            or_(Case.opened_by_id == user.id, Task.created_by_id == user.id)
+            if user.role == "operator"
+            else Task.created_by_id == user.id
+        )
         unassigned = and_(Task.assigned_to_id.is_(None), Task.kind.not_in(WATCHED_CHECKS))
         mine = or_(mine, and_(unassigned, unassigned_of_mine))
     return _task_queue(user, [mine], **page)

@@ -740,6 +740,29 @@ def test_an_operators_call_back_on_a_colleagues_case_is_in_their_tasks(client, w
     assert [(r.kind, r.case_number) for r in mine.rows] == [("follow_up_call", case.number)]
 
 
+def test_a_supervisors_own_call_back_on_an_unassigned_case_is_in_their_tasks(world, make_user):
+    """A supervisor takes a call and plans a call-back on a case no one manages yet: it is in
+    their own task list (and the commune's notification with it), not the 12-hour check, which
+    is on the deadlines list; another supervisor's list does not hold them."""
+    p, _, _ = world
+    case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            survivor=Survivor(age=30),
+            follow_up_at=utcnow() + timedelta(hours=3),
+            emergency=[("no_contact_request", utcnow())],
+        ),
+        by=p["sup"],
+    ).case
+    assert case.assigned_to_id is None
+    mine = {(r.kind, r.case_number) for r in queries.due_tasks(p["sup"]).rows}
+    assert mine == {("follow_up_call", case.number), ("notify_commune", case.number)}
+    kinds = {t.kind for t in case.tasks}
+    assert "no_contact_12h" in kinds  # held on the deadlines list instead
+    other = make_user("supervisor", organisation=p["sup"].organisation)
+    assert [r for r in queries.due_tasks(other).rows if r.case_number == case.number] == []
+
+
 def test_a_later_call_with_a_new_assessment_closes_the_open_safety_review(world):
     p, c, _ = world
     adult = c["adult"]
