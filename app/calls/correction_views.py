@@ -33,13 +33,15 @@ WRITE_ATTEMPTS = 3  # a call on a case: the case written by someone else at the 
 def correct(call_id: uuid.UUID):
     """Correct a call's details after it was saved."""
     call = load_call(call_id)  # not this person's to see: 404, audited
-    if call.case is not None and (call.case.is_closed or call.case.erased_at is not None):
-        flash(_("The case of this call is closed: its calls can no longer be corrected."), "error")
-        return redirect(url_for("calls.show", call_id=call.id))
-    if not corrections.may_correct(call, current_user):  # an operator, another's call
+    if not corrections.permitted(call, current_user):  # an operator, another's call
         _audit(call, "denied", "correction form")
         db.session.commit()
         abort(403)
+    if request.method == "GET" and corrections.read_only(call):
+        # Closed while the form was open: its sending is refused by the service instead,
+        # the form shown again with everything typed.
+        flash(_("The case of this call is closed: its calls can no longer be corrected."), "error")
+        return redirect(url_for("calls.show", call_id=call.id))
     form = CallCorrectionForm(
         formdata=None if request.method == "GET" else request.form,
         data=corrections.form_values(call) if request.method == "GET" else None,

@@ -14,8 +14,9 @@ correcting one call at once never overwrite each other silently, as with the par
 (app/cases/corrections.py, whose per-field marks the form carries in `seen`): a field a
 colleague corrected since keeps theirs unless this person changed it too; a field both changed,
 differently, refuses the whole with the call as it now is shown above what was typed. The call's
-row is locked while it is read and written (PostgreSQL; SQLite has one writer at a time), and a
-call on a case writes the case's row too, so its version moves.
+row, and its case's, are held while they are read and written (`lock`), so neither another
+correction nor the case's closure lands between the two; a call on a case writes the case's
+row too, so its version moves.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import audit
 from app import classifications as c
 from app.auth.models import User
 from app.calls.models import Call
 from app.cases.corrections import marks, plain, shown_marks
+from app.cases.models import Case
 from app.cases.services import CaseError, record_event
 from app.clock import utcnow
 from app.crypto import blind
@@ -77,14 +79,21 @@ def reasons_for(call: Call) -> tuple[str, ...]:
     return CALL_REASONS if call.case_id is not None else (call.reason,)
 
 
-def may_correct(call: Call, user: User) -> bool:
+def read_only(call: Call) -> bool:
+    """Whether the call's case is closed or erased: its record, calls included, is read-only."""
+    return call.case is not None and (call.case.is_closed or call.case.erased_at is not None)
+
+
+def permitted(call: Call, user: User) -> bool:
     """Whether this person may correct the call, once they may see it (call_views.load_call):
     an operator the calls they took; a case manager those of the cases given to them, a
-    supervisor their organisation's (what they may see). Never a call of a closed or erased
-    case: its record is read-only."""
-    if call.case is not None and (call.case.is_closed or call.case.erased_at is not None):
-        return False
+    supervisor their organisation's (what they may see)."""
     return user.role != "operator" or call.taken_by_id == user.id
+
+
+def may_correct(call: Call, user: User) -> bool:
+    """Whether the call's page offers its correction to this person."""
+    return permitted(call, user) and not read_only(call)
 
 
 def data_of(call: Call) -> CallData:
@@ -133,7 +142,21 @@ def last_correction(call: Call, names=None) -> audit.AuditEntry | None:
 
 
 def lock(call: Call) -> Call:
-    """The call's row as stored now, locked until the transaction ends (PostgreSQL)."""
+    """The call's row, and its case's, as stored now, held until the transaction ends, so the
+    values compared below are the ones overwritten and the case cannot close meanwhile: on
+    PostgreSQL both rows locked (FOR UPDATE, the case first, as a closure takes it); on SQLite
+    a write (the call's row set to itself) begins the transaction, and SQLite lets one writer
+    at a time, so another correction or a closure waits until this one is committed."""
+    if db.session.connection().dialect.name == "sqlite":
+        table = Call.__table__
+        db.session.execute(update(table).where(table.c.id == call.id).values(id=table.c.id))
+    if call.case_id is not None:
+        db.session.execute(
+            select(Case)
+            .where(Case.id == call.case_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalar_one()
     stmt = (
         select(Call)
         .where(Call.id == call.id)
@@ -145,10 +168,12 @@ def lock(call: Call) -> Call:
 
 def correct(*, call: Call, by: User, data: CallData, seen: str | None) -> list[str]:
     """Correct the call with the data typed; gives the names of the fields changed (none:
-    nothing written). `seen`: the marks of the call as the page showed it. Commits."""
-    if not may_correct(call, by):
+    nothing written). `seen`: the marks of the call as the page showed it. The case closed
+    (or the call no longer this person's to correct) since the page was drawn: CaseError, the
+    form to be shown again with everything typed. Commits."""
+    call = lock(call)
+    if read_only(call):
         raise CaseError(_l("This call can no longer be corrected: its case is closed."))
-    lock(call)
     data = replace(data, outcomes=list(data.outcomes), flags=list(data.flags))
     data.outcomes = [o for o in data.outcomes if o in c.CALL_OUTCOMES]
     data.flags = [f for f in data.flags if f in c.CALLER_FLAGS]

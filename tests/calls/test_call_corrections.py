@@ -249,3 +249,120 @@ def test_two_people_correcting_one_call(app, client, scene):
     assert send(client, url, again).status_code == 302
     db.session.expire_all()
     assert db.session.get(Call, report_call.id).narrative == "Lời kể của cán bộ"
+
+
+def close(case, people):
+    duties_done(case, people["manager"])
+    for to, by in (("in_support", "manager"), ("pending_closure", "manager")):
+        services.change_status(case=case, to=to, by=people[by])
+    services.change_status(case=case, to="closed", by=people["supervisor"])
+
+
+def test_a_case_closed_while_the_form_was_open_keeps_everything_typed(client, scene):
+    people, _, report_call, case = scene
+    sign_in(client, people["manager"])
+    url = f"/calls/{report_call.id}/edit"
+    typed = opened(client, url) | {"narrative": "Một đoạn dài đã gõ năm phút"}
+    token = client.csrf_token(url)
+    close(case, people)
+    answer = client.post(url, data={**typed, "csrf_token": token})
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert "Một đoạn dài đã gõ năm phút" in html and "ca của nó đã đóng" in html
+    db.session.expire_all()
+    assert db.session.get(Call, report_call.id).narrative == "Chồng đánh chị"
+
+
+def test_a_closure_committed_as_the_correction_is_sent_wins(app, client, scene, monkeypatch):
+    """The case closes after the page checked it, before the correction is written: the
+    correction reads the case again under its lock, and is refused, everything typed kept."""
+    from app.auth.models import User
+    from app.calls import correction_views
+    from app.cases.models import Case
+
+    people, _, report_call, case = scene
+    duties_done(case, people["manager"])
+    for to in ("in_support", "pending_closure"):
+        services.change_status(case=case, to=to, by=people["manager"])
+    sign_in(client, people["supervisor"])
+    url = f"/calls/{report_call.id}/edit"
+    typed = opened(client, url) | {"narrative": "Sau khi đóng ca"}
+    real = correction_views._write
+
+    def write(call, data, seen):
+        with app.app_context():  # another request closes the case now
+            services.change_status(
+                case=db.session.get(Case, case.id),
+                to="closed",
+                by=db.session.get(User, people["supervisor"].id),
+            )
+            db.session.remove()
+        return real(call, data, seen)
+
+    monkeypatch.setattr(correction_views, "_write", write)
+    answer = send(client, url, typed)
+    assert answer.status_code == 200 and "Sau khi đóng ca" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == "closed"
+    assert db.session.get(Call, report_call.id).narrative == "Chồng đánh chị"
+
+
+@pytest.mark.parametrize("on_a_case", [False, True])
+def test_two_corrections_at_the_same_instant_never_overwrite(app, scene, monkeypatch, on_a_case):
+    """A holds the call (and its case) while it writes; B, sent the same instant from a page
+    drawn before, waits, then reads A's correction: the field both changed is B's to see (409),
+    never overwritten in silence. On SQLite one writer at a time; on PostgreSQL the rows' locks."""
+    import threading
+
+    from app.auth.models import User
+    from app.calls import corrections
+
+    people, silent, report_call, _ = scene
+    target = report_call if on_a_case else silent
+    a_by, b_by = (
+        (people["manager"], people["supervisor"])
+        if on_a_case
+        else (
+            people["operator"],
+            people["supervisor"],
+        )
+    )
+    seen = corrections.fingerprint(target)
+    held, outcome = threading.Event(), {}
+    real = corrections.lock
+
+    def lock(call):
+        got = real(call)
+        if threading.current_thread() is threading.main_thread() and not held.is_set():
+            held.set()
+            import time
+
+            time.sleep(0.6)  # B is sent now, and waits
+        return got
+
+    def other():
+        held.wait(10)
+        with app.app_context():
+            call = db.session.get(Call, target.id)
+            data = corrections.data_of(call)
+            data.caller_name = "Tên của B"
+            try:
+                corrections.correct(
+                    call=call, by=db.session.get(User, b_by.id), data=data, seen=seen
+                )
+                outcome["b"] = "saved"
+            except corrections.CallChanged as changed:
+                outcome["b"] = changed.both
+            finally:
+                db.session.remove()
+
+    monkeypatch.setattr(corrections, "lock", lock)
+    b = threading.Thread(target=other)
+    b.start()
+    data = corrections.data_of(target)
+    data.caller_name = "Tên của A"
+    assert corrections.correct(call=target, by=a_by, data=data, seen=seen) == ["caller_name"]
+    b.join(30)
+    assert outcome == {"b": ["caller_name"]}
+    db.session.expire_all()
+    assert db.session.get(Call, target.id).caller_name == "Tên của A"
