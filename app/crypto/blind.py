@@ -58,11 +58,22 @@ def _numbers_in(text: str) -> list:
     ]
 
 
+# The most digits one number has (E.164, its country code included).
+MAX_DIGITS = 15
+
+
 def holds_several_numbers(raw: str | None) -> bool:
     """Whether a text holds two phone numbers or more ("0912 345 678 / 0987 654 321"): its
-    digest would match neither, so forms and the import take one number a field."""
+    digest would match neither, so forms and the import take one number a field. Two numbers
+    written with only spaces between them ("0912 345 678 0987 654 321") are no number the
+    matcher finds: more digits than any one number has, and read as no number, say the same."""
     text = raw or ""
-    return len(text) <= MATCH_LIMIT and len(_numbers_in(text)) > 1
+    if len(text) > MATCH_LIMIT:
+        return False
+    if len(_numbers_in(text)) > 1:
+        return True
+    digits = sum(ch.isdigit() for ch in text)
+    return digits > MAX_DIGITS and (normalise_phone(text) or "").startswith("digits:")
 
 
 def normalise_identity(raw: str) -> str | None:

@@ -205,6 +205,17 @@ def test_a_correction_on_a_case_shows_on_its_timeline(client, scene):
     assert entry.case_id == case.id
 
 
+def test_two_numbers_in_the_number_box_are_refused(client, scene):
+    """Spaces alone between two numbers: stored as one, neither would find the caller again."""
+    people, silent, _, _ = scene
+    sign_in(client, people["operator"])
+    url = f"/calls/{silent.id}/edit"
+    answer = send(client, url, opened(client, url) | {"caller_phone": "0912 345 678 0987 654 321"})
+    assert answer.status_code == 200 and "0987 654 321" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Call, silent.id).caller_phone == NUMBER
+
+
 def test_a_form_sent_twice_corrects_once(client, scene):
     people, silent, _, _ = scene
     sign_in(client, people["operator"])

@@ -53,7 +53,13 @@ def test_no_weapon_written_as_khong_co_is_a_no(app):
 
 
 @pytest.mark.parametrize(
-    "cell", ["0912 345 678 / 0987 654 321", "0912345678, 0987654321", "0912345678 0987654321"]
+    "cell",
+    [
+        "0912 345 678 / 0987 654 321",
+        "0912345678, 0987654321",
+        "0912345678 0987654321",
+        "0912 345 678 0987 654 321",  # spaces alone between them: no number the matcher finds
+    ],
 )
 def test_two_phone_numbers_in_one_cell_are_refused_by_shape(app, cell):
     """Stored as one, neither number would ever be found again (search, repeat caller)."""
@@ -73,6 +79,9 @@ def test_a_number_with_a_word_beside_it_finds_the_same_caller():
         assert normalise_phone(typed) == "+84912345678", typed
         assert not holds_several_numbers(typed)
     assert holds_several_numbers("0912345678 hoặc 0987654321")
+    assert holds_several_numbers("0912 345 678 0987 654 321")
+    # One number with an extension has more than 15 digits, and is one number.
+    assert not holds_several_numbers("+84 24 3826 1234 ext 12345")
 
 
 def test_a_huge_csv_cell_is_that_rows_problem_not_the_files(app, head, tmp_path):
