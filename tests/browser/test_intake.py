@@ -237,6 +237,39 @@ def test_a_repeat_caller_is_recognised_from_another_spelling(page, live_url, mak
     assert count(Case) == 1 and len(db.session.get(Case, earlier.id).calls) == 2
 
 
+def test_what_is_known_of_the_number_is_in_sight_at_1366x768(page, live_url, make_user, make_org):
+    """The case of the number typed, its safe contact and "Add this call to…" go to the top of
+    the side column, on the screen without scrolling; Shift+Tab from the number still reaches
+    the button first."""
+    org = make_org(code="HN")
+    earlier = save_intake(
+        data=Intake(
+            reason="violence_report",
+            caller_phone="0912345678",
+            danger=["danger_now"],
+            survivor=Survivor(name="Nguyễn Thị Lan", age=9, safe_contact="Chỉ nhắn tin"),
+        ),
+        by=make_user("operator", organisation=org),
+    ).case
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_url, make_user("operator", organisation=org))
+    open_intake(page, live_url)
+    page.keyboard.type("0912 345 678")
+    panel = page.locator("#repeat-panel")
+    expect(panel).to_contain_text(earlier.number)
+    button = panel.locator(".use-case")
+    for shown in (panel.get_by_text("Chỉ nhắn tin"), button):
+        box = shown.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 768, box
+    page.keyboard.press("Shift+Tab")
+    expect(button).to_be_focused()
+    # Another number, unknown: the call's own card is back on top.
+    page.locator("#caller_phone").fill("0977 000 111")
+    expect(panel.locator(".panel-none")).to_be_visible()
+    call_card = page.locator(".intake-side .card").first.bounding_box()
+    assert call_card["y"] < panel.bounding_box()["y"]
+
+
 def test_on_a_narrow_screen_the_call_panel_is_above_the_form_as_tab_reaches_it(
     page, live_url, make_user
 ):

@@ -220,7 +220,7 @@
     var value = phone.value.trim();
     if (value.replace(/\D/g, "").length < 7) {  // a province's landline without its area code
       // Too short to look up: another number's cases must not stay on show (nor be linked).
-      if (intake.lookedUp) { intake.lookedUp = ""; panel.innerHTML = emptyPanel; }
+      if (intake.lookedUp) { intake.lookedUp = ""; panel.innerHTML = emptyPanel; shown(); }
       return;
     }
     if (value === intake.lookedUp) { return; }
@@ -233,6 +233,7 @@
       if (r.ok) { retried = false; return r.text(); }
       intake.lookedUp = "";  // not looked up: tried again on the next keystroke, blur or draft save
       panel.innerHTML = emptyPanel;  // never another number's cases on show
+      shown();
       if (r.status === 401) { intake.endSession(); }
       if (r.status === 400 && !retried) {  // a stale token: once more with the new one
         retried = true;
@@ -240,8 +241,16 @@
       }
       return null;
     }).then(function (html) {
-      if (html !== null && phone.value.trim() === value) { panel.innerHTML = html; }
-    }).catch(function () { intake.lookedUp = ""; panel.innerHTML = emptyPanel; });
+      if (html !== null && phone.value.trim() === value) { panel.innerHTML = html; shown(); }
+    }).catch(function () { intake.lookedUp = ""; panel.innerHTML = emptyPanel; shown(); });
+  }
+  /* What is known of the number (its cases' safe contact, "Add this call to…") goes to the
+     top of the side column, above the call's times, so a 1366x768 screen shows it without
+     scrolling; the order of Tab stays the page's (Shift+Tab from the number reaches it). */
+  function shown() {
+    var found = !!panel.querySelector(".panel-case, .panel-count");
+    panel.classList.toggle("found", found);
+    if (found && panel.parentNode) { panel.parentNode.scrollTop = 0; }
   }
   if (phone) {
     phone.addEventListener("input", function () { clearTimeout(lookupTimer); lookupTimer = setTimeout(lookup, 400); });
