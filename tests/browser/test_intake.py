@@ -261,6 +261,9 @@ def test_what_is_known_of_the_number_is_in_sight_at_1366x768(page, live_url, mak
     for shown in (panel.get_by_text("Chỉ nhắn tin"), button):
         box = shown.bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= 768, box
+    # The number an operator reads out is on one line.
+    expect(button).to_have_text(f"Thêm cuộc gọi này vào ca {earlier.number}")
+    expect(button.locator(".nowrap")).to_have_text(earlier.number)
     page.keyboard.press("Shift+Tab")
     expect(button).to_be_focused()
     # Another number, unknown: the call's own card is back on top.

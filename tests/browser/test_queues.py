@@ -112,3 +112,25 @@ def test_an_operator_finds_a_case_by_phone_and_the_number_stays_out_of_the_url(
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(f"{live_url}/cases/{child.id}")
     assert page.errors == [], page.errors
+
+
+def test_the_case_managers_list_stays_inside_its_card(page, live_url, hotline, make_user):
+    """A supervisor's case page at 1366 wide: a manager with a long full name made the list of
+    managers stick out of the survivor's card over the next one."""
+    people, child = hotline
+    make_user(
+        "case_manager",
+        organisation=people["supervisor"].organisation,
+        full_name="Nguyễn Thị Phương Thảo Nguyên Hạnh",
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_url, people["supervisor"])
+    page.wait_for_url(f"{live_url}/home/supervisor")
+    page.goto(f"{live_url}/cases/{child.id}")
+    select_right, card_right = page.evaluate(
+        """() => { const s = document.querySelector('.assign-form select');
+        const card = s.closest('.card');
+        return [s.getBoundingClientRect().right, card.getBoundingClientRect().right]; }"""
+    )
+    assert select_right <= card_right, (select_right, card_right)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
