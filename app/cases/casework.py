@@ -24,7 +24,7 @@ from app.cases.models import (
     Task,
 )
 from app.cases.services import CaseError, audit_case, open_task, record_event, refuse_if_closed
-from app.classifications import ACTS, CLOSING_DUTIES, forms_of
+from app.classifications import ACTS, CLOSING_DUTIES, TASK_KINDS, forms_of
 from app.clock import utcnow
 from app.extensions import db
 
@@ -32,10 +32,6 @@ from app.extensions import db
 SAFETY_REVIEW_AFTER = {"severe": timedelta(hours=24), "high": timedelta(hours=72)}
 CHILD_SERIOUS_WINDOW = timedelta(hours=12)  # Decree 56/2017: intervene within 12 hours
 DONE_NOTE_MAX = 500  # characters of a note said as a task is marked done
-DUTY_NOTE_NEEDED = _l(
-    "Say what was done (or why it was not needed) to mark a duty of law done: the case can "
-    "close once its duties are done, so the record says how."
-)
 
 
 @dataclass
@@ -348,7 +344,13 @@ def complete_task(*, task: Task, by: User, note: str | None = None) -> bool:
         return False
     note = (note or "").strip()
     if task.kind in CLOSING_DUTIES and not note:
-        raise CaseError(DUTY_NOTE_NEEDED)
+        raise CaseError(  # the task named: a page may list several duties
+            _l(
+                "Say what was done (or why it was not needed) to mark “%(task)s” done: the case "
+                "can close once its duties of law are done, so the record says how.",
+                task=TASK_KINDS[task.kind],
+            )
+        )
     if len(note) > DONE_NOTE_MAX:
         raise CaseError(_l("A note on a task done is at most 500 characters."))
     now = utcnow()

@@ -21,7 +21,7 @@ from app.cases.models import Case, Task
 from app.cases.scope import case_scope
 from app.cases.search import Page
 from app.cases.services import CaseError, assign_case, audit_case, refuse_if_closed
-from app.classifications import ALL_LISTS
+from app.classifications import ALL_LISTS, CLOSING_DUTIES
 from app.clock import utcnow
 from app.extensions import db
 from app.form_fields import as_row_id, local_text
@@ -112,7 +112,9 @@ def task_done(task_id: uuid.UUID):
         except CaseError as error:
             db.session.rollback()
             flash(str(error), "error")
-            return redirect(_note_kept(task, note) or _back(task.case))
+            # Nothing typed for a duty: back to the same page, the keyboard on its box.
+            at = f"#done-note-{task.id}" if task.kind in CLOSING_DUTIES else ""
+            return redirect(_note_kept(task, note) or _back(task.case) + at)
         except StaleDataError:  # the case changed at the same instant (closed, say)
             db.session.rollback()  # read again as it now is: a closed case refuses
             task = db.session.execute(stmt).scalar_one_or_none()

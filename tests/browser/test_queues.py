@@ -78,7 +78,13 @@ def test_assign_from_the_queue_then_mark_the_task_done(page, browser, live_url, 
     duty = manager.locator("#due-tasks tr", has_text="Notify the commune")
     duty.get_by_role("button", name="Mark done").click()
     expect(manager.locator(".flash-error")).to_contain_text("Say what was done")
+    # The message names the duty; the keyboard is back on its box, marked.
+    expect(manager.locator(".flash-error")).to_contain_text("Notify the commune")
     duty = manager.locator("#due-tasks tr", has_text="Notify the commune")
+    expect(duty.get_by_role("textbox", name="What was done")).to_be_focused()
+    expect(duty.get_by_role("textbox", name="What was done")).to_have_attribute(
+        "aria-invalid", "true"
+    )
     duty.get_by_role("textbox", name="What was done").fill("Rang the commune chair at 9:00")
     manager.screenshot(path="test-artifacts/case-manager-duty-note.png", full_page=True)
     duty.get_by_role("textbox", name="What was done").press("Enter")

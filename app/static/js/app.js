@@ -57,6 +57,14 @@
   /* ---- a form sent back with a mistake: the keyboard goes to the first field marked, so a
      screen reader says its message (the intake does its own, to its list of mistakes) ---- */
   if (!document.getElementById("intake-form")) {
+    // A duty of law sent without what was done comes back to its own box (#done-note-<task>).
+    var asked = /^#done-note-[0-9a-f-]{36}$/.test(window.location.hash) &&
+      document.getElementById(window.location.hash.slice(1));
+    if (asked) {
+      asked.setAttribute("aria-invalid", "true");
+      var said = document.querySelector(".flash-error");
+      if (said) { said.id = said.id || "flash-error"; asked.setAttribute("aria-describedby", said.id); }
+    }
     var marked = document.querySelector("main [aria-invalid=true]");
     if (marked && (document.activeElement === body || !document.activeElement)) { marked.focus(); }
   }
