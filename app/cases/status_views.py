@@ -242,7 +242,12 @@ def _move(case, ask: StatusAsk) -> None:
             "error",
         )
     else:
-        ask.response = back_to_case(case, _("Status changed."))
+        said = _(
+            "Case %(number)s is now: %(status)s.",
+            number=case.number,
+            status=CASE_STATUS_LABELS[case.status],
+        )
+        ask.response = back_to_case(case, said)
 
 
 def _status_page(case, ask: StatusAsk):

@@ -101,6 +101,9 @@ def test_marked_done_on_the_case_page_the_closure_can_be_asked(client, case_of):
     assert asked.status_code == 302
     db.session.refresh(case)
     assert case.status == "pending_closure"
+    # The confirmation names the case and where it is now.
+    said = client.get(asked.location).get_data(as_text=True)
+    assert f"Ca {case.number} nay ở trạng thái: Chờ đóng ca." in said
 
 
 def test_a_return_to_support_is_not_held_by_a_duty(client, case_of):
