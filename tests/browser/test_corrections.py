@@ -28,6 +28,7 @@ def test_an_incident_is_corrected_from_the_timeline(page, live_url, case_hotline
     page.goto(f"{live_url}/cases/{case.id}")
     page.get_by_role("link", name=re.compile(r"^Correct the incident recorded ")).click()
     expect(page.locator("h1")).to_have_text("Correct an incident")
+    expect(page.locator("#incident_date")).to_be_focused()  # the keyboard on the first field
     expect(page.locator("#incident_date")).to_have_value("02/03/2026")
     expect(page.locator("input[name=acts][value=a_beating]")).to_be_checked()
     expect(page.locator("#incident_description")).to_have_value("At home")
@@ -53,6 +54,7 @@ def test_a_call_is_corrected_from_its_page_by_keyboard(page, live_url, case_hotl
     page.goto(f"{live_url}/calls/{call.id}")
     page.get_by_role("link", name="Correct this call").click()
     expect(page.locator("h1")).to_contain_text("Correct the call of")
+    expect(page.locator("#channel")).to_be_focused()
     expect(page.locator("#reason option")).to_have_count(2)  # a case call's reasons only
     page.locator("#caller_name").fill("Her sister")
     page.locator("#caller_name").press("Enter")  # moves on; nothing sent

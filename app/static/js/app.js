@@ -67,6 +67,12 @@
     }
     var marked = document.querySelector("main [aria-invalid=true]");
     if (marked && (document.activeElement === body || !document.activeElement)) { marked.focus(); }
+    // A page that is one form (a correction, a part, an edit, a status change) opens with the
+    // keyboard on its first field, as the intake does; not when the address names a place.
+    var only = !marked && !window.location.hash && document.querySelector("form[data-focus-first]");
+    var first = only && only.querySelector(
+      "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])");
+    if (first && (document.activeElement === body || !document.activeElement)) { first.focus(); }
   }
 
   /* ---- one submit per form: a double click or Enter twice sends the form once ---- */
