@@ -750,6 +750,12 @@ def test_a_child_involved_puts_the_page_on_the_child_path_as_saving_does(page, l
     expect(page.locator("#child-banner")).to_be_visible()
     page.fill("#survivor_age", "30")  # an age saying otherwise
     expect(page.locator("#child-banner")).to_be_hidden()
+    expect(page.locator("#child-inline")).to_be_hidden()
+    page.fill("#survivor_age", "9")  # said beside the age too, the banner out of sight
+    expect(page.locator("#child-inline")).to_be_visible()
+    expect(page.locator("#child-inline")).to_have_text(
+        "Trẻ dưới 16 tuổi: theo quy trình bảo vệ trẻ em"
+    )
     page.fill("#survivor_age", "")
     page.uncheck("input[name=danger][value=child_involved]")
     page.select_option("#caller_type", "child_self")  # a child calling for themself

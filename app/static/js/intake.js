@@ -129,6 +129,8 @@
   function showChild() {
     var child = isChild();
     document.getElementById("child-banner").hidden = !child;
+    var inline = document.getElementById("child-inline");
+    if (inline) { inline.hidden = !child; }
     // A child's questions (the helpline category, the child's and a guardian's consent) are
     // asked of a call joining a child's case too.
     var asked = child || joinsChild();
