@@ -281,6 +281,8 @@ class Task(CasePart, db.Model):
         Index("ix_task_open_due", "organisation_id", "done_at", "due_at"),
         # A person's open tasks in due order (their "tasks due" list walks it and stops at 50).
         Index("ix_task_assignee_open_due", "assigned_to_id", "done_at", "due_at"),
+        # The open tasks a person planned (a supervisor's list holds the unassigned ones).
+        Index("ix_task_creator_open_due", "created_by_id", "done_at", "due_at"),
         # The open 12-hour checks of law, soonest first: few rows (the installation's, all
         # organisations together), so a partial index that costs other tasks nothing.
         Index(
