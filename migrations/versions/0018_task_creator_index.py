@@ -1,8 +1,7 @@
 """task creator index: the open tasks a person planned, from one index
 
-A supervisor's own task list holds, beside the tasks given to them, the unassigned tasks they
-planned (a call-back, the commune's notification of a call they took on a case no one manages
-yet). Without an index on who planned a task, that half of the list read every unassigned open
+A supervisor's own task list holds, beside the tasks given to them, the unassigned call-backs
+and other tasks they planned by hand (on a case no one manages yet). Without an index on who planned a task, that half of the list read every unassigned open
 task of the installation (1,385 at 100,000 cases, ten times as many at 1,000,000) to find the
 few they planned; (created_by_id, done_at, due_at) finds them at once (the planners take each
 half of the list from its own index).

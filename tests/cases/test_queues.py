@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.audit import AuditEntry
 from app.calls.intake import Intake, Survivor, save_intake
@@ -21,6 +23,7 @@ from app.cases.queue_views import due_in
 from app.cases.search import CaseFilters, search_cases
 from app.clock import LOCAL, first_day, utcnow
 from app.extensions import db
+from tests.cases.test_import import run as run_import
 from tests.conftest import sign_in
 
 
@@ -742,8 +745,9 @@ def test_an_operators_call_back_on_a_colleagues_case_is_in_their_tasks(client, w
 
 def test_a_supervisors_own_call_back_on_an_unassigned_case_is_in_their_tasks(world, make_user):
     """A supervisor takes a call and plans a call-back on a case no one manages yet: it is in
-    their own task list (and the commune's notification with it), not the 12-hour check, which
-    is on the deadlines list; another supervisor's list does not hold them."""
+    their own task list; not the tasks the call set going (the commune's notification, with
+    the unassigned case; the 12-hour check, on the deadlines list); another supervisor's list
+    does not hold it. A register imported under their name leaves their list as it was."""
     p, _, _ = world
     case = save_intake(
         data=Intake(
@@ -756,11 +760,20 @@ def test_a_supervisors_own_call_back_on_an_unassigned_case_is_in_their_tasks(wor
     ).case
     assert case.assigned_to_id is None
     mine = {(r.kind, r.case_number) for r in queries.due_tasks(p["sup"]).rows}
-    assert mine == {("follow_up_call", case.number), ("notify_commune", case.number)}
+    assert mine == {("follow_up_call", case.number)}  # the call's duties wait with the case
     kinds = {t.kind for t in case.tasks}
     assert "no_contact_12h" in kinds  # held on the deadlines list instead
     other = make_user("supervisor", organisation=p["sup"].organisation)
     assert [r for r in queries.due_tasks(other).rows if r.case_number == case.number] == []
+    sample = Path(__file__).resolve().parents[2] / "docs" / "samples" / "register-sample.csv"
+    before = queries.due_tasks(other).total
+    result = run_import(current_app, sample, "--as", other.email, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    imported = db.session.execute(
+        select(func.count()).select_from(Task).where(Task.created_by_id == other.id)
+    ).scalar_one()
+    assert imported > 0 and queries.due_tasks(other).total == before
 
 
 def test_a_later_call_with_a_new_assessment_closes_the_open_safety_review(world):
