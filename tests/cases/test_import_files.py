@@ -75,6 +75,21 @@ def test_a_row_of_data_is_never_taken_for_the_headings(app, head, tmp_path, spre
     assert "Tuyết" not in result.output and "Quỳnh" not in result.output
 
 
+@pytest.mark.parametrize("extra", ["16-59", "60+", "2024", "0-15", 2024])
+def test_headings_may_be_numbers_or_ranges(app, tmp_path, extra):
+    """A year, an age band or a number typed in a spreadsheet's heading is a column's name: the
+    row is still the headings (the column is reported as unknown), as is a row under a title."""
+    path = tmp_path / "so.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["SỔ THEO DÕI CA NĂM 2024"])
+    book.active.append(["STT", "Ngày tiếp nhận", "Giới tính", "Tuổi (năm)", extra])
+    book.active.append([1, "15/03/2024", "Nữ", 30, "x"])
+    book.save(path)
+    with app.app_context():
+        found = list(read_rows(path))
+    assert [number for number, _ in found] == [3]
+
+
 def _far_workbook(path: Path, *, value: bool) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font

@@ -229,18 +229,29 @@ def _said(row: dict) -> bool:
     )
 
 
-DATA_LIKE = re.compile(r"^[\d\s.,/:+-]*\d[\d\s.,/:+-]*$")  # a number, a date, a time, a phone
+# A date ("01/03/2026", "2026-03-01", a time after it) or a phone number (seven digits or more,
+# with spaces, dots, dashes, a plus): values, never column names. A year ("2024"), an age band
+# ("16-59", "60+") or a row number may name a column.
+DATE_LIKE = re.compile(
+    r"^(\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
+)
+PHONE_LIKE = re.compile(r"^\+?[\d\s.()-]*$")
 
 
 def _holds_data(cells: list, texts: list[str]) -> bool:
-    """Whether a row holds a value no heading is: a number or a date (a spreadsheet's typed
-    cell, or text such as "1", "01/03/2026", "0912 345 678"). Such a row is never taken for the
-    headings, though two of its values name columns (a first row of data whose channel is
-    "Điện thoại" and risk "Rượu bia", under headings the format does not know): its other
-    cells, a survivor's name among them, would be reported as unknown column names."""
-    if any(isinstance(v, int | float | date) and not isinstance(v, bool) for v in cells):
+    """Whether a row holds a value no heading is: a date (a spreadsheet's date cell, or text
+    such as "01/03/2026") or a phone number. Such a row is never taken for the headings,
+    though two of its values name columns (a first row of data whose channel is "Điện thoại"
+    and risk "Rượu bia", under headings the format does not know): its other cells, a
+    survivor's name among them, would be reported as unknown column names."""
+    if any(isinstance(v, date) for v in cells):  # datetime too
         return True
-    return any(DATA_LIKE.match(text) for text in texts if text)
+    for text in texts:
+        if DATE_LIKE.match(text):
+            return True
+        if PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
+            return True
+    return False
 
 
 def _known(texts: list[str]) -> int:
