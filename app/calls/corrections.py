@@ -6,7 +6,9 @@ What stays as recorded, and why: the call's times (the deadlines of law, the 12-
 the commune's notification, run from them), its danger answers and emergency actions (they
 set those duties going; danger told later is a new call on the case), and whether it is a
 violence report (which opened or joined a case): the reason changes within its kind only, a
-short call's reason to another short one, a case call's to another case call's.
+short call's reason to another short one, a case call's to another case call's. Nor does a
+call on a case change to or from "a child calling for themself", which put a case of no known
+age on the child-protection path: the case's age says it (its details are edited on the case).
 
 A correction changes the call in place and says so: the audit log names the fields corrected
 (never their values); a call on a case also shows it on the case's timeline. Two people
@@ -58,6 +60,13 @@ class CallData:
 
 
 NAMES = [f.name for f in fields(CallData)]
+
+
+CHILD_BY_AGE = _l(
+    "Whether the case is a child's is said by the survivor's age: correct the age or age group "
+    "on the case (Edit details). A call on a case is not changed to or from “A child calling "
+    "for themself”."
+)
 
 
 class CallChanged(CaseError):
@@ -199,6 +208,14 @@ def correct(*, call: Call, by: User, data: CallData, seen: str | None) -> list[s
             setattr(data, name, getattr(stored, name))
         typed = plain(data)
     changed = [n for n in NAMES if now[n] != typed[n]]
+    if (
+        call.case_id is not None
+        and "caller_type" in changed
+        and "child_self" in (stored.caller_type, data.caller_type)
+    ):
+        # A child calling for themself put a case of no known age on the child-protection path
+        # (intake_data.tells_of_a_child): the case's age says it from now on.
+        raise CaseError(CHILD_BY_AGE)
     if not changed:
         db.session.commit()
         return []

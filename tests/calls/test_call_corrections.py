@@ -216,6 +216,32 @@ def test_two_numbers_in_the_number_box_are_refused(client, scene):
     assert db.session.get(Call, silent.id).caller_phone == NUMBER
 
 
+def test_a_case_calls_caller_is_not_made_a_child_here(app, client, scene):
+    """ "A child calling for themself" put a case of no known age on the child path: on a call
+    with a case it is not corrected to or from it here (the case's age says it), everything
+    typed kept; on a call without a case it may be."""
+    people, silent, report_call, case = scene
+    sign_in(client, people["manager"])
+    url = f"/calls/{report_call.id}/edit"
+    typed = opened(client, url) | {"caller_type": "child_self", "caller_name": "Bé gọi"}
+    answer = send(client, url, typed)
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert "Bé gọi" in html and "Sửa thông tin" in html
+    db.session.expire_all()
+    assert db.session.get(Call, report_call.id).caller_type == "survivor"
+    assert corrections_of(report_call) == []
+    operator = app.test_client()
+    sign_in(operator, people["operator"])
+    url = f"/calls/{silent.id}/edit"
+    assert (
+        send(operator, url, opened(operator, url) | {"caller_type": "child_self"}).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert db.session.get(Call, silent.id).caller_type == "child_self"
+
+
 def test_a_form_sent_twice_corrects_once(client, scene):
     people, silent, _, _ = scene
     sign_in(client, people["operator"])
