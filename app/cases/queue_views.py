@@ -3,6 +3,7 @@ assign a case; and how lists show times."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 
@@ -113,8 +114,7 @@ def task_done(task_id: uuid.UUID):
             db.session.rollback()
             flash(str(error), "error")
             # Nothing typed for a duty: back to the same page, the keyboard on its box.
-            at = f"#done-note-{task.id}" if task.kind in CLOSING_DUTIES else ""
-            return redirect(_note_kept(task, note) or _back(task.case) + at)
+            return redirect(_note_kept(task, note) or _back(task.case) + _box(task))
         except StaleDataError:  # the case changed at the same instant (closed, say)
             db.session.rollback()  # read again as it now is: a closed case refuses
             task = db.session.execute(stmt).scalar_one_or_none()
@@ -140,6 +140,16 @@ def task_done(task_id: uuid.UUID):
         return redirect(_back(task.case))
     # Not done by this person: what they typed of it is kept (the case page's note box).
     return redirect(_note_kept(task, note) or _back(task.case))
+
+
+def _box(task: Task) -> str:
+    """The anchor of the duty's note box the form was sent from ("#done-note-<list>-<task>"):
+    the page comes back with the keyboard on it (app.js)."""
+    at = request.form.get("at", "")
+    mark = re.fullmatch(r"done-note-([a-z-]{1,40})-([0-9a-f-]{36})", at)
+    if task.kind not in CLOSING_DUTIES or mark is None or mark.group(2) != str(task.id):
+        return ""
+    return f"#{at}"
 
 
 def _note_kept(task: Task, note: str) -> str | None:

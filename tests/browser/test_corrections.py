@@ -70,3 +70,16 @@ def test_a_call_is_corrected_from_its_page_by_keyboard(page, live_url, case_hotl
         "Call corrected: Caller's name or alias, What the caller said"
     )
     assert page.errors == [], page.errors
+
+
+def test_a_page_that_warns_first_keeps_the_keyboard_at_its_top(page, live_url, case_hotline):
+    """A one-form page opens on its first field, unless it says something first (a duty of law
+    still open holds the closure): then the reader starts at the top, where that is said."""
+    people, case = case_hotline
+    sign_in(page, live_url, people["case_manager"])
+    page.wait_for_url(re.compile(r"/home/"))
+    page.goto(f"{live_url}/cases/{case.id}/status?to=in_support")
+    expect(page.locator("#reason")).to_be_focused()
+    page.goto(f"{live_url}/cases/{case.id}/status?to=pending_closure")
+    expect(page.locator("#duties-open")).to_be_visible()
+    assert page.evaluate("document.activeElement === document.body")

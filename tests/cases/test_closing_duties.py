@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.calls.intake import Intake, Survivor, save_intake
 from app.cases import services
 from app.cases.casework import add_task, complete_task
 from app.cases.models import CaseEvent
@@ -214,3 +215,33 @@ def test_a_note_typed_for_a_duty_a_colleague_marked_done_first_is_kept(app, clie
     assert re.search(r"<textarea[^>]*>\s*" + re.escape(mine), page)
     db.session.expire_all()
     assert services.duties_open(case) == [] and duty.done_note == DONE
+
+
+def test_a_duty_in_two_lists_of_a_page_has_a_box_each(client, make_org, make_user):
+    """An overdue 12-hour check is on the supervisor's deadlines and overdue lists both: each
+    box its own id, and a duty sent empty comes back to the box it was sent from."""
+    org = make_org(code="HN")
+    boss = make_user("supervisor", organisation=org)
+    case = save_intake(
+        data=Intake(
+            reason="violence_report",
+            started_at=utcnow() - timedelta(hours=13),
+            danger=["danger_now"],
+            survivor=Survivor(age=9),
+        ),
+        by=make_user("operator", organisation=org),
+    ).case
+    (check,) = [t for t in case.tasks if t.kind == "child_12h"]
+    assert check.due_at < utcnow()
+    sign_in(client, boss)
+    html = client.get("/home/supervisor").get_data(as_text=True)
+    boxes = re.findall(rf'id="(done-note-[a-z-]+-{check.id})"', html)
+    assert sorted(boxes) == sorted(
+        {f"done-note-child-deadlines-{check.id}", f"done-note-overdue-tasks-{check.id}"}
+    )
+    sent = {"note": "", "at": f"done-note-overdue-tasks-{check.id}"}
+    back = client.submit(f"/cases/tasks/{check.id}/done", sent, page="/home/supervisor")
+    assert back.location.endswith(f"/home/supervisor#done-note-overdue-tasks-{check.id}")
+    forged = {"note": "", "at": "done-note-x-00000000-0000-0000-0000-000000000000"}
+    back = client.submit(f"/cases/tasks/{check.id}/done", forged, page="/home/supervisor")
+    assert back.location.endswith("/home/supervisor")

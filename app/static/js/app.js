@@ -58,7 +58,7 @@
      screen reader says its message (the intake does its own, to its list of mistakes) ---- */
   if (!document.getElementById("intake-form")) {
     // A duty of law sent without what was done comes back to its own box (#done-note-<task>).
-    var asked = /^#done-note-[0-9a-f-]{36}$/.test(window.location.hash) &&
+    var asked = /^#done-note-[a-z-]+-[0-9a-f-]{36}$/.test(window.location.hash) &&
       document.getElementById(window.location.hash.slice(1));
     if (asked) {
       asked.setAttribute("aria-invalid", "true");
@@ -69,7 +69,11 @@
     if (marked && (document.activeElement === body || !document.activeElement)) { marked.focus(); }
     // A page that is one form (a correction, a part, an edit, a status change) opens with the
     // keyboard on its first field, as the intake does; not when the address names a place.
-    var only = !marked && !window.location.hash && document.querySelector("form[data-focus-first]");
+    // Not either when the page says something first (a refusal, a colleague's change): the
+    // reader starts at the top, where it is said.
+    var warned = document.querySelector(".flash-error, main [role=alert]:not([hidden])");
+    var only = !marked && !warned && !window.location.hash &&
+      document.querySelector("form[data-focus-first]");
     var first = only && only.querySelector(
       "input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])");
     if (first && (document.activeElement === body || !document.activeElement)) { first.focus(); }
