@@ -32,7 +32,7 @@ from app import audit
 from app import classifications as c
 from app.auth.models import User
 from app.calls.models import Call
-from app.cases.corrections import marks, plain, shown_marks
+from app.cases.corrections import marks, merge, plain
 from app.cases.models import Case
 from app.cases.services import CaseError, record_event
 from app.clock import utcnow
@@ -191,22 +191,13 @@ def correct(*, call: Call, by: User, data: CallData, seen: str | None) -> list[s
             _l("Choose a reason of the same kind: a call that opened a case stays one.")
         )
     stored = data_of(call)
+    clash = merge(stored, data, seen)
+    if clash is not None:
+        entry = last_correction(call, clash.both)
+        who = db.session.get(User, entry.user_id) if entry and entry.user_id else None
+        at = entry.at if entry else None
+        raise CallChanged(call, who, at, both=clash.both, mine=clash.mine, unknown=clash.unknown)
     now, typed = plain(stored), plain(data)
-    shown = shown_marks(seen, NAMES)
-    marks_now, marks_typed = marks(now), marks(typed)
-    theirs = set(now) if shown is None else {n for n in now if marks_now[n] != shown[n]}
-    if theirs:
-        mine = set(typed) if shown is None else {n for n in typed if marks_typed[n] != shown[n]}
-        both = [n for n in NAMES if n in theirs and n in mine and typed[n] != now[n]]
-        if both:
-            entry = last_correction(call, both)
-            who = db.session.get(User, entry.user_id) if entry and entry.user_id else None
-            raise CallChanged(
-                call, who, entry.at if entry else None, both=both, mine=mine, unknown=shown is None
-            )
-        for name in theirs - mine:  # theirs, kept: this person left it as the page showed it
-            setattr(data, name, getattr(stored, name))
-        typed = plain(data)
     changed = [n for n in NAMES if now[n] != typed[n]]
     if (
         call.case_id is not None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -178,6 +178,37 @@ def shown_marks(seen: str | None, names) -> dict | None:
     return dict(zip(names, marks, strict=True))
 
 
+@dataclass
+class Clash:
+    """Fields a colleague and this person both changed, differently, since the page was drawn
+    (`both`); the fields this person changed (`mine`); `unknown`: the form said nothing usable
+    of what its page showed."""
+
+    both: list[str]
+    mine: set[str]
+    unknown: bool
+
+
+def merge(stored, data, seen: str | None) -> Clash | None:
+    """Compare what the page showed (`seen`'s marks) with the record as stored now and with
+    the data typed: a field a colleague changed since and this person left alone takes the
+    colleague's value (set on `data`); a field both changed, differently, is a Clash (nothing
+    set). None when nothing stands in the way."""
+    now, typed = plain(stored), plain(data)
+    shown = shown_marks(seen, list(now))
+    marks_now, marks_typed = marks(now), marks(typed)
+    theirs = set(now) if shown is None else {n for n in now if marks_now[n] != shown[n]}
+    if not theirs:
+        return None
+    mine = set(typed) if shown is None else {n for n in typed if marks_typed[n] != shown[n]}
+    both = [n for n in now if n in theirs and n in mine and typed[n] != now[n]]
+    if both:
+        return Clash(both, mine, shown is None)
+    for name in theirs - mine:  # theirs, kept: this person left it as the page showed it
+        setattr(data, name, getattr(stored, name))
+    return None
+
+
 def form_values(part) -> dict:
     """The part's values under its form's field names, to fill the form with."""
     data = asdict(data_of(part))
@@ -250,23 +281,20 @@ def correct(
             # An adult's case asks no Child Helpline category: one the incident got while the
             # case was a child's (its age corrected since) stays as it is.
             data.chi_category = part.chi_category
-    now, typed = plain(data_of(part)), plain(data)
-    shown = shown_marks(seen, list(now))
-    marks_now, marks_typed = marks(now), marks(typed)
-    theirs = set(now) if shown is None else {n for n in now if marks_now[n] != shown[n]}
-    if theirs:
-        mine = set(typed) if shown is None else {n for n in typed if marks_typed[n] != shown[n]}
-        both = [n for n in now if n in theirs and n in mine and typed[n] != now[n]]
-        if both:
-            event = last_correction(case, part)
-            who = db.session.get(User, event.by_id) if event and event.by_id else None
-            raise PartChanged(
-                part, who, event.at if event else None, both=both, mine=mine, unknown=shown is None
-            )
-        stored = data_of(part)
-        for name in theirs - mine:  # theirs, kept: this person left it as the page showed it
-            setattr(data, name, getattr(stored, name))
-        typed = plain(data)
+    stored = data_of(part)
+    clash = merge(stored, data, seen)
+    if clash is not None:
+        event = last_correction(case, part)
+        who = db.session.get(User, event.by_id) if event and event.by_id else None
+        raise PartChanged(
+            part,
+            who,
+            event.at if event else None,
+            both=clash.both,
+            mine=clash.mine,
+            unknown=clash.unknown,
+        )
+    now, typed = plain(stored), plain(data)
     changed = [f.name for f in fields(data) if now[f.name] != typed[f.name]]
     if not changed:
         db.session.commit()  # the form's sending recorded, its draft gone: nothing else
