@@ -183,6 +183,10 @@ def correct(*, call: Call, by: User, data: CallData, seen: str | None) -> list[s
     call = lock(call)
     if read_only(call):
         raise CaseError(_l("This call can no longer be corrected: its case is closed."))
+    if not permitted(call, by):  # the page refuses it first (403, audited)
+        raise CaseError(
+            _l("Only the operator who took a call, its case's manager or a supervisor corrects it.")
+        )
     data = replace(data, outcomes=list(data.outcomes), flags=list(data.flags))
     data.outcomes = [o for o in data.outcomes if o in c.CALL_OUTCOMES]
     data.flags = [f for f in data.flags if f in c.CALLER_FLAGS]

@@ -170,6 +170,21 @@ def test_who_may_correct_which_call(app, client, scene, make_org, make_user):
     assert client.get(f"/calls/{later.id}/edit").status_code == 200  # their own
 
 
+def test_the_service_refuses_who_may_not_correct(scene):
+    """The page refuses an operator another's call (403); the service does too."""
+    from app.calls import corrections
+    from app.cases.services import CaseError
+
+    people, silent, _, _ = scene
+    data = corrections.data_of(silent)
+    data.caller_name = "Không được sửa"
+    with pytest.raises(CaseError):
+        corrections.correct(call=silent, by=people["colleague"], data=data, seen=None)
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Call, silent.id).caller_name is None
+
+
 def test_a_call_of_a_closed_case_is_read_only(client, scene):
     people, _, report_call, case = scene
     duties_done(case, people["manager"])

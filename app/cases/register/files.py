@@ -15,8 +15,10 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from app.cases.register.cells import DATE_SHAPE, excel_day
 from app.cases.register.columns import column_of
 from app.cases.register.sheets import too_far
+from app.cases.register.values import read_date
 from app.cases.register.vocabularies import VOCABULARIES
 from app.form_fields import printable
 
@@ -229,27 +231,24 @@ def _said(row: dict) -> bool:
     )
 
 
-# A date ("01/03/2026", "2026-03-01", a time after it) or a phone number (seven digits or more,
-# with spaces, dots, dashes, a plus): values, never column names. A year ("2024"), an age band
-# ("16-59", "60+") or a row number may name a column.
-DATE_LIKE = re.compile(
-    r"^(\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})([ T]\d{1,2}:\d{2}(:\d{2})?)?$"
-)
+# A phone number: nine digits or more (a mobile without its 0), with spaces, dots, dashes, a
+# plus. A span of years ("2023-2024", eight) or an age band may name a column.
 PHONE_LIKE = re.compile(r"^\+?[\d\s.()-]*$")
 
 
 def _holds_data(cells: list, texts: list[str]) -> bool:
-    """Whether a row holds a value no heading is: a date (a spreadsheet's date cell, or text
-    such as "01/03/2026") or a phone number. Such a row is never taken for the headings,
-    though two of its values name columns (a first row of data whose channel is "Điện thoại"
-    and risk "Rượu bia", under headings the format does not know): its other cells, a
-    survivor's name among them, would be reported as unknown column names."""
-    if any(isinstance(v, date) for v in cells):  # datetime too
+    """Whether a row holds a value no heading is: a date as the import reads one (a date cell,
+    a workbook's day count, "01/03/2026 14h30", "2026-03-01 14:30:00.000") or a phone number.
+    Such a row is never taken for the headings, though two of its values name columns (a first
+    row of data whose channel is "Điện thoại" and risk "Rượu bia", under headings the format
+    does not know): its other cells, a survivor's name among them, would be reported as
+    unknown column names. A year, a number or an age band may be a heading."""
+    if any(isinstance(v, date) or excel_day(v) is not None for v in cells):  # datetime too
         return True
     for text in texts:
-        if DATE_LIKE.match(text):
+        if read_date(text) is not None or DATE_SHAPE.match(text):
             return True
-        if PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
+        if PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 9:
             return True
     return False
 
