@@ -178,8 +178,10 @@ def test_the_service_refuses_who_may_not_correct(scene):
     people, silent, _, _ = scene
     data = corrections.data_of(silent)
     data.caller_name = "Không được sửa"
-    with pytest.raises(CaseError):
-        corrections.correct(call=silent, by=people["colleague"], data=data, seen=None)
+    seen = corrections.fingerprint(silent)
+    with pytest.raises(CaseError) as refused:
+        corrections.correct(call=silent, by=people["colleague"], data=data, seen=seen)
+    assert not isinstance(refused.value, corrections.CallChanged)
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Call, silent.id).caller_name is None
