@@ -44,6 +44,20 @@ def load_call(call_id: uuid.UUID) -> Call:
     return call
 
 
+def audit_call(call: Call, action: str, detail: str | None) -> None:
+    """One audit entry about the call by the person signed in, filed under its organisation
+    (and its case, if it has one), in the caller's transaction."""
+    audit.record(
+        action,
+        user=current_user,
+        object_type="call",
+        object_id=call.id,
+        case_id=call.case_id,
+        organisation_id=call.organisation_id,
+        detail=detail,
+    )
+
+
 @bp.route("/mine")
 @roles_required(*INTAKE_ROLES)
 def mine():
@@ -68,15 +82,7 @@ def show(call_id: uuid.UUID):
         safe_case = db.session.execute(stmt).scalar_one_or_none()
         if safe_case is not None and safe_case.erased_at is not None:
             safe_case = None
-    audit.record(
-        "view",
-        user=current_user,
-        object_type="call",
-        object_id=call.id,
-        case_id=call.case_id,
-        organisation_id=call.organisation_id,
-        detail="with the case's safe contact" if safe_case is not None else None,
-    )
+    audit_call(call, "view", "with the case's safe contact" if safe_case is not None else None)
     db.session.commit()
     flags = contact_flags(safe_case) if safe_case is not None else codes(call.flags)
     corrected = corrections.last_correction(call)

@@ -13,15 +13,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import audit
 from app.auth.access import roles_required
 from app.auth.models import User
 from app.calls import bp, corrections
-from app.calls.call_views import load_call
+from app.calls.call_views import audit_call, load_call
 from app.calls.corrections import CallChanged, CallData
 from app.calls.forms import CallCorrectionForm
 from app.calls.views import CALL_ROLES
-from app.cases.corrections import BOTH_CHANGED, CHECK_FIELD
+from app.cases.corrections import refill_fields
 from app.cases.services import CaseError
 from app.extensions import db
 
@@ -34,7 +33,7 @@ def correct(call_id: uuid.UUID):
     """Correct a call's details after it was saved."""
     call = load_call(call_id)  # not this person's to see: 404, audited
     if not corrections.permitted(call, current_user):  # an operator, another's call
-        _audit(call, "denied", "correction form")
+        audit_call(call, "denied", "correction form")
         db.session.commit()
         abort(403)
     if request.method == "GET" and corrections.read_only(call):
@@ -51,7 +50,7 @@ def correct(call_id: uuid.UUID):
     ]
     if request.method == "GET":
         form.seen.data = corrections.fingerprint(call)
-        _audit(call, "view", "correction form")
+        audit_call(call, "view", "correction form")
         db.session.commit()
         return _page(call, form)
     if form.validate_on_submit():
@@ -72,9 +71,16 @@ def correct(call_id: uuid.UUID):
             # changed marked, the others as the colleague left them: sent again, saved.
             db.session.rollback()
             now = load_call(call_id)
-            _refill(form, now, keep=met.mine, marked=met.both, unknown=met.unknown)
+            refill_fields(
+                form,
+                corrections.form_values(now),
+                {name: name for name in corrections.NAMES},
+                keep=met.mine,
+                marked=met.both,
+                unknown=met.unknown,
+            )
             form.seen.data = corrections.fingerprint(now)
-            _audit(now, "view", "correction conflict")  # theirs shown: a look
+            audit_call(now, "view", "correction conflict")  # theirs shown: a look
             db.session.commit()
             return _page(now, form, changed=met), 409
         except CaseError as error:  # the case closed meanwhile: the form stays, all typed
@@ -100,30 +106,6 @@ def _write(call, data: CallData, seen: str | None) -> list[str]:
         except StaleDataError:
             db.session.rollback()
     raise CaseError(_("The case is being changed by others right now: send the form again."))
-
-
-def _refill(form, call, *, keep: set[str], marked: list[str], unknown: bool) -> None:
-    """A correction met by a colleague's: the fields this person did not change take the
-    call's values as they now are; each field both changed says so."""
-    now = corrections.form_values(call)
-    for name in corrections.NAMES:
-        field = form[name]
-        if name not in keep:
-            field.data, field.raw_data = now[name], None
-        if name in marked:
-            field.errors = [*field.errors, str(CHECK_FIELD if unknown else BOTH_CHANGED)]
-
-
-def _audit(call, action: str, detail: str) -> None:
-    audit.record(
-        action,
-        user=current_user,
-        object_type="call",
-        object_id=call.id,
-        case_id=call.case_id,
-        organisation_id=call.organisation_id,
-        detail=detail,
-    )
 
 
 def _page(call, form, changed: CallChanged | None = None):

@@ -172,10 +172,10 @@ def fingerprint(part) -> str:
 
 def shown_marks(seen: str | None, names) -> dict | None:
     """The marks a form carries, by field; None when it carries none that fit."""
-    marks = (seen or "").split(".")
-    if len(marks) != len(names) or not all(len(m) == 8 for m in marks):
+    carried = (seen or "").split(".")
+    if len(carried) != len(names) or not all(len(m) == 8 for m in carried):
         return None
-    return dict(zip(names, marks, strict=True))
+    return dict(zip(names, carried, strict=True))
 
 
 @dataclass
@@ -225,7 +225,14 @@ def refill(form, part, *, keep: set[str], marked: list[str], unknown: bool = Fal
     holds those they did, by data name) take the part's values as they now are; each field
     both changed says so."""
     names = INCIDENT_FIELDS if isinstance(part, Incident) else PERPETRATOR_FIELDS
-    now = form_values(part)
+    refill_fields(form, form_values(part), names, keep=keep, marked=marked, unknown=unknown)
+
+
+def refill_fields(
+    form, now: dict, names: dict, *, keep: set[str], marked: list[str], unknown: bool
+) -> None:
+    """refill for any corrected record: `now` its values by form field, `names` each data
+    name's form field (a call's: the same names)."""
     for name, field_name in names.items():
         if field_name not in form:
             continue
