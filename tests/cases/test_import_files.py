@@ -78,6 +78,36 @@ def test_a_row_of_data_is_never_taken_for_the_headings(app, head, tmp_path, when
     assert "Tuyết" not in result.output and "Quỳnh" not in result.output
 
 
+def test_a_row_of_data_without_date_or_number_is_not_taken_for_the_headings(app, head, tmp_path):
+    """A first row of data holding neither a date nor a phone number, two of whose values name
+    columns ("Điện thoại", "Rượu bia"), under headings the format does not know: it names no
+    date column, so it is not the row of headings, and the survivor's name beside them is not
+    printed as an unknown column's."""
+    path = tmp_path / "so.csv"
+    path.write_text(
+        "Mã số,Hình thức,Tên người bị bạo lực,Yếu tố\n7,Điện thoại,Nguyễn Thị Tuyết,Rượu bia\n",
+        encoding="utf-8",
+    )
+    result = run(app, path, "--as", head.email, "--lang", "en", "--dry-run")
+    assert result.exit_code != 0
+    assert "Row 2 names columns but not the date of the call ('ngày tiếp nhận')" in result.output
+    assert "Tuyết" not in result.output
+
+
+def test_headings_without_the_date_column_are_refused_in_one_message(app, head, tmp_path):
+    """A register whose headings the format reads but for the date (which every row needs) is
+    refused at once, naming its row of headings, not row by row for a date missing."""
+    path = tmp_path / "so.csv"
+    path.write_text(
+        "Sổ theo dõi\nHọ tên,Giới tính,Tuổi\nNgười Mẫu,Nữ,30\nNgười Khác,Nữ,41\n",
+        encoding="utf-8",
+    )
+    result = run(app, path, "--as", head.email, "--lang", "en", "--dry-run")
+    assert result.exit_code != 0
+    assert "Row 2 names columns but not the date of the call" in result.output
+    assert "every call needs its date" not in result.output
+
+
 @pytest.mark.parametrize("extra", ["16-59", "60+", "2024", "0-15", 2024, "2023-2024"])
 def test_headings_may_be_numbers_or_ranges(app, tmp_path, extra):
     """A year, an age band or a number typed in a spreadsheet's heading is a column's name: the

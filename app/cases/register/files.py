@@ -80,7 +80,7 @@ def _fill_down(rows: list[list], merged) -> None:
     Headings merged down over two rows (a form's habit) stay as they are: copied, the row
     below would hold a second row of headings."""
     heading = next(
-        (n for n, cells in enumerate(rows[:HEADER_SEARCH_ROWS]) if _known(_texts(cells)) >= 2),
+        (n for n, cells in enumerate(rows[:HEADER_SEARCH_ROWS]) if _headings(cells) is True),
         len(rows),
     )
     for (top, column), (bottom, right) in merged:
@@ -168,7 +168,8 @@ def _separator(text: str) -> str:
 
 
 def _table(rows: Iterable) -> Iterator[tuple[int, dict]]:
-    """Find the heading row (the first with two known headings), then yield the rows below."""
+    """Find the heading row (the first naming the date and another column of the format, with
+    no value no heading is), then yield the rows below."""
     with contextlib.closing(rows) if hasattr(rows, "close") else contextlib.nullcontext():
         yield from _rows_below_headings(rows)
 
@@ -176,10 +177,14 @@ def _table(rows: Iterable) -> Iterator[tuple[int, dict]]:
 def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
     headings: list[str] | None = None
     first_below = True
+    dateless = None  # a row naming columns but not the date: the message if none does
     for number, cells in enumerate(rows, start=1):
         texts = _texts(cells)
         if headings is None:
-            if _known(texts) >= 2 and not _holds_data(cells, texts):
+            found = _headings(cells, texts)
+            if found is None and dateless is None:
+                dateless = number
+            if found:
                 headings = [t or _unnamed(index) for index, t in enumerate(texts)]
                 _refuse_repeated(headings)
                 read = {h for h in headings if column_of(h)}  # columns past them: unnamed
@@ -201,6 +206,14 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
         row = {h: v for h, v in zip(headings, cells, strict=False) if v not in (None, "")}
         if any(_filled(v) for h, v in row.items() if h in read) or _said(row):
             yield number, row
+    if headings is None and dateless is not None:
+        raise RegisterError(
+            _l(
+                "Row %(row)d names columns but not the date of the call ('ngày tiếp nhận'), "
+                "which every row needs: add that column (see docs/import.md).",
+                row=dateless,
+            )
+        )
     if headings is None:
         raise RegisterError(
             _l(
@@ -209,6 +222,20 @@ def _rows_below_headings(rows: Iterable) -> Iterator[tuple[int, dict]]:
                 n=HEADER_SEARCH_ROWS,
             )
         )
+
+
+def _headings(cells: list, texts: list[str] | None = None) -> bool | None:
+    """Whether a row is the row of headings: it names two columns of the format, the date of the
+    call among them (the one column every row needs), and holds no value no heading is. None:
+    a row of headings but for the date's. A first row of data under headings the format does
+    not know may hold two values that name columns ("Điện thoại", "Rượu bia"); unless one of
+    them names the date too, it is not taken for the headings, so its other cells (a survivor's
+    name) are never reported as unknown column names."""
+    texts = _texts(cells) if texts is None else texts
+    named = [name for name in map(column_of, filter(None, texts)) if name]
+    if len(named) < 2 or _holds_data(cells, texts):
+        return False
+    return True if "date" in named else None
 
 
 def _texts(cells: list) -> list[str]:
