@@ -221,7 +221,9 @@ def init_web(app: Flask) -> None:
     if app.config.get("TRUST_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     configure_logging(app)
-    app.before_request(assign_request_id)
+    # First of all the request's hooks: a request refused by an extension's own hook (a failed
+    # CSRF check, a body too large, a rate limit) still gets its id, in its log line and header.
+    app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
     app.before_request(use_our_catalog)
     app.after_request(set_security_headers)
     app.context_processor(template_helpers)

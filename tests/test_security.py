@@ -1,6 +1,10 @@
 """Browser protections on every response, CSRF on every form, and no state change on GET."""
 
+import re
+
 import pytest
+
+from app.auth.sessions import DatabaseSessionInterface
 
 from tests.conftest import ROLES
 
@@ -151,6 +155,53 @@ def test_cookies_are_hardened_in_production_config(make_app):
     for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
         assert flag in cookie
     assert "Domain=" not in cookie
+
+
+def test_the_session_cookie_is_deleted_with_its_flags_in_production(
+    make_app, make_user, monkeypatch
+):
+    """A browser ignores the deletion of a __Host- cookie sent without Secure: a session
+    revoked while a request was on its way (a sign-out in another tab) is deleted with the
+    flags it was set with."""
+    prod = make_app("production")
+    client = prod.test_client()
+    user = make_user("operator")
+    page = client.get("/auth/login", base_url="https://localhost").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    signed_in = client.post(
+        "/auth/login",
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/auth/login"},
+        data={"email": user.email, "password": "a calm river at dawn", "csrf_token": token},
+    )
+    assert signed_in.status_code == 302
+    # Revoked while this request was on its way: its session's update finds no row.
+    monkeypatch.setattr(DatabaseSessionInterface, "_update", lambda *args, **kwargs: False)
+    response = client.get(signed_in.location, base_url="https://localhost")  # reads the flash
+    (deleted,) = [c for c in response.headers.getlist("Set-Cookie") if "Max-Age=0" in c]
+    assert deleted.startswith("__Host-diemtua_session=;")
+    for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert flag in deleted
+
+
+def test_refusals_made_before_the_app_s_hooks_carry_the_request_id(client, login_as):
+    """A failed CSRF check and a body too large are refused by extensions' hooks: the request
+    still has its id, in its header (and log line), to trace it against a proxy's logs."""
+    login_as("operator")
+    token = client.csrf_token("/calls/new")
+    no_token = client.post("/calls/new", data={"narrative": "x"})
+    body = (
+        f'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+        f'--b\r\nContent-Disposition: form-data; name="narrative"\r\n\r\n{"x" * 600_000}'
+        "\r\n--b--\r\n"
+    )
+    too_large = client.post(
+        "/calls/new", data=body.encode(), content_type="multipart/form-data; boundary=b"
+    )
+    autosave = client.post("/calls/drafts", json={"fields": {"narrative": "x"}})
+    assert [no_token.status_code, too_large.status_code, autosave.status_code] == [400, 413, 400]
+    for response in (no_token, too_large, autosave):
+        assert re.fullmatch(r"[0-9a-f]{12,}", response.headers["X-Request-ID"]), response
 
 
 def test_a_crash_shows_a_calm_page_without_a_stack_trace(make_app):

@@ -99,24 +99,35 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession()
         return ServerSession(data, sid=sid, row=row)
 
+    def _forget(self, app: Flask, response: Response) -> None:
+        """Delete the browser's cookie with the flags it was set with: a browser ignores the
+        deletion of a `__Host-` cookie (the production name) sent without Secure."""
+        response.delete_cookie(
+            self.get_cookie_name(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         """Write the session back; a revoked session is never brought back to life."""
-        name, domain, path = self.get_cookie_name(app), None, self.get_cookie_path(app)
+        name, path = self.get_cookie_name(app), self.get_cookie_path(app)
         if not session and session.new:
             return
         if not session:
             self._delete(session.sid)
-            response.delete_cookie(name, domain=domain, path=path)
+            self._forget(app, response)
             return
         now = utcnow()
         user_id = _user_id(session)
         if session.new or session.regenerate_requested:
             if not session.new and not self._delete(session.sid):
-                response.delete_cookie(name, domain=domain, path=path)
+                self._forget(app, response)
                 return  # revoked meanwhile (sign-out elsewhere, reset): never revive it
             session.sid = secrets.token_urlsafe(32)
             if not self._insert(session, user_id, now):
-                response.delete_cookie(name, domain=domain, path=path)
+                self._forget(app, response)
                 return  # a sign-in overtaken by a password change: never a session
         elif session.modified or now - session.row["last_seen_at"] > TOUCH_INTERVAL:
             if g.get("passive_request"):
@@ -124,7 +135,7 @@ class DatabaseSessionInterface(SessionInterface):
                     return
                 now = session.row["last_seen_at"]
             if not self._update(session, user_id, now):
-                response.delete_cookie(name, domain=domain, path=path)
+                self._forget(app, response)
                 return
         else:
             return

@@ -208,7 +208,8 @@ def _mark_claimed(pop: ScreenPop, user: User, now: datetime) -> bool:
 def _deny(user: User, pop: ScreenPop | None, detail: str | None = None) -> None:
     """Audit an attempt at a link that is not this user's, or no longer opens (expired,
     claimed by a colleague), filed under the pop's organisation, whose supervisors must see
-    it; or at one that does not exist. Commits (with what the caller did before)."""
+    it; or at one that does not exist, filed under the opener's own (audit.record's default).
+    Commits (with what the caller did before)."""
     audit.record(
         "denied",
         user=user,

@@ -251,13 +251,15 @@ def test_a_link_whose_line_was_revoked_meanwhile_opens_nothing(pop_link, make_us
 
 
 def test_an_unknown_link_shows_a_clear_page_in_the_users_language(login_as, client):
-    login_as("operator")
+    opener = login_as("operator")
     response = client.get("/calls/pop/" + "A" * 43)
     assert response.status_code == 404
     page = response.get_data(as_text=True)
     assert '<html lang="vi">' in page and _vi("This call link cannot be opened") in page
     (denied,) = _actions("denied")
     assert denied.detail == "unknown link" and denied.object_type == "screen_pop"
+    # It names no line: filed with the opener's organisation, whose supervisors see it.
+    assert denied.organisation_id == opener.organisation_id is not None
 
 
 @pytest.mark.parametrize(
