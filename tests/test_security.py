@@ -5,7 +5,6 @@ import re
 import pytest
 
 from app.auth.sessions import DatabaseSessionInterface
-
 from tests.conftest import ROLES
 
 SIGNED_IN_PAGES = {
