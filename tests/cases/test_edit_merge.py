@@ -308,3 +308,21 @@ def test_what_was_sent_into_the_conflict_screen_comes_back_once_it_is_left(app, 
     assert "Đỗ Thị Hoa" in back and "0912 345 678" in back
     again = form_of(back)
     assert second.post(url, data=again).status_code == 409  # still from the older version
+
+
+def test_a_form_sent_again_after_a_colleague_put_a_field_back_changes_nothing(app, client, case_of):
+    """The manager's edit is saved, its answer lost; a supervisor puts the name back as it was;
+    the manager's page sends the same form again (a retry). It was saved once: it changes
+    nothing, and the supervisor's correction stays."""
+    case, url, (first, first_form), (second, _) = _editors(app, client, case_of)
+    original = case.survivor_name
+    mine = _typed(first_form, survivor_name="Tên sai")
+    assert first.post(url, data=mine).status_code == 302
+    theirs = form_of(second.get(url).get_data(as_text=True))
+    assert second.post(url, data=_typed(theirs, survivor_name=original)).status_code == 302
+    again = first.post(url, data=mine)
+    assert again.status_code == 302
+    db.session.refresh(case)
+    assert case.survivor_name == original
+    told = first.get(again.location).get_data(as_text=True)
+    assert "Biểu mẫu này đã được lưu trước đó; không có gì được lưu hai lần." in told
