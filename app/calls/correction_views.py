@@ -17,10 +17,12 @@ from app.auth.access import roles_required
 from app.auth.models import User
 from app.calls import bp, corrections
 from app.calls.call_views import audit_call, load_call
-from app.calls.corrections import CallChanged, CallData
+from app.calls.corrections import CallChanged, CallData, SentBefore
 from app.calls.forms import CallCorrectionForm
 from app.calls.views import CALL_ROLES
 from app.cases.corrections import refill_fields
+from app.cases.draft_fields import sent_key
+from app.cases.drafts import page_asked
 from app.cases.services import CaseError
 from app.extensions import db
 
@@ -50,6 +52,7 @@ def correct(call_id: uuid.UUID):
     ]
     if request.method == "GET":
         form.seen.data = corrections.fingerprint(call)
+        form.form_key.data = str(uuid.uuid4())
         audit_call(call, "view", "correction form")
         db.session.commit()
         return _page(call, form)
@@ -64,8 +67,12 @@ def correct(call_id: uuid.UUID):
             outcomes=list(form.outcomes.data or []),
             flags=list(form.flags.data or []),
         )
+        sent = sent_key(page_asked(form.form_key.data), request.form)
         try:
-            changed = _write(call, data, form.seen.data or None)
+            changed = _write(call, data, form.seen.data or None, sent)
+        except SentBefore:
+            flash(_("This form had already been saved; nothing was saved twice."), "success")
+            return redirect(url_for("calls.show", call_id=call.id))
         except CallChanged as met:
             # Theirs shown above the form; what this person changed kept, each field both
             # changed marked, the others as the colleague left them: sent again, saved.
@@ -95,14 +102,14 @@ def correct(call_id: uuid.UUID):
     return _page(call, form)
 
 
-def _write(call, data: CallData, seen: str | None) -> list[str]:
+def _write(call, data: CallData, seen: str | None, sent) -> list[str]:
     """corrections.correct, made again (on the call as it now is) when someone else wrote to
     the call's case at the same instant."""
     for attempt in range(WRITE_ATTEMPTS):
         if attempt:
             call = load_call(call.id)  # still this person's to see, or 404
         try:
-            return corrections.correct(call=call, by=current_user, data=data, seen=seen)
+            return corrections.correct(call=call, by=current_user, data=data, seen=seen, sent=sent)
         except StaleDataError:
             db.session.rollback()
     raise CaseError(_("The case is being changed by others right now: send the form again."))

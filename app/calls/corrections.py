@@ -18,7 +18,9 @@ colleague corrected since keeps theirs unless this person changed it too; a fiel
 differently, refuses the whole with the call as it now is shown above what was typed. The call's
 row, and its case's, are held while they are read and written (`lock`), so neither another
 correction nor the case's closure lands between the two; a call on a case writes the case's
-row too, so its version moves.
+row too, so its version moves. A sending is recorded with the change (its sent key, as a
+case-page form's), so the same form sent again changes nothing (`SentBefore`), even where a
+colleague has put a field back since as the first sending found it.
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from flask_babel import lazy_gettext as _l
+import uuid
+
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app import classifications as c
 from app.auth.models import User
 from app.calls.models import Call
 from app.cases.corrections import marks, merge, plain
-from app.cases.models import Case
+from app.cases.models import Case, FormSubmission
 from app.cases.services import CaseError, record_event
 from app.clock import utcnow
 from app.crypto import blind
@@ -77,6 +82,11 @@ class CallChanged(CaseError):
         super().__init__(_l("Not saved yet: someone corrected this after your form opened."))
         self.call, self.by, self.at = call, by, at
         self.both, self.mine, self.unknown = both, mine, unknown
+
+
+class SentBefore(Exception):
+    """This very form was saved before (a double click, a retry after an answer lost, the back
+    button): nothing is written again."""
 
 
 def reasons_for(call: Call) -> tuple[str, ...]:
@@ -175,12 +185,20 @@ def lock(call: Call) -> Call:
     return db.session.execute(stmt).scalar_one()
 
 
-def correct(*, call: Call, by: User, data: CallData, seen: str | None) -> list[str]:
+def correct(
+    *, call: Call, by: User, data: CallData, seen: str | None, sent: uuid.UUID | None = None
+) -> list[str]:
     """Correct the call with the data typed; gives the names of the fields changed (none:
-    nothing written). `seen`: the marks of the call as the page showed it. The case closed
-    (or the call no longer this person's to correct) since the page was drawn: CaseError, the
-    form to be shown again with everything typed. Commits."""
+    nothing written). `seen`: the marks of the call as the page showed it; `sent`: the sending's
+    key (drafts.sent_key), recorded with the change; taken already: SentBefore, nothing
+    written. The case closed (or the call no longer this person's to correct) since the page
+    was drawn: CaseError, the form to be shown again with everything typed. Commits."""
     call = lock(call)
+    # Read with the call held: a sending of the same form at the same instant has committed
+    # its key by now, or waits until this one has.
+    if sent is not None and db.session.get(FormSubmission, sent) is not None:
+        db.session.rollback()
+        raise SentBefore
     if read_only(call):
         raise CaseError(_l("This call can no longer be corrected: its case is closed."))
     if not permitted(call, by):  # the page refuses it first (403, audited)
@@ -211,8 +229,10 @@ def correct(*, call: Call, by: User, data: CallData, seen: str | None) -> list[s
         # A child calling for themself put a case of no known age on the child-protection path
         # (intake_data.tells_of_a_child): the case's age says it from now on.
         raise CaseError(CHILD_BY_AGE)
+    if sent is not None:
+        db.session.add(FormSubmission(key=sent, user_id=by.id, case_id=call.case_id))
     if not changed:
-        db.session.commit()
+        _commit()
         return []
     for name in changed:
         value = getattr(data, name)
@@ -238,5 +258,15 @@ def correct(*, call: Call, by: User, data: CallData, seen: str | None) -> list[s
         organisation_id=call.organisation_id,
         detail=f"corrected {named}",
     )
-    db.session.commit()
+    _commit()
     return changed
+
+
+def _commit() -> None:
+    """Commit the correction with its sending's key; the key taken meanwhile (not reached with
+    the call's row held, kept for safety): the same form saved by the other sending."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise SentBefore from None

@@ -350,4 +350,6 @@ class CallCorrectionForm(FlaskForm):
     outcomes = MultiCheckboxField(_l("What was done"), choices=choices(c.CALL_OUTCOMES))
     flags = MultiCheckboxField(_l("Flags on this number"), choices=choices(c.CALLER_FLAGS))
     seen = HiddenField()
+    # The page's own key: with the text sent, the sending's record (drafts.sent_key).
+    form_key = HiddenField()
     submit = SubmitField(_l("Save the correction"))

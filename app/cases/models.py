@@ -350,13 +350,14 @@ class CaseDraft(CasePart, db.Model):
 
 
 class FormSubmission(db.Model):
-    """A case-page form saved once: its key (a random id the page was given) is written in the
-    transaction of the change it made, so the same form sent again (a double click, a retry
-    after a timeout, the back button) finds its key taken and changes nothing."""
+    """A case-page form (or a call's correction) saved once: its key (drafts.sent_key: the
+    page's random key and the text sent) is written in the transaction of the change it made,
+    so the same form sent again (a double click, a retry after a timeout, the back button)
+    finds its key taken and changes nothing. `case_id` is empty for a call with no case."""
 
     __tablename__ = "form_submission"
 
     key: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_record.id"), index=True)
+    case_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_record.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

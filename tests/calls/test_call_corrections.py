@@ -268,8 +268,39 @@ def test_a_form_sent_twice_corrects_once(client, scene):
     first = client.post(url, data={**typed, "csrf_token": token})
     second = client.post(url, data={**typed, "csrf_token": token})
     assert first.status_code == second.status_code == 302
-    assert "không có gì thay đổi" in client.get(second.location).get_data(as_text=True).lower()
+    told = client.get(second.location).get_data(as_text=True)
+    assert "Biểu mẫu này đã được lưu trước đó; không có gì được lưu hai lần." in told
     assert corrections_of(silent) == ["corrected caller_name"]
+
+
+@pytest.mark.parametrize("on_a_case", [True, False])
+def test_a_form_sent_again_after_a_colleague_put_it_back_changes_nothing(
+    app, client, scene, on_a_case
+):
+    """The manager's correction is saved, its answer lost; a supervisor puts the narrative back
+    as it was; the manager's page sends the same form again (a retry). The marks alone would
+    find no colleague's change (the value is the one the page showed): the sending's record
+    says it was saved once, so the supervisor's correction stays. A call with no case too."""
+    people, silent, report_call, _ = scene
+    call, field, before = (
+        (report_call, "narrative", "Chồng đánh chị") if on_a_case else (silent, "caller_name", "")
+    )
+    first = people["manager"] if on_a_case else people["operator"]
+    url = f"/calls/{call.id}/edit"
+    sign_in(client, first)
+    mine = opened(client, url) | {field: "Bản sai"}
+    token = client.csrf_token(url)
+    assert client.post(url, data={**mine, "csrf_token": token}).status_code == 302
+    boss = app.test_client()
+    sign_in(boss, people["supervisor"])
+    assert send(boss, url, opened(boss, url) | {field: before}).status_code == 302
+    again = client.post(url, data={**mine, "csrf_token": token})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert (getattr(db.session.get(Call, call.id), field) or "") == before
+    told = client.get(again.location).get_data(as_text=True)
+    assert "Biểu mẫu này đã được lưu trước đó; không có gì được lưu hai lần." in told
+    assert corrections_of(call) == [f"corrected {field}"] * 2
 
 
 def test_two_people_correcting_one_call(app, client, scene):
@@ -343,7 +374,7 @@ def test_a_closure_committed_as_the_correction_is_sent_wins(app, client, scene, 
     typed = opened(client, url) | {"narrative": "Sau khi đóng ca"}
     real = correction_views._write
 
-    def write(call, data, seen):
+    def write(call, data, seen, sent):
         with app.app_context():  # another request closes the case now
             services.change_status(
                 case=db.session.get(Case, case.id),
@@ -351,7 +382,7 @@ def test_a_closure_committed_as_the_correction_is_sent_wins(app, client, scene, 
                 by=db.session.get(User, people["supervisor"].id),
             )
             db.session.remove()
-        return real(call, data, seen)
+        return real(call, data, seen, sent)
 
     monkeypatch.setattr(correction_views, "_write", write)
     answer = send(client, url, typed)
