@@ -25,11 +25,10 @@ colleague has put a field back since as the first sending found it.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, fields, replace
 
 from flask_babel import lazy_gettext as _l
-import uuid
-
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
