@@ -28,12 +28,13 @@ def test_a_form_sent_back_puts_the_keyboard_on_the_field_it_was_sent_back_for(
     _signed_in(page, live_url, people["case_manager"])
     page.goto(f"{live_url}/cases/{case.id}")
     page.locator(
-        "#note-form button[type=submit], form[action$='/notes'] [type=submit]"
+        "#note-form button[type=submit]:not(.enter-guard),"
+        " form[action$='/notes'] [type=submit]:not(.enter-guard)"
     ).first.click()
     expect(page.locator("#note-body")).to_be_focused()
     page.goto(f"{live_url}/cases/{case.id}/incidents/new")
     page.fill("#incident_date", "01/01/2099")
-    page.locator("form.card [type=submit]").first.click()
+    page.locator("form.card [type=submit]:not(.enter-guard)").first.click()
     expect(page.locator("#incident_date")).to_be_focused()
 
 

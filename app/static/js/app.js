@@ -79,6 +79,15 @@
     if (first && (document.activeElement === body || !document.activeElement)) { first.focus(); }
   }
 
+  /* ---- a form's Enter guard (_macros/forms.html enter_guard) never sends it: with the script,
+     Enter moves on before it could; caught here first, whatever else listens ---- */
+  window.addEventListener("submit", function (event) {
+    if (event.submitter && event.submitter.classList.contains("enter-guard")) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   /* ---- one submit per form: a double click or Enter twice sends the form once ---- */
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -204,7 +213,7 @@
     if (event.key !== "Enter" || event.isComposing) { return false; }
     if (event.ctrlKey || event.metaKey) {
       event.preventDefault();
-      var main = form.querySelector("button[type=submit]:not([formaction]), input[type=submit]:not([formaction])");
+      var main = form.querySelector("[type=submit]:not([formaction]):not([disabled]):not(.enter-guard)");
       if (main) { form.requestSubmit(main); } else { form.requestSubmit(); }
       return true;
     }

@@ -1,0 +1,76 @@
+"""The case pages with JavaScript off (a locked-down office browser, a script blocked): Enter in
+a field never sends a form half-filled, as with the script on."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.cases.models import Case, Incident, Task
+from app.extensions import db
+from tests.browser.test_queues import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def nojs(browser):
+    """A page at 1366x768 in Vietnamese, with JavaScript off."""
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="vi-VN", java_script_enabled=False
+    )
+    yield context.new_page()
+    context.close()
+
+
+def _count(model, case) -> int:
+    db.session.expire_all()
+    return db.session.execute(
+        select(func.count()).select_from(model).where(model.case_id == case.id)
+    ).scalar_one()
+
+
+def _main_button(page):
+    return page.locator("form.card [type=submit]:not(.enter-guard)").first
+
+
+def test_enter_in_a_field_sends_no_case_form(nojs, live_url, case_hotline):
+    """Without the script, Enter in a box sends a form through its first submit button: an
+    Enter on a risk box saved an empty checklist, the case's severe level made low and its
+    safety re-assessment marked done; on an incident's date box, or a task's due time, it added
+    them half-filled. The first submit button is now a disabled one: Enter sends nothing, the
+    form's own button sends it."""
+    people, case = case_hotline
+    sign_in(nojs, live_url, people["case_manager"])
+    nojs.wait_for_url(f"{live_url}/home/case-manager")
+    risk = f"{live_url}/cases/{case.id}/risk"
+    nojs.goto(risk)
+    for box in range(4):
+        nojs.check(f"#risk_answers-{box}")
+    with nojs.expect_navigation():
+        _main_button(nojs).click()
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).risk_level == "severe"
+
+    nojs.goto(risk)
+    nojs.focus("#risk_answers-0")
+    nojs.keyboard.press("Enter")
+    nojs.wait_for_timeout(700)  # a form sent would have left the page by now
+    assert nojs.url == risk
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).risk_level == "severe"
+
+    nojs.goto(f"{live_url}/cases/{case.id}/incidents/new")
+    nojs.fill("#incident_date", "01/03/2026")
+    nojs.keyboard.press("Enter")
+    nojs.wait_for_timeout(700)
+    assert nojs.url.endswith("/incidents/new") and _count(Incident, case) == 0
+
+    tasks = _count(Task, case)
+    nojs.goto(f"{live_url}/cases/{case.id}")
+    nojs.click("summary:has-text('Add a task')")
+    nojs.fill("#task-due_at", "01/03/2027 09:00")
+    nojs.keyboard.press("Enter")
+    nojs.wait_for_timeout(700)
+    assert _count(Task, case) == tasks
+    with nojs.expect_navigation():
+        nojs.click("form[action$='/tasks'] [type=submit]:not(.enter-guard)")
+    assert _count(Task, case) == tasks + 1
