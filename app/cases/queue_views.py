@@ -113,8 +113,12 @@ def task_done(task_id: uuid.UUID):
         except CaseError as error:
             db.session.rollback()
             flash(str(error), "error")
-            # Nothing typed for a duty: back to the same page, the keyboard on its box.
-            return redirect(_note_kept(task, note) or _back(task.case) + _box(task))
+            # Nothing typed for a duty: back to the same page, the keyboard on its box and
+            # the message beside it too (the page opens scrolled to the box, below the top's).
+            kept = _note_kept(task, note)
+            if kept is None and (box := _box(task)):
+                flash(str(error), "field:" + box[1:])
+            return redirect(kept or _back(task.case) + _box(task))
         except StaleDataError:  # the case changed at the same instant (closed, say)
             db.session.rollback()  # read again as it now is: a closed case refuses
             task = db.session.execute(stmt).scalar_one_or_none()

@@ -1,6 +1,7 @@
 """Work queues and search in a real browser: a supervisor assigns a case from the queue, the case
 manager marks its task done, an operator finds a case by phone without the number in the URL."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -85,6 +86,14 @@ def test_assign_from_the_queue_then_mark_the_task_done(page, browser, live_url, 
     expect(duty.get_by_role("textbox", name="What was done")).to_have_attribute(
         "aria-invalid", "true"
     )
+    # Said beside the box too, in sight: the page opens scrolled to the box, the top's
+    # message above the screen (it was, by 194px, on a supervisor's home).
+    beside = duty.locator(".done-note-error")
+    expect(beside).to_contain_text("Say what was done")
+    expect(beside).to_be_in_viewport()
+    box = duty.get_by_role("textbox", name="What was done")
+    expect(box).to_have_attribute("aria-describedby", re.compile(r"-error$"))
+    assert box.evaluate("e => e.getBoundingClientRect().width") >= 140  # room to type in
     duty.get_by_role("textbox", name="What was done").fill("Rang the commune chair at 9:00")
     manager.screenshot(path="test-artifacts/case-manager-duty-note.png", full_page=True)
     duty.get_by_role("textbox", name="What was done").press("Enter")
@@ -139,4 +148,24 @@ def test_the_case_managers_list_stays_inside_its_card(page, live_url, hotline, m
         return [s.getBoundingClientRect().right, card.getBoundingClientRect().right]; }"""
     )
     assert select_right <= card_right, (select_right, card_right)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
+def test_a_supervisor_s_own_duty_has_room_for_what_was_done(page, live_url, hotline):
+    """A case a supervisor manages themself: its duties are on their home's own list, whose
+    card was a third of the page wide, the note box 57px ("Đã là") and names a word a line."""
+    from app.cases.services import assign_case
+
+    people, child = hotline
+    assign_case(case=child, to=people["supervisor"], by=people["supervisor"])
+    people["supervisor"].language = "vi"
+    db.session.commit()
+    sign_in(page, live_url, people["supervisor"])
+    page.wait_for_url(f"{live_url}/home/supervisor")
+    boxes = page.locator("#due-tasks input.done-note")
+    expect(boxes.first).to_be_visible()
+    for width in boxes.evaluate_all("all => all.map(e => e.getBoundingClientRect().width)"):
+        assert width >= 140
+    for tag in page.locator(".child-tag").all():  # "Trẻ em" never broken over two lines
+        assert tag.evaluate("e => e.getClientRects().length") == 1, tag.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366

@@ -63,7 +63,9 @@
     if (asked) {
       asked.setAttribute("aria-invalid", "true");
       var said = document.querySelector(".flash-error");
-      if (said) { said.id = said.id || "flash-error"; asked.setAttribute("aria-describedby", said.id); }
+      if (said && !asked.getAttribute("aria-describedby")) {  // the page says it beside the box
+        said.id = said.id || "flash-error"; asked.setAttribute("aria-describedby", said.id);
+      }
     }
     var marked = document.querySelector("main [aria-invalid=true]");
     if (marked && (document.activeElement === body || !document.activeElement)) { marked.focus(); }
