@@ -139,10 +139,20 @@ def task_done(task_id: uuid.UUID):
             ),
             "info",
         )
+    elif not done and note.strip() and note.strip() != (task.done_note or "").strip():
+        # Marked done by this person already, with another note (a second tab, a page sent
+        # again after its note was changed): this one is not lost, but kept for the case.
+        flash(
+            _(
+                "You had already marked this task done, at %(time)s; nothing was changed.",
+                time=local_text(task.done_at),
+            ),
+            "info",
+        )
     else:  # done now, or by this same click sent twice
         flash(_("Task marked done on case %(number)s.", number=task.case.number), "success")
         return redirect(_back(task.case))
-    # Not done by this person: what they typed of it is kept (the case page's note box).
+    # Not done by this click: what they typed of it is kept (the case page's note box).
     return redirect(_note_kept(task, note) or _back(task.case))
 
 

@@ -217,6 +217,31 @@ def test_a_note_typed_for_a_duty_a_colleague_marked_done_first_is_kept(app, clie
     assert services.duties_open(case) == [] and duty.done_note == DONE
 
 
+def test_a_second_note_by_the_same_person_is_kept_not_dropped(client, case_of):
+    """A duty marked done from one tab, then from another (or the page sent again after its
+    note was changed) with another note: the first stays on the task, the second is kept as
+    the person's note draft, not answered "marked done" and dropped. The same note sent
+    twice (a double click) is the same sending: nothing kept."""
+    case, people = case_of
+    (duty,) = services.duties_open(case)
+    sign_in(client, people["manager"])
+    url, page = f"/cases/tasks/{duty.id}/done", f"/cases/{case.id}"
+    assert client.submit(url, {"back": "case", "note": DONE}, page=page).status_code == 302
+    again = client.submit(url, {"back": "case", "note": DONE}, page=page)
+    assert again.status_code == 302 and not again.location.endswith("#add-note")
+    assert "Đã đánh dấu hoàn thành việc cần làm của ca" in client.get(again.location).get_data(
+        as_text=True
+    )
+    later = "Đã gọi chủ tịch xã lúc 9 giờ, ông nhận thông tin"
+    answer = client.submit(url, {"back": "case", "note": later}, page=page)
+    assert answer.location.endswith(f"/cases/{case.id}#add-note")
+    shown = client.get(answer.location).get_data(as_text=True)
+    assert "Bạn đã đánh dấu hoàn thành việc này lúc" in shown
+    assert re.search(r"<textarea[^>]*>\s*" + re.escape(later), shown)
+    db.session.expire_all()
+    assert db.session.get(type(duty), duty.id).done_note == DONE
+
+
 def test_a_duty_in_two_lists_of_a_page_has_a_box_each(client, make_org, make_user):
     """An overdue 12-hour check is on the supervisor's deadlines and overdue lists both: each
     box its own id, and a duty sent empty comes back to the box it was sent from."""
