@@ -193,7 +193,8 @@ def consent(case_id: uuid.UUID):
         }
         rows = consent_rows(form, recipient_id=recipient, **child)
         if not rows:
-            flash(_("Tick at least one service."), "error")
+            # Said at the first group of boxes, which the keyboard goes to.
+            form.consent_services.errors = [_("Tick at least one service.")]
         else:
 
             def write():

@@ -65,6 +65,10 @@ class SelfApproval(CaseError):
     """A closure approved by whoever asked for it: refused, and audited as denied (four eyes)."""
 
 
+class ReasonNeeded(CaseError):
+    """A move that needs a reason (a return to support, a reopening) sent without one."""
+
+
 class DutiesOpen(CaseError):
     """A closure asked for or approved while a duty of law on the case is open."""
 
@@ -206,7 +210,7 @@ def change_status(
     if allowed is None or by.role not in allowed:
         raise CaseError(_l("This status change is not allowed."))
     if (case.status, to) in NEEDS_REASON and not (reason or "").strip():
-        raise CaseError(_l("Give a reason for this change."))
+        raise ReasonNeeded(_l("Give a reason for this change."))
     if to == "closed":
         asked = closure_requester(case)
         if asked is not None and asked == by.id:

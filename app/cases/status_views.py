@@ -218,6 +218,9 @@ def _move(case, ask: StatusAsk) -> None:
         ask.response = _refuse_self_approval(case, form)
     except services.DutiesOpen:  # the page, drawn again, lists them and offers no confirm
         db.session.rollback()
+    except services.ReasonNeeded as error:  # said at the box, which the keyboard goes to
+        db.session.rollback()
+        form.reason.errors = [str(error)]
     except CaseError as error:  # a rule said no (a reason missing, a move not allowed)
         flash(str(error), "error")
     except StaleDataError:

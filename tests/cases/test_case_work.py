@@ -488,6 +488,42 @@ def test_consent_to_an_unknown_recipient_is_refused_and_the_form_kept(client, ca
     assert not db.session.get(Case, case.id).consents
 
 
+def test_consent_with_no_service_ticked_is_said_at_the_boxes(client, case_of):
+    """Said at the first group of boxes (marked, the keyboard sent there), not only at the
+    page's top, where the keyboard stayed and no box was marked."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}/consent"
+    response = client.submit(url, {"consent_share": "no"}, page=url)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    error = re.search(r'<p class="field-error" id="consent_services-error">([^<]*)</p>', page)
+    assert error and error.group(1) == "Hãy chọn ít nhất một dịch vụ."
+    assert 'aria-describedby="consent_services-error"' in page
+    assert not db.session.get(Case, case.id).consents
+
+
+def test_a_move_needing_a_reason_sent_without_one_is_said_at_the_reason_box(app, client, case_of):
+    """A return to support with no reason: said at the reason's box (marked, the keyboard sent
+    there), not only at the page's top, where the keyboard stayed."""
+    case, people = case_of
+    duties_done(case, people["manager"])
+    sign_in(client, people["manager"])
+    for to in ("in_support", "pending_closure"):
+        client.post(f"/cases/{case.id}/status", data=status_form(client, case, to))
+    boss = app.test_client()
+    sign_in(boss, people["supervisor"])
+    form = status_form(boss, case, "in_support", reason="  ")
+    response = boss.post(f"/cases/{case.id}/status", data=form)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    (box,) = re.findall(r'<input[^>]*id="reason"[^>]*>', page)
+    assert 'aria-invalid="true"' in box and "reason-error" in box
+    assert '<p class="field-error" id="reason-error">Hãy ghi lý do cho thay đổi này.</p>' in page
+    db.session.refresh(case)
+    assert case.status == "pending_closure"
+
+
 def test_a_task_is_marked_done_from_the_case_page_and_comes_back_to_it(client, case_of):
     case, people = case_of
     task = open_task(case, kind="follow_up_call", due=utcnow(), by=people["manager"])
