@@ -110,6 +110,8 @@ class Intake:
     intake_key: uuid.UUID | None = None
     # Saved from a copy kept apart: the intake its line of copies began with (kept_copies.py).
     intake_group: uuid.UUID | None = None
+    # The form as sent, as a keyed digest (intake_post.sent_digest), stored on the call.
+    sent_key: uuid.UUID | None = None
     channel: str = "phone"
     caller_type: str = "survivor"
     started_at: datetime | None = None

@@ -56,6 +56,7 @@ def write_orm(data: Intake, by: User) -> Saved:
         flags=" ".join(data.flags),
         intake_key=data.intake_key,
         intake_group=data.intake_group,
+        sent_key=data.sent_key,
         line_id=data.line_id,
         case=case,
         caller_phone=data.caller_phone,

@@ -9,13 +9,18 @@ from dataclasses import dataclass
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.calls import drafts
 from app.calls.answers import to_intake
 from app.calls.forms import IntakeForm
 from app.calls.intake import IntakeError, IntakeKeyTaken, LinkRefused, find_saved, save_intake
-from app.calls.kept_copies import KeptCopy
+from app.calls.kept_copies import KeptCopy, line_of
+from app.calls.models import Call
+from app.cases.draft_fields import sent_key
 from app.cases.services import CaseError
+from app.crypto.datakeys import new_id
+from app.extensions import db
 from app.form_fields import as_uuid
 
 
@@ -45,6 +50,7 @@ def post(form: IntakeForm, revision: int | None, copy: KeptCopy | None) -> Poste
         if earlier is not None:
             posted.response = after_save(earlier)
         return posted
+    intake.sent_key = sent_digest(intake.intake_key)
     check = drafts.check_save(
         user=current_user,
         intake_key=intake.intake_key,
@@ -134,16 +140,60 @@ def _save(form: IntakeForm, intake, posted: Posted) -> None:
         if isinstance(error, LinkRefused):
             posted.status = 404  # a case not this person's to add to: refused, audited
     else:
-        posted.response = after_save(saved)
+        posted.response = after_save(saved, kept=_kept_if_more(intake, saved))
 
 
-def after_save(saved):
+# The page's own marks, not what it holds: sent again from the same page they may differ.
+PAGE_STATE = frozenset(
+    {"intake_key", "owner", "kept_from", "kept_group", "draft_revision", "draft_page"}
+)
+
+
+def sent_digest(intake_key) -> object:
+    """What the posted intake holds, as a keyed digest under its form's key (drafts.sent_key:
+    nothing of the text), stored on the call it is saved as."""
+    fields = {name: request.form.getlist(name) for name in request.form if name not in PAGE_STATE}
+    return sent_key(intake_key, fields)
+
+
+def _kept_if_more(intake, saved) -> bool:
+    """A form found saved before, sent again holding something else (typed after a save whose
+    answer was lost, then sent again): what it holds is kept as an unsaved intake apart, named
+    after the call it was saved as, to add what it adds to the case (app/calls/kept_copies.py),
+    never dropped under "already saved". A double click holds the same: nothing kept."""
+    if saved.created or intake.sent_key is None or intake.intake_key is None:
+        return False
+    stored = db.session.execute(select(Call.sent_key).where(Call.id == saved.call_id)).scalar()
+    if stored is None or stored == intake.sent_key:  # saved before digests: taken as the same
+        return False
+    fields = {
+        name: values[0] if len(values) == 1 else values
+        for name, values in request.form.lists()
+        if name not in PAGE_STATE and name != "csrf_token"
+    }
+    fields["kept_group"] = line_of(
+        intake.intake_key, {"kept_group": request.form.get("kept_group")}
+    )
+    fields["kept_from"] = str(intake.intake_key)
+    try:
+        drafts.save_draft(
+            user=current_user, intake_key=new_id(), fields=fields, page=drafts.KEPT_APART
+        )
+    except drafts.DraftError:  # past a draft's size: the page's own check keeps it below
+        db.session.rollback()
+        return False
+    return True
+
+
+def after_save(saved, *, kept: bool = False):
     """Where the operator goes next: the case, or a fresh intake for the next call. That page
     says what was saved (saved_notice), told by the call's id in its address: the save is the
     request's only write, with no session row written after its commit."""
     marks = {"saved": str(saved.call_id)}
     if not saved.created:
         marks["again"] = "1"
+    if kept:  # sent again holding more: what it adds kept as an unsaved intake
+        marks["kept"] = "1"
     if saved.case_id is not None:
         return redirect(url_for("cases.show", case_id=saved.case_id, **marks))
     return redirect(url_for("calls.new", **marks))

@@ -50,6 +50,11 @@ class Call(KeyHolder, SealedModel, db.Model):
     # A call saved from a copy kept apart (app/calls/kept_copies.py): the intake form its line
     # of copies began with. No two calls are saved from one line. None for any other call.
     intake_group: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # What the form held when it was saved, as a keyed digest (drafts.sent_key, nothing of the
+    # text): the same form sent again holding more (typed after a save whose answer was lost)
+    # is told from a double click, and what it adds is kept, not dropped. None: saved before
+    # this was recorded, or imported.
+    sent_key: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     line_id: Mapped[int | None] = mapped_column(ForeignKey("phone_line.id"))
     caller_phone_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
     caller_name_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)

@@ -243,6 +243,12 @@ def saved_notice(case: Case | None = None) -> str | None:
         return None
     if case is not None and call.case_id != case.id:
         return None
+    if request.args.get("again") and request.args.get("kept"):
+        return _(
+            "This call had already been saved, so nothing was saved twice. What the page held "
+            "beyond that save is kept among your unsaved intakes: open it there to add what it "
+            "adds to the case, then discard it."
+        )
     if request.args.get("again"):
         return _("This call had already been saved; nothing was saved twice.")
     if case is not None:

@@ -250,6 +250,7 @@ class Batch(CaseParts):
             flags=" ".join(data.flags),
             intake_key=data.intake_key,
             intake_group=data.intake_group,
+            sent_key=data.sent_key,
             line_id=data.line_id,
             caller_phone=data.caller_phone,
             caller_name=data.caller_name,

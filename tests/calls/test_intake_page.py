@@ -196,6 +196,34 @@ def test_a_double_submit_gives_one_record(client, login_as):
     assert "đã được lưu" in follow or "already been saved" in follow
 
 
+def test_a_form_sent_again_holding_more_keeps_what_it_adds(client, login_as):
+    """Saved, its answer lost (the network cut), the page kept and completed, then sent again:
+    one call still, but what was typed since is not dropped under "already saved": it is kept
+    as an unsaved intake apart, named after the call, to add to the case. Sent as it was (a
+    double click) keeps nothing."""
+
+    operator = login_as("operator")
+    data = form(client, reason="violence_report", survivor_name="Lê Thị Hoa")
+    data["narrative"] = "Chồng đánh chị"
+    first = client.submit("/calls/new", data, page="/calls/new")
+    same = client.submit("/calls/new", data, page="/calls/new")
+    assert same.location == first.location + "&again=1" and open_drafts(operator) == []
+    more = dict(data, narrative="Chồng đánh chị. Anh ta dọa giết chị nếu chị báo công an")
+    again = client.submit("/calls/new", more, page="/calls/new")
+    assert again.location == first.location + "&again=1&kept=1"
+    assert (count(Call), count(Case)) == (1, 1)
+    (kept,) = open_drafts(operator)
+    assert kept.kept_from == uuid.UUID(data["intake_key"])
+    fields = load_draft(user=operator, intake_key=kept.intake_key)
+    assert fields["narrative"] == more["narrative"] and "csrf_token" not in fields
+    said = client.get(again.location).get_data(as_text=True)
+    assert "Cuộc gọi này đã được lưu trước đó" in said
+    assert "được giữ trong các phiếu tiếp nhận chưa lưu" in said
+    # Opened, the copy says which call it was kept apart from and is not saved as another.
+    page = client.get(f"/calls/new?draft={kept.intake_key}").get_data(as_text=True)
+    assert "Anh ta dọa giết chị" in page
+
+
 def test_a_page_another_account_saved_is_refused_and_cleared(
     app, client, login_as, make_org, make_user
 ):
