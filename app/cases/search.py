@@ -268,10 +268,15 @@ def filters_of(form: SearchForm) -> CaseFilters:
     )
 
 
-@bp.route("/search")
+@bp.route("/search", methods=["GET", "POST"])
 @roles_required(*CASE_ROLES)
 def search():
-    """Search the cases the user may see; a single exact case-number hit opens the case."""
+    """Search the cases the user may see; a single exact case-number hit opens the case. The
+    page's form is sent in the body and checked first, then asked again by its address (which
+    pages and links use): a phone number typed in the case-number box by mistake is refused
+    there, never put in an address, a history or a server log, script or none."""
+    if request.method == "POST":
+        return _sent()
     form, now = SearchForm(request.args), utcnow()
     set_choices(form, current_user)
     results = None
@@ -284,6 +289,21 @@ def search():
         if filters.number and results.total == 0:
             _audit_number_out_of_scope(filters.number)
     return _render(form, PhoneSearchForm(formdata=None), results, now=now)
+
+
+def _sent():
+    """The search form sent: its filters as the results' address, or the form again with what
+    to correct (the values typed kept, nothing put in an address)."""
+    form = SearchForm(request.form)
+    set_choices(form, current_user)
+    if not form.validate():
+        return _render(form, PhoneSearchForm(formdata=None), None, now=utcnow())
+    asked = {name: request.form[name] for name in form.data if _asked(name, request.form)}
+    return redirect(url_for("cases.search", **asked, _anchor="results"), 303)
+
+
+def _asked(name: str, values) -> bool:
+    return name != "submit" and bool((values.get(name) or "").strip())
 
 
 def _audit_number_out_of_scope(number: str) -> None:
@@ -329,11 +349,7 @@ def search_phone():
 
 def _render(form, phone_form, results, *, now, by_phone=False):
     # The pages of a search keep its own fields only (not whatever else the address held).
-    asked = {
-        name: request.args[name]
-        for name in form.data
-        if name != "submit" and request.args.get(name)
-    }
+    asked = {name: request.args[name] for name in form.data if _asked(name, request.args)}
     return render_template(
         "cases/search.html",
         form=form,

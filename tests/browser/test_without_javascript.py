@@ -74,3 +74,27 @@ def test_enter_in_a_field_sends_no_case_form(nojs, live_url, case_hotline):
     with nojs.expect_navigation():
         nojs.click("form[action$='/tasks'] [type=submit]:not(.enter-guard)")
     assert _count(Task, case) == tasks + 1
+
+
+def test_a_phone_typed_in_the_case_number_box_never_reaches_the_address(
+    nojs, live_url, case_hotline
+):
+    """Without the script that stops it, a phone number typed in the case-number box went into
+    the address (?number=0912+345+678), the history and the server's log. The form is sent in
+    the body: refused there, the address holds no number; a search that passes lands on its
+    results."""
+    people, case = case_hotline
+    sign_in(nojs, live_url, people["supervisor"])
+    nojs.wait_for_url(f"{live_url}/home/supervisor")
+    nojs.goto(f"{live_url}/cases/search")
+    nojs.fill("#number", "0912 345 678")
+    with nojs.expect_navigation():
+        nojs.click("form[data-check-case-number] [type=submit]")
+    assert "0912" not in nojs.url and "345" not in nojs.url
+    assert nojs.locator("#number-error").is_visible()
+    nojs.fill("#number", "")
+    nojs.select_option("#status", "open")
+    with nojs.expect_navigation():
+        nojs.click("form[data-check-case-number] [type=submit]")
+    assert nojs.url.endswith("/cases/search?status=open#results")
+    assert case.number in nojs.locator("#results").inner_text()

@@ -238,6 +238,25 @@ def test_a_case_number_opens_the_case(client, scene):
         assert response.location == f"/cases/{c['adult'].id}"
 
 
+def test_the_form_is_sent_in_the_body_then_asked_for_by_its_address(client, scene):
+    """The page's form is sent in the body: a phone number typed in the case-number box (no
+    script to stop it) is refused there and never reaches an address; filters that pass are
+    asked for again by the results' address, which pages and links use."""
+    p, c = scene
+    sign_in(client, p["sup"])
+    wrong = client.submit(
+        "/cases/search", {"number": "0912 345 678", "status": "open"}, page="/cases/search"
+    )
+    assert wrong.status_code == 200 and wrong.location is None
+    html = wrong.get_data(as_text=True)
+    assert 'id="number-error"' in html and "use the search by phone" in html
+    assert 'value="0912 345 678"' in html  # kept in its box to correct
+    sent = client.submit("/cases/search", {"status": "open", "number": ""}, page="/cases/search")
+    assert sent.status_code == 303 and sent.location == "/cases/search?status=open#results"
+    number = client.submit("/cases/search", {"number": c["adult"].number}, page="/cases/search")
+    assert client.get(number.location).location == f"/cases/{c['adult'].id}"
+
+
 def test_a_case_number_outside_ones_scope_finds_nothing(client, scene):
     p, c = scene
     sign_in(client, p["op2"])
@@ -372,7 +391,7 @@ def test_results_come_fifty_to_a_page(client, make_org, make_user):
     odd = client.get("/cases/search?status=open&endpoint=x&_external=1&_anchor=y&z=1")
     html = odd.get_data(as_text=True)
     assert odd.status_code == 200 and "Page 1 of 2" in html
-    assert 'href="/cases/search?status=open&amp;page=2"' in html
+    assert 'href="/cases/search?status=open&amp;page=2#results"' in html
 
 
 @pytest.mark.parametrize("typed", ["²", "99999999999999999999", "-1"])

@@ -94,7 +94,8 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.dataset.submitted === "yes") { event.preventDefault(); return; }
-    if ((form.method || "get").toLowerCase() === "get" && notACaseNumber(form)) {
+    var checked = (form.method || "get").toLowerCase() === "get" || form.hasAttribute("data-check-case-number");
+    if (checked && notACaseNumber(form)) {
       event.preventDefault();
       return;
     }
