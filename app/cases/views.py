@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -37,8 +38,9 @@ from app.cases.queries import unable_to_work
 from app.cases.scope import case_scope
 from app.cases.services import TRANSITIONS, CaseError
 from app.cases.timeline import shown_parts, timeline
+from app.clock import utcnow
 from app.extensions import db
-from app.form_fields import as_uuid
+from app.form_fields import as_uuid, local_text
 from app.places.models import Place
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
@@ -347,6 +349,18 @@ def add_note(case_id: uuid.UUID):
         return case_page(load_case(case_id), note_form=form, status=409, posted="note")
 
 
+def _task_added(due: datetime) -> str:
+    """The word on a task added; one due over a day ago (a slip of the year, "01/01/2020") is
+    said to be overdue already, not added without a word."""
+    if due < utcnow() - timedelta(days=1):
+        return _(
+            "Task added. Its due time, %(time)s, is past: it is overdue already. If the date "
+            "was mistyped, add the task again with the right one and mark this one done.",
+            time=local_text(due),
+        )
+    return _("Task added.")
+
+
 @bp.route("/<uuid:case_id>/tasks", methods=["POST"])
 @roles_required(*CASE_ROLES)
 def add_task(case_id: uuid.UUID):
@@ -367,7 +381,7 @@ def add_task(case_id: uuid.UUID):
                 due=form.due_at.data,
                 note=form.note.data,
             ),
-            _("Task added."),
+            _task_added(form.due_at.data),
             draft="task",
         )
     except CaseError as error:

@@ -24,6 +24,7 @@ from app.cases.models import (
 )
 from app.cases.services import open_task
 from app.clock import utcnow
+from app.form_fields import local_text
 from app.extensions import db
 from tests.conftest import CSRF_META, STATUS_VERSION, duties_done, sign_in
 
@@ -370,6 +371,22 @@ def test_a_task_can_be_added_with_a_local_due_time(client, case_of):
     task = db.session.execute(select(Task).where(Task.kind == "follow_up_call")).scalar_one()
     assert (task.due_at.day, task.due_at.hour) == (25, 1)  # 08:00 in Hanoi is 01:00 UTC
     assert task.assigned_to_id == people["manager"].id and task.note == "Hỏi thăm"
+
+
+def test_a_task_due_long_ago_is_said_to_be_overdue_already(client, case_of):
+    """A slip of the year (01/01/2020) made the task overdue at once, added without a word: it
+    is added (a call-back written up late is a fact), and the page says it is overdue."""
+    case, people = case_of
+    sign_in(client, people["manager"])
+    url = f"/cases/{case.id}"
+    sent = {"kind": "follow_up_call", "due_at": "01/01/2020 09:00"}
+    added = client.submit(f"{url}/tasks", sent, page=url)
+    said = client.get(added.location).get_data(as_text=True)
+    assert "Đã thêm việc. Hạn của việc, 01/01/2020 09:00, đã qua" in said
+    soon = local_text(utcnow() + timedelta(hours=2))
+    added = client.submit(f"{url}/tasks", {**sent, "due_at": soon}, page=url)
+    said = client.get(added.location).get_data(as_text=True)
+    assert "Đã thêm việc." in said and "đã qua" not in said
 
 
 def test_a_refused_task_or_note_comes_back_with_everything_typed(client, case_of):
