@@ -24,8 +24,8 @@ from app.cases.models import (
 )
 from app.cases.services import open_task
 from app.clock import utcnow
-from app.form_fields import local_text
 from app.extensions import db
+from app.form_fields import local_text
 from tests.conftest import CSRF_META, STATUS_VERSION, duties_done, sign_in
 
 
