@@ -81,8 +81,13 @@ def test_an_edit_left_by_a_link_comes_back_and_can_be_thrown_away(page, live_url
     expect(page.locator("#survivor_name")).to_have_value("Lan (alias)")
     expect(page.locator("#safe_contact")).to_have_value("Text only, never call")
 
-    page.on("dialog", lambda dialog: dialog.accept())  # "Discard what you typed here for good?"
-    page.get_by_role("button", name="Discard what I typed").click()
+    # Asked first, in the page: one click never discards for good.
+    page.locator("summary", has_text="Discard what I typed").click()
+    expect(page.locator(".confirm-question")).to_contain_text(
+        "Discard what you typed here for good?"
+    )
+    assert drafts_stored() == 1
+    page.locator(".confirm-question").get_by_role("button", name="Confirm").click()
     expect(page.locator(".flash-success")).to_contain_text("What you had typed was discarded")
     expect(page.locator("#survivor_name")).to_have_value("Lan")
     expect(page.locator("#draft-restored-edit")).to_have_count(0)

@@ -1,6 +1,8 @@
 """The case pages with JavaScript off (a locked-down office browser, a script blocked): Enter in
 a field never sends a form half-filled, as with the script on."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -98,3 +100,27 @@ def test_a_phone_typed_in_the_case_number_box_never_reaches_the_address(
         nojs.click("form[data-check-case-number] [type=submit]")
     assert nojs.url.endswith("/cases/search?status=open#results")
     assert case.number in nojs.locator("#results").inner_text()
+
+
+def test_unsent_text_is_discarded_only_when_asked_twice(nojs, live_url, case_hotline):
+    """The Discard button asked through the script's confirm box: without the script, one
+    click threw the text away for good. It asks in the page itself now."""
+    from app.cases import drafts
+    from app.cases.models import CaseDraft
+
+    people, case = case_hotline
+    drafts.keep(
+        case=case,
+        user=people["case_manager"],
+        form="note",
+        page=drafts.page_asked("6f1c1f4e-0000-4000-8000-000000000001"),
+        fields={"kind": "note", "body": "Chị gọi lại lúc 9 giờ"},
+    )
+    sign_in(nojs, live_url, people["case_manager"])
+    nojs.wait_for_url(re.compile(r"/home/|/drafts"))  # signing in offers unsent text
+    nojs.goto(f"{live_url}/cases/drafts")
+    nojs.locator("summary", has_text="Discard").click()
+    assert _count(CaseDraft, case) == 1  # opened the question only
+    with nojs.expect_navigation():
+        nojs.locator(".confirm-question").get_by_role("button", name="Confirm").click()
+    assert _count(CaseDraft, case) == 0

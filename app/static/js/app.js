@@ -151,12 +151,6 @@
     });
   });
 
-  /* ---- confirmation for buttons that change something important ---- */
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-confirm]");
-    if (button && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
-  });
-
   /* ---- language switch submits on change when scripts run ---- */
   var languageSelect = document.getElementById("footer-language");
   if (languageSelect) {
