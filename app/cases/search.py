@@ -299,7 +299,9 @@ def _sent():
     if not form.validate():
         return _render(form, PhoneSearchForm(formdata=None), None, now=utcnow())
     asked = {name: request.form[name] for name in form.data if _asked(name, request.form)}
-    return redirect(url_for("cases.search", **asked, _anchor="results"), 303)
+    # A case number opens its case: no anchor, which a browser would carry on to the case page.
+    anchor = None if "number" in asked else "results"
+    return redirect(url_for("cases.search", **asked, _anchor=anchor), 303)
 
 
 def _asked(name: str, values) -> bool:
