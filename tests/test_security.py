@@ -247,3 +247,12 @@ def test_a_body_too_large_gets_its_own_page_in_vietnamese(client, login_as):
     page = response.get_data(as_text=True)
     assert response.status_code == 413 and '<html lang="vi">' in page
     assert "Request Entity Too Large" not in page
+
+
+def test_the_enter_guard_s_route_does_nothing_for_anyone(client):
+    """A form's Enter guard (with scripts off) posts the form there: 204, so the browser stays
+    on the page, everything typed in it; no token asked (a refusal would take the page away),
+    no sign-in either (a session ended meanwhile neither), no cookie written."""
+    response = client.post("/enter-pressed", data={"narrative": "Chồng đánh chị"})
+    assert response.status_code == 204 and response.get_data() == b""
+    assert "Set-Cookie" not in response.headers

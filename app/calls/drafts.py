@@ -206,7 +206,9 @@ def _saved_or_copied(user: User, intake_key: uuid.UUID) -> bool:
 
 
 # A page's own keys, not what was said in the call.
-_PAGE_KEYS = frozenset({"csrf_token", "intake_key", "owner", "kept_from", "kept_group"})
+_PAGE_KEYS = frozenset(
+    {"csrf_token", "intake_key", "owner", "kept_from", "kept_group", "kept_resent"}
+)
 
 
 def adds_to(fields: dict, kept: dict) -> bool:

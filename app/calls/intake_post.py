@@ -4,6 +4,7 @@ would drop); what became of it, for the intake page (app/calls/views.py) to show
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from flask import Response, flash, redirect, request, url_for
@@ -19,7 +20,6 @@ from app.calls.kept_copies import KeptCopy, line_of
 from app.calls.models import Call
 from app.cases.draft_fields import sent_key
 from app.cases.services import CaseError
-from app.crypto.datakeys import new_id
 from app.extensions import db
 from app.form_fields import as_uuid
 
@@ -45,10 +45,13 @@ def post(form: IntakeForm, revision: int | None, copy: KeptCopy | None) -> Poste
     if intake is None:
         # Sent again after its first save, it may no longer pass (a consent's organisation
         # closed since, say): it was saved, and is that save (looked up on this path only).
+        # Holding more than that save (and a mistake in what was added): what it holds is
+        # kept, as for one that passes.
         key = as_uuid(form.intake_key.data)
         earlier = find_saved(key, current_user) if key is not None else None
         if earlier is not None:
-            posted.response = after_save(earlier)
+            kept = _kept_if_more(key, sent_digest(key), earlier)
+            posted.response = after_save(earlier, kept=kept)
         return posted
     intake.sent_key = sent_digest(intake.intake_key)
     check = drafts.check_save(
@@ -140,12 +143,21 @@ def _save(form: IntakeForm, intake, posted: Posted) -> None:
         if isinstance(error, LinkRefused):
             posted.status = 404  # a case not this person's to add to: refused, audited
     else:
-        posted.response = after_save(saved, kept=_kept_if_more(intake, saved))
+        kept = _kept_if_more(intake.intake_key, intake.sent_key, saved)
+        posted.response = after_save(saved, kept=kept)
 
 
 # The page's own marks, not what it holds: sent again from the same page they may differ.
 PAGE_STATE = frozenset(
-    {"intake_key", "owner", "kept_from", "kept_group", "draft_revision", "draft_page"}
+    {
+        "intake_key",
+        "owner",
+        "kept_from",
+        "kept_group",
+        "kept_resent",
+        "draft_revision",
+        "draft_page",
+    }
 )
 
 
@@ -156,28 +168,31 @@ def sent_digest(intake_key) -> object:
     return sent_key(intake_key, fields)
 
 
-def _kept_if_more(intake, saved) -> bool:
+def _kept_if_more(intake_key, digest, saved) -> bool:
     """A form found saved before, sent again holding something else (typed after a save whose
     answer was lost, then sent again): what it holds is kept as an unsaved intake apart, named
     after the call it was saved as, to add what it adds to the case (app/calls/kept_copies.py),
-    never dropped under "already saved". A double click holds the same: nothing kept."""
-    if saved.created or intake.sent_key is None or intake.intake_key is None:
+    never dropped under "already saved". A double click holds the same: nothing kept; the same
+    more sent twice is one copy (its key made of the form's key and what it holds)."""
+    if saved.created or digest is None or intake_key is None:
         return False
     stored = db.session.execute(select(Call.sent_key).where(Call.id == saved.call_id)).scalar()
-    if stored is None or stored == intake.sent_key:  # saved before digests: taken as the same
+    if stored is None or stored == digest:  # saved before digests: taken as the same
         return False
     fields = {
         name: values[0] if len(values) == 1 else values
         for name, values in request.form.lists()
         if name not in PAGE_STATE and name != "csrf_token"
     }
-    fields["kept_group"] = line_of(
-        intake.intake_key, {"kept_group": request.form.get("kept_group")}
-    )
-    fields["kept_from"] = str(intake.intake_key)
+    fields["kept_group"] = line_of(intake_key, {"kept_group": request.form.get("kept_group")})
+    fields["kept_from"] = str(intake_key)
+    fields["kept_resent"] = "1"  # its page says why it was kept (calls/new.html)
     try:
         drafts.save_draft(
-            user=current_user, intake_key=new_id(), fields=fields, page=drafts.KEPT_APART
+            user=current_user,
+            intake_key=uuid.uuid5(intake_key, str(digest)),
+            fields=fields,
+            page=drafts.KEPT_APART,
         )
     except drafts.DraftError:  # past a draft's size: the page's own check keeps it below
         db.session.rollback()

@@ -37,6 +37,9 @@ class KeptCopy:
     line_call: uuid.UUID | None = None
     # Not a copy: the intake copies were kept apart from, one of them saved since as a call.
     origin: bool = False
+    # Kept from the intake's own page sent again after its call was saved, holding more
+    # (intake_post._kept_if_more), not from a reload's race.
+    resent: bool = False
 
     def refusal(self) -> str | None:
         """Why the copy may not be saved as a call of its own now, or None."""
@@ -74,6 +77,7 @@ def kept_copy(
     intake_key: uuid.UUID | None,
     opened: bool,
     kept_group: uuid.UUID | None = None,
+    resent: bool = False,
 ) -> KeptCopy | None:
     """The page as a copy kept apart, or None when it is not one (nor once it is saved: sent
     again, it goes to its call). `opened`: a draft opened now, whose row may still carry the
@@ -91,7 +95,7 @@ def kept_copy(
     unsaved = saved is None and found is None and drafts.has_draft(user=user, intake_key=kept_from)
     group = kept_group or kept_from
     line_call = None if saved or unsaved else _line_call(user, group)
-    return KeptCopy(kept_from, saved, unsaved, group, line_call)
+    return KeptCopy(kept_from, saved, unsaved, group, line_call, resent=resent)
 
 
 def line_of(key: uuid.UUID, *copies: dict) -> str:

@@ -131,6 +131,7 @@ def new():
         intake_key=as_uuid(form.intake_key.data),
         opened=request.method == "GET" and bool(revision),
         kept_group=as_uuid(_one(typed.get("kept_group"))),
+        resent=_one(typed.get("kept_resent")) == "1",
     )
     fill_place_choices(form)
     if request.method == "GET":
@@ -243,11 +244,17 @@ def saved_notice(case: Case | None = None) -> str | None:
         return None
     if case is not None and call.case_id != case.id:
         return None
-    if request.args.get("again") and request.args.get("kept"):
+    if request.args.get("again") and request.args.get("kept") and call.case_id is not None:
         return _(
             "This call had already been saved, so nothing was saved twice. What the page held "
             "beyond that save is kept among your unsaved intakes: open it there to add what it "
             "adds to the case, then discard it."
+        )
+    if request.args.get("again") and request.args.get("kept"):
+        return _(
+            "This call had already been saved, so nothing was saved twice. What the page held "
+            "beyond that save is kept among your unsaved intakes: open it there to see what it "
+            "adds, then discard it."
         )
     if request.args.get("again"):
         return _("This call had already been saved; nothing was saved twice.")

@@ -135,12 +135,11 @@ def edit(case_id: uuid.UUID):
             page = drafts.page_asked(form.form_key.data)
             sent = drafts.sent_key(page, request.form)
             if sent is not None and db.session.get(FormSubmission, sent) is not None:
-                # This page's text saved already (a retry after an answer lost): sent again, it
-                # changes nothing, even where a colleague has put a field back since as the
-                # first sending found it (the version check alone would let it through).
-                return back_to_case(
-                    case, _("This form had already been saved; nothing was saved twice.")
-                )
+                # This page's text saved already (a double click, a retry after an answer
+                # lost): sent again, it changes nothing, even where a colleague has put a field
+                # back since as the first sending found it (the version check alone would let
+                # it through). Said as the first sending's answer was.
+                return back_to_case(case, _("Changes saved."))
             try:
                 changed = edits.update_case(
                     case=case,

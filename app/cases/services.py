@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete
 
 from app import audit
 from app.auth.models import User
@@ -331,6 +332,11 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
     blind.remove_index(owner_type=OWNER, owner_id=case.id)
     for call in case.calls:
         blind.remove_index(owner_type="call", owner_id=call.id)
+        # The keyed digest of the form it was saved from (the caller's number in it) goes
+        # with the digests above: the key it is made under is not the case's, nor destroyed.
+        call.sent_key = None
+    # So do the records of the case's forms sent (keyed digests of what they held).
+    db.session.execute(delete(FormSubmission).where(FormSubmission.case_id == case.id))
     case.destroy_key()
     drop_drafts_on(
         case.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -21,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from app.auth.access import HOME_ENDPOINTS
 from app.crypto import KeyFileError, load_keyring
 from app.crypto.datakeys import keyring
-from app.extensions import db
+from app.extensions import csrf, db
 from app.main import bp
 
 ERROR_CODES = (400, 403, 404, 405, 413, 429, 500)
@@ -33,6 +34,17 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for(HOME_ENDPOINTS[current_user.role]))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/enter-pressed", methods=["POST"])
+@csrf.exempt
+def enter_pressed():
+    """Where a form's Enter guard sends (_macros/forms.html enter_guard), JavaScript off: nothing
+    is read or done, and "204 No Content" leaves the browser on the page, everything typed in
+    it, in any browser. Open to anyone (a session ended meanwhile must not take the page away);
+    not counted as activity."""
+    g.passive_request = True
+    return "", 204
 
 
 @bp.route("/healthz")

@@ -38,8 +38,8 @@ def test_enter_in_a_field_sends_no_case_form(nojs, live_url, case_hotline):
     """Without the script, Enter in a box sends a form through its first submit button: an
     Enter on a risk box saved an empty checklist, the case's severe level made low and its
     safety re-assessment marked done; on an incident's date box, or a task's due time, it added
-    them half-filled. The first submit button is now a disabled one: Enter sends nothing, the
-    form's own button sends it."""
+    them half-filled. The first submit button is now a hidden one posting to a route that does
+    nothing (204: the browser stays on the page): Enter sends nothing, the form's button does."""
     people, case = case_hotline
     sign_in(nojs, live_url, people["case_manager"])
     nojs.wait_for_url(f"{live_url}/home/case-manager")
@@ -124,3 +124,31 @@ def test_unsent_text_is_discarded_only_when_asked_twice(nojs, live_url, case_hot
     with nojs.expect_navigation():
         nojs.locator(".confirm-question").get_by_role("button", name="Confirm").click()
     assert _count(CaseDraft, case) == 0
+
+
+@pytest.mark.parametrize("script", [True, False])
+def test_enter_in_the_new_account_form_creates_no_account(
+    browser, live_url, make_user, make_org, script
+):
+    """Enter in the e-mail box created the account at once, with the first role and the first
+    organisation in the lists: access to a hotline nobody chose. Sent by its button only."""
+    from app.auth.models import User
+
+    make_org(name="A Hotline thứ nhất", code="AA")
+    admin = make_user("admin")
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="vi-VN", java_script_enabled=script
+    )
+    page = context.new_page()
+    sign_in(page, live_url, admin)
+    page.wait_for_url(f"{live_url}/admin/users")
+    page.goto(f"{live_url}/admin/users/new")
+    page.fill("#full_name", "Trần Văn Mới")
+    page.fill("#email", "moi@example.org")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(700)
+    assert page.url == f"{live_url}/admin/users/new"
+    db.session.expire_all()
+    made = select(User).where(User.email == "moi@example.org")
+    assert db.session.execute(made).first() is None
+    context.close()

@@ -212,6 +212,8 @@ def test_a_form_sent_again_holding_more_keeps_what_it_adds(client, login_as):
     again = client.submit("/calls/new", more, page="/calls/new")
     assert again.location == first.location + "&again=1&kept=1"
     assert (count(Call), count(Case)) == (1, 1)
+    # The same more sent twice (a double click on it) is one copy.
+    assert client.submit("/calls/new", more, page="/calls/new").location == again.location
     (kept,) = open_drafts(operator)
     assert kept.kept_from == uuid.UUID(data["intake_key"])
     fields = load_draft(user=operator, intake_key=kept.intake_key)
@@ -219,9 +221,26 @@ def test_a_form_sent_again_holding_more_keeps_what_it_adds(client, login_as):
     said = client.get(again.location).get_data(as_text=True)
     assert "Cuộc gọi này đã được lưu trước đó" in said
     assert "được giữ trong các phiếu tiếp nhận chưa lưu" in said
-    # Opened, the copy says which call it was kept apart from and is not saved as another.
-    page = client.get(f"/calls/new?draft={kept.intake_key}").get_data(as_text=True)
-    assert "Anh ta dọa giết chị" in page
+    # Opened, the copy says why it was kept, and is not saved as a second call.
+    opened = client.get(f"/calls/new?draft={kept.intake_key}").get_data(as_text=True)
+    assert "Anh ta dọa giết chị" in opened and "được gửi lại sau khi cuộc gọi" in opened
+    resent = {**more, **{k: fields[k] for k in ("kept_from", "kept_group", "kept_resent")}}
+    resent["intake_key"] = str(kept.intake_key)
+    refused = client.submit("/calls/new", resent, page=f"/calls/new?draft={kept.intake_key}")
+    assert refused.status_code == 409 and count(Call) == 1
+
+
+def test_a_form_sent_again_holding_more_and_a_mistake_keeps_it_too(client, login_as):
+    """The same, what was added holding a mistake (a call-back time mistyped): the call is
+    found saved and what the page holds kept, not dropped under "already saved"."""
+    operator = login_as("operator")
+    data = form(client, reason="violence_report", survivor_name="Lê Thị Hoa")
+    first = client.submit("/calls/new", data, page="/calls/new")
+    more = dict(data, narrative="Anh ta dọa giết chị", follow_up_at="31/02/2026 10:00")
+    again = client.submit("/calls/new", more, page="/calls/new")
+    assert again.location == first.location + "&again=1&kept=1"
+    (kept,) = open_drafts(operator)
+    assert load_draft(user=operator, intake_key=kept.intake_key)["narrative"] == more["narrative"]
 
 
 def test_a_page_another_account_saved_is_refused_and_cleared(

@@ -325,4 +325,4 @@ def test_a_form_sent_again_after_a_colleague_put_a_field_back_changes_nothing(ap
     db.session.refresh(case)
     assert case.survivor_name == original
     told = first.get(again.location).get_data(as_text=True)
-    assert "Biểu mẫu này đã được lưu trước đó; không có gì được lưu hai lần." in told
+    assert "Đã lưu thay đổi." in told

@@ -10,9 +10,9 @@ from app.audit import AuditEntry
 from app.auth.models import User
 from app.calls import services as calls
 from app.calls.drafts import load_draft, open_drafts, save_draft
-from app.calls.models import IntakeDraft
+from app.calls.models import Call, IntakeDraft
 from app.cases import services as cases
-from app.cases.models import Case, Task
+from app.cases.models import Case, FormSubmission, Task
 from app.clock import utcnow
 from app.crypto.datakeys import KeyDestroyedError
 from app.extensions import db
@@ -99,6 +99,22 @@ def test_a_supervisor_erases_a_case_with_a_reason_and_the_number_typed(client, s
     page = client.get(response.location).get_data(as_text=True)
     assert "Đã xoá ca" in page and NAME not in page and "lời kể xoá" not in page
     assert url not in page  # nothing left to erase
+
+
+def test_erasing_drops_the_digests_of_the_forms_sent(client, scene):
+    """A call's digest of the intake it was saved from, and the records of the case's forms
+    sent, are keyed digests of what they held (the caller's number among it), under a key
+    erasure does not destroy: they go with the case's blind-index digests."""
+    people, case = scene
+    (call,) = case.calls
+    call.sent_key = uuid.uuid4()
+    db.session.add(FormSubmission(key=uuid.uuid4(), user_id=people["manager"].id, case_id=case.id))
+    db.session.commit()
+    cases.erase_case(case=case, by=people["supervisor"], reason="survivor_request")
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).sent_key is None
+    left = select(FormSubmission).where(FormSubmission.case_id == case.id)
+    assert db.session.execute(left).first() is None
 
 
 def test_sent_twice_erases_once(client, scene):

@@ -121,6 +121,7 @@
     var marks = new URLSearchParams(window.location.search);
     marks.delete("saved");
     marks.delete("again");
+    marks.delete("kept");
     var rest = marks.toString();
     window.history.replaceState(window.history.state, "",
       window.location.pathname + (rest ? "?" + rest : "") + window.location.hash);
