@@ -20,9 +20,9 @@ from app.calls.call_views import audit_call, load_call
 from app.calls.corrections import CallChanged, CallData, SentBefore
 from app.calls.forms import CallCorrectionForm
 from app.calls.views import CALL_ROLES
+from app.cases import draft_copies, drafts
 from app.cases.corrections import refill_fields
 from app.cases.draft_fields import sent_key
-from app.cases.drafts import page_asked
 from app.cases.services import CaseError
 from app.extensions import db
 
@@ -43,19 +43,29 @@ def correct(call_id: uuid.UUID):
         # the form shown again with everything typed.
         flash(_("The case of this call is closed: its calls can no longer be corrected."), "error")
         return redirect(url_for("calls.show", call_id=call.id))
-    form = CallCorrectionForm(
-        formdata=None if request.method == "GET" else request.form,
-        data=corrections.form_values(call) if request.method == "GET" else None,
-    )
+    name = _draft_name(call)
+    restored = None
+    if request.method == "GET":
+        form = CallCorrectionForm(formdata=None, data=corrections.form_values(call))
+        if name is not None:  # what was typed here and not sent, brought back
+            asked = drafts.page_asked(request.args.get("draft"))  # from the list of unsent text
+            form, restored = drafts.fill(
+                CallCorrectionForm, case=call.case, user=current_user, name=name, page=asked,
+                data=corrections.form_values(call),
+            )  # fmt: skip
+    else:
+        form = CallCorrectionForm(formdata=request.form)
     form.reason.choices = [
         ch for ch in form.reason.choices if ch.value in corrections.reasons_for(call)
     ]
     if request.method == "GET":
-        form.seen.data = corrections.fingerprint(call)
-        form.form_key.data = str(uuid.uuid4())
+        if restored is None or not form.seen.data:  # a draft keeps the one it was typed on
+            form.seen.data = corrections.fingerprint(call)
+        if not form.form_key.data:
+            form.form_key.data = str(uuid.uuid4())
         audit_call(call, "view", "correction form")
         db.session.commit()
-        return _page(call, form)
+        return _page(call, form, name=name, restored=restored)
     if form.validate_on_submit():
         data = CallData(
             channel=form.channel.data,
@@ -67,10 +77,14 @@ def correct(call_id: uuid.UUID):
             outcomes=list(form.outcomes.data or []),
             flags=list(form.flags.data or []),
         )
-        sent = sent_key(page_asked(form.form_key.data), request.form)
+        page = drafts.page_asked(form.form_key.data)
+        sent = sent_key(page, request.form)
         try:
-            changed = _write(call, data, form.seen.data or None, sent)
+            changed = _write(call, data, form.seen.data or None, sent, name, form)
         except SentBefore:
+            if name is not None:  # a draft of it left by a late autosave goes now
+                drafts.drop(case=call.case, user=current_user, form=name, page=page)
+                db.session.commit()
             flash(_("This form had already been saved; nothing was saved twice."), "success")
             return redirect(url_for("calls.show", call_id=call.id))
         except CallChanged as met:
@@ -89,33 +103,62 @@ def correct(call_id: uuid.UUID):
             form.seen.data = corrections.fingerprint(now)
             audit_call(now, "view", "correction conflict")  # theirs shown: a look
             db.session.commit()
-            return _page(now, form, changed=met), 409
+            return _page(now, form, changed=met, name=name), 409
         except CaseError as error:  # the case closed meanwhile: the form stays, all typed
             db.session.rollback()
             flash(str(error), "error")
-            return _page(call, form)
+            return _page(call, form, name=name)
         if changed:
             flash(_("Correction saved."), "success")
         else:
             flash(_("Nothing was different from what was recorded; nothing changed."), "success")
         return redirect(url_for("calls.show", call_id=call.id))
-    return _page(call, form)
+    return _page(call, form, name=name)
 
 
-def _write(call, data: CallData, seen: str | None, sent) -> list[str]:
+def _draft_name(call) -> str | None:
+    """The name of the correction's draft: a call on a case keeps one, as the case's other
+    forms do (app/cases/drafts.py, under the case's key: erased with it); a call with no case
+    keeps none (its correction holds a few words: a short call's reason, a number)."""
+    if call.case_id is None or corrections.read_only(call):
+        return None
+    return drafts.part_form("call", call.id)
+
+
+def _write(call, data: CallData, seen: str | None, sent, name: str | None, form) -> list[str]:
     """corrections.correct, made again (on the call as it now is) when someone else wrote to
-    the call's case at the same instant."""
+    the call's case at the same instant; the form's draft (and those a copy brought back was
+    copied from) deleted with the correction."""
+    copies = draft_copies.copy_sent(form, request.form) if name is not None else []
+    page = drafts.page_asked(form.form_key.data)
     for attempt in range(WRITE_ATTEMPTS):
         if attempt:
             call = load_call(call.id)  # still this person's to see, or 404
+
+        def drafts_gone(call=call):
+            if name is None or call.case is None:
+                return
+            draft_copies.sent_from_sources(
+                case=call.case, user=current_user, form=name, copies=copies
+            )
+            drafts.drop(case=call.case, user=current_user, form=name, page=page)
+
         try:
-            return corrections.correct(call=call, by=current_user, data=data, seen=seen, sent=sent)
+            return corrections.correct(
+                call=call,
+                by=current_user,
+                data=data,
+                seen=seen,
+                sent=sent,
+                copied=draft_copies.sent_keys(copies),
+                with_write=drafts_gone,
+            )
         except StaleDataError:
             db.session.rollback()
     raise CaseError(_("The case is being changed by others right now: send the form again."))
 
 
-def _page(call, form, changed: CallChanged | None = None):
+def _page(call, form, changed: CallChanged | None = None, *, name=None, restored=None):
     by = changed.by if changed is not None and isinstance(changed.by, User) else None
     return render_template(
         "calls/correct.html",
@@ -123,4 +166,6 @@ def _page(call, form, changed: CallChanged | None = None):
         form=form,
         changed=changed,
         corrected_by=by,
+        draft=name,
+        restored=restored,
     )

@@ -26,6 +26,7 @@ colleague has put a field back since as the first sending found it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 from flask_babel import lazy_gettext as _l
@@ -134,6 +135,15 @@ def form_values(call: Call) -> dict:
     return {name: ("" if value is None else value) for name, value in values.items()}
 
 
+def as_opened(call: Call):
+    """The correction form as its page opens, for a draft to be compared with (the case-page
+    drafts' `_start`): the call's values as stored, so a draft holding them holds nothing
+    typed."""
+    from app.calls.forms import CallCorrectionForm  # the forms build on the case packages
+
+    return CallCorrectionForm(formdata=None, data=form_values(call), meta={"csrf": False})
+
+
 def fingerprint(call: Call) -> str:
     """The marks of the call's values as its page showed them (`seen`): nothing of the values."""
     return ".".join(marks(plain(data_of(call))).values())
@@ -185,17 +195,28 @@ def lock(call: Call) -> Call:
 
 
 def correct(
-    *, call: Call, by: User, data: CallData, seen: str | None, sent: uuid.UUID | None = None
+    *,
+    call: Call,
+    by: User,
+    data: CallData,
+    seen: str | None,
+    sent: uuid.UUID | None = None,
+    copied: Sequence[uuid.UUID] = (),
+    with_write: Callable[[], None] | None = None,
 ) -> list[str]:
     """Correct the call with the data typed; gives the names of the fields changed (none:
     nothing written). `seen`: the marks of the call as the page showed it; `sent`: the sending's
-    key (drafts.sent_key), recorded with the change; taken already: SentBefore, nothing
-    written. The case closed (or the call no longer this person's to correct) since the page
-    was drawn: CaseError, the form to be shown again with everything typed. Commits."""
+    key (drafts.sent_key), recorded with the change; taken already, or one of `copied` (the
+    keys of the text as sent from the pages a draft brought back was copied from): SentBefore,
+    nothing written. `with_write`: run once the correction is accepted, in its transaction (the
+    form's drafts deleted). The case closed (or the call no longer this person's to correct)
+    since the page was drawn: CaseError, the form to be shown again with everything typed.
+    Commits."""
     call = lock(call)
     # Read with the call held: a sending of the same form at the same instant has committed
     # its key by now, or waits until this one has.
-    if sent is not None and db.session.get(FormSubmission, sent) is not None:
+    keys = [k for k in (sent, *copied) if k is not None]
+    if any(db.session.get(FormSubmission, k) is not None for k in keys):
         db.session.rollback()
         raise SentBefore
     if read_only(call):
@@ -228,6 +249,8 @@ def correct(
         # A child calling for themself put a case of no known age on the child-protection path
         # (intake_data.tells_of_a_child): the case's age says it from now on.
         raise CaseError(CHILD_BY_AGE)
+    if with_write is not None:
+        with_write()
     if sent is not None:
         db.session.add(FormSubmission(key=sent, user_id=by.id, case_id=call.case_id))
     if not changed:

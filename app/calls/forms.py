@@ -350,6 +350,9 @@ class CallCorrectionForm(FlaskForm):
     outcomes = MultiCheckboxField(_l("What was done"), choices=choices(c.CALL_OUTCOMES))
     flags = MultiCheckboxField(_l("Flags on this number"), choices=choices(c.CALLER_FLAGS))
     seen = HiddenField()
-    # The page's own key: with the text sent, the sending's record (drafts.sent_key).
+    # The page's own key: with the text sent, the sending's record (drafts.sent_key); on a call
+    # of a case, also its draft's name (app/cases/drafts.py), as a case-page form's.
     form_key = HiddenField()
+    # The page a draft brought back as a copy was typed on (app/cases/forms.PageForm).
+    copy_of = HiddenField()
     submit = SubmitField(_l("Save the correction"))

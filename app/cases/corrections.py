@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.auth.models import User
+from app.calls.models import Call
 from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.models import Case, CaseEvent, Incident, Perpetrator
 from app.cases.services import CaseError, audit_case, record_event, refuse_if_closed
@@ -85,9 +86,14 @@ def form_class(case: Case, kind: str):
     return forms.PerpetratorCorrectionForm
 
 
+# The parts a correction's draft may name (app/cases/drafts.py): a call on the case too, whose
+# correction is app/calls/corrections.py.
+MODELS = {"incident": Incident, "perpetrator": Perpetrator, "call": Call}
+
+
 def find_part(case: Case, kind: str, part_id: uuid.UUID):
-    """The case's incident or person of that id, or None (another case's, or none)."""
-    model = Incident if kind == "incident" else Perpetrator
+    """The case's incident, person or call of that id, or None (another case's, or none)."""
+    model = MODELS[kind]
     stmt = select(model).where(model.id == part_id, model.case_id == case.id)
     return db.session.execute(stmt).scalar_one_or_none()
 
@@ -98,7 +104,7 @@ def refuse_part(case: Case, kind: str, part_id: uuid.UUID, by: User) -> None:
     case's, to that case's organisation's log too, whose record it is (as a refused case is);
     nothing told of it. In the caller's transaction."""
     audit_case("denied", case, by, detail=f"{kind}:{part_id}")
-    model = Incident if kind == "incident" else Perpetrator
+    model = MODELS[kind]
     owner = db.session.execute(
         select(Case.id, Case.organisation_id)
         .join(model, model.case_id == Case.id)

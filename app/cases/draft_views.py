@@ -39,6 +39,8 @@ def form_url(case_id: uuid.UUID, form: str, page: uuid.UUID | None = None) -> st
         return url_for("cases.change_status", case_id=case_id, to=move[1], **asked)
     if (edit := drafts.part_edit(form)) is not None:
         kind, part_id = edit
+        if kind == "call":  # a call's correction, on its own page
+            return url_for("calls.correct", call_id=part_id, **asked)
         return url_for(f"cases.correct_{kind}", case_id=case_id, part_id=part_id, **asked)
     endpoint, anchor = PAGES[form]
     return url_for(endpoint, case_id=case_id, _anchor=anchor, **asked)

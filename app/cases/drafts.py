@@ -28,6 +28,7 @@ from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.models import User
+from app.calls.models import Call
 from app.cases.draft_fields import (
     DraftError,
     Restored,
@@ -57,18 +58,26 @@ FORMS = {
     "edit": _l("Edit the survivor's details"),
 }
 STATUS_PREFIX = "status-"
-# A correction's draft names the part it corrects: "incident-<id>", "perpetrator-<id>".
+# A correction's draft names what it corrects: "incident-<id>", "perpetrator-<id>", or a call
+# on the case, "call-<id>" (app/calls/correction_views.py; a call with no case keeps none).
 PART_EDITS = {
     "incident": _l("Correct an incident"),
     "perpetrator": _l("Correct a person who used violence"),
+    "call": _l("Correct a call"),
 }
 
 # The same, naming the part, on the list of unsent text (and on the Correct links).
 PART_EDITS_NAMED = {
     "incident": _l("Correct the incident recorded %(time)s"),
     "perpetrator": _l("Correct the person recorded %(time)s"),
+    "call": _l("Correct the call of %(time)s"),
 }
-PART_MODELS = {"incident": Incident, "perpetrator": Perpetrator}
+# Each part's model and the time it is named by.
+PART_MODELS = {
+    "incident": (Incident, Incident.recorded_at),
+    "perpetrator": (Perpetrator, Perpetrator.recorded_at),
+    "call": (Call, Call.started_at),
+}
 
 
 class FormSaved(DraftError):
@@ -121,8 +130,8 @@ def parts_recorded(rows: list[CaseDraft]) -> dict[str, datetime]:
             wanted.setdefault(edit[0], {})[edit[1]] = draft.case_id
     found: dict[str, datetime] = {}
     for kind, parts in wanted.items():
-        model = PART_MODELS[kind]
-        stmt = select(model.id, model.case_id, model.recorded_at).where(model.id.in_(parts))
+        model, named_by = PART_MODELS[kind]
+        stmt = select(model.id, model.case_id, named_by).where(model.id.in_(parts))
         for part_id, case_id, at in db.session.execute(stmt):
             if parts[part_id] == case_id:
                 found[f"{kind}-{part_id}"] = at
@@ -235,6 +244,10 @@ def _start(form: str, case: Case):
         part = corrections.find_part(case, *edit)
         if part is None:
             raise DraftError("no such form")
+        if edit[0] == "call":
+            from app.calls import corrections as call_corrections
+
+            return call_corrections.as_opened(part)
         return corrections.as_opened(case, part)
     form_class = {
         "note": forms.NoteForm,

@@ -83,3 +83,40 @@ def test_a_page_that_warns_first_keeps_the_keyboard_at_its_top(page, live_url, c
     page.goto(f"{live_url}/cases/{case.id}/status?to=pending_closure")
     expect(page.locator("#duties-open")).to_be_visible()
     assert page.evaluate("document.activeElement === document.body")
+
+
+def test_a_call_correction_left_half_typed_comes_back_after_signing_in(
+    page, serve, make_app, case_hotline
+):
+    """The session times out while a call's correction is being typed: it was kept as a draft,
+    is offered after signing in again, comes back whole, and goes once saved."""
+    from sqlalchemy import func, select
+
+    from app.cases.models import CaseDraft
+    from app.extensions import db
+
+    people, case = case_hotline
+    (call,) = case.calls
+    base = serve(make_app(SESSION_IDLE_SECONDS=10, SESSION_WARNING_SECONDS=4))
+    sign_in(page, base, people["operator"])
+    page.wait_for_url(re.compile(r"/home/"))
+    page.goto(f"{base}/calls/{call.id}/edit")
+    page.fill("#narrative", "She called back: he keeps her papers")
+    status = page.locator(".draft-status")
+    expect(status).to_contain_text(re.compile(r"Kept as a draft at \d\d:\d\d"), timeout=8000)
+    expect(page).to_have_url(re.compile(r"/auth/login"), timeout=20000)
+
+    sign_in(page, base, people["operator"])
+    page.wait_for_url(f"{base}/cases/drafts")  # offered first after signing in
+    row = page.locator("tr", has_text=case.number)
+    expect(row).to_contain_text("Correct the call of")
+    row.get_by_role("link", name="Continue").click()
+    expect(page.locator(f"#draft-restored-call-{call.id}")).to_be_visible()
+    expect(page.locator("#narrative")).to_have_value("She called back: he keeps her papers")
+    page.get_by_role("button", name="Save the correction").click()
+    expect(page.locator(".flash-success")).to_contain_text("Correction saved.")
+    expect(page.locator(".wide")).to_contain_text("She called back: he keeps her papers")
+    db.session.expire_all()
+    assert db.session.execute(select(func.count()).select_from(CaseDraft)).scalar_one() == 0
+    db.session.rollback()
+    assert page.errors == [], page.errors

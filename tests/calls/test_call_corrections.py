@@ -5,6 +5,8 @@ form sent twice, and the record of it (audit log, the case's timeline, the call'
 from __future__ import annotations
 
 import re
+import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +18,7 @@ from app.cases import services
 from app.clock import utcnow
 from app.crypto import blind
 from app.extensions import db
-from tests.cases.test_case_drafts import browser_fields
+from tests.cases.test_case_drafts import browser_fields, count_drafts, keep, stored
 from tests.conftest import duties_done, sign_in
 
 NUMBER, RIGHT_NUMBER = "0912 345 678", "0988 765 432"
@@ -374,7 +376,7 @@ def test_a_closure_committed_as_the_correction_is_sent_wins(app, client, scene, 
     typed = opened(client, url) | {"narrative": "Sau khi đóng ca"}
     real = correction_views._write
 
-    def write(call, data, seen, sent):
+    def write(call, data, seen, sent, *rest):
         with app.app_context():  # another request closes the case now
             services.change_status(
                 case=db.session.get(Case, case.id),
@@ -382,7 +384,7 @@ def test_a_closure_committed_as_the_correction_is_sent_wins(app, client, scene, 
                 by=db.session.get(User, people["supervisor"].id),
             )
             db.session.remove()
-        return real(call, data, seen, sent)
+        return real(call, data, seen, sent, *rest)
 
     monkeypatch.setattr(correction_views, "_write", write)
     answer = send(client, url, typed)
@@ -451,3 +453,101 @@ def test_two_corrections_at_the_same_instant_never_overwrite(app, scene, monkeyp
     assert outcome == {"b": ["caller_name"]}
     db.session.expire_all()
     assert db.session.get(Call, target.id).caller_name == "Tên của A"
+
+
+# What is typed into a call's correction is kept as a draft, as on the case's own forms.
+
+TYPED = "Chị gọi lại kể thêm: anh ta giữ giấy tờ của chị"
+
+
+def test_a_call_correction_typed_is_kept_sealed_and_brought_back_whole(client, scene):
+    people, _, report, case = scene
+    sign_in(client, people["operator"])
+    url = f"/calls/{report.id}/edit"
+    fields = opened(client, url)
+    name = f"call-{report.id}"
+    page = uuid.UUID(fields["form_key"])
+    # Opened as stored, nothing typed: nothing kept.
+    assert keep(client, case, name, fields, page, on=url).status_code == 200
+    assert stored(case, people["operator"], name) == []
+    typed = fields | {"narrative": TYPED, "caller_name": "Chị Lan"}
+    answer = keep(client, case, name, typed, page, on=url)
+    assert answer.status_code == 200 and answer.json["saved_at"]
+    (draft,) = stored(case, people["operator"], name)
+    assert TYPED.encode() not in bytes(draft.payload_sealed)
+
+    # The session ends; signed in again, the list of unsent text names the call by its time.
+    client.post("/auth/logout", data={"csrf_token": client.csrf_token(url)})
+    sign_in(client, people["operator"])
+    listed = client.get("/cases/drafts").get_data(as_text=True)
+    local = report.started_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert f"Sửa cuộc gọi lúc {local:%d/%m/%Y %H:%M}" in listed
+    back = re.search(r'href="([^"]*/calls/[^"]*/edit[^"]*)"', listed)[1].replace("&amp;", "&")
+    html = client.get(back).get_data(as_text=True)
+    assert 'id="draft-restored-call-' in html
+    again = browser_fields(html)
+    assert again["narrative"] == TYPED and again["caller_name"] == "Chị Lan"
+    assert again["form_key"] == str(page)  # the same form: sent from two tabs, saved once
+
+    # Sent: the call corrected, the draft gone with it, a late autosave of it refused.
+    assert send(client, back, again).status_code == 302
+    assert stored(case, people["operator"], name) == []
+    db.session.refresh(report)
+    assert report.narrative == TYPED
+    assert keep(client, case, name, again, page, on=url).status_code == 409
+
+
+def test_a_copy_brought_back_on_a_reload_sent_takes_its_source_draft_with_it(client, scene):
+    people, _, report, case = scene
+    sign_in(client, people["operator"])
+    url = f"/calls/{report.id}/edit"
+    fields = opened(client, url)
+    name = f"call-{report.id}"
+    typed = fields | {"narrative": TYPED}
+    assert keep(client, case, name, typed, uuid.UUID(fields["form_key"]), on=url).status_code == 200
+    # Reloaded within the minute: a copy under a key of its own, naming the page it came from.
+    copy = browser_fields(client.get(url).get_data(as_text=True))
+    assert copy["narrative"] == TYPED and copy["form_key"] != fields["form_key"]
+    assert copy["copy_of"].startswith(fields["form_key"])
+    assert send(client, url, copy).status_code == 302
+    assert stored(case, people["operator"], name) == []  # the first page's draft went too
+    # The first page (still open in another tab) sends the same text: nothing written twice.
+    assert send(client, url, typed).status_code == 302
+    assert corrections_of(report) == ["corrected narrative"]
+
+
+def test_a_call_with_no_case_keeps_no_draft_and_none_is_kept_under_another_case(client, scene):
+    people, silent, _, case = scene
+    sign_in(client, people["operator"])
+    html = client.get(f"/calls/{silent.id}/edit").get_data(as_text=True)
+    assert "data-draft-url" not in html and "draft-status" not in html
+    # A draft naming the short call under a case it is not on: refused, written to the log.
+    answer = keep(client, case, f"call-{silent.id}", {"narrative": TYPED}, on="/auth/account")
+    assert answer.status_code == 413
+    assert count_drafts() == 0
+    denied = select(AuditEntry.detail).where(
+        AuditEntry.action == "denied", AuditEntry.case_id == case.id
+    )
+    assert f"call:{silent.id}" in db.session.execute(denied).scalars().all()
+
+
+def test_a_call_correction_draft_goes_when_its_case_closes_and_is_not_kept_after(client, scene):
+    people, _, report, case = scene
+    sign_in(client, people["operator"])
+    url = f"/calls/{report.id}/edit"
+    fields = opened(client, url)
+    name = f"call-{report.id}"
+    typed = fields | {"narrative": TYPED}
+    assert keep(client, case, name, typed, uuid.UUID(fields["form_key"]), on=url).status_code == 200
+    duties_done(case, people["manager"])
+    for to, by in (
+        ("in_support", "manager"),
+        ("pending_closure", "manager"),
+        ("closed", "supervisor"),
+    ):
+        services.change_status(case=case, to=to, by=people[by])
+    # Not offered to continue (the call is read-only now), and not kept any more.
+    listed = client.get("/cases/drafts").get_data(as_text=True)
+    assert f"/calls/{report.id}/edit" not in listed
+    answer = keep(client, case, name, typed, uuid.UUID(fields["form_key"]), on="/auth/account")
+    assert answer.status_code == 409 and answer.json["error"] == "closed"
