@@ -365,9 +365,11 @@ def test_every_fixed_detail_the_code_writes_reads_in_the_readers_language(app):
     assert sorted(written - set(DETAIL_LABELS)) == []
     with app.test_request_context(), force_locale("en"):
         assert detail_text("role: admin.users") == "a page this role may not open: admin.users"
+        assert detail_text("page: cases.keep_draft") == "asked on the page cases.keep_draft"
         assert detail_text("phone matched=2") == "search by phone number: 2 cases found"
         assert detail_text("operator") == "Hotline operator"
     with app.test_request_context(), force_locale("vi"):
+        assert detail_text("page: cases.show") == "yêu cầu ở trang cases.show"
         for english in ("role: admin.users", "phone matched=2", "operator", "phone"):
             shown = detail_text(english)
             assert shown != english and "search" not in shown and "role" not in shown, shown

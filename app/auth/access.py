@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import NoReturn
 
-from flask import abort, request
+from flask import abort, has_request_context, request
 from flask_login import current_user, login_required
 from sqlalchemy import null, select
 
@@ -98,7 +98,8 @@ def _addressed() -> tuple[str | None, object]:
 def refuse_object(object_type: str, object_id) -> NoReturn:
     """An object (a case, or a call or task of one) this user may not see, or that does not
     exist: the attempt goes to the audit log of the organisation whose record it is, with its
-    case, and the answer is 404, as for anything not there."""
+    case and the page asked for (its endpoint: a look, a note sent, an autosave after a
+    hand-over are told apart), and the answer is 404, as for anything not there."""
     from app import audit
 
     case_id, organisation_id = _owner_of(object_type, object_id)
@@ -109,6 +110,7 @@ def refuse_object(object_type: str, object_id) -> NoReturn:
         object_id=object_id,
         case_id=case_id,
         organisation_id=organisation_id,
+        detail=f"page: {request.endpoint}" if has_request_context() else None,
     )
     db.session.commit()
     abort(404)

@@ -148,6 +148,7 @@ DETAIL_LABELS = {
 _COUNTED = re.compile(r"^(\d+) entries$")
 _LINE = re.compile(r"^line (\d+)$")
 _ROLE_PAGE = re.compile(r"^role: (\S+)$")  # access.refuse_role: the page asked for
+_OBJECT_PAGE = re.compile(r"^page: ([a-z_.]+)$")  # refused for the object: the page asked
 _PHONE_MATCHED = re.compile(r"^phone matched=(\d+)$")  # search.audit_phone_search
 _PANEL_CALLS = re.compile(r"^repeat-caller panel calls=(\d+)$")  # calls/repeat.py
 
@@ -170,6 +171,8 @@ def detail_text(detail: str | None) -> str:
             parts.append(str(ROLE_LABELS[part]))
         elif page := _ROLE_PAGE.match(part):
             parts.append(gettext("a page this role may not open: %(page)s", page=page[1]))
+        elif page := _OBJECT_PAGE.match(part):
+            parts.append(gettext("asked on the page %(page)s", page=page[1]))
         elif matched := _PHONE_MATCHED.match(part):
             found = int(matched[1])
             parts.append(

@@ -69,3 +69,30 @@ def test_refused_object_is_404_audited_under_its_owner(app, make_user, make_org)
         None,
         other.id,
     )
+
+
+def test_a_refusal_names_the_page_asked_for(client, make_user, make_org):
+    """A case manager the case was taken from: a look at it and an autosave on it are told
+    apart in the log (the page asked for), nothing of the case shown."""
+    from tests.conftest import sign_in
+
+    home = make_org()
+    operator = make_user("operator", organisation=home)
+    manager = make_user("case_manager", organisation=home)
+    case = save_intake(
+        data=Intake(reason="violence_report", survivor=Survivor(age=30)), by=operator
+    ).case
+    sign_in(client, manager)
+    assert client.get(f"/cases/{case.id}").status_code == 404
+    token = client.csrf_token("/auth/account")
+    kept = client.post(
+        f"/cases/{case.id}/drafts/note",
+        json={"page": str(uuid.uuid4()), "fields": {"body": "x"}},
+        headers={"X-CSRFToken": token},
+    )
+    assert kept.status_code == 404
+    db.session.rollback()
+    assert [(e.case_id, e.detail) for e in denials()] == [
+        (case.id, "page: cases.show"),
+        (case.id, "page: cases.keep_draft"),
+    ]

@@ -181,3 +181,42 @@ def test_sending_one_form_is_not_undone_by_the_other_form_s_last_copy(page, live
     page.wait_for_timeout(5000)
     assert loads == [] and page.errors == [], page.errors
     expect(page.locator(".flash-success")).to_contain_text("Note added")
+
+
+def test_a_note_typed_as_the_case_is_handed_on_says_it_is_no_longer_kept(
+    page, live_url, case_hotline, make_user
+):
+    """The supervisor hands the case to another case manager while a note is typed: the next
+    autosave is refused, and the line under the form says the note is not kept any more (it
+    said "Kept as a draft"), and leaving the page asks first."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    from app.auth.models import User
+    from app.cases.services import assign_case
+
+    people, case = case_hotline
+    other = make_user("case_manager", organisation=people["case_manager"].organisation)
+    sign_in(page, live_url, people["case_manager"])
+    page.goto(f"{live_url}/cases/{case.id}")
+    page.fill("#note-body", "first part of a note")
+    status = page.locator("#add-note .draft-status")
+    expect(status).to_contain_text(re.compile(r"Kept as a draft at \d\d:\d\d"), timeout=8000)
+    db.session.expire_all()
+    assign_case(
+        case=db.session.get(Case, case.id),
+        to=db.session.get(User, other.id),
+        by=db.session.get(User, people["supervisor"].id),
+    )
+    db.session.rollback()
+    page.fill("#note-body", "first part of a note, and more typed after the hand-over")
+    expect(status).to_contain_text("No longer kept as a draft", timeout=8000)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.type), d.dismiss()))
+    try:
+        page.reload(timeout=3000)
+    except PlaywrightTimeout:
+        pass  # called off: the text stays to be copied
+    assert asked == ["beforeunload"]
+    expect(page.locator("#note-body")).to_have_value(
+        "first part of a note, and more typed after the hand-over"
+    )

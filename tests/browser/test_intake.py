@@ -1060,3 +1060,136 @@ def test_survivor_details_typed_before_a_case_is_chosen_stay_in_sight(
     page.locator("#case_number").dispatch_event("input")
     expect(page.locator("#safe_contact")).to_be_hidden()
     expect(page.locator("#join-survivor")).to_be_hidden()
+
+
+def _sign_out_in_another_tab(page, base):
+    other = page.context.new_page()
+    other.goto(f"{base}/auth/account")
+    other.locator("#logout-form button").click()
+    other.wait_for_url(re.compile(r"/auth/login"))
+    return other
+
+
+def test_an_intake_all_kept_leaves_the_screen_when_its_owner_signs_out_elsewhere(
+    page, live_url, make_user
+):
+    """The operator signs out in another tab (leaving the desk): the intake, every keystroke
+    in its draft, goes from the screen; signed in again, it comes back whole."""
+    user = make_user("operator")
+    sign_in(page, live_url, user)
+    open_intake(page, live_url)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Phan Thị Nháp")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    db.session.rollback()
+    other = _sign_out_in_another_tab(page, live_url)
+    expect(page).to_have_url(re.compile(r"/auth/login"), timeout=5000)
+    assert "Phan Thị Nháp" not in page.content()
+    other.close()
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/calls/drafts"))
+    page.locator("a[href*='draft=']").first.click()
+    expect(page.locator("#survivor_name")).to_have_value("Phan Thị Nháp")
+    expect(page.locator("#caller_phone")).to_have_value("0903 111 222")
+    assert page.errors == [], page.errors
+
+
+def test_another_account_signing_in_hides_an_intake_still_holding_typing(page, live_url, make_user):
+    """The session ended on the server and more was typed (not yet kept); then a colleague
+    signs in on the same browser: nothing of the call stays in sight, but nothing is lost.
+    Its owner signing in again finds it whole and saves it."""
+    user = make_user("operator")
+    colleague = make_user("operator", organisation=user.organisation)
+    sign_in(page, live_url, user)
+    open_intake(page, live_url)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    page.fill("#survivor_name", "Phan Thị Nháp")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    revoke_user_sessions(user.id)
+    db.session.commit()
+    page.fill("#caller_name", "Chị Hai")  # typed after the end: on this page only
+    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
+    db.session.rollback()
+    other = page.context.new_page()
+    sign_in(other, live_url, colleague)
+    expect(page.locator("#other-account")).to_be_visible(timeout=5000)
+    for hidden in ("#caller_phone", "#survivor_name", "#caller_name", "#repeat-panel"):
+        expect(page.locator(hidden)).to_be_hidden()
+    expect(page.locator("#other-account")).to_be_focused()
+    assert "/calls/new" in page.url  # kept for its owner: typing not yet on the server
+
+    # The colleague signs out, the owner signs in again there: the page is theirs again.
+    other.goto(f"{live_url}/auth/account")
+    other.locator("#logout-form button").click()
+    other.wait_for_url(re.compile(r"/auth/login"))
+    sign_in(other, live_url, user)
+    other.close()
+    expect(page.locator("#other-account")).to_be_hidden(timeout=15000)
+    expect(page.locator("#caller_name")).to_have_value("Chị Hai")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/cases/"))
+    call = db.session.execute(select(Call)).scalar_one()
+    assert call.caller_name == "Chị Hai" and call.case.survivor_name == "Phan Thị Nháp"
+    db.session.rollback()
+
+
+def test_leaving_an_intake_whose_typing_the_server_cannot_take_asks_first(
+    page, live_url, make_user
+):
+    """The session ended and more was typed: a reload (F5, a link) would lose it, so the
+    browser asks before leaving; staying keeps every word."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    user = make_user("operator")
+    sign_in(page, live_url, user)
+    open_intake(page, live_url)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    revoke_user_sessions(user.id)
+    db.session.commit()
+    page.fill("#narrative", "Lời kể gõ sau khi phiên kết thúc")
+    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
+    db.session.rollback()
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.type), d.dismiss()))
+    try:
+        page.reload(timeout=3000)
+    except PlaywrightTimeout:
+        pass  # the reload was called off: the page stays
+    assert asked == ["beforeunload"]
+    expect(page.locator("#narrative")).to_have_value("Lời kể gõ sau khi phiên kết thúc")
+
+
+def test_a_number_handed_over_takes_the_keys_after_it(page, live_url, make_user):
+    """A number in the intake as it opens (the phone system's, a draft's): the keyboard is on
+    it, after it, so a key pressed never goes in front of the number."""
+    user = make_user("operator")
+    key = uuid.uuid4()
+    save_draft(user=user, intake_key=key, fields={"caller_phone": "0912 345 678"})
+    db.session.commit()
+    sign_in(page, live_url, user)
+    page.goto(f"{live_url}/calls/new?draft={key}")
+    expect(page.locator("#caller_phone")).to_be_focused()
+    page.keyboard.type("9")
+    expect(page.locator("#caller_phone")).to_have_value("0912 345 6789")
+
+
+def test_a_mistake_reached_from_the_list_of_mistakes_is_typed_over(page, live_url, make_user):
+    """From the list of mistakes, Enter on a link puts the keys in its field with the wrong
+    value chosen: typing replaces it."""
+    sign_in(page, live_url, make_user("operator"))
+    open_intake(page, live_url)
+    page.check("#reason-0")
+    page.fill("#survivor_age", "abc")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#form-errors")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#survivor_age")).to_be_focused()
+    page.keyboard.type("31")
+    expect(page.locator("#survivor_age")).to_have_value("31")

@@ -188,6 +188,24 @@
     if (keepsTyping(form)) { form.dataset.typed = "yes"; }
   }, true);
 
+  /* ---- a link from a form's list of mistakes to its field: the keys go where Tab would put
+     them, a line of text chosen whole (typing replaces the wrong value), a text area's end
+     (typing adds to what is there, never over it) ---- */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest(".form-alert a[href^='#']") : null;
+    if (!link) { return; }
+    var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (!field || (field.tagName !== "INPUT" && field.tagName !== "TEXTAREA")) { return; }
+    if (field.tagName === "INPUT" && ["text", "tel", "email", "search", "number"].indexOf(field.type) < 0) { return; }
+    event.preventDefault();
+    field.focus();
+    if (field.tagName === "TEXTAREA") {
+      field.setSelectionRange(field.value.length, field.value.length);
+    } else if (field.select) {
+      field.select();
+    }
+  });
+
   /* ---- Enter never sends a form by accident (the intake, and the case-page forms): on a
      box, a choice, a list or a line of text it moves to the next field, as Tab does but never
      onto a button; Ctrl+Enter sends the form with its main button ---- */
@@ -518,6 +536,11 @@
           // Not this person's any more, closed, saved already, or not a draft it can keep:
           // no more tries (what is typed stays on the page, and the idle warning says so).
           draft.done = true;
+          if (answer.error !== "already_saved") {
+            // The line under the form no longer says it is kept: it is not, from now on.
+            draft.gone = true;
+            if (draft.line) { draft.line.textContent = draft.line.dataset.gone || ""; }
+          }
           return null;
         });
       }
@@ -538,6 +561,13 @@
     // Brought back: the server holds just that. Sent back with errors: kept at the first tick.
     if (form.hasAttribute("data-draft-restored")) { draft.sent = draftBody(draft); }
     draftForms.push(draft);
+  });
+  // Leaving a page whose typing the server no longer takes (the session ended, the case closed
+  // or no longer this person's): the browser asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (formSent || leaving) { return; }
+    var stuck = kept || draftForms.some(function (d) { return d.gone; });
+    if (stuck && holdsUnsent()) { event.preventDefault(); event.returnValue = ""; }
   });
   document.addEventListener("submit", function (event) {
     // Throwing a draft away: the form it was of keeps no more drafts (nor sends one as the

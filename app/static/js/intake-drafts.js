@@ -14,7 +14,15 @@ window.diemtuaIntake.drafts = function (intake) {
   intake.elsewhere = false;  // the same intake open in another tab: that one saves, not this one
 
   document.body.dataset.keepOnSignOut = "yes";
-  document.addEventListener("diemtua:signed-out", function () { endSession(); intake.dirty = true; });
+  document.addEventListener("diemtua:signed-out", function () {
+    // Signed out elsewhere (the operator leaving the desk, say): a page whose every keystroke
+    // is in the draft on the server goes, as a case page does, so nothing of the call stays
+    // on the screen (its owner finds it among their unsaved intakes after signing in). One
+    // holding typing not yet kept stays, to be saved once signed in again.
+    if (!unsaved()) { leave(); return; }
+    endSession();
+    intake.dirty = true;
+  });
 
   /* ---- drafts: sealed on the server every few seconds while the call goes on ---- */
   function fields() {
@@ -37,17 +45,48 @@ window.diemtuaIntake.drafts = function (intake) {
     intake.sessionEnded = true;
     endedNotice.hidden = false;
   }
-  document.addEventListener("diemtua:other-account", function () {
+  /* What the page holds that the server does not: typed since the last draft was kept (or,
+     before any was kept here, since the page was drawn, from the draft or blank). */
+  var drawn = null;
+  window.setTimeout(function () { if (!intake.dirty) { drawn = JSON.stringify(fields()); } }, 0);
+  function unsaved() {
+    if (intake.elsewhere) { return false; }  // read-only here: the other tab keeps it
+    if (intake.saving) { return true; }
+    return JSON.stringify(fields()) !== (lastSaved || drawn);
+  }
+  intake.unsaved = unsaved;
+  function leave() {
+    intake.sessionEnded = true;  // nothing more sent from here, not even as the page goes
+    intake.leaving = true;
+    window.location.assign(document.body.dataset.loginUrl);
+  }
+  /* Someone else signed in on this browser: the page is not theirs to see. All kept on the
+     server: it goes. Typing not yet kept: it stays for its owner, but hidden (the form, the
+     repeat-caller panel, every notice about the case), until its owner signs in again. */
+  function otherAccountHere() {
+    if (!unsaved()) { leave(); return; }
     endSession();
-    otherAccount.hidden = false;
     endedNotice.hidden = true;
-  });
+    otherAccount.hidden = false;
+    form.classList.add("covered");
+    Array.prototype.forEach.call(form.children, function (el) {
+      if (el !== otherAccount) { el.inert = true; }
+    });
+    otherAccount.focus();
+  }
+  function uncover() {
+    if (!form.classList.contains("covered")) { return; }
+    form.classList.remove("covered");
+    Array.prototype.forEach.call(form.children, function (el) { el.inert = false; });
+  }
+  document.addEventListener("diemtua:other-account", otherAccountHere);
   function resumeSession() {
     if (!intake.sessionEnded) { return; }
     intake.sessionEnded = false;
     document.dispatchEvent(new CustomEvent("diemtua:resumed"));
     endedNotice.hidden = true;
     otherAccount.hidden = true;
+    uncover();
     if (intake.phone) { intake.lookup(); }  // the panel, if the number was typed while signed out
   }
   /* After signing in again (in another tab) this page's CSRF token is stale: fetch the new one. */
@@ -61,9 +100,7 @@ window.diemtuaIntake.drafts = function (intake) {
         if (!answer) { return false; }
         if (form.dataset.owner && answer.user !== form.dataset.owner) {
           // Someone else signed in on this browser: this page is not theirs to save.
-          endSession();
-          otherAccount.hidden = false;
-          endedNotice.hidden = true;
+          otherAccountHere();
           return false;
         }
         intake.csrf = answer.csrf;
@@ -235,6 +272,16 @@ window.diemtuaIntake.drafts = function (intake) {
           HTMLFormElement.prototype.submit.call(form);
         });
       }).catch(function () { submitFailed(statusLine.dataset.offline || ""); });
+  });
+
+  /* Leaving a page whose typing the server cannot take (the session ended, no connection):
+     the browser asks first. Otherwise its last copy goes as the page goes (below). */
+  window.addEventListener("beforeunload", function (event) {
+    if (intake.submitting || intake.leaving || intake.formSaved) { return; }
+    if ((intake.sessionEnded || navigator.onLine === false) && unsaved()) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
   });
 
   window.addEventListener("pageshow", function (event) {

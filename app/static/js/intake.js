@@ -358,4 +358,8 @@
   else if (phone && (!document.activeElement || document.activeElement === document.body)) {
     phone.focus();  // autofocus can land late on a slow PC: the first keys go to the number
   }
+  if (phone && document.activeElement === phone && phone.value) {
+    // A number handed over (the phone system, a draft): the keys go after it, never before.
+    phone.setSelectionRange(phone.value.length, phone.value.length);
+  }
 })();
