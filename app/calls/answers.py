@@ -5,12 +5,12 @@ service, and the page's keys (app/calls/forms.py holds the form's shape)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from app.calls.intake import Intake, Survivor
 from app.cases.casework import ConsentData, IncidentData, PerpetratorData
-from app.clock import LOCAL, local_to_utc
+from app.clock import LOCAL, local_to_utc, utcnow
 from app.form_fields import TIME_FORMAT, as_row_id, as_uuid
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def checklist_answers(form) -> list[str]:
 def emergency_times(form: IntakeForm, formdata) -> list[tuple[str, datetime]]:
     """Each emergency action ticked, with its time: the one typed beside it, or now if none
     (IntakeForm.validate_emergency refused any other)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     return [(code, action_time(form, formdata, code) or now) for code in form.emergency.data or []]
 
 
@@ -59,7 +59,7 @@ def action_time(form: IntakeForm, formdata, code: str) -> datetime | None:
     # during it or just after). A time just before a call's start stays on its day, and is
     # refused as before the call: moved a day on, it would start a legal clock (the
     # prohibition of contact's 12 hours) a day late without a word.
-    now = datetime.now(UTC)
+    now = utcnow()
     started = form.started_at.data or now
     day = started.astimezone(LOCAL).strftime("%d/%m/%Y")
     at = datetime.strptime(f"{day} {re.sub(r'[.h]', ':', typed)}", TIME_FORMAT)
@@ -127,7 +127,7 @@ def perpetrator_data(form) -> PerpetratorData:
 def _ended_now(started: datetime | None) -> datetime:
     """A call not ended with "End now" ends as it is saved (a try the server refused sends the
     page back with its end still empty), never before it started."""
-    now = datetime.now(UTC)
+    now = utcnow()
     return max(now, started) if started is not None else now
 
 

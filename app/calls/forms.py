@@ -4,7 +4,7 @@ records they create, is decided in app/calls/intake.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,7 +27,7 @@ from app.calls.answers import action_time, checklist_filled
 from app.cases import risk
 from app.cases.ages import MAX_AGE, age_problem, birth_date_problem, is_child_age
 from app.cases.recipients import NOT_OFFERED, RECIPIENT_HINT, is_recipient
-from app.clock import local_day, local_today
+from app.clock import local_day, local_today, utcnow
 from app.form_fields import (
     ADDRESS_LENGTH,
     NAME_LENGTH,
@@ -190,7 +190,7 @@ class IntakeForm(FlaskForm):
     def validate_started_at(self, field) -> None:
         """A call is logged when it happens or after: a start still to come is a slip of the
         year, the day or the month (it would head every list of calls for years)."""
-        if field.data and field.data > datetime.now(UTC) + SLACK:
+        if field.data and field.data > utcnow() + SLACK:
             raise ValidationError(_l("The call cannot start later than now."))
 
     def validate_follow_up_at(self, field) -> None:
@@ -204,7 +204,7 @@ class IntakeForm(FlaskForm):
         """A call cannot end before it started, nor later than now."""
         if field.data and self.started_at.data and field.data < self.started_at.data:
             raise ValidationError(_l("The call cannot end before it started."))
-        if field.data and field.data > datetime.now(UTC) + SLACK:
+        if field.data and field.data > utcnow() + SLACK:
             raise ValidationError(_l("The call cannot end later than now."))
 
     def validate_incident_date(self, field) -> None:
@@ -246,7 +246,7 @@ class IntakeForm(FlaskForm):
                 raise ValidationError(
                     _l("Write the time of “%(action)s” as hh:mm or dd/mm/yyyy hh:mm.", action=name)
                 ) from None
-            if at is not None and at > datetime.now(UTC) + SLACK:
+            if at is not None and at > utcnow() + SLACK:
                 raise ValidationError(
                     _l("The time of “%(action)s” cannot be later than now.", action=name)
                 )

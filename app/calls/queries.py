@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Row, Select, func, select
 
 from app.auth.models import User
 from app.calls.models import Call
 from app.cases.models import Case
+from app.clock import first_day, local_midnight
 from app.extensions import db
 
 RECENT_LIMIT = 100
@@ -51,8 +52,9 @@ def recent_calls(
     user: User, *, now: datetime, days: int = 7, limit: int = RECENT_LIMIT
 ) -> tuple[list[Row], int]:
     """The calls the user took in the last `days` days, newest first, with the number and child
-    flag of the case each one is linked to; and how many there were in all."""
-    mine = (*_taken_by(user), Call.started_at >= now - timedelta(days=days))
+    flag of the case each one is linked to; and how many there were in all. Days in Vietnam,
+    from the start of the first, as the desk's list of cases opened counts them."""
+    mine = (*_taken_by(user), Call.started_at >= local_midnight(first_day(now, days)))
     rows = list(db.session.execute(_call_rows(*mine).limit(limit)).all())
     if len(rows) < limit:
         return rows, len(rows)

@@ -163,3 +163,22 @@ def test_the_call_page_of_a_child_s_case_tags_it(client, make_user, make_org):
     sign_in(client, operator)
     page = client.get(f"/calls/{saved.call_id}").get_data(as_text=True)
     assert f'class="case-number">{saved.case_number}</a> <span class="tag child-tag">' in page
+
+
+def test_the_desk_s_last_seven_days_are_days_in_vietnam(make_org, make_user):
+    """The desk's "My calls in the last 7 days" counts whole days in Vietnam from the start of
+    the first, as its "cases opened" list beside it does: a call at 00:10 that first morning is
+    in, one at 23:50 the evening before is not, whatever the hour the desk is drawn."""
+    from datetime import datetime
+
+    from app.calls.queries import recent_calls
+    from app.clock import LOCAL
+
+    op = make_user("operator", organisation=make_org(code="SD"))
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=LOCAL)  # 02:00 on the 7th in Vietnam
+    first = datetime(2026, 11, 30, 0, 10, tzinfo=LOCAL)
+    before = datetime(2026, 11, 29, 23, 50, tzinfo=LOCAL)
+    for at in (first, before):
+        save_intake(data=Intake(reason="silent", started_at=at, caller_phone=NUMBER), by=op)
+    listed, total = recent_calls(op, now=now)
+    assert total == 1 and [row.started_at for row in listed] == [first]
