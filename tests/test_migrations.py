@@ -181,3 +181,42 @@ def test_a_list_of_codes_fits_its_column_with_every_one_ticked(column, codes):
     """Codes joined by spaces: every act ticked took 205 characters of `incident.acts`'
     200, refused by PostgreSQL (SQLite does not hold a text to its length)."""
     assert len(" ".join(codes)) <= column.type.length
+
+
+def test_tasks_planned_before_0021_by_hand_are_told_by_their_kind(
+    make_app, empty_database_url, make_user, make_org
+):
+    """Before revision 0021 a task did not say who set it going: the upgrade counts follow-up
+    calls and other tasks as planned by hand (as the supervisor's list counted them), and the
+    duties a call sets going as not."""
+    import uuid as uuid_
+
+    from app.calls.intake import Intake, Survivor, save_intake
+    from app.cases import services
+    from app.cases.models import Task
+    from app.clock import utcnow
+
+    fresh = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with fresh.app_context():
+        upgrade()
+        org = make_org(code="MH")
+        operator = make_user("operator", organisation=org)
+        case = save_intake(
+            data=Intake(
+                reason="violence_report", intake_key=uuid_.uuid4(), survivor=Survivor(age=30)
+            ),
+            by=operator,
+        ).case
+        for kind in ("follow_up_call", "other"):
+            services.open_task(case, kind=kind, due=utcnow(), by=operator)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0020")
+        upgrade()
+        rows = db.session.execute(db.select(Task.kind, Task.by_hand)).all()
+        assert sorted(rows) == [
+            ("follow_up_call", True),
+            ("notify_commune", False),
+            ("other", True),
+        ]
+        db.session.remove()

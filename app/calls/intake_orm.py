@@ -140,7 +140,7 @@ def record_case_parts(case: Case, call: Call, data: Intake, by: User, *, new_cas
             record_event(case, by=by, kind="edit", new="services_wanted")
             parts.append("services_wanted:" + "+".join(added))
     if data.follow_up_at is not None:
-        open_task(case, kind="follow_up_call", due=data.follow_up_at, by=by)
+        open_task(case, kind="follow_up_call", due=data.follow_up_at, by=by, by_hand=True)
     # The clocks run from the call's start (a long call, or one written up afterwards, does
     # not move a deadline later), never from a time still to come.
     plan_tasks(

@@ -103,8 +103,8 @@ class CaseParts:
             )
             case["updated_at"] = utcnow()
             parts.append(f"note:{note['id']}")
-        if data.follow_up_at is not None:
-            self._task(case, "follow_up_call", data.follow_up_at)
+        if data.follow_up_at is not None:  # the intake's call-back (an import plans none)
+            self._task(case, "follow_up_call", data.follow_up_at, by_hand=True)
         self._plan_tasks(case, data, level, now=clock)
         if level in ("high", "severe") and "high_risk" not in data.flags:
             call["flags"] = " ".join([*data.flags, "high_risk"])
@@ -164,7 +164,7 @@ class CaseParts:
             if plan.done_at is not None:
                 task["done_at"], task["done_by_id"] = plan.done_at, self.by.id
 
-    def _task(self, case: dict, kind: str, due: datetime) -> dict:
+    def _task(self, case: dict, kind: str, due: datetime, *, by_hand: bool = False) -> dict:
         """services.open_task."""
         task = self._add(
             Task,
@@ -177,6 +177,7 @@ class CaseParts:
             done_at=None,
             done_by_id=None,
             ended_by=None,
+            by_hand=by_hand,
         )
         self.tasks[case["id"]].append(task)
         return task

@@ -368,7 +368,7 @@ def add_task(*, case: Case, by: User, kind: str, due: datetime, note: str | None
     so the case row is written too: a reassignment at the same instant then fails one of the two
     on the case's version, and the task never stays with the manager the case just left."""
     refuse_if_closed(case)
-    task = open_task(case, kind=kind, due=due, by=by, note=note)
+    task = open_task(case, kind=kind, due=due, by=by, note=note, by_hand=True)
     if task.assigned_to_id is None and by.role == "case_manager":
         task.assigned_to_id = by.id
     case.updated_at = utcnow()

@@ -14,7 +14,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint, Uuid, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    Uuid,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.calls.models import Call
@@ -310,6 +320,10 @@ class Task(CasePart, db.Model):
     # What was done, written by whoever marked it done (a duty of law needs one): kept apart
     # from the note written when it was planned.
     done_note_sealed: Mapped[bytes | None] = mapped_column(SealedBytes)
+    # Planned by a person (the case page's task form, the intake's call-back), not set going by
+    # a call's answers or the register import: a supervisor's own list holds those they plan
+    # on a case no one manages yet (queries.due_tasks).
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     note = SealedField()
     done_note = SealedField()

@@ -299,20 +299,15 @@ def child_deadlines(user: User, **page) -> Queue:
     return _task_queue(user, conditions, **page)
 
 
-# Tasks only a person plans (a call-back at the intake, a task added on the case page): never
-# set going by a call's answers nor by the register import (planning.tasks_for_call).
-HAND_PLANNED = ("follow_up_call", "other")
-
-
 def due_tasks(user: User, **page) -> Queue:
     """Open tasks for the user, soonest first: those assigned to them and, for an operator, the
     unassigned tasks of the cases they opened and those they planned themselves (a call-back
     on a colleague's case), but for the 12-hour checks of law, the supervisors' to hand out
     (the same rule as casework.may_complete). A supervisor who takes calls too finds the
-    call-backs and other tasks they planned by hand on a case no one manages yet (until it has
-    a manager no one else's list holds them before they are overdue); not the tasks a call or
-    an import sets going (the commune's notification, a safety re-assessment: planned under the
-    importing supervisor's name, a register's would fill their list), which wait on the
+    tasks they planned by hand (Task.by_hand: a call-back, a safety re-assessment, the commune
+    notified...) on a case no one manages yet (until it has a manager no one else's list holds
+    them before they are overdue); not the tasks a call or an import sets going (planned under
+    the importing supervisor's name, a register's would fill their list), which wait on the
     unassigned cases' list with their case."""
     mine = Task.assigned_to_id == user.id
     if user.role == "operator":
@@ -323,7 +318,7 @@ def due_tasks(user: User, **page) -> Queue:
         planned = and_(
             Task.created_by_id == user.id,
             Task.assigned_to_id.is_(None),
-            Task.kind.in_(HAND_PLANNED),
+            Task.by_hand.is_(True),
         )
         mine = or_(mine, planned)
     return _task_queue(user, [mine], **page)

@@ -352,9 +352,16 @@ def erase_case(*, case: Case, by: User, reason: str) -> None:
 
 
 def open_task(
-    case: Case, *, kind: str, due, by: User | None = None, note: str | None = None
+    case: Case,
+    *,
+    kind: str,
+    due,
+    by: User | None = None,
+    note: str | None = None,
+    by_hand: bool = False,
 ) -> Task:
-    """Add a task to the case (not committed), for its case manager, or unassigned."""
+    """Add a task to the case (not committed), for its case manager, or unassigned; `by_hand`:
+    planned by the person (not set going by a call's answers)."""
     task = Task(
         case=case,
         organisation_id=case.organisation_id,
@@ -363,6 +370,7 @@ def open_task(
         created_by_id=by.id if by else None,
         assigned_to_id=case.assigned_to_id,
         note=note,
+        by_hand=by_hand,
     )
     db.session.add(task)
     return task

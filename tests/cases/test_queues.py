@@ -765,6 +765,13 @@ def test_a_supervisors_own_call_back_on_an_unassigned_case_is_in_their_tasks(wor
     assert "no_contact_12h" in kinds  # held on the deadlines list instead
     other = make_user("supervisor", organisation=p["sup"].organisation)
     assert [r for r in queries.due_tasks(other).rows if r.case_number == case.number] == []
+    # A duty the supervisor plans by hand on the case (a safety re-assessment, the commune
+    # notified): theirs too, whatever its kind.
+    from app.cases.casework import add_task
+
+    add_task(case=case, by=p["sup"], kind="safety_review", due=utcnow() + timedelta(days=1))
+    mine = {(r.kind, r.case_number) for r in queries.due_tasks(p["sup"]).rows}
+    assert mine == {("follow_up_call", case.number), ("safety_review", case.number)}
     sample = Path(__file__).resolve().parents[2] / "docs" / "samples" / "register-sample.csv"
     before = queries.due_tasks(other).total
     result = run_import(current_app, sample, "--as", other.email, "--lang", "en")
