@@ -22,6 +22,7 @@ from app.calls.models import Call
 from app.cases import bulk as bulk_writer
 from app.cases.register.cells import shape
 from app.cases.register.files import unknown_columns
+from app.cases.register.positions import RowAt
 from app.cases.register.rows import ImportedIntake, validate_row
 from app.cases.services import CaseError, audit_case, end_tasks, record_event
 from app.clock import LOCAL, local_midnight, utcnow
@@ -56,6 +57,10 @@ class Report:
     # A dry run asked to keep them: each row as checked, for import_checked (None when the
     # file had more rows than it was asked to keep).
     checked: list[Checked] | None = field(default=None, repr=False)
+
+    def add_file_notes(self, notes) -> None:
+        """Warnings about the file as a whole (a sheet not read), first among the warnings."""
+        self.warnings[:0] = [Problem(0, note) for note in notes]
 
     def detail(self) -> str:
         """The counts, for the run's audit entry."""
@@ -357,8 +362,8 @@ def _unknown_column(heading: str):
 
 def _same_as(old_id: bool, earlier: int):
     if old_id:
-        return _l("same old id as row %(row)d: it is imported once.", row=earlier)
-    return _l("the same as row %(row)d in every column: it is imported once.", row=earlier)
+        return _l("same old id as %(where)s: it is imported once.", where=RowAt(earlier))
+    return _l("the same as %(where)s in every column: it is imported once.", where=RowAt(earlier))
 
 
 def _refused(exc: Exception):
