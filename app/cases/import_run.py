@@ -130,13 +130,14 @@ def row_key(intake: ImportedIntake, organisation_id: int) -> uuid.UUID:
 
 
 def earlier_row_keys(intake: ImportedIntake, organisation_id: int) -> list[uuid.UUID]:
-    """The keys the row had in imports before 7 December 2026 (keyed under the blind-index
-    keys in the file; a date cell of Excel's count of days keyed as the number), so
-    registers imported then are still found."""
+    """The keys the row had in earlier imports (before 7 December 2026, keyed under the
+    blind-index keys in the file; a date cell of Excel's count of days keyed as the number;
+    before 8 December, a time of 00:00 after a date keyed as a time: Cells.earlier_key_bases),
+    so registers imported then are still found."""
     ring, purpose = keyring(), "register-import"
     digests = ring.keyed_hashes(f"{organisation_id}|{intake.key_basis}", purpose=purpose)
-    if intake.earlier_basis:  # under the lasting key too: imported since 7 December
-        text = f"{organisation_id}|{intake.earlier_basis}"
+    for basis in intake.earlier_bases:  # under the lasting key too: imported since 7 December
+        text = f"{organisation_id}|{basis}"
         digests += [
             *ring.keyed_hashes(text, purpose=purpose),
             ring.lasting_hash(text, purpose=purpose),

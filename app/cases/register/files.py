@@ -14,6 +14,7 @@ from pathlib import Path
 from flask_babel import lazy_gettext as _l
 
 from app.cases.register.columns import column_of
+from app.cases.register.date_order import DateOrder
 from app.cases.register.tables import (
     HEADER_SEARCH_ROWS,
     RegisterError,
@@ -37,18 +38,20 @@ def read_rows(path: str | Path, notes: list | None = None) -> Iterator[tuple[int
     """(row number as the file shows it, {heading: value}) for every row that holds something:
     a row of a template numbered ahead (a number in "STT", nothing in a column the format
     reads) is no row of the register. What the reading finds to say of the file as a whole (a
-    sheet not read) is added to `notes`, emptied first."""
+    sheet not read, dates of two kinds in a column) is added to `notes`, emptied first."""
     path = Path(path)
     notes = [] if notes is None else notes
     notes.clear()
     suffix = path.suffix.lower()
     if suffix in SPREADSHEETS:
-        return workbook_rows(path, notes)
-    if suffix in (".csv", ".tsv", ".txt"):
-        return _table(_csv_cells(path))  # _table closes the file, whatever stops it
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return _json_lines(path)
-    raise RegisterError(_l("Give a .xlsx, .xls, .ods, .csv or .jsonl (JSON lines) file."))
+        rows = workbook_rows(path, notes)
+    elif suffix in (".csv", ".tsv", ".txt"):
+        rows = _table(_csv_cells(path))  # _table closes the file, whatever stops it
+    elif suffix in (".jsonl", ".ndjson", ".json"):
+        rows = _json_lines(path)
+    else:
+        raise RegisterError(_l("Give a .xlsx, .xls, .ods, .csv or .jsonl (JSON lines) file."))
+    return DateOrder(notes).watch(rows)
 
 
 def _csv_cells(path: Path) -> Iterator[list]:

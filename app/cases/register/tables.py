@@ -11,10 +11,10 @@ from itertools import zip_longest
 
 from flask_babel import lazy_gettext as _l
 
-from app.cases.register.cells import DATE_SHAPE, excel_day
+from app.cases.register.cells import DATE_SHAPE
 from app.cases.register.columns import column_of
 from app.cases.register.positions import numbered
-from app.cases.register.values import read_date
+from app.cases.register.values import excel_day, read_date
 from app.cases.register.vocabularies import VOCABULARIES
 from app.form_fields import printable
 
