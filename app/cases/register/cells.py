@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.cases.ages import MAX_AGE
 from app.cases.register.columns import COLUMNS, column_of
+from app.cases.register.phones import shortened, with_its_zero
 from app.cases.register.values import (
     cell_text,
     day_count,
@@ -178,6 +179,16 @@ class Cells:
         if name not in self.cells or is_nothing(self.texts[name]):
             return None
         text = self.text(name) or ""
+        if shortened(text):
+            self.problem(
+                _l(
+                    "column '%(column)s': Excel shortened this number (written as 9.1E+08, "
+                    "say), so its last digits are lost; format the column as text, type the "
+                    "numbers again and save the file.",
+                    column=self.heading(name),
+                )
+            )
+            return None
         digits = sum(ch.isdigit() for ch in text)
         if digits < 3 or len(text) > PHONE_LIMIT or any(ch.isalpha() for ch in text):
             self.problem(
@@ -198,7 +209,17 @@ class Cells:
                 )
             )
             return None
-        return text
+        restored = with_its_zero(self.raw(name), text)
+        if restored:
+            self.note(
+                _l(
+                    "column '%(column)s': the phone number had lost its first 0, as Excel "
+                    "drops it from a number; it is kept with its 0. Format the column as text "
+                    "to keep the 0 in the file.",
+                    column=self.heading(name),
+                )
+            )
+        return restored or text
 
     def code(self, name: str) -> str | None:
         """The code a cell names (by code, label or common word), or None with an error; a

@@ -8,6 +8,7 @@ import codecs
 import contextlib
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -32,6 +33,11 @@ __all__ = ["RegisterError", "read_rows", "unknown_columns"]
 # Excel (2007 and later, with or without macros; 97-2003) and LibreOffice Calc.
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 CSV_CELL_LIMIT = 1 << 24  # characters: far beyond any cell the row check accepts
+# A letter lost when the file was saved: Excel's plain "CSV" on Windows set to English writes
+# Windows-1252, where each letter it lacks ("ễ", "ư", "đ") becomes "?": "Nguy?n Th? H??ng".
+# A question mark between two letters; one in a link ("?id=") is a single word.
+LOST_LETTER = re.compile(r"[^\W\d_]\?+[^\W\d_]")
+LOST_LETTER_LINES = 2 * HEADER_SEARCH_ROWS  # the headings and the first rows below them
 
 
 def read_rows(path: str | Path, notes: list | None = None) -> Iterator[tuple[int, dict]]:
@@ -68,7 +74,9 @@ def _csv_cells(path: Path) -> Iterator[list]:
             codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
         except UnicodeDecodeError:
             encoding = "cp1258"  # Excel's "CSV" on Vietnamese Windows
-    delimiter = _separator(head.decode(encoding, errors="ignore"))
+    text = head.decode(encoding, errors="ignore")
+    _refuse_lost_letters(text)
+    delimiter = _separator(text)
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
@@ -83,6 +91,23 @@ def _csv_cells(path: Path) -> Iterator[list]:
                     line=reader.line_num,
                 )
             ) from exc
+
+
+def _refuse_lost_letters(text: str) -> None:
+    """Refuse a CSV whose first lines show letters lost when it was saved ("Nguy?n", "ti?p"):
+    imported, every name and note would keep its question marks, and the headings would not
+    be found."""
+    lines = text.split("\n", LOST_LETTER_LINES)[:LOST_LETTER_LINES]
+    lost = sum(len(LOST_LETTER.findall(line)) for line in lines)
+    if lost >= 2:
+        raise RegisterError(
+            _l(
+                "This file lost its Vietnamese letters when it was saved (they show as '?'): "
+                "open the register in Excel and save it again as CSV UTF-8 (File, Save As, "
+                "then 'CSV UTF-8 (Comma delimited)'), or save it as .xlsx, and import that "
+                "file."
+            )
+        )
 
 
 def _separator(text: str) -> str:
