@@ -29,6 +29,7 @@ from app.cases.importer import (
     import_rows,
     read_rows,
 )
+from app.cases.register.positions import RowAt
 from app.extensions import db
 
 # Up to this many rows, the rows checked first are kept in memory and saved from there (about
@@ -115,12 +116,15 @@ def _run(
 ) -> bool:
     """Check, then (unless a dry run) save; True when some rows were left out by errors."""
     began = time.perf_counter()
-    rows = lambda: itertools.islice(read_rows(path), limit)  # noqa: E731  (may read twice)
+    notes: list = []  # what the reading says of the file as a whole: a sheet not read
+    rows = lambda: itertools.islice(read_rows(path, notes), limit)  # noqa: E731  (may read twice)
     err = sys.stderr  # the bar on stderr; messages and the summary on stdout
     digest = digest_of(path)  # before reading: the audit entry names the file that was checked
     two = not dry_run and processes > 1 and turns.available()
     job = (
-        ImportInTurns(rows, by=user, batch_size=batch_size, keep=KEEP_CHECKED_ROWS) if two else None
+        ImportInTurns(rows, by=user, batch_size=batch_size, keep=KEEP_CHECKED_ROWS, notes=notes)
+        if two
+        else None
     )
     try:
         with click.progressbar(
@@ -130,7 +134,12 @@ def _run(
                 checked = job.check(bar)
             else:
                 checked = import_rows(
-                    bar, by=user, dry_run=True, batch_size=batch_size, keep=KEEP_CHECKED_ROWS
+                    bar,
+                    by=user,
+                    dry_run=True,
+                    batch_size=batch_size,
+                    keep=KEEP_CHECKED_ROWS,
+                    notes=notes,
                 )
         _print_problems(checked.errors, _("Errors (these rows are not imported):"))
         _print_problems(checked.warnings, _("Warnings (these rows are imported as said):"))
@@ -141,7 +150,7 @@ def _run(
         with click.progressbar(
             length=max(checked.read, 1), label=_("Saving"), file=err, show_pos=True
         ) as bar:
-            done = _save(job, checked, rows, user, batch_size, bar.update, digest)
+            done = _save(job, checked, rows, user, batch_size, bar.update, digest, notes)
     finally:
         if job is not None:
             job.close()
@@ -158,7 +167,9 @@ def _run(
     return bool(done.errors or done.failed)
 
 
-def _save(job, checked: Report, rows, user: User, batch_size: int, progress, digest) -> Report:
+def _save(
+    job, checked: Report, rows, user: User, batch_size: int, progress, digest, notes: list
+) -> Report:
     """Save the checked rows: by the two processes that checked them, else from the rows kept
     by the check, else reading and checking the file again (more rows than were kept)."""
     if job is not None and job.kept:
@@ -172,9 +183,10 @@ def _save(job, checked: Report, rows, user: User, batch_size: int, progress, dig
             batch_size=batch_size,
             progress=progress,
             file_digest=digest,
+            notes=notes,
         )
     return import_rows(
-        rows(), by=user, batch_size=batch_size, progress=progress, file_digest=digest
+        rows(), by=user, batch_size=batch_size, progress=progress, file_digest=digest, notes=notes
     )
 
 
@@ -184,9 +196,8 @@ def _print_problems(problems: list, title: str) -> None:
     click.echo(title)
     for problem in problems:
         if problem.row:
-            click.echo(
-                "  " + _("Row %(row)d, %(problem)s", row=problem.row, problem=problem.message)
-            )
+            where = RowAt(problem.row, start=True)
+            click.echo("  " + _("%(where)s, %(problem)s", where=where, problem=problem.message))
         else:
             click.echo(f"  {problem.message}")
 

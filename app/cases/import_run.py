@@ -22,6 +22,7 @@ from app.calls.models import Call
 from app.cases import bulk as bulk_writer
 from app.cases.register.cells import shape
 from app.cases.register.files import unknown_columns
+from app.cases.register.positions import RowAt
 from app.cases.register.rows import ImportedIntake, validate_row
 from app.cases.services import CaseError, audit_case, end_tasks, record_event
 from app.clock import LOCAL, local_midnight, utcnow
@@ -56,6 +57,10 @@ class Report:
     # A dry run asked to keep them: each row as checked, for import_checked (None when the
     # file had more rows than it was asked to keep).
     checked: list[Checked] | None = field(default=None, repr=False)
+
+    def add_file_notes(self, notes) -> None:
+        """Warnings about the file as a whole (a sheet not read), first among the warnings."""
+        self.warnings[:0] = [Problem(0, note) for note in notes]
 
     def detail(self) -> str:
         """The counts, for the run's audit entry."""
@@ -125,13 +130,14 @@ def row_key(intake: ImportedIntake, organisation_id: int) -> uuid.UUID:
 
 
 def earlier_row_keys(intake: ImportedIntake, organisation_id: int) -> list[uuid.UUID]:
-    """The keys the row had in imports before 7 December 2026 (keyed under the blind-index
-    keys in the file; a date cell of Excel's count of days keyed as the number), so
-    registers imported then are still found."""
+    """The keys the row had in earlier imports (before 7 December 2026, keyed under the
+    blind-index keys in the file; a date cell of Excel's count of days keyed as the number;
+    before 8 December, a time of 00:00 after a date keyed as a time: Cells.earlier_key_bases),
+    so registers imported then are still found."""
     ring, purpose = keyring(), "register-import"
     digests = ring.keyed_hashes(f"{organisation_id}|{intake.key_basis}", purpose=purpose)
-    if intake.earlier_basis:  # under the lasting key too: imported since 7 December
-        text = f"{organisation_id}|{intake.earlier_basis}"
+    for basis in intake.earlier_bases:  # under the lasting key too: imported since 7 December
+        text = f"{organisation_id}|{basis}"
         digests += [
             *ring.keyed_hashes(text, purpose=purpose),
             ring.lasting_hash(text, purpose=purpose),
@@ -357,8 +363,8 @@ def _unknown_column(heading: str):
 
 def _same_as(old_id: bool, earlier: int):
     if old_id:
-        return _l("same old id as row %(row)d: it is imported once.", row=earlier)
-    return _l("the same as row %(row)d in every column: it is imported once.", row=earlier)
+        return _l("same old id as %(where)s: it is imported once.", where=RowAt(earlier))
+    return _l("the same as %(where)s in every column: it is imported once.", where=RowAt(earlier))
 
 
 def _refused(exc: Exception):

@@ -48,8 +48,10 @@ class ImportInTurns:
         by: User,
         batch_size: int,
         keep: int,
+        notes: list | None = None,
     ):
         self.read, self.batch_size, self.keep = read, batch_size, keep
+        self.notes = notes  # what this process's reading says of the file (read_rows)
         self.by_id = by.id
         self.run = Run(by=by, dry_run=False, batch_size=batch_size)
         self.mine: dict[int, list[Checked]] = {}  # this process's blocks, as checked
@@ -82,6 +84,7 @@ class ImportInTurns:
                 self.to_save.add(row.number)
                 self.sizes[index // self.batch_size] += 1
         self.analyse_after = statistics_plan(self.sizes)
+        self.run.report.add_file_notes(self.notes or ())
         return self.run.report
 
     def save(

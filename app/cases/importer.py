@@ -71,6 +71,7 @@ def import_rows(
     file_digest: str | None = None,
     bulk: bool = True,
     keep: int = 0,
+    notes: list | None = None,
 ) -> Report:
     """Check every row; unless a dry run, save the valid, new ones in batches (one commit each)
     and write one "import" audit entry for the run. A dry run writes nothing at all.
@@ -78,14 +79,15 @@ def import_rows(
     `bulk` writes each batch with the batch writer (app/cases/bulk.py: one multi-row insert per
     table); bulk=False saves row by row through save_intake. Both write the same records.
     A dry run with `keep` keeps up to that many checked rows in the report, so that
-    import_checked can save them without reading and checking the file again."""
+    import_checked can save them without reading and checking the file again. `notes`: what
+    read_rows said of the file as a whole, filled as the rows are read (warnings, first)."""
     if keep and not dry_run:
         raise ValueError("keep= is for a dry run, whose rows import_checked saves")
     run = Run(by=by, dry_run=dry_run, batch_size=batch_size, bulk=bulk, keep=keep)
     if dry_run and keep:
         run.report.checked = []
     checked = (run.check(number, row) for number, row in rows)
-    return _drive(run, checked, progress=progress, file_digest=file_digest)
+    return _drive(run, checked, progress=progress, file_digest=file_digest, notes=notes)
 
 
 def import_checked(
@@ -96,14 +98,15 @@ def import_checked(
     progress: Callable[[int], None] | None = None,
     file_digest: str | None = None,
     bulk: bool = True,
+    notes: list | None = None,
 ) -> Report:
     """Save the rows a dry run of import_rows kept, as import_rows would after reading and
     checking the same file again: the same report, batches, audit entries and records."""
     run = Run(by=by, dry_run=False, batch_size=batch_size, bulk=bulk)
-    return _drive(run, iter(checked), progress=progress, file_digest=file_digest)
+    return _drive(run, iter(checked), progress=progress, file_digest=file_digest, notes=notes)
 
 
-def _drive(run: Run, checked: Iterator[Checked], *, progress, file_digest) -> Report:
+def _drive(run: Run, checked: Iterator[Checked], *, progress, file_digest, notes) -> Report:
     dry_run = run.dry_run
     # Everything alive now (the app, and the rows a dry run kept) is set aside from the garbage
     # collector for the run: its full collections would otherwise walk those objects again and
@@ -118,6 +121,7 @@ def _drive(run: Run, checked: Iterator[Checked], *, progress, file_digest) -> Re
                 if interrupts is not None:
                     interrupts.check()  # between rows: never inside a database call
             run.save_pending()
+        run.report.add_file_notes(notes or ())
     except BaseException:
         if not dry_run:  # the batches committed so far stay, and the run says so
             db.session.rollback()

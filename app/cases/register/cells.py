@@ -3,17 +3,17 @@ and value, as a lazy string shown in the importing person's language."""
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from datetime import date, time, timedelta
+from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
 
 from app.cases.ages import MAX_AGE
 from app.cases.register.columns import COLUMNS, column_of
+from app.cases.register.phones import shortened, with_its_zero
 from app.cases.register.values import (
     cell_text,
+    day_count,
     is_nothing,
     read_age,
     read_clock,
@@ -22,7 +22,7 @@ from app.cases.register.values import (
 )
 from app.cases.register.vocabularies import FORM_WORDS, VOCABULARIES, Vocabulary
 from app.clock import YEARS
-from app.crypto.blind import holds_several_numbers, normalise_phone
+from app.crypto.blind import holds_several_numbers
 from app.form_fields import TEXT_LENGTH, printable
 from app.places.names import words
 
@@ -44,26 +44,6 @@ PERSONAL = frozenset(
         "perpetrator_age",
     }
 )
-
-
-# Excel's count of days for 01/01/1990 and 31/12/2100: a whole number between them in a date
-# column of a workbook is a date cell formatted "General" (Excel counts from 30/12/1899 past
-# its 29/02/1900, a day that never was). Smaller numbers are not read so: a year typed as a
-# number (2012) would be a day of 1905. A date of birth is never read from a count.
-EXCEL_DAYS = range(32874, 73416)
-EXCEL_EPOCH = date(1899, 12, 30)
-
-
-def excel_day(value) -> tuple[date, time | None] | None:
-    """A workbook's number read as Excel reads a date (its fraction, the time of day)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    days = int(value)
-    if days not in EXCEL_DAYS:
-        return None
-    minutes = round((value - days) * 24 * 60)
-    at = time(minutes // 60, minutes % 60) if 0 < minutes < 24 * 60 else None
-    return EXCEL_EPOCH + timedelta(days=days), at
 
 
 # Columns of dates and times: a value shaped as a date or a time is shown as written
@@ -199,6 +179,16 @@ class Cells:
         if name not in self.cells or is_nothing(self.texts[name]):
             return None
         text = self.text(name) or ""
+        if shortened(text):
+            self.problem(
+                _l(
+                    "column '%(column)s': Excel shortened this number (written as 9.1E+08, "
+                    "say), so its last digits are lost; format the column as text, type the "
+                    "numbers again and save the file.",
+                    column=self.heading(name),
+                )
+            )
+            return None
         digits = sum(ch.isdigit() for ch in text)
         if digits < 3 or len(text) > PHONE_LIMIT or any(ch.isalpha() for ch in text):
             self.problem(
@@ -219,7 +209,17 @@ class Cells:
                 )
             )
             return None
-        return text
+        restored = with_its_zero(self.raw(name), text)
+        if restored:
+            self.note(
+                _l(
+                    "column '%(column)s': the phone number had lost its first 0, as Excel "
+                    "drops it from a number; it is kept with its 0. Format the column as text "
+                    "to keep the 0 in the file.",
+                    column=self.heading(name),
+                )
+            )
+        return restored or text
 
     def code(self, name: str) -> str | None:
         """The code a cell names (by code, label or common word), or None with an error; a
@@ -276,7 +276,7 @@ class Cells:
             return None
         raw = self.raw(name)
         found = read_date(raw)
-        if found is None and name != "birth_date" and (found := excel_day(raw)) is not None:
+        if found is None and name != "birth_date" and (found := day_count(raw)) is not None:
             # A date cell formatted "General" shows Excel's count of days: read as Excel
             # reads it, and said with the date.
             said = found[0].strftime("%d/%m/%Y")
@@ -347,44 +347,3 @@ class Cells:
         if "external_id" not in self.cells or is_nothing(self.texts["external_id"]):
             return None
         return self.text("external_id", limit=OLD_ID_LENGTH)
-
-    def key_basis(self, external_id: str | None, day: date | None) -> str:
-        """What makes the row itself (see import_run.row_key): its old id with the date of the
-        call (registers number their rows again each year), else every cell as read, so the same
-        row found again, in the same file or in the same rows saved as CSV after XLSX (a date
-        cell and "5/3/2024", a number cell 912345678 and "0912 345 678"), has the same basis."""
-        if external_id:
-            when = day.isoformat() if day else ""
-            return "id|" + " ".join(external_id.split()).casefold() + "|" + when
-        cells = {name: self._as_read(name) for name in sorted(self.cells)}
-        return "row|" + json.dumps(cells, ensure_ascii=False, sort_keys=True)
-
-    def earlier_key_basis(self, external_id: str | None) -> str | None:
-        """The basis earlier versions of the import gave a row without an old id whose date
-        cell was Excel's count of days (the number as written, not the date it is read as);
-        None when it is the same as key_basis's."""
-        if external_id:
-            return None
-        cells = {name: self._as_read(name, excel=False) for name in sorted(self.cells)}
-        earlier = "row|" + json.dumps(cells, ensure_ascii=False, sort_keys=True)
-        return earlier if earlier != self.key_basis(None, None) else None
-
-    def _as_read(self, name: str, *, excel: bool = True) -> str:
-        """A cell in the form its value is read in, whatever the file wrote it as (a date cell
-        formatted "General", Excel's count of days, as the date it is read as: `excel`)."""
-        raw, text = self.raw(name), self.texts[name]
-        if is_nothing(text):
-            return ""
-        if name in WHEN_COLUMNS - {"time"} or name == "birth_date":
-            found = read_date(raw)
-            if found is None and excel and name != "birth_date":
-                found = excel_day(raw)
-            if found is not None:
-                return found[0].isoformat() + (f" {found[1]:%H:%M}" if found[1] else "")
-        elif name == "time":
-            found = read_clock(raw)
-            if found is not None:
-                return f"{found:%H:%M}"
-        elif name in ("phone", "caller_phone"):
-            return normalise_phone(text) or ""
-        return words(text, accents=True)

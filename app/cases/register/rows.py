@@ -16,6 +16,7 @@ from app.cases.ages import MAX_AGE, age_problem, years_since
 from app.cases.casework import IncidentData, PerpetratorData
 from app.cases.register.cells import Cells
 from app.cases.register.places import read_places
+from app.cases.register.row_keys import earlier_key_bases, key_basis
 from app.cases.register.values import is_nothing, read_age
 from app.cases.register.vocabularies import VOCABULARIES
 from app.classifications import RISK_LEVELS
@@ -73,7 +74,7 @@ class ImportedIntake(Intake):
     status: str = "open"
     closed_on: date | None = None
     key_basis: str = field(default="", repr=False)
-    earlier_basis: str | None = field(default=None, repr=False)  # Cells.earlier_key_basis
+    earlier_bases: tuple[str, ...] = field(default=(), repr=False)  # row_keys.earlier_key_bases
     # Each phone number as written, normalised as its blind index takes it: worked out by the
     # check, so the save (in turn with the other process) only hashes it (app/cases/bulk.py).
     phones: dict[str, str | None] = field(default_factory=dict, repr=False)
@@ -140,8 +141,8 @@ def validate_row(row: dict) -> tuple[ImportedIntake | None, list, list]:
         _case(cells, intake, day, today)
     else:
         _call_only(cells, intake)
-    intake.key_basis = cells.key_basis(intake.external_id, when[0] if when else None)
-    intake.earlier_basis = cells.earlier_key_basis(intake.external_id)
+    intake.key_basis = key_basis(cells, intake.external_id, when[0] if when else None)
+    intake.earlier_bases = earlier_key_bases(cells, intake.external_id, intake.key_basis)
     if cells.errors:
         return None, cells.errors, cells.warnings
     numbers = (intake.caller_phone, intake.survivor.phone if intake.survivor else None)

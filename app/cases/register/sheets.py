@@ -27,49 +27,57 @@ ODS_CELLS = frozenset((f"{ODS_TABLE}table-cell", f"{ODS_TABLE}covered-table-cell
 ODS_ROWS_REPEATED = f"{ODS_TABLE}number-rows-repeated"
 ODS_COLUMNS_REPEATED = f"{ODS_TABLE}number-columns-repeated"
 ODS_VALUE_TYPE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0}value-type"
+ODS_STYLE_NS = "urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+ODS_STYLE, ODS_STYLE_NAME = f"{ODS_STYLE_NS}style", f"{ODS_STYLE_NS}name"
+ODS_TABLE_PROPERTIES = f"{ODS_STYLE_NS}table-properties"  # table:display="false": hidden
+ODS_DISPLAY, ODS_SHEET_STYLE = f"{ODS_TABLE}display", f"{ODS_TABLE}style-name"
+HIDDEN = ("hidden", "veryHidden")  # a sheet's state in xl/workbook.xml
 UNREADABLE = (zipfile.BadZipFile, KeyError, ExpatError, OSError, ValueError)
 
 
 def too_far(path: Path) -> tuple[int, int, int] | None:
     """(sheet, last row, last column), all counted from 1, of a sheet calamine would read whose
     block from A1 is over CELL_LIMIT; None when none is, or when this cannot tell (calamine then
-    says what is wrong with the file). A sheet is told by its place: its name may be anything,
-    a person's name too, and the message ends up in logs."""
+    says what is wrong with the file). A sheet is told by its place among the sheets the
+    workbook shows, as files.py numbers them (0: a hidden sheet, which an .ods has read too):
+    its name may be anything, a person's name too, and the message ends up in logs."""
     try:
         with zipfile.ZipFile(path) as book:
             names = book.namelist()
             if "content.xml" in names:  # LibreOffice: calamine reads every sheet on opening
                 with book.open("content.xml") as xml:
                     return next(iter(_OdsSheets().walk(xml).far), None)
-            if "xl/workbook.xml" in names:  # Excel 2007 and later: the first sheet only
-                return _far_first_sheet(book)
+            if "xl/workbook.xml" in names:  # Excel 2007 and later: the sheets it shows
+                return _far_sheet(book)
     except UNREADABLE:
         pass
     return None  # .xls: no cheaper reading than calamine's (docs/import.md)
 
 
-def _far_first_sheet(book: zipfile.ZipFile) -> tuple[int, int, int] | None:
-    """The first sheet, if it reaches too far: its <dimension> says so when small enough, else
-    its cells are read (the dimension counts cells only formatted, which calamine leaves out,
-    and some writers leave it out or write "A1")."""
-    part = _first_sheet(book)
-    with book.open(part) as xml:
-        far = _position(_dimension(xml).rpartition(":")[2])
-    if far and far != (1, 1) and far[0] * far[1] <= CELL_LIMIT:
-        return None
-    with book.open(part) as xml:
-        cells = _XlsxCells().walk(xml)
-    return (1, cells.row, cells.column) if cells.row * cells.column > CELL_LIMIT else None
+def _far_sheet(book: zipfile.ZipFile) -> tuple[int, int, int] | None:
+    """The first sheet the workbook shows that reaches too far: its <dimension> says so when
+    small enough, else its cells are read (the dimension counts cells only formatted, which
+    calamine leaves out, and some writers leave it out or write "A1")."""
+    for number, part in enumerate(_shown_sheets(book), start=1):
+        with book.open(part) as xml:
+            far = _position(_dimension(xml).rpartition(":")[2])
+        if far and far != (1, 1) and far[0] * far[1] <= CELL_LIMIT:
+            continue
+        with book.open(part) as xml:
+            cells = _XlsxCells().walk(xml)
+        if cells.row * cells.column > CELL_LIMIT:
+            return number, cells.row, cells.column
+    return None
 
 
-def _first_sheet(book: zipfile.ZipFile) -> str:
-    """The path in the zip of the workbook's first sheet, the one calamine reads: the first of
-    xl/workbook.xml's <sheets>, found through the workbook's relationships."""
+def _shown_sheets(book: zipfile.ZipFile) -> list[str]:
+    """The paths in the zip of the sheets the workbook shows (files.py reads those only), in
+    the order of xl/workbook.xml's <sheets>, found through the workbook's relationships."""
     sheets: list[dict] = []
     targets: dict[str, str] = {}
 
     def sheet(name: str, attributes: dict) -> None:
-        if _local(name) == "sheet":
+        if _local(name) == "sheet" and attributes.get("state") not in HIDDEN:
             sheets.append(attributes)
 
     def relationship(name: str, attributes: dict) -> None:
@@ -78,11 +86,13 @@ def _first_sheet(book: zipfile.ZipFile) -> str:
 
     _walk(book.read("xl/workbook.xml"), sheet)
     _walk(book.read("xl/_rels/workbook.xml.rels"), relationship)
-    first = sheets[0] if sheets else {}
-    rid = next((v for k, v in first.items() if k.endswith("}id")), "")
-    target = targets[rid]  # KeyError: not a workbook this can read
-    part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-    return posixpath.normpath(part)
+    parts = []
+    for attributes in sheets:
+        rid = next((v for k, v in attributes.items() if k.endswith("}id")), "")
+        target = targets[rid]  # KeyError: not a workbook this can read
+        part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        parts.append(posixpath.normpath(part))
+    return parts
 
 
 class _Found(Exception):
@@ -137,12 +147,14 @@ class _XlsxCells:
 class _OdsSheets:
     """The sheets of an .ods reaching too far. A run of rows or of cells alike is written once
     with how many times it repeats (LibreOffice ends a sheet with a million empty rows); a cell
-    holds a value when it has a type or anything inside it. (Called for each of a million
-    elements in a register of 20,000 rows, about a second: names are compared whole.)"""
+    holds a value when it has a type or anything inside it. A sheet is numbered among those
+    the workbook shows (0: hidden by its style). (Called for each of a million elements in a
+    register of 20,000 rows, about a second: names are compared whole.)"""
 
     def __init__(self) -> None:
         self.far: list[tuple[int, int, int]] = []
-        self._number = 0
+        self._number = self._shown = 0
+        self._style, self._hidden_styles = "", set()
         self._begin_sheet()
 
     def walk(self, xml: IO[bytes]) -> _OdsSheets:
@@ -162,8 +174,14 @@ class _OdsSheets:
         elif name == ODS_ROW:
             self._repeats, self._column = int(attributes.get(ODS_ROWS_REPEATED, 1)), 0
         elif name == ODS_SHEET:
-            self._number += 1
+            hidden = attributes.get(ODS_SHEET_STYLE) in self._hidden_styles
+            self._shown += not hidden
+            self._number = 0 if hidden else self._shown
             self._begin_sheet()
+        elif name == ODS_STYLE:  # the styles come before the sheets
+            self._style = attributes.get(ODS_STYLE_NAME, "")
+        elif name == ODS_TABLE_PROPERTIES and attributes.get(ODS_DISPLAY) == "false":
+            self._hidden_styles.add(self._style)
 
     def _end(self, name: str) -> None:
         if name in ODS_CELLS:

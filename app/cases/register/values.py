@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from app.clock import local_today
 from app.places.names import words
@@ -12,9 +13,11 @@ from app.places.names import words
 LIST_SEPARATORS = re.compile(r"[;,\n|]+")
 DMY = re.compile(
     r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})"
-    r"(?:[ T,]+(\d{1,2})(?:[:hH](\d{2})?)?(?::\d{2})?)?$"  # a time, seconds left out
+    r"(?:[ T,]+(\d{1,2})(?:[:hH](\d{2})?)?(?::(\d{2}))?)?$"  # a time, seconds left out
 )
-ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?)?$")
+ISO = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$"
+)
 CLOCK = re.compile(r"^(\d{1,2})(?:[:hH](\d{2})?)?(?::\d{2})?$")
 AGE = re.compile(r"^(\d{1,3})(?:\.0+)?\s*(?:tuổi|t|years?|yrs?|y)?\.?$", re.IGNORECASE)
 
@@ -47,32 +50,67 @@ def split_list(value) -> list[str]:
     return [item.strip() for item in LIST_SEPARATORS.split(cell_text(value)) if item.strip()]
 
 
-def read_date(value) -> tuple[date, time | None] | None:
-    """A date (and a time if one is given) from a date cell or dd/mm/yyyy or ISO text."""
+def read_date(value, *, midnight: bool = False) -> tuple[date, time | None] | None:
+    """A date (and a time if one is given) from a date cell or dd/mm/yyyy or ISO text. A time
+    of 00:00 written after the date ("2024-03-15 00:00:00", as pandas and a column formatted
+    with its time write a date) is no time, as a date cell at midnight is: the same row
+    saved as CSV is the same row (`midnight`: kept as a time, as imports before 8 December
+    2026 read it, for the row's earlier key)."""
     if isinstance(value, datetime):
         return value.date(), (value.time() if value.time() != time(0) else None)
     if isinstance(value, date):
         return value, None
     text = cell_text(value)
-    match = DMY.match(text)
-    if match:
-        day, month, year, hour, minute = match.groups()
+    match = DMY.match(text) or ISO.match(text)
+    if not match:
+        return None
+    if match.re is DMY:
+        day, month, year, hour, minute, second = match.groups()
+        fraction = None
         if len(year) == 2:  # "85" is 1985 and "19" is 2019: no date lies in the future (of
             # Vietnam's calendar: on 1 January there, "27" is this year while UTC is still in 2026)
             year = int(year) + (2000 if int(year) <= local_today().year % 100 else 1900)
-        parts = int(year), int(month), int(day)
     else:
-        match = ISO.match(text)
-        if not match:
-            return None
-        year, month, day, hour, minute = match.groups()
-        parts = int(year), int(month), int(day)
+        year, month, day, hour, minute, second, fraction = match.groups()
     try:
-        found = date(*parts)
+        found = date(int(year), int(month), int(day))
         at = time(int(hour), int(minute or 0)) if hour is not None else None
     except ValueError:
         return None
+    if at == time(0) and not midnight and not int(second or 0) and not int(fraction or 0):
+        at = None
     return found, at
+
+
+# Excel's count of days for 01/01/1990 and 31/12/2100: a whole number between them in a date
+# column of a workbook is a date cell formatted "General" (Excel counts from 30/12/1899 past
+# its 29/02/1900, a day that never was). Smaller numbers are not read so: a year typed as a
+# number (2012) would be a day of 1905. A date of birth is never read from a count.
+EXCEL_DAYS = range(32874, 73416)
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def excel_day(value) -> tuple[date, time | None] | None:
+    """A workbook's number read as Excel reads a date (its fraction, the time of day)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    days = int(value)
+    if days not in EXCEL_DAYS:
+        return None
+    minutes = round((value - days) * 24 * 60)
+    at = time(minutes // 60, minutes % 60) if 0 < minutes < 24 * 60 else None
+    return EXCEL_EPOCH + timedelta(days=days), at
+
+
+DAY_COUNT_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")  # "45366", "45366.5": a CSV's
+
+
+def day_count(value) -> tuple[date, time | None] | None:
+    """excel_day of a number cell, or of the number as a CSV writes it: a date column
+    formatted "General", saved as CSV, holds Excel's counts of days."""
+    if isinstance(value, str) and DAY_COUNT_TEXT.match(value.strip()):
+        value = float(value)
+    return excel_day(value)
 
 
 def read_clock(value) -> time | None:
