@@ -1,5 +1,5 @@
 """The province and commune choices of a form (the intake, the case's edit page, the search),
-and the rule
+the attributes of the box that finds a place in them as it is typed (places.js), and the rule
 that a commune must be one of the chosen province's. From memory, not the database."""
 
 from __future__ import annotations
@@ -41,6 +41,31 @@ def commune_options(province_code: str | None) -> list[SelectChoice]:
     if not is_province(province_code):
         return [SelectChoice("", "")]
     return _place_options(("communes", province_code), commune_choices, province_code)
+
+
+def find_box(label) -> dict:
+    """A place select's attributes for places.js, which puts a box before it that finds a
+    place as it is typed (accents, "Xã", "Phường" or "Thành phố" need not be typed): the box's
+    label, and what it says of what it found."""
+    return {
+        "data-find": label,
+        "data-find-chosen": _l("Chosen: {name}."),
+        "data-find-more": _l("Chosen: {name} ({n} of {count}; ↑ ↓ for the others)."),
+        "data-find-none": _l(
+            "No place matches “{typed}”: check the spelling or choose from the list."
+        ),
+    }
+
+
+def province_find_box(communes_id: str) -> dict:
+    """find_box for a province list whose commune list (by its id) follows it: that list's box
+    is emptied when the province changes."""
+    return find_box(_l("Find a province or city")) | {"data-find-resets": communes_id}
+
+
+def commune_find_box() -> dict:
+    """find_box for a commune list."""
+    return find_box(_l("Find a commune or ward"))
 
 
 def _place_options(key: tuple, units, *args, label=str) -> list[SelectChoice]:

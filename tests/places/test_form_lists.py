@@ -1,5 +1,5 @@
 """The province and commune lists of the forms (the intake, the case's edit page, the search):
-by name in alphabet order, a city by its name first."""
+by name in alphabet order, a city by its name first, and marked for places.js's finding box."""
 
 import re
 
@@ -44,6 +44,23 @@ def test_the_province_list_is_in_alphabet_order_with_the_cities_under_their_name
     assert not [t for t in texts if t.startswith(("Thành phố", "Tỉnh"))]
     assert dict(zip(texts, codes, strict=True))["Hồ Chí Minh (thành phố)"] == "79"
     assert texts.index("Hà Nội (thành phố)") < texts.index("Hà Tĩnh") < texts.index("Hưng Yên")
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_the_place_lists_carry_the_finding_box_in_vietnamese(client, login_as, url):
+    login_as("supervisor")
+    html = client.get(url).get_data(as_text=True)
+    province, commune = url_ids(url)
+    assert 'data-find="Tìm tỉnh/thành"' in select_tag(html, province)
+    assert f'data-find-resets="{commune}"' in select_tag(html, province)
+    assert 'data-find="Tìm xã/phường"' in select_tag(html, commune)
+    assert 'data-find-none="Không có nơi nào khớp với “{typed}”' in select_tag(html, commune)
+    assert "js/places.js" in html
+
+
+def select_tag(html: str, select_id: str) -> str:
+    """The opening tag of a list."""
+    return re.search(rf'<select[^>]*\bid="{select_id}"[^>]*>', html).group(0)
 
 
 def url_ids(url: str) -> tuple[str, str]:
