@@ -44,7 +44,7 @@ from app.form_fields import (
     phone_field,
     text,
 )
-from app.places.form_choices import check_commune
+from app.places.form_choices import check_commune, commune_find_box, province_find_box
 
 SLACK = timedelta(minutes=5)  # a clock a little ahead of the server's
 
@@ -108,9 +108,18 @@ class IntakeForm(FlaskForm):
     )
     survivor_phone = phone_field(_l("Survivor's number"))
     survivor_address = text(_l("Address or place"), ADDRESS_LENGTH)
-    province_code = CodeSelectField(_l("Province or city"), choices=[], default="")
+    province_code = CodeSelectField(
+        _l("Province or city"),
+        choices=[],
+        default="",
+        render_kw=province_find_box("commune_code"),
+    )
     commune_code = CodeSelectField(
-        _l("Commune or ward"), choices=[], default="", validate_choice=False
+        _l("Commune or ward"),
+        choices=[],
+        default="",
+        validate_choice=False,
+        render_kw=commune_find_box(),
     )
     safe_contact = long_text(_l("Safe contact: how and when we may get in touch"), rows=2)
     summary = long_text(_l("Case summary"), rows=3)

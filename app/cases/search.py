@@ -35,7 +35,7 @@ from app.clock import local_midnight, utcnow
 from app.crypto import blind
 from app.extensions import db
 from app.form_fields import as_row_id
-from app.places.models import Place
+from app.places.form_choices import commune_options, province_options
 
 CASE_ROLES = ("operator", "case_manager", "supervisor")
 PAGE_SIZE = 50
@@ -228,24 +228,12 @@ def set_choices(form: SearchForm, user: User) -> None:
         assignees.append(SelectChoice("none", _("No one yet")))
         assignees += [SelectChoice(str(uid), name) for uid, name in staff]
     form.assignee.choices = assignees
-    provinces = db.session.execute(
-        select(Place.code, Place.name).where(Place.province_code.is_(None)).order_by(Place.name)
-    ).all()
-    form.province.choices = [SelectChoice("", _("Any province"))] + [
-        SelectChoice(code, name) for code, name in provinces
-    ]
-    communes = []
-    if form.province.data:
-        communes = db.session.execute(
-            select(Place.code, Place.name)
-            .where(Place.province_code == form.province.data)
-            .order_by(Place.name)
-        ).all()
+    # The lists of the intake and the edit page, in alphabet order (their blank options named).
+    form.province.choices = [SelectChoice("", _("Any province")), *province_options()[1:]]
+    communes = commune_options(form.province.data)[1:]
     blank = _("Any commune") if form.province.data else _("Choose a province first")
-    form.commune.choices = [SelectChoice("", blank)] + [
-        SelectChoice(code, name) for code, name in communes
-    ]
-    if form.commune.data and form.commune.data not in {code for code, _name in communes}:
+    form.commune.choices = [SelectChoice("", blank), *communes]
+    if form.commune.data and form.commune.data not in {choice.value for choice in communes}:
         # The commune of the province chosen before (no script resets it as the province
         # changes): not searched by, as the page shows none chosen.
         form.commune.data = ""

@@ -15,6 +15,7 @@ from app.cases.numbers import case_number, normalise_case_number
 from app.classifications import RISK_LEVELS
 from app.clock import YEARS
 from app.form_fields import BAD_YEAR, one_number
+from app.places.form_choices import commune_find_box, province_find_box
 
 __all__ = ["normalise_case_number"]  # read here by the search and the drafts of an erased case
 
@@ -107,8 +108,15 @@ class SearchForm(FlaskForm):
         validators=[Optional(), a_day],
         render_kw={"placeholder": DATE_HINT, "inputmode": "numeric", "autocomplete": "off"},
     )
-    province = SelectField(_l("Province or city"), choices=[], validate_choice=False)
-    commune = SelectField(_l("Commune or ward"), choices=[], validate_choice=False)
+    province = SelectField(
+        _l("Province or city"),
+        choices=[],
+        validate_choice=False,
+        render_kw=province_find_box("commune"),
+    )
+    commune = SelectField(
+        _l("Commune or ward"), choices=[], validate_choice=False, render_kw=commune_find_box()
+    )
     risk = SelectField(
         _l("Risk level"), choices=options(_l("Any risk level"), RISK_LEVELS), validate_choice=False
     )

@@ -1,4 +1,5 @@
-"""The province and commune choices of a form (the intake, the case's edit page), and the rule
+"""The province and commune choices of a form (the intake, the case's edit page, the search),
+the attributes of the box that finds a place in them as it is typed (places.js), and the rule
 that a commune must be one of the chosen province's. From memory, not the database."""
 
 from __future__ import annotations
@@ -6,6 +7,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, ValidationError
 
+from app.places.names import choice_label
 from app.places.queries import (
     commune_choices,
     directory,
@@ -24,21 +26,55 @@ def check_commune(field, province_code: str | None) -> None:
 def fill_place_choices(form) -> None:
     """A form's province and commune choices: every province, and the communes of the province
     chosen (the page script refills them when it changes). From memory, not the database."""
-    form.province_code.choices = _place_options(("provinces",), province_choices)
-    code = form.province_code.data
-    if is_province(code):
-        form.commune_code.choices = _place_options(("communes", code), commune_choices, code)
-    else:  # no province, or text that names none: only the blank option
-        form.commune_code.choices = [SelectChoice("", "")]
+    form.province_code.choices = province_options()
+    form.commune_code.choices = commune_options(form.province_code.data)
 
 
-def _place_options(key: tuple, units, *args) -> list[SelectChoice]:
+def province_options() -> list[SelectChoice]:
+    """The provinces in alphabet order, a blank option first, a city by its name first."""
+    return _place_options(("provinces",), province_choices, label=choice_label)
+
+
+def commune_options(province_code: str | None) -> list[SelectChoice]:
+    """A province's communes in alphabet order, a blank option first; no province, or text
+    that names none: only the blank option."""
+    if not is_province(province_code):
+        return [SelectChoice("", "")]
+    return _place_options(("communes", province_code), commune_choices, province_code)
+
+
+def find_box(label) -> dict:
+    """A place select's attributes for places.js, which puts a box before it that finds a
+    place as it is typed (accents, "Xã", "Phường" or "Thành phố" need not be typed): the box's
+    label, and what it says of what it found."""
+    return {
+        "data-find": label,
+        "data-find-chosen": _l("Chosen: {name}."),
+        "data-find-more": _l("Chosen: {name} ({n} of {count}; ↑ ↓ for the others)."),
+        "data-find-none": _l(
+            "No place matches “{typed}”: check the spelling or choose from the list."
+        ),
+    }
+
+
+def province_find_box(communes_id: str) -> dict:
+    """find_box for a province list whose commune list (by its id) follows it: that list's box
+    is emptied when the province changes."""
+    return find_box(_l("Find a province or city")) | {"data-find-resets": communes_id}
+
+
+def commune_find_box() -> dict:
+    """find_box for a commune list."""
+    return find_box(_l("Find a commune or ward"))
+
+
+def _place_options(key: tuple, units, *args, label=str) -> list[SelectChoice]:
     """A place select's options, a blank one first, made once per list and kept beside the
     list in memory (it does not change while the app runs, and no form changes a list it is
     given); only lists of known places are kept, so what a request sends cannot grow it."""
     kept = directory().options
     options = kept.get(key)
     if options is None:
-        options = [SelectChoice("", "")] + [SelectChoice(c, n) for c, n in units(*args)]
+        options = [SelectChoice("", "")] + [SelectChoice(c, label(n)) for c, n in units(*args)]
         kept[key] = options
     return options

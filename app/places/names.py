@@ -12,7 +12,8 @@ import re
 import unicodedata
 
 # The prefixes of the official names; provinces that are "tỉnh" carry none.
-OFFICIAL_PREFIXES = ("Thành phố ", "Tỉnh ", "Xã ", "Phường ", "Đặc khu ")
+CITY_PREFIX = "Thành phố "
+OFFICIAL_PREFIXES = (CITY_PREFIX, "Tỉnh ", "Xã ", "Phường ", "Đặc khu ")
 # What people write before a name, and the kind of unit it points to (None: no longer a kind).
 TYPED_PREFIXES = {
     "thành phố": "thanh_pho_trung_uong",
@@ -54,6 +55,14 @@ def proper_name(name: str) -> str:
         if name.startswith(prefix):
             return name[len(prefix) :]
     return name
+
+
+def choice_label(name: str) -> str:
+    """A province as a list shows it: a city's name first, its kind after ("Hồ Chí Minh (thành
+    phố)"), so the list reads in alphabet order and a browser's own type-ahead finds it by its
+    name; every word of the official name stays in sight."""
+    proper = proper_name(name)
+    return f"{proper} ({CITY_PREFIX.strip().lower()})" if name.startswith(CITY_PREFIX) else name
 
 
 def sort_key(name: str) -> tuple[str, str]:

@@ -104,14 +104,13 @@ def _build_directory() -> Directory:
             found.add_key(PROVINCES, name, code)
     for code, parent in sorted(found.parents.items()):
         found.children[parent or PROVINCES].append((code, found.names[code]))
-    for scope, units in found.children.items():
-        if scope != PROVINCES:  # provinces stay in the order of their official codes
-            units.sort(key=lambda unit: names.sort_key(unit[1]))
+    for units in found.children.values():  # by name: an operator looks for a name, not a code
+        units.sort(key=lambda unit: names.sort_key(unit[1]))
     return found
 
 
 def province_choices() -> list[tuple[str, str]]:
-    """(code, name) of the provinces in official code order, from memory: forms ask every time."""
+    """(code, name) of the provinces in alphabet order, from memory: forms ask every time."""
     return directory().children.get(PROVINCES, [])
 
 
