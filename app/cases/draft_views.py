@@ -69,6 +69,12 @@ def keep_draft(case_id: uuid.UUID, form: str):
     fields, page = body["fields"], drafts.page_asked(str(body.get("page") or ""))
     if page is None or (fields is not None and not isinstance(fields, dict)):
         return jsonify(error="bad_fields"), 400
+    if not _may_keep(case, form):
+        # A call on the case this person may not correct (an operator, a colleague's call):
+        # refused as a part not on the case is, audited.
+        corrections.refuse_part(case, *drafts.part_edit(form), current_user)
+        db.session.commit()
+        return jsonify(error="bad_fields"), 413
     try:
         kept = drafts.keep(case=case, user=current_user, form=form, page=page, fields=fields)
     except drafts.FormSaved:
@@ -86,6 +92,18 @@ def keep_draft(case_id: uuid.UUID, form: str):
                 db.session.commit()
         return jsonify(error="bad_fields"), 413
     return jsonify(saved_at=local_text(utcnow()) if kept is not None else "")
+
+
+def _may_keep(case, form: str) -> bool:
+    """Whether this person may keep a draft of the form: a call's correction only if they may
+    correct that call (app/calls/corrections.permitted); any other form, as the case allows."""
+    from app.calls.corrections import permitted  # the calls package builds on this one
+
+    edit = drafts.part_edit(form)
+    if edit is None or edit[0] != "call":
+        return True
+    call = corrections.find_part(case, *edit)
+    return call is None or permitted(call, current_user)  # none: refused below, as any part
 
 
 def _beacon_body() -> dict | None:

@@ -1193,3 +1193,70 @@ def test_a_mistake_reached_from_the_list_of_mistakes_is_typed_over(page, live_ur
     expect(page.locator("#survivor_age")).to_be_focused()
     page.keyboard.type("31")
     expect(page.locator("#survivor_age")).to_have_value("31")
+
+
+def test_an_intake_kept_after_its_session_ended_is_cleared_when_left_without_a_question(
+    page, serve, make_app, make_user
+):
+    """Kept for typing the server could not take, then left alone: the idle time-out clears
+    the screen, and no "leave this page?" question (nobody there to answer it) holds it."""
+    base = serve(make_app(SESSION_IDLE_SECONDS=12, SESSION_WARNING_SECONDS=4))
+    user = make_user("operator")
+    sign_in(page, base, user)
+    open_intake(page, base)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    revoke_user_sessions(user.id)
+    db.session.commit()
+    page.fill("#narrative", "Lời kể gõ sau khi phiên kết thúc")
+    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
+    db.session.rollback()
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.type), d.dismiss()))
+    expect(page).to_have_url(re.compile(r"/auth/login"), timeout=30000)
+    assert asked == []
+
+
+def test_a_draft_saved_as_someone_else_signs_in_does_not_show_the_page_again(
+    page, live_url, make_user
+):
+    """An autosave sent under the owner's session is answered just after a colleague signed in
+    on another tab: the answer says nothing of who is signed in now, so the page is not shown
+    again (everything now kept, it goes)."""
+    user = make_user("operator")
+    colleague = make_user("operator", organisation=user.organisation)
+    sign_in(page, live_url, user)
+    open_intake(page, live_url)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    held = []
+    drafts_url = re.compile(r"/calls/drafts$")
+
+    def hold(route):
+        if route.request.method == "POST":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(drafts_url, hold)
+    page.fill("#caller_name", "Chị Hai")
+    for _ in range(80):  # the next autosave tick, held on its way
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "no autosave held"
+    answer = held[0].fetch()  # the server takes it, under the owner's session
+    db.session.rollback()
+    other = page.context.new_page()
+    other.goto(f"{live_url}/auth/account")
+    other.locator("#logout-form button").click()
+    other.wait_for_url(re.compile(r"/auth/login"))
+    sign_in(other, live_url, colleague)
+    expect(page.locator("#other-account")).to_be_visible(timeout=5000)
+    held[0].fulfill(response=answer)
+    expect(page).to_have_url(re.compile(r"/(auth/login|home/)"), timeout=5000)
+    assert "Chị Hai" not in page.content()
+    page.unroute(drafts_url)
+    other.close()

@@ -551,3 +551,24 @@ def test_a_call_correction_draft_goes_when_its_case_closes_and_is_not_kept_after
     assert f"/calls/{report.id}/edit" not in listed
     answer = keep(client, case, name, typed, uuid.UUID(fields["form_key"]), on="/auth/account")
     assert answer.status_code == 409 and answer.json["error"] == "closed"
+
+
+def test_a_colleague_on_the_case_keeps_no_draft_of_a_call_they_may_not_correct(client, scene):
+    """An operator who took a later call on the case sees it, but may not correct a
+    colleague's call on it: no draft of that correction is kept for them, and the attempt is
+    written to the log as refused."""
+    people, _, report, case = scene
+    save_intake(
+        data=Intake(reason="follow_up", case_id=case.id, caller_phone=NUMBER),
+        by=people["colleague"],
+    )
+    sign_in(client, people["colleague"])
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    assert client.get(f"/calls/{report.id}/edit").status_code == 403
+    answer = keep(client, case, f"call-{report.id}", {"narrative": TYPED}, on="/auth/account")
+    assert answer.status_code == 413
+    assert count_drafts() == 0
+    denied = select(AuditEntry.detail).where(
+        AuditEntry.action == "denied", AuditEntry.user_id == people["colleague"].id
+    )
+    assert f"call:{report.id}" in db.session.execute(denied).scalars().all()

@@ -63,6 +63,15 @@ def test_a_csv_that_lost_its_vietnamese_letters_is_refused(app, head, tmp_path):
         tmp_path / "link.csv", "date,name,summary\n15/03/2024,Mai,xem https://a.vn/?id=1\n"
     )
     assert run(app, link, "--as", head.email).exit_code == 0
+    # A file in UTF-8 whose questions were typed without a space after them: its letters are
+    # there ("ư", "đ"), so it lost none.
+    typed = csv_file(
+        tmp_path / "typed.csv",
+        "ngày tiếp nhận,họ tên,tóm tắt\n"
+        "15/03/2024,Nguyễn Thị Hương,Chồng hỏi: đi đâu?Sao về muộn?\n"
+        "16/03/2024,Trần Thị Lan,Chị hỏi có được không?Chị sợ lắm\n",
+    )
+    assert run(app, typed, "--as", head.email).exit_code == 0
 
 
 def test_a_csv_without_headings_is_told_its_letters_may_be_lost(app, head, tmp_path):

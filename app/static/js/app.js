@@ -353,6 +353,7 @@
     // Text already kept as a draft on the server needs no page left on screen for it.
     if (!idle && holdsUnsent()) { kept = true; showKept("typed-kept"); return; }
     leaving = true;
+    body.dataset.leaving = "yes";  // the page's own scripts ask nothing as it goes
     window.location.assign(body.dataset.loginUrl);
   }
 
@@ -380,6 +381,7 @@
           shareSeen(Date.now() - (idleMs - status.remaining * 1000));
         } else if (status.signed_in) {
           leaving = true;
+          body.dataset.leaving = "yes";
           document.getElementById("logout-reason").value = "idle";
           logoutForm.submit();
         } else {

@@ -63,11 +63,14 @@ window.diemtuaIntake.drafts = function (intake) {
   /* Someone else signed in on this browser: the page is not theirs to see. All kept on the
      server: it goes. Typing not yet kept: it stays for its owner, but hidden (the form, the
      repeat-caller panel, every notice about the case), until its owner signs in again. */
+  var covers = 0;  // how many times the page was covered: an answer asked for before does not uncover it
   function otherAccountHere() {
+    covers += 1;
     if (!unsaved()) { leave(); return; }
     endSession();
     endedNotice.hidden = true;
     otherAccount.hidden = false;
+    intake.dirty = true;  // tried again each tick: its owner signed in again, it is saved
     form.classList.add("covered");
     Array.prototype.forEach.call(form.children, function (el) {
       if (el !== otherAccount) { el.inert = true; }
@@ -146,6 +149,7 @@ window.diemtuaIntake.drafts = function (intake) {
       intake_key: keyInput.value, revision: intake.revision, page: intake.pageKey, seq: copies, fields: JSON.parse(typed)
     });
     intake.saving = true; intake.dirty = false;
+    var askedAt = covers;  // the page's covering when asked: a later one is not undone by it
     var stalled = window.AbortController ? new AbortController() : null;
     var giveUp = stalled ? window.setTimeout(function () { stalled.abort(); }, 10000) : null;
     draftSent = fetch(form.dataset.draftUrl, {
@@ -177,6 +181,9 @@ window.diemtuaIntake.drafts = function (intake) {
         lastSaved = typed;
         intake.base = JSON.parse(typed);  // what the server now holds, at the revision it names
         if (typeof answer.revision === "number") { intake.setRevision(answer.revision); }
+        // Asked before someone else signed in: it says nothing of who is signed in now (all
+        // kept now, the page goes; else it stays covered).
+        if (askedAt !== covers) { intake.saving = false; otherAccountHere(); return; }
         resumeSession();
         keepInAddress();
         if (answer.case_erased) {  // the case was erased meanwhile: the call is saved on its own
@@ -277,7 +284,8 @@ window.diemtuaIntake.drafts = function (intake) {
   /* Leaving a page whose typing the server cannot take (the session ended, no connection):
      the browser asks first. Otherwise its last copy goes as the page goes (below). */
   window.addEventListener("beforeunload", function (event) {
-    if (intake.submitting || intake.leaving || intake.formSaved) { return; }
+    // The screen cleared after the idle time (app.js): nobody is there to answer a question.
+    if (intake.submitting || intake.leaving || intake.formSaved || document.body.dataset.leaving === "yes") { return; }
     if ((intake.sessionEnded || navigator.onLine === false) && unsaved()) {
       event.preventDefault();
       event.returnValue = "";
