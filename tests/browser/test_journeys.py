@@ -60,6 +60,9 @@ def test_admin_signs_in_with_a_code_and_a_double_click_creates_one_account(
     expect(page).to_have_url(f"{live_url}/admin/users")
     page.goto(f"{live_url}/admin/users/new")
     page.fill("#full_name", "Phan Thị Nhấp Đúp")
+    page.keyboard.press("Enter")  # moves on, as in every form; sends nothing
+    expect(page.locator("#email")).to_be_focused()
+    assert page.url == f"{live_url}/admin/users/new"
     page.fill("#email", "double@example.org")
     page.select_option("#role", "operator")
     page.select_option("#organisation_id", str(org.id))

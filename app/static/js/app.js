@@ -243,8 +243,10 @@
   }
   window.DiemTua = { enterMoves: enterMoves };
   document.addEventListener("keydown", function (event) {
+    // The forms that keep what is typed, and those whose Enter is guarded (an account, an
+    // organisation, a phone line): Enter moves on, Ctrl+Enter sends.
     var form = event.target.form;
-    if (keepsTyping(form)) { enterMoves(event, form); }
+    if (keepsTyping(form) || (form && form.querySelector(".enter-guard"))) { enterMoves(event, form); }
   });
   function showKept(id, form, pressed) {
     NOTICES.forEach(function (other) {
