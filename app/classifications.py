@@ -95,7 +95,7 @@ PERPETRATOR_AGE_BANDS = {
 }
 DISABILITIES = {
     "none": _l("No disability"),
-    "physical": _l("Physical"),
+    "physical": _l("Physical or mobility"),
     "sensory": _l("Seeing or hearing"),
     "intellectual": _l("Intellectual"),
     "psychosocial": _l("Psychosocial"),

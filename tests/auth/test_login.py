@@ -68,7 +68,7 @@ def test_empty_fields_are_marked_in_vietnamese(client):
     response = client.submit("/auth/login", {"email": "someone@example.org", "password": ""})
     page = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in page
-    assert "Trường này là bắt buộc" in page or "bắt buộc" in page
+    assert "Ô này là bắt buộc" in page or "bắt buộc" in page
     assert 'value="someone@example.org"' in page
 
 

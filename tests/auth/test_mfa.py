@@ -87,7 +87,7 @@ def test_optional_for_operators_who_may_turn_it_on(client, login_as):
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     # From the account page the password is asked too: a screen left signed in is not enough.
     refused = client.submit("/auth/enrol", {"code": pyotp.TOTP(secret).now()})
-    assert refused.status_code == 200 and "Trường này là bắt buộc" in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "Ô này là bắt buộc" in refused.get_data(as_text=True)
     wrong = client.submit("/auth/enrol", {"code": pyotp.TOTP(secret).now(), "password": "nope"})
     assert "Mật khẩu không đúng" in wrong.get_data(as_text=True)
     assert audit_actions(user)[-1] == "login_failure"

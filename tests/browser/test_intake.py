@@ -644,7 +644,9 @@ def test_a_reloads_race_brings_the_last_words_back_not_the_copy_before(page, liv
     key, _fields, _revision = _reloaded_before_the_last_copy_landed(page, live_url, user)
     # Nothing typed on the reloaded page: it takes the newer copy in as it asks, and says so.
     expect(page.locator("#narrative")).to_have_value("Chồng đánh vào đầu", timeout=10000)
-    expect(page.locator("#draft-merged .merged-added")).to_contain_text("Người gọi kể gì")
+    expect(page.locator("#draft-merged .merged-added")).to_contain_text(
+        "Nội dung người gọi trình bày"
+    )
     expect(page.locator("#draft-merged .merged-kept")).to_be_hidden()
     expect(page.locator("#survivor_name")).to_have_value("Người Tải Lại")
     expect(page.locator("#flags-1")).to_be_checked()
@@ -675,7 +677,9 @@ def test_text_typed_on_both_sides_of_a_reloads_race_keeps_both(page, live_url, m
     expect(page.locator("#narrative")).to_have_value("Chồng đánh vào đầu, chị sợ", timeout=10000)
     expect(page.locator("#flags-0")).to_be_checked()  # each side's tick
     expect(page.locator("#flags-1")).to_be_checked()
-    expect(page.locator("#draft-merged .merged-added")).to_contain_text("Người gọi kể gì")
+    expect(page.locator("#draft-merged .merged-added")).to_contain_text(
+        "Nội dung người gọi trình bày"
+    )
     expect(page.locator("#draft-merged .merged-kept")).to_contain_text("Tên hoặc bí danh người gọi")
     expect(page.locator("#caller_name")).to_have_value("Chị Bình")
     page.wait_for_timeout(4500)
@@ -718,7 +722,9 @@ def test_saving_before_the_newer_copy_was_taken_in_is_refused_then_takes_it_in(
     assert count(Call) == 0
     db.session.rollback()
     expect(page.locator("#narrative")).to_have_value("Chồng đánh vào đầu", timeout=10000)
-    expect(page.locator("#draft-merged .merged-added")).to_contain_text("Người gọi kể gì")
+    expect(page.locator("#draft-merged .merged-added")).to_contain_text(
+        "Nội dung người gọi trình bày"
+    )
     page.click("#submit")
     page.wait_for_url(re.compile(r"/cases/"))
     case = db.session.execute(select(Case)).scalar_one()

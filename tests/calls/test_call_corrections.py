@@ -215,7 +215,7 @@ def test_a_correction_on_a_case_shows_on_its_timeline(client, scene):
     answer = send(client, url, fields | {"narrative": "Chồng đánh chị, có dao"})
     assert answer.status_code == 302
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Đã sửa cuộc gọi: Người gọi kể gì" in page
+    assert "Đã sửa cuộc gọi: Nội dung người gọi trình bày" in page
     assert "Chồng đánh chị, có dao" in page  # the call's narrative as corrected
     db.session.expire_all()
     entry = db.session.execute(

@@ -185,7 +185,7 @@ def test_an_emergency_action_s_time_is_the_one_typed_or_refused(client, login_as
 
     data.update(emergency_time_ambulance_115="31/12/2099 10:00")
     later = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
-    assert "không thể muộn hơn bây giờ" in later
+    assert "không thể ở tương lai" in later
 
     data.update(emergency_time_ambulance_115="20/11/2026 10:05")  # the day typed wrong
     earlier = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)

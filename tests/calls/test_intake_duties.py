@@ -272,7 +272,7 @@ def test_a_prohibition_of_contact_is_asked_on_a_case(client, login_as):
         emergency_time_no_contact_request="22/11/2026 09:40",
     )
     answer = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
-    assert "Lệnh cấm tiếp xúc được đề nghị cho ca của người bị bạo lực" in answer
+    assert "Chỉ có thể đề nghị cấm tiếp xúc trong ca của người bị bạo lực" in answer
 
 
 def test_a_parent_or_guardian_refusing_a_referral_is_recorded(client, login_as):

@@ -173,11 +173,11 @@ def test_a_start_time_that_cannot_be_read_says_how_to_write_it_not_that_it_is_mi
     data = form(client, reason="silent", outcomes="no_action", started_at="31/02/2026 10:00")
     page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
     assert "Viết thời gian theo dạng dd/mm/yyyy hh:mm" in page
-    assert "Bắt đầu cuộc gọi: Trường này là bắt buộc." not in page
+    assert "Bắt đầu cuộc gọi: Ô này là bắt buộc." not in page
     assert "31/02/2026 10:00" in page and count(Call) == 0
     empty = form(client, reason="silent", outcomes="no_action", started_at="  ")
     page = client.submit("/calls/new", empty, page="/calls/new").get_data(as_text=True)
-    assert "Trường này là bắt buộc." in page and count(Call) == 0
+    assert "Ô này là bắt buộc." in page and count(Call) == 0
 
 
 def test_a_double_submit_gives_one_record(client, login_as):
@@ -571,7 +571,7 @@ def test_the_other_account_notice_is_in_vietnamese(client, login_as, make_user):
     sign_in(client, make_user("operator", organisation=first.organisation))
     answer = client.submit("/calls/new", data, page="/calls/new")
     shown = client.get(answer.location).get_data(as_text=True)
-    assert "Trang đó được mở dưới một tài khoản khác" in shown
+    assert "Trang đó được mở bằng một tài khoản khác" in shown
     db.session.rollback()
     refusal = db.session.execute(
         select(AuditEntry).where(AuditEntry.action == "denied")
@@ -752,12 +752,12 @@ def test_a_call_or_incident_dated_later_than_now_is_refused_and_kept(client, log
     login_as("operator")
     data = form(client, reason="violence_report", started_at="22/11/2031 09:30")
     page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
-    assert "Cuộc gọi không thể bắt đầu muộn hơn bây giờ." in page and "22/11/2031 09:30" in page
+    assert "Giờ bắt đầu cuộc gọi không thể ở tương lai." in page and "22/11/2031 09:30" in page
     data = form(
         client, reason="violence_report", ended_at="22/11/2031 09:40", incident_date="01/01/2031"
     )
     page = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
-    assert "Cuộc gọi không thể kết thúc muộn hơn bây giờ." in page
+    assert "Giờ kết thúc cuộc gọi không thể ở tương lai." in page
     assert "Vụ việc không thể xảy ra sau cuộc gọi." in page
     assert count(Call) == 0
 

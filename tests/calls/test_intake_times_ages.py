@@ -112,7 +112,7 @@ def test_a_time_of_day_just_before_a_call_going_on_is_said_to_be_before_it(clien
     html = client.submit("/calls/new", data, page="/calls/new").get_data(as_text=True)
     assert count(Call) == 0
     assert "không thể trước khi cuộc gọi bắt đầu" in html
-    assert "không thể muộn hơn bây giờ" not in html
+    assert "không thể ở tương lai" not in html
 
 
 def test_a_time_of_day_just_before_a_past_call_is_not_moved_a_day_on(client, login_as):

@@ -333,7 +333,7 @@ def test_a_supervisor_cannot_approve_a_closure_they_asked_for(app, client, case_
     assert "to=closed" not in page  # no "Approve closure" offered to whoever asked
     # Nor by an address (a bookmark, the list of unsent text): refused, on the case page.
     opened = client.get(f"{url}/status?to=closed")
-    said = "Việc đóng ca phải do người khác với người đề nghị phê duyệt."
+    said = "Việc đóng ca phải được một người khác (không phải người đề nghị) phê duyệt."
     assert opened.status_code == 403 and said in opened.get_data(as_text=True)
     db.session.refresh(case)
     asked = {"to": "closed", "reason": "Đã hỗ trợ xong", "version": str(case.version)}
@@ -1315,7 +1315,7 @@ def test_a_risk_form_drawn_before_a_colleagues_assessment_shows_theirs_before_sa
     first = client.post(url, data={**mine, "csrf_token": client.csrf_token(url)})
     page = first.get_data(as_text=True)
     assert first.status_code == 409
-    assert "Chưa lưu: một đánh giá rủi ro đã được lưu sau khi biểu mẫu này được mở." in page
+    assert "Chưa lưu: một đánh giá nguy cơ đã được lưu sau khi biểu mẫu này được mở." in page
     assert people["supervisor"].full_name in page and "Đã bóp cổ" in page
     assert re.search(r'value="controlling"[^>]*checked|checked[^>]*value="controlling"', page)
     db.session.rollback()

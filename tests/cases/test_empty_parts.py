@@ -21,7 +21,7 @@ def test_an_empty_note_is_refused_in_vietnamese(client, case_of, body):
     url = f"/cases/{case.id}"
     answer = client.submit(f"{url}/notes", {"kind": "note", "body": body}, page=url)
     assert answer.status_code in (200, 400, 422)
-    assert "Trường này là bắt buộc." in answer.get_data(as_text=True)
+    assert "Ô này là bắt buộc." in answer.get_data(as_text=True)
     before = count(CaseNote)
     client.submit(f"{url}/notes", {"kind": "note", "body": "Đã gọi lại"}, page=url)
     assert count(CaseNote) == before + 1 and before == 0
@@ -86,7 +86,7 @@ def test_an_incident_dated_in_the_future_is_refused(client, case_of):
     sign_in(client, people["manager"])
     url = f"/cases/{case.id}/incidents/new"
     answer = client.submit(url, {"incident_date": "01/01/2031", "acts": ["a_beating"]})
-    assert "Vụ việc không thể ở trong tương lai." in answer.get_data(as_text=True)
+    assert "Ngày xảy ra vụ việc không thể ở tương lai." in answer.get_data(as_text=True)
     assert count(Incident) == 0
 
 

@@ -77,7 +77,7 @@ def test_a_supervisor_erases_a_case_with_a_reason_and_the_number_typed(client, s
     url = f"/cases/{case.id}/erase"
     form = client.get(url).get_data(as_text=True)
     assert case.number in form and "không thể hoàn tác" in form
-    assert "1 việc cần làm đang mở sẽ kết thúc" in form
+    assert "1 việc chưa xong sẽ được kết thúc" in form
     looked = db.session.execute(
         select(AuditEntry).where(AuditEntry.action == "view", AuditEntry.case_id == case.id)
     ).scalar_one()  # the form names the case: a look, audited
@@ -134,9 +134,9 @@ def test_sent_twice_erases_once(client, scene):
     "data, field, message",
     [
         ({"reason": "survivor_request", "confirm": "XO-2020-000001"}, "confirm", "Đây không phải"),
-        ({"reason": "", "confirm": "NUMBER"}, "reason", "Trường này là bắt buộc"),
+        ({"reason": "", "confirm": "NUMBER"}, "reason", "Ô này là bắt buộc"),
         ({"reason": "because I said so", "confirm": "NUMBER"}, "reason", "Lựa chọn không hợp lệ"),
-        ({"reason": "recorded_in_error", "confirm": ""}, "confirm", "Trường này là bắt buộc"),
+        ({"reason": "recorded_in_error", "confirm": ""}, "confirm", "Ô này là bắt buộc"),
     ],
 )
 def test_a_wrong_form_erases_nothing_and_keeps_what_was_typed(client, scene, data, field, message):

@@ -123,10 +123,10 @@ def test_admins_see_the_refused_tokens_in_the_log(make_line, announce, app, make
     admin = app.test_client()
     sign_in(admin, make_user("admin", organisation=line.organisation))
     page = admin.get("/audit/?action=denied").get_data(as_text=True)
-    assert "mã đường dây không xác định" in page  # "unknown bearer token", in Vietnamese
+    assert "mã truy cập không xác định" in page  # "unknown bearer token", in Vietnamese
     supervisor = app.test_client()
     sign_in(supervisor, make_user("supervisor", organisation=line.organisation))
-    assert "mã đường dây không xác định" not in supervisor.get("/audit/?action=denied").get_data(
+    assert "mã truy cập không xác định" not in supervisor.get("/audit/?action=denied").get_data(
         as_text=True
     )
 
