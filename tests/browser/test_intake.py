@@ -1068,6 +1068,26 @@ def test_survivor_details_typed_before_a_case_is_chosen_stay_in_sight(
     expect(page.locator("#join-survivor")).to_be_hidden()
 
 
+def _a_call_in_its_draft(page, base, user, *, survivor: bool = True) -> None:
+    """Signed in, a violence report typed into the intake, and kept as its draft."""
+    sign_in(page, base, user)
+    open_intake(page, base)
+    page.keyboard.type("0903 111 222")
+    page.check("#reason-0")
+    if survivor:
+        page.fill("#survivor_name", "Phan Thị Nháp")
+    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+
+
+def _session_ends_then_typed(page, user, field: str, text: str) -> None:
+    """The session ends on the server, then more is typed: on the page only."""
+    revoke_user_sessions(user.id)
+    db.session.commit()
+    page.fill(field, text)
+    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
+    db.session.rollback()
+
+
 def _sign_out_in_another_tab(page, base):
     other = page.context.new_page()
     other.goto(f"{base}/auth/account")
@@ -1082,12 +1102,7 @@ def test_an_intake_all_kept_leaves_the_screen_when_its_owner_signs_out_elsewhere
     """The operator signs out in another tab (leaving the desk): the intake, every keystroke
     in its draft, goes from the screen; signed in again, it comes back whole."""
     user = make_user("operator")
-    sign_in(page, live_url, user)
-    open_intake(page, live_url)
-    page.keyboard.type("0903 111 222")
-    page.check("#reason-0")
-    page.fill("#survivor_name", "Phan Thị Nháp")
-    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    _a_call_in_its_draft(page, live_url, user)
     db.session.rollback()
     other = _sign_out_in_another_tab(page, live_url)
     expect(page).to_have_url(re.compile(r"/auth/login"), timeout=5000)
@@ -1109,17 +1124,8 @@ def test_another_account_signing_in_hides_an_intake_still_holding_typing(page, l
     Its owner signing in again finds it whole and saves it."""
     user = make_user("operator")
     colleague = make_user("operator", organisation=user.organisation)
-    sign_in(page, live_url, user)
-    open_intake(page, live_url)
-    page.keyboard.type("0903 111 222")
-    page.check("#reason-0")
-    page.fill("#survivor_name", "Phan Thị Nháp")
-    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
-    revoke_user_sessions(user.id)
-    db.session.commit()
-    page.fill("#caller_name", "Chị Hai")  # typed after the end: on this page only
-    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
-    db.session.rollback()
+    _a_call_in_its_draft(page, live_url, user)
+    _session_ends_then_typed(page, user, "#caller_name", "Chị Hai")
     other = page.context.new_page()
     sign_in(other, live_url, colleague)
     expect(page.locator("#other-account")).to_be_visible(timeout=5000)
@@ -1151,16 +1157,8 @@ def test_leaving_an_intake_whose_typing_the_server_cannot_take_asks_first(
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     user = make_user("operator")
-    sign_in(page, live_url, user)
-    open_intake(page, live_url)
-    page.keyboard.type("0903 111 222")
-    page.check("#reason-0")
-    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
-    revoke_user_sessions(user.id)
-    db.session.commit()
-    page.fill("#narrative", "Lời kể gõ sau khi phiên kết thúc")
-    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
-    db.session.rollback()
+    _a_call_in_its_draft(page, live_url, user, survivor=False)
+    _session_ends_then_typed(page, user, "#narrative", "Lời kể gõ sau khi phiên kết thúc")
     asked = []
     page.on("dialog", lambda d: (asked.append(d.type), d.dismiss()))
     try:
@@ -1208,16 +1206,8 @@ def test_an_intake_kept_after_its_session_ended_is_cleared_when_left_without_a_q
     the screen, and no "leave this page?" question (nobody there to answer it) holds it."""
     base = serve(make_app(SESSION_IDLE_SECONDS=12, SESSION_WARNING_SECONDS=4))
     user = make_user("operator")
-    sign_in(page, base, user)
-    open_intake(page, base)
-    page.keyboard.type("0903 111 222")
-    page.check("#reason-0")
-    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
-    revoke_user_sessions(user.id)
-    db.session.commit()
-    page.fill("#narrative", "Lời kể gõ sau khi phiên kết thúc")
-    expect(page.locator("#session-ended")).to_be_visible(timeout=10000)
-    db.session.rollback()
+    _a_call_in_its_draft(page, base, user, survivor=False)
+    _session_ends_then_typed(page, user, "#narrative", "Lời kể gõ sau khi phiên kết thúc")
     asked = []
     page.on("dialog", lambda d: (asked.append(d.type), d.dismiss()))
     expect(page).to_have_url(re.compile(r"/auth/login"), timeout=30000)
@@ -1232,11 +1222,7 @@ def test_a_draft_saved_as_someone_else_signs_in_does_not_show_the_page_again(
     again (everything now kept, it goes)."""
     user = make_user("operator")
     colleague = make_user("operator", organisation=user.organisation)
-    sign_in(page, live_url, user)
-    open_intake(page, live_url)
-    page.keyboard.type("0903 111 222")
-    page.check("#reason-0")
-    expect(page.locator("#draft-status")).to_contain_text(re.compile(r"\d\d:\d\d"), timeout=10000)
+    _a_call_in_its_draft(page, live_url, user, survivor=False)
     held = []
     drafts_url = re.compile(r"/calls/drafts$")
 
