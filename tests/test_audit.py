@@ -330,7 +330,7 @@ def test_status_moves_counts_and_erasure_reasons_read_in_the_readers_language(
 
     with app.test_request_context(), force_locale("vi"):
         said = detail_text("pending_closure>closed tasks_ended=2")
-        assert said == "Chờ đóng ca → Đã đóng 2 việc đang mở đã kết thúc"
+        assert said == "Chờ đóng ca → Đã đóng 2 việc chưa xong đã được kết thúc"
         assert "Đang hỗ trợ" in detail_text("open>in_support assign")
         counts = detail_text("read=15 written=12 skipped=3 duplicates=0 warnings=2 closed=4")
         assert "in_support" not in said and "read=" not in counts and "12" in counts

@@ -77,7 +77,7 @@ def test_an_incident_is_corrected_and_the_timeline_says_what(client, case_of, tm
     ).scalar_one()
     assert audit == f"incident:{incident.id} corrected occurred_on acts description"
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Đã sửa vụ việc: Xảy ra khi nào, Hành vi bạo lực (Luật 13/2022, Điều 3)" in page
+    assert "Đã sửa vụ việc: Thời gian xảy ra, Hành vi bạo lực (Luật 13/2022, Điều 3)" in page
     assert STORY in page and "Đã lưu phần sửa." in page
     assert STORY.encode() not in _raw_bytes(tmp_path)
 
