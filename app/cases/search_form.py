@@ -115,7 +115,10 @@ class SearchForm(FlaskForm):
         render_kw=province_find_box("commune"),
     )
     commune = SelectField(
-        _l("Commune or ward"), choices=[], validate_choice=False, render_kw=commune_find_box()
+        _l("Commune or ward"),
+        choices=[],
+        validate_choice=False,
+        render_kw=commune_find_box(_l("Choose a province and search, then pick a commune.")),
     )
     risk = SelectField(
         _l("Risk level"), choices=options(_l("Any risk level"), RISK_LEVELS), validate_choice=False

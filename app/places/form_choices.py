@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, ValidationError
 
-from app.places.names import choice_label
+from app.places import names
 from app.places.queries import (
     commune_choices,
     directory,
@@ -31,8 +31,12 @@ def fill_place_choices(form) -> None:
 
 
 def province_options() -> list[SelectChoice]:
-    """The provinces in alphabet order, a blank option first, a city by its name first."""
-    return _place_options(("provinces",), province_choices, label=choice_label)
+    """The provinces in alphabet order, a blank option first, a city by its name first; each
+    carries the names it is also known by, for places.js (data-former: the provinces merged
+    into it on 1 July 2025; data-also: a city's short names)."""
+    return _place_options(
+        ("provinces",), province_choices, label=names.choice_label, marks=_other_names
+    )
 
 
 def commune_options(province_code: str | None) -> list[SelectChoice]:
@@ -43,11 +47,12 @@ def commune_options(province_code: str | None) -> list[SelectChoice]:
     return _place_options(("communes", province_code), commune_choices, province_code)
 
 
-def find_box(label) -> dict:
+def find_box(label, empty=None) -> dict:
     """A place select's attributes for places.js, which puts a box before it that finds a
     place as it is typed (accents, "Xã", "Phường" or "Thành phố" need not be typed): the box's
-    label, and what it says of what it found."""
-    return {
+    label, what it says of what it found, and (`empty`) what it says while the list holds
+    nothing to find."""
+    found = {
         "data-find": label,
         "data-find-chosen": _l("Chosen: {name}."),
         "data-find-more": _l("Chosen: {name} ({n} of {count}; ↑ ↓ for the others)."),
@@ -55,26 +60,43 @@ def find_box(label) -> dict:
             "No place matches “{typed}”: check the spelling or choose from the list."
         ),
     }
+    return found | ({"data-find-empty": empty} if empty else {})
 
 
 def province_find_box(communes_id: str) -> dict:
     """find_box for a province list whose commune list (by its id) follows it: that list's box
-    is emptied when the province changes."""
-    return find_box(_l("Find a province or city")) | {"data-find-resets": communes_id}
+    and choice are emptied when the province changes; and how a province found by a former
+    name is said."""
+    return find_box(_l("Find a province or city")) | {
+        "data-find-resets": communes_id,
+        "data-find-former": _l("{name} — formerly {former}"),
+    }
 
 
-def commune_find_box() -> dict:
-    """find_box for a commune list."""
-    return find_box(_l("Find a commune or ward"))
+def commune_find_box(empty=None) -> dict:
+    """find_box for a commune list; `empty`: what its box says while no province's communes
+    are in it (the intake and the edit page load them as the province is chosen)."""
+    return find_box(_l("Find a commune or ward"), empty or _l("Choose a province first"))
 
 
-def _place_options(key: tuple, units, *args, label=str) -> list[SelectChoice]:
+def _other_names(code: str) -> dict:
+    """A province option's data-former and data-also: the other names it is found by."""
+    others = {
+        "data-former": [name for name, to in names.FORMER_PROVINCES.items() if to == code],
+        "data-also": [name for name, to in names.SHORT_NAMES.items() if to == code],
+    }
+    return {mark: "|".join(found) for mark, found in others.items() if found}
+
+
+def _place_options(key: tuple, units, *args, label=str, marks=None) -> list[SelectChoice]:
     """A place select's options, a blank one first, made once per list and kept beside the
     list in memory (it does not change while the app runs, and no form changes a list it is
     given); only lists of known places are kept, so what a request sends cannot grow it."""
     kept = directory().options
     options = kept.get(key)
     if options is None:
-        options = [SelectChoice("", "")] + [SelectChoice(c, label(n)) for c, n in units(*args)]
+        options = [SelectChoice("", "")] + [
+            SelectChoice(c, label(n), render_kw=marks(c) if marks else {}) for c, n in units(*args)
+        ]
         kept[key] = options
     return options

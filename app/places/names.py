@@ -46,6 +46,9 @@ ALPHABET = "0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"  # f, j, w, z: f
 TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": "5"}
 LETTER_MARKS = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: part of the letter
 APOSTROPHES = re.compile(r"['’‘`´]")
+KIND_AFTER = re.compile(
+    r"^(.*\S)\s*\(([^()]*)\)\s*$"
+)  # "Hồ Chí Minh (thành phố)", as a list shows it
 NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -126,6 +129,15 @@ def typed_forms(text: str) -> list[tuple[str, str]]:
     return [("accents", typed), ("tones", tones_last(text))]
 
 
+def kind_first(text: str) -> str:
+    """A name whose province kind follows it in brackets ("Huế (thành phố)", "Điện Biên
+    (tỉnh)") with that kind put first ("thành phố Huế"); any other text as it is."""
+    found = KIND_AFTER.match(text.strip())
+    if found and words(found[2], accents=False) in ("thanh pho", "tinh"):
+        return f"{found[2]} {found[1]}"
+    return text
+
+
 def match_key(text: str, *, accents: bool) -> str:
     """The form two names are compared in; without accents, spaces do not count either."""
     found = words(text, accents=accents)
@@ -134,8 +146,9 @@ def match_key(text: str, *, accents: bool) -> str:
 
 def readings(text: str, *, accents: bool) -> list[tuple[str, str | None]]:
     """The keys a typed name may stand for: as typed, and without a prefix it starts with
-    (with the kind that prefix names)."""
-    typed = words(text, accents=accents)
+    (with the kind that prefix names); a province's kind after its name in brackets, as the
+    forms' lists show a city ("Huế (thành phố)"), is read as that prefix."""
+    typed = words(kind_first(text), accents=accents)
     found = [(match_key(typed, accents=accents), None)]
     for prefix, kind in TYPED_PREFIXES.items():
         lead = words(prefix, accents=accents) + " "

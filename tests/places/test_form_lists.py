@@ -58,6 +58,32 @@ def test_the_place_lists_carry_the_finding_box_in_vietnamese(client, login_as, u
     assert "js/places.js" in html
 
 
+@pytest.mark.parametrize("url", PAGES)
+def test_a_province_option_carries_the_former_provinces_and_short_names_merged_into_it(
+    client, login_as, url
+):
+    """places.js finds Hồ Chí Minh by "binh duong": the provinces merged into it on 1 July 2025
+    (names.FORMER_PROVINCES) and its short names, as the import reads them (find_place)."""
+    login_as("supervisor")
+    html = client.get(url).get_data(as_text=True)
+    province, _commune = url_ids(url)
+    select = html.split(f'id="{province}"')[1].split("</select>")[0]
+    hcmc = re.search(r'<option[^>]*value="79"[^>]*>', select).group(0)
+    assert 'data-former="Bình Dương|Bà Rịa - Vũng Tàu"' in hcmc
+    assert 'data-also="HCM|TPHCM"' in hcmc
+    hanoi = re.search(r'<option[^>]*value="01"[^>]*>', select).group(0)
+    assert "data-former" not in hanoi and "data-also" not in hanoi
+    assert 'data-find-former="{name} — {former} cũ"' in select_tag(html, province)
+
+
+def test_the_commune_boxes_say_what_to_do_while_their_list_is_empty(client, login_as):
+    login_as("supervisor")
+    intake = client.get("/calls/new").get_data(as_text=True)
+    assert 'data-find-empty="Hãy chọn tỉnh, thành phố trước"' in select_tag(intake, "commune_code")
+    search = client.get("/cases/search").get_data(as_text=True)
+    assert 'data-find-empty="Chọn tỉnh, thành phố rồi bấm tìm kiếm' in select_tag(search, "commune")
+
+
 def select_tag(html: str, select_id: str) -> str:
     """The opening tag of a list."""
     return re.search(rf'<select[^>]*\bid="{select_id}"[^>]*>', html).group(0)

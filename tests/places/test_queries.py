@@ -80,6 +80,25 @@ def test_find_place_knows_other_names_of_provinces(typed, code):
 
 
 @pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("Hồ Chí Minh (thành phố)", "79"),  # as the forms' lists show a city, copied or exported
+        ("Huế (thành phố)", "46"),
+        ("ha noi (thanh pho)", "01"),
+        ("Điện Biên (tỉnh)", "11"),
+    ],
+)
+def test_find_place_reads_a_province_with_its_kind_after_it_as_the_lists_show_it(typed, code):
+    assert find_place(typed) == code
+
+
+def test_a_kind_in_brackets_that_is_no_provinces_is_not_read_as_one():
+    assert names.kind_first("Huế (thành phố)") == "thành phố Huế"
+    assert names.kind_first("Ba Đình (cũ)") == "Ba Đình (cũ)"
+    assert find_place("Hoàn Kiếm (thành phố)", province_code="01") is None
+
+
+@pytest.mark.parametrize(
     ("typed", "province", "code"),
     [
         ("Phường Ba Đình", "01", "00004"),

@@ -195,6 +195,7 @@
     var link = event.target.closest ? event.target.closest(".form-alert a[href^='#']") : null;
     if (!link) { return; }
     var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (field && field.placeFind) { field = field.placeFind.box; }  // a place list's stop is its box (places.js)
     if (!field || (field.tagName !== "INPUT" && field.tagName !== "TEXTAREA")) { return; }
     if (field.tagName === "INPUT" && ["text", "tel", "email", "search", "number"].indexOf(field.type) < 0) { return; }
     event.preventDefault();
