@@ -45,14 +45,14 @@ def correct(call_id: uuid.UUID):
         return redirect(url_for("calls.show", call_id=call.id))
     name = _draft_name(call)
     restored = None
-    if request.method == "GET":
+    if request.method == "GET" and name is not None:  # what was typed and not sent, back
+        asked = drafts.page_asked(request.args.get("draft"))  # from the list of unsent text
+        form, restored = drafts.fill(
+            CallCorrectionForm, case=call.case, user=current_user, name=name, page=asked,
+            data=corrections.form_values(call),
+        )  # fmt: skip
+    elif request.method == "GET":
         form = CallCorrectionForm(formdata=None, data=corrections.form_values(call))
-        if name is not None:  # what was typed here and not sent, brought back
-            asked = drafts.page_asked(request.args.get("draft"))  # from the list of unsent text
-            form, restored = drafts.fill(
-                CallCorrectionForm, case=call.case, user=current_user, name=name, page=asked,
-                data=corrections.form_values(call),
-            )  # fmt: skip
     else:
         form = CallCorrectionForm(formdata=request.form)
     form.reason.choices = [
